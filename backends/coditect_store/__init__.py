@@ -1,0 +1,1 @@
+"""The SQLAlchemy 2 async store (SQLite via aiosqlite) behind the Backend contract."""

@@ -1,0 +1,196 @@
+"""Audit queries, export, verification and imports of the store.
+
+The chain itself is appended by ``StoreBase._link``, inside each action's transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from sqlalchemy import Select, select
+
+from coditect_store import cursors
+from coditect_store.base import PendingEvent, StoreBase, to_model
+from coditect_store.schema import audit_events, audit_heads
+from coditect_tui.core.audit_chain import (
+    CHAIN_COLUMNS,
+    GENESIS_HASH,
+    ChainVerifier,
+    CheckpointClaim,
+    canonical_details,
+)
+from coditect_tui.core.backend import ProgressCallback
+from coditect_tui.core.errors import InvalidInput
+from coditect_tui.core.models import (
+    Action,
+    AuditEvent,
+    AuditEventSpec,
+    AuditFilter,
+    AuditHead,
+    Outcome,
+    Page,
+    Resource,
+    VerifyReport,
+    format_ts,
+)
+
+A = Resource.AUDIT
+_VERIFY_BATCH = 20_000
+_EXPORT_BATCH = 1_000
+_IMPORT_LOOKUP = 500
+_SELECT_CHAIN = ", ".join(CHAIN_COLUMNS)
+_EVENT_COLUMNS = [audit_events.c[name] for name in AuditEvent.model_fields]
+
+
+def _event(row: Any) -> AuditEvent:
+    return to_model(AuditEvent, row, details=orjson.loads(row.details))
+
+
+def _where(stmt: Select[Any], tenant_id: str, flt: AuditFilter | None) -> Select[Any]:
+    a = audit_events.c
+    stmt = stmt.where(a.tenant_id == tenant_id)
+    if flt is None:
+        return stmt
+    if flt.actor is not None:
+        stmt = stmt.where(a.actor == flt.actor)
+    if flt.action is not None:
+        stmt = stmt.where(a.action == flt.action)
+    if flt.resource_type is not None:
+        stmt = stmt.where(a.resource_type == flt.resource_type)
+    if flt.resource_id is not None:
+        stmt = stmt.where(a.resource_id == flt.resource_id)
+    if flt.outcome is not None:
+        stmt = stmt.where(a.outcome == flt.outcome)
+    if flt.since is not None:
+        stmt = stmt.where(a.ts >= format_ts(flt.since))
+    if flt.until is not None:
+        stmt = stmt.where(a.ts < format_ts(flt.until))
+    if flt.text:
+        stmt = stmt.where(a.action.icontains(flt.text, autoescape=True)
+                          | a.resource_id.icontains(flt.text, autoescape=True)
+                          | a.details.icontains(flt.text, autoescape=True))
+    return stmt
+
+
+def import_key(spec: AuditEventSpec) -> str:
+    """The idempotency key of an imported event: what makes two imports the same event."""
+    return hashlib.sha256(orjson.dumps({
+        "source": spec.source, "ts": format_ts(spec.ts), "actor": spec.actor,
+        "action": spec.action, "resource_id": spec.resource_id,
+        "details": orjson.Fragment(canonical_details(spec.details)),
+    })).hexdigest()
+
+
+class AuditMixin(StoreBase):
+    """Reading, exporting and verifying the tenant's audit chain."""
+
+    async def query_audit(self, filter: AuditFilter | None = None, *, cursor: str | None = None,
+                          limit: int = 100, ascending: bool = False) -> Page[AuditEvent]:
+        kind = "audit-asc" if ascending else "audit"
+        after = cursors.decode(kind, cursor, 1)
+        limit = cursors.clamp(limit)
+        details = {"filter": filter.model_dump(mode="json", exclude_none=True)} if filter else {}
+        async with self._op(A, Action.READ, method="query_audit", write=False,
+                            read_details=details) as op:
+            page = await self._audit_page(op.conn, filter, after, limit, ascending)
+        return page
+
+    async def _audit_page(self, conn: Any, flt: AuditFilter | None, after: list[Any] | None,
+                          limit: int, ascending: bool) -> Page[AuditEvent]:
+        seq = audit_events.c.seq
+        stmt = _where(select(*_EVENT_COLUMNS), self._tid, flt)
+        if after:
+            stmt = stmt.where(seq > after[0] if ascending else seq < after[0])
+        stmt = stmt.order_by(seq.asc() if ascending else seq.desc()).limit(limit + 1)
+        rows = (await conn.execute(stmt)).all()
+        items = [_event(r) for r in rows[:limit]]
+        kind = "audit-asc" if ascending else "audit"
+        more = len(rows) > limit
+        return Page(items=items,
+                    next_cursor=cursors.encode(kind, [items[-1].seq]) if more else None)
+
+    async def export_audit(self, filter: AuditFilter | None = None
+                           ) -> AsyncIterator[AuditEvent]:
+        async with self._op(A, Action.EXPORT, method="export_audit", write=False,
+                            audit_only=True) as op:
+            op.record("audit.export", None,
+                      filter=filter.model_dump(mode="json", exclude_none=True) if filter else {})
+        after: list[Any] | None = None
+        while True:
+            async with self._tx(write=False) as conn:
+                page = await self._audit_page(conn, filter, after, _EXPORT_BATCH, True)
+            for item in page.items:
+                yield item
+            if page.next_cursor is None:
+                return
+            after = [page.items[-1].seq]
+
+    async def verify_audit(self, *, checkpoint: tuple[int, str] | None = None,
+                           progress: ProgressCallback | None = None) -> VerifyReport:
+        claim = CheckpointClaim(*checkpoint) if checkpoint else None
+        async with self._op(A, Action.READ, method="verify_audit", write=False) as op:
+            head = (await op.conn.execute(select(audit_heads.c.seq).where(
+                audit_heads.c.tenant_id == self._tid))).scalar()
+            verifier = ChainVerifier(self._tid, head_seq=head, checkpoint=claim)
+            total = head or 0
+            last = 0
+            while True:
+                rows = (await op.conn.exec_driver_sql(
+                    f"SELECT {_SELECT_CHAIN} FROM audit_events WHERE tenant_id = ? AND seq > ? "
+                    f"ORDER BY seq LIMIT {_VERIFY_BATCH}", (self._tid, last))).all()
+                if not rows:
+                    break
+                verifier.feed(rows)
+                last = rows[-1][0]
+                if progress is not None:
+                    progress(verifier.rows, max(total, verifier.rows))
+        return verifier.report()
+
+    async def audit_head(self) -> AuditHead:
+        async with self._op(A, Action.ADMIN, method="audit_head", write=False,
+                            audit_only=True) as op:
+            op.record("audit.checkpoint", None)
+        async with self._tx(write=False) as conn:
+            row = (await conn.execute(select(audit_heads.c.seq, audit_heads.c.hash).where(
+                audit_heads.c.tenant_id == self._tid))).first()
+        seq, digest = (row[0], row[1]) if row else (0, GENESIS_HASH)
+        return AuditHead(tenant=self._tenant.name, seq=seq, hash=digest)
+
+    async def record_event(self, resource: Resource, action: Action, name: str,
+                           resource_id: str | None, *, outcome: Outcome = "ok",
+                           details: dict[str, Any] | None = None) -> int:
+        if not name.startswith(f"{resource.value}.") or len(name) > 100:
+            raise InvalidInput(f"event name must start with {resource.value + '.'!r}")
+        async with self._op(resource, action, method="record_event", write=True,
+                            target=resource_id) as op:
+            links = await self._link(op.conn, [PendingEvent(
+                name, resource.value, resource_id, outcome=outcome, details=details or {})])
+        return links[0][0]
+
+    async def import_audit_events(self, events: list[AuditEventSpec]) -> int:
+        async with self._op(A, Action.ADMIN, method="import_audit_events", write=True) as op:
+            keyed = [(import_key(ev), ev) for ev in events]
+            present: set[str] = set()
+            keys = [k for k, _ in keyed]
+            for start in range(0, len(keys), _IMPORT_LOOKUP):
+                chunk = keys[start:start + _IMPORT_LOOKUP]
+                present.update((await op.conn.execute(select(audit_events.c.import_key).where(
+                    audit_events.c.tenant_id == self._tid,
+                    audit_events.c.import_key.in_(chunk)))).scalars())
+            pending: list[PendingEvent] = []
+            for key, ev in keyed:
+                if key in present:
+                    continue
+                present.add(key)
+                pending.append(PendingEvent(
+                    ev.action, ev.resource_type, ev.resource_id, outcome=ev.outcome,
+                    details=ev.details, actor=ev.actor, role="imported", ts=format_ts(ev.ts),
+                    source=ev.source, import_key=key))
+            if pending:
+                await self._link(op.conn, pending)
+                op.record("audit.import", None, events=len(pending),
+                          sources=sorted({p.source for p in pending})[:20])
+        return len(pending)

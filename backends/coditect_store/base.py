@@ -1,0 +1,378 @@
+"""The store's plumbing: opening, transactions, authorization and the audit append.
+
+Resource methods live in the sibling modules (one per resource group) as mixins over
+``StoreBase``; ``coditect_store.store.SqlStore`` puts them together.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from coditect_store import migrate
+from coditect_store.engine import check_sqlite_file, make_sqlite_engine
+from coditect_store.schema import audit_events, audit_heads, members, tenants
+from coditect_tui.core.audit_chain import (
+    GENESIS_HASH,
+    canonical_details,
+    canonical_event,
+    link_hash,
+)
+from coditect_tui.core.errors import (
+    BackendError,
+    BackendUnavailable,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ReadOnly,
+)
+from coditect_tui.core.models import Action, Resource, Scope, Tenant, format_ts, utcnow
+from coditect_tui.core.policy import Policy, shipped_policy
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def new_id() -> str:
+    """A fresh random id (32 hex characters)."""
+    return uuid.uuid4().hex
+
+
+def to_model(model: type[M], row: Any, **overrides: Any) -> M:
+    """Build ``model`` from a row holding (at least) its fields."""
+    data = row._mapping if hasattr(row, "_mapping") else row
+    values = {name: data[name] for name in model.model_fields if name not in overrides}
+    values.update(overrides)
+    return model.model_validate(values)
+
+
+@dataclass(frozen=True)
+class Provision:
+    """How to create a tenant and membership that do not exist yet (local profiles).
+
+    Attributes:
+        display_name: the tenant's display name.
+        tier: the tenant's tier (tiers.yaml).
+        role: the role the local principal acts in (roles.yaml).
+    """
+
+    display_name: str
+    tier: str
+    role: str
+
+
+@dataclass
+class PendingEvent:
+    """An audit event waiting to be linked into the chain."""
+
+    action: str
+    resource_type: str
+    resource_id: str | None
+    outcome: str = "ok"
+    details: dict[str, Any] = field(default_factory=dict)
+    actor: str | None = None
+    role: str | None = None
+    ts: str | None = None
+    source: str = ""
+    import_key: str | None = None
+
+
+@dataclass
+class Op:
+    """One authorized operation inside its transaction."""
+
+    store: StoreBase
+    conn: AsyncConnection
+    resource: Resource
+    scope: Scope | None
+    events: list[PendingEvent] = field(default_factory=list)
+
+    def authorize(self, action: Action, *, owner: str | None = None) -> Scope:
+        """Check a further action (upserts decide create/update after a lookup)."""
+        self.scope = self.store._authorize(self.resource, action, owner=owner)
+        return self.scope
+
+    def record(self, action: str, resource_id: str | None, **details: Any) -> None:
+        """Add the audit event of this operation (written in the same transaction)."""
+        self.events.append(PendingEvent(action, self.resource.value, resource_id,
+                                        details=details))
+
+
+class StoreBase:
+    """Shared state and plumbing of a store handle (one principal in one tenant)."""
+
+    kind = "local"
+
+    def __init__(self, engine: AsyncEngine, *, tenant: Tenant, principal: str, role: str,
+                 read_only: bool, policy: Policy, location: str) -> None:
+        self._engine = engine
+        self._tenant = tenant
+        self._tid = tenant.id
+        self._principal = principal
+        self._role = role
+        self._policy = policy
+        self._read_only = read_only or policy.is_read_only(role)
+        self._audit_reads = policy.audits_reads(role)
+        self.location = location
+
+    # -- opening ---------------------------------------------------------------------
+
+    @classmethod
+    async def open_sqlite(cls, path: Path | str, *, tenant: str, principal: str,
+                          read_only: bool = False, provision: Provision | None = None,
+                          policy: Policy | None = None) -> Any:
+        """Open the SQLite store at ``path`` for ``principal`` in ``tenant``.
+
+        Creates the file and applies migrations (after a backup of an existing file) unless
+        read-only. With ``provision``, a missing tenant or membership is created and the
+        principal acts in ``provision.role``; without it both must exist already.
+
+        Raises:
+            BackendUnavailable: not a SQLite file, a newer schema, an unwritable location,
+                or (read-only) a store that does not exist or needs a migration.
+            NotFound: the tenant does not exist (no provision).
+            PermissionDenied: the principal is not a member (no provision).
+            ConfigError: unknown role or tier in ``provision``.
+        """
+        policy = policy or shipped_policy()
+        path = Path(path).expanduser()
+        if provision is not None:
+            policy.role(provision.role)
+            policy.tier(provision.tier)
+        check_sqlite_file(path)
+        if read_only and not path.exists():
+            raise BackendUnavailable(f"{path}: no store yet, and read-only mode creates none")
+        if not read_only:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise BackendUnavailable(f"{path.parent}: cannot create: {exc.strerror}"
+                                         ) from None
+        engine = make_sqlite_engine(path, read_only=read_only)
+        try:
+            await _prepare_schema(engine, path, read_only=read_only)
+            tenant_row, role = await _resolve_principal(engine, tenant, principal, provision,
+                                                        read_only=read_only, policy=policy)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine, tenant=tenant_row, principal=principal, role=role,
+                   read_only=read_only, policy=policy, location=str(path))
+
+    async def close(self) -> None:
+        """Dispose of the engine's connections."""
+        await self._engine.dispose()
+
+    # -- transactions ----------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _tx(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
+        """A transaction (``BEGIN IMMEDIATE`` when ``write``); driver errors become typed."""
+        try:
+            async with self._engine.connect() as conn:
+                if write:
+                    await conn.execution_options(coditect_write=True)
+                async with conn.begin():
+                    yield conn
+        except IntegrityError as exc:
+            raise Conflict(f"conflicts with existing data: {_orig(exc)}") from None
+        except (OperationalError, DBAPIError) as exc:
+            raise _map_db_error(exc) from None
+
+    # -- authorization and audit -------------------------------------------------------
+
+    def _authorize(self, resource: Resource, action: Action, *, owner: str | None = None
+                   ) -> Scope:
+        return self._policy.authorize(role=self._role, principal=self._principal,
+                                      resource=resource, action=action, owner=owner,
+                                      read_only=self._read_only)
+
+    @asynccontextmanager
+    async def _op(self, resource: Resource, action: Action | None, *, method: str,
+                  write: bool, target: str | None = None, audit_only: bool = False,
+                  read_details: dict[str, Any] | None = None) -> AsyncIterator[Op]:
+        """Run one authorized operation.
+
+        Mutations (``write``) are refused up front when read-only; ``action`` (None when
+        the caller decides after a lookup) is checked before the transaction starts. A read
+        that records an event of its own (an export) passes ``audit_only`` to get a write
+        transaction without being a mutation. An auditor's read is recorded in its own
+        short transaction first. Denials are recorded too.
+        """
+        try:
+            if write and self._read_only:
+                raise ReadOnly(f"read-only: {method} is refused")
+            scope = self._authorize(resource, action) if action is not None else None
+            if not write and not audit_only and self._audit_reads:
+                await self._append_events([PendingEvent(
+                    f"{resource.value}.read", resource.value, target,
+                    details={"method": method, **(read_details or {})})])
+            async with self._tx(write=write or audit_only) as conn:
+                op = Op(self, conn, resource, scope)
+                yield op
+                if op.events:
+                    await self._link(conn, op.events)
+        except PermissionDenied as exc:
+            await self._record_denial(resource, action, method, target, exc)
+            raise
+
+    async def _record_denial(self, resource: Resource, action: Action | None, method: str,
+                             target: str | None, exc: PermissionDenied) -> None:
+        verb = action.value if action is not None else method
+        # The denial itself stands; an unwritable log must not mask it.
+        with contextlib.suppress(BackendError):
+            await self._append_events([PendingEvent(
+                f"{resource.value}.{verb}", resource.value, target, outcome="denied",
+                details={"method": method, "reason": str(exc)})])
+
+    async def _append_events(self, events: Sequence[PendingEvent]) -> list[tuple[int, str]]:
+        async with self._tx(write=True) as conn:
+            return await self._link(conn, events)
+
+    async def _link(self, conn: AsyncConnection, events: Sequence[PendingEvent]
+                    ) -> list[tuple[int, str]]:
+        """Append ``events`` to the tenant's chain inside ``conn``'s transaction."""
+        head = (await conn.execute(select(audit_heads.c.seq, audit_heads.c.hash)
+                                   .where(audit_heads.c.tenant_id == self._tid))).first()
+        seq, prev = (head[0], head[1]) if head else (0, GENESIS_HASH)
+        now = format_ts(utcnow())
+        rows: list[dict[str, Any]] = []
+        links: list[tuple[int, str]] = []
+        for ev in events:
+            seq += 1
+            details = canonical_details(ev.details)
+            actor = ev.actor or self._principal
+            role = ev.role or self._role
+            ts = ev.ts or now
+            digest = link_hash(prev, canonical_event(
+                self._tid, seq, ts, actor, role, ev.action, ev.resource_type, ev.resource_id,
+                ev.outcome, details, ev.source))
+            rows.append({"tenant_id": self._tid, "seq": seq, "ts": ts, "actor": actor,
+                         "role": role, "action": ev.action, "resource_type": ev.resource_type,
+                         "resource_id": ev.resource_id, "outcome": ev.outcome,
+                         "details": details, "source": ev.source, "import_key": ev.import_key,
+                         "prev_hash": prev, "hash": digest})
+            links.append((seq, digest))
+            prev = digest
+        await conn.execute(audit_events.insert(), rows)
+        if head:
+            await conn.execute(update(audit_heads).where(audit_heads.c.tenant_id == self._tid)
+                               .values(seq=seq, hash=prev))
+        else:
+            await conn.execute(audit_heads.insert().values(tenant_id=self._tid, seq=seq,
+                                                           hash=prev))
+        return links
+
+    async def _one(self, conn: AsyncConnection, stmt: Any, what: str) -> Any:
+        row = (await conn.execute(stmt)).first()
+        if row is None:
+            raise NotFound(f"{what} not found")
+        return row
+
+
+def _orig(exc: DBAPIError) -> str:
+    return str(getattr(exc, "orig", exc)).splitlines()[0]
+
+
+def _map_db_error(exc: DBAPIError) -> BackendError:
+    message = _orig(exc)
+    lowered = message.lower()
+    if "not authorized" in lowered or "readonly" in lowered or "read-only" in lowered:
+        return ReadOnly(f"read-only: the store refused a write ({message})")
+    if "append-only" in lowered:
+        return PermissionDenied("the audit log is append-only")
+    if "locked" in lowered or "busy" in lowered:
+        return BackendUnavailable(f"the store is busy: {message}")
+    return BackendUnavailable(f"store error: {message}")
+
+
+async def _prepare_schema(engine: AsyncEngine, path: Path, *, read_only: bool) -> None:
+    try:
+        async with engine.connect() as conn:
+            revision = await conn.run_sync(migrate.current_revision)
+            await conn.rollback()
+            if not migrate.check_revision(revision, str(path)):
+                return
+            if read_only:
+                raise BackendUnavailable(
+                    f"{path}: the store needs a schema upgrade; open it once without "
+                    "--read-only")
+            if revision is not None:
+                migrate.backup_sqlite(path, revision)
+            await conn.execution_options(coditect_write=True)
+            await conn.run_sync(lambda sync_conn: migrate.upgrade(sync_conn))
+            await conn.commit()
+    except BackendError:
+        raise
+    except (OperationalError, DBAPIError) as exc:
+        raise BackendUnavailable(f"{path}: {_orig(exc)}") from None
+
+
+async def _resolve_principal(engine: AsyncEngine, tenant_name: str, principal: str,
+                             provision: Provision | None, *, read_only: bool, policy: Policy
+                             ) -> tuple[Tenant, str]:
+    """Find (or provision) the tenant and the principal's role in it."""
+    async def lookup(conn: AsyncConnection) -> tuple[Any, Any]:
+        tenant_row = (await conn.execute(select(tenants).where(tenants.c.name == tenant_name))
+                      ).first()
+        member = None
+        if tenant_row is not None:
+            member = (await conn.execute(select(members.c.role).where(
+                members.c.tenant_id == tenant_row.id, members.c.name == principal))).first()
+        return tenant_row, member
+
+    try:
+        async with engine.connect() as conn, conn.begin():
+            tenant_row, member = await lookup(conn)
+        if (tenant_row is None or member is None) and provision is not None and not read_only:
+            async with engine.connect() as conn:
+                await conn.execution_options(coditect_write=True)
+                async with conn.begin():
+                    tenant_row, member = await lookup(conn)
+                    await _provision(conn, tenant_row, member, tenant_name, principal,
+                                     provision, policy)
+                    tenant_row, member = await lookup(conn)
+    except (OperationalError, DBAPIError) as exc:
+        raise _map_db_error(exc) from None
+    if tenant_row is None:
+        raise NotFound(f"tenant {tenant_name!r} does not exist in this store")
+    if member is None:
+        raise PermissionDenied(f"{principal!r} is not a member of tenant {tenant_name!r}")
+    role = provision.role if provision is not None else member.role
+    return to_model(Tenant, tenant_row), role
+
+
+async def _provision(conn: AsyncConnection, tenant_row: Any, member: Any, tenant_name: str,
+                     principal: str, provision: Provision, policy: Policy) -> None:
+    now = utcnow()
+    events: list[PendingEvent] = []
+    if tenant_row is None:
+        tenant_id = new_id()
+        await conn.execute(tenants.insert().values(
+            id=tenant_id, name=tenant_name, display_name=provision.display_name,
+            tier=provision.tier, created_at=now))
+        events.append(PendingEvent("tenants.create", "tenants", tenant_id,
+                                   details={"name": tenant_name, "tier": provision.tier}))
+        role = "owner"
+    else:
+        tenant_id = tenant_row.id
+        role = provision.role
+    if member is None:
+        await conn.execute(members.insert().values(tenant_id=tenant_id, name=principal,
+                                                   role=role, created_at=now))
+        events.append(PendingEvent("members.create", "members", principal,
+                                   details={"role": role, "provisioned": True}))
+    tenant = Tenant(id=tenant_id, name=tenant_name, display_name=provision.display_name,
+                    tier=provision.tier, created_at=now)
+    linker = StoreBase(None, tenant=tenant, principal=principal,  # type: ignore[arg-type]
+                       role=provision.role, read_only=False, policy=policy, location="")
+    await linker._link(conn, events)

@@ -1,0 +1,197 @@
+"""Memory entries and their full-text index (SQLite FTS5, bm25 ranking)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from sqlalchemy import and_, false, literal_column, or_, select, text, tuple_
+from sqlalchemy.exc import OperationalError
+
+from coditect_store import cursors
+from coditect_store.base import StoreBase, new_id, to_model
+from coditect_store.schema import memory_entries, projects
+from coditect_tui.core.errors import InvalidInput
+from coditect_tui.core.models import (
+    Action,
+    MemoryEntry,
+    MemoryEntrySpec,
+    MemoryFilter,
+    Page,
+    Resource,
+    SearchHit,
+    format_ts,
+    utcnow,
+)
+
+MEM = Resource.MEMORY
+_ROWID = literal_column("memory_entries.rowid")
+_EXPORT_BATCH = 500
+
+
+def _entry(row: Any) -> MemoryEntry:
+    return to_model(MemoryEntry, row, tags=orjson.loads(row.tags))
+
+
+def _filtered(stmt: Any, tenant_id: str, flt: MemoryFilter | None) -> Any:
+    m = memory_entries.c
+    stmt = stmt.where(m.tenant_id == tenant_id)
+    if flt is None:
+        return stmt
+    if flt.kinds is not None:
+        stmt = stmt.where(m.kind.in_(flt.kinds) if flt.kinds else false())
+    if flt.project_id is not None:
+        stmt = stmt.where(m.project_id == flt.project_id)
+    if flt.since is not None:
+        stmt = stmt.where(m.timestamp >= flt.since)
+    if flt.until is not None:
+        stmt = stmt.where(m.timestamp < flt.until)
+    return stmt
+
+
+class MemoryMixin(StoreBase):
+    """The memory index. Order of lists: newest timestamp first, undated entries last."""
+
+    async def upsert_memory_entry(self, spec: MemoryEntrySpec) -> MemoryEntry:
+        m = memory_entries.c
+        values = spec.model_dump(exclude={"path", "body"})
+        values["tags"] = orjson.dumps(values["tags"]).decode()
+        async with self._op(MEM, None, method="upsert_memory_entry", write=True,
+                            target=spec.path) as op:
+            if spec.project_id is not None:
+                await self._one(op.conn, select(projects.c.id).where(
+                    projects.c.tenant_id == self._tid, projects.c.id == spec.project_id),
+                    "project")
+            row = (await op.conn.execute(select(memory_entries, _ROWID.label("rid")).where(
+                m.tenant_id == self._tid, m.path == spec.path))).first()
+            now = utcnow()
+            if row is None:
+                op.authorize(Action.CREATE)
+                entry_id = new_id()
+                await op.conn.execute(memory_entries.insert().values(
+                    id=entry_id, tenant_id=self._tid, path=spec.path, created_by=self._principal,
+                    indexed_at=now, **values))
+                rid = (await op.conn.execute(select(_ROWID).where(m.id == entry_id))
+                       ).scalar_one()
+                op.record("memory.create", entry_id, path=spec.path, kind=spec.kind)
+            else:
+                op.authorize(Action.UPDATE, owner=row.created_by)
+                entry_id, rid = row.id, row.rid
+                await op.conn.execute(memory_entries.update().where(m.id == entry_id)
+                                      .values(indexed_at=now, **values))
+                await op.conn.execute(text("DELETE FROM memory_fts WHERE rowid = :rid"),
+                                      {"rid": rid})
+                op.record("memory.update", entry_id, path=spec.path, kind=spec.kind,
+                          sha256=spec.sha256)
+            await op.conn.execute(
+                text("INSERT INTO memory_fts(rowid, title, body) VALUES (:rid, :title, :body)"),
+                {"rid": rid, "title": spec.title, "body": spec.body})
+            result = await self._one(op.conn, select(memory_entries).where(m.id == entry_id),
+                                     "memory entry")
+        return _entry(result)
+
+    async def get_memory_entry(self, entry_id: str) -> MemoryEntry:
+        async with self._op(MEM, Action.READ, method="get_memory_entry", write=False,
+                            target=entry_id) as op:
+            row = await self._one(op.conn, select(memory_entries).where(
+                memory_entries.c.tenant_id == self._tid, memory_entries.c.id == entry_id),
+                "memory entry")
+        return _entry(row)
+
+    async def get_memory_body(self, entry_id: str) -> str:
+        async with self._op(MEM, Action.READ, method="get_memory_body", write=False,
+                            target=entry_id) as op:
+            rid = (await self._one(op.conn, select(_ROWID).where(
+                memory_entries.c.tenant_id == self._tid, memory_entries.c.id == entry_id),
+                "memory entry"))[0]
+            body = (await op.conn.execute(text("SELECT body FROM memory_fts WHERE rowid = :r"),
+                                          {"r": rid})).scalar()
+        return body or ""
+
+    async def list_memory_entries(self, filter: MemoryFilter | None = None, *,
+                                  cursor: str | None = None, limit: int = 100
+                                  ) -> Page[MemoryEntry]:
+        after = cursors.decode("memory", cursor, 3)
+        async with self._op(MEM, Action.READ, method="list_memory_entries", write=False) as op:
+            return await self._memory_page(op.conn, filter, after, cursors.clamp(limit))
+
+    async def _memory_page(self, conn: Any, filter: MemoryFilter | None,
+                           after: list[Any] | None, limit: int) -> Page[MemoryEntry]:
+        m = memory_entries.c
+        # Sort key: (dated first, timestamp desc, id desc).
+        dated = (m.timestamp.isnot(None)).label("dated")
+        stmt = _filtered(select(memory_entries), self._tid, filter)
+        if after:
+            was_dated, ts, last_id = after
+            if was_dated:
+                stmt = stmt.where(or_(m.timestamp.is_(None),
+                                      tuple_(m.timestamp, m.id) < tuple_(ts, last_id)))
+            else:
+                stmt = stmt.where(and_(m.timestamp.is_(None), m.id < last_id))
+        rows = (await conn.execute(stmt.order_by(dated.desc(), m.timestamp.desc(), m.id.desc())
+                                   .limit(limit + 1))).all()
+        items = [_entry(r) for r in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = items[-1]
+            next_cursor = cursors.encode("memory", [
+                last.timestamp is not None,
+                format_ts(last.timestamp) if last.timestamp else "", last.id])
+        return Page(items=items, next_cursor=next_cursor)
+
+    async def search_memory(self, query: str, filter: MemoryFilter | None = None, *,
+                            limit: int = 50) -> list[SearchHit]:
+        if not query.strip():
+            raise InvalidInput("empty search query")
+        limit = cursors.clamp(limit)
+        async with self._op(MEM, Action.READ, method="search_memory", write=False,
+                            read_details={"query": query}) as op:
+            stmt = _filtered(
+                select(memory_entries,
+                       literal_column("bm25(memory_fts)").label("rank"),
+                       literal_column("snippet(memory_fts, 1, char(2), char(3), '…', 16)")
+                       .label("snip"))
+                .select_from(memory_entries.join(
+                    text("memory_fts"), literal_column("memory_fts.rowid") == _ROWID)),
+                self._tid, filter)
+            stmt = stmt.where(text("memory_fts MATCH :q")).order_by(text("rank")).limit(limit)
+            try:
+                rows = (await op.conn.execute(stmt, {"q": query})).all()
+            except OperationalError as exc:
+                raise InvalidInput(f"search query: {_fts_message(exc)}") from None
+        return [SearchHit(entry=_entry(r), rank=float(r.rank), snippet=r.snip or "")
+                for r in rows]
+
+    async def delete_memory_entry(self, entry_id: str) -> None:
+        m = memory_entries.c
+        async with self._op(MEM, Action.DELETE, method="delete_memory_entry", write=True,
+                            target=entry_id) as op:
+            row = await self._one(op.conn, select(memory_entries, _ROWID.label("rid")).where(
+                m.tenant_id == self._tid, m.id == entry_id), "memory entry")
+            op.authorize(Action.DELETE, owner=row.created_by)
+            await op.conn.execute(text("DELETE FROM memory_fts WHERE rowid = :rid"),
+                                  {"rid": row.rid})
+            await op.conn.execute(memory_entries.delete().where(m.id == entry_id))
+            op.record("memory.delete", entry_id, path=row.path)
+
+    async def export_memory(self, filter: MemoryFilter | None = None
+                            ) -> AsyncIterator[MemoryEntry]:
+        async with self._op(MEM, Action.EXPORT, method="export_memory", write=False,
+                            audit_only=True) as op:
+            op.record("memory.export", None,
+                      filter=filter.model_dump(mode="json", exclude_none=True) if filter else {})
+        after: list[Any] | None = None
+        while True:
+            async with self._tx(write=False) as conn:
+                page = await self._memory_page(conn, filter, after, _EXPORT_BATCH)
+            for item in page.items:
+                yield item
+            if page.next_cursor is None:
+                return
+            after = cursors.decode("memory", page.next_cursor, 3)
+
+
+def _fts_message(exc: OperationalError) -> str:
+    message = str(getattr(exc, "orig", exc)).splitlines()[0]
+    return message.removeprefix("fts5: ")

@@ -1,0 +1,87 @@
+"""Schema versioning of the store: check cheaply, migrate with Alembic, back up first.
+
+Opening a current database costs one query; Alembic is imported only when a migration
+is actually needed (it is slow to import and the app's start is measured).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
+
+from coditect_tui.core.errors import BackendUnavailable
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+#: Every revision this version knows, oldest first. The last is the head.
+KNOWN_REVISIONS: tuple[str, ...] = ("0001",)
+HEAD = KNOWN_REVISIONS[-1]
+
+
+def current_revision(conn: Connection) -> str | None:
+    """The database's schema revision, or None for an empty database.
+
+    Raises:
+        BackendUnavailable: the database holds tables but is not a CODITECT store.
+    """
+    try:
+        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+    except OperationalError:
+        conn.rollback()
+        tables = conn.execute(text("SELECT count(*) FROM sqlite_master WHERE type='table'")
+                              ).scalar_one()
+        if tables:
+            raise BackendUnavailable("the database is not a CODITECT store "
+                                     "(it has tables but no schema version)") from None
+        return None
+    return row[0] if row else None
+
+
+def check_revision(revision: str | None, where: str) -> bool:
+    """Whether ``revision`` needs an upgrade.
+
+    Raises:
+        BackendUnavailable: the schema is newer than this version of coditect knows.
+    """
+    if revision is None:
+        return True
+    if revision not in KNOWN_REVISIONS:
+        raise BackendUnavailable(
+            f"{where}: database schema {revision!r} is newer than this coditect knows "
+            f"(up to {HEAD!r}); upgrade coditect, the file was not changed")
+    return revision != HEAD
+
+
+def backup_sqlite(path: Path, revision: str) -> Path:
+    """Copy the database with SQLite's online backup API before a migration.
+
+    Returns:
+        The backup's path: ``<file>.bak-<revision>-<UTC time>``.
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.bak-{revision}-{stamp}")
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        dest = sqlite3.connect(target)
+        try:
+            source.backup(dest)
+        finally:
+            dest.close()
+    finally:
+        source.close()
+    return target
+
+
+def upgrade(conn: Connection) -> None:
+    """Run Alembic's upgrade to head on ``conn`` (inside the caller's transaction)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = conn
+    command.upgrade(config, "head")

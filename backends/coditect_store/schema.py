@@ -1,0 +1,199 @@
+"""SQLAlchemy Core tables of the store (the migrations in migrations/ create them).
+
+Every table carries ``tenant_id``. Timestamps are stored as canonical UTC text
+(``YYYY-MM-DDTHH:MM:SS.ffffffZ``), which sorts correctly and reads the same on every
+dialect.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+from coditect_tui.core.models import format_ts
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes stored as canonical text."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        return format_ts(value)
+
+    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return parse_ts(value)
+
+
+def parse_ts(value: str) -> datetime:
+    """Inverse of ``format_ts``."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+
+def _tenant() -> Column[str]:
+    return Column("tenant_id", String(36), ForeignKey("tenants.id"), nullable=False)
+
+
+tenants = Table(
+    "tenants", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("tier", String(50), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+members = Table(
+    "members", metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
+    Column("name", String(200), primary_key=True),
+    Column("role", String(50), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", String(36), primary_key=True),
+    _tenant(),
+    Column("principal", String(200), nullable=False),
+    Column("role", String(50), nullable=False),
+    Column("prefix", String(40), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime()),
+    Column("revoked_at", UTCDateTime()),
+)
+
+projects = Table(
+    "projects", metadata,
+    Column("id", String(36), primary_key=True),
+    _tenant(),
+    Column("name", String(200), nullable=False),
+    Column("path", Text),
+    Column("kind", String(20), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+repos = Table(
+    "repos", metadata,
+    Column("id", String(36), primary_key=True),
+    _tenant(),
+    Column("project_id", String(36), ForeignKey("projects.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("parent_id", String(36), ForeignKey("repos.id", ondelete="CASCADE")),
+    Column("name", String(300), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("url", Text),
+    Column("category", String(200)),
+    Column("is_submodule", Boolean, nullable=False),
+    Column("initialised", Boolean, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+git_sessions = Table(
+    "git_sessions", metadata,
+    Column("id", String(36), primary_key=True),
+    _tenant(),
+    Column("repo_id", String(36), ForeignKey("repos.id", ondelete="CASCADE"), nullable=False),
+    Column("project_id", String(36), ForeignKey("projects.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("session_key", String(40), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("branch", Text, nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime()),
+    Column("last_commit", String(64)),
+    Column("last_push", UTCDateTime()),
+    Column("commit_count", Integer, nullable=False),
+    Column("push_count", Integer, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("created_by", String(200), nullable=False),
+)
+
+memory_entries = Table(
+    "memory_entries", metadata,
+    Column("id", String(36), primary_key=True),
+    _tenant(),
+    Column("project_id", String(36), ForeignKey("projects.id", ondelete="SET NULL")),
+    Column("path", Text, nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("timestamp_raw", String(64)),
+    Column("timestamp", UTCDateTime()),
+    Column("timestamp_note", Text),
+    Column("tags", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("mtime", Float),
+    Column("sha256", String(64)),
+    Column("created_by", String(200), nullable=False),
+    Column("indexed_at", UTCDateTime(), nullable=False),
+)
+
+status_snapshots = Table(
+    "status_snapshots", metadata,
+    Column("id", String(36), primary_key=True),
+    _tenant(),
+    Column("taken_at", UTCDateTime(), nullable=False),
+    Column("source", String(50), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("repos", Text, nullable=False),
+    Column("created_by", String(200), nullable=False),
+)
+
+audit_events = Table(
+    "audit_events", metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("ts", String(32), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("role", String(50), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("resource_type", String(50), nullable=False),
+    Column("resource_id", Text),
+    Column("outcome", String(10), nullable=False),
+    Column("details", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("import_key", String(64)),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+audit_heads = Table(
+    "audit_heads", metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+#: Tables whose rows a read-only handle may still write: its own access records.
+AUDIT_TABLES = frozenset({"audit_events", "audit_heads"})

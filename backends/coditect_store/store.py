@@ -1,0 +1,23 @@
+"""``SqlStore``: the SQLAlchemy 2 async store behind the Backend contract."""
+
+from __future__ import annotations
+
+from coditect_store.audit import AuditMixin
+from coditect_store.base import Provision
+from coditect_store.members import MembersMixin
+from coditect_store.memory import MemoryMixin
+from coditect_store.projects import ProjectsMixin
+from coditect_store.sessions import SessionsMixin
+from coditect_store.status import StatusMixin
+from coditect_tui.core.backend import Backend
+
+
+class SqlStore(MembersMixin, ProjectsMixin, SessionsMixin, MemoryMixin, StatusMixin,
+               AuditMixin, Backend):
+    """The local store: one SQLite file (WAL), opened for one principal in one tenant.
+
+    Open with ``await SqlStore.open_sqlite(path, tenant=..., principal=..., ...)``.
+    """
+
+
+__all__ = ["Provision", "SqlStore"]

@@ -1,0 +1,81 @@
+"""The ``coditect`` command. Sub-commands never import Textual; only the TUI does.
+
+Every error a user can cause ends in one line on stderr and a non-zero exit code:
+2 for bad input or configuration, 1 for a failed operation, 130 for Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from coditect_tui import __version__
+from coditect_tui.commands import COMMAND_MODULES
+from coditect_tui.commands.context import CliContext
+from coditect_tui.core.errors import CoditectError
+
+
+def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    group = parser.add_argument_group("common options")
+    group.add_argument("--config", metavar="FILE", default=default,
+                       help="config file (default: $CODITECT_CONFIG or the XDG config path)")
+    group.add_argument("--tenant", metavar="NAME", default=default,
+                       help="tenant profile to use (default: default_tenant)")
+    group.add_argument("--read-only", action="store_true",
+                       default=argparse.SUPPRESS if suppress else False,
+                       help="refuse every change (enforced by the backend)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (sub-commands register themselves)."""
+    parser = argparse.ArgumentParser(
+        prog="coditect",
+        description="CODITECT TUI: one terminal workspace for many projects, tenants and "
+                    "repos. Without a command, opens the full-screen app.")
+    parser.add_argument("--version", action="version", version=f"coditect {__version__}")
+    _common_options(parser, suppress=False)
+    parser.add_argument("--theme", metavar="NAME", help="theme for this run")
+    parser.add_argument("--exit-after-paint", action="store_true", help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(sub, lambda p: _common_options(p, suppress=True))
+    return parser
+
+
+def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
+    from coditect_tui.ui.run import run_app
+
+    return run_app(ctx, theme=args.theme, exit_after_paint=args.exit_after_paint)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``coditect`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ctx = CliContext.from_args(args)
+    handler: Callable[[argparse.Namespace, CliContext], int] = getattr(args, "handler",
+                                                                       _run_tui)
+    try:
+        return handler(args, ctx)
+    except CoditectError as exc:
+        print(f"coditect: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("coditect: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        if os.environ.get("CODITECT_DEBUG"):
+            raise
+        print(f"coditect: internal error: {type(exc).__name__}: {exc} "
+              "(set CODITECT_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 70
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

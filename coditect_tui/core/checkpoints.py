@@ -1,0 +1,152 @@
+"""Ed25519-signed audit checkpoints, kept outside the database.
+
+Anyone who can write the database file can re-hash the whole chain; a checkpoint signed
+with a key the database does not hold certifies that the chain had ``hash`` at ``seq``.
+The signing key lives in the XDG config dir (mode 0600); verification uses that key (or
+an explicitly given public key), never a key carried inside the checkpoint file.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from coditect_tui import __version__
+from coditect_tui.core.errors import ConfigError
+from coditect_tui.core.models import AuditHead, format_ts, utcnow
+from coditect_tui.core.paths import config_dir
+
+FORMAT = "coditect-audit-checkpoint/1"
+
+
+def default_key_path() -> Path:
+    """``<XDG config>/coditect/audit-signing.key``."""
+    return config_dir() / "audit-signing.key"
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new 0600 file atomically (never world-readable, even briefly)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def load_or_create_key(path: Path | None = None, *, create: bool = True) -> Ed25519PrivateKey:
+    """The signing key, created (0600) on first use when ``create``.
+
+    Raises:
+        ConfigError: no key (and not ``create``), the key file is accessible by others, or
+            it is not an Ed25519 key.
+    """
+    path = path or default_key_path()
+    if not path.exists():
+        if not create:
+            raise ConfigError("no audit signing key here; a checkpoint can only be checked "
+                              "with the key that signed it", path=str(path))
+        key = Ed25519PrivateKey.generate()
+        write_private_file(path, key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
+        return key
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(f"signing key is accessible by others (mode {stat.S_IMODE(mode):o}); "
+                          "chmod 600 it", path=str(path))
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except ValueError:
+        raise ConfigError("not a PEM private key", path=str(path)) from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigError("not an Ed25519 key", path=str(path))
+    return key
+
+
+def key_id(public: Ed25519PublicKey) -> str:
+    """A short fingerprint of a public key (hex of its first 8 raw bytes)."""
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return raw[:8].hex()
+
+
+class ForgedCheckpoint(ConfigError):
+    """The checkpoint's signature does not verify: it was forged or altered."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A verified checkpoint."""
+
+    tenant: str
+    seq: int
+    hash: str
+    created_at: str
+    key_id: str
+
+
+def sign_checkpoint(head: AuditHead, key: Ed25519PrivateKey) -> bytes:
+    """The checkpoint file's bytes for ``head``."""
+    payload = {"format": FORMAT, "tenant": head.tenant, "seq": head.seq, "hash": head.hash,
+               "created_at": format_ts(utcnow()), "app_version": __version__,
+               "key_id": key_id(key.public_key())}
+    body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    signature = base64.b64encode(key.sign(body)).decode()
+    return orjson.dumps({"payload": payload, "signature": signature},
+                        option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+
+
+def write_checkpoint(head: AuditHead, path: Path, key: Ed25519PrivateKey) -> None:
+    """Write the signed checkpoint of ``head`` to ``path`` (atomically)."""
+    data = sign_checkpoint(head, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def read_checkpoint(path: Path, public: Ed25519PublicKey, *, tenant: str) -> Checkpoint:
+    """Read and check a checkpoint file.
+
+    Raises:
+        ConfigError: unreadable, malformed, for another tenant, or the signature does not
+            verify with ``public`` (the file was forged or altered).
+    """
+    shown = str(path)
+    try:
+        data: Any = orjson.loads(path.read_bytes())
+        payload, signature = data["payload"], base64.b64decode(data["signature"], validate=True)
+        if payload.get("format") != FORMAT:
+            raise ConfigError(f"not a checkpoint ({FORMAT} expected)", path=shown)
+        body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+        seq, digest = int(payload["seq"]), str(payload["hash"])
+    except FileNotFoundError:
+        raise ConfigError("file not found", path=shown) from None
+    except (OSError, ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
+        raise ConfigError(f"malformed checkpoint ({type(exc).__name__})", path=shown) from None
+    try:
+        public.verify(signature, body)
+    except InvalidSignature:
+        raise ForgedCheckpoint("checkpoint signature does not verify with the signing key "
+                          f"(key {key_id(public)}): forged or altered", path=shown) from None
+    if payload["tenant"] != tenant:
+        raise ConfigError(f"checkpoint is for tenant {payload['tenant']!r}, not {tenant!r}",
+                          path=shown)
+    return Checkpoint(tenant=payload["tenant"], seq=seq, hash=digest,
+                      created_at=str(payload.get("created_at", "")),
+                      key_id=str(payload.get("key_id", "")))

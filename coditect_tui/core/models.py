@@ -1,0 +1,390 @@
+"""Domain models that cross the Backend interface.
+
+They are plain pydantic models: serialisable to JSON (the remote API sends them as they
+are), immutable, and never ORM objects. Timestamps are timezone-aware UTC datetimes,
+except the audit event's ``ts``, which is the exact canonical text that is hashed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def format_ts(moment: datetime) -> str:
+    """Canonical timestamp text: ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` in UTC (sorts as text)."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Model(BaseModel):
+    """Base for every model: frozen, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Resource(StrEnum):
+    """Resources of the permission matrix (config/roles.yaml)."""
+
+    PROJECTS = "projects"
+    REPOS = "repos"
+    SESSIONS = "sessions"
+    MEMORY = "memory"
+    STATUS = "status"
+    MEMBERS = "members"
+    API_KEYS = "api_keys"
+    AUDIT = "audit"
+
+
+class Action(StrEnum):
+    """Actions of the permission matrix (config/roles.yaml)."""
+
+    READ = "read"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    EXPORT = "export"
+    ADMIN = "admin"
+
+
+class Scope(StrEnum):
+    """How far a permission reaches: rows the principal created, or the whole tenant."""
+
+    OWN = "own"
+    TENANT = "tenant"
+
+
+class Page(Model, Generic[T]):
+    """One page of a keyset-paginated list.
+
+    Attributes:
+        items: the rows of this page, in the list's documented order.
+        next_cursor: opaque text to pass back for the next page; None on the last page.
+    """
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class Tenant(Model):
+    """A tenant: the unit of isolation. Every stored row belongs to exactly one."""
+
+    id: str
+    name: str
+    display_name: str
+    tier: str
+    created_at: datetime
+
+
+class Principal(Model):
+    """Who is acting: a name, the role they hold in the open tenant, and read-only state."""
+
+    name: str
+    role: str
+    tenant: str
+    read_only: bool = False
+
+
+class Member(Model):
+    """A principal's membership (and role) in the open tenant."""
+
+    name: str
+    role: str
+    created_at: datetime
+
+
+class ApiKeyInfo(Model):
+    """An API key as listed: never the secret, only its recognisable prefix."""
+
+    id: str
+    prefix: str
+    principal: str
+    role: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class NewApiKey(Model):
+    """A freshly created key. ``secret`` is shown once and never stored."""
+
+    info: ApiKeyInfo
+    secret: str
+
+
+ProjectKind = Literal["master", "standalone", "group"]
+
+
+class ProjectSpec(Model):
+    """What a caller gives to register or update a project (keyed by name)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    path: str | None = None
+    kind: ProjectKind = "standalone"
+    description: str = ""
+
+
+class Project(Model):
+    """A registered project of the tenant."""
+
+    id: str
+    name: str
+    path: str | None
+    kind: ProjectKind
+    description: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class RepoSpec(Model):
+    """What a caller gives to register or update a repo (keyed by project and path)."""
+
+    project_id: str
+    path: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=300)
+    parent_id: str | None = None
+    url: str | None = None
+    category: str | None = None
+    is_submodule: bool = False
+    initialised: bool = True
+
+
+class Repo(Model):
+    """A repo of a project; submodules point to their parent repo."""
+
+    id: str
+    project_id: str
+    parent_id: str | None
+    name: str
+    path: str
+    url: str | None
+    category: str | None
+    is_submodule: bool
+    initialised: bool
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+SessionState = Literal["active", "ended"]
+
+
+class GitSessionSpec(Model):
+    """A git session record, compatible with ``.coditect-session.json`` fields."""
+
+    repo_id: str
+    session_key: str = Field(min_length=1, description="the helper's session_id, %Y%m%d-%H%M%S")
+    description: str
+    branch: str
+    started_at: datetime
+
+
+class GitSessionUpdate(Model):
+    """Fields a session update may change (None = leave as is)."""
+
+    last_commit: str | None = None
+    last_push: datetime | None = None
+    commit_count: int | None = None
+    push_count: int | None = None
+    ended_at: datetime | None = None
+    state: SessionState | None = None
+    summary: dict[str, Any] | None = None
+
+
+class GitSession(Model):
+    """A git session record kept in the backend (history the old helper did not keep)."""
+
+    id: str
+    repo_id: str
+    project_id: str
+    session_key: str
+    description: str
+    branch: str
+    started_at: datetime
+    ended_at: datetime | None
+    last_commit: str | None
+    last_push: datetime | None
+    commit_count: int
+    push_count: int
+    state: SessionState
+    summary: dict[str, Any]
+    created_by: str
+
+
+MemoryKind = Literal["checkpoint", "session", "session-template", "export-json",
+                     "export-placeholder", "transcript", "summary", "audit-log", "setup-log",
+                     "note", "other"]
+
+
+class MemoryEntrySpec(Model):
+    """A memory entry to index (keyed by its path within the tenant)."""
+
+    path: str = Field(min_length=1)
+    kind: MemoryKind
+    title: str
+    body: str = ""
+    project_id: str | None = None
+    timestamp_raw: str | None = None
+    timestamp: datetime | None = None
+    timestamp_note: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    size: int = 0
+    mtime: float | None = None
+    sha256: str | None = None
+
+
+class MemoryEntry(Model):
+    """An indexed memory entry (the body stays in the full-text index)."""
+
+    id: str
+    path: str
+    kind: MemoryKind
+    title: str
+    project_id: str | None
+    timestamp_raw: str | None
+    timestamp: datetime | None
+    timestamp_note: str | None
+    tags: list[str]
+    size: int
+    mtime: float | None
+    sha256: str | None
+    created_by: str
+    indexed_at: datetime
+
+
+class MemoryFilter(Model):
+    """Filters for listing memory entries."""
+
+    kinds: list[MemoryKind] | None = None
+    project_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class SearchHit(Model):
+    """A full-text search result: the entry, its bm25 rank (lower is better) and a snippet.
+
+    The snippet marks matches with the ASCII control characters STX (\\x02) and ETX
+    (\\x03) so a UI can highlight them without interpreting any markup in the text.
+    """
+
+    entry: MemoryEntry
+    rank: float
+    snippet: str
+
+
+class StatusSnapshotSpec(Model):
+    """A status run to record: a summary and one record per repo."""
+
+    source: str = "status"
+    summary: dict[str, Any]
+    repos: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class StatusSnapshot(Model):
+    """A recorded status run (the history behind trends)."""
+
+    id: str
+    taken_at: datetime
+    source: str
+    summary: dict[str, Any]
+    repos: list[dict[str, Any]]
+    created_by: str
+
+
+Outcome = Literal["ok", "denied", "error"]
+
+
+class AuditEvent(Model):
+    """One link of the tenant's audit hash chain.
+
+    ``hash = sha256(prev_hash || canonical_json(event))`` where the event is every field
+    but ``prev_hash`` and ``hash`` (see coditect_tui.core.audit_chain).
+    """
+
+    seq: int
+    ts: str
+    actor: str
+    role: str
+    action: str
+    resource_type: str
+    resource_id: str | None
+    outcome: Outcome
+    details: dict[str, Any]
+    source: str
+    prev_hash: str
+    hash: str
+
+
+class AuditFilter(Model):
+    """Filters of an audit query or export; every given field must match.
+
+    ``since`` is inclusive and ``until`` exclusive. ``text`` matches as a substring of
+    the action, resource id or details.
+    """
+
+    actor: str | None = None
+    action: str | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    outcome: Outcome | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    text: str | None = None
+
+
+class AuditEventSpec(Model):
+    """An event brought in from elsewhere (e.g. MEMORY-CONTEXT/audit-logs); source required."""
+
+    ts: datetime
+    actor: str
+    action: str
+    resource_type: str
+    resource_id: str | None = None
+    outcome: Outcome = "ok"
+    details: dict[str, Any] = Field(default_factory=dict)
+    source: str = Field(min_length=1)
+
+
+VerifyReason = Literal["gap", "edit", "reorder", "truncation", "checkpoint_mismatch"]
+
+
+class VerifyReport(Model):
+    """The verdict of an audit chain verification.
+
+    Attributes:
+        ok: the chain (and the checkpoint, when given) is intact.
+        rows: rows read.
+        first_bad_seq: the first seq at which the chain is broken, when not ok.
+        reason: why it is broken.
+        detail: one line a human can act on.
+        checkpoint_seq: seq of the checkpoint checked, when one was given.
+    """
+
+    ok: bool
+    rows: int
+    first_bad_seq: int | None = None
+    reason: VerifyReason | None = None
+    detail: str = ""
+    checkpoint_seq: int | None = None
+
+
+class AuditHead(Model):
+    """The newest link of a tenant's chain: what a signed checkpoint certifies."""
+
+    tenant: str
+    seq: int
+    hash: str

@@ -1,0 +1,235 @@
+"""Roles, tiers and the one ``authorize()`` every backend method calls.
+
+The matrix comes from config/roles.yaml, the tiers from config/tiers.yaml (both shipped);
+nothing here trusts the UI.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from coditect_tui.core.errors import ConfigError, PermissionDenied, QuotaExceeded, ReadOnly
+from coditect_tui.core.models import Action, Resource, Scope
+from coditect_tui.core.paths import shipped_config_dir
+from coditect_tui.core.yamlio import load_yaml, validate
+
+#: The (resource, action) pairs that correspond to a backend operation. roles.yaml may
+#: grant only these; the role-matrix test tries every one against every backend.
+OPERATIONS: dict[Resource, frozenset[Action]] = {
+    Resource.PROJECTS: frozenset({Action.READ, Action.CREATE, Action.UPDATE, Action.DELETE}),
+    Resource.REPOS: frozenset({Action.READ, Action.CREATE, Action.UPDATE, Action.DELETE}),
+    Resource.SESSIONS: frozenset({Action.READ, Action.CREATE, Action.UPDATE, Action.DELETE}),
+    Resource.MEMORY: frozenset({Action.READ, Action.CREATE, Action.UPDATE, Action.DELETE,
+                                Action.EXPORT}),
+    Resource.STATUS: frozenset({Action.READ, Action.CREATE, Action.DELETE}),
+    Resource.MEMBERS: frozenset({Action.READ, Action.CREATE, Action.UPDATE, Action.DELETE,
+                                 Action.ADMIN}),
+    Resource.API_KEYS: frozenset({Action.READ, Action.CREATE, Action.DELETE, Action.ADMIN}),
+    Resource.AUDIT: frozenset({Action.READ, Action.EXPORT, Action.ADMIN}),
+}
+
+#: Roles that only a principal holding ``members.admin`` may grant, change or remove.
+PRIVILEGED_ROLES = frozenset({"owner", "admin"})
+
+_Strict = ConfigDict(extra="forbid", frozen=True)
+
+
+class RoleDef(BaseModel):
+    """One role of roles.yaml."""
+
+    model_config = _Strict
+    description: str = ""
+    read_only: bool = False
+    audit_reads: bool = False
+    requires_key_expiry: bool = False
+    permissions: dict[Resource, dict[Action, Scope]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _only_known_pairs(self) -> RoleDef:
+        for resource, actions in self.permissions.items():
+            for action in actions:
+                if action not in OPERATIONS[resource]:
+                    valid = ", ".join(sorted(OPERATIONS[resource]))
+                    raise ValueError(f"{resource}.{action} is not an operation "
+                                     f"(valid for {resource}: {valid})")
+        return self
+
+
+class RolesFile(BaseModel):
+    """roles.yaml."""
+
+    model_config = _Strict
+    roles: dict[str, RoleDef]
+
+
+KNOWN_FEATURES = frozenset({"projects", "git_sessions", "memory", "dashboard", "audit",
+                            "audit_export", "evidence_packs", "portfolio", "advisor_view",
+                            "remote_api", "api_keys", "branding"})
+
+
+class Quotas(BaseModel):
+    """How many of each thing a tenant may hold; -1 is unlimited."""
+
+    model_config = _Strict
+    projects: int = Field(ge=-1)
+    members: int = Field(ge=-1)
+
+
+class RateLimits(BaseModel):
+    """Tenant API rate limits; -1 is unlimited."""
+
+    model_config = _Strict
+    requests_per_minute: int = Field(ge=-1)
+    burst: int = Field(ge=-1)
+
+
+class TierDef(BaseModel):
+    """One tier of tiers.yaml."""
+
+    model_config = _Strict
+    description: str = ""
+    features: list[str]
+    quotas: Quotas
+    rate_limits: RateLimits
+
+    @field_validator("features")
+    @classmethod
+    def _known_features(cls, value: list[str]) -> list[str]:
+        for feature in value:
+            if feature not in KNOWN_FEATURES:
+                close = difflib.get_close_matches(feature, sorted(KNOWN_FEATURES), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(f"unknown feature {feature!r}{hint}")
+        return value
+
+
+class TiersFile(BaseModel):
+    """tiers.yaml."""
+
+    model_config = _Strict
+    tiers: dict[str, TierDef]
+
+
+class Policy:
+    """The loaded permission matrix and tiers; answers every authorization question."""
+
+    def __init__(self, roles: dict[str, RoleDef], tiers: dict[str, TierDef]) -> None:
+        self.roles = roles
+        self.tiers = tiers
+
+    @classmethod
+    def load(cls, config_dir: Path | None = None) -> Policy:
+        """Load roles.yaml and tiers.yaml from ``config_dir`` (default: the shipped ones).
+
+        Raises:
+            ConfigError: a file is missing or invalid (file:line and key in the message).
+        """
+        base = config_dir or shipped_config_dir()
+        roles = validate(load_yaml(base / "roles.yaml"), RolesFile).roles
+        tiers = validate(load_yaml(base / "tiers.yaml"), TiersFile).tiers
+        return cls(roles, tiers)
+
+    def role(self, name: str) -> RoleDef:
+        """The definition of ``name``.
+
+        Raises:
+            ConfigError: no such role (with a suggestion).
+        """
+        try:
+            return self.roles[name]
+        except KeyError:
+            raise ConfigError(unknown_name("role", name, self.roles)) from None
+
+    def tier(self, name: str) -> TierDef:
+        """The definition of ``name``.
+
+        Raises:
+            ConfigError: no such tier (with a suggestion).
+        """
+        try:
+            return self.tiers[name]
+        except KeyError:
+            raise ConfigError(unknown_name("tier", name, self.tiers)) from None
+
+    def scope(self, role: str, resource: Resource, action: Action) -> Scope | None:
+        """The scope ``role`` holds for ``resource.action``, or None when denied."""
+        return self.role(role).permissions.get(resource, {}).get(action)
+
+    def authorize(self, *, role: str, principal: str, resource: Resource, action: Action,
+                  owner: str | None = None, read_only: bool = False) -> Scope:
+        """Decide whether ``principal`` acting as ``role`` may do ``action`` on ``resource``.
+
+        Args:
+            role: the principal's role in the open tenant.
+            principal: who is acting.
+            resource: what is acted on.
+            action: what is done.
+            owner: who created the row acted on, when the call is about one row; an ``own``
+                scope then requires ``owner == principal``. None for lists and creates.
+            read_only: the backend is open read-only.
+
+        Returns:
+            The granted scope (the caller filters lists to own rows for ``Scope.OWN``).
+
+        Raises:
+            ReadOnly: a mutating action while read-only (or the role is read-only).
+            PermissionDenied: the matrix does not grant it, or grants it only for own rows
+                and the row belongs to someone else.
+        """
+        definition = self.role(role)
+        if action is not Action.READ and action is not Action.EXPORT and (
+                read_only or definition.read_only):
+            raise ReadOnly(f"read-only: {resource}.{action} is refused")
+        scope = definition.permissions.get(resource, {}).get(action)
+        if scope is None:
+            raise PermissionDenied(f"role {role!r} may not {action} {resource}")
+        if scope is Scope.OWN and owner is not None and owner != principal:
+            raise PermissionDenied(f"role {role!r} may {action} only its own {resource}")
+        return scope
+
+    def check_quota(self, tier_name: str, kind: str, current: int) -> None:
+        """Refuse one more ``kind`` (projects or members) beyond the tier's quota.
+
+        Raises:
+            QuotaExceeded: naming the tier and the limit.
+        """
+        limit = getattr(self.tier(tier_name).quotas, kind)
+        if limit != -1 and current >= limit:
+            raise QuotaExceeded(f"tier {tier_name!r} allows at most {limit} {kind}")
+
+    def is_within(self, role: str, other: str) -> bool:
+        """Whether everything ``role`` may do, ``other`` may do too (keys never exceed)."""
+        inner, outer = self.role(role), self.role(other)
+        if outer.read_only and not inner.read_only:
+            return False
+        for resource, actions in inner.permissions.items():
+            for action, scope in actions.items():
+                granted = outer.permissions.get(resource, {}).get(action)
+                if granted is None or (scope is Scope.TENANT and granted is Scope.OWN):
+                    return False
+        return True
+
+    def audits_reads(self, role: str) -> bool:
+        """Whether every read by ``role`` is written to the audit log."""
+        return self.role(role).audit_reads
+
+    def is_read_only(self, role: str) -> bool:
+        """Whether ``role`` is read-only whatever the matrix says."""
+        return self.role(role).read_only
+
+
+def unknown_name(what: str, name: str, choices: object) -> str:
+    """``unknown role 'x' (did you mean 'y'?)`` text."""
+    close = difflib.get_close_matches(name, sorted(choices), n=1)  # type: ignore[arg-type]
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown {what} {name!r}{hint}"
+
+
+@lru_cache(maxsize=4)
+def shipped_policy() -> Policy:
+    """The policy from the shipped config/ (cached)."""
+    return Policy.load()
