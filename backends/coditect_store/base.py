@@ -149,6 +149,7 @@ class StoreBase:
             policy.role(provision.role)
             policy.tier(provision.tier)
         check_sqlite_file(path)
+        migrate.preflight(path)
         if read_only and not path.exists():
             raise BackendUnavailable(f"{path}: no store yet, and read-only mode creates none")
         if not read_only:

@@ -51,7 +51,7 @@ def check_sqlite_file(path: Path) -> None:
     try:
         with path.open("rb") as handle:
             header = handle.read(len(SQLITE_MAGIC))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return
     except OSError as exc:
         raise BackendUnavailable(f"{path}: cannot read: {exc.strerror}") from None

@@ -22,6 +22,41 @@ KNOWN_REVISIONS: tuple[str, ...] = ("0001",)
 HEAD = KNOWN_REVISIONS[-1]
 
 
+def preflight(path: Path) -> str | None:
+    """Read an existing file's schema revision without changing a byte of it.
+
+    Runs before the engine sets its pragmas (WAL would rewrite a foreign file's header).
+
+    Returns:
+        The revision, or None for a missing or empty file.
+
+    Raises:
+        BackendUnavailable: unreadable, not a CODITECT store, or a newer schema.
+    """
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise BackendUnavailable(f"{path}: cannot open: {exc}") from None
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables:
+            return None
+        if "alembic_version" not in tables:
+            raise BackendUnavailable(f"{path}: not a CODITECT store (it has tables but no "
+                                     "schema version); the file was not changed")
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise BackendUnavailable(f"{path}: not a usable SQLite database ({exc}); the file "
+                                 "was not changed") from None
+    finally:
+        conn.close()
+    revision = row[0] if row else None
+    check_revision(revision, str(path))
+    return revision
+
+
 def current_revision(conn: Connection) -> str | None:
     """The database's schema revision, or None for an empty database.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -92,26 +92,38 @@ def _allowed_keys(model: type[BaseModel], loc: Loc) -> Iterable[str]:
     """The field names valid at the parent of ``loc`` in ``model`` (best effort)."""
     current: Any = model
     for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        fields = getattr(current, "model_fields", None)
-        if not fields or part not in fields:
-            return []
-        annotation = fields[part].annotation
-        current = _first_model(annotation)
+        current = _step(current, part)
         if current is None:
             return []
-    fields = getattr(current, "model_fields", None)
-    return list(fields) if fields else []
+    current = _unwrap_model(current)
+    return list(current.model_fields) if current is not None else []
 
 
-def _first_model(annotation: Any) -> type[BaseModel] | None:
+def _unwrap_model(annotation: Any) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _first_model(arg)
+    for arg in get_args(annotation):
+        found = _unwrap_model(arg)
         if found is not None:
             return found
+    return None
+
+
+def _step(annotation: Any, part: str | int) -> Any:
+    """The annotation reached from ``annotation`` by one path element."""
+    origin = get_origin(annotation)
+    if origin in (list, tuple, set, frozenset) and isinstance(part, int):
+        return get_args(annotation)[0]
+    if origin is dict:
+        return get_args(annotation)[1]
+    model = _unwrap_model(annotation)
+    if model is not None and isinstance(part, str) and part in model.model_fields:
+        return model.model_fields[part].annotation
+    if origin is not None:  # Optional[...] / Annotated[...] / unions of containers
+        for arg in get_args(annotation):
+            stepped = _step(arg, part)
+            if stepped is not None:
+                return stepped
     return None
 
 

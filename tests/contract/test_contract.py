@@ -228,7 +228,7 @@ async def test_members_and_owner_protection(owner: Backend) -> None:
 async def test_member_quota(harness: Harness) -> None:
     solo = await harness.open("solo", "sam", "owner", tier="customer_individual")
     try:
-        with pytest.raises(QuotaExceeded, match="customer_individual.*1 members"):
+        with pytest.raises(QuotaExceeded, match=r"customer_individual.*1 members"):
             await solo.add_member("friend", "viewer")
         for i in range(5):
             await solo.upsert_project(ProjectSpec(name=f"p{i}"))
@@ -275,8 +275,9 @@ async def test_audit_query_filters_and_pages(owner: Backend) -> None:
     assert len(seqs) == 30 and seqs == sorted(seqs, reverse=True)
     oldest = await owner.query_audit(creates, limit=5, ascending=True)
     assert [e.details["name"] for e in oldest.items] == [f"proj-{i:02d}" for i in range(5)]
-    assert [e.action for e in (await owner.query_audit(
-        AuditFilter(resource_type="members", actor="olivia"))).items][0] == "members.create"
+    members_events = (await owner.query_audit(AuditFilter(resource_type="members",
+                                                          actor="olivia"))).items
+    assert members_events[0].action == "members.create"
     assert (await owner.query_audit(AuditFilter(text="PROJ-07"))).items[0].details[
         "name"] == "proj-07"
     assert (await owner.query_audit(AuditFilter(actor="nobody"))).items == []
@@ -325,7 +326,7 @@ async def test_record_event_and_import(owner: Backend) -> None:
     assert await owner.import_audit_events(specs) == 0
     imported = (await owner.query_audit(AuditFilter(action="submodule.commit"),
                                         ascending=True)).items
-    assert [(e.source, e.role, e.ts) for e in imported][0] == (
+    assert (imported[0].source, imported[0].role, imported[0].ts) == (
         "audit-logs/x.json", "imported", "2025-11-22T08:28:11.000000Z")
     assert (await owner.verify_audit()).ok
 
