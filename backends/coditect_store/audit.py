@@ -40,7 +40,6 @@ from coditect_tui.core.models import (
 A = Resource.AUDIT
 _VERIFY_BATCH = 20_000
 _EXPORT_BATCH = 1_000
-_IMPORT_LOOKUP = 500
 _SELECT_CHAIN = ", ".join(CHAIN_COLUMNS)
 _EVENT_COLUMNS = [audit_events.c[name] for name in AuditEvent.model_fields]
 
@@ -64,10 +63,16 @@ def _where(stmt: Select[Any], tenant_id: str, flt: AuditFilter | None) -> Select
         stmt = stmt.where(a.resource_id == flt.resource_id)
     if flt.outcome is not None:
         stmt = stmt.where(a.outcome == flt.outcome)
+    # With an equality filter, walk its (..., seq) index newest first and check the time
+    # window row by row: `ts || ''` keeps the planner off the ts index, which would scan the
+    # whole window and sort it (70 ms instead of 1 ms on 1M events without statistics).
+    has_equality = any(v is not None for v in (flt.actor, flt.action, flt.resource_type,
+                                                 flt.resource_id, flt.outcome))
+    ts = a.ts.concat("") if has_equality else a.ts
     if flt.since is not None:
-        stmt = stmt.where(a.ts >= format_ts(flt.since))
+        stmt = stmt.where(ts >= format_ts(flt.since))
     if flt.until is not None:
-        stmt = stmt.where(a.ts < format_ts(flt.until))
+        stmt = stmt.where(ts < format_ts(flt.until))
     if flt.text:
         stmt = stmt.where(a.action.icontains(flt.text, autoescape=True)
                           | a.resource_id.icontains(flt.text, autoescape=True)
@@ -75,12 +80,18 @@ def _where(stmt: Select[Any], tenant_id: str, flt: AuditFilter | None) -> Select
     return stmt
 
 
-def import_key(spec: AuditEventSpec) -> str:
-    """The idempotency key of an imported event: what makes two imports the same event."""
+def import_key(spec: AuditEventSpec, ts: str, details: str) -> str:
+    """The idempotency key of an imported event: what makes two imports the same event.
+
+    Args:
+        spec: the event.
+        ts: its canonical timestamp text.
+        details: its canonical details text.
+    """
     return hashlib.sha256(orjson.dumps({
-        "source": spec.source, "ts": format_ts(spec.ts), "actor": spec.actor,
+        "source": spec.source, "ts": ts, "actor": spec.actor,
         "action": spec.action, "resource_id": spec.resource_id,
-        "details": orjson.Fragment(canonical_details(spec.details)),
+        "details": orjson.Fragment(details),
     })).hexdigest()
 
 
@@ -171,23 +182,27 @@ class AuditMixin(StoreBase):
         return links[0][0]
 
     async def import_audit_events(self, events: list[AuditEventSpec]) -> int:
+        a = audit_events.c
         async with self._op(A, Action.ADMIN, method="import_audit_events", write=True) as op:
-            keyed = [(import_key(ev), ev) for ev in events]
+            stamped = [(format_ts(ev.ts), ev) for ev in events]
             present: set[str] = set()
-            keys = [k for k, _ in keyed]
-            for start in range(0, len(keys), _IMPORT_LOOKUP):
-                chunk = keys[start:start + _IMPORT_LOOKUP]
-                present.update((await op.conn.execute(select(audit_events.c.import_key).where(
-                    audit_events.c.tenant_id == self._tid,
-                    audit_events.c.import_key.in_(chunk)))).scalars())
+            by_source: dict[str, list[str]] = {}
+            for ts, ev in stamped:
+                by_source.setdefault(ev.source, []).append(ts)
+            for source, stamps in by_source.items():
+                present.update((await op.conn.execute(select(a.import_key).where(
+                    a.tenant_id == self._tid, a.source == source,
+                    a.ts.between(min(stamps), max(stamps))))).scalars())
             pending: list[PendingEvent] = []
-            for key, ev in keyed:
+            for ts, ev in stamped:
+                details = canonical_details(ev.details)
+                key = import_key(ev, ts, details)
                 if key in present:
                     continue
                 present.add(key)
                 pending.append(PendingEvent(
                     ev.action, ev.resource_type, ev.resource_id, outcome=ev.outcome,
-                    details=ev.details, actor=ev.actor, role="imported", ts=format_ts(ev.ts),
+                    details_text=details, actor=ev.actor, role="imported", ts=ts,
                     source=ev.source, import_key=key))
             if pending:
                 await self._link(op.conn, pending)

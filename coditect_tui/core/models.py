@@ -23,9 +23,13 @@ def utcnow() -> datetime:
 
 def format_ts(moment: datetime) -> str:
     """Canonical timestamp text: ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` in UTC (sorts as text)."""
-    if moment.tzinfo is None:
+    offset = moment.utcoffset()
+    if offset is None:
         raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if offset:
+        moment = moment.astimezone(UTC)
+    # isoformat is ~10x faster than strftime, and this runs once per audit event
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 class Model(BaseModel):

@@ -157,11 +157,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_audit_actor", "audit_events", ["tenant_id", "actor", "seq"])
     op.create_index("ix_audit_action", "audit_events", ["tenant_id", "action", "seq"])
+    # The audit pane's common "who did what" filter, newest first, without a scan.
+    op.create_index("ix_audit_actor_action", "audit_events",
+                    ["tenant_id", "actor", "action", "seq"])
     op.create_index("ix_audit_resource", "audit_events", ["tenant_id", "resource_type", "seq"])
     op.create_index("ix_audit_ts", "audit_events", ["tenant_id", "ts"])
-    op.create_index("ix_audit_import_key", "audit_events", ["tenant_id", "import_key"],
-                    unique=True, sqlite_where=sa.text("import_key IS NOT NULL"),
-                    postgresql_where=sa.text("import_key IS NOT NULL"))
+    # Imports are deduplicated by (source, ts) then import_key; ordinary events share the
+    # source '' and grow in ts, so this index appends at its end instead of taking random
+    # inserts (a unique index on the sha256 import_key did, and cost a third of the speed).
+    op.create_index("ix_audit_source", "audit_events", ["tenant_id", "source", "ts"])
     op.create_table(
         "audit_heads",
         sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id"), primary_key=True),
