@@ -19,23 +19,20 @@ import asyncio
 import random
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from coditect_store.base import Provision  # noqa: E402
-from coditect_store.store import SqlStore  # noqa: E402
-from coditect_tui.core.audit_chain import (  # noqa: E402
+from coditect_store.base import Provision
+from coditect_store.store import SqlStore
+from coditect_tui.core.audit_chain import (
     GENESIS_HASH,
     canonical_details,
     canonical_event,
     link_hash,
 )
-from coditect_tui.core.models import AuditEventSpec, AuditFilter, format_ts  # noqa: E402
+from coditect_tui.core.models import AuditEventSpec, AuditFilter, format_ts
 
 ACTORS = [f"user{i:02d}" for i in range(20)]
 ACTIONS = [f"{r}.{v}" for r in ("projects", "repos", "sessions", "memory", "status")
