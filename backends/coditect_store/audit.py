@@ -176,7 +176,7 @@ class AuditMixin(StoreBase):
         if not name.startswith(f"{resource.value}.") or len(name) > 100:
             raise InvalidInput(f"event name must start with {resource.value + '.'!r}")
         async with self._op(resource, action, method="record_event", write=True,
-                            target=resource_id) as op:
+                            target=resource_id, denied_as=name) as op:
             links = await self._link(op.conn, [PendingEvent(
                 name, resource.value, resource_id, outcome=outcome, details=details or {})])
         return links[0][0]

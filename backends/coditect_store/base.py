@@ -206,14 +206,16 @@ class StoreBase:
     @asynccontextmanager
     async def _op(self, resource: Resource, action: Action | None, *, method: str,
                   write: bool, target: str | None = None, audit_only: bool = False,
-                  read_details: dict[str, Any] | None = None) -> AsyncIterator[Op]:
+                  read_details: dict[str, Any] | None = None,
+                  denied_as: str | None = None) -> AsyncIterator[Op]:
         """Run one authorized operation.
 
         Mutations (``write``) are refused up front when read-only; ``action`` (None when
         the caller decides after a lookup) is checked before the transaction starts. A read
         that records an event of its own (an export) passes ``audit_only`` to get a write
         transaction without being a mutation. An auditor's read is recorded in its own
-        short transaction first. Denials are recorded too.
+        short transaction first. Denials are recorded too (as ``denied_as`` when given,
+        else ``<resource>.<action>``).
         """
         try:
             if write and self._read_only:
@@ -229,16 +231,18 @@ class StoreBase:
                 if op.events:
                     await self._link(conn, op.events)
         except PermissionDenied as exc:
-            await self._record_denial(resource, action, method, target, exc)
+            await self._record_denial(resource, action, method, target, exc, denied_as)
             raise
 
     async def _record_denial(self, resource: Resource, action: Action | None, method: str,
-                             target: str | None, exc: PermissionDenied) -> None:
+                             target: str | None, exc: PermissionDenied,
+                             denied_as: str | None = None) -> None:
         verb = action.value if action is not None else method
         # The denial itself stands; an unwritable log must not mask it.
         with contextlib.suppress(BackendError):
             await self._append_events([PendingEvent(
-                f"{resource.value}.{verb}", resource.value, target, outcome="denied",
+                denied_as or f"{resource.value}.{verb}", resource.value, target,
+                outcome="denied",
                 details={"method": method, "reason": str(exc)})])
 
     async def _append_events(self, events: Sequence[PendingEvent]) -> list[tuple[int, str]]:

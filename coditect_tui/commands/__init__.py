@@ -5,6 +5,6 @@ options also work after the sub-command, and sets ``handler=func(args, ctx) -> i
 Modules import anything heavy inside their handlers, not at module level.
 """
 
-from coditect_tui.commands import audit, tenants
+from coditect_tui.commands import audit, session, status, tenants
 
-COMMAND_MODULES = [tenants, audit]
+COMMAND_MODULES = [tenants, audit, status, session]

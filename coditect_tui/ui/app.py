@@ -1,78 +1,584 @@
-"""The minimal app of [1/6]: header with tenant, role, read-only and backend; what is coming.
+"""The CODITECT workspace app: tree on the left, tabbed panes on the right.
 
-The workspace (project tree, git sessions, memory, dashboard, audit panes) replaces the
-body in issue [3/6]; until then the body says so and shows only real numbers.
+Start-up paints first and works after: the tree comes from the small cache written at the
+last exit (marked "cached"), then workers discover the roots, read every repo's status,
+open the backend (SQLAlchemy is imported only then), register the tree and start the
+watcher. Nothing polls: the watcher's events are the only thing that redraws while idle.
 """
 
 from __future__ import annotations
 
-from rich.text import Text
+import asyncio
+import os
+import shlex
+import subprocess
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
+from textual.containers import Horizontal
+from textual.widgets import Footer, TabbedContent, TabPane
 
-from coditect_tui.core.backend import Backend
-from coditect_tui.core.errors import CoditectError
-from coditect_tui.core.factory import open_backend
+from coditect_tui.core.errors import CoditectError, ReadOnly
 from coditect_tui.core.safe_text import safe_text
-from coditect_tui.core.settings import TenantProfile
-
-PLACEHOLDER = (
-    "The workspace panes arrive in the next release:\n"
-    "  Projects - tenant > project > repos > submodules with live git state\n"
-    "  Git sessions - start / commit / push / sync / pr / end, live\n"
-    "  Memory - MEMORY-CONTEXT checkpoints, sessions, exports; full-text search\n"
-    "  Dashboard - cross-project status, health scores, trends\n"
-    "  Audit - who did what, when; verify the chain; export evidence\n"
+from coditect_tui.core.settings import Settings, TenantProfile
+from coditect_tui.core.workspace_view import (
+    RepoView,
+    WorkspaceView,
+    apply_status,
+    load_cached,
+    save_cache,
 )
+from coditect_tui.ui.actions import ACTIONS, MUTATING_ACTIONS
+from coditect_tui.ui.commands import ActionsProvider, PanesProvider, ReposProvider, TenantsProvider
+from coditect_tui.ui.panes.placeholder import PlannedPane
+from coditect_tui.ui.panes.projects import ProjectTree
+from coditect_tui.ui.panes.repo_detail import RepoDetail
+from coditect_tui.ui.panes.sessions import GitSessionsPane
+from coditect_tui.ui.session_actions import SessionActions
+from coditect_tui.ui.themes import ThemeRegistry
+from coditect_tui.ui.widgets.header import TenantHeader
+
+if TYPE_CHECKING:
+    from textual.timer import Timer
+
+    from coditect_tui.core.backend import Backend
+    from coditect_tui.core.git.discovery import WorkspaceTree
+    from coditect_tui.core.git.objects import CommitInfo
+    from coditect_tui.core.git.runner import GitRunner
+    from coditect_tui.core.git.status import RepoStatus
+    from coditect_tui.core.git.watch import RepoWatcher
+    from coditect_tui.core.models import GitSession
+
+TABS = ("repo", "dashboard", "sessions", "memory", "audit")
 
 
-class CoditectApp(App[None]):
-    """The full-screen app."""
+class CoditectApp(SessionActions, App[None]):
+    """The full-screen workspace."""
 
+    CSS_PATH = "app.tcss"
     TITLE = "CODITECT"
-    BINDINGS = [Binding("q", "quit", "Quit", id="app.quit")]
+    BINDINGS = [action.binding() for action in ACTIONS]
+    COMMANDS = App.COMMANDS | {ReposProvider, PanesProvider, ActionsProvider, TenantsProvider}
 
-    def __init__(self, profile: TenantProfile, *, read_only: bool = False,
-                 exit_after_paint: bool = False) -> None:
+    def __init__(self, settings: Settings, profile: TenantProfile, *,
+                 read_only: bool = False, theme: str | None = None,
+                 exit_after_paint: bool = False, demo_allowed: bool = False,
+                 config_path: Path | None = None, cached_paint: bool = True) -> None:
         super().__init__()
+        self.settings = settings
         self.profile = profile
-        self.read_only = read_only
+        self.read_only_flag = read_only
+        self.theme_override = theme
         self.exit_after_paint = exit_after_paint
+        self.demo_allowed = demo_allowed
+        self.config_path = config_path
+        self.cached_paint = cached_paint
+        self.themes = ThemeRegistry()
         self.backend: Backend | None = None
+        self.view: WorkspaceView | None = None
+        self.tree_model: WorkspaceTree | None = None
+        self.statuses: dict[str, RepoStatus] = {}
+        self.repo_ids: dict[str, str] = {}
+        self.selected: RepoView | None = None
+        self.runner: GitRunner | None = None
+        self.watcher: RepoWatcher | None = None
+        self._watch_task: asyncio.Task[None] | None = None
+        self._painted = False
+        self._commits: dict[str, list[CommitInfo]] = {}
+        self._history: list[GitSession] | None = None
+        self._elapsed_timer: Timer | None = None
+        self.role = profile.role
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
+               timeout: float | None = None, markup: bool = False) -> None:  # type: ignore[override]
+        """Notifications carry repo names and git output: never interpreted as markup."""
+        super().notify(message, title=title, severity=severity,  # type: ignore[arg-type]
+                       timeout=timeout, markup=markup)
+
+    # -- layout -------------------------------------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        """Read-only by flag or by role (the backend enforces it either way)."""
+        return self.read_only_flag or self.profile.role == "auditor"
 
     def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(Text("Opening the store…"), id="tenant")
-        yield Static(Text(PLACEHOLDER), id="placeholder")
+        yield TenantHeader(id="header")
+        with Horizontal(id="body"):
+            yield ProjectTree(id="tree")
+            with TabbedContent(id="tabs", initial="repo"):
+                with TabPane("Repo", id="repo"):
+                    yield RepoDetail(id="repo-detail")
+                with TabPane("Dashboard", id="dashboard"):
+                    yield PlannedPane("dashboard")
+                with TabPane("Git sessions", id="sessions"):
+                    yield GitSessionsPane(id="sessions-pane")
+                with TabPane("Memory", id="memory"):
+                    yield PlannedPane("memory")
+                with TabPane("Audit", id="audit"):
+                    yield PlannedPane("audit")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = safe_text(self.profile.title)
-        self.open_store()
+        self.themes.register(self)
+        self.set_keymap(dict(self.settings.ui.keymap))
+        self._apply_profile(self.profile)
+        for warning in self.themes.warnings:
+            self.notify(safe_text(warning), severity="warning", timeout=8)
+        self.query_one(ProjectTree).focus()
+        cached = load_cached(self.profile.name) if self.cached_paint else None
+        if cached is not None:
+            self._show_view(cached)
+            self._after_paint()
+        self.load_tenant(self.profile, brief=False)
 
-    @work(exclusive=True)
-    async def open_store(self) -> None:
-        panel = self.query_one("#tenant", Static)
-        try:
-            self.backend = await open_backend(self.profile, read_only=self.read_only)
-            me = await self.backend.whoami()
-            projects = await self.backend.list_projects(limit=1000)
-        except CoditectError as exc:
-            panel.update(Text(f"Cannot open tenant {safe_text(self.profile.name)}: "
-                              f"{safe_text(exc)}"))
-            return
-        badge = "  READ-ONLY" if me.read_only else ""
-        self.sub_title = (f"{safe_text(self.profile.title)} · {me.role} · "
-                          f"{self.backend.kind}{badge}")
-        panel.update(Text(
-            f"Tenant {safe_text(self.profile.title)} as {safe_text(me.name)} ({me.role})"
-            f"{badge}\nProjects registered: {len(projects.items)}"
-            f"{'+' if projects.next_cursor else ''}\n"))
-        if self.exit_after_paint:
+    def _apply_profile(self, profile: TenantProfile) -> None:
+        wanted = self.theme_override or profile.theme or self.settings.ui.theme
+        self.theme = self.themes.resolve(self, wanted)
+        for warning in self.themes.warnings[len(self.themes.catalog.warnings):]:
+            self.notify(safe_text(warning), severity="warning", timeout=8)
+        del self.themes.warnings[len(self.themes.catalog.warnings):]
+        header = self.query_one(TenantHeader)
+        header.brand = self.themes.brand(self.theme) or "CODITECT"
+        header.tenant = profile.title
+        header.role = profile.role
+        header.read_only = self.read_only
+        header.backend = profile.backend.kind
+        header.connection = "opening"
+        self.sub_title = profile.title
+
+    def _show_view(self, view: WorkspaceView) -> None:
+        self.view = view
+        self.query_one(ProjectTree).show(view, self.profile.title)
+
+    def _after_paint(self) -> None:
+        if self.exit_after_paint and not self._painted:
+            self._painted = True
             self.call_after_refresh(self.exit)
 
-    async def on_unmount(self) -> None:
+    # -- loading a tenant ---------------------------------------------------------------
+
+    @work(exclusive=True, group="tenant")
+    async def load_tenant(self, profile: TenantProfile, *, brief: bool) -> None:
+        """Discover, read statuses, open the backend, register, watch (in that order)."""
+        from coditect_tui.core.git.discovery import DiscoveryError, discover
+        from coditect_tui.core.git.runner import GitRunner
+        from coditect_tui.core.git.status import read_many
+        from coditect_tui.core.workspace_view import from_discovery
+
+        roots = profile.roots()
+        if not roots and self.demo_allowed:
+            roots = [await self._demo_root()]
+        try:
+            tree = await asyncio.to_thread(discover, roots, tenant=profile.name)
+        except DiscoveryError as exc:
+            self.notify(safe_text(exc), severity="error", timeout=10)
+            tree = await asyncio.to_thread(discover, [r for r in roots if r.is_dir()],
+                                           tenant=profile.name)
+        for warning in tree.warnings[:5]:
+            self.notify(safe_text(warning), severity="warning")
+        self.tree_model = tree
+        view = from_discovery(profile.name, tree)
+        previous = {r.path: r for r in self.view.repos()} if self.view else {}
+        for repo in view.repos():  # keep cached glyphs until the fresh status arrives
+            old = previous.get(repo.path)
+            if old is not None and old.known:
+                for name in RepoView.__slots__:
+                    if name not in ("path", "name", "project", "parent", "category",
+                                    "is_submodule"):
+                        setattr(repo, name, getattr(old, name))
+        view.cached = True
+        self._show_view(view)
+        if not roots:
+            self.notify("No workspace roots configured: add workspace_roots to your tenant "
+                        f"in {safe_text(self.config_path or 'the config file')}.",
+                        severity="warning", timeout=15)
+        self._after_paint()
+        self.runner = self.runner or GitRunner()
+        statuses = await read_many(self.runner, tree.targets())
+        self.statuses = {s.path: s for s in statuses}
+        for repo in view.repos():
+            status = self.statuses.get(repo.path)
+            if status is not None:
+                apply_status(repo, status)
+        view.cached = False
+        self._show_view(view)
+        save_cache(view)
+        if self.selected is not None:
+            self._show_repo(self.selected.path)
+        await self._open_backend(profile)
+        if brief:
+            await self._show_brief(profile)
+        self._start_watcher()
+
+    async def _demo_root(self) -> Path:
+        from coditect_tui.core.demo import DemoError, build_demo, demo_root
+
+        fresh = not demo_root().exists()
+        try:
+            root = await asyncio.to_thread(build_demo)
+        except DemoError as exc:
+            self.notify(safe_text(exc), severity="error", timeout=15)
+            return demo_root()
+        if fresh:
+            self.notify(
+                f"This is a DEMO workspace of real git repos built in {safe_text(root)}. "
+                "Add your own folders as workspace_roots of a tenant in "
+                f"{safe_text(self.config_path or 'your config file')} "
+                "(see docs/configuration.md).", title="Demo workspace", timeout=30)
+        self.query_one(TenantHeader).note = "DEMO workspace"
+        return root
+
+    async def _open_backend(self, profile: TenantProfile) -> None:
+        from coditect_tui.core.factory import open_backend
+
+        header = self.query_one(TenantHeader)
+        try:
+            self.backend = await open_backend(profile, read_only=self.read_only_flag)
+            me = await self.backend.whoami()
+        except CoditectError as exc:
+            header.connection = "unavailable"
+            self.notify(f"Backend: {safe_text(exc)}", severity="error", timeout=15)
+            return
+        self.role = me.role
+        header.role = me.role
+        header.read_only = me.read_only
+        header.connection = "ok"
+        if me.read_only != self.read_only:
+            self.read_only_flag = self.read_only_flag or me.read_only
+            self.refresh_bindings()
+        await self._register_repos()
+
+    async def _register_repos(self) -> None:
+        from coditect_tui.core.git.discovery import register_tree
+
+        if self.backend is None or self.tree_model is None:
+            return
+        try:
+            if self.read_only:
+                self.repo_ids = await self._known_repo_ids()
+            else:
+                registration = await register_tree(self.backend, self.tree_model)
+                self.repo_ids = dict(registration.repo_ids)
+        except CoditectError as exc:
+            self.notify(f"Registering repos: {safe_text(exc)}", severity="warning")
+
+    async def _known_repo_ids(self) -> dict[str, str]:
+        assert self.backend is not None
+        ids: dict[str, str] = {}
+        cursor: str | None = None
+        while True:
+            page = await self.backend.list_repos(cursor=cursor, limit=1000)
+            ids.update({r.path: r.id for r in page.items})
+            if (cursor := page.next_cursor) is None:
+                return ids
+
+    # -- live updates ---------------------------------------------------------------------
+
+    def _start_watcher(self) -> None:
+        from coditect_tui.core.git.watch import RepoWatcher
+
+        if self.tree_model is None:
+            return
+        self.watcher = RepoWatcher(self.tree_model.targets(), runner=self.runner,
+                                   initial=list(self.statuses.values()))
+        self._watch_task = asyncio.create_task(self._watch(self.watcher))
+
+    async def _watch(self, watcher: RepoWatcher) -> None:
+        try:
+            while True:
+                update = await watcher.next_update()
+                if update is None:
+                    continue
+                self._on_status(update.status)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the watcher must never take the app down
+            self.notify(f"Watching stopped: {safe_text(exc)}", severity="warning")
+
+    def _on_status(self, status: RepoStatus) -> None:
+        self.statuses[status.path] = status
+        repo = self.view.repo(status.path) if self.view else None
+        if repo is None:
+            return
+        apply_status(repo, status)
+        self.query_one(ProjectTree).refresh_repo(repo)
+        self._commits.pop(repo.path, None)
+        if self.selected is not None and self.selected.path == repo.path:
+            self._show_repo(repo.path)
+
+    async def _stop_watcher(self) -> None:
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            self._watch_task = None
+        if self.watcher is not None:
+            await self.watcher.close()
+            self.watcher = None
+
+    # -- selection and panes ------------------------------------------------------------
+
+    def on_project_tree_repo_highlighted(self, event: ProjectTree.RepoHighlighted) -> None:
+        self.selected = event.repo
+        self._show_repo(event.repo.path)
+
+    def _show_repo(self, path: str) -> None:
+        repo = self.view.repo(path) if self.view else None
+        if repo is None:
+            return
+        self.selected = repo
+        status = self.statuses.get(path)
+        self.query_one(RepoDetail).show(repo, status, self._commits.get(path))
+        self._show_session(repo, status)
+        if path not in self._commits and repo.known and repo.initialised and not repo.error:
+            self.load_commits(path)
+
+    def _show_session(self, repo: RepoView, status: RepoStatus | None,
+                      history: list[GitSession] | None = None) -> None:
+        from coditect_tui.core.git.sessions import SessionFileError, read_session
+
+        try:
+            state = read_session(Path(repo.path)) if repo.initialised else None
+        except SessionFileError as exc:
+            self.notify(safe_text(exc), severity="warning")
+            state = None
+        self.query_one(GitSessionsPane).show(repo, status, state, history,
+                                             datetime.now().astimezone())
+        self._history = history
+        self._tick_elapsed(state is not None)
+        if history is None:
+            self.load_history(repo.path)
+
+    def _tick_elapsed(self, active: bool) -> None:
+        """An active session's elapsed time is redrawn once a minute; nothing else ticks."""
+        if active and self._elapsed_timer is None:
+            self._elapsed_timer = self.set_interval(60, self._redraw_session)
+        elif not active and self._elapsed_timer is not None:
+            self._elapsed_timer.stop()
+            self._elapsed_timer = None
+
+    def _redraw_session(self) -> None:
+        if self.selected is not None:
+            self._show_session(self.selected, self.statuses.get(self.selected.path),
+                               self._history)
+
+    @work(exclusive=True, group="commits")
+    async def load_commits(self, path: str) -> None:
+        """Read the selected repo's recent commits (one hardened git log)."""
+        from coditect_tui.core.git.history import recent_commits
+        from coditect_tui.core.git.runner import GitRunner
+
+        self.runner = self.runner or GitRunner()
+        commits = await recent_commits(self.runner, Path(path), limit=10)
+        self._commits[path] = commits
+        if self.selected is not None and self.selected.path == path:
+            self.query_one(RepoDetail).show(self.selected, self.statuses.get(path), commits)
+
+    @work(exclusive=True, group="history")
+    async def load_history(self, path: str) -> None:
+        """The session history of the selected repo's project (from the backend)."""
+        if self.backend is None or self.view is None:
+            return
+        repo = self.view.repo(path)
+        repo_id = self.repo_ids.get(path)
+        if repo is None or repo_id is None:
+            return
+        try:
+            record = await self.backend.get_repo(repo_id)
+            page = await self.backend.list_sessions(project_id=record.project_id, limit=50)
+        except CoditectError as exc:
+            self.notify(f"Session history: {safe_text(exc)}", severity="warning")
+            return
+        if self.selected is not None and self.selected.path == path:
+            self._show_session(repo, self.statuses.get(path), page.items)
+
+    def action_show_tab(self, tab: str) -> None:
+        """Show one of the right-hand panes."""
+        if tab in TABS:
+            self.query_one(TabbedContent).active = tab
+
+    def action_focus_tree(self) -> None:
+        """Put the focus back on the project tree."""
+        self.query_one(ProjectTree).focus()
+
+    def jump_to(self, path: str) -> None:
+        """Select a repo in the tree (palette, dashboard)."""
+        if self.query_one(ProjectTree).select_path(path):
+            self._show_repo(path)
+
+    def action_help(self) -> None:
+        """Every binding and the glyph legend."""
+        from coditect_tui.ui.screens.help import HelpScreen, binding_rows
+
+        groups = {"app": [a.binding() for a in ACTIONS if not (a.mutating and self.read_only)],
+                  "tree": ProjectTree.BINDINGS}
+        rows = binding_rows(groups, self.settings.ui.keymap,  # type: ignore[arg-type]
+                            lambda key: self.get_key_display(Binding(key, "")))
+        self.push_screen(HelpScreen(rows, self.read_only))
+
+    def action_refresh(self) -> None:
+        """Re-discover and re-read everything of the open tenant."""
+        self.load_tenant(self.profile, brief=False)
+
+    # -- read-only gate -----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Mutating actions are neither shown nor run from keys in read-only mode."""
+        return not (action in MUTATING_ACTIONS and self.read_only)
+
+    async def run_palette_action(self, action: str) -> None:
+        """Run an action chosen in the palette (read-only refusals say so)."""
+        name = action.split("(", 1)[0]
+        if name in MUTATING_ACTIONS and self.read_only:
+            self.notify(f"Read-only: {name.replace('_', ' ')} is refused.", severity="error")
+            return
+        await self.run_action(action)
+
+    def report(self, exc: BaseException, what: str) -> None:
+        """Show a failure in one line (a ReadOnly from the backend says read-only)."""
+        if isinstance(exc, ReadOnly):
+            self.notify(f"Read-only: {what} refused by the backend ({safe_text(exc)})",
+                        severity="error", timeout=10)
+        else:
+            self.notify(f"{what}: {safe_text(exc)}", severity="error", timeout=10)
+
+    # -- tenants ------------------------------------------------------------------------
+
+    def action_switch_tenant(self) -> None:
+        """Open the fuzzy tenant switcher."""
+        from coditect_tui.ui.screens.tenant_switcher import TenantSwitcher
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.switch_to(name)
+
+        self.push_screen(TenantSwitcher(list(self.settings.tenants), self.profile.name), chosen)
+
+    def switch_to(self, name: str) -> None:
+        """Swap backend, theme and every pane to tenant ``name`` in this process."""
+        if name == self.profile.name:
+            self.notify(f"Already in {safe_text(self.profile.title)}.")
+            return
+        self._switch(name)
+
+    @work(exclusive=True, group="switch")
+    async def _switch(self, name: str) -> None:
+        try:
+            profile = self.settings.profile(name)
+        except CoditectError as exc:
+            self.report(exc, "Switch tenant")
+            return
+        await self._leave_tenant()
+        self.profile = profile
+        self.read_only_flag = self.read_only_flag and True
+        self.selected = None
+        self.statuses = {}
+        self.repo_ids = {}
+        self._commits = {}
+        self._apply_profile(profile)
+        self.refresh_bindings()
+        cached = load_cached(profile.name)
+        self._show_view(cached or WorkspaceView(tenant=profile.name, cached=True))
+        self.load_tenant(profile, brief=True)
+
+    async def _leave_tenant(self) -> None:
+        from coditect_tui.core.brief import save_seen
+
+        await self._stop_watcher()
+        if self.view is not None and not self.view.cached:
+            save_cache(self.view)
+            save_seen(self.profile.name, self.profile.principal_name(), self.view)
         if self.backend is not None:
             await self.backend.close()
+            self.backend = None
+
+    async def _show_brief(self, profile: TenantProfile) -> None:
+        from coditect_tui.core.brief import compute_brief, load_seen
+        from coditect_tui.core.git.history import count_commits
+        from coditect_tui.ui.screens.dialogs import BriefScreen
+
+        if self.backend is None or self.view is None:
+            return
+        seen = load_seen(profile.name, profile.principal_name())
+        brief = await compute_brief(self.backend, self.view, seen)
+        if brief.moved and self.runner is not None:
+            total = 0
+            for path, (old, new) in brief.moved.items():
+                total += await count_commits(self.runner, Path(path), old, new)
+            brief.lines.insert(0, f"New commits: {total}")
+        since = (f" (last here {brief.since.astimezone():%Y-%m-%d %H:%M})"
+                 if brief.since else "")
+        self.push_screen(BriefScreen(f"Since you were last in {profile.title}{since}",
+                                     brief.lines))
+
+    # -- repo actions ---------------------------------------------------------------------
+
+    def _selected_repo(self, what: str) -> RepoView | None:
+        repo = self.selected
+        if repo is None or not repo.initialised:
+            self.notify(f"{what}: select an initialised repo in the tree first.",
+                        severity="warning")
+            return None
+        return repo
+
+    @work(group="git", exclusive=True)
+    async def action_fetch(self) -> None:
+        """git fetch in the selected repo (network; hardened; never runs repo hooks)."""
+        repo = self._selected_repo("Fetch")
+        if repo is None:
+            return
+        from coditect_tui.core.git.history import fetch
+        from coditect_tui.core.git.runner import GitRunner
+        from coditect_tui.core.models import Action, Resource
+
+        try:
+            if self.backend is not None:  # audited first: a read-only backend refuses here
+                await self.backend.record_event(
+                    Resource.REPOS, Action.UPDATE, "repos.fetch",
+                    self.repo_ids.get(repo.path), details={"repo": repo.path})
+            self.runner = self.runner or GitRunner()
+            message = await fetch(self.runner, Path(repo.path))
+        except CoditectError as exc:
+            self.report(exc, "Fetch")
+            return
+        self.notify(f"{safe_text(repo.name)}: {safe_text(message)}")
+
+    def action_open_editor(self) -> None:
+        """Suspend the app and open $EDITOR (or $VISUAL, else vi) in the selected repo."""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        self._suspend_into([*shlex.split(editor), "."], "Editor")
+
+    def action_open_shell(self) -> None:
+        """Suspend the app and open $SHELL in the selected repo."""
+        self._suspend_into([os.environ.get("SHELL") or "/bin/sh"], "Shell")
+
+    def _suspend_into(self, argv: list[str], what: str) -> None:
+        repo = self._selected_repo(what)
+        if repo is None:
+            return
+        try:
+            with self.suspend():
+                subprocess.run(argv, cwd=repo.path, check=False)
+        except Exception as exc:  # SuspendNotSupported, missing program...
+            self.notify(f"{what}: cannot run {safe_text(argv[0])}: {safe_text(exc)}",
+                        severity="error")
+        self.refresh()
+
+    # -- shutdown -------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Save the cache and the last-seen state, close the backend, exit."""
+        await self._leave_tenant()
+        self.exit()
+
+    async def on_unmount(self) -> None:
+        await self._stop_watcher()
+        if self.backend is not None:
+            await self.backend.close()
+            self.backend = None
+        if self.runner is not None:
+            self.runner.close()
+

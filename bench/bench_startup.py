@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Start-up benchmark (issue [3/6]); run by hand, not in CI.
+
+Usage: python bench/bench_startup.py [--repos 200] [--runs 10] [--dir DIR]
+
+Time from process start to the first fully painted workspace with N repos registered
+(``coditect --exit-after-paint``: headless, exits by itself once painted), against a
+minimal Textual app (Header + Static + Footer that exits on ready), both in the same run.
+Also the peak RSS of each. Targets: time <= 1.5x the minimal app, RSS <= 2x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MAKE_WORKSPACE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_workspace.py"
+
+MINIMAL_APP = """
+from textual.app import App
+from textual.widgets import Footer, Header, Static
+
+class Minimal(App):
+    def compose(self):
+        yield Header()
+        yield Static("hello")
+        yield Footer()
+
+    def on_ready(self):
+        self.exit()
+
+Minimal().run(headless=True)
+"""
+
+
+def measure(argv: list[str], env: dict[str, str], runs: int) -> tuple[float, float, float]:
+    """(median seconds, p90 seconds, max RSS MiB) over ``runs`` runs."""
+    times, rss = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise SystemExit(f"{argv} failed: {err[-500:]}")
+        times.append(elapsed)
+        rss.append(usage.ru_maxrss / 1024)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.9) - 1], max(rss)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repos", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--dir", type=Path)
+    args = parser.parse_args()
+    work = args.dir or Path(tempfile.mkdtemp(prefix="coditect-startup-"))
+    workspace = work / "ws"
+    if not (workspace / "expected.json").exists():
+        print(f"# building {args.repos} repos in {workspace} ...", flush=True)
+        subprocess.run([sys.executable, str(MAKE_WORKSPACE), str(workspace), "--repos",
+                        str(args.repos)], check=True, stdout=subprocess.DEVNULL)
+    home = work / "home"
+    config = work / "config.yaml"
+    config.write_text(json.dumps({"tenants": [{
+        "name": "bench", "display_name": "Bench", "principal": "bench",
+        "backend": {"kind": "local", "path": str(work / "store.db")},
+        "workspace_roots": [str(workspace / "projects")]}]}))
+    env = {**os.environ, "CODITECT_CONFIG": str(config),
+           "XDG_DATA_HOME": str(home / "data"), "XDG_CACHE_HOME": str(home / "cache"),
+           "XDG_STATE_HOME": str(home / "state"), "XDG_CONFIG_HOME": str(home / "config")}
+    coditect = [sys.executable, "-m", "coditect_tui", "--exit-after-paint"]
+    # warm-up: registers the repos in the store and writes the paint cache
+    _register(env)
+    measure(coditect, env, 2)
+    minimal = work / "minimal_app.py"
+    minimal.write_text(MINIMAL_APP)
+    measure([sys.executable, str(minimal)], env, 2)
+    app_med, app_p90, app_rss = measure(coditect, env, args.runs)
+    min_med, min_p90, min_rss = measure([sys.executable, str(minimal)], env, args.runs)
+    print(f"# {args.repos} repos registered, {args.runs} runs each")
+    print(f"start    coditect {app_med:.3f} s (p90 {app_p90:.3f})  minimal app {min_med:.3f} s "
+          f"(p90 {min_p90:.3f})  ratio {app_med / min_med:.2f} (target <= 1.5)")
+    print(f"rss      coditect {app_rss:.0f} MiB  minimal app {min_rss:.0f} MiB  "
+          f"ratio {app_rss / min_rss:.2f} (target <= 2.0)")
+
+
+def _register(env: dict[str, str]) -> None:
+    """Run the app once to the end of its start-up work (registration, statuses, cache)."""
+    code = ("import asyncio\n"
+            "from coditect_tui.core.settings import load_settings\n"
+            "from coditect_tui.ui.app import CoditectApp\n"
+            "s = load_settings().settings\n"
+            "app = CoditectApp(s, s.profile(), cached_paint=False)\n"
+            "async def run():\n"
+            "    async with app.run_test() as pilot:\n"
+            "        for _ in range(600):\n"
+            "            await pilot.pause(0.1)\n"
+            "            if app.backend is not None and app.repo_ids:\n"
+            "                break\n"
+            "        await app.action_quit()\n"
+            "asyncio.run(run())\n")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=600)
+
+
+if __name__ == "__main__":
+    main()

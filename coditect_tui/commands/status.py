@@ -1,0 +1,259 @@
+"""``coditect status [PATH ...]``: git status and health of every repo of a workspace.
+
+Never imports Textual. Paths on the command line replace the tenant's workspace roots
+for the run (as scripts and gita users expect). Exit 0 when every repo was read, 1 when
+any repo errored, 2 for bad input (a missing path, no repo found).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from coditect_tui.commands.context import CliContext
+
+if TYPE_CHECKING:
+    from coditect_tui.core.git.discovery import WorkspaceTree
+    from coditect_tui.core.git.status import RepoStatus
+
+
+def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Add ``status``."""
+    parser = sub.add_parser(
+        "status", help="git status and health of every repo of the workspace",
+        description="Read every repo under the tenant's workspace roots (or the PATHs "
+                    "given) concurrently and show branch, ahead/behind, changes, stash, "
+                    "last commit and a health score. --tenant picks the tenant whose roots "
+                    "and store are used. Exit 0 when every repo was read, 1 when any "
+                    "repo errored.")
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="workspace roots for this run, replacing the tenant's")
+    fmt = parser.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="machine-readable JSON")
+    fmt.add_argument("--csv", action="store_true", help="one CSV row per repo")
+    fmt.add_argument("--markdown", action="store_true",
+                     help="a health dashboard: distribution, critical issues, warnings")
+    parser.add_argument("--category", action="append", metavar="NAME",
+                        help="only repos of this category (repeatable)")
+    parser.add_argument("--dirty", action="store_true",
+                        help="only repos with uncommitted changes or conflicts")
+    parser.add_argument("--behind", action="store_true",
+                        help="only repos behind their upstream")
+    parser.add_argument("--no-record", action="store_true",
+                        help="do not record a status snapshot in the tenant's store")
+    parser.add_argument("--jobs", type=int, metavar="N",
+                        help="git processes at once (default: 4 x CPUs, 8 to 64)")
+    parser.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS",
+                        help="per-repo git timeout (default 15)")
+    parser.add_argument("--max-depth", type=int, default=4, metavar="N",
+                        help="directory levels searched below each root (default 4)")
+    add_common(parser)
+    parser.set_defaults(handler=run)
+
+
+def _age(moment: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - moment).total_seconds()))
+    for unit, size in (("y", 31536000), ("mo", 2592000), ("d", 86400), ("h", 3600),
+                       ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def render_table(statuses: Sequence[RepoStatus], *, now: datetime | None = None,
+                 width: int | None = None, color: bool | None = None) -> str:
+    """The default output: a Rich table as text (untrusted text through ``safe_text``).
+
+    Below 110 columns a compact table (repo, branch, state with change counts, ahead/
+    behind, health) is shown, so it stays readable at 80x24.
+
+    Args:
+        statuses: rows to show.
+        now: the reference time for commit ages.
+        width: output width (default: ``$COLUMNS`` or the terminal's, else 160).
+        color: force colour on/off (default: on for a terminal; ``NO_COLOR`` is honoured).
+
+    Returns:
+        The rendered table (with ANSI styles only when colour is on).
+    """
+    import io
+    import shutil
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from coditect_tui.core.safe_text import safe_text
+
+    now = now or datetime.now(UTC)
+    width = width or shutil.get_terminal_size((160, 24)).columns
+    compact = width < 110
+    table = Table(show_edge=False, pad_edge=False, expand=False, header_style="bold")
+    columns: list[tuple[str, dict[str, Any]]] = [
+        ("repo", {"overflow": "fold", "min_width": 10}),
+        ("branch", {"overflow": "ellipsis", "no_wrap": True, "max_width": 18 if compact
+                    else 28}),
+        ("state", {"no_wrap": True}),
+        ("↑↓", {"justify": "right", "no_wrap": True}),
+    ]
+    if not compact:
+        columns += [("changes", {"no_wrap": True}),
+                    ("stash", {"justify": "right", "no_wrap": True}),
+                    ("last commit", {"overflow": "ellipsis", "no_wrap": True,
+                                     "max_width": 60})]
+    columns.append(("health", {"justify": "right", "no_wrap": True}))
+    for name, options in columns:
+        table.add_column(name, **options)
+    style = {"clean": "green", "dirty": "yellow", "conflict": "bold red", "error": "red",
+             "uninitialised": "dim"}
+    glyph = {"clean": "✓ clean", "dirty": "● dirty", "conflict": "✗ conflict",
+             "error": "✗ error", "uninitialised": "○ uninit"}
+    for s in statuses:
+        cells: dict[str, Text | str] = {name: "" for name, _ in columns}
+        cells["repo"] = Text(("  └ " if s.is_submodule else "") + safe_text(
+            s.name if s.is_submodule or not s.project else s.project, max_length=80))
+        cells["state"] = Text(glyph[s.state], style=style[s.state])
+        if s.error:
+            cells["branch"] = Text(safe_text(s.error, max_length=120), style="red")
+        elif s.initialised:
+            branch = (f"({s.head_oid[:7]})" if s.detached and s.head_oid
+                      else safe_text(s.branch or "?", max_length=40))
+            cells["branch"] = Text(branch + (" (no commits)" if s.unborn else ""))
+            cells["↑↓"] = "" if not s.upstream else (
+                "gone" if s.upstream_gone else f"{s.ahead}↑ {s.behind}↓")
+            counts = " ".join(f"{n}{k}" for n, k in (
+                (s.staged, "S"), (s.modified, "M"), (s.untracked, "U"),
+                (s.conflicted, "C")) if n)
+            if compact:
+                cells["state"].append(f" {counts}" if counts else "")
+            else:
+                cells["changes"] = counts
+                cells["stash"] = str(s.stash or "")
+                commit = s.last_commit
+                cells["last commit"] = Text(
+                    f"{commit.short_sha} {safe_text(commit.subject, max_length=50)} "
+                    f"({_age(commit.time, now)})") if commit else ""
+            score = s.health.score if s.health else None
+            cells["health"] = Text("" if score is None else str(score), style=(
+                "green" if score is not None and score >= 90 else
+                "yellow" if score is not None and score >= 50 else "red"))
+        table.add_row(*(cells[name] for name, _ in columns))
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width,
+                      force_terminal=sys.stdout.isatty() if color is None else color,
+                      no_color=True if color is False else None, highlight=False)
+    console.print(table)
+    return buffer.getvalue()
+
+
+def _roots(args: argparse.Namespace, ctx: CliContext) -> tuple[list[Path], str | None, bool]:
+    """(roots, tenant name, whether the roots came from the tenant's settings)."""
+    from coditect_tui.core.git.discovery import DiscoveryError
+
+    if args.paths:
+        return [Path(p) for p in args.paths], None, False
+    profile = ctx.profile()
+    roots = profile.roots()
+    if not roots:
+        raise DiscoveryError(
+            f"tenant {profile.name!r} has no workspace_roots; add some to the config "
+            "or pass paths: coditect status PATH ...")
+    return roots, profile.name, True
+
+
+def _filter(statuses: list[RepoStatus], args: argparse.Namespace) -> list[RepoStatus]:
+    out = statuses
+    if args.dirty:
+        out = [s for s in out if s.dirty or s.conflicted]
+    if args.behind:
+        out = [s for s in out if s.behind > 0]
+    return out
+
+
+def _record(ctx: CliContext, tree: WorkspaceTree, statuses: list[RepoStatus],
+            register: bool) -> str | None:
+    """Register the tree (tenant roots only) and record a snapshot; a warning or None."""
+    from coditect_tui.core.backend import Backend
+    from coditect_tui.core.errors import CoditectError
+    from coditect_tui.core.git import report
+    from coditect_tui.core.git.discovery import register_tree
+    from coditect_tui.core.models import StatusSnapshotSpec
+    from coditect_tui.core.safe_text import safe_text
+
+    summary = report.summarise(statuses)
+    summary["roots"] = [str(r) for r in tree.roots]
+    spec = StatusSnapshotSpec(source="status", summary=summary,
+                              repos=[report.snapshot_repo(s) for s in statuses])
+
+    async def work(backend: Backend) -> None:
+        if register:
+            await register_tree(backend, tree)
+        await backend.record_status(spec)
+
+    try:
+        if ctx.read_only:
+            return None
+        ctx.run(work)
+    except CoditectError as exc:  # the status was shown; a store problem is a warning
+        return f"snapshot not recorded: {safe_text(exc)}"
+    return None
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Discover, read, filter, print, record; exit 0/1 by whether every repo was read."""
+    import asyncio
+
+    from coditect_tui.core.errors import InvalidInput
+    from coditect_tui.core.git import report
+    from coditect_tui.core.git.discovery import DiscoveryError, discover
+    from coditect_tui.core.git.runner import GitRunner, require_git
+    from coditect_tui.core.git.status import read_many
+    from coditect_tui.core.safe_text import safe_text
+
+    if args.jobs is not None and args.jobs < 1:
+        raise InvalidInput("--jobs must be at least 1")
+    if args.timeout <= 0:
+        raise InvalidInput("--timeout must be positive")
+    roots, tenant, from_settings = _roots(args, ctx)
+    require_git()
+    tree = discover(roots, tenant=tenant, max_depth=args.max_depth)
+    targets = tree.targets()
+    if not targets:
+        shown = ", ".join(safe_text(r) for r in tree.roots)
+        raise DiscoveryError(f"no git repositories under {shown}")
+    if args.category:
+        wanted = set(args.category)
+        targets = [t for t in targets if t.category in wanted]
+    runner = GitRunner(concurrency=args.jobs, timeout=args.timeout)
+    statuses = asyncio.run(read_many(runner, targets))
+    shown_rows = _filter(statuses, args)
+    if args.json:
+        document = {
+            "tenant": tenant, "roots": [str(r) for r in tree.roots],
+            "generated_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "summary": report.summarise(shown_rows),
+            "repos": [s.to_dict() for s in shown_rows], "warnings": tree.warnings}
+        sys.stdout.write(report.to_json(document) + "\n")
+    elif args.csv:
+        sys.stdout.write(report.csv_text(shown_rows))
+    elif args.markdown:
+        sys.stdout.write(report.render_markdown(shown_rows))
+    else:
+        sys.stdout.write(render_table(shown_rows))
+        summary = report.summarise(statuses)
+        sys.stdout.write(
+            f"{summary['read']} read, {summary['errors']} errors, {summary['dirty']} dirty, "
+            f"{summary['behind']} behind, {summary['uninitialised']} uninitialised; "
+            f"average health {summary['average_score']}\n")
+    for warning in tree.warnings:
+        print(f"coditect: warning: {safe_text(warning)}", file=sys.stderr)
+    sys.stdout.flush()
+    if not args.no_record:
+        problem = _record(ctx, tree, statuses, register=from_settings)
+        if problem:
+            print(f"coditect: warning: {problem}", file=sys.stderr)
+    return 1 if any(s.error for s in statuses) else 0

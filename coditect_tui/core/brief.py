@@ -1,0 +1,151 @@
+""""Since you were last here": what changed in a tenant since this principal last left it.
+
+The last-seen state is kept locally (``$XDG_STATE_HOME/coditect/seen-<tenant>-<principal>
+.json``): leaving a tenant must not need a write to its backend, so it works for read-only
+auditors too. The comparison uses the backend for sessions, memory and audit, and the
+workspace view (HEADs, dirty and behind flags) for repos.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from platformdirs import user_state_path
+
+from coditect_tui.core.backend import Backend
+from coditect_tui.core.errors import BackendError
+from coditect_tui.core.models import AuditFilter, format_ts, utcnow
+from coditect_tui.core.workspace_view import WorkspaceView
+
+_PAGE = 1000
+
+
+@dataclass
+class SeenState:
+    """What the principal saw when they last left the tenant."""
+
+    seen_at: datetime
+    repos: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Brief:
+    """The changes since the last visit, one line each (empty when nothing changed)."""
+
+    first_visit: bool
+    since: datetime | None
+    lines: list[str] = field(default_factory=list)
+    moved: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+
+
+def _state_file(tenant: str, principal: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", f"{tenant}-{principal}")
+    return user_state_path("coditect", appauthor=False) / f"seen-{safe}.json"
+
+
+def snapshot(view: WorkspaceView) -> dict[str, dict[str, Any]]:
+    """The per-repo facts the next brief compares against."""
+    return {r.path: {"name": r.name, "head": r.head, "dirty": r.dirty, "behind": r.behind}
+            for r in view.repos() if r.known}
+
+
+def save_seen(tenant: str, principal: str, view: WorkspaceView) -> None:
+    """Remember now and the repos' state (ignored when the state dir is unwritable)."""
+    path = _state_file(tenant, principal)
+    data = orjson.dumps({"seen_at": format_ts(utcnow()), "repos": snapshot(view)})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def load_seen(tenant: str, principal: str) -> SeenState | None:
+    """The state saved when the principal last left the tenant, if any."""
+    try:
+        raw = orjson.loads(_state_file(tenant, principal).read_bytes())
+        return SeenState(seen_at=datetime.fromisoformat(raw["seen_at"].replace("Z", "+00:00")),
+                         repos=dict(raw.get("repos", {})))
+    except (OSError, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
+        return None
+
+
+async def _count_since(backend: Backend, since: datetime) -> dict[str, int | str]:
+    counts: dict[str, int | str] = {}
+    try:
+        sessions = await backend.list_sessions(limit=_PAGE)
+        counts["sessions"] = sum(s.started_at >= since for s in sessions.items)
+    except BackendError:
+        counts["sessions"] = "?"
+    try:
+        entries = await backend.list_memory_entries(limit=_PAGE)
+        counts["memory"] = sum(e.indexed_at >= since for e in entries.items)
+    except BackendError:
+        counts["memory"] = "?"
+    try:
+        events = await backend.query_audit(AuditFilter(since=since), limit=_PAGE)
+        counts["audit"] = len(events.items) if events.next_cursor is None else f"{_PAGE}+"
+    except BackendError:
+        counts["audit"] = "not visible to your role"
+    return counts
+
+
+def _names(paths: list[str], seen: dict[str, dict[str, Any]], view: WorkspaceView) -> str:
+    names = []
+    for path in paths[:5]:
+        repo = view.repo(path)
+        names.append(repo.name if repo else str(seen.get(path, {}).get("name", path)))
+    more = f" and {len(paths) - 5} more" if len(paths) > 5 else ""
+    return ", ".join(names) + more
+
+
+async def compute_brief(backend: Backend, view: WorkspaceView, seen: SeenState | None
+                        ) -> Brief:
+    """Compare the tenant now with the principal's last visit.
+
+    Args:
+        backend: the tenant's backend (sessions, memory and audit counts).
+        view: the workspace with fresh statuses.
+        seen: the saved state (None on a first visit).
+
+    Returns:
+        The brief; ``moved`` maps repo path -> (old HEAD, new HEAD) so a caller with the
+        git engine can count the new commits.
+    """
+    if seen is None:
+        repos = [r for r in view.repos() if r.initialised]
+        return Brief(first_visit=True, since=None, lines=[
+            f"First visit: {len(view.projects)} projects, {len(repos)} repos."])
+    brief = Brief(first_visit=False, since=seen.seen_at)
+    now = {r.path: r for r in view.repos() if r.known}
+    moved = {path: (old["head"], now[path].head) for path, old in seen.repos.items()
+             if path in now and old.get("head") and now[path].head
+             and old["head"] != now[path].head}
+    brief.moved = moved
+    turned_dirty = [p for p, r in now.items() if r.dirty and not seen.repos.get(p, {}).get(
+        "dirty", r.dirty)]
+    turned_behind = [p for p, r in now.items() if r.behind and not seen.repos.get(p, {}).get(
+        "behind", r.behind)]
+    added = [p for p in now if p not in seen.repos]
+    if moved:
+        names = _names(list(moved), seen.repos, view)
+        brief.lines.append(f"New commits in {len(moved)} repos: {names}")
+    if turned_dirty:
+        brief.lines.append(f"Turned dirty: {_names(turned_dirty, seen.repos, view)}")
+    if turned_behind:
+        brief.lines.append(f"Fell behind upstream: {_names(turned_behind, seen.repos, view)}")
+    if added:
+        brief.lines.append(f"New repos: {_names(added, seen.repos, view)}")
+    counts = await _count_since(backend, seen.seen_at)
+    brief.lines.append(f"New git sessions: {counts['sessions']}")
+    brief.lines.append(f"New memory entries: {counts['memory']}")
+    brief.lines.append(f"New audit events: {counts['audit']}")
+    return brief

@@ -1,0 +1,105 @@
+"""Command palette providers: projects and repos, panes, actions, tenants (`ctx <name>`)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from coditect_tui.core.safe_text import safe_text
+from coditect_tui.ui.actions import ACTIONS
+
+if TYPE_CHECKING:
+    from coditect_tui.ui.app import CoditectApp
+
+PANES = {"repo": "Repo detail", "dashboard": "Dashboard", "sessions": "Git sessions",
+         "memory": "Memory", "audit": "Audit"}
+
+
+def _app(provider: Provider) -> CoditectApp:
+    return provider.app  # type: ignore[return-value]
+
+
+class ReposProvider(Provider):
+    """Jump to any project or repo of the open tenant."""
+
+    async def search(self, query: str) -> Hits:
+        app = _app(self)
+        matcher = self.matcher(query)
+        for repo in list(app.view.repos()) if app.view else []:
+            label = f"{repo.project} › {repo.name}" if repo.is_submodule else repo.project
+            text = safe_text(label)
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), partial(app.jump_to, repo.path),
+                          help=safe_text(repo.path))
+
+
+class PanesProvider(Provider):
+    """Show a pane."""
+
+    async def discover(self) -> Hits:
+        app = _app(self)
+        for key, title in PANES.items():
+            yield DiscoveryHit(f"Pane: {title}", partial(app.action_show_tab, key))
+
+    async def search(self, query: str) -> Hits:
+        app = _app(self)
+        matcher = self.matcher(query)
+        for key, title in PANES.items():
+            text = f"Pane: {title}"
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), partial(app.action_show_tab, key))
+
+
+class ActionsProvider(Provider):
+    """The app's actions; in read-only mode those that change anything are not offered."""
+
+    def _offered(self) -> list[tuple[str, str, str]]:
+        app = _app(self)
+        offered = []
+        for action in ACTIONS:
+            if not action.palette or action.name == "show_tab":
+                continue
+            if action.mutating and app.read_only:
+                continue
+            offered.append((action.description, action.action, action.binding_id))
+        return offered
+
+    async def discover(self) -> Hits:
+        app = _app(self)
+        for description, action, binding_id in self._offered():
+            yield DiscoveryHit(description, partial(app.run_palette_action, action),
+                               help=binding_id)
+
+    async def search(self, query: str) -> Hits:
+        app = _app(self)
+        matcher = self.matcher(query)
+        for description, action, binding_id in self._offered():
+            score = matcher.match(description)
+            if score > 0:
+                yield Hit(score, matcher.highlight(description),
+                          partial(app.run_palette_action, action), help=binding_id)
+
+
+class TenantsProvider(Provider):
+    """``ctx <tenant>``: switch tenant, as k9s's `:ctx`."""
+
+    async def discover(self) -> Hits:
+        app = _app(self)
+        for profile in app.settings.tenants:
+            yield DiscoveryHit(f"ctx {safe_text(profile.name)}",
+                               partial(app.switch_to, profile.name),
+                               help=safe_text(profile.title))
+
+    async def search(self, query: str) -> Hits:
+        app = _app(self)
+        matcher = self.matcher(query)
+        for profile in app.settings.tenants:
+            text = f"ctx {safe_text(profile.name)} {safe_text(profile.title)}"
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), partial(app.switch_to, profile.name),
+                          help=f"switch to tenant {safe_text(profile.title)}")

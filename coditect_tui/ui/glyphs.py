@@ -1,0 +1,65 @@
+"""Status glyphs that read without colour (colour only repeats what the text says)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.workspace_view import RepoView
+
+#: (glyph, meaning) pairs, for the help screen.
+LEGEND: tuple[tuple[str, str], ...] = (
+    ("*N", "N uncommitted changes (staged, modified or untracked)"),
+    ("✗N", "N conflicted files"),
+    ("↑N", "N commits ahead of upstream (unpushed)"),
+    ("↓N", "N commits behind upstream"),
+    ("⎇", "detached HEAD"),
+    ("⊘", "no upstream branch"),
+    ("!", "git failed for this repo (see detail)"),
+    ("○", "submodule listed in .gitmodules but not initialised"),
+    ("…", "status not read yet (cached or loading)"),
+    ("✓", "clean and in sync"),
+)
+
+
+def badges(view: RepoView) -> Text:
+    """The status glyphs of one repo, coloured, each one also plain text."""
+    text = Text()
+    if not view.initialised:
+        text.append("○", style="dim")
+        return text
+    if view.error:
+        text.append("!", style="bold red")
+        return text
+    if not view.known:
+        text.append("…", style="dim")
+        return text
+    parts: list[tuple[str, str]] = []
+    uncommitted = view.staged + view.modified + view.untracked
+    if view.conflicted:
+        parts.append((f"✗{view.conflicted}", "bold red"))
+    if uncommitted:
+        parts.append((f"*{uncommitted}", "yellow"))
+    if view.ahead:
+        parts.append((f"↑{view.ahead}", "cyan"))
+    if view.behind:
+        parts.append((f"↓{view.behind}", "magenta"))
+    if view.detached:
+        parts.append(("⎇", "bold yellow"))
+    elif view.upstream is None and view.branch is not None:
+        parts.append(("⊘", "dim"))
+    if not parts:
+        parts.append(("✓", "green"))
+    for index, (glyph, style) in enumerate(parts):
+        if index:
+            text.append(" ")
+        text.append(glyph, style=style)
+    return text
+
+
+def repo_label(view: RepoView, *, name: str | None = None) -> Text:
+    """``name  glyphs`` for the tree."""
+    label = Text(safe_text(name if name is not None else view.name, max_length=40))
+    label.append("  ")
+    label.append_text(badges(view))
+    return label

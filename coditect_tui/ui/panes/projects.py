@@ -1,0 +1,132 @@
+"""The Projects pane: tenant → projects → repos → submodules, with status glyphs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.workspace_view import ProjectView, RepoView, WorkspaceView
+from coditect_tui.ui.glyphs import repo_label
+
+NodeData = RepoView | str | None
+
+
+class ProjectTree(Tree[NodeData]):
+    """The tree of the open tenant; updates one node at a time as statuses change."""
+
+    BINDINGS = [
+        Binding("right,l", "expand_node", "Expand", show=False, id="tree.expand"),
+        Binding("left,h", "collapse_node", "Collapse", show=False, id="tree.collapse"),
+    ]
+
+    class RepoHighlighted(Message):
+        """The cursor moved onto a repo (the detail pane follows it)."""
+
+        def __init__(self, repo: RepoView) -> None:
+            super().__init__()
+            self.repo = repo
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("workspace", id=id)
+        self.show_root = True
+        self.guide_depth = 2
+        self._repo_nodes: dict[str, TreeNode[NodeData]] = {}
+        self.view: WorkspaceView | None = None
+
+    def show(self, view: WorkspaceView, title: str) -> None:
+        """Rebuild the tree for ``view`` (keeps the cursor on the same repo if possible)."""
+        selected = self.cursor_node.data if self.cursor_node else None
+        self.view = view
+        self.clear()
+        self._repo_nodes.clear()
+        self.root.set_label(Text(safe_text(title), style="bold"))
+        self.root.data = None
+        for project in view.projects:
+            self._add_project(project)
+        self.root.expand()
+        self.border_title = "Projects (cached)" if view.cached else "Projects"
+        if isinstance(selected, RepoView) and selected.path in self._repo_nodes:
+            self.move_cursor(self._repo_nodes[selected.path])
+
+    def _add_project(self, project: ProjectView) -> None:
+        if not project.repos:
+            return
+        root, rest = project.repos[0], project.repos[1:]
+        node = self.root.add(repo_label(root, name=project.name), data=root,
+                             allow_expand=bool(rest))
+        self._repo_nodes[root.path] = node
+        children: dict[str | None, list[RepoView]] = defaultdict(list)
+        for repo in rest:
+            children[repo.parent].append(repo)
+        self._add_children(node, root.path, children)
+
+    def _add_children(self, parent_node: TreeNode[NodeData], parent_path: str,
+                      children: dict[str | None, list[RepoView]]) -> None:
+        subs = children.get(parent_path, [])
+        categories = sorted({s.category or "" for s in subs})
+        grouped = len(categories) > 1
+        groups: dict[str, TreeNode[NodeData]] = {}
+        for sub in subs:
+            target = parent_node
+            if grouped:
+                key = sub.category or ""
+                if key not in groups:
+                    count = sum((s.category or "") == key for s in subs)
+                    groups[key] = parent_node.add(
+                        Text(f"{safe_text(key or 'other')}/ ({count})", style="italic"),
+                        data=f"category:{key}")
+                target = groups[key]
+            has_children = bool(children.get(sub.path))
+            node = target.add(repo_label(sub), data=sub, allow_expand=has_children)
+            self._repo_nodes[sub.path] = node
+            if has_children:
+                self._add_children(node, sub.path, children)
+
+    def refresh_repo(self, repo: RepoView) -> None:
+        """Redraw one repo's label after its status changed."""
+        node = self._repo_nodes.get(repo.path)
+        if node is None:
+            return
+        name = node.parent is self.root and self.view and next(
+            (p.name for p in self.view.projects if p.repos and p.repos[0] is repo), None)
+        node.set_label(repo_label(repo, name=name or None))
+
+    def set_cached(self, cached: bool) -> None:
+        """Mark the tree as coming from the last exit's cache, or fresh."""
+        self.border_title = "Projects (cached)" if cached else "Projects"
+
+    def select_path(self, path: str) -> bool:
+        """Move the cursor to the repo at ``path`` (expanding its ancestors)."""
+        node = self._repo_nodes.get(path)
+        if node is None:
+            return False
+        parent = node.parent
+        while parent is not None:
+            parent.expand()
+            parent = parent.parent
+        self.move_cursor(node)
+        self.focus()
+        return True
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
+        if isinstance(event.node.data, RepoView):
+            self.post_message(self.RepoHighlighted(event.node.data))
+
+    def action_expand_node(self) -> None:
+        if self.cursor_node is not None:
+            self.cursor_node.expand()
+
+    def action_collapse_node(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.is_expanded and node.children:
+            node.collapse()
+        elif node.parent is not None:
+            self.move_cursor(node.parent)

@@ -1,0 +1,72 @@
+"""Fixtures for the app tests: the demo workspace of real repos, a config, an app factory."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.worker import WorkerCancelled, WorkerState
+
+from coditect_tui.core.demo import build_demo
+from coditect_tui.core.settings import Settings, load_settings
+from coditect_tui.ui.app import CoditectApp
+from tests.git.conftest import git_identity  # noqa: F401  (re-exported fixture)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A fresh demo workspace of real repos (about half a second to build)."""
+    return build_demo(tmp_path / "ws")
+
+
+def write_config(path: Path, tenants: list[dict[str, object]], **top: object) -> Path:
+    """Write a user config file (YAML is a superset of JSON)."""
+    import json
+
+    path.write_text(json.dumps({"tenants": tenants, **top}))
+    return path
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, workspace: Path) -> Callable[..., CoditectApp]:
+    """Build an app on a config with tenant 'acme' (the workspace) and 'globex' (empty)."""
+    other = tmp_path / "other-ws"
+    other.mkdir(exist_ok=True)
+
+    def factory(*, read_only: bool = False, role: str = "owner", theme: str | None = None,
+                keymap: dict[str, str] | None = None, extra: dict[str, object] | None = None,
+                tenant: str = "acme") -> CoditectApp:
+        db = tmp_path / "store.db"
+        config = write_config(tmp_path / "config.yaml", [
+            {"name": "acme", "display_name": "ACME Corp", "principal": "alice", "role": role,
+             "backend": {"kind": "local", "path": str(db)},
+             "workspace_roots": [str(workspace)], **(extra or {})},
+            {"name": "globex", "display_name": "Globex", "principal": "alice",
+             "role": "owner", "theme": "coditect-light",
+             "backend": {"kind": "local", "path": str(db)},
+             "workspace_roots": [str(other)]},
+        ], ui={"theme": theme or "coditect-dark", "keymap": keymap or {}})
+        settings: Settings = load_settings(config).settings
+        return CoditectApp(settings, settings.profile(tenant), read_only=read_only,
+                           config_path=config, cached_paint=False)
+
+    return factory
+
+
+async def settle(app: CoditectApp, pilot: object, rounds: int = 100) -> None:
+    """Wait until no worker is pending or running and the screen caught up.
+
+    Exclusive workers cancel their predecessors; a cancelled worker is not a failure.
+    """
+    for _ in range(rounds):
+        await pilot.pause()  # type: ignore[attr-defined]
+        busy = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+                and w.group != "watch"]
+        if not busy:
+            await pilot.pause()  # type: ignore[attr-defined]
+            return
+        with contextlib.suppress(WorkerCancelled):
+            await app.workers.wait_for_complete(busy)
+    raise AssertionError("workers did not settle")
