@@ -101,7 +101,7 @@ def _register(env: dict[str, str]) -> None:
             "from coditect_tui.core.settings import load_settings\n"
             "from coditect_tui.ui.app import CoditectApp\n"
             "s = load_settings().settings\n"
-            "app = CoditectApp(s, s.profile(), cached_paint=False)\n"
+            "app = CoditectApp.for_profile(s, s.profile(), cached_paint=False)\n"
             "async def run():\n"
             "    async with app.run_test() as pilot:\n"
             "        for _ in range(600):\n"

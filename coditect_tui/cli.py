@@ -29,8 +29,12 @@ def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
                        help="refuse every change (enforced by the backend)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser (sub-commands register themselves)."""
+def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
+    """The argument parser; sub-commands register themselves when ``with_commands``.
+
+    Without a sub-command on the line (the app's start-up, which is measured), building
+    the ~80 sub-command parsers would cost more than the rest of argument handling.
+    """
     parser = argparse.ArgumentParser(
         prog="coditect",
         description="CODITECT TUI: one terminal workspace for many projects, tenants and "
@@ -39,10 +43,26 @@ def build_parser() -> argparse.ArgumentParser:
     _common_options(parser, suppress=False)
     parser.add_argument("--theme", metavar="NAME", help="theme for this run")
     parser.add_argument("--exit-after-paint", action="store_true", help=argparse.SUPPRESS)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMAND_MODULES:
-        module.register(sub, lambda p: _common_options(p, suppress=True))
+    if with_commands:
+        sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+        for module in COMMAND_MODULES:
+            module.register(sub, lambda p: _common_options(p, suppress=True))
     return parser
+
+
+def _names_a_command(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` may name a sub-command (or asks for help)."""
+    takes_value = {"--config", "--tenant", "--theme"}
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg in takes_value:
+            skip = True
+        elif arg in ("-h", "--help") or not arg.startswith("-"):
+            return True
+    return False
 
 
 def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -53,7 +73,8 @@ def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coditect`` command; returns the exit code."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(with_commands=_names_a_command(argv))
     args = parser.parse_args(argv)
     ctx = CliContext.from_args(args)
     handler: Callable[[argparse.Namespace, CliContext], int] = getattr(args, "handler",

@@ -8,14 +8,14 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import orjson
+from typing import TYPE_CHECKING, Any
 
 from coditect_tui.commands.context import CliContext
-from coditect_tui.core.backend import Backend
 from coditect_tui.core.errors import InvalidInput
-from coditect_tui.core.models import AuditFilter, VerifyReport
+
+if TYPE_CHECKING:
+    from coditect_tui.core.backend import Backend
+    from coditect_tui.core.models import VerifyReport
 
 EXIT_TAMPERED = 2
 
@@ -72,6 +72,8 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
 
 
 def _print_report(report: VerifyReport, as_json: bool) -> None:
+    import orjson
+
     if as_json:
         print(orjson.dumps(report.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode())
         return
@@ -87,6 +89,7 @@ def _print_report(report: VerifyReport, as_json: bool) -> None:
 def run_verify(args: argparse.Namespace, ctx: CliContext) -> int:
     """Verify the chain (and a checkpoint); exit 0 intact, 2 tampered."""
     from coditect_tui.core import checkpoints
+    from coditect_tui.core.models import VerifyReport
 
     claim: tuple[int, str] | None = None
     profile = ctx.profile()
@@ -131,6 +134,7 @@ def run_checkpoint(args: argparse.Namespace, ctx: CliContext) -> int:
 def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
     """Export matching events to stdout or a file (written atomically)."""
     from coditect_tui.core.audit_export import write_events
+    from coditect_tui.core.models import AuditFilter
 
     if args.since and args.until and args.since >= args.until:
         raise InvalidInput("--since must be before --until")

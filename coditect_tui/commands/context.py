@@ -7,10 +7,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from coditect_tui.core.backend import Backend
-from coditect_tui.core.settings import LoadedSettings, TenantProfile, load_settings
+if TYPE_CHECKING:  # pydantic models load on first use, not at `coditect` start-up
+    from coditect_tui.core.backend import Backend
+    from coditect_tui.core.settings import LoadedSettings, TenantProfile
 
 T = TypeVar("T")
 
@@ -40,6 +41,8 @@ class CliContext:
             ConfigError: invalid configuration.
         """
         if self._loaded is None:
+            from coditect_tui.core.settings import load_settings
+
             self._loaded = load_settings(self.config_path)
         return self._loaded
 

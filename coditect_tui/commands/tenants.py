@@ -6,10 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
 from coditect_tui.commands.context import CliContext
-from coditect_tui.core.settings import LocalBackendConfig
 
 
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -23,6 +20,10 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Print one line (or JSON object) per profile."""
+    import orjson
+
+    from coditect_tui.core.settings import LocalBackendConfig
+
     loaded = ctx.loaded
     settings = loaded.settings
     default = ctx.profile().name

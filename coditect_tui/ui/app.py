@@ -12,19 +12,20 @@ import asyncio
 import os
 import shlex
 import subprocess
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.lazy import Lazy
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from coditect_tui.core.errors import CoditectError, ReadOnly
 from coditect_tui.core.safe_text import safe_text
-from coditect_tui.core.settings import Settings, TenantProfile
 from coditect_tui.core.workspace_view import (
     RepoView,
     WorkspaceView,
@@ -39,19 +40,21 @@ from coditect_tui.ui.panes.projects import ProjectTree
 from coditect_tui.ui.panes.repo_detail import RepoDetail
 from coditect_tui.ui.panes.sessions import GitSessionsPane
 from coditect_tui.ui.session_actions import SessionActions
-from coditect_tui.ui.themes import ThemeRegistry
+from coditect_tui.ui.themes import register_catalog
 from coditect_tui.ui.widgets.header import TenantHeader
 
 if TYPE_CHECKING:
     from textual.timer import Timer
 
     from coditect_tui.core.backend import Backend
+    from coditect_tui.core.boot import Boot
     from coditect_tui.core.git.discovery import WorkspaceTree
     from coditect_tui.core.git.objects import CommitInfo
     from coditect_tui.core.git.runner import GitRunner
     from coditect_tui.core.git.status import RepoStatus
     from coditect_tui.core.git.watch import RepoWatcher
     from coditect_tui.core.models import GitSession
+    from coditect_tui.core.settings import Settings, TenantProfile
 
 TABS = ("repo", "dashboard", "sessions", "memory", "audit")
 
@@ -64,20 +67,39 @@ class CoditectApp(SessionActions, App[None]):
     BINDINGS = [action.binding() for action in ACTIONS]
     COMMANDS = App.COMMANDS | {ReposProvider, PanesProvider, ActionsProvider, TenantsProvider}
 
-    def __init__(self, settings: Settings, profile: TenantProfile, *,
-                 read_only: bool = False, theme: str | None = None,
-                 exit_after_paint: bool = False, demo_allowed: bool = False,
-                 config_path: Path | None = None, cached_paint: bool = True) -> None:
+    def __init__(self, boot: Boot, *, settings: Settings | None = None,
+                 profile: TenantProfile | None = None,
+                 settings_loader: Callable[[], tuple[Settings, TenantProfile]] | None = None,
+                 read_only: bool = False, theme_override: str | None = None,
+                 exit_after_paint: bool = False, cached_paint: bool = True) -> None:
+        """Create the app.
+
+        Args:
+            boot: the resolved start-up facts (enough to paint).
+            settings: validated settings, when already loaded (else ``settings_loader``
+                loads them right after the first paint).
+            profile: the boot tenant's validated profile.
+            settings_loader: loads and validates the settings; raises ConfigError.
+            read_only: ``--read-only`` / environment / config (kept across switches).
+            theme_override: ``--theme`` (wins over every tenant's theme).
+            exit_after_paint: exit right after the first painted workspace (benchmarks).
+            cached_paint: paint from the last exit's cache first.
+        """
         super().__init__()
+        self.boot = boot
         self.settings = settings
         self.profile = profile
-        self.read_only_flag = read_only
-        self.theme_override = theme
+        self.settings_loader = settings_loader
+        self.tenant = boot.tenant
+        self.title_text = boot.title
+        self.role = boot.role
+        self.read_only_flag = read_only or boot.read_only
+        self.theme_override = theme_override
         self.exit_after_paint = exit_after_paint
-        self.demo_allowed = demo_allowed
-        self.config_path = config_path
+        self.demo_allowed = boot.demo_allowed
+        self.config_path = boot.config_path
         self.cached_paint = cached_paint
-        self.themes = ThemeRegistry()
+        self.theme_specs: dict[str, dict[str, object]] = {boot.theme: boot.theme_spec}
         self.backend: Backend | None = None
         self.view: WorkspaceView | None = None
         self.tree_model: WorkspaceTree | None = None
@@ -91,7 +113,23 @@ class CoditectApp(SessionActions, App[None]):
         self._commits: dict[str, list[CommitInfo]] = {}
         self._history: list[GitSession] | None = None
         self._elapsed_timer: Timer | None = None
-        self.role = profile.role
+
+    @classmethod
+    def for_profile(cls, settings: Settings, profile: TenantProfile, *,
+                    read_only: bool = False, theme: str | None = None,
+                    config_path: Path | None = None, from_file: bool = True,
+                    **options: Any) -> CoditectApp:
+        """The app on validated settings (tests, and a start-up whose boot cache missed)."""
+        from coditect_tui.core.boot import boot_from_settings
+        from coditect_tui.core.paths import user_config_file
+        from coditect_tui.core.themes import load_themes
+
+        boot = boot_from_settings(settings, profile, theme_override=theme, read_only=read_only,
+                                  from_file=from_file,
+                                  config_path=config_path or user_config_file(),
+                                  catalog=load_themes())
+        return cls(boot, settings=settings, profile=profile, read_only=read_only,
+                   theme_override=theme, **options)
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = False) -> None:  # type: ignore[override]
@@ -103,8 +141,8 @@ class CoditectApp(SessionActions, App[None]):
 
     @property
     def read_only(self) -> bool:
-        """Read-only by flag or by role (the backend enforces it either way)."""
-        return self.read_only_flag or self.profile.role == "auditor"
+        """Read-only by flag, config or role (the backend enforces it either way)."""
+        return self.read_only_flag
 
     def compose(self) -> ComposeResult:
         yield TenantHeader(id="header")
@@ -113,52 +151,113 @@ class CoditectApp(SessionActions, App[None]):
             with TabbedContent(id="tabs", initial="repo"):
                 with TabPane("Repo", id="repo"):
                     yield RepoDetail(id="repo-detail")
+                # Hidden panes mount right after the first paint (start-up is measured).
                 with TabPane("Dashboard", id="dashboard"):
-                    yield PlannedPane("dashboard")
+                    yield Lazy(PlannedPane("dashboard"))
                 with TabPane("Git sessions", id="sessions"):
-                    yield GitSessionsPane(id="sessions-pane")
+                    yield Lazy(GitSessionsPane(id="sessions-pane"))
                 with TabPane("Memory", id="memory"):
-                    yield PlannedPane("memory")
+                    yield Lazy(PlannedPane("memory"))
                 with TabPane("Audit", id="audit"):
-                    yield PlannedPane("audit")
+                    yield Lazy(PlannedPane("audit"))
         yield Footer()
 
     def on_mount(self) -> None:
-        self.themes.register(self)
-        self.set_keymap(dict(self.settings.ui.keymap))
-        self._apply_profile(self.profile)
-        for warning in self.themes.warnings:
+        boot = self.boot
+        for warning in register_catalog(self, self.theme_specs):
             self.notify(safe_text(warning), severity="warning", timeout=8)
+        if boot.theme in self.available_themes:
+            self.theme = boot.theme
+        self.set_keymap(dict(boot.keymap))
+        for warning in boot.warnings:
+            self.notify(safe_text(warning), severity="warning", timeout=8)
+        self._show_header(boot.title, boot.role, boot.backend_kind,
+                          str(boot.theme_spec.get("brand") or "CODITECT"))
         self.query_one(ProjectTree).focus()
-        cached = load_cached(self.profile.name) if self.cached_paint else None
-        if cached is not None:
-            self._show_view(cached)
-            self._after_paint()
-        self.load_tenant(self.profile, brief=False)
+        cached = load_cached(self.tenant) if self.cached_paint else None
+        if cached is None:
+            self.start_tenant(brief=False)
+            return
+        self._show_view(cached)
+        # Paint first; settings validation, git work, the store and the watcher follow.
+        self.call_after_refresh(self._after_cached_paint)
+
+    def _after_cached_paint(self) -> None:
+        if self.exit_after_paint:
+            self._painted = True
+            self.exit()
+            return
+        self.start_tenant(brief=False)
+
+    def _show_header(self, title: str, role: str, backend_kind: str, brand: str) -> None:
+        header = self.query_one(TenantHeader)
+        header.brand = brand
+        header.tenant = title
+        header.role = role
+        header.read_only = self.read_only
+        header.backend = backend_kind
+        header.connection = "opening"
+        self.sub_title = title
+
+    async def _ensure_settings(self) -> bool:
+        """Load and validate the settings if the boot cache let the paint skip them."""
+        if self.settings is not None and self.profile is not None:
+            return True
+        if self.settings_loader is None:
+            return False
+        try:
+            self.settings, self.profile = self.settings_loader()
+        except CoditectError as exc:
+            self.exit(return_code=getattr(exc, "exit_code", 2),
+                      message=f"coditect: error: {exc}")
+            return False
+        return True
+
+    def _catalog(self) -> dict[str, dict[str, object]]:
+        """Every theme (validated on first use, after the first paint)."""
+        if len(self.theme_specs) <= 1:
+            from coditect_tui.core.themes import load_themes
+
+            catalog = load_themes()
+            self.theme_specs.update({n: t.model_dump() for n, t in catalog.themes.items()})
+            register_catalog(self, self.theme_specs)
+        return self.theme_specs
 
     def _apply_profile(self, profile: TenantProfile) -> None:
+        from coditect_tui.core.themes import DEFAULT_THEME
+
+        specs = self._catalog()
+        assert self.settings is not None
         wanted = self.theme_override or profile.theme or self.settings.ui.theme
-        self.theme = self.themes.resolve(self, wanted)
-        for warning in self.themes.warnings[len(self.themes.catalog.warnings):]:
-            self.notify(safe_text(warning), severity="warning", timeout=8)
-        del self.themes.warnings[len(self.themes.catalog.warnings):]
-        header = self.query_one(TenantHeader)
-        header.brand = self.themes.brand(self.theme) or "CODITECT"
-        header.tenant = profile.title
-        header.role = profile.role
-        header.read_only = self.read_only
-        header.backend = profile.backend.kind
-        header.connection = "opening"
-        self.sub_title = profile.title
+        theme = wanted if wanted in self.available_themes else DEFAULT_THEME
+        if theme != wanted:
+            self.notify(f"unknown theme {safe_text(wanted)!r}; using {DEFAULT_THEME!r}",
+                        severity="warning", timeout=8)
+        self.theme = theme
+        self.tenant, self.title_text, self.role = profile.name, profile.title, profile.role
+        self.demo_allowed = False
+        self._show_header(profile.title, profile.role, profile.backend.kind,
+                          str(specs.get(theme, {}).get("brand") or "CODITECT"))
 
     def _show_view(self, view: WorkspaceView) -> None:
         self.view = view
-        self.query_one(ProjectTree).show(view, self.profile.title)
+        self.query_one(ProjectTree).show(view, self.title_text)
 
     def _after_paint(self) -> None:
         if self.exit_after_paint and not self._painted:
             self._painted = True
             self.call_after_refresh(self.exit)
+
+    def start_tenant(self, *, brief: bool) -> None:
+        """Validate the settings if needed, then load the tenant (a worker)."""
+        self._start_tenant(brief)
+
+    @work(exclusive=True, group="tenant-start")
+    async def _start_tenant(self, brief: bool) -> None:
+        if not await self._ensure_settings():
+            return
+        assert self.profile is not None
+        self.load_tenant(self.profile, brief=brief)
 
     # -- loading a tenant ---------------------------------------------------------------
 
@@ -345,8 +444,8 @@ class CoditectApp(SessionActions, App[None]):
         except SessionFileError as exc:
             self.notify(safe_text(exc), severity="warning")
             state = None
-        self.query_one(GitSessionsPane).show(repo, status, state, history,
-                                             datetime.now().astimezone())
+        for pane in self.query(GitSessionsPane):  # absent until the lazy mount
+            pane.show(repo, status, state, history, datetime.now().astimezone())
         self._history = history
         self._tick_elapsed(state is not None)
         if history is None:
@@ -415,13 +514,13 @@ class CoditectApp(SessionActions, App[None]):
 
         groups = {"app": [a.binding() for a in ACTIONS if not (a.mutating and self.read_only)],
                   "tree": ProjectTree.BINDINGS}
-        rows = binding_rows(groups, self.settings.ui.keymap,  # type: ignore[arg-type]
+        rows = binding_rows(groups, self.boot.keymap,  # type: ignore[arg-type]
                             lambda key: self.get_key_display(Binding(key, "")))
         self.push_screen(HelpScreen(rows, self.read_only))
 
     def action_refresh(self) -> None:
         """Re-discover and re-read everything of the open tenant."""
-        self.load_tenant(self.profile, brief=False)
+        self.start_tenant(brief=False)
 
     # -- read-only gate -----------------------------------------------------------------
 
@@ -455,17 +554,23 @@ class CoditectApp(SessionActions, App[None]):
             if name:
                 self.switch_to(name)
 
-        self.push_screen(TenantSwitcher(list(self.settings.tenants), self.profile.name), chosen)
+        if self.settings is None:
+            self.notify("Still loading the configuration; try again in a moment.")
+            return
+        self.push_screen(TenantSwitcher(list(self.settings.tenants), self.tenant), chosen)
 
     def switch_to(self, name: str) -> None:
         """Swap backend, theme and every pane to tenant ``name`` in this process."""
-        if name == self.profile.name:
-            self.notify(f"Already in {safe_text(self.profile.title)}.")
+        if name == self.tenant:
+            self.notify(f"Already in {safe_text(self.title_text)}.")
             return
         self._switch(name)
 
     @work(exclusive=True, group="switch")
     async def _switch(self, name: str) -> None:
+        if not await self._ensure_settings():
+            return
+        assert self.settings is not None
         try:
             profile = self.settings.profile(name)
         except CoditectError as exc:
@@ -473,7 +578,6 @@ class CoditectApp(SessionActions, App[None]):
             return
         await self._leave_tenant()
         self.profile = profile
-        self.read_only_flag = self.read_only_flag and True
         self.selected = None
         self.statuses = {}
         self.repo_ids = {}
@@ -488,7 +592,7 @@ class CoditectApp(SessionActions, App[None]):
         from coditect_tui.core.brief import save_seen
 
         await self._stop_watcher()
-        if self.view is not None and not self.view.cached:
+        if self.view is not None and not self.view.cached and self.profile is not None:
             save_cache(self.view)
             save_seen(self.profile.name, self.profile.principal_name(), self.view)
         if self.backend is not None:

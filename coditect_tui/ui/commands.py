@@ -89,7 +89,7 @@ class TenantsProvider(Provider):
 
     async def discover(self) -> Hits:
         app = _app(self)
-        for profile in app.settings.tenants:
+        for profile in app.settings.tenants if app.settings else []:
             yield DiscoveryHit(f"ctx {safe_text(profile.name)}",
                                partial(app.switch_to, profile.name),
                                help=safe_text(profile.title))
@@ -97,7 +97,7 @@ class TenantsProvider(Provider):
     async def search(self, query: str) -> Hits:
         app = _app(self)
         matcher = self.matcher(query)
-        for profile in app.settings.tenants:
+        for profile in app.settings.tenants if app.settings else []:
             text = f"ctx {safe_text(profile.name)} {safe_text(profile.title)}"
             score = matcher.match(text)
             if score > 0:

@@ -1,6 +1,12 @@
-"""Start the Textual app from the CLI (the only place the CLI touches Textual)."""
+"""Start the Textual app from the CLI (the only place the CLI touches Textual).
+
+The boot cache (coditect_tui.core.boot) lets the first paint happen before the settings
+and themes are validated; a changed input misses the cache and validates first.
+"""
 
 from __future__ import annotations
+
+import os
 
 from coditect_tui.commands.context import CliContext
 
@@ -9,15 +15,36 @@ def run_app(ctx: CliContext, *, theme: str | None = None, exit_after_paint: bool
     """Run the full-screen app on the chosen tenant; returns the exit code.
 
     Raises:
-        ConfigError: the configuration is invalid (before anything is drawn).
+        ConfigError: the configuration is invalid (before anything is drawn, unless the
+            boot cache matched; then the app stops with the same error after painting).
     """
-    loaded = ctx.loaded
-    profile = ctx.profile()
+    from coditect_tui.core.boot import boot_from_settings, boot_key, load_boot, save_boot
+    from coditect_tui.core.paths import user_config_file
+
+    config_path = ctx.config_path or user_config_file()
+    env_theme = os.environ.get("CODITECT_THEME") or None
+    theme_override = theme or env_theme
+    key = boot_key(config_path, {"tenant": ctx.tenant, "theme": theme,
+                                 "read_only": ctx.read_only_flag}, os.environ)
+    boot = load_boot(key)
+    settings = profile = None
+    if boot is None:
+        from coditect_tui.core.themes import load_themes
+
+        loaded = ctx.loaded
+        settings, profile = loaded.settings, ctx.profile()
+        boot = boot_from_settings(settings, profile, theme_override=theme_override,
+                                  read_only=ctx.read_only, from_file=loaded.from_file,
+                                  config_path=loaded.path, catalog=load_themes())
+        save_boot(key, boot)
+
+    def settings_loader():  # type: ignore[no-untyped-def]
+        return ctx.loaded.settings, ctx.profile()
+
     from coditect_tui.ui.app import CoditectApp
 
-    app = CoditectApp(loaded.settings, profile, read_only=ctx.read_only, theme=theme,
-                      exit_after_paint=exit_after_paint,
-                      demo_allowed=not loaded.from_file and not profile.workspace_roots,
-                      config_path=loaded.path)
+    app = CoditectApp(boot, settings=settings, profile=profile, settings_loader=settings_loader,
+                      read_only=boot.read_only, theme_override=theme_override,
+                      exit_after_paint=exit_after_paint)
     app.run(headless=exit_after_paint)
     return app.return_code or 0

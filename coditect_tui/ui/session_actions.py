@@ -15,7 +15,6 @@ from textual import work
 
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
-from coditect_tui.ui.screens.dialogs import ChoiceDialog, TextPrompt, TypedConfirmation
 
 if TYPE_CHECKING:
     from coditect_tui.core.git.sessions import GitSessions
@@ -40,6 +39,7 @@ class SessionActions:
     async def _session_confirming(self: CoditectApp, repo: RepoView, verb: str,  # type: ignore[misc]
                           call: Callable[..., Awaitable[T]], **flags: Any) -> T | None:
         from coditect_tui.core.git.sessions import ConfirmationRequired
+        from coditect_tui.ui.screens.dialogs import TypedConfirmation
 
         while True:
             try:
@@ -89,6 +89,8 @@ class SessionActions:
             return
 
         async def job(engine: GitSessions) -> str | None:
+            from coditect_tui.ui.screens.dialogs import TextPrompt
+
             description = await self.push_screen_wait(TextPrompt(
                 "Start session", "What is this session about? (becomes the branch "
                 "session/YYYY-MM-DD-<description>)", placeholder="fix login flow"))
@@ -106,6 +108,8 @@ class SessionActions:
             return
 
         async def job(engine: GitSessions) -> str | None:
+            from coditect_tui.ui.screens.dialogs import TextPrompt
+
             message = await self.push_screen_wait(TextPrompt(
                 "Commit", "Commit message (empty: a default naming the session)",
                 allow_empty=True))
@@ -122,6 +126,8 @@ class SessionActions:
 
     async def _session_ask_cascade(self: CoditectApp, engine: GitSessions,  # type: ignore[misc]
                            verb: str) -> bool | None:
+        from coditect_tui.ui.screens.dialogs import ChoiceDialog
+
         plan = await engine.cascade_plan()
         if len(plan) <= 1:
             return False
@@ -177,6 +183,8 @@ class SessionActions:
             return
 
         async def job(engine: GitSessions) -> str | None:
+            from coditect_tui.ui.screens.dialogs import TextPrompt
+
             title = await self.push_screen_wait(TextPrompt(
                 "Pull request", "Title (empty: 'Session: <description>')", allow_empty=True))
             if title is None:
@@ -195,6 +203,8 @@ class SessionActions:
             return
 
         async def job(engine: GitSessions) -> str | None:
+            from coditect_tui.ui.screens.dialogs import ChoiceDialog, TypedConfirmation
+
             main = engine.main_branch()
             choice = await self.push_screen_wait(ChoiceDialog(
                 "End session", "Final commit and push, then:",

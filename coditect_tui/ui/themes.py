@@ -2,45 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from textual.app import App
 from textual.theme import Theme
 
-from coditect_tui.core.themes import DEFAULT_THEME, ThemeCatalog, ThemeSpec, load_themes
+_COLOURS = ("primary", "secondary", "accent", "warning", "error", "success", "foreground",
+            "background", "surface", "panel")
 
 
-def to_textual(spec: ThemeSpec) -> Theme:
-    """A Textual ``Theme`` from a validated theme file."""
-    colours = spec.model_dump(include={"primary", "secondary", "accent", "warning", "error",
-                                       "success", "foreground", "background", "surface",
-                                       "panel"}, exclude_none=True)
-    return Theme(name=spec.name, dark=spec.dark, variables=dict(spec.variables), **colours)
+def theme_from_spec(spec: Mapping[str, Any]) -> Theme:
+    """A Textual ``Theme`` from a validated theme's fields (a plain mapping: the first
+    paint builds its theme from the boot cache without importing the validators)."""
+    colours = {k: spec[k] for k in _COLOURS if spec.get(k) is not None}
+    return Theme(name=spec["name"], dark=bool(spec.get("dark", True)),
+                 variables=dict(spec.get("variables") or {}), **colours)
 
 
-class ThemeRegistry:
-    """The app's themes: what loaded, what was skipped, and each theme's brand text."""
-
-    def __init__(self, catalog: ThemeCatalog | None = None) -> None:
-        self.catalog = catalog or load_themes()
-        self.warnings = list(self.catalog.warnings)
-
-    def register(self, app: App[object]) -> None:
-        """Register every valid theme with ``app``; a theme Textual rejects is skipped."""
-        for spec in self.catalog.themes.values():
-            try:
-                app.register_theme(to_textual(spec))
-            except Exception as exc:  # a bad colour must not stop the app
-                self.warnings.append(f"theme skipped: {spec.name}: {exc}")
-
-    def resolve(self, app: App[object], wanted: str | None) -> str:
-        """The theme to use for ``wanted`` (falls back to the default, with a warning)."""
-        if wanted is None:
-            return DEFAULT_THEME
-        if wanted in app.available_themes:
-            return wanted
-        self.warnings.append(f"unknown theme {wanted!r}; using {DEFAULT_THEME!r}")
-        return DEFAULT_THEME
-
-    def brand(self, name: str) -> str | None:
-        """The brand text a theme sets for the header, if any."""
-        spec = self.catalog.themes.get(name)
-        return spec.brand if spec else None
+def register_catalog(app: App[object], specs: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Register every theme; returns a warning per theme Textual itself rejects."""
+    warnings = []
+    for name, spec in specs.items():
+        if name in app.available_themes:
+            continue
+        try:
+            app.register_theme(theme_from_spec(spec))
+        except Exception as exc:  # a bad colour must not stop the app
+            warnings.append(f"theme skipped: {name}: {exc}")
+    return warnings

@@ -49,8 +49,8 @@ def make_app(tmp_path: Path, workspace: Path) -> Callable[..., CoditectApp]:
              "workspace_roots": [str(other)]},
         ], ui={"theme": theme or "coditect-dark", "keymap": keymap or {}})
         settings: Settings = load_settings(config).settings
-        return CoditectApp(settings, settings.profile(tenant), read_only=read_only,
-                           config_path=config, cached_paint=False)
+        return CoditectApp.for_profile(settings, settings.profile(tenant), read_only=read_only,
+                                       config_path=config, cached_paint=False)
 
     return factory
 

@@ -11,13 +11,13 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from coditect_tui.core.models import GitSession
 from coditect_tui.core.safe_text import safe_text
 from coditect_tui.core.workspace_view import RepoView
 
 if TYPE_CHECKING:
     from coditect_tui.core.git.sessions import SessionState
     from coditect_tui.core.git.status import RepoStatus
+    from coditect_tui.core.models import GitSession
 
 MAX_LIVE_FILES = 12
 
