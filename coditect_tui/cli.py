@@ -12,7 +12,6 @@ import sys
 from collections.abc import Callable, Sequence
 
 from coditect_tui import __version__
-from coditect_tui.commands import COMMAND_MODULES
 from coditect_tui.commands.context import CliContext
 from coditect_tui.core.errors import CoditectError
 
@@ -44,8 +43,10 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--theme", metavar="NAME", help="theme for this run")
     parser.add_argument("--exit-after-paint", action="store_true", help=argparse.SUPPRESS)
     if with_commands:
+        from coditect_tui.commands import command_modules
+
         sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-        for module in COMMAND_MODULES:
+        for module in command_modules():
             module.register(sub, lambda p: _common_options(p, suppress=True))
     return parser
 

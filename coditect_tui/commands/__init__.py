@@ -2,9 +2,19 @@
 
 ``register`` adds its parser(s), calls ``add_common(parser)`` on each so the common
 options also work after the sub-command, and sets ``handler=func(args, ctx) -> int``.
-Modules import anything heavy inside their handlers, not at module level.
+Modules import anything heavy inside their handlers, not at module level, and this
+package imports them only when a sub-command is on the command line (the app's start-up
+is measured).
 """
 
-from coditect_tui.commands import audit, session, status, tenants
+from __future__ import annotations
 
-COMMAND_MODULES = [tenants, audit, status, session]
+from importlib import import_module
+from types import ModuleType
+
+COMMAND_NAMES = ("tenants", "audit", "status", "session", "memory")
+
+
+def command_modules() -> list[ModuleType]:
+    """The sub-command modules, in help order."""
+    return [import_module(f"coditect_tui.commands.{name}") for name in COMMAND_NAMES]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +66,8 @@ class CliContext:
 
     def run(self, work: Callable[[Backend], Awaitable[T]], name: str | None = None) -> T:
         """Open the backend, run ``work`` with it, close it, return the result."""
+        import asyncio
+
         async def main() -> T:
             backend = await self.open_backend(name)
             try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from rich.text import Text
 
 from coditect_tui.core.safe_text import safe_text
@@ -22,17 +24,23 @@ LEGEND: tuple[tuple[str, str], ...] = (
 )
 
 
+def _style(style: str) -> str:
+    # Under NO_COLOR, Textual greys colours by luminance: a dark hue (magenta) would vanish
+    # into the background, so glyphs are plain bold text there.
+    return "bold" if "NO_COLOR" in os.environ else style  # set at all, as Textual reads it
+
+
 def badges(view: RepoView) -> Text:
     """The status glyphs of one repo, coloured, each one also plain text."""
     text = Text()
     if not view.initialised:
-        text.append("○", style="dim")
+        text.append("○", style=_style("dim"))
         return text
     if view.error:
-        text.append("!", style="bold red")
+        text.append("!", style=_style("bold red"))
         return text
     if not view.known:
-        text.append("…", style="dim")
+        text.append("…", style=_style("dim"))
         return text
     parts: list[tuple[str, str]] = []
     uncommitted = view.staged + view.modified + view.untracked
@@ -43,7 +51,7 @@ def badges(view: RepoView) -> Text:
     if view.ahead:
         parts.append((f"↑{view.ahead}", "cyan"))
     if view.behind:
-        parts.append((f"↓{view.behind}", "magenta"))
+        parts.append((f"↓{view.behind}", "bright_magenta"))
     if view.detached:
         parts.append(("⎇", "bold yellow"))
     elif view.upstream is None and view.branch is not None:
@@ -53,7 +61,7 @@ def badges(view: RepoView) -> Text:
     for index, (glyph, style) in enumerate(parts):
         if index:
             text.append(" ")
-        text.append(glyph, style=style)
+        text.append(glyph, style=_style(style))
     return text
 
 

@@ -1,0 +1,500 @@
+"""Incremental indexing of MEMORY-CONTEXT folders into a Backend, and live watching.
+
+Rules (docs/memory.md has the long version):
+
+* A file whose mtime **and** size equal what the index holds is not opened.
+* Otherwise it is read and hashed; equal sha256 means only its mtime changed ("touched"):
+  nothing is written to the backend (no audit noise), the new mtime is remembered.
+* Different content, or a new file: parsed and upserted (keyed by its absolute path).
+* Entries whose file is gone are deleted. A new file with the sha256 of a vanished one is
+  reported as a rename (the entry of the old path is replaced by one for the new path).
+* Files under a folder that cannot be read are left as they are in the index (never
+  deleted because of a permission problem or an unmounted disk).
+* One file's problem (unreadable, permission denied on update, bad path) is reported and
+  the run goes on; a read-only backend or one that cannot be reached stops the run.
+
+``MemoryIndexer`` keeps what it learnt of the index between runs, so a UI re-indexing
+after a change only stats files; :meth:`MemoryIndexer.watch` re-indexes only the paths
+``watchfiles`` reports, debounced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from coditect_tui.core.backend import Backend
+from coditect_tui.core.errors import (
+    BackendUnavailable,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ReadOnly,
+)
+from coditect_tui.core.memory.readers import ParsedFile, parse_raw
+from coditect_tui.core.memory.roots import (
+    SKIP_DIRS,
+    FileStat,
+    MemoryRoot,
+    assign_projects,
+    discover_roots,
+    is_ignored_name,
+    path_key,
+    walk_files,
+)
+from coditect_tui.core.memory.textio import DEFAULT_INDEX_CAP, read_raw
+from coditect_tui.core.models import Project
+
+#: Files read and parsed per worker-thread hop.
+BATCH = 64
+#: Called with (files done, files to do) while changed files are indexed.
+Progress = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class IndexedFile:
+    """What the index holds about one file (enough to decide whether to re-read it)."""
+
+    id: str
+    mtime: float | None
+    size: int
+    sha256: str | None
+
+
+@dataclass(slots=True)
+class IndexReport:
+    """What one indexing run did.
+
+    Attributes:
+        roots: the roots looked at.
+        scanned: files looked at.
+        added: keys of new entries (renamed targets excluded).
+        updated: keys of entries whose file changed.
+        unchanged: files skipped on mtime and size.
+        touched: files read whose content had not changed.
+        deleted: keys of entries dropped (renamed sources excluded).
+        renamed: (old key, new key) pairs.
+        errors: (key or path, message) of files that could not be indexed.
+        truncated: keys of files only partly indexed (over the cap).
+        kept: entries left alone because their folder could not be read.
+        seconds: wall time of the run.
+    """
+
+    roots: list[MemoryRoot] = field(default_factory=list)
+    scanned: int = 0
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    touched: int = 0
+    deleted: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    truncated: list[str] = field(default_factory=list)
+    kept: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        """Whether the index changed."""
+        return bool(self.added or self.updated or self.deleted or self.renamed)
+
+    def summary(self) -> str:
+        """One line for a status bar or the CLI."""
+        parts = [f"{len(self.roots)} folder(s), {self.scanned} file(s)",
+                 f"{len(self.added)} added", f"{len(self.updated)} updated",
+                 f"{len(self.renamed)} renamed", f"{len(self.deleted)} deleted",
+                 f"{self.unchanged + self.touched} unchanged"]
+        if self.errors:
+            parts.append(f"{len(self.errors)} error(s)")
+        if self.truncated:
+            parts.append(f"{len(self.truncated)} only partly indexed")
+        if self.kept:
+            parts.append(f"{self.kept} kept (folder unreadable)")
+        return ", ".join(parts) + f" in {self.seconds:.2f} s"
+
+
+@dataclass(slots=True)
+class _Examined:
+    stat: FileStat
+    root: MemoryRoot
+    parsed: ParsedFile | None = None
+    touched: tuple[float, int] | None = None
+    error: str | None = None
+
+
+async def load_projects(backend: Backend) -> list[Project]:
+    """Every registered project of the tenant (empty when the role may not list them).
+
+    Args:
+        backend: the open backend.
+
+    Returns:
+        The projects.
+    """
+    projects: list[Project] = []
+    cursor: str | None = None
+    try:
+        while True:
+            page = await backend.list_projects(cursor=cursor, limit=1000)
+            projects += page.items
+            if page.next_cursor is None:
+                return projects
+            cursor = page.next_cursor
+    except PermissionDenied:
+        return []
+
+
+def _nest_free(roots: Sequence[MemoryRoot]) -> list[MemoryRoot]:
+    kept: list[MemoryRoot] = []
+    for root in sorted(roots, key=lambda r: len(r.path.parts)):
+        if not any(k.path == root.path or k.path in root.path.parents for k in kept):
+            kept.append(root)
+    return sorted(kept, key=lambda r: r.path)
+
+
+class MemoryIndexer:
+    """Keeps a backend's memory index in step with MEMORY-CONTEXT folders.
+
+    Args:
+        backend: where entries are written (its permissions and read-only mode apply).
+        roots: the MEMORY-CONTEXT folders (see :meth:`for_paths`).
+        cap: bytes of one file that are parsed and indexed.
+    """
+
+    def __init__(self, backend: Backend, roots: Sequence[MemoryRoot], *,
+                 cap: int = DEFAULT_INDEX_CAP) -> None:
+        self.backend = backend
+        self._roots = _nest_free(roots)
+        self.cap = cap
+        self._state: dict[str, IndexedFile] | None = None
+        self._lock = asyncio.Lock()  # one run at a time (a UI's re-index vs the watcher)
+
+    @classmethod
+    async def for_paths(cls, backend: Backend, paths: Iterable[Path], *, max_depth: int = 6,
+                        cap: int = DEFAULT_INDEX_CAP) -> MemoryIndexer:
+        """An indexer for every MEMORY-CONTEXT folder at or below ``paths``.
+
+        Each folder is attached to the registered project containing it.
+
+        Args:
+            backend: the open backend.
+            paths: workspace roots, project folders or MEMORY-CONTEXT folders.
+            max_depth: folder levels searched below each path.
+            cap: bytes of one file that are parsed and indexed.
+
+        Returns:
+            The indexer.
+
+        Raises:
+            InvalidInput: a path is missing or not a folder, or no MEMORY-CONTEXT folder
+                was found.
+        """
+        paths = list(paths)
+        found = discover_roots(paths, max_depth=max_depth)
+        if not found:
+            shown = ", ".join(str(p) for p in paths) or "the given paths"
+            raise InvalidInput(f"no MEMORY-CONTEXT folder found under {shown}")
+        roots = assign_projects(found, await load_projects(backend))
+        return cls(backend, roots, cap=cap)
+
+    @property
+    def roots(self) -> list[MemoryRoot]:
+        """The folders this indexer keeps in step."""
+        return list(self._roots)
+
+    # -- state --------------------------------------------------------------------------
+
+    async def load_state(self) -> int:
+        """(Re)load what the backend's index holds (paged; bodies are not fetched).
+
+        Returns:
+            How many entries the index holds.
+        """
+        state: dict[str, IndexedFile] = {}
+        cursor: str | None = None
+        while True:
+            page = await self.backend.list_memory_entries(cursor=cursor, limit=1000)
+            for entry in page.items:
+                state[entry.path] = IndexedFile(entry.id, entry.mtime, entry.size, entry.sha256)
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        self._state = state
+        return len(state)
+
+    async def _known(self) -> dict[str, IndexedFile]:
+        if self._state is None:
+            await self.load_state()
+        assert self._state is not None
+        return self._state
+
+    def _root_of(self, path: Path) -> MemoryRoot | None:
+        for root in self._roots:
+            if path == root.path or root.path in path.parents:
+                return root
+        return None
+
+    # -- runs ---------------------------------------------------------------------------
+
+    async def index(self, *, progress: Progress | None = None) -> IndexReport:
+        """Bring the index in step with every root (only changed files are read).
+
+        Args:
+            progress: called with (done, to do) as changed files are indexed.
+
+        Returns:
+            What was done.
+
+        Raises:
+            ReadOnly: the backend is read-only.
+            PermissionDenied: the role may not create memory entries.
+            BackendUnavailable: the backend cannot be reached.
+        """
+        async with self._lock:
+            return await self._index(progress)
+
+    async def _index(self, progress: Progress | None) -> IndexReport:
+        started = time.perf_counter()
+        known = await self._known()
+        report = IndexReport(roots=self.roots)
+        candidates: list[tuple[FileStat, MemoryRoot]] = []
+        gone: list[str] = []
+        for root in self._roots:
+            walk = await asyncio.to_thread(walk_files, root.path)
+            seen = {f.key for f in walk.files}
+            unreadable = walk.unreadable_keys()
+            report.scanned += len(walk.files)
+            for stat in walk.files:
+                row = known.get(stat.key)
+                if row is not None and row.mtime == stat.mtime and row.size == stat.size:
+                    report.unchanged += 1
+                else:
+                    candidates.append((stat, root))
+            prefix = root.key + os.sep
+            for key in known:
+                if key.startswith(prefix) and key not in seen:
+                    if any(key.startswith(u) for u in unreadable):
+                        report.kept += 1
+                    else:
+                        gone.append(key)
+        await self._apply(candidates, gone, report, progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    async def index_paths(self, paths: Iterable[Path], *,
+                          progress: Progress | None = None) -> IndexReport:
+        """Re-index only these paths (files or folders, present or gone).
+
+        What a watcher calls with the paths it saw change. Paths outside every root, and
+        hidden or temporary files, are ignored.
+
+        Args:
+            paths: changed paths.
+            progress: called with (done, to do) as changed files are indexed.
+
+        Returns:
+            What was done.
+
+        Raises:
+            ReadOnly, PermissionDenied, BackendUnavailable: as :meth:`index`.
+        """
+        async with self._lock:
+            return await self._index_paths(paths, progress)
+
+    async def _index_paths(self, paths: Iterable[Path], progress: Progress | None
+                           ) -> IndexReport:
+        started = time.perf_counter()
+        known = await self._known()
+        report = IndexReport(roots=self.roots)
+        candidates: dict[str, tuple[FileStat, MemoryRoot]] = {}
+        gone: dict[str, None] = {}
+        for given in paths:
+            path = Path(os.path.abspath(given))
+            root = self._root_of(path)
+            if root is None or (path == root.path and not path.exists()):
+                continue
+            inside = path.relative_to(root.path).parts
+            if any(is_ignored_name(part) or part in SKIP_DIRS for part in inside):
+                continue
+            key = path_key(path)
+            try:
+                is_link = path.is_symlink()
+                stat = path.stat(follow_symlinks=False) if not is_link else None
+            except OSError:
+                is_link, stat = False, None
+            if stat is not None and path.is_file() and not is_link:
+                file = FileStat(str(path), key, stat.st_mtime, stat.st_size)
+                report.scanned += 1
+                row = known.get(key)
+                if row is not None and row.mtime == file.mtime and row.size == file.size:
+                    report.unchanged += 1
+                else:
+                    candidates[key] = (file, root)
+                continue
+            if stat is not None and path.is_dir() and not is_link:
+                walk = await asyncio.to_thread(walk_files, root.path, below=path)
+                seen = {f.key for f in walk.files}
+                for file in walk.files:
+                    report.scanned += 1
+                    row = known.get(file.key)
+                    if row is not None and row.mtime == file.mtime and row.size == file.size:
+                        report.unchanged += 1
+                    else:
+                        candidates[file.key] = (file, root)
+                prefix = key + os.sep
+                unreadable = walk.unreadable_keys()
+                for old in known:
+                    if old.startswith(prefix) and old not in seen:
+                        if any(old.startswith(u) for u in unreadable):
+                            report.kept += 1
+                        else:
+                            gone.setdefault(old, None)
+                continue
+            # gone (or now a link / something else): the file, or a folder's files
+            if key in known:
+                gone.setdefault(key, None)
+            prefix = key + os.sep
+            for old in known:
+                if old.startswith(prefix):
+                    gone.setdefault(old, None)
+        await self._apply(list(candidates.values()), list(gone), report, progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # -- the work -----------------------------------------------------------------------
+
+    def _examine(self, batch: list[tuple[FileStat, MemoryRoot]],
+                 known: dict[str, IndexedFile]) -> list[_Examined]:
+        """Read, hash and (when changed) parse files. Runs in a worker thread."""
+        results: list[_Examined] = []
+        for stat, root in batch:
+            item = _Examined(stat, root)
+            try:
+                raw = read_raw(stat.path, self.cap)
+            except OSError as exc:
+                item.error = f"cannot read: {exc.strerror or exc}"
+                results.append(item)
+                continue
+            row = known.get(stat.key)
+            if row is not None and row.sha256 == raw.sha256:
+                item.touched = (raw.mtime, raw.size)
+            else:
+                item.parsed = parse_raw(stat.path, root.path, raw, cap=self.cap)
+            results.append(item)
+        return results
+
+    async def _apply(self, candidates: list[tuple[FileStat, MemoryRoot]], gone: list[str],
+                     report: IndexReport, progress: Progress | None) -> None:
+        known = await self._known()
+        vanished = {known[k].sha256: k for k in gone if known[k].sha256}
+        total = len(candidates)
+        done = 0
+        for start in range(0, total, BATCH):
+            examined = await asyncio.to_thread(self._examine, candidates[start:start + BATCH],
+                                               known)
+            for item in examined:
+                done += 1
+                await self._store(item, known, vanished, report)
+            if progress is not None:
+                progress(done, total)
+        renamed_from = {old for old, _new in report.renamed}
+        for key in gone:
+            row = known.get(key)
+            if row is None:
+                continue
+            try:
+                await self.backend.delete_memory_entry(row.id)
+            except NotFound:
+                pass
+            except (ReadOnly, BackendUnavailable):
+                raise
+            except (PermissionDenied, InvalidInput) as exc:
+                report.errors.append((key, f"cannot drop from the index: {exc}"))
+                continue
+            known.pop(key, None)
+            if key not in renamed_from:
+                report.deleted.append(key)
+
+    async def _store(self, item: _Examined, known: dict[str, IndexedFile],
+                     vanished: dict[str | None, str], report: IndexReport) -> None:
+        key = item.stat.key
+        if item.error is not None:
+            report.errors.append((key, item.error))
+            return
+        if item.touched is not None:
+            row = known[key]
+            row.mtime, row.size = item.touched
+            report.touched += 1
+            return
+        parsed = item.parsed
+        assert parsed is not None
+        is_new = key not in known
+        try:
+            entry = await self.backend.upsert_memory_entry(
+                parsed.to_spec(item.root.project_id))
+        except (ReadOnly, BackendUnavailable):
+            raise
+        except PermissionDenied:
+            if is_new:
+                raise
+            report.errors.append((key, "permission denied: the entry belongs to someone "
+                                       "else and this role may only update its own"))
+            return
+        except (NotFound, InvalidInput) as exc:
+            report.errors.append((key, str(exc)))
+            return
+        known[key] = IndexedFile(entry.id, parsed.mtime, parsed.size, parsed.sha256)
+        if parsed.truncated:
+            report.truncated.append(key)
+        if not is_new:
+            report.updated.append(key)
+        elif parsed.sha256 in vanished:
+            report.renamed.append((vanished.pop(parsed.sha256), key))
+        else:
+            report.added.append(key)
+
+    # -- live ---------------------------------------------------------------------------
+
+    async def watch(self, *, debounce_ms: int = 400, stop_event: asyncio.Event | None = None,
+                    force_polling: bool | None = None) -> AsyncIterator[IndexReport]:
+        """Re-index changed files while the app runs, as an async iterator.
+
+        ``watchfiles`` groups file events until ``debounce_ms`` has passed (or 50 ms
+        without a new event); each group re-indexes only its paths. Nothing runs while
+        nothing changes. Hidden and temporary files (e.g. an atomic writer's) are ignored.
+
+        Args:
+            debounce_ms: longest time events are grouped.
+            stop_event: set it to end the iteration.
+            force_polling: poll instead of using OS notifications (network filesystems).
+
+        Yields:
+            A report for every group of events that changed the index or met errors.
+
+        Raises:
+            ReadOnly, PermissionDenied, BackendUnavailable: as :meth:`index`.
+        """
+        from watchfiles import awatch
+
+        def wanted(_change: object, path: str) -> bool:
+            where = Path(path)
+            root = self._root_of(where)
+            if root is None:
+                return False
+            inside = where.relative_to(root.path).parts
+            return not any(is_ignored_name(p) or p in SKIP_DIRS for p in inside)
+
+        await self._known()
+        watched = [str(root.path) for root in self._roots if root.path.is_dir()]
+        if not watched:
+            return
+        async for changes in awatch(*watched, watch_filter=wanted, debounce=debounce_ms,
+                                    step=50, stop_event=stop_event,
+                                    force_polling=force_polling, recursive=True):
+            report = await self.index_paths(Path(path) for _change, path in changes)
+            if report.changed or report.errors:
+                yield report

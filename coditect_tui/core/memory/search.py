@@ -1,0 +1,60 @@
+"""Searching the memory index with the user query syntax, and reading its snippets.
+
+The store passes its query straight to FTS5 today, so callers translate first with
+:func:`search`; the translation is idempotent, so this keeps working unchanged once the
+backends translate the query themselves.
+"""
+
+from __future__ import annotations
+
+from coditect_tui.core.backend import Backend
+from coditect_tui.core.memory.query import to_fts5
+from coditect_tui.core.models import MemoryFilter, SearchHit
+
+#: Snippet match markers (see ``SearchHit``).
+MATCH_START = "\x02"
+MATCH_END = "\x03"
+
+
+async def search(backend: Backend, query: str, filter: MemoryFilter | None = None, *,
+                 limit: int = 50) -> list[SearchHit]:
+    """Full-text search with the user query syntax (:mod:`coditect_tui.core.memory.query`).
+
+    Args:
+        backend: the open backend.
+        query: what the user typed.
+        filter: kinds, project and time window.
+        limit: most hits (1..1000).
+
+    Returns:
+        Hits, best first, with highlighted snippets.
+
+    Raises:
+        InvalidInput: the query is malformed (the message says what to fix).
+    """
+    return await backend.search_memory(to_fts5(query), filter, limit=limit)
+
+
+def snippet_segments(snippet: str) -> list[tuple[str, bool]]:
+    """Split a snippet into (text, is_match) runs, dropping the markers.
+
+    Args:
+        snippet: ``SearchHit.snippet``.
+
+    Returns:
+        The runs in order; adjacent runs alternate between plain and matched text.
+    """
+    segments: list[tuple[str, bool]] = []
+    matched = False
+    current: list[str] = []
+    for char in snippet:
+        if char in (MATCH_START, MATCH_END):
+            if current:
+                segments.append(("".join(current), matched))
+                current = []
+            matched = char == MATCH_START
+        else:
+            current.append(char)
+    if current:
+        segments.append(("".join(current), matched))
+    return segments
