@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, false, literal_column, or_, select, text, tuple_
+from sqlalchemy import and_, column, false, literal_column, or_, select, table, text, tuple_
 from sqlalchemy.exc import OperationalError
 
 from coditect_store import cursors
-from coditect_store.base import StoreBase, new_id, to_model
+from coditect_store.base import Op, StoreBase, new_id, to_model
 from coditect_store.schema import memory_entries, projects
 from coditect_tui.core.errors import InvalidInput
+from coditect_tui.core.memory.query import to_fts5
 from coditect_tui.core.models import (
     Action,
     MemoryEntry,
@@ -27,6 +28,7 @@ from coditect_tui.core.models import (
 
 MEM = Resource.MEMORY
 _ROWID = literal_column("memory_entries.rowid")
+_FTS = table("memory_fts", column("rowid"))  # the FTS5 virtual table (made by the migration)
 _EXPORT_BATCH = 500
 
 
@@ -47,6 +49,12 @@ def _filtered(stmt: Any, tenant_id: str, flt: MemoryFilter | None) -> Any:
         stmt = stmt.where(m.timestamp >= flt.since)
     if flt.until is not None:
         stmt = stmt.where(m.timestamp < flt.until)
+    if flt.path_prefix is not None:
+        stmt = stmt.where(m.path.startswith(flt.path_prefix, autoescape=True))
+    if flt.tags:
+        # tags are stored as a JSON array of strings: match the quoted element exactly
+        stmt = stmt.where(or_(*[m.tags.contains(orjson.dumps(tag).decode(), autoescape=True)
+                                for tag in flt.tags]))
     return stmt
 
 
@@ -54,42 +62,55 @@ class MemoryMixin(StoreBase):
     """The memory index. Order of lists: newest timestamp first, undated entries last."""
 
     async def upsert_memory_entry(self, spec: MemoryEntrySpec) -> MemoryEntry:
+        async with self._op(MEM, None, method="upsert_memory_entry", write=True,
+                            target=spec.path) as op:
+            return await self._upsert_entry(op, spec)
+
+    async def upsert_memory_entries(self, specs: list[MemoryEntrySpec]) -> list[MemoryEntry]:
+        if not specs:
+            return []
+        async with self._op(MEM, None, method="upsert_memory_entries", write=True,
+                            target=specs[0].path) as op:
+            return [await self._upsert_entry(op, spec) for spec in specs]
+
+    async def _upsert_entry(self, op: Op, spec: MemoryEntrySpec) -> MemoryEntry:
         m = memory_entries.c
         values = spec.model_dump(exclude={"path", "body"})
         values["tags"] = orjson.dumps(values["tags"]).decode()
-        async with self._op(MEM, None, method="upsert_memory_entry", write=True,
-                            target=spec.path) as op:
-            if spec.project_id is not None:
-                await self._one(op.conn, select(projects.c.id).where(
-                    projects.c.tenant_id == self._tid, projects.c.id == spec.project_id),
-                    "project")
-            row = (await op.conn.execute(select(memory_entries, _ROWID.label("rid")).where(
-                m.tenant_id == self._tid, m.path == spec.path))).first()
-            now = utcnow()
-            if row is None:
-                op.authorize(Action.CREATE)
-                entry_id = new_id()
-                await op.conn.execute(memory_entries.insert().values(
-                    id=entry_id, tenant_id=self._tid, path=spec.path, created_by=self._principal,
-                    indexed_at=now, **values))
-                rid = (await op.conn.execute(select(_ROWID).where(m.id == entry_id))
-                       ).scalar_one()
-                op.record("memory.create", entry_id, path=spec.path, kind=spec.kind)
-            else:
-                op.authorize(Action.UPDATE, owner=row.created_by)
-                entry_id, rid = row.id, row.rid
-                await op.conn.execute(memory_entries.update().where(m.id == entry_id)
-                                      .values(indexed_at=now, **values))
-                await op.conn.execute(text("DELETE FROM memory_fts WHERE rowid = :rid"),
-                                      {"rid": rid})
-                op.record("memory.update", entry_id, path=spec.path, kind=spec.kind,
-                          sha256=spec.sha256)
-            await op.conn.execute(
-                text("INSERT INTO memory_fts(rowid, title, body) VALUES (:rid, :title, :body)"),
-                {"rid": rid, "title": spec.title, "body": spec.body})
-            result = await self._one(op.conn, select(memory_entries).where(m.id == entry_id),
-                                     "memory entry")
-        return _entry(result)
+        if spec.project_id is not None:
+            await self._one(op.conn, select(projects.c.id).where(
+                projects.c.tenant_id == self._tid, projects.c.id == spec.project_id),
+                "project")
+        row = (await op.conn.execute(select(memory_entries, _ROWID.label("rid")).where(
+            m.tenant_id == self._tid, m.path == spec.path))).first()
+        now = utcnow()
+        if row is None:
+            op.authorize(Action.CREATE)
+            entry_id = new_id()
+            await op.conn.execute(memory_entries.insert().values(
+                id=entry_id, tenant_id=self._tid, path=spec.path, created_by=self._principal,
+                indexed_at=now, **values))
+            rid = (await op.conn.execute(select(_ROWID).where(m.id == entry_id))).scalar_one()
+            op.record("memory.create", entry_id, path=spec.path, kind=spec.kind)
+        else:
+            op.authorize(Action.UPDATE, owner=row.created_by)
+            entry_id, rid = row.id, row.rid
+            await op.conn.execute(memory_entries.update().where(m.id == entry_id)
+                                  .values(indexed_at=now, **values))
+            await op.conn.execute(text("DELETE FROM memory_fts WHERE rowid = :rid"),
+                                  {"rid": rid})
+            op.record("memory.update", entry_id, path=spec.path, kind=spec.kind,
+                      sha256=spec.sha256)
+        await op.conn.execute(
+            text("INSERT INTO memory_fts(rowid, title, body) VALUES (:rid, :title, :body)"),
+            {"rid": rid, "title": spec.title, "body": spec.body})
+        return MemoryEntry(id=entry_id, path=spec.path, kind=spec.kind, title=spec.title,
+                           project_id=spec.project_id, timestamp_raw=spec.timestamp_raw,
+                           timestamp=spec.timestamp, timestamp_note=spec.timestamp_note,
+                           tags=list(spec.tags), size=spec.size, mtime=spec.mtime,
+                           sha256=spec.sha256,
+                           created_by=row.created_by if row is not None else self._principal,
+                           indexed_at=now)
 
     async def get_memory_entry(self, entry_id: str) -> MemoryEntry:
         async with self._op(MEM, Action.READ, method="get_memory_entry", write=False,
@@ -142,22 +163,23 @@ class MemoryMixin(StoreBase):
 
     async def search_memory(self, query: str, filter: MemoryFilter | None = None, *,
                             limit: int = 50) -> list[SearchHit]:
-        if not query.strip():
-            raise InvalidInput("empty search query")
+        match = to_fts5(query)  # InvalidInput with a clear message for malformed input
         limit = cursors.clamp(limit)
         async with self._op(MEM, Action.READ, method="search_memory", write=False,
                             read_details={"query": query}) as op:
+            # memory_fts leads the join and orders by its own rank column, so FTS5 hands
+            # rows over already ranked and snippet() runs only for the rows returned.
             stmt = _filtered(
-                select(memory_entries,
-                       literal_column("bm25(memory_fts)").label("rank"),
+                select(memory_entries, literal_column("memory_fts.rank").label("rank"),
                        literal_column("snippet(memory_fts, 1, char(2), char(3), '…', 16)")
                        .label("snip"))
-                .select_from(memory_entries.join(
-                    text("memory_fts"), literal_column("memory_fts.rowid") == _ROWID)),
+                .select_from(_FTS.join(
+                    memory_entries, literal_column("memory_fts.rowid") == _ROWID)),
                 self._tid, filter)
-            stmt = stmt.where(text("memory_fts MATCH :q")).order_by(text("rank")).limit(limit)
+            stmt = stmt.where(text("memory_fts MATCH :q")).order_by(
+                literal_column("memory_fts.rank")).limit(limit)
             try:
-                rows = (await op.conn.execute(stmt, {"q": query})).all()
+                rows = (await op.conn.execute(stmt, {"q": match})).all()
             except OperationalError as exc:
                 raise InvalidInput(f"search query: {_fts_message(exc)}") from None
         return [SearchHit(entry=_entry(r), rank=float(r.rank), snippet=r.snip or "")

@@ -291,6 +291,18 @@ class Backend(ABC):
         """
 
     @abstractmethod
+    async def upsert_memory_entries(self, specs: list[MemoryEntrySpec]) -> list[MemoryEntry]:
+        """``upsert_memory_entry`` for many entries in one transaction (all or nothing).
+
+        Returns:
+            The entries, in the order of ``specs``.
+
+        Raises:
+            PermissionDenied: one entry may not be created or updated (nothing is written).
+            NotFound: a project is not in this tenant (nothing is written).
+        """
+
+    @abstractmethod
     async def get_memory_entry(self, entry_id: str) -> MemoryEntry:
         """One entry. Needs memory.read.
 
@@ -427,7 +439,8 @@ class Backend(ABC):
 MUTATING_METHODS: frozenset[str] = frozenset({
     "add_member", "set_member_role", "remove_member", "create_api_key", "revoke_api_key",
     "upsert_project", "delete_project", "upsert_repo", "delete_repo", "create_session",
-    "update_session", "delete_session", "upsert_memory_entry", "delete_memory_entry",
+    "update_session", "delete_session", "upsert_memory_entry", "upsert_memory_entries",
+    "delete_memory_entry",
     "record_status", "prune_status", "import_audit_events", "record_event",
 })
 

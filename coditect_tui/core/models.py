@@ -270,12 +270,19 @@ class MemoryEntry(Model):
 
 
 class MemoryFilter(Model):
-    """Filters for listing memory entries."""
+    """Filters for listing and searching memory entries; every given field must match.
+
+    ``since`` is inclusive and ``until`` exclusive (on the entry's timestamp);
+    ``path_prefix`` matches the start of the path literally; ``tags`` matches entries
+    carrying any of the tags.
+    """
 
     kinds: list[MemoryKind] | None = None
     project_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    path_prefix: str | None = None
+    tags: list[str] | None = None
 
 
 class SearchHit(Model):

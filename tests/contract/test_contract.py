@@ -197,6 +197,33 @@ async def test_memory_index_search_and_export(owner: Backend) -> None:
     assert await owner.search_memory("hooks") == []
 
 
+async def test_memory_batch_and_filters(harness: Harness, owner: Backend) -> None:
+    specs = [MemoryEntrySpec(path=f"/w/p{i % 2}/MEMORY-CONTEXT/{i}.md", kind="note",
+                             title=f"note {i}", body=f"batch body {i}",
+                             tags=["checkpoint:2025-11-22T04-15-36Z"] if i == 3 else [])
+             for i in range(6)]
+    entries = await owner.upsert_memory_entries(specs)
+    assert [e.path for e in entries] == [s.path for s in specs]
+    assert await owner.upsert_memory_entries([]) == []
+    again = await owner.upsert_memory_entries([specs[0].model_copy(update={"title": "new"})])
+    assert again[0].id == entries[0].id and again[0].title == "new"
+    in_p1 = await owner.list_memory_entries(MemoryFilter(path_prefix="/w/p1/"))
+    assert sorted(e.path for e in in_p1.items) == sorted(s.path for s in specs[1::2])
+    assert (await owner.list_memory_entries(MemoryFilter(path_prefix="/w/p%"))).items == []
+    tagged = await owner.list_memory_entries(MemoryFilter(tags=["checkpoint:2025-11-22T04-15-36Z"]))
+    assert [e.id for e in tagged.items] == [entries[3].id]
+    assert len(await owner.search_memory("batch", MemoryFilter(path_prefix="/w/p0/"))) == 3
+    viewer = await harness.open("acme", "vic", "editor")
+    try:
+        with pytest.raises(PermissionDenied):  # editors update only their own entries
+            await viewer.upsert_memory_entries([
+                MemoryEntrySpec(path="/w/mine.md", kind="note", title="mine"),
+                specs[2].model_copy(update={"title": "not yours"})])
+    finally:
+        await viewer.close()
+    assert (await owner.list_memory_entries(MemoryFilter(path_prefix="/w/mine"))).items == []
+
+
 async def test_status_history(owner: Backend) -> None:
     first = await owner.record_status(StatusSnapshotSpec(summary={"repos": 2, "dirty": 1},
                                                          repos=[{"name": "a"}, {"name": "b"}]))

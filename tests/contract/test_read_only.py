@@ -56,6 +56,8 @@ def _calls(ids: dict[str, str]) -> dict[str, Callable[[Backend], Awaitable[Any]]
         "delete_session": lambda b: b.delete_session(ids["session"]),
         "upsert_memory_entry": lambda b: b.upsert_memory_entry(MemoryEntrySpec(
             path="m.md", kind="note", title="changed")),
+        "upsert_memory_entries": lambda b: b.upsert_memory_entries([MemoryEntrySpec(
+            path="new.md", kind="note", title="new")]),
         "delete_memory_entry": lambda b: b.delete_memory_entry(ids["memory"]),
         "record_status": lambda b: b.record_status(StatusSnapshotSpec(summary={})),
         "prune_status": lambda b: b.prune_status(utcnow() + timedelta(days=1)),

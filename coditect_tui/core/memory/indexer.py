@@ -47,7 +47,7 @@ from coditect_tui.core.memory.roots import (
     walk_files,
 )
 from coditect_tui.core.memory.textio import DEFAULT_INDEX_CAP, read_raw
-from coditect_tui.core.models import Project
+from coditect_tui.core.models import MemoryEntry, Project
 
 #: Files read and parsed per worker-thread hop.
 BATCH = 64
@@ -396,9 +396,8 @@ class MemoryIndexer:
         for start in range(0, total, BATCH):
             examined = await asyncio.to_thread(self._examine, candidates[start:start + BATCH],
                                                known)
-            for item in examined:
-                done += 1
-                await self._store(item, known, vanished, report)
+            await self._store_batch(examined, known, vanished, report)
+            done += len(examined)
             if progress is not None:
                 progress(done, total)
         renamed_from = {old for old, _new in report.renamed}
@@ -418,6 +417,46 @@ class MemoryIndexer:
             known.pop(key, None)
             if key not in renamed_from:
                 report.deleted.append(key)
+
+    async def _store_batch(self, items: list[_Examined], known: dict[str, IndexedFile],
+                           vanished: dict[str | None, str], report: IndexReport) -> None:
+        """Store a batch in one backend transaction; entry by entry if the batch fails
+        (then each file gets its own error line, as before)."""
+        parsed = [item for item in items if item.error is None and item.touched is None]
+        if len(parsed) > 1:
+            try:
+                entries = await self.backend.upsert_memory_entries(
+                    [item.parsed.to_spec(item.root.project_id) for item in parsed
+                     if item.parsed is not None])
+            except (ReadOnly, BackendUnavailable):
+                raise
+            except (PermissionDenied, NotFound, InvalidInput):
+                pass  # one entry is refused: fall through to per-entry upserts
+            else:
+                for item, entry in zip(parsed, entries, strict=True):
+                    self._stored(item, entry, known, vanished, report)
+                for item in items:
+                    if item.error is not None or item.touched is not None:
+                        await self._store(item, known, vanished, report)
+                return
+        for item in items:
+            await self._store(item, known, vanished, report)
+
+    def _stored(self, item: _Examined, entry: MemoryEntry, known: dict[str, IndexedFile],
+                vanished: dict[str | None, str], report: IndexReport) -> None:
+        key = item.stat.key
+        parsed = item.parsed
+        assert parsed is not None
+        is_new = key not in known
+        known[key] = IndexedFile(entry.id, parsed.mtime, parsed.size, parsed.sha256)
+        if parsed.truncated:
+            report.truncated.append(key)
+        if not is_new:
+            report.updated.append(key)
+        elif parsed.sha256 in vanished:
+            report.renamed.append((vanished.pop(parsed.sha256), key))
+        else:
+            report.added.append(key)
 
     async def _store(self, item: _Examined, known: dict[str, IndexedFile],
                      vanished: dict[str | None, str], report: IndexReport) -> None:
@@ -447,15 +486,7 @@ class MemoryIndexer:
         except (NotFound, InvalidInput) as exc:
             report.errors.append((key, str(exc)))
             return
-        known[key] = IndexedFile(entry.id, parsed.mtime, parsed.size, parsed.sha256)
-        if parsed.truncated:
-            report.truncated.append(key)
-        if not is_new:
-            report.updated.append(key)
-        elif parsed.sha256 in vanished:
-            report.renamed.append((vanished.pop(parsed.sha256), key))
-        else:
-            report.added.append(key)
+        self._stored(item, entry, known, vanished, report)
 
     # -- live ---------------------------------------------------------------------------
 
