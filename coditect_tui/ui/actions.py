@@ -42,6 +42,7 @@ ACTIONS: tuple[AppAction, ...] = (
     AppAction("session_pr", "P", "Pull request", "session.pr", mutating=True, show=False),
     AppAction("session_end", "x", "End", "session.end", mutating=True),
     AppAction("fetch", "f", "Fetch", "repo.fetch", mutating=True, show=False),
+    AppAction("session_memory", "m", "Session memory", "session.memory", show=False),
     AppAction("open_editor", "e", "Editor", "repo.editor", mutating=True, show=False),
     AppAction("open_shell", "o", "Shell", "repo.shell", mutating=True, show=False),
     AppAction("show_tab('repo')", "1", "Repo", "pane.repo", show=False),
@@ -50,6 +51,7 @@ ACTIONS: tuple[AppAction, ...] = (
     AppAction("show_tab('memory')", "4", "Memory", "pane.memory", show=False),
     AppAction("show_tab('audit')", "5", "Audit", "pane.audit", show=False),
     AppAction("focus_tree", "t", "Tree", "app.focus_tree", show=False),
+    AppAction("search_memory", "slash", "Search memory", "app.search_memory", show=False),
     AppAction("quit", "q", "Quit", "app.quit"),
 )
 

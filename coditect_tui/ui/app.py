@@ -35,6 +35,7 @@ from coditect_tui.core.workspace_view import (
 )
 from coditect_tui.ui.actions import ACTIONS, MUTATING_ACTIONS
 from coditect_tui.ui.commands import ActionsProvider, PanesProvider, ReposProvider, TenantsProvider
+from coditect_tui.ui.panes.memory import MemoryPane
 from coditect_tui.ui.panes.placeholder import PlannedPane
 from coditect_tui.ui.panes.projects import ProjectTree
 from coditect_tui.ui.panes.repo_detail import RepoDetail
@@ -113,6 +114,7 @@ class CoditectApp(SessionActions, App[None]):
         self._commits: dict[str, list[CommitInfo]] = {}
         self._history: list[GitSession] | None = None
         self._elapsed_timer: Timer | None = None
+        self._memory_task: asyncio.Task[None] | None = None
         # Registered and chosen before the stylesheet is first built: choosing a theme
         # after mount re-parses every rule (a tenth of the start-up).
         self._theme_warnings = register_catalog(self, self.theme_specs)
@@ -162,7 +164,7 @@ class CoditectApp(SessionActions, App[None]):
                 with TabPane("Git sessions", id="sessions"):
                     yield Lazy(GitSessionsPane(id="sessions-pane"))
                 with TabPane("Memory", id="memory"):
-                    yield Lazy(PlannedPane("memory"))
+                    yield Lazy(MemoryPane(id="memory-pane"))
                 with TabPane("Audit", id="audit"):
                     yield Lazy(PlannedPane("audit"))
         yield Footer()
@@ -354,6 +356,10 @@ class CoditectApp(SessionActions, App[None]):
             self.read_only_flag = self.read_only_flag or me.read_only
             self.refresh_bindings()
         await self._register_repos()
+        for pane in self.query(MemoryPane):
+            pane.attach(self.backend)
+        if not self.read_only:
+            self._memory_task = asyncio.create_task(self._index_memory(self.backend, profile))
 
     async def _register_repos(self) -> None:
         from coditect_tui.core.git.discovery import register_tree
@@ -413,7 +419,137 @@ class CoditectApp(SessionActions, App[None]):
         if self.selected is not None and self.selected.path == repo.path:
             self._show_repo(repo.path)
 
+    async def _index_memory(self, backend: Backend, profile: TenantProfile) -> None:
+        """Index the tenant's MEMORY-CONTEXT folders, then keep the index live."""
+        from coditect_tui.core.memory.indexer import MemoryIndexer
+        from coditect_tui.core.memory.roots import discover_roots
+
+        roots = profile.roots() + [Path(p.path) for p in (self.view.projects if self.view
+                                                           else [])]
+        try:
+            if not await asyncio.to_thread(discover_roots, roots):
+                return  # no MEMORY-CONTEXT folder in this tenant: nothing to say
+            indexer = await MemoryIndexer.for_paths(backend, roots)
+            if not indexer.roots:
+                return
+            report = await indexer.index()
+            if report.added or report.updated or report.deleted:
+                self._memory_changed()
+            async for _report in indexer.watch():
+                self._memory_changed()
+        except asyncio.CancelledError:
+            raise
+        except CoditectError as exc:
+            self.notify(f"Memory index: {safe_text(exc)}", severity="warning")
+        except Exception as exc:  # indexing must never take the app down
+            self.notify(f"Memory index stopped: {safe_text(exc)}", severity="warning")
+
+    def _memory_changed(self) -> None:
+        for pane in self.query(MemoryPane):
+            if pane.only_ids is None and pane.previewing is None:
+                pane.reload()
+
+    def on_memory_pane_note_requested(self, _event: MemoryPane.NoteRequested) -> None:
+        self._write_note()
+
+    @work(group="memory-write", exclusive=True)
+    async def _write_note(self) -> None:
+        from coditect_tui.core.memory.writer import memory_dir_of, write_note
+        from coditect_tui.ui.screens.dialogs import TextPrompt
+
+        folder = self._project_folder()
+        if self.backend is None or folder is None:
+            self.notify("Note: select a repo first (the note goes into its project's "
+                        "MEMORY-CONTEXT).", severity="warning")
+            return
+        title = await self.push_screen_wait(TextPrompt("New note", "Title"))
+        if title is None:
+            return
+        text = await self.push_screen_wait(TextPrompt("New note", "Text (one line; edit the "
+                                                      "file later for more)", allow_empty=True))
+        if text is None:
+            return
+        try:
+            written = await write_note(self.backend, memory_dir_of(folder), title, text,
+                                       project_id=await self._project_id())
+        except CoditectError as exc:
+            self.report(exc, "Note")
+            return
+        self.notify(f"Note written: {safe_text(written.path)}")
+        self._memory_changed()
+
+    def _project_folder(self) -> Path | None:
+        if self.selected is None or self.view is None:
+            return None
+        project = next((p for p in self.view.projects if p.name == self.selected.project), None)
+        return Path(project.path) if project else None
+
+    async def _project_id(self) -> str | None:
+        """The backend id of the selected repo's project (None when not registered)."""
+        repo_id = self.repo_ids.get(self.selected.path) if self.selected else None
+        if self.backend is None or repo_id is None:
+            return None
+        try:
+            return (await self.backend.get_repo(repo_id)).project_id
+        except CoditectError:
+            return None
+
+    def on_memory_pane_session_requested(self, event: MemoryPane.SessionRequested) -> None:
+        self._jump_to_session(event.session_key)
+
+    @work(group="memory-jump", exclusive=True)
+    async def _jump_to_session(self, session_key: str) -> None:
+        if self.backend is None:
+            return
+        by_id = {repo_id: path for path, repo_id in self.repo_ids.items()}
+        cursor: str | None = None
+        while True:
+            try:
+                page = await self.backend.list_sessions(cursor=cursor, limit=500)
+            except CoditectError as exc:
+                self.report(exc, "Git session")
+                return
+            for session in page.items:
+                if session.session_key == session_key and session.repo_id in by_id:
+                    self.jump_to(by_id[session.repo_id])
+                    self.action_show_tab("sessions")
+                    return
+            if (cursor := page.next_cursor) is None:
+                break
+        self.notify(f"No git session {safe_text(session_key)} in this tenant.",
+                    severity="warning")
+
+    @work(group="memory-jump", exclusive=True)
+    async def action_session_memory(self) -> None:
+        """The memory entries written for the selected repo's latest git session."""
+        from coditect_tui.core.memory.links import entries_for_git_session
+
+        repo = self.selected
+        repo_id = self.repo_ids.get(repo.path) if repo else None
+        if self.backend is None or repo_id is None:
+            self.notify("Memory of a session: select a registered repo first.",
+                        severity="warning")
+            return
+        try:
+            sessions = (await self.backend.list_sessions(repo_id=repo_id, limit=1)).items
+            if not sessions:
+                self.notify("This repo has no recorded git session yet.")
+                return
+            entries = await entries_for_git_session(self.backend, sessions[0])
+        except CoditectError as exc:
+            self.report(exc, "Memory of a session")
+            return
+        self.action_show_tab("memory")
+        for pane in self.query(MemoryPane):
+            pane.show_only(entries)
+        if not entries:
+            self.notify("No memory entry names this session yet (end it with a session "
+                        "export to write one).")
+
     async def _stop_watcher(self) -> None:
+        if self._memory_task is not None:
+            self._memory_task.cancel()
+            self._memory_task = None
         if self._watch_task is not None:
             self._watch_task.cancel()
             self._watch_task = None
@@ -498,9 +634,27 @@ class CoditectApp(SessionActions, App[None]):
             self._show_session(repo, self.statuses.get(path), page.items)
 
     def action_show_tab(self, tab: str) -> None:
-        """Show one of the right-hand panes."""
-        if tab in TABS:
-            self.query_one(TabbedContent).active = tab
+        """Show one of the right-hand panes and move the focus into it (so its keys, not
+        the tree's, take what is typed next)."""
+        if tab not in TABS:
+            return
+        self.query_one(TabbedContent).active = tab
+        self.call_after_refresh(self._focus_tab, tab)
+
+    def _focus_tab(self, tab: str) -> None:
+        if tab == "memory":
+            for pane in self.query(MemoryPane):
+                pane.focus_list()
+        elif tab == "repo":
+            self.query_one(RepoDetail).focus()
+        elif tab == "sessions":
+            for pane in self.query(GitSessionsPane):
+                pane.focus()
+
+    def action_search_memory(self) -> None:
+        """Show the Memory pane with the cursor in its search box."""
+        self.query_one(TabbedContent).active = "memory"
+        self.call_after_refresh(lambda: [p.action_focus_search() for p in self.query(MemoryPane)])
 
     def action_focus_tree(self) -> None:
         """Put the focus back on the project tree."""

@@ -221,6 +221,42 @@ class SessionActions:
                 return None
             result = await self._session_confirming(repo, "end", engine.end, merge=merge,
                                             confirm_merge=merge)
-            return result.message if result else None
+            if result is None:
+                return None
+            self.notify(safe_text(result.message), title="Session end", timeout=10)
+            await self._session_export(engine, repo, result.message)
+            return None
 
         await self._session_run("end", repo, job)
+
+    async def _session_export(self: CoditectApp, engine: GitSessions,  # type: ignore[misc]
+                              repo: RepoView, summary: str) -> None:
+        """Offer to write the ended session's export into MEMORY-CONTEXT/sessions/."""
+        from coditect_tui.core.git.history import recent_commits
+        from coditect_tui.core.memory.writer import (
+            SessionExport,
+            memory_dir_of,
+            write_session_export,
+        )
+        from coditect_tui.ui.screens.dialogs import ChoiceDialog, TextPrompt
+
+        folder = self._project_folder()
+        if self.backend is None or engine.record_id is None or folder is None:
+            return
+        choice = await self.push_screen_wait(ChoiceDialog(
+            "Session export", "Write a session export (CODITECT's <ISO>Z-<desc>.md) into "
+            f"{safe_text(memory_dir_of(folder))}/sessions?",
+            [("write", "Write the export"), ("skip", "Skip")]))
+        if choice != "write":
+            return
+        notes = await self.push_screen_wait(TextPrompt(
+            "Session export", "Summary in your words (optional)", allow_empty=True))
+        record = await self.backend.get_session(engine.record_id)
+        commits = await recent_commits(engine.runner, Path(repo.path), limit=10)
+        export = SessionExport.from_git_session(
+            record, repository=repo.path, summary=notes or summary,
+            recent_commits=[f"{c.short_sha} {c.subject}" for c in commits])
+        written = await write_session_export(self.backend, memory_dir_of(folder), export,
+                                             project_id=await self._project_id())
+        self.notify(f"Session export written: {safe_text(written.path)}", timeout=10)
+        self._memory_changed()

@@ -100,8 +100,23 @@ async def test_session_start_commit_end(make_app: AppFactory, workspace: Path) -
         await pilot.press("x")
         await pilot.pause()
         await pilot.press("enter")  # "End the session (keep the branch)"
+        for _ in range(50):  # the end runs, then the export is offered
+            await pilot.pause(0.05)
+            if type(app.screen).__name__ == "ChoiceDialog":
+                break
+        await pilot.press("enter")  # "Write the export"
+        await pilot.pause()
+        await pilot.press(*"tidied the search", "enter")
         await settle(app, pilot)
         assert not (repo / SESSION_FILE).exists()
+        exports = list((repo / "MEMORY-CONTEXT" / "sessions").glob("*Z-tidy-search.md"))
+        assert len(exports) == 1 and "tidied the search" in exports[0].read_text()
+        await pilot.press("m")  # the memory entries of this repo's latest session
+        await settle(app, pilot)
+        from coditect_tui.ui.panes.memory import MemoryPane
+
+        shown = app.query_one(MemoryPane).entries
+        assert [Path(e.path).name for e in shown] == [exports[0].name]
         assert app.backend is not None
         history = (await app.backend.list_sessions()).items
         assert [(s.state, s.commit_count) for s in history] == [("ended", 1)]

@@ -343,6 +343,11 @@ class GitSessions:
         if self._git_dir is None:
             raise InvalidInput(f"{safe_text(self.repo)}: not a git working tree")
 
+    @property
+    def record_id(self) -> str | None:
+        """The backend id of the session record this engine created or picked up."""
+        return self._record_id
+
     # -- small git helpers ------------------------------------------------------------
 
     async def _git(self, *args: str, write: bool = True, check: bool = True,

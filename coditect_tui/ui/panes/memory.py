@@ -1,0 +1,412 @@
+"""The Memory pane: MEMORY-CONTEXT entries with filters, search as you type, previews.
+
+The pane asks the app for data (it never opens a backend itself): the app owns the
+backend and hands it over with ``attach``. Lists page from the backend (200 at a time,
+the next page when the cursor nears the end); search results come from the full-text
+index with highlighted snippets. The preview renders Markdown for ``.md`` files, keeps
+transcripts as plain text (their ⏺/⎿ markers intact) in a text area that draws only the
+visible lines, and shows export JSON as metadata, objectives, decisions and file changes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from coditect_tui.core.errors import CoditectError
+from coditect_tui.core.safe_text import safe_text
+
+if TYPE_CHECKING:
+    from coditect_tui.core.backend import Backend
+    from coditect_tui.core.models import MemoryEntry, MemoryFilter, SearchHit
+
+PAGE = 200
+#: Bodies up to this size are rendered as Markdown; larger ones as plain text.
+MARKDOWN_LIMIT = 200_000
+KIND_CYCLE: tuple[str | None, ...] = (None, "checkpoint", "session", "session-template",
+                                      "export-json", "transcript", "summary", "audit-log",
+                                      "note", "other")
+WINDOWS: tuple[tuple[str, int | None], ...] = (("any time", None), ("last 7 days", 7),
+                                              ("last 30 days", 30), ("last year", 365))
+MARKDOWN_KINDS = {"checkpoint", "session", "session-template", "summary", "note"}
+
+
+def entry_line(entry: MemoryEntry) -> Text:
+    """``kind  YYYY-MM-DD HH:MM  title`` for the list (plain text, never markup)."""
+    when = entry.timestamp.strftime("%Y-%m-%d %H:%M") if entry.timestamp else "undated"
+    line = Text(f"{entry.kind[:10]:<10} ", style="dim", no_wrap=True, overflow="ellipsis")
+    line.append(f"{when}  ", style="dim")
+    line.append(safe_text(entry.title, max_length=120))
+    return line
+
+
+def hit_lines(hit: SearchHit) -> Text:
+    """The entry line and its snippet, matches highlighted (by style and by brackets)."""
+    from coditect_tui.core.memory.search import snippet_segments
+
+    text = entry_line(hit.entry)
+    text.append("\n")
+    snippet = Text("  ", no_wrap=True, overflow="ellipsis")
+    for segment, matched in snippet_segments(hit.snippet):
+        clean = safe_text(segment)
+        if matched:
+            snippet.append(f"«{clean}»", style="bold reverse")
+        else:
+            snippet.append(clean, style="dim")
+    text.append_text(snippet)
+    return text
+
+
+def export_view(document: Any) -> Text:
+    """A structured view of an export JSON (metadata, objectives, decisions, changes)."""
+    out = Text()
+    out.append("Export\n", style="bold underline")
+    for label, value in (("Timestamp", document.timestamp),
+                         ("Checkpoint", document.checkpoint_file),
+                         ("Repository", document.repository),
+                         ("Exported", document.export_time),
+                         ("Participants", ", ".join(document.participants)),
+                         ("Tags", ", ".join(document.tags))):
+        if value:
+            out.append(f"{label:<13}", style="bold")
+            out.append(safe_text(value) + "\n")
+    if document.objectives:
+        out.append("\nObjectives\n", style="bold")
+        out.append(safe_text(document.objectives, keep_newlines=True) + "\n")
+    if document.decisions:
+        out.append("\nDecisions\n", style="bold")
+        for decision in document.decisions:
+            out.append(f"• {safe_text(decision.decision, keep_newlines=True)}\n")
+            if decision.context:
+                out.append(f"  {safe_text(decision.context, max_length=300)}\n", style="dim")
+    if any(document.file_changes.values()):
+        out.append("\nFile changes\n", style="bold")
+        for category, paths in document.file_changes.items():
+            if paths:
+                out.append(f"{category} ({len(paths)})\n", style="italic")
+                for path in paths[:50]:
+                    out.append(f"  {safe_text(path)}\n")
+    if document.recent_commits:
+        out.append("\nRecent commits\n", style="bold")
+        for line in document.recent_commits[:20]:
+            out.append(f"  {safe_text(line)}\n")
+    for heading, text in document.sections:
+        out.append(f"\n{safe_text(heading)}\n", style="bold")
+        out.append(safe_text(text, keep_newlines=True) + "\n")
+    for problem in document.problems:
+        out.append(f"\n! {safe_text(problem)}\n", style="bold")
+    return out
+
+
+class MemoryPane(Vertical):
+    """List + preview of the tenant's memory index (see the module docstring)."""
+
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", id="memory.search"),
+        Binding("k", "cycle_kind", "Kind", id="memory.kind"),
+        Binding("w", "cycle_window", "When", id="memory.window"),
+        Binding("escape", "back", "Back", id="memory.back", show=False),
+        Binding("n", "new_note", "Note", id="memory.note"),
+        Binding("g", "to_session", "Git session", id="memory.git_session", show=False),
+    ]
+    DEFAULT_CSS = """
+    MemoryPane #memory-search { height: 1; border: none; padding: 0 1; }
+    MemoryPane #memory-filters { height: 1; padding: 0 1; color: $text-muted; }
+    MemoryPane #memory-list { height: 1fr; border: none; text-wrap: nowrap;
+                              text-overflow: ellipsis; }
+    MemoryPane #memory-preview { height: 1fr; display: none; padding: 0 1; }
+    MemoryPane.previewing #memory-list { display: none; }
+    MemoryPane.previewing #memory-preview { display: block; }
+    """
+
+    class NoteRequested(Message):
+        """The user asked for a new note (the app writes it through the backend)."""
+
+    class SessionRequested(Message):
+        """Jump to the git session an entry (a session export) was written for."""
+
+        def __init__(self, session_key: str) -> None:
+            super().__init__()
+            self.session_key = session_key
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.backend: Backend | None = None
+        self.kind_index = 0
+        self.window_index = 0
+        self.entries: list[MemoryEntry] = []
+        self.hits: list[SearchHit] = []
+        self.next_cursor: str | None = None
+        self.query_text = ""
+        self.only_ids: list[str] | None = None
+        self.previewing: MemoryEntry | None = None
+        self._search_timer: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder='/ search: words "a phrase" prefix* OR -word',
+                    id="memory-search")
+        yield Static("", id="memory-filters")
+        yield OptionList(id="memory-list")
+        yield VerticalScroll(id="memory-preview")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).cursor_blink = not self.app.is_headless
+        self._show_filters()
+        backend = getattr(self.app, "backend", None)  # mounted lazily, maybe after the open
+        if backend is not None:
+            self.attach(backend)
+
+    # -- data -----------------------------------------------------------------------------
+
+    def attach(self, backend: Backend | None) -> None:
+        """Use ``backend`` (None: the tenant is closing) and reload the list."""
+        self.backend = backend
+        self.only_ids = None
+        self.reload()
+
+    def current_filter(self) -> MemoryFilter:
+        """The kind and time window chosen with k and w."""
+        from coditect_tui.core.models import MemoryFilter
+
+        kind = KIND_CYCLE[self.kind_index]
+        days = WINDOWS[self.window_index][1]
+        since = datetime.now(UTC) - timedelta(days=days) if days else None
+        return MemoryFilter(kinds=[kind] if kind else None, since=since)  # type: ignore[list-item]
+
+    def _show_filters(self) -> None:
+        kind = KIND_CYCLE[self.kind_index] or "all kinds"
+        when = WINDOWS[self.window_index][0]
+        scope = " · linked to the git session" if self.only_ids is not None else ""
+        hits = len(self.hits)
+        count = (f"{hits} hit{'s' if hits != 1 else ''}" if self.query_text else
+                 f"{len(self.entries)}{'+' if self.next_cursor else ''} entries")
+        self.query_one("#memory-filters", Static).update(
+            Text(f"{count} · {kind} · {when}{scope} · k kind w when / search",
+                 no_wrap=True, overflow="ellipsis"))
+
+    def reload(self) -> None:
+        """Re-run the current listing or search."""
+        self.entries, self.hits, self.next_cursor = [], [], None
+        self.query_one(OptionList).clear_options()
+        if self.backend is None:
+            self._show_filters()
+            return
+        self._load(self.query_text, more=False)
+
+    def show_only(self, entries: list[MemoryEntry]) -> None:
+        """Show exactly ``entries`` (e.g. those of a git session)."""
+        self.only_ids = [e.id for e in entries]
+        self.query_text = ""
+        self.query_one(Input).value = ""
+        self.entries, self.hits, self.next_cursor = list(entries), [], None
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options([Option(entry_line(e), id=e.id) for e in entries])
+        self._back_to_list()
+        self._show_filters()
+
+    @work(exclusive=True, group="memory-load")
+    async def _load(self, query: str, *, more: bool) -> None:
+        from coditect_tui.core.memory.search import search
+
+        backend = self.backend
+        if backend is None:
+            return
+        options = self.query_one(OptionList)
+        try:
+            if query:
+                hits = await search(backend, query, self.current_filter(), limit=PAGE)
+                if query != self.query_text:
+                    return
+                self.hits = hits
+                options.clear_options()
+                options.add_options([Option(hit_lines(h), id=h.entry.id) for h in hits])
+            else:
+                page = await backend.list_memory_entries(
+                    self.current_filter(), cursor=self.next_cursor if more else None,
+                    limit=PAGE)
+                if not more:
+                    options.clear_options()
+                    self.entries = []
+                self.entries += page.items
+                self.next_cursor = page.next_cursor
+                options.add_options([Option(entry_line(e), id=e.id) for e in page.items])
+        except CoditectError as exc:
+            self.query_one("#memory-filters", Static).update(
+                Text(f"! {safe_text(exc)}", style="bold"))
+            return
+        if options.highlighted is None and options.option_count:
+            options.highlighted = 0
+        self._show_filters()
+
+    # -- events ---------------------------------------------------------------------------
+
+    @on(Input.Changed, "#memory-search")
+    def _typed(self, event: Input.Changed) -> None:
+        self.query_text = event.value.strip()
+        self.only_ids = None
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        # search as you type, once the typing pauses (no query per keystroke)
+        self._search_timer = self.set_timer(0.15, self.reload)
+
+    @on(Input.Submitted, "#memory-search")
+    def _submitted(self) -> None:
+        self.focus_list()
+
+    @on(OptionList.OptionHighlighted, "#memory-list")
+    def _near_end(self, event: OptionList.OptionHighlighted) -> None:
+        options = self.query_one(OptionList)
+        if (self.next_cursor and not self.query_text and self.only_ids is None
+                and event.option_index >= options.option_count - 20):
+            self._load("", more=True)
+
+    @on(OptionList.OptionSelected, "#memory-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        entry = self._entry(event.option.id)
+        if entry is not None:
+            self.open_preview(entry)
+
+    def _entry(self, entry_id: str | None) -> MemoryEntry | None:
+        for entry in self.entries:
+            if entry.id == entry_id:
+                return entry
+        for hit in self.hits:
+            if hit.entry.id == entry_id:
+                return hit.entry
+        return None
+
+    # -- preview --------------------------------------------------------------------------
+
+    @work(exclusive=True, group="memory-preview")
+    async def open_preview(self, entry: MemoryEntry) -> None:
+        """Show one entry (the indexed text, or the file itself for export JSON)."""
+        from textual.widgets import Markdown, TextArea
+
+        backend = self.backend
+        if backend is None:
+            return
+        self.previewing = entry
+        preview = self.query_one("#memory-preview", VerticalScroll)
+        await preview.remove_children()
+        header = Text()
+        header.append(safe_text(entry.title), style="bold")
+        header.append(f"\n{entry.kind} · {safe_text(entry.timestamp_raw or 'undated')}",
+                      style="dim")
+        if entry.timestamp_note:
+            header.append(f"\n{safe_text(entry.timestamp_note)}", style="dim italic")
+        header.append(f"\n{safe_text(entry.path)}\n", style="dim")
+        await preview.mount(Static(header))
+        document = None
+        if entry.kind == "export-json":
+            document = await _load_export(Path(entry.path))
+        if document is not None:
+            await preview.mount(Static(export_view(document)))
+        else:
+            try:
+                body = await backend.get_memory_body(entry.id)
+            except CoditectError as exc:
+                await preview.mount(Static(Text(f"! {safe_text(exc)}", style="bold")))
+                body = None
+            if body is not None:
+                clean = safe_text(body, keep_newlines=True)
+                if entry.kind in MARKDOWN_KINDS and len(clean) <= MARKDOWN_LIMIT:
+                    await preview.mount(Markdown(clean, open_links=False))
+                else:
+                    area = TextArea(clean, read_only=True, soft_wrap=True,
+                                    show_line_numbers=False)
+                    area.cursor_blink = False
+                    await preview.mount(area)
+        self.add_class("previewing")
+        preview.scroll_home(animate=False)
+        preview.focus()
+
+    def _back_to_list(self) -> None:
+        self.previewing = None
+        self.remove_class("previewing")
+        self.focus_list()
+
+    def action_back(self) -> None:
+        """Close the preview (or leave the search box)."""
+        if self.previewing is not None:
+            self._back_to_list()
+        else:
+            self.query_one(OptionList).focus()
+
+    def focus_list(self) -> None:
+        """Focus the list (or the open preview)."""
+        if self.previewing is not None:
+            self.query_one("#memory-preview").focus()
+            return
+        options = self.query_one(OptionList)
+        if options.option_count and options.highlighted is None:
+            options.highlighted = 0
+        options.focus()
+
+    def action_focus_search(self) -> None:
+        """Put the cursor in the search box."""
+        self._back_to_list()
+        self.query_one(Input).focus()
+
+    def action_cycle_kind(self) -> None:
+        """Next kind filter."""
+        self.kind_index = (self.kind_index + 1) % len(KIND_CYCLE)
+        self.only_ids = None
+        self.reload()
+
+    def action_cycle_window(self) -> None:
+        """Next time window."""
+        self.window_index = (self.window_index + 1) % len(WINDOWS)
+        self.only_ids = None
+        self.reload()
+
+    def action_new_note(self) -> None:
+        """Ask the app to write a note (it asks for the text and audits the write)."""
+        self.post_message(self.NoteRequested())
+
+    def action_to_session(self) -> None:
+        """From a session export, jump to its git session (by the key it names)."""
+        import re
+
+        entry = self.previewing or self._highlighted()
+        if entry is None:
+            return
+        for source in (entry.title, entry.path, " ".join(entry.tags)):
+            match = re.search(r"\b(\d{8}-\d{6})\b", source)
+            if match:
+                self.post_message(self.SessionRequested(match.group(1)))
+                return
+        self.app.notify("This entry names no git session.", severity="warning")
+
+    def _highlighted(self) -> MemoryEntry | None:
+        options = self.query_one(OptionList)
+        if options.highlighted is None:
+            return None
+        return self._entry(options.get_option_at_index(options.highlighted).id)
+
+
+async def _load_export(path: Path) -> Any:
+    """The structured export when the file is on this machine, else None."""
+    import asyncio
+
+    import orjson
+
+    from coditect_tui.core.memory.documents import parse_export
+
+    def read() -> Any:
+        try:
+            return parse_export(orjson.loads(path.read_bytes()))
+        except (OSError, orjson.JSONDecodeError):
+            return None
+
+    return await asyncio.to_thread(read)

@@ -1,0 +1,136 @@
+"""Pilot and snapshot tests of the Memory pane on the real MEMORY-CONTEXT samples."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.widgets import Markdown, OptionList, Static, TextArea
+
+from coditect_tui.ui.app import CoditectApp
+from coditect_tui.ui.panes.memory import MemoryPane
+from tests.conftest import SHARED
+from tests.ui.conftest import settle
+
+AppFactory = Callable[..., CoditectApp]
+SAMPLES = SHARED / "fixtures" / "memory-context-sample"
+
+
+@pytest.fixture
+def with_memory(workspace: Path) -> Path:
+    """The samples as the master project's MEMORY-CONTEXT (writable copies)."""
+    if not SAMPLES.is_dir():
+        pytest.skip(f"fixtures not found at {SAMPLES}")
+    target = workspace / "platform-master" / "MEMORY-CONTEXT"
+    shutil.copytree(SAMPLES, target)
+    for path in [target, *target.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
+
+
+async def _indexed(app: CoditectApp, pilot: object, count: int) -> MemoryPane:
+    await settle(app, pilot)
+    pane = app.query_one(MemoryPane)
+    for _ in range(200):
+        if len(pane.entries) >= count:
+            return pane
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+    raise AssertionError(f"memory not indexed: {len(pane.entries)} entries")
+
+
+def _options(app: CoditectApp) -> list[str]:
+    options = app.query_one("#memory-list", OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+async def test_list_search_filter_and_previews(make_app: AppFactory, with_memory: Path
+                                               ) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await _indexed(app, pilot, 9)
+        assert len(pane.entries) == 9
+        await pilot.press("slash")
+        await pilot.press(*"hooks")
+        await pilot.pause(0.4)
+        await settle(app, pilot)
+        lines = _options(app)
+        assert len(lines) == 4 and all("«Hooks»" in line or "«hooks»" in line for line in lines)
+        await pilot.press("enter", "enter")  # to the list, open the best hit
+        await settle(app, pilot)
+        assert pane.previewing is not None and pane.query(Markdown)
+        await pilot.press("escape")
+        assert pane.previewing is None
+        # kind filter: transcripts only, preview keeps the ⏺/⎿ markers as plain text
+        await pilot.press("slash", *["backspace"] * 5, "enter")
+        await settle(app, pilot)
+        while pane.kind_index != 5:
+            await pilot.press("k")
+        await settle(app, pilot)
+        assert [e.kind for e in pane.entries] == ["transcript"]
+        await pilot.press("enter")
+        await settle(app, pilot)
+        area = pane.query_one(TextArea)
+        assert "⎿" in area.text and area.read_only
+        await pilot.press("escape")
+        while pane.kind_index != 4:
+            await pilot.press("k")
+        await settle(app, pilot)
+        assert [e.kind for e in pane.entries] == ["export-json"]
+        await pilot.press("enter")
+        await settle(app, pilot)
+        shown = " ".join(str(s.render()) for s in pane.query("#memory-preview Static"))
+        assert "Objectives" in shown and "Repository" in shown
+
+
+async def test_bad_query_says_why(make_app: AppFactory, with_memory: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await _indexed(app, pilot, 9)
+        await pilot.press("slash", *'"unbalanced')
+        await pilot.pause(0.4)
+        await settle(app, pilot)
+        status = str(pane.query_one("#memory-filters", Static).render())
+        assert status.startswith("! ") and "quote" in status
+        assert app.is_running
+
+
+async def test_note_is_written_audited_and_indexed(make_app: AppFactory, with_memory: Path,
+                                                    workspace: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await _indexed(app, pilot, 9)
+        app.jump_to(str(workspace / "platform-master"))
+        await settle(app, pilot)
+        app.action_show_tab("memory")
+        await settle(app, pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"release plan", "enter")
+        await pilot.pause()
+        await pilot.press(*"ship on friday", "enter")
+        await settle(app, pilot)
+        notes = list((with_memory / "notes").glob("*release-plan*.md"))
+        assert len(notes) == 1 and "ship on friday" in notes[0].read_text()
+        assert app.backend is not None
+        events = (await app.backend.query_audit(limit=20)).items
+        assert any(e.action == "memory.write" for e in events)
+        for _ in range(100):
+            if len(pane.entries) == 10:
+                break
+            await pilot.pause(0.05)
+        assert any(e.kind == "note" for e in pane.entries)
+
+
+def test_memory_search_snapshot(snap_compare: Callable[..., bool], make_app: AppFactory,
+                                with_memory: Path) -> None:
+    app = make_app()
+
+    async def run_before(pilot: object) -> None:
+        await _indexed(app, pilot, 9)
+        await pilot.press("slash", *"submodule")  # type: ignore[attr-defined]
+        await pilot.pause(0.4)  # type: ignore[attr-defined]
+        await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
