@@ -344,7 +344,8 @@ class AuditFilter(Model):
     """Filters of an audit query or export; every given field must match.
 
     ``since`` is inclusive and ``until`` exclusive. ``text`` matches as a substring of
-    the action, resource id or details.
+    the action, resource id or details. ``min_seq``/``max_seq`` bound the chain position
+    (inclusive): seqs are contiguous, so a view can jump to any row of the whole log.
     """
 
     actor: str | None = None
@@ -355,6 +356,8 @@ class AuditFilter(Model):
     since: datetime | None = None
     until: datetime | None = None
     text: str | None = None
+    min_seq: int | None = Field(None, ge=1)
+    max_seq: int | None = Field(None, ge=1)
 
 
 class AuditEventSpec(Model):

@@ -35,6 +35,7 @@ from coditect_tui.core.workspace_view import (
 )
 from coditect_tui.ui.actions import ACTIONS, MUTATING_ACTIONS
 from coditect_tui.ui.commands import ActionsProvider, PanesProvider, ReposProvider, TenantsProvider
+from coditect_tui.ui.panes.audit import AuditPane
 from coditect_tui.ui.panes.memory import MemoryPane
 from coditect_tui.ui.panes.placeholder import PlannedPane
 from coditect_tui.ui.panes.projects import ProjectTree
@@ -166,7 +167,7 @@ class CoditectApp(SessionActions, App[None]):
                 with TabPane("Memory", id="memory"):
                     yield Lazy(MemoryPane(id="memory-pane"))
                 with TabPane("Audit", id="audit"):
-                    yield Lazy(PlannedPane("audit"))
+                    yield Lazy(AuditPane(id="audit-pane"))
         yield Footer()
 
     def on_mount(self) -> None:
@@ -358,6 +359,8 @@ class CoditectApp(SessionActions, App[None]):
         await self._register_repos()
         for pane in self.query(MemoryPane):
             pane.attach(self.backend)
+        for audit in self.query(AuditPane):
+            audit.attach(self.backend)
         if not self.read_only:
             self._memory_task = asyncio.create_task(self._index_memory(self.backend, profile))
 
@@ -650,6 +653,9 @@ class CoditectApp(SessionActions, App[None]):
         elif tab == "sessions":
             for pane in self.query(GitSessionsPane):
                 pane.focus()
+        elif tab == "audit":
+            for audit in self.query(AuditPane):
+                audit.focus_table()
 
     def action_search_memory(self) -> None:
         """Show the Memory pane with the cursor in its search box."""

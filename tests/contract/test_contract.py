@@ -384,3 +384,17 @@ async def test_denials_are_audited(harness: Harness, owner: Backend) -> None:
     denied = (await owner.query_audit(AuditFilter(outcome="denied"))).items
     assert {(e.actor, e.action) for e in denied} >= {("vic", "audit.read"),
                                                     ("vic", "projects.upsert_project")}
+
+
+async def test_audit_seq_bounds(owner: Backend) -> None:
+    for i in range(10):
+        await owner.upsert_project(ProjectSpec(name=f"s{i}"))
+    newest = (await owner.query_audit(limit=1)).items[0].seq
+    window = await owner.query_audit(AuditFilter(min_seq=newest - 4, max_seq=newest - 2))
+    assert [e.seq for e in window.items] == [newest - 2, newest - 3, newest - 4]
+    below = await owner.query_audit(AuditFilter(max_seq=3), limit=100)
+    assert [e.seq for e in below.items] == [3, 2, 1]
+    above = await owner.query_audit(AuditFilter(min_seq=newest - 1), ascending=True)
+    assert [e.seq for e in above.items] == [newest - 1, newest]
+    with pytest.raises(ValueError):
+        AuditFilter(max_seq=0)
