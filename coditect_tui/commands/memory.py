@@ -13,11 +13,12 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from coditect_tui.commands.context import CliContext
+from coditect_tui.core.memory_kinds import MEMORY_KINDS
 
 if TYPE_CHECKING:  # pydantic models load when a memory command runs, not at start-up
     from coditect_tui.core.backend import Backend
@@ -25,15 +26,9 @@ if TYPE_CHECKING:  # pydantic models load when a memory command runs, not at sta
     from coditect_tui.core.models import MemoryEntry, SearchHit
 
 
-def _kinds() -> tuple[str, ...]:
-    from coditect_tui.core.models import MemoryKind
-
-    return get_args(MemoryKind)
-
-
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add ``memory`` and its sub-commands."""
-    kinds = _kinds()
+    kinds = MEMORY_KINDS
     memory = sub.add_parser(
         "memory", help="index, search and show MEMORY-CONTEXT files",
         description="CODITECT MEMORY-CONTEXT folders (checkpoints, sessions, exports, "
