@@ -57,14 +57,23 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     add_common(checkpoint)
     checkpoint.set_defaults(handler=run_checkpoint)
 
-    export = actions.add_parser("export", help="export events as CSV or JSON Lines",
-                                description="Export matching events, oldest first.")
-    export.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
+    export = actions.add_parser(
+        "export", help="export events as CSV, JSON Lines or an evidence pack",
+        description="Export matching events, oldest first, to stdout, a file (--output) or "
+                    "an evidence pack (--pack DIR: the files, a manifest.json and "
+                    "SHA256SUMS, written atomically into a new directory).")
+    export.add_argument("--format", default=None, metavar="FORMAT",
+                        help="csv or jsonl (default jsonl); with --pack also md, or several "
+                             "comma-separated (default csv)")
     export.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
+    export.add_argument("--pack", metavar="DIR",
+                        help="write an evidence pack into the new directory DIR")
     export.add_argument("--actor")
     export.add_argument("--action")
     export.add_argument("--resource", help="resource type (projects, repos, sessions, ...)")
+    export.add_argument("--resource-id", metavar="ID", help="one resource")
     export.add_argument("--outcome", choices=("ok", "denied", "error"))
+    export.add_argument("--text", help="substring of the action, resource id or details")
     export.add_argument("--since", type=parse_when, help="from this time (inclusive)")
     export.add_argument("--until", type=parse_when, help="before this time (exclusive)")
     add_common(export)
@@ -132,14 +141,22 @@ def run_checkpoint(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
-    """Export matching events to stdout or a file (written atomically)."""
+    """Export matching events to stdout, a file (written atomically) or an evidence pack."""
     from coditect_tui.core.audit_export import write_events
     from coditect_tui.core.models import AuditFilter
 
     if args.since and args.until and args.since >= args.until:
         raise InvalidInput("--since must be before --until")
     flt = AuditFilter(actor=args.actor, action=args.action, resource_type=args.resource,
-                      outcome=args.outcome, since=args.since, until=args.until)
+                      resource_id=args.resource_id, outcome=args.outcome, since=args.since,
+                      until=args.until, text=args.text or None)
+    if args.pack is not None:
+        return _run_pack(args, ctx, flt)
+    fmt = args.format or "jsonl"
+    if fmt not in ("csv", "jsonl"):
+        raise InvalidInput(f"--format {fmt!r}: choose csv or jsonl (md and several formats "
+                           "need --pack DIR)")
+    args.format = fmt
 
     async def work(backend: Backend) -> int:
         if not args.output:
@@ -157,4 +174,26 @@ def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
     count = ctx.run(work)
     if args.output:
         print(f"exported {count} events to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _run_pack(args: argparse.Namespace, ctx: CliContext, flt: Any) -> int:
+    """Write an evidence pack (``--pack DIR``) and print its manifest's figures."""
+    from coditect_tui.core.evidence import check_target, parse_formats, write_evidence_pack
+    from coditect_tui.core.safe_text import safe_text
+
+    if args.output:
+        raise InvalidInput("--output and --pack cannot be combined (the pack is a directory)")
+    formats = parse_formats(args.format or "csv")
+    target = check_target(Path(args.pack))
+
+    async def work(backend: Backend) -> Any:
+        return await write_evidence_pack(backend, target, filter=flt, formats=formats)
+
+    result = ctx.run(work)
+    manifest = result.manifest
+    files = ", ".join(f"{f.name} ({f.sha256[:12]}…)" for f in manifest.files)
+    print(f"evidence pack: {manifest.row_count} events of tenant "
+          f"{safe_text(manifest.tenant.name)} -> {safe_text(result.path)}: {files}, "
+          "manifest.json, SHA256SUMS", file=sys.stderr)
     return 0
