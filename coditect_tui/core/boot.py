@@ -24,7 +24,7 @@ from platformdirs import user_cache_path
 from coditect_tui import __version__
 from coditect_tui.core.paths import config_dir, shipped_config_dir, shipped_themes_dir
 
-BOOT_VERSION = 1
+BOOT_VERSION = 2
 _ENV_KEYS = ("CODITECT_TENANT", "CODITECT_THEME", "CODITECT_READ_ONLY", "CODITECT_CONFIG")
 
 
@@ -44,6 +44,8 @@ class Boot:
         demo_allowed: no config file and no roots: the demo workspace may be built.
         config_path: the config file (shown in hints).
         warnings: skipped theme files and the like, shown at every start.
+        aggregate_only: every dashboard view the principal may open is an aggregate one
+            (an advisor): the app shows counts and trends only, no repo names at all.
     """
 
     tenant: str
@@ -57,6 +59,7 @@ class Boot:
     demo_allowed: bool = False
     config_path: str = ""
     warnings: list[str] = field(default_factory=list)
+    aggregate_only: bool = False
 
 
 def _stat(path: Path) -> list[Any]:
@@ -133,9 +136,17 @@ def boot_from_settings(settings: Any, profile: Any, *, theme_override: str | Non
     if theme != wanted:
         warnings.append(f"unknown theme {wanted!r}; using {DEFAULT_THEME!r}")
     spec = catalog.themes[theme].model_dump() if theme in catalog.themes else {}
+    from coditect_tui.core.views import load_views
+
+    try:
+        views = load_views().views_for(role=profile.role, tier=profile.tier)
+    except Exception:  # a broken views.yaml is reported by the dashboard, not here
+        views = []
+    aggregate_only = bool(views) and all(v.kind == "aggregate" for v in views)
     return Boot(tenant=profile.name, title=profile.title, role=profile.role,
                 read_only=read_only or shipped_policy().is_read_only(profile.role),
                 backend_kind=profile.backend.kind, theme=theme, theme_spec=spec,
                 keymap=dict(settings.ui.keymap),
                 demo_allowed=not from_file and not profile.workspace_roots,
-                config_path=str(config_path), warnings=warnings)
+                config_path=str(config_path), warnings=warnings,
+                aggregate_only=aggregate_only)

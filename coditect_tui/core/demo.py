@@ -46,21 +46,25 @@ def _git(cwd: Path, *args: str) -> None:
                         f"{message[-1] if message else exc.returncode}") from None
 
 
-def _repo(path: Path, files: dict[str, str], message: str) -> None:
+def _repo(path: Path, files: dict[str, str], message: str,
+          links: dict[str, str] | None = None) -> None:
     path.mkdir(parents=True)
     _git(path, "init", "-q")
     for name, text in files.items():
         target = path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
+    for name, points_to in (links or {}).items():
+        (path / name).symlink_to(points_to)
     _git(path, "add", "-A")
     _git(path, "commit", "-q", "-m", message)
 
 
-def _published(root: Path, name: str, files: dict[str, str]) -> tuple[Path, Path]:
+def _published(root: Path, name: str, files: dict[str, str],
+               links: dict[str, str] | None = None) -> tuple[Path, Path]:
     """A repo with a bare 'origin' under .remotes, cloned into the workspace."""
     seed = root / ".remotes" / "seed" / name
-    _repo(seed, files, f"{name}: initial import")
+    _repo(seed, files, f"{name}: initial import", links)
     bare = root / ".remotes" / f"{name}.git"
     _git(root, "clone", "-q", "--bare", str(seed), str(bare))
     clone = root / name
@@ -105,17 +109,27 @@ def build_demo(root: Path | None = None) -> Path:
     (ml / "train.py").write_text("EPOCHS = 3\n")
     _git(ml, "commit", "-q", "-am", "ml: try 3 epochs")
     _git(ml, "checkout", "-q", "--detach", "HEAD~1")
-    # a master project: submodules/<category>/<repo>, one listed but not initialised
+    # A CODITECT rollout master: submodules/<category>/<repo> (one listed but not
+    # initialised), the framework in submodules/core/coditect-core with the root's
+    # .coditect -> it and .claude -> .coditect, and every submodule's own .coditect
+    # pointing back up at the master's (the convention the health check looks for).
+    link_back = {".coditect": "../../../.coditect", ".claude": ".coditect"}
     for name in ("api", "web", "cli", "handbook"):
-        _published(building / ".remotes" / "subs", name, {"README.md": f"# {name}\n"})
+        _published(building / ".remotes" / "subs", name, {"README.md": f"# {name}\n"},
+                   links=link_back)
+    _published(building / ".remotes" / "subs", "coditect-core",
+               {"README.md": "# CODITECT framework\n", "agents/README.md": "# agents\n"},
+               links=link_back)
     master = building / "platform-master"
     _repo(master, {"README.md": "# Platform rollout master\n"}, "master: initial")
-    (master / ".coditect").mkdir()
-    for category, name in (("core", "api"), ("core", "web"), ("tools", "cli"),
-                           ("docs", "handbook")):
+    for category, name in (("core", "coditect-core"), ("core", "api"), ("core", "web"),
+                           ("tools", "cli"), ("docs", "handbook")):
         url = building / ".remotes" / "subs" / ".remotes" / f"{name}.git"
         _git(master, "submodule", "add", "-q", str(url), f"submodules/{category}/{name}")
-    _git(master, "commit", "-q", "-m", "master: add submodules")
+    (master / ".coditect").symlink_to("submodules/core/coditect-core")
+    (master / ".claude").symlink_to(".coditect")
+    _git(master, "add", ".coditect", ".claude")
+    _git(master, "commit", "-q", "-m", "master: add submodules and the framework links")
     _git(master, "submodule", "deinit", "-q", "-f", "submodules/docs/handbook")
     (building / _MARKER).write_text("built by coditect on first run; safe to delete\n")
     return root

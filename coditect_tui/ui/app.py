@@ -36,8 +36,8 @@ from coditect_tui.core.workspace_view import (
 from coditect_tui.ui.actions import ACTIONS, MUTATING_ACTIONS
 from coditect_tui.ui.commands import ActionsProvider, PanesProvider, ReposProvider, TenantsProvider
 from coditect_tui.ui.panes.audit import AuditPane
+from coditect_tui.ui.panes.dashboard import DashboardPane
 from coditect_tui.ui.panes.memory import MemoryPane
-from coditect_tui.ui.panes.placeholder import PlannedPane
 from coditect_tui.ui.panes.projects import ProjectTree
 from coditect_tui.ui.panes.repo_detail import RepoDetail
 from coditect_tui.ui.panes.sessions import GitSessionsPane
@@ -50,13 +50,15 @@ if TYPE_CHECKING:
 
     from coditect_tui.core.backend import Backend
     from coditect_tui.core.boot import Boot
+    from coditect_tui.core.dashboard import CommitHistory, Dashboard
     from coditect_tui.core.git.discovery import WorkspaceTree
     from coditect_tui.core.git.objects import CommitInfo
     from coditect_tui.core.git.runner import GitRunner
     from coditect_tui.core.git.status import RepoStatus
     from coditect_tui.core.git.watch import RepoWatcher
-    from coditect_tui.core.models import GitSession
+    from coditect_tui.core.models import AuditFilter, GitSession
     from coditect_tui.core.settings import Settings, TenantProfile
+    from coditect_tui.core.views import ResolvedView
 
 TABS = ("repo", "dashboard", "sessions", "memory", "audit")
 
@@ -99,6 +101,7 @@ class CoditectApp(SessionActions, App[None]):
         self.theme_override = theme_override
         self.exit_after_paint = exit_after_paint
         self.demo_allowed = boot.demo_allowed
+        self.aggregate_only = boot.aggregate_only
         self.config_path = boot.config_path
         self.cached_paint = cached_paint
         self.theme_specs: dict[str, dict[str, object]] = {boot.theme: boot.theme_spec}
@@ -116,6 +119,8 @@ class CoditectApp(SessionActions, App[None]):
         self._history: list[GitSession] | None = None
         self._elapsed_timer: Timer | None = None
         self._memory_task: asyncio.Task[None] | None = None
+        self.dashboard: Dashboard | None = None
+        self._dash_history: CommitHistory | None = None
         # Registered and chosen before the stylesheet is first built: choosing a theme
         # after mount re-parses every rule (a tenth of the start-up).
         self._theme_warnings = register_catalog(self, self.theme_specs)
@@ -161,7 +166,7 @@ class CoditectApp(SessionActions, App[None]):
                     yield RepoDetail(id="repo-detail")
                 # Hidden panes mount right after the first paint (start-up is measured).
                 with TabPane("Dashboard", id="dashboard"):
-                    yield Lazy(PlannedPane("dashboard"))
+                    yield Lazy(DashboardPane(id="dashboard-pane"))
                 with TabPane("Git sessions", id="sessions"):
                     yield Lazy(GitSessionsPane(id="sessions-pane"))
                 with TabPane("Memory", id="memory"):
@@ -180,13 +185,28 @@ class CoditectApp(SessionActions, App[None]):
         self._show_header(boot.title, boot.role, boot.backend_kind,
                           str(boot.theme_spec.get("brand") or "CODITECT"))
         self.query_one(ProjectTree).focus()
-        cached = load_cached(self.tenant) if self.cached_paint else None
+        if self.aggregate_only:
+            self._aggregate_layout()
+        cached = (load_cached(self.tenant) if self.cached_paint and not self.aggregate_only
+                  else None)
         if cached is None:
             self.start_tenant(brief=False)
             return
         self._show_view(cached)
         # Paint first; settings validation, git work, the store and the watcher follow.
         self.call_after_refresh(self._after_cached_paint)
+
+    def _aggregate_layout(self, aggregate: bool = True) -> None:
+        """An advisor sees counts and trends only: no tree, no repo-level pane."""
+        self.aggregate_only = aggregate
+        tree = self.query_one(ProjectTree)
+        tree.display = not aggregate
+        tabs = self.query_one(TabbedContent)
+        for tab in ("repo", "sessions", "memory", "audit"):
+            (tabs.hide_tab if aggregate else tabs.show_tab)(tab)
+        if aggregate:
+            tree.clear()
+            tabs.active = "dashboard"
 
     def _after_cached_paint(self) -> None:
         if self.exit_after_paint:
@@ -242,12 +262,15 @@ class CoditectApp(SessionActions, App[None]):
         self.theme = theme
         self.tenant, self.title_text, self.role = profile.name, profile.title, profile.role
         self.demo_allowed = False
+        views = self._views()
+        self._aggregate_layout(bool(views) and all(v.kind == "aggregate" for v in views))
         self._show_header(profile.title, profile.role, profile.backend.kind,
                           str(specs.get(theme, {}).get("brand") or "CODITECT"))
 
     def _show_view(self, view: WorkspaceView) -> None:
         self.view = view
-        self.query_one(ProjectTree).show(view, self.title_text)
+        if not self.aggregate_only:  # an advisor's screen never carries a repo name
+            self.query_one(ProjectTree).show(view, self.title_text)
 
     def _after_paint(self) -> None:
         if self.exit_after_paint and not self._painted:
@@ -284,7 +307,7 @@ class CoditectApp(SessionActions, App[None]):
             self.notify(safe_text(exc), severity="error", timeout=10)
             tree = await asyncio.to_thread(discover, [r for r in roots if r.is_dir()],
                                            tenant=profile.name)
-        for warning in tree.warnings[:5]:
+        for warning in [] if self.aggregate_only else tree.warnings[:5]:
             self.notify(safe_text(warning), severity="warning")
         self.tree_model = tree
         view = from_discovery(profile.name, tree)
@@ -361,6 +384,7 @@ class CoditectApp(SessionActions, App[None]):
             pane.attach(self.backend)
         for audit in self.query(AuditPane):
             audit.attach(self.backend)
+        self.refresh_dashboard()
         if not self.read_only:
             self._memory_task = asyncio.create_task(self._index_memory(self.backend, profile))
 
@@ -419,6 +443,9 @@ class CoditectApp(SessionActions, App[None]):
         apply_status(repo, status)
         self.query_one(ProjectTree).refresh_repo(repo)
         self._commits.pop(repo.path, None)
+        if self._dash_history is not None:
+            self._dash_history.invalidate(repo.path)
+        self.refresh_dashboard()
         if self.selected is not None and self.selected.path == repo.path:
             self._show_repo(repo.path)
 
@@ -549,6 +576,144 @@ class CoditectApp(SessionActions, App[None]):
             self.notify("No memory entry names this session yet (end it with a session "
                         "export to write one).")
 
+    # -- evidence packs -------------------------------------------------------------------
+
+    def on_audit_pane_export_requested(self, event: AuditPane.ExportRequested) -> None:
+        self._export_pack(event.filter)
+
+    @work(group="evidence", exclusive=True)
+    async def _export_pack(self, flt: AuditFilter | None) -> None:
+        """Ask where and which formats, write the pack, verify it, say where it is."""
+        from datetime import UTC
+
+        from coditect_tui.core.evidence import verify_evidence_pack, write_evidence_pack
+        from coditect_tui.core.paths import data_dir
+        from coditect_tui.ui.screens.dialogs import ChoiceDialog, TextPrompt
+
+        if self.backend is None:
+            return
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        default = data_dir() / "evidence" / f"{self.tenant}-{stamp}"
+        target = await self.push_screen_wait(TextPrompt(
+            "Evidence pack", "Directory to create (it must not exist)", value=str(default)))
+        if not target:
+            return
+        choice = await self.push_screen_wait(ChoiceDialog(
+            "Evidence pack", "Formats (a manifest with sha256 sums is always written)",
+            [("csv", "CSV"), ("jsonl", "JSON Lines"), ("md", "Markdown"),
+             ("csv,jsonl,md", "All three")]))
+        if choice is None:
+            return
+        panes = list(self.query(AuditPane))
+
+        def progress(rows: int) -> None:
+            for pane in panes:
+                pane._status(f"exporting… {rows:,} events")
+
+        try:
+            result = await write_evidence_pack(
+                self.backend, Path(target).expanduser(), filter=flt,
+                formats=tuple(choice.split(",")), progress=progress)  # type: ignore[arg-type]
+            check = await asyncio.to_thread(verify_evidence_pack, result.path)
+        except (CoditectError, OSError) as exc:
+            self.report(exc, "Evidence pack")
+            for pane in panes:
+                pane._status(f"! evidence pack: {safe_text(exc)}", bold=True)
+            return
+        verdict = "checksums verified" if check.ok else "; ".join(check.problems[:2])
+        message = (f"Evidence pack: {result.manifest.row_count:,} events in "
+                   f"{safe_text(result.path)} ({verdict})")
+        for pane in panes:
+            pane._status(message, bold=not check.ok)
+        self.notify(message, timeout=15)
+
+    # -- dashboard ------------------------------------------------------------------------
+
+    def _views(self) -> list[ResolvedView]:
+        from coditect_tui.core.views import load_views
+
+        if self.profile is None:
+            return []
+        try:
+            return load_views().views_for(role=self.role, tier=self.profile.tier)
+        except CoditectError as exc:
+            self.notify(f"Views: {safe_text(exc)}", severity="warning")
+            return []
+
+    def dashboard_ready(self, pane: DashboardPane) -> None:
+        """The pane mounted (lazily): give it the views and the figures known so far."""
+        pane.set_views(self._views())
+        if self.dashboard is not None:
+            self._render_dashboard(pane)
+
+    def refresh_dashboard(self) -> None:
+        """Rebuild the figures (git history of changed repos, snapshots, sessions)."""
+        if self.backend is not None and self.statuses:
+            self._load_dashboard()
+
+    @work(exclusive=True, group="dashboard")
+    async def _load_dashboard(self) -> None:
+        from coditect_tui.core.dashboard import CommitHistory, load_dashboard
+        from coditect_tui.core.views import load_views
+
+        try:
+            options = load_views().dashboard.options()
+        except CoditectError:
+            options = None
+        self._dash_history = self._dash_history or CommitHistory()
+        self.dashboard = await load_dashboard(list(self.statuses.values()),
+                                              backend=self.backend, runner=self.runner,
+                                              history=self._dash_history, options=options)
+        for pane in self.query(DashboardPane):
+            if not pane.views:
+                pane.set_views(self._views())
+            self._render_dashboard(pane)
+
+    def _render_dashboard(self, pane: DashboardPane) -> None:
+        from coditect_tui.core.views import advisor_view
+
+        view = pane.view
+        if view is None or self.dashboard is None:
+            if self.dashboard is not None:
+                pane.show_team(self.dashboard)
+            return
+        if view.kind == "aggregate":
+            pane.show_advisor(advisor_view(self.dashboard, view.sections))
+        elif view.kind == "portfolio":
+            self._load_portfolio(pane)
+        else:
+            pane.show_team(self.dashboard)
+
+    def on_dashboard_pane_view_chosen(self, event: DashboardPane.ViewChosen) -> None:
+        for pane in self.query(DashboardPane):
+            self._render_dashboard(pane)
+
+    def on_dashboard_pane_jump(self, event: DashboardPane.Jump) -> None:
+        self.jump_to(event.path)
+        self.action_show_tab("repo")
+
+    @work(exclusive=True, group="portfolio")
+    async def _load_portfolio(self, pane: DashboardPane) -> None:
+        from coditect_tui.core.factory import open_backend
+        from coditect_tui.core.portfolio import build_portfolio
+
+        profile = self.profile
+        if self.backend is None or profile is None:
+            return
+
+        async def open_peer(tenant: Any) -> Backend:
+            # the same store (or server) for another tenant, read-only, no provisioning
+            peer = profile.model_copy(update={"name": tenant.name,
+                                              "display_name": tenant.display_name})
+            return await open_backend(peer, read_only=True)
+
+        try:
+            portfolio = await build_portfolio(self.backend, open_peer)
+        except CoditectError as exc:
+            self.report(exc, "Portfolio")
+            return
+        pane.show_portfolio(portfolio)
+
     async def _stop_watcher(self) -> None:
         if self._memory_task is not None:
             self._memory_task.cancel()
@@ -656,6 +821,9 @@ class CoditectApp(SessionActions, App[None]):
         elif tab == "audit":
             for audit in self.query(AuditPane):
                 audit.focus_table()
+        elif tab == "dashboard":
+            for pane in self.query(DashboardPane):
+                pane.focus()
 
     def action_search_memory(self) -> None:
         """Show the Memory pane with the cursor in its search box."""

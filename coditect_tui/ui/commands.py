@@ -27,6 +27,8 @@ class ReposProvider(Provider):
     async def search(self, query: str) -> Hits:
         app = _app(self)
         matcher = self.matcher(query)
+        if app.aggregate_only:
+            return
         for repo in list(app.view.repos()) if app.view else []:
             label = f"{repo.project} › {repo.name}" if repo.is_submodule else repo.project
             text = safe_text(label)

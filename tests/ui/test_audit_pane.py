@@ -166,3 +166,41 @@ async def test_verify_finds_the_first_bad_seq(million: Path, tmp_path: Path) -> 
         await settle(app, pilot)
         status = str(pane.query_one("#audit-status").render())  # type: ignore[attr-defined]
         assert "TAMPERED: first bad seq 654321 (edit)" in status
+
+
+@pytest.mark.slow
+async def test_export_filtered_view_as_evidence_pack(million: Path, tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    from coditect_tui.core.evidence import verify_evidence_pack
+
+    app = _app(tmp_path, million)
+    target = tmp_path / "pack"
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane, table = await _open_audit(app, pilot)
+        pane.apply_filter(AuditFilter(actor="user07", action="sessions.push",
+                                      since=datetime(2026, 1, 1, tzinfo=UTC),
+                                      until=datetime(2026, 2, 1, tzinfo=UTC)))
+        await settle(app, pilot)
+        table.focus()
+        await pilot.press("E")
+        await pilot.pause()
+        field = app.screen.query_one("#prompt-input")
+        field.value = str(target)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("down", "down", "down", "enter")  # all three formats
+        for _ in range(200):
+            await settle(app, pilot)
+            if (target / "manifest.json").exists():
+                break
+            await pilot.pause(0.05)
+        await settle(app, pilot)
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["row_count"] > 0 and manifest["filter"]["actor"] == "user07"
+    for entry in manifest["files"]:
+        data = (target / entry["name"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+    assert {e["name"].rsplit(".", 1)[-1] for e in manifest["files"]} == {"csv", "jsonl", "md"}
+    assert verify_evidence_pack(target).ok

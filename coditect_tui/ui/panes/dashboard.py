@@ -1,0 +1,260 @@
+"""The Dashboard pane: KPIs, health distribution, commits per day, stale repos and what
+needs attention, in the view the principal's role allows (views.yaml): the team view,
+the advisor's aggregate view (counts and trends only, no names), or the portfolio.
+
+The app rebuilds the figures from statuses it already has whenever the watcher reports a
+change (``build_dashboard`` is pure and cheap); git history and snapshots are read in a
+worker when the tenant opens. Nothing polls.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from coditect_tui.core.safe_text import safe_text
+
+if TYPE_CHECKING:
+    from coditect_tui.core.dashboard import Dashboard
+    from coditect_tui.core.portfolio import Portfolio
+    from coditect_tui.core.views import AdvisorView, ResolvedView
+
+#: The colour stripe of a portfolio row (stripe_of() gives 0..5); the letter in front of
+#: the row repeats it for 16 colours and NO_COLOR.
+STRIPES = ("blue", "magenta", "cyan", "green", "yellow", "red")
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[int]) -> str:
+    """Unicode bars scaled to the largest value."""
+    top = max(values, default=0)
+    if top <= 0:
+        return "▁" * len(values)
+    return "".join(SPARK[min(len(SPARK) - 1, round(v / top * (len(SPARK) - 1)))]
+                   for v in values)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def kpi_table(kpis: Any) -> Table:
+    """The KPI cards as a compact 3-column grid (label and number, no colour needed)."""
+    cells = [("repos", kpis.repos), ("dirty", kpis.dirty), ("ahead", kpis.ahead),
+             ("behind", kpis.behind), ("detached", kpis.detached),
+             ("conflicted", kpis.conflicted), ("errored", kpis.errored),
+             ("sessions", kpis.active_sessions), ("avg health", kpis.average_health)]
+    table = Table.grid(expand=True, padding=(0, 1))
+    for _ in range(3):
+        table.add_column(ratio=1)
+    for start in range(0, len(cells), 3):
+        row = []
+        for label, value in cells[start:start + 3]:
+            cell = Text(f"{_fmt(value):>5} ", style="bold")
+            cell.append(label, style="dim")
+            row.append(cell)
+        table.add_row(*row)
+    return table
+
+
+def distribution_text(bands: Any) -> Text:
+    """Health bands as bars with counts."""
+    out = Text()
+    top = max((b.count for b in bands), default=0) or 1
+    for band in bands:
+        bar = "█" * round(band.count / top * 16)
+        out.append(f"{band.band:<9} {band.low:>3}-{band.high:<3} {band.count:>4} ")
+        out.append(bar or "·", style={"excellent": "green", "good": "cyan",
+                                      "fair": "yellow", "poor": "red"}.get(band.band, ""))
+        out.append("\n")
+    return out
+
+
+def commits_text(days: Any, window: int) -> Text:
+    """Commits per day as a sparkline with the total."""
+    values = [d.commits for d in days]
+    out = Text(f"commits/day ({window} d) ")
+    out.append(sparkline(values), style="bold")
+    out.append(f"  {sum(values)} total")
+    return out
+
+
+class DashboardPane(VerticalScroll):
+    """See the module docstring. The app calls ``show_team``/``show_advisor``/
+    ``show_portfolio``; Enter on a "needs attention" row asks the app to jump there."""
+
+    BINDINGS = [Binding("v", "next_view", "Next view", id="dashboard.view")]
+    DEFAULT_CSS = """
+    DashboardPane { padding: 0 1; }
+    DashboardPane #dash-attention { height: auto; max-height: 12; border: none; }
+    DashboardPane .dash-title { text-style: bold; margin-top: 1; }
+    """
+
+    class Jump(Message):
+        """Go to this repo in the tree."""
+
+        def __init__(self, path: str) -> None:
+            super().__init__()
+            self.path = path
+
+    class ViewChosen(Message):
+        """The user cycled to another view (the app loads it)."""
+
+        def __init__(self, view: ResolvedView) -> None:
+            super().__init__()
+            self.view = view
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.views: list[ResolvedView] = []
+        self.current = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Dashboard: reading statuses…", style="dim"), id="dash-head")
+        yield Static("", id="dash-kpis")
+        yield Static("", id="dash-body")
+        yield OptionList(id="dash-attention")
+        yield Static("", id="dash-notes")
+
+    def on_mount(self) -> None:
+        app: Any = self.app
+        if getattr(app, "dashboard_ready", None):
+            app.dashboard_ready(self)
+
+    def set_views(self, views: list[ResolvedView]) -> None:
+        """The views this principal may open (the first is shown)."""
+        self.views = views
+        self.current = 0
+
+    @property
+    def view(self) -> ResolvedView | None:
+        """The view on screen."""
+        return self.views[self.current] if self.views else None
+
+    def _head(self, note: str = "") -> None:
+        view = self.view
+        title = view.title if view else "Dashboard"
+        others = f"  (v: {len(self.views)} views)" if len(self.views) > 1 else ""
+        head = Text(title, style="bold")
+        head.append(f"  {note}{others}", style="dim")
+        self.query_one("#dash-head", Static).update(head)
+
+    def show_team(self, dashboard: Dashboard) -> None:
+        """The full view: figures and repos by name."""
+        sections = set(self.view.sections) if self.view else set()
+        self._head("live")
+        self.query_one("#dash-kpis", Static).update(
+            kpi_table(dashboard.kpis) if "kpis" in sections or not sections else "")
+        body = Text()
+        if "distribution" in sections or not sections:
+            body.append("Health\n", style="bold")
+            body.append_text(distribution_text(dashboard.distribution))
+        if "commits" in sections or not sections:
+            body.append_text(commits_text(list(dashboard.commits),
+                                          dashboard.options.window_days))
+            body.append("\n")
+        if ("stale" in sections or not sections) and dashboard.stale:
+            body.append(f"\nStale (no commit in {dashboard.options.stale_days}+ days)\n",
+                        style="bold")
+            for stale in dashboard.stale[:8]:
+                body.append(f"  {safe_text(stale.name, max_length=30)}  {stale.days} d\n")
+        if "attention" in sections or not sections:
+            body.append(f"\nNeeds attention ({len(dashboard.attention)}), enter jumps\n",
+                        style="bold")
+        self.query_one("#dash-body", Static).update(body)
+        options = self.query_one("#dash-attention", OptionList)
+        options.clear_options()
+        if "attention" in sections or not sections:
+            options.display = True
+            for item in dashboard.attention:
+                line = Text(f"{_fmt(item.score):>4} ", style="bold")
+                line.append(f"{item.state:<8} ")
+                line.append(safe_text(item.name, max_length=28))
+                if item.reasons:
+                    line.append(f"  {safe_text(item.reasons[0], max_length=40)}", style="dim")
+                options.add_option(Option(line, id=item.path))
+        else:
+            options.display = False
+        self._notes(dashboard.notes)
+
+    def show_advisor(self, view: AdvisorView) -> None:
+        """The aggregate view: counts and trends only (the model holds no names)."""
+        self._head("counts and trends only")
+        self.query_one("#dash-kpis", Static).update(kpi_table(view.kpis) if view.kpis else "")
+        body = Text()
+        if view.distribution:
+            body.append("Health\n", style="bold")
+            body.append_text(distribution_text(view.distribution))
+        if view.commits:
+            body.append_text(commits_text(list(view.commits), len(view.commits)))
+            body.append("\n")
+        for label, value in (("stale repos", view.stale_count),
+                             ("repos needing attention", view.attention_count)):
+            if value is not None:
+                body.append(f"{label}: {value}\n")
+        self.query_one("#dash-body", Static).update(body)
+        options = self.query_one("#dash-attention", OptionList)
+        options.clear_options()
+        options.display = False
+        self._notes(())
+
+    def show_portfolio(self, portfolio: Portfolio) -> None:
+        """One row per tenant, labelled by text and a colour stripe."""
+        self._head(f"{len(portfolio.rows)} tenants")
+        self.query_one("#dash-kpis", Static).update("")
+        table = Table(box=None, expand=True, pad_edge=False, header_style="bold")
+        table.add_column("", no_wrap=True)
+        table.add_column("tenant", no_wrap=True)
+        for name in ("repos", "dirty", "behind", "conflicts", "errors", "health", "sessions"):
+            table.add_column(name, justify="right", no_wrap=True)
+        for row in portfolio.rows:
+            stripe = Text("▌" + "ABCDEF"[row.stripe % 6], style=STRIPES[row.stripe % 6])
+            label = Text(safe_text(row.display_name or row.tenant, max_length=20))
+            if row.home:
+                label.append(" *", style="bold")
+            if row.error:
+                table.add_row(stripe, label, Text(safe_text(row.error, max_length=40),
+                                                  style="dim"))
+                continue
+            table.add_row(stripe, label, *[_fmt(v) for v in (
+                row.repos, row.dirty, row.behind, row.conflicted, row.errored,
+                row.average_health, row.active_sessions)])
+        self.query_one("#dash-body", Static).update(table)
+        options = self.query_one("#dash-attention", OptionList)
+        options.clear_options()
+        options.display = False
+        left = (f"{portfolio.left_out} listed tenants refused the principal and are left out."
+                if portfolio.left_out else "")
+        self._notes((left,) if left else ())
+
+    def _notes(self, notes: Any) -> None:
+        text = Text()
+        for note in notes:
+            text.append(f"! {safe_text(note)}\n", style="dim")
+        self.query_one("#dash-notes", Static).update(text)
+
+    @on(OptionList.OptionSelected, "#dash-attention")
+    def _jump(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.post_message(self.Jump(event.option.id))
+
+    def action_next_view(self) -> None:
+        """Cycle through the views this role may open."""
+        if len(self.views) > 1:
+            self.current = (self.current + 1) % len(self.views)
+            view = self.view
+            assert view is not None
+            self.post_message(self.ViewChosen(view))

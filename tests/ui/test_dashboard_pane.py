@@ -1,0 +1,114 @@
+"""The Dashboard pane: figures equal the core's, the advisor screen carries no names,
+the portfolio lists only permitted tenants; snapshots at 80x24 and 120x40."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from coditect_store.base import Provision
+from coditect_store.store import SqlStore
+from coditect_tui.core.dashboard import build_dashboard
+from coditect_tui.ui.app import CoditectApp
+from coditect_tui.ui.panes.dashboard import DashboardPane
+from tests.ui.conftest import settle
+
+AppFactory = Callable[..., CoditectApp]
+NAMES = ("experiment-ml", "platform-master", "service-auth", "service-billing",
+         "service-notify", "service-search", "coditect-core", "handbook", "search.py",
+         "NOTES.txt", "billing.py")
+
+
+async def _dashboard(app: CoditectApp, pilot: object) -> DashboardPane:
+    await settle(app, pilot)
+    await pilot.press("2")  # type: ignore[attr-defined]
+    for _ in range(100):
+        await settle(app, pilot)
+        if app.dashboard is not None:
+            break
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+    await settle(app, pilot)
+    return app.query_one(DashboardPane)
+
+
+def _screen_text(app: CoditectApp) -> str:
+    svg = app.export_screenshot()
+    return html.unescape("".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")
+
+
+async def test_figures_equal_the_core(make_app: AppFactory, workspace: Path) -> None:
+    for i in range(5):  # detached (-20) and 5 untracked files (-20): needs attention
+        (workspace / "experiment-ml" / f"scratch{i}.txt").write_text("x")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await _dashboard(app, pilot)
+        expected = build_dashboard(list(app.statuses.values())).kpis
+        kpis = _screen_text(app)
+        for label, value in (("repos", expected.repos), ("dirty", expected.dirty),
+                             ("ahead", expected.ahead), ("behind", expected.behind),
+                             ("detached", expected.detached)):
+            assert re.search(rf"\b{value} +{label}\b", kpis), (label, value, kpis)
+        assert expected.repos == 11 and expected.dirty == 2 and expected.detached == 1
+        attention = pane.query_one("#dash-attention")
+        assert attention.option_count >= 1  # type: ignore[attr-defined]
+        await pilot.press("tab")  # into the list; enter jumps to the repo
+        attention.focus()
+        attention.highlighted = 0  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.selected is not None and app.selected.name == "experiment-ml"
+        assert app.query_one("#tabs").active == "repo"  # type: ignore[attr-defined]
+
+
+async def test_advisor_screen_shows_no_names(make_app: AppFactory) -> None:
+    app = make_app(extra={"tier": "advisor"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await _dashboard(app, pilot)
+        assert app.aggregate_only and pane.view is not None and pane.view.kind == "aggregate"
+        text = _screen_text(app)
+        assert "repos" in text and "Health" in text
+        for name in NAMES:
+            assert name not in text, name
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"service")
+        await pilot.pause(0.5)
+        assert not any(name in _screen_text(app) for name in NAMES)
+
+
+async def test_portfolio_lists_only_permitted_tenants(make_app: AppFactory, tmp_path: Path
+                                                      ) -> None:
+    db = tmp_path / "store.db"
+    for tenant, principal in (("globex", "alice"), ("initech", "mallory")):
+        store = await SqlStore.open_sqlite(db, tenant=tenant, principal=principal,
+                                           provision=Provision(tenant.title(), "internal",
+                                                               "owner"))
+        await store.close()
+    app = make_app(role="consultant", extra={"tier": "consultant"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await _dashboard(app, pilot)
+        assert pane.view is not None and pane.view.kind == "portfolio"
+        for _ in range(100):
+            await settle(app, pilot)
+            if "tenants" in str(pane.query_one("#dash-head", Static).render()):
+                break
+            await pilot.pause(0.05)
+        body = _screen_text(app)
+        assert "ACME Corp" in body and "Globex" in body
+        assert "Initech" not in body and "initech" not in body
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_dashboard_snapshot(snap_compare: Callable[..., bool], make_app: AppFactory,
+                            size: tuple[int, int]) -> None:
+    app = make_app()
+
+    async def run_before(pilot: object) -> None:
+        await _dashboard(app, pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
