@@ -630,10 +630,10 @@ class CoditectApp(SessionActions, App[None]):
     # -- dashboard ------------------------------------------------------------------------
 
     def _views(self) -> list[ResolvedView]:
+        if self.profile is None:  # settings not loaded yet (the first paint skips them)
+            return []
         from coditect_tui.core.views import load_views
 
-        if self.profile is None:
-            return []
         try:
             return load_views().views_for(role=self.role, tier=self.profile.tier)
         except CoditectError as exc:
