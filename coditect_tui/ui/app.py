@@ -110,6 +110,7 @@ class CoditectApp(SessionActions, App[None]):
         self.tree_model: WorkspaceTree | None = None
         self.statuses: dict[str, RepoStatus] = {}
         self.repo_ids: dict[str, str] = {}
+        self.project_ids: dict[str, str] = {}
         self.selected: RepoView | None = None
         self.runner: GitRunner | None = None
         self.watcher: RepoWatcher | None = None
@@ -395,22 +396,30 @@ class CoditectApp(SessionActions, App[None]):
             return
         try:
             if self.read_only:
-                self.repo_ids = await self._known_repo_ids()
+                self.repo_ids, self.project_ids = await self._known_ids()
             else:
                 registration = await register_tree(self.backend, self.tree_model)
                 self.repo_ids = dict(registration.repo_ids)
+                self.project_ids = dict(registration.project_ids)
         except CoditectError as exc:
             self.notify(f"Registering repos: {safe_text(exc)}", severity="warning")
 
-    async def _known_repo_ids(self) -> dict[str, str]:
+    async def _known_ids(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Repo ids by path and project ids by name, as registered (read-only mode)."""
         assert self.backend is not None
-        ids: dict[str, str] = {}
+        repos: dict[str, str] = {}
+        projects: dict[str, str] = {}
         cursor: str | None = None
         while True:
             page = await self.backend.list_repos(cursor=cursor, limit=1000)
-            ids.update({r.path: r.id for r in page.items})
+            repos.update({r.path: r.id for r in page.items})
             if (cursor := page.next_cursor) is None:
-                return ids
+                break
+        while True:
+            project_page = await self.backend.list_projects(cursor=cursor, limit=1000)
+            projects.update({p.name: p.id for p in project_page.items})
+            if (cursor := project_page.next_cursor) is None:
+                return repos, projects
 
     # -- live updates ---------------------------------------------------------------------
 
@@ -507,6 +516,13 @@ class CoditectApp(SessionActions, App[None]):
             return
         self.notify(f"Note written: {safe_text(written.path)}")
         self._memory_changed()
+
+    def selected_project(self) -> tuple[str, str] | None:
+        """(backend id, name) of the selected repo's project, if registered."""
+        if self.selected is None:
+            return None
+        project_id = self.project_ids.get(self.selected.project)
+        return (project_id, self.selected.project) if project_id else None
 
     def _project_folder(self) -> Path | None:
         if self.selected is None or self.view is None:
@@ -912,6 +928,7 @@ class CoditectApp(SessionActions, App[None]):
         self.selected = None
         self.statuses = {}
         self.repo_ids = {}
+        self.project_ids = {}
         self._commits = {}
         self._apply_profile(profile)
         self.refresh_bindings()

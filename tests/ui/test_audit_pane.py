@@ -204,3 +204,28 @@ async def test_export_filtered_view_as_evidence_pack(million: Path, tmp_path: Pa
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
     assert {e["name"].rsplit(".", 1)[-1] for e in manifest["files"]} == {"csv", "jsonl", "md"}
     assert verify_evidence_pack(target).ok
+
+
+def test_audit_pane_snapshot(snap_compare: object, tmp_path: Path) -> None:
+    """A small store with fixed events; the view is filtered to them (stable text)."""
+    db = tmp_path / "small.db"
+
+    async def fill_small() -> None:
+        store = await SqlStore.open_sqlite(db, tenant="acme", principal="alice",
+                                           provision=Provision("ACME", "internal", "owner"))
+        await store.import_audit_events([AuditEventSpec(
+            ts=START + timedelta(hours=i), actor="auditor-bot",
+            action=ACTIONS[i % len(ACTIONS)], resource_type="repos", resource_id=f"repo-{i}",
+            outcome="denied" if i % 7 == 0 else "ok", details={"n": i}, source="snapshot")
+            for i in range(40)])
+        await store.close()
+
+    asyncio.run(fill_small())
+    app = _app(tmp_path, db)
+
+    async def run_before(pilot: object) -> None:
+        pane, _table = await _open_audit(app, pilot)
+        pane.apply_filter(AuditFilter(actor="auditor-bot"))
+        await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)  # type: ignore[operator]

@@ -134,3 +134,38 @@ def test_memory_search_snapshot(snap_compare: Callable[..., bool], make_app: App
         await settle(app, pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_every_sample_previews_and_project_scope(make_app: AppFactory, with_memory: Path,
+                                                       workspace: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await _indexed(app, pilot, 9)
+        kinds = set()
+        for entry in list(pane.entries):
+            pane.open_preview(entry)
+            await settle(app, pilot)
+            assert pane.previewing is entry and pane.has_class("previewing")
+            shown = pane.query("#memory-preview > *")
+            assert len(shown) >= 2, entry.kind  # the header and the body view
+            kinds.add(entry.kind)
+            await pilot.press("escape")
+        assert {"checkpoint", "session", "session-template", "export-json",
+                "export-placeholder", "transcript", "audit-log", "setup-log"} <= kinds
+        # scope to the selected repo's project: the samples live in platform-master
+        app.jump_to(str(workspace / "service-billing"))
+        await settle(app, pilot)
+        app.action_show_tab("memory")
+        await settle(app, pilot)
+        await pilot.press("a")
+        await settle(app, pilot)
+        assert pane.project is not None and pane.entries == []
+        await pilot.press("a")
+        await settle(app, pilot)
+        app.jump_to(str(workspace / "platform-master"))
+        await settle(app, pilot)
+        app.action_show_tab("memory")
+        await settle(app, pilot)
+        await pilot.press("a")
+        await settle(app, pilot)
+        assert pane.project is not None and len(pane.entries) == 9

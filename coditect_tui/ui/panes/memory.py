@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 PAGE = 200
 #: Bodies up to this size are rendered as Markdown; larger ones as plain text.
-MARKDOWN_LIMIT = 200_000
+MARKDOWN_LIMIT = 50_000
 KIND_CYCLE: tuple[str | None, ...] = (None, "checkpoint", "session", "session-template",
                                       "export-json", "transcript", "summary", "audit-log",
                                       "note", "other")
@@ -115,6 +115,7 @@ class MemoryPane(Vertical):
         Binding("slash", "focus_search", "Search", id="memory.search"),
         Binding("k", "cycle_kind", "Kind", id="memory.kind"),
         Binding("w", "cycle_window", "When", id="memory.window"),
+        Binding("a", "toggle_project", "Project", id="memory.project"),
         Binding("escape", "back", "Back", id="memory.back", show=False),
         Binding("n", "new_note", "Note", id="memory.note"),
         Binding("g", "to_session", "Git session", id="memory.git_session", show=False),
@@ -149,6 +150,7 @@ class MemoryPane(Vertical):
         self.next_cursor: str | None = None
         self.query_text = ""
         self.only_ids: list[str] | None = None
+        self.project: tuple[str, str] | None = None  # (id, name) when scoped to one
         self.previewing: MemoryEntry | None = None
         self._search_timer: Any = None
 
@@ -181,17 +183,20 @@ class MemoryPane(Vertical):
         kind = KIND_CYCLE[self.kind_index]
         days = WINDOWS[self.window_index][1]
         since = datetime.now(UTC) - timedelta(days=days) if days else None
-        return MemoryFilter(kinds=[kind] if kind else None, since=since)  # type: ignore[list-item]
+        return MemoryFilter(kinds=[kind] if kind else None,  # type: ignore[list-item]
+                            since=since, project_id=self.project[0] if self.project else None)
 
     def _show_filters(self) -> None:
         kind = KIND_CYCLE[self.kind_index] or "all kinds"
         when = WINDOWS[self.window_index][0]
+        if self.project:
+            when += f" · {safe_text(self.project[1], max_length=20)}"
         scope = " · linked to the git session" if self.only_ids is not None else ""
         hits = len(self.hits)
         count = (f"{hits} hit{'s' if hits != 1 else ''}" if self.query_text else
                  f"{len(self.entries)}{'+' if self.next_cursor else ''} entries")
         self.query_one("#memory-filters", Static).update(
-            Text(f"{count} · {kind} · {when}{scope} · k kind w when / search",
+            Text(f"{count} · {kind} · {when}{scope} · k kind w when a project / search",
                  no_wrap=True, overflow="ellipsis"))
 
     def reload(self) -> None:
@@ -367,6 +372,20 @@ class MemoryPane(Vertical):
     def action_cycle_window(self) -> None:
         """Next time window."""
         self.window_index = (self.window_index + 1) % len(WINDOWS)
+        self.only_ids = None
+        self.reload()
+
+    def action_toggle_project(self) -> None:
+        """All projects, or only the project of the repo selected in the tree."""
+        if self.project is not None:
+            self.project = None
+        else:
+            finder = getattr(self.app, "selected_project", None)
+            self.project = finder() if finder else None
+            if self.project is None:
+                self.app.notify("Select a registered repo in the tree to scope memory to "
+                                "its project.", severity="warning")
+                return
         self.only_ids = None
         self.reload()
 
