@@ -12,7 +12,7 @@ from __future__ import annotations
 from importlib import import_module
 from types import ModuleType
 
-COMMAND_NAMES = ("tenants", "audit", "status", "session", "memory", "report")
+COMMAND_NAMES = ("init", "tenants", "audit", "status", "session", "memory", "report")
 
 
 def command_modules() -> list[ModuleType]:

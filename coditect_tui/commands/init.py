@@ -1,0 +1,77 @@
+"""``coditect init``: write a first config file (never overwrites one)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from coditect_tui.commands.context import CliContext
+
+TEMPLATE = """\
+# CODITECT TUI configuration (every key: docs/configuration.md).
+default_tenant: {name}
+tenants:
+  - name: {name}
+    display_name: {display}
+    backend: {{kind: local}}      # the SQLite store in the XDG data dir
+    role: owner
+    tier: internal
+    workspace_roots:
+{roots}
+"""
+
+
+def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Add ``init``."""
+    parser = sub.add_parser("init", help="write a first config file with your folders",
+                            description="Write a config file with one local tenant whose "
+                                        "workspace roots are the given folders. An "
+                                        "existing file is never overwritten.")
+    parser.add_argument("roots", nargs="+", metavar="FOLDER",
+                        help="folders holding your repos (searched 4 levels deep)")
+    parser.add_argument("--name", default="personal",
+                        help="the tenant's name (lowercase, default: personal)")
+    parser.add_argument("--display-name", default=None, help="shown in the header")
+    add_common(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Write the file, validate it, say where it is."""
+    import json
+    import re
+
+    from coditect_tui.core.errors import ConfigError, InvalidInput
+    from coditect_tui.core.paths import user_config_file
+    from coditect_tui.core.settings import load_settings
+
+    target = ctx.config_path or user_config_file()
+    if target.exists():
+        raise InvalidInput(f"{target} already exists; edit it (docs/configuration.md) or "
+                           "pass --config with a new path")
+    if not re.match(r"^[a-z0-9][a-z0-9._-]{0,62}$", args.name):
+        raise InvalidInput(f"--name {args.name!r}: use lowercase letters, digits, '.', '_' "
+                           "or '-'")
+    roots = []
+    for raw in args.roots:
+        folder = Path(raw).expanduser().resolve()
+        if not folder.is_dir():
+            raise InvalidInput(f"{raw}: not a folder")
+        roots.append(f"      - {json.dumps(str(folder))}")
+    text = TEMPLATE.format(name=args.name,
+                           display=json.dumps(args.display_name or args.name.title()),
+                           roots="\n".join(roots))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    try:
+        load_settings(tmp)  # the file we write must be one we accept
+    except ConfigError:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, target)
+    print(f"wrote {target}; start the app with: coditect")
+    return 0
