@@ -356,9 +356,9 @@ class CoditectApp(SessionActions, App[None]):
         if fresh:
             self.notify(
                 f"This is a DEMO workspace of real git repos built in {safe_text(root)}. "
-                "Add your own folders as workspace_roots of a tenant in "
-                f"{safe_text(self.config_path or 'your config file')} "
-                "(see docs/configuration.md).", title="Demo workspace", timeout=30)
+                "To use your own repos: quit and run `coditect init FOLDER...` (or add "
+                f"workspace_roots to {safe_text(self.config_path or 'your config file')}).",
+                title="Demo workspace", timeout=30)
         self.query_one(TenantHeader).note = "DEMO workspace"
         return root
 
