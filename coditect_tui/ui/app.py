@@ -731,12 +731,12 @@ class CoditectApp(SessionActions, App[None]):
         pane.show_portfolio(portfolio)
 
     async def _stop_watcher(self) -> None:
-        if self._memory_task is not None:
-            self._memory_task.cancel()
-            self._memory_task = None
-        if self._watch_task is not None:
-            self._watch_task.cancel()
-            self._watch_task = None
+        tasks = [t for t in (self._memory_task, self._watch_task) if t is not None]
+        self._memory_task = self._watch_task = None
+        for task in tasks:
+            task.cancel()
+        if tasks:  # let them finish their cleanup, but never hang the exit on one
+            await asyncio.wait(tasks, timeout=2)
         if self.watcher is not None:
             await self.watcher.close()
             self.watcher = None
