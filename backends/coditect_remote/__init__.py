@@ -1,5 +1,10 @@
-"""The remote backend: an httpx client of the tenant API.
+"""The remote backend: an httpx client of the tenant API (coditect_server).
 
-Not built yet: issue [6/6] delivers it. Until then a profile with ``backend: remote``
-is refused with a clear message by coditect_tui.core.factory.
+``RemoteBackend`` implements the Backend contract over ``/api/v1``; ``open_remote``
+builds one from a ``backend: {kind: remote, ...}`` profile (token from an environment
+variable, the OS keyring or a 0600 file). See docs/server.md for timeouts and retries.
 """
+
+from coditect_remote.client import RemoteBackend, open_remote
+
+__all__ = ["RemoteBackend", "open_remote"]

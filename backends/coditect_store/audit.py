@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, text
 
 from coditect_store import cursors
 from coditect_store.base import PendingEvent, StoreBase, to_model
@@ -42,6 +42,8 @@ _VERIFY_BATCH = 20_000
 _EXPORT_BATCH = 1_000
 _SELECT_CHAIN = ", ".join(CHAIN_COLUMNS)
 _EVENT_COLUMNS = [audit_events.c[name] for name in AuditEvent.model_fields]
+_VERIFY_PG = text(f"SELECT {_SELECT_CHAIN} FROM audit_events WHERE tenant_id = :tid AND "
+                  f"seq > :last ORDER BY seq LIMIT {_VERIFY_BATCH}")
 
 
 def _event(row: Any) -> AuditEvent:
@@ -154,9 +156,13 @@ class AuditMixin(StoreBase):
             total = head or 0
             last = 0
             while True:
-                rows = (await op.conn.exec_driver_sql(
-                    f"SELECT {_SELECT_CHAIN} FROM audit_events WHERE tenant_id = ? AND seq > ? "
-                    f"ORDER BY seq LIMIT {_VERIFY_BATCH}", (self._tid, last))).all()
+                if self._pg:
+                    rows = (await op.conn.execute(_VERIFY_PG, {"tid": self._tid, "last": last})
+                            ).all()
+                else:
+                    rows = (await op.conn.exec_driver_sql(
+                        f"SELECT {_SELECT_CHAIN} FROM audit_events WHERE tenant_id = ? AND "
+                        f"seq > ? ORDER BY seq LIMIT {_VERIFY_BATCH}", (self._tid, last))).all()
                 if not rows:
                     break
                 verifier.feed(rows)

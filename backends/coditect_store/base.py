@@ -14,13 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel
-from sqlalchemy import select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from coditect_store import migrate
-from coditect_store.engine import check_sqlite_file, make_sqlite_engine
+from coditect_store.engine import (
+    check_sqlite_file,
+    make_postgres_engine,
+    make_sqlite_engine,
+    redact_url,
+)
 from coditect_store.schema import audit_events, audit_heads, members, tenants
 from coditect_tui.core.audit_chain import (
     GENESIS_HASH,
@@ -32,6 +38,7 @@ from coditect_tui.core.errors import (
     BackendError,
     BackendUnavailable,
     Conflict,
+    InvalidInput,
     NotFound,
     PermissionDenied,
     ReadOnly,
@@ -114,8 +121,11 @@ class StoreBase:
     kind = "local"
 
     def __init__(self, engine: AsyncEngine, *, tenant: Tenant, principal: str, role: str,
-                 read_only: bool, policy: Policy, location: str) -> None:
+                 read_only: bool, policy: Policy, location: str,
+                 owns_engine: bool = True) -> None:
         self._engine = engine
+        self._owns_engine = owns_engine
+        self._pg = engine is not None and engine.dialect.name == "postgresql"
         self._tenant = tenant
         self._tid = tenant.id
         self._principal = principal
@@ -170,10 +180,64 @@ class StoreBase:
         return cls(engine, tenant=tenant_row, principal=principal, role=role,
                    read_only=read_only, policy=policy, location=str(path))
 
+    @classmethod
+    async def open_postgres(cls, url: str, *, tenant: str, principal: str,
+                            read_only: bool = False, provision: Provision | None = None,
+                            policy: Policy | None = None, pooled: bool = False) -> Any:
+        """Open the store in the PostgreSQL database at ``url`` for ``principal`` in ``tenant``.
+
+        ``url`` names the app role (neither owner nor BYPASSRLS); the schema must be at
+        the head revision already (``coditect serve --migrate-url`` or
+        :func:`coditect_store.migrate.upgrade_postgres` run it as the owner). With
+        ``provision``, a missing tenant or membership is created as for SQLite.
+
+        Raises:
+            BackendUnavailable: unreachable, not migrated, or a newer schema.
+            NotFound: the tenant does not exist (no provision).
+            PermissionDenied: the principal is not a member (no provision).
+            ConfigError: unknown role or tier in ``provision``.
+        """
+        policy = policy or shipped_policy()
+        if provision is not None:
+            policy.role(provision.role)
+            policy.tier(provision.tier)
+        engine = make_postgres_engine(url, pooled=pooled)
+        try:
+            await check_postgres_schema(engine, url)
+            tenant_row, role = await resolve_principal_pg(engine, tenant, principal, provision,
+                                                          read_only=read_only, policy=policy)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine, tenant=tenant_row, principal=principal, role=role,
+                   read_only=read_only, policy=policy, location=redact_url(url))
+
+    @classmethod
+    def bind(cls, engine: AsyncEngine, *, tenant: Tenant, principal: str, role: str,
+             read_only: bool = False, policy: Policy | None = None, location: str = "") -> Any:
+        """A handle on a shared engine for an already authenticated principal (the server).
+
+        Opens nothing and costs no query; ``close()`` leaves the engine to its owner.
+
+        Args:
+            engine: the process's engine (SQLite or PostgreSQL).
+            tenant: the principal's tenant, as looked up by the caller.
+            principal: who acts.
+            role: the role they act in (e.g. the API key's).
+            read_only: refuse every change.
+            policy: roles and tiers (default: the shipped ones).
+            location: shown in messages.
+        """
+        return cls(engine, tenant=tenant, principal=principal, role=role,
+                   read_only=read_only, policy=policy or shipped_policy(),
+                   location=location, owns_engine=False)
+
     async def close(self) -> None:
         """Dispose of the engine's connections (after ``PRAGMA optimize``, as SQLite advises,
         so the planner has statistics for the audit indexes)."""
-        if not self._read_only:
+        if not self._owns_engine:
+            return
+        if not self._read_only and not self._pg:
             with contextlib.suppress(BackendError):
                 async with self._tx(write=False) as conn:
                     await conn.exec_driver_sql("PRAGMA optimize")
@@ -186,7 +250,14 @@ class StoreBase:
         """A transaction (``BEGIN IMMEDIATE`` when ``write``); driver errors become typed."""
         try:
             async with self._engine.connect() as conn:
-                if write:
+                if self._pg:
+                    # The transaction starts with set_config('app.tenant_id', tid, true) and,
+                    # for writes, the tenant's advisory lock (engine.make_postgres_engine):
+                    # the tenant lives only as long as this transaction, and a tenant's writes
+                    # and audit appends are serialised as BEGIN IMMEDIATE does on SQLite.
+                    await conn.execution_options(coditect_tenant=self._tid,
+                                                 coditect_write=write)
+                elif write:
                     await conn.execution_options(coditect_write=True)
                 async with conn.begin():
                     yield conn
@@ -194,6 +265,8 @@ class StoreBase:
             raise Conflict(f"conflicts with existing data: {_orig(exc)}") from None
         except (OperationalError, DBAPIError) as exc:
             raise _map_db_error(exc) from None
+        except OSError as exc:
+            raise BackendUnavailable(f"the database cannot be reached: {exc}") from None
 
     # -- authorization and audit -------------------------------------------------------
 
@@ -285,6 +358,10 @@ class StoreBase:
         else:
             await conn.execute(audit_heads.insert().values(tenant_id=self._tid, seq=seq,
                                                            hash=prev))
+        if conn.dialect.name == "postgresql":
+            # Delivered on commit only (and dropped on rollback): every replica's LISTEN
+            # connection fans it out to that tenant's event streams.
+            await conn.execute(_PG_NOTIFY, {"payload": event_payload(self._tid, rows)})
         return links
 
     async def _one(self, conn: AsyncConnection, stmt: Any, what: str) -> Any:
@@ -292,6 +369,23 @@ class StoreBase:
         if row is None:
             raise NotFound(f"{what} not found")
         return row
+
+
+#: The channel audit appends are announced on (PostgreSQL LISTEN/NOTIFY).
+EVENTS_CHANNEL = "coditect_events"
+_NOTIFY_EVENTS = 20  # events described in one notification (payloads stay far below 8000 B)
+_PG_BEGIN_WRITE = text("SELECT set_config('app.tenant_id', :tid, true), "
+                       "pg_advisory_xact_lock(hashtext('coditect-tenant:' || :tid))")
+_PG_NOTIFY = text(f"SELECT pg_notify('{EVENTS_CHANNEL}', :payload)")
+
+
+def event_payload(tenant_id: str, rows: Sequence[tuple[Any, ...]]) -> str:
+    """The notification of appended audit rows: tenant, newest seq, a few of the events."""
+    shown = [{"seq": r[1], "ts": r[2], "actor": r[3], "action": r[5], "resource_type": r[6],
+              "resource_id": (r[7] or "")[:200] or None, "outcome": r[8]}
+             for r in rows[-_NOTIFY_EVENTS:]]
+    return orjson.dumps({"tenant_id": tenant_id, "seq": rows[-1][1] if rows else 0,
+                         "count": len(rows), "events": shown}).decode()
 
 
 _AUDIT_COLUMNS = ("tenant_id", "seq", "ts", "actor", "role", "action", "resource_type",
@@ -308,6 +402,12 @@ def _orig(exc: DBAPIError) -> str:
 def _map_db_error(exc: DBAPIError) -> BackendError:
     message = _orig(exc)
     lowered = message.lower()
+    if isinstance(exc, DataError) or "invalid input for query argument" in lowered:
+        # PostgreSQL checks ranges and encodings SQLite does not (e.g. int4 columns)
+        return InvalidInput(f"invalid value: {message[:200]}")
+    if "row-level security" in lowered or "permission denied for" in lowered:
+        # PostgreSQL's own walls (RLS WITH CHECK, grants): a code path the policy missed
+        return PermissionDenied(f"the database refused the change ({message})")
     if "not authorized" in lowered or "readonly" in lowered or "read-only" in lowered:
         return ReadOnly(f"read-only: the store refused a write ({message})")
     if "append-only" in lowered:
@@ -374,11 +474,12 @@ async def _resolve_principal(engine: AsyncEngine, tenant_name: str, principal: s
 
 
 async def _provision(conn: AsyncConnection, tenant_row: Any, member: Any, tenant_name: str,
-                     principal: str, provision: Provision, policy: Policy) -> None:
+                     principal: str, provision: Provision, policy: Policy,
+                     tenant_id: str | None = None) -> None:
     now = utcnow()
     events: list[PendingEvent] = []
     if tenant_row is None:
-        tenant_id = new_id()
+        tenant_id = tenant_id or new_id()
         await conn.execute(tenants.insert().values(
             id=tenant_id, name=tenant_name, display_name=provision.display_name,
             tier=provision.tier, created_at=now))
@@ -398,3 +499,76 @@ async def _provision(conn: AsyncConnection, tenant_row: Any, member: Any, tenant
     linker = StoreBase(None, tenant=tenant, principal=principal,  # type: ignore[arg-type]
                        role=provision.role, read_only=False, policy=policy, location="")
     await linker._link(conn, events)
+
+
+async def check_postgres_schema(engine: AsyncEngine, url: str) -> None:
+    """Refuse a PostgreSQL database whose schema is missing, older or newer than this code.
+
+    Raises:
+        BackendUnavailable: unreachable, not migrated, or migrated by a newer coditect.
+    """
+    where = redact_url(url)
+    try:
+        async with engine.connect() as conn:
+            revision = await conn.run_sync(migrate.current_revision)
+            await conn.rollback()
+    except BackendError:
+        raise
+    except (OperationalError, DBAPIError) as exc:
+        raise BackendUnavailable(f"{where}: {_orig(exc)}") from None
+    except OSError as exc:
+        raise BackendUnavailable(f"{where}: cannot connect: {exc}") from None
+    if migrate.check_revision(revision, where):
+        raise BackendUnavailable(
+            f"{where}: the database schema is not at revision {migrate.HEAD!r} (found "
+            f"{revision!r}); run the migration as the database owner first "
+            "(coditect serve --migrate-url OWNER_URL)")
+
+
+_PG_TENANT_BY_NAME = text("SELECT id, name, display_name, tier, created_at "
+                          "FROM coditect_tenant_by_name(:name)")
+_PG_SET_TENANT = text("SELECT set_config('app.tenant_id', :tid, true)")
+_PG_LOCK_NAME = text("SELECT pg_advisory_xact_lock(hashtext('coditect-tenant-name:' || :name))")
+
+
+async def resolve_principal_pg(engine: AsyncEngine, tenant_name: str, principal: str,
+                               provision: Provision | None, *, read_only: bool,
+                               policy: Policy) -> tuple[Tenant, str]:
+    """``_resolve_principal`` for PostgreSQL, where RLS hides every tenant row until a tenant
+    is set: the tenant is found by name through the SECURITY DEFINER function
+    ``coditect_tenant_by_name`` (migration 0001), then the membership is read under RLS."""
+
+    async def lookup(conn: AsyncConnection) -> tuple[Any, Any]:
+        tenant_row = (await conn.execute(_PG_TENANT_BY_NAME, {"name": tenant_name})).first()
+        member = None
+        if tenant_row is not None:
+            await conn.execute(_PG_SET_TENANT, {"tid": tenant_row.id})
+            member = (await conn.execute(select(members.c.role).where(
+                members.c.tenant_id == tenant_row.id, members.c.name == principal))).first()
+        return tenant_row, member
+
+    try:
+        async with engine.connect() as conn, conn.begin():
+            tenant_row, member = await lookup(conn)
+        if (tenant_row is None or member is None) and provision is not None and not read_only:
+            async with engine.connect() as conn, conn.begin():
+                # one provisioner per tenant name at a time (the name is unique anyway)
+                await conn.execute(_PG_LOCK_NAME, {"name": tenant_name})
+                tenant_row, member = await lookup(conn)
+                tenant_id = tenant_row.id if tenant_row is not None else new_id()
+                await conn.execute(_PG_BEGIN_WRITE, {"tid": tenant_id})
+                await _provision(conn, tenant_row, member, tenant_name, principal, provision,
+                                 policy, tenant_id=tenant_id)
+                tenant_row, member = await lookup(conn)
+    except IntegrityError as exc:
+        raise Conflict(f"conflicts with existing data: {_orig(exc)}") from None
+    except (OperationalError, DBAPIError) as exc:
+        raise _map_db_error(exc) from None
+    except OSError as exc:
+        raise BackendUnavailable(f"the database cannot be reached: {exc}") from None
+    if tenant_row is None:
+        raise NotFound(f"tenant {tenant_name!r} does not exist in this store")
+    if member is None:
+        raise PermissionDenied(f"{principal!r} is not a member of tenant {tenant_name!r}")
+    role = provision.role if provision is not None else member.role
+    return to_model(Tenant, tenant_row), role

@@ -8,6 +8,7 @@ write transaction therefore starts with ``BEGIN IMMEDIATE`` (the execution optio
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from coditect_store.schema import AUDIT_TABLES
 from coditect_tui.core.errors import BackendUnavailable
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 BUSY_TIMEOUT_MS = 30_000
 
 _WRITE_ACTIONS = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
@@ -90,3 +92,104 @@ def make_sqlite_engine(path: Path, *, read_only: bool) -> AsyncEngine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def is_postgres_url(url: str) -> bool:
+    """Whether ``url`` names a PostgreSQL database (``postgresql://`` or ``+asyncpg``)."""
+    return url.startswith(("postgresql://", "postgresql+asyncpg://", "postgres://"))
+
+
+def asyncpg_url(url: str) -> str:
+    """``url`` with the asyncpg driver named (``postgresql+asyncpg://...``)."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    raise BackendUnavailable(f"not a PostgreSQL URL: {redact_url(url)}")
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for messages and logs)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    shown = f"{user}:***" if ":" in credentials else user
+    return f"{scheme}://{shown}@{host}"
+
+
+def make_postgres_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10,
+                         pooled: bool = True) -> AsyncEngine:
+    """An async engine on PostgreSQL through asyncpg.
+
+    The tenant is never set on the connection, only on a transaction: a transaction of a
+    connection whose execution options carry ``coditect_tenant`` starts with
+    ``BEGIN; SELECT set_config('app.tenant_id', <tenant>, true)`` (``is_local = true``:
+    it ends with the transaction, so a pooled connection carries nothing into the next
+    request), plus, with ``coditect_write``, the tenant's advisory transaction lock, which
+    serialises the tenant's writes and audit appends (as BEGIN IMMEDIATE does on SQLite).
+    Sent as one simple query, that is one round trip instead of three. asyncpg itself is
+    put in autocommit mode so that only these BEGIN/COMMIT/ROLLBACK are ever sent;
+    ``coditect_autocommit`` runs a connection's statements without any transaction.
+
+    Args:
+        url: ``postgresql://`` or ``postgresql+asyncpg://`` URL of the app role.
+        pool_size: connections kept open.
+        max_overflow: extra connections allowed under load.
+        pooled: False for a throw-away engine (one connection per checkout).
+    """
+    from sqlalchemy.pool import NullPool
+    from sqlalchemy.util import await_only
+
+    options: dict[str, Any] = {"pool_size": pool_size, "max_overflow": max_overflow,
+                               "pool_pre_ping": False} if pooled else {"poolclass": NullPool}
+    # Transactions end in the COMMIT/ROLLBACK events below (SQLAlchemy rolls back any
+    # transaction still open when a connection is closed), so the pool's own reset, a
+    # no-op in autocommit mode, is skipped.
+    engine = create_async_engine(asyncpg_url(url), isolation_level="AUTOCOMMIT",
+                                 pool_reset_on_return=None, **options)
+
+    def raw(conn: Any) -> Any:
+        return conn.connection.driver_connection
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        opts = conn.get_execution_options()
+        if opts.get("coditect_autocommit"):
+            return
+        statement = "BEGIN"
+        tenant = opts.get("coditect_tenant")
+        if tenant is not None:
+            literal = pg_literal(tenant)
+            statement += f"; SELECT set_config('app.tenant_id', {literal}, true)"
+            if opts.get("coditect_write"):
+                statement += (f"; SELECT pg_advisory_xact_lock(hashtext('coditect-tenant:' "
+                              f"|| {literal}))")
+        await_only(raw(conn).execute(statement))
+
+    @event.listens_for(engine.sync_engine, "commit")
+    def _on_commit(conn: Any) -> None:
+        if not conn.get_execution_options().get("coditect_autocommit"):
+            await_only(raw(conn).execute("COMMIT"))
+
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _on_rollback(conn: Any) -> None:
+        if conn.get_execution_options().get("coditect_autocommit"):
+            return
+        try:
+            await_only(raw(conn).execute("ROLLBACK"))
+        except Exception:  # a broken connection: the pool discards it on its next error
+            return
+
+    return engine
+
+
+def pg_literal(value: str) -> str:
+    """``value`` as a PostgreSQL string literal (ids only: letters, digits, ``-`` and ``_``).
+
+    Raises:
+        ValueError: anything else (ids are made by the store; nothing else is inlined).
+    """
+    if _ID.fullmatch(value) is None:
+        raise ValueError(f"not a tenant id: {value!r}")
+    return f"'{value}'"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from coditect_store.base import StoreBase, new_id, to_model
@@ -41,6 +41,11 @@ class MembersMixin(StoreBase):
 
     async def list_tenants(self) -> list[Tenant]:
         async with self._tx(write=False) as conn:
+            if self._pg:  # RLS hides other tenants: the SECURITY DEFINER lookup (0001)
+                rows = (await conn.execute(text(
+                    "SELECT id, name, display_name, tier, created_at FROM "
+                    "coditect_principal_tenants(:p)"), {"p": self._principal})).all()
+                return [to_model(Tenant, r) for r in rows]
             rows = (await conn.execute(
                 select(tenants).join(members, members.c.tenant_id == tenants.c.id)
                 .where(members.c.name == self._principal).order_by(tenants.c.name))).all()

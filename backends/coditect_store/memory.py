@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, column, false, literal_column, or_, select, table, text, tuple_
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import (
+    and_,
+    bindparam,
+    column,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    tuple_,
+)
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from coditect_store import cursors
 from coditect_store.base import Op, StoreBase, new_id, to_model
-from coditect_store.schema import memory_entries, projects
-from coditect_tui.core.errors import InvalidInput
-from coditect_tui.core.memory.query import to_fts5
+from coditect_store.schema import memory_entries, memory_fts_pg, projects
+from coditect_tui.core.errors import InvalidInput, NotFound
+from coditect_tui.core.memory.query import parse_query, to_fts5, tokenize
 from coditect_tui.core.models import (
     Action,
     MemoryEntry,
@@ -81,29 +94,43 @@ class MemoryMixin(StoreBase):
             await self._one(op.conn, select(projects.c.id).where(
                 projects.c.tenant_id == self._tid, projects.c.id == spec.project_id),
                 "project")
-        row = (await op.conn.execute(select(memory_entries, _ROWID.label("rid")).where(
-            m.tenant_id == self._tid, m.path == spec.path))).first()
+        if self._pg:
+            row = (await op.conn.execute(select(memory_entries).where(
+                m.tenant_id == self._tid, m.path == spec.path))).first()
+        else:
+            row = (await op.conn.execute(select(memory_entries, _ROWID.label("rid")).where(
+                m.tenant_id == self._tid, m.path == spec.path))).first()
         now = utcnow()
+        rid = None
         if row is None:
             op.authorize(Action.CREATE)
             entry_id = new_id()
             await op.conn.execute(memory_entries.insert().values(
                 id=entry_id, tenant_id=self._tid, path=spec.path, created_by=self._principal,
                 indexed_at=now, **values))
-            rid = (await op.conn.execute(select(_ROWID).where(m.id == entry_id))).scalar_one()
+            if not self._pg:
+                rid = (await op.conn.execute(select(_ROWID).where(m.id == entry_id))
+                       ).scalar_one()
             op.record("memory.create", entry_id, path=spec.path, kind=spec.kind)
         else:
             op.authorize(Action.UPDATE, owner=row.created_by)
-            entry_id, rid = row.id, row.rid
+            entry_id = row.id
             await op.conn.execute(memory_entries.update().where(m.id == entry_id)
                                   .values(indexed_at=now, **values))
-            await op.conn.execute(text("DELETE FROM memory_fts WHERE rowid = :rid"),
-                                  {"rid": rid})
+            if not self._pg:
+                rid = row.rid
+                await op.conn.execute(text("DELETE FROM memory_fts WHERE rowid = :rid"),
+                                      {"rid": rid})
             op.record("memory.update", entry_id, path=spec.path, kind=spec.kind,
                       sha256=spec.sha256)
-        await op.conn.execute(
-            text("INSERT INTO memory_fts(rowid, title, body) VALUES (:rid, :title, :body)"),
-            {"rid": rid, "title": spec.title, "body": spec.body})
+        if self._pg:
+            await op.conn.execute(_PG_FTS_UPSERT, {
+                "id": entry_id, "tid": self._tid, "body": spec.body,
+                "tsv": tsvector_text(spec.title, spec.body)})
+        else:
+            await op.conn.execute(
+                text("INSERT INTO memory_fts(rowid, title, body) VALUES (:rid, :title, :body)"),
+                {"rid": rid, "title": spec.title, "body": spec.body})
         return MemoryEntry(id=entry_id, path=spec.path, kind=spec.kind, title=spec.title,
                            project_id=spec.project_id, timestamp_raw=spec.timestamp_raw,
                            timestamp=spec.timestamp, timestamp_note=spec.timestamp_note,
@@ -123,6 +150,16 @@ class MemoryMixin(StoreBase):
     async def get_memory_body(self, entry_id: str) -> str:
         async with self._op(MEM, Action.READ, method="get_memory_body", write=False,
                             target=entry_id) as op:
+            if self._pg:
+                found = (await op.conn.execute(
+                    select(memory_entries.c.id, memory_fts_pg.c.body)
+                    .select_from(memory_entries.outerjoin(
+                        memory_fts_pg, memory_fts_pg.c.entry_id == memory_entries.c.id))
+                    .where(memory_entries.c.tenant_id == self._tid,
+                           memory_entries.c.id == entry_id))).first()
+                if found is None:
+                    raise NotFound("memory entry not found")
+                return found.body or ""
             rid = (await self._one(op.conn, select(_ROWID).where(
                 memory_entries.c.tenant_id == self._tid, memory_entries.c.id == entry_id),
                 "memory entry"))[0]
@@ -163,6 +200,8 @@ class MemoryMixin(StoreBase):
 
     async def search_memory(self, query: str, filter: MemoryFilter | None = None, *,
                             limit: int = 50) -> list[SearchHit]:
+        if self._pg:
+            return await self._search_pg(query, filter, limit)
         match = to_fts5(query)  # InvalidInput with a clear message for malformed input
         limit = cursors.clamp(limit)
         async with self._op(MEM, Action.READ, method="search_memory", write=False,
@@ -189,11 +228,17 @@ class MemoryMixin(StoreBase):
         m = memory_entries.c
         async with self._op(MEM, Action.DELETE, method="delete_memory_entry", write=True,
                             target=entry_id) as op:
-            row = await self._one(op.conn, select(memory_entries, _ROWID.label("rid")).where(
-                m.tenant_id == self._tid, m.id == entry_id), "memory entry")
-            op.authorize(Action.DELETE, owner=row.created_by)
-            await op.conn.execute(text("DELETE FROM memory_fts WHERE rowid = :rid"),
-                                  {"rid": row.rid})
+            if self._pg:  # memory_fts rows go with the entry (ON DELETE CASCADE)
+                row = await self._one(op.conn, select(memory_entries).where(
+                    m.tenant_id == self._tid, m.id == entry_id), "memory entry")
+                op.authorize(Action.DELETE, owner=row.created_by)
+            else:
+                row = await self._one(op.conn, select(memory_entries, _ROWID.label("rid"))
+                                      .where(m.tenant_id == self._tid, m.id == entry_id),
+                                      "memory entry")
+                op.authorize(Action.DELETE, owner=row.created_by)
+                await op.conn.execute(text("DELETE FROM memory_fts WHERE rowid = :rid"),
+                                      {"rid": row.rid})
             await op.conn.execute(memory_entries.delete().where(m.id == entry_id))
             op.record("memory.delete", entry_id, path=row.path)
 
@@ -214,6 +259,91 @@ class MemoryMixin(StoreBase):
             after = cursors.decode("memory", page.next_cursor, 3)
 
 
-def _fts_message(exc: OperationalError) -> str:
+    async def _search_pg(self, query: str, filter: MemoryFilter | None, limit: int
+                         ) -> list[SearchHit]:
+        """``search_memory`` on PostgreSQL: the same parsed query as a tsquery on the
+        tsvector of memory_fts (GIN index), ranked best first, snippets for the page only."""
+        tsquery = pg_tsquery(query)  # InvalidInput with a clear message for malformed input
+        limit = cursors.clamp(limit)
+        async with self._op(MEM, Action.READ, method="search_memory", write=False,
+                            read_details={"query": query}) as op:
+            f = memory_fts_pg.c
+            simple = literal_column("'simple'")
+            tsq = func.to_tsquery(simple, bindparam("q"))
+            rank = (-func.ts_rank_cd(f.tsv, tsq)).label("rank")
+            ranked = _filtered(
+                select(memory_entries, rank, f.body.label("fts_body"))
+                .select_from(memory_fts_pg.join(memory_entries,
+                                                memory_entries.c.id == f.entry_id)),
+                self._tid, filter)
+            ranked = ranked.where(f.tsv.op("@@")(tsq)).order_by(
+                rank, memory_entries.c.id).limit(limit).subquery("hits")
+            stmt = select(ranked, func.ts_headline(simple, ranked.c.fts_body, tsq,
+                                                   bindparam("opts")).label("snip")
+                          ).order_by(ranked.c.rank, ranked.c.id)
+            try:
+                rows = (await op.conn.execute(stmt, {"q": tsquery, "opts": _HEADLINE})).all()
+            except DBAPIError as exc:
+                raise InvalidInput(f"search query: {_fts_message(exc)}") from None
+        return [SearchHit(entry=_entry(r), rank=float(r.rank), snippet=r.snip or "")
+                for r in rows]
+
+
+_PG_FTS_UPSERT = text(
+    "INSERT INTO memory_fts (entry_id, tenant_id, body, tsv) "
+    "VALUES (:id, :tid, :body, CAST(:tsv AS tsvector)) "
+    "ON CONFLICT (entry_id) DO UPDATE SET body = excluded.body, tsv = excluded.tsv")
+_HEADLINE = (f"StartSel={chr(2)}, StopSel={chr(3)}, MaxWords=16, MinWords=6, ShortWord=0, "
+             "MaxFragments=1, FragmentDelimiter=…")
+#: tsvector limits: positions 1..16383, 256 positions per lexeme, lexemes < 2 KiB.
+_MAX_POS = 16383
+_MAX_POSITIONS = 256
+_MAX_LEXEME_BYTES = 2000
+
+
+def fold(text: str) -> str:
+    """``text`` without diacritics (as FTS5's ``remove_diacritics 2`` indexes it)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def tsvector_text(title: str, body: str) -> str:
+    """The tsvector literal of an entry, tokenised exactly like the query parser does.
+
+    PostgreSQL's own parser splits text differently from FTS5 (hyphenated words, paths,
+    e-mail addresses become extra tokens), so the store tokenises in Python with
+    :func:`coditect_tui.core.memory.query.tokenize` and hands PostgreSQL the lexemes with
+    their positions: title first, the body after a gap, so a phrase never spans the two.
+    Beyond position 16383 (a PostgreSQL limit) words still match, phrases no longer.
+    """
+    positions: dict[str, list[str]] = {}
+    pos = 0
+    for weight, text_ in (("A", title), ("B", body)):
+        for token in tokenize(fold(text_)):
+            pos = min(pos + 1, _MAX_POS)
+            if len(token.encode("utf-8")) > _MAX_LEXEME_BYTES:
+                continue
+            slots = positions.setdefault(token, [])
+            if len(slots) < _MAX_POSITIONS:
+                slots.append(f"{pos}{weight}")
+        pos = min(pos + 1, _MAX_POS)  # the gap between title and body
+    return " ".join("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "':"
+                    + ",".join(slots) for lexeme, slots in positions.items())
+
+
+def pg_tsquery(query: str) -> str:
+    """The PostgreSQL tsquery text of a user query (diacritics folded like the index).
+
+    Raises:
+        InvalidInput: the query is malformed (the parser's own message).
+    """
+    parsed = parse_query(query)
+    try:
+        return parse_query(fold(query)).tsquery()
+    except InvalidInput:
+        return parsed.tsquery()
+
+
+def _fts_message(exc: DBAPIError) -> str:
     message = str(getattr(exc, "orig", exc)).splitlines()[0]
     return message.removeprefix("fts5: ")

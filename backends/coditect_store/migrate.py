@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from coditect_tui.core.errors import BackendUnavailable
 
@@ -65,10 +65,13 @@ def current_revision(conn: Connection) -> str | None:
     """
     try:
         row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
-    except OperationalError:
+    except (OperationalError, ProgrammingError):
         conn.rollback()
-        tables = conn.execute(text("SELECT count(*) FROM sqlite_master WHERE type='table'")
-                              ).scalar_one()
+        count_tables = ("SELECT count(*) FROM sqlite_master WHERE type='table'"
+                        if conn.dialect.name == "sqlite" else
+                        "SELECT count(*) FROM information_schema.tables "
+                        "WHERE table_schema = current_schema()")
+        tables = conn.execute(text(count_tables)).scalar_one()
         if tables:
             raise BackendUnavailable("the database is not a CODITECT store "
                                      "(it has tables but no schema version)") from None
@@ -120,3 +123,40 @@ def upgrade(conn: Connection) -> None:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = conn
     command.upgrade(config, "head")
+
+
+async def upgrade_postgres(owner_url: str) -> str | None:
+    """Migrate the PostgreSQL database at ``owner_url`` to the head revision.
+
+    Runs as the owner of the schema (it creates tables, row-level security policies, the
+    ``coditect_app`` and ``coditect_lookup`` group roles and the SECURITY DEFINER lookup
+    functions); the app itself then connects as a login role that is a member of
+    ``coditect_app`` (see docs/server.md). Idempotent: a database at head is left alone.
+
+    Returns:
+        The revision found before the upgrade (None for an empty database).
+
+    Raises:
+        BackendUnavailable: unreachable, or a schema newer than this coditect knows.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    from coditect_store.engine import make_postgres_engine, redact_url
+
+    engine = make_postgres_engine(owner_url, pooled=False)
+    where = redact_url(owner_url)
+    try:
+        async with engine.connect() as conn:
+            revision = await conn.run_sync(current_revision)
+            await conn.rollback()
+            if check_revision(revision, where):
+                await conn.run_sync(lambda sync_conn: upgrade(sync_conn))
+                await conn.commit()
+        return revision
+    except DBAPIError as exc:
+        message = str(getattr(exc, "orig", exc)).splitlines()[0]
+        raise BackendUnavailable(f"{where}: migration failed: {message}") from None
+    except OSError as exc:
+        raise BackendUnavailable(f"{where}: cannot connect: {exc}") from None
+    finally:
+        await engine.dispose()

@@ -12,7 +12,8 @@ from __future__ import annotations
 from importlib import import_module
 from types import ModuleType
 
-COMMAND_NAMES = ("init", "tenants", "audit", "status", "session", "memory", "report")
+COMMAND_NAMES = ("init", "tenants", "audit", "status", "session", "memory", "report", "serve",
+                 "keys", "members")
 
 
 def command_modules() -> list[ModuleType]:

@@ -11,9 +11,16 @@ import sqlite3
 from pathlib import Path
 from typing import Protocol
 
+import httpx
+
+from coditect_remote.client import RemoteBackend
+from coditect_server import tokens
+from coditect_server.app import create_app
+from coditect_server.state import ServerConfig, ServerState
 from coditect_store.base import Provision
 from coditect_store.store import SqlStore
 from coditect_tui.core.backend import Backend
+from tests.pg import OPERATOR_SECRET, PgDatabase, run_sync
 
 
 class Harness(Protocol):
@@ -69,3 +76,104 @@ class SqliteHarness:
             row = conn.execute(f'SELECT tenant_id FROM "{table}" WHERE id = ?',
                                (row_id,)).fetchone()
         return row[0] if row else None
+
+
+class PostgresStoreHarness:
+    """The same store code on PostgreSQL, as the app role (RLS enforced), no server."""
+
+    name = "postgres-store"
+
+    def __init__(self, db: PgDatabase) -> None:
+        self.db = db
+
+    async def open(self, tenant: str, principal: str, role: str = "owner", *,
+                   read_only: bool = False, tier: str = "internal") -> Backend:
+        provision = Provision(display_name=tenant.title(), tier=tier, role=role)
+        if read_only:
+            setup = await SqlStore.open_postgres(self.db.app_url, tenant=tenant,
+                                                 principal=principal, provision=provision)
+            await setup.close()
+        return await SqlStore.open_postgres(self.db.app_url, tenant=tenant, principal=principal,
+                                            read_only=read_only, provision=provision)
+
+    def snapshot(self) -> dict[str, list[tuple[object, ...]]]:
+        return pg_snapshot(self.db)
+
+    def tenant_of(self, table: str, row_id: str) -> str | None:
+        rows = run_sync(lambda: self.db.fetch(f'SELECT tenant_id FROM "{table}" WHERE id = $1',
+                                              row_id))
+        return rows[0][0] if rows else None
+
+
+def pg_snapshot(db: PgDatabase) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table of ``db`` (read as the superuser, past RLS)."""
+
+    async def work() -> dict[str, list[tuple[object, ...]]]:
+        tables = [r[0] for r in await db.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")]
+        return {t: sorted((tuple(r) for r in await db.fetch(f'SELECT * FROM "{t}"')), key=repr)
+                for t in tables}
+
+    return run_sync(work)
+
+
+class RemoteAsgiHarness:
+    """The remote backend over an in-process ASGI app on a SQLite file (httpx transport).
+
+    Tenants and memberships are provisioned on the server's database, as an operator
+    would; each handle authenticates with an operator token (coditect_server.tokens), so
+    the tenant's API keys are exactly the ones the tests create.
+    """
+
+    name = "remote-asgi"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._sqlite = SqliteHarness(path)
+
+    async def open(self, tenant: str, principal: str, role: str = "owner", *,
+                   read_only: bool = False, tier: str = "internal") -> Backend:
+        setup = await SqlStore.open_sqlite(self.path, tenant=tenant, principal=principal,
+                                           provision=Provision(tenant.title(), tier, role))
+        await setup.close()
+        state = ServerState(ServerConfig(db=str(self.path), operator_secret=OPERATOR_SECRET))
+        await state.start()
+        app = create_app(state=state)
+        token = tokens.mint(OPERATOR_SECRET, tenant=tenant, principal=principal, role=role,
+                            ttl=tokens.MAX_TTL)
+        return RemoteBackend("http://contract.test", token, read_only=read_only,
+                             transport=httpx.ASGITransport(app=app), on_close=state.stop)
+
+    def snapshot(self) -> dict[str, list[tuple[object, ...]]]:
+        return self._sqlite.snapshot()
+
+    def tenant_of(self, table: str, row_id: str) -> str | None:
+        return self._sqlite.tenant_of(table, row_id)
+
+
+class RemotePostgresHarness:
+    """The remote backend over HTTP to a real ``coditect serve`` (uvicorn) on 127.0.0.1,
+    on PostgreSQL with row-level security (the server connects as the app role)."""
+
+    name = "remote-pg"
+
+    def __init__(self, db: PgDatabase, server_url: str) -> None:
+        self.db = db
+        self.server_url = server_url
+
+    async def open(self, tenant: str, principal: str, role: str = "owner", *,
+                   read_only: bool = False, tier: str = "internal") -> Backend:
+        setup = await SqlStore.open_postgres(self.db.app_url, tenant=tenant, principal=principal,
+                                             provision=Provision(tenant.title(), tier, role))
+        await setup.close()
+        token = tokens.mint(OPERATOR_SECRET, tenant=tenant, principal=principal, role=role,
+                            ttl=tokens.MAX_TTL)
+        return RemoteBackend(self.server_url, token, read_only=read_only)
+
+    def snapshot(self) -> dict[str, list[tuple[object, ...]]]:
+        return pg_snapshot(self.db)
+
+    def tenant_of(self, table: str, row_id: str) -> str | None:
+        rows = run_sync(lambda: self.db.fetch(f'SELECT tenant_id FROM "{table}" WHERE id = $1',
+                                              row_id))
+        return rows[0][0] if rows else None

@@ -13,39 +13,49 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-TS = sa.String(32)
+
+
+def _s(length: int | None = None) -> sa.types.TypeEngine:
+    """Text columns; on PostgreSQL with the "C" collation, so names sort (and keyset
+    cursors compare) byte-wise exactly as SQLite's BINARY collation does."""
+    base = sa.String(length) if length else sa.Text()
+    pg = sa.String(length, collation="C") if length else sa.Text(collation="C")
+    return base.with_variant(pg, "postgresql")
+
+
+TS = _s(32)
 
 
 def _tenant_fk() -> sa.Column:
-    return sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id"), nullable=False)
+    return sa.Column("tenant_id", _s(36), sa.ForeignKey("tenants.id"), nullable=False)
 
 
 def upgrade() -> None:
     op.create_table(
         "tenants",
-        sa.Column("id", sa.String(36), primary_key=True),
-        sa.Column("name", sa.String(100), nullable=False, unique=True),
-        sa.Column("display_name", sa.String(200), nullable=False),
-        sa.Column("tier", sa.String(50), nullable=False),
+        sa.Column("id", _s(36), primary_key=True),
+        sa.Column("name", _s(100), nullable=False, unique=True),
+        sa.Column("display_name", _s(200), nullable=False),
+        sa.Column("tier", _s(50), nullable=False),
         sa.Column("created_at", TS, nullable=False),
     )
     op.create_table(
         "members",
-        sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id"), primary_key=True),
-        sa.Column("name", sa.String(200), primary_key=True),
-        sa.Column("role", sa.String(50), nullable=False),
+        sa.Column("tenant_id", _s(36), sa.ForeignKey("tenants.id"), primary_key=True),
+        sa.Column("name", _s(200), primary_key=True),
+        sa.Column("role", _s(50), nullable=False),
         sa.Column("created_at", TS, nullable=False),
     )
     op.create_index("ix_members_name", "members", ["name"])
     op.create_table(
         "api_keys",
-        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("id", _s(36), primary_key=True),
         _tenant_fk(),
-        sa.Column("principal", sa.String(200), nullable=False),
-        sa.Column("role", sa.String(50), nullable=False),
-        sa.Column("prefix", sa.String(40), nullable=False),
-        sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
-        sa.Column("created_by", sa.String(200), nullable=False),
+        sa.Column("principal", _s(200), nullable=False),
+        sa.Column("role", _s(50), nullable=False),
+        sa.Column("prefix", _s(40), nullable=False),
+        sa.Column("key_hash", _s(64), nullable=False, unique=True),
+        sa.Column("created_by", _s(200), nullable=False),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("expires_at", TS),
         sa.Column("revoked_at", TS),
@@ -53,31 +63,31 @@ def upgrade() -> None:
     op.create_index("ix_api_keys_tenant", "api_keys", ["tenant_id", "created_at"])
     op.create_table(
         "projects",
-        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("id", _s(36), primary_key=True),
         _tenant_fk(),
-        sa.Column("name", sa.String(200), nullable=False),
-        sa.Column("path", sa.Text),
-        sa.Column("kind", sa.String(20), nullable=False),
-        sa.Column("description", sa.Text, nullable=False),
-        sa.Column("created_by", sa.String(200), nullable=False),
+        sa.Column("name", _s(200), nullable=False),
+        sa.Column("path", _s()),
+        sa.Column("kind", _s(20), nullable=False),
+        sa.Column("description", _s(), nullable=False),
+        sa.Column("created_by", _s(200), nullable=False),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
         sa.UniqueConstraint("tenant_id", "name", name="uq_projects_tenant_name"),
     )
     op.create_table(
         "repos",
-        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("id", _s(36), primary_key=True),
         _tenant_fk(),
-        sa.Column("project_id", sa.String(36), sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        sa.Column("project_id", _s(36), sa.ForeignKey("projects.id", ondelete="CASCADE"),
                   nullable=False),
-        sa.Column("parent_id", sa.String(36), sa.ForeignKey("repos.id", ondelete="CASCADE")),
-        sa.Column("name", sa.String(300), nullable=False),
-        sa.Column("path", sa.Text, nullable=False),
-        sa.Column("url", sa.Text),
-        sa.Column("category", sa.String(200)),
+        sa.Column("parent_id", _s(36), sa.ForeignKey("repos.id", ondelete="CASCADE")),
+        sa.Column("name", _s(300), nullable=False),
+        sa.Column("path", _s(), nullable=False),
+        sa.Column("url", _s()),
+        sa.Column("category", _s(200)),
         sa.Column("is_submodule", sa.Boolean, nullable=False),
         sa.Column("initialised", sa.Boolean, nullable=False),
-        sa.Column("created_by", sa.String(200), nullable=False),
+        sa.Column("created_by", _s(200), nullable=False),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
         sa.UniqueConstraint("tenant_id", "project_id", "path", name="uq_repos_tenant_path"),
@@ -85,75 +95,75 @@ def upgrade() -> None:
     op.create_index("ix_repos_parent", "repos", ["parent_id"])
     op.create_table(
         "git_sessions",
-        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("id", _s(36), primary_key=True),
         _tenant_fk(),
-        sa.Column("repo_id", sa.String(36), sa.ForeignKey("repos.id", ondelete="CASCADE"),
+        sa.Column("repo_id", _s(36), sa.ForeignKey("repos.id", ondelete="CASCADE"),
                   nullable=False),
-        sa.Column("project_id", sa.String(36), sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        sa.Column("project_id", _s(36), sa.ForeignKey("projects.id", ondelete="CASCADE"),
                   nullable=False),
-        sa.Column("session_key", sa.String(40), nullable=False),
-        sa.Column("description", sa.Text, nullable=False),
-        sa.Column("branch", sa.Text, nullable=False),
+        sa.Column("session_key", _s(40), nullable=False),
+        sa.Column("description", _s(), nullable=False),
+        sa.Column("branch", _s(), nullable=False),
         sa.Column("started_at", TS, nullable=False),
         sa.Column("ended_at", TS),
-        sa.Column("last_commit", sa.String(64)),
+        sa.Column("last_commit", _s(64)),
         sa.Column("last_push", TS),
         sa.Column("commit_count", sa.Integer, nullable=False),
         sa.Column("push_count", sa.Integer, nullable=False),
-        sa.Column("state", sa.String(10), nullable=False),
-        sa.Column("summary", sa.Text, nullable=False),
-        sa.Column("created_by", sa.String(200), nullable=False),
+        sa.Column("state", _s(10), nullable=False),
+        sa.Column("summary", _s(), nullable=False),
+        sa.Column("created_by", _s(200), nullable=False),
         sa.UniqueConstraint("tenant_id", "repo_id", "session_key", name="uq_sessions_key"),
     )
     op.create_index("ix_sessions_started", "git_sessions", ["tenant_id", "started_at", "id"])
     op.create_table(
         "memory_entries",
-        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("id", _s(36), primary_key=True),
         _tenant_fk(),
-        sa.Column("project_id", sa.String(36),
+        sa.Column("project_id", _s(36),
                   sa.ForeignKey("projects.id", ondelete="SET NULL")),
-        sa.Column("path", sa.Text, nullable=False),
-        sa.Column("kind", sa.String(30), nullable=False),
-        sa.Column("title", sa.Text, nullable=False),
-        sa.Column("timestamp_raw", sa.String(64)),
+        sa.Column("path", _s(), nullable=False),
+        sa.Column("kind", _s(30), nullable=False),
+        sa.Column("title", _s(), nullable=False),
+        sa.Column("timestamp_raw", _s(64)),
         sa.Column("timestamp", TS),
-        sa.Column("timestamp_note", sa.Text),
-        sa.Column("tags", sa.Text, nullable=False),
+        sa.Column("timestamp_note", _s()),
+        sa.Column("tags", _s(), nullable=False),
         sa.Column("size", sa.Integer, nullable=False),
         sa.Column("mtime", sa.Float),
-        sa.Column("sha256", sa.String(64)),
-        sa.Column("created_by", sa.String(200), nullable=False),
+        sa.Column("sha256", _s(64)),
+        sa.Column("created_by", _s(200), nullable=False),
         sa.Column("indexed_at", TS, nullable=False),
         sa.UniqueConstraint("tenant_id", "path", name="uq_memory_tenant_path"),
     )
     op.create_index("ix_memory_ts", "memory_entries", ["tenant_id", "timestamp", "id"])
     op.create_table(
         "status_snapshots",
-        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("id", _s(36), primary_key=True),
         _tenant_fk(),
         sa.Column("taken_at", TS, nullable=False),
-        sa.Column("source", sa.String(50), nullable=False),
-        sa.Column("summary", sa.Text, nullable=False),
-        sa.Column("repos", sa.Text, nullable=False),
-        sa.Column("created_by", sa.String(200), nullable=False),
+        sa.Column("source", _s(50), nullable=False),
+        sa.Column("summary", _s(), nullable=False),
+        sa.Column("repos", _s(), nullable=False),
+        sa.Column("created_by", _s(200), nullable=False),
     )
     op.create_index("ix_status_taken", "status_snapshots", ["tenant_id", "taken_at", "id"])
     op.create_table(
         "audit_events",
-        sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id"), primary_key=True),
+        sa.Column("tenant_id", _s(36), sa.ForeignKey("tenants.id"), primary_key=True),
         sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("ts", TS, nullable=False),
-        sa.Column("actor", sa.String(200), nullable=False),
-        sa.Column("role", sa.String(50), nullable=False),
-        sa.Column("action", sa.String(100), nullable=False),
-        sa.Column("resource_type", sa.String(50), nullable=False),
-        sa.Column("resource_id", sa.Text),
-        sa.Column("outcome", sa.String(10), nullable=False),
-        sa.Column("details", sa.Text, nullable=False),
-        sa.Column("source", sa.Text, nullable=False),
-        sa.Column("import_key", sa.String(64)),
-        sa.Column("prev_hash", sa.String(64), nullable=False),
-        sa.Column("hash", sa.String(64), nullable=False),
+        sa.Column("actor", _s(200), nullable=False),
+        sa.Column("role", _s(50), nullable=False),
+        sa.Column("action", _s(100), nullable=False),
+        sa.Column("resource_type", _s(50), nullable=False),
+        sa.Column("resource_id", _s()),
+        sa.Column("outcome", _s(10), nullable=False),
+        sa.Column("details", _s(), nullable=False),
+        sa.Column("source", _s(), nullable=False),
+        sa.Column("import_key", _s(64)),
+        sa.Column("prev_hash", _s(64), nullable=False),
+        sa.Column("hash", _s(64), nullable=False),
     )
     op.create_index("ix_audit_actor", "audit_events", ["tenant_id", "actor", "seq"])
     op.create_index("ix_audit_action", "audit_events", ["tenant_id", "action", "seq"])
@@ -168,12 +178,16 @@ def upgrade() -> None:
     op.create_index("ix_audit_source", "audit_events", ["tenant_id", "source", "ts"])
     op.create_table(
         "audit_heads",
-        sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id"), primary_key=True),
+        sa.Column("tenant_id", _s(36), sa.ForeignKey("tenants.id"), primary_key=True),
         sa.Column("seq", sa.Integer, nullable=False),
-        sa.Column("hash", sa.String(64), nullable=False),
+        sa.Column("hash", _s(64), nullable=False),
     )
     if op.get_bind().dialect.name == "sqlite":
         _sqlite_extras()
+    elif op.get_bind().dialect.name == "postgresql":
+        from coditect_store.migrations import postgres
+
+        postgres.upgrade(op)
 
 
 def _sqlite_extras() -> None:

@@ -1,0 +1,83 @@
+"""The ASGI app: ``create_app(ServerConfig(db=...))``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from coditect_server import problems
+from coditect_server.auth import Unauthorized
+from coditect_server.routes import router
+from coditect_server.schemas import Health
+from coditect_server.state import ServerConfig, ServerState
+from coditect_tui import __version__
+from coditect_tui.core.errors import BackendError
+
+
+async def _unauthorized(_request: Request, exc: Exception) -> Response:
+    return problems.problem(401, "unauthorized", str(exc),
+                            headers={"WWW-Authenticate": 'Bearer realm="coditect"'})
+
+
+def create_app(config: ServerConfig | None = None, *, state: ServerState | None = None
+               ) -> FastAPI:
+    """The tenant API.
+
+    Args:
+        config: how to run (database, secrets). Ignored when ``state`` is given.
+        state: an already created state (tests start it themselves; ASGI transports do
+            not run lifespans). Started on the app's start-up when not started yet.
+
+    Returns:
+        The FastAPI app; ``/api/v1`` routes, ``/healthz``, ``/openapi.json``, ``/docs``.
+    """
+    if state is None:
+        if config is None:
+            raise ValueError("create_app needs a config or a state")
+        state = ServerState(config)
+    server_state = state
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        started_here = server_state.engine is None
+        await server_state.start()
+        try:
+            yield
+        finally:
+            if started_here:
+                await server_state.stop()
+
+    app = FastAPI(
+        title="CODITECT tenant API", version=__version__, lifespan=lifespan,
+        description="The Backend interface of CODITECT TUI over HTTP: one principal in one "
+                    "tenant per API key. Errors are problem+json with the typed error's "
+                    "code. Writes honour Idempotency-Key.")
+    app.state.coditect = server_state
+    app.include_router(router)
+    app.add_exception_handler(BackendError, problems.backend_error_handler)
+    app.add_exception_handler(Unauthorized, _unauthorized)
+    app.add_exception_handler(RequestValidationError, problems.validation_handler)
+    app.add_exception_handler(StarletteHTTPException, problems.http_error_handler)
+    app.add_exception_handler(Exception, problems.unexpected_handler)
+
+    @app.get("/healthz", response_model=Health, operation_id="healthz", tags=["health"])
+    async def healthz() -> Response:
+        """Liveness: the process serves and the database answers (503 otherwise)."""
+        from sqlalchemy import text
+
+        try:
+            async with server_state.db.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+                await conn.rollback()
+        except Exception as exc:
+            return problems.problem(503, "unavailable", f"database: {type(exc).__name__}")
+        kind = "postgresql" if server_state.postgres else "sqlite"
+        return Response(Health(status="ok", database=kind, version=__version__)
+                        .model_dump_json(), media_type="application/json")
+
+    return app

@@ -1,0 +1,168 @@
+"""Who is calling: an API key (``Authorization: Bearer cdt_usr_...``) or an operator token.
+
+Only ``sha256(key)`` is stored. On PostgreSQL the key is found through the SECURITY
+DEFINER function ``coditect_api_key`` (RLS hides api_keys until a tenant is set); every
+later query of the request runs with the key's tenant set per transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from coditect_server import tokens
+from coditect_server.state import ServerState
+from coditect_store.base import _PG_TENANT_BY_NAME, to_model
+from coditect_store.schema import members, parse_ts, tenants
+from coditect_tui.core import api_keys as keyfmt
+from coditect_tui.core.errors import BackendUnavailable, ConfigError
+from coditect_tui.core.models import Tenant, utcnow
+
+#: How long a key lookup is reused (only while notifications invalidate it; see events.py).
+KEY_CACHE_SECONDS = 30.0
+KEY_CACHE_SIZE = 10_000
+
+
+class Unauthorized(Exception):
+    """No usable credential (401). The message says why, without echoing the secret."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The principal a request acts as: in one tenant, with one role.
+
+    Attributes:
+        tenant: the key's tenant (every query of the request is confined to it).
+        principal: who acts.
+        role: the key's role (never above the member's current role).
+        key_id: the API key's id (None for an operator token).
+        expires_at: when the credential stops working.
+    """
+
+    tenant: Tenant
+    principal: str
+    role: str
+    key_id: str | None
+    expires_at: datetime | None
+
+
+_PG_KEY = text("SELECT * FROM coditect_api_key(:h)")
+_SQLITE_KEY = text(
+    "SELECT k.id AS key_id, k.tenant_id, k.principal, k.role AS key_role, "
+    "m.role AS member_role, k.expires_at, k.revoked_at, t.name AS tenant_name, "
+    "t.display_name, t.tier, t.created_at AS tenant_created_at "
+    "FROM api_keys k JOIN tenants t ON t.id = k.tenant_id "
+    "LEFT JOIN members m ON m.tenant_id = k.tenant_id AND m.name = k.principal "
+    "WHERE k.key_hash = :h")
+
+
+async def authenticate(state: ServerState, authorization: str | None) -> Identity:
+    """Resolve the ``Authorization`` header to an identity.
+
+    Raises:
+        Unauthorized: missing, malformed, unknown, revoked or expired credential, or a
+            principal that is no longer a member (or whose role shrank below the key's).
+        BackendUnavailable: the database cannot be reached.
+    """
+    if not authorization:
+        raise Unauthorized("missing Authorization: Bearer <API key>")
+    scheme, _, credential = authorization.partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
+        raise Unauthorized("use Authorization: Bearer <API key>")
+    if credential.startswith(tokens.PREFIX):
+        return await _operator(state, credential)
+    if not keyfmt.is_well_formed(credential):
+        raise Unauthorized("not a CODITECT API key (bad format or checksum)")
+    digest = keyfmt.key_hash(credential)
+    cached = state.key_cache.get(digest) if state.hub.listening else None
+    if cached is not None and time.monotonic() - cached[1] < KEY_CACHE_SECONDS:
+        identity: Identity = cached[0]
+        if identity.expires_at is not None and identity.expires_at <= utcnow():
+            raise Unauthorized("this API key has expired")
+        return identity
+    row = await _key_row(state, digest)
+    if row is None:
+        raise Unauthorized("unknown API key")
+    if row.revoked_at is not None:
+        raise Unauthorized("this API key was revoked")
+    expires_at = parse_ts(row.expires_at) if row.expires_at else None
+    if expires_at is not None and expires_at <= utcnow():
+        raise Unauthorized("this API key has expired")
+    _check_role(state, row.key_role, row.member_role, expires_at)
+    tenant = Tenant(id=row.tenant_id, name=row.tenant_name, display_name=row.display_name,
+                    tier=row.tier, created_at=parse_ts(row.tenant_created_at))
+    identity = Identity(tenant, row.principal, row.key_role, row.key_id, expires_at)
+    if state.hub.listening:
+        if len(state.key_cache) >= KEY_CACHE_SIZE:
+            state.key_cache.clear()
+        state.key_cache[digest] = (identity, time.monotonic())
+    return identity
+
+
+def _check_role(state: ServerState, key_role: str, member_role: str | None,
+                expires_at: datetime | None) -> None:
+    if member_role is None:
+        raise Unauthorized("the key's principal is no longer a member of its tenant")
+    try:
+        if not state.policy.is_within(key_role, member_role):
+            raise Unauthorized(f"the key's role {key_role!r} exceeds the member's current "
+                               f"role {member_role!r}")
+        if state.policy.role(key_role).requires_key_expiry and expires_at is None:
+            raise Unauthorized(f"{key_role!r} credentials must expire")
+    except ConfigError:
+        raise Unauthorized(f"the key's role {key_role!r} is not defined here") from None
+
+
+async def _key_row(state: ServerState, digest: str) -> object | None:
+    try:
+        async with state.db.connect() as conn:
+            if state.postgres:  # one statement: no transaction needed
+                conn = await conn.execution_options(coditect_autocommit=True)
+                return (await conn.execute(_PG_KEY, {"h": digest})).first()
+            stmt = _SQLITE_KEY.bindparams(h=digest)
+            row = (await conn.execute(stmt)).first()
+            await conn.rollback()
+            return row
+    except DBAPIError as exc:
+        raise BackendUnavailable(f"database error: {str(exc.orig).splitlines()[0]}") from None
+    except OSError as exc:
+        raise BackendUnavailable(f"the database cannot be reached: {exc}") from None
+
+
+async def _operator(state: ServerState, credential: str) -> Identity:
+    if state.config.operator_secret is None:
+        raise Unauthorized("operator tokens are not enabled on this server")
+    try:
+        tenant_name, principal, role, exp = tokens.verify(state.config.operator_secret,
+                                                          credential)
+    except tokens.TokenError as exc:
+        raise Unauthorized(str(exc)) from None
+    try:
+        async with state.db.connect() as conn, conn.begin():
+            if state.postgres:
+                tenant_row = (await conn.execute(_PG_TENANT_BY_NAME, {"name": tenant_name})
+                              ).first()
+                if tenant_row is not None:
+                    await conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"),
+                                       {"t": tenant_row.id})
+            else:
+                tenant_row = (await conn.execute(select(tenants).where(
+                    tenants.c.name == tenant_name))).first()
+            member_role = None
+            if tenant_row is not None:
+                member_role = (await conn.execute(select(members.c.role).where(
+                    members.c.tenant_id == tenant_row.id, members.c.name == principal))
+                               ).scalar()
+    except DBAPIError as exc:
+        raise BackendUnavailable(f"database error: {str(exc.orig).splitlines()[0]}") from None
+    if tenant_row is None:
+        raise Unauthorized("the operator token's tenant does not exist")
+    tenant = to_model(Tenant, tenant_row)
+    expires_at = datetime.fromtimestamp(exp).astimezone()
+    _check_role(state, role, member_role, expires_at)
+    return Identity(tenant, principal, role, None, expires_at)

@@ -1,0 +1,566 @@
+"""The routes of ``/api/v1``: the whole Backend interface, one operation per method.
+
+Every operation authenticates (API key or operator token), spends the tenant's rate
+limit, and acts through a store handle bound to the key's principal, role and tenant;
+nothing a request carries can name another tenant. Writes honour ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel
+from sqlalchemy.exc import StatementError
+from starlette.responses import Response
+
+from coditect_server import guards
+from coditect_server.auth import Identity, authenticate
+from coditect_server.problems import ERROR_RESPONSES
+from coditect_server.schemas import (
+    ApiKeyRequest,
+    AuditExport,
+    AuditQuery,
+    Deleted,
+    Imported,
+    ImportRequest,
+    MemberSpec,
+    MemoryBody,
+    MemoryExport,
+    MemoryQuery,
+    MemorySearch,
+    PruneRequest,
+    Recorded,
+    RecordEvent,
+    RoleChange,
+    VerifyLine,
+    VerifyRequest,
+)
+from coditect_server.state import ServerState
+from coditect_store.store import SqlStore
+from coditect_tui.core.errors import BackendError, InvalidInput
+from coditect_tui.core.models import (
+    ApiKeyInfo,
+    AuditEvent,
+    AuditHead,
+    GitSession,
+    GitSessionSpec,
+    GitSessionUpdate,
+    Member,
+    MemoryEntry,
+    MemoryEntrySpec,
+    NewApiKey,
+    Page,
+    Principal,
+    Project,
+    ProjectSpec,
+    Repo,
+    RepoSpec,
+    SearchHit,
+    StatusSnapshot,
+    StatusSnapshotSpec,
+    Tenant,
+    VerifyReport,
+)
+
+router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+bearer = HTTPBearer(auto_error=False, scheme_name="ApiKey",
+                    description="An API key (cdt_usr_… / cdt_aud_…) or an operator token.")
+READ_ONLY_HEADER = "X-Coditect-Read-Only"
+_TRUE = {"1", "true", "yes", "on"}
+NDJSON = "application/x-ndjson"
+_ACCESS_PATHS = ("/api/v1/members", "/api/v1/api-keys")
+
+
+@dataclass
+class Caller:
+    """An authenticated request: who, and the store handle acting as them."""
+
+    identity: Identity
+    store: SqlStore
+    state: ServerState
+
+
+def _state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.coditect
+    return state
+
+
+async def caller(request: Request, _credentials: Annotated[Any, Depends(bearer)],
+                 read_only: Annotated[str | None, Header(
+                     alias=READ_ONLY_HEADER,
+                     description="true: act read-only (every change is refused with 403)")
+                 ] = None) -> Caller:
+    """Authenticate, spend one request of the tenant's rate limit, bind a store handle.
+
+    Raises:
+        Unauthorized: no usable credential (401).
+        RateLimited: the tenant's tier budget is spent (429).
+        InvalidInput: NUL characters anywhere in the request (422).
+    """
+    scope = request.scope
+    if "\x00" in scope["path"] or b"%00" in scope["query_string"]:
+        raise InvalidInput("NUL characters are not accepted")
+    state = _state(request)
+    identity = await authenticate(state, request.headers.get("authorization"))
+    await guards.check_rate(state, identity.tenant)
+    if request.method in ("POST", "PUT", "PATCH") and b"\\u0000" in await request.body():
+        raise InvalidInput("NUL characters are not accepted")
+    store = SqlStore.bind(state.db, tenant=identity.tenant, principal=identity.principal,
+                          role=identity.role,
+                          read_only=(read_only or "").strip().lower() in _TRUE,
+                          policy=state.policy, location=state.location)
+    return Caller(identity, store, state)
+
+
+def _json(value: Any) -> bytes:
+    if isinstance(value, BaseModel):
+        return value.model_dump_json().encode()
+    if isinstance(value, list):
+        return b"[" + b",".join(_json(v) for v in value) + b"]"
+    return orjson.dumps(value)
+
+
+def ok(value: Any, status: int = 200) -> Response:
+    """A JSON response of a model (or list of models), serialised once by pydantic-core."""
+    return Response(_json(value), status_code=status, media_type="application/json")
+
+
+async def run(work: Awaitable[Any]) -> Any:
+    """Await a store call; malformed values that slipped past validation become 422."""
+    try:
+        return await work
+    except BackendError:
+        raise
+    except (ValueError, OverflowError, StatementError, orjson.JSONEncodeError) as exc:
+        raise InvalidInput(f"invalid value: {str(exc).splitlines()[0][:200]}") from None
+
+
+async def write(c: Caller, request: Request, work: Callable[[], Awaitable[Any]], *,
+                status: int = 200) -> Response:
+    """Run a change at most once per ``Idempotency-Key`` (replaying the stored response)."""
+    key = request.headers.get("idempotency-key")
+    ident = c.identity
+    if key is not None:
+        print_ = guards.fingerprint(request.method, request.url.path, request.url.query,
+                                    await request.body())
+        replay = await guards.reserve(c.state, ident.tenant.id, ident.principal, key, print_)
+        if replay is not None:
+            return Response(replay.body or None, status_code=replay.status,
+                            media_type="application/json" if replay.body else None,
+                            headers={"Idempotent-Replayed": "true"})
+    try:
+        result = await run(work())
+    except BackendError:
+        if key is not None:  # nothing was written: the same request may run again
+            await guards.release(c.state, ident.tenant.id, ident.principal, key)
+        raise
+    if request.url.path.startswith(_ACCESS_PATHS):  # this replica at once; others by NOTIFY
+        c.state.invalidate_tenant(ident.tenant.id)
+    body = b"" if status == 204 else _json(result)
+    if key is not None:
+        await guards.complete(c.state, ident.tenant.id, ident.principal, key, status, body)
+    if status == 204:
+        return Response(status_code=204)
+    return Response(body, status_code=status, media_type="application/json")
+
+
+async def _ndjson(first: Any, rest: AsyncIterator[Any]) -> AsyncIterator[bytes]:
+    if first is not None:
+        yield _json(first) + b"\n"
+    async for item in rest:
+        yield _json(item) + b"\n"
+
+
+async def stream_items(iterator: AsyncIterator[Any]) -> StreamingResponse:
+    """Stream ``iterator`` as NDJSON, after its first step ran (so a refusal is a 403 and
+    the export is audited before any byte is sent)."""
+    try:
+        first = await run(iterator.__anext__())
+    except StopAsyncIteration:
+        first = None
+    return StreamingResponse(_ndjson(first, iterator), media_type=NDJSON)
+
+
+def _ndjson_doc(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": f"one {model.__name__} per line",
+                  "content": {NDJSON: {"schema": {"$ref":
+                                                  f"#/components/schemas/{model.__name__}"}}}}}
+
+
+Auth = Depends(caller)
+
+# -- tenants and principals ----------------------------------------------------------------
+
+
+@router.get("/whoami", response_model=Principal, operation_id="whoami")
+async def whoami(c: Caller = Auth) -> Response:
+    """Who this key acts as (principal, role, tenant, read-only)."""
+    return ok(await run(c.store.whoami()))
+
+
+@router.get("/tenant", response_model=Tenant, operation_id="get_tenant")
+async def get_tenant(c: Caller = Auth) -> Response:
+    """The key's tenant."""
+    return ok(await run(c.store.get_tenant()))
+
+
+@router.get("/tenants", response_model=list[Tenant], operation_id="list_tenants")
+async def list_tenants(c: Caller = Auth) -> Response:
+    """Every tenant in which the key's principal is a member."""
+    return ok(await run(c.store.list_tenants()))
+
+
+# -- members and keys --------------------------------------------------------------------
+
+
+@router.get("/members", response_model=list[Member], operation_id="list_members")
+async def list_members(c: Caller = Auth) -> Response:
+    """Members of the tenant, by name."""
+    return ok(await run(c.store.list_members()))
+
+
+@router.post("/members", response_model=Member, status_code=201, operation_id="add_member")
+async def add_member(spec: MemberSpec, request: Request, c: Caller = Auth) -> Response:
+    """Add a principal to the tenant."""
+    return await write(c, request, lambda: c.store.add_member(spec.name, spec.role),
+                       status=201)
+
+
+@router.put("/members/{name:path}", response_model=Member, operation_id="set_member_role")
+async def set_member_role(name: str, change: RoleChange, request: Request,
+                          c: Caller = Auth) -> Response:
+    """Change a member's role."""
+    return await write(c, request, lambda: c.store.set_member_role(name, change.role))
+
+
+@router.delete("/members/{name:path}", status_code=204, operation_id="remove_member")
+async def remove_member(name: str, request: Request, c: Caller = Auth) -> Response:
+    """Remove a member and revoke their keys in this tenant."""
+    return await write(c, request, lambda: c.store.remove_member(name), status=204)
+
+
+@router.post("/api-keys", response_model=NewApiKey, status_code=201,
+             operation_id="create_api_key")
+async def create_api_key(spec: ApiKeyRequest, request: Request, c: Caller = Auth) -> Response:
+    """Create a key (its secret is in this response only)."""
+    return await write(c, request, lambda: c.store.create_api_key(
+        principal=spec.principal, role=spec.role, expires_at=spec.expires_at), status=201)
+
+
+@router.get("/api-keys", response_model=list[ApiKeyInfo], operation_id="list_api_keys")
+async def list_api_keys(c: Caller = Auth) -> Response:
+    """Keys of the tenant (own keys only with an own scope), newest first."""
+    return ok(await run(c.store.list_api_keys()))
+
+
+@router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyInfo,
+             operation_id="revoke_api_key")
+async def revoke_api_key(key_id: str, request: Request, c: Caller = Auth) -> Response:
+    """Revoke a key."""
+    return await write(c, request, lambda: c.store.revoke_api_key(key_id))
+
+
+# -- projects and repos ------------------------------------------------------------------
+
+
+@router.get("/projects", response_model=Page[Project], operation_id="list_projects")
+async def list_projects(cursor: str | None = None, limit: int = 100,
+                        c: Caller = Auth) -> Response:
+    """Projects by name (keyset pages: pass next_cursor back)."""
+    return ok(await run(c.store.list_projects(cursor=cursor, limit=limit)))
+
+
+@router.put("/projects", response_model=Project, operation_id="upsert_project")
+async def upsert_project(spec: ProjectSpec, request: Request, c: Caller = Auth) -> Response:
+    """Register a project, or update the one with the same name."""
+    return await write(c, request, lambda: c.store.upsert_project(spec))
+
+
+@router.get("/projects/{project_id}", response_model=Project, operation_id="get_project")
+async def get_project(project_id: str, c: Caller = Auth) -> Response:
+    """One project."""
+    return ok(await run(c.store.get_project(project_id)))
+
+
+@router.delete("/projects/{project_id}", status_code=204, operation_id="delete_project")
+async def delete_project(project_id: str, request: Request, c: Caller = Auth) -> Response:
+    """Delete a project with its repos and sessions."""
+    return await write(c, request, lambda: c.store.delete_project(project_id), status=204)
+
+
+@router.get("/repos", response_model=Page[Repo], operation_id="list_repos")
+async def list_repos(project_id: str | None = None, cursor: str | None = None,
+                     limit: int = 100, c: Caller = Auth) -> Response:
+    """Repos by (project, path), optionally of one project."""
+    return ok(await run(c.store.list_repos(project_id=project_id, cursor=cursor,
+                                           limit=limit)))
+
+
+@router.put("/repos", response_model=Repo, operation_id="upsert_repo")
+async def upsert_repo(spec: RepoSpec, request: Request, c: Caller = Auth) -> Response:
+    """Register a repo, or update the one with the same (project, path)."""
+    return await write(c, request, lambda: c.store.upsert_repo(spec))
+
+
+@router.get("/repos/{repo_id}", response_model=Repo, operation_id="get_repo")
+async def get_repo(repo_id: str, c: Caller = Auth) -> Response:
+    """One repo."""
+    return ok(await run(c.store.get_repo(repo_id)))
+
+
+@router.delete("/repos/{repo_id}", status_code=204, operation_id="delete_repo")
+async def delete_repo(repo_id: str, request: Request, c: Caller = Auth) -> Response:
+    """Delete a repo, its submodules and sessions."""
+    return await write(c, request, lambda: c.store.delete_repo(repo_id), status=204)
+
+
+# -- git sessions ----------------------------------------------------------------------
+
+
+@router.post("/sessions", response_model=GitSession, status_code=201,
+             operation_id="create_session")
+async def create_session(spec: GitSessionSpec, request: Request, c: Caller = Auth) -> Response:
+    """Record a started git session."""
+    return await write(c, request, lambda: c.store.create_session(spec), status=201)
+
+
+@router.get("/sessions", response_model=Page[GitSession], operation_id="list_sessions")
+async def list_sessions(project_id: str | None = None, repo_id: str | None = None,
+                        cursor: str | None = None, limit: int = 100,
+                        c: Caller = Auth) -> Response:
+    """Sessions, newest start first."""
+    return ok(await run(c.store.list_sessions(project_id=project_id, repo_id=repo_id,
+                                              cursor=cursor, limit=limit)))
+
+
+@router.get("/sessions/{session_id}", response_model=GitSession, operation_id="get_session")
+async def get_session(session_id: str, c: Caller = Auth) -> Response:
+    """One session."""
+    return ok(await run(c.store.get_session(session_id)))
+
+
+@router.patch("/sessions/{session_id}", response_model=GitSession,
+              operation_id="update_session")
+async def update_session(session_id: str, update: GitSessionUpdate, request: Request,
+                         c: Caller = Auth) -> Response:
+    """Change a session's counters or end it."""
+    return await write(c, request, lambda: c.store.update_session(session_id, update))
+
+
+@router.delete("/sessions/{session_id}", status_code=204, operation_id="delete_session")
+async def delete_session(session_id: str, request: Request, c: Caller = Auth) -> Response:
+    """Delete a session record."""
+    return await write(c, request, lambda: c.store.delete_session(session_id), status=204)
+
+
+# -- memory ------------------------------------------------------------------------------
+
+
+@router.put("/memory", response_model=MemoryEntry, operation_id="upsert_memory_entry")
+async def upsert_memory_entry(spec: MemoryEntrySpec, request: Request,
+                              c: Caller = Auth) -> Response:
+    """Index an entry, or replace the one with the same path."""
+    return await write(c, request, lambda: c.store.upsert_memory_entry(spec))
+
+
+@router.put("/memory/batch", response_model=list[MemoryEntry],
+            operation_id="upsert_memory_entries")
+async def upsert_memory_entries(specs: list[MemoryEntrySpec], request: Request,
+                                c: Caller = Auth) -> Response:
+    """Index many entries in one transaction (all or nothing)."""
+    return await write(c, request, lambda: c.store.upsert_memory_entries(specs))
+
+
+@router.post("/memory/list", response_model=Page[MemoryEntry],
+             operation_id="list_memory_entries")
+async def list_memory_entries(body: MemoryQuery, c: Caller = Auth) -> Response:
+    """Entries, newest timestamp first (a read: safe to retry)."""
+    return ok(await run(c.store.list_memory_entries(body.filter, cursor=body.cursor,
+                                                    limit=body.limit)))
+
+
+@router.post("/memory/search", response_model=list[SearchHit], operation_id="search_memory")
+async def search_memory(body: MemorySearch, c: Caller = Auth) -> Response:
+    """Full-text search, best match first (a read: safe to retry)."""
+    return ok(await run(c.store.search_memory(body.query, body.filter, limit=body.limit)))
+
+
+@router.post("/memory/export", response_class=StreamingResponse,
+             responses=_ndjson_doc(MemoryEntry), operation_id="export_memory")
+async def export_memory(body: MemoryExport, c: Caller = Auth) -> StreamingResponse:
+    """Every matching entry, newest first, as NDJSON (the export is audited first)."""
+    return await stream_items(c.store.export_memory(body.filter))
+
+
+@router.get("/memory/{entry_id}", response_model=MemoryEntry, operation_id="get_memory_entry")
+async def get_memory_entry(entry_id: str, c: Caller = Auth) -> Response:
+    """One entry."""
+    return ok(await run(c.store.get_memory_entry(entry_id)))
+
+
+@router.get("/memory/{entry_id}/body", response_model=MemoryBody,
+            operation_id="get_memory_body")
+async def get_memory_body(entry_id: str, c: Caller = Auth) -> Response:
+    """The indexed text of an entry."""
+    return ok(MemoryBody(body=await run(c.store.get_memory_body(entry_id))))
+
+
+@router.delete("/memory/{entry_id}", status_code=204, operation_id="delete_memory_entry")
+async def delete_memory_entry(entry_id: str, request: Request, c: Caller = Auth) -> Response:
+    """Drop an entry from the index."""
+    return await write(c, request, lambda: c.store.delete_memory_entry(entry_id), status=204)
+
+
+# -- status --------------------------------------------------------------------------------
+
+
+@router.post("/status", response_model=StatusSnapshot, status_code=201,
+             operation_id="record_status")
+async def record_status(spec: StatusSnapshotSpec, request: Request,
+                        c: Caller = Auth) -> Response:
+    """Record a status run."""
+    return await write(c, request, lambda: c.store.record_status(spec), status=201)
+
+
+@router.get("/status", response_model=Page[StatusSnapshot], operation_id="list_status")
+async def list_status(since: datetime | None = None, until: datetime | None = None,
+                      cursor: str | None = None, limit: int = 100,
+                      c: Caller = Auth) -> Response:
+    """Snapshots, newest first; since inclusive, until exclusive."""
+    return ok(await run(c.store.list_status(since=since, until=until, cursor=cursor,
+                                            limit=limit)))
+
+
+@router.post("/status/prune", response_model=Deleted, operation_id="prune_status")
+async def prune_status(body: PruneRequest, request: Request, c: Caller = Auth) -> Response:
+    """Delete snapshots taken before ``before``."""
+    async def work() -> Deleted:
+        return Deleted(deleted=await c.store.prune_status(body.before))
+
+    return await write(c, request, work)
+
+
+# -- audit ---------------------------------------------------------------------------------
+
+
+@router.post("/audit/query", response_model=Page[AuditEvent], operation_id="query_audit")
+async def query_audit(body: AuditQuery, c: Caller = Auth) -> Response:
+    """A page of audit events, newest (or oldest) first."""
+    return ok(await run(c.store.query_audit(body.filter, cursor=body.cursor, limit=body.limit,
+                                            ascending=body.ascending)))
+
+
+@router.post("/audit/export", response_class=StreamingResponse,
+             responses=_ndjson_doc(AuditEvent), operation_id="export_audit")
+async def export_audit(body: AuditExport, c: Caller = Auth) -> StreamingResponse:
+    """Every matching event, oldest first, as NDJSON (the export is audited first)."""
+    return await stream_items(c.store.export_audit(body.filter))
+
+
+@router.post("/audit/verify", response_model=VerifyReport, operation_id="verify_audit",
+             responses={200: {"description": "the report (NDJSON lines with progress)",
+                              "content": {NDJSON: {"schema": {
+                                  "$ref": "#/components/schemas/VerifyLine"}}}}})
+async def verify_audit(body: VerifyRequest, c: Caller = Auth) -> Response:
+    """Re-hash the chain; report the first broken link (with progress lines on request)."""
+    if not body.progress:
+        return ok(await run(c.store.verify_audit(checkpoint=body.checkpoint)))
+    queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+    task = asyncio.create_task(c.store.verify_audit(
+        checkpoint=body.checkpoint, progress=lambda done, total: queue.put_nowait((done, total))))
+    first = asyncio.create_task(queue.get())
+    await asyncio.wait({task, first}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done() and task.exception() is not None:  # refused before any work: a status
+        first.cancel()
+        await run(task)
+
+    async def lines() -> AsyncIterator[bytes]:
+        pending: asyncio.Task[tuple[int, int]] | None = first
+        try:
+            while True:
+                waiting = {task} if pending is None else {task, pending}
+                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                if pending is not None and pending.done():
+                    yield _json(VerifyLine(progress=pending.result())) + b"\n"
+                    pending = asyncio.create_task(queue.get())
+                    continue
+                if task.done():
+                    break
+            while not queue.empty():
+                yield _json(VerifyLine(progress=queue.get_nowait())) + b"\n"
+            try:
+                report = await run(task)
+            except BackendError as exc:
+                yield _json(VerifyLine(error={"code": exc.code, "detail": str(exc)})) + b"\n"
+                return
+            yield _json(VerifyLine(report=report)) + b"\n"
+        finally:
+            if pending is not None:
+                pending.cancel()
+            task.cancel()
+
+    return StreamingResponse(lines(), media_type=NDJSON)
+
+
+@router.get("/audit/head", response_model=AuditHead, operation_id="audit_head")
+async def audit_head(c: Caller = Auth) -> Response:
+    """The newest link (for a signed checkpoint); the request is audited first."""
+    return ok(await run(c.store.audit_head()))
+
+
+@router.post("/audit/events", response_model=Recorded, status_code=201,
+             operation_id="record_event")
+async def record_event(body: RecordEvent, request: Request, c: Caller = Auth) -> Response:
+    """Audit something done outside the backend (e.g. a git push)."""
+    async def work() -> Recorded:
+        return Recorded(seq=await c.store.record_event(
+            body.resource, body.action, body.name, body.resource_id, outcome=body.outcome,
+            details=body.details))
+
+    return await write(c, request, work, status=201)
+
+
+@router.post("/audit/import", response_model=Imported, operation_id="import_audit_events")
+async def import_audit_events(body: ImportRequest, request: Request,
+                              c: Caller = Auth) -> Response:
+    """Append events from elsewhere (duplicates skipped)."""
+    async def work() -> Imported:
+        return Imported(appended=await c.store.import_audit_events(body.events))
+
+    return await write(c, request, work)
+
+
+# -- live events -----------------------------------------------------------------------------
+
+
+@router.get("/events", response_class=StreamingResponse, operation_id="events",
+            responses={200: {"description": "server-sent events: audit and change",
+                             "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
+async def events(request: Request, c: Caller = Auth,
+                 last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+                 max_events: Annotated[int | None, Query(
+                     ge=1, le=100_000, description="close after this many")] = None
+                 ) -> StreamingResponse:
+    """The tenant's live events (SSE): ``audit`` events for roles that read the audit log,
+    ``change`` events (resource, action, id) for the resources the role may read."""
+    from coditect_server import events as ev
+    from coditect_store.base import PendingEvent
+
+    if c.store._audit_reads:  # an auditor's subscription is itself audited
+        await c.store._append_events([PendingEvent("audit.read", "audit", None,
+                                                   details={"method": "events"})])
+    if last_event_id is not None and last_event_id.strip().isdigit():
+        last = int(last_event_id.strip())
+    else:
+        last = await ev.head_seq(c.store)
+    return StreamingResponse(ev.stream(c.state, c.store, last, max_events=max_events),
+                             media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

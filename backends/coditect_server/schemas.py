@@ -1,0 +1,163 @@
+"""Request and small response bodies of the API (the domain models come from core)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from coditect_tui.core.models import (
+    Action,
+    AuditEventSpec,
+    AuditFilter,
+    MemoryFilter,
+    Outcome,
+    Resource,
+    VerifyReport,
+)
+
+_Strict = ConfigDict(extra="forbid")
+
+
+class MemberSpec(BaseModel):
+    """A principal to add to the tenant."""
+
+    model_config = _Strict
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(min_length=1, max_length=50)
+
+
+class RoleChange(BaseModel):
+    """A member's new role."""
+
+    model_config = _Strict
+    role: str = Field(min_length=1, max_length=50)
+
+
+class ApiKeyRequest(BaseModel):
+    """A key to create (defaults: the caller, the caller's role, no expiry)."""
+
+    model_config = _Strict
+    principal: str | None = Field(None, min_length=1, max_length=200)
+    role: str | None = Field(None, min_length=1, max_length=50)
+    expires_at: AwareDatetime | None = None
+
+
+class MemoryQuery(BaseModel):
+    """A page of memory entries."""
+
+    model_config = _Strict
+    filter: MemoryFilter | None = None
+    cursor: str | None = None
+    limit: int = 100
+
+
+class MemorySearch(BaseModel):
+    """A full-text search (syntax: coditect_tui.core.memory.query)."""
+
+    model_config = _Strict
+    query: str
+    filter: MemoryFilter | None = None
+    limit: int = 50
+
+
+class MemoryExport(BaseModel):
+    """Entries to stream."""
+
+    model_config = _Strict
+    filter: MemoryFilter | None = None
+
+
+class MemoryBody(BaseModel):
+    """The indexed text of an entry."""
+
+    body: str
+
+
+class PruneRequest(BaseModel):
+    """Delete status snapshots taken before ``before``."""
+
+    model_config = _Strict
+    before: AwareDatetime
+
+
+class Deleted(BaseModel):
+    """How many rows were deleted."""
+
+    deleted: int
+
+
+class AuditQuery(BaseModel):
+    """A page of audit events."""
+
+    model_config = _Strict
+    filter: AuditFilter | None = None
+    cursor: str | None = None
+    limit: int = 100
+    ascending: bool = False
+
+
+class AuditExport(BaseModel):
+    """Audit events to stream, oldest first."""
+
+    model_config = _Strict
+    filter: AuditFilter | None = None
+
+
+class VerifyRequest(BaseModel):
+    """Verify the chain, optionally against a checkpoint (seq, hash).
+
+    With ``progress``, the answer is NDJSON: ``{"progress": [done, total]}`` lines while
+    the chain is re-hashed, then ``{"report": {...}}`` (or ``{"error": {...}}``).
+    """
+
+    model_config = _Strict
+    checkpoint: tuple[int, str] | None = None
+    progress: bool = False
+
+
+class VerifyLine(BaseModel):
+    """One line of a verification with progress."""
+
+    progress: tuple[int, int] | None = None
+    report: VerifyReport | None = None
+    error: dict[str, Any] | None = None
+
+
+class RecordEvent(BaseModel):
+    """Something done outside the backend, to audit."""
+
+    model_config = _Strict
+    resource: Resource
+    action: Action
+    name: str = Field(min_length=1, max_length=100)
+    resource_id: str | None = None
+    outcome: Outcome = "ok"
+    details: dict[str, Any] | None = None
+
+
+class Recorded(BaseModel):
+    """The seq of a recorded event."""
+
+    seq: int
+
+
+class ImportRequest(BaseModel):
+    """Events brought in from elsewhere."""
+
+    model_config = _Strict
+    events: list[AuditEventSpec]
+
+
+class Imported(BaseModel):
+    """How many events were appended (duplicates are skipped)."""
+
+    appended: int
+
+
+class Health(BaseModel):
+    """Liveness and the database kind."""
+
+    status: str
+    database: str
+    version: str

@@ -1,0 +1,200 @@
+"""What one server process holds: the engine, the policy, the event hub, the secrets."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from coditect_store import migrate
+from coditect_store.base import _prepare_schema, check_postgres_schema
+from coditect_store.engine import (
+    check_sqlite_file,
+    is_postgres_url,
+    make_postgres_engine,
+    make_sqlite_engine,
+    redact_url,
+)
+from coditect_store.schema import server_metadata
+from coditect_tui.core.errors import BackendUnavailable, ConfigError
+from coditect_tui.core.policy import Policy, shipped_policy
+
+#: Environment variable holding the path of the operator secret file (see tokens.py).
+OPERATOR_SECRET_ENV = "CODITECT_OPERATOR_SECRET_FILE"
+
+
+@dataclass
+class ServerConfig:
+    """How a server process runs.
+
+    Attributes:
+        db: ``postgresql://app-role@host/db`` (the app role: not owner, not BYPASSRLS) or a
+            SQLite file path / ``sqlite:///path`` for a single node.
+        pool_size: PostgreSQL connections per process.
+        max_overflow: extra connections under load (default: pool_size).
+        operator_secret: HMAC key of operator tokens (None: operator tokens refused).
+        policy: roles and tiers (default: the shipped ones).
+        heartbeat: seconds between SSE keep-alive comments.
+        poll_interval: seconds between event polls on SQLite (no LISTEN/NOTIFY there).
+    """
+
+    db: str
+    pool_size: int = 10
+    max_overflow: int | None = None
+    operator_secret: bytes | None = None
+    policy: Policy = field(default_factory=shipped_policy)
+    heartbeat: float = 15.0
+    poll_interval: float = 1.0
+
+    @classmethod
+    def from_env(cls, db: str, **kwargs: Any) -> ServerConfig:
+        """A config whose operator secret comes from ``$CODITECT_OPERATOR_SECRET_FILE``.
+
+        Raises:
+            ConfigError: the file is unreadable, shorter than 32 bytes, or readable by
+                group or others.
+        """
+        secret_file = os.environ.get(OPERATOR_SECRET_ENV)
+        secret = read_secret_file(Path(secret_file)) if secret_file else None
+        return cls(db=db, operator_secret=secret, **kwargs)
+
+
+def read_secret_file(path: Path) -> bytes:
+    """The operator secret in ``path`` (mode 0600, at least 32 bytes).
+
+    Raises:
+        ConfigError: missing, too short, or group/world-readable.
+    """
+    try:
+        mode = path.stat().st_mode
+        data = path.read_bytes().strip()
+    except OSError as exc:
+        raise ConfigError(f"operator secret: cannot read: {exc.strerror}", path=str(path)
+                          ) from None
+    if mode & 0o077:
+        raise ConfigError(f"operator secret is readable by group or others (mode "
+                          f"{mode & 0o777:o}); chmod 600 it", path=str(path))
+    if len(data) < 32:
+        raise ConfigError("operator secret must be at least 32 bytes", path=str(path))
+    return data
+
+
+def sqlite_path(db: str) -> Path:
+    """The file of a SQLite ``db`` setting (``sqlite:///x.db``, ``sqlite+aiosqlite:///``
+    or a plain path)."""
+    for prefix in ("sqlite+aiosqlite:///", "sqlite:///"):
+        if db.startswith(prefix):
+            return Path(db[len(prefix):]).expanduser()
+    return Path(db).expanduser()
+
+
+class ServerState:
+    """The per-process resources of the API; ``start()`` before serving, ``stop()`` after."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.policy = config.policy
+        self.engine: AsyncEngine | None = None
+        self.postgres = is_postgres_url(config.db)
+        self.location = redact_url(config.db) if self.postgres else str(sqlite_path(config.db))
+        from coditect_server.events import EventHub
+
+        self.hub = EventHub(self)
+        #: sha256 of an API key -> (its identity, monotonic time it was read). Used only
+        #: while the LISTEN connection is up (PostgreSQL): key and membership changes are
+        #: announced there and drop the tenant's entries on every replica (see events.py).
+        self.key_cache: dict[str, tuple[Any, float]] = {}
+
+    def invalidate_tenant(self, tenant_id: str | None = None) -> None:
+        """Forget cached key lookups of ``tenant_id`` (None: of every tenant)."""
+        if tenant_id is None:
+            self.key_cache.clear()
+            return
+        for digest in [d for d, (identity, _at) in self.key_cache.items()
+                       if identity.tenant.id == tenant_id]:
+            self.key_cache.pop(digest, None)
+
+    @property
+    def db(self) -> AsyncEngine:
+        """The engine (after ``start()``)."""
+        if self.engine is None:
+            raise BackendUnavailable("the server is not started")
+        return self.engine
+
+    async def start(self) -> None:
+        """Open the database, check its schema and role, start the event listener.
+
+        Raises:
+            BackendUnavailable: unreachable, not migrated, or (PostgreSQL) the app role owns
+                tables or bypasses row-level security.
+        """
+        if self.engine is not None:
+            return
+        if self.postgres:
+            overflow = self.config.max_overflow
+            engine = make_postgres_engine(
+                self.config.db, pool_size=self.config.pool_size,
+                max_overflow=self.config.pool_size if overflow is None else overflow)
+            try:
+                await check_postgres_schema(engine, self.config.db)
+                await check_app_role(engine, self.location)
+            except BaseException:
+                await engine.dispose()
+                raise
+        else:
+            path = sqlite_path(self.config.db)
+            check_sqlite_file(path)
+            migrate.preflight(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            engine = make_sqlite_engine(path, read_only=False)
+            try:
+                await _prepare_schema(engine, path, read_only=False)
+                async with engine.connect() as conn:
+                    await conn.execution_options(coditect_write=True)
+                    async with conn.begin():
+                        await conn.run_sync(server_metadata.create_all)
+            except BaseException:
+                await engine.dispose()
+                raise
+        self.engine = engine
+        await self.hub.start()
+
+    async def stop(self) -> None:
+        """Stop the listener and close every connection. Never raises."""
+        with contextlib.suppress(Exception):
+            await self.hub.stop()
+        if self.engine is not None:
+            with contextlib.suppress(Exception):
+                await self.engine.dispose()
+            self.engine = None
+
+
+async def check_app_role(engine: AsyncEngine, where: str) -> None:
+    """Refuse to serve as a role that row-level security would not hold.
+
+    Raises:
+        BackendUnavailable: the role is a superuser, has BYPASSRLS, or owns a table.
+    """
+    try:
+        async with engine.connect() as conn:
+            row = (await conn.execute(text(
+                "SELECT r.rolname, r.rolsuper, r.rolbypassrls, "
+                "(SELECT count(*) FROM pg_tables t WHERE t.schemaname = current_schema() "
+                " AND pg_has_role(current_user, t.tableowner, 'USAGE')) AS owned "
+                "FROM pg_roles r WHERE r.rolname = current_user"))).one()
+            await conn.rollback()
+    except DBAPIError as exc:
+        raise BackendUnavailable(f"{where}: {str(exc.orig).splitlines()[0]}") from None
+    name, superuser, bypass, owned = row
+    if superuser or bypass or owned:
+        why = ("a superuser" if superuser else "BYPASSRLS" if bypass
+               else f"the owner of {owned} table(s)")
+        raise BackendUnavailable(
+            f"{where}: refusing to serve as role {name!r}: it is {why}, so row-level "
+            "security would not hold; connect as a member of coditect_app (docs/server.md)")

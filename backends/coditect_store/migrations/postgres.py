@@ -1,0 +1,181 @@
+"""The PostgreSQL part of migration 0001: server tables, full-text index, roles, grants,
+row-level security, append-only audit and the lookup functions.
+
+Design (docs/server.md, "Row-level security"):
+
+* Every table holding ``tenant_id`` has RLS ENABLEd and FORCEd with one policy,
+  ``tenant_id = NULLIF(current_setting('app.tenant_id', true), '')`` for USING and WITH
+  CHECK: a transaction that has not set its tenant sees and writes nothing. ``tenants``
+  is filtered the same way on ``id``.
+* The app connects as a login role that is a member of ``coditect_app`` (NOLOGIN, no
+  BYPASSRLS, owns nothing) and sets the tenant per transaction only.
+* ``audit_events``: SELECT and INSERT for the app; UPDATE, DELETE and TRUNCATE are not
+  granted, and plpgsql triggers refuse them for every role, the owner included.
+* Before a tenant is known (authenticating an API key, opening a handle by tenant name,
+  a principal's tenant list) the app calls three SECURITY DEFINER functions owned by
+  ``coditect_lookup``, a NOLOGIN role whose only power is a read-only policy on tenants,
+  members and api_keys. The app cannot read those tables around RLS any other way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSVECTOR
+
+APP_ROLE = "coditect_app"
+LOOKUP_ROLE = "coditect_lookup"
+POLICY = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')"
+TENANT_TABLES = ("members", "api_keys", "projects", "repos", "git_sessions",
+                 "memory_entries", "memory_fts", "status_snapshots", "audit_events",
+                 "audit_heads", "api_idempotency", "api_rate_buckets")
+READ_WRITE = ("members", "api_keys", "projects", "repos", "git_sessions", "memory_entries",
+              "memory_fts", "status_snapshots", "api_idempotency", "api_rate_buckets")
+
+
+def _s(length: int | None = None) -> sa.types.TypeEngine:
+    return sa.String(length, collation="C") if length else sa.Text(collation="C")
+
+
+def _create_role(op: Any, name: str) -> None:
+    op.execute(f"""
+        DO $$ BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') THEN
+                CREATE ROLE {name} NOLOGIN NOSUPERUSER NOBYPASSRLS;
+            END IF;
+        EXCEPTION WHEN duplicate_object THEN NULL;
+        END $$""")
+
+
+def upgrade(op: Any) -> None:
+    """Apply the PostgreSQL-only part of revision 0001 (called by 0001_initial)."""
+    schema = op.get_bind().execute(sa.text("SELECT current_schema()")).scalar_one()
+    q_schema = '"' + schema.replace('"', '""') + '"'
+
+    op.create_table(
+        "memory_fts",
+        sa.Column("entry_id", _s(36), sa.ForeignKey("memory_entries.id", ondelete="CASCADE"),
+                  primary_key=True),
+        sa.Column("tenant_id", _s(36), sa.ForeignKey("tenants.id"), nullable=False),
+        sa.Column("body", _s(), nullable=False),
+        sa.Column("tsv", TSVECTOR, nullable=False),
+    )
+    op.create_index("ix_memory_fts_tsv", "memory_fts", ["tsv"], postgresql_using="gin")
+    op.create_table(
+        "api_idempotency",
+        sa.Column("tenant_id", _s(36), sa.ForeignKey("tenants.id"), primary_key=True),
+        sa.Column("principal", _s(200), primary_key=True),
+        sa.Column("key", _s(200), primary_key=True),
+        sa.Column("fingerprint", _s(64), nullable=False),
+        sa.Column("state", _s(10), nullable=False),
+        sa.Column("status", sa.Integer),
+        sa.Column("body", _s()),
+        sa.Column("created_at", sa.Float, nullable=False),
+    )
+    op.create_table(
+        "api_rate_buckets",
+        sa.Column("tenant_id", _s(36), sa.ForeignKey("tenants.id"), primary_key=True),
+        sa.Column("tokens", sa.Float, nullable=False),
+        sa.Column("updated", sa.Float, nullable=False),
+        sa.Column("allowed", sa.Boolean, nullable=False),
+    )
+
+    # -- append-only audit log, for every role (the owner included) --------------------
+    op.execute("""
+        CREATE FUNCTION coditect_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION 'audit log is append-only' USING ERRCODE = 'insufficient_privilege';
+        END $$""")
+    op.execute("""
+        CREATE FUNCTION coditect_audit_head_forward() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.seq < OLD.seq OR NEW.tenant_id <> OLD.tenant_id THEN
+                RAISE EXCEPTION 'audit log is append-only'
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            RETURN NEW;
+        END $$""")
+    for statement in (
+            "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
+            "FOR EACH ROW EXECUTE FUNCTION coditect_audit_append_only()",
+            "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
+            "FOR EACH STATEMENT EXECUTE FUNCTION coditect_audit_append_only()",
+            "CREATE TRIGGER audit_heads_no_delete BEFORE DELETE ON audit_heads "
+            "FOR EACH ROW EXECUTE FUNCTION coditect_audit_append_only()",
+            "CREATE TRIGGER audit_heads_no_truncate BEFORE TRUNCATE ON audit_heads "
+            "FOR EACH STATEMENT EXECUTE FUNCTION coditect_audit_append_only()",
+            "CREATE TRIGGER audit_heads_forward_only BEFORE UPDATE ON audit_heads "
+            "FOR EACH ROW EXECUTE FUNCTION coditect_audit_head_forward()"):
+        op.execute(statement)
+
+    # -- roles and grants ----------------------------------------------------------------
+    _create_role(op, APP_ROLE)
+    _create_role(op, LOOKUP_ROLE)
+    op.execute(f"GRANT USAGE ON SCHEMA {q_schema} TO {APP_ROLE}, {LOOKUP_ROLE}")
+    op.execute(f"GRANT SELECT ON alembic_version TO {APP_ROLE}")
+    op.execute(f"GRANT SELECT, INSERT ON tenants TO {APP_ROLE}")
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(READ_WRITE)} "
+               f"TO {APP_ROLE}")
+    op.execute(f"GRANT SELECT, INSERT ON audit_events TO {APP_ROLE}")
+    op.execute(f"GRANT SELECT, INSERT, UPDATE ON audit_heads TO {APP_ROLE}")
+    op.execute(f"GRANT SELECT ON tenants, members, api_keys TO {LOOKUP_ROLE}")
+
+    # -- row-level security ----------------------------------------------------------------
+    for table in TENANT_TABLES:
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+        op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({POLICY}) "
+                   f"WITH CHECK ({POLICY})")
+    tenant_policy = "id = NULLIF(current_setting('app.tenant_id', true), '')"
+    op.execute("ALTER TABLE tenants ENABLE ROW LEVEL SECURITY")
+    op.execute("ALTER TABLE tenants FORCE ROW LEVEL SECURITY")
+    op.execute(f"CREATE POLICY tenant_isolation ON tenants USING ({tenant_policy}) "
+               f"WITH CHECK ({tenant_policy})")
+    for table in ("tenants", "members", "api_keys"):
+        op.execute(f"CREATE POLICY lookup_read ON {table} FOR SELECT TO {LOOKUP_ROLE} "
+                   "USING (true)")
+
+    # -- the lookups that run before a tenant is set -------------------------------------
+    tenant_cols = ("id varchar, name varchar, display_name varchar, tier varchar, "
+                   "created_at varchar")
+    definer = f"LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {q_schema}, pg_temp"
+    functions = {
+        "coditect_tenant_by_name(p_name text)": f"""
+            RETURNS TABLE ({tenant_cols}) {definer} AS $$
+                SELECT t.id, t.name, t.display_name, t.tier, t.created_at
+                FROM tenants t WHERE t.name = p_name
+            $$""",
+        # Only for a principal who is a member of the tenant the caller acts in.
+        "coditect_principal_tenants(p_principal text)": f"""
+            RETURNS TABLE ({tenant_cols}) {definer} AS $$
+                SELECT t.id, t.name, t.display_name, t.tier, t.created_at
+                FROM tenants t JOIN members m ON m.tenant_id = t.id
+                WHERE m.name = p_principal AND EXISTS (
+                    SELECT 1 FROM members me WHERE me.name = p_principal
+                    AND me.tenant_id = NULLIF(current_setting('app.tenant_id', true), ''))
+                ORDER BY t.name
+            $$""",
+        "coditect_api_key(p_hash text)": f"""
+            RETURNS TABLE (key_id varchar, tenant_id varchar, principal varchar,
+                           key_role varchar, member_role varchar, expires_at varchar,
+                           revoked_at varchar, tenant_name varchar, display_name varchar,
+                           tier varchar, tenant_created_at varchar)
+            {definer} AS $$
+                SELECT k.id, k.tenant_id, k.principal, k.role, m.role, k.expires_at,
+                       k.revoked_at, t.name, t.display_name, t.tier, t.created_at
+                FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+                LEFT JOIN members m ON m.tenant_id = k.tenant_id AND m.name = k.principal
+                WHERE k.key_hash = p_hash
+            $$""",
+    }
+    owner = op.get_bind().execute(sa.text("SELECT current_user")).scalar_one()
+    is_super = op.get_bind().execute(sa.text(
+        "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar_one()
+    if not is_super:  # ALTER ... OWNER TO needs membership of the new owner
+        op.execute(f'GRANT {LOOKUP_ROLE} TO "{owner}"')
+    for signature, definition in functions.items():
+        op.execute(f"CREATE FUNCTION {signature} {definition}")
+        op.execute(f"ALTER FUNCTION {signature} OWNER TO {LOOKUP_ROLE}")
+        op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
+        op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {APP_ROLE}")

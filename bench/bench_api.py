@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Tenant API benchmark (issue [6/6]); run by hand, not in CI.
+
+Usage: python bench/bench_api.py [--duration 10] [--skip-startup]
+
+Anchor: a minimal FastAPI app on uvicorn that returns a fixed 20-item JSON list, loaded
+with the same generator (wrk) in the same run. Measured against it:
+
+* the authenticated list endpoint (GET /api/v1/projects?limit=20, API key, 20 projects)
+  of ``coditect serve`` on PostgreSQL with row-level security (the app role):
+  throughput at 32 connections (target >= 50 % of the anchor's), p95 latency at
+  4 connections (target <= 3x the anchor's);
+* the same with ``--workers 2`` (target: not slower than 1 worker);
+* the app's start (``coditect --exit-after-paint``) against the remote backend vs the
+  local store (target <= 1.3x).
+
+Needs wrk (``apt-get install -y wrk``) and PostgreSQL at 127.0.0.1:5432 (trust auth as
+postgres); it creates and drops its own database. Prints one line per figure with its
+ratio to the anchor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # for tests.pg (database set-up shared with the tests)
+
+from tests.pg import create_database, drop_database, free_port  # noqa: E402
+
+ANCHOR_APP = """
+from fastapi import FastAPI
+
+app = FastAPI()
+ITEMS = [{"id": f"{i:032x}", "name": f"project-{i:02d}", "kind": "standalone",
+          "description": "", "created_by": "bench"} for i in range(20)]
+
+
+@app.get("/items")
+async def items():
+    return ITEMS
+"""
+
+LUA = """
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %f %d %d %d %d\\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    summary.errors.status + summary.errors.connect + summary.errors.read +
+    summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited early: {url}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit(f"server did not start: {url}")
+
+
+def wrk(url: str, connections: int, duration: int, script: Path,
+        headers: dict[str, str]) -> tuple[float, float, float, int]:
+    """(requests/s, p50 ms, p95 ms, errors) of one wrk run."""
+    threads = min(2, connections)
+    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", str(script)]
+    for name, value in headers.items():
+        argv += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*argv, url], capture_output=True, text=True, check=True).stdout
+    match = re.search(r"RESULT (\S+) (\d+) (\d+) (\d+) (\d+)", out)
+    if not match:
+        raise SystemExit(f"cannot read wrk output:\n{out}")
+    rps, p50, p95, _p99, errors = match.groups()
+    return float(rps), int(p50) / 1000, int(p95) / 1000, int(errors)
+
+
+def start(argv: list[str], env: dict[str, str], health: str, log: Path
+          ) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(argv, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    wait_healthy(health, proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+async def seed(app_url: str) -> str:
+    """A tenant with 20 projects; returns the owner's API key."""
+    from coditect_store.base import Provision
+    from coditect_store.store import SqlStore
+    from coditect_tui.core.models import ProjectSpec
+
+    store = await SqlStore.open_postgres(app_url, tenant="bench", principal="bench",
+                                         provision=Provision("Bench", "internal", "owner"))
+    try:
+        for i in range(20):
+            await store.upsert_project(ProjectSpec(name=f"project-{i:02d}"))
+        return (await store.create_api_key()).secret
+    finally:
+        await store.close()
+
+
+def startup_times(work: Path, env: dict[str, str], server_url: str, key: str, runs: int
+                  ) -> tuple[float, float]:
+    """Median seconds of ``coditect --exit-after-paint`` on a local vs a remote profile."""
+    token = work / "token"
+    token.write_text(key)
+    token.chmod(0o600)
+    local_cfg = work / "local.yaml"
+    local_cfg.write_text(json.dumps({"tenants": [{
+        "name": "bench", "principal": "bench",
+        "backend": {"kind": "local", "path": str(work / "local.db")}}]}))
+    remote_cfg = work / "remote.yaml"
+    remote_cfg.write_text(json.dumps({"tenants": [{
+        "name": "bench", "principal": "bench",
+        "backend": {"kind": "remote", "url": server_url, "token_file": str(token)}}]}))
+    results = []
+    for cfg in (local_cfg, remote_cfg):
+        run_env = {**env, "CODITECT_CONFIG": str(cfg)}
+        argv = [sys.executable, "-m", "coditect_tui", "--exit-after-paint"]
+        subprocess.run(argv, env=run_env, check=True, capture_output=True)  # warm caches
+        times = []
+        for _ in range(runs):
+            began = time.perf_counter()
+            subprocess.run(argv, env=run_env, check=True, capture_output=True)
+            times.append(time.perf_counter() - began)
+        results.append(statistics.median(times))
+    return results[0], results[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--startup-runs", type=int, default=7)
+    parser.add_argument("--skip-startup", action="store_true")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (apt-get install -y wrk)")
+    work = Path(tempfile.mkdtemp(prefix="coditect-bench-api-"))
+    script = work / "report.lua"
+    script.write_text(LUA)
+    (work / "anchor.py").write_text(ANCHOR_APP)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODITECT_")}
+    env.update({"XDG_CONFIG_HOME": str(work / "cfg"), "XDG_DATA_HOME": str(work / "data"),
+                "XDG_CACHE_HOME": str(work / "cache"), "XDG_STATE_HOME": str(work / "state")})
+    db = asyncio.run(create_database("coditect_bench"))
+    try:
+        key = asyncio.run(seed(db.app_url))
+        auth = {"Authorization": f"Bearer {key}"}
+        port = free_port()
+        anchor = start([sys.executable, "-m", "uvicorn", "anchor:app", "--port", str(port),
+                        "--log-level", "warning", "--no-access-log"],
+                       {**env, "PYTHONPATH": str(work)}, f"http://127.0.0.1:{port}/items",
+                       work / "anchor.log")
+        anchor_url = f"http://127.0.0.1:{port}/items"
+        try:
+            wrk(anchor_url, 32, 2, script, {})  # warm-up
+            a32 = wrk(anchor_url, 32, args.duration, script, {})
+            a4 = wrk(anchor_url, 4, args.duration, script, {})
+        finally:
+            stop(anchor)
+        ours: dict[int, tuple[tuple[float, float, float, int], ...]] = {}
+        server_url = ""
+        startup = None
+        for workers in (1, 2):
+            port = free_port()
+            server_url = f"http://127.0.0.1:{port}"
+            server = start([sys.executable, "-m", "coditect_tui", "serve", "--db", db.app_url,
+                            "--port", str(port), "--workers", str(workers)], env,
+                           f"{server_url}/healthz", work / f"serve-{workers}.log")
+            url = f"{server_url}/api/v1/projects?limit=20"
+            try:
+                check = httpx.get(url, headers=auth).json()
+                assert len(check["items"]) == 20, check
+                wrk(url, 32, 2, script, auth)  # warm-up
+                r32 = wrk(url, 32, args.duration, script, auth)
+                r4 = wrk(url, 4, args.duration, script, auth)
+                ours[workers] = (r32, r4)
+                if workers == 1 and not args.skip_startup:
+                    startup = startup_times(work, env, server_url, key, args.startup_runs)
+            finally:
+                stop(server)
+    finally:
+        asyncio.run(drop_database(db))
+
+    def line(name: str, value: str, ratio: float, target: str, ok: bool) -> None:
+        print(f"{name:<58} {value:>22}  ratio {ratio:5.2f}  target {target:<8} "
+              f"{'PASS' if ok else 'FAIL'}")
+
+    print(f"# anchor (minimal FastAPI, 20-item list): {a32[0]:.0f} req/s at 32 conn "
+          f"(p50 {a32[1]:.1f} ms), p95 {a4[2]:.2f} ms at 4 conn; errors {a32[3] + a4[3]}")
+    o32, o4 = ours[1]
+    w32, _w4 = ours[2]
+    print(f"# ours: errors {o32[3] + o4[3] + w32[3]} (non-2xx or socket)")
+    line("list endpoint, PG+RLS, 1 worker, throughput @32 conn", f"{o32[0]:.0f} req/s",
+         o32[0] / a32[0], ">= 0.50", o32[0] / a32[0] >= 0.5)
+    line("list endpoint, PG+RLS, 1 worker, p95 latency @4 conn", f"{o4[2]:.2f} ms",
+         o4[2] / a4[2], "<= 3.00", o4[2] / a4[2] <= 3.0)
+    line("list endpoint, PG+RLS, 2 workers vs 1, throughput @32", f"{w32[0]:.0f} req/s",
+         w32[0] / o32[0], ">= 1.00", w32[0] >= o32[0])
+    if startup is not None:
+        local, remote = startup
+        line("app start, remote backend vs local store (median)",
+             f"{remote * 1000:.0f} vs {local * 1000:.0f} ms", remote / local, "<= 1.30",
+             remote / local <= 1.3)
+
+
+if __name__ == "__main__":
+    main()

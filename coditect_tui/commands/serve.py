@@ -1,0 +1,99 @@
+"""``coditect serve``: run the tenant API (FastAPI on uvicorn)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from coditect_tui.commands.context import CliContext
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is outside 0..65535")
+    return port
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Add ``serve``."""
+    parser = sub.add_parser(
+        "serve", help="run the tenant API server (FastAPI on uvicorn)",
+        description="Serve the tenant API over a PostgreSQL database (row-level security; "
+                    "connect as a member of coditect_app) or one SQLite file (one node). "
+                    "See docs/server.md.")
+    parser.add_argument("--db", metavar="URL",
+                        help="postgresql://app-role@host/db, or a SQLite file "
+                             "(default: $CODITECT_DB, else the local store file)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
+    parser.add_argument("--port", type=_port, default=8765, help="port (default %(default)s)")
+    parser.add_argument("--workers", type=_positive, default=1,
+                        help="worker processes (default %(default)s)")
+    parser.add_argument("--pool-size", type=_positive, default=10,
+                        help="PostgreSQL connections per worker (default %(default)s)")
+    parser.add_argument("--migrate-url", metavar="OWNER_URL",
+                        help="first migrate the PostgreSQL schema as its owner (creates the "
+                             "coditect_app and coditect_lookup roles, RLS policies, grants)")
+    parser.add_argument("--log-level", default="warning",
+                        choices=("critical", "error", "warning", "info", "debug"))
+    add_common(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Check the database, then hand over to uvicorn until interrupted."""
+    import asyncio
+    import os
+    import socket
+
+    from coditect_tui.core.errors import ConfigError
+    from coditect_tui.core.settings import LocalBackendConfig
+
+    db = args.db or os.environ.get("CODITECT_DB")
+    if not db:
+        backend = ctx.profile().backend
+        db = str(backend.store_path()) if isinstance(backend, LocalBackendConfig) else None
+    if not db:
+        raise ConfigError("no database: pass --db URL (or set CODITECT_DB)")
+
+    async def preflight() -> None:
+        from coditect_server.state import ServerConfig, ServerState
+        from coditect_store import migrate
+
+        if args.migrate_url:
+            await migrate.upgrade_postgres(args.migrate_url)
+        state = ServerState(ServerConfig.from_env(db, pool_size=1))
+        try:
+            await state.start()
+        finally:
+            await state.stop()
+
+    asyncio.run(preflight())
+    try:
+        with socket.create_server((args.host, args.port), reuse_port=False):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+
+    from coditect_server.main import DB_ENV, POOL_ENV, serve
+
+    os.environ[DB_ENV] = db
+    os.environ[POOL_ENV] = str(args.pool_size)
+    print(f"coditect: serving the tenant API on http://{args.host}:{args.port} "
+          f"({args.workers} worker(s)); docs at /docs", flush=True)
+    serve(args.host, args.port, args.workers, args.log_level)
+    return 0

@@ -1,0 +1,83 @@
+"""Fixtures of the tenant API tests: a throw-away PostgreSQL database, a real server on it,
+and keys made the way an operator bootstraps a tenant (``coditect keys create --db``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import pytest
+
+from coditect_store.base import Provision
+from coditect_store.engine import is_postgres_url
+from coditect_store.store import SqlStore
+from tests.pg import PgDatabase, ServerProcess, create_database, drop_database, run_sync
+
+
+@pytest.fixture(scope="session")
+def pg_db() -> Iterator[PgDatabase]:
+    """A migrated database for this session's server tests (dropped afterwards)."""
+    db = run_sync(create_database)
+    try:
+        yield db
+    finally:
+        run_sync(lambda: drop_database(db))
+
+
+@pytest.fixture(scope="session")
+def pg_server(pg_db: PgDatabase, tmp_path_factory: pytest.TempPathFactory
+              ) -> Iterator[ServerProcess]:
+    """`coditect serve` (uvicorn) on 127.0.0.1 over ``pg_db``."""
+    server = ServerProcess(pg_db.app_url, tmp_path_factory.mktemp("pg-server"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class TenantKeys:
+    """A fresh tenant and API keys of its members, by role."""
+
+    name: str
+    keys: dict[str, str]
+    ids: dict[str, str]
+
+
+def unique(prefix: str) -> str:
+    """A tenant name no other test uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+async def open_db(db: str, tenant: str, principal: str, *, tier: str = "internal"
+                  ) -> SqlStore:
+    """The store on a server's database as ``principal`` (creating the tenant as owner)."""
+    provision = Provision(display_name=tenant, tier=tier, role="owner")
+    if is_postgres_url(db):
+        store: SqlStore = await SqlStore.open_postgres(db, tenant=tenant, principal=principal,
+                                                       provision=provision)
+    else:
+        store = await SqlStore.open_sqlite(db, tenant=tenant, principal=principal,
+                                           provision=provision)
+    return store
+
+
+async def make_tenant(db: str, name: str, roles: dict[str, str], *, tier: str = "internal",
+                      expires: dict[str, datetime] | None = None) -> TenantKeys:
+    """A tenant whose owner "owner" adds members (principal -> role) and makes their keys."""
+    owner = await open_db(db, name, "owner", tier=tier)
+    keys: dict[str, str] = {}
+    ids: dict[str, str] = {}
+    try:
+        new = await owner.create_api_key()
+        keys["owner"], ids["owner"] = new.secret, new.info.id
+        for principal, role in roles.items():
+            await owner.add_member(principal, role)
+            new = await owner.create_api_key(principal=principal,
+                                             expires_at=(expires or {}).get(principal))
+            keys[principal], ids[principal] = new.secret, new.info.id
+    finally:
+        await owner.close()
+    return TenantKeys(name, keys, ids)

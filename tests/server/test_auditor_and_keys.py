@@ -1,0 +1,211 @@
+"""Auditor keys (every mutating route refused, reads audited, expiry enforced), key
+revocation, idempotency keys, shared rate limits and live events, on a real server over
+PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from coditect_server.app import create_app
+from coditect_server.state import ServerConfig, ServerState
+from coditect_tui.core.backend import MUTATING_METHODS
+from coditect_tui.core.models import utcnow
+from tests.pg import PgDatabase, ServerProcess
+from tests.server.conftest import make_tenant, unique
+
+pytestmark = pytest.mark.postgres
+
+BODIES: dict[str, tuple[dict[str, str], Any]] = {
+    "add_member": ({}, {"name": "new", "role": "viewer"}),
+    "set_member_role": ({"name": "owner"}, {"role": "viewer"}),
+    "remove_member": ({"name": "owner"}, None),
+    "create_api_key": ({}, {}),
+    "revoke_api_key": ({"key_id": "{owner_key}"}, None),
+    "upsert_project": ({}, {"name": "p2"}),
+    "delete_project": ({"project_id": "{project}"}, None),
+    "upsert_repo": ({}, {"project_id": "{project}", "path": "/r2", "name": "r2"}),
+    "delete_repo": ({"repo_id": "{repo}"}, None),
+    "create_session": ({}, {"repo_id": "{repo}", "session_key": "k2", "description": "d",
+                            "branch": "b", "started_at": "2026-11-26T08:00:00Z"}),
+    "update_session": ({"session_id": "{session}"}, {"commit_count": 3}),
+    "delete_session": ({"session_id": "{session}"}, None),
+    "upsert_memory_entry": ({}, {"path": "x.md", "kind": "note", "title": "x"}),
+    "upsert_memory_entries": ({}, [{"path": "y.md", "kind": "note", "title": "y"}]),
+    "delete_memory_entry": ({"entry_id": "{entry}"}, None),
+    "record_status": ({}, {"summary": {}}),
+    "prune_status": ({}, {"before": "2030-01-01T00:00:00Z"}),
+    "record_event": ({}, {"resource": "sessions", "action": "update",
+                          "name": "sessions.push", "resource_id": "s"}),
+    "import_audit_events": ({}, {"events": [{"ts": "2025-01-01T00:00:00Z", "actor": "x",
+                                             "action": "x.y", "resource_type": "repos",
+                                             "source": "f.json"}]}),
+}
+
+
+def _fill(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    return value
+
+
+async def test_auditor_key_refuses_every_mutating_route(pg_server: ServerProcess,
+                                                        tmp_path: Path) -> None:
+    spec = create_app(ServerConfig(db=str(tmp_path / "x.db"))).openapi()
+    operations = {op["operationId"]: (method.upper(), path)
+                  for path, ops in spec["paths"].items() for method, op in ops.items()}
+    assert set(BODIES) == MUTATING_METHODS <= set(operations)
+    tenant = await make_tenant(pg_server.db_url, unique("audited"), {"alma": "auditor"},
+                               expires={"alma": utcnow() + timedelta(days=1)})
+    assert tenant.keys["alma"].startswith("cdt_aud_")
+    owner = {"Authorization": f"Bearer {tenant.keys['owner']}"}
+    auditor = {"Authorization": f"Bearer {tenant.keys['alma']}"}
+    async with httpx.AsyncClient(base_url=pg_server.url, timeout=10) as client:
+        project = (await client.put("/api/v1/projects", json={"name": "p"}, headers=owner)
+                   ).json()["id"]
+        repo = (await client.put("/api/v1/repos", json={"project_id": project, "path": "/r",
+                                                        "name": "r"}, headers=owner)).json()["id"]
+        session = (await client.post("/api/v1/sessions", json={
+            "repo_id": repo, "session_key": "k", "description": "d", "branch": "b",
+            "started_at": "2026-11-26T08:00:00Z"}, headers=owner)).json()["id"]
+        entry = (await client.put("/api/v1/memory", json={"path": "m.md", "kind": "note",
+                                                          "title": "t"}, headers=owner)
+                 ).json()["id"]
+        ids = {"project": project, "repo": repo, "session": session, "entry": entry,
+               "owner_key": tenant.ids["owner"]}
+        before = (await client.get("/api/v1/audit/head", headers=owner)).json()["seq"]
+        answers = {}
+        for name, (params, body) in BODIES.items():
+            method, path = operations[name]
+            url = path.replace("{name}", "{name}").format(**_fill(params, ids))
+            response = await client.request(method, url, json=_fill(body, ids),
+                                            headers=auditor)
+            answers[name] = (response.status_code, response.json().get("code"))
+        assert {k: v for k, v in answers.items() if v != (403, "read_only")} == {}
+        # reads work and are audited; nothing but audit rows changed
+        assert (await client.get("/api/v1/projects", headers=auditor)).status_code == 200
+        events = (await client.post("/api/v1/audit/query", json={
+            "filter": {"actor": "alma"}, "limit": 100, "ascending": True},
+            headers=owner)).json()["items"]
+        denied = {e["details"]["method"] for e in events if e["outcome"] == "denied"}
+        assert denied == MUTATING_METHODS
+        assert [e["action"] for e in events if e["outcome"] == "ok"] == ["projects.read"]
+        assert all(e["seq"] > before for e in events)
+        listed = (await client.get("/api/v1/projects", headers=owner)).json()["items"]
+        assert [p["name"] for p in listed] == ["p"]
+
+
+async def test_expired_and_revoked_keys_are_refused(pg_server: ServerProcess) -> None:
+    tenant = await make_tenant(pg_server.db_url, unique("expiry"),
+                               {"alma": "auditor", "vic": "viewer"},
+                               expires={"alma": utcnow() + timedelta(seconds=1.5)})
+    async with httpx.AsyncClient(base_url=pg_server.url, timeout=10) as client:
+        auditor = {"Authorization": f"Bearer {tenant.keys['alma']}"}
+        assert (await client.get("/api/v1/whoami", headers=auditor)).status_code == 200
+        await asyncio.sleep(1.6)
+        expired = await client.get("/api/v1/whoami", headers=auditor)
+        assert (expired.status_code, expired.json()["detail"]) == (
+            401, "this API key has expired")
+        owner = {"Authorization": f"Bearer {tenant.keys['owner']}"}
+        revoked = await client.post(f"/api/v1/api-keys/{tenant.ids['vic']}/revoke",
+                                    headers=owner)
+        assert revoked.status_code == 200
+        refused = await client.get("/api/v1/whoami",
+                                   headers={"Authorization": f"Bearer {tenant.keys['vic']}"})
+        assert (refused.status_code, refused.json()["detail"]) == (
+            401, "this API key was revoked")
+        forged = tenant.keys["owner"][:-1] + ("A" if tenant.keys["owner"][-1] != "A" else "B")
+        bad = await client.get("/api/v1/whoami", headers={"Authorization": f"Bearer {forged}"})
+        assert bad.status_code == 401 and bad.headers["www-authenticate"].startswith("Bearer")
+        # an auditor key without expiry cannot even be created
+        no_expiry = await client.post("/api/v1/api-keys", json={"principal": "alma"},
+                                      headers=owner)
+        assert (no_expiry.status_code, no_expiry.json()["code"]) == (422, "invalid_input")
+
+
+async def test_idempotency_key_runs_a_write_once(pg_server: ServerProcess) -> None:
+    tenant = await make_tenant(pg_server.db_url, unique("idem"), {})
+    h = {"Authorization": f"Bearer {tenant.keys['owner']}", "Idempotency-Key": "once-1"}
+    async with httpx.AsyncClient(base_url=pg_server.url, timeout=10) as client:
+        body = {"summary": {"n": 1}}
+        first = await client.post("/api/v1/status", json=body, headers=h)
+        again = await client.post("/api/v1/status", json=body, headers=h)
+        assert (first.status_code, again.status_code) == (201, 201)
+        assert first.json() == again.json() and again.headers["idempotent-replayed"] == "true"
+        other = await client.post("/api/v1/status", json={"summary": {"n": 2}}, headers=h)
+        assert (other.status_code, other.json()["code"]) == (422, "invalid_input")
+        listed = (await client.get("/api/v1/status", headers=h)).json()["items"]
+        assert len(listed) == 1
+
+
+async def test_rate_limit_is_shared_across_replicas(pg_db: PgDatabase) -> None:
+    tenant = await make_tenant(pg_db.app_url, unique("limited"), {},
+                               tier="customer_individual")  # 60/min, burst 20
+    replicas = [ServerState(ServerConfig(db=pg_db.app_url, pool_size=2)) for _ in range(2)]
+    for replica in replicas:
+        await replica.start()
+    h = {"Authorization": f"Bearer {tenant.keys['owner']}"}
+    codes: list[int] = []
+    retry_after = None
+    try:
+        clients = [httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(state=r)),
+                                     base_url="http://replica.test") for r in replicas]
+        for i in range(30):  # alternating replicas: one bucket, not one per process
+            response = await clients[i % 2].get("/api/v1/whoami", headers=h)
+            codes.append(response.status_code)
+            if response.status_code == 429:
+                retry_after = response.headers["retry-after"]
+                assert response.json()["code"] == "rate_limited"
+        for client in clients:
+            await client.aclose()
+    finally:
+        for replica in replicas:
+            await replica.stop()
+    assert codes[:20] == [200] * 20
+    assert 429 in codes[20:]
+    assert retry_after is not None and 1 <= int(retry_after) <= 2
+
+
+async def test_live_events_reach_a_teammate(pg_server: ServerProcess) -> None:
+    tenant = await make_tenant(pg_server.db_url, unique("live"), {"vic": "viewer"})
+    other = await make_tenant(pg_server.db_url, unique("elsewhere"), {})
+    from coditect_remote.client import RemoteBackend
+    from coditect_tui.core.models import ProjectSpec, StatusSnapshotSpec
+
+    owner = RemoteBackend(pg_server.url, tenant.keys["owner"])
+    viewer = RemoteBackend(pg_server.url, tenant.keys["vic"])
+    stranger = RemoteBackend(pg_server.url, other.keys["owner"])
+    received: dict[str, list[dict[str, Any]]] = {"owner": [], "vic": []}
+
+    async def listen(who: str, backend: RemoteBackend) -> None:
+        async for event in backend.events(max_events=2):
+            received[who].append(event)
+
+    try:
+        tasks = [asyncio.create_task(listen("owner", owner)),
+                 asyncio.create_task(listen("vic", viewer))]
+        await asyncio.sleep(0.5)  # both streams are open
+        started = time.monotonic()
+        await stranger.upsert_project(ProjectSpec(name="not-yours"))
+        project = await owner.upsert_project(ProjectSpec(name="shared"))
+        await owner.record_status(StatusSnapshotSpec(summary={}))
+        await asyncio.wait_for(asyncio.gather(*tasks), 10)
+        assert time.monotonic() - started < 5
+    finally:
+        for backend in (owner, viewer, stranger):
+            await backend.close()
+    assert [e["event"] for e in received["owner"]] == ["audit", "audit"]
+    assert received["owner"][0]["data"]["action"] == "projects.create"
+    assert received["owner"][0]["data"]["resource_id"] == project.id
+    assert [(e["event"], e["data"]["action"]) for e in received["vic"]] == [
+        ("change", "projects.create"), ("change", "status.create")]

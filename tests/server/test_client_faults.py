@@ -1,0 +1,283 @@
+"""The remote backend against a real uvicorn server that misbehaves on purpose: down,
+drip-feeding, 500-500-200, 429 + Retry-After, malformed JSON, 401, 403. Each ends in the
+documented typed error or retry, and no write ever runs twice (counted on the server)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import uvicorn
+
+from coditect_remote.client import RemoteBackend
+from coditect_server.app import create_app
+from coditect_server.state import ServerConfig
+from coditect_tui.core.errors import (
+    BackendUnavailable,
+    PermissionDenied,
+    RateLimited,
+)
+from coditect_tui.core.models import ProjectSpec
+from tests.pg import free_port
+from tests.server.conftest import make_tenant
+
+
+@dataclass
+class FaultyServer:
+    """A real uvicorn on 127.0.0.1 serving the API behind a fault injector."""
+
+    db: Path
+    port: int
+    plan: list[str] = field(default_factory=list)
+    seen: list[tuple[str, str, str | None]] = field(default_factory=list)
+    answers: list[tuple[int, str | None]] = field(default_factory=list)
+    server: Any = None
+    thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        app = create_app(ServerConfig(db=str(self.db)))
+        config = uvicorn.Config(self._inject(app), host="127.0.0.1", port=self.port,
+                                log_level="error", lifespan="on", timeout_graceful_shutdown=1)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+            assert self.thread is not None
+            self.thread.join(10)
+            self.server = None
+
+    def _inject(self, app: Any) -> Any:
+        async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope["type"] != "http" or not scope["path"].startswith("/api/v1"):
+                await app(scope, receive, send)
+                return
+            headers = dict(scope["headers"])
+            key = headers.get(b"idempotency-key")
+            self.seen.append((scope["method"], scope["path"], key.decode() if key else None))
+            fault = self.plan.pop(0) if self.plan else "pass"
+            if fault == "pass":
+                async def noting(message: dict[str, Any]) -> None:
+                    if message["type"] == "http.response.start":
+                        replayed = dict(message["headers"]).get(b"idempotent-replayed")
+                        self.answers.append((message["status"],
+                                             replayed.decode() if replayed else None))
+                    await send(message)
+
+                await app(scope, receive, noting)
+            elif fault == "500-after":  # the work is done, then the answer is lost
+                async def swallow(_message: dict[str, Any]) -> None:
+                    return None
+
+                await app(scope, receive, swallow)
+                await _reply(send, 500, b'{"code": "internal_error", "detail": "boom"}',
+                             b"application/problem+json")
+            elif fault == "slow":  # the work is done, but the answer comes late
+                async def late(message: dict[str, Any]) -> None:
+                    if message["type"] == "http.response.start":
+                        await asyncio.sleep(1.5)
+                    await send(message)
+
+                await app(scope, receive, late)
+            elif fault == "500":
+                await _reply(send, 500, b'{"detail": "boom"}', b"application/problem+json")
+            elif fault == "busy":  # what the server says while the same key still runs
+                await _reply(send, 409, b'{"code": "conflict", "detail": "still running"}',
+                             b"application/problem+json", [(b"retry-after", b"1")])
+            elif fault == "429":
+                await _reply(send, 429, b'{"code": "rate_limited", "detail": "slow down"}',
+                             b"application/problem+json", [(b"retry-after", b"1")])
+            elif fault == "malformed":
+                await _reply(send, 200, b'{"items": [unterminated', b"application/json")
+            elif fault == "drip":
+                await send({"type": "http.response.start", "status": 200,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", b"4000")]})
+                for _ in range(40):  # a byte every 0.3 s: the read timeout never fires
+                    await send({"type": "http.response.body", "body": b" ",
+                                "more_body": True})
+                    await asyncio.sleep(0.3)
+            else:
+                raise AssertionError(fault)
+
+        return asgi
+
+
+async def _reply(send: Any, status: int, body: bytes, kind: bytes,
+                 extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", kind), *(extra or [])]})
+    await send({"type": "http.response.body", "body": body})
+
+
+@pytest.fixture
+def faulty(tmp_path: Path) -> Iterator[FaultyServer]:
+    server = FaultyServer(tmp_path / "server.db", free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _count(db: Path, sql: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute(sql).fetchone()[0])
+
+
+async def test_server_down_then_back(tmp_path: Path) -> None:
+    port = free_port()
+    tenant = await make_tenant(str(tmp_path / "server.db"), "acme", {})
+    backend = RemoteBackend(f"http://127.0.0.1:{port}", tenant.keys["owner"], timeout=1,
+                            retries=2, backoff=0.05)
+    try:
+        started = time.monotonic()
+        with pytest.raises(BackendUnavailable, match="cannot connect"):
+            await backend.whoami()
+        assert time.monotonic() - started < 3
+        assert backend.online is False and backend.last_error
+        server = FaultyServer(tmp_path / "server.db", port)
+        server.start()
+        try:
+            assert (await backend.whoami()).name == "owner"
+            assert backend.online is True and backend.last_error is None
+        finally:
+            server.stop()
+    finally:
+        await backend.close()
+
+
+async def test_drip_feed_hits_the_deadline(faulty: FaultyServer) -> None:
+    tenant = await make_tenant(str(faulty.db), "acme", {})
+    backend = RemoteBackend(faulty.url, tenant.keys["owner"], timeout=1, deadline=2,
+                            retries=0)
+    faulty.plan = ["drip"]
+    try:
+        started = time.monotonic()
+        with pytest.raises(BackendUnavailable, match="no complete answer within 2 s"):
+            await backend.list_projects()
+        assert 1.9 < time.monotonic() - started < 5
+        assert backend.online is False
+    finally:
+        await backend.close()
+
+
+async def test_500_500_200_write_runs_once(faulty: FaultyServer) -> None:
+    tenant = await make_tenant(str(faulty.db), "acme", {})
+    backend = RemoteBackend(faulty.url, tenant.keys["owner"], retries=3, backoff=0.05)
+    try:
+        faulty.plan = ["500-after", "500-after", "pass"]
+        project = await backend.upsert_project(ProjectSpec(name="once", description="x"))
+        attempts = [s for s in faulty.seen if s[1] == "/api/v1/projects"]
+        assert len(attempts) == 3 and len({a[2] for a in attempts}) == 1 and attempts[0][2]
+        assert _count(faulty.db, "SELECT count(*) FROM projects") == 1
+        assert _count(faulty.db, "SELECT count(*) FROM audit_events "
+                                 "WHERE action = 'projects.create'") == 1
+        assert (await backend.get_project(project.id)).description == "x"
+        # a read is retried the same way (it is safe), then gives up after the retries
+        faulty.seen.clear()
+        faulty.plan = ["500", "500", "pass"]
+        assert len((await backend.list_projects()).items) == 1
+        faulty.plan = ["500"] * 4
+        with pytest.raises(BackendUnavailable):
+            await backend.list_projects()
+        assert len(faulty.seen) == 3 + 4
+    finally:
+        await backend.close()
+
+
+async def test_timed_out_write_is_replayed_not_repeated(faulty: FaultyServer) -> None:
+    tenant = await make_tenant(str(faulty.db), "acme", {})
+    backend = RemoteBackend(faulty.url, tenant.keys["owner"], timeout=1, deadline=8,
+                            retries=4, backoff=0.05)
+    try:
+        # attempt 1 runs but answers after the read timeout; attempt 2 is told the key is
+        # still running (409 + Retry-After); attempt 3 gets the stored answer, replayed
+        faulty.plan = ["slow", "busy", "pass"]
+        project = await backend.upsert_project(ProjectSpec(name="late"))
+        attempts = [s for s in faulty.seen if s[1] == "/api/v1/projects"]
+        assert len(attempts) == 3 and len({a[2] for a in attempts}) == 1
+        assert faulty.answers == [(200, "true")]  # the third attempt got the stored answer
+        assert _count(faulty.db, "SELECT count(*) FROM projects") == 1
+        assert _count(faulty.db, "SELECT count(*) FROM audit_events "
+                                 "WHERE action = 'projects.create'") == 1
+        assert (await backend.get_project(project.id)).name == "late"
+    finally:
+        await backend.close()
+
+
+async def test_429_retry_after_is_honoured(faulty: FaultyServer) -> None:
+    tenant = await make_tenant(str(faulty.db), "acme", {})
+    backend = RemoteBackend(faulty.url, tenant.keys["owner"], timeout=5, retries=2)
+    hasty = RemoteBackend(faulty.url, tenant.keys["owner"], timeout=0.3, deadline=0.5,
+                          retries=2)
+    try:
+        faulty.plan = ["429", "pass"]
+        started = time.monotonic()
+        assert (await backend.whoami()).name == "owner"
+        assert time.monotonic() - started >= 1.0
+        faulty.plan = ["429"]
+        with pytest.raises(RateLimited) as caught:  # Retry-After exceeds the deadline
+            await hasty.whoami()
+        assert caught.value.retry_after == 1.0
+        assert len(faulty.seen) == 3
+    finally:
+        await backend.close()
+        await hasty.close()
+
+
+async def test_malformed_json_401_and_403_are_typed_and_not_retried(
+        faulty: FaultyServer) -> None:
+    tenant = await make_tenant(str(faulty.db), "acme", {"vic": "viewer"})
+    owner = RemoteBackend(faulty.url, tenant.keys["owner"], retries=3, backoff=0.05)
+    viewer = RemoteBackend(faulty.url, tenant.keys["vic"], retries=3, backoff=0.05)
+    stranger = RemoteBackend(faulty.url, "cdt_usr_" + "A" * 36, retries=3, backoff=0.05)
+    try:
+        faulty.plan = ["malformed"]
+        with pytest.raises(BackendUnavailable, match="malformed response"):
+            await owner.list_projects()
+        with pytest.raises(PermissionDenied, match="refused the credential"):
+            await stranger.whoami()
+        with pytest.raises(PermissionDenied, match="may not create projects"):
+            await viewer.upsert_project(ProjectSpec(name="nope"))
+        assert len(faulty.seen) == 3  # one attempt each
+        assert _count(faulty.db, "SELECT count(*) FROM projects") == 0
+        assert owner.online and viewer.online
+    finally:
+        for backend in (owner, viewer, stranger):
+            await backend.close()
+
+
+def test_problem_bodies_map_to_the_typed_errors() -> None:
+    import httpx
+
+    from coditect_remote.client import _error
+    from coditect_tui.core.errors import ERRORS_BY_CODE
+
+    for code, cls in ERRORS_BY_CODE.items():
+        response = httpx.Response(cls.http_status, content=orjson.dumps(
+            {"code": code, "detail": f"because {code}"}),
+            headers={"content-type": "application/problem+json", "retry-after": "3"})
+        error = _error(response)
+        assert type(error) is cls and str(error) == f"because {code}"
+        if isinstance(error, RateLimited):
+            assert error.retry_after == 3.0

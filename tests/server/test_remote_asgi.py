@@ -1,0 +1,127 @@
+"""The remote backend over an in-process ASGI app (SQLite): behaviour the contract suite
+does not pin down — verification progress, read-only header, NDJSON exports, events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from coditect_remote.client import RemoteBackend
+from coditect_server.app import create_app
+from coditect_server.state import ServerConfig, ServerState
+from coditect_tui.core.errors import ReadOnly
+from coditect_tui.core.models import AuditEventSpec, ProjectSpec
+from tests.server.conftest import make_tenant, open_db
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[tuple[Path, httpx.ASGITransport]]:
+    db = tmp_path / "server.db"
+    state = ServerState(ServerConfig(db=str(db), poll_interval=0.05))
+    await state.start()
+    try:
+        yield db, httpx.ASGITransport(app=create_app(state=state))
+    finally:
+        await state.stop()
+
+
+async def test_verify_reports_progress_while_it_rehashes(
+        served: tuple[Path, httpx.ASGITransport]) -> None:
+    db, transport = served
+    tenant = await make_tenant(str(db), "acme", {})
+    store = await open_db(str(db), "acme", "owner")
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    try:
+        await store.import_audit_events([AuditEventSpec(
+            ts=start + timedelta(seconds=i), actor="script", action="x.import",
+            resource_type="repos", source="big.json", details={"i": i})
+            for i in range(25_000)])
+    finally:
+        await store.close()
+    backend = RemoteBackend("http://asgi.test", tenant.keys["owner"], transport=transport)
+    try:
+        seen: list[tuple[int, int]] = []
+        report = await backend.verify_audit(progress=lambda d, t: seen.append((d, t)))
+        assert report.ok and report.rows > 25_000
+        assert len(seen) >= 2 and seen[0][0] == 20_000 and seen[-1][0] == seen[-1][1]
+        plain = await backend.verify_audit()
+        assert plain.ok and plain.rows == report.rows  # no progress asked: one plain answer
+    finally:
+        await backend.close()
+
+
+async def test_read_only_header_and_exports(served: tuple[Path, httpx.ASGITransport]) -> None:
+    db, transport = served
+    tenant = await make_tenant(str(db), "acme", {})
+    owner = RemoteBackend("http://asgi.test", tenant.keys["owner"], transport=transport)
+    careful = RemoteBackend("http://asgi.test", tenant.keys["owner"], transport=transport,
+                            read_only=True)
+    try:
+        for i in range(3):
+            await owner.upsert_project(ProjectSpec(name=f"p{i}"))
+        assert (await careful.whoami()).read_only
+        with pytest.raises(ReadOnly):
+            await careful.upsert_project(ProjectSpec(name="nope"))
+        exported = [e.action async for e in owner.export_audit()]
+        assert exported.count("projects.create") == 3
+        events = [e async for e in owner.export_memory()]
+        assert events == []
+    finally:
+        await owner.close()
+        await careful.close()
+
+
+async def test_events_on_a_sqlite_server_are_polled(
+        served: tuple[Path, httpx.ASGITransport]) -> None:
+    db, transport = served
+    tenant = await make_tenant(str(db), "acme", {})
+    listener = RemoteBackend("http://asgi.test", tenant.keys["owner"], transport=transport)
+    writer = RemoteBackend("http://asgi.test", tenant.keys["owner"], transport=transport)
+    try:
+        got: list[dict[str, object]] = []
+
+        async def listen() -> None:
+            async for event in listener.events(max_events=1):
+                got.append(event)
+
+        task = asyncio.create_task(listen())
+        await asyncio.sleep(0.2)
+        project = await writer.upsert_project(ProjectSpec(name="live"))
+        await asyncio.wait_for(task, 5)
+        data = got[0]["data"]
+        assert got[0]["event"] == "audit" and isinstance(data, dict)
+        assert (data["action"], data["resource_id"]) == ("projects.create", project.id)
+    finally:
+        await listener.close()
+        await writer.close()
+
+
+async def test_a_running_idempotency_key_answers_409_with_retry_after(
+        served: tuple[Path, httpx.ASGITransport], tmp_path: Path) -> None:
+    from coditect_server import guards
+    from coditect_server.problems import from_error
+
+    db, _transport = served
+    await make_tenant(str(db), "acme", {})
+    state = ServerState(ServerConfig(db=str(db)))
+    await state.start()
+    try:
+        store = await open_db(str(db), "acme", "owner")
+        tenant_id = (await store.get_tenant()).id
+        await store.close()
+        print_ = guards.fingerprint("PUT", "/api/v1/projects", "", b"{}")
+        assert await guards.reserve(state, tenant_id, "owner", "k1", print_) is None
+        with pytest.raises(guards.InProgress) as caught:
+            await guards.reserve(state, tenant_id, "owner", "k1", print_)
+        answer = from_error(caught.value)
+        assert (answer.status_code, answer.headers["retry-after"]) == (409, "1")
+        await guards.complete(state, tenant_id, "owner", "k1", 200, b'{"ok": 1}')
+        replay = await guards.reserve(state, tenant_id, "owner", "k1", print_)
+        assert replay == guards.Replay(200, b'{"ok": 1}')
+    finally:
+        await state.stop()
