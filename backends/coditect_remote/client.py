@@ -123,10 +123,11 @@ class RemoteBackend(Backend):
         self.retries = max(0, retries)
         self.deadline = deadline if deadline is not None else timeout * 3
         self.backoff = backoff
-        #: Whether the last call reached the server (for the header's connection state).
-        self.online: bool = True
+        self._online = True
         #: Why the server could not be reached, when offline.
         self.last_error: str | None = None
+        #: Called (soon after, from the event loop) when ``online`` flips.
+        self.on_state: Callable[[], Any] | None = None
         headers = {"Authorization": f"Bearer {token}",
                    "User-Agent": f"coditect/{__version__}", "Accept": "application/json"}
         if read_only:
@@ -137,6 +138,20 @@ class RemoteBackend(Backend):
                                   pool=timeout),
             follow_redirects=False)
         self._on_close = on_close
+
+    @property
+    def online(self) -> bool:
+        """Whether the last call reached the server (the header's connection state)."""
+        return self._online
+
+    @online.setter
+    def online(self, value: bool) -> None:
+        if value == self._online:
+            return
+        self._online = value
+        if self.on_state is not None:
+            with contextlib.suppress(RuntimeError):  # no running loop: nobody to tell
+                asyncio.get_running_loop().call_soon(self.on_state)
 
     # -- plumbing ---------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from coditect_tui.core.workspace_view import (
 from coditect_tui.ui.actions import ACTIONS, MUTATING_ACTIONS
 from coditect_tui.ui.commands import ActionsProvider, PanesProvider, ReposProvider, TenantsProvider
 from coditect_tui.ui.panes.audit import AuditPane
+from coditect_tui.ui.panes.audit_table import AuditTable
 from coditect_tui.ui.panes.dashboard import DashboardPane
 from coditect_tui.ui.panes.memory import MemoryPane
 from coditect_tui.ui.panes.projects import ProjectTree
@@ -120,6 +121,7 @@ class CoditectApp(SessionActions, App[None]):
         self._history: list[GitSession] | None = None
         self._elapsed_timer: Timer | None = None
         self._memory_task: asyncio.Task[None] | None = None
+        self._events_task: asyncio.Task[None] | None = None
         self.dashboard: Dashboard | None = None
         self._dash_history: CommitHistory | None = None
         # Registered and chosen before the stylesheet is first built: choosing a theme
@@ -377,6 +379,9 @@ class CoditectApp(SessionActions, App[None]):
         header.role = me.role
         header.read_only = me.read_only
         header.connection = "ok"
+        if hasattr(self.backend, "events"):  # a remote tenant: follow it live
+            self.backend.on_state = self._connection_changed  # type: ignore[attr-defined]
+            self._events_task = asyncio.create_task(self._follow_events(self.backend))
         if me.read_only != self.read_only:
             self.read_only_flag = self.read_only_flag or me.read_only
             self.refresh_bindings()
@@ -730,9 +735,49 @@ class CoditectApp(SessionActions, App[None]):
             return
         pane.show_portfolio(portfolio)
 
+    # -- a remote tenant, live ----------------------------------------------------------------
+
+    def _connection_changed(self) -> None:
+        """The remote backend went offline or came back (its retries recover by themselves)."""
+        backend = self.backend
+        if backend is None:
+            return
+        header = self.query_one(TenantHeader)
+        if getattr(backend, "online", True):
+            header.connection = "online"
+            self.notify("Connection to the tenant API restored.")
+        else:
+            why = getattr(backend, "last_error", None) or "unreachable"
+            header.connection = "OFFLINE, retrying"
+            self.notify(f"Tenant API offline: {safe_text(why)}", severity="warning")
+
+    async def _follow_events(self, backend: Any) -> None:
+        """A teammate's action reaches this screen: the server's live events refresh the
+        audit pane, the dashboard and the memory list (our own reads are ignored)."""
+        me = (await backend.whoami()).name
+        try:
+            async for event in backend.events():
+                data = event.get("data") or {}
+                action = str(data.get("action", ""))
+                if data.get("actor") == me or action.endswith((".read", ".export", ".status")):
+                    continue
+                resource = str(data.get("resource_type", ""))
+                for audit in self.query(AuditPane):
+                    if audit.filter is None and audit.query_one(AuditTable).cursor == 0:
+                        audit.apply_filter(None)
+                if resource in ("sessions", "status", "repos", "projects"):
+                    self.refresh_dashboard()
+                if resource == "memory":
+                    self._memory_changed()
+        except asyncio.CancelledError:
+            raise
+        except CoditectError as exc:
+            self.notify(f"Live events stopped: {safe_text(exc)}", severity="warning")
+
     async def _stop_watcher(self) -> None:
-        tasks = [t for t in (self._memory_task, self._watch_task) if t is not None]
-        self._memory_task = self._watch_task = None
+        tasks = [t for t in (self._memory_task, self._watch_task, self._events_task)
+                 if t is not None]
+        self._memory_task = self._watch_task = self._events_task = None
         for task in tasks:
             task.cancel()
         if tasks:  # let them finish their cleanup, but never hang the exit on one
