@@ -469,8 +469,19 @@ async def _resolve_principal(engine: AsyncEngine, tenant_name: str, principal: s
         raise NotFound(f"tenant {tenant_name!r} does not exist in this store")
     if member is None:
         raise PermissionDenied(f"{principal!r} is not a member of tenant {tenant_name!r}")
-    role = provision.role if provision is not None else member.role
-    return to_model(Tenant, tenant_row), role
+    return to_model(Tenant, tenant_row), acting_role(policy, provision, member.role)
+
+
+def acting_role(policy: Policy, provision: Provision | None, member_role: str) -> str:
+    """The role a handle acts in: the membership's, or the profile's when it asks for less.
+
+    A local profile may act with fewer rights than its membership grants (an owner opening
+    as auditor) but never with more: a profile saying ``owner`` in a tenant where the
+    principal is a consultant acts as a consultant.
+    """
+    if provision is None or provision.role == member_role:
+        return member_role
+    return provision.role if policy.is_within(provision.role, member_role) else member_role
 
 
 async def _provision(conn: AsyncConnection, tenant_row: Any, member: Any, tenant_name: str,
@@ -570,5 +581,4 @@ async def resolve_principal_pg(engine: AsyncEngine, tenant_name: str, principal:
         raise NotFound(f"tenant {tenant_name!r} does not exist in this store")
     if member is None:
         raise PermissionDenied(f"{principal!r} is not a member of tenant {tenant_name!r}")
-    role = provision.role if provision is not None else member.role
-    return to_model(Tenant, tenant_row), role
+    return to_model(Tenant, tenant_row), acting_role(policy, provision, member.role)

@@ -220,3 +220,28 @@ async def test_own_scope_lists_only_own_rows(harness: Harness) -> None:
     finally:
         await viewer.close()
         await owner.close()
+
+
+async def test_a_profile_never_acts_above_its_membership(harness: Harness) -> None:
+    owner = await harness.open("acme", "olivia", "owner")
+    await owner.add_member("carl", "consultant")
+    await owner.close()
+    if harness.name != "sqlite":
+        pytest.skip("local profiles provision themselves only on the local store")
+    from coditect_store.base import Provision
+    from coditect_store.store import SqlStore
+
+    path = harness.path  # type: ignore[attr-defined]
+    asks_more = await SqlStore.open_sqlite(path, tenant="acme", principal="carl",
+                                           provision=Provision("Acme", "internal", "owner"))
+    asks_less = await SqlStore.open_sqlite(path, tenant="acme", principal="olivia",
+                                           provision=Provision("Acme", "internal", "auditor"))
+    try:
+        assert (await asks_more.whoami()).role == "consultant"
+        with pytest.raises(PermissionDenied):
+            await asks_more.query_audit()
+        me = await asks_less.whoami()
+        assert (me.role, me.read_only) == ("auditor", True)
+    finally:
+        await asks_more.close()
+        await asks_less.close()
