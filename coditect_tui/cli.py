@@ -10,10 +10,18 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from coditect_tui import __version__
 from coditect_tui.commands.context import CliContext
 from coditect_tui.core.errors import CoditectError
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and a pointer to --help), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -34,7 +42,7 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
     Without a sub-command on the line (the app's start-up, which is measured), building
     the ~80 sub-command parsers would cost more than the rest of argument handling.
     """
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="coditect",
         description="CODITECT TUI: one terminal workspace for many projects, tenants and "
                     "repos. Without a command, opens the full-screen app.")

@@ -136,3 +136,12 @@ def test_unwritable_data_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     code, _, err = run_cli(["--config", str(_config_for(tmp_path, db)), "audit", "verify"],
                            capsys)
     assert code == 2 and "cannot create" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args", [["audit", "export", "--since", "garbage"], ["nonsense"],
+                                  ["status", "--jobs", "x"], ["audit"]])
+def test_usage_errors_are_one_line(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1 and "--help" in err
