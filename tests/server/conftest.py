@@ -3,17 +3,30 @@ and keys made the way an operator bootstraps a tenant (``coditect keys create --
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import pytest
+import uvicorn
 
+from coditect_server.app import create_app
+from coditect_server.state import ServerConfig
 from coditect_store.base import Provision
 from coditect_store.engine import is_postgres_url
 from coditect_store.store import SqlStore
-from tests.pg import PgDatabase, ServerProcess, create_database, drop_database, run_sync
+from tests.pg import (
+    PgDatabase,
+    ServerProcess,
+    create_database,
+    drop_database,
+    free_port,
+    run_sync,
+)
 
 
 @pytest.fixture(scope="session")
@@ -81,3 +94,41 @@ async def make_tenant(db: str, name: str, roles: dict[str, str], *, tier: str = 
     finally:
         await owner.close()
     return TenantKeys(name, keys, ids)
+
+
+class ThreadServer:
+    """A real uvicorn on 127.0.0.1 that can be stopped and started again on its port."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.instance: uvicorn.Server | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        config = uvicorn.Config(create_app(ServerConfig(db=str(self.db))), host="127.0.0.1",
+                                port=self.port, log_level="error",
+                                timeout_graceful_shutdown=1)
+        self.instance = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.instance.run, daemon=True)
+        self.thread.start()
+        while not self.instance.started:
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        assert self.instance is not None and self.thread is not None
+        self.instance.should_exit = True
+        self.instance.force_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def thread_server(tmp_path: Path) -> Iterator[ThreadServer]:
+    instance = ThreadServer(tmp_path / "server.db")
+    instance.start()
+    try:
+        yield instance
+    finally:
+        if instance.thread is not None and instance.thread.is_alive():
+            instance.stop()

@@ -4,62 +4,19 @@ the server's events; the header shows the server going away and coming back."""
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
-import uvicorn
 
-from coditect_server.app import create_app
-from coditect_server.state import ServerConfig
 from coditect_tui.core.settings import load_settings
 from coditect_tui.ui.app import CoditectApp
 from coditect_tui.ui.panes.audit_table import AuditTable
 from coditect_tui.ui.widgets.header import TenantHeader
-from tests.pg import free_port, run_sync
-from tests.server.conftest import make_tenant
+from tests.pg import run_sync
+from tests.server.conftest import ThreadServer, make_tenant
 from tests.ui.conftest import settle
-
-
-class Server:
-    """A real uvicorn on 127.0.0.1 that can be stopped and started again on its port."""
-
-    def __init__(self, db: Path) -> None:
-        self.db = db
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.instance: uvicorn.Server | None = None
-        self.thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        config = uvicorn.Config(create_app(ServerConfig(db=str(self.db))), host="127.0.0.1",
-                                port=self.port, log_level="error",
-                                timeout_graceful_shutdown=1)
-        self.instance = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.instance.run, daemon=True)
-        self.thread.start()
-        while not self.instance.started:
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        assert self.instance is not None and self.thread is not None
-        self.instance.should_exit = True
-        self.instance.force_exit = True
-        self.thread.join(10)
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    instance = Server(tmp_path / "server.db")
-    instance.start()
-    try:
-        yield instance
-    finally:
-        if instance.thread is not None and instance.thread.is_alive():
-            instance.stop()
 
 
 async def _until(pilot: object, app: CoditectApp, check: Callable[[], bool],
@@ -72,8 +29,9 @@ async def _until(pilot: object, app: CoditectApp, check: Callable[[], bool],
     raise AssertionError("condition not reached in time")
 
 
-async def test_teammate_action_and_offline_recovery(tmp_path: Path, server: Server) -> None:
-    tenant = run_sync(lambda: make_tenant(str(server.db), "client",
+async def test_teammate_action_and_offline_recovery(tmp_path: Path,
+                                                    thread_server: ThreadServer) -> None:
+    tenant = run_sync(lambda: make_tenant(str(thread_server.db), "client",
                                           {"carla": "admin", "bob": "editor"}))
     token = tmp_path / "carla.token"
     token.write_text(tenant.keys["carla"])
@@ -83,7 +41,7 @@ async def test_teammate_action_and_offline_recovery(tmp_path: Path, server: Serv
     config = tmp_path / "config.yaml"
     config.write_text(json.dumps({"tenants": [{
         "name": "client", "principal": "carla", "role": "admin",
-        "backend": {"kind": "remote", "url": server.url, "token_file": str(token),
+        "backend": {"kind": "remote", "url": thread_server.url, "token_file": str(token),
                     "timeout": 2.0},
         "workspace_roots": [str(empty)]}]}))
     settings = load_settings(config).settings
@@ -97,7 +55,7 @@ async def test_teammate_action_and_offline_recovery(tmp_path: Path, server: Serv
         await settle(app, pilot)
         table = app.query_one(AuditTable)
         # a teammate registers a project through the API
-        async with httpx.AsyncClient(base_url=server.url + "/api/v1") as client:
+        async with httpx.AsyncClient(base_url=thread_server.url + "/api/v1") as client:
             response = await client.put(
                 "/projects", json={"name": "teammate-project"},
                 headers={"Authorization": f"Bearer {tenant.keys['bob']}",
@@ -110,7 +68,7 @@ async def test_teammate_action_and_offline_recovery(tmp_path: Path, server: Serv
 
         await _until(pilot, app, shows_teammate)
         # the server goes away: the header says so; it comes back: recovered by itself
-        server.stop()
+        thread_server.stop()
         await _until(pilot, app, lambda: header.connection.startswith("OFFLINE"))
-        server.start()
+        thread_server.start()
         await _until(pilot, app, lambda: header.connection == "online", seconds=30)

@@ -5,44 +5,19 @@ API and its header shows the remote principal's role."""
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-import uvicorn
-
-from coditect_server.app import create_app
-from coditect_server.state import ServerConfig
 from coditect_tui.core.settings import load_settings
 from coditect_tui.ui.app import CoditectApp
 from coditect_tui.ui.widgets.header import TenantHeader
-from tests.pg import free_port, run_sync
-from tests.server.conftest import make_tenant, open_db
+from tests.pg import run_sync
+from tests.server.conftest import ThreadServer, make_tenant, open_db
 from tests.ui.conftest import settle, workspace  # noqa: F401  (fixture)
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    db = tmp_path / "server.db"
-    config = uvicorn.Config(create_app(ServerConfig(db=str(db))), host="127.0.0.1",
-                            port=free_port(), log_level="error", timeout_graceful_shutdown=1)
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    while not instance.started:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{config.port}", db
-    finally:
-        instance.should_exit = True
-        thread.join(10)
-
-
 async def test_switch_between_local_and_remote_tenants(
-        tmp_path: Path, workspace: Path, server: tuple[str, Path]) -> None:  # noqa: F811
-    url, db = server
+        tmp_path: Path, workspace: Path, thread_server: ThreadServer) -> None:  # noqa: F811
+    url, db = thread_server.url, thread_server.db
     tenant = run_sync(lambda: make_tenant(str(db), "client", {"carla": "editor"}))
     token = tmp_path / "client.token"
     token.write_text(tenant.keys["carla"])
