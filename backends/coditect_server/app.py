@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,7 +13,7 @@ from starlette.responses import Response
 
 from coditect_server import problems
 from coditect_server.auth import Unauthorized
-from coditect_server.routes import router
+from coditect_server.routes import document_auth, router
 from coditect_server.schemas import Health
 from coditect_server.state import ServerConfig, ServerState
 from coditect_tui import __version__
@@ -59,6 +60,14 @@ def create_app(config: ServerConfig | None = None, *, state: ServerState | None 
                     "code. Writes honour Idempotency-Key.")
     app.state.coditect = server_state
     app.include_router(router)
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document_auth(generate_openapi())
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_exception_handler(BackendError, problems.backend_error_handler)
     app.add_exception_handler(Unauthorized, _unauthorized)
     app.add_exception_handler(RequestValidationError, problems.validation_handler)

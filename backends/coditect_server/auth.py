@@ -76,15 +76,15 @@ async def authenticate(state: ServerState, authorization: str | None) -> Identit
         raise Unauthorized("use Authorization: Bearer <API key>")
     if credential.startswith(tokens.PREFIX):
         return await _operator(state, credential)
-    if not keyfmt.is_well_formed(credential):
-        raise Unauthorized("not a CODITECT API key (bad format or checksum)")
     digest = keyfmt.key_hash(credential)
     cached = state.key_cache.get(digest) if state.hub.listening else None
     if cached is not None and time.monotonic() - cached[1] < KEY_CACHE_SECONDS:
-        identity: Identity = cached[0]
+        identity: Identity = cached[0]  # only well-formed keys are ever cached
         if identity.expires_at is not None and identity.expires_at <= utcnow():
             raise Unauthorized("this API key has expired")
         return identity
+    if not keyfmt.is_well_formed(credential):
+        raise Unauthorized("not a CODITECT API key (bad format or checksum)")
     row = await _key_row(state, digest)
     if row is None:
         raise Unauthorized("unknown API key")

@@ -37,7 +37,10 @@ class ServerConfig:
         db: ``postgresql://app-role@host/db`` (the app role: not owner, not BYPASSRLS) or a
             SQLite file path / ``sqlite:///path`` for a single node.
         pool_size: PostgreSQL connections per process.
-        max_overflow: extra connections under load (default: pool_size).
+        max_overflow: extra connections under load (default 0: a request waits for a
+            pooled connection; overflow connections are opened and closed per checkout
+            under sustained load, a TLS attempt and a login each, which cost this server
+            more than the queries themselves in bench/bench_api.py).
         operator_secret: HMAC key of operator tokens (None: operator tokens refused).
         policy: roles and tiers (default: the shipped ones).
         heartbeat: seconds between SSE keep-alive comments.
@@ -140,7 +143,7 @@ class ServerState:
             overflow = self.config.max_overflow
             engine = make_postgres_engine(
                 self.config.db, pool_size=self.config.pool_size,
-                max_overflow=self.config.pool_size if overflow is None else overflow)
+                max_overflow=0 if overflow is None else overflow)
             try:
                 await check_postgres_schema(engine, self.config.db)
                 await check_app_role(engine, self.location)

@@ -7,8 +7,10 @@ Resource methods live in the sibling modules (one per resource group) as mixins 
 from __future__ import annotations
 
 import contextlib
+import functools
+import operator
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +29,7 @@ from coditect_store.engine import (
     make_sqlite_engine,
     redact_url,
 )
+from coditect_store.prepared import Prepared
 from coditect_store.schema import audit_events, audit_heads, members, tenants
 from coditect_tui.core.audit_chain import (
     GENESIS_HASH,
@@ -56,10 +59,26 @@ def new_id() -> str:
 
 def to_model(model: type[M], row: Any, **overrides: Any) -> M:
     """Build ``model`` from a row holding (at least) its fields."""
+    if hasattr(row, "_field_index"):  # a driver-level row (pg_read.PgRow): by position
+        names, pick = _row_picker(type(row), model)
+        values = dict(zip(names, pick(row), strict=True))
+        values.update(overrides)
+        return model.model_validate(values)
     data = row._mapping if hasattr(row, "_mapping") else row
     values = {name: data[name] for name in model.model_fields if name not in overrides}
     values.update(overrides)
     return model.model_validate(values)
+
+
+@functools.lru_cache(maxsize=1024)
+def _row_picker(row_type: Any, model: type[BaseModel]
+                ) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
+    """The model's field names and a getter of their values from rows of ``row_type``."""
+    names = tuple(name for name in model.model_fields if name in row_type._field_index)
+    getter = operator.itemgetter(*(row_type._field_index[name] for name in names))
+    if len(names) == 1:
+        return names, lambda row: (getter(row),)
+    return names, getter
 
 
 @dataclass(frozen=True)
@@ -99,10 +118,19 @@ class Op:
     """One authorized operation inside its transaction."""
 
     store: StoreBase
-    conn: AsyncConnection
+    #: The transaction's connection: an AsyncConnection, or on PostgreSQL for reads the
+    #: driver-level PgReadConnection (pg_read.py), which answers the same execute() calls.
+    conn: Any
     resource: Resource
     scope: Scope | None
     events: list[PendingEvent] = field(default_factory=list)
+
+    async def rows(self, stmt: Prepared, **params: Any) -> Sequence[Any]:
+        """All rows of a prepared read statement in this transaction (compiled once on
+        PostgreSQL, see pg_read.py)."""
+        if isinstance(self.conn, AsyncConnection):
+            return (await self.conn.execute(stmt.stmt, params)).all()
+        return (await self.conn.execute(stmt, params)).all()
 
     def authorize(self, action: Action, *, owner: str | None = None) -> Scope:
         """Check a further action (upserts decide create/update after a lookup)."""
@@ -268,6 +296,31 @@ class StoreBase:
         except OSError as exc:
             raise BackendUnavailable(f"the database cannot be reached: {exc}") from None
 
+    @asynccontextmanager
+    async def _read_tx(self) -> AsyncIterator[Any]:
+        """A read transaction: on PostgreSQL a READ ONLY one on the driver (pg_read.py,
+        for speed), elsewhere ``_tx(write=False)``; driver errors become typed."""
+        if not self._pg:
+            async with self._tx(write=False) as conn:
+                yield conn
+            return
+        import asyncpg
+
+        from coditect_store.pg_read import read_transaction
+
+        try:
+            async with read_transaction(self._engine, self._tid) as conn:
+                yield conn
+        except ValueError as exc:  # asyncpg's own check of an argument (e.g. int4 range)
+            raise InvalidInput(f"invalid value: {str(exc).splitlines()[0][:200]}") from None
+        except asyncpg.PostgresError as exc:
+            if isinstance(exc, asyncpg.exceptions.DataError):
+                raise InvalidInput(f"invalid value: {str(exc).splitlines()[0][:200]}"
+                                   ) from None
+            raise _map_db_error(exc) from None
+        except (asyncpg.InterfaceError, OSError) as exc:
+            raise BackendUnavailable(f"the database cannot be reached: {exc}") from None
+
     # -- authorization and audit -------------------------------------------------------
 
     def _authorize(self, resource: Resource, action: Action, *, owner: str | None = None
@@ -298,7 +351,9 @@ class StoreBase:
                 await self._append_events([PendingEvent(
                     f"{resource.value}.read", resource.value, target,
                     details={"method": method, **(read_details or {})})])
-            async with self._tx(write=write or audit_only) as conn:
+            transaction = (self._tx(write=True) if write or audit_only
+                           else self._read_tx())
+            async with transaction as conn:
                 op = Op(self, conn, resource, scope)
                 yield op
                 if op.events:
@@ -364,7 +419,7 @@ class StoreBase:
             await conn.execute(_PG_NOTIFY, {"payload": event_payload(self._tid, rows)})
         return links
 
-    async def _one(self, conn: AsyncConnection, stmt: Any, what: str) -> Any:
+    async def _one(self, conn: Any, stmt: Any, what: str) -> Any:
         row = (await conn.execute(stmt)).first()
         if row is None:
             raise NotFound(f"{what} not found")
@@ -395,11 +450,11 @@ _INSERT_QMARK = (f"INSERT INTO audit_events ({', '.join(_AUDIT_COLUMNS)}) "
                  f"VALUES ({', '.join('?' * len(_AUDIT_COLUMNS))})")
 
 
-def _orig(exc: DBAPIError) -> str:
+def _orig(exc: Exception) -> str:
     return str(getattr(exc, "orig", exc)).splitlines()[0]
 
 
-def _map_db_error(exc: DBAPIError) -> BackendError:
+def _map_db_error(exc: Exception) -> BackendError:
     message = _orig(exc)
     lowered = message.lower()
     if isinstance(exc, DataError) or "invalid input for query argument" in lowered:

@@ -263,6 +263,8 @@ class MemoryMixin(StoreBase):
                          ) -> list[SearchHit]:
         """``search_memory`` on PostgreSQL: the same parsed query as a tsquery on the
         tsvector of memory_fts (GIN index), ranked best first, snippets for the page only."""
+        from coditect_store.pg_read import STATEMENT_ERRORS
+
         tsquery = pg_tsquery(query)  # InvalidInput with a clear message for malformed input
         limit = cursors.clamp(limit)
         async with self._op(MEM, Action.READ, method="search_memory", write=False,
@@ -283,7 +285,7 @@ class MemoryMixin(StoreBase):
                           ).order_by(ranked.c.rank, ranked.c.id)
             try:
                 rows = (await op.conn.execute(stmt, {"q": tsquery, "opts": _HEADLINE})).all()
-            except DBAPIError as exc:
+            except (DBAPIError, *STATEMENT_ERRORS) as exc:
                 raise InvalidInput(f"search query: {_fts_message(exc)}") from None
         return [SearchHit(entry=_entry(r), rank=float(r.rank), snippet=r.snip or "")
                 for r in rows]
@@ -344,6 +346,6 @@ def pg_tsquery(query: str) -> str:
         return parsed.tsquery()
 
 
-def _fts_message(exc: DBAPIError) -> str:
+def _fts_message(exc: Exception) -> str:
     message = str(getattr(exc, "orig", exc)).splitlines()[0]
     return message.removeprefix("fts5: ")

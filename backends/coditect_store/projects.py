@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select, tuple_
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, func, or_, select, tuple_
 
 from coditect_store import cursors
 from coditect_store.base import StoreBase, new_id, to_model
+from coditect_store.prepared import Prepared, prepared
 from coditect_store.schema import projects, repos
+from coditect_tui.core.errors import NotFound
 from coditect_tui.core.models import (
     Action,
     Page,
@@ -21,6 +26,41 @@ from coditect_tui.core.models import (
 P = Resource.PROJECTS
 R = Resource.REPOS
 
+_TID = bindparam("tid")
+_LIMIT = bindparam("limit")
+
+
+def _projects_page(*, after: bool) -> Prepared:
+    stmt = select(projects).where(projects.c.tenant_id == _TID)
+    if after:
+        stmt = stmt.where(tuple_(projects.c.name, projects.c.id)
+                          > tuple_(bindparam("a_name"), bindparam("a_id")))
+    return prepared(stmt.order_by(projects.c.name, projects.c.id).limit(_LIMIT),
+                    text_timestamps=True)
+
+
+def _repos_page(*, in_project: bool, after: bool) -> Prepared:
+    stmt = select(repos).where(repos.c.tenant_id == _TID)
+    if in_project:
+        stmt = stmt.where(repos.c.project_id == bindparam("project_id"))
+    if after:
+        stmt = stmt.where(tuple_(repos.c.project_id, repos.c.path, repos.c.id)
+                          > tuple_(bindparam("a_project"), bindparam("a_path"),
+                                   bindparam("a_id")))
+    return prepared(stmt.order_by(repos.c.project_id, repos.c.path, repos.c.id)
+                    .limit(_LIMIT), text_timestamps=True)
+
+
+#: Pages of projects and repos: first page / after a cursor (and within one project).
+_PROJECTS_PAGE = {after: _projects_page(after=after) for after in (False, True)}
+_REPOS_PAGE = {(in_project, after): _repos_page(in_project=in_project, after=after)
+               for in_project in (False, True) for after in (False, True)}
+_PROJECT = prepared(select(projects).where(projects.c.tenant_id == _TID,
+                                           projects.c.id == bindparam("id")),
+                    text_timestamps=True)
+_REPO = prepared(select(repos).where(repos.c.tenant_id == _TID, repos.c.id == bindparam("id")),
+                 text_timestamps=True)
+
 
 class ProjectsMixin(StoreBase):
     """Projects and their repos (master projects hold submodule repos)."""
@@ -30,11 +70,9 @@ class ProjectsMixin(StoreBase):
         after = cursors.decode("projects", cursor, 2)
         limit = cursors.clamp(limit)
         async with self._op(P, Action.READ, method="list_projects", write=False) as op:
-            stmt = select(projects).where(projects.c.tenant_id == self._tid)
-            if after:
-                stmt = stmt.where(tuple_(projects.c.name, projects.c.id) > tuple_(*after))
-            rows = (await op.conn.execute(stmt.order_by(projects.c.name, projects.c.id)
-                                          .limit(limit + 1))).all()
+            params = {"a_name": after[0], "a_id": after[1]} if after else {}
+            rows = await op.rows(_PROJECTS_PAGE[bool(after)], tid=self._tid, limit=limit + 1,
+                                 **params)
         items = [to_model(Project, r) for r in rows[:limit]]
         more = len(rows) > limit
         return Page(items=items, next_cursor=cursors.encode(
@@ -43,8 +81,7 @@ class ProjectsMixin(StoreBase):
     async def get_project(self, project_id: str) -> Project:
         async with self._op(P, Action.READ, method="get_project", write=False,
                             target=project_id) as op:
-            row = await self._one(op.conn, select(projects).where(
-                projects.c.tenant_id == self._tid, projects.c.id == project_id), "project")
+            row = _found(await op.rows(_PROJECT, tid=self._tid, id=project_id), "project")
         return to_model(Project, row)
 
     async def upsert_project(self, spec: ProjectSpec) -> Project:
@@ -92,14 +129,12 @@ class ProjectsMixin(StoreBase):
         limit = cursors.clamp(limit)
         async with self._op(R, Action.READ, method="list_repos", write=False,
                             target=project_id) as op:
-            stmt = select(repos).where(repos.c.tenant_id == self._tid)
+            params = {"a_project": after[0], "a_path": after[1], "a_id": after[2]
+                      } if after else {}
             if project_id is not None:
-                stmt = stmt.where(repos.c.project_id == project_id)
-            if after:
-                stmt = stmt.where(tuple_(repos.c.project_id, repos.c.path, repos.c.id)
-                                  > tuple_(*after))
-            rows = (await op.conn.execute(stmt.order_by(repos.c.project_id, repos.c.path,
-                                                        repos.c.id).limit(limit + 1))).all()
+                params["project_id"] = project_id
+            rows = await op.rows(_REPOS_PAGE[project_id is not None, bool(after)],
+                                 tid=self._tid, limit=limit + 1, **params)
         items = [to_model(Repo, r) for r in rows[:limit]]
         more = len(rows) > limit
         return Page(items=items, next_cursor=cursors.encode(
@@ -108,8 +143,7 @@ class ProjectsMixin(StoreBase):
     async def get_repo(self, repo_id: str) -> Repo:
         async with self._op(R, Action.READ, method="get_repo", write=False,
                             target=repo_id) as op:
-            row = await self._one(op.conn, select(repos).where(
-                repos.c.tenant_id == self._tid, repos.c.id == repo_id), "repo")
+            row = _found(await op.rows(_REPO, tid=self._tid, id=repo_id), "repo")
         return to_model(Repo, row)
 
     async def upsert_repo(self, spec: RepoSpec) -> Repo:
@@ -153,3 +187,9 @@ class ProjectsMixin(StoreBase):
                 or_(repos.c.id == repo_id, repos.c.parent_id == repo_id)))
             op.record("repos.delete", repo_id, path=row.path)
 
+
+
+def _found(rows: Sequence[Any], what: str) -> Any:
+    if not rows:
+        raise NotFound(f"{what} not found")
+    return rows[0]
