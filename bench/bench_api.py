@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tenant API benchmark (issue [6/6]); run by hand, not in CI.
 
-Usage: python bench/bench_api.py [--duration 10] [--skip-startup]
+Usage: python bench/bench_api.py [--duration 6] [--rounds 3] [--skip-startup]
 
 Anchor: a minimal FastAPI app on uvicorn that returns a fixed 20-item JSON list, loaded
 with the same generator (wrk) in the same run. Measured against it:
@@ -153,7 +153,9 @@ def startup_times(work: Path, env: dict[str, str], server_url: str, key: str, ru
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=6, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="interleaved rounds (anchor, 1 worker, 2 workers); medians")
     parser.add_argument("--startup-runs", type=int, default=7)
     parser.add_argument("--skip-startup", action="store_true")
     args = parser.parse_args()
@@ -167,60 +169,66 @@ def main() -> None:
     env.update({"XDG_CONFIG_HOME": str(work / "cfg"), "XDG_DATA_HOME": str(work / "data"),
                 "XDG_CACHE_HOME": str(work / "cache"), "XDG_STATE_HOME": str(work / "state")})
     db = asyncio.run(create_database("coditect_bench"))
+    servers: list[subprocess.Popen[bytes]] = []
+    results: dict[str, list[tuple[float, float, float, int]]] = {}
+    startup = None
     try:
         key = asyncio.run(seed(db.app_url))
         auth = {"Authorization": f"Bearer {key}"}
         port = free_port()
-        anchor = start([sys.executable, "-m", "uvicorn", "anchor:app", "--port", str(port),
-                        "--log-level", "warning", "--no-access-log"],
-                       {**env, "PYTHONPATH": str(work)}, f"http://127.0.0.1:{port}/items",
-                       work / "anchor.log")
-        anchor_url = f"http://127.0.0.1:{port}/items"
-        try:
-            wrk(anchor_url, 32, 2, script, {})  # warm-up
-            a32 = wrk(anchor_url, 32, args.duration, script, {})
-            a4 = wrk(anchor_url, 4, args.duration, script, {})
-        finally:
-            stop(anchor)
-        ours: dict[int, tuple[tuple[float, float, float, int], ...]] = {}
-        server_url = ""
-        startup = None
+        servers.append(start([sys.executable, "-m", "uvicorn", "anchor:app", "--port",
+                              str(port), "--log-level", "warning", "--no-access-log"],
+                             {**env, "PYTHONPATH": str(work)},
+                             f"http://127.0.0.1:{port}/items", work / "anchor.log"))
+        targets = {"anchor": (f"http://127.0.0.1:{port}/items", {})}
         for workers in (1, 2):
             port = free_port()
-            server_url = f"http://127.0.0.1:{port}"
-            server = start([sys.executable, "-m", "coditect_tui", "serve", "--db", db.app_url,
-                            "--port", str(port), "--workers", str(workers)], env,
-                           f"{server_url}/healthz", work / f"serve-{workers}.log")
-            url = f"{server_url}/api/v1/projects?limit=20"
-            try:
-                check = httpx.get(url, headers=auth).json()
-                assert len(check["items"]) == 20, check
-                wrk(url, 32, 2, script, auth)  # warm-up
-                r32 = wrk(url, 32, args.duration, script, auth)
-                r4 = wrk(url, 4, args.duration, script, auth)
-                ours[workers] = (r32, r4)
-                if workers == 1 and not args.skip_startup:
-                    startup = startup_times(work, env, server_url, key, args.startup_runs)
-            finally:
-                stop(server)
+            base = f"http://127.0.0.1:{port}"
+            servers.append(start([sys.executable, "-m", "coditect_tui", "serve", "--db",
+                                  db.app_url, "--port", str(port), "--workers", str(workers)],
+                                 env, f"{base}/healthz", work / f"serve-{workers}.log"))
+            url = f"{base}/api/v1/projects?limit=20"
+            check = httpx.get(url, headers=auth).json()
+            assert len(check["items"]) == 20, check
+            targets[f"w{workers}"] = (url, auth)
+        for url, headers in targets.values():
+            wrk(url, 32, 2, script, headers)  # warm-up
+        # Interleaved, so drift on a shared machine hits the anchor and ours alike.
+        for _ in range(args.rounds):
+            for name, (url, headers) in targets.items():
+                results.setdefault(f"{name}@32", []).append(
+                    wrk(url, 32, args.duration, script, headers))
+                if name != "w2":
+                    results.setdefault(f"{name}@4", []).append(
+                        wrk(url, 4, args.duration, script, headers))
+        if not args.skip_startup:
+            server_url = targets["w1"][0].split("/api/")[0]
+            startup = startup_times(work, env, server_url, key, args.startup_runs)
     finally:
+        for server in servers:
+            stop(server)
         asyncio.run(drop_database(db))
+
+    def med(name: str, field: int) -> float:
+        return statistics.median(r[field] for r in results[name])
 
     def line(name: str, value: str, ratio: float, target: str, ok: bool) -> None:
         print(f"{name:<58} {value:>22}  ratio {ratio:5.2f}  target {target:<8} "
               f"{'PASS' if ok else 'FAIL'}")
 
-    print(f"# anchor (minimal FastAPI, 20-item list): {a32[0]:.0f} req/s at 32 conn "
-          f"(p50 {a32[1]:.1f} ms), p95 {a4[2]:.2f} ms at 4 conn; errors {a32[3] + a4[3]}")
-    o32, o4 = ours[1]
-    w32, _w4 = ours[2]
-    print(f"# ours: errors {o32[3] + o4[3] + w32[3]} (non-2xx or socket)")
-    line("list endpoint, PG+RLS, 1 worker, throughput @32 conn", f"{o32[0]:.0f} req/s",
-         o32[0] / a32[0], ">= 0.50", o32[0] / a32[0] >= 0.5)
-    line("list endpoint, PG+RLS, 1 worker, p95 latency @4 conn", f"{o4[2]:.2f} ms",
-         o4[2] / a4[2], "<= 3.00", o4[2] / a4[2] <= 3.0)
-    line("list endpoint, PG+RLS, 2 workers vs 1, throughput @32", f"{w32[0]:.0f} req/s",
-         w32[0] / o32[0], ">= 1.00", w32[0] >= o32[0])
+    errors = sum(r[3] for rs in results.values() for r in rs)
+    print(f"# medians of {args.rounds} interleaved rounds of {args.duration} s; "
+          f"errors {errors} (non-2xx or socket)")
+    print(f"# anchor (minimal FastAPI, 20-item list): {med('anchor@32', 0):.0f} req/s at 32 "
+          f"conn (p50 {med('anchor@32', 1):.1f} ms), p95 {med('anchor@4', 2):.2f} ms at 4 conn")
+    a32, o32, w32 = med("anchor@32", 0), med("w1@32", 0), med("w2@32", 0)
+    a95, o95 = med("anchor@4", 2), med("w1@4", 2)
+    line("list endpoint, PG+RLS, 1 worker, throughput @32 conn", f"{o32:.0f} req/s",
+         o32 / a32, ">= 0.50", o32 / a32 >= 0.5)
+    line("list endpoint, PG+RLS, 1 worker, p95 latency @4 conn", f"{o95:.2f} ms",
+         o95 / a95, "<= 3.00", o95 / a95 <= 3.0)
+    line("list endpoint, PG+RLS, 2 workers vs 1, throughput @32", f"{w32:.0f} req/s",
+         w32 / o32, ">= 1.00", w32 >= o32)
     if startup is not None:
         local, remote = startup
         line("app start, remote backend vs local store (median)",

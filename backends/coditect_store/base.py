@@ -63,7 +63,8 @@ def to_model(model: type[M], row: Any, **overrides: Any) -> M:
         names, pick = _row_picker(type(row), model)
         values = dict(zip(names, pick(row), strict=True))
         values.update(overrides)
-        return model.model_validate(values)
+        validated: M = model.__pydantic_validator__.validate_python(values)
+        return validated
     data = row._mapping if hasattr(row, "_mapping") else row
     values = {name: data[name] for name in model.model_fields if name not in overrides}
     values.update(overrides)

@@ -160,3 +160,18 @@ async def test_serve_with_two_workers(tmp_path: Path) -> None:
         assert all(p.startswith(("/api/v1/", "/healthz")) for p in spec["paths"])
     finally:
         server.stop()
+
+
+def test_openapi_documents_the_credential_and_read_only_header(tmp_path: Path) -> None:
+    """``caller`` reads both headers by hand; the document still says so for every
+    /api/v1 operation (routes.document_auth), and nothing else is left undocumented."""
+    spec = create_app(ServerConfig(db=str(tmp_path / "x.db"))).openapi()
+    assert spec["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
+    operations = [(path, op) for path, ops in spec["paths"].items() for op in ops.values()]
+    api = [(path, op) for path, op in operations if path.startswith("/api/v1/")]
+    assert len(api) >= 40
+    for path, op in api:
+        assert op["security"] == [{"ApiKey": []}], path
+        names = [p["name"] for p in op.get("parameters", []) if p["in"] == "header"]
+        assert names.count("X-Coditect-Read-Only") == 1, path
+    assert all("security" not in op for path, op in operations if path == "/healthz")
