@@ -197,3 +197,20 @@ async def test_invalid_theme_falls_back(make_app: AppFactory, isolated_home: Pat
         messages = [n.message for n in app._notifications]
         assert any("broken.yaml:2" in m for m in messages)
         assert any("unknown theme 'no-such-theme'" in m for m in messages)
+
+
+async def test_every_pane_draws_with_no_color(make_app: AppFactory,
+                                              monkeypatch: object) -> None:
+    """NO_COLOR turns Textual's monochrome filter on; a line drawn with no style at all
+    used to crash it (the audit table's blank rows)."""
+    monkeypatch.setenv("NO_COLOR", "1")  # type: ignore[attr-defined]
+    app = make_app()
+    assert app.no_color
+    async with app.run_test(size=(100, 50)) as pilot:  # taller than the audit log
+        await settle(app, pilot)
+        for key in ("2", "3", "4", "5", "1"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            await pilot.pause(0.2)
+        assert app.query_one("#tabs").active == "repo"  # type: ignore[attr-defined]
+        assert app.return_code is None  # still running: nothing raised while drawing

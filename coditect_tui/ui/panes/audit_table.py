@@ -151,13 +151,15 @@ class AuditTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         width = self.size.width
+        base = self.rich_style  # never a bare None style: NO_COLOR's filter needs one
         if index >= self.total:
-            return Strip.blank(width)
+            return Strip.blank(width, base)
         event = self.rows.get(index)
         if event is None:
             self._need(index)
-            return Strip([Segment("…".ljust(width), Style(dim=True))])
-        style = Style(reverse=True) if index == self.cursor and self.has_focus else Style()
+            return Strip([Segment("…".ljust(width), base + Style(dim=True))])
+        style = base + (Style(reverse=True) if index == self.cursor and self.has_focus
+                        else Style())
         if event.outcome != "ok":
             style += Style(bold=True)
         return Strip([Segment(row_text(event, width), style)])
