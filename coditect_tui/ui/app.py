@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
-from textual.lazy import Lazy
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.containers import Container, Horizontal
+from textual.widget import Widget
+from textual.widgets import Footer
 
 from coditect_tui.core.errors import CoditectError, ReadOnly
 from coditect_tui.core.safe_text import safe_text
@@ -45,6 +45,7 @@ from coditect_tui.ui.panes.sessions import GitSessionsPane
 from coditect_tui.ui.session_actions import SessionActions
 from coditect_tui.ui.themes import register_catalog
 from coditect_tui.ui.widgets.header import TenantHeader
+from coditect_tui.ui.widgets.pane_tabs import PaneTab, PaneTabs, TabBar
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -61,7 +62,17 @@ if TYPE_CHECKING:
     from coditect_tui.core.settings import Settings, TenantProfile
     from coditect_tui.core.views import ResolvedView
 
-TABS = ("repo", "dashboard", "sessions", "memory", "audit")
+#: The right-hand panes: id, tab label, default key (binding id ``pane.<id>``).
+PANES = (("repo", "Repo", "1"), ("dashboard", "Dashboard", "2"),
+         ("sessions", "Git sessions", "3"), ("memory", "Memory", "4"), ("audit", "Audit", "5"))
+TABS = tuple(tab for tab, _label, _key in PANES)
+#: How each pane that is not shown at start is made (mounted after the first paint).
+HIDDEN_PANES: dict[str, Callable[[], Widget]] = {
+    "dashboard": lambda: DashboardPane(id="dashboard-pane"),
+    "sessions": lambda: GitSessionsPane(id="sessions-pane"),
+    "memory": lambda: MemoryPane(id="memory-pane"),
+    "audit": lambda: AuditPane(id="audit-pane"),
+}
 
 
 class CoditectApp(SessionActions, App[None]):
@@ -162,20 +173,16 @@ class CoditectApp(SessionActions, App[None]):
 
     def compose(self) -> ComposeResult:
         yield TenantHeader(id="header")
+        keymap = dict(self.boot.keymap)
+        tabs = [PaneTab(tab, label, keymap.get(f"pane.{tab}", key).split(",")[0].strip(),
+                        short=label.split()[-1].capitalize())
+                for tab, label, key in PANES]
+        # The hidden panes are mounted right after the first paint (_mount_hidden_panes).
+        panes = [Container(RepoDetail(id="repo-detail"), id="repo"),
+                 *(Container(id=tab) for tab in HIDDEN_PANES)]
         with Horizontal(id="body"):
             yield ProjectTree(id="tree")
-            with TabbedContent(id="tabs", initial="repo"):
-                with TabPane("Repo", id="repo"):
-                    yield RepoDetail(id="repo-detail")
-                # Hidden panes mount right after the first paint (start-up is measured).
-                with TabPane("Dashboard", id="dashboard"):
-                    yield Lazy(DashboardPane(id="dashboard-pane"))
-                with TabPane("Git sessions", id="sessions"):
-                    yield Lazy(GitSessionsPane(id="sessions-pane"))
-                with TabPane("Memory", id="memory"):
-                    yield Lazy(MemoryPane(id="memory-pane"))
-                with TabPane("Audit", id="audit"):
-                    yield Lazy(AuditPane(id="audit-pane"))
+            yield PaneTabs(tabs, panes, initial="repo", id="tabs")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -193,18 +200,28 @@ class CoditectApp(SessionActions, App[None]):
         cached = (load_cached(self.tenant) if self.cached_paint and not self.aggregate_only
                   else None)
         if cached is None:
+            self.call_after_refresh(self._mount_hidden_panes)
             self.start_tenant(brief=False)
             return
         self._show_view(cached)
-        # Paint first; settings validation, git work, the store and the watcher follow.
+        # Paint first; the hidden panes, settings validation, git work, the store and the
+        # watcher follow.
         self.call_after_refresh(self._after_cached_paint)
+
+    def _mount_hidden_panes(self) -> None:
+        """Mount the panes that are not shown at start (after the first paint, which
+        they would otherwise delay: composing them costs more than the workspace)."""
+        for tab, make in HIDDEN_PANES.items():
+            container = self.query_one(f"#{tab}", Container)
+            if not container.children:
+                container.mount(make())
 
     def _aggregate_layout(self, aggregate: bool = True) -> None:
         """An advisor sees counts and trends only: no tree, no repo-level pane."""
         self.aggregate_only = aggregate
         tree = self.query_one(ProjectTree)
         tree.display = not aggregate
-        tabs = self.query_one(TabbedContent)
+        tabs = self.query_one(PaneTabs)
         for tab in ("repo", "sessions", "memory", "audit"):
             (tabs.hide_tab if aggregate else tabs.show_tab)(tab)
         if aggregate:
@@ -216,6 +233,7 @@ class CoditectApp(SessionActions, App[None]):
             self._painted = True
             self.exit()
             return
+        self._mount_hidden_panes()
         self.start_tenant(brief=False)
 
     def _show_header(self, title: str, role: str, backend_kind: str, brand: str) -> None:
@@ -867,8 +885,12 @@ class CoditectApp(SessionActions, App[None]):
         the tree's, take what is typed next)."""
         if tab not in TABS:
             return
-        self.query_one(TabbedContent).active = tab
+        self.query_one(PaneTabs).active = tab
         self.call_after_refresh(self._focus_tab, tab)
+
+    def on_tab_bar_chosen(self, message: TabBar.Chosen) -> None:
+        message.stop()
+        self.action_show_tab(message.tab)
 
     def _focus_tab(self, tab: str) -> None:
         if tab == "memory":
@@ -888,7 +910,7 @@ class CoditectApp(SessionActions, App[None]):
 
     def action_search_memory(self) -> None:
         """Show the Memory pane with the cursor in its search box."""
-        self.query_one(TabbedContent).active = "memory"
+        self.query_one(PaneTabs).active = "memory"
         self.call_after_refresh(lambda: [p.action_focus_search() for p in self.query(MemoryPane)])
 
     def action_focus_tree(self) -> None:
