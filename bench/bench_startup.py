@@ -110,16 +110,14 @@ def main() -> None:
 
 
 def _compile_sources() -> None:
-    """Byte-compile coditect_tui and the backends where they are imported from."""
-    import coditect_remote
-    import coditect_server
-    import coditect_store
-    import coditect_tui
-
-    dirs = [str(Path(m.__file__).parent) for m in (coditect_tui, coditect_store,
-                                                   coditect_remote, coditect_server)]
-    subprocess.run([sys.executable, "-m", "compileall", "-q", *dirs], check=True,
-                   stdout=subprocess.DEVNULL)
+    """Byte-compile coditect_tui and the backends where they are imported from (in a child
+    process: importing them here would grow this process, and a child's peak RSS starts
+    from its parent's at fork)."""
+    code = ("import compileall, pathlib\n"
+            "import coditect_tui, coditect_store, coditect_remote, coditect_server\n"
+            "for m in (coditect_tui, coditect_store, coditect_remote, coditect_server):\n"
+            "    compileall.compile_dir(str(pathlib.Path(m.__file__).parent), quiet=1)\n")
+    subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL)
 
 
 def _register(env: dict[str, str]) -> None:
