@@ -210,7 +210,10 @@ class CoditectApp(SessionActions, App[None]):
 
     def _mount_hidden_panes(self) -> None:
         """Mount the panes that are not shown at start (after the first paint, which
-        they would otherwise delay: composing them costs more than the workspace)."""
+        they would otherwise delay: composing them costs more than the workspace). Not
+        in ``--exit-after-paint`` runs, which end before anyone could show them."""
+        if self.exit_after_paint:
+            return
         for tab, make in HIDDEN_PANES.items():
             container = self.query_one(f"#{tab}", Container)
             if not container.children:
