@@ -133,6 +133,17 @@ class Op:
             return (await self.conn.execute(stmt.stmt, params)).all()
         return (await self.conn.execute(stmt, params)).all()
 
+    async def one(self, stmt: Prepared, what: str, **params: Any) -> Any:
+        """The first row of a prepared read statement.
+
+        Raises:
+            NotFound: no row (``"<what> not found"``).
+        """
+        rows = await self.rows(stmt, **params)
+        if not rows:
+            raise NotFound(f"{what} not found")
+        return rows[0]
+
     def authorize(self, action: Action, *, owner: str | None = None) -> Scope:
         """Check a further action (upserts decide create/update after a lookup)."""
         self.scope = self.store._authorize(self.resource, action, owner=owner)
@@ -312,12 +323,11 @@ class StoreBase:
         try:
             async with read_transaction(self._engine, self._tid) as conn:
                 yield conn
-        except ValueError as exc:  # asyncpg's own check of an argument (e.g. int4 range)
+        # ValueError: asyncpg's own check of an argument (e.g. int4 range); DataError:
+        # PostgreSQL's SQLSTATE class 22 (a value it cannot take)
+        except (ValueError, asyncpg.exceptions.DataError) as exc:
             raise InvalidInput(f"invalid value: {str(exc).splitlines()[0][:200]}") from None
         except asyncpg.PostgresError as exc:
-            if isinstance(exc, asyncpg.exceptions.DataError):
-                raise InvalidInput(f"invalid value: {str(exc).splitlines()[0][:200]}"
-                                   ) from None
             raise _map_db_error(exc) from None
         except (asyncpg.InterfaceError, OSError) as exc:
             raise BackendUnavailable(f"the database cannot be reached: {exc}") from None

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from sqlalchemy import bindparam, func, or_, select, tuple_
 
 from coditect_store import cursors
 from coditect_store.base import StoreBase, new_id, to_model
 from coditect_store.prepared import Prepared, prepared
 from coditect_store.schema import projects, repos
-from coditect_tui.core.errors import NotFound
 from coditect_tui.core.models import (
     Action,
     Page,
@@ -81,7 +77,7 @@ class ProjectsMixin(StoreBase):
     async def get_project(self, project_id: str) -> Project:
         async with self._op(P, Action.READ, method="get_project", write=False,
                             target=project_id) as op:
-            row = _found(await op.rows(_PROJECT, tid=self._tid, id=project_id), "project")
+            row = await op.one(_PROJECT, "project", tid=self._tid, id=project_id)
         return to_model(Project, row)
 
     async def upsert_project(self, spec: ProjectSpec) -> Project:
@@ -143,7 +139,7 @@ class ProjectsMixin(StoreBase):
     async def get_repo(self, repo_id: str) -> Repo:
         async with self._op(R, Action.READ, method="get_repo", write=False,
                             target=repo_id) as op:
-            row = _found(await op.rows(_REPO, tid=self._tid, id=repo_id), "repo")
+            row = await op.one(_REPO, "repo", tid=self._tid, id=repo_id)
         return to_model(Repo, row)
 
     async def upsert_repo(self, spec: RepoSpec) -> Repo:
@@ -186,10 +182,3 @@ class ProjectsMixin(StoreBase):
             await op.conn.execute(repos.delete().where(
                 or_(repos.c.id == repo_id, repos.c.parent_id == repo_id)))
             op.record("repos.delete", repo_id, path=row.path)
-
-
-
-def _found(rows: Sequence[Any], what: str) -> Any:
-    if not rows:
-        raise NotFound(f"{what} not found")
-    return rows[0]
