@@ -109,14 +109,13 @@ class PaneTabs(Vertical):
         super().__init__(id=id)
         self.tabs = tuple(tabs)
         self._panes = list(panes)
-        self._initial = initial
         self.set_reactive(PaneTabs.active, initial)
 
     def compose(self) -> ComposeResult:
         bar = TabBar(self.tabs)
-        bar.active = self._initial
+        bar.active = self.active
         yield bar
-        yield ContentSwitcher(*self._panes, initial=self._initial)
+        yield ContentSwitcher(*self._panes, initial=self.active)
 
     def watch_active(self, tab: str) -> None:
         self.query_one(ContentSwitcher).current = tab
