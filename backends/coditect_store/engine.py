@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from coditect_store import aiosqlite_fix
 from coditect_store.schema import AUDIT_TABLES
 from coditect_tui.core.errors import BackendUnavailable
 
@@ -68,6 +69,7 @@ def make_sqlite_engine(path: Path, *, read_only: bool) -> AsyncEngine:
         path: the database file.
         read_only: install the read-only authorizer on every connection.
     """
+    aiosqlite_fix.install()
     engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
 
     @event.listens_for(engine.sync_engine, "connect")
