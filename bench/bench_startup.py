@@ -24,6 +24,8 @@ from pathlib import Path
 MAKE_WORKSPACE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_workspace.py"
 
 MINIMAL_APP = """
+import shutil
+
 from textual.app import App
 from textual.widgets import Footer, Header, Static
 
@@ -36,7 +38,7 @@ class Minimal(App):
     def on_ready(self):
         self.exit()
 
-Minimal().run(headless=True)
+Minimal().run(headless=True, size=tuple(shutil.get_terminal_size()))
 """
 
 
@@ -139,8 +141,7 @@ def _register(env: dict[str, str]) -> None:
         subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=180,
                        stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        raise SystemExit("the registration run did not finish within 180 s; run the "
-                         "benchmark again (seen twice on 2026-11-26, not reproduced)") from None
+        raise SystemExit("the registration run did not finish within 180 s") from None
 
 
 if __name__ == "__main__":

@@ -204,9 +204,20 @@ class CoditectApp(SessionActions, App[None]):
             self.start_tenant(brief=False)
             return
         self._show_view(cached)
+        if self.exit_after_paint:
+            return  # on_ready ends the run once this view is on screen
         # Paint first; the hidden panes, settings validation, git work, the store and the
         # watcher follow.
         self.call_after_refresh(self._after_cached_paint)
+
+    def on_ready(self) -> None:
+        """Textual posts Ready right after it has written the first frame. On a start from
+        the paint cache that frame holds the workspace (shown in on_mount), so
+        ``--exit-after-paint`` ends here, where the minimal app of bench_startup.py ends.
+        """
+        if self.exit_after_paint and self.view is not None and not self._painted:
+            self._painted = True
+            self.exit()
 
     def _mount_hidden_panes(self) -> None:
         """Mount the panes that are not shown at start (after the first paint, which
@@ -232,10 +243,6 @@ class CoditectApp(SessionActions, App[None]):
             tabs.active = "dashboard"
 
     def _after_cached_paint(self) -> None:
-        if self.exit_after_paint:
-            self._painted = True
-            self.exit()
-            return
         self._mount_hidden_panes()
         self.start_tenant(brief=False)
 

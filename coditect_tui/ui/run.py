@@ -7,6 +7,7 @@ and themes are validated; a changed input misses the cache and validates first.
 from __future__ import annotations
 
 import os
+import shutil
 
 from coditect_tui.commands.context import CliContext
 
@@ -46,5 +47,8 @@ def run_app(ctx: CliContext, *, theme: str | None = None, exit_after_paint: bool
     app = CoditectApp(boot, settings=settings, profile=profile, settings_loader=settings_loader,
                       read_only=boot.read_only, theme_override=theme_override,
                       exit_after_paint=exit_after_paint)
-    app.run(headless=exit_after_paint)
+    # Headless, Textual would lay out at Rich's default console size (80x25) and again at
+    # the driver's (80x24); a terminal reports one size to both.
+    size = tuple(shutil.get_terminal_size()) if exit_after_paint else None
+    app.run(headless=exit_after_paint, size=size)
     return app.return_code or 0

@@ -33,3 +33,44 @@ def test_exit_after_paint_without_and_with_the_cache(tmp_path: Path, with_roots:
                               env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-2000:]
         assert "Traceback" not in done.stderr + done.stdout
+
+
+async def test_a_cached_start_exits_on_the_first_frame_and_it_shows_the_workspace(
+        tmp_path: Path, workspace: Path) -> None:
+    """The benchmark's stop point on a start from the paint cache: Textual's Ready, posted
+    once the first frame is written, and that frame already holds the cached tree."""
+    from coditect_tui.core.git.discovery import discover
+    from coditect_tui.core.settings import load_settings
+    from coditect_tui.core.workspace_view import from_discovery, save_cache
+    from coditect_tui.ui.app import CoditectApp
+    from tests.ui.conftest import write_config
+
+    config = write_config(tmp_path / "config.yaml", [{
+        "name": "acme", "display_name": "ACME Corp", "principal": "alice",
+        "backend": {"kind": "local", "path": str(tmp_path / "store.db")},
+        "workspace_roots": [str(workspace)]}])
+    view = from_discovery("acme", discover([workspace], tenant="acme"))
+    save_cache(view)
+    settings = load_settings(config).settings
+    app = CoditectApp.for_profile(settings, settings.profile("acme"), config_path=config,
+                                  exit_after_paint=True)
+    frames: list[str] = []
+    exit_app = app.exit
+
+    def capture_and_exit(*args: object, **kwargs: object) -> None:
+        strips = app.screen._compositor.render_strips()
+        frames.append("\n".join(strip.text for strip in strips))
+        exit_app(*args, **kwargs)  # type: ignore[arg-type]
+
+    app.exit = capture_and_exit  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(50):
+            if frames:
+                break
+            await pilot.pause()
+    assert len(frames) == 1, "the app did not exit by itself"
+    assert app.backend is None  # it stopped before any store or git work
+    frame = frames[0]
+    assert "ACME Corp" in frame
+    shown = [repo.name for repo in view.repos() if repo.name in frame]
+    assert len(shown) >= 3, frame
