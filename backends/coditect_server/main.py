@@ -13,6 +13,7 @@ import socket
 from fastapi import FastAPI
 
 from coditect_server.app import create_app
+from coditect_server.gc_tuning import tune_for_serving
 from coditect_server.state import ServerConfig
 
 DB_ENV = "CODITECT_SERVE_DB"
@@ -53,6 +54,8 @@ def run_worker(host: str, port: int, log_level: str) -> None:
     config = uvicorn.Config("coditect_server.main:app_from_env", factory=True,
                             log_level=log_level, access_log=False, proxy_headers=False,
                             server_header=False, timeout_graceful_shutdown=5)
+    config.load()  # import and build the app now, so its objects are frozen below
+    tune_for_serving()
     uvicorn.Server(config).run(sockets=[tcp_socket(host, port)])
 
 
