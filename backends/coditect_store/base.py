@@ -71,6 +71,15 @@ def to_model(model: type[M], row: Any, **overrides: Any) -> M:
     return model.model_validate(values)
 
 
+def to_models(model: type[M], rows: Sequence[Any]) -> list[M]:
+    """``to_model`` of each row (a page of driver-level rows costs one picker lookup)."""
+    if not rows or not hasattr(rows[0], "_field_index"):
+        return [to_model(model, row) for row in rows]
+    names, pick = _row_picker(type(rows[0]), model)
+    validate = model.__pydantic_validator__.validate_python
+    return [validate(dict(zip(names, pick(row), strict=True))) for row in rows]
+
+
 @functools.lru_cache(maxsize=1024)
 def _row_picker(row_type: Any, model: type[BaseModel]
                 ) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from coditect_store.base import StoreBase, new_id, to_model
+from coditect_store.base import StoreBase, new_id, to_model, to_models
 from coditect_store.schema import api_keys, members, tenants
 from coditect_tui.core import api_keys as keyfmt
 from coditect_tui.core.errors import ConfigError, Conflict, InvalidInput
@@ -45,11 +45,11 @@ class MembersMixin(StoreBase):
                 rows = (await conn.execute(text(
                     "SELECT id, name, display_name, tier, created_at FROM "
                     "coditect_principal_tenants(:p)"), {"p": self._principal})).all()
-                return [to_model(Tenant, r) for r in rows]
+                return to_models(Tenant, rows)
             rows = (await conn.execute(
                 select(tenants).join(members, members.c.tenant_id == tenants.c.id)
                 .where(members.c.name == self._principal).order_by(tenants.c.name))).all()
-        return [to_model(Tenant, r) for r in rows]
+        return to_models(Tenant, rows)
 
     def _check_role_name(self, role: str) -> None:
         try:
@@ -61,7 +61,7 @@ class MembersMixin(StoreBase):
         async with self._op(MB, Action.READ, method="list_members", write=False) as op:
             rows = (await op.conn.execute(select(members).where(
                 members.c.tenant_id == self._tid).order_by(members.c.name))).all()
-        return [to_model(Member, r) for r in rows]
+        return to_models(Member, rows)
 
     async def add_member(self, name: str, role: str) -> Member:
         self._check_role_name(role)
@@ -163,7 +163,7 @@ class MembersMixin(StoreBase):
                 stmt = stmt.where(api_keys.c.principal == self._principal)
             rows = (await op.conn.execute(stmt.order_by(api_keys.c.created_at.desc(),
                                                         api_keys.c.id))).all()
-        return [to_model(ApiKeyInfo, r) for r in rows]
+        return to_models(ApiKeyInfo, rows)
 
     async def revoke_api_key(self, key_id: str) -> ApiKeyInfo:
         async with self._op(K, Action.DELETE, method="revoke_api_key", write=True,

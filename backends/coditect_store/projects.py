@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, func, or_, select, tuple_
 
 from coditect_store import cursors
-from coditect_store.base import StoreBase, new_id, to_model
+from coditect_store.base import StoreBase, new_id, to_model, to_models
 from coditect_store.prepared import Prepared, prepared
 from coditect_store.schema import projects, repos
 from coditect_tui.core.models import (
@@ -69,7 +69,7 @@ class ProjectsMixin(StoreBase):
             params = {"a_name": after[0], "a_id": after[1]} if after else {}
             rows = await op.rows(_PROJECTS_PAGE[bool(after)], tid=self._tid, limit=limit + 1,
                                  **params)
-        items = [to_model(Project, r) for r in rows[:limit]]
+        items = to_models(Project, rows[:limit])
         more = len(rows) > limit
         return Page(items=items, next_cursor=cursors.encode(
             "projects", [items[-1].name, items[-1].id]) if more else None)
@@ -131,7 +131,7 @@ class ProjectsMixin(StoreBase):
                 params["project_id"] = project_id
             rows = await op.rows(_REPOS_PAGE[project_id is not None, bool(after)],
                                  tid=self._tid, limit=limit + 1, **params)
-        items = [to_model(Repo, r) for r in rows[:limit]]
+        items = to_models(Repo, rows[:limit])
         more = len(rows) > limit
         return Page(items=items, next_cursor=cursors.encode(
             "repos", [items[-1].project_id, items[-1].path, items[-1].id]) if more else None)
