@@ -3,7 +3,7 @@
 A request allocates thousands of short-lived objects, so CPython's default thresholds run
 a young-generation collection every few requests and, every hundred or so, a full one that
 walks every object the worker imported at start-up (FastAPI, SQLAlchemy, pydantic schemas):
-7-8 % of a worker's time in bench/bench_api.py, about 1 % with these settings. Freezing
+7-8 % of a worker's time in bench/bench_api.py, under 1 % with these settings. Freezing
 the start-up heap takes those objects out of every later collection, and a larger first
 threshold makes collections rarer. Request objects are freed by reference counting either
 way; the collector only looks for cycles.

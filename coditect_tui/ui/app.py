@@ -211,7 +211,7 @@ class CoditectApp(SessionActions, App[None]):
         self.call_after_refresh(self._after_cached_paint)
 
     def on_ready(self) -> None:
-        """Textual posts Ready right after it has written the first frame. On a start from
+        """Textual posts Ready right after it has rendered the first frame. On a start from
         the paint cache that frame holds the workspace (shown in on_mount), so
         ``--exit-after-paint`` ends here, where the minimal app of bench_startup.py ends.
         """

@@ -74,9 +74,9 @@ def render_detail(view: RepoView, status: RepoStatus | None,
         _files(out, status)
         if status.submodules is not None:
             sub = status.submodules
-            out.append(f"\nSubmodules {sub.total}: {sub.initialised} initialised, "
-                       f"{sub.uninitialised} not initialised, {sub.changed} changed\n",
-                       style="bold")
+            # short enough for one line of the pane at 80 columns
+            out.append(f"\nSubmodules {sub.total}: {sub.initialised} init, "
+                       f"{sub.uninitialised} uninit, {sub.changed} changed\n", style="bold")
     out.append("\nRecent commits\n", style="bold")
     if commits is None:
         last = status.last_commit if status else None
