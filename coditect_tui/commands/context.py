@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # pydantic models load on first use, not at `coditect` start-up
+    from pydantic import BaseModel
+
     from coditect_tui.core.backend import Backend
     from coditect_tui.core.settings import LoadedSettings, TenantProfile
 
@@ -76,3 +78,19 @@ class CliContext:
                 await backend.close()
 
         return asyncio.run(main())
+
+
+def print_items(items: Sequence[BaseModel], *, as_json: bool,
+                line: Callable[[Any], str], empty: str | None = None) -> None:
+    """Print ``items`` as an indented JSON array, or one ``line(item)`` each (``empty``
+    when there are none)."""
+    if as_json:
+        import orjson
+
+        print(orjson.dumps([item.model_dump(mode="json") for item in items],
+                           option=orjson.OPT_INDENT_2).decode())
+        return
+    for item in items:
+        print(line(item))
+    if not items and empty is not None:
+        print(empty)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from coditect_tui.commands.context import CliContext
+from coditect_tui.commands.context import CliContext, print_items
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
@@ -148,20 +148,10 @@ async def _open_db(args: argparse.Namespace) -> Backend:
 
 def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     """Print one line (or a JSON array) of keys."""
-    import orjson
-
     async def work(backend: Backend) -> list[ApiKeyInfo]:
         return await backend.list_api_keys()
 
-    keys = ctx.run(work)
-    if args.json:
-        print(orjson.dumps([k.model_dump(mode="json") for k in keys],
-                           option=orjson.OPT_INDENT_2).decode())
-    else:
-        for info in keys:
-            print(_line(info))
-        if not keys:
-            print("no API keys")
+    print_items(ctx.run(work), as_json=args.json, line=_line, empty="no API keys")
     return 0
 
 

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from coditect_tui.commands.context import CliContext
+from coditect_tui.commands.context import CliContext, print_items
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
@@ -56,18 +56,10 @@ def _line(member: Member) -> str:
 
 def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     """Print the members."""
-    import orjson
-
     async def work(backend: Backend) -> list[Member]:
         return await backend.list_members()
 
-    members = ctx.run(work)
-    if args.json:
-        print(orjson.dumps([m.model_dump(mode="json") for m in members],
-                           option=orjson.OPT_INDENT_2).decode())
-    else:
-        for member in members:
-            print(_line(member))
+    print_items(ctx.run(work), as_json=args.json, line=_line)
     return 0
 
 
