@@ -51,6 +51,7 @@ async def test_list_search_filter_and_previews(make_app: AppFactory, with_memory
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await _indexed(app, pilot, 9)
         assert len(pane.entries) == 9
+        assert not app.query_one("#memory-empty", Static).display
         await pilot.press("slash")
         await pilot.press(*"hooks")
         await pilot.pause(0.4)
@@ -169,3 +170,22 @@ async def test_every_sample_previews_and_project_scope(make_app: AppFactory, wit
         await pilot.press("a")
         await settle(app, pilot)
         assert pane.project is not None and len(pane.entries) == 9
+
+
+async def test_an_empty_index_says_what_fills_it(make_app: AppFactory) -> None:
+    app = make_app()  # the demo workspace has no MEMORY-CONTEXT folder
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.action_show_tab("memory")
+        await settle(app, pilot)
+        pane = app.query_one(MemoryPane)
+        hint = app.query_one("#memory-empty", Static)
+        assert pane.entries == [] and hint.display
+        assert "No memory entries yet" in str(hint.render())
+        await pilot.press("k")  # a kind filter
+        await settle(app, pilot)
+        assert "these filters" in str(hint.render())
+        await pilot.press("slash", *"nothing")
+        await pilot.pause(0.4)
+        await settle(app, pilot)
+        assert "Nothing matches" in str(hint.render())

@@ -123,6 +123,9 @@ class MemoryPane(Vertical):
     DEFAULT_CSS = """
     MemoryPane #memory-search { height: 1; border: none; padding: 0 1; }
     MemoryPane #memory-filters { height: 1; padding: 0 1; color: $text-muted; }
+    MemoryPane #memory-empty { height: auto; padding: 1 1; color: $text-muted;
+                               display: none; }
+    MemoryPane.empty #memory-empty { display: block; }
     MemoryPane #memory-list { height: 1fr; border: none; text-wrap: nowrap;
                               text-overflow: ellipsis; }
     MemoryPane #memory-preview { height: 1fr; display: none; padding: 0 1; }
@@ -158,6 +161,7 @@ class MemoryPane(Vertical):
         yield Input(placeholder='/ search: words "a phrase" prefix* OR -word',
                     id="memory-search")
         yield Static("", id="memory-filters")
+        yield Static("", id="memory-empty")
         yield OptionList(id="memory-list")
         yield VerticalScroll(id="memory-preview")
 
@@ -198,6 +202,27 @@ class MemoryPane(Vertical):
         self.query_one("#memory-filters", Static).update(
             Text(f"{count} · {kind} · {when}{scope} · k kind w when a project / search",
                  no_wrap=True, overflow="ellipsis"))
+        self._show_empty_state()
+
+    def _show_empty_state(self) -> None:
+        """Say why the list is empty and what fills it, instead of a blank pane."""
+        empty = self.query_one(OptionList).option_count == 0
+        self.set_class(empty, "empty")
+        if not empty:
+            return
+        if self.backend is None:
+            hint = "The memory index opens with the tenant's store."
+        elif self.only_ids is not None:
+            hint = "No memory entries are linked to this git session."
+        elif self.query_text:
+            hint = "Nothing matches this search."
+        elif KIND_CYCLE[self.kind_index] or WINDOWS[self.window_index][1] or self.project:
+            hint = "No entries with these filters (k kind, w when, a project)."
+        else:
+            hint = ("No memory entries yet. MEMORY-CONTEXT folders in this tenant's "
+                    "workspace roots and projects are indexed here as their files change; "
+                    "n writes a note.")
+        self.query_one("#memory-empty", Static).update(Text(hint))
 
     def reload(self) -> None:
         """Re-run the current listing or search."""
