@@ -125,3 +125,22 @@ async def test_a_running_idempotency_key_answers_409_with_retry_after(
         assert replay == guards.Replay(200, b'{"ok": 1}')
     finally:
         await state.stop()
+
+
+async def test_authentication_comes_before_validation(
+        served: tuple[Path, httpx.ASGITransport]) -> None:
+    """A caller without a valid key learns nothing, not even what a valid request looks
+    like: 401 before any 422 (auth is the routes' first dependency, see routes.caller)."""
+    db, transport = served
+    tenant = await make_tenant(str(db), "acme", {})
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        for headers in ({}, {"Authorization": "Bearer cdt_usr_not-a-key"}):
+            bad_query = await client.get("/api/v1/projects?limit=lots", headers=headers)
+            bad_body = await client.put("/api/v1/projects", json={"name": 7, "x": []},
+                                        headers=headers)
+            assert (bad_query.status_code, bad_body.status_code) == (401, 401)
+        owner = {"Authorization": f"Bearer {tenant.keys['owner']}"}
+        bad_query = await client.get("/api/v1/projects?limit=lots", headers=owner)
+        bad_body = await client.put("/api/v1/projects", json={"name": 7, "x": []},
+                                    headers=owner)
+        assert (bad_query.status_code, bad_body.status_code) == (422, 422)
