@@ -38,8 +38,8 @@ class Minimal(App):
     def on_ready(self):
         self.exit()
 
-Minimal().run(headless=True, size=(shutil.get_terminal_size().columns,
-                                    shutil.get_terminal_size().lines))
+terminal = shutil.get_terminal_size()
+Minimal().run(headless=True, size=(terminal.columns, terminal.lines))
 """
 
 

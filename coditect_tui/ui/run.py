@@ -49,7 +49,9 @@ def run_app(ctx: CliContext, *, theme: str | None = None, exit_after_paint: bool
                       exit_after_paint=exit_after_paint)
     # Headless, Textual would lay out at Rich's default console size (80x25) and again at
     # the driver's (80x24); a terminal reports one size to both.
-    terminal = shutil.get_terminal_size()
-    app.run(headless=exit_after_paint,
-            size=(terminal.columns, terminal.lines) if exit_after_paint else None)
+    size = None
+    if exit_after_paint:
+        terminal = shutil.get_terminal_size()
+        size = (terminal.columns, terminal.lines)
+    app.run(headless=exit_after_paint, size=size)
     return app.return_code or 0
