@@ -77,8 +77,9 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"server did not start: {url}")
 
 
-def wrk(url: str, connections: int, duration: int, script: Path,
-        headers: dict[str, str]) -> tuple[float, float, float, int]:
+def wrk(
+    url: str, connections: int, duration: int, script: Path, headers: dict[str, str]
+) -> tuple[float, float, float, int]:
     """(requests/s, p50 ms, p95 ms, errors) of one wrk run."""
     threads = min(2, connections)
     argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", str(script)]
@@ -92,8 +93,7 @@ def wrk(url: str, connections: int, duration: int, script: Path,
     return float(rps), int(p50) / 1000, int(p95) / 1000, int(errors)
 
 
-def start(argv: list[str], env: dict[str, str], health: str, log: Path
-          ) -> subprocess.Popen[bytes]:
+def start(argv: list[str], env: dict[str, str], health: str, log: Path) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(argv, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     wait_healthy(health, proc)
     return proc
@@ -113,8 +113,12 @@ async def seed(app_url: str) -> str:
     from coditect_store.store import SqlStore
     from coditect_tui.core.models import ProjectSpec
 
-    store = await SqlStore.open_postgres(app_url, tenant="bench", principal="bench",
-                                         provision=Provision("Bench", "internal", "owner"))
+    store = await SqlStore.open_postgres(
+        app_url,
+        tenant="bench",
+        principal="bench",
+        provision=Provision("Bench", "internal", "owner"),
+    )
     try:
         for i in range(20):
             await store.upsert_project(ProjectSpec(name=f"project-{i:02d}"))
@@ -123,20 +127,41 @@ async def seed(app_url: str) -> str:
         await store.close()
 
 
-def startup_times(work: Path, env: dict[str, str], server_url: str, key: str, runs: int
-                  ) -> tuple[float, float]:
+def startup_times(
+    work: Path, env: dict[str, str], server_url: str, key: str, runs: int
+) -> tuple[float, float]:
     """Median seconds of ``coditect --exit-after-paint`` on a local vs a remote profile."""
     token = work / "token"
     token.write_text(key)
     token.chmod(0o600)
     local_cfg = work / "local.yaml"
-    local_cfg.write_text(json.dumps({"tenants": [{
-        "name": "bench", "principal": "bench",
-        "backend": {"kind": "local", "path": str(work / "local.db")}}]}))
+    local_cfg.write_text(
+        json.dumps(
+            {
+                "tenants": [
+                    {
+                        "name": "bench",
+                        "principal": "bench",
+                        "backend": {"kind": "local", "path": str(work / "local.db")},
+                    }
+                ]
+            }
+        )
+    )
     remote_cfg = work / "remote.yaml"
-    remote_cfg.write_text(json.dumps({"tenants": [{
-        "name": "bench", "principal": "bench",
-        "backend": {"kind": "remote", "url": server_url, "token_file": str(token)}}]}))
+    remote_cfg.write_text(
+        json.dumps(
+            {
+                "tenants": [
+                    {
+                        "name": "bench",
+                        "principal": "bench",
+                        "backend": {"kind": "remote", "url": server_url, "token_file": str(token)},
+                    }
+                ]
+            }
+        )
+    )
     results = []
     for cfg in (local_cfg, remote_cfg):
         run_env = {**env, "CODITECT_CONFIG": str(cfg)}
@@ -154,8 +179,12 @@ def startup_times(work: Path, env: dict[str, str], server_url: str, key: str, ru
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=6, help="seconds per wrk run")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="interleaved rounds (anchor, 1 worker, 2 workers); medians")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="interleaved rounds (anchor, 1 worker, 2 workers); medians",
+    )
     parser.add_argument("--startup-runs", type=int, default=7)
     parser.add_argument("--skip-startup", action="store_true")
     args = parser.parse_args()
@@ -166,8 +195,14 @@ def main() -> None:
     script.write_text(LUA)
     (work / "anchor.py").write_text(ANCHOR_APP)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODITECT_")}
-    env.update({"XDG_CONFIG_HOME": str(work / "cfg"), "XDG_DATA_HOME": str(work / "data"),
-                "XDG_CACHE_HOME": str(work / "cache"), "XDG_STATE_HOME": str(work / "state")})
+    env.update(
+        {
+            "XDG_CONFIG_HOME": str(work / "cfg"),
+            "XDG_DATA_HOME": str(work / "data"),
+            "XDG_CACHE_HOME": str(work / "cache"),
+            "XDG_STATE_HOME": str(work / "state"),
+        }
+    )
     db = asyncio.run(create_database("coditect_bench"))
     servers: list[subprocess.Popen[bytes]] = []
     results: dict[str, list[tuple[float, float, float, int]]] = {}
@@ -176,17 +211,47 @@ def main() -> None:
         key = asyncio.run(seed(db.app_url))
         auth = {"Authorization": f"Bearer {key}"}
         port = free_port()
-        servers.append(start([sys.executable, "-m", "uvicorn", "anchor:app", "--port",
-                              str(port), "--log-level", "warning", "--no-access-log"],
-                             {**env, "PYTHONPATH": str(work)},
-                             f"http://127.0.0.1:{port}/items", work / "anchor.log"))
+        servers.append(
+            start(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "anchor:app",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                ],
+                {**env, "PYTHONPATH": str(work)},
+                f"http://127.0.0.1:{port}/items",
+                work / "anchor.log",
+            )
+        )
         targets = {"anchor": (f"http://127.0.0.1:{port}/items", {})}
         for workers in (1, 2):
             port = free_port()
             base = f"http://127.0.0.1:{port}"
-            servers.append(start([sys.executable, "-m", "coditect_tui", "serve", "--db",
-                                  db.app_url, "--port", str(port), "--workers", str(workers)],
-                                 env, f"{base}/healthz", work / f"serve-{workers}.log"))
+            servers.append(
+                start(
+                    [
+                        sys.executable,
+                        "-m",
+                        "coditect_tui",
+                        "serve",
+                        "--db",
+                        db.app_url,
+                        "--port",
+                        str(port),
+                        "--workers",
+                        str(workers),
+                    ],
+                    env,
+                    f"{base}/healthz",
+                    work / f"serve-{workers}.log",
+                )
+            )
             url = f"{base}/api/v1/projects?limit=20"
             check = httpx.get(url, headers=auth).json()
             assert len(check["items"]) == 20, check
@@ -197,10 +262,12 @@ def main() -> None:
         for _ in range(args.rounds):
             for name, (url, headers) in targets.items():
                 results.setdefault(f"{name}@32", []).append(
-                    wrk(url, 32, args.duration, script, headers))
+                    wrk(url, 32, args.duration, script, headers)
+                )
                 if name != "w2":
                     results.setdefault(f"{name}@4", []).append(
-                        wrk(url, 4, args.duration, script, headers))
+                        wrk(url, 4, args.duration, script, headers)
+                    )
         if not args.skip_startup:
             server_url = targets["w1"][0].split("/api/")[0]
             startup = startup_times(work, env, server_url, key, args.startup_runs)
@@ -213,27 +280,52 @@ def main() -> None:
         return statistics.median(r[field] for r in results[name])
 
     def line(name: str, value: str, ratio: float, target: str, ok: bool) -> None:
-        print(f"{name:<58} {value:>22}  ratio {ratio:5.2f}  target {target:<8} "
-              f"{'PASS' if ok else 'FAIL'}")
+        print(
+            f"{name:<58} {value:>22}  ratio {ratio:5.2f}  target {target:<8} "
+            f"{'PASS' if ok else 'FAIL'}"
+        )
 
     errors = sum(r[3] for rs in results.values() for r in rs)
-    print(f"# medians of {args.rounds} interleaved rounds of {args.duration} s; "
-          f"errors {errors} (non-2xx or socket)")
-    print(f"# anchor (minimal FastAPI, 20-item list): {med('anchor@32', 0):.0f} req/s at 32 "
-          f"conn (p50 {med('anchor@32', 1):.1f} ms), p95 {med('anchor@4', 2):.2f} ms at 4 conn")
+    print(
+        f"# medians of {args.rounds} interleaved rounds of {args.duration} s; "
+        f"errors {errors} (non-2xx or socket)"
+    )
+    print(
+        f"# anchor (minimal FastAPI, 20-item list): {med('anchor@32', 0):.0f} req/s at 32 "
+        f"conn (p50 {med('anchor@32', 1):.1f} ms), p95 {med('anchor@4', 2):.2f} ms at 4 conn"
+    )
     a32, o32, w32 = med("anchor@32", 0), med("w1@32", 0), med("w2@32", 0)
     a95, o95 = med("anchor@4", 2), med("w1@4", 2)
-    line("list endpoint, PG+RLS, 1 worker, throughput @32 conn", f"{o32:.0f} req/s",
-         o32 / a32, ">= 0.50", o32 / a32 >= 0.5)
-    line("list endpoint, PG+RLS, 1 worker, p95 latency @4 conn", f"{o95:.2f} ms",
-         o95 / a95, "<= 3.00", o95 / a95 <= 3.0)
-    line("list endpoint, PG+RLS, 2 workers vs 1, throughput @32", f"{w32:.0f} req/s",
-         w32 / o32, ">= 1.00", w32 >= o32)
+    line(
+        "list endpoint, PG+RLS, 1 worker, throughput @32 conn",
+        f"{o32:.0f} req/s",
+        o32 / a32,
+        ">= 0.50",
+        o32 / a32 >= 0.5,
+    )
+    line(
+        "list endpoint, PG+RLS, 1 worker, p95 latency @4 conn",
+        f"{o95:.2f} ms",
+        o95 / a95,
+        "<= 3.00",
+        o95 / a95 <= 3.0,
+    )
+    line(
+        "list endpoint, PG+RLS, 2 workers vs 1, throughput @32",
+        f"{w32:.0f} req/s",
+        w32 / o32,
+        ">= 1.00",
+        w32 >= o32,
+    )
     if startup is not None:
         local, remote = startup
-        line("app start, remote backend vs local store (median)",
-             f"{remote * 1000:.0f} vs {local * 1000:.0f} ms", remote / local, "<= 1.30",
-             remote / local <= 1.3)
+        line(
+            "app start, remote backend vs local store (median)",
+            f"{remote * 1000:.0f} vs {local * 1000:.0f} ms",
+            remote / local,
+            "<= 1.30",
+            remote / local <= 1.3,
+        )
 
 
 if __name__ == "__main__":

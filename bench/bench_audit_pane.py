@@ -33,8 +33,11 @@ from pathlib import Path
 
 MAKE_WORKSPACE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_workspace.py"
 ACTORS = [f"user{i:02d}" for i in range(20)]
-ACTIONS = [f"{r}.{v}" for r in ("projects", "repos", "sessions", "memory", "status")
-           for v in ("create", "update", "delete", "read", "push", "sync")]
+ACTIONS = [
+    f"{r}.{v}"
+    for r in ("projects", "repos", "sessions", "memory", "status")
+    for v in ("create", "update", "delete", "read", "push", "sync")
+]
 START = datetime(2025, 11, 26, tzinfo=UTC)
 
 
@@ -43,15 +46,26 @@ async def fill(db: Path, events: int) -> None:
     from coditect_store.store import SqlStore
     from coditect_tui.core.models import AuditEventSpec
 
-    store = await SqlStore.open_sqlite(db, tenant="bench", principal="bench",
-                                       provision=Provision("Bench", "internal", "owner"))
+    store = await SqlStore.open_sqlite(
+        db, tenant="bench", principal="bench", provision=Provision("Bench", "internal", "owner")
+    )
     rng = random.Random(7)
     step = timedelta(days=365) / events
     for start in range(0, events, 20_000):
-        await store.import_audit_events([AuditEventSpec(
-            ts=START + step * i, actor=rng.choice(ACTORS), action=rng.choice(ACTIONS),
-            resource_type="repos", resource_id=f"r{rng.randrange(5000)}",
-            details={"n": i}, source="bench") for i in range(start, min(events, start + 20_000))])
+        await store.import_audit_events(
+            [
+                AuditEventSpec(
+                    ts=START + step * i,
+                    actor=rng.choice(ACTORS),
+                    action=rng.choice(ACTIONS),
+                    resource_type="repos",
+                    resource_id=f"r{rng.randrange(5000)}",
+                    details={"n": i},
+                    source="bench",
+                )
+                for i in range(start, min(events, start + 20_000))
+            ]
+        )
     await store.close()
 
 
@@ -75,12 +89,24 @@ async def measure(db: Path, workspace: Path, work: Path) -> dict[str, float]:
     from coditect_tui.ui.panes.audit_table import AuditTable
 
     config = work / "config.yaml"
-    config.write_text(json.dumps({"tenants": [{
-        "name": "bench", "principal": "bench", "backend": {"kind": "local", "path": str(db)},
-        "workspace_roots": [str(workspace)]}]}))
+    config.write_text(
+        json.dumps(
+            {
+                "tenants": [
+                    {
+                        "name": "bench",
+                        "principal": "bench",
+                        "backend": {"kind": "local", "path": str(db)},
+                        "workspace_roots": [str(workspace)],
+                    }
+                ]
+            }
+        )
+    )
     settings = load_settings(config).settings
-    app = CoditectApp.for_profile(settings, settings.profile(), config_path=config,
-                                  cached_paint=False)
+    app = CoditectApp.for_profile(
+        settings, settings.profile(), config_path=config, cached_paint=False
+    )
     out: dict[str, float] = {}
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(1200):  # until the tenant is loaded and the start-up work is done
@@ -112,12 +138,21 @@ async def measure(db: Path, workspace: Path, work: Path) -> dict[str, float]:
         out["first_page_ms"] = await until_painted(started)
         pane = app.query_one(AuditPane)
         for name, flt in (
-                ("filtered_ms", AuditFilter(actor="user07", action="sessions.push",
-                                            since=START + timedelta(days=100),
-                                            until=START + timedelta(days=250))),
-                ("text_filter_ms", AuditFilter(text="r4242")),
-                ("window_filter_ms", AuditFilter(since=START + timedelta(days=300),
-                                                 until=START + timedelta(days=301)))):
+            (
+                "filtered_ms",
+                AuditFilter(
+                    actor="user07",
+                    action="sessions.push",
+                    since=START + timedelta(days=100),
+                    until=START + timedelta(days=250),
+                ),
+            ),
+            ("text_filter_ms", AuditFilter(text="r4242")),
+            (
+                "window_filter_ms",
+                AuditFilter(since=START + timedelta(days=300), until=START + timedelta(days=301)),
+            ),
+        ):
             table.reset(total=0, positional=False)
             await pilot.pause()
             started = time.perf_counter()
@@ -143,8 +178,11 @@ def main() -> None:
     parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure_only:  # the app runs in a process of its own (fair RSS)
-        print(json.dumps(asyncio.run(measure(args.dir / "store.db", args.dir / "ws" /
-                                             "projects", args.dir))))
+        print(
+            json.dumps(
+                asyncio.run(measure(args.dir / "store.db", args.dir / "ws" / "projects", args.dir))
+            )
+        )
         return
     work = args.dir or Path(tempfile.mkdtemp(prefix="coditect-auditpane-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -155,36 +193,59 @@ def main() -> None:
     workspace = work / "ws"
     if not (workspace / "expected.json").exists():
         print(f"# building {args.repos} repos ...", flush=True)
-        subprocess.run([sys.executable, str(MAKE_WORKSPACE), str(workspace), "--repos",
-                        str(args.repos)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, str(MAKE_WORKSPACE), str(workspace), "--repos", str(args.repos)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     with sqlite3.connect(db) as conn:
         tid = conn.execute("SELECT id FROM tenants WHERE name = 'bench'").fetchone()[0]
-    anchor_first = raw_ms(db, "SELECT * FROM audit_events WHERE tenant_id = ? ORDER BY seq "
-                          "DESC LIMIT 101", (tid,))
+    anchor_first = raw_ms(
+        db, "SELECT * FROM audit_events WHERE tenant_id = ? ORDER BY seq DESC LIMIT 101", (tid,)
+    )
     anchor_filtered = raw_ms(
-        db, "SELECT * FROM audit_events WHERE tenant_id = ? AND actor = ? AND action = ? "
+        db,
+        "SELECT * FROM audit_events WHERE tenant_id = ? AND actor = ? AND action = ? "
         "AND ts || '' >= ? AND ts || '' < ? ORDER BY seq DESC LIMIT 101",
-        (tid, "user07", "sessions.push", "2026-03-06", "2026-08-03"))
-    bare = subprocess.run([sys.executable, "-c", "import textual.app, pathlib; print(next("
-                           "int(l.split()[1]) for l in pathlib.Path('/proc/self/status')"
-                           ".read_text().splitlines() if l.startswith('VmHWM:')))"],
-                          capture_output=True, text=True, check=True)
+        (tid, "user07", "sessions.push", "2026-03-06", "2026-08-03"),
+    )
+    bare = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import textual.app, pathlib; print(next("
+            "int(l.split()[1]) for l in pathlib.Path('/proc/self/status')"
+            ".read_text().splitlines() if l.startswith('VmHWM:')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     anchor_rss = int(bare.stdout) / 1024
-    measured = subprocess.run([sys.executable, __file__, "--dir", str(work), "--measure-only"],
-                              capture_output=True, text=True, check=True)
+    measured = subprocess.run(
+        [sys.executable, __file__, "--dir", str(work), "--measure-only"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     out = json.loads(measured.stdout.strip().splitlines()[-1])
     print(f"# {args.events:,} events, {args.repos} repos, app headless at 120x40")
     print("# each figure: from the action to the first row of the page drawn by the compositor")
-    print(f"first page    {out['first_page_ms']:7.1f} ms  (raw sqlite3 page {anchor_first:.1f} "
-          f"ms, ratio {out['first_page_ms'] / anchor_first:.0f}; target <= 150 ms)")
-    print(f"filtered page {out['filtered_ms']:7.1f} ms  (raw sqlite3 page "
-          f"{anchor_filtered:.1f} ms, ratio {out['filtered_ms'] / anchor_filtered:.0f}; "
-          "target <= 200 ms)")
-    print(f"text filter   {out['text_filter_ms']:7.1f} ms  (a substring scan of the log: no "
-          "index)")
+    print(
+        f"first page    {out['first_page_ms']:7.1f} ms  (raw sqlite3 page {anchor_first:.1f} "
+        f"ms, ratio {out['first_page_ms'] / anchor_first:.0f}; target <= 150 ms)"
+    )
+    print(
+        f"filtered page {out['filtered_ms']:7.1f} ms  (raw sqlite3 page "
+        f"{anchor_filtered:.1f} ms, ratio {out['filtered_ms'] / anchor_filtered:.0f}; "
+        "target <= 200 ms)"
+    )
+    print(f"text filter   {out['text_filter_ms']:7.1f} ms  (a substring scan of the log: no index)")
     print(f"1-day window  {out['window_filter_ms']:7.1f} ms")
-    print(f"rss           {out['rss_mb']:7.1f} MB  (bare python + textual {anchor_rss:.1f} MB, "
-          f"ratio {out['rss_mb'] / anchor_rss:.1f}; target <= 150 MB)")
+    print(
+        f"rss           {out['rss_mb']:7.1f} MB  (bare python + textual {anchor_rss:.1f} MB, "
+        f"ratio {out['rss_mb'] / anchor_rss:.1f}; target <= 150 MB)"
+    )
 
 
 if __name__ == "__main__":

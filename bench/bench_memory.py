@@ -91,7 +91,8 @@ def build_queries(corpus: Corpus, count: int, seed: int = 11) -> list[BenchQuery
     for phrase in phrases:
         queries.append(BenchQuery("phrase", f'"{phrase}"', (("-F", "-w", phrase),)))
     for stem in ["zephyrix", "check", "submod", "dedup", "orches"] + [
-            w[:5] for w in rng.sample(vocab[100:1500], 10) if len(w) >= 6]:
+        w[:5] for w in rng.sample(vocab[100:1500], 10) if len(w) >= 6
+    ]:
         queries.append(BenchQuery("prefix", f"{stem}*", ((f"\\b{stem}",),)))
     while len(queries) < count:
         a, b = rng.sample(common[:20], 1)[0], rng.choice(vocab[20:800])
@@ -110,8 +111,13 @@ def rg_files(root: Path, query: BenchQuery) -> tuple[float, set[str]]:
     started = time.perf_counter()
     found: list[set[str]] = []
     for args in query.rg:
-        done = subprocess.run(["rg", "-l", "-i", "--no-messages", *args, "."], cwd=root,
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["rg", "-l", "-i", "--no-messages", *args, "."],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         found.append(set(done.stdout.split("\n")) - {""})
     elapsed = time.perf_counter() - started
     if query.combine == "and":
@@ -138,12 +144,16 @@ def raw_fts_insert(root: Path, work: Path) -> float:
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE VIRTUAL TABLE memory_fts USING fts5(title, body, "
-                 "tokenize = 'unicode61 remove_diacritics 2')")
+    conn.execute(
+        "CREATE VIRTUAL TABLE memory_fts USING fts5(title, body, "
+        "tokenize = 'unicode61 remove_diacritics 2')"
+    )
     started = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
-    conn.executemany("INSERT INTO memory_fts(rowid, title, body) VALUES (?, ?, ?)",
-                     [(i, p.title, p.body) for i, p in enumerate(parsed, 1)])
+    conn.executemany(
+        "INSERT INTO memory_fts(rowid, title, body) VALUES (?, ?, ?)",
+        [(i, p.title, p.body) for i, p in enumerate(parsed, 1)],
+    )
     conn.execute("COMMIT")
     elapsed = time.perf_counter() - started
     conn.close()
@@ -159,11 +169,13 @@ def pct(values: Sequence[float], q: float) -> float:
 _STORE_SQL = (
     "SELECT m.id, bm25(memory_fts) AS rank, snippet(memory_fts, 1, char(2), char(3), '…', 16)"
     " FROM memory_entries m JOIN memory_fts ON memory_fts.rowid = m.rowid"
-    " WHERE m.tenant_id = ? AND memory_fts MATCH ? ORDER BY rank LIMIT 50")
+    " WHERE m.tenant_id = ? AND memory_fts MATCH ? ORDER BY rank LIMIT 50"
+)
 _PROPOSED_SQL = (
     "SELECT m.id, memory_fts.rank, snippet(memory_fts, 1, char(2), char(3), '…', 16)"
     " FROM memory_fts JOIN memory_entries m ON m.rowid = memory_fts.rowid"
-    " WHERE memory_fts MATCH ? AND m.tenant_id = ? ORDER BY memory_fts.rank LIMIT 50")
+    " WHERE memory_fts MATCH ? AND m.tenant_id = ? ORDER BY memory_fts.rank LIMIT 50"
+)
 
 
 def diagnose(db: Path, queries: list[BenchQuery]) -> tuple[list[float], list[float]]:
@@ -192,23 +204,31 @@ async def run(args: argparse.Namespace, work: Path) -> None:
     started = time.perf_counter()
     corpus = generate_corpus(root, args.docs, seed=3, avg_bytes=args.avg_bytes)
     root = root.resolve()
-    print(f"# {args.docs} files, {corpus.total_bytes / 1e6:.1f} MB, generated in "
-          f"{time.perf_counter() - started:.1f} s, in {work}")
+    print(
+        f"# {args.docs} files, {corpus.total_bytes / 1e6:.1f} MB, generated in "
+        f"{time.perf_counter() - started:.1f} s, in {work}"
+    )
     floor = parse_floor(root)
     raw_insert = raw_fts_insert(root, work)
-    store = await SqlStore.open_sqlite(work / "memory.db", tenant="bench", principal="bench",
-                                       provision=Provision("Bench", "internal", "owner"))
+    store = await SqlStore.open_sqlite(
+        work / "memory.db",
+        tenant="bench",
+        principal="bench",
+        provision=Provision("Bench", "internal", "owner"),
+    )
     try:
         indexer = MemoryIndexer(store, [MemoryRoot(root)])
         started = time.perf_counter()
         report = await indexer.index()
         cold = time.perf_counter() - started
         assert len(report.added) == args.docs and not report.errors, report.summary()
-        print(f"cold index   {cold:8.2f} s  ({args.docs / cold:,.0f} files/s, "
-              f"{corpus.total_bytes / 1e6 / cold:.1f} MB/s); read+hash+parse floor "
-              f"{floor:.2f} s -> ratio {cold / floor:.1f}; raw sqlite3 FTS5 insert of the "
-              f"same text in one transaction {raw_insert:.2f} s -> ratio "
-              f"{cold / raw_insert:.1f}")
+        print(
+            f"cold index   {cold:8.2f} s  ({args.docs / cold:,.0f} files/s, "
+            f"{corpus.total_bytes / 1e6 / cold:.1f} MB/s); read+hash+parse floor "
+            f"{floor:.2f} s -> ratio {cold / floor:.1f}; raw sqlite3 FTS5 insert of the "
+            f"same text in one transaction {raw_insert:.2f} s -> ratio "
+            f"{cold / raw_insert:.1f}"
+        )
 
         queries = build_queries(corpus, args.queries)
         for query in queries[:5]:  # warm the page cache and the statement cache
@@ -233,19 +253,29 @@ async def run(args: argparse.Namespace, work: Path) -> None:
                 got = {str(Path(h.entry.path).relative_to(root)) for h in hits}
                 agreed += got == {f.removeprefix("./") for f in files}
         p50, p95 = statistics.median(ours), pct(ours, 0.95)
-        print(f"query p50    {p50 * 1000:8.2f} ms  rg -l p50 {statistics.median(theirs) * 1000:.1f}"
-              f" ms -> ratio {statistics.median(theirs) / p50:.1f}x")
-        print(f"query p95    {p95 * 1000:8.2f} ms  (target <= 20 ms: "
-              f"{'met' if p95 <= 0.020 else 'NOT met'}); rg -l p95 {pct(theirs, 0.95) * 1000:.1f}"
-              f" ms -> ratio {pct(theirs, 0.95) / p95:.1f}x")
-        print(f"query ratio  median per-query rg/index {statistics.median(ratios):.1f}x "
-              f"(min {min(ratios):.1f}x; target >= 10x: "
-              f"{'met' if statistics.median(ratios) >= 10 else 'NOT met'})")
-        print(f"  rare-word result sets equal to rg's in {agreed}/{compared} queries under 50 "
-              "hits (the index also holds titles taken from file names; rg reads contents)")
+        print(
+            f"query p50    {p50 * 1000:8.2f} ms  rg -l p50 {statistics.median(theirs) * 1000:.1f}"
+            f" ms -> ratio {statistics.median(theirs) / p50:.1f}x"
+        )
+        print(
+            f"query p95    {p95 * 1000:8.2f} ms  (target <= 20 ms: "
+            f"{'met' if p95 <= 0.020 else 'NOT met'}); rg -l p95 {pct(theirs, 0.95) * 1000:.1f}"
+            f" ms -> ratio {pct(theirs, 0.95) / p95:.1f}x"
+        )
+        print(
+            f"query ratio  median per-query rg/index {statistics.median(ratios):.1f}x "
+            f"(min {min(ratios):.1f}x; target >= 10x: "
+            f"{'met' if statistics.median(ratios) >= 10 else 'NOT met'})"
+        )
+        print(
+            f"  rare-word result sets equal to rg's in {agreed}/{compared} queries under 50 "
+            "hits (the index also holds titles taken from file names; rg reads contents)"
+        )
         for kind, values in per_kind.items():
-            print(f"  {kind:<7} n={len(values):3d} p50 {statistics.median(values) * 1000:7.2f} ms"
-                  f"  p95 {pct(values, 0.95) * 1000:7.2f} ms  max {max(values) * 1000:7.2f} ms")
+            print(
+                f"  {kind:<7} n={len(values):3d} p50 {statistics.median(values) * 1000:7.2f} ms"
+                f"  p95 {pct(values, 0.95) * 1000:7.2f} ms  max {max(values) * 1000:7.2f} ms"
+            )
 
         changed = next(root.glob("checkpoints/*.md"))
         walks = []
@@ -270,25 +300,33 @@ async def run(args: argparse.Namespace, work: Path) -> None:
             singles.append(time.perf_counter() - started)
             assert one.updated == [str(changed)], one.summary()
         full_ms, one_ms = statistics.median(passes) * 1000, statistics.median(singles) * 1000
-        print(f"reindex full {full_ms:8.2f} ms  (one file changed, every file stat-ed; target "
-              f"<= 50 ms: {'met' if full_ms <= 50 else 'NOT met'}); walk+stat floor "
-              f"{walk_floor * 1000:.1f} ms -> ratio {full_ms / (walk_floor * 1000):.1f}")
-        print(f"reindex one  {one_ms:8.2f} ms  (the watcher's path: index_paths of the file; "
-              f"target <= 50 ms: {'met' if one_ms <= 50 else 'NOT met'})")
+        print(
+            f"reindex full {full_ms:8.2f} ms  (one file changed, every file stat-ed; target "
+            f"<= 50 ms: {'met' if full_ms <= 50 else 'NOT met'}); walk+stat floor "
+            f"{walk_floor * 1000:.1f} ms -> ratio {full_ms / (walk_floor * 1000):.1f}"
+        )
+        print(
+            f"reindex one  {one_ms:8.2f} ms  (the watcher's path: index_paths of the file; "
+            f"target <= 50 ms: {'met' if one_ms <= 50 else 'NOT met'})"
+        )
     finally:
         await store.close()
 
     current, proposed = diagnose(work / "memory.db", queries)
-    print(f"diagnosis    store SQL via raw sqlite3 p50 {statistics.median(current) * 1000:.2f} ms"
-          f" p95 {pct(current, 0.95) * 1000:.2f} ms; proposed SQL p50 "
-          f"{statistics.median(proposed) * 1000:.2f} ms p95 {pct(proposed, 0.95) * 1000:.2f} ms"
-          f" -> {pct(current, 0.95) / pct(proposed, 0.95):.1f}x faster at p95, same results")
+    print(
+        f"diagnosis    store SQL via raw sqlite3 p50 {statistics.median(current) * 1000:.2f} ms"
+        f" p95 {pct(current, 0.95) * 1000:.2f} ms; proposed SQL p50 "
+        f"{statistics.median(proposed) * 1000:.2f} ms p95 {pct(proposed, 0.95) * 1000:.2f} ms"
+        f" -> {pct(current, 0.95) / pct(proposed, 0.95):.1f}x faster at p95, same results"
+    )
     overhead = statistics.median(o - c for o, c in zip(ours, current, strict=True))
     projected = [p + overhead for p in proposed]
-    print(f"diagnosis    projected with the proposed SQL (+{overhead * 1000:.1f} ms median store "
-          f"overhead): p50 {statistics.median(projected) * 1000:.2f} ms p95 "
-          f"{pct(projected, 0.95) * 1000:.2f} ms, median rg/index "
-          f"{statistics.median(t / p for t, p in zip(theirs, projected, strict=True)):.1f}x")
+    print(
+        f"diagnosis    projected with the proposed SQL (+{overhead * 1000:.1f} ms median store "
+        f"overhead): p50 {statistics.median(projected) * 1000:.2f} ms p95 "
+        f"{pct(projected, 0.95) * 1000:.2f} ms, median rg/index "
+        f"{statistics.median(t / p for t, p in zip(theirs, projected, strict=True)):.1f}x"
+    )
 
 
 def main() -> None:

@@ -55,8 +55,9 @@ def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
-def measure(commands: list[list[str]], env: dict[str, str], runs: int
-            ) -> list[tuple[float, float, float]]:
+def measure(
+    commands: list[list[str]], env: dict[str, str], runs: int
+) -> list[tuple[float, float, float]]:
     """(median seconds, p90 seconds, max RSS MiB) of each command over ``runs`` runs,
     interleaved (A B A B ...) so drift on a shared machine hits every command alike."""
     samples: list[list[tuple[float, float]]] = [[] for _ in commands]
@@ -66,8 +67,9 @@ def measure(commands: list[list[str]], env: dict[str, str], runs: int
     results = []
     for out in samples:
         times = sorted(t for t, _ in out)
-        results.append((statistics.median(times), times[int(len(times) * 0.9) - 1],
-                        max(r for _, r in out)))
+        results.append(
+            (statistics.median(times), times[int(len(times) * 0.9) - 1], max(r for _, r in out))
+        )
     return results
 
 
@@ -81,17 +83,36 @@ def main() -> None:
     workspace = work / "ws"
     if not (workspace / "expected.json").exists():
         print(f"# building {args.repos} repos in {workspace} ...", flush=True)
-        subprocess.run([sys.executable, str(MAKE_WORKSPACE), str(workspace), "--repos",
-                        str(args.repos)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, str(MAKE_WORKSPACE), str(workspace), "--repos", str(args.repos)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     home = work / "home"
     config = work / "config.yaml"
-    config.write_text(json.dumps({"tenants": [{
-        "name": "bench", "display_name": "Bench", "principal": "bench",
-        "backend": {"kind": "local", "path": str(work / "store.db")},
-        "workspace_roots": [str(workspace / "projects")]}]}))
-    env = {**os.environ, "CODITECT_CONFIG": str(config),
-           "XDG_DATA_HOME": str(home / "data"), "XDG_CACHE_HOME": str(home / "cache"),
-           "XDG_STATE_HOME": str(home / "state"), "XDG_CONFIG_HOME": str(home / "config")}
+    config.write_text(
+        json.dumps(
+            {
+                "tenants": [
+                    {
+                        "name": "bench",
+                        "display_name": "Bench",
+                        "principal": "bench",
+                        "backend": {"kind": "local", "path": str(work / "store.db")},
+                        "workspace_roots": [str(workspace / "projects")],
+                    }
+                ]
+            }
+        )
+    )
+    env = {
+        **os.environ,
+        "CODITECT_CONFIG": str(config),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+    }
     coditect = [sys.executable, "-m", "coditect_tui", "--exit-after-paint"]
     # `pip install .` byte-compiles the package; a source checkout with
     # PYTHONDONTWRITEBYTECODE set would otherwise compile every module on every start
@@ -103,44 +124,52 @@ def main() -> None:
     minimal.write_text(MINIMAL_APP)
     commands = [coditect, [sys.executable, str(minimal)]]
     measure(commands, env, 2)
-    (app_med, app_p90, app_rss), (min_med, min_p90, min_rss) = measure(commands, env,
-                                                                        args.runs)
+    (app_med, app_p90, app_rss), (min_med, min_p90, min_rss) = measure(commands, env, args.runs)
     print(f"# {args.repos} repos registered, {args.runs} interleaved runs each")
-    print(f"start    coditect {app_med:.3f} s (p90 {app_p90:.3f})  minimal app {min_med:.3f} s "
-          f"(p90 {min_p90:.3f})  ratio {app_med / min_med:.2f} (target <= 1.5)")
-    print(f"rss      coditect {app_rss:.0f} MiB  minimal app {min_rss:.0f} MiB  "
-          f"ratio {app_rss / min_rss:.2f} (target <= 2.0)")
+    print(
+        f"start    coditect {app_med:.3f} s (p90 {app_p90:.3f})  minimal app {min_med:.3f} s "
+        f"(p90 {min_p90:.3f})  ratio {app_med / min_med:.2f} (target <= 1.5)"
+    )
+    print(
+        f"rss      coditect {app_rss:.0f} MiB  minimal app {min_rss:.0f} MiB  "
+        f"ratio {app_rss / min_rss:.2f} (target <= 2.0)"
+    )
 
 
 def _compile_sources() -> None:
     """Byte-compile coditect_tui and the backends where they are imported from (in a child
     process: importing them here would grow this process, and a child's peak RSS starts
     from its parent's at fork)."""
-    code = ("import compileall, pathlib\n"
-            "import coditect_tui, coditect_store, coditect_remote, coditect_server\n"
-            "for m in (coditect_tui, coditect_store, coditect_remote, coditect_server):\n"
-            "    compileall.compile_dir(str(pathlib.Path(m.__file__).parent), quiet=1)\n")
+    code = (
+        "import compileall, pathlib\n"
+        "import coditect_tui, coditect_store, coditect_remote, coditect_server\n"
+        "for m in (coditect_tui, coditect_store, coditect_remote, coditect_server):\n"
+        "    compileall.compile_dir(str(pathlib.Path(m.__file__).parent), quiet=1)\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL)
 
 
 def _register(env: dict[str, str]) -> None:
     """Run the app once to the end of its start-up work (registration, statuses, cache)."""
-    code = ("import asyncio\n"
-            "from coditect_tui.core.settings import load_settings\n"
-            "from coditect_tui.ui.app import CoditectApp\n"
-            "s = load_settings().settings\n"
-            "app = CoditectApp.for_profile(s, s.profile(), cached_paint=False)\n"
-            "async def run():\n"
-            "    async with app.run_test() as pilot:\n"
-            "        for _ in range(600):\n"
-            "            await pilot.pause(0.1)\n"
-            "            if app.backend is not None and app.repo_ids:\n"
-            "                break\n"
-            "        await app.action_quit()\n"
-            "asyncio.run(run())\n")
+    code = (
+        "import asyncio\n"
+        "from coditect_tui.core.settings import load_settings\n"
+        "from coditect_tui.ui.app import CoditectApp\n"
+        "s = load_settings().settings\n"
+        "app = CoditectApp.for_profile(s, s.profile(), cached_paint=False)\n"
+        "async def run():\n"
+        "    async with app.run_test() as pilot:\n"
+        "        for _ in range(600):\n"
+        "            await pilot.pause(0.1)\n"
+        "            if app.backend is not None and app.repo_ids:\n"
+        "                break\n"
+        "        await app.action_quit()\n"
+        "asyncio.run(run())\n"
+    )
     try:
-        subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=180,
-                       stdin=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-c", code], env=env, check=True, timeout=180, stdin=subprocess.DEVNULL
+        )
     except subprocess.TimeoutExpired:
         raise SystemExit("the registration run did not finish within 180 s") from None
 

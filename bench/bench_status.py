@@ -43,16 +43,24 @@ def build_workspace(dest: Path, repos: int) -> Path:
         if not MAKE_WORKSPACE.exists():
             sys.exit(f"bench: {MAKE_WORKSPACE} is missing")
         print(f"building {repos} repos in {dest} ...", file=sys.stderr)
-        subprocess.run([sys.executable, str(MAKE_WORKSPACE), str(dest), "--repos",
-                        str(repos)], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, str(MAKE_WORKSPACE), str(dest), "--repos", str(repos)],
+            check=True,
+            capture_output=True,
+        )
     return dest
 
 
 def anchor_pool(repos: list[Path]) -> None:
     """The anchor: a parallel git status loop (thread pool of cpu*2)."""
+
     def one(repo: Path) -> None:
-        subprocess.run(["git", "status", "--porcelain=v2", "--branch"], cwd=repo,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            ["git", "status", "--porcelain=v2", "--branch"],
+            cwd=repo,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     with ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) * 2) as pool:
         list(pool.map(one, repos))
@@ -61,16 +69,33 @@ def anchor_pool(repos: list[Path]) -> None:
 def anchor_xargs(repos: list[Path]) -> None:
     """The same loop with ``xargs -P``."""
     jobs = str((os.cpu_count() or 2) * 2)
-    subprocess.run(["xargs", "-0", "-P", jobs, "-I{}", "git", "-C", "{}", "status",
-                    "--porcelain=v2", "--branch"],
-                   input="\0".join(str(r) for r in repos).encode(),
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        [
+            "xargs",
+            "-0",
+            "-P",
+            jobs,
+            "-I{}",
+            "git",
+            "-C",
+            "{}",
+            "status",
+            "--porcelain=v2",
+            "--branch",
+        ],
+        input="\0".join(str(r) for r in repos).encode(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+    )
 
 
 def coditect_status(projects: Path) -> None:
     """The command as a user runs it (fresh interpreter)."""
-    result = subprocess.run([sys.executable, "-m", "coditect_tui", "status", "--json",
-                             "--no-record", str(projects)], capture_output=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "coditect_tui", "status", "--json", "--no-record", str(projects)],
+        capture_output=True,
+    )
     if result.returncode != 0:
         sys.exit(f"bench: coditect status failed: {result.stderr.decode()[-300:]}")
 
@@ -132,9 +157,11 @@ def main() -> int:
     anchor = medians["anchor: parallel git status loop (threads)"]
     rows = sum(1 for _ in projects.glob("*/submodules/*")) + len(repos)
     version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout
-    print(f"# {len(repos)} top-level repos ({rows} rows with submodules), "
-          f"{os.cpu_count()} CPUs, median of {args.runs} interleaved runs, "
-          f"git {version.split()[-1]}")
+    print(
+        f"# {len(repos)} top-level repos ({rows} rows with submodules), "
+        f"{os.cpu_count()} CPUs, median of {args.runs} interleaved runs, "
+        f"git {version.split()[-1]}"
+    )
     for name, value in medians.items():
         print(f"{name:<45} {value * 1000:8.1f} ms  {value / anchor:5.2f}x anchor")
     return 0

@@ -111,8 +111,11 @@ def main() -> int:
         sys.exit(f"bench: {MAKE_WORKSPACE} is missing")
     dest = Path(tempfile.mkdtemp(prefix="coditect-bench-watch-")) / "ws"
     print(f"building {args.repos} repos in {dest} ...", file=sys.stderr)
-    subprocess.run([sys.executable, str(MAKE_WORKSPACE), str(dest), "--repos",
-                    str(args.repos)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(MAKE_WORKSPACE), str(dest), "--repos", str(args.repos)],
+        check=True,
+        capture_output=True,
+    )
     rows = asyncio.run(measure(dest / "projects", args.writes, args.idle))
     anchor = rows[0][1]
     print(f"# {args.repos} repos watched, {os.cpu_count()} CPUs, {args.writes} writes")

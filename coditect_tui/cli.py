@@ -27,13 +27,24 @@ class OneLineParser(argparse.ArgumentParser):
 def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     group = parser.add_argument_group("common options")
-    group.add_argument("--config", metavar="FILE", default=default,
-                       help="config file (default: $CODITECT_CONFIG or the XDG config path)")
-    group.add_argument("--tenant", metavar="NAME", default=default,
-                       help="tenant profile to use (default: default_tenant)")
-    group.add_argument("--read-only", action="store_true",
-                       default=argparse.SUPPRESS if suppress else False,
-                       help="refuse every change (enforced by the backend)")
+    group.add_argument(
+        "--config",
+        metavar="FILE",
+        default=default,
+        help="config file (default: $CODITECT_CONFIG or the XDG config path)",
+    )
+    group.add_argument(
+        "--tenant",
+        metavar="NAME",
+        default=default,
+        help="tenant profile to use (default: default_tenant)",
+    )
+    group.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="refuse every change (enforced by the backend)",
+    )
 
 
 def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
@@ -45,7 +56,8 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="coditect",
         description="CODITECT TUI: one terminal workspace for many projects, tenants and "
-                    "repos. Without a command, opens the full-screen app.")
+        "repos. Without a command, opens the full-screen app.",
+    )
     parser.add_argument("--version", action="version", version=f"coditect {__version__}")
     _common_options(parser, suppress=False)
     parser.add_argument("--theme", metavar="NAME", help="theme for this run")
@@ -86,8 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(with_commands=_names_a_command(argv))
     args = parser.parse_args(argv)
     ctx = CliContext.from_args(args)
-    handler: Callable[[argparse.Namespace, CliContext], int] = getattr(args, "handler",
-                                                                       _run_tui)
+    handler: Callable[[argparse.Namespace, CliContext], int] = getattr(args, "handler", _run_tui)
     try:
         return handler(args, ctx)
     except CoditectError as exc:
@@ -101,8 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("CODITECT_DEBUG"):
             raise
-        print(f"coditect: internal error: {type(exc).__name__}: {exc} "
-              "(set CODITECT_DEBUG=1 for a traceback)", file=sys.stderr)
+        print(
+            f"coditect: internal error: {type(exc).__name__}: {exc} "
+            "(set CODITECT_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
         return 70
 
 

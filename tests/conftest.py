@@ -16,8 +16,12 @@ SHARED = REPO_ROOT.parent / "shared"
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point XDG dirs into tmp and clear CODITECT_* variables."""
     home = tmp_path / "home"
-    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
-                     ("XDG_CACHE_HOME", "cache"), ("XDG_STATE_HOME", "state")):
+    for var, sub in (
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_STATE_HOME", "state"),
+    ):
         (home / sub).mkdir(parents=True, exist_ok=True)
         monkeypatch.setenv(var, str(home / sub))
     for var in list(os.environ):
@@ -38,8 +42,10 @@ def postgres_reachable(host: str = "127.0.0.1", port: int = 5432) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     """CI sets CODITECT_REQUIRE_POSTGRES: a missing server then fails the run, never skips."""
     if os.environ.get("CODITECT_REQUIRE_POSTGRES") and not postgres_reachable():
-        pytest.exit("CODITECT_REQUIRE_POSTGRES is set but PostgreSQL is not reachable at "
-                    "127.0.0.1:5432", returncode=3)
+        pytest.exit(
+            "CODITECT_REQUIRE_POSTGRES is set but PostgreSQL is not reachable at 127.0.0.1:5432",
+            returncode=3,
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

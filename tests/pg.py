@@ -87,13 +87,16 @@ class PgDatabase:
         """Empty every table (between tests; the audit triggers are bypassed here only)."""
         conn = await asyncpg.connect(self.owner_url)
         try:
-            tables = [r[0] for r in await conn.fetch(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'")]
+            tables = [
+                r[0]
+                for r in await conn.fetch(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            ]
             async with conn.transaction():
                 await conn.execute("SET LOCAL session_replication_role = replica")
-                await conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) +
-                                   " CASCADE")
+                await conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
         finally:
             await conn.close()
 
@@ -140,8 +143,9 @@ def free_port() -> int:
 class ServerProcess:
     """``coditect serve`` in a subprocess on 127.0.0.1 (a real uvicorn)."""
 
-    def __init__(self, db_url: str, workdir: Path, *, workers: int = 1,
-                 pool_size: int = 10) -> None:
+    def __init__(
+        self, db_url: str, workdir: Path, *, workers: int = 1, pool_size: int = 10
+    ) -> None:
         self.db_url = db_url
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
@@ -152,9 +156,26 @@ class ServerProcess:
         env["CODITECT_OPERATOR_SECRET_FILE"] = str(secret)
         self.log = (workdir / f"server-{self.port}.log").open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "coditect_tui", "serve", "--db", db_url, "--host", HOST,
-             "--port", str(self.port), "--workers", str(workers), "--pool-size",
-             str(pool_size)], env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "coditect_tui",
+                "serve",
+                "--db",
+                db_url,
+                "--host",
+                HOST,
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                "--pool-size",
+                str(pool_size),
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 30
         while True:
             if self.proc.poll() is not None:

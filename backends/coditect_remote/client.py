@@ -79,7 +79,12 @@ from coditect_tui.core.settings import TenantProfile
 T = TypeVar("T")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _STATUS_ERRORS: dict[int, type[BackendError]] = {
-    403: PermissionDenied, 404: NotFound, 409: Conflict, 422: InvalidInput, 429: RateLimited}
+    403: PermissionDenied,
+    404: NotFound,
+    409: Conflict,
+    422: InvalidInput,
+    429: RateLimited,
+}
 _adapters: dict[Any, TypeAdapter[Any]] = {}
 
 
@@ -112,11 +117,19 @@ class RemoteBackend(Backend):
 
     kind = "remote"
 
-    def __init__(self, url: str, token: str, *, timeout: float = 10.0,
-                 deadline: float | None = None, retries: int = 3, read_only: bool = False,
-                 transport: httpx.AsyncBaseTransport | None = None,
-                 on_close: Callable[[], Any] | None = None,
-                 backoff: float = 0.2) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        timeout: float = 10.0,
+        deadline: float | None = None,
+        retries: int = 3,
+        read_only: bool = False,
+        transport: httpx.AsyncBaseTransport | None = None,
+        on_close: Callable[[], Any] | None = None,
+        backoff: float = 0.2,
+    ) -> None:
         self.url = url.rstrip("/")
         self.location = self.url
         self.read_only = read_only
@@ -128,15 +141,22 @@ class RemoteBackend(Backend):
         self.last_error: str | None = None
         #: Called (soon after, from the event loop) when ``online`` flips.
         self.on_state: Callable[[], Any] | None = None
-        headers = {"Authorization": f"Bearer {token}",
-                   "User-Agent": f"coditect/{__version__}", "Accept": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "User-Agent": f"coditect/{__version__}",
+            "Accept": "application/json",
+        }
         if read_only:
             headers["X-Coditect-Read-Only"] = "true"
         self._client = httpx.AsyncClient(
-            base_url=self.url + "/api/v1", headers=headers, transport=transport,
-            timeout=httpx.Timeout(connect=min(timeout, 5.0), read=timeout, write=timeout,
-                                  pool=timeout),
-            follow_redirects=False)
+            base_url=self.url + "/api/v1",
+            headers=headers,
+            transport=transport,
+            timeout=httpx.Timeout(
+                connect=min(timeout, 5.0), read=timeout, write=timeout, pool=timeout
+            ),
+            follow_redirects=False,
+        )
         self._on_close = on_close
 
     @property
@@ -169,9 +189,15 @@ class RemoteBackend(Backend):
         self.last_error = why
         return BackendUnavailable(f"{self.url}: {why}")
 
-    async def _send(self, method: str, path: str, *, json: Any = None,
-                    params: dict[str, Any] | None = None, write: bool = False
-                    ) -> httpx.Response:
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        write: bool = False,
+    ) -> httpx.Response:
         """One call with retries inside the deadline; returns a 2xx response."""
         headers = {"Idempotency-Key": uuid.uuid4().hex} if write else None
         if params:
@@ -183,12 +209,12 @@ class RemoteBackend(Backend):
             wait: float | None = None
             try:
                 async with asyncio.timeout(max(ends - loop.time(), 0.001)):
-                    response = await self._client.request(method, path, json=json,
-                                                          params=params, headers=headers)
+                    response = await self._client.request(
+                        method, path, json=json, params=params, headers=headers
+                    )
             except TimeoutError:
                 raise self._offline(f"no complete answer within {self.deadline:g} s") from None
-            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError
-                    ) as exc:
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 error: BackendError = self._offline(_describe(exc))
             else:
                 self.online, self.last_error = True, None
@@ -197,8 +223,9 @@ class RemoteBackend(Backend):
                 error = _error(response)
                 # 409 + Retry-After: our own earlier attempt (same Idempotency-Key) is still
                 # running on the server; its stored answer is replayed once it finishes
-                in_progress = (write and response.status_code == 409
-                               and "retry-after" in response.headers)
+                in_progress = (
+                    write and response.status_code == 409 and "retry-after" in response.headers
+                )
                 if response.status_code not in RETRY_STATUSES and not in_progress:
                     raise error
                 if response.status_code >= 500:
@@ -208,8 +235,11 @@ class RemoteBackend(Backend):
             remaining = ends - loop.time()
             if attempt > self.retries:
                 raise error
-            delay = wait if wait is not None else min(
-                self.backoff * 2 ** (attempt - 1), 2.0) * (0.5 + random.random() / 2)
+            delay = (
+                wait
+                if wait is not None
+                else min(self.backoff * 2 ** (attempt - 1), 2.0) * (0.5 + random.random() / 2)
+            )
             if delay >= remaining:
                 raise error
             await asyncio.sleep(delay)
@@ -223,11 +253,11 @@ class RemoteBackend(Backend):
             return _adapter(kind).validate_json(content)
         except ValidationError as exc:
             first = exc.errors()[0].get("msg", "invalid") if exc.errors() else "invalid"
-            raise BackendUnavailable(f"{self.url}: the server sent a malformed response "
-                                     f"({first})") from None
+            raise BackendUnavailable(
+                f"{self.url}: the server sent a malformed response ({first})"
+            ) from None
 
-    async def _stream(self, kind: Any, path: str, body: dict[str, Any]
-                      ) -> AsyncIterator[Any]:
+    async def _stream(self, kind: Any, path: str, body: dict[str, Any]) -> AsyncIterator[Any]:
         """NDJSON lines of a streaming export (not retried once items flowed)."""
         try:
             async with self._client.stream("POST", path, json=body) as response:
@@ -262,24 +292,33 @@ class RemoteBackend(Backend):
         return members
 
     async def add_member(self, name: str, role: str) -> Member:
-        member: Member = await self._call(Member, "POST", "/members",
-                                          json={"name": name, "role": role}, write=True)
+        member: Member = await self._call(
+            Member, "POST", "/members", json={"name": name, "role": role}, write=True
+        )
         return member
 
     async def set_member_role(self, name: str, role: str) -> Member:
-        member: Member = await self._call(Member, "PUT", f"/members/{_seg(name)}",
-                                          json={"role": role}, write=True)
+        member: Member = await self._call(
+            Member, "PUT", f"/members/{_seg(name)}", json={"role": role}, write=True
+        )
         return member
 
     async def remove_member(self, name: str) -> None:
         await self._send("DELETE", f"/members/{_seg(name)}", write=True)
 
-    async def create_api_key(self, *, principal: str | None = None, role: str | None = None,
-                             expires_at: datetime | None = None) -> NewApiKey:
-        body = {"principal": principal, "role": role,
-                "expires_at": expires_at.isoformat() if expires_at else None}
-        key: NewApiKey = await self._call(NewApiKey, "POST", "/api-keys", json=body,
-                                          write=True)
+    async def create_api_key(
+        self,
+        *,
+        principal: str | None = None,
+        role: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> NewApiKey:
+        body = {
+            "principal": principal,
+            "role": role,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        }
+        key: NewApiKey = await self._call(NewApiKey, "POST", "/api-keys", json=body, write=True)
         return key
 
     async def list_api_keys(self) -> list[ApiKeyInfo]:
@@ -287,16 +326,17 @@ class RemoteBackend(Backend):
         return keys
 
     async def revoke_api_key(self, key_id: str) -> ApiKeyInfo:
-        info: ApiKeyInfo = await self._call(ApiKeyInfo, "POST",
-                                            f"/api-keys/{_seg(key_id)}/revoke", write=True)
+        info: ApiKeyInfo = await self._call(
+            ApiKeyInfo, "POST", f"/api-keys/{_seg(key_id)}/revoke", write=True
+        )
         return info
 
     # -- projects and repos -----------------------------------------------------------------
 
-    async def list_projects(self, *, cursor: str | None = None, limit: int = 100
-                            ) -> Page[Project]:
-        page: Page[Project] = await self._call(Page[Project], "GET", "/projects",
-                                               params={"cursor": cursor, "limit": limit})
+    async def list_projects(self, *, cursor: str | None = None, limit: int = 100) -> Page[Project]:
+        page: Page[Project] = await self._call(
+            Page[Project], "GET", "/projects", params={"cursor": cursor, "limit": limit}
+        )
         return page
 
     async def get_project(self, project_id: str) -> Project:
@@ -304,17 +344,23 @@ class RemoteBackend(Backend):
         return project
 
     async def upsert_project(self, spec: ProjectSpec) -> Project:
-        project: Project = await self._call(Project, "PUT", "/projects", json=_dump(spec),
-                                            write=True)
+        project: Project = await self._call(
+            Project, "PUT", "/projects", json=_dump(spec), write=True
+        )
         return project
 
     async def delete_project(self, project_id: str) -> None:
         await self._send("DELETE", f"/projects/{_seg(project_id)}", write=True)
 
-    async def list_repos(self, *, project_id: str | None = None, cursor: str | None = None,
-                         limit: int = 100) -> Page[Repo]:
-        page: Page[Repo] = await self._call(Page[Repo], "GET", "/repos", params={
-            "project_id": project_id, "cursor": cursor, "limit": limit})
+    async def list_repos(
+        self, *, project_id: str | None = None, cursor: str | None = None, limit: int = 100
+    ) -> Page[Repo]:
+        page: Page[Repo] = await self._call(
+            Page[Repo],
+            "GET",
+            "/repos",
+            params={"project_id": project_id, "cursor": cursor, "limit": limit},
+        )
         return page
 
     async def get_repo(self, repo_id: str) -> Repo:
@@ -331,25 +377,39 @@ class RemoteBackend(Backend):
     # -- sessions ---------------------------------------------------------------------------
 
     async def create_session(self, spec: GitSessionSpec) -> GitSession:
-        session: GitSession = await self._call(GitSession, "POST", "/sessions",
-                                               json=_dump(spec), write=True)
+        session: GitSession = await self._call(
+            GitSession, "POST", "/sessions", json=_dump(spec), write=True
+        )
         return session
 
     async def update_session(self, session_id: str, update: GitSessionUpdate) -> GitSession:
         session: GitSession = await self._call(
-            GitSession, "PATCH", f"/sessions/{_seg(session_id)}",
-            json=update.model_dump(mode="json", exclude_none=True), write=True)
+            GitSession,
+            "PATCH",
+            f"/sessions/{_seg(session_id)}",
+            json=update.model_dump(mode="json", exclude_none=True),
+            write=True,
+        )
         return session
 
     async def get_session(self, session_id: str) -> GitSession:
-        session: GitSession = await self._call(GitSession, "GET",
-                                               f"/sessions/{_seg(session_id)}")
+        session: GitSession = await self._call(GitSession, "GET", f"/sessions/{_seg(session_id)}")
         return session
 
-    async def list_sessions(self, *, project_id: str | None = None, repo_id: str | None = None,
-                            cursor: str | None = None, limit: int = 100) -> Page[GitSession]:
-        page: Page[GitSession] = await self._call(Page[GitSession], "GET", "/sessions", params={
-            "project_id": project_id, "repo_id": repo_id, "cursor": cursor, "limit": limit})
+    async def list_sessions(
+        self,
+        *,
+        project_id: str | None = None,
+        repo_id: str | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page[GitSession]:
+        page: Page[GitSession] = await self._call(
+            Page[GitSession],
+            "GET",
+            "/sessions",
+            params={"project_id": project_id, "repo_id": repo_id, "cursor": cursor, "limit": limit},
+        )
         return page
 
     async def delete_session(self, session_id: str) -> None:
@@ -358,16 +418,17 @@ class RemoteBackend(Backend):
     # -- memory -------------------------------------------------------------------------------
 
     async def upsert_memory_entry(self, spec: MemoryEntrySpec) -> MemoryEntry:
-        entry: MemoryEntry = await self._call(MemoryEntry, "PUT", "/memory", json=_dump(spec),
-                                              write=True)
+        entry: MemoryEntry = await self._call(
+            MemoryEntry, "PUT", "/memory", json=_dump(spec), write=True
+        )
         return entry
 
     async def upsert_memory_entries(self, specs: list[MemoryEntrySpec]) -> list[MemoryEntry]:
         if not specs:
             return []
         entries: list[MemoryEntry] = await self._call(
-            list[MemoryEntry], "PUT", "/memory/batch", json=[_dump(s) for s in specs],
-            write=True)
+            list[MemoryEntry], "PUT", "/memory/batch", json=[_dump(s) for s in specs], write=True
+        )
         return entries
 
     async def get_memory_entry(self, entry_id: str) -> MemoryEntry:
@@ -375,79 +436,113 @@ class RemoteBackend(Backend):
         return entry
 
     async def get_memory_body(self, entry_id: str) -> str:
-        data: dict[str, str] = await self._call(dict[str, str], "GET",
-                                                f"/memory/{_seg(entry_id)}/body")
+        data: dict[str, str] = await self._call(
+            dict[str, str], "GET", f"/memory/{_seg(entry_id)}/body"
+        )
         return data.get("body", "")
 
-    async def list_memory_entries(self, filter: MemoryFilter | None = None, *,
-                                  cursor: str | None = None, limit: int = 100
-                                  ) -> Page[MemoryEntry]:
-        page: Page[MemoryEntry] = await self._call(Page[MemoryEntry], "POST", "/memory/list",
-                                                   json={"filter": _dump(filter),
-                                                         "cursor": cursor, "limit": limit})
+    async def list_memory_entries(
+        self, filter: MemoryFilter | None = None, *, cursor: str | None = None, limit: int = 100
+    ) -> Page[MemoryEntry]:
+        page: Page[MemoryEntry] = await self._call(
+            Page[MemoryEntry],
+            "POST",
+            "/memory/list",
+            json={"filter": _dump(filter), "cursor": cursor, "limit": limit},
+        )
         return page
 
-    async def search_memory(self, query: str, filter: MemoryFilter | None = None, *,
-                            limit: int = 50) -> list[SearchHit]:
-        hits: list[SearchHit] = await self._call(list[SearchHit], "POST", "/memory/search",
-                                                 json={"query": query, "filter": _dump(filter),
-                                                       "limit": limit})
+    async def search_memory(
+        self, query: str, filter: MemoryFilter | None = None, *, limit: int = 50
+    ) -> list[SearchHit]:
+        hits: list[SearchHit] = await self._call(
+            list[SearchHit],
+            "POST",
+            "/memory/search",
+            json={"query": query, "filter": _dump(filter), "limit": limit},
+        )
         return hits
 
     async def delete_memory_entry(self, entry_id: str) -> None:
         await self._send("DELETE", f"/memory/{_seg(entry_id)}", write=True)
 
-    async def export_memory(self, filter: MemoryFilter | None = None
-                            ) -> AsyncIterator[MemoryEntry]:
-        async for entry in self._stream(MemoryEntry, "/memory/export",
-                                        {"filter": _dump(filter)}):
+    async def export_memory(self, filter: MemoryFilter | None = None) -> AsyncIterator[MemoryEntry]:
+        async for entry in self._stream(MemoryEntry, "/memory/export", {"filter": _dump(filter)}):
             yield entry
 
     # -- status ---------------------------------------------------------------------------------
 
     async def record_status(self, spec: StatusSnapshotSpec) -> StatusSnapshot:
-        snapshot: StatusSnapshot = await self._call(StatusSnapshot, "POST", "/status",
-                                                    json=_dump(spec), write=True)
+        snapshot: StatusSnapshot = await self._call(
+            StatusSnapshot, "POST", "/status", json=_dump(spec), write=True
+        )
         return snapshot
 
-    async def list_status(self, *, since: datetime | None = None, until: datetime | None = None,
-                          cursor: str | None = None, limit: int = 100) -> Page[StatusSnapshot]:
-        page: Page[StatusSnapshot] = await self._call(Page[StatusSnapshot], "GET", "/status",
-                                                      params={
-            "since": since.isoformat() if since else None,
-            "until": until.isoformat() if until else None, "cursor": cursor, "limit": limit})
+    async def list_status(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page[StatusSnapshot]:
+        page: Page[StatusSnapshot] = await self._call(
+            Page[StatusSnapshot],
+            "GET",
+            "/status",
+            params={
+                "since": since.isoformat() if since else None,
+                "until": until.isoformat() if until else None,
+                "cursor": cursor,
+                "limit": limit,
+            },
+        )
         return page
 
     async def prune_status(self, before: datetime) -> int:
-        data: dict[str, int] = await self._call(dict[str, int], "POST", "/status/prune",
-                                                json={"before": before.isoformat()}, write=True)
+        data: dict[str, int] = await self._call(
+            dict[str, int], "POST", "/status/prune", json={"before": before.isoformat()}, write=True
+        )
         return data["deleted"]
 
     # -- audit -------------------------------------------------------------------------------------
 
-    async def query_audit(self, filter: AuditFilter | None = None, *, cursor: str | None = None,
-                          limit: int = 100, ascending: bool = False) -> Page[AuditEvent]:
-        page: Page[AuditEvent] = await self._call(Page[AuditEvent], "POST", "/audit/query",
-                                                  json={"filter": _dump(filter),
-                                                        "cursor": cursor, "limit": limit,
-                                                        "ascending": ascending})
+    async def query_audit(
+        self,
+        filter: AuditFilter | None = None,
+        *,
+        cursor: str | None = None,
+        limit: int = 100,
+        ascending: bool = False,
+    ) -> Page[AuditEvent]:
+        page: Page[AuditEvent] = await self._call(
+            Page[AuditEvent],
+            "POST",
+            "/audit/query",
+            json={
+                "filter": _dump(filter),
+                "cursor": cursor,
+                "limit": limit,
+                "ascending": ascending,
+            },
+        )
         return page
 
-    async def export_audit(self, filter: AuditFilter | None = None
-                           ) -> AsyncIterator[AuditEvent]:
+    async def export_audit(self, filter: AuditFilter | None = None) -> AsyncIterator[AuditEvent]:
         async for event in self._stream(AuditEvent, "/audit/export", {"filter": _dump(filter)}):
             yield event
 
-    async def verify_audit(self, *, checkpoint: tuple[int, str] | None = None,
-                           progress: ProgressCallback | None = None) -> VerifyReport:
+    async def verify_audit(
+        self, *, checkpoint: tuple[int, str] | None = None, progress: ProgressCallback | None = None
+    ) -> VerifyReport:
         body = {"checkpoint": list(checkpoint) if checkpoint else None}
         if progress is None:
-            report: VerifyReport = await self._call(VerifyReport, "POST", "/audit/verify",
-                                                    json=body)
+            report: VerifyReport = await self._call(
+                VerifyReport, "POST", "/audit/verify", json=body
+            )
             return report
         # NDJSON: progress lines while the server re-hashes, then the report
-        async for line in self._stream(dict[str, Any], "/audit/verify",
-                                       {**body, "progress": True}):
+        async for line in self._stream(dict[str, Any], "/audit/verify", {**body, "progress": True}):
             if line.get("progress") is not None:
                 done, total = line["progress"]
                 progress(int(done), int(total))
@@ -463,24 +558,47 @@ class RemoteBackend(Backend):
         head: AuditHead = await self._call(AuditHead, "GET", "/audit/head")
         return head
 
-    async def record_event(self, resource: Resource, action: Action, name: str,
-                           resource_id: str | None, *, outcome: Outcome = "ok",
-                           details: dict[str, Any] | None = None) -> int:
-        data: dict[str, int] = await self._call(dict[str, int], "POST", "/audit/events", json={
-            "resource": resource.value, "action": action.value, "name": name,
-            "resource_id": resource_id, "outcome": outcome, "details": details}, write=True)
+    async def record_event(
+        self,
+        resource: Resource,
+        action: Action,
+        name: str,
+        resource_id: str | None,
+        *,
+        outcome: Outcome = "ok",
+        details: dict[str, Any] | None = None,
+    ) -> int:
+        data: dict[str, int] = await self._call(
+            dict[str, int],
+            "POST",
+            "/audit/events",
+            json={
+                "resource": resource.value,
+                "action": action.value,
+                "name": name,
+                "resource_id": resource_id,
+                "outcome": outcome,
+                "details": details,
+            },
+            write=True,
+        )
         return data["seq"]
 
     async def import_audit_events(self, events: list[AuditEventSpec]) -> int:
-        data: dict[str, int] = await self._call(dict[str, int], "POST", "/audit/import",
-                                                json={"events": [_dump(e) for e in events]},
-                                                write=True)
+        data: dict[str, int] = await self._call(
+            dict[str, int],
+            "POST",
+            "/audit/import",
+            json={"events": [_dump(e) for e in events]},
+            write=True,
+        )
         return data["appended"]
 
     # -- live events (not part of the Backend contract) ---------------------------------------
 
-    async def events(self, *, last_event_id: int | None = None,
-                     max_events: int | None = None) -> AsyncIterator[dict[str, Any]]:
+    async def events(
+        self, *, last_event_id: int | None = None, max_events: int | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
         """The tenant's live events (server-sent events), reconnecting with Last-Event-ID.
 
         Yields:
@@ -497,8 +615,11 @@ class RemoteBackend(Backend):
             params = {"max_events": max_events - seen} if max_events else None
             try:
                 async with self._client.stream(
-                        "GET", "/events", headers=headers, params=params,
-                        timeout=httpx.Timeout(self._client.timeout.connect, read=None)
+                    "GET",
+                    "/events",
+                    headers=headers,
+                    params=params,
+                    timeout=httpx.Timeout(self._client.timeout.connect, read=None),
                 ) as response:
                     if not response.is_success:
                         await response.aread()
@@ -513,13 +634,15 @@ class RemoteBackend(Backend):
                         if "data" in frame and "id" in frame:
                             last_event_id = int(frame["id"])
                             seen += 1
-                            yield {"id": last_event_id, "event": frame.get("event", "message"),
-                                   "data": orjson.loads(frame["data"])}
+                            yield {
+                                "id": last_event_id,
+                                "event": frame.get("event", "message"),
+                                "data": orjson.loads(frame["data"]),
+                            }
                         frame = {}
                     if max_events is not None and seen >= max_events:
                         return
-            except (httpx.TimeoutException, httpx.NetworkError,
-                    httpx.RemoteProtocolError) as exc:
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 self._offline(_describe(exc))
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
@@ -579,8 +702,12 @@ def _error(response: httpx.Response) -> BackendError:
     return cls(detail)
 
 
-async def open_remote(profile: TenantProfile, *, read_only: bool = False,
-                      transport: httpx.AsyncBaseTransport | None = None) -> RemoteBackend:
+async def open_remote(
+    profile: TenantProfile,
+    *,
+    read_only: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> RemoteBackend:
     """A remote backend for ``profile`` (``backend: {kind: remote, url, token_…}``).
 
     Opening does not contact the server (the app starts, and shows offline, when it is
@@ -595,5 +722,6 @@ async def open_remote(profile: TenantProfile, *, read_only: bool = False,
     config = profile.backend
     assert isinstance(config, RemoteBackendConfig)
     token = load_token(config, tenant=profile.name)
-    return RemoteBackend(config.url, token, timeout=config.timeout, read_only=read_only,
-                         transport=transport)
+    return RemoteBackend(
+        config.url, token, timeout=config.timeout, read_only=read_only, transport=transport
+    )

@@ -15,8 +15,9 @@ from coditect_tui.core.settings import RemoteBackendConfig
 KEYRING_SERVICE = "coditect"
 
 
-def load_token(config: RemoteBackendConfig, *, tenant: str,
-               env: Mapping[str, str] | None = None) -> str:
+def load_token(
+    config: RemoteBackendConfig, *, tenant: str, env: Mapping[str, str] | None = None
+) -> str:
     """The API token of a remote profile.
 
     Sources, first configured one wins: ``token_env`` (an environment variable),
@@ -31,30 +32,34 @@ def load_token(config: RemoteBackendConfig, *, tenant: str,
     if config.token_env:
         value = env.get(config.token_env, "").strip()
         if not value:
-            raise ConfigError(f"tenant {tenant!r}: environment variable {config.token_env} "
-                              "is not set (it should hold the API key)")
+            raise ConfigError(
+                f"tenant {tenant!r}: environment variable {config.token_env} "
+                "is not set (it should hold the API key)"
+            )
         return value
     if config.keyring:
         return _from_keyring(config.keyring, tenant)
     if config.token_file:
         return read_token_file(Path(config.token_file).expanduser())
-    raise ConfigError(f"tenant {tenant!r}: a remote backend needs token_env, keyring or "
-                      "token_file")
+    raise ConfigError(f"tenant {tenant!r}: a remote backend needs token_env, keyring or token_file")
 
 
 def _from_keyring(entry: str, tenant: str) -> str:
     try:
         import keyring
     except ImportError:
-        raise ConfigError(f"tenant {tenant!r}: keyring: {entry!r} is configured but the "
-                          "keyring package is not installed (pip install keyring)") from None
+        raise ConfigError(
+            f"tenant {tenant!r}: keyring: {entry!r} is configured but the "
+            "keyring package is not installed (pip install keyring)"
+        ) from None
     try:
         value = keyring.get_password(KEYRING_SERVICE, entry)
     except Exception as exc:  # every backend raises its own errors
         raise ConfigError(f"tenant {tenant!r}: the OS keyring failed: {exc}") from None
     if not value:
-        raise ConfigError(f"tenant {tenant!r}: no keyring entry {entry!r} under service "
-                          f"{KEYRING_SERVICE!r}")
+        raise ConfigError(
+            f"tenant {tenant!r}: no keyring entry {entry!r} under service {KEYRING_SERVICE!r}"
+        )
     return value.strip()
 
 
@@ -72,8 +77,10 @@ def read_token_file(path: Path) -> str:
         raise ConfigError("token file is not a regular file", path=str(path))
     mode = stat.S_IMODE(info.st_mode)
     if mode & 0o077:
-        raise ConfigError(f"token file is readable by group or others (mode {mode:04o}); "
-                          f"run: chmod 600 {path}", path=str(path))
+        raise ConfigError(
+            f"token file is readable by group or others (mode {mode:04o}); run: chmod 600 {path}",
+            path=str(path),
+        )
     try:
         value = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:

@@ -21,12 +21,12 @@ from coditect_tui.core.errors import BackendError
 
 
 async def _unauthorized(_request: Request, exc: Exception) -> Response:
-    return problems.problem(401, "unauthorized", str(exc),
-                            headers={"WWW-Authenticate": 'Bearer realm="coditect"'})
+    return problems.problem(
+        401, "unauthorized", str(exc), headers={"WWW-Authenticate": 'Bearer realm="coditect"'}
+    )
 
 
-def create_app(config: ServerConfig | None = None, *, state: ServerState | None = None
-               ) -> FastAPI:
+def create_app(config: ServerConfig | None = None, *, state: ServerState | None = None) -> FastAPI:
     """The tenant API.
 
     Args:
@@ -54,10 +54,13 @@ def create_app(config: ServerConfig | None = None, *, state: ServerState | None 
                 await server_state.stop()
 
     app = FastAPI(
-        title="CODITECT tenant API", version=__version__, lifespan=lifespan,
+        title="CODITECT tenant API",
+        version=__version__,
+        lifespan=lifespan,
         description="The Backend interface of CODITECT TUI over HTTP: one principal in one "
-                    "tenant per API key. Errors are problem+json with the typed error's "
-                    "code. Writes honour Idempotency-Key.")
+        "tenant per API key. Errors are problem+json with the typed error's "
+        "code. Writes honour Idempotency-Key.",
+    )
     app.state.coditect = server_state
     # The routes join the app's own router instead of app.include_router(router): FastAPI
     # matches an included router's routes twice per request, about a tenth of the list
@@ -89,7 +92,9 @@ def create_app(config: ServerConfig | None = None, *, state: ServerState | None 
         except Exception as exc:
             return problems.problem(503, "unavailable", f"database: {type(exc).__name__}")
         kind = "postgresql" if server_state.postgres else "sqlite"
-        return Response(Health(status="ok", database=kind, version=__version__)
-                        .model_dump_json(), media_type="application/json")
+        return Response(
+            Health(status="ok", database=kind, version=__version__).model_dump_json(),
+            media_type="application/json",
+        )
 
     return app

@@ -57,7 +57,8 @@ _SQLITE_KEY = text(
     "t.display_name, t.tier, t.created_at AS tenant_created_at "
     "FROM api_keys k JOIN tenants t ON t.id = k.tenant_id "
     "LEFT JOIN members m ON m.tenant_id = k.tenant_id AND m.name = k.principal "
-    "WHERE k.key_hash = :h")
+    "WHERE k.key_hash = :h"
+)
 
 
 async def authenticate(state: ServerState, authorization: str | None) -> Identity:
@@ -94,8 +95,13 @@ async def authenticate(state: ServerState, authorization: str | None) -> Identit
     if expires_at is not None and expires_at <= utcnow():
         raise Unauthorized("this API key has expired")
     _check_role(state, row.key_role, row.member_role, expires_at)
-    tenant = Tenant(id=row.tenant_id, name=row.tenant_name, display_name=row.display_name,
-                    tier=row.tier, created_at=parse_ts(row.tenant_created_at))
+    tenant = Tenant(
+        id=row.tenant_id,
+        name=row.tenant_name,
+        display_name=row.display_name,
+        tier=row.tier,
+        created_at=parse_ts(row.tenant_created_at),
+    )
     identity = Identity(tenant, row.principal, row.key_role, row.key_id, expires_at)
     if state.hub.listening:
         if len(state.key_cache) >= KEY_CACHE_SIZE:
@@ -104,14 +110,16 @@ async def authenticate(state: ServerState, authorization: str | None) -> Identit
     return identity
 
 
-def _check_role(state: ServerState, key_role: str, member_role: str | None,
-                expires_at: datetime | None) -> None:
+def _check_role(
+    state: ServerState, key_role: str, member_role: str | None, expires_at: datetime | None
+) -> None:
     if member_role is None:
         raise Unauthorized("the key's principal is no longer a member of its tenant")
     try:
         if not state.policy.is_within(key_role, member_role):
-            raise Unauthorized(f"the key's role {key_role!r} exceeds the member's current "
-                               f"role {member_role!r}")
+            raise Unauthorized(
+                f"the key's role {key_role!r} exceeds the member's current role {member_role!r}"
+            )
         if state.policy.role(key_role).requires_key_expiry and expires_at is None:
             raise Unauthorized(f"{key_role!r} credentials must expire")
     except ConfigError:
@@ -138,26 +146,30 @@ async def _operator(state: ServerState, credential: str) -> Identity:
     if state.config.operator_secret is None:
         raise Unauthorized("operator tokens are not enabled on this server")
     try:
-        tenant_name, principal, role, exp = tokens.verify(state.config.operator_secret,
-                                                          credential)
+        tenant_name, principal, role, exp = tokens.verify(state.config.operator_secret, credential)
     except tokens.TokenError as exc:
         raise Unauthorized(str(exc)) from None
     try:
         async with state.db.connect() as conn, conn.begin():
             if state.postgres:
-                tenant_row = (await conn.execute(_PG_TENANT_BY_NAME, {"name": tenant_name})
-                              ).first()
+                tenant_row = (await conn.execute(_PG_TENANT_BY_NAME, {"name": tenant_name})).first()
                 if tenant_row is not None:
-                    await conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"),
-                                       {"t": tenant_row.id})
+                    await conn.execute(
+                        text("SELECT set_config('app.tenant_id', :t, true)"), {"t": tenant_row.id}
+                    )
             else:
-                tenant_row = (await conn.execute(select(tenants).where(
-                    tenants.c.name == tenant_name))).first()
+                tenant_row = (
+                    await conn.execute(select(tenants).where(tenants.c.name == tenant_name))
+                ).first()
             member_role = None
             if tenant_row is not None:
-                member_role = (await conn.execute(select(members.c.role).where(
-                    members.c.tenant_id == tenant_row.id, members.c.name == principal))
-                               ).scalar()
+                member_role = (
+                    await conn.execute(
+                        select(members.c.role).where(
+                            members.c.tenant_id == tenant_row.id, members.c.name == principal
+                        )
+                    )
+                ).scalar()
     except DBAPIError as exc:
         raise BackendUnavailable(f"database error: {str(exc.orig).splitlines()[0]}") from None
     if tenant_row is None:

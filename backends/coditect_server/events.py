@@ -71,8 +71,7 @@ class EventHub:
     async def _listen_forever(self) -> None:
         import asyncpg
 
-        dsn = asyncpg_url(self.state.config.db).replace("postgresql+asyncpg://",
-                                                        "postgresql://", 1)
+        dsn = asyncpg_url(self.state.config.db).replace("postgresql+asyncpg://", "postgresql://", 1)
         delay = 0.5
         while True:
             try:
@@ -101,7 +100,8 @@ class EventHub:
             tenant_id = data["tenant_id"]
             shown = data.get("events", [])
             if data.get("count", 0) > len(shown) or any(
-                    str(e.get("action", "")).startswith(_ACCESS_CHANGES) for e in shown):
+                str(e.get("action", "")).startswith(_ACCESS_CHANGES) for e in shown
+            ):
                 self.state.invalidate_tenant(tenant_id)
         except (ValueError, KeyError, TypeError, AttributeError):
             self.state.invalidate_tenant()
@@ -134,9 +134,15 @@ def _visible(store: SqlStore, row: Any) -> tuple[str, dict[str, Any]] | None:
     """The SSE event of an audit row for this subscriber, or None when it may not see it."""
     policy, role = store._policy, store._role
     if policy.scope(role, Resource.AUDIT, Action.READ) is not None:
-        return "audit", {"seq": row.seq, "ts": row.ts, "actor": row.actor,
-                         "action": row.action, "resource_type": row.resource_type,
-                         "resource_id": row.resource_id, "outcome": row.outcome}
+        return "audit", {
+            "seq": row.seq,
+            "ts": row.ts,
+            "actor": row.actor,
+            "action": row.action,
+            "resource_type": row.resource_type,
+            "resource_id": row.resource_id,
+            "outcome": row.outcome,
+        }
     try:
         resource = Resource(row.resource_type)
     except ValueError:
@@ -145,20 +151,28 @@ def _visible(store: SqlStore, row: Any) -> tuple[str, dict[str, Any]] | None:
         return None
     if policy.scope(role, resource, Action.READ) is None:
         return None
-    return "change", {"seq": row.seq, "action": row.action,
-                      "resource_type": row.resource_type, "resource_id": row.resource_id}
+    return "change", {
+        "seq": row.seq,
+        "action": row.action,
+        "resource_type": row.resource_type,
+        "resource_id": row.resource_id,
+    }
 
 
 async def head_seq(store: SqlStore) -> int:
     """The tenant's newest audit seq (0 for an empty chain)."""
     async with store._tx(write=False) as conn:
-        seq = (await conn.execute(select(audit_heads.c.seq).where(
-            audit_heads.c.tenant_id == store._tid))).scalar()
+        seq = (
+            await conn.execute(
+                select(audit_heads.c.seq).where(audit_heads.c.tenant_id == store._tid)
+            )
+        ).scalar()
     return int(seq or 0)
 
 
-async def stream(state: ServerState, store: SqlStore, last_seq: int,
-                 *, max_events: int | None = None) -> AsyncIterator[bytes]:
+async def stream(
+    state: ServerState, store: SqlStore, last_seq: int, *, max_events: int | None = None
+) -> AsyncIterator[bytes]:
     """SSE frames of ``store``'s tenant from ``last_seq`` on, until the client leaves.
 
     Args:
@@ -176,21 +190,33 @@ async def stream(state: ServerState, store: SqlStore, last_seq: int,
         while True:
             wake.clear()  # before reading: a commit after the read wakes the wait below
             async with store._tx(write=False) as conn:
-                rows = (await conn.execute(
-                    select(audit_events.c.seq, audit_events.c.ts, audit_events.c.actor,
-                           audit_events.c.action, audit_events.c.resource_type,
-                           audit_events.c.resource_id, audit_events.c.outcome)
-                    .where(audit_events.c.tenant_id == store._tid,
-                           audit_events.c.seq > last_seq)
-                    .order_by(audit_events.c.seq).limit(_BATCH))).all()
+                rows = (
+                    await conn.execute(
+                        select(
+                            audit_events.c.seq,
+                            audit_events.c.ts,
+                            audit_events.c.actor,
+                            audit_events.c.action,
+                            audit_events.c.resource_type,
+                            audit_events.c.resource_id,
+                            audit_events.c.outcome,
+                        )
+                        .where(
+                            audit_events.c.tenant_id == store._tid, audit_events.c.seq > last_seq
+                        )
+                        .order_by(audit_events.c.seq)
+                        .limit(_BATCH)
+                    )
+                ).all()
             for row in rows:
                 last_seq = row.seq
                 shown = _visible(store, row)
                 if shown is None:
                     continue
                 kind, data = shown
-                yield (f"id: {row.seq}\nevent: {kind}\ndata: ".encode()
-                       + orjson.dumps(data) + b"\n\n")
+                yield (
+                    f"id: {row.seq}\nevent: {kind}\ndata: ".encode() + orjson.dumps(data) + b"\n\n"
+                )
                 quiet_since = loop.time()
                 sent += 1
                 if max_events is not None and sent >= max_events:

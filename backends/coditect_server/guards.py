@@ -87,8 +87,9 @@ async def check_rate(state: ServerState, tenant: Tenant) -> None:
     try:
         limits = state.policy.tier(tenant.tier).rate_limits
     except ConfigError:
-        raise BackendUnavailable(f"tenant tier {tenant.tier!r} is not defined on this "
-                                 "server") from None
+        raise BackendUnavailable(
+            f"tenant tier {tenant.tier!r} is not defined on this server"
+        ) from None
     if limits.requests_per_minute == -1:
         return
     rate = limits.requests_per_minute / 60.0
@@ -100,13 +101,17 @@ async def check_rate(state: ServerState, tenant: Tenant) -> None:
         if state.postgres:
             tokens, allowed = (await conn.execute(_BUCKET_PG, params)).one()
         else:
-            tokens, allowed = (await conn.execute(_BUCKET_LITE, {**params, "now": time.time()})
-                               ).one()
+            tokens, allowed = (
+                await conn.execute(_BUCKET_LITE, {**params, "now": time.time()})
+            ).one()
     if not allowed:
         wait = max((1.0 - float(tokens)) / rate, 0.001)
-        raise RateLimited(f"rate limit of tier {tenant.tier!r} reached "
-                          f"({limits.requests_per_minute}/min, burst {limits.burst}); "
-                          f"retry in {math.ceil(wait)} s", retry_after=wait)
+        raise RateLimited(
+            f"rate limit of tier {tenant.tier!r} reached "
+            f"({limits.requests_per_minute}/min, burst {limits.burst}); "
+            f"retry in {math.ceil(wait)} s",
+            retry_after=wait,
+        )
 
 
 # -- idempotency keys -----------------------------------------------------------------------
@@ -140,8 +145,9 @@ def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-async def reserve(state: ServerState, tenant_id: str, principal: str, key: str,
-                  print_: str) -> Replay | None:
+async def reserve(
+    state: ServerState, tenant_id: str, principal: str, key: str, print_: str
+) -> Replay | None:
     """Claim ``key`` for this request, or return the response of the request that did.
 
     Returns:
@@ -154,47 +160,66 @@ async def reserve(state: ServerState, tenant_id: str, principal: str, key: str,
             have committed): retry later; it is never run twice.
     """
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidInput(f"Idempotency-Key must be 1..{MAX_KEY_LENGTH} printable "
-                           "characters")
+        raise InvalidInput(f"Idempotency-Key must be 1..{MAX_KEY_LENGTH} printable characters")
     now = time.time()
     async with tenant_tx(state, tenant_id) as conn:
-        await conn.execute(text(
-            "DELETE FROM api_idempotency WHERE tenant_id = :tid AND created_at < :old"),
-            {"tid": tenant_id, "old": now - KEEP_SECONDS})
-        inserted = (await conn.execute(text(
-            "INSERT INTO api_idempotency (tenant_id, principal, key, fingerprint, state, "
-            "created_at) VALUES (:tid, :p, :k, :f, 'pending', :now) "
-            "ON CONFLICT (tenant_id, principal, key) DO NOTHING RETURNING key"),
-            {"tid": tenant_id, "p": principal, "k": key, "f": print_, "now": now})).first()
+        await conn.execute(
+            text("DELETE FROM api_idempotency WHERE tenant_id = :tid AND created_at < :old"),
+            {"tid": tenant_id, "old": now - KEEP_SECONDS},
+        )
+        inserted = (
+            await conn.execute(
+                text(
+                    "INSERT INTO api_idempotency (tenant_id, principal, key, fingerprint, state, "
+                    "created_at) VALUES (:tid, :p, :k, :f, 'pending', :now) "
+                    "ON CONFLICT (tenant_id, principal, key) DO NOTHING RETURNING key"
+                ),
+                {"tid": tenant_id, "p": principal, "k": key, "f": print_, "now": now},
+            )
+        ).first()
         if inserted is not None:
             return None
-        row = (await conn.execute(text(
-            "SELECT fingerprint, state, status, body FROM api_idempotency "
-            "WHERE tenant_id = :tid AND principal = :p AND key = :k"),
-            {"tid": tenant_id, "p": principal, "k": key})).one()
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT fingerprint, state, status, body FROM api_idempotency "
+                    "WHERE tenant_id = :tid AND principal = :p AND key = :k"
+                ),
+                {"tid": tenant_id, "p": principal, "k": key},
+            )
+        ).one()
     if row.fingerprint != print_:
         raise InvalidInput("this Idempotency-Key was already used for a different request")
     if row.state != "done":
-        raise InProgress("a request with this Idempotency-Key is still running (or its "
-                         "outcome is unknown); it is never run twice")
+        raise InProgress(
+            "a request with this Idempotency-Key is still running (or its "
+            "outcome is unknown); it is never run twice"
+        )
     return Replay(int(row.status), (row.body or "").encode())
 
 
-async def complete(state: ServerState, tenant_id: str, principal: str, key: str,
-                   status: int, body: bytes) -> None:
+async def complete(
+    state: ServerState, tenant_id: str, principal: str, key: str, status: int, body: bytes
+) -> None:
     """Store the response of the request that holds ``key`` (for replays)."""
     async with tenant_tx(state, tenant_id) as conn:
-        await conn.execute(text(
-            "UPDATE api_idempotency SET state = 'done', status = :s, body = :b "
-            "WHERE tenant_id = :tid AND principal = :p AND key = :k"),
-            {"s": status, "b": body.decode(), "tid": tenant_id, "p": principal, "k": key})
+        await conn.execute(
+            text(
+                "UPDATE api_idempotency SET state = 'done', status = :s, body = :b "
+                "WHERE tenant_id = :tid AND principal = :p AND key = :k"
+            ),
+            {"s": status, "b": body.decode(), "tid": tenant_id, "p": principal, "k": key},
+        )
 
 
 async def release(state: ServerState, tenant_id: str, principal: str, key: str) -> None:
     """Forget ``key`` after its request failed without changing anything (it may run
     again)."""
     async with tenant_tx(state, tenant_id) as conn:
-        await conn.execute(text(
-            "DELETE FROM api_idempotency WHERE tenant_id = :tid AND principal = :p "
-            "AND key = :k AND state = 'pending'"),
-            {"tid": tenant_id, "p": principal, "k": key})
+        await conn.execute(
+            text(
+                "DELETE FROM api_idempotency WHERE tenant_id = :tid AND principal = :p "
+                "AND key = :k AND state = 'pending'"
+            ),
+            {"tid": tenant_id, "p": principal, "k": key},
+        )

@@ -51,9 +51,15 @@ def run_worker(host: str, port: int, log_level: str) -> None:
     """One uvicorn worker serving ``app_from_env`` on its own SO_REUSEPORT socket."""
     import uvicorn
 
-    config = uvicorn.Config("coditect_server.main:app_from_env", factory=True,
-                            log_level=log_level, access_log=False, proxy_headers=False,
-                            server_header=False, timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        "coditect_server.main:app_from_env",
+        factory=True,
+        log_level=log_level,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
     config.load()  # import and build the app now, so its objects are frozen below
     tune_for_serving()
     uvicorn.Server(config).run(sockets=[tcp_socket(host, port)])
@@ -68,8 +74,10 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     import signal
 
     context = multiprocessing.get_context("spawn")
-    children = [context.Process(target=run_worker, args=(host, port, log_level),
-                                daemon=False) for _ in range(workers)]
+    children = [
+        context.Process(target=run_worker, args=(host, port, log_level), daemon=False)
+        for _ in range(workers)
+    ]
     for child in children:
         child.start()
     stopping = False

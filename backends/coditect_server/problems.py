@@ -20,14 +20,30 @@ from coditect_tui.core.errors import BackendError
 
 MEDIA_TYPE = "application/problem+json"
 
-_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-           405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large",
-           415: "Unsupported Media Type", 422: "Unprocessable Content",
-           429: "Too Many Requests", 500: "Internal Server Error",
-           503: "Service Unavailable"}
-_CODES = {400: "invalid_input", 401: "unauthorized", 404: "not_found", 405: "not_allowed",
-          413: "invalid_input", 415: "invalid_input", 422: "invalid_input",
-          500: "internal_error"}
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+_CODES = {
+    400: "invalid_input",
+    401: "unauthorized",
+    404: "not_found",
+    405: "not_allowed",
+    413: "invalid_input",
+    415: "invalid_input",
+    422: "invalid_input",
+    500: "internal_error",
+}
 
 
 class Problem(BaseModel):
@@ -41,19 +57,29 @@ class Problem(BaseModel):
     retry_after: float | None = None
 
 
-def problem(status: int, code: str, detail: str, *,
-            headers: dict[str, str] | None = None, retry_after: float | None = None
-            ) -> Response:
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    retry_after: float | None = None,
+) -> Response:
     """A problem+json response."""
-    body: dict[str, Any] = {"type": f"urn:coditect:problem:{code}",
-                            "title": _TITLES.get(status, "Error"), "status": status,
-                            "detail": detail, "code": code}
+    body: dict[str, Any] = {
+        "type": f"urn:coditect:problem:{code}",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
     all_headers = dict(headers or {})
     if retry_after is not None:
         body["retry_after"] = retry_after
         all_headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
-    return Response(orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE,
-                    headers=all_headers)
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE, headers=all_headers
+    )
 
 
 def from_error(exc: BackendError) -> Response:
@@ -101,7 +127,10 @@ async def unexpected_handler(_request: Request, exc: Exception) -> Response:
 
 #: The error responses every authenticated operation may give (for the OpenAPI document).
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "description": _TITLES[status],
-             "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    status: {
+        "model": Problem,
+        "description": _TITLES[status],
+        "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
     for status in (401, 403, 404, 409, 422, 429, 503)
 }

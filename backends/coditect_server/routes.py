@@ -75,8 +75,11 @@ _TRUE = {"1", "true", "yes", "on"}
 NDJSON = "application/x-ndjson"
 _ACCESS_PATHS = ("/api/v1/members", "/api/v1/api-keys")
 #: The security scheme every /api/v1 operation names in the OpenAPI document.
-SECURITY_SCHEME = {"type": "http", "scheme": "bearer",
-                   "description": "An API key (cdt_usr_… / cdt_aud_…) or an operator token."}
+SECURITY_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An API key (cdt_usr_… / cdt_aud_…) or an operator token.",
+}
 _READ_ONLY_DOC = "true: act read-only (every change is refused with 403)"
 
 
@@ -89,11 +92,19 @@ def document_auth(schema: dict[str, Any]) -> None:
     list endpoint's CPU in bench/bench_api.py.
     """
     schema.setdefault("components", {}).setdefault("securitySchemes", {})["ApiKey"] = (
-        SECURITY_SCHEME)
-    header = {"name": READ_ONLY_HEADER, "in": "header", "required": False,
-              "description": _READ_ONLY_DOC,
-              "schema": {"anyOf": [{"type": "string"}, {"type": "null"}],
-                         "description": _READ_ONLY_DOC, "title": READ_ONLY_HEADER}}
+        SECURITY_SCHEME
+    )
+    header = {
+        "name": READ_ONLY_HEADER,
+        "in": "header",
+        "required": False,
+        "description": _READ_ONLY_DOC,
+        "schema": {
+            "anyOf": [{"type": "string"}, {"type": "null"}],
+            "description": _READ_ONLY_DOC,
+            "title": READ_ONLY_HEADER,
+        },
+    }
     for path, operations in schema.get("paths", {}).items():
         if not path.startswith(router.prefix + "/"):
             continue
@@ -132,11 +143,15 @@ async def caller(request: Request) -> Caller:
     await guards.check_rate(state, identity.tenant)
     if request.method in ("POST", "PUT", "PATCH") and b"\\u0000" in await request.body():
         raise InvalidInput("NUL characters are not accepted")
-    store = SqlStore.bind(state.db, tenant=identity.tenant, principal=identity.principal,
-                          role=identity.role,
-                          read_only=(request.headers.get(READ_ONLY_HEADER) or ""
-                                     ).strip().lower() in _TRUE,
-                          policy=state.policy, location=state.location)
+    store = SqlStore.bind(
+        state.db,
+        tenant=identity.tenant,
+        principal=identity.principal,
+        role=identity.role,
+        read_only=(request.headers.get(READ_ONLY_HEADER) or "").strip().lower() in _TRUE,
+        policy=state.policy,
+        location=state.location,
+    )
     return Caller(identity, store, state)
 
 
@@ -163,19 +178,24 @@ async def run(work: Awaitable[Any]) -> Any:
         raise InvalidInput(f"invalid value: {str(exc).splitlines()[0][:200]}") from None
 
 
-async def write(c: Caller, request: Request, work: Callable[[], Awaitable[Any]], *,
-                status: int = 200) -> Response:
+async def write(
+    c: Caller, request: Request, work: Callable[[], Awaitable[Any]], *, status: int = 200
+) -> Response:
     """Run a change at most once per ``Idempotency-Key`` (replaying the stored response)."""
     key = request.headers.get("idempotency-key")
     ident = c.identity
     if key is not None:
-        print_ = guards.fingerprint(request.method, request.url.path, request.url.query,
-                                    await request.body())
+        print_ = guards.fingerprint(
+            request.method, request.url.path, request.url.query, await request.body()
+        )
         replay = await guards.reserve(c.state, ident.tenant.id, ident.principal, key, print_)
         if replay is not None:
-            return Response(replay.body or None, status_code=replay.status,
-                            media_type="application/json" if replay.body else None,
-                            headers={"Idempotent-Replayed": "true"})
+            return Response(
+                replay.body or None,
+                status_code=replay.status,
+                media_type="application/json" if replay.body else None,
+                headers={"Idempotent-Replayed": "true"},
+            )
     try:
         result = await run(work())
     except BackendError:
@@ -210,9 +230,12 @@ async def stream_items(iterator: AsyncIterator[Any]) -> StreamingResponse:
 
 
 def _ndjson_doc(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
-    return {200: {"description": f"one {model.__name__} per line",
-                  "content": {NDJSON: {"schema": {"$ref":
-                                                  f"#/components/schemas/{model.__name__}"}}}}}
+    return {
+        200: {
+            "description": f"one {model.__name__} per line",
+            "content": {NDJSON: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+        }
+    }
 
 
 Auth = Depends(caller)
@@ -250,13 +273,13 @@ async def list_members(c: Caller = Auth) -> Response:
 @router.post("/members", response_model=Member, status_code=201, operation_id="add_member")
 async def add_member(spec: MemberSpec, request: Request, c: Caller = Auth) -> Response:
     """Add a principal to the tenant."""
-    return await write(c, request, lambda: c.store.add_member(spec.name, spec.role),
-                       status=201)
+    return await write(c, request, lambda: c.store.add_member(spec.name, spec.role), status=201)
 
 
 @router.put("/members/{name:path}", response_model=Member, operation_id="set_member_role")
-async def set_member_role(name: str, change: RoleChange, request: Request,
-                          c: Caller = Auth) -> Response:
+async def set_member_role(
+    name: str, change: RoleChange, request: Request, c: Caller = Auth
+) -> Response:
     """Change a member's role."""
     return await write(c, request, lambda: c.store.set_member_role(name, change.role))
 
@@ -267,12 +290,17 @@ async def remove_member(name: str, request: Request, c: Caller = Auth) -> Respon
     return await write(c, request, lambda: c.store.remove_member(name), status=204)
 
 
-@router.post("/api-keys", response_model=NewApiKey, status_code=201,
-             operation_id="create_api_key")
+@router.post("/api-keys", response_model=NewApiKey, status_code=201, operation_id="create_api_key")
 async def create_api_key(spec: ApiKeyRequest, request: Request, c: Caller = Auth) -> Response:
     """Create a key (its secret is in this response only)."""
-    return await write(c, request, lambda: c.store.create_api_key(
-        principal=spec.principal, role=spec.role, expires_at=spec.expires_at), status=201)
+    return await write(
+        c,
+        request,
+        lambda: c.store.create_api_key(
+            principal=spec.principal, role=spec.role, expires_at=spec.expires_at
+        ),
+        status=201,
+    )
 
 
 @router.get("/api-keys", response_model=list[ApiKeyInfo], operation_id="list_api_keys")
@@ -281,8 +309,7 @@ async def list_api_keys(c: Caller = Auth) -> Response:
     return ok(await run(c.store.list_api_keys()))
 
 
-@router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyInfo,
-             operation_id="revoke_api_key")
+@router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyInfo, operation_id="revoke_api_key")
 async def revoke_api_key(key_id: str, request: Request, c: Caller = Auth) -> Response:
     """Revoke a key."""
     return await write(c, request, lambda: c.store.revoke_api_key(key_id))
@@ -292,8 +319,7 @@ async def revoke_api_key(key_id: str, request: Request, c: Caller = Auth) -> Res
 
 
 @router.get("/projects", response_model=Page[Project], operation_id="list_projects")
-async def list_projects(cursor: str | None = None, limit: int = 100,
-                        c: Caller = Auth) -> Response:
+async def list_projects(cursor: str | None = None, limit: int = 100, c: Caller = Auth) -> Response:
     """Projects by name (keyset pages: pass next_cursor back)."""
     return ok(await run(c.store.list_projects(cursor=cursor, limit=limit)))
 
@@ -317,11 +343,11 @@ async def delete_project(project_id: str, request: Request, c: Caller = Auth) ->
 
 
 @router.get("/repos", response_model=Page[Repo], operation_id="list_repos")
-async def list_repos(project_id: str | None = None, cursor: str | None = None,
-                     limit: int = 100, c: Caller = Auth) -> Response:
+async def list_repos(
+    project_id: str | None = None, cursor: str | None = None, limit: int = 100, c: Caller = Auth
+) -> Response:
     """Repos by (project, path), optionally of one project."""
-    return ok(await run(c.store.list_repos(project_id=project_id, cursor=cursor,
-                                           limit=limit)))
+    return ok(await run(c.store.list_repos(project_id=project_id, cursor=cursor, limit=limit)))
 
 
 @router.put("/repos", response_model=Repo, operation_id="upsert_repo")
@@ -345,20 +371,28 @@ async def delete_repo(repo_id: str, request: Request, c: Caller = Auth) -> Respo
 # -- git sessions ----------------------------------------------------------------------
 
 
-@router.post("/sessions", response_model=GitSession, status_code=201,
-             operation_id="create_session")
+@router.post("/sessions", response_model=GitSession, status_code=201, operation_id="create_session")
 async def create_session(spec: GitSessionSpec, request: Request, c: Caller = Auth) -> Response:
     """Record a started git session."""
     return await write(c, request, lambda: c.store.create_session(spec), status=201)
 
 
 @router.get("/sessions", response_model=Page[GitSession], operation_id="list_sessions")
-async def list_sessions(project_id: str | None = None, repo_id: str | None = None,
-                        cursor: str | None = None, limit: int = 100,
-                        c: Caller = Auth) -> Response:
+async def list_sessions(
+    project_id: str | None = None,
+    repo_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+    c: Caller = Auth,
+) -> Response:
     """Sessions, newest start first."""
-    return ok(await run(c.store.list_sessions(project_id=project_id, repo_id=repo_id,
-                                              cursor=cursor, limit=limit)))
+    return ok(
+        await run(
+            c.store.list_sessions(
+                project_id=project_id, repo_id=repo_id, cursor=cursor, limit=limit
+            )
+        )
+    )
 
 
 @router.get("/sessions/{session_id}", response_model=GitSession, operation_id="get_session")
@@ -367,10 +401,10 @@ async def get_session(session_id: str, c: Caller = Auth) -> Response:
     return ok(await run(c.store.get_session(session_id)))
 
 
-@router.patch("/sessions/{session_id}", response_model=GitSession,
-              operation_id="update_session")
-async def update_session(session_id: str, update: GitSessionUpdate, request: Request,
-                         c: Caller = Auth) -> Response:
+@router.patch("/sessions/{session_id}", response_model=GitSession, operation_id="update_session")
+async def update_session(
+    session_id: str, update: GitSessionUpdate, request: Request, c: Caller = Auth
+) -> Response:
     """Change a session's counters or end it."""
     return await write(c, request, lambda: c.store.update_session(session_id, update))
 
@@ -385,26 +419,27 @@ async def delete_session(session_id: str, request: Request, c: Caller = Auth) ->
 
 
 @router.put("/memory", response_model=MemoryEntry, operation_id="upsert_memory_entry")
-async def upsert_memory_entry(spec: MemoryEntrySpec, request: Request,
-                              c: Caller = Auth) -> Response:
+async def upsert_memory_entry(
+    spec: MemoryEntrySpec, request: Request, c: Caller = Auth
+) -> Response:
     """Index an entry, or replace the one with the same path."""
     return await write(c, request, lambda: c.store.upsert_memory_entry(spec))
 
 
-@router.put("/memory/batch", response_model=list[MemoryEntry],
-            operation_id="upsert_memory_entries")
-async def upsert_memory_entries(specs: list[MemoryEntrySpec], request: Request,
-                                c: Caller = Auth) -> Response:
+@router.put("/memory/batch", response_model=list[MemoryEntry], operation_id="upsert_memory_entries")
+async def upsert_memory_entries(
+    specs: list[MemoryEntrySpec], request: Request, c: Caller = Auth
+) -> Response:
     """Index many entries in one transaction (all or nothing)."""
     return await write(c, request, lambda: c.store.upsert_memory_entries(specs))
 
 
-@router.post("/memory/list", response_model=Page[MemoryEntry],
-             operation_id="list_memory_entries")
+@router.post("/memory/list", response_model=Page[MemoryEntry], operation_id="list_memory_entries")
 async def list_memory_entries(body: MemoryQuery, c: Caller = Auth) -> Response:
     """Entries, newest timestamp first (a read: safe to retry)."""
-    return ok(await run(c.store.list_memory_entries(body.filter, cursor=body.cursor,
-                                                    limit=body.limit)))
+    return ok(
+        await run(c.store.list_memory_entries(body.filter, cursor=body.cursor, limit=body.limit))
+    )
 
 
 @router.post("/memory/search", response_model=list[SearchHit], operation_id="search_memory")
@@ -413,8 +448,12 @@ async def search_memory(body: MemorySearch, c: Caller = Auth) -> Response:
     return ok(await run(c.store.search_memory(body.query, body.filter, limit=body.limit)))
 
 
-@router.post("/memory/export", response_class=StreamingResponse,
-             responses=_ndjson_doc(MemoryEntry), operation_id="export_memory")
+@router.post(
+    "/memory/export",
+    response_class=StreamingResponse,
+    responses=_ndjson_doc(MemoryEntry),
+    operation_id="export_memory",
+)
 async def export_memory(body: MemoryExport, c: Caller = Auth) -> StreamingResponse:
     """Every matching entry, newest first, as NDJSON (the export is audited first)."""
     return await stream_items(c.store.export_memory(body.filter))
@@ -426,8 +465,7 @@ async def get_memory_entry(entry_id: str, c: Caller = Auth) -> Response:
     return ok(await run(c.store.get_memory_entry(entry_id)))
 
 
-@router.get("/memory/{entry_id}/body", response_model=MemoryBody,
-            operation_id="get_memory_body")
+@router.get("/memory/{entry_id}/body", response_model=MemoryBody, operation_id="get_memory_body")
 async def get_memory_body(entry_id: str, c: Caller = Auth) -> Response:
     """The indexed text of an entry."""
     return ok(MemoryBody(body=await run(c.store.get_memory_body(entry_id))))
@@ -442,26 +480,30 @@ async def delete_memory_entry(entry_id: str, request: Request, c: Caller = Auth)
 # -- status --------------------------------------------------------------------------------
 
 
-@router.post("/status", response_model=StatusSnapshot, status_code=201,
-             operation_id="record_status")
-async def record_status(spec: StatusSnapshotSpec, request: Request,
-                        c: Caller = Auth) -> Response:
+@router.post(
+    "/status", response_model=StatusSnapshot, status_code=201, operation_id="record_status"
+)
+async def record_status(spec: StatusSnapshotSpec, request: Request, c: Caller = Auth) -> Response:
     """Record a status run."""
     return await write(c, request, lambda: c.store.record_status(spec), status=201)
 
 
 @router.get("/status", response_model=Page[StatusSnapshot], operation_id="list_status")
-async def list_status(since: datetime | None = None, until: datetime | None = None,
-                      cursor: str | None = None, limit: int = 100,
-                      c: Caller = Auth) -> Response:
+async def list_status(
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+    c: Caller = Auth,
+) -> Response:
     """Snapshots, newest first; since inclusive, until exclusive."""
-    return ok(await run(c.store.list_status(since=since, until=until, cursor=cursor,
-                                            limit=limit)))
+    return ok(await run(c.store.list_status(since=since, until=until, cursor=cursor, limit=limit)))
 
 
 @router.post("/status/prune", response_model=Deleted, operation_id="prune_status")
 async def prune_status(body: PruneRequest, request: Request, c: Caller = Auth) -> Response:
     """Delete snapshots taken before ``before``."""
+
     async def work() -> Deleted:
         return Deleted(deleted=await c.store.prune_status(body.before))
 
@@ -474,28 +516,47 @@ async def prune_status(body: PruneRequest, request: Request, c: Caller = Auth) -
 @router.post("/audit/query", response_model=Page[AuditEvent], operation_id="query_audit")
 async def query_audit(body: AuditQuery, c: Caller = Auth) -> Response:
     """A page of audit events, newest (or oldest) first."""
-    return ok(await run(c.store.query_audit(body.filter, cursor=body.cursor, limit=body.limit,
-                                            ascending=body.ascending)))
+    return ok(
+        await run(
+            c.store.query_audit(
+                body.filter, cursor=body.cursor, limit=body.limit, ascending=body.ascending
+            )
+        )
+    )
 
 
-@router.post("/audit/export", response_class=StreamingResponse,
-             responses=_ndjson_doc(AuditEvent), operation_id="export_audit")
+@router.post(
+    "/audit/export",
+    response_class=StreamingResponse,
+    responses=_ndjson_doc(AuditEvent),
+    operation_id="export_audit",
+)
 async def export_audit(body: AuditExport, c: Caller = Auth) -> StreamingResponse:
     """Every matching event, oldest first, as NDJSON (the export is audited first)."""
     return await stream_items(c.store.export_audit(body.filter))
 
 
-@router.post("/audit/verify", response_model=VerifyReport, operation_id="verify_audit",
-             responses={200: {"description": "the report (NDJSON lines with progress)",
-                              "content": {NDJSON: {"schema": {
-                                  "$ref": "#/components/schemas/VerifyLine"}}}}})
+@router.post(
+    "/audit/verify",
+    response_model=VerifyReport,
+    operation_id="verify_audit",
+    responses={
+        200: {
+            "description": "the report (NDJSON lines with progress)",
+            "content": {NDJSON: {"schema": {"$ref": "#/components/schemas/VerifyLine"}}},
+        }
+    },
+)
 async def verify_audit(body: VerifyRequest, c: Caller = Auth) -> Response:
     """Re-hash the chain; report the first broken link (with progress lines on request)."""
     if not body.progress:
         return ok(await run(c.store.verify_audit(checkpoint=body.checkpoint)))
     queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
-    task = asyncio.create_task(c.store.verify_audit(
-        checkpoint=body.checkpoint, progress=lambda done, total: queue.put_nowait((done, total))))
+    task = asyncio.create_task(
+        c.store.verify_audit(
+            checkpoint=body.checkpoint, progress=lambda done, total: queue.put_nowait((done, total))
+        )
+    )
     first = asyncio.create_task(queue.get())
     await asyncio.wait({task, first}, return_when=asyncio.FIRST_COMPLETED)
     if task.done() and task.exception() is not None:  # refused before any work: a status
@@ -536,22 +597,29 @@ async def audit_head(c: Caller = Auth) -> Response:
     return ok(await run(c.store.audit_head()))
 
 
-@router.post("/audit/events", response_model=Recorded, status_code=201,
-             operation_id="record_event")
+@router.post("/audit/events", response_model=Recorded, status_code=201, operation_id="record_event")
 async def record_event(body: RecordEvent, request: Request, c: Caller = Auth) -> Response:
     """Audit something done outside the backend (e.g. a git push)."""
+
     async def work() -> Recorded:
-        return Recorded(seq=await c.store.record_event(
-            body.resource, body.action, body.name, body.resource_id, outcome=body.outcome,
-            details=body.details))
+        return Recorded(
+            seq=await c.store.record_event(
+                body.resource,
+                body.action,
+                body.name,
+                body.resource_id,
+                outcome=body.outcome,
+                details=body.details,
+            )
+        )
 
     return await write(c, request, work, status=201)
 
 
 @router.post("/audit/import", response_model=Imported, operation_id="import_audit_events")
-async def import_audit_events(body: ImportRequest, request: Request,
-                              c: Caller = Auth) -> Response:
+async def import_audit_events(body: ImportRequest, request: Request, c: Caller = Auth) -> Response:
     """Append events from elsewhere (duplicates skipped)."""
+
     async def work() -> Imported:
         return Imported(appended=await c.store.import_audit_events(body.events))
 
@@ -561,26 +629,40 @@ async def import_audit_events(body: ImportRequest, request: Request,
 # -- live events -----------------------------------------------------------------------------
 
 
-@router.get("/events", response_class=StreamingResponse, operation_id="events",
-            responses={200: {"description": "server-sent events: audit and change",
-                             "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
-async def events(request: Request, c: Caller = Auth,
-                 last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-                 max_events: Annotated[int | None, Query(
-                     ge=1, le=100_000, description="close after this many")] = None
-                 ) -> StreamingResponse:
+@router.get(
+    "/events",
+    response_class=StreamingResponse,
+    operation_id="events",
+    responses={
+        200: {
+            "description": "server-sent events: audit and change",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def events(
+    request: Request,
+    c: Caller = Auth,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    max_events: Annotated[
+        int | None, Query(ge=1, le=100_000, description="close after this many")
+    ] = None,
+) -> StreamingResponse:
     """The tenant's live events (SSE): ``audit`` events for roles that read the audit log,
     ``change`` events (resource, action, id) for the resources the role may read."""
     from coditect_server import events as ev
     from coditect_store.base import PendingEvent
 
     if c.store._audit_reads:  # an auditor's subscription is itself audited
-        await c.store._append_events([PendingEvent("audit.read", "audit", None,
-                                                   details={"method": "events"})])
+        await c.store._append_events(
+            [PendingEvent("audit.read", "audit", None, details={"method": "events"})]
+        )
     if last_event_id is not None and last_event_id.strip().isdigit():
         last = int(last_event_id.strip())
     else:
         last = await ev.head_seq(c.store)
-    return StreamingResponse(ev.stream(c.state, c.store, last, max_events=max_events),
-                             media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        ev.stream(c.state, c.store, last, max_events=max_events),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -78,11 +78,12 @@ def read_secret_file(path: Path) -> bytes:
         mode = path.stat().st_mode
         data = path.read_bytes().strip()
     except OSError as exc:
-        raise ConfigError(f"operator secret: cannot read: {exc.strerror}", path=str(path)
-                          ) from None
+        raise ConfigError(f"operator secret: cannot read: {exc.strerror}", path=str(path)) from None
     if mode & 0o077:
-        raise ConfigError(f"operator secret is readable by group or others (mode "
-                          f"{mode & 0o777:o}); chmod 600 it", path=str(path))
+        raise ConfigError(
+            f"operator secret is readable by group or others (mode {mode & 0o777:o}); chmod 600 it",
+            path=str(path),
+        )
     if len(data) < 32:
         raise ConfigError("operator secret must be at least 32 bytes", path=str(path))
     return data
@@ -93,7 +94,7 @@ def sqlite_path(db: str) -> Path:
     or a plain path)."""
     for prefix in ("sqlite+aiosqlite:///", "sqlite:///"):
         if db.startswith(prefix):
-            return Path(db[len(prefix):]).expanduser()
+            return Path(db[len(prefix) :]).expanduser()
     return Path(db).expanduser()
 
 
@@ -119,8 +120,9 @@ class ServerState:
         if tenant_id is None:
             self.key_cache.clear()
             return
-        for digest in [d for d, (identity, _at) in self.key_cache.items()
-                       if identity.tenant.id == tenant_id]:
+        for digest in [
+            d for d, (identity, _at) in self.key_cache.items() if identity.tenant.id == tenant_id
+        ]:
             self.key_cache.pop(digest, None)
 
     @property
@@ -142,8 +144,10 @@ class ServerState:
         if self.postgres:
             overflow = self.config.max_overflow
             engine = make_postgres_engine(
-                self.config.db, pool_size=self.config.pool_size,
-                max_overflow=0 if overflow is None else overflow)
+                self.config.db,
+                pool_size=self.config.pool_size,
+                max_overflow=0 if overflow is None else overflow,
+            )
             try:
                 await check_postgres_schema(engine, self.config.db)
                 await check_app_role(engine, self.location)
@@ -186,18 +190,29 @@ async def check_app_role(engine: AsyncEngine, where: str) -> None:
     """
     try:
         async with engine.connect() as conn:
-            row = (await conn.execute(text(
-                "SELECT r.rolname, r.rolsuper, r.rolbypassrls, "
-                "(SELECT count(*) FROM pg_tables t WHERE t.schemaname = current_schema() "
-                " AND pg_has_role(current_user, t.tableowner, 'USAGE')) AS owned "
-                "FROM pg_roles r WHERE r.rolname = current_user"))).one()
+            row = (
+                await conn.execute(
+                    text(
+                        "SELECT r.rolname, r.rolsuper, r.rolbypassrls, "
+                        "(SELECT count(*) FROM pg_tables t WHERE t.schemaname = current_schema() "
+                        " AND pg_has_role(current_user, t.tableowner, 'USAGE')) AS owned "
+                        "FROM pg_roles r WHERE r.rolname = current_user"
+                    )
+                )
+            ).one()
             await conn.rollback()
     except DBAPIError as exc:
         raise BackendUnavailable(f"{where}: {str(exc.orig).splitlines()[0]}") from None
     name, superuser, bypass, owned = row
     if superuser or bypass or owned:
-        why = ("a superuser" if superuser else "BYPASSRLS" if bypass
-               else f"the owner of {owned} table(s)")
+        why = (
+            "a superuser"
+            if superuser
+            else "BYPASSRLS"
+            if bypass
+            else f"the owner of {owned} table(s)"
+        )
         raise BackendUnavailable(
             f"{where}: refusing to serve as role {name!r}: it is {why}, so row-level "
-            "security would not hold; connect as a member of coditect_app (docs/server.md)")
+            "security would not hold; connect as a member of coditect_app (docs/server.md)"
+        )

@@ -36,8 +36,15 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def mint(secret: bytes, *, tenant: str, principal: str, role: str, ttl: float = 900,
-         now: float | None = None) -> str:
+def mint(
+    secret: bytes,
+    *,
+    tenant: str,
+    principal: str,
+    role: str,
+    ttl: float = 900,
+    now: float | None = None,
+) -> str:
     """A token for ``principal`` acting as ``role`` in ``tenant`` (by name) for ``ttl`` s.
 
     Raises:
@@ -46,8 +53,9 @@ def mint(secret: bytes, *, tenant: str, principal: str, role: str, ttl: float = 
     if not 0 < ttl <= MAX_TTL:
         raise ValueError(f"ttl must be within 1..{MAX_TTL} seconds")
     issued = time.time() if now is None else now
-    claims = _b64(orjson.dumps({"t": tenant, "p": principal, "r": role,
-                                "exp": round(issued + ttl, 3)}))
+    claims = _b64(
+        orjson.dumps({"t": tenant, "p": principal, "r": role, "exp": round(issued + ttl, 3)})
+    )
     mac = _b64(hmac.new(secret, claims.encode(), hashlib.sha256).digest())
     return f"{PREFIX}{claims}.{mac}"
 
@@ -60,7 +68,7 @@ def verify(secret: bytes, token: str, *, now: float | None = None) -> tuple[str,
     """
     if not token.startswith(PREFIX) or token.count(".") != 1:
         raise TokenError("malformed operator token")
-    claims, mac = token[len(PREFIX):].split(".")
+    claims, mac = token[len(PREFIX) :].split(".")
     expected = _b64(hmac.new(secret, claims.encode(), hashlib.sha256).digest())
     if not hmac.compare_digest(expected, mac):
         raise TokenError("operator token signature does not match")

@@ -42,8 +42,10 @@ _VERIFY_BATCH = 20_000
 _EXPORT_BATCH = 1_000
 _SELECT_CHAIN = ", ".join(CHAIN_COLUMNS)
 _EVENT_COLUMNS = [audit_events.c[name] for name in AuditEvent.model_fields]
-_VERIFY_PG = text(f"SELECT {_SELECT_CHAIN} FROM audit_events WHERE tenant_id = :tid AND "
-                  f"seq > :last ORDER BY seq LIMIT {_VERIFY_BATCH}")
+_VERIFY_PG = text(
+    f"SELECT {_SELECT_CHAIN} FROM audit_events WHERE tenant_id = :tid AND "
+    f"seq > :last ORDER BY seq LIMIT {_VERIFY_BATCH}"
+)
 
 
 def _event(row: Any) -> AuditEvent:
@@ -72,18 +74,29 @@ def _where(stmt: Select[Any], tenant_id: str, flt: AuditFilter | None) -> Select
     # With an equality filter, walk its (..., seq) index newest first and check the time
     # window row by row: `ts || ''` keeps the planner off the ts index, which would scan the
     # whole window and sort it (70 ms instead of 1 ms on 1M events without statistics).
-    has_equality = any(v is not None for v in (flt.actor, flt.action, flt.resource_type,
-                                                 flt.resource_id, flt.outcome, flt.min_seq,
-                                                 flt.max_seq))
+    has_equality = any(
+        v is not None
+        for v in (
+            flt.actor,
+            flt.action,
+            flt.resource_type,
+            flt.resource_id,
+            flt.outcome,
+            flt.min_seq,
+            flt.max_seq,
+        )
+    )
     ts = a.ts.concat("") if has_equality else a.ts
     if flt.since is not None:
         stmt = stmt.where(ts >= format_ts(flt.since))
     if flt.until is not None:
         stmt = stmt.where(ts < format_ts(flt.until))
     if flt.text:
-        stmt = stmt.where(a.action.icontains(flt.text, autoescape=True)
-                          | a.resource_id.icontains(flt.text, autoescape=True)
-                          | a.details.icontains(flt.text, autoescape=True))
+        stmt = stmt.where(
+            a.action.icontains(flt.text, autoescape=True)
+            | a.resource_id.icontains(flt.text, autoescape=True)
+            | a.details.icontains(flt.text, autoescape=True)
+        )
     return stmt
 
 
@@ -95,29 +108,49 @@ def import_key(spec: AuditEventSpec, ts: str, details: str) -> str:
         ts: its canonical timestamp text.
         details: its canonical details text.
     """
-    return hashlib.sha256(orjson.dumps({
-        "source": spec.source, "ts": ts, "actor": spec.actor,
-        "action": spec.action, "resource_id": spec.resource_id,
-        "details": orjson.Fragment(details),
-    })).hexdigest()
+    return hashlib.sha256(
+        orjson.dumps(
+            {
+                "source": spec.source,
+                "ts": ts,
+                "actor": spec.actor,
+                "action": spec.action,
+                "resource_id": spec.resource_id,
+                "details": orjson.Fragment(details),
+            }
+        )
+    ).hexdigest()
 
 
 class AuditMixin(StoreBase):
     """Reading, exporting and verifying the tenant's audit chain."""
 
-    async def query_audit(self, filter: AuditFilter | None = None, *, cursor: str | None = None,
-                          limit: int = 100, ascending: bool = False) -> Page[AuditEvent]:
+    async def query_audit(
+        self,
+        filter: AuditFilter | None = None,
+        *,
+        cursor: str | None = None,
+        limit: int = 100,
+        ascending: bool = False,
+    ) -> Page[AuditEvent]:
         kind = "audit-asc" if ascending else "audit"
         after = cursors.decode(kind, cursor, 1)
         limit = cursors.clamp(limit)
         details = {"filter": filter.model_dump(mode="json", exclude_none=True)} if filter else {}
-        async with self._op(A, Action.READ, method="query_audit", write=False,
-                            read_details=details) as op:
+        async with self._op(
+            A, Action.READ, method="query_audit", write=False, read_details=details
+        ) as op:
             page = await self._audit_page(op.conn, filter, after, limit, ascending)
         return page
 
-    async def _audit_page(self, conn: Any, flt: AuditFilter | None, after: list[Any] | None,
-                          limit: int, ascending: bool) -> Page[AuditEvent]:
+    async def _audit_page(
+        self,
+        conn: Any,
+        flt: AuditFilter | None,
+        after: list[Any] | None,
+        limit: int,
+        ascending: bool,
+    ) -> Page[AuditEvent]:
         seq = audit_events.c.seq
         stmt = _where(select(*_EVENT_COLUMNS), self._tid, flt)
         if after:
@@ -127,15 +160,19 @@ class AuditMixin(StoreBase):
         items = [_event(r) for r in rows[:limit]]
         kind = "audit-asc" if ascending else "audit"
         more = len(rows) > limit
-        return Page(items=items,
-                    next_cursor=cursors.encode(kind, [items[-1].seq]) if more else None)
+        return Page(
+            items=items, next_cursor=cursors.encode(kind, [items[-1].seq]) if more else None
+        )
 
-    async def export_audit(self, filter: AuditFilter | None = None
-                           ) -> AsyncIterator[AuditEvent]:
-        async with self._op(A, Action.EXPORT, method="export_audit", write=False,
-                            audit_only=True) as op:
-            op.record("audit.export", None,
-                      filter=filter.model_dump(mode="json", exclude_none=True) if filter else {})
+    async def export_audit(self, filter: AuditFilter | None = None) -> AsyncIterator[AuditEvent]:
+        async with self._op(
+            A, Action.EXPORT, method="export_audit", write=False, audit_only=True
+        ) as op:
+            op.record(
+                "audit.export",
+                None,
+                filter=filter.model_dump(mode="json", exclude_none=True) if filter else {},
+            )
         after: list[Any] | None = None
         while True:
             async with self._tx(write=False) as conn:
@@ -146,23 +183,32 @@ class AuditMixin(StoreBase):
                 return
             after = [page.items[-1].seq]
 
-    async def verify_audit(self, *, checkpoint: tuple[int, str] | None = None,
-                           progress: ProgressCallback | None = None) -> VerifyReport:
+    async def verify_audit(
+        self, *, checkpoint: tuple[int, str] | None = None, progress: ProgressCallback | None = None
+    ) -> VerifyReport:
         claim = CheckpointClaim(*checkpoint) if checkpoint else None
         async with self._op(A, Action.READ, method="verify_audit", write=False) as op:
-            head = (await op.conn.execute(select(audit_heads.c.seq).where(
-                audit_heads.c.tenant_id == self._tid))).scalar()
+            head = (
+                await op.conn.execute(
+                    select(audit_heads.c.seq).where(audit_heads.c.tenant_id == self._tid)
+                )
+            ).scalar()
             verifier = ChainVerifier(self._tid, head_seq=head, checkpoint=claim)
             total = head or 0
             last = 0
             while True:
                 if self._pg:
-                    rows = (await op.conn.execute(_VERIFY_PG, {"tid": self._tid, "last": last})
-                            ).all()
+                    rows = (
+                        await op.conn.execute(_VERIFY_PG, {"tid": self._tid, "last": last})
+                    ).all()
                 else:
-                    rows = (await op.conn.exec_driver_sql(
-                        f"SELECT {_SELECT_CHAIN} FROM audit_events WHERE tenant_id = ? AND "
-                        f"seq > ? ORDER BY seq LIMIT {_VERIFY_BATCH}", (self._tid, last))).all()
+                    rows = (
+                        await op.conn.exec_driver_sql(
+                            f"SELECT {_SELECT_CHAIN} FROM audit_events WHERE tenant_id = ? AND "
+                            f"seq > ? ORDER BY seq LIMIT {_VERIFY_BATCH}",
+                            (self._tid, last),
+                        )
+                    ).all()
                 if not rows:
                     break
                 verifier.feed(rows)
@@ -172,24 +218,44 @@ class AuditMixin(StoreBase):
         return verifier.report()
 
     async def audit_head(self) -> AuditHead:
-        async with self._op(A, Action.ADMIN, method="audit_head", write=False,
-                            audit_only=True) as op:
+        async with self._op(
+            A, Action.ADMIN, method="audit_head", write=False, audit_only=True
+        ) as op:
             op.record("audit.checkpoint", None)
         async with self._tx(write=False) as conn:
-            row = (await conn.execute(select(audit_heads.c.seq, audit_heads.c.hash).where(
-                audit_heads.c.tenant_id == self._tid))).first()
+            row = (
+                await conn.execute(
+                    select(audit_heads.c.seq, audit_heads.c.hash).where(
+                        audit_heads.c.tenant_id == self._tid
+                    )
+                )
+            ).first()
         seq, digest = (row[0], row[1]) if row else (0, GENESIS_HASH)
         return AuditHead(tenant=self._tenant.name, seq=seq, hash=digest)
 
-    async def record_event(self, resource: Resource, action: Action, name: str,
-                           resource_id: str | None, *, outcome: Outcome = "ok",
-                           details: dict[str, Any] | None = None) -> int:
+    async def record_event(
+        self,
+        resource: Resource,
+        action: Action,
+        name: str,
+        resource_id: str | None,
+        *,
+        outcome: Outcome = "ok",
+        details: dict[str, Any] | None = None,
+    ) -> int:
         if not name.startswith(f"{resource.value}.") or len(name) > 100:
             raise InvalidInput(f"event name must start with {resource.value + '.'!r}")
-        async with self._op(resource, action, method="record_event", write=True,
-                            target=resource_id, denied_as=name) as op:
-            links = await self._link(op.conn, [PendingEvent(
-                name, resource.value, resource_id, outcome=outcome, details=details or {})])
+        async with self._op(
+            resource, action, method="record_event", write=True, target=resource_id, denied_as=name
+        ) as op:
+            links = await self._link(
+                op.conn,
+                [
+                    PendingEvent(
+                        name, resource.value, resource_id, outcome=outcome, details=details or {}
+                    )
+                ],
+            )
         return links[0][0]
 
     async def import_audit_events(self, events: list[AuditEventSpec]) -> int:
@@ -201,9 +267,17 @@ class AuditMixin(StoreBase):
             for ts, ev in stamped:
                 by_source.setdefault(ev.source, []).append(ts)
             for source, stamps in by_source.items():
-                present.update((await op.conn.execute(select(a.import_key).where(
-                    a.tenant_id == self._tid, a.source == source,
-                    a.ts.between(min(stamps), max(stamps))))).scalars())
+                present.update(
+                    (
+                        await op.conn.execute(
+                            select(a.import_key).where(
+                                a.tenant_id == self._tid,
+                                a.source == source,
+                                a.ts.between(min(stamps), max(stamps)),
+                            )
+                        )
+                    ).scalars()
+                )
             pending: list[PendingEvent] = []
             for ts, ev in stamped:
                 details = canonical_details(ev.details)
@@ -211,12 +285,26 @@ class AuditMixin(StoreBase):
                 if key in present:
                     continue
                 present.add(key)
-                pending.append(PendingEvent(
-                    ev.action, ev.resource_type, ev.resource_id, outcome=ev.outcome,
-                    details_text=details, actor=ev.actor, role="imported", ts=ts,
-                    source=ev.source, import_key=key))
+                pending.append(
+                    PendingEvent(
+                        ev.action,
+                        ev.resource_type,
+                        ev.resource_id,
+                        outcome=ev.outcome,
+                        details_text=details,
+                        actor=ev.actor,
+                        role="imported",
+                        ts=ts,
+                        source=ev.source,
+                        import_key=key,
+                    )
+                )
             if pending:
                 await self._link(op.conn, pending)
-                op.record("audit.import", None, events=len(pending),
-                          sources=sorted({p.source for p in pending})[:20])
+                op.record(
+                    "audit.import",
+                    None,
+                    events=len(pending),
+                    sources=sorted({p.source for p in pending})[:20],
+                )
         return len(pending)

@@ -81,8 +81,9 @@ def to_models(model: type[M], rows: Sequence[Any]) -> list[M]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _row_picker(row_type: Any, model: type[BaseModel]
-                ) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
+def _row_picker(
+    row_type: Any, model: type[BaseModel]
+) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
     """The model's field names and a getter of their values from rows of ``row_type``."""
     names = tuple(name for name in model.model_fields if name in row_type._field_index)
     getter = operator.itemgetter(*(row_type._field_index[name] for name in names))
@@ -160,8 +161,7 @@ class Op:
 
     def record(self, action: str, resource_id: str | None, **details: Any) -> None:
         """Add the audit event of this operation (written in the same transaction)."""
-        self.events.append(PendingEvent(action, self.resource.value, resource_id,
-                                        details=details))
+        self.events.append(PendingEvent(action, self.resource.value, resource_id, details=details))
 
 
 class StoreBase:
@@ -169,9 +169,18 @@ class StoreBase:
 
     kind = "local"
 
-    def __init__(self, engine: AsyncEngine, *, tenant: Tenant, principal: str, role: str,
-                 read_only: bool, policy: Policy, location: str,
-                 owns_engine: bool = True) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        tenant: Tenant,
+        principal: str,
+        role: str,
+        read_only: bool,
+        policy: Policy,
+        location: str,
+        owns_engine: bool = True,
+    ) -> None:
         self._engine = engine
         self._owns_engine = owns_engine
         self._pg = engine is not None and engine.dialect.name == "postgresql"
@@ -187,9 +196,16 @@ class StoreBase:
     # -- opening ---------------------------------------------------------------------
 
     @classmethod
-    async def open_sqlite(cls, path: Path | str, *, tenant: str, principal: str,
-                          read_only: bool = False, provision: Provision | None = None,
-                          policy: Policy | None = None) -> Any:
+    async def open_sqlite(
+        cls,
+        path: Path | str,
+        *,
+        tenant: str,
+        principal: str,
+        read_only: bool = False,
+        provision: Provision | None = None,
+        policy: Policy | None = None,
+    ) -> Any:
         """Open the SQLite store at ``path`` for ``principal`` in ``tenant``.
 
         Creates the file and applies migrations (after a backup of an existing file) unless
@@ -216,23 +232,38 @@ class StoreBase:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise BackendUnavailable(f"{path.parent}: cannot create: {exc.strerror}"
-                                         ) from None
+                raise BackendUnavailable(f"{path.parent}: cannot create: {exc.strerror}") from None
         engine = make_sqlite_engine(path, read_only=read_only)
         try:
             await _prepare_schema(engine, path, read_only=read_only)
-            tenant_row, role = await _resolve_principal(engine, tenant, principal, provision,
-                                                        read_only=read_only, policy=policy)
+            tenant_row, role = await _resolve_principal(
+                engine, tenant, principal, provision, read_only=read_only, policy=policy
+            )
         except BaseException:
             await engine.dispose()
             raise
-        return cls(engine, tenant=tenant_row, principal=principal, role=role,
-                   read_only=read_only, policy=policy, location=str(path))
+        return cls(
+            engine,
+            tenant=tenant_row,
+            principal=principal,
+            role=role,
+            read_only=read_only,
+            policy=policy,
+            location=str(path),
+        )
 
     @classmethod
-    async def open_postgres(cls, url: str, *, tenant: str, principal: str,
-                            read_only: bool = False, provision: Provision | None = None,
-                            policy: Policy | None = None, pooled: bool = False) -> Any:
+    async def open_postgres(
+        cls,
+        url: str,
+        *,
+        tenant: str,
+        principal: str,
+        read_only: bool = False,
+        provision: Provision | None = None,
+        policy: Policy | None = None,
+        pooled: bool = False,
+    ) -> Any:
         """Open the store in the PostgreSQL database at ``url`` for ``principal`` in ``tenant``.
 
         ``url`` names the app role (neither owner nor BYPASSRLS); the schema must be at
@@ -253,17 +284,34 @@ class StoreBase:
         engine = make_postgres_engine(url, pooled=pooled)
         try:
             await check_postgres_schema(engine, url)
-            tenant_row, role = await resolve_principal_pg(engine, tenant, principal, provision,
-                                                          read_only=read_only, policy=policy)
+            tenant_row, role = await resolve_principal_pg(
+                engine, tenant, principal, provision, read_only=read_only, policy=policy
+            )
         except BaseException:
             await engine.dispose()
             raise
-        return cls(engine, tenant=tenant_row, principal=principal, role=role,
-                   read_only=read_only, policy=policy, location=redact_url(url))
+        return cls(
+            engine,
+            tenant=tenant_row,
+            principal=principal,
+            role=role,
+            read_only=read_only,
+            policy=policy,
+            location=redact_url(url),
+        )
 
     @classmethod
-    def bind(cls, engine: AsyncEngine, *, tenant: Tenant, principal: str, role: str,
-             read_only: bool = False, policy: Policy | None = None, location: str = "") -> Any:
+    def bind(
+        cls,
+        engine: AsyncEngine,
+        *,
+        tenant: Tenant,
+        principal: str,
+        role: str,
+        read_only: bool = False,
+        policy: Policy | None = None,
+        location: str = "",
+    ) -> Any:
         """A handle on a shared engine for an already authenticated principal (the server).
 
         Opens nothing and costs no query; ``close()`` leaves the engine to its owner.
@@ -277,9 +325,16 @@ class StoreBase:
             policy: roles and tiers (default: the shipped ones).
             location: shown in messages.
         """
-        return cls(engine, tenant=tenant, principal=principal, role=role,
-                   read_only=read_only, policy=policy or shipped_policy(),
-                   location=location, owns_engine=False)
+        return cls(
+            engine,
+            tenant=tenant,
+            principal=principal,
+            role=role,
+            read_only=read_only,
+            policy=policy or shipped_policy(),
+            location=location,
+            owns_engine=False,
+        )
 
     async def close(self) -> None:
         """Dispose of the engine's connections (after ``PRAGMA optimize``, as SQLite advises,
@@ -304,8 +359,7 @@ class StoreBase:
                     # for writes, the tenant's advisory lock (engine.make_postgres_engine):
                     # the tenant lives only as long as this transaction, and a tenant's writes
                     # and audit appends are serialised as BEGIN IMMEDIATE does on SQLite.
-                    await conn.execution_options(coditect_tenant=self._tid,
-                                                 coditect_write=write)
+                    await conn.execution_options(coditect_tenant=self._tid, coditect_write=write)
                 elif write:
                     await conn.execution_options(coditect_write=True)
                 async with conn.begin():
@@ -343,17 +397,29 @@ class StoreBase:
 
     # -- authorization and audit -------------------------------------------------------
 
-    def _authorize(self, resource: Resource, action: Action, *, owner: str | None = None
-                   ) -> Scope:
-        return self._policy.authorize(role=self._role, principal=self._principal,
-                                      resource=resource, action=action, owner=owner,
-                                      read_only=self._read_only)
+    def _authorize(self, resource: Resource, action: Action, *, owner: str | None = None) -> Scope:
+        return self._policy.authorize(
+            role=self._role,
+            principal=self._principal,
+            resource=resource,
+            action=action,
+            owner=owner,
+            read_only=self._read_only,
+        )
 
     @asynccontextmanager
-    async def _op(self, resource: Resource, action: Action | None, *, method: str,
-                  write: bool, target: str | None = None, audit_only: bool = False,
-                  read_details: dict[str, Any] | None = None,
-                  denied_as: str | None = None) -> AsyncIterator[Op]:
+    async def _op(
+        self,
+        resource: Resource,
+        action: Action | None,
+        *,
+        method: str,
+        write: bool,
+        target: str | None = None,
+        audit_only: bool = False,
+        read_details: dict[str, Any] | None = None,
+        denied_as: str | None = None,
+    ) -> AsyncIterator[Op]:
         """Run one authorized operation.
 
         Mutations (``write``) are refused up front when read-only; ``action`` (None when
@@ -368,11 +434,17 @@ class StoreBase:
                 raise ReadOnly(f"read-only: {method} is refused")
             scope = self._authorize(resource, action) if action is not None else None
             if not write and not audit_only and self._audit_reads:
-                await self._append_events([PendingEvent(
-                    f"{resource.value}.read", resource.value, target,
-                    details={"method": method, **(read_details or {})})])
-            transaction = (self._tx(write=True) if write or audit_only
-                           else self._read_tx())
+                await self._append_events(
+                    [
+                        PendingEvent(
+                            f"{resource.value}.read",
+                            resource.value,
+                            target,
+                            details={"method": method, **(read_details or {})},
+                        )
+                    ]
+                )
+            transaction = self._tx(write=True) if write or audit_only else self._read_tx()
             async with transaction as conn:
                 op = Op(self, conn, resource, scope)
                 yield op
@@ -382,26 +454,45 @@ class StoreBase:
             await self._record_denial(resource, action, method, target, exc, denied_as)
             raise
 
-    async def _record_denial(self, resource: Resource, action: Action | None, method: str,
-                             target: str | None, exc: PermissionDenied,
-                             denied_as: str | None = None) -> None:
+    async def _record_denial(
+        self,
+        resource: Resource,
+        action: Action | None,
+        method: str,
+        target: str | None,
+        exc: PermissionDenied,
+        denied_as: str | None = None,
+    ) -> None:
         verb = action.value if action is not None else method
         # The denial itself stands; an unwritable log must not mask it.
         with contextlib.suppress(BackendError):
-            await self._append_events([PendingEvent(
-                denied_as or f"{resource.value}.{verb}", resource.value, target,
-                outcome="denied",
-                details={"method": method, "reason": str(exc)})])
+            await self._append_events(
+                [
+                    PendingEvent(
+                        denied_as or f"{resource.value}.{verb}",
+                        resource.value,
+                        target,
+                        outcome="denied",
+                        details={"method": method, "reason": str(exc)},
+                    )
+                ]
+            )
 
     async def _append_events(self, events: Sequence[PendingEvent]) -> list[tuple[int, str]]:
         async with self._tx(write=True) as conn:
             return await self._link(conn, events)
 
-    async def _link(self, conn: AsyncConnection, events: Sequence[PendingEvent]
-                    ) -> list[tuple[int, str]]:
+    async def _link(
+        self, conn: AsyncConnection, events: Sequence[PendingEvent]
+    ) -> list[tuple[int, str]]:
         """Append ``events`` to the tenant's chain inside ``conn``'s transaction."""
-        head = (await conn.execute(select(audit_heads.c.seq, audit_heads.c.hash)
-                                   .where(audit_heads.c.tenant_id == self._tid))).first()
+        head = (
+            await conn.execute(
+                select(audit_heads.c.seq, audit_heads.c.hash).where(
+                    audit_heads.c.tenant_id == self._tid
+                )
+            )
+        ).first()
         seq, prev = (head[0], head[1]) if head else (0, GENESIS_HASH)
         now = format_ts(utcnow())
         rows: list[tuple[Any, ...]] = []
@@ -412,12 +503,40 @@ class StoreBase:
             actor = ev.actor or self._principal
             role = ev.role or self._role
             ts = ev.ts or now
-            digest = link_hash(prev, canonical_event(
-                self._tid, seq, ts, actor, role, ev.action, ev.resource_type, ev.resource_id,
-                ev.outcome, details, ev.source))
-            rows.append((self._tid, seq, ts, actor, role, ev.action, ev.resource_type,
-                         ev.resource_id, ev.outcome, details, ev.source, ev.import_key, prev,
-                         digest))
+            digest = link_hash(
+                prev,
+                canonical_event(
+                    self._tid,
+                    seq,
+                    ts,
+                    actor,
+                    role,
+                    ev.action,
+                    ev.resource_type,
+                    ev.resource_id,
+                    ev.outcome,
+                    details,
+                    ev.source,
+                ),
+            )
+            rows.append(
+                (
+                    self._tid,
+                    seq,
+                    ts,
+                    actor,
+                    role,
+                    ev.action,
+                    ev.resource_type,
+                    ev.resource_id,
+                    ev.outcome,
+                    details,
+                    ev.source,
+                    ev.import_key,
+                    prev,
+                    digest,
+                )
+            )
             links.append((seq, digest))
             prev = digest
         if conn.dialect.paramstyle == "qmark":
@@ -425,14 +544,17 @@ class StoreBase:
             # the insert itself on big imports (bench/bench_audit.py).
             await conn.exec_driver_sql(_INSERT_QMARK, rows)
         else:
-            await conn.execute(audit_events.insert(),
-                               [dict(zip(_AUDIT_COLUMNS, row, strict=True)) for row in rows])
+            await conn.execute(
+                audit_events.insert(), [dict(zip(_AUDIT_COLUMNS, row, strict=True)) for row in rows]
+            )
         if head:
-            await conn.execute(update(audit_heads).where(audit_heads.c.tenant_id == self._tid)
-                               .values(seq=seq, hash=prev))
+            await conn.execute(
+                update(audit_heads)
+                .where(audit_heads.c.tenant_id == self._tid)
+                .values(seq=seq, hash=prev)
+            )
         else:
-            await conn.execute(audit_heads.insert().values(tenant_id=self._tid, seq=seq,
-                                                           hash=prev))
+            await conn.execute(audit_heads.insert().values(tenant_id=self._tid, seq=seq, hash=prev))
         if conn.dialect.name == "postgresql":
             # Delivered on commit only (and dropped on rollback): every replica's LISTEN
             # connection fans it out to that tenant's event streams.
@@ -449,25 +571,57 @@ class StoreBase:
 #: The channel audit appends are announced on (PostgreSQL LISTEN/NOTIFY).
 EVENTS_CHANNEL = "coditect_events"
 _NOTIFY_EVENTS = 20  # events described in one notification (payloads stay far below 8000 B)
-_PG_BEGIN_WRITE = text("SELECT set_config('app.tenant_id', :tid, true), "
-                       "pg_advisory_xact_lock(hashtext('coditect-tenant:' || :tid))")
+_PG_BEGIN_WRITE = text(
+    "SELECT set_config('app.tenant_id', :tid, true), "
+    "pg_advisory_xact_lock(hashtext('coditect-tenant:' || :tid))"
+)
 _PG_NOTIFY = text(f"SELECT pg_notify('{EVENTS_CHANNEL}', :payload)")
 
 
 def event_payload(tenant_id: str, rows: Sequence[tuple[Any, ...]]) -> str:
     """The notification of appended audit rows: tenant, newest seq, a few of the events."""
-    shown = [{"seq": r[1], "ts": r[2], "actor": r[3], "action": r[5], "resource_type": r[6],
-              "resource_id": (r[7] or "")[:200] or None, "outcome": r[8]}
-             for r in rows[-_NOTIFY_EVENTS:]]
-    return orjson.dumps({"tenant_id": tenant_id, "seq": rows[-1][1] if rows else 0,
-                         "count": len(rows), "events": shown}).decode()
+    shown = [
+        {
+            "seq": r[1],
+            "ts": r[2],
+            "actor": r[3],
+            "action": r[5],
+            "resource_type": r[6],
+            "resource_id": (r[7] or "")[:200] or None,
+            "outcome": r[8],
+        }
+        for r in rows[-_NOTIFY_EVENTS:]
+    ]
+    return orjson.dumps(
+        {
+            "tenant_id": tenant_id,
+            "seq": rows[-1][1] if rows else 0,
+            "count": len(rows),
+            "events": shown,
+        }
+    ).decode()
 
 
-_AUDIT_COLUMNS = ("tenant_id", "seq", "ts", "actor", "role", "action", "resource_type",
-                  "resource_id", "outcome", "details", "source", "import_key", "prev_hash",
-                  "hash")
-_INSERT_QMARK = (f"INSERT INTO audit_events ({', '.join(_AUDIT_COLUMNS)}) "
-                 f"VALUES ({', '.join('?' * len(_AUDIT_COLUMNS))})")
+_AUDIT_COLUMNS = (
+    "tenant_id",
+    "seq",
+    "ts",
+    "actor",
+    "role",
+    "action",
+    "resource_type",
+    "resource_id",
+    "outcome",
+    "details",
+    "source",
+    "import_key",
+    "prev_hash",
+    "hash",
+)
+_INSERT_QMARK = (
+    f"INSERT INTO audit_events ({', '.join(_AUDIT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_AUDIT_COLUMNS))})"
+)
 
 
 def _orig(exc: Exception) -> str:
@@ -501,8 +655,8 @@ async def _prepare_schema(engine: AsyncEngine, path: Path, *, read_only: bool) -
                 return
             if read_only:
                 raise BackendUnavailable(
-                    f"{path}: the store needs a schema upgrade; open it once without "
-                    "--read-only")
+                    f"{path}: the store needs a schema upgrade; open it once without --read-only"
+                )
             if revision is not None:
                 migrate.backup_sqlite(path, revision)
             await conn.execution_options(coditect_write=True)
@@ -514,17 +668,30 @@ async def _prepare_schema(engine: AsyncEngine, path: Path, *, read_only: bool) -
         raise BackendUnavailable(f"{path}: {_orig(exc)}") from None
 
 
-async def _resolve_principal(engine: AsyncEngine, tenant_name: str, principal: str,
-                             provision: Provision | None, *, read_only: bool, policy: Policy
-                             ) -> tuple[Tenant, str]:
+async def _resolve_principal(
+    engine: AsyncEngine,
+    tenant_name: str,
+    principal: str,
+    provision: Provision | None,
+    *,
+    read_only: bool,
+    policy: Policy,
+) -> tuple[Tenant, str]:
     """Find (or provision) the tenant and the principal's role in it."""
+
     async def lookup(conn: AsyncConnection) -> tuple[Any, Any]:
-        tenant_row = (await conn.execute(select(tenants).where(tenants.c.name == tenant_name))
-                      ).first()
+        tenant_row = (
+            await conn.execute(select(tenants).where(tenants.c.name == tenant_name))
+        ).first()
         member = None
         if tenant_row is not None:
-            member = (await conn.execute(select(members.c.role).where(
-                members.c.tenant_id == tenant_row.id, members.c.name == principal))).first()
+            member = (
+                await conn.execute(
+                    select(members.c.role).where(
+                        members.c.tenant_id == tenant_row.id, members.c.name == principal
+                    )
+                )
+            ).first()
         return tenant_row, member
 
     try:
@@ -535,8 +702,9 @@ async def _resolve_principal(engine: AsyncEngine, tenant_name: str, principal: s
                 await conn.execution_options(coditect_write=True)
                 async with conn.begin():
                     tenant_row, member = await lookup(conn)
-                    await _provision(conn, tenant_row, member, tenant_name, principal,
-                                     provision, policy)
+                    await _provision(
+                        conn, tenant_row, member, tenant_name, principal, provision, policy
+                    )
                     tenant_row, member = await lookup(conn)
     except (OperationalError, DBAPIError) as exc:
         raise _map_db_error(exc) from None
@@ -559,31 +727,66 @@ def acting_role(policy: Policy, provision: Provision | None, member_role: str) -
     return provision.role if policy.is_within(provision.role, member_role) else member_role
 
 
-async def _provision(conn: AsyncConnection, tenant_row: Any, member: Any, tenant_name: str,
-                     principal: str, provision: Provision, policy: Policy,
-                     tenant_id: str | None = None) -> None:
+async def _provision(
+    conn: AsyncConnection,
+    tenant_row: Any,
+    member: Any,
+    tenant_name: str,
+    principal: str,
+    provision: Provision,
+    policy: Policy,
+    tenant_id: str | None = None,
+) -> None:
     now = utcnow()
     events: list[PendingEvent] = []
     if tenant_row is None:
         tenant_id = tenant_id or new_id()
-        await conn.execute(tenants.insert().values(
-            id=tenant_id, name=tenant_name, display_name=provision.display_name,
-            tier=provision.tier, created_at=now))
-        events.append(PendingEvent("tenants.create", "tenants", tenant_id,
-                                   details={"name": tenant_name, "tier": provision.tier}))
+        await conn.execute(
+            tenants.insert().values(
+                id=tenant_id,
+                name=tenant_name,
+                display_name=provision.display_name,
+                tier=provision.tier,
+                created_at=now,
+            )
+        )
+        events.append(
+            PendingEvent(
+                "tenants.create",
+                "tenants",
+                tenant_id,
+                details={"name": tenant_name, "tier": provision.tier},
+            )
+        )
         role = "owner"
     else:
         tenant_id = tenant_row.id
         role = provision.role
     if member is None:
-        await conn.execute(members.insert().values(tenant_id=tenant_id, name=principal,
-                                                   role=role, created_at=now))
-        events.append(PendingEvent("members.create", "members", principal,
-                                   details={"role": role, "provisioned": True}))
-    tenant = Tenant(id=tenant_id, name=tenant_name, display_name=provision.display_name,
-                    tier=provision.tier, created_at=now)
-    linker = StoreBase(None, tenant=tenant, principal=principal,  # type: ignore[arg-type]
-                       role=provision.role, read_only=False, policy=policy, location="")
+        await conn.execute(
+            members.insert().values(tenant_id=tenant_id, name=principal, role=role, created_at=now)
+        )
+        events.append(
+            PendingEvent(
+                "members.create", "members", principal, details={"role": role, "provisioned": True}
+            )
+        )
+    tenant = Tenant(
+        id=tenant_id,
+        name=tenant_name,
+        display_name=provision.display_name,
+        tier=provision.tier,
+        created_at=now,
+    )
+    linker = StoreBase(
+        None,
+        tenant=tenant,
+        principal=principal,  # type: ignore[arg-type]
+        role=provision.role,
+        read_only=False,
+        policy=policy,
+        location="",
+    )
     await linker._link(conn, events)
 
 
@@ -608,18 +811,26 @@ async def check_postgres_schema(engine: AsyncEngine, url: str) -> None:
         raise BackendUnavailable(
             f"{where}: the database schema is not at revision {migrate.HEAD!r} (found "
             f"{revision!r}); run the migration as the database owner first "
-            "(coditect serve --migrate-url OWNER_URL)")
+            "(coditect serve --migrate-url OWNER_URL)"
+        )
 
 
-_PG_TENANT_BY_NAME = text("SELECT id, name, display_name, tier, created_at "
-                          "FROM coditect_tenant_by_name(:name)")
+_PG_TENANT_BY_NAME = text(
+    "SELECT id, name, display_name, tier, created_at FROM coditect_tenant_by_name(:name)"
+)
 _PG_SET_TENANT = text("SELECT set_config('app.tenant_id', :tid, true)")
 _PG_LOCK_NAME = text("SELECT pg_advisory_xact_lock(hashtext('coditect-tenant-name:' || :name))")
 
 
-async def resolve_principal_pg(engine: AsyncEngine, tenant_name: str, principal: str,
-                               provision: Provision | None, *, read_only: bool,
-                               policy: Policy) -> tuple[Tenant, str]:
+async def resolve_principal_pg(
+    engine: AsyncEngine,
+    tenant_name: str,
+    principal: str,
+    provision: Provision | None,
+    *,
+    read_only: bool,
+    policy: Policy,
+) -> tuple[Tenant, str]:
     """``_resolve_principal`` for PostgreSQL, where RLS hides every tenant row until a tenant
     is set: the tenant is found by name through the SECURITY DEFINER function
     ``coditect_tenant_by_name`` (migration 0001), then the membership is read under RLS."""
@@ -629,8 +840,13 @@ async def resolve_principal_pg(engine: AsyncEngine, tenant_name: str, principal:
         member = None
         if tenant_row is not None:
             await conn.execute(_PG_SET_TENANT, {"tid": tenant_row.id})
-            member = (await conn.execute(select(members.c.role).where(
-                members.c.tenant_id == tenant_row.id, members.c.name == principal))).first()
+            member = (
+                await conn.execute(
+                    select(members.c.role).where(
+                        members.c.tenant_id == tenant_row.id, members.c.name == principal
+                    )
+                )
+            ).first()
         return tenant_row, member
 
     try:
@@ -643,8 +859,16 @@ async def resolve_principal_pg(engine: AsyncEngine, tenant_name: str, principal:
                 tenant_row, member = await lookup(conn)
                 tenant_id = tenant_row.id if tenant_row is not None else new_id()
                 await conn.execute(_PG_BEGIN_WRITE, {"tid": tenant_id})
-                await _provision(conn, tenant_row, member, tenant_name, principal, provision,
-                                 policy, tenant_id=tenant_id)
+                await _provision(
+                    conn,
+                    tenant_row,
+                    member,
+                    tenant_name,
+                    principal,
+                    provision,
+                    policy,
+                    tenant_id=tenant_id,
+                )
                 tenant_row, member = await lookup(conn)
     except IntegrityError as exc:
         raise Conflict(f"conflicts with existing data: {_orig(exc)}") from None

@@ -26,13 +26,15 @@ BUSY_TIMEOUT_MS = 30_000
 
 _WRITE_ACTIONS = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
 _DDL_ACTIONS = {
-    code for name, code in vars(sqlite3).items()
+    code
+    for name, code in vars(sqlite3).items()
     if name.startswith(("SQLITE_CREATE_", "SQLITE_DROP_", "SQLITE_ALTER_"))
 } | {sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH}
 
 
-def read_only_authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None,
-                         source: str | None) -> int:
+def read_only_authorizer(
+    action: int, arg1: str | None, arg2: str | None, db: str | None, source: str | None
+) -> int:
     """SQLite authorizer of a read-only handle: writes only to the audit tables, no DDL.
 
     The store already refuses mutating calls with ReadOnly before any SQL runs; this is
@@ -83,6 +85,7 @@ def make_sqlite_engine(path: Path, *, read_only: bool) -> AsyncEngine:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
         if read_only:
+
             async def install(conn: Any) -> None:
                 await conn.set_authorizer(read_only_authorizer)
 
@@ -105,7 +108,7 @@ def asyncpg_url(url: str) -> str:
     """``url`` with the asyncpg driver named (``postgresql+asyncpg://...``)."""
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix):]
+            return "postgresql+asyncpg://" + url[len(prefix) :]
     raise BackendUnavailable(f"not a PostgreSQL URL: {redact_url(url)}")
 
 
@@ -120,8 +123,9 @@ def redact_url(url: str) -> str:
     return f"{scheme}://{shown}@{host}"
 
 
-def make_postgres_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10,
-                         pooled: bool = True) -> AsyncEngine:
+def make_postgres_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 10, pooled: bool = True
+) -> AsyncEngine:
     """An async engine on PostgreSQL through asyncpg.
 
     The tenant is never set on the connection, only on a transaction: a transaction of a
@@ -143,13 +147,17 @@ def make_postgres_engine(url: str, *, pool_size: int = 10, max_overflow: int = 1
     from sqlalchemy.pool import NullPool
     from sqlalchemy.util import await_only
 
-    options: dict[str, Any] = {"pool_size": pool_size, "max_overflow": max_overflow,
-                               "pool_pre_ping": False} if pooled else {"poolclass": NullPool}
+    options: dict[str, Any] = (
+        {"pool_size": pool_size, "max_overflow": max_overflow, "pool_pre_ping": False}
+        if pooled
+        else {"poolclass": NullPool}
+    )
     # Transactions end in the COMMIT/ROLLBACK events below (SQLAlchemy rolls back any
     # transaction still open when a connection is closed), so the pool's own reset, a
     # no-op in autocommit mode, is skipped.
-    engine = create_async_engine(asyncpg_url(url), isolation_level="AUTOCOMMIT",
-                                 pool_reset_on_return=None, **options)
+    engine = create_async_engine(
+        asyncpg_url(url), isolation_level="AUTOCOMMIT", pool_reset_on_return=None, **options
+    )
 
     def raw(conn: Any) -> Any:
         return conn.connection.driver_connection
@@ -165,8 +173,9 @@ def make_postgres_engine(url: str, *, pool_size: int = 10, max_overflow: int = 1
             literal = pg_literal(tenant)
             statement += f"; SELECT set_config('app.tenant_id', {literal}, true)"
             if opts.get("coditect_write"):
-                statement += (f"; SELECT pg_advisory_xact_lock(hashtext('coditect-tenant:' "
-                              f"|| {literal}))")
+                statement += (
+                    f"; SELECT pg_advisory_xact_lock(hashtext('coditect-tenant:' || {literal}))"
+                )
         await_only(raw(conn).execute(statement))
 
     @event.listens_for(engine.sync_engine, "commit")

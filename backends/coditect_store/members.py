@@ -33,8 +33,12 @@ class MembersMixin(StoreBase):
     """Who may act in the tenant, in which role, and with which keys."""
 
     async def whoami(self) -> Principal:
-        return Principal(name=self._principal, role=self._role, tenant=self._tenant.name,
-                         read_only=self._read_only)
+        return Principal(
+            name=self._principal,
+            role=self._role,
+            tenant=self._tenant.name,
+            read_only=self._read_only,
+        )
 
     async def get_tenant(self) -> Tenant:
         return self._tenant
@@ -42,13 +46,24 @@ class MembersMixin(StoreBase):
     async def list_tenants(self) -> list[Tenant]:
         async with self._tx(write=False) as conn:
             if self._pg:  # RLS hides other tenants: the SECURITY DEFINER lookup (0001)
-                rows = (await conn.execute(text(
-                    "SELECT id, name, display_name, tier, created_at FROM "
-                    "coditect_principal_tenants(:p)"), {"p": self._principal})).all()
+                rows = (
+                    await conn.execute(
+                        text(
+                            "SELECT id, name, display_name, tier, created_at FROM "
+                            "coditect_principal_tenants(:p)"
+                        ),
+                        {"p": self._principal},
+                    )
+                ).all()
                 return to_models(Tenant, rows)
-            rows = (await conn.execute(
-                select(tenants).join(members, members.c.tenant_id == tenants.c.id)
-                .where(members.c.name == self._principal).order_by(tenants.c.name))).all()
+            rows = (
+                await conn.execute(
+                    select(tenants)
+                    .join(members, members.c.tenant_id == tenants.c.id)
+                    .where(members.c.name == self._principal)
+                    .order_by(tenants.c.name)
+                )
+            ).all()
         return to_models(Tenant, rows)
 
     def _check_role_name(self, role: str) -> None:
@@ -59,101 +74,153 @@ class MembersMixin(StoreBase):
 
     async def list_members(self) -> list[Member]:
         async with self._op(MB, Action.READ, method="list_members", write=False) as op:
-            rows = (await op.conn.execute(select(members).where(
-                members.c.tenant_id == self._tid).order_by(members.c.name))).all()
+            rows = (
+                await op.conn.execute(
+                    select(members).where(members.c.tenant_id == self._tid).order_by(members.c.name)
+                )
+            ).all()
         return to_models(Member, rows)
 
     async def add_member(self, name: str, role: str) -> Member:
         self._check_role_name(role)
         if not name.strip():
             raise InvalidInput("member name must not be empty")
-        async with self._op(MB, Action.CREATE, method="add_member", write=True,
-                            target=name) as op:
+        async with self._op(MB, Action.CREATE, method="add_member", write=True, target=name) as op:
             if role in PRIVILEGED_ROLES:
                 op.authorize(Action.ADMIN)
-            exists = (await op.conn.execute(select(members.c.name).where(
-                members.c.tenant_id == self._tid, members.c.name == name))).first()
+            exists = (
+                await op.conn.execute(
+                    select(members.c.name).where(
+                        members.c.tenant_id == self._tid, members.c.name == name
+                    )
+                )
+            ).first()
             if exists:
                 raise Conflict(f"{name!r} is already a member")
-            count = (await op.conn.execute(select(func.count()).select_from(members).where(
-                members.c.tenant_id == self._tid))).scalar_one()
+            count = (
+                await op.conn.execute(
+                    select(func.count())
+                    .select_from(members)
+                    .where(members.c.tenant_id == self._tid)
+                )
+            ).scalar_one()
             self._policy.check_quota(self._tenant.tier, "members", count)
             now = utcnow()
-            await op.conn.execute(members.insert().values(tenant_id=self._tid, name=name,
-                                                          role=role, created_at=now))
+            await op.conn.execute(
+                members.insert().values(tenant_id=self._tid, name=name, role=role, created_at=now)
+            )
             op.record("members.create", name, role=role)
         return Member(name=name, role=role, created_at=now)
 
     async def _member_row(self, conn: AsyncConnection, name: str) -> Any:
-        return await self._one(conn, select(members).where(
-            members.c.tenant_id == self._tid, members.c.name == name), f"member {name!r}")
+        return await self._one(
+            conn,
+            select(members).where(members.c.tenant_id == self._tid, members.c.name == name),
+            f"member {name!r}",
+        )
 
     async def _owners(self, conn: AsyncConnection) -> int:
-        return (await conn.execute(select(func.count()).select_from(members).where(
-            members.c.tenant_id == self._tid, members.c.role == "owner"))).scalar_one()
+        return (
+            await conn.execute(
+                select(func.count())
+                .select_from(members)
+                .where(members.c.tenant_id == self._tid, members.c.role == "owner")
+            )
+        ).scalar_one()
 
     async def set_member_role(self, name: str, role: str) -> Member:
         self._check_role_name(role)
-        async with self._op(MB, Action.UPDATE, method="set_member_role", write=True,
-                            target=name) as op:
+        async with self._op(
+            MB, Action.UPDATE, method="set_member_role", write=True, target=name
+        ) as op:
             row = await self._member_row(op.conn, name)
             old = row.role
             if old in PRIVILEGED_ROLES or role in PRIVILEGED_ROLES:
                 op.authorize(Action.ADMIN)
             if old == "owner" and role != "owner" and await self._owners(op.conn) <= 1:
                 raise Conflict("the tenant would be left without an owner")
-            await op.conn.execute(members.update().where(
-                members.c.tenant_id == self._tid, members.c.name == name).values(role=role))
+            await op.conn.execute(
+                members.update()
+                .where(members.c.tenant_id == self._tid, members.c.name == name)
+                .values(role=role)
+            )
             op.record("members.update", name, old_role=old, role=role)
         return Member(name=name, role=role, created_at=row.created_at)
 
     async def remove_member(self, name: str) -> None:
-        async with self._op(MB, Action.DELETE, method="remove_member", write=True,
-                            target=name) as op:
+        async with self._op(
+            MB, Action.DELETE, method="remove_member", write=True, target=name
+        ) as op:
             row = await self._member_row(op.conn, name)
             if row.role in PRIVILEGED_ROLES:
                 op.authorize(Action.ADMIN)
             if row.role == "owner" and await self._owners(op.conn) <= 1:
                 raise Conflict("the tenant would be left without an owner")
-            await op.conn.execute(members.delete().where(
-                members.c.tenant_id == self._tid, members.c.name == name))
-            revoked = await op.conn.execute(api_keys.update().where(
-                api_keys.c.tenant_id == self._tid, api_keys.c.principal == name,
-                api_keys.c.revoked_at.is_(None)).values(revoked_at=utcnow()))
-            op.record("members.delete", name, role=row.role,
-                      keys_revoked=revoked.rowcount or 0)
+            await op.conn.execute(
+                members.delete().where(members.c.tenant_id == self._tid, members.c.name == name)
+            )
+            revoked = await op.conn.execute(
+                api_keys.update()
+                .where(
+                    api_keys.c.tenant_id == self._tid,
+                    api_keys.c.principal == name,
+                    api_keys.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=utcnow())
+            )
+            op.record("members.delete", name, role=row.role, keys_revoked=revoked.rowcount or 0)
 
-    async def create_api_key(self, *, principal: str | None = None, role: str | None = None,
-                             expires_at: datetime | None = None) -> NewApiKey:
+    async def create_api_key(
+        self,
+        *,
+        principal: str | None = None,
+        role: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> NewApiKey:
         target = principal or self._principal
         if role is not None:
             self._check_role_name(role)
         now = utcnow()
         if expires_at is not None and expires_at <= now:
             raise InvalidInput("the expiry is in the past")
-        async with self._op(K, Action.CREATE, method="create_api_key", write=True,
-                            target=target) as op:
+        async with self._op(
+            K, Action.CREATE, method="create_api_key", write=True, target=target
+        ) as op:
             if target != self._principal:
                 op.authorize(Action.ADMIN)
             member = await self._member_row(op.conn, target)
             member_role: str = member.role
             key_role = role or member_role
             if not self._policy.is_within(key_role, member_role):
-                raise InvalidInput(f"a {key_role!r} key exceeds {target!r}'s role "
-                                   f"{member_role!r}")
+                raise InvalidInput(f"a {key_role!r} key exceeds {target!r}'s role {member_role!r}")
             if self._policy.role(key_role).requires_key_expiry and expires_at is None:
                 raise InvalidInput(f"{key_role!r} keys must have an expiry")
             secret = keyfmt.new_key("aud" if self._policy.is_read_only(key_role) else "usr")
             key_id = new_id()
-            info = ApiKeyInfo(id=key_id, prefix=keyfmt.display_prefix(secret), principal=target,
-                              role=key_role, created_by=self._principal, created_at=now,
-                              expires_at=expires_at)
-            await op.conn.execute(api_keys.insert().values(
-                tenant_id=self._tid, key_hash=keyfmt.key_hash(secret),
-                **info.model_dump(exclude={"revoked_at"})))
-            op.record("api_keys.create", key_id, principal=target, role=key_role,
-                      prefix=info.prefix,
-                      expires_at=info.model_dump(mode="json")["expires_at"])
+            info = ApiKeyInfo(
+                id=key_id,
+                prefix=keyfmt.display_prefix(secret),
+                principal=target,
+                role=key_role,
+                created_by=self._principal,
+                created_at=now,
+                expires_at=expires_at,
+            )
+            await op.conn.execute(
+                api_keys.insert().values(
+                    tenant_id=self._tid,
+                    key_hash=keyfmt.key_hash(secret),
+                    **info.model_dump(exclude={"revoked_at"}),
+                )
+            )
+            op.record(
+                "api_keys.create",
+                key_id,
+                principal=target,
+                role=key_role,
+                prefix=info.prefix,
+                expires_at=info.model_dump(mode="json")["expires_at"],
+            )
         return NewApiKey(info=info, secret=secret)
 
     async def list_api_keys(self) -> list[ApiKeyInfo]:
@@ -161,20 +228,27 @@ class MembersMixin(StoreBase):
             stmt = select(api_keys).where(api_keys.c.tenant_id == self._tid)
             if op.scope is Scope.OWN:
                 stmt = stmt.where(api_keys.c.principal == self._principal)
-            rows = (await op.conn.execute(stmt.order_by(api_keys.c.created_at.desc(),
-                                                        api_keys.c.id))).all()
+            rows = (
+                await op.conn.execute(stmt.order_by(api_keys.c.created_at.desc(), api_keys.c.id))
+            ).all()
         return to_models(ApiKeyInfo, rows)
 
     async def revoke_api_key(self, key_id: str) -> ApiKeyInfo:
-        async with self._op(K, Action.DELETE, method="revoke_api_key", write=True,
-                            target=key_id) as op:
-            row = await self._one(op.conn, select(api_keys).where(
-                api_keys.c.tenant_id == self._tid, api_keys.c.id == key_id), "API key")
+        async with self._op(
+            K, Action.DELETE, method="revoke_api_key", write=True, target=key_id
+        ) as op:
+            row = await self._one(
+                op.conn,
+                select(api_keys).where(api_keys.c.tenant_id == self._tid, api_keys.c.id == key_id),
+                "API key",
+            )
             op.authorize(Action.DELETE, owner=row.principal)
             if row.revoked_at is None:
-                await op.conn.execute(api_keys.update().where(api_keys.c.id == key_id)
-                                      .values(revoked_at=utcnow()))
+                await op.conn.execute(
+                    api_keys.update().where(api_keys.c.id == key_id).values(revoked_at=utcnow())
+                )
                 op.record("api_keys.delete", key_id, principal=row.principal)
-            result = await self._one(op.conn, select(api_keys).where(api_keys.c.id == key_id),
-                                     "API key")
+            result = await self._one(
+                op.conn, select(api_keys).where(api_keys.c.id == key_id), "API key"
+            )
         return to_model(ApiKeyInfo, result)

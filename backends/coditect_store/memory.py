@@ -66,8 +66,9 @@ def _filtered(stmt: Any, tenant_id: str, flt: MemoryFilter | None) -> Any:
         stmt = stmt.where(m.path.startswith(flt.path_prefix, autoescape=True))
     if flt.tags:
         # tags are stored as a JSON array of strings: match the quoted element exactly
-        stmt = stmt.where(or_(*[m.tags.contains(orjson.dumps(tag).decode(), autoescape=True)
-                                for tag in flt.tags]))
+        stmt = stmt.where(
+            or_(*[m.tags.contains(orjson.dumps(tag).decode(), autoescape=True) for tag in flt.tags])
+        )
     return stmt
 
 
@@ -75,15 +76,17 @@ class MemoryMixin(StoreBase):
     """The memory index. Order of lists: newest timestamp first, undated entries last."""
 
     async def upsert_memory_entry(self, spec: MemoryEntrySpec) -> MemoryEntry:
-        async with self._op(MEM, None, method="upsert_memory_entry", write=True,
-                            target=spec.path) as op:
+        async with self._op(
+            MEM, None, method="upsert_memory_entry", write=True, target=spec.path
+        ) as op:
             return await self._upsert_entry(op, spec)
 
     async def upsert_memory_entries(self, specs: list[MemoryEntrySpec]) -> list[MemoryEntry]:
         if not specs:
             return []
-        async with self._op(MEM, None, method="upsert_memory_entries", write=True,
-                            target=specs[0].path) as op:
+        async with self._op(
+            MEM, None, method="upsert_memory_entries", write=True, target=specs[0].path
+        ) as op:
             return [await self._upsert_entry(op, spec) for spec in specs]
 
     async def _upsert_entry(self, op: Op, spec: MemoryEntrySpec) -> MemoryEntry:
@@ -91,91 +94,149 @@ class MemoryMixin(StoreBase):
         values = spec.model_dump(exclude={"path", "body"})
         values["tags"] = orjson.dumps(values["tags"]).decode()
         if spec.project_id is not None:
-            await self._one(op.conn, select(projects.c.id).where(
-                projects.c.tenant_id == self._tid, projects.c.id == spec.project_id),
-                "project")
+            await self._one(
+                op.conn,
+                select(projects.c.id).where(
+                    projects.c.tenant_id == self._tid, projects.c.id == spec.project_id
+                ),
+                "project",
+            )
         if self._pg:
-            row = (await op.conn.execute(select(memory_entries).where(
-                m.tenant_id == self._tid, m.path == spec.path))).first()
+            row = (
+                await op.conn.execute(
+                    select(memory_entries).where(m.tenant_id == self._tid, m.path == spec.path)
+                )
+            ).first()
         else:
-            row = (await op.conn.execute(select(memory_entries, _ROWID.label("rid")).where(
-                m.tenant_id == self._tid, m.path == spec.path))).first()
+            row = (
+                await op.conn.execute(
+                    select(memory_entries, _ROWID.label("rid")).where(
+                        m.tenant_id == self._tid, m.path == spec.path
+                    )
+                )
+            ).first()
         now = utcnow()
         rid = None
         if row is None:
             op.authorize(Action.CREATE)
             entry_id = new_id()
-            await op.conn.execute(memory_entries.insert().values(
-                id=entry_id, tenant_id=self._tid, path=spec.path, created_by=self._principal,
-                indexed_at=now, **values))
+            await op.conn.execute(
+                memory_entries.insert().values(
+                    id=entry_id,
+                    tenant_id=self._tid,
+                    path=spec.path,
+                    created_by=self._principal,
+                    indexed_at=now,
+                    **values,
+                )
+            )
             if not self._pg:
-                rid = (await op.conn.execute(select(_ROWID).where(m.id == entry_id))
-                       ).scalar_one()
+                rid = (await op.conn.execute(select(_ROWID).where(m.id == entry_id))).scalar_one()
             op.record("memory.create", entry_id, path=spec.path, kind=spec.kind)
         else:
             op.authorize(Action.UPDATE, owner=row.created_by)
             entry_id = row.id
-            await op.conn.execute(memory_entries.update().where(m.id == entry_id)
-                                  .values(indexed_at=now, **values))
+            await op.conn.execute(
+                memory_entries.update().where(m.id == entry_id).values(indexed_at=now, **values)
+            )
             if not self._pg:
                 rid = row.rid
-                await op.conn.execute(text("DELETE FROM memory_fts WHERE rowid = :rid"),
-                                      {"rid": rid})
-            op.record("memory.update", entry_id, path=spec.path, kind=spec.kind,
-                      sha256=spec.sha256)
+                await op.conn.execute(
+                    text("DELETE FROM memory_fts WHERE rowid = :rid"), {"rid": rid}
+                )
+            op.record("memory.update", entry_id, path=spec.path, kind=spec.kind, sha256=spec.sha256)
         if self._pg:
-            await op.conn.execute(_PG_FTS_UPSERT, {
-                "id": entry_id, "tid": self._tid, "body": spec.body,
-                "tsv": tsvector_text(spec.title, spec.body)})
+            await op.conn.execute(
+                _PG_FTS_UPSERT,
+                {
+                    "id": entry_id,
+                    "tid": self._tid,
+                    "body": spec.body,
+                    "tsv": tsvector_text(spec.title, spec.body),
+                },
+            )
         else:
             await op.conn.execute(
                 text("INSERT INTO memory_fts(rowid, title, body) VALUES (:rid, :title, :body)"),
-                {"rid": rid, "title": spec.title, "body": spec.body})
-        return MemoryEntry(id=entry_id, path=spec.path, kind=spec.kind, title=spec.title,
-                           project_id=spec.project_id, timestamp_raw=spec.timestamp_raw,
-                           timestamp=spec.timestamp, timestamp_note=spec.timestamp_note,
-                           tags=list(spec.tags), size=spec.size, mtime=spec.mtime,
-                           sha256=spec.sha256,
-                           created_by=row.created_by if row is not None else self._principal,
-                           indexed_at=now)
+                {"rid": rid, "title": spec.title, "body": spec.body},
+            )
+        return MemoryEntry(
+            id=entry_id,
+            path=spec.path,
+            kind=spec.kind,
+            title=spec.title,
+            project_id=spec.project_id,
+            timestamp_raw=spec.timestamp_raw,
+            timestamp=spec.timestamp,
+            timestamp_note=spec.timestamp_note,
+            tags=list(spec.tags),
+            size=spec.size,
+            mtime=spec.mtime,
+            sha256=spec.sha256,
+            created_by=row.created_by if row is not None else self._principal,
+            indexed_at=now,
+        )
 
     async def get_memory_entry(self, entry_id: str) -> MemoryEntry:
-        async with self._op(MEM, Action.READ, method="get_memory_entry", write=False,
-                            target=entry_id) as op:
-            row = await self._one(op.conn, select(memory_entries).where(
-                memory_entries.c.tenant_id == self._tid, memory_entries.c.id == entry_id),
-                "memory entry")
+        async with self._op(
+            MEM, Action.READ, method="get_memory_entry", write=False, target=entry_id
+        ) as op:
+            row = await self._one(
+                op.conn,
+                select(memory_entries).where(
+                    memory_entries.c.tenant_id == self._tid, memory_entries.c.id == entry_id
+                ),
+                "memory entry",
+            )
         return _entry(row)
 
     async def get_memory_body(self, entry_id: str) -> str:
-        async with self._op(MEM, Action.READ, method="get_memory_body", write=False,
-                            target=entry_id) as op:
+        async with self._op(
+            MEM, Action.READ, method="get_memory_body", write=False, target=entry_id
+        ) as op:
             if self._pg:
-                found = (await op.conn.execute(
-                    select(memory_entries.c.id, memory_fts_pg.c.body)
-                    .select_from(memory_entries.outerjoin(
-                        memory_fts_pg, memory_fts_pg.c.entry_id == memory_entries.c.id))
-                    .where(memory_entries.c.tenant_id == self._tid,
-                           memory_entries.c.id == entry_id))).first()
+                found = (
+                    await op.conn.execute(
+                        select(memory_entries.c.id, memory_fts_pg.c.body)
+                        .select_from(
+                            memory_entries.outerjoin(
+                                memory_fts_pg, memory_fts_pg.c.entry_id == memory_entries.c.id
+                            )
+                        )
+                        .where(
+                            memory_entries.c.tenant_id == self._tid, memory_entries.c.id == entry_id
+                        )
+                    )
+                ).first()
                 if found is None:
                     raise NotFound("memory entry not found")
                 return found.body or ""
-            rid = (await self._one(op.conn, select(_ROWID).where(
-                memory_entries.c.tenant_id == self._tid, memory_entries.c.id == entry_id),
-                "memory entry"))[0]
-            body = (await op.conn.execute(text("SELECT body FROM memory_fts WHERE rowid = :r"),
-                                          {"r": rid})).scalar()
+            rid = (
+                await self._one(
+                    op.conn,
+                    select(_ROWID).where(
+                        memory_entries.c.tenant_id == self._tid, memory_entries.c.id == entry_id
+                    ),
+                    "memory entry",
+                )
+            )[0]
+            body = (
+                await op.conn.execute(
+                    text("SELECT body FROM memory_fts WHERE rowid = :r"), {"r": rid}
+                )
+            ).scalar()
         return body or ""
 
-    async def list_memory_entries(self, filter: MemoryFilter | None = None, *,
-                                  cursor: str | None = None, limit: int = 100
-                                  ) -> Page[MemoryEntry]:
+    async def list_memory_entries(
+        self, filter: MemoryFilter | None = None, *, cursor: str | None = None, limit: int = 100
+    ) -> Page[MemoryEntry]:
         after = cursors.decode("memory", cursor, 3)
         async with self._op(MEM, Action.READ, method="list_memory_entries", write=False) as op:
             return await self._memory_page(op.conn, filter, after, cursors.clamp(limit))
 
-    async def _memory_page(self, conn: Any, filter: MemoryFilter | None,
-                           after: list[Any] | None, limit: int) -> Page[MemoryEntry]:
+    async def _memory_page(
+        self, conn: Any, filter: MemoryFilter | None, after: list[Any] | None, limit: int
+    ) -> Page[MemoryEntry]:
         m = memory_entries.c
         # Sort key: (dated first, timestamp desc, id desc).
         dated = (m.timestamp.isnot(None)).label("dated")
@@ -183,71 +244,102 @@ class MemoryMixin(StoreBase):
         if after:
             was_dated, ts, last_id = after
             if was_dated:
-                stmt = stmt.where(or_(m.timestamp.is_(None),
-                                      tuple_(m.timestamp, m.id) < tuple_(ts, last_id)))
+                stmt = stmt.where(
+                    or_(m.timestamp.is_(None), tuple_(m.timestamp, m.id) < tuple_(ts, last_id))
+                )
             else:
                 stmt = stmt.where(and_(m.timestamp.is_(None), m.id < last_id))
-        rows = (await conn.execute(stmt.order_by(dated.desc(), m.timestamp.desc(), m.id.desc())
-                                   .limit(limit + 1))).all()
+        rows = (
+            await conn.execute(
+                stmt.order_by(dated.desc(), m.timestamp.desc(), m.id.desc()).limit(limit + 1)
+            )
+        ).all()
         items = [_entry(r) for r in rows[:limit]]
         next_cursor = None
         if len(rows) > limit:
             last = items[-1]
-            next_cursor = cursors.encode("memory", [
-                last.timestamp is not None,
-                format_ts(last.timestamp) if last.timestamp else "", last.id])
+            next_cursor = cursors.encode(
+                "memory",
+                [
+                    last.timestamp is not None,
+                    format_ts(last.timestamp) if last.timestamp else "",
+                    last.id,
+                ],
+            )
         return Page(items=items, next_cursor=next_cursor)
 
-    async def search_memory(self, query: str, filter: MemoryFilter | None = None, *,
-                            limit: int = 50) -> list[SearchHit]:
+    async def search_memory(
+        self, query: str, filter: MemoryFilter | None = None, *, limit: int = 50
+    ) -> list[SearchHit]:
         if self._pg:
             return await self._search_pg(query, filter, limit)
         match = to_fts5(query)  # InvalidInput with a clear message for malformed input
         limit = cursors.clamp(limit)
-        async with self._op(MEM, Action.READ, method="search_memory", write=False,
-                            read_details={"query": query}) as op:
+        async with self._op(
+            MEM, Action.READ, method="search_memory", write=False, read_details={"query": query}
+        ) as op:
             # memory_fts leads the join and orders by its own rank column, so FTS5 hands
             # rows over already ranked and snippet() runs only for the rows returned.
             stmt = _filtered(
-                select(memory_entries, literal_column("memory_fts.rank").label("rank"),
-                       literal_column("snippet(memory_fts, 1, char(2), char(3), '…', 16)")
-                       .label("snip"))
-                .select_from(_FTS.join(
-                    memory_entries, literal_column("memory_fts.rowid") == _ROWID)),
-                self._tid, filter)
-            stmt = stmt.where(text("memory_fts MATCH :q")).order_by(
-                literal_column("memory_fts.rank")).limit(limit)
+                select(
+                    memory_entries,
+                    literal_column("memory_fts.rank").label("rank"),
+                    literal_column("snippet(memory_fts, 1, char(2), char(3), '…', 16)").label(
+                        "snip"
+                    ),
+                ).select_from(
+                    _FTS.join(memory_entries, literal_column("memory_fts.rowid") == _ROWID)
+                ),
+                self._tid,
+                filter,
+            )
+            stmt = (
+                stmt.where(text("memory_fts MATCH :q"))
+                .order_by(literal_column("memory_fts.rank"))
+                .limit(limit)
+            )
             try:
                 rows = (await op.conn.execute(stmt, {"q": match})).all()
             except OperationalError as exc:
                 raise InvalidInput(f"search query: {_fts_message(exc)}") from None
-        return [SearchHit(entry=_entry(r), rank=float(r.rank), snippet=r.snip or "")
-                for r in rows]
+        return [SearchHit(entry=_entry(r), rank=float(r.rank), snippet=r.snip or "") for r in rows]
 
     async def delete_memory_entry(self, entry_id: str) -> None:
         m = memory_entries.c
-        async with self._op(MEM, Action.DELETE, method="delete_memory_entry", write=True,
-                            target=entry_id) as op:
+        async with self._op(
+            MEM, Action.DELETE, method="delete_memory_entry", write=True, target=entry_id
+        ) as op:
             if self._pg:  # memory_fts rows go with the entry (ON DELETE CASCADE)
-                row = await self._one(op.conn, select(memory_entries).where(
-                    m.tenant_id == self._tid, m.id == entry_id), "memory entry")
+                row = await self._one(
+                    op.conn,
+                    select(memory_entries).where(m.tenant_id == self._tid, m.id == entry_id),
+                    "memory entry",
+                )
                 op.authorize(Action.DELETE, owner=row.created_by)
             else:
-                row = await self._one(op.conn, select(memory_entries, _ROWID.label("rid"))
-                                      .where(m.tenant_id == self._tid, m.id == entry_id),
-                                      "memory entry")
+                row = await self._one(
+                    op.conn,
+                    select(memory_entries, _ROWID.label("rid")).where(
+                        m.tenant_id == self._tid, m.id == entry_id
+                    ),
+                    "memory entry",
+                )
                 op.authorize(Action.DELETE, owner=row.created_by)
-                await op.conn.execute(text("DELETE FROM memory_fts WHERE rowid = :rid"),
-                                      {"rid": row.rid})
+                await op.conn.execute(
+                    text("DELETE FROM memory_fts WHERE rowid = :rid"), {"rid": row.rid}
+                )
             await op.conn.execute(memory_entries.delete().where(m.id == entry_id))
             op.record("memory.delete", entry_id, path=row.path)
 
-    async def export_memory(self, filter: MemoryFilter | None = None
-                            ) -> AsyncIterator[MemoryEntry]:
-        async with self._op(MEM, Action.EXPORT, method="export_memory", write=False,
-                            audit_only=True) as op:
-            op.record("memory.export", None,
-                      filter=filter.model_dump(mode="json", exclude_none=True) if filter else {})
+    async def export_memory(self, filter: MemoryFilter | None = None) -> AsyncIterator[MemoryEntry]:
+        async with self._op(
+            MEM, Action.EXPORT, method="export_memory", write=False, audit_only=True
+        ) as op:
+            op.record(
+                "memory.export",
+                None,
+                filter=filter.model_dump(mode="json", exclude_none=True) if filter else {},
+            )
         after: list[Any] | None = None
         while True:
             async with self._tx(write=False) as conn:
@@ -258,45 +350,55 @@ class MemoryMixin(StoreBase):
                 return
             after = cursors.decode("memory", page.next_cursor, 3)
 
-
-    async def _search_pg(self, query: str, filter: MemoryFilter | None, limit: int
-                         ) -> list[SearchHit]:
+    async def _search_pg(
+        self, query: str, filter: MemoryFilter | None, limit: int
+    ) -> list[SearchHit]:
         """``search_memory`` on PostgreSQL: the same parsed query as a tsquery on the
         tsvector of memory_fts (GIN index), ranked best first, snippets for the page only."""
         from coditect_store.pg_read import STATEMENT_ERRORS
 
         tsquery = pg_tsquery(query)  # InvalidInput with a clear message for malformed input
         limit = cursors.clamp(limit)
-        async with self._op(MEM, Action.READ, method="search_memory", write=False,
-                            read_details={"query": query}) as op:
+        async with self._op(
+            MEM, Action.READ, method="search_memory", write=False, read_details={"query": query}
+        ) as op:
             f = memory_fts_pg.c
             simple = literal_column("'simple'")
             tsq = func.to_tsquery(simple, bindparam("q"))
             rank = (-func.ts_rank_cd(f.tsv, tsq)).label("rank")
             ranked = _filtered(
-                select(memory_entries, rank, f.body.label("fts_body"))
-                .select_from(memory_fts_pg.join(memory_entries,
-                                                memory_entries.c.id == f.entry_id)),
-                self._tid, filter)
-            ranked = ranked.where(f.tsv.op("@@")(tsq)).order_by(
-                rank, memory_entries.c.id).limit(limit).subquery("hits")
-            stmt = select(ranked, func.ts_headline(simple, ranked.c.fts_body, tsq,
-                                                   bindparam("opts")).label("snip")
-                          ).order_by(ranked.c.rank, ranked.c.id)
+                select(memory_entries, rank, f.body.label("fts_body")).select_from(
+                    memory_fts_pg.join(memory_entries, memory_entries.c.id == f.entry_id)
+                ),
+                self._tid,
+                filter,
+            )
+            ranked = (
+                ranked.where(f.tsv.op("@@")(tsq))
+                .order_by(rank, memory_entries.c.id)
+                .limit(limit)
+                .subquery("hits")
+            )
+            stmt = select(
+                ranked,
+                func.ts_headline(simple, ranked.c.fts_body, tsq, bindparam("opts")).label("snip"),
+            ).order_by(ranked.c.rank, ranked.c.id)
             try:
                 rows = (await op.conn.execute(stmt, {"q": tsquery, "opts": _HEADLINE})).all()
             except (DBAPIError, *STATEMENT_ERRORS) as exc:
                 raise InvalidInput(f"search query: {_fts_message(exc)}") from None
-        return [SearchHit(entry=_entry(r), rank=float(r.rank), snippet=r.snip or "")
-                for r in rows]
+        return [SearchHit(entry=_entry(r), rank=float(r.rank), snippet=r.snip or "") for r in rows]
 
 
 _PG_FTS_UPSERT = text(
     "INSERT INTO memory_fts (entry_id, tenant_id, body, tsv) "
     "VALUES (:id, :tid, :body, CAST(:tsv AS tsvector)) "
-    "ON CONFLICT (entry_id) DO UPDATE SET body = excluded.body, tsv = excluded.tsv")
-_HEADLINE = (f"StartSel={chr(2)}, StopSel={chr(3)}, MaxWords=16, MinWords=6, ShortWord=0, "
-             "MaxFragments=1, FragmentDelimiter=…")
+    "ON CONFLICT (entry_id) DO UPDATE SET body = excluded.body, tsv = excluded.tsv"
+)
+_HEADLINE = (
+    f"StartSel={chr(2)}, StopSel={chr(3)}, MaxWords=16, MinWords=6, ShortWord=0, "
+    "MaxFragments=1, FragmentDelimiter=…"
+)
 #: tsvector limits: positions 1..16383, 256 positions per lexeme, lexemes < 2 KiB.
 _MAX_POS = 16383
 _MAX_POSITIONS = 256
@@ -329,8 +431,10 @@ def tsvector_text(title: str, body: str) -> str:
             if len(slots) < _MAX_POSITIONS:
                 slots.append(f"{pos}{weight}")
         pos = min(pos + 1, _MAX_POS)  # the gap between title and body
-    return " ".join("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "':"
-                    + ",".join(slots) for lexeme, slots in positions.items())
+    return " ".join(
+        "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(slots)
+        for lexeme, slots in positions.items()
+    )
 
 
 def pg_tsquery(query: str) -> str:

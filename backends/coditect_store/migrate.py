@@ -44,12 +44,15 @@ def preflight(path: Path) -> str | None:
         if not tables:
             return None
         if "alembic_version" not in tables:
-            raise BackendUnavailable(f"{path}: not a CODITECT store (it has tables but no "
-                                     "schema version); the file was not changed")
+            raise BackendUnavailable(
+                f"{path}: not a CODITECT store (it has tables but no "
+                "schema version); the file was not changed"
+            )
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     except sqlite3.DatabaseError as exc:
-        raise BackendUnavailable(f"{path}: not a usable SQLite database ({exc}); the file "
-                                 "was not changed") from None
+        raise BackendUnavailable(
+            f"{path}: not a usable SQLite database ({exc}); the file was not changed"
+        ) from None
     finally:
         conn.close()
     revision = row[0] if row else None
@@ -67,14 +70,17 @@ def current_revision(conn: Connection) -> str | None:
         row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
     except (OperationalError, ProgrammingError):
         conn.rollback()
-        count_tables = ("SELECT count(*) FROM sqlite_master WHERE type='table'"
-                        if conn.dialect.name == "sqlite" else
-                        "SELECT count(*) FROM information_schema.tables "
-                        "WHERE table_schema = current_schema()")
+        count_tables = (
+            "SELECT count(*) FROM sqlite_master WHERE type='table'"
+            if conn.dialect.name == "sqlite"
+            else "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = current_schema()"
+        )
         tables = conn.execute(text(count_tables)).scalar_one()
         if tables:
-            raise BackendUnavailable("the database is not a CODITECT store "
-                                     "(it has tables but no schema version)") from None
+            raise BackendUnavailable(
+                "the database is not a CODITECT store (it has tables but no schema version)"
+            ) from None
         return None
     return row[0] if row else None
 
@@ -90,7 +96,8 @@ def check_revision(revision: str | None, where: str) -> bool:
     if revision not in KNOWN_REVISIONS:
         raise BackendUnavailable(
             f"{where}: database schema {revision!r} is newer than this coditect knows "
-            f"(up to {HEAD!r}); upgrade coditect, the file was not changed")
+            f"(up to {HEAD!r}); upgrade coditect, the file was not changed"
+        )
     return revision != HEAD
 
 

@@ -50,8 +50,9 @@ def plan_of(stmt: Prepared, dialect: Dialect) -> _Plan:
     """
     plan = stmt.plans.get(dialect.name)
     if plan is None:
-        plan = stmt.plans[dialect.name] = _Plan(stmt.stmt, dialect, frozen=True,
-                                                text_timestamps=stmt.text_timestamps)
+        plan = stmt.plans[dialect.name] = _Plan(
+            stmt.stmt, dialect, frozen=True, text_timestamps=stmt.text_timestamps
+        )
     return plan
 
 
@@ -60,9 +61,15 @@ class _Plan:
 
     __slots__ = ("binders", "compiled", "expanded", "names", "processors", "row_type", "sql")
 
-    def __init__(self, stmt: Executable, dialect: Dialect, *, frozen: bool,
-                 params: Mapping[str, Any] | None = None,
-                 text_timestamps: bool = False) -> None:
+    def __init__(
+        self,
+        stmt: Executable,
+        dialect: Dialect,
+        *,
+        frozen: bool,
+        params: Mapping[str, Any] | None = None,
+        text_timestamps: bool = False,
+    ) -> None:
         compiled = stmt.compile(dialect=dialect)
         self.compiled = compiled
         self.expanded: tuple[Any, ...] | None = None
@@ -75,20 +82,30 @@ class _Plan:
             self.names = tuple(state.positiontup or ())
             processors = state.processors
             self.expanded = tuple(
-                processors[name](value) if name in processors and value is not None
-                else value for name, value in zip(self.names, state.positional_parameters,
-                                                  strict=True))
+                processors[name](value) if name in processors and value is not None else value
+                for name, value in zip(self.names, state.positional_parameters, strict=True)
+            )
             self.binders: tuple[Processor, ...] = ()
         else:
             self.sql = compiled.string
             self.names = tuple(compiled.positiontup or ())
-            self.binders = tuple(compiled.binds[name].type.bind_processor(dialect)
-                                 if name in compiled.binds else None for name in self.names)
+            self.binders = tuple(
+                compiled.binds[name].type.bind_processor(dialect)
+                if name in compiled.binds
+                else None
+                for name in self.names
+            )
         columns = getattr(stmt, "selected_columns", None)
-        self.processors: tuple[Processor, ...] = tuple(
-            None if text_timestamps and isinstance(column.type, UTCDateTime)
-            else column.type.result_processor(dialect, None) for column in columns
-        ) if columns is not None else ()
+        self.processors: tuple[Processor, ...] = (
+            tuple(
+                None
+                if text_timestamps and isinstance(column.type, UTCDateTime)
+                else column.type.result_processor(dialect, None)
+                for column in columns
+            )
+            if columns is not None
+            else ()
+        )
         self.row_type: type[PgRow] | None = None
 
     def args(self, params: Mapping[str, Any] | None) -> list[Any]:
@@ -112,9 +129,15 @@ class _Plan:
             return [row_type(record.values()) for record in records]
         width = len(row_type._keys)
         procs = (processors + (None,) * width)[:width]
-        return [row_type([proc(value) if proc is not None and value is not None else value
-                          for proc, value in zip(procs, record.values(), strict=True)])
-                for record in records]
+        return [
+            row_type(
+                [
+                    proc(value) if proc is not None and value is not None else value
+                    for proc, value in zip(procs, record.values(), strict=True)
+                ]
+            )
+            for record in records
+        ]
 
 
 class PgRow(tuple):  # type: ignore[type-arg]
@@ -141,8 +164,11 @@ class PgRow(tuple):  # type: ignore[type-arg]
 
 @functools.lru_cache(maxsize=1024)  # one class per column list, shared by every plan
 def _row_type(keys: tuple[str, ...]) -> type[PgRow]:
-    return type("PgRow", (PgRow,), {"__slots__": (), "_keys": keys,
-                                    "_field_index": {k: i for i, k in enumerate(keys)}})
+    return type(
+        "PgRow",
+        (PgRow,),
+        {"__slots__": (), "_keys": keys, "_field_index": {k: i for i, k in enumerate(keys)}},
+    )
 
 
 class Rows:
@@ -214,22 +240,25 @@ class PgReadConnection:
         """SQLAlchemy's asyncpg dialect (as ``AsyncConnection.dialect``)."""
         return self._dialect
 
-    async def execute(self, stmt: Executable | Prepared,
-                      params: Mapping[str, Any] | None = None) -> Rows:
+    async def execute(
+        self, stmt: Executable | Prepared, params: Mapping[str, Any] | None = None
+    ) -> Rows:
         """Run one statement and return its rows.
 
         Raises:
             asyncpg.PostgresError, OSError: as the driver raises them (the caller maps them).
         """
-        plan = (plan_of(stmt, self._dialect) if isinstance(stmt, Prepared)
-                else _Plan(stmt, self._dialect, frozen=False, params=params))
+        plan = (
+            plan_of(stmt, self._dialect)
+            if isinstance(stmt, Prepared)
+            else _Plan(stmt, self._dialect, frozen=False, params=params)
+        )
         records = await self._driver.fetch(plan.sql, *plan.args(params))
         return Rows(plan.rows(records))
 
 
 @asynccontextmanager
-async def read_transaction(engine: AsyncEngine, tenant_id: str
-                           ) -> AsyncIterator[PgReadConnection]:
+async def read_transaction(engine: AsyncEngine, tenant_id: str) -> AsyncIterator[PgReadConnection]:
     """A ``READ ONLY`` transaction confined to ``tenant_id`` on a pooled connection.
 
     A connection whose transaction could not be ended cleanly is discarded, never
@@ -242,8 +271,9 @@ async def read_transaction(engine: AsyncEngine, tenant_id: str
     driver: asyncpg.Connection = fairy.driver_connection
     clean = False
     try:
-        await driver.execute(f"BEGIN READ ONLY; SELECT set_config('app.tenant_id', "
-                             f"{pg_literal(tenant_id)}, true)")
+        await driver.execute(
+            f"BEGIN READ ONLY; SELECT set_config('app.tenant_id', {pg_literal(tenant_id)}, true)"
+        )
         yield PgReadConnection(driver, engine.dialect)
         await driver.execute("COMMIT")
         clean = True

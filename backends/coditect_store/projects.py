@@ -29,10 +29,12 @@ _LIMIT = bindparam("limit")
 def _projects_page(*, after: bool) -> Prepared:
     stmt = select(projects).where(projects.c.tenant_id == _TID)
     if after:
-        stmt = stmt.where(tuple_(projects.c.name, projects.c.id)
-                          > tuple_(bindparam("a_name"), bindparam("a_id")))
-    return prepared(stmt.order_by(projects.c.name, projects.c.id).limit(_LIMIT),
-                    text_timestamps=True)
+        stmt = stmt.where(
+            tuple_(projects.c.name, projects.c.id) > tuple_(bindparam("a_name"), bindparam("a_id"))
+        )
+    return prepared(
+        stmt.order_by(projects.c.name, projects.c.id).limit(_LIMIT), text_timestamps=True
+    )
 
 
 def _repos_page(*, in_project: bool, after: bool) -> Prepared:
@@ -40,145 +42,229 @@ def _repos_page(*, in_project: bool, after: bool) -> Prepared:
     if in_project:
         stmt = stmt.where(repos.c.project_id == bindparam("project_id"))
     if after:
-        stmt = stmt.where(tuple_(repos.c.project_id, repos.c.path, repos.c.id)
-                          > tuple_(bindparam("a_project"), bindparam("a_path"),
-                                   bindparam("a_id")))
-    return prepared(stmt.order_by(repos.c.project_id, repos.c.path, repos.c.id)
-                    .limit(_LIMIT), text_timestamps=True)
+        stmt = stmt.where(
+            tuple_(repos.c.project_id, repos.c.path, repos.c.id)
+            > tuple_(bindparam("a_project"), bindparam("a_path"), bindparam("a_id"))
+        )
+    return prepared(
+        stmt.order_by(repos.c.project_id, repos.c.path, repos.c.id).limit(_LIMIT),
+        text_timestamps=True,
+    )
 
 
 #: Pages of projects and repos: first page / after a cursor (and within one project).
 _PROJECTS_PAGE = {after: _projects_page(after=after) for after in (False, True)}
-_REPOS_PAGE = {(in_project, after): _repos_page(in_project=in_project, after=after)
-               for in_project in (False, True) for after in (False, True)}
-_PROJECT = prepared(select(projects).where(projects.c.tenant_id == _TID,
-                                           projects.c.id == bindparam("id")),
-                    text_timestamps=True)
-_REPO = prepared(select(repos).where(repos.c.tenant_id == _TID, repos.c.id == bindparam("id")),
-                 text_timestamps=True)
+_REPOS_PAGE = {
+    (in_project, after): _repos_page(in_project=in_project, after=after)
+    for in_project in (False, True)
+    for after in (False, True)
+}
+_PROJECT = prepared(
+    select(projects).where(projects.c.tenant_id == _TID, projects.c.id == bindparam("id")),
+    text_timestamps=True,
+)
+_REPO = prepared(
+    select(repos).where(repos.c.tenant_id == _TID, repos.c.id == bindparam("id")),
+    text_timestamps=True,
+)
 
 
 class ProjectsMixin(StoreBase):
     """Projects and their repos (master projects hold submodule repos)."""
 
-    async def list_projects(self, *, cursor: str | None = None, limit: int = 100
-                            ) -> Page[Project]:
+    async def list_projects(self, *, cursor: str | None = None, limit: int = 100) -> Page[Project]:
         after = cursors.decode("projects", cursor, 2)
         limit = cursors.clamp(limit)
         async with self._op(P, Action.READ, method="list_projects", write=False) as op:
             params = {"a_name": after[0], "a_id": after[1]} if after else {}
-            rows = await op.rows(_PROJECTS_PAGE[bool(after)], tid=self._tid, limit=limit + 1,
-                                 **params)
+            rows = await op.rows(
+                _PROJECTS_PAGE[bool(after)], tid=self._tid, limit=limit + 1, **params
+            )
         items = to_models(Project, rows[:limit])
         more = len(rows) > limit
-        return Page(items=items, next_cursor=cursors.encode(
-            "projects", [items[-1].name, items[-1].id]) if more else None)
+        return Page(
+            items=items,
+            next_cursor=cursors.encode("projects", [items[-1].name, items[-1].id])
+            if more
+            else None,
+        )
 
     async def get_project(self, project_id: str) -> Project:
-        async with self._op(P, Action.READ, method="get_project", write=False,
-                            target=project_id) as op:
+        async with self._op(
+            P, Action.READ, method="get_project", write=False, target=project_id
+        ) as op:
             row = await op.one(_PROJECT, "project", tid=self._tid, id=project_id)
         return to_model(Project, row)
 
     async def upsert_project(self, spec: ProjectSpec) -> Project:
         now = utcnow()
-        async with self._op(P, None, method="upsert_project", write=True,
-                            target=spec.name) as op:
-            row = (await op.conn.execute(select(projects).where(
-                projects.c.tenant_id == self._tid, projects.c.name == spec.name))).first()
+        async with self._op(P, None, method="upsert_project", write=True, target=spec.name) as op:
+            row = (
+                await op.conn.execute(
+                    select(projects).where(
+                        projects.c.tenant_id == self._tid, projects.c.name == spec.name
+                    )
+                )
+            ).first()
             values = {"path": spec.path, "kind": spec.kind, "description": spec.description}
             if row is None:
                 op.authorize(Action.CREATE)
-                count = (await op.conn.execute(select(func.count()).select_from(projects)
-                                               .where(projects.c.tenant_id == self._tid))
-                         ).scalar_one()
+                count = (
+                    await op.conn.execute(
+                        select(func.count())
+                        .select_from(projects)
+                        .where(projects.c.tenant_id == self._tid)
+                    )
+                ).scalar_one()
                 self._policy.check_quota(self._tenant.tier, "projects", count)
                 project_id = new_id()
-                await op.conn.execute(projects.insert().values(
-                    id=project_id, tenant_id=self._tid, name=spec.name, created_by=self._principal,
-                    created_at=now, updated_at=now, **values))
+                await op.conn.execute(
+                    projects.insert().values(
+                        id=project_id,
+                        tenant_id=self._tid,
+                        name=spec.name,
+                        created_by=self._principal,
+                        created_at=now,
+                        updated_at=now,
+                        **values,
+                    )
+                )
                 op.record("projects.create", project_id, name=spec.name, **values)
             else:
                 op.authorize(Action.UPDATE, owner=row.created_by)
                 project_id = row.id
                 changed = {k: v for k, v in values.items() if getattr(row, k) != v}
                 if changed:
-                    await op.conn.execute(projects.update().where(
-                        projects.c.id == project_id).values(updated_at=now, **changed))
+                    await op.conn.execute(
+                        projects.update()
+                        .where(projects.c.id == project_id)
+                        .values(updated_at=now, **changed)
+                    )
                     op.record("projects.update", project_id, name=spec.name, **changed)
-            result = await self._one(op.conn, select(projects).where(
-                projects.c.id == project_id), "project")
+            result = await self._one(
+                op.conn, select(projects).where(projects.c.id == project_id), "project"
+            )
         return to_model(Project, result)
 
     async def delete_project(self, project_id: str) -> None:
-        async with self._op(P, Action.DELETE, method="delete_project", write=True,
-                            target=project_id) as op:
-            row = await self._one(op.conn, select(projects).where(
-                projects.c.tenant_id == self._tid, projects.c.id == project_id), "project")
+        async with self._op(
+            P, Action.DELETE, method="delete_project", write=True, target=project_id
+        ) as op:
+            row = await self._one(
+                op.conn,
+                select(projects).where(
+                    projects.c.tenant_id == self._tid, projects.c.id == project_id
+                ),
+                "project",
+            )
             op.authorize(Action.DELETE, owner=row.created_by)
             await op.conn.execute(projects.delete().where(projects.c.id == project_id))
             op.record("projects.delete", project_id, name=row.name)
 
-    async def list_repos(self, *, project_id: str | None = None, cursor: str | None = None,
-                         limit: int = 100) -> Page[Repo]:
+    async def list_repos(
+        self, *, project_id: str | None = None, cursor: str | None = None, limit: int = 100
+    ) -> Page[Repo]:
         after = cursors.decode("repos", cursor, 3)
         limit = cursors.clamp(limit)
-        async with self._op(R, Action.READ, method="list_repos", write=False,
-                            target=project_id) as op:
-            params = {"a_project": after[0], "a_path": after[1], "a_id": after[2]
-                      } if after else {}
+        async with self._op(
+            R, Action.READ, method="list_repos", write=False, target=project_id
+        ) as op:
+            params = {"a_project": after[0], "a_path": after[1], "a_id": after[2]} if after else {}
             if project_id is not None:
                 params["project_id"] = project_id
-            rows = await op.rows(_REPOS_PAGE[project_id is not None, bool(after)],
-                                 tid=self._tid, limit=limit + 1, **params)
+            rows = await op.rows(
+                _REPOS_PAGE[project_id is not None, bool(after)],
+                tid=self._tid,
+                limit=limit + 1,
+                **params,
+            )
         items = to_models(Repo, rows[:limit])
         more = len(rows) > limit
-        return Page(items=items, next_cursor=cursors.encode(
-            "repos", [items[-1].project_id, items[-1].path, items[-1].id]) if more else None)
+        return Page(
+            items=items,
+            next_cursor=cursors.encode(
+                "repos", [items[-1].project_id, items[-1].path, items[-1].id]
+            )
+            if more
+            else None,
+        )
 
     async def get_repo(self, repo_id: str) -> Repo:
-        async with self._op(R, Action.READ, method="get_repo", write=False,
-                            target=repo_id) as op:
+        async with self._op(R, Action.READ, method="get_repo", write=False, target=repo_id) as op:
             row = await op.one(_REPO, "repo", tid=self._tid, id=repo_id)
         return to_model(Repo, row)
 
     async def upsert_repo(self, spec: RepoSpec) -> Repo:
         now = utcnow()
         async with self._op(R, None, method="upsert_repo", write=True, target=spec.path) as op:
-            await self._one(op.conn, select(projects.c.id).where(
-                projects.c.tenant_id == self._tid, projects.c.id == spec.project_id), "project")
+            await self._one(
+                op.conn,
+                select(projects.c.id).where(
+                    projects.c.tenant_id == self._tid, projects.c.id == spec.project_id
+                ),
+                "project",
+            )
             if spec.parent_id is not None:
-                await self._one(op.conn, select(repos.c.id).where(
-                    repos.c.tenant_id == self._tid, repos.c.id == spec.parent_id,
-                    repos.c.project_id == spec.project_id), "parent repo")
-            row = (await op.conn.execute(select(repos).where(
-                repos.c.tenant_id == self._tid, repos.c.project_id == spec.project_id,
-                repos.c.path == spec.path))).first()
+                await self._one(
+                    op.conn,
+                    select(repos.c.id).where(
+                        repos.c.tenant_id == self._tid,
+                        repos.c.id == spec.parent_id,
+                        repos.c.project_id == spec.project_id,
+                    ),
+                    "parent repo",
+                )
+            row = (
+                await op.conn.execute(
+                    select(repos).where(
+                        repos.c.tenant_id == self._tid,
+                        repos.c.project_id == spec.project_id,
+                        repos.c.path == spec.path,
+                    )
+                )
+            ).first()
             values = spec.model_dump(exclude={"project_id", "path"})
             if row is None:
                 op.authorize(Action.CREATE)
                 repo_id = new_id()
-                await op.conn.execute(repos.insert().values(
-                    id=repo_id, tenant_id=self._tid, project_id=spec.project_id, path=spec.path,
-                    created_by=self._principal, created_at=now, updated_at=now, **values))
+                await op.conn.execute(
+                    repos.insert().values(
+                        id=repo_id,
+                        tenant_id=self._tid,
+                        project_id=spec.project_id,
+                        path=spec.path,
+                        created_by=self._principal,
+                        created_at=now,
+                        updated_at=now,
+                        **values,
+                    )
+                )
                 op.record("repos.create", repo_id, path=spec.path, **values)
             else:
                 op.authorize(Action.UPDATE, owner=row.created_by)
                 repo_id = row.id
                 changed = {k: v for k, v in values.items() if getattr(row, k) != v}
                 if changed:
-                    await op.conn.execute(repos.update().where(repos.c.id == repo_id)
-                                          .values(updated_at=now, **changed))
+                    await op.conn.execute(
+                        repos.update()
+                        .where(repos.c.id == repo_id)
+                        .values(updated_at=now, **changed)
+                    )
                     op.record("repos.update", repo_id, path=spec.path, **changed)
             result = await self._one(op.conn, select(repos).where(repos.c.id == repo_id), "repo")
         return to_model(Repo, result)
 
     async def delete_repo(self, repo_id: str) -> None:
-        async with self._op(R, Action.DELETE, method="delete_repo", write=True,
-                            target=repo_id) as op:
-            row = await self._one(op.conn, select(repos).where(
-                repos.c.tenant_id == self._tid, repos.c.id == repo_id), "repo")
+        async with self._op(
+            R, Action.DELETE, method="delete_repo", write=True, target=repo_id
+        ) as op:
+            row = await self._one(
+                op.conn,
+                select(repos).where(repos.c.tenant_id == self._tid, repos.c.id == repo_id),
+                "repo",
+            )
             op.authorize(Action.DELETE, owner=row.created_by)
-            await op.conn.execute(repos.delete().where(
-                or_(repos.c.id == repo_id, repos.c.parent_id == repo_id)))
+            await op.conn.execute(
+                repos.delete().where(or_(repos.c.id == repo_id, repos.c.parent_id == repo_id))
+            )
             op.record("repos.delete", repo_id, path=row.path)

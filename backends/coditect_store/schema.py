@@ -60,7 +60,8 @@ def _tenant() -> Column[str]:
 
 
 tenants = Table(
-    "tenants", metadata,
+    "tenants",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("name", String(100), nullable=False, unique=True),
     Column("display_name", String(200), nullable=False),
@@ -69,7 +70,8 @@ tenants = Table(
 )
 
 members = Table(
-    "members", metadata,
+    "members",
+    metadata,
     Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
     Column("name", String(200), primary_key=True),
     Column("role", String(50), nullable=False),
@@ -77,7 +79,8 @@ members = Table(
 )
 
 api_keys = Table(
-    "api_keys", metadata,
+    "api_keys",
+    metadata,
     Column("id", String(36), primary_key=True),
     _tenant(),
     Column("principal", String(200), nullable=False),
@@ -91,7 +94,8 @@ api_keys = Table(
 )
 
 projects = Table(
-    "projects", metadata,
+    "projects",
+    metadata,
     Column("id", String(36), primary_key=True),
     _tenant(),
     Column("name", String(200), nullable=False),
@@ -104,11 +108,11 @@ projects = Table(
 )
 
 repos = Table(
-    "repos", metadata,
+    "repos",
+    metadata,
     Column("id", String(36), primary_key=True),
     _tenant(),
-    Column("project_id", String(36), ForeignKey("projects.id", ondelete="CASCADE"),
-           nullable=False),
+    Column("project_id", String(36), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
     Column("parent_id", String(36), ForeignKey("repos.id", ondelete="CASCADE")),
     Column("name", String(300), nullable=False),
     Column("path", Text, nullable=False),
@@ -122,12 +126,12 @@ repos = Table(
 )
 
 git_sessions = Table(
-    "git_sessions", metadata,
+    "git_sessions",
+    metadata,
     Column("id", String(36), primary_key=True),
     _tenant(),
     Column("repo_id", String(36), ForeignKey("repos.id", ondelete="CASCADE"), nullable=False),
-    Column("project_id", String(36), ForeignKey("projects.id", ondelete="CASCADE"),
-           nullable=False),
+    Column("project_id", String(36), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
     Column("session_key", String(40), nullable=False),
     Column("description", Text, nullable=False),
     Column("branch", Text, nullable=False),
@@ -143,7 +147,8 @@ git_sessions = Table(
 )
 
 memory_entries = Table(
-    "memory_entries", metadata,
+    "memory_entries",
+    metadata,
     Column("id", String(36), primary_key=True),
     _tenant(),
     Column("project_id", String(36), ForeignKey("projects.id", ondelete="SET NULL")),
@@ -162,7 +167,8 @@ memory_entries = Table(
 )
 
 status_snapshots = Table(
-    "status_snapshots", metadata,
+    "status_snapshots",
+    metadata,
     Column("id", String(36), primary_key=True),
     _tenant(),
     Column("taken_at", UTCDateTime(), nullable=False),
@@ -173,7 +179,8 @@ status_snapshots = Table(
 )
 
 audit_events = Table(
-    "audit_events", metadata,
+    "audit_events",
+    metadata,
     Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("ts", String(32), nullable=False),
@@ -191,7 +198,8 @@ audit_events = Table(
 )
 
 audit_heads = Table(
-    "audit_heads", metadata,
+    "audit_heads",
+    metadata,
     Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
@@ -208,7 +216,8 @@ AUDIT_TABLES = frozenset({"audit_events", "audit_heads"})
 server_metadata = MetaData()
 
 api_idempotency = Table(
-    "api_idempotency", server_metadata,
+    "api_idempotency",
+    server_metadata,
     Column("tenant_id", String(36), primary_key=True),
     Column("principal", String(200), primary_key=True),
     Column("key", String(200), primary_key=True),
@@ -220,7 +229,8 @@ api_idempotency = Table(
 )
 
 api_rate_buckets = Table(
-    "api_rate_buckets", server_metadata,
+    "api_rate_buckets",
+    server_metadata,
     Column("tenant_id", String(36), primary_key=True),
     Column("tokens", Float, nullable=False),
     Column("updated", Float, nullable=False),
@@ -229,7 +239,8 @@ api_rate_buckets = Table(
 
 #: PostgreSQL's full-text index of memory bodies (SQLite uses the FTS5 table memory_fts).
 memory_fts_pg = Table(
-    "memory_fts", MetaData(),
+    "memory_fts",
+    MetaData(),
     Column("entry_id", String(36), primary_key=True),
     Column("tenant_id", String(36), nullable=False),
     Column("body", Text, nullable=False),
@@ -237,6 +248,17 @@ memory_fts_pg = Table(
 )
 
 #: Tables that carry tenant_id on PostgreSQL (each has RLS ENABLE + FORCE and a policy).
-PG_TENANT_TABLES = ("members", "api_keys", "projects", "repos", "git_sessions",
-                    "memory_entries", "memory_fts", "status_snapshots", "audit_events",
-                    "audit_heads", "api_idempotency", "api_rate_buckets")
+PG_TENANT_TABLES = (
+    "members",
+    "api_keys",
+    "projects",
+    "repos",
+    "git_sessions",
+    "memory_entries",
+    "memory_fts",
+    "status_snapshots",
+    "audit_events",
+    "audit_heads",
+    "api_idempotency",
+    "api_rate_buckets",
+)

@@ -12,8 +12,9 @@ from coditect_store.status import StatusMixin
 from coditect_tui.core.backend import Backend
 
 
-class SqlStore(MembersMixin, ProjectsMixin, SessionsMixin, MemoryMixin, StatusMixin,
-               AuditMixin, Backend):
+class SqlStore(
+    MembersMixin, ProjectsMixin, SessionsMixin, MemoryMixin, StatusMixin, AuditMixin, Backend
+):
     """The local store: one SQLite file (WAL), opened for one principal in one tenant.
 
     Open with ``await SqlStore.open_sqlite(path, tenant=..., principal=..., ...)``.

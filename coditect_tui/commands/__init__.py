@@ -12,8 +12,18 @@ from __future__ import annotations
 from importlib import import_module
 from types import ModuleType
 
-COMMAND_NAMES = ("init", "tenants", "audit", "status", "session", "memory", "report", "serve",
-                 "keys", "members")
+COMMAND_NAMES = (
+    "init",
+    "tenants",
+    "audit",
+    "status",
+    "session",
+    "memory",
+    "report",
+    "serve",
+    "keys",
+    "members",
+)
 
 
 def command_modules() -> list[ModuleType]:

@@ -26,48 +26,65 @@ def parse_when(value: str) -> datetime:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not an ISO date or date-time (e.g. 2026-11-26 or "
-            "2026-11-26T08:00:00Z)") from None
+            f"{value!r} is not an ISO date or date-time (e.g. 2026-11-26 or 2026-11-26T08:00:00Z)"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add ``audit`` and its sub-commands."""
-    audit = sub.add_parser("audit", help="verify, checkpoint or export the audit log",
-                           description="The tenant's tamper-evident audit log.")
+    audit = sub.add_parser(
+        "audit",
+        help="verify, checkpoint or export the audit log",
+        description="The tenant's tamper-evident audit log.",
+    )
     add_common(audit)
     actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
 
     verify = actions.add_parser(
-        "verify", help="re-hash the chain and report the first broken link",
-        description="Re-hash the whole chain. Exit 0 when intact, 2 when tampered.")
-    verify.add_argument("--checkpoint", metavar="FILE",
-                        help="a signed checkpoint the chain must still match")
+        "verify",
+        help="re-hash the chain and report the first broken link",
+        description="Re-hash the whole chain. Exit 0 when intact, 2 when tampered.",
+    )
+    verify.add_argument(
+        "--checkpoint", metavar="FILE", help="a signed checkpoint the chain must still match"
+    )
     verify.add_argument("--json", action="store_true", help="machine-readable verdict")
     add_common(verify)
     verify.set_defaults(handler=run_verify)
 
     checkpoint = actions.add_parser(
-        "checkpoint", help="write an Ed25519-signed checkpoint of the chain head",
+        "checkpoint",
+        help="write an Ed25519-signed checkpoint of the chain head",
         description="Sign (tenant, seq, hash) of the newest link with the key in the config "
-                    "dir and write it outside the database.")
-    checkpoint.add_argument("--out", metavar="FILE",
-                            help="where to write it (default: <data dir>/checkpoints/"
-                                 "<tenant>-<seq>.json)")
+        "dir and write it outside the database.",
+    )
+    checkpoint.add_argument(
+        "--out",
+        metavar="FILE",
+        help="where to write it (default: <data dir>/checkpoints/<tenant>-<seq>.json)",
+    )
     add_common(checkpoint)
     checkpoint.set_defaults(handler=run_checkpoint)
 
     export = actions.add_parser(
-        "export", help="export events as CSV, JSON Lines or an evidence pack",
+        "export",
+        help="export events as CSV, JSON Lines or an evidence pack",
         description="Export matching events, oldest first, to stdout, a file (--output) or "
-                    "an evidence pack (--pack DIR: the files, a manifest.json and "
-                    "SHA256SUMS, written atomically into a new directory).")
-    export.add_argument("--format", default=None, metavar="FORMAT",
-                        help="csv or jsonl (default jsonl); with --pack also md, or several "
-                             "comma-separated (default csv)")
+        "an evidence pack (--pack DIR: the files, a manifest.json and "
+        "SHA256SUMS, written atomically into a new directory).",
+    )
+    export.add_argument(
+        "--format",
+        default=None,
+        metavar="FORMAT",
+        help="csv or jsonl (default jsonl); with --pack also md, or several "
+        "comma-separated (default csv)",
+    )
     export.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
-    export.add_argument("--pack", metavar="DIR",
-                        help="write an evidence pack into the new directory DIR")
+    export.add_argument(
+        "--pack", metavar="DIR", help="write an evidence pack into the new directory DIR"
+    )
     export.add_argument("--actor")
     export.add_argument("--action")
     export.add_argument("--resource", help="resource type (projects, repos, sessions, ...)")
@@ -87,12 +104,15 @@ def _print_report(report: VerifyReport, as_json: bool) -> None:
         print(orjson.dumps(report.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode())
         return
     if report.ok:
-        extra = (f", matches checkpoint at seq {report.checkpoint_seq}"
-                 if report.checkpoint_seq else "")
+        extra = (
+            f", matches checkpoint at seq {report.checkpoint_seq}" if report.checkpoint_seq else ""
+        )
         print(f"ok: {report.rows} rows intact{extra}")
     else:
-        print(f"TAMPERED: first bad seq {report.first_bad_seq} ({report.reason}): "
-              f"{report.detail}; {report.rows} rows read")
+        print(
+            f"TAMPERED: first bad seq {report.first_bad_seq} ({report.reason}): "
+            f"{report.detail}; {report.rows} rows read"
+        )
 
 
 def run_verify(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -105,11 +125,11 @@ def run_verify(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.checkpoint:
         key = checkpoints.load_or_create_key(create=False)
         try:
-            cp = checkpoints.read_checkpoint(Path(args.checkpoint), key.public_key(),
-                                             tenant=profile.name)
+            cp = checkpoints.read_checkpoint(
+                Path(args.checkpoint), key.public_key(), tenant=profile.name
+            )
         except checkpoints.ForgedCheckpoint as exc:
-            report = VerifyReport(ok=False, rows=0, reason="checkpoint_mismatch",
-                                  detail=str(exc))
+            report = VerifyReport(ok=False, rows=0, reason="checkpoint_mismatch", detail=str(exc))
             _print_report(report, args.json)
             return EXIT_TAMPERED
         claim = (cp.seq, cp.hash)
@@ -133,8 +153,11 @@ def run_checkpoint(args: argparse.Namespace, ctx: CliContext) -> int:
         return await backend.audit_head()
 
     head = ctx.run(work)
-    out = Path(args.out) if args.out else (
-        data_dir() / "checkpoints" / f"{head.tenant}-{head.seq:08d}.json")
+    out = (
+        Path(args.out)
+        if args.out
+        else (data_dir() / "checkpoints" / f"{head.tenant}-{head.seq:08d}.json")
+    )
     checkpoints.write_checkpoint(head, out, key)
     print(f"checkpoint: tenant {head.tenant} seq {head.seq} hash {head.hash[:16]}… -> {out}")
     return 0
@@ -147,15 +170,23 @@ def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
 
     if args.since and args.until and args.since >= args.until:
         raise InvalidInput("--since must be before --until")
-    flt = AuditFilter(actor=args.actor, action=args.action, resource_type=args.resource,
-                      resource_id=args.resource_id, outcome=args.outcome, since=args.since,
-                      until=args.until, text=args.text or None)
+    flt = AuditFilter(
+        actor=args.actor,
+        action=args.action,
+        resource_type=args.resource,
+        resource_id=args.resource_id,
+        outcome=args.outcome,
+        since=args.since,
+        until=args.until,
+        text=args.text or None,
+    )
     if args.pack is not None:
         return _run_pack(args, ctx, flt)
     fmt = args.format or "jsonl"
     if fmt not in ("csv", "jsonl"):
-        raise InvalidInput(f"--format {fmt!r}: choose csv or jsonl (md and several formats "
-                           "need --pack DIR)")
+        raise InvalidInput(
+            f"--format {fmt!r}: choose csv or jsonl (md and several formats need --pack DIR)"
+        )
     args.format = fmt
 
     async def work(backend: Backend) -> int:
@@ -193,7 +224,10 @@ def _run_pack(args: argparse.Namespace, ctx: CliContext, flt: Any) -> int:
     result = ctx.run(work)
     manifest = result.manifest
     files = ", ".join(f"{f.name} ({f.sha256[:12]}…)" for f in manifest.files)
-    print(f"evidence pack: {manifest.row_count} events of tenant "
-          f"{safe_text(manifest.tenant.name)} -> {safe_text(result.path)}: {files}, "
-          "manifest.json, SHA256SUMS", file=sys.stderr)
+    print(
+        f"evidence pack: {manifest.row_count} events of tenant "
+        f"{safe_text(manifest.tenant.name)} -> {safe_text(result.path)}: {files}, "
+        "manifest.json, SHA256SUMS",
+        file=sys.stderr,
+    )
     return 0

@@ -30,9 +30,11 @@ class CliContext:
     def from_args(cls, args: argparse.Namespace) -> CliContext:
         """Read the common options (they may come before or after the sub-command)."""
         config = getattr(args, "config", None)
-        return cls(config_path=Path(config) if config else None,
-                   tenant=getattr(args, "tenant", None),
-                   read_only_flag=bool(getattr(args, "read_only", False)))
+        return cls(
+            config_path=Path(config) if config else None,
+            tenant=getattr(args, "tenant", None),
+            read_only_flag=bool(getattr(args, "read_only", False)),
+        )
 
     @property
     def loaded(self) -> LoadedSettings:
@@ -80,15 +82,23 @@ class CliContext:
         return asyncio.run(main())
 
 
-def print_items(items: Sequence[BaseModel], *, as_json: bool,
-                line: Callable[[Any], str], empty: str | None = None) -> None:
+def print_items(
+    items: Sequence[BaseModel],
+    *,
+    as_json: bool,
+    line: Callable[[Any], str],
+    empty: str | None = None,
+) -> None:
     """Print ``items`` as an indented JSON array, or one ``line(item)`` each (``empty``
     when there are none)."""
     if as_json:
         import orjson
 
-        print(orjson.dumps([item.model_dump(mode="json") for item in items],
-                           option=orjson.OPT_INDENT_2).decode())
+        print(
+            orjson.dumps(
+                [item.model_dump(mode="json") for item in items], option=orjson.OPT_INDENT_2
+            ).decode()
+        )
         return
     for item in items:
         print(line(item))

@@ -26,14 +26,22 @@ tenants:
 
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add ``init``."""
-    parser = sub.add_parser("init", help="write a first config file with your folders",
-                            description="Write a config file with one local tenant whose "
-                                        "workspace roots are the given folders. An "
-                                        "existing file is never overwritten.")
-    parser.add_argument("roots", nargs="+", metavar="FOLDER",
-                        help="folders holding your repos (searched 4 levels deep)")
-    parser.add_argument("--name", default="personal",
-                        help="the tenant's name (lowercase, default: personal)")
+    parser = sub.add_parser(
+        "init",
+        help="write a first config file with your folders",
+        description="Write a config file with one local tenant whose "
+        "workspace roots are the given folders. An "
+        "existing file is never overwritten.",
+    )
+    parser.add_argument(
+        "roots",
+        nargs="+",
+        metavar="FOLDER",
+        help="folders holding your repos (searched 4 levels deep)",
+    )
+    parser.add_argument(
+        "--name", default="personal", help="the tenant's name (lowercase, default: personal)"
+    )
     parser.add_argument("--display-name", default=None, help="shown in the header")
     add_common(parser)
     parser.set_defaults(handler=run)
@@ -50,20 +58,23 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
 
     target = ctx.config_path or user_config_file()
     if target.exists():
-        raise InvalidInput(f"{target} already exists; edit it (docs/configuration.md) or "
-                           "pass --config with a new path")
+        raise InvalidInput(
+            f"{target} already exists; edit it (docs/configuration.md) or "
+            "pass --config with a new path"
+        )
     if not re.match(r"^[a-z0-9][a-z0-9._-]{0,62}$", args.name):
-        raise InvalidInput(f"--name {args.name!r}: use lowercase letters, digits, '.', '_' "
-                           "or '-'")
+        raise InvalidInput(f"--name {args.name!r}: use lowercase letters, digits, '.', '_' or '-'")
     roots = []
     for raw in args.roots:
         folder = Path(raw).expanduser().resolve()
         if not folder.is_dir():
             raise InvalidInput(f"{raw}: not a folder")
         roots.append(f"      - {json.dumps(str(folder))}")
-    text = TEMPLATE.format(name=args.name,
-                           display=json.dumps(args.display_name or args.name.title()),
-                           roots="\n".join(roots))
+    text = TEMPLATE.format(
+        name=args.name,
+        display=json.dumps(args.display_name or args.name.title()),
+        roots="\n".join(roots),
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")

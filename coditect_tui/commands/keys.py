@@ -32,43 +32,63 @@ def _days(value: str) -> float:
 
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add ``keys`` and its sub-commands."""
-    keys = sub.add_parser("keys", help="create, list or revoke API keys of the tenant",
-                          description="API keys for the tenant API. Owners and admins manage "
-                                      "everyone's; other roles their own.")
+    keys = sub.add_parser(
+        "keys",
+        help="create, list or revoke API keys of the tenant",
+        description="API keys for the tenant API. Owners and admins manage "
+        "everyone's; other roles their own.",
+    )
     add_common(keys)
     actions = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
 
     create = actions.add_parser(
-        "create", help="create a key (the secret is printed once)",
+        "create",
+        help="create a key (the secret is printed once)",
         description="Create an API key bound to a principal, this tenant and a role. Only its "
-                    "sha256 is stored: copy the secret now. Auditor keys need an expiry. "
-                    "With --db, acts directly on a server's database (bootstrap of a tenant's "
-                    "first owner key).")
+        "sha256 is stored: copy the secret now. Auditor keys need an expiry. "
+        "With --db, acts directly on a server's database (bootstrap of a tenant's "
+        "first owner key).",
+    )
     create.add_argument("--principal", help="whose key (default: you)")
     create.add_argument("--role", help="the key's role (default: the principal's role)")
     expiry = create.add_mutually_exclusive_group()
-    expiry.add_argument("--expires", type=_when, metavar="WHEN",
-                        help="expiry (ISO date or date-time, UTC when no zone)")
+    expiry.add_argument(
+        "--expires",
+        type=_when,
+        metavar="WHEN",
+        help="expiry (ISO date or date-time, UTC when no zone)",
+    )
     expiry.add_argument("--expires-in", type=_days, metavar="DAYS", help="expiry in DAYS days")
-    create.add_argument("--db", metavar="URL",
-                        help="the server's database (postgresql://app-role@host/db or a "
-                             "SQLite file) instead of the profile's backend")
-    create.add_argument("--db-tenant", metavar="NAME",
-                        help="with --db: the tenant (created when --tier is given)")
-    create.add_argument("--tier", help="with --db: create the tenant in this tier if missing "
-                                       "(the principal becomes its owner)")
+    create.add_argument(
+        "--db",
+        metavar="URL",
+        help="the server's database (postgresql://app-role@host/db or a "
+        "SQLite file) instead of the profile's backend",
+    )
+    create.add_argument(
+        "--db-tenant", metavar="NAME", help="with --db: the tenant (created when --tier is given)"
+    )
+    create.add_argument(
+        "--tier",
+        help="with --db: create the tenant in this tier if missing "
+        "(the principal becomes its owner)",
+    )
     create.add_argument("--json", action="store_true", help="machine-readable output")
     add_common(create)
     create.set_defaults(handler=run_create)
 
-    listing = actions.add_parser("list", help="list keys (never their secrets)",
-                                 description="Keys of the tenant, newest first.")
+    listing = actions.add_parser(
+        "list",
+        help="list keys (never their secrets)",
+        description="Keys of the tenant, newest first.",
+    )
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     add_common(listing)
     listing.set_defaults(handler=run_list)
 
-    revoke = actions.add_parser("revoke", help="revoke a key",
-                                description="Revoke a key by its id (see keys list).")
+    revoke = actions.add_parser(
+        "revoke", help="revoke a key", description="Revoke a key by its id (see keys list)."
+    )
     revoke.add_argument("key_id", metavar="KEY_ID")
     add_common(revoke)
     revoke.set_defaults(handler=run_revoke)
@@ -87,8 +107,10 @@ def _line(info: ApiKeyInfo) -> str:
 
     state = "revoked" if info.revoked_at else "active"
     expires = format_ts(info.expires_at)[:19] if info.expires_at else "never"
-    return (f"{info.id}  {info.prefix}…  {safe_text(info.principal):<16} {info.role:<10} "
-            f"{state:<8} expires {expires}")
+    return (
+        f"{info.id}  {info.prefix}…  {safe_text(info.principal):<16} {info.role:<10} "
+        f"{state:<8} expires {expires}"
+    )
 
 
 def run_create(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -100,8 +122,9 @@ def run_create(args: argparse.Namespace, ctx: CliContext) -> int:
     from coditect_tui.core.errors import ConfigError
 
     async def work(backend: Backend) -> Any:
-        return await backend.create_api_key(principal=args.principal, role=args.role,
-                                            expires_at=_expiry(args))
+        return await backend.create_api_key(
+            principal=args.principal, role=args.role, expires_at=_expiry(args)
+        )
 
     if args.db:
         if not args.db_tenant:
@@ -137,17 +160,19 @@ async def _open_db(args: argparse.Namespace) -> Backend:
     if args.tier:
         provision = Provision(display_name=args.db_tenant, tier=args.tier, role="owner")
     if is_postgres_url(args.db):
-        store: Backend = await SqlStore.open_postgres(args.db, tenant=args.db_tenant,
-                                                      principal=args.principal,
-                                                      provision=provision)
+        store: Backend = await SqlStore.open_postgres(
+            args.db, tenant=args.db_tenant, principal=args.principal, provision=provision
+        )
     else:
-        store = await SqlStore.open_sqlite(args.db, tenant=args.db_tenant,
-                                           principal=args.principal, provision=provision)
+        store = await SqlStore.open_sqlite(
+            args.db, tenant=args.db_tenant, principal=args.principal, provision=provision
+        )
     return store
 
 
 def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     """Print one line (or a JSON array) of keys."""
+
     async def work(backend: Backend) -> list[ApiKeyInfo]:
         return await backend.list_api_keys()
 
@@ -157,6 +182,7 @@ def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def run_revoke(args: argparse.Namespace, ctx: CliContext) -> int:
     """Revoke one key."""
+
     async def work(backend: Backend) -> ApiKeyInfo:
         return await backend.revoke_api_key(args.key_id)
 

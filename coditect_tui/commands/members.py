@@ -15,9 +15,11 @@ if TYPE_CHECKING:
 
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add ``members`` and its sub-commands."""
-    members = sub.add_parser("members", help="list, add, change or remove tenant members",
-                             description="Members of the tenant and their roles "
-                                         "(config/roles.yaml).")
+    members = sub.add_parser(
+        "members",
+        help="list, add, change or remove tenant members",
+        description="Members of the tenant and their roles (config/roles.yaml).",
+    )
     add_common(members)
     actions = members.add_subparsers(dest="members_command", metavar="ACTION", required=True)
 
@@ -32,15 +34,19 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     add_common(add)
     add.set_defaults(handler=run_add)
 
-    set_role = actions.add_parser("set-role", help="change a member's role",
-                                  description="Change a member's role.")
+    set_role = actions.add_parser(
+        "set-role", help="change a member's role", description="Change a member's role."
+    )
     set_role.add_argument("name")
     set_role.add_argument("role")
     add_common(set_role)
     set_role.set_defaults(handler=run_set_role)
 
-    remove = actions.add_parser("remove", help="remove a member (revokes their keys)",
-                                description="Remove a member and revoke their keys here.")
+    remove = actions.add_parser(
+        "remove",
+        help="remove a member (revokes their keys)",
+        description="Remove a member and revoke their keys here.",
+    )
     remove.add_argument("name")
     add_common(remove)
     remove.set_defaults(handler=run_remove)
@@ -56,6 +62,7 @@ def _line(member: Member) -> str:
 
 def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     """Print the members."""
+
     async def work(backend: Backend) -> list[Member]:
         return await backend.list_members()
 
@@ -65,6 +72,7 @@ def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def run_add(args: argparse.Namespace, ctx: CliContext) -> int:
     """Add a member."""
+
     async def work(backend: Backend) -> Member:
         return await backend.add_member(args.name, args.role)
 
@@ -74,6 +82,7 @@ def run_add(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def run_set_role(args: argparse.Namespace, ctx: CliContext) -> int:
     """Change a member's role."""
+
     async def work(backend: Backend) -> Member:
         return await backend.set_member_role(args.name, args.role)
 
@@ -83,6 +92,7 @@ def run_set_role(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def run_remove(args: argparse.Namespace, ctx: CliContext) -> int:
     """Remove a member."""
+
     async def work(backend: Backend) -> None:
         await backend.remove_member(args.name)
 

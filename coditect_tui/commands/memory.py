@@ -30,54 +30,83 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     """Add ``memory`` and its sub-commands."""
     kinds = MEMORY_KINDS
     memory = sub.add_parser(
-        "memory", help="index, search and show MEMORY-CONTEXT files",
+        "memory",
+        help="index, search and show MEMORY-CONTEXT files",
         description="CODITECT MEMORY-CONTEXT folders (checkpoints, sessions, exports, "
-                    "transcripts, audit logs) as a full-text index in the tenant's store.")
+        "transcripts, audit logs) as a full-text index in the tenant's store.",
+    )
     add_common(memory)
     actions = memory.add_subparsers(dest="memory_command", metavar="ACTION", required=True)
 
     index = actions.add_parser(
-        "index", help="index MEMORY-CONTEXT folders (only new or changed files are read)",
+        "index",
+        help="index MEMORY-CONTEXT folders (only new or changed files are read)",
         description="Find every MEMORY-CONTEXT folder at or below the PATHs (default: the "
-                    "tenant's workspace roots and registered project folders) and bring "
-                    "the index in step: new and changed files are read, deleted ones "
-                    "dropped, renamed ones moved.")
-    index.add_argument("paths", nargs="*", metavar="PATH",
-                       help="workspace, project or MEMORY-CONTEXT folders")
-    index.add_argument("--max-depth", type=int, default=6, metavar="N",
-                       help="folder levels searched below each PATH (default 6)")
+        "tenant's workspace roots and registered project folders) and bring "
+        "the index in step: new and changed files are read, deleted ones "
+        "dropped, renamed ones moved.",
+    )
+    index.add_argument(
+        "paths", nargs="*", metavar="PATH", help="workspace, project or MEMORY-CONTEXT folders"
+    )
+    index.add_argument(
+        "--max-depth",
+        type=int,
+        default=6,
+        metavar="N",
+        help="folder levels searched below each PATH (default 6)",
+    )
     index.add_argument("--json", action="store_true", help="machine-readable report")
     add_common(index)
     index.set_defaults(handler=run_index)
 
     search = actions.add_parser(
-        "search", help="full-text search",
+        "search",
+        help="full-text search",
         description='Words must all match; "a phrase"; prefix*; OR; -word or NOT word to '
-                    "exclude; (parentheses) group. See docs/memory.md.")
+        "exclude; (parentheses) group. See docs/memory.md.",
+    )
     search.add_argument("query", metavar="QUERY")
-    search.add_argument("--kind", action="append", choices=kinds, metavar="KIND",
-                        help=f"only this kind (repeatable): {', '.join(kinds)}")
-    search.add_argument("--limit", type=int, default=20, metavar="N",
-                        help="most results (default 20)")
+    search.add_argument(
+        "--kind",
+        action="append",
+        choices=kinds,
+        metavar="KIND",
+        help=f"only this kind (repeatable): {', '.join(kinds)}",
+    )
+    search.add_argument(
+        "--limit", type=int, default=20, metavar="N", help="most results (default 20)"
+    )
     search.add_argument("--json", action="store_true", help="machine-readable results")
     add_common(search)
     search.set_defaults(handler=run_search)
 
-    show = actions.add_parser("show", help="show one entry and its indexed text",
-                              description="Show an entry's metadata and indexed text.")
+    show = actions.add_parser(
+        "show",
+        help="show one entry and its indexed text",
+        description="Show an entry's metadata and indexed text.",
+    )
     show.add_argument("entry_id", metavar="ID")
     show.add_argument("--json", action="store_true", help="machine-readable entry")
     add_common(show)
     show.set_defaults(handler=run_show)
 
     audit = actions.add_parser(
-        "import-audit", help="import audit-logs/*.json into the audit log (idempotent)",
+        "import-audit",
+        help="import audit-logs/*.json into the audit log (idempotent)",
         description="Import the operations of MEMORY-CONTEXT/audit-logs/*.json as audit "
-                    "events marked with their source file. Importing again adds nothing.")
-    audit.add_argument("paths", nargs="*", metavar="PATH",
-                       help="workspace, project or MEMORY-CONTEXT folders")
-    audit.add_argument("--max-depth", type=int, default=6, metavar="N",
-                       help="folder levels searched below each PATH (default 6)")
+        "events marked with their source file. Importing again adds nothing.",
+    )
+    audit.add_argument(
+        "paths", nargs="*", metavar="PATH", help="workspace, project or MEMORY-CONTEXT folders"
+    )
+    audit.add_argument(
+        "--max-depth",
+        type=int,
+        default=6,
+        metavar="N",
+        help="folder levels searched below each PATH (default 6)",
+    )
     add_common(audit)
     audit.set_defaults(handler=run_import_audit)
 
@@ -94,20 +123,30 @@ async def _default_paths(ctx: CliContext, backend: Backend) -> list[Path]:
     paths += [Path(p.path).expanduser() for p in await load_projects(backend) if p.path]
     existing = [p for p in dict.fromkeys(paths) if p.is_dir()]
     if not existing:
-        raise InvalidInput("no PATH given and the tenant has no workspace_roots or project "
-                           "folders; name a MEMORY-CONTEXT folder")
+        raise InvalidInput(
+            "no PATH given and the tenant has no workspace_roots or project "
+            "folders; name a MEMORY-CONTEXT folder"
+        )
     return existing
 
 
 def _report_json(report: IndexReport) -> dict[str, Any]:
-    return {"roots": [{"path": str(r.path), "project_id": r.project_id,
-                       "project": r.project_name} for r in report.roots],
-            "scanned": report.scanned, "added": report.added, "updated": report.updated,
-            "renamed": [list(pair) for pair in report.renamed], "deleted": report.deleted,
-            "unchanged": report.unchanged + report.touched,
-            "errors": [{"path": p, "error": e} for p, e in report.errors],
-            "truncated": report.truncated, "kept": report.kept,
-            "seconds": round(report.seconds, 3)}
+    return {
+        "roots": [
+            {"path": str(r.path), "project_id": r.project_id, "project": r.project_name}
+            for r in report.roots
+        ],
+        "scanned": report.scanned,
+        "added": report.added,
+        "updated": report.updated,
+        "renamed": [list(pair) for pair in report.renamed],
+        "deleted": report.deleted,
+        "unchanged": report.unchanged + report.touched,
+        "errors": [{"path": p, "error": e} for p, e in report.errors],
+        "truncated": report.truncated,
+        "kept": report.kept,
+        "seconds": round(report.seconds, 3),
+    }
 
 
 def run_index(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -148,8 +187,10 @@ def _highlight(snippet: str, *, color: bool) -> str:
     def flat(text: str) -> str:
         return safe_text(re.sub(r"\s+", " ", text))
 
-    return "".join(f"{start}{flat(text)}{end}" if hit else flat(text)
-                   for text, hit in snippet_segments(snippet))
+    return "".join(
+        f"{start}{flat(text)}{end}" if hit else flat(text)
+        for text, hit in snippet_segments(snippet)
+    )
 
 
 def _entry_json(entry: MemoryEntry) -> dict[str, Any]:
@@ -182,14 +223,17 @@ def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
 
     hits = ctx.run(work)
     if args.json:
-        print(_dumps([{**_entry_json(h.entry), "rank": h.rank, "snippet": h.snippet}
-                      for h in hits]))
+        print(
+            _dumps([{**_entry_json(h.entry), "rank": h.rank, "snippet": h.snippet} for h in hits])
+        )
         return 0
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     for hit in hits:
         entry = hit.entry
-        print(f"{entry.id}  {entry.kind:<18} {_when(entry):<22} "
-              f"{safe_text(entry.title, max_length=100)}")
+        print(
+            f"{entry.id}  {entry.kind:<18} {_when(entry):<22} "
+            f"{safe_text(entry.title, max_length=100)}"
+        )
         print(f"    {safe_text(entry.path)}")
         if hit.snippet:
             print(f"    {_highlight(hit.snippet, color=color)}")
@@ -201,22 +245,31 @@ def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
 def _show_lines(entry: MemoryEntry, body: str) -> Sequence[str]:
     from coditect_tui.core.safe_text import safe_text
 
-    lines = [f"id:        {entry.id}", f"kind:      {entry.kind}",
-             f"title:     {safe_text(entry.title)}", f"path:      {safe_text(entry.path)}",
-             f"timestamp: {safe_text(entry.timestamp_raw or 'undated')}"]
+    lines = [
+        f"id:        {entry.id}",
+        f"kind:      {entry.kind}",
+        f"title:     {safe_text(entry.title)}",
+        f"path:      {safe_text(entry.path)}",
+        f"timestamp: {safe_text(entry.timestamp_raw or 'undated')}",
+    ]
     if entry.timestamp_note:
         lines.append(f"note:      {safe_text(entry.timestamp_note)}")
     if entry.project_id:
         lines.append(f"project:   {entry.project_id}")
     if entry.tags:
         lines.append(f"tags:      {safe_text(', '.join(entry.tags))}")
-    lines += [f"size:      {entry.size} bytes", f"sha256:    {entry.sha256 or '-'}", "",
-              safe_text(body, keep_newlines=True)]
+    lines += [
+        f"size:      {entry.size} bytes",
+        f"sha256:    {entry.sha256 or '-'}",
+        "",
+        safe_text(body, keep_newlines=True),
+    ]
     return lines
 
 
 def run_show(args: argparse.Namespace, ctx: CliContext) -> int:
     """Show one entry with its indexed text."""
+
     async def work(backend: Backend) -> tuple[MemoryEntry, str]:
         entry = await backend.get_memory_entry(args.entry_id)
         return entry, await backend.get_memory_body(entry.id)
@@ -243,13 +296,16 @@ def run_import_audit(args: argparse.Namespace, ctx: CliContext) -> int:
         paths = [Path(p) for p in args.paths] or await _default_paths(ctx, backend)
         roots = discover_roots(paths, max_depth=args.max_depth)
         if not roots:
-            raise InvalidInput("no MEMORY-CONTEXT folder found under "
-                               + ", ".join(str(p) for p in paths))
+            raise InvalidInput(
+                "no MEMORY-CONTEXT folder found under " + ", ".join(str(p) for p in paths)
+            )
         return await import_audit_logs(backend, roots)
 
     report = ctx.run(work)
-    print(f"audit logs: {report.files} file(s), {report.events_read} operation(s) read, "
-          f"{report.appended} new event(s) appended")
+    print(
+        f"audit logs: {report.files} file(s), {report.events_read} operation(s) read, "
+        f"{report.appended} new event(s) appended"
+    )
     for problem in report.problems:
         print(f"problem: {safe_text(problem)}", file=sys.stderr)
     return 1 if report.problems else 0

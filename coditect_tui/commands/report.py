@@ -61,51 +61,86 @@ def _format(value: str) -> str:
 
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add ``report`` and its sub-commands."""
-    parser = sub.add_parser("report", help="dashboard reports (status, portfolio)",
-                            description="Dashboard reports as Markdown, CSV or JSON.")
+    parser = sub.add_parser(
+        "report",
+        help="dashboard reports (status, portfolio)",
+        description="Dashboard reports as Markdown, CSV or JSON.",
+    )
     add_common(parser)
     kinds = parser.add_subparsers(dest="report_command", metavar="REPORT", required=True)
 
     status = kinds.add_parser(
-        "status", help="the workspace health dashboard (status-report.py equivalent)",
+        "status",
+        help="the workspace health dashboard (status-report.py equivalent)",
         description="Read every repo of the workspace (the tenant's workspace_roots, or "
-                    "the PATHs given) and print KPIs, the health distribution, commits per "
-                    "day, the snapshot trend, stale repos and what needs attention. The "
-                    "view (full or aggregate) follows config/views.yaml for your role and "
-                    "tier. Exit 0, or 1 when a repo could not be read.")
-    status.add_argument("paths", nargs="*", metavar="PATH",
-                        help="workspace roots for this run, replacing the tenant's")
-    status.add_argument("--format", default="md", metavar="FORMAT",
-                        help="md (default), csv (one row per repo) or json")
-    status.add_argument("--view", metavar="NAME",
-                        help="a view of views.yaml your role may open (default: your "
-                             "role's first)")
-    status.add_argument("--views", metavar="FILE",
-                        help="views.yaml to use (default: the user's, else the shipped one)")
-    status.add_argument("--stale-days", metavar="N",
-                        help="no commit for N days = stale (default: views.yaml, 30)")
-    status.add_argument("--window-days", metavar="N",
-                        help="days of activity and trend (default: views.yaml, 30)")
-    status.add_argument("--attention-below", metavar="SCORE",
-                        help="health below SCORE needs attention (default: views.yaml, 70)")
-    status.add_argument("--offline", action="store_true",
-                        help="do not open the store (no sessions, no snapshot trend)")
-    status.add_argument("--jobs", metavar="N",
-                        help="git processes at once (default: 4 x CPUs, 8 to 64)")
-    status.add_argument("--timeout", default="15", metavar="SECONDS",
-                        help="per-repo git timeout (default 15)")
-    status.add_argument("--max-depth", default="4", metavar="N",
-                        help="directory levels searched below each root (default 4)")
+        "the PATHs given) and print KPIs, the health distribution, commits per "
+        "day, the snapshot trend, stale repos and what needs attention. The "
+        "view (full or aggregate) follows config/views.yaml for your role and "
+        "tier. Exit 0, or 1 when a repo could not be read.",
+    )
+    status.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="workspace roots for this run, replacing the tenant's",
+    )
+    status.add_argument(
+        "--format",
+        default="md",
+        metavar="FORMAT",
+        help="md (default), csv (one row per repo) or json",
+    )
+    status.add_argument(
+        "--view",
+        metavar="NAME",
+        help="a view of views.yaml your role may open (default: your role's first)",
+    )
+    status.add_argument(
+        "--views",
+        metavar="FILE",
+        help="views.yaml to use (default: the user's, else the shipped one)",
+    )
+    status.add_argument(
+        "--stale-days", metavar="N", help="no commit for N days = stale (default: views.yaml, 30)"
+    )
+    status.add_argument(
+        "--window-days", metavar="N", help="days of activity and trend (default: views.yaml, 30)"
+    )
+    status.add_argument(
+        "--attention-below",
+        metavar="SCORE",
+        help="health below SCORE needs attention (default: views.yaml, 70)",
+    )
+    status.add_argument(
+        "--offline",
+        action="store_true",
+        help="do not open the store (no sessions, no snapshot trend)",
+    )
+    status.add_argument(
+        "--jobs", metavar="N", help="git processes at once (default: 4 x CPUs, 8 to 64)"
+    )
+    status.add_argument(
+        "--timeout", default="15", metavar="SECONDS", help="per-repo git timeout (default 15)"
+    )
+    status.add_argument(
+        "--max-depth",
+        default="4",
+        metavar="N",
+        help="directory levels searched below each root (default 4)",
+    )
     add_common(status)
     status.set_defaults(handler=run_status)
 
     portfolio = kinds.add_parser(
-        "portfolio", help="one read-only row per tenant you are a member of",
+        "portfolio",
+        help="one read-only row per tenant you are a member of",
         description="Summarise every tenant in which your principal holds a membership "
-                    "(from each tenant's newest status snapshot and its sessions). "
-                    "Tenants are opened read-only.")
-    portfolio.add_argument("--format", default="md", metavar="FORMAT",
-                           help="md (default), csv or json")
+        "(from each tenant's newest status snapshot and its sessions). "
+        "Tenants are opened read-only.",
+    )
+    portfolio.add_argument(
+        "--format", default="md", metavar="FORMAT", help="md (default), csv or json"
+    )
     portfolio.add_argument("--views", metavar="FILE", help="views.yaml to use")
     add_common(portfolio)
     portfolio.set_defaults(handler=run_portfolio)
@@ -121,11 +156,11 @@ def _options(args: argparse.Namespace, views: ViewsConfig) -> DashboardOptions:
     return DashboardOptions(
         window_days=defaults.window_days if window is None else window,
         stale_days=defaults.stale_days if stale is None else stale,
-        attention_below=defaults.attention_below if below is None else below)
+        attention_below=defaults.attention_below if below is None else below,
+    )
 
 
-def _pick_view(views: ViewsConfig, wanted: str | None, role: str, tier: str
-               ) -> ResolvedView:
+def _pick_view(views: ViewsConfig, wanted: str | None, role: str, tier: str) -> ResolvedView:
     from coditect_tui.core.errors import InvalidInput, PermissionDenied
 
     allowed = views.views_for(role=role, tier=tier)
@@ -134,17 +169,19 @@ def _pick_view(views: ViewsConfig, wanted: str | None, role: str, tier: str
         chosen = next((v for v in allowed if v.name == wanted), None)
         if chosen is None:
             names = ", ".join(v.name for v in allowed) or "none"
-            raise InvalidInput(f"view {wanted!r} is not available to role {role!r} in tier "
-                               f"{tier!r} (available: {names})")
+            raise InvalidInput(
+                f"view {wanted!r} is not available to role {role!r} in tier "
+                f"{tier!r} (available: {names})"
+            )
     else:
         dashboards = [v for v in allowed if v.kind != "portfolio"]
         if not dashboards:
-            raise PermissionDenied(f"no dashboard view for role {role!r} in tier {tier!r} "
-                                   "(config/views.yaml)")
+            raise PermissionDenied(
+                f"no dashboard view for role {role!r} in tier {tier!r} (config/views.yaml)"
+            )
         chosen = dashboards[0]
     if chosen.kind == "portfolio":
-        raise InvalidInput(f"view {chosen.name!r} is a portfolio: use `coditect report "
-                           "portfolio`")
+        raise InvalidInput(f"view {chosen.name!r} is a portfolio: use `coditect report portfolio`")
     return chosen
 
 
@@ -204,8 +241,9 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
                     backend = None
             try:
                 view = _pick_view(views, args.view, role, tier)
-                board = await load_dashboard(statuses, backend=backend, runner=runner,
-                                             options=options)
+                board = await load_dashboard(
+                    statuses, backend=backend, runner=runner, options=options
+                )
             finally:
                 if backend is not None:
                     await backend.close()
@@ -216,17 +254,27 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
     statuses, board, view, _tier = asyncio.run(work())
     if view.kind == "aggregate":
         aggregate = advisor_view(board, view.sections)
-        text = {"md": lambda: render.advisor_markdown(aggregate, title=view.title),
-                "csv": lambda: render.advisor_csv(aggregate),
-                "json": lambda: render.advisor_json(aggregate) + "\n"}[args.format]()
+        text = {
+            "md": lambda: render.advisor_markdown(aggregate, title=view.title),
+            "csv": lambda: render.advisor_csv(aggregate),
+            "json": lambda: render.advisor_json(aggregate) + "\n",
+        }[args.format]()
     elif args.format == "md":
         text = render.render_markdown(board, statuses, sections=view.sections)
     elif args.format == "csv":
         text = render.render_csv(board, statuses)
     else:
-        text = render.render_json(board, statuses, tenant=tenant or profile.name,
-                                  view=view.name, roots=[str(r) for r in tree.roots],
-                                  warnings=warnings) + "\n"
+        text = (
+            render.render_json(
+                board,
+                statuses,
+                tenant=tenant or profile.name,
+                view=view.name,
+                roots=[str(r) for r in tree.roots],
+                warnings=warnings,
+            )
+            + "\n"
+        )
     sys.stdout.write(text)
     sys.stdout.flush()
     for warning in warnings:
@@ -240,8 +288,7 @@ async def _open_read_only(profile: TenantProfile) -> Backend:
     return await open_backend(profile, read_only=True)
 
 
-def tenant_opener(ctx: CliContext, home: TenantProfile
-                  ) -> Callable[[Tenant], Any]:
+def tenant_opener(ctx: CliContext, home: TenantProfile) -> Callable[[Tenant], Any]:
     """An :data:`~coditect_tui.core.portfolio.OpenTenant` for the configured profiles.
 
     A tenant with a profile of its own name opens through it; any other tenant opens in
@@ -257,16 +304,23 @@ def tenant_opener(ctx: CliContext, home: TenantProfile
         from coditect_tui.core.errors import BackendUnavailable
 
         profile = profiles.get(tenant.name, home)
-        if profile is home and tenant.name != home.name and not isinstance(
-                home.backend, LocalBackendConfig):
-            raise BackendUnavailable(f"no profile for tenant {tenant.name!r}: add one to the "
-                                     "config to include it")
+        if (
+            profile is home
+            and tenant.name != home.name
+            and not isinstance(home.backend, LocalBackendConfig)
+        ):
+            raise BackendUnavailable(
+                f"no profile for tenant {tenant.name!r}: add one to the config to include it"
+            )
         if isinstance(profile.backend, LocalBackendConfig):
             from coditect_store.store import SqlStore
 
             return await SqlStore.open_sqlite(  # type: ignore[no-any-return]
-                profile.backend.store_path(), tenant=tenant.name,
-                principal=home.principal_name(), read_only=True)
+                profile.backend.store_path(),
+                tenant=tenant.name,
+                principal=home.principal_name(),
+                read_only=True,
+            )
         return await _open_read_only(profile)
 
     return open_tenant
@@ -291,13 +345,13 @@ def run_portfolio(args: argparse.Namespace, ctx: CliContext) -> int:
         try:
             role = (await backend.whoami()).role
             tier = (await backend.get_tenant()).tier
-            allowed = [v for v in views.views_for(role=role, tier=tier)
-                       if v.kind == "portfolio"]
+            allowed = [v for v in views.views_for(role=role, tier=tier) if v.kind == "portfolio"]
             if not allowed:
                 from coditect_tui.core.errors import PermissionDenied
 
-                raise PermissionDenied(f"no portfolio view for role {role!r} in tier "
-                                       f"{tier!r} (config/views.yaml)")
+                raise PermissionDenied(
+                    f"no portfolio view for role {role!r} in tier {tier!r} (config/views.yaml)"
+                )
             return await build_portfolio(backend, tenant_opener(ctx, home)), allowed[0]
         finally:
             await backend.close()

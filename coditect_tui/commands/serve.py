@@ -32,24 +32,38 @@ def _positive(value: str) -> int:
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add ``serve``."""
     parser = sub.add_parser(
-        "serve", help="run the tenant API server (FastAPI on uvicorn)",
+        "serve",
+        help="run the tenant API server (FastAPI on uvicorn)",
         description="Serve the tenant API over a PostgreSQL database (row-level security; "
-                    "connect as a member of coditect_app) or one SQLite file (one node). "
-                    "See docs/server.md.")
-    parser.add_argument("--db", metavar="URL",
-                        help="postgresql://app-role@host/db, or a SQLite file "
-                             "(default: $CODITECT_DB, else the local store file)")
+        "connect as a member of coditect_app) or one SQLite file (one node). "
+        "See docs/server.md.",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="postgresql://app-role@host/db, or a SQLite file "
+        "(default: $CODITECT_DB, else the local store file)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
     parser.add_argument("--port", type=_port, default=8765, help="port (default %(default)s)")
-    parser.add_argument("--workers", type=_positive, default=1,
-                        help="worker processes (default %(default)s)")
-    parser.add_argument("--pool-size", type=_positive, default=10,
-                        help="PostgreSQL connections per worker (default %(default)s)")
-    parser.add_argument("--migrate-url", metavar="OWNER_URL",
-                        help="first migrate the PostgreSQL schema as its owner (creates the "
-                             "coditect_app and coditect_lookup roles, RLS policies, grants)")
-    parser.add_argument("--log-level", default="warning",
-                        choices=("critical", "error", "warning", "info", "debug"))
+    parser.add_argument(
+        "--workers", type=_positive, default=1, help="worker processes (default %(default)s)"
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=_positive,
+        default=10,
+        help="PostgreSQL connections per worker (default %(default)s)",
+    )
+    parser.add_argument(
+        "--migrate-url",
+        metavar="OWNER_URL",
+        help="first migrate the PostgreSQL schema as its owner (creates the "
+        "coditect_app and coditect_lookup roles, RLS policies, grants)",
+    )
+    parser.add_argument(
+        "--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug")
+    )
     add_common(parser)
     parser.set_defaults(handler=run)
 
@@ -93,7 +107,10 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
 
     os.environ[DB_ENV] = db
     os.environ[POOL_ENV] = str(args.pool_size)
-    print(f"coditect: serving the tenant API on http://{args.host}:{args.port} "
-          f"({args.workers} worker(s)); docs at /docs", flush=True)
+    print(
+        f"coditect: serving the tenant API on http://{args.host}:{args.port} "
+        f"({args.workers} worker(s)); docs at /docs",
+        flush=True,
+    )
     serve(args.host, args.port, args.workers, args.log_level)
     return 0

@@ -25,41 +25,63 @@ if TYPE_CHECKING:
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add ``session`` and its actions."""
     session = sub.add_parser(
-        "session", help="git sessions compatible with coditect-git-helper",
+        "session",
+        help="git sessions compatible with coditect-git-helper",
         description="Session branches (session/YYYY-MM-DD-<description>) with the helper's "
-                    ".coditect-session.json, history in the tenant's store, every action "
-                    "audited.")
+        ".coditect-session.json, history in the tenant's store, every action "
+        "audited.",
+    )
     add_common(session)
     actions = session.add_subparsers(dest="session_command", metavar="ACTION", required=True)
 
     def action(name: str, text: str) -> argparse.ArgumentParser:
         parser = actions.add_parser(name, help=text, description=text)
-        parser.add_argument("--repo", metavar="PATH",
-                            help="the repo to work in (default: the current directory)")
+        parser.add_argument(
+            "--repo", metavar="PATH", help="the repo to work in (default: the current directory)"
+        )
         add_common(parser)
         parser.set_defaults(handler=run)
         return parser
 
     start = action("start", "start a session: create its branch and state file")
     start.add_argument("description", nargs="*", help="what the session is about")
-    start.add_argument("--description", "-d", dest="description_opt", metavar="TEXT",
-                       help="the description (alternative to the positional words)")
+    start.add_argument(
+        "--description",
+        "-d",
+        dest="description_opt",
+        metavar="TEXT",
+        help="the description (alternative to the positional words)",
+    )
 
     commit = action("commit", "stage everything and commit")
-    commit.add_argument("--message", "-m", metavar="TEXT",
-                        help="commit message (default: one naming the session)")
-    commit.add_argument("--cascade", action="store_true",
-                        help="commit dirty submodules first, then the parent")
-    commit.add_argument("--yes", "-y", action="store_true",
-                        help="confirm the cascade's list of repos without asking")
+    commit.add_argument(
+        "--message", "-m", metavar="TEXT", help="commit message (default: one naming the session)"
+    )
+    commit.add_argument(
+        "--cascade", action="store_true", help="commit dirty submodules first, then the parent"
+    )
+    commit.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="confirm the cascade's list of repos without asking",
+    )
 
     push = action("push", "push the session branch to origin (never forced)")
-    push.add_argument("--confirm-main", action="store_true",
-                      help="allow pushing when the current branch is the main branch")
-    push.add_argument("--cascade", action="store_true",
-                      help="push submodules with unpushed commits first")
-    push.add_argument("--yes", "-y", action="store_true",
-                      help="confirm the cascade's list of repos without asking")
+    push.add_argument(
+        "--confirm-main",
+        action="store_true",
+        help="allow pushing when the current branch is the main branch",
+    )
+    push.add_argument(
+        "--cascade", action="store_true", help="push submodules with unpushed commits first"
+    )
+    push.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="confirm the cascade's list of repos without asking",
+    )
 
     action("sync", "fetch origin and pull --rebase; conflicts are reported")
 
@@ -69,16 +91,32 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     pr.add_argument("--confirm-main", action="store_true", help=argparse.SUPPRESS)
 
     end = action("end", "final commit and push, optional merge, summary")
-    end.add_argument("--merge", action="store_true",
-                     help="merge --no-ff into the main branch (needs --confirm-merge)")
-    end.add_argument("--confirm-merge", action="store_true",
-                     help="confirm the merge into the main branch and its push")
-    end.add_argument("--confirm-main", action="store_true",
-                     help="allow the final push when the session is on the main branch")
-    end.add_argument("--cascade", action="store_true",
-                     help="cascade the final commit and push through submodules")
-    end.add_argument("--yes", "-y", action="store_true",
-                     help="confirm the cascade's list of repos without asking")
+    end.add_argument(
+        "--merge",
+        action="store_true",
+        help="merge --no-ff into the main branch (needs --confirm-merge)",
+    )
+    end.add_argument(
+        "--confirm-merge",
+        action="store_true",
+        help="confirm the merge into the main branch and its push",
+    )
+    end.add_argument(
+        "--confirm-main",
+        action="store_true",
+        help="allow the final push when the session is on the main branch",
+    )
+    end.add_argument(
+        "--cascade",
+        action="store_true",
+        help="cascade the final commit and push through submodules",
+    )
+    end.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="confirm the cascade's list of repos without asking",
+    )
 
     status = action("status", "the session and the repo's git status")
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -151,28 +189,39 @@ def _print_status(sessions: GitSessions, result: dict[str, Any], as_json: bool) 
         branch = repo["branch"] or f"(detached {str(repo['head_oid'] or '')[:7]})"
         print(f"  Branch: {safe_text(branch)}")
         if repo["upstream"]:
-            print(f"  Upstream: {safe_text(repo['upstream'])} ({repo['ahead']} ahead, "
-                  f"{repo['behind']} behind)")
+            print(
+                f"  Upstream: {safe_text(repo['upstream'])} ({repo['ahead']} ahead, "
+                f"{repo['behind']} behind)"
+            )
         else:
             print("  Upstream: none")
         if repo["changed"] or repo["untracked"]:
-            print(f"  Changes: {repo['staged']} staged, {repo['modified']} modified, "
-                  f"{repo['untracked']} untracked, {repo['conflicted']} conflicted")
+            print(
+                f"  Changes: {repo['staged']} staged, {repo['modified']} modified, "
+                f"{repo['untracked']} untracked, {repo['conflicted']} conflicted"
+            )
         else:
             print("  Working tree clean")
         for entry in result["files"][:20]:
             print(f"    {safe_text(entry)}")
     if state:
         print("Active session:")
-        for key in ("session_id", "description", "branch", "started_at", "commit_count",
-                    "push_count"):
+        for key in (
+            "session_id",
+            "description",
+            "branch",
+            "started_at",
+            "commit_count",
+            "push_count",
+        ):
             print(f"  {key}: {safe_text(state.get(key))}")
     else:
         print("No active session")
 
 
-async def _act(args: argparse.Namespace, ctx: CliContext, backend: Backend | None,
-               repo: Path) -> int:
+async def _act(
+    args: argparse.Namespace, ctx: CliContext, backend: Backend | None, repo: Path
+) -> int:
     from coditect_tui.core.git.runner import GitRunner, require_git
     from coditect_tui.core.git.sessions import (
         ConfirmationRequired,
@@ -196,9 +245,11 @@ async def _act(args: argparse.Namespace, ctx: CliContext, backend: Backend | Non
 
     if verb == "status":
         status, state = await sessions.report()
-        result = {"repo": status.to_dict(), "files": [f"{f.code} {f.path}" for f in
-                                                      status.files],
-                  "session": state.to_dict() if state else None}
+        result = {
+            "repo": status.to_dict(),
+            "files": [f"{f.code} {f.path}" for f in status.files],
+            "session": state.to_dict() if state else None,
+        }
         _print_status(sessions, result, args.json)
         return 1 if status.error else 0
 
@@ -208,11 +259,15 @@ async def _act(args: argparse.Namespace, ctx: CliContext, backend: Backend | Non
             description = args.description_opt or words or "work session"
             _print_result(await sessions.start(description))
         elif verb == "commit":
-            _print_result(await sessions.commit(args.message, cascade=args.cascade,
-                                                confirmed=confirmed))
+            _print_result(
+                await sessions.commit(args.message, cascade=args.cascade, confirmed=confirmed)
+            )
         elif verb == "push":
-            _print_result(await sessions.push(confirm_main=args.confirm_main,
-                                              cascade=args.cascade, confirmed=confirmed))
+            _print_result(
+                await sessions.push(
+                    confirm_main=args.confirm_main, cascade=args.cascade, confirmed=confirmed
+                )
+            )
         elif verb == "sync":
             result, conflict = await sessions.sync()
             print(result.message)
@@ -223,19 +278,28 @@ async def _act(args: argparse.Namespace, ctx: CliContext, backend: Backend | Non
                     print("  the repo is left as git left it: a rebase is in progress")
             return 0 if result.ok else 1
         elif verb == "pr":
-            _print_result(await sessions.pr(args.title, args.body,
-                                            confirm_main=args.confirm_main))
+            _print_result(await sessions.pr(args.title, args.body, confirm_main=args.confirm_main))
         elif verb == "end":
-            result = await sessions.end(merge=args.merge, confirm_merge=args.confirm_merge,
-                                        confirm_main=args.confirm_main,
-                                        cascade=args.cascade, confirmed=confirmed)
+            result = await sessions.end(
+                merge=args.merge,
+                confirm_merge=args.confirm_merge,
+                confirm_main=args.confirm_main,
+                cascade=args.cascade,
+                confirmed=confirmed,
+            )
             summary = result.details["summary"]
             print("Session Summary:")
-            for label, key in (("Session ID", "session_id"), ("Duration", "duration"),
-                               ("Commits", "commits"), ("Pushes", "pushes"),
-                               ("Files changed", "files_changed"),
-                               ("Insertions", "insertions"), ("Deletions", "deletions"),
-                               ("Branch", "branch"), ("Merged", "merged")):
+            for label, key in (
+                ("Session ID", "session_id"),
+                ("Duration", "duration"),
+                ("Commits", "commits"),
+                ("Pushes", "pushes"),
+                ("Files changed", "files_changed"),
+                ("Insertions", "insertions"),
+                ("Deletions", "deletions"),
+                ("Branch", "branch"),
+                ("Merged", "merged"),
+            ):
                 print(f"  {label}: {safe_text(summary.get(key))}")
         return 0
 

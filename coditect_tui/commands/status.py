@@ -24,48 +24,79 @@ if TYPE_CHECKING:
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add ``status``."""
     parser = sub.add_parser(
-        "status", help="git status and health of every repo of the workspace",
+        "status",
+        help="git status and health of every repo of the workspace",
         description="Read every repo under the tenant's workspace roots (or the PATHs "
-                    "given) concurrently and show branch, ahead/behind, changes, stash, "
-                    "last commit and a health score. --tenant picks the tenant whose roots "
-                    "and store are used. Exit 0 when every repo was read, 1 when any "
-                    "repo errored.")
-    parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help="workspace roots for this run, replacing the tenant's")
+        "given) concurrently and show branch, ahead/behind, changes, stash, "
+        "last commit and a health score. --tenant picks the tenant whose roots "
+        "and store are used. Exit 0 when every repo was read, 1 when any "
+        "repo errored.",
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="workspace roots for this run, replacing the tenant's",
+    )
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="machine-readable JSON")
     fmt.add_argument("--csv", action="store_true", help="one CSV row per repo")
-    fmt.add_argument("--markdown", action="store_true",
-                     help="a health dashboard: distribution, critical issues, warnings")
-    parser.add_argument("--category", action="append", metavar="NAME",
-                        help="only repos of this category (repeatable)")
-    parser.add_argument("--dirty", action="store_true",
-                        help="only repos with uncommitted changes or conflicts")
-    parser.add_argument("--behind", action="store_true",
-                        help="only repos behind their upstream")
-    parser.add_argument("--no-record", action="store_true",
-                        help="do not record a status snapshot in the tenant's store")
-    parser.add_argument("--jobs", type=int, metavar="N",
-                        help="git processes at once (default: 4 x CPUs, 8 to 64)")
-    parser.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS",
-                        help="per-repo git timeout (default 15)")
-    parser.add_argument("--max-depth", type=int, default=4, metavar="N",
-                        help="directory levels searched below each root (default 4)")
+    fmt.add_argument(
+        "--markdown",
+        action="store_true",
+        help="a health dashboard: distribution, critical issues, warnings",
+    )
+    parser.add_argument(
+        "--category",
+        action="append",
+        metavar="NAME",
+        help="only repos of this category (repeatable)",
+    )
+    parser.add_argument(
+        "--dirty", action="store_true", help="only repos with uncommitted changes or conflicts"
+    )
+    parser.add_argument("--behind", action="store_true", help="only repos behind their upstream")
+    parser.add_argument(
+        "--no-record",
+        action="store_true",
+        help="do not record a status snapshot in the tenant's store",
+    )
+    parser.add_argument(
+        "--jobs", type=int, metavar="N", help="git processes at once (default: 4 x CPUs, 8 to 64)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="per-repo git timeout (default 15)",
+    )
+    parser.add_argument(
+        "--max-depth",
+        type=int,
+        default=4,
+        metavar="N",
+        help="directory levels searched below each root (default 4)",
+    )
     add_common(parser)
     parser.set_defaults(handler=run)
 
 
 def _age(moment: datetime, now: datetime) -> str:
     seconds = max(0, int((now - moment).total_seconds()))
-    for unit, size in (("y", 31536000), ("mo", 2592000), ("d", 86400), ("h", 3600),
-                       ("m", 60)):
+    for unit, size in (("y", 31536000), ("mo", 2592000), ("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
 
 
-def render_table(statuses: Sequence[RepoStatus], *, now: datetime | None = None,
-                 width: int | None = None, color: bool | None = None) -> str:
+def render_table(
+    statuses: Sequence[RepoStatus],
+    *,
+    now: datetime | None = None,
+    width: int | None = None,
+    color: bool | None = None,
+) -> str:
     """The default output: a Rich table as text (untrusted text through ``safe_text``).
 
     Below 110 columns a compact table (repo, branch, state with change counts, ahead/
@@ -95,57 +126,96 @@ def render_table(statuses: Sequence[RepoStatus], *, now: datetime | None = None,
     table = Table(show_edge=False, pad_edge=False, expand=False, header_style="bold")
     columns: list[tuple[str, dict[str, Any]]] = [
         ("repo", {"overflow": "fold", "min_width": 10}),
-        ("branch", {"overflow": "ellipsis", "no_wrap": True, "max_width": 18 if compact
-                    else 28}),
+        ("branch", {"overflow": "ellipsis", "no_wrap": True, "max_width": 18 if compact else 28}),
         ("state", {"no_wrap": True}),
         ("↑↓", {"justify": "right", "no_wrap": True}),
     ]
     if not compact:
-        columns += [("changes", {"no_wrap": True}),
-                    ("stash", {"justify": "right", "no_wrap": True}),
-                    ("last commit", {"overflow": "ellipsis", "no_wrap": True,
-                                     "max_width": 60})]
+        columns += [
+            ("changes", {"no_wrap": True}),
+            ("stash", {"justify": "right", "no_wrap": True}),
+            ("last commit", {"overflow": "ellipsis", "no_wrap": True, "max_width": 60}),
+        ]
     columns.append(("health", {"justify": "right", "no_wrap": True}))
     for name, options in columns:
         table.add_column(name, **options)
-    style = {"clean": "green", "dirty": "yellow", "conflict": "bold red", "error": "red",
-             "uninitialised": "dim"}
-    glyph = {"clean": "✓ clean", "dirty": "● dirty", "conflict": "✗ conflict",
-             "error": "✗ error", "uninitialised": "○ uninit"}
+    style = {
+        "clean": "green",
+        "dirty": "yellow",
+        "conflict": "bold red",
+        "error": "red",
+        "uninitialised": "dim",
+    }
+    glyph = {
+        "clean": "✓ clean",
+        "dirty": "● dirty",
+        "conflict": "✗ conflict",
+        "error": "✗ error",
+        "uninitialised": "○ uninit",
+    }
     for s in statuses:
         cells: dict[str, Text | str] = {name: "" for name, _ in columns}
-        cells["repo"] = Text(("  └ " if s.is_submodule else "") + safe_text(
-            s.name if s.is_submodule or not s.project else s.project, max_length=80))
+        cells["repo"] = Text(
+            ("  └ " if s.is_submodule else "")
+            + safe_text(s.name if s.is_submodule or not s.project else s.project, max_length=80)
+        )
         cells["state"] = Text(glyph[s.state], style=style[s.state])
         if s.error:
             cells["branch"] = Text(safe_text(s.error, max_length=120), style="red")
         elif s.initialised:
-            branch = (f"({s.head_oid[:7]})" if s.detached and s.head_oid
-                      else safe_text(s.branch or "?", max_length=40))
+            branch = (
+                f"({s.head_oid[:7]})"
+                if s.detached and s.head_oid
+                else safe_text(s.branch or "?", max_length=40)
+            )
             cells["branch"] = Text(branch + (" (no commits)" if s.unborn else ""))
-            cells["↑↓"] = "" if not s.upstream else (
-                "gone" if s.upstream_gone else f"{s.ahead}↑ {s.behind}↓")
-            counts = " ".join(f"{n}{k}" for n, k in (
-                (s.staged, "S"), (s.modified, "M"), (s.untracked, "U"),
-                (s.conflicted, "C")) if n)
+            cells["↑↓"] = (
+                "" if not s.upstream else ("gone" if s.upstream_gone else f"{s.ahead}↑ {s.behind}↓")
+            )
+            counts = " ".join(
+                f"{n}{k}"
+                for n, k in (
+                    (s.staged, "S"),
+                    (s.modified, "M"),
+                    (s.untracked, "U"),
+                    (s.conflicted, "C"),
+                )
+                if n
+            )
             if compact:
                 cells["state"].append(f" {counts}" if counts else "")
             else:
                 cells["changes"] = counts
                 cells["stash"] = str(s.stash or "")
                 commit = s.last_commit
-                cells["last commit"] = Text(
-                    f"{commit.short_sha} {safe_text(commit.subject, max_length=50)} "
-                    f"({_age(commit.time, now)})") if commit else ""
+                cells["last commit"] = (
+                    Text(
+                        f"{commit.short_sha} {safe_text(commit.subject, max_length=50)} "
+                        f"({_age(commit.time, now)})"
+                    )
+                    if commit
+                    else ""
+                )
             score = s.health.score if s.health else None
-            cells["health"] = Text("" if score is None else str(score), style=(
-                "green" if score is not None and score >= 90 else
-                "yellow" if score is not None and score >= 50 else "red"))
+            cells["health"] = Text(
+                "" if score is None else str(score),
+                style=(
+                    "green"
+                    if score is not None and score >= 90
+                    else "yellow"
+                    if score is not None and score >= 50
+                    else "red"
+                ),
+            )
         table.add_row(*(cells[name] for name, _ in columns))
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width,
-                      force_terminal=sys.stdout.isatty() if color is None else color,
-                      no_color=True if color is False else None, highlight=False)
+    console = Console(
+        file=buffer,
+        width=width,
+        force_terminal=sys.stdout.isatty() if color is None else color,
+        no_color=True if color is False else None,
+        highlight=False,
+    )
     console.print(table)
     return buffer.getvalue()
 
@@ -161,7 +231,8 @@ def _roots(args: argparse.Namespace, ctx: CliContext) -> tuple[list[Path], str |
     if not roots:
         raise DiscoveryError(
             f"tenant {profile.name!r} has no workspace_roots; add some to the config "
-            "or pass paths: coditect status PATH ...")
+            "or pass paths: coditect status PATH ..."
+        )
     return roots, profile.name, True
 
 
@@ -174,8 +245,9 @@ def _filter(statuses: list[RepoStatus], args: argparse.Namespace) -> list[RepoSt
     return out
 
 
-def _record(ctx: CliContext, tree: WorkspaceTree, statuses: list[RepoStatus],
-            register: bool) -> str | None:
+def _record(
+    ctx: CliContext, tree: WorkspaceTree, statuses: list[RepoStatus], register: bool
+) -> str | None:
     """Register the tree (tenant roots only) and record a snapshot; a warning or None."""
     from coditect_tui.core.backend import Backend
     from coditect_tui.core.errors import CoditectError
@@ -186,8 +258,9 @@ def _record(ctx: CliContext, tree: WorkspaceTree, statuses: list[RepoStatus],
 
     summary = report.summarise(statuses)
     summary["roots"] = [str(r) for r in tree.roots]
-    spec = StatusSnapshotSpec(source="status", summary=summary,
-                              repos=[report.snapshot_repo(s) for s in statuses])
+    spec = StatusSnapshotSpec(
+        source="status", summary=summary, repos=[report.snapshot_repo(s) for s in statuses]
+    )
 
     async def work(backend: Backend) -> None:
         if register:
@@ -233,10 +306,13 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     shown_rows = _filter(statuses, args)
     if args.json:
         document = {
-            "tenant": tenant, "roots": [str(r) for r in tree.roots],
+            "tenant": tenant,
+            "roots": [str(r) for r in tree.roots],
             "generated_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             "summary": report.summarise(shown_rows),
-            "repos": [s.to_dict() for s in shown_rows], "warnings": tree.warnings}
+            "repos": [s.to_dict() for s in shown_rows],
+            "warnings": tree.warnings,
+        }
         sys.stdout.write(report.to_json(document) + "\n")
     elif args.csv:
         sys.stdout.write(report.csv_text(shown_rows))
@@ -248,7 +324,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         sys.stdout.write(
             f"{summary['read']} read, {summary['errors']} errors, {summary['dirty']} dirty, "
             f"{summary['behind']} behind, {summary['uninitialised']} uninitialised; "
-            f"average health {summary['average_score']}\n")
+            f"average health {summary['average_score']}\n"
+        )
     for warning in tree.warnings:
         print(f"coditect: warning: {safe_text(warning)}", file=sys.stderr)
     sys.stdout.flush()

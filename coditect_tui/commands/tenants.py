@@ -11,8 +11,11 @@ from coditect_tui.commands.context import CliContext
 
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add ``tenants``."""
-    parser = sub.add_parser("tenants", help="list the configured tenant profiles",
-                            description="List the tenant profiles of the configuration.")
+    parser = sub.add_parser(
+        "tenants",
+        help="list the configured tenant profiles",
+        description="List the tenant profiles of the configuration.",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     add_common(parser)
     parser.set_defaults(handler=run)
@@ -30,15 +33,28 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     rows = []
     for profile in settings.tenants:
         backend = profile.backend
-        where = (str(backend.store_path()) if isinstance(backend, LocalBackendConfig)
-                 else backend.url)
-        rows.append({"name": profile.name, "display_name": profile.title,
-                     "backend": backend.kind, "location": where, "role": profile.role,
-                     "tier": profile.tier, "default": profile.name == default,
-                     "workspace_roots": profile.workspace_roots})
+        where = (
+            str(backend.store_path()) if isinstance(backend, LocalBackendConfig) else backend.url
+        )
+        rows.append(
+            {
+                "name": profile.name,
+                "display_name": profile.title,
+                "backend": backend.kind,
+                "location": where,
+                "role": profile.role,
+                "tier": profile.tier,
+                "default": profile.name == default,
+                "workspace_roots": profile.workspace_roots,
+            }
+        )
     if args.json:
-        print(orjson.dumps({"config": str(loaded.path), "from_file": loaded.from_file,
-                            "tenants": rows}, option=orjson.OPT_INDENT_2).decode())
+        print(
+            orjson.dumps(
+                {"config": str(loaded.path), "from_file": loaded.from_file, "tenants": rows},
+                option=orjson.OPT_INDENT_2,
+            ).decode()
+        )
         return 0
     source = str(loaded.path) if loaded.from_file else f"built-in defaults ({loaded.path} absent)"
     print(f"config: {source}")
@@ -46,7 +62,9 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
 
     for row in rows:
         mark = "*" if row["default"] else " "
-        print(f"{mark} {safe_text(row['name']):<20} {safe_text(row['display_name']):<24} "
-              f"{row['backend']:<7} {row['role']:<10} {row['tier']:<20} "
-              f"{safe_text(row['location'])}")
+        print(
+            f"{mark} {safe_text(row['name']):<20} {safe_text(row['display_name']):<24} "
+            f"{row['backend']:<7} {row['role']:<10} {row['tier']:<20} "
+            f"{safe_text(row['location'])}"
+        )
     return 0

@@ -27,8 +27,20 @@ from coditect_tui.core.models import VerifyReport
 GENESIS_HASH = "0" * 64
 
 #: Column order of a raw chain row, as backends yield them to ``ChainVerifier.feed``.
-CHAIN_COLUMNS = ("seq", "ts", "actor", "role", "action", "resource_type", "resource_id",
-                 "outcome", "details", "source", "prev_hash", "hash")
+CHAIN_COLUMNS = (
+    "seq",
+    "ts",
+    "actor",
+    "role",
+    "action",
+    "resource_type",
+    "resource_id",
+    "outcome",
+    "details",
+    "source",
+    "prev_hash",
+    "hash",
+)
 
 
 def canonical_details(details: dict[str, Any]) -> str:
@@ -36,15 +48,35 @@ def canonical_details(details: dict[str, Any]) -> str:
     return orjson.dumps(details, option=orjson.OPT_SORT_KEYS).decode()
 
 
-def canonical_event(tenant_id: str, seq: int, ts: str, actor: str, role: str, action: str,
-                    resource_type: str, resource_id: str | None, outcome: str, details: str,
-                    source: str) -> bytes:
+def canonical_event(
+    tenant_id: str,
+    seq: int,
+    ts: str,
+    actor: str,
+    role: str,
+    action: str,
+    resource_type: str,
+    resource_id: str | None,
+    outcome: str,
+    details: str,
+    source: str,
+) -> bytes:
     """The canonical JSON bytes of one event (``details`` is its stored canonical text)."""
-    return orjson.dumps({
-        "action": action, "actor": actor, "details": orjson.Fragment(details),
-        "outcome": outcome, "resource_id": resource_id, "resource_type": resource_type,
-        "role": role, "seq": seq, "source": source, "tenant_id": tenant_id, "ts": ts,
-    })
+    return orjson.dumps(
+        {
+            "action": action,
+            "actor": actor,
+            "details": orjson.Fragment(details),
+            "outcome": outcome,
+            "resource_id": resource_id,
+            "resource_type": resource_type,
+            "role": role,
+            "seq": seq,
+            "source": source,
+            "tenant_id": tenant_id,
+            "ts": ts,
+        }
+    )
 
 
 def link_hash(prev_hash: str, event: bytes) -> str:
@@ -69,8 +101,13 @@ class ChainVerifier:
     the first problem (the rest is not trustworthy anyway) but still counts rows.
     """
 
-    def __init__(self, tenant_id: str, *, head_seq: int | None = None,
-                 checkpoint: CheckpointClaim | None = None) -> None:
+    def __init__(
+        self,
+        tenant_id: str,
+        *,
+        head_seq: int | None = None,
+        checkpoint: CheckpointClaim | None = None,
+    ) -> None:
         self.tenant_id = tenant_id
         self.head_seq = head_seq
         self.checkpoint = checkpoint
@@ -91,28 +128,54 @@ class ChainVerifier:
             self.rows += 1
             if self._bad is not None:
                 continue
-            (seq, ts, actor, role, action, resource_type, resource_id, outcome, details,
-             source, prev_hash, stored_hash) = row
+            (
+                seq,
+                ts,
+                actor,
+                role,
+                action,
+                resource_type,
+                resource_id,
+                outcome,
+                details,
+                source,
+                prev_hash,
+                stored_hash,
+            ) = row
             if seq != self._expected:
                 if seq > self._expected:
-                    self._fail(self._expected, "gap",
-                               f"seq {self._expected}..{seq - 1} missing")
+                    self._fail(self._expected, "gap", f"seq {self._expected}..{seq - 1} missing")
                 else:
                     self._fail(seq, "reorder", f"seq {seq} appears after {self._expected - 1}")
                 continue
             if prev_hash != self._prev:
-                self._fail(seq, "reorder",
-                           "link does not follow the previous row (moved or replaced)")
+                self._fail(
+                    seq, "reorder", "link does not follow the previous row (moved or replaced)"
+                )
                 continue
-            event = canonical_event(tenant_id, seq, ts, actor, role, action, resource_type,
-                                    resource_id, outcome, details, source)
+            event = canonical_event(
+                tenant_id,
+                seq,
+                ts,
+                actor,
+                role,
+                action,
+                resource_type,
+                resource_id,
+                outcome,
+                details,
+                source,
+            )
             if link_hash(prev_hash, event) != stored_hash:
                 self._fail(seq, "edit", "row content does not match its hash")
                 continue
             claim = self.checkpoint
             if claim is not None and seq == claim.seq and stored_hash != claim.hash:
-                self._fail(seq, "checkpoint_mismatch",
-                           "hash differs from the signed checkpoint (chain re-hashed)")
+                self._fail(
+                    seq,
+                    "checkpoint_mismatch",
+                    "hash differs from the signed checkpoint (chain re-hashed)",
+                )
                 continue
             self._prev = stored_hash
             self._expected += 1
@@ -125,19 +188,34 @@ class ChainVerifier:
         cp_seq = self.checkpoint.seq if self.checkpoint else None
         if self._bad is not None:
             seq, reason, detail = self._bad
-            return VerifyReport(ok=False, rows=self.rows, first_bad_seq=seq,
-                                reason=reason, detail=detail, checkpoint_seq=cp_seq)  # type: ignore[arg-type]
+            return VerifyReport(
+                ok=False,
+                rows=self.rows,
+                first_bad_seq=seq,
+                reason=reason,
+                detail=detail,
+                checkpoint_seq=cp_seq,
+            )  # type: ignore[arg-type]
         last = self._expected - 1
         if self.head_seq is not None and last < self.head_seq:
-            return VerifyReport(ok=False, rows=self.rows, first_bad_seq=last + 1,
-                                reason="truncation",
-                                detail=f"rows {last + 1}..{self.head_seq} missing at the end",
-                                checkpoint_seq=cp_seq)
+            return VerifyReport(
+                ok=False,
+                rows=self.rows,
+                first_bad_seq=last + 1,
+                reason="truncation",
+                detail=f"rows {last + 1}..{self.head_seq} missing at the end",
+                checkpoint_seq=cp_seq,
+            )
         if self.checkpoint and last < self.checkpoint.seq:
-            return VerifyReport(ok=False, rows=self.rows, first_bad_seq=last + 1,
-                                reason="truncation",
-                                detail=f"the signed checkpoint certifies seq {self.checkpoint.seq}"
-                                       f" but the chain ends at {last}",
-                                checkpoint_seq=cp_seq)
-        return VerifyReport(ok=True, rows=self.rows, checkpoint_seq=cp_seq,
-                            detail=f"{self.rows} rows intact")
+            return VerifyReport(
+                ok=False,
+                rows=self.rows,
+                first_bad_seq=last + 1,
+                reason="truncation",
+                detail=f"the signed checkpoint certifies seq {self.checkpoint.seq}"
+                f" but the chain ends at {last}",
+                checkpoint_seq=cp_seq,
+            )
+        return VerifyReport(
+            ok=True, rows=self.rows, checkpoint_seq=cp_seq, detail=f"{self.rows} rows intact"
+        )

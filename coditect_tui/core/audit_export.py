@@ -11,8 +11,20 @@ import orjson
 from coditect_tui.core.models import AuditEvent
 
 ExportFormat = Literal["csv", "jsonl"]
-CSV_COLUMNS = ("seq", "ts", "actor", "role", "action", "resource_type", "resource_id",
-               "outcome", "source", "details", "prev_hash", "hash")
+CSV_COLUMNS = (
+    "seq",
+    "ts",
+    "actor",
+    "role",
+    "action",
+    "resource_type",
+    "resource_id",
+    "outcome",
+    "source",
+    "details",
+    "prev_hash",
+    "hash",
+)
 
 
 def _csv_safe(value: str) -> str:
@@ -22,15 +34,23 @@ def _csv_safe(value: str) -> str:
 
 def csv_row(event: AuditEvent) -> list[str]:
     """One CSV row (details as compact JSON, formula-like cells defused)."""
-    return [str(event.seq), event.ts, _csv_safe(event.actor), event.role,
-            _csv_safe(event.action), event.resource_type, _csv_safe(event.resource_id or ""),
-            event.outcome, _csv_safe(event.source),
-            _csv_safe(orjson.dumps(event.details, option=orjson.OPT_SORT_KEYS).decode()),
-            event.prev_hash, event.hash]
+    return [
+        str(event.seq),
+        event.ts,
+        _csv_safe(event.actor),
+        event.role,
+        _csv_safe(event.action),
+        event.resource_type,
+        _csv_safe(event.resource_id or ""),
+        event.outcome,
+        _csv_safe(event.source),
+        _csv_safe(orjson.dumps(event.details, option=orjson.OPT_SORT_KEYS).decode()),
+        event.prev_hash,
+        event.hash,
+    ]
 
 
-async def write_events(events: AsyncIterator[AuditEvent], out: IO[str], fmt: ExportFormat
-                       ) -> int:
+async def write_events(events: AsyncIterator[AuditEvent], out: IO[str], fmt: ExportFormat) -> int:
     """Write ``events`` to ``out`` in ``fmt``.
 
     Returns:
@@ -45,8 +65,9 @@ async def write_events(events: AsyncIterator[AuditEvent], out: IO[str], fmt: Exp
             count += 1
     else:
         async for event in events:
-            out.write(orjson.dumps(event.model_dump(mode="json"),
-                                   option=orjson.OPT_SORT_KEYS).decode())
+            out.write(
+                orjson.dumps(event.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS).decode()
+            )
             out.write("\n")
             count += 1
     return count

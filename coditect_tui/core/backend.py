@@ -142,8 +142,13 @@ class Backend(ABC):
         """
 
     @abstractmethod
-    async def create_api_key(self, *, principal: str | None = None, role: str | None = None,
-                             expires_at: datetime | None = None) -> NewApiKey:
+    async def create_api_key(
+        self,
+        *,
+        principal: str | None = None,
+        role: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> NewApiKey:
         """Create an API key bound to a principal, this tenant and a role.
 
         Args:
@@ -177,8 +182,7 @@ class Backend(ABC):
     # -- projects and repos -------------------------------------------------------------
 
     @abstractmethod
-    async def list_projects(self, *, cursor: str | None = None, limit: int = 100
-                            ) -> Page[Project]:
+    async def list_projects(self, *, cursor: str | None = None, limit: int = 100) -> Page[Project]:
         """Projects ordered by name. Needs projects.read."""
 
     @abstractmethod
@@ -208,8 +212,9 @@ class Backend(ABC):
         """
 
     @abstractmethod
-    async def list_repos(self, *, project_id: str | None = None, cursor: str | None = None,
-                         limit: int = 100) -> Page[Repo]:
+    async def list_repos(
+        self, *, project_id: str | None = None, cursor: str | None = None, limit: int = 100
+    ) -> Page[Repo]:
         """Repos ordered by (project, path); optionally of one project. Needs repos.read."""
 
     @abstractmethod
@@ -266,8 +271,14 @@ class Backend(ABC):
         """
 
     @abstractmethod
-    async def list_sessions(self, *, project_id: str | None = None, repo_id: str | None = None,
-                            cursor: str | None = None, limit: int = 100) -> Page[GitSession]:
+    async def list_sessions(
+        self,
+        *,
+        project_id: str | None = None,
+        repo_id: str | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page[GitSession]:
         """Sessions, newest start first. Needs sessions.read."""
 
     @abstractmethod
@@ -319,14 +330,15 @@ class Backend(ABC):
         """
 
     @abstractmethod
-    async def list_memory_entries(self, filter: MemoryFilter | None = None, *,
-                                  cursor: str | None = None, limit: int = 100
-                                  ) -> Page[MemoryEntry]:
+    async def list_memory_entries(
+        self, filter: MemoryFilter | None = None, *, cursor: str | None = None, limit: int = 100
+    ) -> Page[MemoryEntry]:
         """Entries, newest timestamp first (undated last). Needs memory.read."""
 
     @abstractmethod
-    async def search_memory(self, query: str, filter: MemoryFilter | None = None, *,
-                            limit: int = 50) -> list[SearchHit]:
+    async def search_memory(
+        self, query: str, filter: MemoryFilter | None = None, *, limit: int = 50
+    ) -> list[SearchHit]:
         """Full-text search, best match first. Needs memory.read.
 
         Args:
@@ -355,8 +367,14 @@ class Backend(ABC):
         """Record a status run (trend history). Needs status.create."""
 
     @abstractmethod
-    async def list_status(self, *, since: datetime | None = None, until: datetime | None = None,
-                          cursor: str | None = None, limit: int = 100) -> Page[StatusSnapshot]:
+    async def list_status(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page[StatusSnapshot]:
         """Snapshots, newest first, ``since`` inclusive, ``until`` exclusive. Needs status.read."""
 
     @abstractmethod
@@ -370,8 +388,14 @@ class Backend(ABC):
     # -- audit --------------------------------------------------------------------------
 
     @abstractmethod
-    async def query_audit(self, filter: AuditFilter | None = None, *, cursor: str | None = None,
-                          limit: int = 100, ascending: bool = False) -> Page[AuditEvent]:
+    async def query_audit(
+        self,
+        filter: AuditFilter | None = None,
+        *,
+        cursor: str | None = None,
+        limit: int = 100,
+        ascending: bool = False,
+    ) -> Page[AuditEvent]:
         """Audit events matching ``filter``, newest first (or oldest first). Needs audit.read.
 
         Never loads more than one page: keyset pagination on seq.
@@ -385,8 +409,9 @@ class Backend(ABC):
         """
 
     @abstractmethod
-    async def verify_audit(self, *, checkpoint: tuple[int, str] | None = None,
-                           progress: ProgressCallback | None = None) -> VerifyReport:
+    async def verify_audit(
+        self, *, checkpoint: tuple[int, str] | None = None, progress: ProgressCallback | None = None
+    ) -> VerifyReport:
         """Re-hash the whole chain and report the first broken link. Needs audit.read.
 
         Args:
@@ -403,9 +428,16 @@ class Backend(ABC):
         """
 
     @abstractmethod
-    async def record_event(self, resource: Resource, action: Action, name: str,
-                           resource_id: str | None, *, outcome: Outcome = "ok",
-                           details: dict[str, Any] | None = None) -> int:
+    async def record_event(
+        self,
+        resource: Resource,
+        action: Action,
+        name: str,
+        resource_id: str | None,
+        *,
+        outcome: Outcome = "ok",
+        details: dict[str, Any] | None = None,
+    ) -> int:
         """Audit something done outside the backend (git work on the operator's machine).
 
         Args:
@@ -436,19 +468,53 @@ class Backend(ABC):
 
 
 #: Methods that change stored state (read-only backends refuse every one of them).
-MUTATING_METHODS: frozenset[str] = frozenset({
-    "add_member", "set_member_role", "remove_member", "create_api_key", "revoke_api_key",
-    "upsert_project", "delete_project", "upsert_repo", "delete_repo", "create_session",
-    "update_session", "delete_session", "upsert_memory_entry", "upsert_memory_entries",
-    "delete_memory_entry",
-    "record_status", "prune_status", "import_audit_events", "record_event",
-})
+MUTATING_METHODS: frozenset[str] = frozenset(
+    {
+        "add_member",
+        "set_member_role",
+        "remove_member",
+        "create_api_key",
+        "revoke_api_key",
+        "upsert_project",
+        "delete_project",
+        "upsert_repo",
+        "delete_repo",
+        "create_session",
+        "update_session",
+        "delete_session",
+        "upsert_memory_entry",
+        "upsert_memory_entries",
+        "delete_memory_entry",
+        "record_status",
+        "prune_status",
+        "import_audit_events",
+        "record_event",
+    }
+)
 
 #: Methods that only read (an auditor's call of any of them is itself audited).
-READ_METHODS: frozenset[str] = frozenset({
-    "whoami", "get_tenant", "list_tenants", "list_members", "list_api_keys", "list_projects",
-    "get_project", "list_repos", "get_repo", "get_session", "list_sessions",
-    "get_memory_entry", "get_memory_body", "list_memory_entries", "search_memory",
-    "export_memory", "list_status", "query_audit", "export_audit", "verify_audit",
-    "audit_head",
-})
+READ_METHODS: frozenset[str] = frozenset(
+    {
+        "whoami",
+        "get_tenant",
+        "list_tenants",
+        "list_members",
+        "list_api_keys",
+        "list_projects",
+        "get_project",
+        "list_repos",
+        "get_repo",
+        "get_session",
+        "list_sessions",
+        "get_memory_entry",
+        "get_memory_body",
+        "list_memory_entries",
+        "search_memory",
+        "export_memory",
+        "list_status",
+        "query_audit",
+        "export_audit",
+        "verify_audit",
+        "audit_head",
+    }
+)

@@ -80,10 +80,17 @@ def _dir_stats(directory: Path) -> list[Any]:
 
 def boot_key(config_path: Path, flags: Mapping[str, Any], env: Mapping[str, str]) -> list[Any]:
     """Everything the resolved start-up facts depend on."""
-    return [BOOT_VERSION, __version__, _stat(config_path), dict(sorted(flags.items())),
-            {k: env.get(k) for k in _ENV_KEYS},
-            _stat(shipped_config_dir() / "roles.yaml"), _stat(shipped_config_dir() / "tiers.yaml"),
-            _dir_stats(shipped_themes_dir()), _dir_stats(config_dir() / "themes")]
+    return [
+        BOOT_VERSION,
+        __version__,
+        _stat(config_path),
+        dict(sorted(flags.items())),
+        {k: env.get(k) for k in _ENV_KEYS},
+        _stat(shipped_config_dir() / "roles.yaml"),
+        _stat(shipped_config_dir() / "tiers.yaml"),
+        _dir_stats(shipped_themes_dir()),
+        _dir_stats(config_dir() / "themes"),
+    ]
 
 
 def _file() -> Path:
@@ -113,9 +120,16 @@ def save_boot(key: list[Any], boot: Boot) -> None:
         pass
 
 
-def boot_from_settings(settings: Any, profile: Any, *, theme_override: str | None,
-                       read_only: bool, from_file: bool, config_path: Path,
-                       catalog: Any) -> Boot:
+def boot_from_settings(
+    settings: Any,
+    profile: Any,
+    *,
+    theme_override: str | None,
+    read_only: bool,
+    from_file: bool,
+    config_path: Path,
+    catalog: Any,
+) -> Boot:
     """Resolve the start-up facts from validated settings and the theme catalog.
 
     Args:
@@ -143,10 +157,17 @@ def boot_from_settings(settings: Any, profile: Any, *, theme_override: str | Non
     except Exception:  # a broken views.yaml is reported by the dashboard, not here
         views = []
     aggregate_only = bool(views) and all(v.kind == "aggregate" for v in views)
-    return Boot(tenant=profile.name, title=profile.title, role=profile.role,
-                read_only=read_only or shipped_policy().is_read_only(profile.role),
-                backend_kind=profile.backend.kind, theme=theme, theme_spec=spec,
-                keymap=dict(settings.ui.keymap),
-                demo_allowed=not from_file and not profile.workspace_roots,
-                config_path=str(config_path), warnings=warnings,
-                aggregate_only=aggregate_only)
+    return Boot(
+        tenant=profile.name,
+        title=profile.title,
+        role=profile.role,
+        read_only=read_only or shipped_policy().is_read_only(profile.role),
+        backend_kind=profile.backend.kind,
+        theme=theme,
+        theme_spec=spec,
+        keymap=dict(settings.ui.keymap),
+        demo_allowed=not from_file and not profile.workspace_roots,
+        config_path=str(config_path),
+        warnings=warnings,
+        aggregate_only=aggregate_only,
+    )

@@ -1,4 +1,4 @@
-""""Since you were last here": what changed in a tenant since this principal last left it.
+""" "Since you were last here": what changed in a tenant since this principal last left it.
 
 The last-seen state is kept locally (``$XDG_STATE_HOME/coditect/seen-<tenant>-<principal>
 .json``): leaving a tenant must not need a write to its backend, so it works for read-only
@@ -51,8 +51,11 @@ def _state_file(tenant: str, principal: str) -> Path:
 
 def snapshot(view: WorkspaceView) -> dict[str, dict[str, Any]]:
     """The per-repo facts the next brief compares against."""
-    return {r.path: {"name": r.name, "head": r.head, "dirty": r.dirty, "behind": r.behind}
-            for r in view.repos() if r.known}
+    return {
+        r.path: {"name": r.name, "head": r.head, "dirty": r.dirty, "behind": r.behind}
+        for r in view.repos()
+        if r.known
+    }
 
 
 def save_seen(tenant: str, principal: str, view: WorkspaceView) -> None:
@@ -72,8 +75,10 @@ def load_seen(tenant: str, principal: str) -> SeenState | None:
     """The state saved when the principal last left the tenant, if any."""
     try:
         raw = orjson.loads(_state_file(tenant, principal).read_bytes())
-        return SeenState(seen_at=datetime.fromisoformat(raw["seen_at"].replace("Z", "+00:00")),
-                         repos=dict(raw.get("repos", {})))
+        return SeenState(
+            seen_at=datetime.fromisoformat(raw["seen_at"].replace("Z", "+00:00")),
+            repos=dict(raw.get("repos", {})),
+        )
     except (OSError, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
         return None
 
@@ -107,8 +112,7 @@ def _names(paths: list[str], seen: dict[str, dict[str, Any]], view: WorkspaceVie
     return ", ".join(names) + more
 
 
-async def compute_brief(backend: Backend, view: WorkspaceView, seen: SeenState | None
-                        ) -> Brief:
+async def compute_brief(backend: Backend, view: WorkspaceView, seen: SeenState | None) -> Brief:
     """Compare the tenant now with the principal's last visit.
 
     Args:
@@ -122,18 +126,25 @@ async def compute_brief(backend: Backend, view: WorkspaceView, seen: SeenState |
     """
     if seen is None:
         repos = [r for r in view.repos() if r.initialised]
-        return Brief(first_visit=True, since=None, lines=[
-            f"First visit: {len(view.projects)} projects, {len(repos)} repos."])
+        return Brief(
+            first_visit=True,
+            since=None,
+            lines=[f"First visit: {len(view.projects)} projects, {len(repos)} repos."],
+        )
     brief = Brief(first_visit=False, since=seen.seen_at)
     now = {r.path: r for r in view.repos() if r.known}
-    moved = {path: (old["head"], now[path].head) for path, old in seen.repos.items()
-             if path in now and old.get("head") and now[path].head
-             and old["head"] != now[path].head}
+    moved = {
+        path: (old["head"], now[path].head)
+        for path, old in seen.repos.items()
+        if path in now and old.get("head") and now[path].head and old["head"] != now[path].head
+    }
     brief.moved = moved
-    turned_dirty = [p for p, r in now.items() if r.dirty and not seen.repos.get(p, {}).get(
-        "dirty", r.dirty)]
-    turned_behind = [p for p, r in now.items() if r.behind and not seen.repos.get(p, {}).get(
-        "behind", r.behind)]
+    turned_dirty = [
+        p for p, r in now.items() if r.dirty and not seen.repos.get(p, {}).get("dirty", r.dirty)
+    ]
+    turned_behind = [
+        p for p, r in now.items() if r.behind and not seen.repos.get(p, {}).get("behind", r.behind)
+    ]
     added = [p for p in now if p not in seen.repos]
     if moved:
         names = _names(list(moved), seen.repos, view)

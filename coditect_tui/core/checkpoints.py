@@ -59,17 +59,27 @@ def load_or_create_key(path: Path | None = None, *, create: bool = True) -> Ed25
     path = path or default_key_path()
     if not path.exists():
         if not create:
-            raise ConfigError("no audit signing key here; a checkpoint can only be checked "
-                              "with the key that signed it", path=str(path))
+            raise ConfigError(
+                "no audit signing key here; a checkpoint can only be checked "
+                "with the key that signed it",
+                path=str(path),
+            )
         key = Ed25519PrivateKey.generate()
-        write_private_file(path, key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()))
+        write_private_file(
+            path,
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
         return key
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(f"signing key is accessible by others (mode {stat.S_IMODE(mode):o}); "
-                          "chmod 600 it", path=str(path))
+        raise ConfigError(
+            f"signing key is accessible by others (mode {stat.S_IMODE(mode):o}); chmod 600 it",
+            path=str(path),
+        )
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except ValueError:
@@ -102,13 +112,24 @@ class Checkpoint:
 
 def sign_checkpoint(head: AuditHead, key: Ed25519PrivateKey) -> bytes:
     """The checkpoint file's bytes for ``head``."""
-    payload = {"format": FORMAT, "tenant": head.tenant, "seq": head.seq, "hash": head.hash,
-               "created_at": format_ts(utcnow()), "app_version": __version__,
-               "key_id": key_id(key.public_key())}
+    payload = {
+        "format": FORMAT,
+        "tenant": head.tenant,
+        "seq": head.seq,
+        "hash": head.hash,
+        "created_at": format_ts(utcnow()),
+        "app_version": __version__,
+        "key_id": key_id(key.public_key()),
+    }
     body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
     signature = base64.b64encode(key.sign(body)).decode()
-    return orjson.dumps({"payload": payload, "signature": signature},
-                        option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    return (
+        orjson.dumps(
+            {"payload": payload, "signature": signature},
+            option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS,
+        )
+        + b"\n"
+    )
 
 
 def write_checkpoint(head: AuditHead, path: Path, key: Ed25519PrivateKey) -> None:
@@ -142,11 +163,19 @@ def read_checkpoint(path: Path, public: Ed25519PublicKey, *, tenant: str) -> Che
     try:
         public.verify(signature, body)
     except InvalidSignature:
-        raise ForgedCheckpoint("checkpoint signature does not verify with the signing key "
-                          f"(key {key_id(public)}): forged or altered", path=shown) from None
+        raise ForgedCheckpoint(
+            "checkpoint signature does not verify with the signing key "
+            f"(key {key_id(public)}): forged or altered",
+            path=shown,
+        ) from None
     if payload["tenant"] != tenant:
-        raise ConfigError(f"checkpoint is for tenant {payload['tenant']!r}, not {tenant!r}",
-                          path=shown)
-    return Checkpoint(tenant=payload["tenant"], seq=seq, hash=digest,
-                      created_at=str(payload.get("created_at", "")),
-                      key_id=str(payload.get("key_id", "")))
+        raise ConfigError(
+            f"checkpoint is for tenant {payload['tenant']!r}, not {tenant!r}", path=shown
+        )
+    return Checkpoint(
+        tenant=payload["tenant"],
+        seq=seq,
+        hash=digest,
+        created_at=str(payload.get("created_at", "")),
+        key_id=str(payload.get("key_id", "")),
+    )

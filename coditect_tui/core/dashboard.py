@@ -136,18 +136,25 @@ class RepoFacts:
         """The facts of a fresh status."""
         health = status.health
         return cls(
-            path=status.path, name=status.name, project=status.project,
-            is_submodule=status.is_submodule, initialised=status.initialised,
-            error=status.error, head=status.head_oid, dirty=status.dirty,
-            ahead=status.ahead, behind=status.behind, detached=status.detached,
+            path=status.path,
+            name=status.name,
+            project=status.project,
+            is_submodule=status.is_submodule,
+            initialised=status.initialised,
+            error=status.error,
+            head=status.head_oid,
+            dirty=status.dirty,
+            ahead=status.ahead,
+            behind=status.behind,
+            detached=status.detached,
             conflicted=status.conflicted,
             score=health.score if health and not status.error else None,
             reasons=tuple(health.issues) + tuple(health.warnings) if health else (),
-            last_commit_at=status.last_commit.time if status.last_commit else None)
+            last_commit_at=status.last_commit.time if status.last_commit else None,
+        )
 
     @classmethod
-    def from_view(cls, view: RepoView, *, last_commit_at: datetime | None = None
-                  ) -> RepoFacts:
+    def from_view(cls, view: RepoView, *, last_commit_at: datetime | None = None) -> RepoFacts:
         """The facts of a pane's RepoView (it carries no health reasons or commit time).
 
         Args:
@@ -157,12 +164,22 @@ class RepoFacts:
         """
         pending = view.initialised and not view.known and view.error is None
         return cls(
-            path=view.path, name=view.name, project=view.project,
-            is_submodule=view.is_submodule, initialised=view.initialised, error=view.error,
-            head=view.head, dirty=view.dirty, ahead=view.ahead, behind=view.behind,
-            detached=view.detached, conflicted=view.conflicted,
+            path=view.path,
+            name=view.name,
+            project=view.project,
+            is_submodule=view.is_submodule,
+            initialised=view.initialised,
+            error=view.error,
+            head=view.head,
+            dirty=view.dirty,
+            ahead=view.ahead,
+            behind=view.behind,
+            detached=view.detached,
+            conflicted=view.conflicted,
             score=None if view.error or pending else view.health,
-            last_commit_at=last_commit_at, pending=pending)
+            last_commit_at=last_commit_at,
+            pending=pending,
+        )
 
 
 def as_facts(repos: Iterable[RepoStatus | RepoView | RepoFacts]) -> list[RepoFacts]:
@@ -362,10 +379,12 @@ class Dashboard:
 
         return {
             "generated_at": iso(self.generated_at),
-            "options": {"window_days": self.options.window_days,
-                        "stale_days": self.options.stale_days,
-                        "attention_below": self.options.attention_below,
-                        "tz": str(self.options.tz)},
+            "options": {
+                "window_days": self.options.window_days,
+                "stale_days": self.options.stale_days,
+                "attention_below": self.options.attention_below,
+                "tz": str(self.options.tz),
+            },
             "kpis": asdict(self.kpis),
             "distribution": [asdict(b) for b in self.distribution],
             "commits": [iso(asdict(d)) for d in self.commits],
@@ -383,6 +402,7 @@ CommitLog = tuple[tuple[str, int], ...]
 
 # -- pure computations -----------------------------------------------------------------
 
+
 def compute_kpis(repos: Sequence[RepoFacts], *, active_sessions: int | None = None) -> Kpis:
     """The KPI cards of ``repos`` (see the module docstring for each definition).
 
@@ -396,7 +416,8 @@ def compute_kpis(repos: Sequence[RepoFacts], *, active_sessions: int | None = No
     read = [r for r in repos if r.read]
     scored = [r.score for r in read if r.score is not None]
     return Kpis(
-        repos=len(repos), read=len(read),
+        repos=len(repos),
+        read=len(read),
         uninitialised=sum(1 for r in repos if not r.initialised),
         dirty=sum(1 for r in read if r.dirty),
         ahead=sum(1 for r in read if r.ahead > 0),
@@ -405,7 +426,8 @@ def compute_kpis(repos: Sequence[RepoFacts], *, active_sessions: int | None = No
         conflicted=sum(1 for r in read if r.conflicted > 0),
         errored=sum(1 for r in repos if r.error is not None),
         active_sessions=active_sessions,
-        average_health=round(sum(scored) / len(scored), 1) if scored else None)
+        average_health=round(sum(scored) / len(scored), 1) if scored else None,
+    )
 
 
 def compute_distribution(repos: Sequence[RepoFacts]) -> tuple[BandCount, ...]:
@@ -415,8 +437,9 @@ def compute_distribution(repos: Sequence[RepoFacts]) -> tuple[BandCount, ...]:
     out = []
     for name, low, high in BANDS:
         count = sum(1 for v in scored if low <= v <= high)
-        out.append(BandCount(name, low, high, count,
-                             round(count / total * 100, 1) if total else 0.0))
+        out.append(
+            BandCount(name, low, high, count, round(count / total * 100, 1) if total else 0.0)
+        )
     return tuple(out)
 
 
@@ -432,8 +455,13 @@ def window_start(now: datetime, options: DashboardOptions) -> datetime:
     return datetime(first.year, first.month, first.day, tzinfo=options.tz)
 
 
-def compute_commits(history: Mapping[str, CommitLog], snapshots: Sequence[StatusSnapshot],
-                    *, now: datetime, options: DashboardOptions) -> tuple[CommitDay, ...]:
+def compute_commits(
+    history: Mapping[str, CommitLog],
+    snapshots: Sequence[StatusSnapshot],
+    *,
+    now: datetime,
+    options: DashboardOptions,
+) -> tuple[CommitDay, ...]:
     """Commits per day over the window.
 
     Args:
@@ -478,8 +506,9 @@ def _number(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def compute_trend(snapshots: Sequence[StatusSnapshot], *, now: datetime,
-                  options: DashboardOptions) -> tuple[TrendPoint, ...]:
+def compute_trend(
+    snapshots: Sequence[StatusSnapshot], *, now: datetime, options: DashboardOptions
+) -> tuple[TrendPoint, ...]:
     """The last snapshot's summary for each day of the window (None on days without one).
 
     Args:
@@ -506,17 +535,25 @@ def compute_trend(snapshots: Sequence[StatusSnapshot], *, now: datetime,
             continue
         summary = snap.summary
         average = summary.get("average_score")
-        points.append(TrendPoint(
-            day, snapshots=count[day], repos=_number(summary.get("repos")),
-            dirty=_number(summary.get("dirty")), behind=_number(summary.get("behind")),
-            errored=_number(summary.get("errors")),
-            average_health=float(average) if isinstance(average, int | float)
-            and not isinstance(average, bool) else None))
+        points.append(
+            TrendPoint(
+                day,
+                snapshots=count[day],
+                repos=_number(summary.get("repos")),
+                dirty=_number(summary.get("dirty")),
+                behind=_number(summary.get("behind")),
+                errored=_number(summary.get("errors")),
+                average_health=float(average)
+                if isinstance(average, int | float) and not isinstance(average, bool)
+                else None,
+            )
+        )
     return tuple(points)
 
 
-def compute_stale(repos: Sequence[RepoFacts], *, now: datetime, options: DashboardOptions
-                  ) -> tuple[StaleRepo, ...]:
+def compute_stale(
+    repos: Sequence[RepoFacts], *, now: datetime, options: DashboardOptions
+) -> tuple[StaleRepo, ...]:
     """Read repos whose HEAD commit is at least ``stale_days`` old, oldest first.
 
     Repos without a commit (unborn) or without a known commit time are not listed.
@@ -532,8 +569,9 @@ def compute_stale(repos: Sequence[RepoFacts], *, now: datetime, options: Dashboa
     return tuple(out)
 
 
-def compute_attention(repos: Sequence[RepoFacts], *, options: DashboardOptions
-                      ) -> tuple[AttentionItem, ...]:
+def compute_attention(
+    repos: Sequence[RepoFacts], *, options: DashboardOptions
+) -> tuple[AttentionItem, ...]:
     """Errored and conflicted repos and repos scoring below ``attention_below``.
 
     Returns:
@@ -552,20 +590,31 @@ def compute_attention(repos: Sequence[RepoFacts], *, options: DashboardOptions
         if repo.conflicted:
             reasons.append(f"{repo.conflicted} conflicted entries")
         reasons.extend(repo.reasons)
-        out.append(AttentionItem(
-            path=repo.path, name=repo.name, project=repo.project, score=repo.score,
-            band=band_of(repo.score) if repo.score is not None else None, state=repo.state,
-            reasons=tuple(reasons)))
+        out.append(
+            AttentionItem(
+                path=repo.path,
+                name=repo.name,
+                project=repo.project,
+                score=repo.score,
+                band=band_of(repo.score) if repo.score is not None else None,
+                state=repo.state,
+                reasons=tuple(reasons),
+            )
+        )
     out.sort(key=lambda a: (-1 if a.score is None else a.score, a.path))
     return tuple(out)
 
 
-def build_dashboard(repos: Iterable[RepoStatus | RepoView | RepoFacts], *,
-                    history: Mapping[str, CommitLog] | None = None,
-                    snapshots: Sequence[StatusSnapshot] = (),
-                    active_sessions: int | None = None, now: datetime | None = None,
-                    options: DashboardOptions | None = None,
-                    notes: Sequence[str] = ()) -> Dashboard:
+def build_dashboard(
+    repos: Iterable[RepoStatus | RepoView | RepoFacts],
+    *,
+    history: Mapping[str, CommitLog] | None = None,
+    snapshots: Sequence[StatusSnapshot] = (),
+    active_sessions: int | None = None,
+    now: datetime | None = None,
+    options: DashboardOptions | None = None,
+    notes: Sequence[str] = (),
+) -> Dashboard:
     """The dashboard of a set of repos (pure: no git, no backend).
 
     Args:
@@ -587,13 +636,16 @@ def build_dashboard(repos: Iterable[RepoStatus | RepoView | RepoFacts], *,
         raise ValueError("now must be timezone-aware")
     facts = as_facts(repos)
     return Dashboard(
-        generated_at=now, options=options,
+        generated_at=now,
+        options=options,
         kpis=compute_kpis(facts, active_sessions=active_sessions),
         distribution=compute_distribution(facts),
         commits=compute_commits(history or {}, snapshots, now=now, options=options),
         trend=compute_trend(snapshots, now=now, options=options),
         stale=compute_stale(facts, now=now, options=options),
-        attention=compute_attention(facts, options=options), notes=tuple(notes))
+        attention=compute_attention(facts, options=options),
+        notes=tuple(notes),
+    )
 
 
 # -- inputs: git history, snapshots, sessions ----------------------------------------------
@@ -620,8 +672,9 @@ def parse_commit_log(data: bytes) -> CommitLog:
     return tuple(out)
 
 
-async def read_commit_log(runner: GitRunner, repo: Path | str, *, since: datetime,
-                          head: str | None = None) -> CommitLog:
+async def read_commit_log(
+    runner: GitRunner, repo: Path | str, *, since: datetime, head: str | None = None
+) -> CommitLog:
     """Commits of one repo since ``since``: reachable from HEAD, branches or remotes.
 
     Runs one hardened ``git log`` (no pager, hooks, fsmonitor or drivers: see
@@ -643,15 +696,25 @@ async def read_commit_log(runner: GitRunner, repo: Path | str, *, since: datetim
     from coditect_tui.core.git.runner import GitError
 
     path = Path(repo)
-    args = ["log", "-z", "--no-show-signature", _LOG_FORMAT, _since_arg(since),
-            "--branches", "--remotes"]
+    args = [
+        "log",
+        "-z",
+        "--no-show-signature",
+        _LOG_FORMAT,
+        _since_arg(since),
+        "--branches",
+        "--remotes",
+    ]
     if head:
         args.append("HEAD")
     args.append("--")
     result = await runner.run(path, args)
     if not result.ok:
-        raise GitError(f"git log failed in {path}: {result.error_line()}", repo=path,
-                       returncode=result.returncode)
+        raise GitError(
+            f"git log failed in {path}: {result.error_line()}",
+            repo=path,
+            returncode=result.returncode,
+        )
     return parse_commit_log(result.stdout)
 
 
@@ -667,8 +730,7 @@ class CommitHistory:
         problems: one line per repo whose history could not be read last time.
     """
 
-    _cache: dict[str, tuple[tuple[Any, ...], datetime, CommitLog]] = field(
-        default_factory=dict)
+    _cache: dict[str, tuple[tuple[Any, ...], datetime, CommitLog]] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
 
     def invalidate(self, path: str | None = None) -> None:
@@ -678,9 +740,13 @@ class CommitHistory:
         else:
             self._cache.pop(path, None)
 
-    async def refresh(self, runner: GitRunner, repos: Iterable[RepoStatus | RepoView |
-                                                                RepoFacts], *,
-                      since: datetime) -> dict[str, CommitLog]:
+    async def refresh(
+        self,
+        runner: GitRunner,
+        repos: Iterable[RepoStatus | RepoView | RepoFacts],
+        *,
+        since: datetime,
+    ) -> dict[str, CommitLog]:
         """The logs of every readable repo, reading only those that changed.
 
         Args:
@@ -751,11 +817,15 @@ async def count_active_sessions(backend: Backend) -> int:
             return active
 
 
-async def load_dashboard(repos: Iterable[RepoStatus | RepoView | RepoFacts], *,
-                         backend: Backend | None = None, runner: GitRunner | None = None,
-                         history: CommitHistory | None = None,
-                         options: DashboardOptions | None = None,
-                         now: datetime | None = None) -> Dashboard:
+async def load_dashboard(
+    repos: Iterable[RepoStatus | RepoView | RepoFacts],
+    *,
+    backend: Backend | None = None,
+    runner: GitRunner | None = None,
+    history: CommitHistory | None = None,
+    options: DashboardOptions | None = None,
+    now: datetime | None = None,
+) -> Dashboard:
     """Gather git history, snapshots and sessions, then :func:`build_dashboard`.
 
     Backend and git problems never raise: the figure stays empty and a line is added to
@@ -807,5 +877,12 @@ async def load_dashboard(repos: Iterable[RepoStatus | RepoView | RepoFacts], *,
             notes.append(f"git history not read for {len(cache.problems)} repo(s)")
 
     await asyncio.gather(from_backend(), from_git())
-    return build_dashboard(facts, history=logs, snapshots=snapshots, active_sessions=active,
-                           now=now, options=options, notes=notes)
+    return build_dashboard(
+        facts,
+        history=logs,
+        snapshots=snapshots,
+        active_sessions=active,
+        now=now,
+        options=options,
+        notes=notes,
+    )

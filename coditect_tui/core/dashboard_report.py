@@ -26,16 +26,23 @@ if TYPE_CHECKING:
     from coditect_tui.core.portfolio import Portfolio
     from coditect_tui.core.views import AdvisorView
 
-ALL_SECTIONS: tuple[str, ...] = ("kpis", "distribution", "commits", "trend", "stale",
-                                 "attention")
+ALL_SECTIONS: tuple[str, ...] = ("kpis", "distribution", "commits", "trend", "stale", "attention")
 SPARK = "▁▂▃▄▅▆▇█"
 #: Columns appended to core/git/report.py's per-repo CSV.
 EXTRA_CSV_COLUMNS: tuple[str, ...] = ("days_since_commit", "stale", "needs_attention")
 KPI_LABELS: tuple[tuple[str, str], ...] = (
-    ("repos", "Repos"), ("read", "Read"), ("uninitialised", "Uninitialised submodules"),
-    ("dirty", "Dirty"), ("ahead", "Ahead of upstream"), ("behind", "Behind upstream"),
-    ("detached", "Detached HEAD"), ("conflicted", "Conflicted"), ("errored", "Errored"),
-    ("active_sessions", "Active sessions"), ("average_health", "Average health"))
+    ("repos", "Repos"),
+    ("read", "Read"),
+    ("uninitialised", "Uninitialised submodules"),
+    ("dirty", "Dirty"),
+    ("ahead", "Ahead of upstream"),
+    ("behind", "Behind upstream"),
+    ("detached", "Detached HEAD"),
+    ("conflicted", "Conflicted"),
+    ("errored", "Errored"),
+    ("active_sessions", "Active sessions"),
+    ("average_health", "Average health"),
+)
 
 
 def sparkline(values: Sequence[int | float | None]) -> str:
@@ -44,8 +51,7 @@ def sparkline(values: Sequence[int | float | None]) -> str:
     if not top:
         return SPARK[0] * len(values)
     steps = len(SPARK) - 1
-    return "".join(SPARK[0] if not v else SPARK[max(1, round(v / top * steps))]
-                   for v in values)
+    return "".join(SPARK[0] if not v else SPARK[max(1, round(v / top * steps))] for v in values)
 
 
 def _value(value: object) -> str:
@@ -68,14 +74,20 @@ def _kpi_lines(kpis: Any) -> list[str]:
 
 def _commit_lines(days: Sequence[Any], window: int) -> list[str]:
     total = sum(d.commits for d in days)
-    lines = [f"## Commits per day (last {window} days)", "",
-             f"`{sparkline([d.commits for d in days])}` {total} commits"]
+    lines = [
+        f"## Commits per day (last {window} days)",
+        "",
+        f"`{sparkline([d.commits for d in days])}` {total} commits",
+    ]
     active = [d for d in days if d.commits]
     if active:
         lines += ["", "| day | commits |", "|---|---|"]
-        lines += [f"| {d.day.isoformat()} | {d.commits}"
-                  + (f" ({d.estimated} from snapshots)" if getattr(d, "estimated", 0) else "")
-                  + " |" for d in active]
+        lines += [
+            f"| {d.day.isoformat()} | {d.commits}"
+            + (f" ({d.estimated} from snapshots)" if getattr(d, "estimated", 0) else "")
+            + " |"
+            for d in active
+        ]
     return lines
 
 
@@ -84,12 +96,17 @@ def _trend_lines(points: Sequence[Any]) -> list[str]:
     lines = ["## Trend (status snapshots)", ""]
     if not seen:
         return [*lines, "No status snapshots in the window (`coditect status` records one)."]
-    lines += [f"`{sparkline([p.average_health for p in points])}` average health", "",
-              "| day | repos | dirty | behind | errored | average health |",
-              "|---|---|---|---|---|---|"]
-    lines += [f"| {p.day.isoformat()} | {_value(p.repos)} | {_value(p.dirty)} | "
-              f"{_value(p.behind)} | {_value(p.errored)} | {_value(p.average_health)} |"
-              for p in seen]
+    lines += [
+        f"`{sparkline([p.average_health for p in points])}` average health",
+        "",
+        "| day | repos | dirty | behind | errored | average health |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {p.day.isoformat()} | {_value(p.repos)} | {_value(p.dirty)} | "
+        f"{_value(p.behind)} | {_value(p.errored)} | {_value(p.average_health)} |"
+        for p in seen
+    ]
     return lines
 
 
@@ -99,8 +116,9 @@ def _label(project: str | None, name: str) -> str:
     return md(name)
 
 
-def dashboard_markdown_sections(dashboard: Dashboard,
-                                sections: Sequence[str] = ALL_SECTIONS) -> list[str]:
+def dashboard_markdown_sections(
+    dashboard: Dashboard, sections: Sequence[str] = ALL_SECTIONS
+) -> list[str]:
     """The dashboard's own Markdown sections (KPIs, activity, trend, stale, attention)."""
     options = dashboard.options
     lines: list[str] = []
@@ -113,19 +131,26 @@ def dashboard_markdown_sections(dashboard: Dashboard,
     if "stale" in sections:
         lines += [f"## Stale repos (no commit in {options.stale_days} days)", ""]
         if dashboard.stale:
-            lines += [f"- {_label(s.project, s.name)}: {s.days} days (last commit "
-                      f"{_iso(s.last_commit_at)}) — {md(s.path)}" for s in dashboard.stale]
+            lines += [
+                f"- {_label(s.project, s.name)}: {s.days} days (last commit "
+                f"{_iso(s.last_commit_at)}) — {md(s.path)}"
+                for s in dashboard.stale
+            ]
         else:
             lines.append("None.")
         lines.append("")
     if "attention" in sections:
-        lines += [f"## Needs attention (errors, conflicts, health below "
-                  f"{options.attention_below})", ""]
+        lines += [
+            f"## Needs attention (errors, conflicts, health below {options.attention_below})",
+            "",
+        ]
         if dashboard.attention:
             lines += ["| repo | score | state | reasons | path |", "|---|---|---|---|---|"]
-            lines += [f"| {_label(a.project, a.name)} | {_value(a.score)} | {a.state} | "
-                      f"{'; '.join(md(r) for r in a.reasons)} | {md(a.path)} |"
-                      for a in dashboard.attention]
+            lines += [
+                f"| {_label(a.project, a.name)} | {_value(a.score)} | {a.state} | "
+                f"{'; '.join(md(r) for r in a.reasons)} | {md(a.path)} |"
+                for a in dashboard.attention
+            ]
         else:
             lines.append("None.")
         lines.append("")
@@ -134,9 +159,13 @@ def dashboard_markdown_sections(dashboard: Dashboard,
     return lines
 
 
-def render_markdown(dashboard: Dashboard, statuses: Sequence[RepoStatus], *,
-                    sections: Sequence[str] = ALL_SECTIONS,
-                    title: str = "CODITECT Workspace Health Dashboard") -> str:
+def render_markdown(
+    dashboard: Dashboard,
+    statuses: Sequence[RepoStatus],
+    *,
+    sections: Sequence[str] = ALL_SECTIONS,
+    title: str = "CODITECT Workspace Health Dashboard",
+) -> str:
     """The full report: core/git/report.py's health dashboard with the dashboard's
     sections before its overview.
 
@@ -155,8 +184,7 @@ def render_markdown(dashboard: Dashboard, statuses: Sequence[RepoStatus], *,
     ours = dashboard_markdown_sections(dashboard, sections)
     at = lines.index("## Overview") if "## Overview" in lines else len(lines)
     if "distribution" not in sections and at < len(lines):
-        end = next((i for i in range(at + 1, len(lines)) if lines[i].startswith("## ")),
-                   len(lines))
+        end = next((i for i in range(at + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
         del lines[at:end]
     return "\n".join(lines[:at] + ours + lines[at:]).rstrip("\n") + "\n"
 
@@ -178,23 +206,38 @@ def render_csv(dashboard: Dashboard, statuses: Sequence[RepoStatus]) -> str:
     for status, row in zip(statuses, rows[1:], strict=True):
         commit = status.last_commit
         days = (now - commit.time).days if commit and not status.error else None
-        writer.writerow([*row, "" if days is None else days, status.path in stale,
-                         status.path in attention])
+        writer.writerow(
+            [*row, "" if days is None else days, status.path in stale, status.path in attention]
+        )
     return out.getvalue()
 
 
-def render_json(dashboard: Dashboard, statuses: Sequence[RepoStatus], *,
-                tenant: str | None, view: str, roots: Sequence[str] = (),
-                warnings: Sequence[str] = ()) -> str:
+def render_json(
+    dashboard: Dashboard,
+    statuses: Sequence[RepoStatus],
+    *,
+    tenant: str | None,
+    view: str,
+    roots: Sequence[str] = (),
+    warnings: Sequence[str] = (),
+) -> str:
     """The dashboard, the status summary and every repo as terminal-safe JSON."""
-    return report.to_json({
-        "tenant": tenant, "view": view, "roots": list(roots),
-        "generated_at": _iso(dashboard.generated_at),
-        "dashboard": dashboard.to_dict(), "summary": report.summarise(statuses),
-        "repos": [s.to_dict() for s in statuses], "warnings": list(warnings)})
+    return report.to_json(
+        {
+            "tenant": tenant,
+            "view": view,
+            "roots": list(roots),
+            "generated_at": _iso(dashboard.generated_at),
+            "dashboard": dashboard.to_dict(),
+            "summary": report.summarise(statuses),
+            "repos": [s.to_dict() for s in statuses],
+            "warnings": list(warnings),
+        }
+    )
 
 
 # -- the advisor's aggregate view ------------------------------------------------------------
+
 
 def advisor_markdown(view: AdvisorView, *, title: str = "Workspace overview") -> str:
     """The aggregate view as Markdown: counts and trends only.
@@ -210,21 +253,28 @@ def advisor_markdown(view: AdvisorView, *, title: str = "Workspace overview") ->
     if view.kpis is not None:
         lines += ["## Key figures", "", *_kpi_lines(view.kpis), ""]
     if view.distribution is not None:
-        lines += ["## Health distribution", "", "| band | scores | repos | share |",
-                  "|---|---|---|---|"]
-        lines += [f"| {b.band} | {b.low}-{b.high} | {b.count} | {b.share:.1f}% |"
-                  for b in view.distribution]
+        lines += [
+            "## Health distribution",
+            "",
+            "| band | scores | repos | share |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {b.band} | {b.low}-{b.high} | {b.count} | {b.share:.1f}% |"
+            for b in view.distribution
+        ]
         lines.append("")
     if view.commits is not None:
         lines += [*_commit_lines(view.commits, view.window_days), ""]
     if view.trend is not None:
         lines += [*_trend_lines(view.trend), ""]
     if view.stale_count is not None:
-        lines.append(f"- Stale repos (no commit in {view.stale_days} days): "
-                     f"{view.stale_count}")
+        lines.append(f"- Stale repos (no commit in {view.stale_days} days): {view.stale_count}")
     if view.attention_count is not None:
-        lines.append(f"- Repos needing attention (health below {view.attention_below}, "
-                     f"errors or conflicts): {view.attention_count}")
+        lines.append(
+            f"- Repos needing attention (health below {view.attention_below}, "
+            f"errors or conflicts): {view.attention_count}"
+        )
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -242,8 +292,9 @@ def advisor_csv(view: AdvisorView) -> str:
         writer.writerow(("commits", day.day.isoformat(), day.commits))
     for point in view.trend or ():
         if point.average_health is not None:
-            writer.writerow(("trend_average_health", point.day.isoformat(),
-                             _value(point.average_health)))
+            writer.writerow(
+                ("trend_average_health", point.day.isoformat(), _value(point.average_health))
+            )
     if view.stale_count is not None:
         writer.writerow(("counts", "stale", view.stale_count))
     if view.attention_count is not None:
@@ -259,10 +310,17 @@ def advisor_json(view: AdvisorView) -> str:
 # -- the portfolio -----------------------------------------------------------------------------
 
 PORTFOLIO_LABELS: dict[str, str] = {
-    "repos": "repos", "dirty": "dirty", "ahead": "ahead", "behind": "behind",
-    "detached": "detached", "conflicted": "conflicted", "errored": "errored",
-    "average_health": "avg health", "active_sessions": "active sessions",
-    "snapshot_at": "snapshot"}
+    "repos": "repos",
+    "dirty": "dirty",
+    "ahead": "ahead",
+    "behind": "behind",
+    "detached": "detached",
+    "conflicted": "conflicted",
+    "errored": "errored",
+    "average_health": "avg health",
+    "active_sessions": "active sessions",
+    "snapshot_at": "snapshot",
+}
 
 
 def _portfolio_cell(row: Any, column: str) -> str:
@@ -274,17 +332,25 @@ def _portfolio_cell(row: Any, column: str) -> str:
 
 def portfolio_markdown(portfolio: Portfolio, columns: Sequence[str]) -> str:
     """The portfolio as a Markdown table, one row per tenant (labelled with its name)."""
-    lines = [f"# Portfolio of {md(portfolio.principal)}",
-             f"**Generated:** {_iso(portfolio.generated_at)}", "",
-             "| tenant | role | " + " | ".join(PORTFOLIO_LABELS[c] for c in columns)
-             + " | note |", "|---|---|" + "---|" * len(columns) + "---|"]
+    lines = [
+        f"# Portfolio of {md(portfolio.principal)}",
+        f"**Generated:** {_iso(portfolio.generated_at)}",
+        "",
+        "| tenant | role | " + " | ".join(PORTFOLIO_LABELS[c] for c in columns) + " | note |",
+        "|---|---|" + "---|" * len(columns) + "---|",
+    ]
     for row in portfolio.rows:
-        label = md(row.tenant) + (f" ({md(row.display_name)})"
-                                  if row.display_name != row.tenant else "")
-        note = md(row.error) if row.error else ("no snapshot yet" if row.snapshot_at is None
-                                                else "")
-        lines.append(f"| {label} | {_value(row.role)} | "
-                     + " | ".join(_portfolio_cell(row, c) for c in columns) + f" | {note} |")
+        label = md(row.tenant) + (
+            f" ({md(row.display_name)})" if row.display_name != row.tenant else ""
+        )
+        note = (
+            md(row.error) if row.error else ("no snapshot yet" if row.snapshot_at is None else "")
+        )
+        lines.append(
+            f"| {label} | {_value(row.role)} | "
+            + " | ".join(_portfolio_cell(row, c) for c in columns)
+            + f" | {note} |"
+        )
     if portfolio.left_out:
         lines += ["", f"{portfolio.left_out} tenant(s) refused access and are not shown."]
     return "\n".join(lines) + "\n"
@@ -298,10 +364,8 @@ def portfolio_csv(portfolio: Portfolio, columns: Sequence[str]) -> str:
     writer = csv.writer(out)
     writer.writerow(("tenant", "display_name", "tier", "role", *columns, "error"))
     for row in portfolio.rows:
-        cells = [safe_text(row.tenant), safe_text(row.display_name), row.tier,
-                 row.role or ""]
-        cells += ["" if getattr(row, c) is None else _portfolio_cell(row, c)
-                  for c in columns]
+        cells = [safe_text(row.tenant), safe_text(row.display_name), row.tier, row.role or ""]
+        cells += ["" if getattr(row, c) is None else _portfolio_cell(row, c) for c in columns]
         cells.append(safe_text(row.error or ""))
         writer.writerow([("'" + c) if c[:1] in ("=", "+", "-", "@") else c for c in cells])
     return out.getvalue()

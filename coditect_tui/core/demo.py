@@ -18,9 +18,15 @@ from coditect_tui.core.paths import data_dir
 
 DEMO_DIRNAME = "demo-workspace"
 _MARKER = ".coditect-demo"
-_ENV = {"GIT_AUTHOR_NAME": "CODITECT demo", "GIT_AUTHOR_EMAIL": "demo@coditect.invalid",
-        "GIT_COMMITTER_NAME": "CODITECT demo", "GIT_COMMITTER_EMAIL": "demo@coditect.invalid",
-        "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0"}
+_ENV = {
+    "GIT_AUTHOR_NAME": "CODITECT demo",
+    "GIT_AUTHOR_EMAIL": "demo@coditect.invalid",
+    "GIT_COMMITTER_NAME": "CODITECT demo",
+    "GIT_COMMITTER_EMAIL": "demo@coditect.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_TERMINAL_PROMPT": "0",
+}
 
 
 class DemoError(CoditectError):
@@ -35,19 +41,26 @@ def demo_root() -> Path:
 def _git(cwd: Path, *args: str) -> None:
     env = {**os.environ, **_ENV}
     try:
-        subprocess.run(["git", "-c", "init.defaultBranch=main", "-c",
-                        "protocol.file.allow=always", *args], cwd=cwd, env=env, check=True,
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            ["git", "-c", "init.defaultBranch=main", "-c", "protocol.file.allow=always", *args],
+            cwd=cwd,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
     except FileNotFoundError:
         raise DemoError("git is not installed; the demo workspace needs it") from None
     except subprocess.CalledProcessError as exc:
         message = exc.stderr.decode(errors="replace").strip().splitlines()
-        raise DemoError(f"building the demo failed: git {args[0]}: "
-                        f"{message[-1] if message else exc.returncode}") from None
+        raise DemoError(
+            f"building the demo failed: git {args[0]}: {message[-1] if message else exc.returncode}"
+        ) from None
 
 
-def _repo(path: Path, files: dict[str, str], message: str,
-          links: dict[str, str] | None = None) -> None:
+def _repo(
+    path: Path, files: dict[str, str], message: str, links: dict[str, str] | None = None
+) -> None:
     path.mkdir(parents=True)
     _git(path, "init", "-q")
     for name, text in files.items():
@@ -60,8 +73,9 @@ def _repo(path: Path, files: dict[str, str], message: str,
     _git(path, "commit", "-q", "-m", message)
 
 
-def _published(root: Path, name: str, files: dict[str, str],
-               links: dict[str, str] | None = None) -> tuple[Path, Path]:
+def _published(
+    root: Path, name: str, files: dict[str, str], links: dict[str, str] | None = None
+) -> tuple[Path, Path]:
     """A repo with a bare 'origin' under .remotes, cloned into the workspace."""
     seed = root / ".remotes" / "seed" / name
     _repo(seed, files, f"{name}: initial import", links)
@@ -92,8 +106,9 @@ def build_demo(root: Path | None = None) -> Path:
     readme = "Demo repository built by CODITECT TUI on first run.\n"
     # standalone repos in different states
     _published(building, "service-billing", {"README.md": readme, "billing.py": "TAX = 0.2\n"})
-    _, search = _published(building, "service-search", {"README.md": readme,
-                                                        "search.py": "def find(q): ...\n"})
+    _, search = _published(
+        building, "service-search", {"README.md": readme, "search.py": "def find(q): ...\n"}
+    )
     (search / "search.py").write_text("def find(q):\n    return []\n")
     (search / "NOTES.txt").write_text("untracked notes\n")
     _, auth = _published(building, "service-auth", {"README.md": readme, "auth.py": "\n"})
@@ -115,15 +130,24 @@ def build_demo(root: Path | None = None) -> Path:
     # pointing back up at the master's (the convention the health check looks for).
     link_back = {".coditect": "../../../.coditect", ".claude": ".coditect"}
     for name in ("api", "web", "cli", "handbook"):
-        _published(building / ".remotes" / "subs", name, {"README.md": f"# {name}\n"},
-                   links=link_back)
-    _published(building / ".remotes" / "subs", "coditect-core",
-               {"README.md": "# CODITECT framework\n", "agents/README.md": "# agents\n"},
-               links=link_back)
+        _published(
+            building / ".remotes" / "subs", name, {"README.md": f"# {name}\n"}, links=link_back
+        )
+    _published(
+        building / ".remotes" / "subs",
+        "coditect-core",
+        {"README.md": "# CODITECT framework\n", "agents/README.md": "# agents\n"},
+        links=link_back,
+    )
     master = building / "platform-master"
     _repo(master, {"README.md": "# Platform rollout master\n"}, "master: initial")
-    for category, name in (("core", "coditect-core"), ("core", "api"), ("core", "web"),
-                           ("tools", "cli"), ("docs", "handbook")):
+    for category, name in (
+        ("core", "coditect-core"),
+        ("core", "api"),
+        ("core", "web"),
+        ("tools", "cli"),
+        ("docs", "handbook"),
+    ):
         url = building / ".remotes" / "subs" / ".remotes" / f"{name}.git"
         _git(master, "submodule", "add", "-q", str(url), f"submodules/{category}/{name}")
     (master / ".coditect").symlink_to("submodules/core/coditect-core")

@@ -25,8 +25,14 @@ class ConfigError(CoditectError):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
-                 key: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        key: str | None = None,
+    ) -> None:
         where = ""
         if path:
             where = f"{path}:{line}: " if line else f"{path}: "
@@ -106,6 +112,14 @@ class InvalidInput(BackendError):
 
 ERRORS_BY_CODE: dict[str, type[BackendError]] = {
     cls.code: cls
-    for cls in (NotFound, PermissionDenied, ReadOnly, QuotaExceeded, RateLimited, Conflict,
-                BackendUnavailable, InvalidInput)
+    for cls in (
+        NotFound,
+        PermissionDenied,
+        ReadOnly,
+        QuotaExceeded,
+        RateLimited,
+        Conflict,
+        BackendUnavailable,
+        InvalidInput,
+    )
 }

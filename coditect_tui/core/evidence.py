@@ -49,8 +49,11 @@ if TYPE_CHECKING:
 
 PackFormat = Literal["csv", "jsonl", "md"]
 PACK_FORMATS: tuple[PackFormat, ...] = ("csv", "jsonl", "md")
-FILE_NAMES: dict[str, str] = {"csv": "audit-events.csv", "jsonl": "audit-events.jsonl",
-                              "md": "audit-events.md"}
+FILE_NAMES: dict[str, str] = {
+    "csv": "audit-events.csv",
+    "jsonl": "audit-events.jsonl",
+    "md": "audit-events.md",
+}
 MANIFEST_NAME = "manifest.json"
 SUMS_NAME = "SHA256SUMS"
 MANIFEST_KIND = "coditect-evidence-pack"
@@ -174,6 +177,7 @@ class PackCheck:
 
 # -- writing --------------------------------------------------------------------------------
 
+
 class _Sink:
     """A binary file that hashes and counts what is written (``write`` takes text too)."""
 
@@ -203,8 +207,18 @@ class _Sink:
 
 
 _MD_SPECIAL = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>|~#"})
-MD_COLUMNS = ("seq", "ts", "actor", "role", "action", "resource", "outcome", "source",
-              "details", "hash")
+MD_COLUMNS = (
+    "seq",
+    "ts",
+    "actor",
+    "role",
+    "action",
+    "resource",
+    "outcome",
+    "source",
+    "details",
+    "hash",
+)
 
 
 def md_cell(value: object) -> str:
@@ -231,22 +245,32 @@ class _Writer:
                 f"# Audit evidence: {md_cell(tenant.display_name)} ({md_cell(tenant.name)})\n\n"
                 f"- Tenant id: {md_cell(tenant.id)}\n- Created: {created_at}\n"
                 f"- Filter: {md_cell(shown)}\n\n"
-                f"| {' | '.join(MD_COLUMNS)} |\n|{'---|' * len(MD_COLUMNS)}\n")
+                f"| {' | '.join(MD_COLUMNS)} |\n|{'---|' * len(MD_COLUMNS)}\n"
+            )
 
     def event(self, event: AuditEvent) -> None:
         self.rows += 1
         if self._csv is not None:
             self._csv.writerow(csv_row(event))
         elif self.format == "jsonl":
-            self.sink.write_bytes(orjson.dumps(event.model_dump(mode="json"),
-                                               option=orjson.OPT_SORT_KEYS) + b"\n")
+            self.sink.write_bytes(
+                orjson.dumps(event.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS) + b"\n"
+            )
         else:
             details = orjson.dumps(event.details, option=orjson.OPT_SORT_KEYS).decode()
-            resource = event.resource_type + (f":{event.resource_id}"
-                                              if event.resource_id else "")
-            cells = (str(event.seq), event.ts, md_cell(event.actor), md_cell(event.role),
-                     md_cell(event.action), md_cell(resource), event.outcome,
-                     md_cell(event.source), md_cell(details), event.hash)
+            resource = event.resource_type + (f":{event.resource_id}" if event.resource_id else "")
+            cells = (
+                str(event.seq),
+                event.ts,
+                md_cell(event.actor),
+                md_cell(event.role),
+                md_cell(event.action),
+                md_cell(resource),
+                event.outcome,
+                md_cell(event.source),
+                md_cell(details),
+                event.hash,
+            )
             self.sink.write(f"| {' | '.join(cells)} |\n")
 
     def end(self) -> None:
@@ -266,8 +290,10 @@ def parse_formats(value: str | Iterable[str]) -> tuple[PackFormat, ...]:
         if item == "markdown":
             item = "md"
         if item not in PACK_FORMATS:
-            raise InvalidInput(f"unknown format {safe_text(item, max_length=40)!r} "
-                               f"(choose from {', '.join(PACK_FORMATS)})")
+            raise InvalidInput(
+                f"unknown format {safe_text(item, max_length=40)!r} "
+                f"(choose from {', '.join(PACK_FORMATS)})"
+            )
         if item not in out:
             out.append(item)  # type: ignore[arg-type]
     if not out:
@@ -299,19 +325,25 @@ def check_target(target: Path) -> Path:
     """
     target = Path(target).expanduser().absolute()
     if os.path.lexists(target):
-        raise InvalidInput(f"{safe_text(target)} already exists; an evidence pack is never "
-                           "overwritten (choose a new directory)")
+        raise InvalidInput(
+            f"{safe_text(target)} already exists; an evidence pack is never "
+            "overwritten (choose a new directory)"
+        )
     if target.parent.exists() and not target.parent.is_dir():
         raise InvalidInput(f"{safe_text(target.parent)} is not a directory")
     return target
 
 
-async def write_evidence_pack(backend: Backend, target: Path, *,
-                              filter: AuditFilter | None = None,
-                              formats: Iterable[PackFormat] = ("csv",),
-                              progress: PackProgress | None = None,
-                              now: datetime | None = None,
-                              policy: Policy | None = None) -> PackResult:
+async def write_evidence_pack(
+    backend: Backend,
+    target: Path,
+    *,
+    filter: AuditFilter | None = None,
+    formats: Iterable[PackFormat] = ("csv",),
+    progress: PackProgress | None = None,
+    now: datetime | None = None,
+    policy: Policy | None = None,
+) -> PackResult:
     """Export the audit events matching ``filter`` as an evidence pack at ``target``.
 
     Args:
@@ -340,16 +372,22 @@ async def write_evidence_pack(backend: Backend, target: Path, *,
     target = check_target(target)
     tenant_model = await backend.get_tenant()
     if not tier_has_feature(tenant_model.tier, FEATURE, policy):
-        raise PermissionDenied(f"tier {tenant_model.tier!r} does not include evidence packs "
-                               "(tiers.yaml)")
+        raise PermissionDenied(
+            f"tier {tenant_model.tier!r} does not include evidence packs (tiers.yaml)"
+        )
     who = await backend.whoami()
-    tenant = PackTenant(id=tenant_model.id, name=tenant_model.name,
-                        display_name=tenant_model.display_name, tier=tenant_model.tier)
+    tenant = PackTenant(
+        id=tenant_model.id,
+        name=tenant_model.name,
+        display_name=tenant_model.display_name,
+        tier=tenant_model.tier,
+    )
     created_at = format_ts(now or datetime.now(UTC))
     flt = filter.model_dump(mode="json", exclude_none=True) if filter else {}
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial",
-                                    dir=target.parent))
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    )
     sinks: list[_Sink] = []
     try:
         writers = []
@@ -381,30 +419,48 @@ async def write_evidence_pack(backend: Backend, target: Path, *,
         files = []
         for writer in writers:
             writer.sink.finish()
-            files.append(PackFile(name=writer.sink.path.name, format=writer.format,
-                                  rows=writer.rows, bytes=writer.sink.size,
-                                  sha256=writer.sink.digest.hexdigest()))
+            files.append(
+                PackFile(
+                    name=writer.sink.path.name,
+                    format=writer.format,
+                    rows=writer.rows,
+                    bytes=writer.sink.size,
+                    sha256=writer.sink.digest.hexdigest(),
+                )
+            )
         manifest = PackManifest(
-            kind=MANIFEST_KIND, format_version=MANIFEST_VERSION,
-            app=PackApp(name="coditect-tui", version=__version__), tenant=tenant,
-            exported_by=PackActor(principal=who.name, role=who.role), created_at=created_at,
-            window=PackWindow(since=_iso(filter.since) if filter else None,
-                              until=_iso(filter.until) if filter else None,
-                              first_event=first.ts if first else None,
-                              last_event=last.ts if last else None),
-            filter=flt, row_count=count,
-            chain=PackChain(first_seq=first.seq if first else None,
-                            last_seq=last.seq if last else None,
-                            first_prev_hash=first.prev_hash if first else None,
-                            last_hash=last.hash if last else None,
-                            contiguous=contiguous and count > 0),
-            files=files)
-        manifest_bytes = orjson.dumps(manifest.model_dump(mode="json"),
-                                      option=orjson.OPT_INDENT_2) + b"\n"
+            kind=MANIFEST_KIND,
+            format_version=MANIFEST_VERSION,
+            app=PackApp(name="coditect-tui", version=__version__),
+            tenant=tenant,
+            exported_by=PackActor(principal=who.name, role=who.role),
+            created_at=created_at,
+            window=PackWindow(
+                since=_iso(filter.since) if filter else None,
+                until=_iso(filter.until) if filter else None,
+                first_event=first.ts if first else None,
+                last_event=last.ts if last else None,
+            ),
+            filter=flt,
+            row_count=count,
+            chain=PackChain(
+                first_seq=first.seq if first else None,
+                last_seq=last.seq if last else None,
+                first_prev_hash=first.prev_hash if first else None,
+                last_hash=last.hash if last else None,
+                contiguous=contiguous and count > 0,
+            ),
+            files=files,
+        )
+        manifest_bytes = (
+            orjson.dumps(manifest.model_dump(mode="json"), option=orjson.OPT_INDENT_2) + b"\n"
+        )
         sums = [(f.sha256, f.name) for f in files]
         sums.append((hashlib.sha256(manifest_bytes).hexdigest(), MANIFEST_NAME))
-        for name, data in ((MANIFEST_NAME, manifest_bytes),
-                           (SUMS_NAME, "".join(f"{h}  {n}\n" for h, n in sums).encode())):
+        for name, data in (
+            (MANIFEST_NAME, manifest_bytes),
+            (SUMS_NAME, "".join(f"{h}  {n}\n" for h, n in sums).encode()),
+        ):
             sink = _Sink(staging / name)
             sinks.append(sink)
             sink.write_bytes(data)
@@ -413,8 +469,10 @@ async def write_evidence_pack(backend: Backend, target: Path, *,
             progress(count)
         _fsync_dir(staging)
         if os.path.lexists(target):  # appeared while we were writing
-            raise InvalidInput(f"{safe_text(target)} appeared during the export; an evidence "
-                               "pack is never overwritten")
+            raise InvalidInput(
+                f"{safe_text(target)} appeared during the export; an evidence "
+                "pack is never overwritten"
+            )
         os.rename(staging, target)
         _fsync_dir(target.parent)
     except BaseException:
@@ -426,6 +484,7 @@ async def write_evidence_pack(backend: Backend, target: Path, *,
 
 
 # -- verifying ------------------------------------------------------------------------------
+
 
 def _file_digest(path: Path) -> tuple[str, int]:
     digest = hashlib.sha256()
@@ -461,36 +520,60 @@ def _check_chain(path: Path, manifest: PackManifest, problems: list[str]) -> int
             try:
                 row = orjson.loads(line)
                 event = canonical_event(
-                    tenant_id, row["seq"], row["ts"], row["actor"], row["role"],
-                    row["action"], row["resource_type"], row["resource_id"], row["outcome"],
-                    canonical_details(row["details"]), row["source"])
+                    tenant_id,
+                    row["seq"],
+                    row["ts"],
+                    row["actor"],
+                    row["role"],
+                    row["action"],
+                    row["resource_type"],
+                    row["resource_id"],
+                    row["outcome"],
+                    canonical_details(row["details"]),
+                    row["source"],
+                )
                 ok = link_hash(row["prev_hash"], event) == row["hash"]
             except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
                 problems.append(f"{path.name}: line {number} is not an audit event")
                 return checked
             checked += 1
             if not ok:
-                problems.append(f"{path.name}: seq {row['seq']} (line {number}) does not "
-                                "match its hash (edited)")
+                problems.append(
+                    f"{path.name}: seq {row['seq']} (line {number}) does not "
+                    "match its hash (edited)"
+                )
                 return checked
             if previous is not None:
                 if row["seq"] <= previous["seq"]:
-                    problems.append(f"{path.name}: seq {row['seq']} (line {number}) is out "
-                                    "of order")
+                    problems.append(
+                        f"{path.name}: seq {row['seq']} (line {number}) is out of order"
+                    )
                     return checked
                 if manifest.chain.contiguous and row["prev_hash"] != previous["hash"]:
-                    problems.append(f"{path.name}: seq {row['seq']} (line {number}) does not "
-                                    "follow the previous row (removed or reordered)")
+                    problems.append(
+                        f"{path.name}: seq {row['seq']} (line {number}) does not "
+                        "follow the previous row (removed or reordered)"
+                    )
                     return checked
             first = first or row
             previous = row
-    ends = ((first or {}).get("seq"), (previous or {}).get("seq"),
-            (first or {}).get("prev_hash"), (previous or {}).get("hash"))
-    want = (manifest.chain.first_seq, manifest.chain.last_seq,
-            manifest.chain.first_prev_hash, manifest.chain.last_hash)
+    ends = (
+        (first or {}).get("seq"),
+        (previous or {}).get("seq"),
+        (first or {}).get("prev_hash"),
+        (previous or {}).get("hash"),
+    )
+    want = (
+        manifest.chain.first_seq,
+        manifest.chain.last_seq,
+        manifest.chain.first_prev_hash,
+        manifest.chain.last_hash,
+    )
     if ends != want:
-        problems.append(f"{path.name}: first/last events do not match the manifest's chain "
-                        "ends (rows added or removed)")
+        problems.append(
+            f"{path.name}: first/last events do not match the manifest's chain "
+            "ends (rows added or removed)"
+        )
     return checked
 
 
@@ -516,8 +599,9 @@ def verify_evidence_pack(path: Path, *, deep: bool = True) -> PackCheck:
         first = str(exc).splitlines()[0]
         return PackCheck(False, (f"{MANIFEST_NAME}: not a valid manifest: {first}",), None)
     if manifest.format_version != MANIFEST_VERSION:
-        problems.append(f"{MANIFEST_NAME}: format_version {manifest.format_version} is not "
-                        f"{MANIFEST_VERSION}")
+        problems.append(
+            f"{MANIFEST_NAME}: format_version {manifest.format_version} is not {MANIFEST_VERSION}"
+        )
     expected = {f.name for f in manifest.files} | {MANIFEST_NAME, SUMS_NAME}
     present = {p.name for p in path.iterdir()}
     for name in sorted(present - expected):
@@ -537,18 +621,20 @@ def verify_evidence_pack(path: Path, *, deep: bool = True) -> PackCheck:
             continue
         rows = _count_rows(file, entry.format)
         if rows != entry.rows or rows != manifest.row_count:
-            problems.append(f"{entry.name}: {rows} rows, the manifest says {entry.rows} "
-                            f"(row_count {manifest.row_count})")
+            problems.append(
+                f"{entry.name}: {rows} rows, the manifest says {entry.rows} "
+                f"(row_count {manifest.row_count})"
+            )
     try:
         listed: dict[str, str] = {}
         for line in (path / SUMS_NAME).read_text(encoding="utf-8").splitlines():
             digest, _, name = line.partition("  ")
             listed[name.lstrip("*")] = digest
         if listed != computed:
-            wrong = sorted(n for n in set(listed) | set(computed)
-                           if listed.get(n) != computed.get(n))
-            problems.append(f"{SUMS_NAME}: does not match "
-                            f"{', '.join(safe_text(n) for n in wrong)}")
+            wrong = sorted(
+                n for n in set(listed) | set(computed) if listed.get(n) != computed.get(n)
+            )
+            problems.append(f"{SUMS_NAME}: does not match {', '.join(safe_text(n) for n in wrong)}")
     except (OSError, UnicodeDecodeError):
         problems.append(f"{SUMS_NAME}: missing or unreadable")
     checked = 0
@@ -565,9 +651,8 @@ def read_manifest(path: Path) -> PackManifest:
         InvalidInput: missing or not a valid manifest.
     """
     try:
-        return PackManifest.model_validate(orjson.loads((Path(path) / MANIFEST_NAME)
-                                                        .read_bytes()))
+        return PackManifest.model_validate(orjson.loads((Path(path) / MANIFEST_NAME).read_bytes()))
     except (OSError, orjson.JSONDecodeError, ValidationError) as exc:
-        raise InvalidInput(f"{safe_text(path)}: not an evidence pack ({type(exc).__name__})"
-                           ) from None
-
+        raise InvalidInput(
+            f"{safe_text(path)}: not an evidence pack ({type(exc).__name__})"
+        ) from None

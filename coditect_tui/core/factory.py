@@ -7,8 +7,9 @@ from coditect_tui.core.policy import Policy
 from coditect_tui.core.settings import LocalBackendConfig, TenantProfile
 
 
-async def open_backend(profile: TenantProfile, *, read_only: bool = False,
-                       policy: Policy | None = None) -> Backend:
+async def open_backend(
+    profile: TenantProfile, *, read_only: bool = False, policy: Policy | None = None
+) -> Backend:
     """Open ``profile``'s backend for its principal in its tenant.
 
     A local profile provisions its tenant and membership on first use (the file's owner
@@ -28,10 +29,13 @@ async def open_backend(profile: TenantProfile, *, read_only: bool = False,
         from coditect_store.store import SqlStore
 
         return await SqlStore.open_sqlite(
-            backend.store_path(), tenant=profile.name, principal=profile.principal_name(),
-            read_only=read_only, policy=policy,
-            provision=Provision(display_name=profile.title, tier=profile.tier,
-                                role=profile.role))
+            backend.store_path(),
+            tenant=profile.name,
+            principal=profile.principal_name(),
+            read_only=read_only,
+            policy=policy,
+            provision=Provision(display_name=profile.title, tier=profile.tier, role=profile.role),
+        )
     from coditect_remote.client import open_remote
 
     return await open_remote(profile, read_only=read_only)

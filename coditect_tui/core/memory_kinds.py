@@ -5,5 +5,15 @@ tests/unit/test_memory_kinds.py keeps the two equal.
 """
 
 MEMORY_KINDS: tuple[str, ...] = (
-    "checkpoint", "session", "session-template", "export-json", "export-placeholder",
-    "transcript", "summary", "audit-log", "setup-log", "note", "other")
+    "checkpoint",
+    "session",
+    "session-template",
+    "export-json",
+    "export-placeholder",
+    "transcript",
+    "summary",
+    "audit-log",
+    "setup-log",
+    "note",
+    "other",
+)

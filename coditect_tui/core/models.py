@@ -228,9 +228,19 @@ class GitSession(Model):
     created_by: str
 
 
-MemoryKind = Literal["checkpoint", "session", "session-template", "export-json",
-                     "export-placeholder", "transcript", "summary", "audit-log", "setup-log",
-                     "note", "other"]
+MemoryKind = Literal[
+    "checkpoint",
+    "session",
+    "session-template",
+    "export-json",
+    "export-placeholder",
+    "transcript",
+    "summary",
+    "audit-log",
+    "setup-log",
+    "note",
+    "other",
+]
 
 
 class MemoryEntrySpec(Model):

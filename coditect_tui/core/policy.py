@@ -23,11 +23,13 @@ OPERATIONS: dict[Resource, frozenset[Action]] = {
     Resource.PROJECTS: frozenset({Action.READ, Action.CREATE, Action.UPDATE, Action.DELETE}),
     Resource.REPOS: frozenset({Action.READ, Action.CREATE, Action.UPDATE, Action.DELETE}),
     Resource.SESSIONS: frozenset({Action.READ, Action.CREATE, Action.UPDATE, Action.DELETE}),
-    Resource.MEMORY: frozenset({Action.READ, Action.CREATE, Action.UPDATE, Action.DELETE,
-                                Action.EXPORT}),
+    Resource.MEMORY: frozenset(
+        {Action.READ, Action.CREATE, Action.UPDATE, Action.DELETE, Action.EXPORT}
+    ),
     Resource.STATUS: frozenset({Action.READ, Action.CREATE, Action.DELETE}),
-    Resource.MEMBERS: frozenset({Action.READ, Action.CREATE, Action.UPDATE, Action.DELETE,
-                                 Action.ADMIN}),
+    Resource.MEMBERS: frozenset(
+        {Action.READ, Action.CREATE, Action.UPDATE, Action.DELETE, Action.ADMIN}
+    ),
     Resource.API_KEYS: frozenset({Action.READ, Action.CREATE, Action.DELETE, Action.ADMIN}),
     Resource.AUDIT: frozenset({Action.READ, Action.EXPORT, Action.ADMIN}),
 }
@@ -54,8 +56,9 @@ class RoleDef(BaseModel):
             for action in actions:
                 if action not in OPERATIONS[resource]:
                     valid = ", ".join(sorted(OPERATIONS[resource]))
-                    raise ValueError(f"{resource}.{action} is not an operation "
-                                     f"(valid for {resource}: {valid})")
+                    raise ValueError(
+                        f"{resource}.{action} is not an operation (valid for {resource}: {valid})"
+                    )
         return self
 
 
@@ -66,9 +69,22 @@ class RolesFile(BaseModel):
     roles: dict[str, RoleDef]
 
 
-KNOWN_FEATURES = frozenset({"projects", "git_sessions", "memory", "dashboard", "audit",
-                            "audit_export", "evidence_packs", "portfolio", "advisor_view",
-                            "remote_api", "api_keys", "branding"})
+KNOWN_FEATURES = frozenset(
+    {
+        "projects",
+        "git_sessions",
+        "memory",
+        "dashboard",
+        "audit",
+        "audit_export",
+        "evidence_packs",
+        "portfolio",
+        "advisor_view",
+        "remote_api",
+        "api_keys",
+        "branding",
+    }
+)
 
 
 class Quotas(BaseModel):
@@ -159,8 +175,16 @@ class Policy:
         """The scope ``role`` holds for ``resource.action``, or None when denied."""
         return self.role(role).permissions.get(resource, {}).get(action)
 
-    def authorize(self, *, role: str, principal: str, resource: Resource, action: Action,
-                  owner: str | None = None, read_only: bool = False) -> Scope:
+    def authorize(
+        self,
+        *,
+        role: str,
+        principal: str,
+        resource: Resource,
+        action: Action,
+        owner: str | None = None,
+        read_only: bool = False,
+    ) -> Scope:
         """Decide whether ``principal`` acting as ``role`` may do ``action`` on ``resource``.
 
         Args:
@@ -181,8 +205,11 @@ class Policy:
                 and the row belongs to someone else.
         """
         definition = self.role(role)
-        if action is not Action.READ and action is not Action.EXPORT and (
-                read_only or definition.read_only):
+        if (
+            action is not Action.READ
+            and action is not Action.EXPORT
+            and (read_only or definition.read_only)
+        ):
             raise ReadOnly(f"read-only: {resource}.{action} is refused")
         scope = definition.permissions.get(resource, {}).get(action)
         if scope is None:

@@ -87,15 +87,27 @@ class PortfolioRow:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
         return {
-            "tenant_id": self.tenant_id, "tenant": self.tenant,
-            "display_name": self.display_name, "tier": self.tier, "role": self.role,
-            "stripe": self.stripe, "home": self.home,
-            "snapshot_at": self.snapshot_at.astimezone(UTC).isoformat().replace(
-                "+00:00", "Z") if self.snapshot_at else None,
-            "repos": self.repos, "dirty": self.dirty, "ahead": self.ahead,
-            "behind": self.behind, "detached": self.detached, "conflicted": self.conflicted,
-            "errored": self.errored, "average_health": self.average_health,
-            "active_sessions": self.active_sessions, "error": self.error}
+            "tenant_id": self.tenant_id,
+            "tenant": self.tenant,
+            "display_name": self.display_name,
+            "tier": self.tier,
+            "role": self.role,
+            "stripe": self.stripe,
+            "home": self.home,
+            "snapshot_at": self.snapshot_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+            if self.snapshot_at
+            else None,
+            "repos": self.repos,
+            "dirty": self.dirty,
+            "ahead": self.ahead,
+            "behind": self.behind,
+            "detached": self.detached,
+            "conflicted": self.conflicted,
+            "errored": self.errored,
+            "average_health": self.average_health,
+            "active_sessions": self.active_sessions,
+            "error": self.error,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +128,12 @@ class Portfolio:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
-        return {"principal": self.principal,
-                "generated_at": self.generated_at.astimezone(UTC).isoformat().replace(
-                    "+00:00", "Z"),
-                "rows": [r.to_dict() for r in self.rows], "left_out": self.left_out}
+        return {
+            "principal": self.principal,
+            "generated_at": self.generated_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "rows": [r.to_dict() for r in self.rows],
+            "left_out": self.left_out,
+        }
 
 
 def _int(summary: dict[str, Any], key: str) -> int | None:
@@ -131,13 +145,17 @@ async def _row(tenant: Tenant, backend: Backend, *, home: bool) -> PortfolioRow:
     """The row of one open tenant (errors of single reads land in ``error``)."""
     from coditect_tui.core.dashboard import count_active_sessions
 
-    base = {"tenant_id": tenant.id, "tenant": tenant.name,
-            "display_name": tenant.display_name, "tier": tenant.tier,
-            "stripe": stripe_of(tenant.name), "home": home}
+    base = {
+        "tenant_id": tenant.id,
+        "tenant": tenant.name,
+        "display_name": tenant.display_name,
+        "tier": tenant.tier,
+        "stripe": stripe_of(tenant.name),
+        "home": home,
+    }
     opened = await backend.get_tenant()
     if opened.id != tenant.id or opened.name != tenant.name:
-        return PortfolioRow(**base, role=None,
-                            error="the opener returned another tenant's backend")
+        return PortfolioRow(**base, role=None, error="the opener returned another tenant's backend")
     principal = await backend.whoami()
     problems: list[str] = []
     figures: dict[str, Any] = {}
@@ -148,12 +166,18 @@ async def _row(tenant: Tenant, backend: Backend, *, home: bool) -> PortfolioRow:
             summary = snap.summary
             average = summary.get("average_score")
             figures = {
-                "snapshot_at": snap.taken_at, "repos": _int(summary, "repos"),
-                "dirty": _int(summary, "dirty"), "ahead": _int(summary, "ahead"),
-                "behind": _int(summary, "behind"), "detached": _int(summary, "detached"),
-                "conflicted": _int(summary, "conflicted"), "errored": _int(summary, "errors"),
-                "average_health": float(average) if isinstance(average, int | float)
-                and not isinstance(average, bool) else None}
+                "snapshot_at": snap.taken_at,
+                "repos": _int(summary, "repos"),
+                "dirty": _int(summary, "dirty"),
+                "ahead": _int(summary, "ahead"),
+                "behind": _int(summary, "behind"),
+                "detached": _int(summary, "detached"),
+                "conflicted": _int(summary, "conflicted"),
+                "errored": _int(summary, "errors"),
+                "average_health": float(average)
+                if isinstance(average, int | float) and not isinstance(average, bool)
+                else None,
+            }
     except CoditectError as exc:
         problems.append(f"status: {safe_text(exc)}")
     active: int | None = None
@@ -161,12 +185,18 @@ async def _row(tenant: Tenant, backend: Backend, *, home: bool) -> PortfolioRow:
         active = await count_active_sessions(backend)
     except CoditectError as exc:
         problems.append(f"sessions: {safe_text(exc)}")
-    return PortfolioRow(**base, role=principal.role, active_sessions=active,
-                        error="; ".join(problems) or None, **figures)
+    return PortfolioRow(
+        **base,
+        role=principal.role,
+        active_sessions=active,
+        error="; ".join(problems) or None,
+        **figures,
+    )
 
 
-async def build_portfolio(home: Backend, open_tenant: OpenTenant, *, concurrency: int = 4,
-                          now: datetime | None = None) -> Portfolio:
+async def build_portfolio(
+    home: Backend, open_tenant: OpenTenant, *, concurrency: int = 4, now: datetime | None = None
+) -> Portfolio:
     """One row per tenant in which the home backend's principal holds a membership.
 
     Args:
@@ -191,9 +221,13 @@ async def build_portfolio(home: Backend, open_tenant: OpenTenant, *, concurrency
 
     async def one(tenant: Tenant) -> PortfolioRow | None:
         nonlocal left_out
-        base = {"tenant_id": tenant.id, "tenant": tenant.name,
-                "display_name": tenant.display_name, "tier": tenant.tier,
-                "stripe": stripe_of(tenant.name)}
+        base = {
+            "tenant_id": tenant.id,
+            "tenant": tenant.name,
+            "display_name": tenant.display_name,
+            "tier": tenant.tier,
+            "stripe": stripe_of(tenant.name),
+        }
         if tenant.id == home_tenant.id:
             try:
                 return await _row(tenant, home, home=True)
@@ -216,5 +250,9 @@ async def build_portfolio(home: Backend, open_tenant: OpenTenant, *, concurrency
 
     rows = await asyncio.gather(*(one(t) for t in tenants))
     kept = sorted((r for r in rows if r is not None), key=lambda r: (r.tenant, r.tenant_id))
-    return Portfolio(principal=principal.name, generated_at=now or datetime.now(UTC),
-                     rows=tuple(kept), left_out=left_out)
+    return Portfolio(
+        principal=principal.name,
+        generated_at=now or datetime.now(UTC),
+        rows=tuple(kept),
+        left_out=left_out,
+    )

@@ -38,8 +38,7 @@ _LINE = _build_table(keep_newlines=False)
 _BLOCK = _build_table(keep_newlines=True)
 
 
-def safe_text(value: object, *, keep_newlines: bool = False, max_length: int | None = None
-              ) -> str:
+def safe_text(value: object, *, keep_newlines: bool = False, max_length: int | None = None) -> str:
     """Plain, terminal-safe text for an untrusted value.
 
     Args:

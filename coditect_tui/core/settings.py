@@ -115,8 +115,9 @@ class UiSettings(BaseModel):
 
     model_config = _Strict
     theme: str = "coditect-dark"
-    keymap: dict[str, str] = Field(default_factory=dict,
-                                   description="binding id -> keys, e.g. {app.help: f1}")
+    keymap: dict[str, str] = Field(
+        default_factory=dict, description="binding id -> keys, e.g. {app.help: f1}"
+    )
 
 
 class Settings(BaseModel):
@@ -170,12 +171,14 @@ class LoadedSettings:
 
 def default_settings() -> Settings:
     """What a first run without a config file uses: one local tenant, no roots yet."""
-    return Settings(default_tenant="personal",
-                    tenants=[TenantProfile(name="personal", display_name="Personal")])
+    return Settings(
+        default_tenant="personal", tenants=[TenantProfile(name="personal", display_name="Personal")]
+    )
 
 
-def load_settings(path: Path | None = None, *, env: Mapping[str, str] | None = None,
-                  policy: Policy | None = None) -> LoadedSettings:
+def load_settings(
+    path: Path | None = None, *, env: Mapping[str, str] | None = None, policy: Policy | None = None
+) -> LoadedSettings:
     """Load the user configuration.
 
     Args:
@@ -198,8 +201,9 @@ def load_settings(path: Path | None = None, *, env: Mapping[str, str] | None = N
         settings = validate(doc, Settings, context={"policy": policy or shipped_policy()})
         from_file = True
         if not settings.tenants:
-            raise ConfigError("no tenants listed", path=str(target), line=doc.line_of(()),
-                              key="tenants")
+            raise ConfigError(
+                "no tenants listed", path=str(target), line=doc.line_of(()), key="tenants"
+            )
     else:
         settings = default_settings()
         from_file = False

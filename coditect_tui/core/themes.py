@@ -19,8 +19,10 @@ from coditect_tui.core.paths import config_dir, shipped_themes_dir
 from coditect_tui.core.yamlio import load_yaml, validate
 
 DEFAULT_THEME = "coditect-dark"
-_COLOR = re.compile(r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|#[0-9a-fA-F]{8}|[a-z_]+|"
-                    r"(rgb|rgba|hsl|hsla)\([0-9., %]+\))$")
+_COLOR = re.compile(
+    r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|#[0-9a-fA-F]{8}|[a-z_]+|"
+    r"(rgb|rgba|hsl|hsla)\([0-9., %]+\))$"
+)
 
 
 def _check_color(value: str | None) -> str | None:
@@ -49,8 +51,18 @@ class ThemeSpec(BaseModel):
     panel: str | None = None
     variables: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("primary", "secondary", "accent", "warning", "error", "success",
-                     "foreground", "background", "surface", "panel")
+    @field_validator(
+        "primary",
+        "secondary",
+        "accent",
+        "warning",
+        "error",
+        "success",
+        "foreground",
+        "background",
+        "surface",
+        "panel",
+    )
     @classmethod
     def _colour(cls, value: str | None) -> str | None:
         return _check_color(value)

@@ -31,16 +31,35 @@ if TYPE_CHECKING:
     from coditect_tui.core.dashboard import Dashboard, DashboardOptions
 
 ViewKind = Literal["full", "aggregate", "portfolio"]
-Section = Literal["kpis", "distribution", "commits", "trend", "stale", "attention",
-                  "stale_count", "attention_count"]
-PortfolioColumn = Literal["repos", "dirty", "ahead", "behind", "detached", "conflicted",
-                          "errored", "average_health", "active_sessions", "snapshot_at"]
+Section = Literal[
+    "kpis",
+    "distribution",
+    "commits",
+    "trend",
+    "stale",
+    "attention",
+    "stale_count",
+    "attention_count",
+]
+PortfolioColumn = Literal[
+    "repos",
+    "dirty",
+    "ahead",
+    "behind",
+    "detached",
+    "conflicted",
+    "errored",
+    "average_health",
+    "active_sessions",
+    "snapshot_at",
+]
 
 #: Sections that list repos by name: never allowed in an aggregate view.
 NAMED_SECTIONS: frozenset[str] = frozenset({"stale", "attention"})
 #: Sections an aggregate view may show.
-AGGREGATE_SECTIONS: frozenset[str] = frozenset({"kpis", "distribution", "commits", "trend",
-                                                "stale_count", "attention_count"})
+AGGREGATE_SECTIONS: frozenset[str] = frozenset(
+    {"kpis", "distribution", "commits", "trend", "stale_count", "attention_count"}
+)
 VIEWS_FILE = "views.yaml"
 
 _Strict = ConfigDict(extra="forbid", frozen=True)
@@ -52,15 +71,20 @@ class DashboardDefaults(BaseModel):
     model_config = _Strict
     window_days: int = Field(30, ge=1, le=366, description="days of activity and trend")
     stale_days: int = Field(30, ge=1, description="no commit for this many days = stale")
-    attention_below: int = Field(70, ge=0, le=101,
-                                 description="repos scoring below this need attention")
+    attention_below: int = Field(
+        70, ge=0, le=101, description="repos scoring below this need attention"
+    )
 
     def options(self, tz: tzinfo = UTC) -> DashboardOptions:
         """These thresholds as dashboard options (in time zone ``tz``)."""
         from coditect_tui.core.dashboard import DashboardOptions
 
-        return DashboardOptions(window_days=self.window_days, stale_days=self.stale_days,
-                                attention_below=self.attention_below, tz=tz)
+        return DashboardOptions(
+            window_days=self.window_days,
+            stale_days=self.stale_days,
+            attention_below=self.attention_below,
+            tz=tz,
+        )
 
 
 class ViewDef(BaseModel):
@@ -140,11 +164,18 @@ class ViewsConfig:
         definition = self.file.views.get(name)
         if definition is None:
             raise ConfigError(unknown_name("view", name, self.file.views))
-        return ResolvedView(name, definition.kind, definition.title, definition.description,
-                            tuple(definition.sections), tuple(definition.columns))
+        return ResolvedView(
+            name,
+            definition.kind,
+            definition.title,
+            definition.description,
+            tuple(definition.sections),
+            tuple(definition.columns),
+        )
 
-    def views_for(self, *, role: str, tier: str, policy: Policy | None = None
-                  ) -> list[ResolvedView]:
+    def views_for(
+        self, *, role: str, tier: str, policy: Policy | None = None
+    ) -> list[ResolvedView]:
         """The views ``role`` may open in a tenant of ``tier``, its default first.
 
         A view is offered when the role lists it (or, for a role views.yaml does not
@@ -190,8 +221,9 @@ def default_views_path() -> Path:
 
 
 def _fail(doc: LocatedYaml, loc: tuple[str | int, ...], message: str) -> ConfigError:
-    return ConfigError(message, path=doc.path, line=doc.line_of(loc),
-                       key=".".join(str(p) for p in loc))
+    return ConfigError(
+        message, path=doc.path, line=doc.line_of(loc), key=".".join(str(p) for p in loc)
+    )
 
 
 def _cross_check(doc: LocatedYaml, file: ViewsFile, policy: Policy) -> None:
@@ -199,24 +231,32 @@ def _cross_check(doc: LocatedYaml, file: ViewsFile, policy: Policy) -> None:
         where = ("views", name)
         if view.kind == "portfolio":
             if view.sections:
-                raise _fail(doc, (*where, "sections"), f"views.{name}: a portfolio view has "
-                            "columns, not sections")
+                raise _fail(
+                    doc,
+                    (*where, "sections"),
+                    f"views.{name}: a portfolio view has columns, not sections",
+                )
             if not view.columns:
                 raise _fail(doc, where, f"views.{name}: a portfolio view needs columns")
             continue
         if view.columns:
-            raise _fail(doc, (*where, "columns"), f"views.{name}: only a portfolio view has "
-                        "columns")
+            raise _fail(
+                doc, (*where, "columns"), f"views.{name}: only a portfolio view has columns"
+            )
         if not view.sections:
             raise _fail(doc, where, f"views.{name}: needs at least one section")
         if view.kind == "aggregate":
             for index, section in enumerate(view.sections):
                 if section in NAMED_SECTIONS:
-                    raise _fail(doc, (*where, "sections", index),
-                                f"views.{name}: section {section!r} lists repos by name; an "
-                                f"aggregate view may show {', '.join(sorted(AGGREGATE_SECTIONS))}")
+                    raise _fail(
+                        doc,
+                        (*where, "sections", index),
+                        f"views.{name}: section {section!r} lists repos by name; an "
+                        f"aggregate view may show {', '.join(sorted(AGGREGATE_SECTIONS))}",
+                    )
     references: list[tuple[tuple[str | int, ...], list[str]]] = [
-        (("default_views",), file.default_views)]
+        (("default_views",), file.default_views)
+    ]
     for role, names in file.roles.items():
         if role not in policy.roles:
             raise _fail(doc, ("roles", role), unknown_name("role", role, policy.roles))
@@ -344,21 +384,53 @@ def advisor_view(dashboard: Dashboard, sections: Iterable[str] | None = None) ->
     k = dashboard.kpis
     options = dashboard.options
     return AdvisorView(
-        generated_at=dashboard.generated_at, window_days=options.window_days,
-        stale_days=options.stale_days, attention_below=options.attention_below,
+        generated_at=dashboard.generated_at,
+        window_days=options.window_days,
+        stale_days=options.stale_days,
+        attention_below=options.attention_below,
         kpis=AggregateKpis(
-            repos=k.repos, read=k.read, uninitialised=k.uninitialised, dirty=k.dirty,
-            ahead=k.ahead, behind=k.behind, detached=k.detached, conflicted=k.conflicted,
-            errored=k.errored, active_sessions=k.active_sessions,
-            average_health=k.average_health) if "kpis" in wanted else None,
+            repos=k.repos,
+            read=k.read,
+            uninitialised=k.uninitialised,
+            dirty=k.dirty,
+            ahead=k.ahead,
+            behind=k.behind,
+            detached=k.detached,
+            conflicted=k.conflicted,
+            errored=k.errored,
+            active_sessions=k.active_sessions,
+            average_health=k.average_health,
+        )
+        if "kpis" in wanted
+        else None,
         distribution=tuple(
-            AggregateBand(band=b.band, low=b.low, high=b.high, count=b.count,  # type: ignore[arg-type]
-                          share=b.share) for b in dashboard.distribution)
-        if "distribution" in wanted else None,
+            AggregateBand(
+                band=b.band,
+                low=b.low,
+                high=b.high,
+                count=b.count,  # type: ignore[arg-type]
+                share=b.share,
+            )
+            for b in dashboard.distribution
+        )
+        if "distribution" in wanted
+        else None,
         commits=tuple(AggregateDay(day=d.day, commits=d.commits) for d in dashboard.commits)
-        if "commits" in wanted else None,
-        trend=tuple(AggregateTrend(day=t.day, repos=t.repos, dirty=t.dirty, behind=t.behind,
-                                   errored=t.errored, average_health=t.average_health)
-                    for t in dashboard.trend) if "trend" in wanted else None,
+        if "commits" in wanted
+        else None,
+        trend=tuple(
+            AggregateTrend(
+                day=t.day,
+                repos=t.repos,
+                dirty=t.dirty,
+                behind=t.behind,
+                errored=t.errored,
+                average_health=t.average_health,
+            )
+            for t in dashboard.trend
+        )
+        if "trend" in wanted
+        else None,
         stale_count=len(dashboard.stale) if "stale_count" in wanted else None,
-        attention_count=len(dashboard.attention) if "attention_count" in wanted else None)
+        attention_count=len(dashboard.attention) if "attention_count" in wanted else None,
+    )

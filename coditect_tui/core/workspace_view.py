@@ -85,8 +85,13 @@ class WorkspaceView:
 
     def to_json(self) -> bytes:
         """Cache bytes."""
-        return orjson.dumps({"version": CACHE_VERSION, "tenant": self.tenant,
-                             "projects": [asdict(p) for p in self.projects]})
+        return orjson.dumps(
+            {
+                "version": CACHE_VERSION,
+                "tenant": self.tenant,
+                "projects": [asdict(p) for p in self.projects],
+            }
+        )
 
     @classmethod
     def from_json(cls, data: bytes) -> WorkspaceView | None:
@@ -95,9 +100,15 @@ class WorkspaceView:
             raw = orjson.loads(data)
             if raw.get("version") != CACHE_VERSION:
                 return None
-            projects = [ProjectView(name=p["name"], path=p["path"], kind=p["kind"],
-                                    repos=[RepoView(**r) for r in p["repos"]])
-                        for p in raw["projects"]]
+            projects = [
+                ProjectView(
+                    name=p["name"],
+                    path=p["path"],
+                    kind=p["kind"],
+                    repos=[RepoView(**r) for r in p["repos"]],
+                )
+                for p in raw["projects"]
+            ]
             return cls(tenant=str(raw["tenant"]), projects=projects, cached=True)
         except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
             return None
@@ -119,23 +130,30 @@ def apply_status(view: RepoView, status: RepoStatus) -> None:
     view.known = True
 
 
-def from_discovery(tenant: str, tree: WorkspaceTree,
-                   statuses: Mapping[str, RepoStatus] | None = None) -> WorkspaceView:
+def from_discovery(
+    tenant: str, tree: WorkspaceTree, statuses: Mapping[str, RepoStatus] | None = None
+) -> WorkspaceView:
     """The view of a discovered tree, with statuses where known (keyed by path)."""
     projects = []
     for project in tree.projects:
         repos = []
         for node in project.root.walk():
-            view = RepoView(path=str(node.path), name=node.name, project=project.name,
-                            parent=str(node.parent_path) if node.parent_path else None,
-                            category=node.category, is_submodule=node.is_submodule,
-                            initialised=node.initialised)
+            view = RepoView(
+                path=str(node.path),
+                name=node.name,
+                project=project.name,
+                parent=str(node.parent_path) if node.parent_path else None,
+                category=node.category,
+                is_submodule=node.is_submodule,
+                initialised=node.initialised,
+            )
             status = (statuses or {}).get(view.path)
             if status is not None:
                 apply_status(view, status)
             repos.append(view)
-        projects.append(ProjectView(name=project.name, path=str(project.path),
-                                    kind=project.kind, repos=repos))
+        projects.append(
+            ProjectView(name=project.name, path=str(project.path), kind=project.kind, repos=repos)
+        )
     return WorkspaceView(tenant=tenant, projects=projects)
 
 
@@ -167,8 +185,12 @@ def save_cache(view: WorkspaceView) -> None:
 def summary(view: WorkspaceView) -> dict[str, Any]:
     """Counts for headers and briefs."""
     repos = [r for r in view.repos() if r.initialised]
-    return {"projects": len(view.projects), "repos": len(repos),
-            "dirty": sum(r.dirty for r in repos), "ahead": sum(r.ahead > 0 for r in repos),
-            "behind": sum(r.behind > 0 for r in repos),
-            "detached": sum(r.detached for r in repos),
-            "errors": sum(r.error is not None for r in repos)}
+    return {
+        "projects": len(view.projects),
+        "repos": len(repos),
+        "dirty": sum(r.dirty for r in repos),
+        "ahead": sum(r.ahead > 0 for r in repos),
+        "behind": sum(r.behind > 0 for r in repos),
+        "detached": sum(r.detached for r in repos),
+        "errors": sum(r.error is not None for r in repos),
+    }

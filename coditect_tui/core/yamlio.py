@@ -39,8 +39,12 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], path: str) -> None:
         for key_node, value_node in node.value:
             key = key_node.value
             if key in seen:
-                raise ConfigError(f"duplicate key {'.'.join(map(str, (*loc, key)))!r}", path=path,
-                                  line=key_node.start_mark.line + 1, key=str(key))
+                raise ConfigError(
+                    f"duplicate key {'.'.join(map(str, (*loc, key)))!r}",
+                    path=path,
+                    line=key_node.start_mark.line + 1,
+                    key=str(key),
+                )
             seen.add(key)
             lines[(*loc, key)] = key_node.start_mark.line + 1
             _walk(value_node, (*loc, key), lines, path)
@@ -77,8 +81,9 @@ def load_yaml(path: Path) -> LocatedYaml:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"YAML syntax error: {problem}", path=shown,
-                          line=mark.line + 1 if mark else None) from None
+        raise ConfigError(
+            f"YAML syntax error: {problem}", path=shown, line=mark.line + 1 if mark else None
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML error: {exc}", path=shown) from None
     lines: dict[Loc, int] = {}
@@ -146,8 +151,9 @@ def validation_error(exc: ValidationError, doc: LocatedYaml, model: type[BaseMod
     return ConfigError(message, path=doc.path, line=doc.line_of(loc), key=key)
 
 
-def validate(doc: LocatedYaml, model: type[BaseModel], *, context: dict[str, Any] | None = None
-             ) -> Any:
+def validate(
+    doc: LocatedYaml, model: type[BaseModel], *, context: dict[str, Any] | None = None
+) -> Any:
     """Validate ``doc`` against ``model``; errors become a ConfigError with file:line and key.
 
     Raises:

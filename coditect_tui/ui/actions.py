@@ -27,8 +27,7 @@ class AppAction:
 
     def binding(self) -> Binding:
         """The Textual binding (its id is what users remap in ui.keymap)."""
-        return Binding(self.key, self.action, self.description, show=self.show,
-                       id=self.binding_id)
+        return Binding(self.key, self.action, self.description, show=self.show, id=self.binding_id)
 
 
 ACTIONS: tuple[AppAction, ...] = (

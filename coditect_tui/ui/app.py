@@ -63,8 +63,13 @@ if TYPE_CHECKING:
     from coditect_tui.core.views import ResolvedView
 
 #: The right-hand panes: id, tab label, default key (binding id ``pane.<id>``).
-PANES = (("repo", "Repo", "1"), ("dashboard", "Dashboard", "2"),
-         ("sessions", "Git sessions", "3"), ("memory", "Memory", "4"), ("audit", "Audit", "5"))
+PANES = (
+    ("repo", "Repo", "1"),
+    ("dashboard", "Dashboard", "2"),
+    ("sessions", "Git sessions", "3"),
+    ("memory", "Memory", "4"),
+    ("audit", "Audit", "5"),
+)
 TABS = tuple(tab for tab, _label, _key in PANES)
 #: How each pane that is not shown at start is made (mounted after the first paint).
 HIDDEN_PANES: dict[str, Callable[[], Widget]] = {
@@ -83,11 +88,18 @@ class CoditectApp(SessionActions, App[None]):
     BINDINGS = [action.binding() for action in ACTIONS]
     COMMANDS = App.COMMANDS | {ReposProvider, PanesProvider, ActionsProvider, TenantsProvider}
 
-    def __init__(self, boot: Boot, *, settings: Settings | None = None,
-                 profile: TenantProfile | None = None,
-                 settings_loader: Callable[[], tuple[Settings, TenantProfile]] | None = None,
-                 read_only: bool = False, theme_override: str | None = None,
-                 exit_after_paint: bool = False, cached_paint: bool = True) -> None:
+    def __init__(
+        self,
+        boot: Boot,
+        *,
+        settings: Settings | None = None,
+        profile: TenantProfile | None = None,
+        settings_loader: Callable[[], tuple[Settings, TenantProfile]] | None = None,
+        read_only: bool = False,
+        theme_override: str | None = None,
+        exit_after_paint: bool = False,
+        cached_paint: bool = True,
+    ) -> None:
         """Create the app.
 
         Args:
@@ -142,27 +154,57 @@ class CoditectApp(SessionActions, App[None]):
             self.theme = boot.theme
 
     @classmethod
-    def for_profile(cls, settings: Settings, profile: TenantProfile, *,
-                    read_only: bool = False, theme: str | None = None,
-                    config_path: Path | None = None, from_file: bool = True,
-                    **options: Any) -> CoditectApp:
+    def for_profile(
+        cls,
+        settings: Settings,
+        profile: TenantProfile,
+        *,
+        read_only: bool = False,
+        theme: str | None = None,
+        config_path: Path | None = None,
+        from_file: bool = True,
+        **options: Any,
+    ) -> CoditectApp:
         """The app on validated settings (tests, and a start-up whose boot cache missed)."""
         from coditect_tui.core.boot import boot_from_settings
         from coditect_tui.core.paths import user_config_file
         from coditect_tui.core.themes import load_themes
 
-        boot = boot_from_settings(settings, profile, theme_override=theme, read_only=read_only,
-                                  from_file=from_file,
-                                  config_path=config_path or user_config_file(),
-                                  catalog=load_themes())
-        return cls(boot, settings=settings, profile=profile, read_only=read_only,
-                   theme_override=theme, **options)
+        boot = boot_from_settings(
+            settings,
+            profile,
+            theme_override=theme,
+            read_only=read_only,
+            from_file=from_file,
+            config_path=config_path or user_config_file(),
+            catalog=load_themes(),
+        )
+        return cls(
+            boot,
+            settings=settings,
+            profile=profile,
+            read_only=read_only,
+            theme_override=theme,
+            **options,
+        )
 
-    def notify(self, message: str, *, title: str = "", severity: str = "information",
-               timeout: float | None = None, markup: bool = False) -> None:  # type: ignore[override]
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: str = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:  # type: ignore[override]
         """Notifications carry repo names and git output: never interpreted as markup."""
-        super().notify(message, title=title, severity=severity,  # type: ignore[arg-type]
-                       timeout=timeout, markup=markup)
+        super().notify(
+            message,
+            title=title,
+            severity=severity,  # type: ignore[arg-type]
+            timeout=timeout,
+            markup=markup,
+        )
 
     # -- layout -------------------------------------------------------------------------
 
@@ -174,12 +216,20 @@ class CoditectApp(SessionActions, App[None]):
     def compose(self) -> ComposeResult:
         yield TenantHeader(id="header")
         keymap = dict(self.boot.keymap)
-        tabs = [PaneTab(tab, label, keymap.get(f"pane.{tab}", key).split(",")[0].strip(),
-                        short=label.split()[-1].capitalize())
-                for tab, label, key in PANES]
+        tabs = [
+            PaneTab(
+                tab,
+                label,
+                keymap.get(f"pane.{tab}", key).split(",")[0].strip(),
+                short=label.split()[-1].capitalize(),
+            )
+            for tab, label, key in PANES
+        ]
         # The hidden panes are mounted right after the first paint (_mount_hidden_panes).
-        panes = [Container(RepoDetail(id="repo-detail"), id="repo"),
-                 *(Container(id=tab) for tab in HIDDEN_PANES)]
+        panes = [
+            Container(RepoDetail(id="repo-detail"), id="repo"),
+            *(Container(id=tab) for tab in HIDDEN_PANES),
+        ]
         with Horizontal(id="body"):
             yield ProjectTree(id="tree")
             yield PaneTabs(tabs, panes, initial="repo", id="tabs")
@@ -192,13 +242,16 @@ class CoditectApp(SessionActions, App[None]):
         self.set_keymap(dict(boot.keymap))
         for warning in boot.warnings:
             self.notify(safe_text(warning), severity="warning", timeout=8)
-        self._show_header(boot.title, boot.role, boot.backend_kind,
-                          str(boot.theme_spec.get("brand") or "CODITECT"))
+        self._show_header(
+            boot.title,
+            boot.role,
+            boot.backend_kind,
+            str(boot.theme_spec.get("brand") or "CODITECT"),
+        )
         self.query_one(ProjectTree).focus()
         if self.aggregate_only:
             self._aggregate_layout()
-        cached = (load_cached(self.tenant) if self.cached_paint and not self.aggregate_only
-                  else None)
+        cached = load_cached(self.tenant) if self.cached_paint and not self.aggregate_only else None
         if cached is None:
             self.call_after_refresh(self._mount_hidden_panes)
             self.start_tenant(brief=False)
@@ -265,8 +318,7 @@ class CoditectApp(SessionActions, App[None]):
         try:
             self.settings, self.profile = self.settings_loader()
         except CoditectError as exc:
-            self.exit(return_code=getattr(exc, "exit_code", 2),
-                      message=f"coditect: error: {exc}")
+            self.exit(return_code=getattr(exc, "exit_code", 2), message=f"coditect: error: {exc}")
             return False
         return True
 
@@ -288,15 +340,22 @@ class CoditectApp(SessionActions, App[None]):
         wanted = self.theme_override or profile.theme or self.settings.ui.theme
         theme = wanted if wanted in self.available_themes else DEFAULT_THEME
         if theme != wanted:
-            self.notify(f"unknown theme {safe_text(wanted)!r}; using {DEFAULT_THEME!r}",
-                        severity="warning", timeout=8)
+            self.notify(
+                f"unknown theme {safe_text(wanted)!r}; using {DEFAULT_THEME!r}",
+                severity="warning",
+                timeout=8,
+            )
         self.theme = theme
         self.tenant, self.title_text, self.role = profile.name, profile.title, profile.role
         self.demo_allowed = False
         views = self._views()
         self._aggregate_layout(bool(views) and all(v.kind == "aggregate" for v in views))
-        self._show_header(profile.title, profile.role, profile.backend.kind,
-                          str(specs.get(theme, {}).get("brand") or "CODITECT"))
+        self._show_header(
+            profile.title,
+            profile.role,
+            profile.backend.kind,
+            str(specs.get(theme, {}).get("brand") or "CODITECT"),
+        )
 
     def _show_view(self, view: WorkspaceView) -> None:
         self.view = view
@@ -336,8 +395,9 @@ class CoditectApp(SessionActions, App[None]):
             tree = await asyncio.to_thread(discover, roots, tenant=profile.name)
         except DiscoveryError as exc:
             self.notify(safe_text(exc), severity="error", timeout=10)
-            tree = await asyncio.to_thread(discover, [r for r in roots if r.is_dir()],
-                                           tenant=profile.name)
+            tree = await asyncio.to_thread(
+                discover, [r for r in roots if r.is_dir()], tenant=profile.name
+            )
         for warning in [] if self.aggregate_only else tree.warnings[:5]:
             self.notify(safe_text(warning), severity="warning")
         self.tree_model = tree
@@ -347,15 +407,24 @@ class CoditectApp(SessionActions, App[None]):
             old = previous.get(repo.path)
             if old is not None and old.known:
                 for name in RepoView.__slots__:
-                    if name not in ("path", "name", "project", "parent", "category",
-                                    "is_submodule"):
+                    if name not in (
+                        "path",
+                        "name",
+                        "project",
+                        "parent",
+                        "category",
+                        "is_submodule",
+                    ):
                         setattr(repo, name, getattr(old, name))
         view.cached = True
         self._show_view(view)
         if not roots:
-            self.notify("No workspace roots configured: add workspace_roots to your tenant "
-                        f"in {safe_text(self.config_path or 'the config file')}.",
-                        severity="warning", timeout=15)
+            self.notify(
+                "No workspace roots configured: add workspace_roots to your tenant "
+                f"in {safe_text(self.config_path or 'the config file')}.",
+                severity="warning",
+                timeout=15,
+            )
         self._after_paint()
         self.runner = self.runner or GitRunner()
         statuses = await read_many(self.runner, tree.targets())
@@ -388,7 +457,9 @@ class CoditectApp(SessionActions, App[None]):
                 f"This is a DEMO workspace of real git repos built in {safe_text(root)}. "
                 "To use your own repos: quit and run `coditect init FOLDER...` (or add "
                 f"workspace_roots to {safe_text(self.config_path or 'your config file')}).",
-                title="Demo workspace", timeout=30)
+                title="Demo workspace",
+                timeout=30,
+            )
         self.query_one(TenantHeader).note = "DEMO workspace"
         return root
 
@@ -461,8 +532,9 @@ class CoditectApp(SessionActions, App[None]):
 
         if self.tree_model is None:
             return
-        self.watcher = RepoWatcher(self.tree_model.targets(), runner=self.runner,
-                                   initial=list(self.statuses.values()))
+        self.watcher = RepoWatcher(
+            self.tree_model.targets(), runner=self.runner, initial=list(self.statuses.values())
+        )
         self._watch_task = asyncio.create_task(self._watch(self.watcher))
 
     async def _watch(self, watcher: RepoWatcher) -> None:
@@ -496,8 +568,7 @@ class CoditectApp(SessionActions, App[None]):
         from coditect_tui.core.memory.indexer import MemoryIndexer
         from coditect_tui.core.memory.roots import discover_roots
 
-        roots = profile.roots() + [Path(p.path) for p in (self.view.projects if self.view
-                                                           else [])]
+        roots = profile.roots() + [Path(p.path) for p in (self.view.projects if self.view else [])]
         try:
             if not await asyncio.to_thread(discover_roots, roots):
                 return  # no MEMORY-CONTEXT folder in this tenant: nothing to say
@@ -531,19 +602,29 @@ class CoditectApp(SessionActions, App[None]):
 
         folder = self._project_folder()
         if self.backend is None or folder is None:
-            self.notify("Note: select a repo first (the note goes into its project's "
-                        "MEMORY-CONTEXT).", severity="warning")
+            self.notify(
+                "Note: select a repo first (the note goes into its project's MEMORY-CONTEXT).",
+                severity="warning",
+            )
             return
         title = await self.push_screen_wait(TextPrompt("New note", "Title"))
         if title is None:
             return
-        text = await self.push_screen_wait(TextPrompt("New note", "Text (one line; edit the "
-                                                      "file later for more)", allow_empty=True))
+        text = await self.push_screen_wait(
+            TextPrompt(
+                "New note", "Text (one line; edit the file later for more)", allow_empty=True
+            )
+        )
         if text is None:
             return
         try:
-            written = await write_note(self.backend, memory_dir_of(folder), title, text,
-                                       project_id=await self._project_id())
+            written = await write_note(
+                self.backend,
+                memory_dir_of(folder),
+                title,
+                text,
+                project_id=await self._project_id(),
+            )
         except CoditectError as exc:
             self.report(exc, "Note")
             return
@@ -595,8 +676,7 @@ class CoditectApp(SessionActions, App[None]):
                     return
             if (cursor := page.next_cursor) is None:
                 break
-        self.notify(f"No git session {safe_text(session_key)} in this tenant.",
-                    severity="warning")
+        self.notify(f"No git session {safe_text(session_key)} in this tenant.", severity="warning")
 
     @work(group="memory-jump", exclusive=True)
     async def action_session_memory(self) -> None:
@@ -606,8 +686,7 @@ class CoditectApp(SessionActions, App[None]):
         repo = self.selected
         repo_id = self.repo_ids.get(repo.path) if repo else None
         if self.backend is None or repo_id is None:
-            self.notify("Memory of a session: select a registered repo first.",
-                        severity="warning")
+            self.notify("Memory of a session: select a registered repo first.", severity="warning")
             return
         try:
             sessions = (await self.backend.list_sessions(repo_id=repo_id, limit=1)).items
@@ -622,8 +701,10 @@ class CoditectApp(SessionActions, App[None]):
         for pane in self.query(MemoryPane):
             pane.show_only(entries)
         if not entries:
-            self.notify("No memory entry names this session yet (end it with a session "
-                        "export to write one).")
+            self.notify(
+                "No memory entry names this session yet (end it with a session "
+                "export to write one)."
+            )
 
     # -- evidence packs -------------------------------------------------------------------
 
@@ -643,14 +724,25 @@ class CoditectApp(SessionActions, App[None]):
             return
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         default = data_dir() / "evidence" / f"{self.tenant}-{stamp}"
-        target = await self.push_screen_wait(TextPrompt(
-            "Evidence pack", "Directory to create (it must not exist)", value=str(default)))
+        target = await self.push_screen_wait(
+            TextPrompt(
+                "Evidence pack", "Directory to create (it must not exist)", value=str(default)
+            )
+        )
         if not target:
             return
-        choice = await self.push_screen_wait(ChoiceDialog(
-            "Evidence pack", "Formats (a manifest with sha256 sums is always written)",
-            [("csv", "CSV"), ("jsonl", "JSON Lines"), ("md", "Markdown"),
-             ("csv,jsonl,md", "All three")]))
+        choice = await self.push_screen_wait(
+            ChoiceDialog(
+                "Evidence pack",
+                "Formats (a manifest with sha256 sums is always written)",
+                [
+                    ("csv", "CSV"),
+                    ("jsonl", "JSON Lines"),
+                    ("md", "Markdown"),
+                    ("csv,jsonl,md", "All three"),
+                ],
+            )
+        )
         if choice is None:
             return
         panes = list(self.query(AuditPane))
@@ -661,8 +753,12 @@ class CoditectApp(SessionActions, App[None]):
 
         try:
             result = await write_evidence_pack(
-                self.backend, Path(target).expanduser(), filter=flt,
-                formats=tuple(choice.split(",")), progress=progress)  # type: ignore[arg-type]
+                self.backend,
+                Path(target).expanduser(),
+                filter=flt,
+                formats=tuple(choice.split(",")),
+                progress=progress,
+            )  # type: ignore[arg-type]
             check = await asyncio.to_thread(verify_evidence_pack, result.path)
         except (CoditectError, OSError) as exc:
             self.report(exc, "Evidence pack")
@@ -670,8 +766,10 @@ class CoditectApp(SessionActions, App[None]):
                 pane._status(f"! evidence pack: {safe_text(exc)}", bold=True)
             return
         verdict = "checksums verified" if check.ok else "; ".join(check.problems[:2])
-        message = (f"Evidence pack: {result.manifest.row_count:,} events in "
-                   f"{safe_text(result.path)} ({verdict})")
+        message = (
+            f"Evidence pack: {result.manifest.row_count:,} events in "
+            f"{safe_text(result.path)} ({verdict})"
+        )
         for pane in panes:
             pane._status(message, bold=not check.ok)
         self.notify(message, timeout=15)
@@ -710,9 +808,13 @@ class CoditectApp(SessionActions, App[None]):
         except CoditectError:
             options = None
         self._dash_history = self._dash_history or CommitHistory()
-        self.dashboard = await load_dashboard(list(self.statuses.values()),
-                                              backend=self.backend, runner=self.runner,
-                                              history=self._dash_history, options=options)
+        self.dashboard = await load_dashboard(
+            list(self.statuses.values()),
+            backend=self.backend,
+            runner=self.runner,
+            history=self._dash_history,
+            options=options,
+        )
         for pane in self.query(DashboardPane):
             if not pane.views:
                 pane.set_views(self._views())
@@ -752,8 +854,9 @@ class CoditectApp(SessionActions, App[None]):
 
         async def open_peer(tenant: Any) -> Backend:
             # the same store (or server) for another tenant, read-only, no provisioning
-            peer = profile.model_copy(update={"name": tenant.name,
-                                              "display_name": tenant.display_name})
+            peer = profile.model_copy(
+                update={"name": tenant.name, "display_name": tenant.display_name}
+            )
             return await open_backend(peer, read_only=True)
 
         try:
@@ -803,8 +906,9 @@ class CoditectApp(SessionActions, App[None]):
             self.notify(f"Live events stopped: {safe_text(exc)}", severity="warning")
 
     async def _stop_watcher(self) -> None:
-        tasks = [t for t in (self._memory_task, self._watch_task, self._events_task)
-                 if t is not None]
+        tasks = [
+            t for t in (self._memory_task, self._watch_task, self._events_task) if t is not None
+        ]
         self._memory_task = self._watch_task = self._events_task = None
         for task in tasks:
             task.cancel()
@@ -831,8 +935,9 @@ class CoditectApp(SessionActions, App[None]):
         if path not in self._commits and repo.known and repo.initialised and not repo.error:
             self.load_commits(path)
 
-    def _show_session(self, repo: RepoView, status: RepoStatus | None,
-                      history: list[GitSession] | None = None) -> None:
+    def _show_session(
+        self, repo: RepoView, status: RepoStatus | None, history: list[GitSession] | None = None
+    ) -> None:
         from coditect_tui.core.git.sessions import SessionFileError, read_session
 
         try:
@@ -857,8 +962,7 @@ class CoditectApp(SessionActions, App[None]):
 
     def _redraw_session(self) -> None:
         if self.selected is not None:
-            self._show_session(self.selected, self.statuses.get(self.selected.path),
-                               self._history)
+            self._show_session(self.selected, self.statuses.get(self.selected.path), self._history)
 
     @work(exclusive=True, group="commits")
     async def load_commits(self, path: str) -> None:
@@ -936,10 +1040,15 @@ class CoditectApp(SessionActions, App[None]):
         """Every binding and the glyph legend."""
         from coditect_tui.ui.screens.help import HelpScreen, binding_rows
 
-        groups = {"app": [a.binding() for a in ACTIONS if not (a.mutating and self.read_only)],
-                  "tree": ProjectTree.BINDINGS}
-        rows = binding_rows(groups, self.boot.keymap,  # type: ignore[arg-type]
-                            lambda key: self.get_key_display(Binding(key, "")))
+        groups = {
+            "app": [a.binding() for a in ACTIONS if not (a.mutating and self.read_only)],
+            "tree": ProjectTree.BINDINGS,
+        }
+        rows = binding_rows(
+            groups,
+            self.boot.keymap,  # type: ignore[arg-type]
+            lambda key: self.get_key_display(Binding(key, "")),
+        )
         self.push_screen(HelpScreen(rows, self.read_only))
 
     def action_refresh(self) -> None:
@@ -963,8 +1072,11 @@ class CoditectApp(SessionActions, App[None]):
     def report(self, exc: BaseException, what: str) -> None:
         """Show a failure in one line (a ReadOnly from the backend says read-only)."""
         if isinstance(exc, ReadOnly):
-            self.notify(f"Read-only: {what} refused by the backend ({safe_text(exc)})",
-                        severity="error", timeout=10)
+            self.notify(
+                f"Read-only: {what} refused by the backend ({safe_text(exc)})",
+                severity="error",
+                timeout=10,
+            )
         else:
             self.notify(f"{what}: {safe_text(exc)}", severity="error", timeout=10)
 
@@ -1038,18 +1150,17 @@ class CoditectApp(SessionActions, App[None]):
             for path, (old, new) in brief.moved.items():
                 total += await count_commits(self.runner, Path(path), old, new)
             brief.lines.insert(0, f"New commits: {total}")
-        since = (f" (last here {brief.since.astimezone():%Y-%m-%d %H:%M})"
-                 if brief.since else "")
-        self.push_screen(BriefScreen(f"Since you were last in {profile.title}{since}",
-                                     brief.lines))
+        since = f" (last here {brief.since.astimezone():%Y-%m-%d %H:%M})" if brief.since else ""
+        self.push_screen(BriefScreen(f"Since you were last in {profile.title}{since}", brief.lines))
 
     # -- repo actions ---------------------------------------------------------------------
 
     def _selected_repo(self, what: str) -> RepoView | None:
         repo = self.selected
         if repo is None or not repo.initialised:
-            self.notify(f"{what}: select an initialised repo in the tree first.",
-                        severity="warning")
+            self.notify(
+                f"{what}: select an initialised repo in the tree first.", severity="warning"
+            )
             return None
         return repo
 
@@ -1066,8 +1177,12 @@ class CoditectApp(SessionActions, App[None]):
         try:
             if self.backend is not None:  # audited first: a read-only backend refuses here
                 await self.backend.record_event(
-                    Resource.REPOS, Action.UPDATE, "repos.fetch",
-                    self.repo_ids.get(repo.path), details={"repo": repo.path})
+                    Resource.REPOS,
+                    Action.UPDATE,
+                    "repos.fetch",
+                    self.repo_ids.get(repo.path),
+                    details={"repo": repo.path},
+                )
             self.runner = self.runner or GitRunner()
             message = await fetch(self.runner, Path(repo.path))
         except CoditectError as exc:
@@ -1092,8 +1207,9 @@ class CoditectApp(SessionActions, App[None]):
             with self.suspend():
                 subprocess.run(argv, cwd=repo.path, check=False)
         except Exception as exc:  # SuspendNotSupported, missing program...
-            self.notify(f"{what}: cannot run {safe_text(argv[0])}: {safe_text(exc)}",
-                        severity="error")
+            self.notify(
+                f"{what}: cannot run {safe_text(argv[0])}: {safe_text(exc)}", severity="error"
+            )
         self.refresh()
 
     # -- shutdown -------------------------------------------------------------------------
@@ -1110,4 +1226,3 @@ class CoditectApp(SessionActions, App[None]):
             self.backend = None
         if self.runner is not None:
             self.runner.close()
-

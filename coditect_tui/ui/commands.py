@@ -13,8 +13,13 @@ from coditect_tui.ui.actions import ACTIONS
 if TYPE_CHECKING:
     from coditect_tui.ui.app import CoditectApp
 
-PANES = {"repo": "Repo detail", "dashboard": "Dashboard", "sessions": "Git sessions",
-         "memory": "Memory", "audit": "Audit"}
+PANES = {
+    "repo": "Repo detail",
+    "dashboard": "Dashboard",
+    "sessions": "Git sessions",
+    "memory": "Memory",
+    "audit": "Audit",
+}
 
 
 def _app(provider: Provider) -> CoditectApp:
@@ -34,8 +39,12 @@ class ReposProvider(Provider):
             text = safe_text(label)
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), partial(app.jump_to, repo.path),
-                          help=safe_text(repo.path))
+                yield Hit(
+                    score,
+                    matcher.highlight(text),
+                    partial(app.jump_to, repo.path),
+                    help=safe_text(repo.path),
+                )
 
 
 class PanesProvider(Provider):
@@ -73,8 +82,9 @@ class ActionsProvider(Provider):
     async def discover(self) -> Hits:
         app = _app(self)
         for description, action, binding_id in self._offered():
-            yield DiscoveryHit(description, partial(app.run_palette_action, action),
-                               help=binding_id)
+            yield DiscoveryHit(
+                description, partial(app.run_palette_action, action), help=binding_id
+            )
 
     async def search(self, query: str) -> Hits:
         app = _app(self)
@@ -82,8 +92,12 @@ class ActionsProvider(Provider):
         for description, action, binding_id in self._offered():
             score = matcher.match(description)
             if score > 0:
-                yield Hit(score, matcher.highlight(description),
-                          partial(app.run_palette_action, action), help=binding_id)
+                yield Hit(
+                    score,
+                    matcher.highlight(description),
+                    partial(app.run_palette_action, action),
+                    help=binding_id,
+                )
 
 
 class TenantsProvider(Provider):
@@ -92,9 +106,11 @@ class TenantsProvider(Provider):
     async def discover(self) -> Hits:
         app = _app(self)
         for profile in app.settings.tenants if app.settings else []:
-            yield DiscoveryHit(f"ctx {safe_text(profile.name)}",
-                               partial(app.switch_to, profile.name),
-                               help=safe_text(profile.title))
+            yield DiscoveryHit(
+                f"ctx {safe_text(profile.name)}",
+                partial(app.switch_to, profile.name),
+                help=safe_text(profile.title),
+            )
 
     async def search(self, query: str) -> Hits:
         app = _app(self)
@@ -103,5 +119,9 @@ class TenantsProvider(Provider):
             text = f"ctx {safe_text(profile.name)} {safe_text(profile.title)}"
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), partial(app.switch_to, profile.name),
-                          help=f"switch to tenant {safe_text(profile.title)}")
+                yield Hit(
+                    score,
+                    matcher.highlight(text),
+                    partial(app.switch_to, profile.name),
+                    help=f"switch to tenant {safe_text(profile.title)}",
+                )

@@ -25,8 +25,11 @@ def run_app(ctx: CliContext, *, theme: str | None = None, exit_after_paint: bool
     config_path = ctx.config_path or user_config_file()
     env_theme = os.environ.get("CODITECT_THEME") or None
     theme_override = theme or env_theme
-    key = boot_key(config_path, {"tenant": ctx.tenant, "theme": theme,
-                                 "read_only": ctx.read_only_flag}, os.environ)
+    key = boot_key(
+        config_path,
+        {"tenant": ctx.tenant, "theme": theme, "read_only": ctx.read_only_flag},
+        os.environ,
+    )
     boot = load_boot(key)
     settings = profile = None
     if boot is None:
@@ -34,9 +37,15 @@ def run_app(ctx: CliContext, *, theme: str | None = None, exit_after_paint: bool
 
         loaded = ctx.loaded
         settings, profile = loaded.settings, ctx.profile()
-        boot = boot_from_settings(settings, profile, theme_override=theme_override,
-                                  read_only=ctx.read_only, from_file=loaded.from_file,
-                                  config_path=loaded.path, catalog=load_themes())
+        boot = boot_from_settings(
+            settings,
+            profile,
+            theme_override=theme_override,
+            read_only=ctx.read_only,
+            from_file=loaded.from_file,
+            config_path=loaded.path,
+            catalog=load_themes(),
+        )
         save_boot(key, boot)
 
     def settings_loader():  # type: ignore[no-untyped-def]
@@ -44,9 +53,15 @@ def run_app(ctx: CliContext, *, theme: str | None = None, exit_after_paint: bool
 
     from coditect_tui.ui.app import CoditectApp
 
-    app = CoditectApp(boot, settings=settings, profile=profile, settings_loader=settings_loader,
-                      read_only=boot.read_only, theme_override=theme_override,
-                      exit_after_paint=exit_after_paint)
+    app = CoditectApp(
+        boot,
+        settings=settings,
+        profile=profile,
+        settings_loader=settings_loader,
+        read_only=boot.read_only,
+        theme_override=theme_override,
+        exit_after_paint=exit_after_paint,
+    )
     # Headless, Textual would lay out at Rich's default console size (80x25) and again at
     # the driver's (80x24); a terminal reports one size to both.
     size = None

@@ -33,11 +33,20 @@ class SessionActions:
         from coditect_tui.core.git.sessions import GitSessions
 
         self.runner = self.runner or GitRunner()
-        return GitSessions(Path(repo.path), runner=self.runner, backend=self.backend,
-                           repo_id=self.repo_ids.get(repo.path))
+        return GitSessions(
+            Path(repo.path),
+            runner=self.runner,
+            backend=self.backend,
+            repo_id=self.repo_ids.get(repo.path),
+        )
 
-    async def _session_confirming(self: CoditectApp, repo: RepoView, verb: str,  # type: ignore[misc]
-                          call: Callable[..., Awaitable[T]], **flags: Any) -> T | None:
+    async def _session_confirming(
+        self: CoditectApp,
+        repo: RepoView,
+        verb: str,  # type: ignore[misc]
+        call: Callable[..., Awaitable[T]],
+        **flags: Any,
+    ) -> T | None:
         from coditect_tui.core.git.sessions import ConfirmationRequired
         from coditect_tui.ui.screens.dialogs import TypedConfirmation
 
@@ -53,7 +62,8 @@ class SessionActions:
                     lines.append("Repos that will be touched, in order:")
                     lines += [f"  {safe_text(path)}" for path in exc.repos]
                 confirmed = await self.push_screen_wait(
-                    TypedConfirmation(f"Confirm {verb}", lines, expected=repo.name))
+                    TypedConfirmation(f"Confirm {verb}", lines, expected=repo.name)
+                )
                 if not confirmed:
                     self.notify(f"{verb.capitalize()} cancelled; nothing was done.")
                     return None
@@ -68,8 +78,12 @@ class SessionActions:
         self._on_status(status)
         self._show_repo(repo.path)
 
-    async def _session_run(self: CoditectApp, verb: str, repo: RepoView,  # type: ignore[misc]
-                   job: Callable[[GitSessions], Awaitable[str | None]]) -> None:
+    async def _session_run(
+        self: CoditectApp,
+        verb: str,
+        repo: RepoView,  # type: ignore[misc]
+        job: Callable[[GitSessions], Awaitable[str | None]],
+    ) -> None:
         try:
             engine = self.session_engine(repo)
             await engine.preflight()
@@ -91,9 +105,14 @@ class SessionActions:
         async def job(engine: GitSessions) -> str | None:
             from coditect_tui.ui.screens.dialogs import TextPrompt
 
-            description = await self.push_screen_wait(TextPrompt(
-                "Start session", "What is this session about? (becomes the branch "
-                "session/YYYY-MM-DD-<description>)", placeholder="fix login flow"))
+            description = await self.push_screen_wait(
+                TextPrompt(
+                    "Start session",
+                    "What is this session about? (becomes the branch "
+                    "session/YYYY-MM-DD-<description>)",
+                    placeholder="fix login flow",
+                )
+            )
             if description is None:
                 return None
             return (await engine.start(description)).message
@@ -110,33 +129,50 @@ class SessionActions:
         async def job(engine: GitSessions) -> str | None:
             from coditect_tui.ui.screens.dialogs import TextPrompt
 
-            message = await self.push_screen_wait(TextPrompt(
-                "Commit", "Commit message (empty: a default naming the session)",
-                allow_empty=True))
+            message = await self.push_screen_wait(
+                TextPrompt(
+                    "Commit",
+                    "Commit message (empty: a default naming the session)",
+                    allow_empty=True,
+                )
+            )
             if message is None:
                 return None
             cascade = await self._session_ask_cascade(engine, "commit")
             if cascade is None:
                 return None
-            result = await self._session_confirming(repo, "commit", engine.commit,
-                                            message=message or None, cascade=cascade)
+            result = await self._session_confirming(
+                repo, "commit", engine.commit, message=message or None, cascade=cascade
+            )
             return result.message if result else None
 
         await self._session_run("commit", repo, job)
 
-    async def _session_ask_cascade(self: CoditectApp, engine: GitSessions,  # type: ignore[misc]
-                           verb: str) -> bool | None:
+    async def _session_ask_cascade(
+        self: CoditectApp,
+        engine: GitSessions,  # type: ignore[misc]
+        verb: str,
+    ) -> bool | None:
         from coditect_tui.ui.screens.dialogs import ChoiceDialog
 
         plan = await engine.cascade_plan()
         if len(plan) <= 1:
             return False
-        choice = await self.push_screen_wait(ChoiceDialog(
-            f"{verb.capitalize()}: master project",
-            f"{len(plan) - 1} submodules have changes. {verb.capitalize()} them first, then "
-            "this repo's submodule pointers?",
-            [("cascade", f"Cascade through {len(plan)} repos (asks you to confirm the list)"),
-             ("single", "Only this repo"), ("cancel", "Cancel")]))
+        choice = await self.push_screen_wait(
+            ChoiceDialog(
+                f"{verb.capitalize()}: master project",
+                f"{len(plan) - 1} submodules have changes. {verb.capitalize()} them first, then "
+                "this repo's submodule pointers?",
+                [
+                    (
+                        "cascade",
+                        f"Cascade through {len(plan)} repos (asks you to confirm the list)",
+                    ),
+                    ("single", "Only this repo"),
+                    ("cancel", "Cancel"),
+                ],
+            )
+        )
         if choice in (None, "cancel"):
             return None
         return choice == "cascade"
@@ -165,11 +201,18 @@ class SessionActions:
             result, conflict = await engine.sync()
             if conflict is not None:
                 files = ", ".join(safe_text(f) for f in conflict.files[:5]) or "(none listed)"
-                state = ("a rebase is in progress: resolve, then git rebase --continue, or "
-                         "git rebase --abort" if conflict.rebase_in_progress else
-                         "the repo is as git left it")
-                self.notify(f"Sync stopped on a conflict in {files}; {state}.",
-                            title="Sync conflict", severity="error", timeout=20)
+                state = (
+                    "a rebase is in progress: resolve, then git rebase --continue, or "
+                    "git rebase --abort"
+                    if conflict.rebase_in_progress
+                    else "the repo is as git left it"
+                )
+                self.notify(
+                    f"Sync stopped on a conflict in {files}; {state}.",
+                    title="Sync conflict",
+                    severity="error",
+                    timeout=20,
+                )
                 return None
             return result.message
 
@@ -185,12 +228,16 @@ class SessionActions:
         async def job(engine: GitSessions) -> str | None:
             from coditect_tui.ui.screens.dialogs import TextPrompt
 
-            title = await self.push_screen_wait(TextPrompt(
-                "Pull request", "Title (empty: 'Session: <description>')", allow_empty=True))
+            title = await self.push_screen_wait(
+                TextPrompt(
+                    "Pull request", "Title (empty: 'Session: <description>')", allow_empty=True
+                )
+            )
             if title is None:
                 return None
-            result = await self._session_confirming(repo, "pull request", engine.pr,
-                                            title=title or None)
+            result = await self._session_confirming(
+                repo, "pull request", engine.pr, title=title or None
+            )
             return result.message if result else None
 
         await self._session_run("pr", repo, job)
@@ -206,21 +253,32 @@ class SessionActions:
             from coditect_tui.ui.screens.dialogs import ChoiceDialog, TypedConfirmation
 
             main = engine.main_branch()
-            choice = await self.push_screen_wait(ChoiceDialog(
-                "End session", "Final commit and push, then:",
-                [("end", "End the session (keep the branch)"),
-                 ("merge", f"End and merge --no-ff into {safe_text(main)}"),
-                 ("cancel", "Cancel")]))
+            choice = await self.push_screen_wait(
+                ChoiceDialog(
+                    "End session",
+                    "Final commit and push, then:",
+                    [
+                        ("end", "End the session (keep the branch)"),
+                        ("merge", f"End and merge --no-ff into {safe_text(main)}"),
+                        ("cancel", "Cancel"),
+                    ],
+                )
+            )
             if choice in (None, "cancel"):
                 return None
             merge = choice == "merge"
-            if merge and not await self.push_screen_wait(TypedConfirmation(
-                    "Confirm merge", [f"Merge the session branch into {main} and push "
-                                      f"{main} to origin."], expected=repo.name)):
+            if merge and not await self.push_screen_wait(
+                TypedConfirmation(
+                    "Confirm merge",
+                    [f"Merge the session branch into {main} and push {main} to origin."],
+                    expected=repo.name,
+                )
+            ):
                 self.notify("End cancelled; nothing was done.")
                 return None
-            result = await self._session_confirming(repo, "end", engine.end, merge=merge,
-                                            confirm_merge=merge)
+            result = await self._session_confirming(
+                repo, "end", engine.end, merge=merge, confirm_merge=merge
+            )
             if result is None:
                 return None
             self.notify(safe_text(result.message), title="Session end", timeout=10)
@@ -229,8 +287,12 @@ class SessionActions:
 
         await self._session_run("end", repo, job)
 
-    async def _session_export(self: CoditectApp, engine: GitSessions,  # type: ignore[misc]
-                              repo: RepoView, summary: str) -> None:
+    async def _session_export(
+        self: CoditectApp,
+        engine: GitSessions,  # type: ignore[misc]
+        repo: RepoView,
+        summary: str,
+    ) -> None:
         """Offer to write the ended session's export into MEMORY-CONTEXT/sessions/."""
         from coditect_tui.core.git.history import recent_commits
         from coditect_tui.core.memory.writer import (
@@ -243,20 +305,29 @@ class SessionActions:
         folder = self._project_folder()
         if self.backend is None or engine.record_id is None or folder is None:
             return
-        choice = await self.push_screen_wait(ChoiceDialog(
-            "Session export", "Write a session export (CODITECT's <ISO>Z-<desc>.md) into "
-            f"{safe_text(memory_dir_of(folder))}/sessions?",
-            [("write", "Write the export"), ("skip", "Skip")]))
+        choice = await self.push_screen_wait(
+            ChoiceDialog(
+                "Session export",
+                "Write a session export (CODITECT's <ISO>Z-<desc>.md) into "
+                f"{safe_text(memory_dir_of(folder))}/sessions?",
+                [("write", "Write the export"), ("skip", "Skip")],
+            )
+        )
         if choice != "write":
             return
-        notes = await self.push_screen_wait(TextPrompt(
-            "Session export", "Summary in your words (optional)", allow_empty=True))
+        notes = await self.push_screen_wait(
+            TextPrompt("Session export", "Summary in your words (optional)", allow_empty=True)
+        )
         record = await self.backend.get_session(engine.record_id)
         commits = await recent_commits(engine.runner, Path(repo.path), limit=10)
         export = SessionExport.from_git_session(
-            record, repository=repo.path, summary=notes or summary,
-            recent_commits=[f"{c.short_sha} {c.subject}" for c in commits])
-        written = await write_session_export(self.backend, memory_dir_of(folder), export,
-                                             project_id=await self._project_id())
+            record,
+            repository=repo.path,
+            summary=notes or summary,
+            recent_commits=[f"{c.short_sha} {c.subject}" for c in commits],
+        )
+        written = await write_session_export(
+            self.backend, memory_dir_of(folder), export, project_id=await self._project_id()
+        )
         self.notify(f"Session export written: {safe_text(written.path)}", timeout=10)
         self._memory_changed()

@@ -36,8 +36,9 @@ def contract_pg() -> Iterator[PgDatabase]:
 
 
 @pytest.fixture(scope="session")
-def contract_server(contract_pg: PgDatabase, tmp_path_factory: pytest.TempPathFactory
-                    ) -> Iterator[ServerProcess]:
+def contract_server(
+    contract_pg: PgDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
     """A real `coditect serve` (uvicorn) on 127.0.0.1 over the session's database."""
     server = ServerProcess(contract_pg.app_url, tmp_path_factory.mktemp("server"))
     try:

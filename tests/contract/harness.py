@@ -28,8 +28,15 @@ class Harness(Protocol):
 
     name: str
 
-    async def open(self, tenant: str, principal: str, role: str = "owner", *,
-                   read_only: bool = False, tier: str = "internal") -> Backend:
+    async def open(
+        self,
+        tenant: str,
+        principal: str,
+        role: str = "owner",
+        *,
+        read_only: bool = False,
+        tier: str = "internal",
+    ) -> Backend:
         """A backend for ``principal`` acting as ``role`` in ``tenant``."""
         ...
 
@@ -50,31 +57,46 @@ class SqliteHarness:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    async def open(self, tenant: str, principal: str, role: str = "owner", *,
-                   read_only: bool = False, tier: str = "internal") -> Backend:
+    async def open(
+        self,
+        tenant: str,
+        principal: str,
+        role: str = "owner",
+        *,
+        read_only: bool = False,
+        tier: str = "internal",
+    ) -> Backend:
         provision = Provision(display_name=tenant.title(), tier=tier, role=role)
         if read_only:
-            setup = await SqlStore.open_sqlite(self.path, tenant=tenant, principal=principal,
-                                               provision=provision)
+            setup = await SqlStore.open_sqlite(
+                self.path, tenant=tenant, principal=principal, provision=provision
+            )
             await setup.close()
-        return await SqlStore.open_sqlite(self.path, tenant=tenant, principal=principal,
-                                          read_only=read_only, provision=provision)
+        return await SqlStore.open_sqlite(
+            self.path, tenant=tenant, principal=principal, read_only=read_only, provision=provision
+        )
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
 
     def snapshot(self) -> dict[str, list[tuple[object, ...]]]:
         with self._connect() as conn:
-            tables = [r[0] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE "
-                "'sqlite_%' AND name NOT LIKE 'memory_fts_%' ORDER BY name")]
-            return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr)
-                    for t in tables}
+            tables = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE "
+                    "'sqlite_%' AND name NOT LIKE 'memory_fts_%' ORDER BY name"
+                )
+            ]
+            return {
+                t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables
+            }
 
     def tenant_of(self, table: str, row_id: str) -> str | None:
         with self._connect() as conn:
-            row = conn.execute(f'SELECT tenant_id FROM "{table}" WHERE id = ?',
-                               (row_id,)).fetchone()
+            row = conn.execute(
+                f'SELECT tenant_id FROM "{table}" WHERE id = ?', (row_id,)
+            ).fetchone()
         return row[0] if row else None
 
 
@@ -86,22 +108,36 @@ class PostgresStoreHarness:
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
 
-    async def open(self, tenant: str, principal: str, role: str = "owner", *,
-                   read_only: bool = False, tier: str = "internal") -> Backend:
+    async def open(
+        self,
+        tenant: str,
+        principal: str,
+        role: str = "owner",
+        *,
+        read_only: bool = False,
+        tier: str = "internal",
+    ) -> Backend:
         provision = Provision(display_name=tenant.title(), tier=tier, role=role)
         if read_only:
-            setup = await SqlStore.open_postgres(self.db.app_url, tenant=tenant,
-                                                 principal=principal, provision=provision)
+            setup = await SqlStore.open_postgres(
+                self.db.app_url, tenant=tenant, principal=principal, provision=provision
+            )
             await setup.close()
-        return await SqlStore.open_postgres(self.db.app_url, tenant=tenant, principal=principal,
-                                            read_only=read_only, provision=provision)
+        return await SqlStore.open_postgres(
+            self.db.app_url,
+            tenant=tenant,
+            principal=principal,
+            read_only=read_only,
+            provision=provision,
+        )
 
     def snapshot(self) -> dict[str, list[tuple[object, ...]]]:
         return pg_snapshot(self.db)
 
     def tenant_of(self, table: str, row_id: str) -> str | None:
-        rows = run_sync(lambda: self.db.fetch(f'SELECT tenant_id FROM "{table}" WHERE id = $1',
-                                              row_id))
+        rows = run_sync(
+            lambda: self.db.fetch(f'SELECT tenant_id FROM "{table}" WHERE id = $1', row_id)
+        )
         return rows[0][0] if rows else None
 
 
@@ -109,10 +145,16 @@ def pg_snapshot(db: PgDatabase) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table of ``db`` (read as the superuser, past RLS)."""
 
     async def work() -> dict[str, list[tuple[object, ...]]]:
-        tables = [r[0] for r in await db.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")]
-        return {t: sorted((tuple(r) for r in await db.fetch(f'SELECT * FROM "{t}"')), key=repr)
-                for t in tables}
+        tables = [
+            r[0]
+            for r in await db.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+            )
+        ]
+        return {
+            t: sorted((tuple(r) for r in await db.fetch(f'SELECT * FROM "{t}"')), key=repr)
+            for t in tables
+        }
 
     return run_sync(work)
 
@@ -131,18 +173,35 @@ class RemoteAsgiHarness:
         self.path = path
         self._sqlite = SqliteHarness(path)
 
-    async def open(self, tenant: str, principal: str, role: str = "owner", *,
-                   read_only: bool = False, tier: str = "internal") -> Backend:
-        setup = await SqlStore.open_sqlite(self.path, tenant=tenant, principal=principal,
-                                           provision=Provision(tenant.title(), tier, role))
+    async def open(
+        self,
+        tenant: str,
+        principal: str,
+        role: str = "owner",
+        *,
+        read_only: bool = False,
+        tier: str = "internal",
+    ) -> Backend:
+        setup = await SqlStore.open_sqlite(
+            self.path,
+            tenant=tenant,
+            principal=principal,
+            provision=Provision(tenant.title(), tier, role),
+        )
         await setup.close()
         state = ServerState(ServerConfig(db=str(self.path), operator_secret=OPERATOR_SECRET))
         await state.start()
         app = create_app(state=state)
-        token = tokens.mint(OPERATOR_SECRET, tenant=tenant, principal=principal, role=role,
-                            ttl=tokens.MAX_TTL)
-        return RemoteBackend("http://contract.test", token, read_only=read_only,
-                             transport=httpx.ASGITransport(app=app), on_close=state.stop)
+        token = tokens.mint(
+            OPERATOR_SECRET, tenant=tenant, principal=principal, role=role, ttl=tokens.MAX_TTL
+        )
+        return RemoteBackend(
+            "http://contract.test",
+            token,
+            read_only=read_only,
+            transport=httpx.ASGITransport(app=app),
+            on_close=state.stop,
+        )
 
     def snapshot(self) -> dict[str, list[tuple[object, ...]]]:
         return self._sqlite.snapshot()
@@ -161,19 +220,32 @@ class RemotePostgresHarness:
         self.db = db
         self.server_url = server_url
 
-    async def open(self, tenant: str, principal: str, role: str = "owner", *,
-                   read_only: bool = False, tier: str = "internal") -> Backend:
-        setup = await SqlStore.open_postgres(self.db.app_url, tenant=tenant, principal=principal,
-                                             provision=Provision(tenant.title(), tier, role))
+    async def open(
+        self,
+        tenant: str,
+        principal: str,
+        role: str = "owner",
+        *,
+        read_only: bool = False,
+        tier: str = "internal",
+    ) -> Backend:
+        setup = await SqlStore.open_postgres(
+            self.db.app_url,
+            tenant=tenant,
+            principal=principal,
+            provision=Provision(tenant.title(), tier, role),
+        )
         await setup.close()
-        token = tokens.mint(OPERATOR_SECRET, tenant=tenant, principal=principal, role=role,
-                            ttl=tokens.MAX_TTL)
+        token = tokens.mint(
+            OPERATOR_SECRET, tenant=tenant, principal=principal, role=role, ttl=tokens.MAX_TTL
+        )
         return RemoteBackend(self.server_url, token, read_only=read_only)
 
     def snapshot(self) -> dict[str, list[tuple[object, ...]]]:
         return pg_snapshot(self.db)
 
     def tenant_of(self, table: str, row_id: str) -> str | None:
-        rows = run_sync(lambda: self.db.fetch(f'SELECT tenant_id FROM "{table}" WHERE id = $1',
-                                              row_id))
+        rows = run_sync(
+            lambda: self.db.fetch(f'SELECT tenant_id FROM "{table}" WHERE id = $1', row_id)
+        )
         return rows[0][0] if rows else None

@@ -58,13 +58,16 @@ async def test_list_tenants_shows_only_memberships(harness: Harness) -> None:
 
 async def test_project_upsert_is_idempotent_and_audited(owner: Backend) -> None:
     before = (await owner.query_audit(limit=1)).items[0].seq
-    first = await owner.upsert_project(ProjectSpec(name="rollout", path="/w/rollout",
-                                                   kind="master"))
-    again = await owner.upsert_project(ProjectSpec(name="rollout", path="/w/rollout",
-                                                   kind="master"))
+    first = await owner.upsert_project(
+        ProjectSpec(name="rollout", path="/w/rollout", kind="master")
+    )
+    again = await owner.upsert_project(
+        ProjectSpec(name="rollout", path="/w/rollout", kind="master")
+    )
     assert first.id == again.id and first.updated_at == again.updated_at
-    changed = await owner.upsert_project(ProjectSpec(name="rollout", path="/w/rollout",
-                                                     kind="master", description="new"))
+    changed = await owner.upsert_project(
+        ProjectSpec(name="rollout", path="/w/rollout", kind="master", description="new")
+    )
     assert changed.id == first.id and changed.description == "new"
     events = (await owner.query_audit(AuditFilter(resource_type="projects"))).items
     assert [e.action for e in events] == ["projects.update", "projects.create"]
@@ -100,28 +103,54 @@ async def test_bad_cursor_is_invalid_input(owner: Backend) -> None:
 
 
 async def test_missing_objects_are_not_found(owner: Backend) -> None:
-    for call in (owner.get_project("nope"), owner.delete_project("nope"),
-                 owner.get_repo("nope"), owner.delete_repo("nope"),
-                 owner.get_session("nope"), owner.get_memory_entry("nope"),
-                 owner.get_memory_body("nope"), owner.delete_memory_entry("nope"),
-                 owner.revoke_api_key("nope"), owner.set_member_role("nobody", "viewer"),
-                 owner.remove_member("nobody"),
-                 owner.upsert_repo(RepoSpec(project_id="nope", path="/x", name="x"))):
+    for call in (
+        owner.get_project("nope"),
+        owner.delete_project("nope"),
+        owner.get_repo("nope"),
+        owner.delete_repo("nope"),
+        owner.get_session("nope"),
+        owner.get_memory_entry("nope"),
+        owner.get_memory_body("nope"),
+        owner.delete_memory_entry("nope"),
+        owner.revoke_api_key("nope"),
+        owner.set_member_role("nobody", "viewer"),
+        owner.remove_member("nobody"),
+        owner.upsert_repo(RepoSpec(project_id="nope", path="/x", name="x")),
+    ):
         with pytest.raises(NotFound):
             await call
 
 
 async def test_repos_with_submodules(owner: Backend) -> None:
     project = await owner.upsert_project(ProjectSpec(name="master", kind="master"))
-    parent = await owner.upsert_repo(RepoSpec(project_id=project.id, path="/w/master",
-                                              name="master"))
-    subs = [await owner.upsert_repo(RepoSpec(
-        project_id=project.id, path=f"/w/master/submodules/core/r{i}", name=f"r{i}",
-        parent_id=parent.id, category="core", is_submodule=True, initialised=i % 2 == 0))
-        for i in range(3)]
-    again = await owner.upsert_repo(RepoSpec(
-        project_id=project.id, path="/w/master/submodules/core/r0", name="r0",
-        parent_id=parent.id, category="core", is_submodule=True, initialised=True))
+    parent = await owner.upsert_repo(
+        RepoSpec(project_id=project.id, path="/w/master", name="master")
+    )
+    subs = [
+        await owner.upsert_repo(
+            RepoSpec(
+                project_id=project.id,
+                path=f"/w/master/submodules/core/r{i}",
+                name=f"r{i}",
+                parent_id=parent.id,
+                category="core",
+                is_submodule=True,
+                initialised=i % 2 == 0,
+            )
+        )
+        for i in range(3)
+    ]
+    again = await owner.upsert_repo(
+        RepoSpec(
+            project_id=project.id,
+            path="/w/master/submodules/core/r0",
+            name="r0",
+            parent_id=parent.id,
+            category="core",
+            is_submodule=True,
+            initialised=True,
+        )
+    )
     assert again.id == subs[0].id
     listed = (await owner.list_repos(project_id=project.id)).items
     assert [r.path for r in listed] == sorted(r.path for r in [parent, *subs])
@@ -134,19 +163,34 @@ async def test_sessions_lifecycle(owner: Backend) -> None:
     project = await owner.upsert_project(ProjectSpec(name="svc"))
     repo = await owner.upsert_repo(RepoSpec(project_id=project.id, path="/w/svc", name="svc"))
     start = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
-    spec = GitSessionSpec(repo_id=repo.id, session_key="20261126-080000", description="fix",
-                          branch="session/2026-11-26-fix", started_at=start)
+    spec = GitSessionSpec(
+        repo_id=repo.id,
+        session_key="20261126-080000",
+        description="fix",
+        branch="session/2026-11-26-fix",
+        started_at=start,
+    )
     session = await owner.create_session(spec)
-    assert (session.state, session.commit_count, session.project_id) == ("active", 0,
-                                                                         project.id)
+    assert (session.state, session.commit_count, session.project_id) == ("active", 0, project.id)
     with pytest.raises(Conflict):
         await owner.create_session(spec)
-    ended = await owner.update_session(session.id, GitSessionUpdate(
-        commit_count=3, push_count=1, last_commit="abc1234", ended_at=start + timedelta(hours=1),
-        state="ended", summary={"files_changed": 4}))
+    ended = await owner.update_session(
+        session.id,
+        GitSessionUpdate(
+            commit_count=3,
+            push_count=1,
+            last_commit="abc1234",
+            ended_at=start + timedelta(hours=1),
+            state="ended",
+            summary={"files_changed": 4},
+        ),
+    )
     assert (ended.state, ended.commit_count, ended.summary) == ("ended", 3, {"files_changed": 4})
-    later = await owner.create_session(spec.model_copy(update={
-        "session_key": "20261127-080000", "started_at": start + timedelta(days=1)}))
+    later = await owner.create_session(
+        spec.model_copy(
+            update={"session_key": "20261127-080000", "started_at": start + timedelta(days=1)}
+        )
+    )
     listed = (await owner.list_sessions(project_id=project.id)).items
     assert [s.id for s in listed] == [later.id, session.id]
     assert (await owner.list_sessions(repo_id="other")).items == []
@@ -158,22 +202,35 @@ async def test_sessions_lifecycle(owner: Backend) -> None:
 async def test_memory_index_search_and_export(owner: Backend) -> None:
     t0 = datetime(2025, 11, 22, 4, 15, 36, tzinfo=UTC)
     entries = [
-        MemoryEntrySpec(path="MEMORY-CONTEXT/checkpoints/a.md", kind="checkpoint",
-                        title="Hooks implementation", body="phase zero hooks are complete",
-                        timestamp=t0, timestamp_raw="2025-11-22T04-15-36Z"),
-        MemoryEntrySpec(path="MEMORY-CONTEXT/sessions/b.md", kind="session",
-                        title="Submodule cross-check",
-                        body="symlink verification of every submodule",
-                        timestamp=t0 + timedelta(days=1)),
-        MemoryEntrySpec(path="MEMORY-CONTEXT/notes/c.md", kind="note", title="Undated",
-                        body="hooks without a date"),
+        MemoryEntrySpec(
+            path="MEMORY-CONTEXT/checkpoints/a.md",
+            kind="checkpoint",
+            title="Hooks implementation",
+            body="phase zero hooks are complete",
+            timestamp=t0,
+            timestamp_raw="2025-11-22T04-15-36Z",
+        ),
+        MemoryEntrySpec(
+            path="MEMORY-CONTEXT/sessions/b.md",
+            kind="session",
+            title="Submodule cross-check",
+            body="symlink verification of every submodule",
+            timestamp=t0 + timedelta(days=1),
+        ),
+        MemoryEntrySpec(
+            path="MEMORY-CONTEXT/notes/c.md",
+            kind="note",
+            title="Undated",
+            body="hooks without a date",
+        ),
     ]
     created = [await owner.upsert_memory_entry(e) for e in entries]
     hits = await owner.search_memory("hooks")
     assert {h.entry.id for h in hits} == {created[0].id, created[2].id}
     assert all("\x02" in h.snippet for h in hits)
     assert [h.entry.id for h in await owner.search_memory('"symlink verification"')] == [
-        created[1].id]
+        created[1].id
+    ]
     assert [h.entry.id for h in await owner.search_memory("submod*")] == [created[1].id]
     kinds = await owner.search_memory("hooks", MemoryFilter(kinds=["checkpoint"]))
     assert [h.entry.id for h in kinds] == [created[0].id]
@@ -186,22 +243,30 @@ async def test_memory_index_search_and_export(owner: Backend) -> None:
     page2 = await owner.list_memory_entries(cursor=page1.next_cursor, limit=2)
     assert [e.id for e in page1.items + page2.items] == [e.id for e in listed]
     assert await owner.get_memory_body(created[0].id) == "phase zero hooks are complete"
-    updated = await owner.upsert_memory_entry(entries[0].model_copy(update={
-        "title": "Migrations", "body": "rewritten text about migrations"}))
+    updated = await owner.upsert_memory_entry(
+        entries[0].model_copy(
+            update={"title": "Migrations", "body": "rewritten text about migrations"}
+        )
+    )
     assert updated.id == created[0].id
     assert [h.entry.id for h in await owner.search_memory("hooks")] == [created[2].id]
-    exported = [e.id async for e in owner.export_memory(MemoryFilter(kinds=["session",
-                                                                          "note"]))]
+    exported = [e.id async for e in owner.export_memory(MemoryFilter(kinds=["session", "note"]))]
     assert exported == [created[1].id, created[2].id]
     await owner.delete_memory_entry(created[2].id)
     assert await owner.search_memory("hooks") == []
 
 
 async def test_memory_batch_and_filters(harness: Harness, owner: Backend) -> None:
-    specs = [MemoryEntrySpec(path=f"/w/p{i % 2}/MEMORY-CONTEXT/{i}.md", kind="note",
-                             title=f"note {i}", body=f"batch body {i}",
-                             tags=["checkpoint:2025-11-22T04-15-36Z"] if i == 3 else [])
-             for i in range(6)]
+    specs = [
+        MemoryEntrySpec(
+            path=f"/w/p{i % 2}/MEMORY-CONTEXT/{i}.md",
+            kind="note",
+            title=f"note {i}",
+            body=f"batch body {i}",
+            tags=["checkpoint:2025-11-22T04-15-36Z"] if i == 3 else [],
+        )
+        for i in range(6)
+    ]
     entries = await owner.upsert_memory_entries(specs)
     assert [e.path for e in entries] == [s.path for s in specs]
     assert await owner.upsert_memory_entries([]) == []
@@ -216,17 +281,21 @@ async def test_memory_batch_and_filters(harness: Harness, owner: Backend) -> Non
     viewer = await harness.open("acme", "vic", "editor")
     try:
         with pytest.raises(PermissionDenied):  # editors update only their own entries
-            await viewer.upsert_memory_entries([
-                MemoryEntrySpec(path="/w/mine.md", kind="note", title="mine"),
-                specs[2].model_copy(update={"title": "not yours"})])
+            await viewer.upsert_memory_entries(
+                [
+                    MemoryEntrySpec(path="/w/mine.md", kind="note", title="mine"),
+                    specs[2].model_copy(update={"title": "not yours"}),
+                ]
+            )
     finally:
         await viewer.close()
     assert (await owner.list_memory_entries(MemoryFilter(path_prefix="/w/mine"))).items == []
 
 
 async def test_status_history(owner: Backend) -> None:
-    first = await owner.record_status(StatusSnapshotSpec(summary={"repos": 2, "dirty": 1},
-                                                         repos=[{"name": "a"}, {"name": "b"}]))
+    first = await owner.record_status(
+        StatusSnapshotSpec(summary={"repos": 2, "dirty": 1}, repos=[{"name": "a"}, {"name": "b"}])
+    )
     second = await owner.record_status(StatusSnapshotSpec(summary={"repos": 2, "dirty": 0}))
     listed = (await owner.list_status()).items
     assert [s.id for s in listed] == [second.id, first.id]
@@ -273,12 +342,12 @@ async def test_api_keys(owner: Backend) -> None:
     assert new.info.prefix == new.secret[:12] and new.info.role == "owner"
     with pytest.raises(InvalidInput, match="expiry"):
         await owner.create_api_key(principal="aud")
-    expiring = await owner.create_api_key(principal="aud",
-                                          expires_at=utcnow() + timedelta(days=30))
+    expiring = await owner.create_api_key(principal="aud", expires_at=utcnow() + timedelta(days=30))
     assert expiring.secret.startswith("cdt_aud_") and expiring.info.role == "auditor"
     with pytest.raises(InvalidInput, match="exceeds"):
-        await owner.create_api_key(principal="aud", role="editor",
-                                   expires_at=utcnow() + timedelta(days=1))
+        await owner.create_api_key(
+            principal="aud", role="editor", expires_at=utcnow() + timedelta(days=1)
+        )
     with pytest.raises(InvalidInput, match="past"):
         await owner.create_api_key(expires_at=utcnow() - timedelta(days=1))
     listed = await owner.list_api_keys()
@@ -302,11 +371,13 @@ async def test_audit_query_filters_and_pages(owner: Backend) -> None:
     assert len(seqs) == 30 and seqs == sorted(seqs, reverse=True)
     oldest = await owner.query_audit(creates, limit=5, ascending=True)
     assert [e.details["name"] for e in oldest.items] == [f"proj-{i:02d}" for i in range(5)]
-    members_events = (await owner.query_audit(AuditFilter(resource_type="members",
-                                                          actor="olivia"))).items
+    members_events = (
+        await owner.query_audit(AuditFilter(resource_type="members", actor="olivia"))
+    ).items
     assert members_events[0].action == "members.create"
     assert (await owner.query_audit(AuditFilter(text="PROJ-07"))).items[0].details[
-        "name"] == "proj-07"
+        "name"
+    ] == "proj-07"
     assert (await owner.query_audit(AuditFilter(actor="nobody"))).items == []
     future = utcnow() + timedelta(days=1)
     assert (await owner.query_audit(AuditFilter(since=future))).items == []
@@ -319,8 +390,10 @@ async def test_every_change_is_audited_in_the_chain(owner: Backend) -> None:
     await owner.delete_project(project.id)
     events = (await owner.query_audit(limit=3)).items
     assert [(e.seq, e.action, e.resource_id) for e in events] == [
-        (before + 2, "projects.delete", project.id), (before + 1, "projects.create", project.id),
-        (before, "audit.checkpoint", None)]
+        (before + 2, "projects.delete", project.id),
+        (before + 1, "projects.create", project.id),
+        (before, "audit.checkpoint", None),
+    ]
     report = await owner.verify_audit()
     assert report.ok and report.rows == before + 2
 
@@ -331,30 +404,50 @@ async def test_export_is_recorded_and_streams_oldest_first(owner: Backend) -> No
     exported = [e async for e in owner.export_audit(AuditFilter(action="projects.create"))]
     assert [e.details["name"] for e in exported] == [f"e{i}" for i in range(5)]
     last = (await owner.query_audit(limit=1)).items[0]
-    assert last.action == "audit.export" and last.details["filter"] == {
-        "action": "projects.create"}
+    assert last.action == "audit.export" and last.details["filter"] == {"action": "projects.create"}
 
 
 async def test_record_event_and_import(owner: Backend) -> None:
-    seq = await owner.record_event(Resource.SESSIONS, Action.UPDATE, "sessions.push", "s1",
-                                   outcome="error", details={"branch": "session/x",
-                                                             "sha": "abc"})
+    seq = await owner.record_event(
+        Resource.SESSIONS,
+        Action.UPDATE,
+        "sessions.push",
+        "s1",
+        outcome="error",
+        details={"branch": "session/x", "sha": "abc"},
+    )
     event = (await owner.query_audit(limit=1)).items[0]
     assert (event.seq, event.action, event.outcome, event.details["sha"]) == (
-        seq, "sessions.push", "error", "abc")
+        seq,
+        "sessions.push",
+        "error",
+        "abc",
+    )
     with pytest.raises(InvalidInput):
         await owner.record_event(Resource.SESSIONS, Action.UPDATE, "projects.x", None)
     ts = datetime(2025, 11, 22, 8, 28, 11, tzinfo=UTC)
-    specs = [AuditEventSpec(ts=ts + timedelta(seconds=i), actor="checkpoint-script",
-                            action="submodule.commit", resource_type="repos",
-                            resource_id=f"sub{i}", details={"i": i},
-                            source="audit-logs/x.json") for i in range(4)]
+    specs = [
+        AuditEventSpec(
+            ts=ts + timedelta(seconds=i),
+            actor="checkpoint-script",
+            action="submodule.commit",
+            resource_type="repos",
+            resource_id=f"sub{i}",
+            details={"i": i},
+            source="audit-logs/x.json",
+        )
+        for i in range(4)
+    ]
     assert await owner.import_audit_events(specs + specs[:1]) == 4
     assert await owner.import_audit_events(specs) == 0
-    imported = (await owner.query_audit(AuditFilter(action="submodule.commit"),
-                                        ascending=True)).items
+    imported = (
+        await owner.query_audit(AuditFilter(action="submodule.commit"), ascending=True)
+    ).items
     assert (imported[0].source, imported[0].role, imported[0].ts) == (
-        "audit-logs/x.json", "imported", "2025-11-22T08:28:11.000000Z")
+        "audit-logs/x.json",
+        "imported",
+        "2025-11-22T08:28:11.000000Z",
+    )
     assert (await owner.verify_audit()).ok
 
 
@@ -363,8 +456,7 @@ async def test_checkpoint_claim_checked(owner: Backend) -> None:
     assert head.tenant == "acme"
     assert (await owner.verify_audit(checkpoint=(head.seq, head.hash))).ok
     wrong = await owner.verify_audit(checkpoint=(head.seq, "0" * 64))
-    assert (wrong.ok, wrong.reason, wrong.first_bad_seq) == (False, "checkpoint_mismatch",
-                                                            head.seq)
+    assert (wrong.ok, wrong.reason, wrong.first_bad_seq) == (False, "checkpoint_mismatch", head.seq)
     beyond = await owner.verify_audit(checkpoint=(head.seq + 50, head.hash))
     assert (beyond.ok, beyond.reason) == (False, "truncation")
     progress: list[tuple[int, int]] = []
@@ -382,8 +474,10 @@ async def test_denials_are_audited(harness: Harness, owner: Backend) -> None:
     finally:
         await viewer.close()
     denied = (await owner.query_audit(AuditFilter(outcome="denied"))).items
-    assert {(e.actor, e.action) for e in denied} >= {("vic", "audit.read"),
-                                                    ("vic", "projects.upsert_project")}
+    assert {(e.actor, e.action) for e in denied} >= {
+        ("vic", "audit.read"),
+        ("vic", "projects.upsert_project"),
+    }
 
 
 async def test_audit_seq_bounds(owner: Backend) -> None:

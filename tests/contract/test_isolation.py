@@ -46,7 +46,8 @@ class Model:
     """What each tenant should hold, by kind."""
 
     ids: list[dict[str, list[str]]] = field(
-        default_factory=lambda: [{k: [] for k in KINDS} for _ in range(3)])
+        default_factory=lambda: [{k: [] for k in KINDS} for _ in range(3)]
+    )
     repo_project: dict[str, str] = field(default_factory=dict)
 
     def foreign(self, me: int, kind: str, index: int) -> str | None:
@@ -62,25 +63,35 @@ async def _create(b: Backend, m: Model, t: int, kind: str, text: str, n: int) ->
         return
     if kind == "repo" or not mine["repo"]:
         project_id = mine["project"][-1]
-        repo = await b.upsert_repo(RepoSpec(project_id=project_id, path=f"/{text}/{n}",
-                                            name=text))
+        repo = await b.upsert_repo(RepoSpec(project_id=project_id, path=f"/{text}/{n}", name=text))
         mine["repo"].append(repo.id)
         m.repo_project[repo.id] = project_id
         return
     if kind == "session":
-        session = await b.create_session(GitSessionSpec(
-            repo_id=mine["repo"][-1], session_key=f"k{n}", description=text, branch="b",
-            started_at=utcnow()))
+        session = await b.create_session(
+            GitSessionSpec(
+                repo_id=mine["repo"][-1],
+                session_key=f"k{n}",
+                description=text,
+                branch="b",
+                started_at=utcnow(),
+            )
+        )
         mine["session"].append(session.id)
         return
-    entry = await b.upsert_memory_entry(MemoryEntrySpec(path=f"{text}/{n}.md", kind="note",
-                                                        title=text, body=f"{text} body"))
+    entry = await b.upsert_memory_entry(
+        MemoryEntrySpec(path=f"{text}/{n}.md", kind="note", title=text, body=f"{text} body")
+    )
     mine["memory"].append(entry.id)
 
 
 async def _foreign_read(b: Backend, kind: str, target: str) -> Any:
-    return await {"project": b.get_project, "repo": b.get_repo, "session": b.get_session,
-                  "memory": b.get_memory_entry}[kind](target)
+    return await {
+        "project": b.get_project,
+        "repo": b.get_repo,
+        "session": b.get_session,
+        "memory": b.get_memory_entry,
+    }[kind](target)
 
 
 async def _foreign_change(b: Backend, kind: str, target: str) -> Any:
@@ -140,8 +151,9 @@ async def _scenario(harness: Harness, ops: list[tuple[Any, ...]]) -> None:
                 target = pool[op[3] % len(pool)]
                 if op[2] == "project":
                     await b.delete_project(target)
-                    for repo_id in [r for r in model.ids[t]["repo"]
-                                    if model.repo_project[r] == target]:
+                    for repo_id in [
+                        r for r in model.ids[t]["repo"] if model.repo_project[r] == target
+                    ]:
                         model.ids[t]["repo"].remove(repo_id)
                         for sid in sessions_by_repo.pop(repo_id, []):
                             model.ids[t]["session"].remove(sid)
@@ -154,13 +166,17 @@ async def _scenario(harness: Harness, ops: list[tuple[Any, ...]]) -> None:
         for t, b in enumerate(backends):
             mine = model.ids[t]
             assert sorted(p.id for p in (await b.list_projects(limit=1000)).items) == sorted(
-                mine["project"])
+                mine["project"]
+            )
             assert sorted(r.id for r in (await b.list_repos(limit=1000)).items) == sorted(
-                mine["repo"])
+                mine["repo"]
+            )
             assert sorted(s.id for s in (await b.list_sessions(limit=1000)).items) == sorted(
-                mine["session"])
-            assert sorted(e.id for e in (await b.list_memory_entries(limit=1000)).items
-                          ) == sorted(mine["memory"])
+                mine["session"]
+            )
+            assert sorted(e.id for e in (await b.list_memory_entries(limit=1000)).items) == sorted(
+                mine["memory"]
+            )
             for hit_word in ("alpha", "beta", "shared"):
                 hits = await b.search_memory(hit_word, limit=1000)
                 assert {h.entry.id for h in hits} <= set(mine["memory"])
@@ -171,17 +187,25 @@ async def _scenario(harness: Harness, ops: list[tuple[Any, ...]]) -> None:
             assert (await b.verify_audit()).ok
             for kind in KINDS:
                 for row_id in mine[kind]:
-                    table = {"project": "projects", "repo": "repos", "session": "git_sessions",
-                             "memory": "memory_entries"}[kind]
+                    table = {
+                        "project": "projects",
+                        "repo": "repos",
+                        "session": "git_sessions",
+                        "memory": "memory_entries",
+                    }[kind]
                     assert harness.tenant_of(table, row_id) == (await b.get_tenant()).id
     finally:
         for b in backends:
             await b.close()
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(ops=st.lists(operation, min_size=5, max_size=40))
-def test_tenants_never_see_or_change_each_other(harness: Harness, ops: list[tuple[Any, ...]]
-                                                ) -> None:
+def test_tenants_never_see_or_change_each_other(
+    harness: Harness, ops: list[tuple[Any, ...]]
+) -> None:
     asyncio.run(_scenario(harness, ops))

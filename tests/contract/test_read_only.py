@@ -30,8 +30,11 @@ AUDIT_TABLES = {"audit_events", "audit_heads"}
 
 
 def test_every_backend_method_is_classified() -> None:
-    abstract = {name for name, member in inspect.getmembers(Backend)
-                if getattr(member, "__isabstractmethod__", False)} - {"close"}
+    abstract = {
+        name
+        for name, member in inspect.getmembers(Backend)
+        if getattr(member, "__isabstractmethod__", False)
+    } - {"close"}
     assert abstract == MUTATING_METHODS | READ_METHODS
     assert not MUTATING_METHODS & READ_METHODS
 
@@ -45,26 +48,42 @@ def _calls(ids: dict[str, str]) -> dict[str, Callable[[Backend], Awaitable[Any]]
         "revoke_api_key": lambda b: b.revoke_api_key(ids["key"]),
         "upsert_project": lambda b: b.upsert_project(ProjectSpec(name="p", description="x")),
         "delete_project": lambda b: b.delete_project(ids["project"]),
-        "upsert_repo": lambda b: b.upsert_repo(RepoSpec(project_id=ids["project"], path="/n",
-                                                        name="n")),
+        "upsert_repo": lambda b: b.upsert_repo(
+            RepoSpec(project_id=ids["project"], path="/n", name="n")
+        ),
         "delete_repo": lambda b: b.delete_repo(ids["repo"]),
-        "create_session": lambda b: b.create_session(GitSessionSpec(
-            repo_id=ids["repo"], session_key="k2", description="d", branch="b",
-            started_at=utcnow())),
-        "update_session": lambda b: b.update_session(ids["session"],
-                                                     GitSessionUpdate(commit_count=9)),
+        "create_session": lambda b: b.create_session(
+            GitSessionSpec(
+                repo_id=ids["repo"],
+                session_key="k2",
+                description="d",
+                branch="b",
+                started_at=utcnow(),
+            )
+        ),
+        "update_session": lambda b: b.update_session(
+            ids["session"], GitSessionUpdate(commit_count=9)
+        ),
         "delete_session": lambda b: b.delete_session(ids["session"]),
-        "upsert_memory_entry": lambda b: b.upsert_memory_entry(MemoryEntrySpec(
-            path="m.md", kind="note", title="changed")),
-        "upsert_memory_entries": lambda b: b.upsert_memory_entries([MemoryEntrySpec(
-            path="new.md", kind="note", title="new")]),
+        "upsert_memory_entry": lambda b: b.upsert_memory_entry(
+            MemoryEntrySpec(path="m.md", kind="note", title="changed")
+        ),
+        "upsert_memory_entries": lambda b: b.upsert_memory_entries(
+            [MemoryEntrySpec(path="new.md", kind="note", title="new")]
+        ),
         "delete_memory_entry": lambda b: b.delete_memory_entry(ids["memory"]),
         "record_status": lambda b: b.record_status(StatusSnapshotSpec(summary={})),
         "prune_status": lambda b: b.prune_status(utcnow() + timedelta(days=1)),
-        "import_audit_events": lambda b: b.import_audit_events([AuditEventSpec(
-            ts=utcnow(), actor="x", action="x.y", resource_type="repos", source="f.json")]),
-        "record_event": lambda b: b.record_event(Resource.SESSIONS, Action.UPDATE,
-                                                 "sessions.push", ids["session"]),
+        "import_audit_events": lambda b: b.import_audit_events(
+            [
+                AuditEventSpec(
+                    ts=utcnow(), actor="x", action="x.y", resource_type="repos", source="f.json"
+                )
+            ]
+        ),
+        "record_event": lambda b: b.record_event(
+            Resource.SESSIONS, Action.UPDATE, "sessions.push", ids["session"]
+        ),
     }
 
 
@@ -73,15 +92,24 @@ async def test_read_only_refuses_every_mutation(harness: Harness, role: str) -> 
     owner = await harness.open("acme", "olivia", "owner")
     project = await owner.upsert_project(ProjectSpec(name="p"))
     repo = await owner.upsert_repo(RepoSpec(project_id=project.id, path="/r", name="r"))
-    session = await owner.create_session(GitSessionSpec(
-        repo_id=repo.id, session_key="k", description="d", branch="b", started_at=utcnow()))
-    memory = await owner.upsert_memory_entry(MemoryEntrySpec(path="m.md", kind="note",
-                                                             title="t", body="text"))
+    session = await owner.create_session(
+        GitSessionSpec(
+            repo_id=repo.id, session_key="k", description="d", branch="b", started_at=utcnow()
+        )
+    )
+    memory = await owner.upsert_memory_entry(
+        MemoryEntrySpec(path="m.md", kind="note", title="t", body="text")
+    )
     key = await owner.create_api_key()
     await owner.add_member("vic", "viewer")
     await owner.record_status(StatusSnapshotSpec(summary={"repos": 1}))
-    ids = {"project": project.id, "repo": repo.id, "session": session.id,
-           "memory": memory.id, "key": key.info.id}
+    ids = {
+        "project": project.id,
+        "repo": repo.id,
+        "session": session.id,
+        "memory": memory.id,
+        "key": key.info.id,
+    }
     read_only = await harness.open("acme", "rita", role, read_only=True)
     assert (await read_only.whoami()).read_only
     before = harness.snapshot()
@@ -98,8 +126,7 @@ async def test_read_only_refuses_every_mutation(harness: Harness, role: str) -> 
     after = harness.snapshot()
     changed = {t for t in before if before[t] != after.get(t)}
     assert changed <= AUDIT_TABLES, f"read-only handle changed {changed - AUDIT_TABLES}"
-    denied = (await owner.query_audit(AuditFilter(actor="rita", outcome="denied"),
-                                      limit=100)).items
+    denied = (await owner.query_audit(AuditFilter(actor="rita", outcome="denied"), limit=100)).items
     assert {e.details["method"] for e in denied} == MUTATING_METHODS
     assert (await owner.verify_audit()).ok
     await owner.close()
@@ -114,9 +141,11 @@ async def test_auditor_reads_are_audited(harness: Harness) -> None:
         _ = [e async for e in auditor.export_audit()]
     finally:
         await auditor.close()
-    reads = [e for e in (await owner.query_audit(AuditFilter(actor="alma"),
-                                                 ascending=True)).items
-             if e.action != "members.create"]  # the harness's provisioning of alma
+    reads = [
+        e
+        for e in (await owner.query_audit(AuditFilter(actor="alma"), ascending=True)).items
+        if e.action != "members.create"
+    ]  # the harness's provisioning of alma
     assert [e.action for e in reads] == ["projects.read", "audit.read", "audit.export"]
     assert reads[1].details["filter"] == {"actor": "olivia"}
     await owner.close()

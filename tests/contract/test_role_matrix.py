@@ -51,18 +51,33 @@ class World:
 
 
 async def _make_rows(backend: Backend, world: World, who: str) -> dict[str, str]:
-    session = await backend.create_session(GitSessionSpec(
-        repo_id=world.repo, session_key=world.fresh(who), description="d", branch="session/x",
-        started_at=utcnow()))
-    entry = await backend.upsert_memory_entry(MemoryEntrySpec(
-        path=world.fresh(f"{who}/m.md"), kind="note", title="t", body="body text"))
+    session = await backend.create_session(
+        GitSessionSpec(
+            repo_id=world.repo,
+            session_key=world.fresh(who),
+            description="d",
+            branch="session/x",
+            started_at=utcnow(),
+        )
+    )
+    entry = await backend.upsert_memory_entry(
+        MemoryEntrySpec(path=world.fresh(f"{who}/m.md"), kind="note", title="t", body="body text")
+    )
     key = await backend.create_api_key()
     project = await backend.upsert_project(ProjectSpec(name=world.fresh(f"{who}-project")))
-    repo = await backend.upsert_repo(RepoSpec(project_id=world.project,
-                                              path=world.fresh(f"/{who}/repo"), name="r"))
-    return {"session": session.id, "memory": entry.id, "memory_path": entry.path,
-            "key": key.info.id, "project": project.id, "project_name": project.name,
-            "repo": repo.id, "repo_path": repo.path}
+    repo = await backend.upsert_repo(
+        RepoSpec(project_id=world.project, path=world.fresh(f"/{who}/repo"), name="r")
+    )
+    return {
+        "session": session.id,
+        "memory": entry.id,
+        "memory_path": entry.path,
+        "key": key.info.id,
+        "project": project.id,
+        "project_name": project.name,
+        "repo": repo.id,
+        "repo_path": repo.path,
+    }
 
 
 Op = Callable[[Backend, World, dict[str, str]], Awaitable[Any]]
@@ -74,64 +89,100 @@ async def _drain(iterator: Any) -> list[Any]:
 
 # (resource, action) -> (operation on a row set, extra pairs the operation also needs)
 OPS: dict[Pair, tuple[Op, tuple[Pair, ...]]] = {
-    (Resource.PROJECTS, Action.READ): (
-        lambda b, w, rows: b.get_project(rows["project"]), ()),
+    (Resource.PROJECTS, Action.READ): (lambda b, w, rows: b.get_project(rows["project"]), ()),
     (Resource.PROJECTS, Action.CREATE): (
-        lambda b, w, rows: b.upsert_project(ProjectSpec(name=w.fresh("new"))), ()),
+        lambda b, w, rows: b.upsert_project(ProjectSpec(name=w.fresh("new"))),
+        (),
+    ),
     (Resource.PROJECTS, Action.UPDATE): (
-        lambda b, w, rows: b.upsert_project(ProjectSpec(name=rows["project_name"],
-                                                        description=w.fresh("d"))), ()),
-    (Resource.PROJECTS, Action.DELETE): (
-        lambda b, w, rows: b.delete_project(rows["project"]), ()),
+        lambda b, w, rows: b.upsert_project(
+            ProjectSpec(name=rows["project_name"], description=w.fresh("d"))
+        ),
+        (),
+    ),
+    (Resource.PROJECTS, Action.DELETE): (lambda b, w, rows: b.delete_project(rows["project"]), ()),
     (Resource.REPOS, Action.READ): (lambda b, w, rows: b.get_repo(rows["repo"]), ()),
     (Resource.REPOS, Action.CREATE): (
-        lambda b, w, rows: b.upsert_repo(RepoSpec(project_id=w.project,
-                                                  path=w.fresh("/new"), name="n")), ()),
+        lambda b, w, rows: b.upsert_repo(
+            RepoSpec(project_id=w.project, path=w.fresh("/new"), name="n")
+        ),
+        (),
+    ),
     (Resource.REPOS, Action.UPDATE): (
-        lambda b, w, rows: b.upsert_repo(RepoSpec(project_id=w.project, path=rows["repo_path"],
-                                                  name=w.fresh("renamed"))), ()),
+        lambda b, w, rows: b.upsert_repo(
+            RepoSpec(project_id=w.project, path=rows["repo_path"], name=w.fresh("renamed"))
+        ),
+        (),
+    ),
     (Resource.REPOS, Action.DELETE): (lambda b, w, rows: b.delete_repo(rows["repo"]), ()),
     (Resource.SESSIONS, Action.READ): (lambda b, w, rows: b.get_session(rows["session"]), ()),
     (Resource.SESSIONS, Action.CREATE): (
-        lambda b, w, rows: b.create_session(GitSessionSpec(
-            repo_id=w.repo, session_key=w.fresh("k"), description="d", branch="b",
-            started_at=utcnow())), ()),
+        lambda b, w, rows: b.create_session(
+            GitSessionSpec(
+                repo_id=w.repo,
+                session_key=w.fresh("k"),
+                description="d",
+                branch="b",
+                started_at=utcnow(),
+            )
+        ),
+        (),
+    ),
     (Resource.SESSIONS, Action.UPDATE): (
-        lambda b, w, rows: b.update_session(rows["session"], GitSessionUpdate(
-            commit_count=w.counter)), ()),
-    (Resource.SESSIONS, Action.DELETE): (
-        lambda b, w, rows: b.delete_session(rows["session"]), ()),
-    (Resource.MEMORY, Action.READ): (
-        lambda b, w, rows: b.get_memory_body(rows["memory"]), ()),
+        lambda b, w, rows: b.update_session(
+            rows["session"], GitSessionUpdate(commit_count=w.counter)
+        ),
+        (),
+    ),
+    (Resource.SESSIONS, Action.DELETE): (lambda b, w, rows: b.delete_session(rows["session"]), ()),
+    (Resource.MEMORY, Action.READ): (lambda b, w, rows: b.get_memory_body(rows["memory"]), ()),
     (Resource.MEMORY, Action.CREATE): (
-        lambda b, w, rows: b.upsert_memory_entry(MemoryEntrySpec(
-            path=w.fresh("new.md"), kind="note", title="t")), ()),
+        lambda b, w, rows: b.upsert_memory_entry(
+            MemoryEntrySpec(path=w.fresh("new.md"), kind="note", title="t")
+        ),
+        (),
+    ),
     (Resource.MEMORY, Action.UPDATE): (
-        lambda b, w, rows: b.upsert_memory_entry(MemoryEntrySpec(
-            path=rows["memory_path"], kind="note", title=w.fresh("t"))), ()),
+        lambda b, w, rows: b.upsert_memory_entry(
+            MemoryEntrySpec(path=rows["memory_path"], kind="note", title=w.fresh("t"))
+        ),
+        (),
+    ),
     (Resource.MEMORY, Action.DELETE): (
-        lambda b, w, rows: b.delete_memory_entry(rows["memory"]), ()),
+        lambda b, w, rows: b.delete_memory_entry(rows["memory"]),
+        (),
+    ),
     (Resource.MEMORY, Action.EXPORT): (lambda b, w, rows: _drain(b.export_memory()), ()),
     (Resource.STATUS, Action.READ): (lambda b, w, rows: b.list_status(), ()),
     (Resource.STATUS, Action.CREATE): (
-        lambda b, w, rows: b.record_status(StatusSnapshotSpec(summary={})), ()),
+        lambda b, w, rows: b.record_status(StatusSnapshotSpec(summary={})),
+        (),
+    ),
     (Resource.STATUS, Action.DELETE): (
-        lambda b, w, rows: b.prune_status(utcnow() - timedelta(days=365)), ()),
+        lambda b, w, rows: b.prune_status(utcnow() - timedelta(days=365)),
+        (),
+    ),
     (Resource.MEMBERS, Action.READ): (lambda b, w, rows: b.list_members(), ()),
     (Resource.MEMBERS, Action.CREATE): (
-        lambda b, w, rows: b.add_member(w.fresh("newbie"), "viewer"), ()),
+        lambda b, w, rows: b.add_member(w.fresh("newbie"), "viewer"),
+        (),
+    ),
     (Resource.MEMBERS, Action.UPDATE): (
-        lambda b, w, rows: b.set_member_role("victor", "editor"), ()),
+        lambda b, w, rows: b.set_member_role("victor", "editor"),
+        (),
+    ),
     (Resource.MEMBERS, Action.DELETE): (lambda b, w, rows: b.remove_member("walter"), ()),
     (Resource.MEMBERS, Action.ADMIN): (
         lambda b, w, rows: b.add_member(w.fresh("boss"), "admin"),
-        ((Resource.MEMBERS, Action.CREATE),)),
+        ((Resource.MEMBERS, Action.CREATE),),
+    ),
     (Resource.API_KEYS, Action.READ): (lambda b, w, rows: b.list_api_keys(), ()),
     (Resource.API_KEYS, Action.CREATE): (lambda b, w, rows: b.create_api_key(), ()),
     (Resource.API_KEYS, Action.DELETE): (lambda b, w, rows: b.revoke_api_key(rows["key"]), ()),
     (Resource.API_KEYS, Action.ADMIN): (
         lambda b, w, rows: b.create_api_key(principal="victor", role="viewer"),
-        ((Resource.API_KEYS, Action.CREATE),)),
+        ((Resource.API_KEYS, Action.CREATE),),
+    ),
     (Resource.AUDIT, Action.READ): (lambda b, w, rows: b.query_audit(limit=5), ()),
     (Resource.AUDIT, Action.EXPORT): (lambda b, w, rows: _drain(b.export_audit()), ()),
     (Resource.AUDIT, Action.ADMIN): (lambda b, w, rows: b.audit_head(), ()),
@@ -140,7 +191,8 @@ OPS: dict[Pair, tuple[Op, tuple[Pair, ...]]] = {
 
 #: Operations that act on one existing row (an ``own`` scope then depends on its owner).
 ROW_OPS: set[Pair] = {
-    (r, a) for r in (Resource.PROJECTS, Resource.REPOS, Resource.SESSIONS, Resource.MEMORY)
+    (r, a)
+    for r in (Resource.PROJECTS, Resource.REPOS, Resource.SESSIONS, Resource.MEMORY)
     for a in (Action.READ, Action.UPDATE, Action.DELETE)
 } | {(Resource.API_KEYS, Action.DELETE)}
 
@@ -169,8 +221,9 @@ async def test_role_matrix(harness: Harness, role: str) -> None:
     world = World()
     project = await owner.upsert_project(ProjectSpec(name="base"))
     world.project = project.id
-    world.repo = (await owner.upsert_repo(RepoSpec(project_id=project.id, path="/base",
-                                                   name="base"))).id
+    world.repo = (
+        await owner.upsert_repo(RepoSpec(project_id=project.id, path="/base", name="base"))
+    ).id
     # The subject creates rows of its own while acting as owner, then acts as `role`.
     setup = await harness.open("acme", "sid", "owner")
     world.own = await _make_rows(setup, world, "sid")
@@ -232,10 +285,12 @@ async def test_a_profile_never_acts_above_its_membership(harness: Harness) -> No
     from coditect_store.store import SqlStore
 
     path = harness.path  # type: ignore[attr-defined]
-    asks_more = await SqlStore.open_sqlite(path, tenant="acme", principal="carl",
-                                           provision=Provision("Acme", "internal", "owner"))
-    asks_less = await SqlStore.open_sqlite(path, tenant="acme", principal="olivia",
-                                           provision=Provision("Acme", "internal", "auditor"))
+    asks_more = await SqlStore.open_sqlite(
+        path, tenant="acme", principal="carl", provision=Provision("Acme", "internal", "owner")
+    )
+    asks_less = await SqlStore.open_sqlite(
+        path, tenant="acme", principal="olivia", provision=Provision("Acme", "internal", "auditor")
+    )
     try:
         assert (await asks_more.whoami()).role == "consultant"
         with pytest.raises(PermissionDenied):

@@ -27,8 +27,10 @@ WORKSPACE_REPOS = 30
 
 def _need_script() -> None:
     if not MAKE_WORKSPACE.exists():
-        pytest.skip(f"{MAKE_WORKSPACE} is missing (the oracle script lives in "
-                    "../shared/bench/ next to this checkout)")
+        pytest.skip(
+            f"{MAKE_WORKSPACE} is missing (the oracle script lives in "
+            "../shared/bench/ next to this checkout)"
+        )
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
 
@@ -38,8 +40,12 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A make_workspace.py workspace of 30 repos with expected.json (do not modify)."""
     _need_script()
     dest = tmp_path_factory.mktemp("dash-ws") / "ws"
-    subprocess.run([sys.executable, str(MAKE_WORKSPACE), str(dest), "--repos",
-                    str(WORKSPACE_REPOS)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, str(MAKE_WORKSPACE), str(dest), "--repos", str(WORKSPACE_REPOS)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return dest
 
 
@@ -60,7 +66,11 @@ async def store(tmp_path: Path) -> AsyncIterator[object]:
     from coditect_store.base import Provision
     from coditect_store.store import SqlStore
 
-    backend = await SqlStore.open_sqlite(tmp_path / "s.db", tenant="t1", principal="alice",
-                                         provision=Provision("T1", "internal", "owner"))
+    backend = await SqlStore.open_sqlite(
+        tmp_path / "s.db",
+        tenant="t1",
+        principal="alice",
+        provision=Provision("T1", "internal", "owner"),
+    )
     yield backend
     await backend.close()

@@ -42,8 +42,9 @@ async def _read(root: Path) -> list[RepoStatus]:
     return await read_many(GitRunner(), tree.targets())
 
 
-def _oracle_rows(workspace: Path, oracle: ModuleType, statuses: list[RepoStatus]
-                 ) -> dict[str, dict[str, Any]]:
+def _oracle_rows(
+    workspace: Path, oracle: ModuleType, statuses: list[RepoStatus]
+) -> dict[str, dict[str, Any]]:
     """expected.json for the top-level repos, the oracle's own reader for submodules."""
     expected = json.loads((workspace / "expected.json").read_text())
     rows = {str(workspace / "projects" / name): row for name, row in expected.items()}
@@ -57,13 +58,18 @@ def _oracle_score(row: dict[str, Any]) -> int:
     detached = row["branch"] == "(detached)"
     return health.score(
         uncommitted=row["changed"] + row["untracked"],
-        unpushed=row["ahead"] if row["upstream"] else 0, behind=row["behind"],
-        detached=detached, branch=None if detached else row["branch"], main_branch="main",
-        symlinks=None).score
+        unpushed=row["ahead"] if row["upstream"] else 0,
+        behind=row["behind"],
+        detached=detached,
+        branch=None if detached else row["branch"],
+        main_branch="main",
+        symlinks=None,
+    ).score
 
 
 async def test_kpis_distribution_and_attention_equal_the_oracle(
-        workspace: Path, oracle: ModuleType) -> None:
+    workspace: Path, oracle: ModuleType
+) -> None:
     statuses = await _read(workspace / "projects")
     rows = _oracle_rows(workspace, oracle, statuses)
     assert set(rows) == {s.path for s in statuses}
@@ -92,11 +98,27 @@ async def test_kpis_distribution_and_attention_equal_the_oracle(
 
     # same semantics as `coditect status`'s summary
     summary = report.summarise(statuses)
-    assert (k.repos, k.read, k.errored, k.dirty, k.ahead, k.behind, k.detached,
-            k.conflicted, k.average_health) == (
-        summary["repos"], summary["read"], summary["errors"], summary["dirty"],
-        summary["ahead"], summary["behind"], summary["detached"], summary["conflicted"],
-        summary["average_score"])
+    assert (
+        k.repos,
+        k.read,
+        k.errored,
+        k.dirty,
+        k.ahead,
+        k.behind,
+        k.detached,
+        k.conflicted,
+        k.average_health,
+    ) == (
+        summary["repos"],
+        summary["read"],
+        summary["errors"],
+        summary["dirty"],
+        summary["ahead"],
+        summary["behind"],
+        summary["detached"],
+        summary["conflicted"],
+        summary["average_score"],
+    )
     assert {b.band: b.count for b in board.distribution} == summary["distribution"]
 
 
@@ -126,8 +148,9 @@ async def test_commits_per_day_equal_plain_git(workspace: Path) -> None:
     now = datetime.now(UTC)
     options = DashboardOptions()
     board = await load_dashboard(statuses, runner=runner, now=now, options=options)
-    want, with_duplicates = _plain_git_commits([s.path for s in statuses],
-                                               window_start(now, options))
+    want, with_duplicates = _plain_git_commits(
+        [s.path for s in statuses], window_start(now, options)
+    )
     got = {d.day.isoformat(): d.commits for d in board.commits if d.commits}
     assert got == want
     assert len(board.commits) == 30 and board.commits[-1].day == now.date()
@@ -177,8 +200,7 @@ async def test_awkward_repos_conflict_error_unborn_and_old(tmp_path: Path) -> No
     runner = GitRunner()
     statuses = [await read_status(runner, p) for p in (conflict, old, unborn, broken)]
     assert statuses[3].error is not None and statuses[0].conflicted
-    board = await load_dashboard(statuses, runner=runner,
-                                 options=DashboardOptions(stale_days=45))
+    board = await load_dashboard(statuses, runner=runner, options=DashboardOptions(stale_days=45))
     k = board.kpis
     assert (k.repos, k.read, k.errored, k.conflicted) == (4, 3, 1, 1)
     assert [s.path for s in board.stale] == [str(old)]
@@ -196,34 +218,55 @@ async def test_awkward_repos_conflict_error_unborn_and_old(tmp_path: Path) -> No
 
 
 async def test_active_sessions_and_snapshot_trend_from_a_real_store(
-        workspace: Path, store: Any) -> None:
+    workspace: Path, store: Any
+) -> None:
     statuses = await _read(workspace / "projects")
     project = await store.upsert_project(ProjectSpec(name="p"))
     repo = await store.upsert_repo(RepoSpec(project_id=project.id, path="/r", name="r"))
     started = datetime.now(UTC)
-    sessions = [await store.create_session(GitSessionSpec(
-        repo_id=repo.id, session_key=f"2026010{i}-000000", description=f"s{i}",
-        branch=f"session/2026-01-0{i}-s{i}", started_at=started)) for i in range(1, 4)]
-    await store.update_session(sessions[0].id, GitSessionUpdate(state="ended",
-                                                                ended_at=started))
+    sessions = [
+        await store.create_session(
+            GitSessionSpec(
+                repo_id=repo.id,
+                session_key=f"2026010{i}-000000",
+                description=f"s{i}",
+                branch=f"session/2026-01-0{i}-s{i}",
+                started_at=started,
+            )
+        )
+        for i in range(1, 4)
+    ]
+    await store.update_session(sessions[0].id, GitSessionUpdate(state="ended", ended_at=started))
     first = report.summarise(statuses[:5])
     second = report.summarise(statuses)
-    await store.record_status(StatusSnapshotSpec(summary=first, repos=[
-        report.snapshot_repo(s) for s in statuses[:5]]))
+    await store.record_status(
+        StatusSnapshotSpec(summary=first, repos=[report.snapshot_repo(s) for s in statuses[:5]])
+    )
     await store.record_status(StatusSnapshotSpec(summary=second))
     board = await load_dashboard(statuses, backend=store, runner=GitRunner())
     assert board.kpis.active_sessions == 2
     today = board.trend[-1]
     assert today.snapshots == 2  # the last one of the day is shown
     assert (today.repos, today.dirty, today.behind, today.average_health) == (
-        second["repos"], second["dirty"], second["behind"], second["average_score"])
+        second["repos"],
+        second["dirty"],
+        second["behind"],
+        second["average_score"],
+    )
     assert all(p.snapshots == 0 and p.repos is None for p in board.trend[:-1])
 
 
-def _snapshot(taken_at: datetime, repos: list[dict[str, Any]],
-              summary: dict[str, Any] | None = None) -> StatusSnapshot:
-    return StatusSnapshot(id=taken_at.isoformat(), taken_at=taken_at, source="status",
-                          summary=summary or {}, repos=repos, created_by="alice")
+def _snapshot(
+    taken_at: datetime, repos: list[dict[str, Any]], summary: dict[str, Any] | None = None
+) -> StatusSnapshot:
+    return StatusSnapshot(
+        id=taken_at.isoformat(),
+        taken_at=taken_at,
+        source="status",
+        summary=summary or {},
+        repos=repos,
+        created_by="alice",
+    )
 
 
 def test_snapshots_add_estimated_commits_for_repos_without_history() -> None:
@@ -231,23 +274,35 @@ def test_snapshots_add_estimated_commits_for_repos_without_history() -> None:
     options = DashboardOptions(window_days=5)
     day = timedelta(days=1)
     snaps = [
-        _snapshot(now - 3 * day, [{"path": "/gone", "head": "a" * 40},
-                                  {"path": "/here", "head": "x" * 40}]),
-        _snapshot(now - 2 * day, [{"path": "/gone", "head": "b" * 40},
-                                  {"path": "/here", "head": "y" * 40}]),
+        _snapshot(
+            now - 3 * day,
+            [{"path": "/gone", "head": "a" * 40}, {"path": "/here", "head": "x" * 40}],
+        ),
+        _snapshot(
+            now - 2 * day,
+            [{"path": "/gone", "head": "b" * 40}, {"path": "/here", "head": "y" * 40}],
+        ),
         _snapshot(now - 2 * day + timedelta(hours=1), [{"path": "/gone", "head": "b" * 40}]),
         _snapshot(now, [{"path": "/gone", "head": "c" * 40}]),
         _snapshot(now - 30 * day, [{"path": "/gone", "head": "0" * 40}]),
     ]
-    history = {"/here": (("y" * 40, int((now - 2 * day).timestamp())),
-                         ("z" * 40, int((now - 9 * day).timestamp())))}
+    history = {
+        "/here": (
+            ("y" * 40, int((now - 2 * day).timestamp())),
+            ("z" * 40, int((now - 9 * day).timestamp())),
+        )
+    }
     days = compute_commits(history, snaps, now=now, options=options)
     assert [d.day.isoformat() for d in days] == [
-        "2026-03-06", "2026-03-07", "2026-03-08", "2026-03-09", "2026-03-10"]
+        "2026-03-06",
+        "2026-03-07",
+        "2026-03-08",
+        "2026-03-09",
+        "2026-03-10",
+    ]
     # /here comes from git (y in the window, z before it); /gone's head was seen moving
     # 0->a (on the 7th, from a snapshot before the window), a->b (8th), b->c (10th)
-    assert [(d.commits, d.estimated) for d in days] == [
-        (0, 0), (1, 1), (2, 1), (0, 0), (1, 1)]
+    assert [(d.commits, d.estimated) for d in days] == [(0, 0), (1, 1), (2, 1), (0, 0), (1, 1)]
 
 
 def test_trend_takes_each_days_last_snapshot_in_the_time_zone() -> None:
@@ -255,20 +310,31 @@ def test_trend_takes_each_days_last_snapshot_in_the_time_zone() -> None:
 
     now = datetime(2026, 3, 10, 12, tzinfo=UTC)
     east = timezone(timedelta(hours=10))
-    snaps = [_snapshot(datetime(2026, 3, 9, 13, 30, tzinfo=UTC), [],
-                       {"repos": 4, "dirty": 1, "behind": 0, "errors": 0,
-                        "average_score": 90.0}),
-             _snapshot(datetime(2026, 3, 9, 15, tzinfo=UTC), [],
-                       {"repos": 5, "dirty": 2, "behind": 1, "errors": 1,
-                        "average_score": 80.5})]
+    snaps = [
+        _snapshot(
+            datetime(2026, 3, 9, 13, 30, tzinfo=UTC),
+            [],
+            {"repos": 4, "dirty": 1, "behind": 0, "errors": 0, "average_score": 90.0},
+        ),
+        _snapshot(
+            datetime(2026, 3, 9, 15, tzinfo=UTC),
+            [],
+            {"repos": 5, "dirty": 2, "behind": 1, "errors": 1, "average_score": 80.5},
+        ),
+    ]
     utc = compute_trend(snaps, now=now, options=DashboardOptions(window_days=3))
     assert [(p.day.isoformat(), p.snapshots, p.repos, p.average_health) for p in utc] == [
-        ("2026-03-08", 0, None, None), ("2026-03-09", 2, 5, 80.5),
-        ("2026-03-10", 0, None, None)]
+        ("2026-03-08", 0, None, None),
+        ("2026-03-09", 2, 5, 80.5),
+        ("2026-03-10", 0, None, None),
+    ]
     # at UTC+10 the 15:00 UTC snapshot falls on the 10th, the other one stays on the 9th
     local = compute_trend(snaps, now=now, options=DashboardOptions(window_days=3, tz=east))
     assert [(p.day.isoformat(), p.repos) for p in local] == [
-        ("2026-03-08", None), ("2026-03-09", 4), ("2026-03-10", 5)]
+        ("2026-03-08", None),
+        ("2026-03-09", 4),
+        ("2026-03-10", 5),
+    ]
 
 
 async def test_history_cache_rereads_only_what_moved(tmp_path: Path) -> None:
@@ -305,7 +371,11 @@ async def test_repo_views_give_the_same_kpis(workspace: Path) -> None:
     facts = [RepoFacts.from_view(r) for r in unread.repos()]
     pending = build_dashboard(facts).kpis
     assert (pending.repos, pending.read, pending.errored, pending.average_health) == (
-        from_statuses.kpis.repos, 0, 0, None)
+        from_statuses.kpis.repos,
+        0,
+        0,
+        None,
+    )
 
 
 def test_options_are_checked() -> None:
@@ -326,12 +396,13 @@ def test_git_log_never_runs_a_repo_chosen_program(tmp_path: Path) -> None:
     tree = git(repo, "rev-parse", "HEAD^{tree}").strip()
     parent = git(repo, "rev-parse", "HEAD").strip()
     stamp = int(datetime.now(UTC).timestamp())
-    body = (f"tree {tree}\nparent {parent}\nauthor A <a@x> {stamp} +0000\n"
-            f"committer A <a@x> {stamp} +0000\ngpgsig -----BEGIN PGP SIGNATURE-----\n \n"
-            " abc\n -----END PGP SIGNATURE-----\n\nsigned\n")
+    body = (
+        f"tree {tree}\nparent {parent}\nauthor A <a@x> {stamp} +0000\n"
+        f"committer A <a@x> {stamp} +0000\ngpgsig -----BEGIN PGP SIGNATURE-----\n \n"
+        " abc\n -----END PGP SIGNATURE-----\n\nsigned\n"
+    )
     (tmp_path / "commit.txt").write_text(body)
-    signed = git(repo, "hash-object", "-t", "commit", "-w", str(tmp_path / "commit.txt")
-                 ).strip()
+    signed = git(repo, "hash-object", "-t", "commit", "-w", str(tmp_path / "commit.txt")).strip()
     git(repo, "update-ref", "refs/heads/main", signed)
     marker = tmp_path / "pwned"
     hook = tmp_path / "gpg.sh"
@@ -342,7 +413,8 @@ def test_git_log_never_runs_a_repo_chosen_program(tmp_path: Path) -> None:
     git(repo, "log", "-1", "--format=%H")  # plain git does run it...
     assert marker.exists()
     marker.unlink()
-    log = asyncio.run(read_commit_log(GitRunner(), repo, head=signed,
-                                      since=datetime.now(UTC) - timedelta(days=1)))
+    log = asyncio.run(
+        read_commit_log(GitRunner(), repo, head=signed, since=datetime.now(UTC) - timedelta(days=1))
+    )
     assert [sha for sha, _ in log][:2] == [signed, parent]
     assert not marker.exists()  # ...the dashboard's history does not

@@ -39,23 +39,40 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 #: Events of the large-export test: 200,000 by default (CI); the full million by hand with
 #: CODITECT_PACK_EVENTS=1000000 (read at import: the test fixtures clear CODITECT_*).
 LARGE_EVENTS = int(os.environ.get("CODITECT_PACK_EVENTS", "200000"))
-NASTY_ACTOR = "=HYPERLINK(\"http://x\")"
+NASTY_ACTOR = '=HYPERLINK("http://x")'
 NASTY_DETAILS = {"note": "pipe | star * \x1b[31mred\x1b[0m\nnew line", "branch": "main"}
 
 
 def _specs(count: int, *, offset: int = 0) -> list[AuditEventSpec]:
-    return [AuditEventSpec(
-        ts=START + timedelta(seconds=offset + i), actor=f"user{(offset + i) % 7}",
-        action=("repos.update", "sessions.push", "memory.create")[(offset + i) % 3],
-        resource_type="repos", resource_id=f"r{(offset + i) % 50}",
-        details={"n": offset + i}, source="test") for i in range(count)]
+    return [
+        AuditEventSpec(
+            ts=START + timedelta(seconds=offset + i),
+            actor=f"user{(offset + i) % 7}",
+            action=("repos.update", "sessions.push", "memory.create")[(offset + i) % 3],
+            resource_type="repos",
+            resource_id=f"r{(offset + i) % 50}",
+            details={"n": offset + i},
+            source="test",
+        )
+        for i in range(count)
+    ]
 
 
 async def _seed(store: Any, count: int = 300) -> None:
     await store.import_audit_events(_specs(count))
-    await store.import_audit_events([AuditEventSpec(
-        ts=START + timedelta(days=2), actor=NASTY_ACTOR, action="repos.update",
-        resource_type="repos", resource_id="-rm", details=NASTY_DETAILS, source="test")])
+    await store.import_audit_events(
+        [
+            AuditEventSpec(
+                ts=START + timedelta(days=2),
+                actor=NASTY_ACTOR,
+                action="repos.update",
+                resource_type="repos",
+                resource_id="-rm",
+                details=NASTY_DETAILS,
+                source="test",
+            )
+        ]
+    )
 
 
 def _sha(path: Path) -> str:
@@ -66,11 +83,13 @@ async def test_pack_manifest_and_checksums_match_the_files(store: Any, tmp_path:
     await _seed(store)
     flt = AuditFilter(action="repos.update", since=START, until=START + timedelta(days=3))
     created = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
-    result = await write_evidence_pack(store, tmp_path / "packs" / "q1", filter=flt,
-                                       formats=("csv", "jsonl", "md"), now=created)
+    result = await write_evidence_pack(
+        store, tmp_path / "packs" / "q1", filter=flt, formats=("csv", "jsonl", "md"), now=created
+    )
     pack = result.path
     assert sorted(p.name for p in pack.iterdir()) == sorted(
-        [*FILE_NAMES.values(), MANIFEST_NAME, SUMS_NAME])
+        [*FILE_NAMES.values(), MANIFEST_NAME, SUMS_NAME]
+    )
     manifest = json.loads((pack / MANIFEST_NAME).read_text())
     expected_rows = 100 + 1  # every third of 300 imported events, plus the nasty one
     assert manifest["kind"] == "coditect-evidence-pack" and manifest["format_version"] == 1
@@ -89,13 +108,15 @@ async def test_pack_manifest_and_checksums_match_the_files(store: Any, tmp_path:
         file = pack / entry["name"]
         assert entry["sha256"] == _sha(file) and entry["bytes"] == file.stat().st_size
         assert entry["rows"] == expected_rows
-    sums = dict(reversed(line.split("  ")) for line in
-                (pack / SUMS_NAME).read_text().splitlines())
-    assert sums == {**{e["name"]: e["sha256"] for e in manifest["files"]},
-                    MANIFEST_NAME: _sha(pack / MANIFEST_NAME)}
+    sums = dict(reversed(line.split("  ")) for line in (pack / SUMS_NAME).read_text().splitlines())
+    assert sums == {
+        **{e["name"]: e["sha256"] for e in manifest["files"]},
+        MANIFEST_NAME: _sha(pack / MANIFEST_NAME),
+    }
     if shutil.which("sha256sum"):
-        check = subprocess.run(["sha256sum", "-c", SUMS_NAME], cwd=pack, capture_output=True,
-                               text=True)
+        check = subprocess.run(
+            ["sha256sum", "-c", SUMS_NAME], cwd=pack, capture_output=True, text=True
+        )
         assert check.returncode == 0, check.stdout + check.stderr
     verdict = verify_evidence_pack(pack)
     assert verdict.ok, verdict.problems
@@ -139,8 +160,9 @@ def _rewrite_sums(pack: Path, name: str) -> None:
 
 async def test_tampering_is_detected(store: Any, tmp_path: Path) -> None:
     await _seed(store, 40)
-    master = (await write_evidence_pack(store, tmp_path / "master",
-                                        formats=("csv", "jsonl", "md"))).path
+    master = (
+        await write_evidence_pack(store, tmp_path / "master", formats=("csv", "jsonl", "md"))
+    ).path
     assert verify_evidence_pack(master).ok
 
     def copy(name: str) -> Path:
@@ -157,8 +179,12 @@ async def test_tampering_is_detected(store: Any, tmp_path: Path) -> None:
     assert verdict.problems[0] == "audit-events.csv: sha256 differs from the manifest (modified)"
     assert any(p.startswith(SUMS_NAME) for p in verdict.problems)
     if shutil.which("sha256sum"):
-        assert subprocess.run(["sha256sum", "--quiet", "-c", SUMS_NAME], cwd=edited,
-                              capture_output=True).returncode != 0
+        assert (
+            subprocess.run(
+                ["sha256sum", "--quiet", "-c", SUMS_NAME], cwd=edited, capture_output=True
+            ).returncode
+            != 0
+        )
 
     forged = copy("forged-jsonl")  # an event edited, every checksum recomputed
     lines = (forged / FILE_NAMES["jsonl"]).read_bytes().splitlines(keepends=True)
@@ -169,8 +195,9 @@ async def test_tampering_is_detected(store: Any, tmp_path: Path) -> None:
     _rewrite_sums(forged, FILE_NAMES["jsonl"])
     verdict = verify_evidence_pack(forged)
     assert not verdict.ok
-    assert verdict.problems == (f"audit-events.jsonl: seq {row['seq']} (line 11) does not "
-                                "match its hash (edited)",)
+    assert verdict.problems == (
+        f"audit-events.jsonl: seq {row['seq']} (line 11) does not match its hash (edited)",
+    )
     assert verify_evidence_pack(forged, deep=False).ok  # only the chain check sees it
 
     dropped = copy("dropped-row")  # an event removed, checksums recomputed
@@ -191,13 +218,12 @@ async def test_tampering_is_detected(store: Any, tmp_path: Path) -> None:
     assert "audit-events.md: missing" in verify_evidence_pack(missing).problems
 
     no_manifest = copy("no-manifest")
-    (no_manifest / MANIFEST_NAME).write_text("{\"kind\": \"something else\"}")
+    (no_manifest / MANIFEST_NAME).write_text('{"kind": "something else"}')
     verdict = verify_evidence_pack(no_manifest)
     assert not verdict.ok and verdict.manifest is None
 
 
-async def test_never_overwrites_and_never_leaves_half_a_pack(store: Any,
-                                                             tmp_path: Path) -> None:
+async def test_never_overwrites_and_never_leaves_half_a_pack(store: Any, tmp_path: Path) -> None:
     await _seed(store, 25_000)
     existing = tmp_path / "existing"
     existing.mkdir()
@@ -221,16 +247,18 @@ async def test_never_overwrites_and_never_leaves_half_a_pack(store: Any,
 
 async def test_tier_and_role_gate_packs(tmp_path: Path) -> None:
     db = tmp_path / "g.db"
-    team = await SqlStore.open_sqlite(db, tenant="team", principal="olga",
-                                      provision=Provision("Team", "customer_team", "owner"))
+    team = await SqlStore.open_sqlite(
+        db, tenant="team", principal="olga", provision=Provision("Team", "customer_team", "owner")
+    )
     try:
         with pytest.raises(PermissionDenied, match="does not include evidence packs"):
             await write_evidence_pack(team, tmp_path / "p1")
         await team.add_member("vera", "viewer")
     finally:
         await team.close()
-    owner = await SqlStore.open_sqlite(db, tenant="biz", principal="olga",
-                                       provision=Provision("Biz", "customer_business", "owner"))
+    owner = await SqlStore.open_sqlite(
+        db, tenant="biz", principal="olga", provision=Provision("Biz", "customer_business", "owner")
+    )
     await owner.add_member("vera", "viewer")
     await owner.close()
     viewer = await SqlStore.open_sqlite(db, tenant="biz", principal="vera")
@@ -253,9 +281,11 @@ def test_parse_formats() -> None:
 
 def _config(tmp_path: Path, db: Path) -> Path:
     config = tmp_path / "c.yaml"
-    config.write_text("default_tenant: t1\ntenants:\n  - name: t1\n    principal: alice\n"
-                      "    role: owner\n    tier: internal\n"
-                      f"    backend: {{kind: local, path: {json.dumps(str(db))}}}\n")
+    config.write_text(
+        "default_tenant: t1\ntenants:\n  - name: t1\n    principal: alice\n"
+        "    role: owner\n    tier: internal\n"
+        f"    backend: {{kind: local, path: {json.dumps(str(db))}}}\n"
+    )
     return config
 
 
@@ -263,17 +293,31 @@ def test_audit_export_cli_pack_and_plain_modes(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
 
     async def seed() -> None:
-        store = await SqlStore.open_sqlite(db, tenant="t1", principal="alice",
-                                           provision=Provision("T1", "internal", "owner"))
+        store = await SqlStore.open_sqlite(
+            db, tenant="t1", principal="alice", provision=Provision("T1", "internal", "owner")
+        )
         await _seed(store, 60)
         await store.close()
 
     asyncio.run(seed())
     config = str(_config(tmp_path, db))
     pack = tmp_path / "evidence" / "pack"
-    result = run_cli("audit", "export", "--config", config, "--pack", str(pack), "--format",
-                     "csv,jsonl,md", "--actor", "user3", "--since", "2026-01-01",
-                     "--until", "2026-01-02")
+    result = run_cli(
+        "audit",
+        "export",
+        "--config",
+        config,
+        "--pack",
+        str(pack),
+        "--format",
+        "csv,jsonl,md",
+        "--actor",
+        "user3",
+        "--since",
+        "2026-01-01",
+        "--until",
+        "2026-01-02",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "" and "evidence pack: 9 events" in result.stderr
     verdict = verify_evidence_pack(pack)
@@ -283,23 +327,43 @@ def test_audit_export_cli_pack_and_plain_modes(tmp_path: Path) -> None:
     again = run_cli("audit", "export", "--config", config, "--pack", str(pack))
     assert again.returncode == 2 and again.stderr.count("\n") == 1
     assert "already exists" in again.stderr and verify_evidence_pack(pack).ok
-    for args, message in ((["--format", "md"], "need --pack"),
-                          (["--pack", str(tmp_path / "x"), "--format", "pdf"],
-                           "unknown format 'pdf'"),
-                          (["--pack", str(tmp_path / "y"), "-o", str(tmp_path / "f")],
-                           "cannot be combined")):
+    for args, message in (
+        (["--format", "md"], "need --pack"),
+        (["--pack", str(tmp_path / "x"), "--format", "pdf"], "unknown format 'pdf'"),
+        (["--pack", str(tmp_path / "y"), "-o", str(tmp_path / "f")], "cannot be combined"),
+    ):
         bad = run_cli("audit", "export", "--config", config, *args)
         assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
         assert message in bad.stderr
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
 
     # the existing modes keep working
-    plain = run_cli("audit", "export", "--config", config, "--format", "csv", "--actor",
-                    "user3", "--until", "2026-01-02")
+    plain = run_cli(
+        "audit",
+        "export",
+        "--config",
+        config,
+        "--format",
+        "csv",
+        "--actor",
+        "user3",
+        "--until",
+        "2026-01-02",
+    )
     assert plain.returncode == 0 and len(plain.stdout.splitlines()) == 1 + 9
     out = tmp_path / "events.jsonl"
-    written = run_cli("audit", "export", "--config", config, "-o", str(out), "--actor",
-                      "user3", "--until", "2026-01-02")
+    written = run_cli(
+        "audit",
+        "export",
+        "--config",
+        config,
+        "-o",
+        str(out),
+        "--actor",
+        "user3",
+        "--until",
+        "2026-01-02",
+    )
     assert written.returncode == 0 and len(out.read_text().splitlines()) == 9
     assert out.read_text() == (pack / FILE_NAMES["jsonl"]).read_text()
 
@@ -315,8 +379,12 @@ async def test_large_export_streams_with_bounded_memory(tmp_path: Path) -> None:
     count = LARGE_EVENTS
     if not Path("/proc/self/statm").exists():
         pytest.skip("needs /proc to sample the process RSS")
-    store = await SqlStore.open_sqlite(tmp_path / "big.db", tenant="big", principal="alice",
-                                       provision=Provision("Big", "internal", "owner"))
+    store = await SqlStore.open_sqlite(
+        tmp_path / "big.db",
+        tenant="big",
+        principal="alice",
+        provision=Provision("Big", "internal", "owner"),
+    )
     try:
         batch = 10_000
         for start in range(0, count, batch):
@@ -334,8 +402,9 @@ async def test_large_export_streams_with_bounded_memory(tmp_path: Path) -> None:
         sampler.start()
         started = time.perf_counter()
         try:
-            result = await write_evidence_pack(store, tmp_path / "big-pack",
-                                               formats=("csv", "jsonl"))
+            result = await write_evidence_pack(
+                store, tmp_path / "big-pack", formats=("csv", "jsonl")
+            )
         finally:
             stop.set()
             sampler.join()

@@ -21,8 +21,16 @@ from tests.git.helpers import commit_file, git, make_remote_and_clone, run_cli, 
 
 def test_json_report_equals_the_oracle(workspace: Path, oracle: ModuleType) -> None:
     projects = workspace / "projects"
-    result = run_cli("report", "status", "--format", "json", "--offline",
-                     "--attention-below", "96", str(projects))
+    result = run_cli(
+        "report",
+        "status",
+        "--format",
+        "json",
+        "--offline",
+        "--attention-below",
+        "96",
+        str(projects),
+    )
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     statuses = asyncio.run(read_many(GitRunner(), discover([projects]).targets()))
@@ -38,7 +46,8 @@ def test_json_report_equals_the_oracle(workspace: Path, oracle: ModuleType) -> N
     scores = {p: _oracle_score(r) for p, r in rows.items()}
     assert kpis["average_health"] == round(sum(scores.values()) / len(scores), 1)
     assert [a["path"] for a in doc["dashboard"]["attention"]] == [
-        p for _, p in sorted((v, p) for p, v in scores.items() if v < 96)]
+        p for _, p in sorted((v, p) for p, v in scores.items() if v < 96)
+    ]
     assert {r["path"] for r in doc["repos"]} == set(rows)
     assert doc["summary"]["read"] == len(rows)
     assert len(doc["dashboard"]["commits"]) == 30 and doc["dashboard"]["commits_total"] > 0
@@ -49,17 +58,25 @@ def test_csv_and_markdown_share_the_status_report(workspace: Path) -> None:
     table = run_cli("report", "status", "--format", "csv", "--offline", projects)
     assert table.returncode == 0, table.stderr
     rows = list(csv.DictReader(io.StringIO(table.stdout)))
-    plain = list(csv.DictReader(io.StringIO(run_cli("status", "--csv", "--no-record",
-                                                    projects).stdout)))
+    plain = list(
+        csv.DictReader(io.StringIO(run_cli("status", "--csv", "--no-record", projects).stdout))
+    )
     assert [r["path"] for r in rows] == [r["path"] for r in plain]
     for ours, theirs in zip(rows, plain, strict=True):
         assert {k: ours[k] for k in theirs} == theirs
         assert ours["stale"] == "False" and ours["days_since_commit"] == "0"
     md = run_cli("report", "status", "--offline", "--stale-days", "1", projects).stdout
-    order = ["# CODITECT Workspace Health Dashboard", "## Key figures",
-             "## Commits per day (last 30 days)", "## Trend (status snapshots)",
-             "## Stale repos (no commit in 1 days)", "## Needs attention", "## Overview",
-             "Health Distribution:", "## Repos"]
+    order = [
+        "# CODITECT Workspace Health Dashboard",
+        "## Key figures",
+        "## Commits per day (last 30 days)",
+        "## Trend (status snapshots)",
+        "## Stale repos (no commit in 1 days)",
+        "## Needs attention",
+        "## Overview",
+        "Health Distribution:",
+        "## Repos",
+    ]
     positions = [md.index(heading) for heading in order]
     assert positions == sorted(positions)
 
@@ -98,8 +115,7 @@ def test_untrusted_text_is_made_safe(tmp_path: Path) -> None:
     for _ in range(7):
         (repo / f"u{_}.txt").write_text("u\n")
     for fmt in ("md", "csv", "json"):
-        result = run_cli("report", "status", "--offline", "--format", fmt,
-                         str(tmp_path / "work"))
+        result = run_cli("report", "status", "--offline", "--format", fmt, str(tmp_path / "work"))
         assert result.returncode == 0, result.stderr
         assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     md = run_cli("report", "status", "--offline", str(tmp_path / "work")).stdout
@@ -110,8 +126,7 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
     _, _repo = make_remote_and_clone(tmp_path, "svc")
     work = str(tmp_path / "work")
     views = tmp_path / "views.yaml"
-    views.write_text("views:\n  v:\n    kind: aggregate\n    title: V\n"
-                     "    sections: [attention]\n")
+    views.write_text("views:\n  v:\n    kind: aggregate\n    title: V\n    sections: [attention]\n")
     cases = [
         (["--format", "xml", work], "--format 'xml': choose md, csv, json"),
         (["--stale-days", "0", work], "--stale-days must be at least 1"),
@@ -138,8 +153,7 @@ def test_exit_1_when_a_repo_cannot_be_read(tmp_path: Path) -> None:
     make_remote_and_clone(tmp_path, "good")
     _, broken = make_remote_and_clone(tmp_path, "broken")
     (broken / ".git" / "index").write_bytes(b"not an index at all")
-    result = run_cli("report", "status", "--offline", "--format", "json",
-                     str(tmp_path / "work"))
+    result = run_cli("report", "status", "--offline", "--format", "json", str(tmp_path / "work"))
     assert result.returncode == 1, result.stderr
     board = json.loads(result.stdout)["dashboard"]
     assert board["kpis"]["errored"] == 1
@@ -147,12 +161,15 @@ def test_exit_1_when_a_repo_cannot_be_read(tmp_path: Path) -> None:
 
 
 def test_report_never_imports_textual(workspace: Path) -> None:
-    code = ("import sys, json\nfrom coditect_tui.cli import main\n"
-            "sys.stdout = open('/dev/null', 'w')\n"
-            f"rc = main(['report', 'status', '--offline', {str(workspace / 'projects')!r}])\n"
-            "heavy = sorted(m for m in sys.modules if m.split('.')[0] == 'textual')\n"
-            "sys.stderr.write(json.dumps([rc, heavy]))\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
+    code = (
+        "import sys, json\nfrom coditect_tui.cli import main\n"
+        "sys.stdout = open('/dev/null', 'w')\n"
+        f"rc = main(['report', 'status', '--offline', {str(workspace / 'projects')!r}])\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] == 'textual')\n"
+        "sys.stderr.write(json.dumps([rc, heavy]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     rc, heavy = json.loads(result.stderr.strip().splitlines()[-1])
     assert (rc, heavy) == (0, [])

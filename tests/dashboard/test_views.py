@@ -36,11 +36,13 @@ def test_shipped_views_shape_by_role_and_tier() -> None:
     views = load_views(shipped_config_dir() / "views.yaml")
     assert views.dashboard.stale_days == 30 and views.dashboard.window_days == 30
     assert _names(views.views_for(role="owner", tier="internal")) == [
-        "team", "advisor", "portfolio"]
+        "team",
+        "advisor",
+        "portfolio",
+    ]
     assert _names(views.views_for(role="editor", tier="internal")) == ["team"]
     # a consultant in their own tier opens the portfolio first
-    assert _names(views.views_for(role="consultant", tier="consultant")) == [
-        "portfolio", "team"]
+    assert _names(views.views_for(role="consultant", tier="consultant")) == ["portfolio", "team"]
     # a consultant inside a client tenant of a tier without portfolios
     assert _names(views.views_for(role="consultant", tier="customer_team")) == ["team"]
     # the advisor tier restricts every role to the aggregate view
@@ -58,8 +60,10 @@ def test_shipped_views_shape_by_role_and_tier() -> None:
 def test_the_user_file_replaces_the_shipped_one(isolated_home: Path) -> None:
     user = isolated_home / "config" / "coditect" / "views.yaml"
     user.parent.mkdir(parents=True)
-    user.write_text("dashboard: {stale_days: 7}\nviews:\n  only:\n    kind: full\n"
-                    "    title: Only\n    sections: [kpis]\ndefault_views: [only]\n")
+    user.write_text(
+        "dashboard: {stale_days: 7}\nviews:\n  only:\n    kind: full\n"
+        "    title: Only\n    sections: [kpis]\ndefault_views: [only]\n"
+    )
     views = load_views()
     assert views.path == str(user) and views.dashboard.stale_days == 7
     assert _names(views.views_for(role="viewer", tier="internal")) == ["only"]
@@ -71,36 +75,71 @@ def _copy(tmp_path: Path) -> Path:
     return target
 
 
-@pytest.mark.parametrize(("old", "new", "line_of", "message"), [
-    ("    sections: [kpis, distribution, commits, trend, stale_count, attention_count]\n",
-     "    sections: [kpis, distribution, commits, trend, stale, attention_count]\n",
-     "    sections: [kpis, distribution, commits, trend, stale, attention_count]",
-     "views.advisor: section 'stale' lists repos by name"),
-    ("  stale_days: 30", "  stale_dayz: 30", "  stale_dayz: 30",
-     "unknown key 'stale_dayz' (did you mean 'stale_days'?)"),
-    ("  editor: [team]\n", "  editr: [team]\n", "  editr: [team]",
-     "unknown role 'editr' (did you mean 'editor'?)"),
-    ("  support: [team]\n", "  support: [teem]\n", "  support: [teem]",
-     "unknown view 'teem' (did you mean 'team'?)"),
-    ("    feature: advisor_view\n", "    feature: advisor_veiw\n",
-     "    feature: advisor_veiw", "unknown feature 'advisor_veiw'"),
-    ("  advisor: [advisor]", "  advisors: [advisor]", "  advisors: [advisor]",
-     "unknown tier 'advisors' (did you mean 'advisor'?)"),
-    ("  attention_below: 70", "  attention_below: 700", "  attention_below: 700",
-     "dashboard.attention_below"),
-    ("    kind: portfolio\n", "    kind: portfolio\n    sections: [kpis]\n",
-     "    sections: [kpis]", "a portfolio view has columns, not sections"),
-])
-def test_invalid_views_name_file_line_and_key(tmp_path: Path, old: str, new: str,
-                                              line_of: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "line_of", "message"),
+    [
+        (
+            "    sections: [kpis, distribution, commits, trend, stale_count, attention_count]\n",
+            "    sections: [kpis, distribution, commits, trend, stale, attention_count]\n",
+            "    sections: [kpis, distribution, commits, trend, stale, attention_count]",
+            "views.advisor: section 'stale' lists repos by name",
+        ),
+        (
+            "  stale_days: 30",
+            "  stale_dayz: 30",
+            "  stale_dayz: 30",
+            "unknown key 'stale_dayz' (did you mean 'stale_days'?)",
+        ),
+        (
+            "  editor: [team]\n",
+            "  editr: [team]\n",
+            "  editr: [team]",
+            "unknown role 'editr' (did you mean 'editor'?)",
+        ),
+        (
+            "  support: [team]\n",
+            "  support: [teem]\n",
+            "  support: [teem]",
+            "unknown view 'teem' (did you mean 'team'?)",
+        ),
+        (
+            "    feature: advisor_view\n",
+            "    feature: advisor_veiw\n",
+            "    feature: advisor_veiw",
+            "unknown feature 'advisor_veiw'",
+        ),
+        (
+            "  advisor: [advisor]",
+            "  advisors: [advisor]",
+            "  advisors: [advisor]",
+            "unknown tier 'advisors' (did you mean 'advisor'?)",
+        ),
+        (
+            "  attention_below: 70",
+            "  attention_below: 700",
+            "  attention_below: 700",
+            "dashboard.attention_below",
+        ),
+        (
+            "    kind: portfolio\n",
+            "    kind: portfolio\n    sections: [kpis]\n",
+            "    sections: [kpis]",
+            "a portfolio view has columns, not sections",
+        ),
+    ],
+)
+def test_invalid_views_name_file_line_and_key(
+    tmp_path: Path, old: str, new: str, line_of: str, message: str
+) -> None:
     path = _copy(tmp_path)
     text = path.read_text()
     assert old in text
     path.write_text(text.replace(old, new, 1))
     with pytest.raises(ConfigError) as caught:
         load_views(path)
-    line = next(i for i, ln in enumerate(path.read_text().splitlines(), 1)
-                if ln.startswith(line_of))
+    line = next(
+        i for i, ln in enumerate(path.read_text().splitlines(), 1) if ln.startswith(line_of)
+    )
     error = str(caught.value)
     assert "\n" not in error
     assert error.startswith(f"{path}:{line}: "), error
@@ -118,8 +157,12 @@ SECRET_BRANCH = "feature/merger-with-initech"
 
 def _secret_workspace(tmp_path: Path) -> Path:
     """Repos whose names, files, branches and authors must never reach an advisor."""
-    env = {"GIT_AUTHOR_NAME": SECRET_PERSON, "GIT_AUTHOR_EMAIL": SECRET_EMAIL,
-           "GIT_COMMITTER_NAME": SECRET_PERSON, "GIT_COMMITTER_EMAIL": SECRET_EMAIL}
+    env = {
+        "GIT_AUTHOR_NAME": SECRET_PERSON,
+        "GIT_AUTHOR_EMAIL": SECRET_EMAIL,
+        "GIT_COMMITTER_NAME": SECRET_PERSON,
+        "GIT_COMMITTER_EMAIL": SECRET_EMAIL,
+    }
     _, repo = make_remote_and_clone(tmp_path, SECRET_REPO)
     git(repo, "switch", "-q", "-c", SECRET_BRANCH)
     (repo / SECRET_FILE).write_text("x\n")
@@ -134,8 +177,17 @@ def _secret_workspace(tmp_path: Path) -> Path:
 
 
 def _assert_no_secret(text: str, paths: list[str]) -> None:
-    for secret in (SECRET_REPO, SECRET_FILE, SECRET_PERSON, SECRET_EMAIL, SECRET_BRANCH,
-                   "Quasimodo", "acquisition", "merger", *paths):
+    for secret in (
+        SECRET_REPO,
+        SECRET_FILE,
+        SECRET_PERSON,
+        SECRET_EMAIL,
+        SECRET_BRANCH,
+        "Quasimodo",
+        "acquisition",
+        "merger",
+        *paths,
+    ):
         assert secret not in text, secret
 
 
@@ -143,8 +195,9 @@ async def test_advisor_view_carries_no_repo_file_or_person(tmp_path: Path) -> No
     root = _secret_workspace(tmp_path)
     runner = GitRunner()
     statuses = [await read_status(runner, p) for p in sorted(root.iterdir())]
-    board = await load_dashboard(statuses, runner=runner,
-                                 options=DashboardOptions(attention_below=90))
+    board = await load_dashboard(
+        statuses, runner=runner, options=DashboardOptions(attention_below=90)
+    )
     paths = [s.path for s in statuses]
     full = render.render_markdown(board, statuses)
     assert SECRET_REPO in full and SECRET_BRANCH in full  # the full view does show them
@@ -152,8 +205,13 @@ async def test_advisor_view_carries_no_repo_file_or_person(tmp_path: Path) -> No
     view = advisor_view(board)
     assert view.attention_count == len(board.attention) >= 2
     assert view.kpis is not None and view.kpis.detached == 1
-    for text in (view.model_dump_json(), repr(view), render.advisor_markdown(view),
-                 render.advisor_csv(view), render.advisor_json(view)):
+    for text in (
+        view.model_dump_json(),
+        repr(view),
+        render.advisor_markdown(view),
+        render.advisor_csv(view),
+        render.advisor_json(view),
+    ):
         _assert_no_secret(text, paths)
 
 
@@ -192,8 +250,13 @@ def test_the_advisor_view_structure_cannot_hold_text() -> None:
     with pytest.raises(ValidationError):  # closed: no extra field for a name
         AggregateKpis(**kpis, repo_name="zebra")  # type: ignore[call-arg]
     with pytest.raises(ValidationError):
-        AdvisorView(generated_at=datetime.now(UTC), window_days=30, stale_days=30,
-                    attention_below=70, note="zebra")  # type: ignore[call-arg]
+        AdvisorView(
+            generated_at=datetime.now(UTC),
+            window_days=30,
+            stale_days=30,
+            attention_below=70,
+            note="zebra",
+        )  # type: ignore[call-arg]
 
 
 def test_report_cli_advisor_view_hides_names(tmp_path: Path) -> None:
@@ -203,14 +266,18 @@ def test_report_cli_advisor_view_hides_names(tmp_path: Path) -> None:
     assert full.returncode == 0, full.stderr
     assert SECRET_REPO in full.stdout
     for fmt in ("md", "csv", "json"):
-        result = run_cli("report", "status", "--config", str(config), "--view", "advisor",
-                         "--format", fmt)
+        result = run_cli(
+            "report", "status", "--config", str(config), "--view", "advisor", "--format", fmt
+        )
         assert result.returncode == 0, result.stderr
         assert "Repos" in result.stdout or "repos" in result.stdout
         _assert_no_secret(result.stdout + result.stderr, [str(root)])
     # a viewer in an advisor-tier tenant gets the aggregate view without asking...
-    text = config.read_text().replace("role: owner", "role: viewer").replace(
-        "tier: internal", "tier: advisor")
+    text = (
+        config.read_text()
+        .replace("role: owner", "role: viewer")
+        .replace("tier: internal", "tier: advisor")
+    )
     config.write_text(text)
     result = run_cli("report", "status", "--config", str(config), "--attention-below", "90")
     assert result.returncode == 0, result.stderr

@@ -37,13 +37,18 @@ GLOBAL_CONFIG = """\
 
 
 def _scrub_git_env(environ: dict[str, str] | os._Environ[str]) -> list[str]:
-    return [k for k in environ if k.startswith("GIT_") and k not in
-            ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM", "GIT_EXEC_PATH")]
+    return [
+        k
+        for k in environ
+        if k.startswith("GIT_")
+        and k not in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM", "GIT_EXEC_PATH")
+    ]
 
 
 @pytest.fixture(autouse=True)
-def git_identity(tmp_path_factory: pytest.TempPathFactory,
-                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def git_identity(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """A private global git config for every test; the runner's env cache is reset."""
     config = tmp_path_factory.mktemp("gitconfig") / "gitconfig"
     config.write_text(GLOBAL_CONFIG)
@@ -64,8 +69,11 @@ def workspace30(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     dest = tmp_path_factory.mktemp("ws30") / "ws"
-    subprocess.run([sys.executable, str(MAKE_WORKSPACE), str(dest), "--repos", "30"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(MAKE_WORKSPACE), str(dest), "--repos", "30"],
+        check=True,
+        capture_output=True,
+    )
     return dest
 
 
@@ -75,7 +83,11 @@ async def store(tmp_path: Path) -> AsyncIterator[object]:
     from coditect_store.base import Provision
     from coditect_store.store import SqlStore
 
-    backend = await SqlStore.open_sqlite(tmp_path / "s.db", tenant="t1", principal="alice",
-                                         provision=Provision("T1", "internal", "owner"))
+    backend = await SqlStore.open_sqlite(
+        tmp_path / "s.db",
+        tenant="t1",
+        principal="alice",
+        provision=Provision("T1", "internal", "owner"),
+    )
     yield backend
     await backend.close()

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 
-def git(cwd: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
-        ) -> str:
+def git(cwd: Path, *args: str, check: bool = True, env: dict[str, str] | None = None) -> str:
     """Run plain git (the test's own hand, not the engine) and return stdout."""
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                            env={**os.environ, **(env or {})})
+    result = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed in {cwd}: {result.stderr}")
     return result.stdout
@@ -62,14 +62,21 @@ def write_config(tmp_path: Path, roots: list[Path], *, db: Path | None = None) -
         "    role: owner\n"
         "    tier: internal\n"
         f"    backend: {{kind: local, path: {json.dumps(str(db))}}}\n"
-        f"    workspace_roots: {json.dumps([str(r) for r in roots])}\n")
+        f"    workspace_roots: {json.dumps([str(r) for r in roots])}\n"
+    )
     return config
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """``python -m coditect_tui ARGS`` in a subprocess (the real command line)."""
-    return subprocess.run([sys.executable, "-m", "coditect_tui", *args], cwd=cwd,
-                          capture_output=True, text=True, input=stdin,
-                          env={**os.environ, **(env or {})}, timeout=120)
-
+    return subprocess.run(
+        [sys.executable, "-m", "coditect_tui", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )

@@ -26,9 +26,11 @@ def test_status_never_imports_textual(workspace30: Path, tmp_path: Path) -> None
         f"{str(workspace30 / 'projects' / 'client1-svc-0000')!r}, '--config', "
         f"{str(config)!r}])\n"
         "heavy = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
-        "sys.stderr.write(json.dumps([rc1, rc2, rc3, heavy, light]))\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
+        "sys.stderr.write(json.dumps([rc1, rc2, rc3, heavy, light]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     rc1, rc2, rc3, heavy, light = json.loads(result.stderr.strip().splitlines()[-1])
     assert (rc1, rc2, rc3) == (0, 0, 0)
     assert heavy == []
@@ -48,13 +50,13 @@ def test_json_output_and_filters(workspace30: Path) -> None:
         assert top[name]["upstream"] == want["upstream"]
         assert top[name]["changed"] == want["changed"]
 
-    dirty = json.loads(run_cli("status", "--json", "--no-record", "--dirty",
-                               str(projects)).stdout)
+    dirty = json.loads(run_cli("status", "--json", "--no-record", "--dirty", str(projects)).stdout)
     want_dirty = {n for n, e in expected.items() if e["changed"] or e["untracked"]}
     assert {r["name"] for r in dirty["repos"]} == want_dirty
 
-    behind = json.loads(run_cli("status", "--json", "--no-record", "--behind",
-                                str(projects)).stdout)
+    behind = json.loads(
+        run_cli("status", "--json", "--no-record", "--behind", str(projects)).stdout
+    )
     want_behind = {n for n, e in expected.items() if e["behind"]}
     assert {r["name"] for r in behind["repos"] if not r["is_submodule"]} == want_behind
     assert all(r["behind"] > 0 for r in behind["repos"])
@@ -66,8 +68,14 @@ def test_csv_markdown_table_and_category(tmp_path: Path) -> None:
     master.mkdir(parents=True)
     git(master, "init", "-q")
     commit_file(master, "README.md", "m", "init")
-    git(master, "submodule", "add", "-q", str(tmp_path / "remotes" / "api.git"),
-        "submodules/cloud/api")
+    git(
+        master,
+        "submodule",
+        "add",
+        "-q",
+        str(tmp_path / "remotes" / "api.git"),
+        "submodules/cloud/api",
+    )
     git(master, "commit", "-q", "-m", "subs")
     ws = tmp_path / "ws"
     result = run_cli("status", "--csv", "--no-record", str(ws))
@@ -76,8 +84,9 @@ def test_csv_markdown_table_and_category(tmp_path: Path) -> None:
     assert rows[1]["category"] == "cloud" and rows[1]["is_submodule"] == "True"
     md = run_cli("status", "--markdown", "--no-record", str(ws)).stdout
     assert "## Overview" in md and "Health Distribution:" in md and "## Repos" in md
-    only = json.loads(run_cli("status", "--json", "--no-record", "--category", "cloud",
-                              str(ws)).stdout)
+    only = json.loads(
+        run_cli("status", "--json", "--no-record", "--category", "cloud", str(ws)).stdout
+    )
     assert [r["name"] for r in only["repos"]] == ["api"]
     table = run_cli("status", "--no-record", str(ws), env={"COLUMNS": "200"})
     assert table.returncode == 0
@@ -126,8 +135,9 @@ def test_snapshots_are_recorded_unless_asked_not_to(tmp_path: Path) -> None:
     assert run_cli("status", str(tmp_path / "work" / "one"), env=env).returncode == 0
 
     async def look() -> tuple[int, list[str], int, dict[str, object]]:
-        store = await SqlStore.open_sqlite(db, tenant="t1", principal="alice",
-                                           provision=Provision("T1", "internal", "owner"))
+        store = await SqlStore.open_sqlite(
+            db, tenant="t1", principal="alice", provision=Provision("T1", "internal", "owner")
+        )
         try:
             snaps = (await store.list_status(until=utcnow())).items
             projects = (await store.list_projects()).items
@@ -155,7 +165,9 @@ def test_the_engine_imports_no_ui() -> None:
         "for info in pkgutil.iter_modules(pkg.__path__):\n"
         "    importlib.import_module(f'coditect_tui.core.git.{info.name}')\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('textual', 'rich', 'sqlalchemy'))))\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60, check=True)
+        "('textual', 'rich', 'sqlalchemy'))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
     assert json.loads(result.stdout) == []

@@ -36,10 +36,20 @@ def build_master(base: Path) -> Path:
     master.mkdir(parents=True)
     git(master, "init", "-q")
     commit_file(master, "README.md", "# master\n", "init")
-    for category, name in (("cloud", "backend"), ("cloud", "frontend"), ("docs", "docs"),
-                           ("core", "core")):
-        git(master, "submodule", "add", "-q", str(remotes / f"{name}.git"),
-            f"submodules/{category}/{name}")
+    for category, name in (
+        ("cloud", "backend"),
+        ("cloud", "frontend"),
+        ("docs", "docs"),
+        ("core", "core"),
+    ):
+        git(
+            master,
+            "submodule",
+            "add",
+            "-q",
+            str(remotes / f"{name}.git"),
+            f"submodules/{category}/{name}",
+        )
     git(master, "commit", "-q", "-m", "add submodules")
     git(master, "submodule", "update", "-q", "--init", "--recursive")
     # listed but not initialised: deinit one
@@ -56,9 +66,14 @@ async def test_master_project_tree(tmp_path: Path, store: object) -> None:
     project = tree.projects[0]
     assert project.kind == "master"
     nodes = {n.rel_path: n for n in project.repos()}
-    assert set(nodes) == {".", "submodules/cloud/backend", "submodules/cloud/frontend",
-                          "submodules/docs/docs", "submodules/core/core",
-                          "submodules/core/core/vendor/leaf"}
+    assert set(nodes) == {
+        ".",
+        "submodules/cloud/backend",
+        "submodules/cloud/frontend",
+        "submodules/docs/docs",
+        "submodules/core/core",
+        "submodules/core/core/vendor/leaf",
+    }
     assert not nodes["submodules/docs/docs"].initialised
     assert nodes["submodules/cloud/backend"].initialised
     leaf = nodes["submodules/core/core/vendor/leaf"]
@@ -67,7 +82,10 @@ async def test_master_project_tree(tmp_path: Path, store: object) -> None:
     assert leaf.category == "core"  # inherited through the nested layout
     groups = project.by_category()
     assert {k: sorted(n.name for n in v) for k, v in groups.items()} == {
-        "cloud": ["backend", "frontend"], "docs": ["docs"], "core": ["core", "leaf"]}
+        "cloud": ["backend", "frontend"],
+        "docs": ["docs"],
+        "core": ["core", "leaf"],
+    }
     assert nodes["."].symlinks is not None and nodes["."].symlinks.coditect == "broken"
     assert all(n.in_coditect_master for n in project.repos() if n.is_submodule)
 
@@ -77,8 +95,11 @@ async def test_master_project_tree(tmp_path: Path, store: object) -> None:
     assert (docs.initialised, docs.error, docs.state) == (False, None, "uninitialised")
     root = by_path[str(master)]
     assert root.submodules is not None
-    assert (root.submodules.total, root.submodules.initialised,
-            root.submodules.uninitialised) == (4, 3, 1)
+    assert (root.submodules.total, root.submodules.initialised, root.submodules.uninitialised) == (
+        4,
+        3,
+        1,
+    )
     assert all(s.error is None for s in statuses)
 
     first = await register_tree(store, tree)  # type: ignore[arg-type]
@@ -88,8 +109,7 @@ async def test_master_project_tree(tmp_path: Path, store: object) -> None:
     assert again.repo_ids == first.repo_ids
     repos = (await store.list_repos(limit=100)).items  # type: ignore[attr-defined]
     by_rel = {r.path: r for r in repos}
-    assert by_rel["submodules/core/core/vendor/leaf"].parent_id == by_rel[
-        "submodules/core/core"].id
+    assert by_rel["submodules/core/core/vendor/leaf"].parent_id == by_rel["submodules/core/core"].id
     assert by_rel["submodules/docs/docs"].initialised is False
     assert by_rel["submodules/cloud/backend"].category == "cloud"
     assert superproject_of(leaf.path) == master
@@ -114,8 +134,9 @@ def test_symlink_loops_unreadable_dirs_and_bad_roots(tmp_path: Path) -> None:
         discover([tmp_path / "file.txt"])
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every directory; permissions "
-                    "cannot make one unreadable")
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root reads every directory; permissions cannot make one unreadable"
+)
 def test_unreadable_directory_is_skipped_with_a_warning(tmp_path: Path) -> None:
     root = tmp_path / "root"
     locked = root / "locked"
@@ -138,8 +159,13 @@ def test_coditect_symlink_convention(tmp_path: Path) -> None:
     (good / ".coditect").symlink_to(framework)
     (good / ".claude").symlink_to(framework)
     check = check_symlinks(good)
-    assert (check.coditect, check.claude, check.accessible, check.framework,
-            check.expected) == ("symlink", "symlink", True, True, True)
+    assert (check.coditect, check.claude, check.accessible, check.framework, check.expected) == (
+        "symlink",
+        "symlink",
+        True,
+        True,
+        True,
+    )
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / ".coditect").symlink_to(tmp_path / "gone")
@@ -151,35 +177,75 @@ def test_coditect_symlink_convention(tmp_path: Path) -> None:
     assert check_symlinks(plain, in_coditect_master=True).expected is True
 
 
-@pytest.mark.parametrize(("kwargs", "points", "issues", "warnings"), [
-    ({}, 100, [], []),
-    ({"uncommitted": 3}, 85, [], ["3 uncommitted changes"]),
-    ({"uncommitted": 9}, 80, ["9 uncommitted changes"], []),
-    ({"unpushed": 2}, 90, [], ["2 unpushed commits"]),
-    ({"unpushed": 7}, 80, [], ["7 unpushed commits"]),
-    ({"behind": 4}, 90, [], ["Behind remote by 4 commits"]),
-    ({"detached": True, "branch": None}, 80, ["Detached HEAD state"],
-     ["On branch 'detached' (not main)"]),
-    ({"branch": "feature"}, 95, [], ["On branch 'feature' (not main)"]),
-    ({"symlinks": "missing"}, 50, [".coditect symlink missing",
-                                   ".coditect symlink broken or inaccessible",
-                                   "CODITECT framework not accessible"], []),
-    ({"symlinks": "broken"}, 70, [".coditect symlink broken or inaccessible",
-                                  "CODITECT framework not accessible"], []),
-    ({"uncommitted": 30, "unpushed": 30, "behind": 1, "detached": True, "branch": None,
-      "symlinks": "missing"}, 0, None, None),
-])
-def test_health_rules(tmp_path: Path, kwargs: dict[str, object], points: int,
-                      issues: list[str] | None, warnings: list[str] | None) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "points", "issues", "warnings"),
+    [
+        ({}, 100, [], []),
+        ({"uncommitted": 3}, 85, [], ["3 uncommitted changes"]),
+        ({"uncommitted": 9}, 80, ["9 uncommitted changes"], []),
+        ({"unpushed": 2}, 90, [], ["2 unpushed commits"]),
+        ({"unpushed": 7}, 80, [], ["7 unpushed commits"]),
+        ({"behind": 4}, 90, [], ["Behind remote by 4 commits"]),
+        (
+            {"detached": True, "branch": None},
+            80,
+            ["Detached HEAD state"],
+            ["On branch 'detached' (not main)"],
+        ),
+        ({"branch": "feature"}, 95, [], ["On branch 'feature' (not main)"]),
+        (
+            {"symlinks": "missing"},
+            50,
+            [
+                ".coditect symlink missing",
+                ".coditect symlink broken or inaccessible",
+                "CODITECT framework not accessible",
+            ],
+            [],
+        ),
+        (
+            {"symlinks": "broken"},
+            70,
+            [".coditect symlink broken or inaccessible", "CODITECT framework not accessible"],
+            [],
+        ),
+        (
+            {
+                "uncommitted": 30,
+                "unpushed": 30,
+                "behind": 1,
+                "detached": True,
+                "branch": None,
+                "symlinks": "missing",
+            },
+            0,
+            None,
+            None,
+        ),
+    ],
+)
+def test_health_rules(
+    tmp_path: Path,
+    kwargs: dict[str, object],
+    points: int,
+    issues: list[str] | None,
+    warnings: list[str] | None,
+) -> None:
     repo = tmp_path / "r"
     repo.mkdir()
     links = kwargs.pop("symlinks", None)
     if links == "broken":
         (repo / ".coditect").symlink_to(tmp_path / "gone")
     check = check_symlinks(repo, in_coditect_master=links is not None)
-    args: dict[str, object] = {"uncommitted": 0, "unpushed": 0, "behind": 0,
-                               "detached": False, "branch": "main", "main_branch": "main",
-                               "symlinks": check}
+    args: dict[str, object] = {
+        "uncommitted": 0,
+        "unpushed": 0,
+        "behind": 0,
+        "detached": False,
+        "branch": "main",
+        "main_branch": "main",
+        "symlinks": check,
+    }
     args.update(kwargs)
     health = score(**args)  # type: ignore[arg-type]
     assert health.score == points

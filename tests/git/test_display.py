@@ -16,11 +16,12 @@ from coditect_tui.core.git.status import RepoStatus, read_status
 from coditect_tui.core.safe_text import safe_text
 from tests.git.helpers import git, run_cli
 
-SUBJECT = ("\x1b]0;pwned\x07[bold]B[/bold] [@click=app.quit]q[/] [link=https://e.example]l"
-           "[/link] \x1b[2J \x1b]52;c;ZXZpbA==\x07 \x9b31m end")
+SUBJECT = (
+    "\x1b]0;pwned\x07[bold]B[/bold] [@click=app.quit]q[/] [link=https://e.example]l"
+    "[/link] \x1b[2J \x1b]52;c;ZXZpbA==\x07 \x9b31m end"
+)
 AUTHOR = "[red]Mallory[/red]\x1b[5m"
-FILES = ("evil\x1b]0;t\x07[bold]n.txt", "[link=evil:e.example]f[\u2215link].txt",
-         "csi\x9b2J.txt")
+FILES = ("evil\x1b]0;t\x07[bold]n.txt", "[link=evil:e.example]f[\u2215link].txt", "csi\x9b2J.txt")
 BRANCH = "feat/x]@click=app.quit]"
 FORBIDDEN = ("\x1b", "\x07", "\x9b")
 
@@ -33,8 +34,7 @@ async def hostile_text_status(tmp_path: Path) -> RepoStatus:
     git(repo, "switch", "-q", "-c", BRANCH)
     (repo / FILES[0]).write_text("x")
     git(repo, "add", "-A")
-    git(repo, "-c", f"user.name={AUTHOR}", "commit", "-q", "--cleanup=verbatim",
-        "-m", SUBJECT)
+    git(repo, "-c", f"user.name={AUTHOR}", "commit", "-q", "--cleanup=verbatim", "-m", SUBJECT)
     (repo / FILES[0]).write_text("modified")
     for name in FILES[1:]:
         (repo / name).write_text("untracked")
@@ -45,8 +45,12 @@ async def hostile_text_status(tmp_path: Path) -> RepoStatus:
 
 def _fields(status: RepoStatus) -> list[str]:
     assert status.last_commit is not None
-    return [status.branch or "", status.last_commit.subject, status.last_commit.author,
-            *(f.path for f in status.files)]
+    return [
+        status.branch or "",
+        status.last_commit.subject,
+        status.last_commit.author,
+        *(f.path for f in status.files),
+    ]
 
 
 def test_raw_values_really_carry_escapes_and_markup(hostile_text_status: RepoStatus) -> None:
@@ -66,7 +70,8 @@ def test_safe_text_output_has_no_control_bytes(hostile_text_status: RepoStatus) 
 
 @pytest.mark.parametrize("color", [False, True])
 def test_table_shows_markup_literally_and_no_hostile_sequence(
-        hostile_text_status: RepoStatus, color: bool) -> None:
+    hostile_text_status: RepoStatus, color: bool
+) -> None:
     text = render_table([hostile_text_status], width=400, color=color)
     if color:
         assert "\x1b[" in text  # Rich's own styling is there...
@@ -95,8 +100,7 @@ def test_reports_are_terminal_safe(hostile_text_status: RepoStatus) -> None:
 def test_cli_output_is_plain(hostile_text_status: RepoStatus) -> None:
     repo = hostile_text_status.path
     for args in ((), ("--csv",), ("--markdown",), ("--json",)):
-        result = run_cli("status", "--no-record", *args, repo,
-                         env={"COLUMNS": "300"})
+        result = run_cli("status", "--no-record", *args, repo, env={"COLUMNS": "300"})
         assert result.returncode == 0, result.stderr
         assert not any(ch in result.stdout for ch in FORBIDDEN), args
 

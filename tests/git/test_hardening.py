@@ -18,8 +18,17 @@ from coditect_tui.core.git.status import read_many, read_status
 from coditect_tui.core.git.watch import RepoWatcher
 from tests.git.helpers import commit_file, git, run_cli, write_config
 
-HOOKS = ("pre-commit", "post-commit", "post-checkout", "post-index-change", "pre-push",
-         "post-merge", "reference-transaction", "fsmonitor-watchman", "pre-auto-gc")
+HOOKS = (
+    "pre-commit",
+    "post-commit",
+    "post-checkout",
+    "post-index-change",
+    "pre-push",
+    "post-merge",
+    "reference-transaction",
+    "fsmonitor-watchman",
+    "pre-auto-gc",
+)
 
 
 def _script(path: Path, body: str) -> Path:
@@ -38,8 +47,7 @@ def make_hostile(base: Path, name: str = "hostile") -> tuple[Path, Path]:
     repo.mkdir()
     git(repo, "init", "-q")
     commit_file(repo, "a.txt", "a\n", "init")
-    (repo / ".gitattributes").write_text("*.hostile filter=hostile diff=hostile\n"
-                                         "*.eq filter=a=b\n")
+    (repo / ".gitattributes").write_text("*.hostile filter=hostile diff=hostile\n*.eq filter=a=b\n")
     (repo / "data.hostile").write_text("payload\n")
     (repo / "data.eq").write_text("payload\n")
     git(repo, "add", "-A")
@@ -116,8 +124,13 @@ async def test_hostile_submodule_under_a_master_runs_nothing(tmp_path: Path) -> 
     git(master, "commit", "-q", "-m", "add")
     inner = master / "submodules" / "x" / "evil"
     # give the checked-out submodule the same hostile config and a racy filtered file
-    for key in ("core.fsmonitor", "filter.hostile.clean", "filter.hostile.smudge",
-                "filter.hostile.required", "diff.external"):
+    for key in (
+        "core.fsmonitor",
+        "filter.hostile.clean",
+        "filter.hostile.smudge",
+        "filter.hostile.required",
+        "diff.external",
+    ):
         git(inner, "config", key, git(sub, "config", key).strip())
     later = (inner / "data.hostile").stat().st_mtime + 100
     os.utime(inner / "data.hostile", (later, later))
@@ -150,25 +163,43 @@ async def test_watching_runs_nothing(tmp_path: Path) -> None:
         (repo / "a.txt").write_text("edited while watched\n")
         update = await watcher.next_update(timeout=10)
         assert update is not None and update.repo == repo
-        git(repo, "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
-            "-c", "filter.hostile.clean=cat", "-c", "filter.hostile.smudge=cat",
-            "add", "a.txt")
+        git(
+            repo,
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
+            "core.hooksPath=/dev/null",
+            "-c",
+            "filter.hostile.clean=cat",
+            "-c",
+            "filter.hostile.smudge=cat",
+            "add",
+            "a.txt",
+        )
         update = await watcher.next_update(timeout=10)
         assert update is not None and update.status.staged == 1
     await asyncio.sleep(0.1)
     assert sorted(p.name for p in markers.iterdir()) == []
 
 
-def test_argv_and_environment_are_hardened(tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_argv_and_environment_are_hardened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo, _ = make_hostile(tmp_path)
     argv = git_argv(repo, ["status"])
     pairs = {argv[i + 1] for i, a in enumerate(argv) if a == "-c"}
-    for needed in ("core.fsmonitor=false", "core.hooksPath=/dev/null", "core.pager=cat",
-                   "diff.external=", "core.sshCommand=false", "safe.bareRepository=explicit",
-                   "protocol.allow=never", "filter.hostile.clean=", "filter.hostile.smudge=",
-                   "filter.hostile.required=false", "diff.hostile.textconv=",
-                   "diff.hostile.command="):
+    for needed in (
+        "core.fsmonitor=false",
+        "core.hooksPath=/dev/null",
+        "core.pager=cat",
+        "diff.external=",
+        "core.sshCommand=false",
+        "safe.bareRepository=explicit",
+        "protocol.allow=never",
+        "filter.hostile.clean=",
+        "filter.hostile.smudge=",
+        "filter.hostile.required=false",
+        "diff.hostile.textconv=",
+        "diff.hostile.command=",
+    ):
         assert needed in pairs, needed
     assert "--config-env=filter.a=b.clean=CODITECT_GIT_EMPTY" in argv
     assert argv[:3] == ["git", "--no-pager", "--literal-pathspecs"]
@@ -207,14 +238,29 @@ def test_a_config_include_cannot_hide_a_driver(tmp_path: Path) -> None:
     extra = tmp_path / "included.cfg"
     extra.write_text('[filter "sneaky"]\n\tclean = "touch /tmp/never"\n')
     with (repo / ".git" / "config").open("a") as handle:
-        handle.write(f'[includeIf "onbranch:main"]\n\tpath = {extra}\n'
-                     '[diff "other"] textconv = x\n')
+        handle.write(
+            f'[includeIf "onbranch:main"]\n\tpath = {extra}\n[diff "other"] textconv = x\n'
+        )
     pairs = runner_module.neutralising_config(repo / ".git")
     assert ("filter.sneaky.clean", "") in pairs and ("diff.other.textconv", "") in pairs
 
 
-@pytest.mark.parametrize("name", ["-rf", "a b", "x..y", "x@{1}", "a/.hidden", "end.lock",
-                                  "bad[name", "ctrl\x1b", "", "@", "trailing/"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "-rf",
+        "a b",
+        "x..y",
+        "x@{1}",
+        "a/.hidden",
+        "end.lock",
+        "bad[name",
+        "ctrl\x1b",
+        "",
+        "@",
+        "trailing/",
+    ],
+)
 def test_branch_names_git_would_refuse_are_refused(name: str) -> None:
     with pytest.raises(InvalidInput):
         check_branch_name(name)

@@ -52,10 +52,16 @@ async def _events(store: object, name: str) -> list[object]:
 async def test_old_helper_session_is_picked_up(tmp_path: Path, store: object) -> None:
     bare, clone = make_remote_and_clone(tmp_path, "legacy")
     git(clone, "switch", "-q", "-c", "session/2025-11-20-old-work")
-    old = {"session_id": "20251120-091500", "description": "old work",
-           "branch": "session/2025-11-20-old-work", "started_at": "2025-11-20T09:15:00.123456",
-           "last_commit": "2025-11-20T09:40:00.000001", "last_push": None,
-           "commit_count": 3, "push_count": 0}
+    old = {
+        "session_id": "20251120-091500",
+        "description": "old work",
+        "branch": "session/2025-11-20-old-work",
+        "started_at": "2025-11-20T09:15:00.123456",
+        "last_commit": "2025-11-20T09:40:00.000001",
+        "last_push": None,
+        "commit_count": 3,
+        "push_count": 0,
+    }
     (clone / SESSION_FILE).write_text(helper_file_text(old))
     state = read_session(clone)
     assert state is not None and state.to_dict() == old
@@ -80,8 +86,7 @@ async def test_old_helper_session_is_picked_up(tmp_path: Path, store: object) ->
     assert not git(bare, "branch", "--list", "session/*")  # nothing pushed by a commit
 
 
-async def test_start_commit_push_end_summary_and_history(tmp_path: Path,
-                                                         store: object) -> None:
+async def test_start_commit_push_end_summary_and_history(tmp_path: Path, store: object) -> None:
     bare, clone = make_remote_and_clone(tmp_path, "flow")
     repo_id = await resolve_repo_id(store, clone, [tmp_path / "work"])  # type: ignore[arg-type]
     clock = Clock(datetime(2026, 1, 5, 9, 0, 0))
@@ -90,8 +95,16 @@ async def test_start_commit_push_end_summary_and_history(tmp_path: Path,
     assert started.branch == "session/2026-01-05-fix-login-bug"
     assert git(clone, "branch", "--show-current").strip() == started.branch
     state = json.loads((clone / SESSION_FILE).read_text())
-    assert list(state) == ["session_id", "description", "branch", "started_at", "last_commit",
-                           "last_push", "commit_count", "push_count"]
+    assert list(state) == [
+        "session_id",
+        "description",
+        "branch",
+        "started_at",
+        "last_commit",
+        "last_push",
+        "commit_count",
+        "push_count",
+    ]
     assert state["session_id"] == "20260105-090000"
     assert state["started_at"] == "2026-01-05T09:00:00"
     with pytest.raises(SessionError):
@@ -132,8 +145,7 @@ async def test_start_commit_push_end_summary_and_history(tmp_path: Path,
     assert rows[0].summary["commits"] == 2 and rows[0].commit_count == 2
     assert rows[0].push_count == 1 and rows[0].ended_at is not None
     for verb in ("start", "commit", "push", "end"):
-        events = [e for e in await _events(store, f"sessions.{verb}")
-                  if e.outcome == "ok"]  # type: ignore[attr-defined]
+        events = [e for e in await _events(store, f"sessions.{verb}") if e.outcome == "ok"]  # type: ignore[attr-defined]
         assert events, verb
         details = events[0].details  # type: ignore[attr-defined]
         assert details["repo"] == str(clone) and details["branch"] == started.branch
@@ -142,8 +154,7 @@ async def test_start_commit_push_end_summary_and_history(tmp_path: Path,
     assert [e.outcome for e in refused] == ["error", "ok"]  # type: ignore[attr-defined]
 
 
-async def test_main_branch_push_and_merge_need_confirmation(tmp_path: Path,
-                                                            store: object) -> None:
+async def test_main_branch_push_and_merge_need_confirmation(tmp_path: Path, store: object) -> None:
     bare, clone = make_remote_and_clone(tmp_path, "guarded")
     repo_id = await resolve_repo_id(store, clone, [tmp_path / "work"])  # type: ignore[arg-type]
     sessions = GitSessions(clone, backend=store, repo_id=repo_id)  # type: ignore[arg-type]
@@ -166,12 +177,12 @@ async def test_main_branch_push_and_merge_need_confirmation(tmp_path: Path,
     pushes = await _events(store, "sessions.push")
     assert pushes[0].outcome == "denied"  # type: ignore[attr-defined]
     await sessions.push(confirm_main=True)
-    assert git(bare, "rev-parse", "refs/heads/main").strip() == git(
-        clone, "rev-parse", "HEAD").strip()
+    assert (
+        git(bare, "rev-parse", "refs/heads/main").strip() == git(clone, "rev-parse", "HEAD").strip()
+    )
 
 
-async def test_merge_with_confirmation_and_no_force_push(tmp_path: Path,
-                                                         store: object) -> None:
+async def test_merge_with_confirmation_and_no_force_push(tmp_path: Path, store: object) -> None:
     bare, clone = make_remote_and_clone(tmp_path, "merging")
     repo_id = await resolve_repo_id(store, clone, [tmp_path / "work"])  # type: ignore[arg-type]
     sessions = GitSessions(clone, backend=store, repo_id=repo_id)  # type: ignore[arg-type]
@@ -194,8 +205,15 @@ async def test_merge_with_confirmation_and_no_force_push(tmp_path: Path,
     assert failed[0].outcome == "error"  # type: ignore[attr-defined]
 
     # reset the remote branch to ours by hand, then end with a confirmed merge
-    git(other, "push", "-q", "--force", "origin",
-        f"{git(clone, 'rev-parse', 'HEAD').strip()}:refs/heads/{start.branch}", check=False)
+    git(
+        other,
+        "push",
+        "-q",
+        "--force",
+        "origin",
+        f"{git(clone, 'rev-parse', 'HEAD').strip()}:refs/heads/{start.branch}",
+        check=False,
+    )
     git(other, "fetch", "-q", str(clone), start.branch or "")
     git(other, "push", "-q", "--force", "origin", f"FETCH_HEAD:refs/heads/{start.branch}")
     ended = await sessions.end(merge=True, confirm_merge=True)
@@ -205,8 +223,9 @@ async def test_merge_with_confirmation_and_no_force_push(tmp_path: Path,
     assert log.splitlines()[0] == f"Merge session: {start.branch}"
 
 
-async def test_sync_conflict_is_reported_and_left_as_git_left_it(tmp_path: Path,
-                                                                 store: object) -> None:
+async def test_sync_conflict_is_reported_and_left_as_git_left_it(
+    tmp_path: Path, store: object
+) -> None:
     bare, clone = make_remote_and_clone(tmp_path, "syncing")
     repo_id = await resolve_repo_id(store, clone, [tmp_path / "work"])  # type: ignore[arg-type]
     sessions = GitSessions(clone, backend=store, repo_id=repo_id)  # type: ignore[arg-type]
@@ -226,22 +245,28 @@ async def test_sync_conflict_is_reported_and_left_as_git_left_it(tmp_path: Path,
     assert not result.ok and conflict is not None
     assert conflict.files == ["file_0.txt"] and conflict.rebase_in_progress
     assert "conflict" in result.message and "file_0.txt" in result.message
-    assert (clone / ".git" / "rebase-merge").exists() or (clone / ".git" /
-                                                          "rebase-apply").exists()
+    assert (clone / ".git" / "rebase-merge").exists() or (clone / ".git" / "rebase-apply").exists()
     events = await _events(store, "sessions.sync")
     assert events[0].outcome == "error"  # type: ignore[attr-defined]
     assert events[0].details["conflicted_files"] == ["file_0.txt"]  # type: ignore[attr-defined]
 
 
-async def test_cascade_commits_submodules_first_after_confirmation(tmp_path: Path,
-                                                                   store: object) -> None:
+async def test_cascade_commits_submodules_first_after_confirmation(
+    tmp_path: Path, store: object
+) -> None:
     make_remote_and_clone(tmp_path, "child")
     master = tmp_path / "work" / "master"
     master.mkdir(parents=True)
     git(master, "init", "-q")
     commit_file(master, "README.md", "m", "init")
-    git(master, "submodule", "add", "-q", str(tmp_path / "remotes" / "child.git"),
-        "submodules/core/child")
+    git(
+        master,
+        "submodule",
+        "add",
+        "-q",
+        str(tmp_path / "remotes" / "child.git"),
+        "submodules/core/child",
+    )
     git(master, "commit", "-q", "-m", "add child")
     child = master / "submodules" / "core" / "child"
     git(child, "switch", "-q", "-c", "session/work")
@@ -264,9 +289,13 @@ async def test_cascade_commits_submodules_first_after_confirmation(tmp_path: Pat
 
 
 def test_state_file_round_trip_and_validation(tmp_path: Path) -> None:
-    state = SessionState(session_id="20250101-010101", description="x y",
-                         branch="session/2025-01-01-x-y", started_at="2025-01-01T01:01:01",
-                         extra={"future_key": [1, 2]})
+    state = SessionState(
+        session_id="20250101-010101",
+        description="x y",
+        branch="session/2025-01-01-x-y",
+        started_at="2025-01-01T01:01:01",
+        extra={"future_key": [1, 2]},
+    )
     (tmp_path / SESSION_FILE).write_text(json.dumps(state.to_dict(), indent=2))
     assert read_session(tmp_path) == state
     (tmp_path / SESSION_FILE).write_text("{}")
@@ -274,17 +303,24 @@ def test_state_file_round_trip_and_validation(tmp_path: Path) -> None:
     (tmp_path / SESSION_FILE).write_text('{"session_id": 5}')
     with pytest.raises(SessionError):
         read_session(tmp_path)
-    assert session_branch("fix the thing", datetime(2025, 3, 4)) == \
-        "session/2025-03-04-fix-the-thing"
+    assert (
+        session_branch("fix the thing", datetime(2025, 3, 4)) == "session/2025-03-04-fix-the-thing"
+    )
 
 
 def test_compare_url_and_shortstat() -> None:
-    assert compare_url("git@github.com:acme/api.git", "main", "session/x") == \
-        "https://github.com/acme/api/compare/main...session/x"
-    assert compare_url("https://github.com/acme/api", "main", "b") == \
-        "https://github.com/acme/api/compare/main...b"
-    assert compare_url("ssh://git@gitlab.example.com:2222/g/p.git", "main", "b") == \
-        "https://gitlab.example.com/g/p/compare/main...b"
+    assert (
+        compare_url("git@github.com:acme/api.git", "main", "session/x")
+        == "https://github.com/acme/api/compare/main...session/x"
+    )
+    assert (
+        compare_url("https://github.com/acme/api", "main", "b")
+        == "https://github.com/acme/api/compare/main...b"
+    )
+    assert (
+        compare_url("ssh://git@gitlab.example.com:2222/g/p.git", "main", "b")
+        == "https://gitlab.example.com/g/p/compare/main...b"
+    )
     assert compare_url("/srv/git/x.git", "main", "b") is None
     assert compare_url("file:///srv/git/x.git", "main", "b") is None
     assert parse_shortstat(" 3 files changed, 10 insertions(+), 2 deletions(-)\n") == (3, 10, 2)
@@ -318,12 +354,15 @@ def test_cli_session_flow(tmp_path: Path) -> None:
     assert "Session Summary:" in end.stdout and "Commits: 1" in end.stdout
     nowhere = run_cli("session", "status", "--repo", str(tmp_path / "nope"), env=env)
     assert nowhere.returncode == 2 and nowhere.stderr.count("\n") == 1
-    assert git(bare, "rev-parse", f"refs/heads/{branch}").strip() == git(
-        clone, "rev-parse", "HEAD").strip()
+    assert (
+        git(bare, "rev-parse", f"refs/heads/{branch}").strip()
+        == git(clone, "rev-parse", "HEAD").strip()
+    )
 
 
 async def test_same_named_repos_outside_the_roots_do_not_clobber_each_other(
-        tmp_path: Path, store: object) -> None:
+    tmp_path: Path, store: object
+) -> None:
     first = tmp_path / "one" / "api"
     second = tmp_path / "two" / "api"
     for repo in (first, second):
@@ -349,8 +388,7 @@ async def test_commit_refuses_a_detached_head(tmp_path: Path) -> None:
     assert git(clone, "status", "--porcelain").strip() == "?? x.txt"
 
 
-async def test_failures_before_any_git_work_are_audited_too(tmp_path: Path,
-                                                           store: object) -> None:
+async def test_failures_before_any_git_work_are_audited_too(tmp_path: Path, store: object) -> None:
     _, clone = make_remote_and_clone(tmp_path, "audited")
     repo_id = await resolve_repo_id(store, clone, [])  # type: ignore[arg-type]
     sessions = GitSessions(clone, backend=store, repo_id=repo_id)  # type: ignore[arg-type]

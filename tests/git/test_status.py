@@ -23,9 +23,14 @@ from tests.git.helpers import commit_file, git, make_remote_and_clone
 
 def _as_oracle(status: object) -> dict[str, object]:
     s = status
-    return {"branch": s.branch or "(detached)", "upstream": s.upstream,  # type: ignore[attr-defined]
-            "ahead": s.ahead, "behind": s.behind, "changed": s.changed,  # type: ignore[attr-defined]
-            "untracked": s.untracked}  # type: ignore[attr-defined]
+    return {
+        "branch": s.branch or "(detached)",
+        "upstream": s.upstream,  # type: ignore[attr-defined]
+        "ahead": s.ahead,
+        "behind": s.behind,
+        "changed": s.changed,  # type: ignore[attr-defined]
+        "untracked": s.untracked,
+    }  # type: ignore[attr-defined]
 
 
 async def test_every_repo_matches_the_oracle(workspace30: Path) -> None:
@@ -56,47 +61,69 @@ def test_packed_and_deltified_commits_read_like_git(tmp_path: Path) -> None:
     repo = tmp_path / "r"
     repo.mkdir()
     git(repo, "init", "-q")
-    long_body = "\n".join(f"line {i} of a long, repetitive commit message body" for i in
-                          range(200))
+    long_body = "\n".join(f"line {i} of a long, repetitive commit message body" for i in range(200))
     for i in range(40):
         (repo / "f.txt").write_text(f"{i}\n")
-        git(repo, "commit", "-q", "-a" if i else "--allow-empty", "-m",
-            f"change {i}\n\n{long_body}\nend {i}")
+        git(
+            repo,
+            "commit",
+            "-q",
+            "-a" if i else "--allow-empty",
+            "-m",
+            f"change {i}\n\n{long_body}\nend {i}",
+        )
         if i == 0:
             git(repo, "add", "f.txt")
             git(repo, "commit", "-q", "-m", "add f")
     git(repo, "repack", "-adf", "--depth=50", "--window=250", "-q")
-    verify = git(repo, "verify-pack", "-v",
-                 str(next((repo / ".git/objects/pack").glob("*.idx"))))
-    deltified = {line.split()[0] for line in verify.splitlines()
-                 if " commit " in line and len(line.split()) >= 7}
+    verify = git(repo, "verify-pack", "-v", str(next((repo / ".git/objects/pack").glob("*.idx"))))
+    deltified = {
+        line.split()[0]
+        for line in verify.splitlines()
+        if " commit " in line and len(line.split()) >= 7
+    }
     assert deltified, "the repack should have stored some commits as deltas"
     for sha in git(repo, "rev-list", "--all").split():
         info = objects.read_commit(repo / ".git", sha)
-        want = objects.parse_log_line(git(repo, "log", "-1",
-                                          f"--format={objects.log_format()}", sha))
+        want = objects.parse_log_line(
+            git(repo, "log", "-1", f"--format={objects.log_format()}", sha)
+        )
         assert info == want, sha
 
 
 def test_porcelain_parser_handles_renames_conflicts_and_spaces() -> None:
-    data = (b"# branch.oid " + b"a" * 40 + b"\0# branch.head main\0"
-            b"# branch.upstream origin/main\0# branch.ab +2 -3\0# stash 4\0"
-            b"1 .M N... 100644 100644 100644 " + b"b" * 40 + b" " + b"b" * 40 + b" a file.txt\0"
-            b"2 R. N... 100644 100644 100644 " + b"c" * 40 + b" " + b"c" * 40
-            + b" R100 new name.txt\0old name.txt\0"
-            b"u UU N... 100644 100644 100644 100644 " + b"d" * 40 + b" " + b"e" * 40 + b" "
-            + b"f" * 40 + b" both.txt\0? new dir/\0! ignored.o\0")
+    data = (
+        b"# branch.oid " + b"a" * 40 + b"\0# branch.head main\0"
+        b"# branch.upstream origin/main\0# branch.ab +2 -3\0# stash 4\0"
+        b"1 .M N... 100644 100644 100644 " + b"b" * 40 + b" " + b"b" * 40 + b" a file.txt\0"
+        b"2 R. N... 100644 100644 100644 "
+        + b"c" * 40
+        + b" "
+        + b"c" * 40
+        + b" R100 new name.txt\0old name.txt\0"
+        b"u UU N... 100644 100644 100644 100644 "
+        + b"d" * 40
+        + b" "
+        + b"e" * 40
+        + b" "
+        + b"f" * 40
+        + b" both.txt\0? new dir/\0! ignored.o\0"
+    )
     parsed = parse_porcelain_v2(data)
     assert (parsed.oid, parsed.head, parsed.upstream) == ("a" * 40, "main", "origin/main")
     assert (parsed.ahead, parsed.behind, parsed.stash) == (2, 3, 4)
     assert (parsed.staged, parsed.modified, parsed.conflicted, parsed.untracked) == (1, 1, 1, 1)
     assert parsed.changed == 3
     assert [(f.code, f.path, f.orig_path) for f in parsed.files] == [
-        (".M", "a file.txt", None), ("R.", "new name.txt", "old name.txt"),
-        ("UU", "both.txt", None), ("??", "new dir/", None)]
+        (".M", "a file.txt", None),
+        ("R.", "new name.txt", "old name.txt"),
+        ("UU", "both.txt", None),
+        ("??", "new dir/", None),
+    ]
     with pytest.raises(ValueError):
-        parse_porcelain_v2(b"2 R. N... 100644 100644 100644 " + b"c" * 40 + b" " + b"c" * 40
-                           + b" R100 new.txt")
+        parse_porcelain_v2(
+            b"2 R. N... 100644 100644 100644 " + b"c" * 40 + b" " + b"c" * 40 + b" R100 new.txt"
+        )
 
 
 async def test_detached_no_upstream_conflict_empty_and_unicode(tmp_path: Path) -> None:
@@ -129,7 +156,12 @@ async def test_detached_no_upstream_conflict_empty_and_unicode(tmp_path: Path) -
     (empty / "new.txt").write_text("n")
     s = await read_status(runner, empty)
     assert (s.unborn, s.head_oid, s.last_commit, s.branch, s.error) == (
-        True, None, None, "main", None)
+        True,
+        None,
+        None,
+        "main",
+        None,
+    )
     assert s.untracked == 1
 
     odd = tmp_path / "dir with spaces" / "répertoire ünïcødé 数据"
@@ -168,8 +200,14 @@ async def test_dirty_submodule_counts_equal_plain_git_status(tmp_path: Path) -> 
     master.mkdir()
     git(master, "init", "-q")
     commit_file(master, "README.md", "m", "init")
-    git(master, "submodule", "add", "-q", str(tmp_path / "remotes" / "child.git"),
-        "submodules/core/child")
+    git(
+        master,
+        "submodule",
+        "add",
+        "-q",
+        str(tmp_path / "remotes" / "child.git"),
+        "submodules/core/child",
+    )
     git(master, "commit", "-q", "-m", "add child")
     sub = master / "submodules" / "core" / "child"
     (sub / "file_0.txt").write_text("dirty inside the submodule")
@@ -177,16 +215,23 @@ async def test_dirty_submodule_counts_equal_plain_git_status(tmp_path: Path) -> 
     tree = discover([master])
     statuses = await read_many(GitRunner(), tree.targets())
     parent = next(s for s in statuses if not s.is_submodule)
-    plain = parse_porcelain_v2(subprocess.run(
-        ["git", "status", "--porcelain=v2", "--branch", "-z"], cwd=master,
-        capture_output=True, check=True).stdout)
+    plain = parse_porcelain_v2(
+        subprocess.run(
+            ["git", "status", "--porcelain=v2", "--branch", "-z"],
+            cwd=master,
+            capture_output=True,
+            check=True,
+        ).stdout
+    )
     assert (parent.changed, parent.modified, parent.untracked) == (
-        plain.changed, plain.modified, plain.untracked)
+        plain.changed,
+        plain.modified,
+        plain.untracked,
+    )
     assert parent.changed == 1
     assert parent.submodules is not None
     entry = parent.submodules.entries[0]
-    assert (entry.modified_content, entry.untracked_content, entry.category) == (
-        True, True, "core")
+    assert (entry.modified_content, entry.untracked_content, entry.category) == (True, True, "core")
     # the same parent read on its own (git's nested status) agrees with the merge
     alone = await read_status(GitRunner(), master)
     assert (alone.changed, alone.modified) == (parent.changed, parent.modified)

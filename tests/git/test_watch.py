@@ -72,8 +72,14 @@ async def test_submodule_changes_reach_the_submodule_and_its_master(tmp_path: Pa
     master.mkdir(parents=True)
     git(master, "init", "-q")
     commit_file(master, "README.md", "m", "init")
-    git(master, "submodule", "add", "-q", str(tmp_path / "remotes" / "child.git"),
-        "submodules/core/child")
+    git(
+        master,
+        "submodule",
+        "add",
+        "-q",
+        str(tmp_path / "remotes" / "child.git"),
+        "submodules/core/child",
+    )
     git(master, "commit", "-q", "-m", "add child")
     child = master / "submodules" / "core" / "child"
     tree = discover([tmp_path / "ws"])

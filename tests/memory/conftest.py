@@ -22,16 +22,24 @@ FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "memory-context-sample"
 CORPUS_SIZE = 10_000
 
 
-async def open_store(path: Path, tenant: str = "t1", principal: str = "alice",
-                     role: str = "owner", *, read_only: bool = False) -> SqlStore:
+async def open_store(
+    path: Path,
+    tenant: str = "t1",
+    principal: str = "alice",
+    role: str = "owner",
+    *,
+    read_only: bool = False,
+) -> SqlStore:
     """A real SQLite store for ``principal`` in ``tenant`` (provisioned on first use)."""
     provision = Provision(tenant.upper(), "internal", role)
     if read_only:
-        setup = await SqlStore.open_sqlite(path, tenant=tenant, principal=principal,
-                                           provision=provision)
+        setup = await SqlStore.open_sqlite(
+            path, tenant=tenant, principal=principal, provision=provision
+        )
         await setup.close()
-    return await SqlStore.open_sqlite(path, tenant=tenant, principal=principal,
-                                      provision=provision, read_only=read_only)
+    return await SqlStore.open_sqlite(
+        path, tenant=tenant, principal=principal, provision=provision, read_only=read_only
+    )
 
 
 @pytest.fixture

@@ -22,8 +22,13 @@ def test_operations_become_events() -> None:
     assert len(found.events) == 132
     first = found.events[0]
     assert first.ts == datetime(2025, 11, 22, 8, 28, 11, 419432, tzinfo=UTC)
-    assert (first.actor, first.action, first.resource_type, first.resource_id, first.outcome) \
-        == (ACTOR, "repos.detect", "repos", "submodules/core/coditect-core", "ok")
+    assert (first.actor, first.action, first.resource_type, first.resource_id, first.outcome) == (
+        ACTOR,
+        "repos.detect",
+        "repos",
+        "submodules/core/coditect-core",
+        "ok",
+    )
     assert first.details["status"] == "info" and first.details["details"] == "No modifications"
     assert first.details["checkpoint"].startswith("Export dedup: Submodule configuration")
     assert [e.action for e in found.events if e.outcome == "error"] == ["repos.push"]
@@ -50,10 +55,12 @@ async def test_bad_logs_are_reported_not_fatal(store: SqlStore, tmp_path: Path) 
     logs.mkdir(parents=True)
     (logs / "2025-11-22T07-04-21Z-checkpoint-audit-broken.json").write_text("{not json")
     (logs / "2025-11-22T07-05-00Z-checkpoint-audit-undated.json").write_text(
-        '{"operations": [{"operation": "push", "timestamp": "later"}, "junk"]}')
+        '{"operations": [{"operation": "push", "timestamp": "later"}, "junk"]}'
+    )
     (logs / "2025-11-22T07-06-00Z-checkpoint-audit-fallback.json").write_text(
         '{"timestamp": "2025-11-22T07-06-00Z", "operations": [{"operation": "Commit!",'
-        ' "repo": "parent", "status": "warning"}]}')
+        ' "repo": "parent", "status": "warning"}]}'
+    )
     report = await import_audit_logs(store, [root])
     assert report.files == 3 and report.appended == 2
     assert any("invalid JSON" in p for p in report.problems)

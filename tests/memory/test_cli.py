@@ -24,7 +24,8 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     config.write_text(
         "default_tenant: t1\ntenants:\n  - name: t1\n    principal: alice\n"
         f"    backend: {{kind: local, path: {json.dumps(str(tmp_path / 'cli.db'))}}}\n"
-        f"    workspace_roots: [{json.dumps(str(root))}]\n")
+        f"    workspace_roots: [{json.dumps(str(root))}]\n"
+    )
     monkeypatch.setenv("CODITECT_CONFIG", str(config))
     return root.resolve()
 
@@ -35,8 +36,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_index_search_show_end_to_end(workspace: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_index_search_show_end_to_end(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "index")
     assert code == 0 and err == ""
     assert out.splitlines()[0] == str(workspace / "proj" / "MEMORY-CONTEXT")
@@ -46,8 +46,7 @@ def test_index_search_show_end_to_end(workspace: Path,
     assert (code, report["added"], report["unchanged"]) == (0, [], 9)
     code, out, _ = run(capsys, "search", "hooks checkpoint", "--json")
     hits = json.loads(out)
-    assert code == 0 and {h["kind"] for h in hits} == {"checkpoint", "session",
-                                                       "session-template"}
+    assert code == 0 and {h["kind"] for h in hits} == {"checkpoint", "session", "session-template"}
     assert all("\u0002" in h["snippet"] for h in hits)
     code, out, _ = run(capsys, "search", "hooks", "--kind", "checkpoint")
     lines = out.splitlines()
@@ -66,23 +65,28 @@ def test_index_search_show_end_to_end(workspace: Path,
 
 def test_import_audit_twice(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "import-audit")
-    assert code == 0 and out == ("audit logs: 1 file(s), 132 operation(s) read, 132 new "
-                                 "event(s) appended\n")
+    assert code == 0 and out == (
+        "audit logs: 1 file(s), 132 operation(s) read, 132 new event(s) appended\n"
+    )
     code, out, _ = run(capsys, "import-audit", str(workspace))
     assert code == 0 and out.endswith("0 new event(s) appended\n")
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("search", '"unbalanced'), 'unbalanced quote: the " at position 1 is never closed'),
-    (("search", "NEAR("), "NEAR(...) is not supported"),
-    (("search", "*"), "'*' at position 1 must directly follow a word"),
-    (("search", "-"), "a '-' at position 1 must be directly followed"),
-    (("search", "hooks", "--limit", "0"), "--limit must be between 1 and 1000"),
-    (("index", "/no/such/folder"), "/no/such/folder: no such folder"),
-    (("show", "nope"), "memory entry not found"),
-])
-def test_bad_input_is_one_line_and_exit_2(workspace: Path, capsys: pytest.CaptureFixture[str],
-                                          args: tuple[str, ...], message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("search", '"unbalanced'), 'unbalanced quote: the " at position 1 is never closed'),
+        (("search", "NEAR("), "NEAR(...) is not supported"),
+        (("search", "*"), "'*' at position 1 must directly follow a word"),
+        (("search", "-"), "a '-' at position 1 must be directly followed"),
+        (("search", "hooks", "--limit", "0"), "--limit must be between 1 and 1000"),
+        (("index", "/no/such/folder"), "/no/such/folder: no such folder"),
+        (("show", "nope"), "memory entry not found"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    workspace: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
+) -> None:
     code, out, err = run(capsys, *args)
     assert code == (1 if args[0] == "show" else 2) and out == ""
     assert err.startswith(f"coditect: error: {message}") and err.count("\n") == 1
@@ -107,10 +111,18 @@ def test_untrusted_text_is_made_safe(workspace: Path, capsys: pytest.CaptureFixt
 
 
 def test_memory_commands_do_not_load_textual(workspace: Path, tmp_path: Path) -> None:
-    code = ("import sys; from coditect_tui.cli import main; "
-            f"rc = main(['memory', 'index', {str(workspace)!r}]); "
-            "rc |= main(['memory', 'search', 'hooks', '--json']); "
-            "print('textual' in sys.modules, rc)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=REPO_ROOT, check=True, timeout=60)
+    code = (
+        "import sys; from coditect_tui.cli import main; "
+        f"rc = main(['memory', 'index', {str(workspace)!r}]); "
+        "rc |= main(['memory', 'search', 'hooks', '--json']); "
+        "print('textual' in sys.modules, rc)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=True,
+        timeout=60,
+    )
     assert done.stdout.strip().splitlines()[-1] == "False 0"

@@ -29,8 +29,9 @@ async def all_entries(store: SqlStore) -> list[MemoryEntry]:
     return [entry async for entry in store.export_memory()]
 
 
-async def test_every_generated_file_is_indexed_as_expected(indexed_corpus: IndexedCorpus,
-                                                           corpus_store: SqlStore) -> None:
+async def test_every_generated_file_is_indexed_as_expected(
+    indexed_corpus: IndexedCorpus, corpus_store: SqlStore
+) -> None:
     report = indexed_corpus.report
     assert len(report.added) == CORPUS_SIZE and report.errors == []
     root = indexed_corpus.corpus.root.resolve()
@@ -39,16 +40,20 @@ async def test_every_generated_file_is_indexed_as_expected(indexed_corpus: Index
     wrong = []
     for doc in indexed_corpus.corpus.docs:
         entry = by_path[str(root / doc.rel)]
-        if (entry.kind, entry.title, entry.timestamp_raw) != (doc.kind, doc.title,
-                                                              doc.timestamp_raw):
+        if (entry.kind, entry.title, entry.timestamp_raw) != (
+            doc.kind,
+            doc.title,
+            doc.timestamp_raw,
+        ):
             wrong.append((doc, entry.kind, entry.title, entry.timestamp_raw))
     assert wrong == []
     kinds = Counter(doc.kind for doc in indexed_corpus.corpus.docs)
     assert len(kinds) == 10 and min(kinds.values()) >= 100
 
 
-async def test_searches_match_the_oracle(indexed_corpus: IndexedCorpus,
-                                         corpus_store: SqlStore) -> None:
+async def test_searches_match_the_oracle(
+    indexed_corpus: IndexedCorpus, corpus_store: SqlStore
+) -> None:
     corpus = indexed_corpus.corpus
     root = corpus.root.resolve()
 
@@ -70,8 +75,9 @@ async def test_searches_match_the_oracle(indexed_corpus: IndexedCorpus,
     assert await found("quantum OR ledger") == both | quantum | ledger
     union = set().union(*(corpus.with_marker(f"zephyrix{k}") for k in range(10)))
     assert await found("zephyrix*") == union
-    assert await found("zephyrix3 OR zephyrix7") == (corpus.with_marker("zephyrix3")
-                                                     | corpus.with_marker("zephyrix7"))
+    assert await found("zephyrix3 OR zephyrix7") == (
+        corpus.with_marker("zephyrix3") | corpus.with_marker("zephyrix7")
+    )
     checkpoints = {d.rel for d in corpus.docs if d.kind == "checkpoint"}
     assert await found("zephyrix*", MemoryFilter(kinds=["checkpoint"])) == union & checkpoints
 
@@ -83,8 +89,9 @@ async def test_hits_are_ranked_and_highlighted(corpus_store: SqlStore) -> None:
     assert all("\x02" in h.snippet and "\x03" in h.snippet for h in hits)
 
 
-async def test_reindex_of_an_unchanged_corpus_reads_nothing(indexed_corpus: IndexedCorpus,
-                                                            corpus_store: SqlStore) -> None:
+async def test_reindex_of_an_unchanged_corpus_reads_nothing(
+    indexed_corpus: IndexedCorpus, corpus_store: SqlStore
+) -> None:
     indexer = MemoryIndexer(corpus_store, [MemoryRoot(indexed_corpus.corpus.root.resolve())])
     await indexer.load_state()
     started = time.perf_counter()

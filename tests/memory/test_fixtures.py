@@ -12,21 +12,34 @@ from coditect_tui.core.memory.names import NOTE_DATE_ONLY, NOTE_NO_ZONE, NOTE_Z_
 from coditect_tui.core.memory.readers import read_memory_file
 from tests.memory.conftest import FIXTURES
 
-CHECKPOINT = ("checkpoints/2025-11-22T04-15-36Z-Phase-0.5-Hooks-Implementation-and-"
-              "coditect-next-generation-placeholder-complete.md")
-SESSION = ("sessions/2025-11-21T23-15-36Z-Phase-0.5-Hooks-Implementation-and-coditect-next-"
-           "generation-placeholder-complete.md")
-TEMPLATE_05 = ("sessions/2025-11-22-Phase-0.5-Hooks-Implementation-and-coditect-next-"
-               "generation-placeholder-complete.md")
-TEMPLATE_23 = ("sessions/2025-11-22-Phase-2-&-3-Hooks-Implementation-Complete---11-production-"
-               "ready-hooks,-7000+-lines.md")
+CHECKPOINT = (
+    "checkpoints/2025-11-22T04-15-36Z-Phase-0.5-Hooks-Implementation-and-"
+    "coditect-next-generation-placeholder-complete.md"
+)
+SESSION = (
+    "sessions/2025-11-21T23-15-36Z-Phase-0.5-Hooks-Implementation-and-coditect-next-"
+    "generation-placeholder-complete.md"
+)
+TEMPLATE_05 = (
+    "sessions/2025-11-22-Phase-0.5-Hooks-Implementation-and-coditect-next-"
+    "generation-placeholder-complete.md"
+)
+TEMPLATE_23 = (
+    "sessions/2025-11-22-Phase-2-&-3-Hooks-Implementation-Complete---11-production-"
+    "ready-hooks,-7000+-lines.md"
+)
 EXPORT = "exports/2025-11-16T09-50-22Z-test-directory-consolidation.json"
-TRANSCRIPT = ("2025-11-16T19-53-41Z-Hybrid-Context-Preservation-Implementation-and-Training-"
-              "Materials-Complete.txt")
-PLACEHOLDER = ("2025-11-22T08-28-09Z-Submodule-configuration-cross-check-and-symlink-"
-               "verification-complete.txt")
-AUDIT = ("audit-logs/2025-11-22T08-28-11Z-checkpoint-audit-Export-dedup:-Submodule-"
-         "configuration-cross-check-and-symlink-verification-complete.json")
+TRANSCRIPT = (
+    "2025-11-16T19-53-41Z-Hybrid-Context-Preservation-Implementation-and-Training-"
+    "Materials-Complete.txt"
+)
+PLACEHOLDER = (
+    "2025-11-22T08-28-09Z-Submodule-configuration-cross-check-and-symlink-verification-complete.txt"
+)
+AUDIT = (
+    "audit-logs/2025-11-22T08-28-11Z-checkpoint-audit-Export-dedup:-Submodule-"
+    "configuration-cross-check-and-symlink-verification-complete.json"
+)
 SETUP = "SESSION-20251115-145715.json"
 
 
@@ -36,37 +49,78 @@ def utc(*parts: int) -> datetime:
 
 # rel -> (kind, title, timestamp_raw, timestamp, what the note must start with or None)
 EXPECTED: dict[str, tuple[str, str, str, datetime, str | None]] = {
-    CHECKPOINT: ("checkpoint", "Phase 0.5 Hooks Implementation and coditect-next-generation "
-                 "placeholder complete", "2025-11-22T04-15-36Z", utc(2025, 11, 22, 4, 15, 36),
-                 None),
-    SESSION: ("session", "Phase 0.5 Hooks Implementation and coditect next generation "
-              "placeholder complete", "2025-11-21T23-15-36Z", utc(2025, 11, 21, 23, 15, 36),
-              NOTE_Z_LOCAL),
-    TEMPLATE_05: ("session-template", "Phase 0.5 Hooks Implementation and coditect-next-"
-                  "generation placeholder complete", "2025-11-22", utc(2025, 11, 22),
-                  NOTE_DATE_ONLY),
-    TEMPLATE_23: ("session-template", "Phase 2 & 3 Hooks Implementation Complete - 11 "
-                  "production-ready hooks, 7000+ lines", "2025-11-22", utc(2025, 11, 22),
-                  NOTE_DATE_ONLY),
-    EXPORT: ("export-json", "test directory consolidation", "2025-11-16T09-50-22Z",
-             utc(2025, 11, 16, 9, 50, 22), NOTE_Z_LOCAL),
-    TRANSCRIPT: ("transcript", "Hybrid Context Preservation Implementation and Training "
-                 "Materials Complete", "2025-11-16T19-53-41Z", utc(2025, 11, 16, 19, 53, 41),
-                 None),
-    PLACEHOLDER: ("export-placeholder", "Submodule configuration cross-check and symlink "
-                  "verification complete", "2025-11-22T08-28-09Z",
-                  utc(2025, 11, 22, 8, 28, 9), None),
-    AUDIT: ("audit-log", "Export dedup: Submodule configuration cross-check and symlink "
-            "verification complete", "2025-11-22T08-28-11Z", utc(2025, 11, 22, 8, 28, 11),
-            None),
-    SETUP: ("setup-log", "Set-up of master project coditect-rollout-master", "20251115-145715",
-            utc(2025, 11, 15, 14, 57, 15), NOTE_NO_ZONE),
+    CHECKPOINT: (
+        "checkpoint",
+        "Phase 0.5 Hooks Implementation and coditect-next-generation placeholder complete",
+        "2025-11-22T04-15-36Z",
+        utc(2025, 11, 22, 4, 15, 36),
+        None,
+    ),
+    SESSION: (
+        "session",
+        "Phase 0.5 Hooks Implementation and coditect next generation placeholder complete",
+        "2025-11-21T23-15-36Z",
+        utc(2025, 11, 21, 23, 15, 36),
+        NOTE_Z_LOCAL,
+    ),
+    TEMPLATE_05: (
+        "session-template",
+        "Phase 0.5 Hooks Implementation and coditect-next-generation placeholder complete",
+        "2025-11-22",
+        utc(2025, 11, 22),
+        NOTE_DATE_ONLY,
+    ),
+    TEMPLATE_23: (
+        "session-template",
+        "Phase 2 & 3 Hooks Implementation Complete - 11 production-ready hooks, 7000+ lines",
+        "2025-11-22",
+        utc(2025, 11, 22),
+        NOTE_DATE_ONLY,
+    ),
+    EXPORT: (
+        "export-json",
+        "test directory consolidation",
+        "2025-11-16T09-50-22Z",
+        utc(2025, 11, 16, 9, 50, 22),
+        NOTE_Z_LOCAL,
+    ),
+    TRANSCRIPT: (
+        "transcript",
+        "Hybrid Context Preservation Implementation and Training Materials Complete",
+        "2025-11-16T19-53-41Z",
+        utc(2025, 11, 16, 19, 53, 41),
+        None,
+    ),
+    PLACEHOLDER: (
+        "export-placeholder",
+        "Submodule configuration cross-check and symlink verification complete",
+        "2025-11-22T08-28-09Z",
+        utc(2025, 11, 22, 8, 28, 9),
+        None,
+    ),
+    AUDIT: (
+        "audit-log",
+        "Export dedup: Submodule configuration cross-check and symlink verification complete",
+        "2025-11-22T08-28-11Z",
+        utc(2025, 11, 22, 8, 28, 11),
+        None,
+    ),
+    SETUP: (
+        "setup-log",
+        "Set-up of master project coditect-rollout-master",
+        "20251115-145715",
+        utc(2025, 11, 15, 14, 57, 15),
+        NOTE_NO_ZONE,
+    ),
 }
 
 
 def test_every_sample_file_is_covered() -> None:
-    files = {p.relative_to(FIXTURES).as_posix() for p in FIXTURES.rglob("*") if p.is_file()
-             and p.name != "README.md"}
+    files = {
+        p.relative_to(FIXTURES).as_posix()
+        for p in FIXTURES.rglob("*")
+        if p.is_file() and p.name != "README.md"
+    }
     assert files == set(EXPECTED)
 
 
@@ -75,7 +129,11 @@ def test_sample_kind_title_timestamp(rel: str) -> None:
     kind, title, raw, moment, note = EXPECTED[rel]
     parsed = read_memory_file(FIXTURES / rel, FIXTURES)
     assert (parsed.kind, parsed.title, parsed.timestamp_raw, parsed.timestamp) == (
-        kind, title, raw, moment)
+        kind,
+        title,
+        raw,
+        moment,
+    )
     if note is None:
         assert parsed.timestamp_note is None
     else:
@@ -92,8 +150,9 @@ def test_session_export_time_is_flagged_not_converted() -> None:
     assert parsed.timestamp == utc(2025, 11, 21, 23, 15, 36)
     assert parsed.timestamp_note is not None
     assert "2025-11-22T04:15:36Z" in parsed.timestamp_note
-    assert parsed.repository == ("/Users/halcasteel/PROJECTS/coditect-rollout-master/"
-                                 "submodules/core/coditect-core")
+    assert parsed.repository == (
+        "/Users/halcasteel/PROJECTS/coditect-rollout-master/submodules/core/coditect-core"
+    )
 
 
 def test_checkpoint_and_its_session_files_are_linked() -> None:
@@ -109,7 +168,8 @@ def test_checkpoint_and_its_session_files_are_linked() -> None:
     assert TEMPLATE_05 in session.links
     assert checkpoint.links == [
         "exports/2025-11-22T04-15-36Z-Phase-0.5-Hooks-Implementation-and-coditect-next-"
-        "generation-placeholder-complete.txt"]
+        "generation-placeholder-complete.txt"
+    ]
     assert session.tags[:3] == ["0.5", "and", "coditect-next-generation"]
 
 
@@ -117,15 +177,25 @@ def test_export_json_is_structured() -> None:
     parsed = read_memory_file(FIXTURES / EXPORT, FIXTURES)
     doc = parsed.document
     assert isinstance(doc, ExportDocument) and doc.problems == []
-    assert doc.checkpoint_file == ("2025-11-16T13-17-06Z-Session-Complete---Sprint-+1-"
-                                   "Planning,-Export-Automation,-Repository-Organization.md")
+    assert doc.checkpoint_file == (
+        "2025-11-16T13-17-06Z-Session-Complete---Sprint-+1-"
+        "Planning,-Export-Automation,-Repository-Organization.md"
+    )
     assert doc.participants == ["user", "claude-code"]
     assert doc.export_time == "2025-11-16T09:50:22.083131"
     assert doc.tags[:3] == ["+1", "automation", "complete"]
     assert [name for name, _ in doc.sections] == [
-        "Executive Summary", "Git Status", "Submodule Status", "Completed Tasks by Project",
-        "Documentation Updates", "Next Steps", "Session Context Export",
-        "MEMORY-CONTEXT Integration", "Metrics & KPIs", "Quality Assurance"]
+        "Executive Summary",
+        "Git Status",
+        "Submodule Status",
+        "Completed Tasks by Project",
+        "Documentation Updates",
+        "Next Steps",
+        "Session Context Export",
+        "MEMORY-CONTEXT Integration",
+        "Metrics & KPIs",
+        "Quality Assurance",
+    ]
     assert doc.file_changes["modified"][0] == "README.md"
     assert len(doc.file_changes["modified"]) == 6 and len(doc.file_changes["untracked"]) == 4
     assert len(doc.recent_commits) == 10 and doc.decisions == []

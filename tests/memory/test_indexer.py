@@ -35,19 +35,21 @@ async def entries(store: SqlStore) -> dict[str, str]:
     return {e.path: e.id for e in page.items}
 
 
-async def test_index_assigns_projects_and_is_incremental(tmp_path: Path, store: SqlStore,
-                                                         memory_dir: Path) -> None:
+async def test_index_assigns_projects_and_is_incremental(
+    tmp_path: Path, store: SqlStore, memory_dir: Path
+) -> None:
     workspace = memory_dir.parent.parent
     copy_fixtures(workspace / "MEMORY-CONTEXT")  # workspace level: no project
     (workspace / "proj" / ".coditect").symlink_to(memory_dir.parent)  # never followed
     project = await store.upsert_project(ProjectSpec(name="proj", path=str(memory_dir.parent)))
     indexer = await MemoryIndexer.for_paths(store, [workspace])
     assert [(r.path, r.project_id) for r in indexer.roots] == [
-        (workspace / "MEMORY-CONTEXT", None), (memory_dir, project.id)]
+        (workspace / "MEMORY-CONTEXT", None),
+        (memory_dir, project.id),
+    ]
     first = await indexer.index()
     assert len(first.added) == 18 and first.errors == [] and not first.updated
-    listed = (await store.list_memory_entries(MemoryFilter(project_id=project.id),
-                                              limit=100)).items
+    listed = (await store.list_memory_entries(MemoryFilter(project_id=project.id), limit=100)).items
     assert len(listed) == 9 and all(e.path.startswith(str(memory_dir)) for e in listed)
     writes = await audit_count(store)
     again = await MemoryIndexer.for_paths(store, [workspace])  # fresh state from the store
@@ -55,8 +57,7 @@ async def test_index_assigns_projects_and_is_incremental(tmp_path: Path, store: 
     assert (second.unchanged, second.changed, await audit_count(store)) == (18, False, writes)
 
 
-async def test_changed_touched_deleted_renamed_and_new(store: SqlStore,
-                                                       memory_dir: Path) -> None:
+async def test_changed_touched_deleted_renamed_and_new(store: SqlStore, memory_dir: Path) -> None:
     indexer = MemoryIndexer(store, [MemoryRoot(memory_dir)])
     await indexer.index()
     before = await entries(store)
@@ -113,8 +114,9 @@ async def test_index_paths_for_files_and_folders(store: SqlStore, memory_dir: Pa
     assert one.added == [str(sessions / "2025-11-24-new.md")] and one.scanned == 1
 
 
-async def test_links_between_a_checkpoint_and_its_sessions(store: SqlStore,
-                                                           memory_dir: Path) -> None:
+async def test_links_between_a_checkpoint_and_its_sessions(
+    store: SqlStore, memory_dir: Path
+) -> None:
     await MemoryIndexer(store, [MemoryRoot(memory_dir)]).index()
     by_path = await entries(store)
     checkpoint = await store.get_memory_entry(by_path[str(memory_dir / CHECKPOINT)])
@@ -122,14 +124,17 @@ async def test_links_between_a_checkpoint_and_its_sessions(store: SqlStore,
     assert [e.path for e in linked] == [str(memory_dir / SESSION), str(memory_dir / TEMPLATE_05)]
     session = await store.get_memory_entry(by_path[str(memory_dir / SESSION)])
     assert [e.path for e in await linked_entries(store, session)] == [
-        str(memory_dir / CHECKPOINT), str(memory_dir / TEMPLATE_05)]
+        str(memory_dir / CHECKPOINT),
+        str(memory_dir / TEMPLATE_05),
+    ]
 
 
 async def test_huge_file_is_partly_indexed(store: SqlStore, tmp_path: Path) -> None:
     root = tmp_path / "MEMORY-CONTEXT"
     root.mkdir()
-    (root / "2025-11-22T04-15-36Z-huge.txt").write_text("⏺ early words\n" + "filler " * 50_000
-                                                       + "\nlatecomer\n")
+    (root / "2025-11-22T04-15-36Z-huge.txt").write_text(
+        "⏺ early words\n" + "filler " * 50_000 + "\nlatecomer\n"
+    )
     report = await MemoryIndexer(store, [MemoryRoot(root.resolve())], cap=64_000).index()
     assert report.truncated == [str(root.resolve() / "2025-11-22T04-15-36Z-huge.txt")]
     assert len(await search(store, "early")) == 1 and await search(store, "latecomer") == []
@@ -155,8 +160,13 @@ def test_discovery_errors_and_rules(tmp_path: Path) -> None:
         discover_roots([tmp_path / "file.txt"])
     # a project with a checkpoints/ folder next to .git is not a MEMORY-CONTEXT copy
     repo = tmp_path / "repo"
-    for sub in (".git", "checkpoints", "sessions", "node_modules/MEMORY-CONTEXT",
-                "deep/a/b/MEMORY-CONTEXT"):
+    for sub in (
+        ".git",
+        "checkpoints",
+        "sessions",
+        "node_modules/MEMORY-CONTEXT",
+        "deep/a/b/MEMORY-CONTEXT",
+    ):
         (repo / sub).mkdir(parents=True)
     assert discover_roots([repo]) == [(repo / "deep/a/b/MEMORY-CONTEXT").resolve()]
     assert discover_roots([repo], max_depth=2) == []
@@ -168,8 +178,9 @@ async def test_for_paths_without_any_root(store: SqlStore, tmp_path: Path) -> No
         await MemoryIndexer.for_paths(store, [tmp_path])
 
 
-async def test_watch_picks_up_new_changed_and_renamed_files(store: SqlStore,
-                                                            memory_dir: Path) -> None:
+async def test_watch_picks_up_new_changed_and_renamed_files(
+    store: SqlStore, memory_dir: Path
+) -> None:
     indexer = MemoryIndexer(store, [MemoryRoot(memory_dir)])
     await indexer.index()
     stop = asyncio.Event()
@@ -241,9 +252,14 @@ def test_unreadable_folder_keeps_its_entries(tmp_path: Path) -> None:
         if setpriv is None:
             pytest.skip("running as root and setpriv (util-linux) is not installed")
         prefix = [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
-    done = subprocess.run([*prefix, sys.executable, str(script), str(tmp_path)],
-                          capture_output=True, text=True, cwd=REPO_ROOT, timeout=60,
-                          check=False)
+    done = subprocess.run(
+        [*prefix, sys.executable, str(script), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     added, deleted, kept, unchanged = json.loads(done.stdout.strip().splitlines()[-1])
     assert (added, deleted, kept, unchanged) == (9, [], 3, 9)

@@ -21,7 +21,8 @@ async def test_search_never_crosses_tenants(tmp_path: Path) -> None:
     beta_dir = tmp_path / "beta" / "MEMORY-CONTEXT"
     (beta_dir / "notes").mkdir(parents=True)
     (beta_dir / "notes" / "2025-11-23T10-00-00Z-beta.md").write_text(
-        "# Note: beta plans\n\nhooks for the beta tenant only\n")
+        "# Note: beta plans\n\nhooks for the beta tenant only\n"
+    )
     acme = await open_store(db, "acme", "alice")
     beta = await open_store(db, "beta", "bob")
     try:
@@ -37,8 +38,11 @@ async def test_search_never_crosses_tenants(tmp_path: Path) -> None:
                 hits = await search(backend, query, limit=1000)
                 assert {h.entry.id for h in hits} <= own, query
         assert await search(acme, "beta") == []
-        beta_checkpoint = next(e for e in (await beta.list_memory_entries(limit=100)).items
-                               if e.path.endswith(CHECKPOINT.split("/")[-1]))
+        beta_checkpoint = next(
+            e
+            for e in (await beta.list_memory_entries(limit=100)).items
+            if e.path.endswith(CHECKPOINT.split("/")[-1])
+        )
         assert {e.id for e in await linked_entries(beta, beta_checkpoint)} <= beta_ids
         for other in beta_ids:
             with pytest.raises(NotFound):

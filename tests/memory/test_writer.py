@@ -41,12 +41,18 @@ def layout(text: str) -> list[str]:
 
 def sample_export(**changes: object) -> SessionExport:
     values: dict[str, object] = dict(
-        description="Phase 2 & 3: hooks, 7000+ lines (v2)\nsecond line", exported_at=MOMENT,
-        summary="Did the **hooks**.\n\nThen tested them.", objectives=["ship hooks"],
-        repository="/work/proj", participants=["alice"], tags=["hooks", "phase-2"],
+        description="Phase 2 & 3: hooks, 7000+ lines (v2)\nsecond line",
+        exported_at=MOMENT,
+        summary="Did the **hooks**.\n\nThen tested them.",
+        objectives=["ship hooks"],
+        repository="/work/proj",
+        participants=["alice"],
+        tags=["hooks", "phase-2"],
         file_changes={"modified": [f"src/f{i}.py" for i in range(23)], "added": ["a`b.md"]},
-        recent_commits=["abc1234 Add hooks"], next_steps=["review the hooks"],
-        decisions=[Decision("use watchfiles", "debounced\nevents"), "keep SQLite"])
+        recent_commits=["abc1234 Add hooks"],
+        next_steps=["review the hooks"],
+        decisions=[Decision("use watchfiles", "debounced\nevents"), "keep SQLite"],
+    )
     values.update(changes)
     return SessionExport(**values)  # type: ignore[arg-type]
 
@@ -58,12 +64,15 @@ async def test_session_export_follows_the_sample_layout(store: SqlStore, tmp_pat
     assert written.path == memory / "sessions" / expected_name
     text = written.path.read_text(encoding="utf-8")
     assert layout(text) == layout((FIXTURES / SESSION).read_text(encoding="utf-8"))
-    assert text.startswith("# Session Export: Phase 2 & 3: hooks, 7000+ lines (v2) second "
-                           "line\n\n**Timestamp:** 2025-11-26T09:30:05Z\n**Checkpoint:** none\n")
+    assert text.startswith(
+        "# Session Export: Phase 2 & 3: hooks, 7000+ lines (v2) second "
+        "line\n\n**Timestamp:** 2025-11-26T09:30:05Z\n**Checkpoint:** none\n"
+    )
     assert "- **Export Time:** 2025-11-26T09:30:05Z" in text
     assert "- `src/f19.py`\n- *... and 3 more*" in text and "- `` a`b.md ``" in text
-    assert "### Decision 1\n\n**Decision:** use watchfiles\n\n**Context:**\ndebounced\nevents" \
-        in text
+    assert (
+        "### Decision 1\n\n**Decision:** use watchfiles\n\n**Context:**\ndebounced\nevents" in text
+    )
     assert "**Decision:** keep SQLite" in text and "- [ ] review the hooks" in text
     assert not list((memory / "sessions").glob(".*"))  # no temporary file left
     # read back: a session, titled, dated in real UTC (no local-time caveat), indexed
@@ -86,21 +95,34 @@ async def test_name_collisions_never_overwrite(store: SqlStore, tmp_path: Path) 
     assert first.entry.id != second.entry.id
 
 
-async def test_export_of_a_git_session_can_be_found_from_it(store: SqlStore,
-                                                            tmp_path: Path) -> None:
+async def test_export_of_a_git_session_can_be_found_from_it(
+    store: SqlStore, tmp_path: Path
+) -> None:
     project = await store.upsert_project(ProjectSpec(name="proj", path=str(tmp_path)))
-    repo = await store.upsert_repo(RepoSpec(project_id=project.id, path=str(tmp_path),
-                                            name="proj"))
-    session = await store.create_session(GitSessionSpec(
-        repo_id=repo.id, session_key="20251126-083000", description="hooks work",
-        branch="session/2025-11-26-hooks-work", started_at=MOMENT - timedelta(hours=1)))
-    session = await store.update_session(session.id, GitSessionUpdate(
-        state="ended", ended_at=MOMENT, summary={"duration": "1:00:00", "commits": 3,
-                                                 "files_changed": 4}))
-    export = SessionExport.from_git_session(session, repository=str(tmp_path),
-                                            summary="Hooks done.", exported_at=MOMENT)
-    written = await write_session_export(store, tmp_path / "MEMORY-CONTEXT", export,
-                                         project_id=project.id)
+    repo = await store.upsert_repo(RepoSpec(project_id=project.id, path=str(tmp_path), name="proj"))
+    session = await store.create_session(
+        GitSessionSpec(
+            repo_id=repo.id,
+            session_key="20251126-083000",
+            description="hooks work",
+            branch="session/2025-11-26-hooks-work",
+            started_at=MOMENT - timedelta(hours=1),
+        )
+    )
+    session = await store.update_session(
+        session.id,
+        GitSessionUpdate(
+            state="ended",
+            ended_at=MOMENT,
+            summary={"duration": "1:00:00", "commits": 3, "files_changed": 4},
+        ),
+    )
+    export = SessionExport.from_git_session(
+        session, repository=str(tmp_path), summary="Hooks done.", exported_at=MOMENT
+    )
+    written = await write_session_export(
+        store, tmp_path / "MEMORY-CONTEXT", export, project_id=project.id
+    )
     text = written.path.read_text()
     assert "- **Git Session:** 20251126-083000" in text and "- **Commits:** 3" in text
     assert "- **Branch:** session/2025-11-26-hooks-work" in text
@@ -113,12 +135,19 @@ async def test_export_of_a_git_session_can_be_found_from_it(store: SqlStore,
 
 async def test_note_writer(store: SqlStore, tmp_path: Path) -> None:
     memory = tmp_path / "MEMORY-CONTEXT"
-    written = await write_note(store, memory, "Idea: faster index", "Batch the upserts.\n",
-                               tags=["perf"], written_at=MOMENT)
+    written = await write_note(
+        store,
+        memory,
+        "Idea: faster index",
+        "Batch the upserts.\n",
+        tags=["perf"],
+        written_at=MOMENT,
+    )
     assert written.path == memory / "notes" / "2025-11-26T09-30-05Z-Idea:-faster-index.md"
     assert written.path.read_text().startswith(
         "# Note: Idea: faster index\n\n**Timestamp:** 2025-11-26T09:30:05Z\n**Author:** alice\n"
-        "**Tags:** perf\n")
+        "**Tags:** perf\n"
+    )
     assert (written.entry.kind, written.entry.title) == ("note", "Idea: faster index")
 
 
@@ -127,8 +156,11 @@ async def test_refused_writes_leave_no_file_and_are_audited(tmp_path: Path, mode
     db = tmp_path / "s.db"
     setup = await open_store(db)
     await setup.close()
-    backend = (await open_store(db, read_only=True) if mode == "read-only"
-               else await open_store(db, principal="vic", role="viewer"))
+    backend = (
+        await open_store(db, read_only=True)
+        if mode == "read-only"
+        else await open_store(db, principal="vic", role="viewer")
+    )
     memory = tmp_path / "MEMORY-CONTEXT"
     try:
         with pytest.raises(ReadOnly if mode == "read-only" else PermissionDenied):

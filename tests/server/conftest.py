@@ -40,8 +40,9 @@ def pg_db() -> Iterator[PgDatabase]:
 
 
 @pytest.fixture(scope="session")
-def pg_server(pg_db: PgDatabase, tmp_path_factory: pytest.TempPathFactory
-              ) -> Iterator[ServerProcess]:
+def pg_server(
+    pg_db: PgDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
     """`coditect serve` (uvicorn) on 127.0.0.1 over ``pg_db``."""
     server = ServerProcess(pg_db.app_url, tmp_path_factory.mktemp("pg-server"))
     try:
@@ -64,21 +65,28 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-async def open_db(db: str, tenant: str, principal: str, *, tier: str = "internal"
-                  ) -> SqlStore:
+async def open_db(db: str, tenant: str, principal: str, *, tier: str = "internal") -> SqlStore:
     """The store on a server's database as ``principal`` (creating the tenant as owner)."""
     provision = Provision(display_name=tenant, tier=tier, role="owner")
     if is_postgres_url(db):
-        store: SqlStore = await SqlStore.open_postgres(db, tenant=tenant, principal=principal,
-                                                       provision=provision)
+        store: SqlStore = await SqlStore.open_postgres(
+            db, tenant=tenant, principal=principal, provision=provision
+        )
     else:
-        store = await SqlStore.open_sqlite(db, tenant=tenant, principal=principal,
-                                           provision=provision)
+        store = await SqlStore.open_sqlite(
+            db, tenant=tenant, principal=principal, provision=provision
+        )
     return store
 
 
-async def make_tenant(db: str, name: str, roles: dict[str, str], *, tier: str = "internal",
-                      expires: dict[str, datetime] | None = None) -> TenantKeys:
+async def make_tenant(
+    db: str,
+    name: str,
+    roles: dict[str, str],
+    *,
+    tier: str = "internal",
+    expires: dict[str, datetime] | None = None,
+) -> TenantKeys:
     """A tenant whose owner "owner" adds members (principal -> role) and makes their keys."""
     owner = await open_db(db, name, "owner", tier=tier)
     keys: dict[str, str] = {}
@@ -88,8 +96,9 @@ async def make_tenant(db: str, name: str, roles: dict[str, str], *, tier: str = 
         keys["owner"], ids["owner"] = new.secret, new.info.id
         for principal, role in roles.items():
             await owner.add_member(principal, role)
-            new = await owner.create_api_key(principal=principal,
-                                             expires_at=(expires or {}).get(principal))
+            new = await owner.create_api_key(
+                principal=principal, expires_at=(expires or {}).get(principal)
+            )
             keys[principal], ids[principal] = new.secret, new.info.id
     finally:
         await owner.close()
@@ -107,9 +116,13 @@ class ThreadServer:
         self.thread: threading.Thread | None = None
 
     def start(self) -> None:
-        config = uvicorn.Config(create_app(ServerConfig(db=str(self.db))), host="127.0.0.1",
-                                port=self.port, log_level="error",
-                                timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            create_app(ServerConfig(db=str(self.db))),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="error",
+            timeout_graceful_shutdown=1,
+        )
         self.instance = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.instance.run, daemon=True)
         self.thread.start()

@@ -32,8 +32,16 @@ BODIES: dict[str, tuple[dict[str, str], Any]] = {
     "delete_project": ({"project_id": "{project}"}, None),
     "upsert_repo": ({}, {"project_id": "{project}", "path": "/r2", "name": "r2"}),
     "delete_repo": ({"repo_id": "{repo}"}, None),
-    "create_session": ({}, {"repo_id": "{repo}", "session_key": "k2", "description": "d",
-                            "branch": "b", "started_at": "2026-11-26T08:00:00Z"}),
+    "create_session": (
+        {},
+        {
+            "repo_id": "{repo}",
+            "session_key": "k2",
+            "description": "d",
+            "branch": "b",
+            "started_at": "2026-11-26T08:00:00Z",
+        },
+    ),
     "update_session": ({"session_id": "{session}"}, {"commit_count": 3}),
     "delete_session": ({"session_id": "{session}"}, None),
     "upsert_memory_entry": ({}, {"path": "x.md", "kind": "note", "title": "x"}),
@@ -41,11 +49,24 @@ BODIES: dict[str, tuple[dict[str, str], Any]] = {
     "delete_memory_entry": ({"entry_id": "{entry}"}, None),
     "record_status": ({}, {"summary": {}}),
     "prune_status": ({}, {"before": "2030-01-01T00:00:00Z"}),
-    "record_event": ({}, {"resource": "sessions", "action": "update",
-                          "name": "sessions.push", "resource_id": "s"}),
-    "import_audit_events": ({}, {"events": [{"ts": "2025-01-01T00:00:00Z", "actor": "x",
-                                             "action": "x.y", "resource_type": "repos",
-                                             "source": "f.json"}]}),
+    "record_event": (
+        {},
+        {"resource": "sessions", "action": "update", "name": "sessions.push", "resource_id": "s"},
+    ),
+    "import_audit_events": (
+        {},
+        {
+            "events": [
+                {
+                    "ts": "2025-01-01T00:00:00Z",
+                    "actor": "x",
+                    "action": "x.y",
+                    "resource_type": "repos",
+                    "source": "f.json",
+                }
+            ]
+        },
+    ),
 }
 
 
@@ -59,44 +80,78 @@ def _fill(value: Any, ids: dict[str, str]) -> Any:
     return value
 
 
-async def test_auditor_key_refuses_every_mutating_route(pg_server: ServerProcess,
-                                                        tmp_path: Path) -> None:
+async def test_auditor_key_refuses_every_mutating_route(
+    pg_server: ServerProcess, tmp_path: Path
+) -> None:
     spec = create_app(ServerConfig(db=str(tmp_path / "x.db"))).openapi()
-    operations = {op["operationId"]: (method.upper(), path)
-                  for path, ops in spec["paths"].items() for method, op in ops.items()}
+    operations = {
+        op["operationId"]: (method.upper(), path)
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+    }
     assert set(BODIES) == MUTATING_METHODS <= set(operations)
-    tenant = await make_tenant(pg_server.db_url, unique("audited"), {"alma": "auditor"},
-                               expires={"alma": utcnow() + timedelta(days=1)})
+    tenant = await make_tenant(
+        pg_server.db_url,
+        unique("audited"),
+        {"alma": "auditor"},
+        expires={"alma": utcnow() + timedelta(days=1)},
+    )
     assert tenant.keys["alma"].startswith("cdt_aud_")
     owner = {"Authorization": f"Bearer {tenant.keys['owner']}"}
     auditor = {"Authorization": f"Bearer {tenant.keys['alma']}"}
     async with httpx.AsyncClient(base_url=pg_server.url, timeout=10) as client:
-        project = (await client.put("/api/v1/projects", json={"name": "p"}, headers=owner)
-                   ).json()["id"]
-        repo = (await client.put("/api/v1/repos", json={"project_id": project, "path": "/r",
-                                                        "name": "r"}, headers=owner)).json()["id"]
-        session = (await client.post("/api/v1/sessions", json={
-            "repo_id": repo, "session_key": "k", "description": "d", "branch": "b",
-            "started_at": "2026-11-26T08:00:00Z"}, headers=owner)).json()["id"]
-        entry = (await client.put("/api/v1/memory", json={"path": "m.md", "kind": "note",
-                                                          "title": "t"}, headers=owner)
-                 ).json()["id"]
-        ids = {"project": project, "repo": repo, "session": session, "entry": entry,
-               "owner_key": tenant.ids["owner"]}
+        project = (await client.put("/api/v1/projects", json={"name": "p"}, headers=owner)).json()[
+            "id"
+        ]
+        repo = (
+            await client.put(
+                "/api/v1/repos",
+                json={"project_id": project, "path": "/r", "name": "r"},
+                headers=owner,
+            )
+        ).json()["id"]
+        session = (
+            await client.post(
+                "/api/v1/sessions",
+                json={
+                    "repo_id": repo,
+                    "session_key": "k",
+                    "description": "d",
+                    "branch": "b",
+                    "started_at": "2026-11-26T08:00:00Z",
+                },
+                headers=owner,
+            )
+        ).json()["id"]
+        entry = (
+            await client.put(
+                "/api/v1/memory", json={"path": "m.md", "kind": "note", "title": "t"}, headers=owner
+            )
+        ).json()["id"]
+        ids = {
+            "project": project,
+            "repo": repo,
+            "session": session,
+            "entry": entry,
+            "owner_key": tenant.ids["owner"],
+        }
         before = (await client.get("/api/v1/audit/head", headers=owner)).json()["seq"]
         answers = {}
         for name, (params, body) in BODIES.items():
             method, path = operations[name]
             url = path.replace("{name}", "{name}").format(**_fill(params, ids))
-            response = await client.request(method, url, json=_fill(body, ids),
-                                            headers=auditor)
+            response = await client.request(method, url, json=_fill(body, ids), headers=auditor)
             answers[name] = (response.status_code, response.json().get("code"))
         assert {k: v for k, v in answers.items() if v != (403, "read_only")} == {}
         # reads work and are audited; nothing but audit rows changed
         assert (await client.get("/api/v1/projects", headers=auditor)).status_code == 200
-        events = (await client.post("/api/v1/audit/query", json={
-            "filter": {"actor": "alma"}, "limit": 100, "ascending": True},
-            headers=owner)).json()["items"]
+        events = (
+            await client.post(
+                "/api/v1/audit/query",
+                json={"filter": {"actor": "alma"}, "limit": 100, "ascending": True},
+                headers=owner,
+            )
+        ).json()["items"]
         denied = {e["details"]["method"] for e in events if e["outcome"] == "denied"}
         assert denied == MUTATING_METHODS
         assert [e["action"] for e in events if e["outcome"] == "ok"] == ["projects.read"]
@@ -106,30 +161,30 @@ async def test_auditor_key_refuses_every_mutating_route(pg_server: ServerProcess
 
 
 async def test_expired_and_revoked_keys_are_refused(pg_server: ServerProcess) -> None:
-    tenant = await make_tenant(pg_server.db_url, unique("expiry"),
-                               {"alma": "auditor", "vic": "viewer"},
-                               expires={"alma": utcnow() + timedelta(seconds=1.5)})
+    tenant = await make_tenant(
+        pg_server.db_url,
+        unique("expiry"),
+        {"alma": "auditor", "vic": "viewer"},
+        expires={"alma": utcnow() + timedelta(seconds=1.5)},
+    )
     async with httpx.AsyncClient(base_url=pg_server.url, timeout=10) as client:
         auditor = {"Authorization": f"Bearer {tenant.keys['alma']}"}
         assert (await client.get("/api/v1/whoami", headers=auditor)).status_code == 200
         await asyncio.sleep(1.6)
         expired = await client.get("/api/v1/whoami", headers=auditor)
-        assert (expired.status_code, expired.json()["detail"]) == (
-            401, "this API key has expired")
+        assert (expired.status_code, expired.json()["detail"]) == (401, "this API key has expired")
         owner = {"Authorization": f"Bearer {tenant.keys['owner']}"}
-        revoked = await client.post(f"/api/v1/api-keys/{tenant.ids['vic']}/revoke",
-                                    headers=owner)
+        revoked = await client.post(f"/api/v1/api-keys/{tenant.ids['vic']}/revoke", headers=owner)
         assert revoked.status_code == 200
-        refused = await client.get("/api/v1/whoami",
-                                   headers={"Authorization": f"Bearer {tenant.keys['vic']}"})
-        assert (refused.status_code, refused.json()["detail"]) == (
-            401, "this API key was revoked")
+        refused = await client.get(
+            "/api/v1/whoami", headers={"Authorization": f"Bearer {tenant.keys['vic']}"}
+        )
+        assert (refused.status_code, refused.json()["detail"]) == (401, "this API key was revoked")
         forged = tenant.keys["owner"][:-1] + ("A" if tenant.keys["owner"][-1] != "A" else "B")
         bad = await client.get("/api/v1/whoami", headers={"Authorization": f"Bearer {forged}"})
         assert bad.status_code == 401 and bad.headers["www-authenticate"].startswith("Bearer")
         # an auditor key without expiry cannot even be created
-        no_expiry = await client.post("/api/v1/api-keys", json={"principal": "alma"},
-                                      headers=owner)
+        no_expiry = await client.post("/api/v1/api-keys", json={"principal": "alma"}, headers=owner)
         assert (no_expiry.status_code, no_expiry.json()["code"]) == (422, "invalid_input")
 
 
@@ -149,8 +204,9 @@ async def test_idempotency_key_runs_a_write_once(pg_server: ServerProcess) -> No
 
 
 async def test_rate_limit_is_shared_across_replicas(pg_db: PgDatabase) -> None:
-    tenant = await make_tenant(pg_db.app_url, unique("limited"), {},
-                               tier="customer_individual")  # 60/min, burst 20
+    tenant = await make_tenant(
+        pg_db.app_url, unique("limited"), {}, tier="customer_individual"
+    )  # 60/min, burst 20
     replicas = [ServerState(ServerConfig(db=pg_db.app_url, pool_size=2)) for _ in range(2)]
     for replica in replicas:
         await replica.start()
@@ -158,8 +214,13 @@ async def test_rate_limit_is_shared_across_replicas(pg_db: PgDatabase) -> None:
     codes: list[int] = []
     retry_after = None
     try:
-        clients = [httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(state=r)),
-                                     base_url="http://replica.test") for r in replicas]
+        clients = [
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=create_app(state=r)),
+                base_url="http://replica.test",
+            )
+            for r in replicas
+        ]
         for i in range(30):  # alternating replicas: one bucket, not one per process
             response = await clients[i % 2].get("/api/v1/whoami", headers=h)
             codes.append(response.status_code)
@@ -192,8 +253,10 @@ async def test_live_events_reach_a_teammate(pg_server: ServerProcess) -> None:
             received[who].append(event)
 
     try:
-        tasks = [asyncio.create_task(listen("owner", owner)),
-                 asyncio.create_task(listen("vic", viewer))]
+        tasks = [
+            asyncio.create_task(listen("owner", owner)),
+            asyncio.create_task(listen("vic", viewer)),
+        ]
         await asyncio.sleep(0.5)  # both streams are open
         started = time.monotonic()
         await stranger.upsert_project(ProjectSpec(name="not-yours"))
@@ -208,4 +271,6 @@ async def test_live_events_reach_a_teammate(pg_server: ServerProcess) -> None:
     assert received["owner"][0]["data"]["action"] == "projects.create"
     assert received["owner"][0]["data"]["resource_id"] == project.id
     assert [(e["event"], e["data"]["action"]) for e in received["vic"]] == [
-        ("change", "projects.create"), ("change", "status.create")]
+        ("change", "projects.create"),
+        ("change", "status.create"),
+    ]

@@ -24,17 +24,48 @@ def _auth(key: str) -> dict[str, str]:
 async def _victim(client: httpx.AsyncClient, key: str) -> dict[str, str]:
     h = _auth(key)
     project = (await client.put("/api/v1/projects", json={"name": "secret"}, headers=h)).json()
-    repo = (await client.put("/api/v1/repos", json={
-        "project_id": project["id"], "path": "/w/secret", "name": "secret"}, headers=h)).json()
-    session = (await client.post("/api/v1/sessions", json={
-        "repo_id": repo["id"], "session_key": "k1", "description": "d", "branch": "b",
-        "started_at": "2026-11-26T08:00:00Z"}, headers=h)).json()
-    entry = (await client.put("/api/v1/memory", json={
-        "path": "m.md", "kind": "note", "title": "t", "body": "confidential words",
-        "project_id": project["id"]}, headers=h)).json()
+    repo = (
+        await client.put(
+            "/api/v1/repos",
+            json={"project_id": project["id"], "path": "/w/secret", "name": "secret"},
+            headers=h,
+        )
+    ).json()
+    session = (
+        await client.post(
+            "/api/v1/sessions",
+            json={
+                "repo_id": repo["id"],
+                "session_key": "k1",
+                "description": "d",
+                "branch": "b",
+                "started_at": "2026-11-26T08:00:00Z",
+            },
+            headers=h,
+        )
+    ).json()
+    entry = (
+        await client.put(
+            "/api/v1/memory",
+            json={
+                "path": "m.md",
+                "kind": "note",
+                "title": "t",
+                "body": "confidential words",
+                "project_id": project["id"],
+            },
+            headers=h,
+        )
+    ).json()
     key_info = (await client.post("/api/v1/api-keys", json={}, headers=h)).json()["info"]
-    return {"project_id": project["id"], "repo_id": repo["id"], "session_id": session["id"],
-            "entry_id": entry["id"], "key_id": key_info["id"], "name": "member-of-a"}
+    return {
+        "project_id": project["id"],
+        "repo_id": repo["id"],
+        "session_id": session["id"],
+        "entry_id": entry["id"],
+        "key_id": key_info["id"],
+        "name": "member-of-a",
+    }
 
 
 #: Every route with a path parameter: (method, path template, JSON body).
@@ -57,15 +88,32 @@ ID_ROUTES: list[tuple[str, str, Any]] = [
 #: Routes that take another object's id in the body.
 BODY_ROUTES: list[tuple[str, str, Any]] = [
     ("PUT", "/api/v1/repos", {"project_id": "{project_id}", "path": "/x", "name": "x"}),
-    ("PUT", "/api/v1/repos", {"project_id": "{project_id}", "path": "/y", "name": "y",
-                              "parent_id": "{repo_id}"}),
-    ("POST", "/api/v1/sessions", {"repo_id": "{repo_id}", "session_key": "k9",
-                                  "description": "d", "branch": "b",
-                                  "started_at": "2026-11-26T08:00:00Z"}),
-    ("PUT", "/api/v1/memory", {"path": "n.md", "kind": "note", "title": "t",
-                               "project_id": "{project_id}"}),
-    ("PUT", "/api/v1/memory/batch", [{"path": "n.md", "kind": "note", "title": "t",
-                                      "project_id": "{project_id}"}]),
+    (
+        "PUT",
+        "/api/v1/repos",
+        {"project_id": "{project_id}", "path": "/y", "name": "y", "parent_id": "{repo_id}"},
+    ),
+    (
+        "POST",
+        "/api/v1/sessions",
+        {
+            "repo_id": "{repo_id}",
+            "session_key": "k9",
+            "description": "d",
+            "branch": "b",
+            "started_at": "2026-11-26T08:00:00Z",
+        },
+    ),
+    (
+        "PUT",
+        "/api/v1/memory",
+        {"path": "n.md", "kind": "note", "title": "t", "project_id": "{project_id}"},
+    ),
+    (
+        "PUT",
+        "/api/v1/memory/batch",
+        [{"path": "n.md", "kind": "note", "title": "t", "project_id": "{project_id}"}],
+    ),
 ]
 
 
@@ -81,14 +129,17 @@ def _fill(value: Any, ids: dict[str, str]) -> Any:
 
 def test_the_table_covers_every_id_bearing_route(tmp_path: Any) -> None:
     spec = create_app(ServerConfig(db=str(tmp_path / "x.db"))).openapi()
-    with_ids = {(method.upper(), re.sub(r"\{[^}]+\}", "{}", path))
-                for path, ops in spec["paths"].items() if "{" in path for method in ops}
+    with_ids = {
+        (method.upper(), re.sub(r"\{[^}]+\}", "{}", path))
+        for path, ops in spec["paths"].items()
+        if "{" in path
+        for method in ops
+    }
     covered = {(m, re.sub(r"\{[^}]+\}", "{}", p)) for m, p, _ in ID_ROUTES}
     assert with_ids == covered
 
 
-async def test_another_tenants_key_gets_404_or_403_everywhere(pg_server: ServerProcess
-                                                              ) -> None:
+async def test_another_tenants_key_gets_404_or_403_everywhere(pg_server: ServerProcess) -> None:
     db = pg_server.db_url
     a = await make_tenant(db, unique("victim"), {"member-of-a": "editor"})
     b = await make_tenant(db, unique("attacker"), {})
@@ -98,27 +149,34 @@ async def test_another_tenants_key_gets_404_or_403_everywhere(pg_server: ServerP
         outcomes = {}
         for method, template, body in ID_ROUTES + BODY_ROUTES:
             path = template.format(**ids)
-            response = await client.request(method, path, json=_fill(body, ids),
-                                            headers=attacker)
+            response = await client.request(method, path, json=_fill(body, ids), headers=attacker)
             outcomes[f"{method} {template} {body is not None}"] = response.status_code
         bad = {k: v for k, v in outcomes.items() if v not in (403, 404)}
         assert bad == {}
         # filters naming another tenant's ids find nothing
-        for path, params in (("/api/v1/repos", {"project_id": ids["project_id"]}),
-                             ("/api/v1/sessions", {"repo_id": ids["repo_id"]}),
-                             ("/api/v1/sessions", {"project_id": ids["project_id"]})):
+        for path, params in (
+            ("/api/v1/repos", {"project_id": ids["project_id"]}),
+            ("/api/v1/sessions", {"repo_id": ids["repo_id"]}),
+            ("/api/v1/sessions", {"project_id": ids["project_id"]}),
+        ):
             page = (await client.get(path, params=params, headers=attacker)).json()
             assert page["items"] == []
-        found = (await client.post("/api/v1/memory/search", json={"query": "confidential"},
-                                   headers=attacker)).json()
+        found = (
+            await client.post(
+                "/api/v1/memory/search", json={"query": "confidential"}, headers=attacker
+            )
+        ).json()
         assert found == []
         # and the victim's rows are all still there, unchanged
         victim = _auth(a.keys["owner"])
-        for path in ("/api/v1/projects/{project_id}", "/api/v1/repos/{repo_id}",
-                     "/api/v1/sessions/{session_id}", "/api/v1/memory/{entry_id}"):
+        for path in (
+            "/api/v1/projects/{project_id}",
+            "/api/v1/repos/{repo_id}",
+            "/api/v1/sessions/{session_id}",
+            "/api/v1/memory/{entry_id}",
+        ):
             assert (await client.get(path.format(**ids), headers=victim)).status_code == 200
-        session = (await client.get(f"/api/v1/sessions/{ids['session_id']}",
-                                    headers=victim)).json()
+        session = (await client.get(f"/api/v1/sessions/{ids['session_id']}", headers=victim)).json()
         assert session["commit_count"] == 0
         keys = (await client.get("/api/v1/api-keys", headers=victim)).json()
         assert all(k["revoked_at"] is None for k in keys)

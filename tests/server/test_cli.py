@@ -25,8 +25,13 @@ from tests.server.conftest import make_tenant
 def live(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """(URL, SQLite file) of a uvicorn on 127.0.0.1."""
     db = tmp_path / "server.db"
-    config = uvicorn.Config(create_app(ServerConfig(db=str(db))), host="127.0.0.1",
-                            port=free_port(), log_level="error", timeout_graceful_shutdown=1)
+    config = uvicorn.Config(
+        create_app(ServerConfig(db=str(db))),
+        host="127.0.0.1",
+        port=free_port(),
+        log_level="error",
+        timeout_graceful_shutdown=1,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -41,8 +46,11 @@ def live(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 def _config(tmp_path: Path, url: str, **backend: str) -> Path:
     path = tmp_path / "config.yaml"
-    path.write_text(json.dumps({"tenants": [{"name": "acme", "backend": {
-        "kind": "remote", "url": url, **backend}}]}))
+    path.write_text(
+        json.dumps(
+            {"tenants": [{"name": "acme", "backend": {"kind": "remote", "url": url, **backend}}]}
+        )
+    )
     return path
 
 
@@ -53,7 +61,8 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 
 def test_members_and_keys_through_a_remote_profile(
-        live: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    live: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url, db = live
     tenant = run_sync(lambda: make_tenant(str(db), "acme", {}))
     token = tmp_path / "token"
@@ -70,7 +79,9 @@ def test_members_and_keys_through_a_remote_profile(
     assert _run(capsys, "members", "set-role", "vic", "editor", "--config", config)[0] == 0
     code, out, _ = _run(capsys, "members", "list", "--json", "--config", config)
     assert code == 0 and {m["name"]: m["role"] for m in json.loads(out)} == {
-        "owner": "owner", "vic": "editor"}
+        "owner": "owner",
+        "vic": "editor",
+    }
     code, out, err = _run(capsys, "members", "add", "eve", "superuser", "--config", config)
     assert code == 2 and "unknown role 'superuser'" in err and len(err.splitlines()) == 1
 
@@ -79,26 +90,44 @@ def test_members_and_keys_through_a_remote_profile(
     secret = out.rsplit(" ", 1)[-1].strip()
     code, out, err = _run(capsys, "keys", "create", "--role", "auditor", "--config", config)
     assert code == 2 and "'auditor' keys must have an expiry" in err
-    code, out, err = _run(capsys, "keys", "create", "--principal", "vic", "--role",
-                          "auditor", "--expires-in", "1", "--config", config)
+    code, out, err = _run(
+        capsys,
+        "keys",
+        "create",
+        "--principal",
+        "vic",
+        "--role",
+        "auditor",
+        "--expires-in",
+        "1",
+        "--config",
+        config,
+    )
     assert code == 2 and "exceeds 'vic''s role 'editor'" in err
     code, out, _ = _run(capsys, "keys", "list", "--json", "--config", config)
     listed = json.loads(out)
     assert code == 0 and secret not in out and len(listed) == 2
     vic_key = next(k for k in listed if k["principal"] == "vic")
     with httpx.Client(base_url=url) as client:
-        assert client.get("/api/v1/whoami", headers={
-            "Authorization": f"Bearer {secret}"}).json()["name"] == "vic"
+        assert (
+            client.get("/api/v1/whoami", headers={"Authorization": f"Bearer {secret}"}).json()[
+                "name"
+            ]
+            == "vic"
+        )
         assert _run(capsys, "keys", "revoke", vic_key["id"], "--config", config)[0] == 0
-        assert client.get("/api/v1/whoami", headers={
-            "Authorization": f"Bearer {secret}"}).status_code == 401
+        assert (
+            client.get("/api/v1/whoami", headers={"Authorization": f"Bearer {secret}"}).status_code
+            == 401
+        )
     assert _run(capsys, "members", "remove", "vic", "--config", config)[0] == 0
     code, _, err = _run(capsys, "members", "remove", "vic", "--config", config)
     assert code == 1 and "not found" in err
 
 
-def test_token_sources(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_token_sources(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = str(_config(tmp_path, "http://127.0.0.1:9", token_env="CODITECT_TEST_TOKEN"))
     code, _, err = _run(capsys, "members", "list", "--config", config)
     assert code == 2 and "CODITECT_TEST_TOKEN is not set" in err
@@ -115,20 +144,35 @@ def test_token_sources(tmp_path: Path, capsys: pytest.CaptureFixture[str],
         assert code == 2 and "keyring" in err
 
 
-def test_bootstrap_key_on_the_server_database(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_bootstrap_key_on_the_server_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = str(tmp_path / "server.db")
-    code, out, err = _run(capsys, "keys", "create", "--db", db, "--db-tenant", "newco",
-                          "--principal", "olga")
+    code, out, err = _run(
+        capsys, "keys", "create", "--db", db, "--db-tenant", "newco", "--principal", "olga"
+    )
     assert code == 1 and "tenant 'newco' does not exist" in err
-    code, out, _ = _run(capsys, "keys", "create", "--db", db, "--db-tenant", "newco",
-                        "--principal", "olga", "--tier", "customer_team", "--json")
+    code, out, _ = _run(
+        capsys,
+        "keys",
+        "create",
+        "--db",
+        db,
+        "--db-tenant",
+        "newco",
+        "--principal",
+        "olga",
+        "--tier",
+        "customer_team",
+        "--json",
+    )
     new = json.loads(out)
     assert code == 0 and new["info"]["role"] == "owner" and new["secret"].startswith("cdt_")
 
 
-def test_serve_refuses_bad_input_in_one_line(tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_refuses_bad_input_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = _run(capsys, "serve", "--db", "postgresql://nobody@127.0.0.1:1/x")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "cannot connect" in err
     not_db = tmp_path / "notes.txt"
@@ -139,8 +183,7 @@ def test_serve_refuses_bad_input_in_one_line(tmp_path: Path,
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        code, _, err = _run(capsys, "serve", "--db", str(tmp_path / "s.db"), "--port",
-                            str(port))
+        code, _, err = _run(capsys, "serve", "--db", str(tmp_path / "s.db"), "--port", str(port))
     assert code == 2 and f"cannot listen on 127.0.0.1:{port}" in err
 
 
@@ -151,8 +194,9 @@ async def test_serve_with_two_workers(tmp_path: Path) -> None:
     try:
         async with httpx.AsyncClient(base_url=server.url) as client:
             for _ in range(6):
-                me = await client.get("/api/v1/whoami", headers={
-                    "Authorization": f"Bearer {tenant.keys['owner']}"})
+                me = await client.get(
+                    "/api/v1/whoami", headers={"Authorization": f"Bearer {tenant.keys['owner']}"}
+                )
                 assert me.json()["tenant"] == "acme"
             docs = await client.get("/docs")
             spec = (await client.get("/openapi.json")).json()

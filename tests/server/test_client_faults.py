@@ -48,8 +48,14 @@ class FaultyServer:
 
     def start(self) -> None:
         app = create_app(ServerConfig(db=str(self.db)))
-        config = uvicorn.Config(self._inject(app), host="127.0.0.1", port=self.port,
-                                log_level="error", lifespan="on", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            self._inject(app),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="error",
+            lifespan="on",
+            timeout_graceful_shutdown=1,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
@@ -76,22 +82,30 @@ class FaultyServer:
             self.seen.append((scope["method"], scope["path"], key.decode() if key else None))
             fault = self.plan.pop(0) if self.plan else "pass"
             if fault == "pass":
+
                 async def noting(message: dict[str, Any]) -> None:
                     if message["type"] == "http.response.start":
                         replayed = dict(message["headers"]).get(b"idempotent-replayed")
-                        self.answers.append((message["status"],
-                                             replayed.decode() if replayed else None))
+                        self.answers.append(
+                            (message["status"], replayed.decode() if replayed else None)
+                        )
                     await send(message)
 
                 await app(scope, receive, noting)
             elif fault == "500-after":  # the work is done, then the answer is lost
+
                 async def swallow(_message: dict[str, Any]) -> None:
                     return None
 
                 await app(scope, receive, swallow)
-                await _reply(send, 500, b'{"code": "internal_error", "detail": "boom"}',
-                             b"application/problem+json")
+                await _reply(
+                    send,
+                    500,
+                    b'{"code": "internal_error", "detail": "boom"}',
+                    b"application/problem+json",
+                )
             elif fault == "slow":  # the work is done, but the answer comes late
+
                 async def late(message: dict[str, Any]) -> None:
                     if message["type"] == "http.response.start":
                         await asyncio.sleep(1.5)
@@ -101,20 +115,36 @@ class FaultyServer:
             elif fault == "500":
                 await _reply(send, 500, b'{"detail": "boom"}', b"application/problem+json")
             elif fault == "busy":  # what the server says while the same key still runs
-                await _reply(send, 409, b'{"code": "conflict", "detail": "still running"}',
-                             b"application/problem+json", [(b"retry-after", b"1")])
+                await _reply(
+                    send,
+                    409,
+                    b'{"code": "conflict", "detail": "still running"}',
+                    b"application/problem+json",
+                    [(b"retry-after", b"1")],
+                )
             elif fault == "429":
-                await _reply(send, 429, b'{"code": "rate_limited", "detail": "slow down"}',
-                             b"application/problem+json", [(b"retry-after", b"1")])
+                await _reply(
+                    send,
+                    429,
+                    b'{"code": "rate_limited", "detail": "slow down"}',
+                    b"application/problem+json",
+                    [(b"retry-after", b"1")],
+                )
             elif fault == "malformed":
                 await _reply(send, 200, b'{"items": [unterminated', b"application/json")
             elif fault == "drip":
-                await send({"type": "http.response.start", "status": 200,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", b"4000")]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", b"4000"),
+                        ],
+                    }
+                )
                 for _ in range(40):  # a byte every 0.3 s: the read timeout never fires
-                    await send({"type": "http.response.body", "body": b" ",
-                                "more_body": True})
+                    await send({"type": "http.response.body", "body": b" ", "more_body": True})
                     await asyncio.sleep(0.3)
             else:
                 raise AssertionError(fault)
@@ -122,10 +152,16 @@ class FaultyServer:
         return asgi
 
 
-async def _reply(send: Any, status: int, body: bytes, kind: bytes,
-                 extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", kind), *(extra or [])]})
+async def _reply(
+    send: Any, status: int, body: bytes, kind: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", kind), *(extra or [])],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -147,8 +183,9 @@ def _count(db: Path, sql: str) -> int:
 async def test_server_down_then_back(tmp_path: Path) -> None:
     port = free_port()
     tenant = await make_tenant(str(tmp_path / "server.db"), "acme", {})
-    backend = RemoteBackend(f"http://127.0.0.1:{port}", tenant.keys["owner"], timeout=1,
-                            retries=2, backoff=0.05)
+    backend = RemoteBackend(
+        f"http://127.0.0.1:{port}", tenant.keys["owner"], timeout=1, retries=2, backoff=0.05
+    )
     try:
         started = time.monotonic()
         with pytest.raises(BackendUnavailable, match="cannot connect"):
@@ -168,8 +205,7 @@ async def test_server_down_then_back(tmp_path: Path) -> None:
 
 async def test_drip_feed_hits_the_deadline(faulty: FaultyServer) -> None:
     tenant = await make_tenant(str(faulty.db), "acme", {})
-    backend = RemoteBackend(faulty.url, tenant.keys["owner"], timeout=1, deadline=2,
-                            retries=0)
+    backend = RemoteBackend(faulty.url, tenant.keys["owner"], timeout=1, deadline=2, retries=0)
     faulty.plan = ["drip"]
     try:
         started = time.monotonic()
@@ -190,8 +226,10 @@ async def test_500_500_200_write_runs_once(faulty: FaultyServer) -> None:
         attempts = [s for s in faulty.seen if s[1] == "/api/v1/projects"]
         assert len(attempts) == 3 and len({a[2] for a in attempts}) == 1 and attempts[0][2]
         assert _count(faulty.db, "SELECT count(*) FROM projects") == 1
-        assert _count(faulty.db, "SELECT count(*) FROM audit_events "
-                                 "WHERE action = 'projects.create'") == 1
+        assert (
+            _count(faulty.db, "SELECT count(*) FROM audit_events WHERE action = 'projects.create'")
+            == 1
+        )
         assert (await backend.get_project(project.id)).description == "x"
         # a read is retried the same way (it is safe), then gives up after the retries
         faulty.seen.clear()
@@ -207,8 +245,9 @@ async def test_500_500_200_write_runs_once(faulty: FaultyServer) -> None:
 
 async def test_timed_out_write_is_replayed_not_repeated(faulty: FaultyServer) -> None:
     tenant = await make_tenant(str(faulty.db), "acme", {})
-    backend = RemoteBackend(faulty.url, tenant.keys["owner"], timeout=1, deadline=8,
-                            retries=4, backoff=0.05)
+    backend = RemoteBackend(
+        faulty.url, tenant.keys["owner"], timeout=1, deadline=8, retries=4, backoff=0.05
+    )
     try:
         # attempt 1 runs but answers after the read timeout; attempt 2 is told the key is
         # still running (409 + Retry-After); attempt 3 gets the stored answer, replayed
@@ -218,8 +257,10 @@ async def test_timed_out_write_is_replayed_not_repeated(faulty: FaultyServer) ->
         assert len(attempts) == 3 and len({a[2] for a in attempts}) == 1
         assert faulty.answers == [(200, "true")]  # the third attempt got the stored answer
         assert _count(faulty.db, "SELECT count(*) FROM projects") == 1
-        assert _count(faulty.db, "SELECT count(*) FROM audit_events "
-                                 "WHERE action = 'projects.create'") == 1
+        assert (
+            _count(faulty.db, "SELECT count(*) FROM audit_events WHERE action = 'projects.create'")
+            == 1
+        )
         assert (await backend.get_project(project.id)).name == "late"
     finally:
         await backend.close()
@@ -228,8 +269,7 @@ async def test_timed_out_write_is_replayed_not_repeated(faulty: FaultyServer) ->
 async def test_429_retry_after_is_honoured(faulty: FaultyServer) -> None:
     tenant = await make_tenant(str(faulty.db), "acme", {})
     backend = RemoteBackend(faulty.url, tenant.keys["owner"], timeout=5, retries=2)
-    hasty = RemoteBackend(faulty.url, tenant.keys["owner"], timeout=0.3, deadline=0.5,
-                          retries=2)
+    hasty = RemoteBackend(faulty.url, tenant.keys["owner"], timeout=0.3, deadline=0.5, retries=2)
     try:
         faulty.plan = ["429", "pass"]
         started = time.monotonic()
@@ -245,8 +285,7 @@ async def test_429_retry_after_is_honoured(faulty: FaultyServer) -> None:
         await hasty.close()
 
 
-async def test_malformed_json_401_and_403_are_typed_and_not_retried(
-        faulty: FaultyServer) -> None:
+async def test_malformed_json_401_and_403_are_typed_and_not_retried(faulty: FaultyServer) -> None:
     tenant = await make_tenant(str(faulty.db), "acme", {"vic": "viewer"})
     owner = RemoteBackend(faulty.url, tenant.keys["owner"], retries=3, backoff=0.05)
     viewer = RemoteBackend(faulty.url, tenant.keys["vic"], retries=3, backoff=0.05)
@@ -274,9 +313,11 @@ def test_problem_bodies_map_to_the_typed_errors() -> None:
     from coditect_tui.core.errors import ERRORS_BY_CODE
 
     for code, cls in ERRORS_BY_CODE.items():
-        response = httpx.Response(cls.http_status, content=orjson.dumps(
-            {"code": code, "detail": f"because {code}"}),
-            headers={"content-type": "application/problem+json", "retry-after": "3"})
+        response = httpx.Response(
+            cls.http_status,
+            content=orjson.dumps({"code": code, "detail": f"because {code}"}),
+            headers={"content-type": "application/problem+json", "retry-after": "3"},
+        )
         error = _error(response)
         assert type(error) is cls and str(error) == f"because {code}"
         if isinstance(error, RateLimited):

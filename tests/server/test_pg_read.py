@@ -20,8 +20,7 @@ from tests.server.conftest import open_db, unique
 pytestmark = pytest.mark.postgres
 
 
-async def test_read_transaction_is_read_only_and_leaves_nothing_behind(pg_db: PgDatabase
-                                                                        ) -> None:
+async def test_read_transaction_is_read_only_and_leaves_nothing_behind(pg_db: PgDatabase) -> None:
     name = unique("pgread")
     store = await open_db(pg_db.app_url, name, "owner")
     try:
@@ -33,8 +32,7 @@ async def test_read_transaction_is_read_only_and_leaves_nothing_behind(pg_db: Pg
     engine = make_postgres_engine(pg_db.app_url, pool_size=1, max_overflow=0)
     try:
         async with read_transaction(engine, tenant_id) as conn:
-            rows = (await conn.execute(select(projects.c.name).order_by(projects.c.name))
-                    ).all()
+            rows = (await conn.execute(select(projects.c.name).order_by(projects.c.name))).all()
             assert [r.name for r in rows] == ["alpha", "beta"]
         # a write inside a read transaction is refused by PostgreSQL itself
         with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
@@ -44,8 +42,7 @@ async def test_read_transaction_is_read_only_and_leaves_nothing_behind(pg_db: Pg
         async with engine.connect() as sa_conn:
             raw = (await sa_conn.get_raw_connection()).driver_connection
             assert not raw.is_in_transaction()
-            assert await raw.fetchval("SELECT current_setting('app.tenant_id', true)") in (
-                None, "")
+            assert await raw.fetchval("SELECT current_setting('app.tenant_id', true)") in (None, "")
             assert await raw.fetchval("SELECT count(*) FROM projects") == 0  # RLS: unset
         async with read_transaction(engine, tenant_id) as conn:
             assert (await conn.execute(select(projects.c.id))).all()  # still usable
@@ -64,8 +61,9 @@ async def test_rows_answer_like_sqlalchemy_results(pg_db: PgDatabase) -> None:
         await store.close()
     engine = make_postgres_engine(pg_db.app_url, pool_size=1, max_overflow=0)
     by_name = prepared(select(projects).where(projects.c.name == bindparam("n")))
-    in_list = select(projects.c.name).where(projects.c.name.in_(["a", "c"])
-                                            ).order_by(projects.c.name)
+    in_list = (
+        select(projects.c.name).where(projects.c.name.in_(["a", "c"])).order_by(projects.c.name)
+    )
     try:
         async with read_transaction(engine, tenant_id) as conn:
             row = (await conn.execute(by_name, {"n": "b"})).one()
@@ -73,8 +71,9 @@ async def test_rows_answer_like_sqlalchemy_results(pg_db: PgDatabase) -> None:
             assert row.created_at.tzinfo is not None  # UTCDateTime parsed as SQLAlchemy does
             assert (await conn.execute(by_name, {"n": "zz"})).first() is None
             assert (await conn.execute(in_list)).scalars().all() == ["a", "c"]
-            assert (await conn.execute(select(projects.c.name).order_by(projects.c.name))
-                    ).scalar() == "a"
+            assert (
+                await conn.execute(select(projects.c.name).order_by(projects.c.name))
+            ).scalar() == "a"
     finally:
         await engine.dispose()
     with pytest.raises(TypeError, match="in_"):

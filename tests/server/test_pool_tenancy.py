@@ -29,16 +29,25 @@ async def test_alternating_tenants_over_two_connections(pg_db: PgDatabase) -> No
     wrong: list[str] = []
     seen: Counter[str] = Counter()
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://pool.test") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://pool.test"
+        ) as client:
             for i, tenant in enumerate(tenants):
                 h = {"Authorization": f"Bearer {tenant.keys['owner']}"}
                 for n in range(3):
-                    await client.put("/api/v1/projects", json={"name": f"{names[i]}-p{n}"},
-                                     headers=h)
-                await client.put("/api/v1/memory", json={
-                    "path": "shared.md", "kind": "note", "title": names[i],
-                    "body": f"common words {names[i]}"}, headers=h)
+                    await client.put(
+                        "/api/v1/projects", json={"name": f"{names[i]}-p{n}"}, headers=h
+                    )
+                await client.put(
+                    "/api/v1/memory",
+                    json={
+                        "path": "shared.md",
+                        "kind": "note",
+                        "title": names[i],
+                        "body": f"common words {names[i]}",
+                    },
+                    headers=h,
+                )
             limiter = asyncio.Semaphore(8)  # more requests in flight than connections
 
             async def one(i: int) -> None:
@@ -51,8 +60,11 @@ async def test_alternating_tenants_over_two_connections(pg_db: PgDatabase) -> No
                         body = (await client.get("/api/v1/projects", headers=h)).json()
                         got = [p["name"].rsplit("-p", 1)[0] for p in body["items"]]
                     elif kind == 2:
-                        hits = (await client.post("/api/v1/memory/search",
-                                                  json={"query": "common"}, headers=h)).json()
+                        hits = (
+                            await client.post(
+                                "/api/v1/memory/search", json={"query": "common"}, headers=h
+                            )
+                        ).json()
                         got = [hit["entry"]["title"] for hit in hits]
                     else:
                         got = [(await client.get("/api/v1/tenant", headers=h)).json()["name"]]
@@ -63,8 +75,9 @@ async def test_alternating_tenants_over_two_connections(pg_db: PgDatabase) -> No
             await asyncio.gather(*(one(i) for i in range(REQUESTS)))
         assert state.db.pool.size() == 2  # type: ignore[attr-defined]
         async with state.db.connect() as conn:  # a pooled connection holds no tenant
-            leftover = (await conn.execute(text(
-                "SELECT current_setting('app.tenant_id', true)"))).scalar()
+            leftover = (
+                await conn.execute(text("SELECT current_setting('app.tenant_id', true)"))
+            ).scalar()
             await conn.rollback()
         assert leftover in (None, "")
     finally:

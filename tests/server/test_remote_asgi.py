@@ -31,16 +31,26 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[Path, httpx.ASGITranspor
 
 
 async def test_verify_reports_progress_while_it_rehashes(
-        served: tuple[Path, httpx.ASGITransport]) -> None:
+    served: tuple[Path, httpx.ASGITransport],
+) -> None:
     db, transport = served
     tenant = await make_tenant(str(db), "acme", {})
     store = await open_db(str(db), "acme", "owner")
     start = datetime(2025, 1, 1, tzinfo=UTC)
     try:
-        await store.import_audit_events([AuditEventSpec(
-            ts=start + timedelta(seconds=i), actor="script", action="x.import",
-            resource_type="repos", source="big.json", details={"i": i})
-            for i in range(25_000)])
+        await store.import_audit_events(
+            [
+                AuditEventSpec(
+                    ts=start + timedelta(seconds=i),
+                    actor="script",
+                    action="x.import",
+                    resource_type="repos",
+                    source="big.json",
+                    details={"i": i},
+                )
+                for i in range(25_000)
+            ]
+        )
     finally:
         await store.close()
     backend = RemoteBackend("http://asgi.test", tenant.keys["owner"], transport=transport)
@@ -59,8 +69,9 @@ async def test_read_only_header_and_exports(served: tuple[Path, httpx.ASGITransp
     db, transport = served
     tenant = await make_tenant(str(db), "acme", {})
     owner = RemoteBackend("http://asgi.test", tenant.keys["owner"], transport=transport)
-    careful = RemoteBackend("http://asgi.test", tenant.keys["owner"], transport=transport,
-                            read_only=True)
+    careful = RemoteBackend(
+        "http://asgi.test", tenant.keys["owner"], transport=transport, read_only=True
+    )
     try:
         for i in range(3):
             await owner.upsert_project(ProjectSpec(name=f"p{i}"))
@@ -77,7 +88,8 @@ async def test_read_only_header_and_exports(served: tuple[Path, httpx.ASGITransp
 
 
 async def test_events_on_a_sqlite_server_are_polled(
-        served: tuple[Path, httpx.ASGITransport]) -> None:
+    served: tuple[Path, httpx.ASGITransport],
+) -> None:
     db, transport = served
     tenant = await make_tenant(str(db), "acme", {})
     listener = RemoteBackend("http://asgi.test", tenant.keys["owner"], transport=transport)
@@ -102,7 +114,8 @@ async def test_events_on_a_sqlite_server_are_polled(
 
 
 async def test_a_running_idempotency_key_answers_409_with_retry_after(
-        served: tuple[Path, httpx.ASGITransport], tmp_path: Path) -> None:
+    served: tuple[Path, httpx.ASGITransport], tmp_path: Path
+) -> None:
     from coditect_server import guards
     from coditect_server.problems import from_error
 
@@ -128,7 +141,8 @@ async def test_a_running_idempotency_key_answers_409_with_retry_after(
 
 
 async def test_authentication_comes_before_validation(
-        served: tuple[Path, httpx.ASGITransport]) -> None:
+    served: tuple[Path, httpx.ASGITransport],
+) -> None:
     """A caller without a valid key learns nothing, not even what a valid request looks
     like: 401 before any 422 (auth is the routes' first dependency, see routes.caller)."""
     db, transport = served
@@ -136,11 +150,11 @@ async def test_authentication_comes_before_validation(
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
         for headers in ({}, {"Authorization": "Bearer cdt_usr_not-a-key"}):
             bad_query = await client.get("/api/v1/projects?limit=lots", headers=headers)
-            bad_body = await client.put("/api/v1/projects", json={"name": 7, "x": []},
-                                        headers=headers)
+            bad_body = await client.put(
+                "/api/v1/projects", json={"name": 7, "x": []}, headers=headers
+            )
             assert (bad_query.status_code, bad_body.status_code) == (401, 401)
         owner = {"Authorization": f"Bearer {tenant.keys['owner']}"}
         bad_query = await client.get("/api/v1/projects?limit=lots", headers=owner)
-        bad_body = await client.put("/api/v1/projects", json={"name": 7, "x": []},
-                                    headers=owner)
+        bad_body = await client.put("/api/v1/projects", json={"name": 7, "x": []}, headers=owner)
         assert (bad_query.status_code, bad_body.status_code) == (422, 422)

@@ -25,10 +25,12 @@ async def test_operator_tokens_are_checked(tmp_path: Path) -> None:
     await state.start()
     await bare.start()
     try:
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(state=state)),
-                                   base_url="http://t")
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_app(state=state)), base_url="http://t"
+        )
         no_secret = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=create_app(state=bare)), base_url="http://t")
+            transport=httpx.ASGITransport(app=create_app(state=bare)), base_url="http://t"
+        )
 
         async def status(token: str, *, via: httpx.AsyncClient = client) -> tuple[int, str]:
             r = await via.get("/api/v1/whoami", headers={"Authorization": f"Bearer {token}"})
@@ -39,8 +41,14 @@ async def test_operator_tokens_are_checked(tmp_path: Path) -> None:
         assert (await status(good, via=no_secret))[0] == 401
         forged = tokens.mint(b"x" * 48, tenant="acme", principal="vic", role="viewer")
         assert await status(forged) == (401, "operator token signature does not match")
-        old = tokens.mint(OPERATOR_SECRET, tenant="acme", principal="vic", role="viewer",
-                          ttl=60, now=time.time() - 120)
+        old = tokens.mint(
+            OPERATOR_SECRET,
+            tenant="acme",
+            principal="vic",
+            role="viewer",
+            ttl=60,
+            now=time.time() - 120,
+        )
         assert await status(old) == (401, "operator token expired")
         above = tokens.mint(OPERATOR_SECRET, tenant="acme", principal="vic", role="owner")
         code, detail = await status(above)
@@ -50,8 +58,13 @@ async def test_operator_tokens_are_checked(tmp_path: Path) -> None:
         nowhere = tokens.mint(OPERATOR_SECRET, tenant="nope", principal="vic", role="viewer")
         assert (await status(nowhere))[0] == 401
         with pytest.raises(ValueError):
-            tokens.mint(OPERATOR_SECRET, tenant="acme", principal="vic", role="viewer",
-                        ttl=tokens.MAX_TTL + 1)
+            tokens.mint(
+                OPERATOR_SECRET,
+                tenant="acme",
+                principal="vic",
+                role="viewer",
+                ttl=tokens.MAX_TTL + 1,
+            )
         await client.aclose()
         await no_secret.aclose()
     finally:

@@ -19,8 +19,9 @@ from tests.server.conftest import ThreadServer, make_tenant
 from tests.ui.conftest import settle
 
 
-async def _until(pilot: object, app: CoditectApp, check: Callable[[], bool],
-                 seconds: float = 20) -> None:
+async def _until(
+    pilot: object, app: CoditectApp, check: Callable[[], bool], seconds: float = 20
+) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         await pilot.pause(0.05)  # type: ignore[attr-defined]
@@ -29,24 +30,42 @@ async def _until(pilot: object, app: CoditectApp, check: Callable[[], bool],
     raise AssertionError("condition not reached in time")
 
 
-async def test_teammate_action_and_offline_recovery(tmp_path: Path,
-                                                    thread_server: ThreadServer) -> None:
-    tenant = run_sync(lambda: make_tenant(str(thread_server.db), "client",
-                                          {"carla": "admin", "bob": "editor"}))
+async def test_teammate_action_and_offline_recovery(
+    tmp_path: Path, thread_server: ThreadServer
+) -> None:
+    tenant = run_sync(
+        lambda: make_tenant(str(thread_server.db), "client", {"carla": "admin", "bob": "editor"})
+    )
     token = tmp_path / "carla.token"
     token.write_text(tenant.keys["carla"])
     token.chmod(0o600)
     empty = tmp_path / "ws"
     empty.mkdir()
     config = tmp_path / "config.yaml"
-    config.write_text(json.dumps({"tenants": [{
-        "name": "client", "principal": "carla", "role": "admin",
-        "backend": {"kind": "remote", "url": thread_server.url, "token_file": str(token),
-                    "timeout": 2.0},
-        "workspace_roots": [str(empty)]}]}))
+    config.write_text(
+        json.dumps(
+            {
+                "tenants": [
+                    {
+                        "name": "client",
+                        "principal": "carla",
+                        "role": "admin",
+                        "backend": {
+                            "kind": "remote",
+                            "url": thread_server.url,
+                            "token_file": str(token),
+                            "timeout": 2.0,
+                        },
+                        "workspace_roots": [str(empty)],
+                    }
+                ]
+            }
+        )
+    )
     settings = load_settings(config).settings
-    app = CoditectApp.for_profile(settings, settings.profile(), config_path=config,
-                                  cached_paint=False)
+    app = CoditectApp.for_profile(
+        settings, settings.profile(), config_path=config, cached_paint=False
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         header = app.query_one(TenantHeader)
@@ -57,9 +76,10 @@ async def test_teammate_action_and_offline_recovery(tmp_path: Path,
         # a teammate registers a project through the API
         async with httpx.AsyncClient(base_url=thread_server.url + "/api/v1") as client:
             response = await client.put(
-                "/projects", json={"name": "teammate-project"},
-                headers={"Authorization": f"Bearer {tenant.keys['bob']}",
-                         "Idempotency-Key": "k1"})
+                "/projects",
+                json={"name": "teammate-project"},
+                headers={"Authorization": f"Bearer {tenant.keys['bob']}", "Idempotency-Key": "k1"},
+            )
             assert response.status_code in (200, 201), response.text
 
         def shows_teammate() -> bool:

@@ -16,23 +16,41 @@ from tests.ui.conftest import settle, workspace  # noqa: F401  (fixture)
 
 
 async def test_switch_between_local_and_remote_tenants(
-        tmp_path: Path, workspace: Path, thread_server: ThreadServer) -> None:  # noqa: F811
+    tmp_path: Path,
+    workspace: Path,  # noqa: F811
+    thread_server: ThreadServer,
+) -> None:
     url, db = thread_server.url, thread_server.db
     tenant = run_sync(lambda: make_tenant(str(db), "client", {"carla": "editor"}))
     token = tmp_path / "client.token"
     token.write_text(tenant.keys["carla"])
     token.chmod(0o600)
     config = tmp_path / "config.yaml"
-    config.write_text(json.dumps({"tenants": [
-        {"name": "mine", "principal": "carla", "backend": {
-            "kind": "local", "path": str(tmp_path / "local.db")},
-         "workspace_roots": [str(workspace)]},
-        {"name": "client", "principal": "carla", "role": "editor",
-         "backend": {"kind": "remote", "url": url, "token_file": str(token)},
-         "workspace_roots": [str(workspace)]}]}))
+    config.write_text(
+        json.dumps(
+            {
+                "tenants": [
+                    {
+                        "name": "mine",
+                        "principal": "carla",
+                        "backend": {"kind": "local", "path": str(tmp_path / "local.db")},
+                        "workspace_roots": [str(workspace)],
+                    },
+                    {
+                        "name": "client",
+                        "principal": "carla",
+                        "role": "editor",
+                        "backend": {"kind": "remote", "url": url, "token_file": str(token)},
+                        "workspace_roots": [str(workspace)],
+                    },
+                ]
+            }
+        )
+    )
     settings = load_settings(config).settings
-    app = CoditectApp.for_profile(settings, settings.profile("mine"), config_path=config,
-                                  cached_paint=False)
+    app = CoditectApp.for_profile(
+        settings, settings.profile("mine"), config_path=config, cached_paint=False
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         header = app.query_one(TenantHeader)

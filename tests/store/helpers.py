@@ -23,6 +23,7 @@ async def open_store(path: Path, **kwargs: object) -> SqlStore:
 
 def make_store(path: Path, projects: int) -> int:
     """A store whose chain holds 2 provisioning events plus one per project; its head seq."""
+
     async def build() -> int:
         store = await open_store(path)
         for i in range(projects):
@@ -49,14 +50,18 @@ def drop_audit_triggers(conn: sqlite3.Connection) -> None:
 def rehash_from(conn: sqlite3.Connection, seq: int) -> None:
     """Recompute every link from ``seq`` on (and the head), as a competent attacker would."""
     tenant_id, prev = conn.execute(
-        "SELECT tenant_id, prev_hash FROM audit_events WHERE seq = ?", (seq,)).fetchone()
+        "SELECT tenant_id, prev_hash FROM audit_events WHERE seq = ?", (seq,)
+    ).fetchone()
     rows = conn.execute(
         "SELECT seq, ts, actor, role, action, resource_type, resource_id, outcome, details, "
         "source FROM audit_events WHERE tenant_id = ? AND seq >= ? ORDER BY seq",
-        (tenant_id, seq)).fetchall()
+        (tenant_id, seq),
+    ).fetchall()
     for row in rows:
         digest = link_hash(prev, canonical_event(tenant_id, *row))
-        conn.execute("UPDATE audit_events SET prev_hash = ?, hash = ? WHERE tenant_id = ? "
-                     "AND seq = ?", (prev, digest, tenant_id, row[0]))
+        conn.execute(
+            "UPDATE audit_events SET prev_hash = ?, hash = ? WHERE tenant_id = ? AND seq = ?",
+            (prev, digest, tenant_id, row[0]),
+        )
         prev = digest
     conn.execute("UPDATE audit_heads SET hash = ? WHERE tenant_id = ?", (prev, tenant_id))

@@ -17,8 +17,9 @@ import pytest
 
 from coditect_store import aiosqlite_fix
 
-pytestmark = pytest.mark.skipif(not hasattr(aiosqlite.Connection, "stop"),
-                                reason="this aiosqlite has no Connection.stop()")
+pytestmark = pytest.mark.skipif(
+    not hasattr(aiosqlite.Connection, "stop"), reason="this aiosqlite has no Connection.stop()"
+)
 
 
 async def _close_after_forced_stop(tmp_path: Path, *, cancel: bool) -> None:

@@ -42,27 +42,34 @@ def test_intact_chain_verifies(chain: tuple[Path, int]) -> None:
 def test_triggers_block_update_and_delete(chain: tuple[Path, int]) -> None:
     path, _ = chain
     conn = raw(path)
-    for statement in ("UPDATE audit_events SET actor = 'mallory' WHERE seq = 3",
-                      "DELETE FROM audit_events WHERE seq = 3",
-                      "DELETE FROM audit_heads",
-                      "UPDATE audit_heads SET seq = 1"):
+    for statement in (
+        "UPDATE audit_events SET actor = 'mallory' WHERE seq = 3",
+        "DELETE FROM audit_events WHERE seq = 3",
+        "DELETE FROM audit_heads",
+        "UPDATE audit_heads SET seq = 1",
+    ):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             conn.execute(statement)
     conn.close()
     assert verify(path).ok
 
 
-@pytest.mark.parametrize(("attack", "reason"), [
-    ("UPDATE audit_events SET actor = 'mallory' WHERE seq = {k}", "edit"),
-    ("UPDATE audit_events SET details = '{{\"name\":\"forged\"}}' WHERE seq = {k}", "edit"),
-    ("DELETE FROM audit_events WHERE seq = {k}", "gap"),
-    ("UPDATE audit_events SET seq = -1 WHERE seq = {k};"
-     "UPDATE audit_events SET seq = {k} WHERE seq = {k} + 1;"
-     "UPDATE audit_events SET seq = {k} + 1 WHERE seq = -1", "reorder"),
-    ("DELETE FROM audit_events WHERE seq >= {k}", "truncation"),
-])
-def test_tampering_is_reported_at_row_k(chain: tuple[Path, int], attack: str,
-                                        reason: str) -> None:
+@pytest.mark.parametrize(
+    ("attack", "reason"),
+    [
+        ("UPDATE audit_events SET actor = 'mallory' WHERE seq = {k}", "edit"),
+        ('UPDATE audit_events SET details = \'{{"name":"forged"}}\' WHERE seq = {k}', "edit"),
+        ("DELETE FROM audit_events WHERE seq = {k}", "gap"),
+        (
+            "UPDATE audit_events SET seq = -1 WHERE seq = {k};"
+            "UPDATE audit_events SET seq = {k} WHERE seq = {k} + 1;"
+            "UPDATE audit_events SET seq = {k} + 1 WHERE seq = -1",
+            "reorder",
+        ),
+        ("DELETE FROM audit_events WHERE seq >= {k}", "truncation"),
+    ],
+)
+def test_tampering_is_reported_at_row_k(chain: tuple[Path, int], attack: str, reason: str) -> None:
     path, _ = chain
     conn = raw(path)
     drop_audit_triggers(conn)
@@ -73,19 +80,20 @@ def test_tampering_is_reported_at_row_k(chain: tuple[Path, int], attack: str,
 
 
 def test_rehashed_chain_passes_without_checkpoint_and_fails_with_one(
-        chain: tuple[Path, int]) -> None:
+    chain: tuple[Path, int],
+) -> None:
     path, head = chain
     conn = raw(path)
-    certified = conn.execute("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"
-                             ).fetchone()
+    certified = conn.execute(
+        "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
     drop_audit_triggers(conn)
     conn.execute("UPDATE audit_events SET actor = 'mallory' WHERE seq = ?", (K,))
     rehash_from(conn, K)
     conn.close()
     assert verify(path).ok, "a full re-hash is invisible without a checkpoint"
     report = verify(path, checkpoint=certified)
-    assert (report.ok, report.reason, report.first_bad_seq) == (False, "checkpoint_mismatch",
-                                                               head)
+    assert (report.ok, report.reason, report.first_bad_seq) == (False, "checkpoint_mismatch", head)
 
 
 def _cli(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -93,12 +101,15 @@ def _cli(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     return code, capsys.readouterr().out
 
 
-def test_cli_checkpoint_and_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_checkpoint_and_verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = tmp_path / "cli.db"
     config = tmp_path / "config.yaml"
-    config.write_text(f"tenants:\n  - name: acme\n    principal: olivia\n"
-                      f"    backend: {{kind: local, path: {db}}}\n")
+    config.write_text(
+        f"tenants:\n  - name: acme\n    principal: olivia\n"
+        f"    backend: {{kind: local, path: {db}}}\n"
+    )
     monkeypatch.setenv("CODITECT_CONFIG", str(config))
     code, out = _cli("audit", "verify", "--json", capsys=capsys)
     assert code == 0 and json.loads(out)["ok"] is True
@@ -122,19 +133,25 @@ def test_cli_checkpoint_and_verify(tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 2 and verdict["reason"] == "checkpoint_mismatch"
     # a forged checkpoint (edited to match the tampered chain) does not verify
     data = json.loads(checkpoint.read_text())
-    data["payload"]["hash"] = sqlite3.connect(db).execute(
-        "SELECT hash FROM audit_events WHERE seq = ?", (data["payload"]["seq"],)).fetchone()[0]
+    data["payload"]["hash"] = (
+        sqlite3.connect(db)
+        .execute("SELECT hash FROM audit_events WHERE seq = ?", (data["payload"]["seq"],))
+        .fetchone()[0]
+    )
     checkpoint.write_text(json.dumps(data))
     code, out = _cli("audit", "verify", "--checkpoint", str(checkpoint), capsys=capsys)
     assert code == 2 and "checkpoint_mismatch" in out and "forged" in out
 
 
-def test_cli_verify_reports_first_bad_seq(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_verify_reports_first_bad_seq(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = tmp_path / "cli.db"
     config = tmp_path / "config.yaml"
-    config.write_text(f"tenants:\n  - name: acme\n    principal: olivia\n"
-                      f"    backend: {{kind: local, path: {db}}}\n")
+    config.write_text(
+        f"tenants:\n  - name: acme\n    principal: olivia\n"
+        f"    backend: {{kind: local, path: {db}}}\n"
+    )
     monkeypatch.setenv("CODITECT_CONFIG", str(config))
     assert main(["audit", "export", "--format", "csv"]) == 0
     capsys.readouterr()

@@ -23,9 +23,13 @@ WRITES = 250
 
 
 def _writer(db: Path, principal: str, count: int) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "tests.store.writer", str(db), principal,
-                             str(count)], cwd=REPO_ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.store.writer", str(db), principal, str(count)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _audit_rows(db: Path) -> int:
@@ -50,8 +54,7 @@ def test_eight_processes_lose_nothing(tmp_path: Path) -> None:
     base = make_store(db, 0)
     procs = [_writer(db, f"w{i}", WRITES) for i in range(PROCESSES)]
     outputs = [p.communicate(timeout=600) for p in procs]
-    errors = [line for out, _ in outputs for line in out.splitlines()
-              if line.startswith("error")]
+    errors = [line for out, _ in outputs for line in out.splitlines() if line.startswith("error")]
     assert not errors, errors[:5]
     assert all(p.returncode == 0 for p in procs), [err for _, err in outputs][:2]
     acks = [line for out, _ in outputs for line in out.splitlines() if line.startswith("ack")]
@@ -85,8 +88,11 @@ def test_kill_9_never_corrupts_or_loses_acknowledged_writes(tmp_path: Path) -> N
         while chunk := os.read(fd, 65536):
             data += chunk
         buffer = data.decode()
-        acknowledged.update(line.split()[1] for line in buffer.splitlines()
-                            if line.startswith("ack ") and len(line.split()) == 2)
+        acknowledged.update(
+            line.split()[1]
+            for line in buffer.splitlines()
+            if line.startswith("ack ") and len(line.split()) == 2
+        )
         with sqlite3.connect(db) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             names = {r[0] for r in conn.execute("SELECT name FROM projects")}

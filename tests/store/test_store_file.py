@@ -20,10 +20,15 @@ def test_pragmas_and_schema(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == (
-            migrate.HEAD)
-        tables = {r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
-            "AND name NOT LIKE 'memory_fts%' AND name != 'alembic_version'")}
+            migrate.HEAD
+        )
+        tables = {
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
+                "AND name NOT LIKE 'memory_fts%' AND name != 'alembic_version'"
+            )
+        }
         for table in tables - {"tenants"}:
             columns = {r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')}
             assert "tenant_id" in columns, table
@@ -37,9 +42,13 @@ def test_read_only_connection_refuses_raw_writes(tmp_path: Path) -> None:
     async def attempt() -> None:
         store = await open_store(db, read_only=True)
         try:
-            for statement in ("UPDATE projects SET name = 'x'", "DELETE FROM members",
-                              "INSERT INTO tenants VALUES ('t','t','t','internal','now')",
-                              "CREATE TABLE evil (x)", "DROP TABLE projects"):
+            for statement in (
+                "UPDATE projects SET name = 'x'",
+                "DELETE FROM members",
+                "INSERT INTO tenants VALUES ('t','t','t','internal','now')",
+                "CREATE TABLE evil (x)",
+                "DROP TABLE projects",
+            ):
                 with pytest.raises(ReadOnly):
                     async with store._tx(write=True) as conn:
                         await conn.execute(text(statement))

@@ -18,8 +18,9 @@ from coditect_tui.core.models import ProjectSpec
 
 
 async def run(db: Path, principal: str, count: int) -> int:
-    store = await SqlStore.open_sqlite(db, tenant="acme", principal=principal,
-                                       provision=Provision("Acme", "internal", "owner"))
+    store = await SqlStore.open_sqlite(
+        db, tenant="acme", principal=principal, provision=Provision("Acme", "internal", "owner")
+    )
     failures = 0
     try:
         for i in range(count):

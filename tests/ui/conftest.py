@@ -35,22 +35,48 @@ def make_app(tmp_path: Path, workspace: Path) -> Callable[..., CoditectApp]:
     other = tmp_path / "other-ws"
     other.mkdir(exist_ok=True)
 
-    def factory(*, read_only: bool = False, role: str = "owner", theme: str | None = None,
-                keymap: dict[str, str] | None = None, extra: dict[str, object] | None = None,
-                tenant: str = "acme") -> CoditectApp:
+    def factory(
+        *,
+        read_only: bool = False,
+        role: str = "owner",
+        theme: str | None = None,
+        keymap: dict[str, str] | None = None,
+        extra: dict[str, object] | None = None,
+        tenant: str = "acme",
+    ) -> CoditectApp:
         db = tmp_path / "store.db"
-        config = write_config(tmp_path / "config.yaml", [
-            {"name": "acme", "display_name": "ACME Corp", "principal": "alice", "role": role,
-             "backend": {"kind": "local", "path": str(db)},
-             "workspace_roots": [str(workspace)], **(extra or {})},
-            {"name": "globex", "display_name": "Globex", "principal": "alice",
-             "role": "owner", "theme": "coditect-light",
-             "backend": {"kind": "local", "path": str(db)},
-             "workspace_roots": [str(other)]},
-        ], ui={"theme": theme or "coditect-dark", "keymap": keymap or {}})
+        config = write_config(
+            tmp_path / "config.yaml",
+            [
+                {
+                    "name": "acme",
+                    "display_name": "ACME Corp",
+                    "principal": "alice",
+                    "role": role,
+                    "backend": {"kind": "local", "path": str(db)},
+                    "workspace_roots": [str(workspace)],
+                    **(extra or {}),
+                },
+                {
+                    "name": "globex",
+                    "display_name": "Globex",
+                    "principal": "alice",
+                    "role": "owner",
+                    "theme": "coditect-light",
+                    "backend": {"kind": "local", "path": str(db)},
+                    "workspace_roots": [str(other)],
+                },
+            ],
+            ui={"theme": theme or "coditect-dark", "keymap": keymap or {}},
+        )
         settings: Settings = load_settings(config).settings
-        return CoditectApp.for_profile(settings, settings.profile(tenant), read_only=read_only,
-                                       config_path=config, cached_paint=False)
+        return CoditectApp.for_profile(
+            settings,
+            settings.profile(tenant),
+            read_only=read_only,
+            config_path=config,
+            cached_paint=False,
+        )
 
     return factory
 
@@ -62,8 +88,11 @@ async def settle(app: CoditectApp, pilot: object, rounds: int = 100) -> None:
     """
     for _ in range(rounds):
         await pilot.pause()  # type: ignore[attr-defined]
-        busy = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)
-                and w.group != "watch"]
+        busy = [
+            w
+            for w in app.workers
+            if w.state in (WorkerState.PENDING, WorkerState.RUNNING) and w.group != "watch"
+        ]
         if not busy:
             await pilot.pause()  # type: ignore[attr-defined]
             return

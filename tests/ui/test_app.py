@@ -87,15 +87,17 @@ async def test_session_start_commit_end(make_app: AppFactory, workspace: Path) -
         await pilot.press(*"tidy search", "enter")
         await settle(app, pilot)
         assert (repo / SESSION_FILE).exists()
-        branch = subprocess.run(["git", "branch", "--show-current"], cwd=repo,
-                                capture_output=True, text=True).stdout.strip()
+        branch = subprocess.run(
+            ["git", "branch", "--show-current"], cwd=repo, capture_output=True, text=True
+        ).stdout.strip()
         assert branch.startswith("session/") and branch.endswith("-tidy-search")
         await pilot.press("c")
         await pilot.pause()
         await pilot.press(*"search returns a list", "enter")
         await settle(app, pilot)
-        log = subprocess.run(["git", "log", "-1", "--format=%s"], cwd=repo,
-                             capture_output=True, text=True).stdout.strip()
+        log = subprocess.run(
+            ["git", "log", "-1", "--format=%s"], cwd=repo, capture_output=True, text=True
+        ).stdout.strip()
         assert log == "search returns a list"
         await pilot.press("x")
         await pilot.pause()
@@ -120,14 +122,19 @@ async def test_session_start_commit_end(make_app: AppFactory, workspace: Path) -
         assert app.backend is not None
         history = (await app.backend.list_sessions()).items
         assert [(s.state, s.commit_count) for s in history] == [("ended", 1)]
-        events = {e.action for e in (await app.backend.query_audit(
-            AuditFilter(resource_type="sessions"), limit=50)).items}
+        events = {
+            e.action
+            for e in (
+                await app.backend.query_audit(AuditFilter(resource_type="sessions"), limit=50)
+            ).items
+        }
         assert {"sessions.start", "sessions.commit", "sessions.end"} <= events
         assert "session" not in _labels(app)["service-search"]
 
 
-async def test_switch_tenant_swaps_everything_and_briefs(make_app: AppFactory,
-                                                         workspace: Path) -> None:
+async def test_switch_tenant_swaps_everything_and_briefs(
+    make_app: AppFactory, workspace: Path
+) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
@@ -143,8 +150,11 @@ async def test_switch_tenant_swaps_everything_and_briefs(make_app: AppFactory,
         assert "First visit: 0 projects, 0 repos." in str(app.screen.lines)
         await pilot.press("enter")
         # something happens in acme while we are away: a commit in another terminal
-        subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "while away"],
-                       cwd=workspace / "service-billing", check=True)
+        subprocess.run(
+            ["git", "commit", "-q", "--allow-empty", "-m", "while away"],
+            cwd=workspace / "service-billing",
+            check=True,
+        )
         await pilot.press("ctrl+t")
         await pilot.pause()
         await pilot.press(*"acme", "enter")
@@ -180,8 +190,15 @@ async def test_help_lists_every_binding_and_keymap_override(make_app: AppFactory
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         ids = {row[2] for row in app.screen.rows}
-        assert {"app.help", "app.switch_tenant", "session.start", "session.end", "repo.fetch",
-                "app.quit", "tree.expand"} <= ids
+        assert {
+            "app.help",
+            "app.switch_tenant",
+            "session.start",
+            "session.end",
+            "repo.fetch",
+            "app.quit",
+            "tree.expand",
+        } <= ids
         assert ("f1", "Help", "app.help", "app") in app.screen.rows
         assert ("^t", "Tenant", "app.switch_tenant", "app") in app.screen.rows
 
@@ -199,8 +216,7 @@ async def test_invalid_theme_falls_back(make_app: AppFactory, isolated_home: Pat
         assert any("unknown theme 'no-such-theme'" in m for m in messages)
 
 
-async def test_every_pane_draws_with_no_color(make_app: AppFactory,
-                                              monkeypatch: object) -> None:
+async def test_every_pane_draws_with_no_color(make_app: AppFactory, monkeypatch: object) -> None:
     """NO_COLOR turns Textual's monochrome filter on; a line drawn with no style at all
     used to crash it (the audit table's blank rows)."""
     monkeypatch.setenv("NO_COLOR", "1")  # type: ignore[attr-defined]

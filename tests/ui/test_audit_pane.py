@@ -28,17 +28,28 @@ START = datetime(2025, 11, 26, tzinfo=UTC)
 
 
 async def _fill(db: Path) -> None:
-    store = await SqlStore.open_sqlite(db, tenant="acme", principal="alice",
-                                       provision=Provision("ACME", "internal", "owner"))
+    store = await SqlStore.open_sqlite(
+        db, tenant="acme", principal="alice", provision=Provision("ACME", "internal", "owner")
+    )
     rng = random.Random(5)
     step = timedelta(days=365) / EVENTS
     try:
         for start in range(0, EVENTS, 20_000):
-            await store.import_audit_events([AuditEventSpec(
-                ts=START + step * i, actor=rng.choice(ACTORS), action=rng.choice(ACTIONS),
-                resource_type=rng.choice(["projects", "repos", "sessions"]),
-                resource_id=f"r{i % 997}", outcome="denied" if i % 101 == 0 else "ok",
-                details={"n": i}, source="bench") for i in range(start, start + 20_000)])
+            await store.import_audit_events(
+                [
+                    AuditEventSpec(
+                        ts=START + step * i,
+                        actor=rng.choice(ACTORS),
+                        action=rng.choice(ACTIONS),
+                        resource_type=rng.choice(["projects", "repos", "sessions"]),
+                        resource_id=f"r{i % 997}",
+                        outcome="denied" if i % 101 == 0 else "ok",
+                        details={"n": i},
+                        source="bench",
+                    )
+                    for i in range(start, start + 20_000)
+                ]
+            )
     finally:
         await store.close()
 
@@ -53,12 +64,21 @@ def million(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _app(tmp_path: Path, db: Path) -> CoditectApp:
     empty = tmp_path / "empty-ws"
     empty.mkdir(exist_ok=True)
-    config = write_config(tmp_path / "config.yaml", [{
-        "name": "acme", "principal": "alice", "backend": {"kind": "local", "path": str(db)},
-        "workspace_roots": [str(empty)]}])
+    config = write_config(
+        tmp_path / "config.yaml",
+        [
+            {
+                "name": "acme",
+                "principal": "alice",
+                "backend": {"kind": "local", "path": str(db)},
+                "workspace_roots": [str(empty)],
+            }
+        ],
+    )
     settings = load_settings(config).settings
-    return CoditectApp.for_profile(settings, settings.profile(), config_path=config,
-                                   cached_paint=False)
+    return CoditectApp.for_profile(
+        settings, settings.profile(), config_path=config, cached_paint=False
+    )
 
 
 async def _open_audit(app: CoditectApp, pilot: object) -> tuple[AuditPane, AuditTable]:
@@ -94,19 +114,25 @@ async def test_scroll_end_and_back_and_every_filter(million: Path, tmp_path: Pat
         assert (await _row(app, pilot, table, 0)).seq == top.seq  # type: ignore[attr-defined]
         assert len(table.rows) < 5 * 100 + 200, "only the visible blocks are loaded"
         cases = [
-            {"actor": "user07"}, {"action": "sessions.push"}, {"resource_type": "repos"},
-            {"outcome": "denied"}, {"text": "r99"},
+            {"actor": "user07"},
+            {"action": "sessions.push"},
+            {"resource_type": "repos"},
+            {"outcome": "denied"},
+            {"text": "r99"},
             {"since": "2026-03-01", "until": "2026-03-02"},
-            {"actor": "user07", "action": "sessions.push", "since": "2026-01-01",
-             "until": "2026-06-01"},
+            {
+                "actor": "user07",
+                "action": "sessions.push",
+                "since": "2026-01-01",
+                "until": "2026-06-01",
+            },
         ]
         for case in cases:
             await pilot.press("slash")
             await pilot.pause()
             form = app.screen
             assert isinstance(form, AuditFilterForm)
-            for name in ("actor", "action", "resource_type", "outcome", "since", "until",
-                         "text"):
+            for name in ("actor", "action", "resource_type", "outcome", "since", "until", "text"):
                 form.query_one(f"#filter-{name}").value = case.get(name, "")  # type: ignore[attr-defined]
             form.query_one("#filter-actor").focus()
             await pilot.press("enter")
@@ -178,9 +204,14 @@ async def test_export_filtered_view_as_evidence_pack(million: Path, tmp_path: Pa
     target = tmp_path / "pack"
     async with app.run_test(size=(120, 40)) as pilot:
         pane, table = await _open_audit(app, pilot)
-        pane.apply_filter(AuditFilter(actor="user07", action="sessions.push",
-                                      since=datetime(2026, 1, 1, tzinfo=UTC),
-                                      until=datetime(2026, 2, 1, tzinfo=UTC)))
+        pane.apply_filter(
+            AuditFilter(
+                actor="user07",
+                action="sessions.push",
+                since=datetime(2026, 1, 1, tzinfo=UTC),
+                until=datetime(2026, 2, 1, tzinfo=UTC),
+            )
+        )
         await settle(app, pilot)
         table.focus()
         await pilot.press("E")
@@ -210,13 +241,24 @@ def test_audit_pane_snapshot(snap_compare: object, tmp_path: Path) -> None:
     db = tmp_path / "small.db"
 
     async def fill_small() -> None:
-        store = await SqlStore.open_sqlite(db, tenant="acme", principal="alice",
-                                           provision=Provision("ACME", "internal", "owner"))
-        await store.import_audit_events([AuditEventSpec(
-            ts=START + timedelta(hours=i), actor="auditor-bot",
-            action=ACTIONS[i % len(ACTIONS)], resource_type="repos", resource_id=f"repo-{i}",
-            outcome="denied" if i % 7 == 0 else "ok", details={"n": i}, source="snapshot")
-            for i in range(40)])
+        store = await SqlStore.open_sqlite(
+            db, tenant="acme", principal="alice", provision=Provision("ACME", "internal", "owner")
+        )
+        await store.import_audit_events(
+            [
+                AuditEventSpec(
+                    ts=START + timedelta(hours=i),
+                    actor="auditor-bot",
+                    action=ACTIONS[i % len(ACTIONS)],
+                    resource_type="repos",
+                    resource_id=f"repo-{i}",
+                    outcome="denied" if i % 7 == 0 else "ok",
+                    details={"n": i},
+                    source="snapshot",
+                )
+                for i in range(40)
+            ]
+        )
         await store.close()
 
     asyncio.run(fill_small())

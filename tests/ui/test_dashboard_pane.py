@@ -19,9 +19,19 @@ from coditect_tui.ui.panes.dashboard import DashboardPane
 from tests.ui.conftest import settle
 
 AppFactory = Callable[..., CoditectApp]
-NAMES = ("experiment-ml", "platform-master", "service-auth", "service-billing",
-         "service-notify", "service-search", "coditect-core", "handbook", "search.py",
-         "NOTES.txt", "billing.py")
+NAMES = (
+    "experiment-ml",
+    "platform-master",
+    "service-auth",
+    "service-billing",
+    "service-notify",
+    "service-search",
+    "coditect-core",
+    "handbook",
+    "search.py",
+    "NOTES.txt",
+    "billing.py",
+)
 
 
 async def _dashboard(app: CoditectApp, pilot: object) -> DashboardPane:
@@ -49,9 +59,13 @@ async def test_figures_equal_the_core(make_app: AppFactory, workspace: Path) -> 
         pane = await _dashboard(app, pilot)
         expected = build_dashboard(list(app.statuses.values())).kpis
         kpis = _screen_text(app)
-        for label, value in (("repos", expected.repos), ("dirty", expected.dirty),
-                             ("ahead", expected.ahead), ("behind", expected.behind),
-                             ("detached", expected.detached)):
+        for label, value in (
+            ("repos", expected.repos),
+            ("dirty", expected.dirty),
+            ("ahead", expected.ahead),
+            ("behind", expected.behind),
+            ("detached", expected.detached),
+        ):
             assert re.search(rf"\b{value} +{label}\b", kpis), (label, value, kpis)
         assert expected.repos == 11 and expected.dirty == 2 and expected.detached == 1
         attention = pane.query_one("#dash-attention")
@@ -81,13 +95,15 @@ async def test_advisor_screen_shows_no_names(make_app: AppFactory) -> None:
         assert not any(name in _screen_text(app) for name in NAMES)
 
 
-async def test_portfolio_lists_only_permitted_tenants(make_app: AppFactory, tmp_path: Path
-                                                      ) -> None:
+async def test_portfolio_lists_only_permitted_tenants(make_app: AppFactory, tmp_path: Path) -> None:
     db = tmp_path / "store.db"
     for tenant, principal in (("globex", "alice"), ("initech", "mallory")):
-        store = await SqlStore.open_sqlite(db, tenant=tenant, principal=principal,
-                                           provision=Provision(tenant.title(), "internal",
-                                                               "owner"))
+        store = await SqlStore.open_sqlite(
+            db,
+            tenant=tenant,
+            principal=principal,
+            provision=Provision(tenant.title(), "internal", "owner"),
+        )
         await store.close()
     app = make_app(role="consultant", extra={"tier": "consultant"})
     async with app.run_test(size=(120, 40)) as pilot:
@@ -104,8 +120,9 @@ async def test_portfolio_lists_only_permitted_tenants(make_app: AppFactory, tmp_
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-def test_dashboard_snapshot(snap_compare: Callable[..., bool], make_app: AppFactory,
-                            size: tuple[int, int]) -> None:
+def test_dashboard_snapshot(
+    snap_compare: Callable[..., bool], make_app: AppFactory, size: tuple[int, int]
+) -> None:
     app = make_app()
 
     async def run_before(pilot: object) -> None:

@@ -14,29 +14,49 @@ import pytest
 
 
 @pytest.mark.parametrize("with_roots", [True, False])
-def test_exit_after_paint_without_and_with_the_cache(tmp_path: Path, with_roots: bool
-                                                     ) -> None:
+def test_exit_after_paint_without_and_with_the_cache(tmp_path: Path, with_roots: bool) -> None:
     root = tmp_path / "ws"
     for name in ("alpha", "beta"):
         repo = root / name
         repo.mkdir(parents=True)
         subprocess.run(["git", "init", "-q", str(repo)], check=True)
     config = tmp_path / "config.yaml"
-    config.write_text(json.dumps({"tenants": [{
-        "name": "t", "principal": "me", "workspace_roots": [str(root)] if with_roots else [],
-        "backend": {"kind": "local", "path": str(tmp_path / "store.db")}}]}))
-    env = {**os.environ, "CODITECT_CONFIG": str(config),
-           **{f"XDG_{d}_HOME": str(tmp_path / d.lower())
-              for d in ("CONFIG", "DATA", "CACHE", "STATE")}}
+    config.write_text(
+        json.dumps(
+            {
+                "tenants": [
+                    {
+                        "name": "t",
+                        "principal": "me",
+                        "workspace_roots": [str(root)] if with_roots else [],
+                        "backend": {"kind": "local", "path": str(tmp_path / "store.db")},
+                    }
+                ]
+            }
+        )
+    )
+    env = {
+        **os.environ,
+        "CODITECT_CONFIG": str(config),
+        **{
+            f"XDG_{d}_HOME": str(tmp_path / d.lower()) for d in ("CONFIG", "DATA", "CACHE", "STATE")
+        },
+    }
     for _ in range(2):
-        done = subprocess.run([sys.executable, "-m", "coditect_tui", "--exit-after-paint"],
-                              env=env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "coditect_tui", "--exit-after-paint"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         assert "Traceback" not in done.stderr + done.stdout
 
 
 async def test_a_cached_start_exits_on_the_first_frame_and_it_shows_the_workspace(
-        tmp_path: Path, workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The benchmark's stop point on a start from the paint cache: Textual's Ready, posted
     once the first frame is rendered, and that first frame already holds the cached tree."""
     from textual.screen import Screen
@@ -47,15 +67,24 @@ async def test_a_cached_start_exits_on_the_first_frame_and_it_shows_the_workspac
     from coditect_tui.ui.app import CoditectApp
     from tests.ui.conftest import write_config
 
-    config = write_config(tmp_path / "config.yaml", [{
-        "name": "acme", "display_name": "ACME Corp", "principal": "alice",
-        "backend": {"kind": "local", "path": str(tmp_path / "store.db")},
-        "workspace_roots": [str(workspace)]}])
+    config = write_config(
+        tmp_path / "config.yaml",
+        [
+            {
+                "name": "acme",
+                "display_name": "ACME Corp",
+                "principal": "alice",
+                "backend": {"kind": "local", "path": str(tmp_path / "store.db")},
+                "workspace_roots": [str(workspace)],
+            }
+        ],
+    )
     view = from_discovery("acme", discover([workspace], tenant="acme"))
     save_cache(view)
     settings = load_settings(config).settings
-    app = CoditectApp.for_profile(settings, settings.profile("acme"), config_path=config,
-                                  exit_after_paint=True)
+    app = CoditectApp.for_profile(
+        settings, settings.profile("acme"), config_path=config, exit_after_paint=True
+    )
     first_frame: list[str] = []
     exits: list[bool] = []
     refresh = Screen._compositor_refresh

@@ -45,8 +45,7 @@ def _options(app: CoditectApp) -> list[str]:
     return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
 
 
-async def test_list_search_filter_and_previews(make_app: AppFactory, with_memory: Path
-                                               ) -> None:
+async def test_list_search_filter_and_previews(make_app: AppFactory, with_memory: Path) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await _indexed(app, pilot, 9)
@@ -97,8 +96,9 @@ async def test_bad_query_says_why(make_app: AppFactory, with_memory: Path) -> No
         assert app.is_running
 
 
-async def test_note_is_written_audited_and_indexed(make_app: AppFactory, with_memory: Path,
-                                                    workspace: Path) -> None:
+async def test_note_is_written_audited_and_indexed(
+    make_app: AppFactory, with_memory: Path, workspace: Path
+) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await _indexed(app, pilot, 9)
@@ -124,8 +124,9 @@ async def test_note_is_written_audited_and_indexed(make_app: AppFactory, with_me
         assert any(e.kind == "note" for e in pane.entries)
 
 
-def test_memory_search_snapshot(snap_compare: Callable[..., bool], make_app: AppFactory,
-                                with_memory: Path) -> None:
+def test_memory_search_snapshot(
+    snap_compare: Callable[..., bool], make_app: AppFactory, with_memory: Path
+) -> None:
     app = make_app()
 
     async def run_before(pilot: object) -> None:
@@ -137,8 +138,9 @@ def test_memory_search_snapshot(snap_compare: Callable[..., bool], make_app: App
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
-async def test_every_sample_previews_and_project_scope(make_app: AppFactory, with_memory: Path,
-                                                       workspace: Path) -> None:
+async def test_every_sample_previews_and_project_scope(
+    make_app: AppFactory, with_memory: Path, workspace: Path
+) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await _indexed(app, pilot, 9)
@@ -151,8 +153,16 @@ async def test_every_sample_previews_and_project_scope(make_app: AppFactory, wit
             assert len(shown) >= 2, entry.kind  # the header and the body view
             kinds.add(entry.kind)
             await pilot.press("escape")
-        assert {"checkpoint", "session", "session-template", "export-json",
-                "export-placeholder", "transcript", "audit-log", "setup-log"} <= kinds
+        assert {
+            "checkpoint",
+            "session",
+            "session-template",
+            "export-json",
+            "export-placeholder",
+            "transcript",
+            "audit-log",
+            "setup-log",
+        } <= kinds
         # scope to the selected repo's project: the samples live in platform-master
         app.jump_to(str(workspace / "service-billing"))
         await settle(app, pilot)

@@ -28,12 +28,14 @@ async def _prepare_store(make_app: AppFactory) -> None:
 
 
 def _branch(repo: Path) -> str:
-    return subprocess.run(["git", "branch", "--show-current"], cwd=repo, capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "branch", "--show-current"], cwd=repo, capture_output=True, text=True
+    ).stdout.strip()
 
 
-async def test_read_only_offers_no_mutation_and_backend_refuses(make_app: AppFactory,
-                                                                workspace: Path) -> None:
+async def test_read_only_offers_no_mutation_and_backend_refuses(
+    make_app: AppFactory, workspace: Path
+) -> None:
     await _prepare_store(make_app)
     repo = workspace / "service-search"
     app = make_app(read_only=True)
@@ -42,8 +44,14 @@ async def test_read_only_offers_no_mutation_and_backend_refuses(make_app: AppFac
         header = app.query_one(TenantHeader)
         assert header.read_only and "READ-ONLY" in str(header.render())
         # not offered: no footer keys, no key handling, no palette entries
-        for action in ("session_start", "session_commit", "session_push", "session_end",
-                       "fetch", "open_shell"):
+        for action in (
+            "session_start",
+            "session_commit",
+            "session_push",
+            "session_end",
+            "fetch",
+            "open_shell",
+        ):
             assert app.check_action(action, ()) is False
         footer_keys = {b.binding.action for b in app.active_bindings.values() if b.binding.show}
         assert "session_start" not in footer_keys
@@ -57,8 +65,7 @@ async def test_read_only_offers_no_mutation_and_backend_refuses(make_app: AppFac
         # forced through the palette: refused with a message
         await app.run_palette_action("session_start")
         await pilot.pause()
-        assert any("Read-only: session start is refused" in n.message
-                   for n in app._notifications)
+        assert any("Read-only: session start is refused" in n.message for n in app._notifications)
         # forced past every UI gate: the backend refuses before git is touched
         app.action_session_start()
         await settle(app, pilot)
@@ -105,15 +112,15 @@ async def test_idle_app_writes_nothing(make_app: AppFactory) -> None:
         assert (app.runner.spawned if app.runner else 0) == spawned, "git ran while idle"
 
 
-async def test_hostile_branch_and_subject_render_literally(make_app: AppFactory,
-                                                           workspace: Path) -> None:
+async def test_hostile_branch_and_subject_render_literally(
+    make_app: AppFactory, workspace: Path
+) -> None:
     repo = workspace / "service-billing"
     # git refuses "[" and control characters in branch names; file names and subjects
     # take anything
     subject = "\x1b]52;c;SGk=\x07[@click=app.quit]c[/] [link=https://x.invalid]l[/link]\x1b]0;t"
     subprocess.run(["git", "checkout", "-q", "-b", "fix/ünïcode-→"], cwd=repo, check=True)
-    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", subject], cwd=repo,
-                   check=True)
+    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", subject], cwd=repo, check=True)
     (repo / "[bold][@click=app.quit]x\x1b[2J.txt").write_text("x")
     app = make_app()
     async with app.run_test(size=(140, 40)) as pilot:
@@ -123,8 +130,9 @@ async def test_hostile_branch_and_subject_render_literally(make_app: AppFactory,
         detail = str(app.query_one("#repo-detail-body", Static).render())
         assert "Branch    fix/ünïcode-→" in detail
         assert "?? [bold][@click=app.quit]x^[[2J.txt" in detail
-        assert ("^[]52;c;SGk=^G[@click=app.quit]c[/] [link=https://x.invalid]l[/link]^[]0;t"
-                in detail)
+        assert (
+            "^[]52;c;SGk=^G[@click=app.quit]c[/] [link=https://x.invalid]l[/link]^[]0;t" in detail
+        )
         assert "\x1b" not in detail and "\x07" not in detail
         tree = app.query_one(ProjectTree)
         labels = " ".join(str(n.label) for n in tree._repo_nodes.values())

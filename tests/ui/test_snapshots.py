@@ -29,8 +29,9 @@ def _before(app: CoditectApp, *keys: str) -> Callable[..., object]:
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 @pytest.mark.parametrize("theme", ["coditect-dark", "coditect-light"])
-def test_main_screen(snap_compare: Callable[..., bool], make_app: AppFactory,
-                     size: tuple[int, int], theme: str) -> None:
+def test_main_screen(
+    snap_compare: Callable[..., bool], make_app: AppFactory, size: tuple[int, int], theme: str
+) -> None:
     app = make_app(theme=theme)
     assert snap_compare(app, terminal_size=size, run_before=_before(app))
 

@@ -18,13 +18,19 @@ def test_keys_are_well_formed_and_distinct() -> None:
 @given(st.integers(8, 43), st.sampled_from(api_keys.ALPHABET))
 def test_any_single_character_change_is_detected(position: int, char: str) -> None:
     key = api_keys.new_key("usr")
-    changed = key[:position] + char + key[position + 1:]
+    changed = key[:position] + char + key[position + 1 :]
     assert api_keys.is_well_formed(changed) == (changed == key)
 
 
 def test_garbage_is_rejected() -> None:
-    for value in ("", "cdt_", "cdt_usr_", "ghp_" + "a" * 36, "cdt_xyz_" + "a" * 36,
-                  "cdt_usr_" + "!" * 36):
+    for value in (
+        "",
+        "cdt_",
+        "cdt_usr_",
+        "ghp_" + "a" * 36,
+        "cdt_xyz_" + "a" * 36,
+        "cdt_usr_" + "!" * 36,
+    ):
         assert not api_keys.is_well_formed(value)
 
 

@@ -10,8 +10,7 @@ from coditect_tui.cli import main
 from coditect_tui.core.settings import load_settings
 
 
-def test_init_writes_a_valid_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]
-                                    ) -> None:
+def test_init_writes_a_valid_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     roots = [tmp_path / "code", tmp_path / "client work"]
     for root in roots:
         root.mkdir()

@@ -29,7 +29,9 @@ def test_user_themes_override_and_bad_files_warn(tmp_path: Path) -> None:
     assert "broken" not in catalog.themes and "typo" not in catalog.themes
     warnings = "\n".join(catalog.warnings)
     assert f"{tmp_path / 'broken.yaml'}:2: primary: Value error, '#12345g' is not a colour" in (
-        warnings)
+        warnings
+    )
     assert f"{tmp_path / 'typo.yaml'}:3: unknown key 'backgroud' (did you mean 'background'?)" in (
-        warnings)
+        warnings
+    )
     assert f"{tmp_path / 'syntax.yaml'}:" in warnings and len(catalog.warnings) == 3

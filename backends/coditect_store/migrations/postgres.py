@@ -27,11 +27,32 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 APP_ROLE = "coditect_app"
 LOOKUP_ROLE = "coditect_lookup"
 POLICY = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')"
-TENANT_TABLES = ("members", "api_keys", "projects", "repos", "git_sessions",
-                 "memory_entries", "memory_fts", "status_snapshots", "audit_events",
-                 "audit_heads", "api_idempotency", "api_rate_buckets")
-READ_WRITE = ("members", "api_keys", "projects", "repos", "git_sessions", "memory_entries",
-              "memory_fts", "status_snapshots", "api_idempotency", "api_rate_buckets")
+TENANT_TABLES = (
+    "members",
+    "api_keys",
+    "projects",
+    "repos",
+    "git_sessions",
+    "memory_entries",
+    "memory_fts",
+    "status_snapshots",
+    "audit_events",
+    "audit_heads",
+    "api_idempotency",
+    "api_rate_buckets",
+)
+READ_WRITE = (
+    "members",
+    "api_keys",
+    "projects",
+    "repos",
+    "git_sessions",
+    "memory_entries",
+    "memory_fts",
+    "status_snapshots",
+    "api_idempotency",
+    "api_rate_buckets",
+)
 
 
 def _s(length: int | None = None) -> sa.types.TypeEngine:
@@ -55,8 +76,12 @@ def upgrade(op: Any) -> None:
 
     op.create_table(
         "memory_fts",
-        sa.Column("entry_id", _s(36), sa.ForeignKey("memory_entries.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "entry_id",
+            _s(36),
+            sa.ForeignKey("memory_entries.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("tenant_id", _s(36), sa.ForeignKey("tenants.id"), nullable=False),
         sa.Column("body", _s(), nullable=False),
         sa.Column("tsv", TSVECTOR, nullable=False),
@@ -97,16 +122,17 @@ def upgrade(op: Any) -> None:
             RETURN NEW;
         END $$""")
     for statement in (
-            "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
-            "FOR EACH ROW EXECUTE FUNCTION coditect_audit_append_only()",
-            "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
-            "FOR EACH STATEMENT EXECUTE FUNCTION coditect_audit_append_only()",
-            "CREATE TRIGGER audit_heads_no_delete BEFORE DELETE ON audit_heads "
-            "FOR EACH ROW EXECUTE FUNCTION coditect_audit_append_only()",
-            "CREATE TRIGGER audit_heads_no_truncate BEFORE TRUNCATE ON audit_heads "
-            "FOR EACH STATEMENT EXECUTE FUNCTION coditect_audit_append_only()",
-            "CREATE TRIGGER audit_heads_forward_only BEFORE UPDATE ON audit_heads "
-            "FOR EACH ROW EXECUTE FUNCTION coditect_audit_head_forward()"):
+        "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
+        "FOR EACH ROW EXECUTE FUNCTION coditect_audit_append_only()",
+        "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
+        "FOR EACH STATEMENT EXECUTE FUNCTION coditect_audit_append_only()",
+        "CREATE TRIGGER audit_heads_no_delete BEFORE DELETE ON audit_heads "
+        "FOR EACH ROW EXECUTE FUNCTION coditect_audit_append_only()",
+        "CREATE TRIGGER audit_heads_no_truncate BEFORE TRUNCATE ON audit_heads "
+        "FOR EACH STATEMENT EXECUTE FUNCTION coditect_audit_append_only()",
+        "CREATE TRIGGER audit_heads_forward_only BEFORE UPDATE ON audit_heads "
+        "FOR EACH ROW EXECUTE FUNCTION coditect_audit_head_forward()",
+    ):
         op.execute(statement)
 
     # -- roles and grants ----------------------------------------------------------------
@@ -115,8 +141,7 @@ def upgrade(op: Any) -> None:
     op.execute(f"GRANT USAGE ON SCHEMA {q_schema} TO {APP_ROLE}, {LOOKUP_ROLE}")
     op.execute(f"GRANT SELECT ON alembic_version TO {APP_ROLE}")
     op.execute(f"GRANT SELECT, INSERT ON tenants TO {APP_ROLE}")
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(READ_WRITE)} "
-               f"TO {APP_ROLE}")
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(READ_WRITE)} TO {APP_ROLE}")
     op.execute(f"GRANT SELECT, INSERT ON audit_events TO {APP_ROLE}")
     op.execute(f"GRANT SELECT, INSERT, UPDATE ON audit_heads TO {APP_ROLE}")
     op.execute(f"GRANT SELECT ON tenants, members, api_keys TO {LOOKUP_ROLE}")
@@ -125,20 +150,21 @@ def upgrade(op: Any) -> None:
     for table in TENANT_TABLES:
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({POLICY}) "
-                   f"WITH CHECK ({POLICY})")
+        op.execute(
+            f"CREATE POLICY tenant_isolation ON {table} USING ({POLICY}) WITH CHECK ({POLICY})"
+        )
     tenant_policy = "id = NULLIF(current_setting('app.tenant_id', true), '')"
     op.execute("ALTER TABLE tenants ENABLE ROW LEVEL SECURITY")
     op.execute("ALTER TABLE tenants FORCE ROW LEVEL SECURITY")
-    op.execute(f"CREATE POLICY tenant_isolation ON tenants USING ({tenant_policy}) "
-               f"WITH CHECK ({tenant_policy})")
+    op.execute(
+        f"CREATE POLICY tenant_isolation ON tenants USING ({tenant_policy}) "
+        f"WITH CHECK ({tenant_policy})"
+    )
     for table in ("tenants", "members", "api_keys"):
-        op.execute(f"CREATE POLICY lookup_read ON {table} FOR SELECT TO {LOOKUP_ROLE} "
-                   "USING (true)")
+        op.execute(f"CREATE POLICY lookup_read ON {table} FOR SELECT TO {LOOKUP_ROLE} USING (true)")
 
     # -- the lookups that run before a tenant is set -------------------------------------
-    tenant_cols = ("id varchar, name varchar, display_name varchar, tier varchar, "
-                   "created_at varchar")
+    tenant_cols = "id varchar, name varchar, display_name varchar, tier varchar, created_at varchar"
     definer = f"LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {q_schema}, pg_temp"
     functions = {
         "coditect_tenant_by_name(p_name text)": f"""
@@ -170,8 +196,11 @@ def upgrade(op: Any) -> None:
             $$""",
     }
     owner = op.get_bind().execute(sa.text("SELECT current_user")).scalar_one()
-    is_super = op.get_bind().execute(sa.text(
-        "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar_one()
+    is_super = (
+        op.get_bind()
+        .execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
+        .scalar_one()
+    )
     if not is_super:  # ALTER ... OWNER TO needs membership of the new owner
         op.execute(f'GRANT {LOOKUP_ROLE} TO "{owner}"')
     for signature, definition in functions.items():

@@ -156,18 +156,30 @@ class WorkspaceTree:
         out = []
         for project in self.projects:
             for node in project.root.walk():
-                out.append(StatusTarget(
-                    path=node.path, name=node.name, project=project.name,
-                    category=node.category, is_submodule=node.is_submodule,
-                    parent=node.parent_path, initialised=node.initialised,
-                    in_coditect_master=node.in_coditect_master, git_dir=node.git_dir,
-                    symlinks=node.symlinks, has_gitmodules=node.has_gitmodules))
+                out.append(
+                    StatusTarget(
+                        path=node.path,
+                        name=node.name,
+                        project=project.name,
+                        category=node.category,
+                        is_submodule=node.is_submodule,
+                        parent=node.parent_path,
+                        initialised=node.initialised,
+                        in_coditect_master=node.in_coditect_master,
+                        git_dir=node.git_dir,
+                        symlinks=node.symlinks,
+                        has_gitmodules=node.has_gitmodules,
+                    )
+                )
         return out
 
 
 def _is_bare_repo(path: Path) -> bool:
-    return (os.path.isfile(path / "HEAD") and os.path.isdir(path / "objects")
-            and os.path.isdir(path / "refs"))
+    return (
+        os.path.isfile(path / "HEAD")
+        and os.path.isdir(path / "objects")
+        and os.path.isdir(path / "refs")
+    )
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -178,11 +190,17 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def _submodules(node: RepoNode, seen: set[tuple[int, int]], warnings: list[str],
-                coditect_master: bool, depth: int) -> None:
+def _submodules(
+    node: RepoNode,
+    seen: set[tuple[int, int]],
+    warnings: list[str],
+    coditect_master: bool,
+    depth: int,
+) -> None:
     if depth > MAX_SUBMODULE_DEPTH:
-        warnings.append(f"{node.path}: submodules nested deeper than {MAX_SUBMODULE_DEPTH} "
-                        "levels not followed")
+        warnings.append(
+            f"{node.path}: submodules nested deeper than {MAX_SUBMODULE_DEPTH} levels not followed"
+        )
         return
     node.has_gitmodules = os.path.exists(os.path.join(node.path, ".gitmodules"))
     if not node.has_gitmodules:
@@ -195,27 +213,37 @@ def _submodules(node: RepoNode, seen: set[tuple[int, int]], warnings: list[str],
             real = os.path.realpath(child_path)
             ident = _identity(child_path)
             if not real.startswith(base + os.sep) or ident is None or ident in seen:
-                warnings.append(f"{child_path}: submodule path leaves its parent or repeats "
-                                "a directory already seen (symlink); not followed")
+                warnings.append(
+                    f"{child_path}: submodule path leaves its parent or repeats "
+                    "a directory already seen (symlink); not followed"
+                )
                 initialised = False
             else:
                 seen.add(ident)
         rel = entry.path if node.rel_path == "." else f"{node.rel_path}/{entry.path}"
         child = RepoNode(
-            path=child_path, name=child_path.name, rel_path=rel,
+            path=child_path,
+            name=child_path.name,
+            rel_path=rel,
             git_dir=layout.git_dir_of(child_path) if initialised else None,
             category=entry.category or category_of(rel) or node.category,
-            is_submodule=True, initialised=initialised, url=entry.url,
-            parent_path=node.path, in_coditect_master=coditect_master,
+            is_submodule=True,
+            initialised=initialised,
+            url=entry.url,
+            parent_path=node.path,
+            in_coditect_master=coditect_master,
             symlinks=check_symlinks(child_path, in_coditect_master=coditect_master)
-            if initialised else None)
+            if initialised
+            else None,
+        )
         node.children.append(child)
         if initialised:
             _submodules(child, seen, warnings, coditect_master, depth + 1)
 
 
-def _walk_root(root: Path, max_depth: int, seen: set[tuple[int, int]],
-               warnings: list[str]) -> Iterator[tuple[Path, int, Path]]:
+def _walk_root(
+    root: Path, max_depth: int, seen: set[tuple[int, int]], warnings: list[str]
+) -> Iterator[tuple[Path, int, Path]]:
     """Yield (repo path, depth, git dir) for every top-level repo under ``root``."""
     stack: list[tuple[Path, int]] = [(root, 0)]
     while stack:
@@ -226,8 +254,10 @@ def _walk_root(root: Path, max_depth: int, seen: set[tuple[int, int]],
             continue
         if ident in seen:
             if directory.is_symlink():
-                warnings.append(f"{directory}: symlink to a directory already seen (loop or "
-                                "duplicate); not followed")
+                warnings.append(
+                    f"{directory}: symlink to a directory already seen (loop or "
+                    "duplicate); not followed"
+                )
             continue
         seen.add(ident)
         if layout.has_git_entry(directory):
@@ -295,8 +325,9 @@ def project_name(root: Path, repo: Path) -> str:
     return repo.relative_to(root).as_posix()
 
 
-def discover(roots: Sequence[Path], *, tenant: str | None = None,
-             max_depth: int = DEFAULT_MAX_DEPTH) -> WorkspaceTree:
+def discover(
+    roots: Sequence[Path], *, tenant: str | None = None, max_depth: int = DEFAULT_MAX_DEPTH
+) -> WorkspaceTree:
     """Build the workspace tree under ``roots``.
 
     Args:
@@ -328,12 +359,19 @@ def discover(roots: Sequence[Path], *, tenant: str | None = None,
             names.add(name)
             rel_parent = repo.parent.relative_to(root).as_posix() if depth > 1 else None
             coditect = os.path.lexists(repo / ".coditect")
-            node = RepoNode(path=repo, name=repo.name, rel_path=".", category=rel_parent,
-                            git_dir=git_dir, symlinks=check_symlinks(repo))
+            node = RepoNode(
+                path=repo,
+                name=repo.name,
+                rel_path=".",
+                category=rel_parent,
+                git_dir=git_dir,
+                symlinks=check_symlinks(repo),
+            )
             _submodules(node, seen, warnings, coditect, 1)
             kind: ProjectKindName = "master" if node.children else "standalone"
-            projects.append(ProjectNode(name=name, path=repo, kind=kind, root=node,
-                                        category=rel_parent))
+            projects.append(
+                ProjectNode(name=name, path=repo, kind=kind, root=node, category=rel_parent)
+            )
     projects.sort(key=lambda p: p.name)
     return WorkspaceTree(tenant=tenant, roots=checked, projects=projects, warnings=warnings)
 
@@ -416,9 +454,14 @@ async def register_tree(backend: Backend, tree: WorkspaceTree) -> Registration:
         if cursor is None:
             break
     for project in tree.projects:
-        spec = ProjectSpec(name=project.name, path=str(project.path), kind=project.kind,
-                           description=existing_projects[project.name].description
-                           if project.name in existing_projects else "")
+        spec = ProjectSpec(
+            name=project.name,
+            path=str(project.path),
+            kind=project.kind,
+            description=existing_projects[project.name].description
+            if project.name in existing_projects
+            else "",
+        )
         stored = existing_projects.get(project.name)
         if stored is None or (stored.path, stored.kind) != (spec.path, spec.kind):
             stored = await backend.upsert_project(spec)
@@ -430,9 +473,16 @@ async def register_tree(backend: Backend, tree: WorkspaceTree) -> Registration:
         ids_by_path: dict[Path, str] = {}
         for node in project.root.walk():
             parent_id = ids_by_path.get(node.parent_path) if node.parent_path else None
-            repo_spec = RepoSpec(project_id=stored.id, path=node.rel_path, name=node.name,
-                                 parent_id=parent_id, url=node.url, category=node.category,
-                                 is_submodule=node.is_submodule, initialised=node.initialised)
+            repo_spec = RepoSpec(
+                project_id=stored.id,
+                path=node.rel_path,
+                name=node.name,
+                parent_id=parent_id,
+                url=node.url,
+                category=node.category,
+                is_submodule=node.is_submodule,
+                initialised=node.initialised,
+            )
             old = existing_repos.get((stored.id, node.rel_path))
             wanted = repo_spec.model_dump(exclude={"project_id", "path"})
             if old is None or any(getattr(old, k) != v for k, v in wanted.items()):

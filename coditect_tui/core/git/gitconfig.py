@@ -173,7 +173,7 @@ class _Parser:
                 if quoted:
                     raise self.error("unterminated quote")
                 break
-            if ch == "\n" or (ch == "\r" and self.text[self.pos + 1:self.pos + 2] == "\n"):
+            if ch == "\n" or (ch == "\r" and self.text[self.pos + 1 : self.pos + 2] == "\n"):
                 if quoted:
                     raise self.error("unterminated quote")
                 break
@@ -212,7 +212,7 @@ class _Parser:
 
 _SIMPLE_HEADER = re.compile(r'[ \t]*\[([A-Za-z0-9.-]+)(?:[ \t]+"([^"\\\n]*)")?\][ \t]*\r?')
 _SIMPLE_VAR = re.compile(r'[ \t]*([A-Za-z][A-Za-z0-9-]*)[ \t]*(?:=[ \t]*([^"\\#;\n]*?))?[ \t]*\r?')
-_SIMPLE_BLANK = re.compile(r'[ \t]*(?:[#;][^\n]*)?\r?')
+_SIMPLE_BLANK = re.compile(r"[ \t]*(?:[#;][^\n]*)?\r?")
 
 
 def _parse_simple(text: str) -> list[ConfigEntry] | None:
@@ -240,8 +240,15 @@ def _parse_simple(text: str) -> list[ConfigEntry] | None:
         value = match.group(2)
         if value is None and "=" in line:
             value = ""
-        out.append(ConfigEntry(section, subsection, match.group(1).lower(),
-                               None if value is None else value.replace("\t", " "), number))
+        out.append(
+            ConfigEntry(
+                section,
+                subsection,
+                match.group(1).lower(),
+                None if value is None else value.replace("\t", " "),
+                number,
+            )
+        )
     return out
 
 

@@ -37,7 +37,11 @@ from typing import Literal
 LinkState = Literal["symlink", "broken", "directory", "file", "missing"]
 
 BANDS: tuple[tuple[str, int, int], ...] = (
-    ("excellent", 90, 100), ("good", 70, 89), ("fair", 50, 69), ("poor", 0, 49))
+    ("excellent", 90, 100),
+    ("good", 70, 89),
+    ("fair", 50, 69),
+    ("poor", 0, 49),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +65,13 @@ class SymlinkCheck:
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready fields."""
-        return {"coditect": self.coditect, "claude": self.claude,
-                "accessible": self.accessible, "framework": self.framework,
-                "expected": self.expected}
+        return {
+            "coditect": self.coditect,
+            "claude": self.claude,
+            "accessible": self.accessible,
+            "framework": self.framework,
+            "expected": self.expected,
+        }
 
 
 def _link_state(path: str) -> tuple[LinkState, bool]:
@@ -123,8 +131,12 @@ class Health:
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready fields."""
-        return {"score": self.score, "band": self.band, "issues": list(self.issues),
-                "warnings": list(self.warnings)}
+        return {
+            "score": self.score,
+            "band": self.band,
+            "issues": list(self.issues),
+            "warnings": list(self.warnings),
+        }
 
 
 def band_of(score: int) -> str:
@@ -142,8 +154,16 @@ def band_of(score: int) -> str:
     return "poor"
 
 
-def score(*, uncommitted: int, unpushed: int, behind: int, detached: bool,
-          branch: str | None, main_branch: str, symlinks: SymlinkCheck | None) -> Health:
+def score(
+    *,
+    uncommitted: int,
+    unpushed: int,
+    behind: int,
+    detached: bool,
+    branch: str | None,
+    main_branch: str,
+    symlinks: SymlinkCheck | None,
+) -> Health:
     """Apply the rules in the module docstring.
 
     Args:

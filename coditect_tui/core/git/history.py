@@ -27,14 +27,16 @@ async def recent_commits(runner: GitRunner, repo: Path, *, limit: int = 10) -> l
     Returns:
         Newest first; text fields are untrusted.
     """
-    result = await runner.run(repo, ["log", "-z", f"--max-count={int(limit)}",
-                                     f"--format={_FORMAT}", "--no-show-signature"])
+    result = await runner.run(
+        repo,
+        ["log", "-z", f"--max-count={int(limit)}", f"--format={_FORMAT}", "--no-show-signature"],
+    )
     if not result.ok:
         return []
     parts = result.stdout.decode("utf-8", errors="replace").split("\x00")
     commits = []
     for start in range(0, len(parts) - _FIELDS + 1, _FIELDS):
-        sha, name, email, stamp, subject = parts[start:start + _FIELDS]
+        sha, name, email, stamp, subject = parts[start : start + _FIELDS]
         sha = sha.strip("\n")
         if not sha:
             continue
@@ -42,18 +44,26 @@ async def recent_commits(runner: GitRunner, repo: Path, *, limit: int = 10) -> l
             moment = datetime.fromtimestamp(int(stamp), UTC)
         except ValueError:
             moment = datetime.fromtimestamp(0, UTC)
-        commits.append(CommitInfo(sha=sha, short_sha=sha[:7], subject=subject, author=name,
-                                  author_email=email, time=moment))
+        commits.append(
+            CommitInfo(
+                sha=sha,
+                short_sha=sha[:7],
+                subject=subject,
+                author=name,
+                author_email=email,
+                time=moment,
+            )
+        )
     return commits
 
 
-async def count_commits(runner: GitRunner, repo: Path, old: str | None, new: str | None
-                        ) -> int:
+async def count_commits(runner: GitRunner, repo: Path, old: str | None, new: str | None) -> int:
     """How many commits ``new`` has that ``old`` has not (0 when unknown or unrelated)."""
     if not old or not new or old == new:
         return 0
-    result = await runner.run(repo, ["rev-list", "--count", "--end-of-options",
-                                     f"{old}..{new}", "--"])
+    result = await runner.run(
+        repo, ["rev-list", "--count", "--end-of-options", f"{old}..{new}", "--"]
+    )
     try:
         return int(result.stdout.decode().strip()) if result.ok else 0
     except ValueError:
@@ -69,8 +79,9 @@ async def fetch(runner: GitRunner, repo: Path) -> str:
     Raises:
         GitError: git failed (network, auth, timeout).
     """
-    result = await runner.run(repo, ["fetch", "--prune", "--no-recurse-submodules"],
-                              write=True, timeout=NETWORK_TIMEOUT)
+    result = await runner.run(
+        repo, ["fetch", "--prune", "--no-recurse-submodules"], write=True, timeout=NETWORK_TIMEOUT
+    )
     if not result.ok:
         raise GitError(f"git fetch failed: {result.error_line()}", repo=repo)
     return "fetched"

@@ -66,7 +66,7 @@ def git_dir_of(worktree: Path) -> Path | None:
     text = _read_small(dot_git)
     if text is None or not text.startswith("gitdir:"):
         return None
-    target = Path(text[len("gitdir:"):].strip())
+    target = Path(text[len("gitdir:") :].strip())
     if not target.is_absolute():
         target = worktree / target
     target = Path(os.path.normpath(target))

@@ -52,9 +52,14 @@ class CommitInfo:
 
     def to_dict(self) -> dict[str, str]:
         """JSON-ready fields (time as ISO 8601 UTC)."""
-        return {"sha": self.sha, "short_sha": self.short_sha, "subject": self.subject,
-                "author": self.author, "author_email": self.author_email,
-                "time": self.time.isoformat().replace("+00:00", "Z")}
+        return {
+            "sha": self.sha,
+            "short_sha": self.short_sha,
+            "subject": self.subject,
+            "author": self.author,
+            "author_email": self.author_email,
+            "time": self.time.isoformat().replace("+00:00", "Z"),
+        }
 
 
 def _decode(raw: bytes, encoding: str) -> str:
@@ -123,10 +128,13 @@ def parse_commit(sha: str, raw: bytes) -> CommitInfo:
         raise ValueError("commit without a well-formed author or committer")
     message = _decode(body, encoding)
     return CommitInfo(
-        sha=sha, short_sha=sha[:7], subject=subject_of(message),
+        sha=sha,
+        short_sha=sha[:7],
+        subject=subject_of(message),
         author=_decode(author.group("name"), encoding),
         author_email=_decode(author.group("email"), encoding),
-        time=_parse_time(committer.group("ts"), committer.group("tz")))
+        time=_parse_time(committer.group("ts"), committer.group("tz")),
+    )
 
 
 class _ObjectError(Exception):
@@ -210,9 +218,9 @@ def apply_delta(base: bytes, delta: bytes) -> bytes:
             size = size or 0x10000
             if offset + size > len(base):
                 raise ValueError("delta copies past its base")
-            out += base[offset:offset + size]
+            out += base[offset : offset + size]
         elif op:
-            out += delta[pos:pos + op]
+            out += delta[pos : pos + op]
             pos += op
         else:
             raise ValueError("reserved delta opcode")
@@ -245,7 +253,7 @@ class _Pack:
         base = 8 + 256 * 4
         while lo < hi:
             mid = (lo + hi) // 2
-            probe = self.idx[base + mid * 20: base + mid * 20 + 20]
+            probe = self.idx[base + mid * 20 : base + mid * 20 + 20]
             if probe < binsha:
                 lo = mid + 1
             elif probe > binsha:
@@ -292,7 +300,7 @@ class _Pack:
                 rel = ((rel + 1) << 7) | (byte & 0x7F)
             base_type, base = self.object_at(offset - rel, store, depth + 1)
         elif kind == 7:  # REF_DELTA
-            base_sha = head[pos:pos + 20]
+            base_sha = head[pos : pos + 20]
             pos += 20
             found = store.read(base_sha, depth + 1)
             if found is None:
@@ -443,5 +451,11 @@ def parse_log_line(text: str) -> CommitInfo | None:
         moment = datetime.fromtimestamp(int(ts), UTC)
     except ValueError:
         moment = datetime.fromtimestamp(0, UTC)
-    return CommitInfo(sha=sha, short_sha=sha[:7], subject=subject_of(body), author=name,
-                      author_email=email, time=moment)
+    return CommitInfo(
+        sha=sha,
+        short_sha=sha[:7],
+        subject=subject_of(body),
+        author=name,
+        author_email=email,
+        time=moment,
+    )

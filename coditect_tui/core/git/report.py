@@ -19,14 +19,46 @@ from coditect_tui.core.git.status import RepoStatus
 from coditect_tui.core.safe_text import safe_text
 
 CSV_COLUMNS: tuple[str, ...] = (
-    "project", "name", "path", "category", "is_submodule", "state", "branch", "detached",
-    "upstream", "ahead", "behind", "staged", "modified", "untracked", "conflicted",
-    "stash", "last_commit_sha", "last_commit_subject", "last_commit_author",
-    "last_commit_time", "score", "band", "issues", "warnings", "error")
+    "project",
+    "name",
+    "path",
+    "category",
+    "is_submodule",
+    "state",
+    "branch",
+    "detached",
+    "upstream",
+    "ahead",
+    "behind",
+    "staged",
+    "modified",
+    "untracked",
+    "conflicted",
+    "stash",
+    "last_commit_sha",
+    "last_commit_subject",
+    "last_commit_author",
+    "last_commit_time",
+    "score",
+    "band",
+    "issues",
+    "warnings",
+    "error",
+)
 
-_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in (
-    *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
-    *range(0x2066, 0x206A), 0x2028, 0x2029)}
+_JSON_ESCAPES = {
+    code: f"\\u{code:04x}"
+    for code in (
+        *range(0x7F, 0xA0),
+        0x061C,
+        0x200E,
+        0x200F,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+        0x2028,
+        0x2029,
+    )
+}
 
 
 def summarise(statuses: Sequence[RepoStatus]) -> dict[str, Any]:
@@ -42,7 +74,8 @@ def summarise(statuses: Sequence[RepoStatus]) -> dict[str, Any]:
     scored = [s.health.score for s in read if s.health]
     dist = {name: sum(1 for v in scored if low <= v <= high) for name, low, high in BANDS}
     return {
-        "repos": len(statuses), "read": len(read),
+        "repos": len(statuses),
+        "read": len(read),
         "errors": sum(1 for s in statuses if s.error),
         "uninitialised": sum(1 for s in statuses if not s.initialised),
         "dirty": sum(1 for s in read if s.dirty),
@@ -58,13 +91,22 @@ def summarise(statuses: Sequence[RepoStatus]) -> dict[str, Any]:
 
 def snapshot_repo(status: RepoStatus) -> dict[str, Any]:
     """The compact per-repo record stored with a status snapshot (trend history)."""
-    return {"path": status.path, "project": status.project, "name": status.name,
-            "state": status.state, "branch": status.branch, "head": status.head_oid,
-            "ahead": status.ahead, "behind": status.behind, "changed": status.changed,
-            "untracked": status.untracked, "conflicted": status.conflicted,
-            "stash": status.stash,
-            "score": status.health.score if status.health else None,
-            "error": status.error}
+    return {
+        "path": status.path,
+        "project": status.project,
+        "name": status.name,
+        "state": status.state,
+        "branch": status.branch,
+        "head": status.head_oid,
+        "ahead": status.ahead,
+        "behind": status.behind,
+        "changed": status.changed,
+        "untracked": status.untracked,
+        "conflicted": status.conflicted,
+        "stash": status.stash,
+        "score": status.health.score if status.health else None,
+        "error": status.error,
+    }
 
 
 def to_json(document: Any) -> str:
@@ -107,11 +149,22 @@ def csv_text(statuses: Sequence[RepoStatus]) -> str:
         commit = s.last_commit
         health = s.health
         row = {
-            "project": s.project, "name": s.name, "path": s.path, "category": s.category,
-            "is_submodule": s.is_submodule, "state": s.state, "branch": s.branch,
-            "detached": s.detached, "upstream": s.upstream, "ahead": s.ahead,
-            "behind": s.behind, "staged": s.staged, "modified": s.modified,
-            "untracked": s.untracked, "conflicted": s.conflicted, "stash": s.stash,
+            "project": s.project,
+            "name": s.name,
+            "path": s.path,
+            "category": s.category,
+            "is_submodule": s.is_submodule,
+            "state": s.state,
+            "branch": s.branch,
+            "detached": s.detached,
+            "upstream": s.upstream,
+            "ahead": s.ahead,
+            "behind": s.behind,
+            "staged": s.staged,
+            "modified": s.modified,
+            "untracked": s.untracked,
+            "conflicted": s.conflicted,
+            "stash": s.stash,
             "last_commit_sha": commit.short_sha if commit else None,
             "last_commit_subject": commit.subject if commit else None,
             "last_commit_author": commit.author if commit else None,
@@ -120,7 +173,8 @@ def csv_text(statuses: Sequence[RepoStatus]) -> str:
             "band": health.band if health else None,
             "issues": "; ".join(health.issues) if health else None,
             "warnings": "; ".join(health.warnings) if health else None,
-            "error": s.error}
+            "error": s.error,
+        }
         writer.writerow([_csv_cell(row[c]) for c in CSV_COLUMNS])
     return buffer.getvalue()
 
@@ -139,8 +193,12 @@ def _label(s: RepoStatus) -> str:
     return md(s.name)
 
 
-def render_markdown(statuses: Sequence[RepoStatus], *, title: str = "CODITECT Workspace "
-                    "Health Dashboard", generated_at: datetime | None = None) -> str:
+def render_markdown(
+    statuses: Sequence[RepoStatus],
+    *,
+    title: str = "CODITECT Workspace Health Dashboard",
+    generated_at: datetime | None = None,
+) -> str:
     """A health dashboard in the shape of submodule-health-check's.
 
     Overview (count, average score, distribution with percentages), critical issues
@@ -159,9 +217,16 @@ def render_markdown(statuses: Sequence[RepoStatus], *, title: str = "CODITECT Wo
     scored = [s for s in statuses if s.health is not None and not s.error]
     total = len(scored)
     average = sum(s.health.score for s in scored if s.health) / total if total else 0.0
-    lines = [f"# {title}", f"**Generated:** {moment.strftime('%Y-%m-%d %H:%M:%S')}", "",
-             "## Overview", f"Total Repos: {total}", f"Average Health Score: {average:.1f}/100",
-             "", "Health Distribution:"]
+    lines = [
+        f"# {title}",
+        f"**Generated:** {moment.strftime('%Y-%m-%d %H:%M:%S')}",
+        "",
+        "## Overview",
+        f"Total Repos: {total}",
+        f"Average Health Score: {average:.1f}/100",
+        "",
+        "Health Distribution:",
+    ]
     for name, low, high in BANDS:
         count = sum(1 for s in scored if s.health and low <= s.health.score <= high)
         share = count / total * 100 if total else 0.0
@@ -171,16 +236,22 @@ def render_markdown(statuses: Sequence[RepoStatus], *, title: str = "CODITECT Wo
         lines += ["", "## Critical Issues"]
         for s in critical:
             assert s.health is not None
-            lines += ["", f"### {_label(s)} ({s.health.score}/100) ❌",
-                      f"**Path:** {md(s.path)}", "**Issues:**"]
+            lines += [
+                "",
+                f"### {_label(s)} ({s.health.score}/100) ❌",
+                f"**Path:** {md(s.path)}",
+                "**Issues:**",
+            ]
             lines += [f"  - {md(issue)}" for issue in s.health.issues]
     warned = [s for s in scored if s.health and 50 <= s.health.score < 70]
     if warned:
         lines += ["", "## Warnings"]
         for s in warned:
             assert s.health is not None
-            lines.append(f"- {_label(s)} ({s.health.score}/100): "
-                         f"{', '.join(md(w) for w in s.health.warnings)}")
+            lines.append(
+                f"- {_label(s)} ({s.health.score}/100): "
+                f"{', '.join(md(w) for w in s.health.warnings)}"
+            )
     errors = [s for s in statuses if s.error]
     if errors:
         lines += ["", "## Errors", ""]
@@ -190,13 +261,20 @@ def render_markdown(statuses: Sequence[RepoStatus], *, title: str = "CODITECT Wo
         lines += ["", "## Uninitialised submodules", ""]
         lines += [f"- {_label(s)} ({md(s.path)})" for s in uninit]
     if scored:
-        lines += ["", "## Repos", "", "| repo | branch | state | ahead/behind | score | "
-                  "last commit |", "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Repos",
+            "",
+            "| repo | branch | state | ahead/behind | score | last commit |",
+            "|---|---|---|---|---|---|",
+        ]
         for s in scored:
             assert s.health is not None
             branch = md(s.branch) if s.branch else f"(detached {md((s.head_oid or '')[:7])})"
             commit = s.last_commit
             last = f"{commit.short_sha} {md(commit.subject)}" if commit else ""
-            lines.append(f"| {_label(s)} | {branch} | {s.state} | {s.ahead}/{s.behind} | "
-                         f"{s.health.score} | {last} |")
+            lines.append(
+                f"| {_label(s)} | {branch} | {s.state} | {s.ahead}/{s.behind} | "
+                f"{s.health.score} | {last} |"
+            )
     return "\n".join(lines) + "\n"

@@ -75,14 +75,32 @@ READ_CONFIG: tuple[tuple[str, str], ...] = (
 DIFF_SAFETY: tuple[str, ...] = ("--no-ext-diff", "--no-textconv")
 
 #: Environment variables removed before git runs (they would redirect git elsewhere).
-SCRUBBED_ENV: frozenset[str] = frozenset({
-    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX",
-    "GIT_INTERNAL_SUPER_PREFIX", "GIT_QUARANTINE_PATH", "GIT_REPLACE_REF_BASE",
-    "GIT_SHALLOW_FILE", "GIT_EXTERNAL_DIFF", "GIT_PAGER", "PAGER", "GIT_DIFF_OPTS",
-    "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_LITERAL_PATHSPECS",
-    "GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS",
-})
+SCRUBBED_ENV: frozenset[str] = frozenset(
+    {
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+        "GIT_NAMESPACE",
+        "GIT_PREFIX",
+        "GIT_INTERNAL_SUPER_PREFIX",
+        "GIT_QUARANTINE_PATH",
+        "GIT_REPLACE_REF_BASE",
+        "GIT_SHALLOW_FILE",
+        "GIT_EXTERNAL_DIFF",
+        "GIT_PAGER",
+        "PAGER",
+        "GIT_DIFF_OPTS",
+        "GIT_CEILING_DIRECTORIES",
+        "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+        "GIT_LITERAL_PATHSPECS",
+        "GIT_GLOB_PATHSPECS",
+        "GIT_NOGLOB_PATHSPECS",
+        "GIT_ICASE_PATHSPECS",
+    }
+)
 
 #: Default timeout of a local git call, in seconds.
 READ_TIMEOUT = 15.0
@@ -106,8 +124,14 @@ class GitError(CoditectError):
         stderr: git's error output (raw, untrusted).
     """
 
-    def __init__(self, message: str, *, repo: Path | None = None,
-                 returncode: int | None = None, stderr: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        repo: Path | None = None,
+        returncode: int | None = None,
+        stderr: str = "",
+    ) -> None:
         super().__init__(safe_text(message, max_length=500))
         self.repo = repo
         self.returncode = returncode
@@ -143,8 +167,11 @@ class GitResult:
 
     def error_line(self) -> str:
         """The most telling line of ``stderr`` (the ``fatal:``/``error:`` one), or ''."""
-        lines = [ln.strip() for ln in self.stderr.decode("utf-8", errors="replace")
-                 .splitlines() if ln.strip()]
+        lines = [
+            ln.strip()
+            for ln in self.stderr.decode("utf-8", errors="replace").splitlines()
+            if ln.strip()
+        ]
         for line in lines:
             if line.startswith(("fatal:", "error:")):
                 return line
@@ -178,8 +205,9 @@ def check_branch_name(name: str) -> str:
     elif any(part.startswith(".") or part.endswith(".lock") for part in name.split("/")):
         problem = "a component starts with '.' or ends with '.lock'"
     if problem:
-        raise InvalidInput(f"{safe_text(name, max_length=120)!r} is not a valid branch name: "
-                           f"{problem}")
+        raise InvalidInput(
+            f"{safe_text(name, max_length=120)!r} is not a valid branch name: {problem}"
+        )
     return name
 
 
@@ -247,9 +275,13 @@ def git_env(repo: Path) -> dict[str, str]:
     global _BASE_ENV
     if _BASE_ENV is None:
         base = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
-        base.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0", LC_ALL="C",
-                    GIT_ASKPASS=base.get("GIT_ASKPASS", ""),
-                    **{name: value for value, name in _VALUE_ENV.items()})
+        base.update(
+            GIT_OPTIONAL_LOCKS="0",
+            GIT_TERMINAL_PROMPT="0",
+            LC_ALL="C",
+            GIT_ASKPASS=base.get("GIT_ASKPASS", ""),
+            **{name: value for value, name in _VALUE_ENV.items()},
+        )
         if not base["GIT_ASKPASS"]:
             del base["GIT_ASKPASS"]
         _BASE_ENV = base
@@ -264,9 +296,14 @@ def reset_env_cache() -> None:
     _BASE_ENV = None
 
 
-def git_argv(repo: Path, args: Sequence[str], *, write: bool = False,
-             git_dir: Path | None = None,
-             extra_config: Sequence[tuple[str, str]] = ()) -> list[str]:
+def git_argv(
+    repo: Path,
+    args: Sequence[str],
+    *,
+    write: bool = False,
+    git_dir: Path | None = None,
+    extra_config: Sequence[tuple[str, str]] = (),
+) -> list[str]:
     """The full, hardened command line for ``git <args>`` in ``repo``.
 
     Args:
@@ -316,8 +353,13 @@ def git_version() -> tuple[int, ...]:
     global _VERSION
     if _VERSION is None:
         try:
-            out = subprocess.run(["git", "--version"], capture_output=True, timeout=10,
-                                 check=True, env=git_env(Path.cwd())).stdout.decode()
+            out = subprocess.run(
+                ["git", "--version"],
+                capture_output=True,
+                timeout=10,
+                check=True,
+                env=git_env(Path.cwd()),
+            ).stdout.decode()
         except (OSError, subprocess.SubprocessError) as exc:
             raise GitError(f"git is not available: {exc}") from None
         match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", out)
@@ -336,8 +378,7 @@ def require_git() -> None:
     version = git_version()
     if version[:2] < MIN_GIT_VERSION:
         need = ".".join(map(str, MIN_GIT_VERSION))
-        raise GitError(f"git {need} or newer is needed (found "
-                       f"{'.'.join(map(str, version))})")
+        raise GitError(f"git {need} or newer is needed (found {'.'.join(map(str, version))})")
 
 
 @dataclass
@@ -353,9 +394,15 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def run_program(argv: Sequence[str], *, cwd: Path, env: dict[str, str] | None,
-                stdin: bytes | None, timeout: float,
-                running: _Running | None = None) -> tuple[int | None, bytes, bytes]:
+def run_program(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: dict[str, str] | None,
+    stdin: bytes | None,
+    timeout: float,
+    running: _Running | None = None,
+) -> tuple[int | None, bytes, bytes]:
     """Run a program to completion in the calling thread, in its own process group.
 
     Args:
@@ -373,9 +420,14 @@ def run_program(argv: Sequence[str], *, cwd: Path, env: dict[str, str] | None,
         OSError: the program could not be started.
     """
     proc = subprocess.Popen(
-        list(argv), cwd=cwd, env=env, start_new_session=True,
+        list(argv),
+        cwd=cwd,
+        env=env,
+        start_new_session=True,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     if running is not None:
         running.proc = proc
         if running.cancelled:
@@ -404,8 +456,7 @@ class GitRunner:
     serve several event loops one after another.
     """
 
-    def __init__(self, *, concurrency: int | None = None,
-                 timeout: float = READ_TIMEOUT) -> None:
+    def __init__(self, *, concurrency: int | None = None, timeout: float = READ_TIMEOUT) -> None:
         """Create a runner.
 
         Args:
@@ -422,8 +473,9 @@ class GitRunner:
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self.concurrency,
-                                            thread_name_prefix="coditect-git")
+            self._pool = ThreadPoolExecutor(
+                max_workers=self.concurrency, thread_name_prefix="coditect-git"
+            )
         return self._pool
 
     def close(self) -> None:
@@ -432,10 +484,18 @@ class GitRunner:
             self._pool.shutdown(wait=True)
             self._pool = None
 
-    async def run(self, repo: Path, args: Sequence[str], *, write: bool = False,
-                  timeout: float | None = None, stdin: bytes | None = None,
-                  check: bool = False, git_dir: Path | None = None,
-                  extra_config: Sequence[tuple[str, str]] = ()) -> GitResult:
+    async def run(
+        self,
+        repo: Path,
+        args: Sequence[str],
+        *,
+        write: bool = False,
+        timeout: float | None = None,
+        stdin: bytes | None = None,
+        check: bool = False,
+        git_dir: Path | None = None,
+        extra_config: Sequence[tuple[str, str]] = (),
+    ) -> GitResult:
         """Run ``git <args>`` in ``repo``.
 
         Args:
@@ -463,12 +523,15 @@ class GitRunner:
         self.spawned += 1
         try:
             code, out, err = await loop.run_in_executor(
-                self._executor(), lambda: run_program(
-                    argv, cwd=repo, env=git_env(repo), stdin=stdin, timeout=limit,
-                    running=running))
+                self._executor(),
+                lambda: run_program(
+                    argv, cwd=repo, env=git_env(repo), stdin=stdin, timeout=limit, running=running
+                ),
+            )
         except OSError as exc:
-            raise GitError(f"git {verb}: cannot start git in {repo}: {exc.strerror}",
-                           repo=repo) from None
+            raise GitError(
+                f"git {verb}: cannot start git in {repo}: {exc.strerror}", repo=repo
+            ) from None
         except BaseException:
             running.cancelled = True
             if running.proc is not None:
@@ -478,9 +541,12 @@ class GitRunner:
             raise GitError(f"git {verb} timed out after {limit:g}s in {repo}", repo=repo)
         result = GitResult(tuple(argv), code, out, err, time.perf_counter() - started)
         if check and not result.ok:
-            raise GitError(f"git {verb} failed in {repo}: {result.error_line()}",
-                           repo=repo, returncode=result.returncode,
-                           stderr=err.decode("utf-8", errors="replace"))
+            raise GitError(
+                f"git {verb} failed in {repo}: {result.error_line()}",
+                repo=repo,
+                returncode=result.returncode,
+                stderr=err.decode("utf-8", errors="replace"),
+            )
         return result
 
     async def map(self, func: Callable[[T], Awaitable[R]], items: Iterable[T]) -> list[R]:

@@ -57,8 +57,16 @@ if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
 
 SESSION_FILE = ".coditect-session.json"
-HELPER_KEYS = ("session_id", "description", "branch", "started_at", "last_commit",
-               "last_push", "commit_count", "push_count")
+HELPER_KEYS = (
+    "session_id",
+    "description",
+    "branch",
+    "started_at",
+    "last_commit",
+    "last_push",
+    "commit_count",
+    "push_count",
+)
 SESSION_ID_FORMAT = "%Y%m%d-%H%M%S"
 END_MESSAGE = "End of work session - final commit"
 
@@ -141,22 +149,31 @@ class SessionState:
         try:
             datetime.fromisoformat(data["started_at"])
         except ValueError:
-            raise SessionFileError(f"{SESSION_FILE}: 'started_at' is not an ISO time"
-                                   ) from None
-        return cls(session_id=data["session_id"], description=data["description"],
-                   branch=data["branch"], started_at=data["started_at"],
-                   last_commit=data.get("last_commit"), last_push=data.get("last_push"),
-                   commit_count=data.get("commit_count", 0),
-                   push_count=data.get("push_count", 0),
-                   extra={k: v for k, v in data.items() if k not in HELPER_KEYS})
+            raise SessionFileError(f"{SESSION_FILE}: 'started_at' is not an ISO time") from None
+        return cls(
+            session_id=data["session_id"],
+            description=data["description"],
+            branch=data["branch"],
+            started_at=data["started_at"],
+            last_commit=data.get("last_commit"),
+            last_push=data.get("last_push"),
+            commit_count=data.get("commit_count", 0),
+            push_count=data.get("push_count", 0),
+            extra={k: v for k, v in data.items() if k not in HELPER_KEYS},
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The helper's key order, then any extra keys."""
         data: dict[str, Any] = {
-            "session_id": self.session_id, "description": self.description,
-            "branch": self.branch, "started_at": self.started_at,
-            "last_commit": self.last_commit, "last_push": self.last_push,
-            "commit_count": self.commit_count, "push_count": self.push_count}
+            "session_id": self.session_id,
+            "description": self.description,
+            "branch": self.branch,
+            "started_at": self.started_at,
+            "last_commit": self.last_commit,
+            "last_push": self.last_push,
+            "commit_count": self.commit_count,
+            "push_count": self.push_count,
+        }
         data.update(self.extra)
         return data
 
@@ -179,8 +196,7 @@ def session_branch(description: str, now: datetime) -> str:
     Raises:
         InvalidInput: the result is not a valid branch name.
     """
-    return check_branch_name(f"session/{now.strftime('%Y-%m-%d')}-"
-                             f"{description.replace(' ', '-')}")
+    return check_branch_name(f"session/{now.strftime('%Y-%m-%d')}-{description.replace(' ', '-')}")
 
 
 def read_session(repo: Path) -> SessionState | None:
@@ -236,8 +252,10 @@ def _local_now() -> datetime:
     return datetime.now()
 
 
-_SHORTSTAT = re.compile(r"(\d+) files? changed(?:, (\d+) insertions?\(\+\))?"
-                        r"(?:, (\d+) deletions?\(-\))?")
+_SHORTSTAT = re.compile(
+    r"(\d+) files? changed(?:, (\d+) insertions?\(\+\))?"
+    r"(?:, (\d+) deletions?\(-\))?"
+)
 
 
 def parse_shortstat(text: str) -> tuple[int, int, int]:
@@ -269,9 +287,11 @@ def compare_url(remote_url: str, base: str, branch: str) -> str | None:
         has no web page (a local path, a file:// URL).
     """
     url = remote_url.strip()
-    match = (re.match(r"^[\w.-]+@([\w.-]+):(?!/)(.+?)(?:\.git)?/?$", url)
-             or re.match(r"^(?:ssh|git|https?)://(?:[^@/]+@)?([\w.-]+)(?::\d+)?/(.+?)"
-                         r"(?:\.git)?/?$", url))
+    match = re.match(r"^[\w.-]+@([\w.-]+):(?!/)(.+?)(?:\.git)?/?$", url) or re.match(
+        r"^(?:ssh|git|https?)://(?:[^@/]+@)?([\w.-]+)(?::\d+)?/(.+?)"
+        r"(?:\.git)?/?$",
+        url,
+    )
     if not match:
         return None
     host, path = match.groups()
@@ -330,9 +350,15 @@ class GitSessions:
         now: local-time clock (tests pass a fixed one).
     """
 
-    def __init__(self, repo: Path, *, runner: GitRunner | None = None,
-                 backend: Backend | None = None, repo_id: str | None = None,
-                 now: Callable[[], datetime] = _local_now) -> None:
+    def __init__(
+        self,
+        repo: Path,
+        *,
+        runner: GitRunner | None = None,
+        backend: Backend | None = None,
+        repo_id: str | None = None,
+        now: Callable[[], datetime] = _local_now,
+    ) -> None:
         self.repo = Path(os.path.abspath(repo))
         self.runner = runner or GitRunner()
         self.backend = backend
@@ -350,22 +376,35 @@ class GitSessions:
 
     # -- small git helpers ------------------------------------------------------------
 
-    async def _git(self, *args: str, write: bool = True, check: bool = True,
-                   network: bool = False, stdin: bytes | None = None,
-                   repo: Path | None = None) -> str:
-        result = await self.runner.run(repo or self.repo, list(args), write=write,
-                                       check=check, stdin=stdin,
-                                       timeout=NETWORK_TIMEOUT if network else None)
+    async def _git(
+        self,
+        *args: str,
+        write: bool = True,
+        check: bool = True,
+        network: bool = False,
+        stdin: bytes | None = None,
+        repo: Path | None = None,
+    ) -> str:
+        result = await self.runner.run(
+            repo or self.repo,
+            list(args),
+            write=write,
+            check=check,
+            stdin=stdin,
+            timeout=NETWORK_TIMEOUT if network else None,
+        )
         return result.text()
 
     async def _head(self, repo: Path | None = None) -> str | None:
-        result = await self.runner.run(repo or self.repo,
-                                       ["rev-parse", "--verify", "--quiet", "HEAD"])
+        result = await self.runner.run(
+            repo or self.repo, ["rev-parse", "--verify", "--quiet", "HEAD"]
+        )
         return result.text().strip() or None if result.ok else None
 
     async def _ref_exists(self, ref: str) -> bool:
-        result = await self.runner.run(self.repo, ["rev-parse", "--verify", "--quiet",
-                                                   "--end-of-options", ref])
+        result = await self.runner.run(
+            self.repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", ref]
+        )
         return result.ok
 
     def _origin_url(self, repo: Path | None = None) -> str | None:
@@ -411,13 +450,19 @@ class GitSessions:
             from coditect_tui.core.models import Action, Resource
 
             await self.backend.record_event(
-                Resource.SESSIONS, Action.READ, "sessions.status",
+                Resource.SESSIONS,
+                Action.READ,
+                "sessions.status",
                 self._record_id or self.repo_id,
                 outcome="error" if status.error else "ok",
-                details={"repo": str(self.repo), "branch": status.branch,
-                         "sha": status.head_oid,
-                         "session_key": state.session_id if state else None,
-                         "error": status.error})
+                details={
+                    "repo": str(self.repo),
+                    "branch": status.branch,
+                    "sha": status.head_oid,
+                    "session_key": state.session_id if state else None,
+                    "error": status.error,
+                },
+            )
         return status, state
 
     def _ignore_state_file(self) -> None:
@@ -463,17 +508,22 @@ class GitSessions:
         if shipped_policy().scope(me.role, Resource.SESSIONS, Action.UPDATE) is None:
             raise PermissionDenied(f"role {me.role!r} may not run git sessions")
 
-    async def _audit(self, verb: str, outcome: str, details: dict[str, Any], *,
-                     create: bool = False) -> None:
+    async def _audit(
+        self, verb: str, outcome: str, details: dict[str, Any], *, create: bool = False
+    ) -> None:
         if self.backend is None:
             return
         from coditect_tui.core.models import Action, Resource
 
         clean = {"repo": str(self.repo), **details}
         await self.backend.record_event(
-            Resource.SESSIONS, Action.CREATE if create else Action.UPDATE,
-            f"sessions.{verb}", self._record_id or self.repo_id,
-            outcome=outcome, details=clean)  # type: ignore[arg-type]
+            Resource.SESSIONS,
+            Action.CREATE if create else Action.UPDATE,
+            f"sessions.{verb}",
+            self._record_id or self.repo_id,
+            outcome=outcome,
+            details=clean,
+        )  # type: ignore[arg-type]
 
     async def adopt(self, state: SessionState) -> str | None:
         """Make sure the backend has a history row for ``state`` (picks up old sessions).
@@ -492,8 +542,7 @@ class GitSessions:
 
         cursor: str | None = None
         while True:
-            page = await self.backend.list_sessions(repo_id=self.repo_id, cursor=cursor,
-                                                    limit=200)
+            page = await self.backend.list_sessions(repo_id=self.repo_id, cursor=cursor, limit=200)
             for item in page.items:
                 if item.session_key == state.session_id:
                     self._record_id = item.id
@@ -504,14 +553,21 @@ class GitSessions:
         me = await self.backend.whoami()
         if me.read_only:
             return None
-        record = await self.backend.create_session(GitSessionSpec(
-            repo_id=self.repo_id, session_key=state.session_id,
-            description=state.description, branch=state.branch,
-            started_at=state.started()))
+        record = await self.backend.create_session(
+            GitSessionSpec(
+                repo_id=self.repo_id,
+                session_key=state.session_id,
+                description=state.description,
+                branch=state.branch,
+                started_at=state.started(),
+            )
+        )
         self._record_id = record.id
         if state.commit_count or state.push_count:
-            await self.backend.update_session(record.id, GitSessionUpdate(
-                commit_count=state.commit_count, push_count=state.push_count))
+            await self.backend.update_session(
+                record.id,
+                GitSessionUpdate(commit_count=state.commit_count, push_count=state.push_count),
+            )
         return record.id
 
     async def _update_record(self, **fields: Any) -> None:
@@ -526,12 +582,15 @@ class GitSessions:
         try:
             state = read_session(self.repo)
             if state is None:
-                raise SessionError(f"no active session in {safe_text(self.repo)}; start "
-                                   "one with: coditect session start DESCRIPTION")
+                raise SessionError(
+                    f"no active session in {safe_text(self.repo)}; start "
+                    "one with: coditect session start DESCRIPTION"
+                )
             check_branch_name(state.branch)
         except (SessionError, InvalidInput) as exc:
-            await self._audit(verb, "error", {"branch": None, "sha": await self._head(),
-                                              "error": str(exc)})
+            await self._audit(
+                verb, "error", {"branch": None, "sha": await self._head(), "error": str(exc)}
+            )
             raise
         return state
 
@@ -540,16 +599,20 @@ class GitSessions:
         try:
             return await work()
         except ConfirmationRequired as exc:
-            await self._audit(verb, "denied", {"branch": state.branch if state else None,
-                                               "reason": str(exc)})
+            await self._audit(
+                verb, "denied", {"branch": state.branch if state else None, "reason": str(exc)}
+            )
             raise
         except (GitError, SessionError, InvalidInput) as exc:
             try:
                 sha = await self._head()
             except GitError:
                 sha = None
-            await self._audit(verb, "error", {"branch": state.branch if state else None,
-                                              "sha": sha, "error": str(exc)})
+            await self._audit(
+                verb,
+                "error",
+                {"branch": state.branch if state else None, "sha": sha, "error": str(exc)},
+            )
             raise
 
     # -- actions ------------------------------------------------------------------------
@@ -572,13 +635,23 @@ class GitSessions:
         try:
             existing = read_session(self.repo)
             if existing is not None:
-                raise SessionError(f"session {safe_text(existing.session_id)} is already "
-                                   f"active on {safe_text(existing.branch)}; end it first")
+                raise SessionError(
+                    f"session {safe_text(existing.session_id)} is already "
+                    f"active on {safe_text(existing.branch)}; end it first"
+                )
             branch = session_branch(description, now)
         except (SessionError, InvalidInput) as exc:
-            await self._audit("start", "error", {"branch": None, "sha": await self._head(),
-                                                 "description": description,
-                                                 "error": str(exc)}, create=True)
+            await self._audit(
+                "start",
+                "error",
+                {
+                    "branch": None,
+                    "sha": await self._head(),
+                    "description": description,
+                    "error": str(exc),
+                },
+                create=True,
+            )
             raise
 
         async def work() -> ActionResult:
@@ -594,18 +667,33 @@ class GitSessions:
                     created = True
             else:
                 created = False
-            state = SessionState(session_id=now.strftime(SESSION_ID_FORMAT),
-                                 description=description, branch=branch,
-                                 started_at=now.isoformat())
+            state = SessionState(
+                session_id=now.strftime(SESSION_ID_FORMAT),
+                description=description,
+                branch=branch,
+                started_at=now.isoformat(),
+            )
             write_session(self.repo, state)
             self._ignore_state_file()
             record = await self.adopt(state)
             sha = await self._head()
-            details = {"branch": branch, "sha": sha, "session_key": state.session_id,
-                       "created_branch": created, "session_record": record}
+            details = {
+                "branch": branch,
+                "sha": sha,
+                "session_key": state.session_id,
+                "created_branch": created,
+                "session_record": record,
+            }
             await self._audit("start", "ok", details, create=True)
-            return ActionResult("start", True, f"session {state.session_id} started on "
-                                f"{safe_text(branch)}", self.repo, branch, sha, details)
+            return ActionResult(
+                "start",
+                True,
+                f"session {state.session_id} started on {safe_text(branch)}",
+                self.repo,
+                branch,
+                sha,
+                details,
+            )
 
         return await self._guarded("start", None, work)
 
@@ -642,8 +730,9 @@ class GitSessions:
         await self._git("commit", "-q", "-F", "-", stdin=message.encode(), repo=repo)
         return await self._head(repo)
 
-    async def commit(self, message: str | None = None, *, cascade: bool = False,
-                     confirmed: bool = False) -> ActionResult:
+    async def commit(
+        self, message: str | None = None, *, cascade: bool = False, confirmed: bool = False
+    ) -> ActionResult:
         """Stage everything and commit (``git add -A`` + ``git commit``).
 
         Args:
@@ -662,9 +751,11 @@ class GitSessions:
         """
         state = await self._require_state("commit")
         await self.adopt(state)
-        text = message or (f"Session {state.description}: work in progress\n\n"
-                           f"Session: {state.session_id}\n"
-                           f"Timestamp: {self.now().strftime('%Y-%m-%d %H:%M:%S')}")
+        text = message or (
+            f"Session {state.description}: work in progress\n\n"
+            f"Session: {state.session_id}\n"
+            f"Timestamp: {self.now().strftime('%Y-%m-%d %H:%M:%S')}"
+        )
 
         async def work() -> ActionResult:
             children: list[ActionResult] = []
@@ -672,47 +763,85 @@ class GitSessions:
             if current.error:
                 raise SessionError(f"cannot read the repo: {current.error}")
             if current.detached:
-                raise SessionError("HEAD is detached; switch to the session branch "
-                                   f"{safe_text(state.branch)} before committing")
+                raise SessionError(
+                    "HEAD is detached; switch to the session branch "
+                    f"{safe_text(state.branch)} before committing"
+                )
             branch = current.branch or state.branch
             if cascade:
                 plan = await self.cascade_plan()
                 if len(plan) > 1 and not confirmed:
                     raise ConfirmationRequired(
-                        f"a cascading commit touches {len(plan)} repos; confirm to go on",
-                        plan)
+                        f"a cascading commit touches {len(plan)} repos; confirm to go on", plan
+                    )
                 for sub in plan[:-1]:
                     sub_status = await read_status(self.runner, sub)
                     if sub_status.detached:
-                        raise SessionError(f"submodule {safe_text(sub)} is on a detached "
-                                           "HEAD; check out a branch in it first")
+                        raise SessionError(
+                            f"submodule {safe_text(sub)} is on a detached "
+                            "HEAD; check out a branch in it first"
+                        )
                 for sub in plan[:-1]:
                     sha = await self._commit_one(sub, text)
-                    details = {"branch": (await read_status(self.runner, sub)).branch,
-                               "sha": sha, "cascade_of": str(self.repo),
-                               "submodule": str(sub)}
+                    details = {
+                        "branch": (await read_status(self.runner, sub)).branch,
+                        "sha": sha,
+                        "cascade_of": str(self.repo),
+                        "submodule": str(sub),
+                    }
                     await self._audit("commit", "ok", {**details, "repo": str(sub)})
-                    children.append(ActionResult("commit", True,
-                                                 f"committed {safe_text(sub)}", sub,
-                                                 details["branch"], sha, details))
+                    children.append(
+                        ActionResult(
+                            "commit",
+                            True,
+                            f"committed {safe_text(sub)}",
+                            sub,
+                            details["branch"],
+                            sha,
+                            details,
+                        )
+                    )
             sha = await self._commit_one(self.repo, text)
             if sha is None:
-                details = {"branch": branch, "sha": await self._head(),
-                           "committed": False, "cascade": [str(c.repo) for c in children]}
+                details = {
+                    "branch": branch,
+                    "sha": await self._head(),
+                    "committed": False,
+                    "cascade": [str(c.repo) for c in children],
+                }
                 await self._audit("commit", "ok", details)
-                return ActionResult("commit", True, "nothing to commit", self.repo,
-                                    branch, details["sha"], details, children)
+                return ActionResult(
+                    "commit",
+                    True,
+                    "nothing to commit",
+                    self.repo,
+                    branch,
+                    details["sha"],
+                    details,
+                    children,
+                )
             state.last_commit = self.now().isoformat()
             state.commit_count += 1
             write_session(self.repo, state)
             await self._update_record(last_commit=sha, commit_count=state.commit_count)
-            details = {"branch": branch, "sha": sha, "committed": True,
-                       "commit_count": state.commit_count,
-                       "cascade": [str(c.repo) for c in children]}
+            details = {
+                "branch": branch,
+                "sha": sha,
+                "committed": True,
+                "commit_count": state.commit_count,
+                "cascade": [str(c.repo) for c in children],
+            }
             await self._audit("commit", "ok", details)
-            return ActionResult("commit", True, f"committed {sha[:7]} (commit "
-                                f"#{state.commit_count})", self.repo, branch, sha,
-                                details, children)
+            return ActionResult(
+                "commit",
+                True,
+                f"committed {sha[:7]} (commit #{state.commit_count})",
+                self.repo,
+                branch,
+                sha,
+                details,
+                children,
+            )
 
         return await self._guarded("commit", state, work)
 
@@ -733,13 +862,22 @@ class GitSessions:
         if branch == status.main_branch and not confirm_main:
             raise ConfirmationRequired(
                 f"pushing the main branch {safe_text(branch)!r} of {safe_text(repo)} needs "
-                "explicit confirmation (--confirm-main)")
-        await self._git("push", "-u", "--", "origin", f"refs/heads/{branch}:refs/heads/{branch}",
-                        network=True, repo=repo)
+                "explicit confirmation (--confirm-main)"
+            )
+        await self._git(
+            "push",
+            "-u",
+            "--",
+            "origin",
+            f"refs/heads/{branch}:refs/heads/{branch}",
+            network=True,
+            repo=repo,
+        )
         return "pushed", branch
 
-    async def push(self, *, confirm_main: bool = False, cascade: bool = False,
-                   confirmed: bool = False) -> ActionResult:
+    async def push(
+        self, *, confirm_main: bool = False, cascade: bool = False, confirmed: bool = False
+    ) -> ActionResult:
         """``git push -u origin <branch>`` (never forced), when there is something to push.
 
         Args:
@@ -772,15 +910,24 @@ class GitSessions:
                 if subs and not confirmed:
                     raise ConfirmationRequired(
                         f"a cascading push touches {len(subs) + 1} repos; confirm to go on",
-                        [*subs, self.repo])
+                        [*subs, self.repo],
+                    )
                 for sub in subs:
                     outcome, branch = await self._push_one(sub, confirm_main=confirm_main)
                     sha = await self._head(sub)
-                    details = {"branch": branch, "sha": sha, "result": outcome,
-                               "cascade_of": str(self.repo), "repo": str(sub)}
+                    details = {
+                        "branch": branch,
+                        "sha": sha,
+                        "result": outcome,
+                        "cascade_of": str(self.repo),
+                        "repo": str(sub),
+                    }
                     await self._audit("push", "ok", details)
-                    children.append(ActionResult("push", True, f"{outcome}: {safe_text(sub)}",
-                                                 sub, branch, sha, details))
+                    children.append(
+                        ActionResult(
+                            "push", True, f"{outcome}: {safe_text(sub)}", sub, branch, sha, details
+                        )
+                    )
             outcome, branch = await self._push_one(self.repo, confirm_main=confirm_main)
             sha = await self._head()
             if outcome == "pushed":
@@ -789,16 +936,22 @@ class GitSessions:
                 write_session(self.repo, state)
                 from datetime import UTC
 
-                await self._update_record(last_push=datetime.now(UTC),
-                                          push_count=state.push_count)
-            details = {"branch": branch, "sha": sha, "result": outcome, "remote": "origin",
-                       "push_count": state.push_count,
-                       "cascade": [str(c.repo) for c in children]}
+                await self._update_record(last_push=datetime.now(UTC), push_count=state.push_count)
+            details = {
+                "branch": branch,
+                "sha": sha,
+                "result": outcome,
+                "remote": "origin",
+                "push_count": state.push_count,
+                "cascade": [str(c.repo) for c in children],
+            }
             await self._audit("push", "ok", details)
-            message = (f"pushed {safe_text(branch)} to origin (push #{state.push_count})"
-                       if outcome == "pushed" else "nothing to push")
-            return ActionResult("push", True, message, self.repo, branch, sha, details,
-                                children)
+            message = (
+                f"pushed {safe_text(branch)} to origin (push #{state.push_count})"
+                if outcome == "pushed"
+                else "nothing to push"
+            )
+            return ActionResult("push", True, message, self.repo, branch, sha, details, children)
 
         return await self._guarded("push", state, work)
 
@@ -827,47 +980,76 @@ class GitSessions:
                 raise SessionError("no remote 'origin' to sync with")
             await self._git("fetch", "--", "origin", network=True)
             if not await self._ref_exists(f"refs/remotes/origin/{branch}"):
-                details = {"branch": branch, "sha": await self._head(), "result": "no remote "
-                           "branch"}
+                details = {
+                    "branch": branch,
+                    "sha": await self._head(),
+                    "result": "no remote branch",
+                }
                 await self._audit("sync", "ok", details)
-                return ActionResult("sync", True, f"origin has no branch {safe_text(branch)} "
-                                    "yet; nothing to pull", self.repo, branch,
-                                    details["sha"], details), None
-            pulled = await self.runner.run(self.repo, ["pull", "--rebase", "--", "origin",
-                                                       branch], write=True,
-                                           timeout=NETWORK_TIMEOUT)
+                return ActionResult(
+                    "sync",
+                    True,
+                    f"origin has no branch {safe_text(branch)} yet; nothing to pull",
+                    self.repo,
+                    branch,
+                    details["sha"],
+                    details,
+                ), None
+            pulled = await self.runner.run(
+                self.repo,
+                ["pull", "--rebase", "--", "origin", branch],
+                write=True,
+                timeout=NETWORK_TIMEOUT,
+            )
             sha = await self._head()
             if pulled.ok:
                 details = {"branch": branch, "sha": sha, "result": "synced"}
                 await self._audit("sync", "ok", details)
-                return ActionResult("sync", True, f"synced with origin/{safe_text(branch)}",
-                                    self.repo, branch, sha, details), None
+                return ActionResult(
+                    "sync",
+                    True,
+                    f"synced with origin/{safe_text(branch)}",
+                    self.repo,
+                    branch,
+                    sha,
+                    details,
+                ), None
             after = await self.status()
             assert self._git_dir is not None
-            rebasing = any((self._git_dir / d).exists() for d in ("rebase-merge",
-                                                                    "rebase-apply"))
-            files = [f.path for f in after.files if f.code[0] == "U" or f.code[1] == "U"
-                     or f.code in ("AA", "DD")]
-            conflict = SyncConflict(files=files, rebase_in_progress=rebasing,
-                                    message=pulled.error_line())
-            details = {"branch": branch, "sha": sha, "result": "conflict" if files else
-                       "failed", "conflicted_files": files[:50],
-                       "rebase_in_progress": rebasing, "error": pulled.error_line()}
+            rebasing = any((self._git_dir / d).exists() for d in ("rebase-merge", "rebase-apply"))
+            files = [
+                f.path
+                for f in after.files
+                if f.code[0] == "U" or f.code[1] == "U" or f.code in ("AA", "DD")
+            ]
+            conflict = SyncConflict(
+                files=files, rebase_in_progress=rebasing, message=pulled.error_line()
+            )
+            details = {
+                "branch": branch,
+                "sha": sha,
+                "result": "conflict" if files else "failed",
+                "conflicted_files": files[:50],
+                "rebase_in_progress": rebasing,
+                "error": pulled.error_line(),
+            }
             await self._audit("sync", "error", details)
             if files:
                 shown = ", ".join(safe_text(f) for f in files[:10])
                 more = f" and {len(files) - 10} more" if len(files) > 10 else ""
-                message = (f"sync stopped: rebase conflict in {shown}{more}; resolve, then "
-                           "git rebase --continue (or git rebase --abort)")
+                message = (
+                    f"sync stopped: rebase conflict in {shown}{more}; resolve, then "
+                    "git rebase --continue (or git rebase --abort)"
+                )
             else:
                 message = f"sync failed: {safe_text(pulled.error_line())}"
-            return ActionResult("sync", False, message, self.repo, branch, sha,
-                                details), conflict
+            return ActionResult("sync", False, message, self.repo, branch, sha, details), conflict
 
         return await self._guarded("sync", state, work)
 
-    async def pr(self, title: str | None = None, body: str | None = None, *,
-                 confirm_main: bool = False) -> ActionResult:
+    async def pr(
+        self, title: str | None = None, body: str | None = None, *, confirm_main: bool = False
+    ) -> ActionResult:
         """Open a pull request with ``gh`` when installed, else give the compare URL.
 
         Commits and pushes first when needed (as the helper did).
@@ -891,8 +1073,9 @@ class GitSessions:
             status = await self.status()
             base = status.main_branch
             if not status.branch or status.branch == base:
-                raise SessionError("a pull request needs a session branch other than "
-                                   f"{safe_text(base)}")
+                raise SessionError(
+                    f"a pull request needs a session branch other than {safe_text(base)}"
+                )
             branch = check_branch_name(status.branch)
             if status.dirty:
                 await self.commit(title or f"Session: {state.description}")
@@ -904,13 +1087,29 @@ class GitSessions:
                 import asyncio
 
                 code, out, err = await asyncio.to_thread(
-                    run_program, [gh, "pr", "create", "--title", pr_title, "--body", pr_body,
-                                  "--base", base, "--head", branch],
-                    cwd=self.repo, env=git_env(self.repo), stdin=None,
-                    timeout=NETWORK_TIMEOUT)
+                    run_program,
+                    [
+                        gh,
+                        "pr",
+                        "create",
+                        "--title",
+                        pr_title,
+                        "--body",
+                        pr_body,
+                        "--base",
+                        base,
+                        "--head",
+                        branch,
+                    ],
+                    cwd=self.repo,
+                    env=git_env(self.repo),
+                    stdin=None,
+                    timeout=NETWORK_TIMEOUT,
+                )
                 if code != 0:
                     last = err.decode(errors="replace").strip().splitlines()[-1:] or [
-                        "timed out" if code is None else f"exit {code}"]
+                        "timed out" if code is None else f"exit {code}"
+                    ]
                     raise SessionError("gh pr create failed: " + safe_text(last[0]))
                 url = out.decode(errors="replace").strip()
                 how = "gh"
@@ -918,17 +1117,26 @@ class GitSessions:
                 origin = self._origin_url()
                 url = compare_url(origin, base, branch) if origin else None
                 how = "compare-url"
-            details = {"branch": branch, "sha": await self._head(), "base": base,
-                       "url": url, "via": how}
+            details = {
+                "branch": branch,
+                "sha": await self._head(),
+                "base": base,
+                "url": url,
+                "via": how,
+            }
             await self._audit("pr", "ok", details)
             if url:
-                message = (f"pull request: {safe_text(url)}" if how == "gh" else
-                           f"gh is not installed; open {safe_text(url)}")
+                message = (
+                    f"pull request: {safe_text(url)}"
+                    if how == "gh"
+                    else f"gh is not installed; open {safe_text(url)}"
+                )
             else:
-                message = ("gh is not installed and origin has no web URL; push done, open "
-                           "the pull request on your git host")
-            return ActionResult("pr", True, message, self.repo, branch, details["sha"],
-                                details)
+                message = (
+                    "gh is not installed and origin has no web URL; push done, open "
+                    "the pull request on your git host"
+                )
+            return ActionResult("pr", True, message, self.repo, branch, details["sha"], details)
 
         return await self._guarded("pr", state, work)
 
@@ -954,32 +1162,48 @@ class GitSessions:
         base_sha = None
         head = await self._head()
         if base_ref and head:
-            mb = await self.runner.run(self.repo, ["merge-base", "--end-of-options",
-                                                   base_ref, "HEAD"])
+            mb = await self.runner.run(
+                self.repo, ["merge-base", "--end-of-options", base_ref, "HEAD"]
+            )
             base_sha = mb.text().strip() if mb.ok else None
         if base_sha and head:
-            counted = await self.runner.run(self.repo, ["rev-list", "--count",
-                                                        "--end-of-options",
-                                                        f"{base_sha}..HEAD", "--"])
+            counted = await self.runner.run(
+                self.repo, ["rev-list", "--count", "--end-of-options", f"{base_sha}..HEAD", "--"]
+            )
             commits = int(counted.text().strip() or 0) if counted.ok else 0
-            stat = await self.runner.run(self.repo, ["diff", "--shortstat", *DIFF_SAFETY,
-                                                     "--end-of-options", base_sha, "HEAD",
-                                                     "--"])
-            files, insertions, deletions = parse_shortstat(stat.text()) if stat.ok else (
-                0, 0, 0)
+            stat = await self.runner.run(
+                self.repo,
+                ["diff", "--shortstat", *DIFF_SAFETY, "--end-of-options", base_sha, "HEAD", "--"],
+            )
+            files, insertions, deletions = parse_shortstat(stat.text()) if stat.ok else (0, 0, 0)
         duration = self.now().astimezone() - state.started()
         seconds = max(0, int(duration.total_seconds()))
-        return {"session_id": state.session_id, "description": state.description,
-                "branch": state.branch, "duration_seconds": seconds,
-                "duration": f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}",
-                "commits": commits, "session_commits": state.commit_count,
-                "pushes": state.push_count, "files_changed": files,
-                "insertions": insertions, "deletions": deletions, "base": main,
-                "base_sha": base_sha, "head": head}
+        return {
+            "session_id": state.session_id,
+            "description": state.description,
+            "branch": state.branch,
+            "duration_seconds": seconds,
+            "duration": f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}",
+            "commits": commits,
+            "session_commits": state.commit_count,
+            "pushes": state.push_count,
+            "files_changed": files,
+            "insertions": insertions,
+            "deletions": deletions,
+            "base": main,
+            "base_sha": base_sha,
+            "head": head,
+        }
 
-    async def end(self, *, merge: bool = False, confirm_merge: bool = False,
-                  confirm_main: bool = False, cascade: bool = False,
-                  confirmed: bool = False) -> ActionResult:
+    async def end(
+        self,
+        *,
+        merge: bool = False,
+        confirm_merge: bool = False,
+        confirm_main: bool = False,
+        cascade: bool = False,
+        confirmed: bool = False,
+    ) -> ActionResult:
         """End the session: final commit and push, optional merge, summary, history row.
 
         Args:
@@ -999,10 +1223,12 @@ class GitSessions:
         state = await self._require_state("end")
         await self.adopt(state)
         if merge and not confirm_merge:
-            await self._audit("end", "denied", {"branch": state.branch,
-                                                "reason": "merge not confirmed"})
-            raise ConfirmationRequired("merging into the main branch needs explicit "
-                                       "confirmation (--confirm-merge)")
+            await self._audit(
+                "end", "denied", {"branch": state.branch, "reason": "merge not confirmed"}
+            )
+            raise ConfirmationRequired(
+                "merging into the main branch needs explicit confirmation (--confirm-merge)"
+            )
 
         async def work() -> ActionResult:
             status = await self.status()
@@ -1011,8 +1237,9 @@ class GitSessions:
             current = read_session(self.repo) or state
             pushed = None
             if self._origin_url() is not None:
-                pushed = (await self.push(confirm_main=confirm_main, cascade=cascade,
-                                          confirmed=confirmed)).details.get("result")
+                pushed = (
+                    await self.push(confirm_main=confirm_main, cascade=cascade, confirmed=confirmed)
+                ).details.get("result")
                 current = read_session(self.repo) or current
             summary = await self.summary(current)
             merged = False
@@ -1023,18 +1250,24 @@ class GitSessions:
             clear_session(self.repo)
             from datetime import UTC
 
-            await self._update_record(ended_at=datetime.now(UTC), state="ended",
-                                      summary=summary, commit_count=current.commit_count,
-                                      push_count=current.push_count)
-            details = {"branch": current.branch, "sha": await self._head(),
-                       "summary": summary}
+            await self._update_record(
+                ended_at=datetime.now(UTC),
+                state="ended",
+                summary=summary,
+                commit_count=current.commit_count,
+                push_count=current.push_count,
+            )
+            details = {"branch": current.branch, "sha": await self._head(), "summary": summary}
             await self._audit("end", "ok", details)
-            message = (f"session {safe_text(current.session_id)} ended: {summary['duration']}, "
-                       f"{summary['commits']} commits, {summary['files_changed']} files "
-                       f"changed, +{summary['insertions']} -{summary['deletions']}"
-                       + (f", merged into {safe_text(summary['base'])}" if merged else ""))
-            return ActionResult("end", True, message, self.repo, current.branch,
-                                details["sha"], details)
+            message = (
+                f"session {safe_text(current.session_id)} ended: {summary['duration']}, "
+                f"{summary['commits']} commits, {summary['files_changed']} files "
+                f"changed, +{summary['insertions']} -{summary['deletions']}"
+                + (f", merged into {safe_text(summary['base'])}" if merged else "")
+            )
+            return ActionResult(
+                "end", True, message, self.repo, current.branch, details["sha"], details
+            )
 
         return await self._guarded("end", state, work)
 
@@ -1049,15 +1282,20 @@ class GitSessions:
         if has_origin and await self._ref_exists(f"refs/remotes/origin/{main}"):
             await self._git("pull", "--ff-only", "--", "origin", main, network=True)
         merged = await self.runner.run(
-            self.repo, ["merge", "--no-ff", "-m", f"Merge session: {branch}", "--", branch],
-            write=True)
+            self.repo,
+            ["merge", "--no-ff", "-m", f"Merge session: {branch}", "--", branch],
+            write=True,
+        )
         if not merged.ok:
-            raise SessionError(f"merge of {safe_text(branch)} into {safe_text(main)} "
-                               f"stopped: {safe_text(merged.error_line())}; resolve it, "
-                               "or git merge --abort")
+            raise SessionError(
+                f"merge of {safe_text(branch)} into {safe_text(main)} "
+                f"stopped: {safe_text(merged.error_line())}; resolve it, "
+                "or git merge --abort"
+            )
         if has_origin:
-            await self._git("push", "--", "origin", f"refs/heads/{main}:refs/heads/{main}",
-                            network=True)
+            await self._git(
+                "push", "--", "origin", f"refs/heads/{main}:refs/heads/{main}", network=True
+            )
         await self._git("branch", "-d", "--", branch)
         return True
 

@@ -33,8 +33,13 @@ MAX_LISTED_FILES = 500
 HELPER_CONFIG = ".coditect-git-config.json"
 
 STATUS_ARGS: tuple[str, ...] = (
-    "status", "--porcelain=v2", "--branch", "-z", "--show-stash",
-    "--untracked-files=normal")
+    "status",
+    "--porcelain=v2",
+    "--branch",
+    "-z",
+    "--show-stash",
+    "--untracked-files=normal",
+)
 
 
 @dataclass(slots=True)
@@ -176,11 +181,16 @@ class SubmoduleEntry:
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready fields."""
-        return {"name": self.name, "path": self.path, "url": self.url,
-                "category": self.category, "initialised": self.initialised,
-                "commit_changed": self.commit_changed,
-                "modified_content": self.modified_content,
-                "untracked_content": self.untracked_content}
+        return {
+            "name": self.name,
+            "path": self.path,
+            "url": self.url,
+            "category": self.category,
+            "initialised": self.initialised,
+            "commit_changed": self.commit_changed,
+            "modified_content": self.modified_content,
+            "untracked_content": self.untracked_content,
+        }
 
 
 def category_of(path: str) -> str | None:
@@ -235,8 +245,12 @@ def read_gitmodules(worktree: Path, git_dir: Path | None = None) -> list[Submodu
     if git_dir is not None:
         try:
             for entry in gitconfig.read_config(layout.common_dir_of(git_dir) / "config"):
-                if (entry.section == "submodule" and entry.key == "ignore"
-                        and entry.subsection is not None and entry.value):
+                if (
+                    entry.section == "submodule"
+                    and entry.key == "ignore"
+                    and entry.subsection is not None
+                    and entry.value
+                ):
                     overrides[entry.subsection] = entry.value
         except (OSError, gitconfig.ConfigSyntaxError):
             pass
@@ -249,10 +263,16 @@ def read_gitmodules(worktree: Path, git_dir: Path | None = None) -> list[Submodu
             continue
         seen.add(path)
         ignore = overrides.get(name) or keys.get("ignore") or "none"
-        result.append(SubmoduleEntry(
-            name=name, path=path, url=keys.get("url"), category=category_of(path),
-            initialised=layout.git_dir_of(target) is not None,
-            ignore=ignore if ignore in ("none", "untracked", "dirty", "all") else "none"))
+        result.append(
+            SubmoduleEntry(
+                name=name,
+                path=path,
+                url=keys.get("url"),
+                category=category_of(path),
+                initialised=layout.git_dir_of(target) is not None,
+                ignore=ignore if ignore in ("none", "untracked", "dirty", "all") else "none",
+            )
+        )
     return result
 
 
@@ -276,9 +296,13 @@ class SubmoduleSummary:
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready fields."""
-        return {"total": self.total, "initialised": self.initialised,
-                "uninitialised": self.uninitialised, "changed": self.changed,
-                "entries": [e.to_dict() for e in self.entries]}
+        return {
+            "total": self.total,
+            "initialised": self.initialised,
+            "uninitialised": self.uninitialised,
+            "changed": self.changed,
+            "entries": [e.to_dict() for e in self.entries],
+        }
 
 
 def summarise_submodules(entries: Sequence[SubmoduleEntry]) -> SubmoduleSummary:
@@ -291,8 +315,9 @@ def summarise_submodules(entries: Sequence[SubmoduleEntry]) -> SubmoduleSummary:
         The summary.
     """
     init = sum(1 for e in entries if e.initialised)
-    changed = sum(1 for e in entries
-                  if e.commit_changed or e.modified_content or e.untracked_content)
+    changed = sum(
+        1 for e in entries if e.commit_changed or e.modified_content or e.untracked_content
+    )
     return SubmoduleSummary(len(entries), init, len(entries) - init, changed, tuple(entries))
 
 
@@ -320,7 +345,7 @@ def main_branch_of(worktree: Path, git_dir: Path | None) -> str:
     if git_dir is not None:
         target = layout.read_symref(layout.common_dir_of(git_dir), "refs/remotes/origin/HEAD")
         if target and target.startswith("refs/remotes/origin/"):
-            return target[len("refs/remotes/origin/"):]
+            return target[len("refs/remotes/origin/") :]
     return "main"
 
 
@@ -417,20 +442,36 @@ class RepoStatus:
     def to_dict(self) -> dict[str, object]:
         """JSON-ready fields (files omitted; counts are complete)."""
         return {
-            "path": self.path, "name": self.name, "project": self.project,
-            "category": self.category, "is_submodule": self.is_submodule,
-            "parent": self.parent, "initialised": self.initialised, "state": self.state,
-            "head_oid": self.head_oid, "branch": self.branch, "detached": self.detached,
-            "unborn": self.unborn, "upstream": self.upstream,
-            "upstream_gone": self.upstream_gone, "ahead": self.ahead, "behind": self.behind,
-            "staged": self.staged, "modified": self.modified, "untracked": self.untracked,
-            "conflicted": self.conflicted, "changed": self.changed, "stash": self.stash,
+            "path": self.path,
+            "name": self.name,
+            "project": self.project,
+            "category": self.category,
+            "is_submodule": self.is_submodule,
+            "parent": self.parent,
+            "initialised": self.initialised,
+            "state": self.state,
+            "head_oid": self.head_oid,
+            "branch": self.branch,
+            "detached": self.detached,
+            "unborn": self.unborn,
+            "upstream": self.upstream,
+            "upstream_gone": self.upstream_gone,
+            "ahead": self.ahead,
+            "behind": self.behind,
+            "staged": self.staged,
+            "modified": self.modified,
+            "untracked": self.untracked,
+            "conflicted": self.conflicted,
+            "changed": self.changed,
+            "stash": self.stash,
             "last_commit": self.last_commit.to_dict() if self.last_commit else None,
             "submodules": self.submodules.to_dict() if self.submodules else None,
             "main_branch": self.main_branch,
             "symlinks": self.symlinks.to_dict() if self.symlinks else None,
             "health": self.health.to_dict() if self.health else None,
-            "error": self.error, "seconds": round(self.seconds, 4)}
+            "error": self.error,
+            "seconds": round(self.seconds, 4),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,9 +513,14 @@ class StatusTarget:
 
 def _apply_health(status: RepoStatus) -> None:
     status.health = score(
-        uncommitted=status.uncommitted, unpushed=status.ahead if status.upstream else 0,
-        behind=status.behind, detached=status.detached, branch=status.branch,
-        main_branch=status.main_branch, symlinks=status.symlinks)
+        uncommitted=status.uncommitted,
+        unpushed=status.ahead if status.upstream else 0,
+        behind=status.behind,
+        detached=status.detached,
+        branch=status.branch,
+        main_branch=status.main_branch,
+        symlinks=status.symlinks,
+    )
 
 
 def _submodule_drivers(repo: Path, git_dir: Path, depth: int = 0) -> list[tuple[str, str]]:
@@ -494,19 +540,29 @@ def _submodule_drivers(repo: Path, git_dir: Path, depth: int = 0) -> list[tuple[
     return pairs
 
 
-async def _last_commit(runner: GitRunner, repo: Path, common: Path,
-                       oid: str) -> CommitInfo | None:
+async def _last_commit(runner: GitRunner, repo: Path, common: Path, oid: str) -> CommitInfo | None:
     info = objects.read_commit(common, oid)
     if info is not None:
         return info
-    result = await runner.run(repo, ["log", "-1", "--no-show-signature", *DIFF_SAFETY,
-                                     f"--format={objects.log_format()}",
-                                     "--end-of-options", oid, "--"])
+    result = await runner.run(
+        repo,
+        [
+            "log",
+            "-1",
+            "--no-show-signature",
+            *DIFF_SAFETY,
+            f"--format={objects.log_format()}",
+            "--end-of-options",
+            oid,
+            "--",
+        ],
+    )
     return objects.parse_log_line(result.text()) if result.ok else None
 
 
-async def read_status(runner: GitRunner, target: StatusTarget | Path, *,
-                      reconstruct_submodules: bool = False) -> RepoStatus:
+async def read_status(
+    runner: GitRunner, target: StatusTarget | Path, *, reconstruct_submodules: bool = False
+) -> RepoStatus:
     """Read one repo's status. Never raises for a repo problem: it lands in ``error``.
 
     Args:
@@ -522,10 +578,14 @@ async def read_status(runner: GitRunner, target: StatusTarget | Path, *,
         target = StatusTarget(path=target)
     repo = target.path
     status = RepoStatus(
-        path=str(repo), name=target.name or repo.name, project=target.project,
-        category=target.category, is_submodule=target.is_submodule,
+        path=str(repo),
+        name=target.name or repo.name,
+        project=target.project,
+        category=target.category,
+        is_submodule=target.is_submodule,
         parent=str(target.parent) if target.parent else None,
-        initialised=target.initialised)
+        initialised=target.initialised,
+    )
     if not target.initialised:
         return status
     started = time.perf_counter()
@@ -568,13 +628,19 @@ async def read_status(runner: GitRunner, target: StatusTarget | Path, *,
     status.files = parsed.files
     status.main_branch = main_branch_of(repo, git_dir)
     status.symlinks = target.symlinks or check_symlinks(
-        repo, in_coditect_master=target.in_coditect_master)
+        repo, in_coditect_master=target.in_coditect_master
+    )
     if target.gitmodules():
-        subs = [replace(e, commit_changed=(g := parsed.gitlinks.get(e.path)) is not None
-                        and g.submodule[1] == "C",
-                        modified_content=g is not None and g.submodule[2] == "M",
-                        untracked_content=g is not None and g.submodule[3] == "U")
-                for e in read_gitmodules(repo, git_dir)]
+        subs = [
+            replace(
+                e,
+                commit_changed=(g := parsed.gitlinks.get(e.path)) is not None
+                and g.submodule[1] == "C",
+                modified_content=g is not None and g.submodule[2] == "M",
+                untracked_content=g is not None and g.submodule[3] == "U",
+            )
+            for e in read_gitmodules(repo, git_dir)
+        ]
         status.submodules = summarise_submodules(subs)
     _apply_health(status)
     return status
@@ -597,8 +663,12 @@ def merge_submodule_states(parent: RepoStatus, children: dict[str, RepoStatus]) 
     entries = []
     for entry in parent.submodules.entries:
         child = children.get(str(Path(parent.path, *entry.path.split("/"))))
-        if (child is None or child.error or not entry.initialised
-                or entry.ignore in ("all", "dirty")):
+        if (
+            child is None
+            or child.error
+            or not entry.initialised
+            or entry.ignore in ("all", "dirty")
+        ):
             entries.append(entry)
             continue
         dirty = child.changed > 0
@@ -617,8 +687,12 @@ def merge_submodule_states(parent: RepoStatus, children: dict[str, RepoStatus]) 
             if gl is not None and gl.code[1] == ".":
                 parent.modified += 1
                 gl.code = gl.code[0] + "M"
-        flags = "S" + ("C" if entry.commit_changed else ".") + ("M" if dirty else ".") + \
-            ("U" if untracked else ".")
+        flags = (
+            "S"
+            + ("C" if entry.commit_changed else ".")
+            + ("M" if dirty else ".")
+            + ("U" if untracked else ".")
+        )
         if not listed and len(parent.files) < MAX_LISTED_FILES:
             parent.files.append(FileEntry(code, entry.path, submodule=flags))
         entries.append(replace(entry, modified_content=dirty, untracked_content=untracked))
@@ -644,17 +718,20 @@ async def read_many(runner: GitRunner, targets: Sequence[StatusTarget]) -> list[
     for index, t in enumerate(targets):
         if t.initialised and t.gitmodules():
             subs = read_gitmodules(t.path)
-            plans[index] = all(str(Path(t.path, *s.path.split("/"))) in paths
-                               for s in subs if s.initialised)
+            plans[index] = all(
+                str(Path(t.path, *s.path.split("/"))) in paths for s in subs if s.initialised
+            )
 
     async def one(index: int) -> RepoStatus:
-        return await read_status(runner, targets[index],
-                                 reconstruct_submodules=plans.get(index, False))
+        return await read_status(
+            runner, targets[index], reconstruct_submodules=plans.get(index, False)
+        )
 
     results = await runner.map(one, range(len(targets)))
     by_path = {r.path: r for r in results}
     # deepest first, so a nested master is complete before its own parent looks at it
-    for index in sorted((i for i, p in plans.items() if p),
-                        key=lambda i: -len(targets[i].path.parts)):
+    for index in sorted(
+        (i for i, p in plans.items() if p), key=lambda i: -len(targets[i].path.parts)
+    ):
         merge_submodule_states(results[index], by_path)
     return results

@@ -41,12 +41,31 @@ from coditect_tui.core.git.runner import GitRunner
 from coditect_tui.core.git.status import RepoStatus, StatusTarget, read_status
 
 #: Directories never watched inside a working tree.
-UNWATCHED_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", ".tox",
-                            ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis"})
+UNWATCHED_DIRS = frozenset(
+    {
+        ".git",
+        "node_modules",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".hypothesis",
+    }
+)
 #: Files of a git directory whose change means the repo's state changed.
-GIT_STATE_FILES = {"HEAD": "head", "index": "index", "packed-refs": "refs",
-                   "MERGE_HEAD": "state", "CHERRY_PICK_HEAD": "state",
-                   "REVERT_HEAD": "state", "rebase-merge": "state", "rebase-apply": "state"}
+GIT_STATE_FILES = {
+    "HEAD": "head",
+    "index": "index",
+    "packed-refs": "refs",
+    "MERGE_HEAD": "state",
+    "CHERRY_PICK_HEAD": "state",
+    "REVERT_HEAD": "state",
+    "rebase-merge": "state",
+    "rebase-apply": "state",
+}
 #: Lock files whose presence means git is in the middle of an operation.
 LOCK_FILES = ("index.lock", "HEAD.lock")
 _NOISE_SUFFIXES = (".swp", ".swx", ".swo", "~", ".pyc", ".DS_Store", ".tmp~")
@@ -103,11 +122,23 @@ def fingerprint(status: RepoStatus) -> tuple[Any, ...]:
     Returns:
         A hashable summary (timings excluded).
     """
-    return (status.head_oid, status.branch, status.detached, status.upstream,
-            status.upstream_gone, status.ahead, status.behind, status.staged,
-            status.modified, status.untracked, status.conflicted, status.changed,
-            status.stash, status.error,
-            tuple((f.code, f.path, f.submodule) for f in status.files))
+    return (
+        status.head_oid,
+        status.branch,
+        status.detached,
+        status.upstream,
+        status.upstream_gone,
+        status.ahead,
+        status.behind,
+        status.staged,
+        status.modified,
+        status.untracked,
+        status.conflicted,
+        status.changed,
+        status.stash,
+        status.error,
+        tuple((f.code, f.path, f.submodule) for f in status.files),
+    )
 
 
 class RepoWatcher:
@@ -125,9 +156,16 @@ class RepoWatcher:
         max_lock_wait: seconds to wait for git's lock files to go before reading anyway.
     """
 
-    def __init__(self, targets: Sequence[StatusTarget | Path], *,
-                 runner: GitRunner | None = None, quiet: float = 0.05, step: int = 40,
-                 initial: Sequence[RepoStatus] = (), max_lock_wait: float = 10.0) -> None:
+    def __init__(
+        self,
+        targets: Sequence[StatusTarget | Path],
+        *,
+        runner: GitRunner | None = None,
+        quiet: float = 0.05,
+        step: int = 40,
+        initial: Sequence[RepoStatus] = (),
+        max_lock_wait: float = 10.0,
+    ) -> None:
         self.runner = runner or GitRunner()
         self.quiet = quiet
         self.step = step
@@ -148,7 +186,8 @@ class RepoWatcher:
                 self._by_git_dir[info.git_dir] = info
                 self._by_common.setdefault(info.common_dir, []).append(info)
         self._last: dict[str, tuple[Any, ...]] = {
-            os.path.abspath(s.path): fingerprint(s) for s in initial}
+            os.path.abspath(s.path): fingerprint(s) for s in initial
+        }
         self._pending: dict[str, _Pending] = {}
         self._events: asyncio.Queue[tuple[str, set[tuple[int, str]]]] = asyncio.Queue()
         self._updates: asyncio.Queue[RepoUpdate | BaseException | object] = asyncio.Queue()
@@ -252,8 +291,11 @@ class RepoWatcher:
         self._closed = True
         for event in self._stops.values():
             event.set()
-        tasks = [*self._tasks, *self._watchers.values(),
-                 *(p.task for p in self._pending.values() if p.task)]
+        tasks = [
+            *self._tasks,
+            *self._watchers.values(),
+            *(p.task for p in self._pending.values() if p.task),
+        ]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -268,10 +310,8 @@ class RepoWatcher:
         if name == "flat":
             paths, recursive = [self._probe_dir, *self._plan.flat], False
         else:
-            paths, recursive = [os.path.join(self._probe_dir, "r"),
-                                *self._plan.recursive], True
-        self._watchers[name] = asyncio.create_task(
-            self._watch(name, paths, recursive=recursive))
+            paths, recursive = [os.path.join(self._probe_dir, "r"), *self._plan.recursive], True
+        self._watchers[name] = asyncio.create_task(self._watch(name, paths, recursive=recursive))
 
     async def _watch(self, name: str, paths: list[str], *, recursive: bool) -> None:
         from watchfiles import awatch
@@ -279,9 +319,15 @@ class RepoWatcher:
         stop = asyncio.Event()
         self._stops[name] = stop
         try:
-            async for changes in awatch(*paths, watch_filter=None, debounce=400,
-                                        step=self.step, stop_event=stop,
-                                        recursive=recursive, ignore_permission_denied=True):
+            async for changes in awatch(
+                *paths,
+                watch_filter=None,
+                debounce=400,
+                step=self.step,
+                stop_event=stop,
+                recursive=recursive,
+                ignore_permission_denied=True,
+            ):
                 self._events.put_nowait((name, {(int(c), p) for c, p in changes}))
         except FileNotFoundError:
             # a watched directory vanished between planning and watching: re-plan
@@ -323,19 +369,20 @@ class RepoWatcher:
             own = self._by_git_dir.get(parent)
             shared = self._by_common.get(parent)
             if own is not None or shared is not None:
-                rel = path[len(parent) + 1:]
+                rel = path[len(parent) + 1 :]
                 first = rel.split(os.sep, 1)[0]
                 if rel.endswith(".lock"):
                     return None
                 if first == "refs" or rel == "packed-refs":
                     return (shared or [own]), "refs"  # type: ignore[list-item]
-                if own is not None and (rel in GIT_STATE_FILES
-                                        or first in ("rebase-merge", "rebase-apply")):
+                if own is not None and (
+                    rel in GIT_STATE_FILES or first in ("rebase-merge", "rebase-apply")
+                ):
                     return [own], GIT_STATE_FILES.get(first, "state")
                 return None
             info = self._repos.get(parent)
             if info is not None:
-                rel = path[len(parent) + 1:]
+                rel = path[len(parent) + 1 :]
                 if rel.split(os.sep, 1)[0] in UNWATCHED_DIRS:
                     return None
                 if name.endswith(_NOISE_SUFFIXES) or name == "4913":
@@ -344,9 +391,12 @@ class RepoWatcher:
             probe = parent
 
     def _locked(self, info: _RepoInfo) -> bool:
-        return any(os.path.exists(os.path.join(d, lock))
-                   for d in {info.git_dir, info.common_dir} - {None}
-                   for lock in LOCK_FILES if d is not None)
+        return any(
+            os.path.exists(os.path.join(d, lock))
+            for d in {info.git_dir, info.common_dir} - {None}
+            for lock in LOCK_FILES
+            if d is not None
+        )
 
     async def _dispatch(self) -> None:
         loop = asyncio.get_running_loop()
@@ -364,9 +414,13 @@ class RepoWatcher:
                     continue
                 parent = os.path.dirname(path)
                 if parent in self._plan.flat_worktree_dirs and (
-                        (change == 1 and os.path.isdir(path) and
-                         os.path.basename(path) not in UNWATCHED_DIRS)
-                        or (change == 3 and path in self._plan.recursive)):
+                    (
+                        change == 1
+                        and os.path.isdir(path)
+                        and os.path.basename(path) not in UNWATCHED_DIRS
+                    )
+                    or (change == 3 and path in self._plan.recursive)
+                ):
                     replan = True
                 found = self.classify(path)
                 if found is None:
@@ -412,8 +466,9 @@ class RepoWatcher:
             if self._last.get(info.worktree) == mark:
                 return
             self._last[info.worktree] = mark
-            self._updates.put_nowait(RepoUpdate(Path(info.worktree), status,
-                                                frozenset(pending.kinds), pending.events))
+            self._updates.put_nowait(
+                RepoUpdate(Path(info.worktree), status, frozenset(pending.kinds), pending.events)
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:

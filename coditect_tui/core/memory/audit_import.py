@@ -87,17 +87,28 @@ def read_audit_log_events(path: Path, root: Path) -> AuditLogEvents:
             undated += 1
             continue
         verb = _ACTION.sub("-", op.operation.lower()).strip("-") or "operation"
-        outcome: Outcome = "error" if op.status.lower() in ("error", "failed",
-                                                           "failure") else "ok"
-        result.events.append(AuditEventSpec(
-            ts=moment, actor=ACTOR, action=f"repos.{verb}"[:100], resource_type="repos",
-            resource_id=op.repo or None, outcome=outcome,
-            details={"status": op.status, "details": op.details,
-                     "checkpoint": doc.sprint_description, "repo_root": doc.repo_root},
-            source=source))
+        outcome: Outcome = "error" if op.status.lower() in ("error", "failed", "failure") else "ok"
+        result.events.append(
+            AuditEventSpec(
+                ts=moment,
+                actor=ACTOR,
+                action=f"repos.{verb}"[:100],
+                resource_type="repos",
+                resource_id=op.repo or None,
+                outcome=outcome,
+                details={
+                    "status": op.status,
+                    "details": op.details,
+                    "checkpoint": doc.sprint_description,
+                    "repo_root": doc.repo_root,
+                },
+                source=source,
+            )
+        )
     if undated:
-        result.problems.append(f"{source}: {undated} operation(s) without a usable time "
-                               "were skipped")
+        result.problems.append(
+            f"{source}: {undated} operation(s) without a usable time were skipped"
+        )
     return result
 
 
@@ -110,8 +121,11 @@ def audit_log_files(root: Path) -> list[Path]:
     Returns:
         Every ``.json`` file in an ``audit-logs`` folder below it, sorted.
     """
-    return sorted(f.path for f in walk_files(root).files
-                  if f.path.suffix.lower() == ".json" and f.path.parent.name == "audit-logs")
+    return sorted(
+        f.path
+        for f in walk_files(root).files
+        if f.path.suffix.lower() == ".json" and f.path.parent.name == "audit-logs"
+    )
 
 
 @dataclass(slots=True)

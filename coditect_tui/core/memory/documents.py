@@ -88,10 +88,16 @@ class ExportDocument:
 
     def index_text(self) -> str:
         """Plain text for the full-text index (what a reader would search for)."""
-        lines = [f"Objectives: {self.objectives}", f"Timestamp: {self.timestamp}",
-                 f"Checkpoint: {self.checkpoint_file}", f"Repository: {self.repository}",
-                 f"Participants: {', '.join(self.participants)}",
-                 f"Tags: {', '.join(self.tags)}", f"Export time: {self.export_time}", ""]
+        lines = [
+            f"Objectives: {self.objectives}",
+            f"Timestamp: {self.timestamp}",
+            f"Checkpoint: {self.checkpoint_file}",
+            f"Repository: {self.repository}",
+            f"Participants: {', '.join(self.participants)}",
+            f"Tags: {', '.join(self.tags)}",
+            f"Export time: {self.export_time}",
+            "",
+        ]
         for heading, text in self.sections:
             lines += [f"## {heading}", text, ""]
         for turn in self.turns:
@@ -136,8 +142,7 @@ def parse_export(data: Any) -> ExportDocument:
         if isinstance(found, dict):
             sections += [(_text(k), _text(v)) for k, v in found.items()]
         elif turn.get("content") is not None:
-            turns.append(ExportTurn(_text(turn.get("role", "unknown")),
-                                    _text(turn.get("content"))))
+            turns.append(ExportTurn(_text(turn.get("role", "unknown")), _text(turn.get("content"))))
     changes: dict[str, list[str]] = {}
     commits: list[str] = []
     raw_changes = data.get("file_changes", {})
@@ -167,8 +172,14 @@ def parse_export(data: Any) -> ExportDocument:
         tags=_texts(tags) if isinstance(tags, list) else [_text(tags)] if tags else [],
         repository=_text(meta.get("repository")),
         export_time=_text(meta.get("export_time")),
-        metadata=dict(meta), sections=sections, turns=turns, file_changes=changes,
-        recent_commits=commits, decisions=decisions, problems=problems)
+        metadata=dict(meta),
+        sections=sections,
+        turns=turns,
+        file_changes=changes,
+        recent_commits=commits,
+        decisions=decisions,
+        problems=problems,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,10 +215,16 @@ class AuditLogDocument:
 
     def index_text(self) -> str:
         """Plain text for the full-text index: header and one line per operation."""
-        lines = [f"Checkpoint audit: {self.sprint_description}",
-                 f"Timestamp: {self.timestamp}", f"Repository root: {self.repo_root}", ""]
-        lines += [f"{op.timestamp} {op.repo} {op.operation} {op.status}: {op.details}"
-                  for op in self.operations]
+        lines = [
+            f"Checkpoint audit: {self.sprint_description}",
+            f"Timestamp: {self.timestamp}",
+            f"Repository root: {self.repo_root}",
+            "",
+        ]
+        lines += [
+            f"{op.timestamp} {op.repo} {op.operation} {op.status}: {op.details}"
+            for op in self.operations
+        ]
         return "\n".join(lines) + "\n"
 
 
@@ -234,17 +251,26 @@ def parse_audit_log(data: Any) -> AuditLogDocument:
         if not isinstance(op, dict):
             skipped += 1
             continue
-        operations.append(AuditOperation(
-            _text(op.get("timestamp")), _text(op.get("repo")), _text(op.get("operation")),
-            _text(op.get("status")), _text(op.get("details"))))
+        operations.append(
+            AuditOperation(
+                _text(op.get("timestamp")),
+                _text(op.get("repo")),
+                _text(op.get("operation")),
+                _text(op.get("status")),
+                _text(op.get("details")),
+            )
+        )
     if skipped:
         problems.append(f"{skipped} operation(s) are not objects")
     summary = data.get("operation_summary")
     return AuditLogDocument(
         timestamp=_text(data.get("timestamp")),
         sprint_description=_text(data.get("sprint_description")),
-        repo_root=_text(data.get("repo_root")), operations=operations,
-        summary=summary if isinstance(summary, dict) else {}, problems=problems)
+        repo_root=_text(data.get("repo_root")),
+        operations=operations,
+        summary=summary if isinstance(summary, dict) else {},
+        problems=problems,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,11 +295,18 @@ class SetupLogDocument:
 
     def index_text(self) -> str:
         """Plain text for the full-text index: header and the log lines."""
-        head = [f"Set-up of master project {self.master_project}",
-                f"Session: {self.session_id}", f"Timestamp: {self.timestamp}",
-                f"Sub-projects created: {self.sub_projects_created}", ""]
-        body = [f"{line.time} {line.status} {line.message.strip()}" for line in self.lines
-                if line.message.strip().strip("─")]
+        head = [
+            f"Set-up of master project {self.master_project}",
+            f"Session: {self.session_id}",
+            f"Timestamp: {self.timestamp}",
+            f"Sub-projects created: {self.sub_projects_created}",
+            "",
+        ]
+        body = [
+            f"{line.time} {line.status} {line.message.strip()}"
+            for line in self.lines
+            if line.message.strip().strip("─")
+        ]
         return "\n".join(head + body) + "\n"
 
 
@@ -292,11 +325,19 @@ def parse_setup_log(data: Any) -> SetupLogDocument:
     raw = data.get("log", [])
     for item in raw if isinstance(raw, list) else []:
         if isinstance(item, dict):
-            lines.append(SetupLogLine(_text(item.get("timestamp")), _text(item.get("status")),
-                                      _text(item.get("message"))))
+            lines.append(
+                SetupLogLine(
+                    _text(item.get("timestamp")),
+                    _text(item.get("status")),
+                    _text(item.get("message")),
+                )
+            )
     count = data.get("sub_projects_created")
     return SetupLogDocument(
-        session_id=_text(data.get("session_id")), timestamp=_text(data.get("timestamp")),
+        session_id=_text(data.get("session_id")),
+        timestamp=_text(data.get("timestamp")),
         master_project=_text(data.get("master_project")),
-        sub_projects_created=count if isinstance(count, int) else None, lines=lines,
-        problems=[] if isinstance(raw, list) else ["log is not a list"])
+        sub_projects_created=count if isinstance(count, int) else None,
+        lines=lines,
+        problems=[] if isinstance(raw, list) else ["log is not a list"],
+    )

@@ -104,10 +104,14 @@ class IndexReport:
 
     def summary(self) -> str:
         """One line for a status bar or the CLI."""
-        parts = [f"{len(self.roots)} folder(s), {self.scanned} file(s)",
-                 f"{len(self.added)} added", f"{len(self.updated)} updated",
-                 f"{len(self.renamed)} renamed", f"{len(self.deleted)} deleted",
-                 f"{self.unchanged + self.touched} unchanged"]
+        parts = [
+            f"{len(self.roots)} folder(s), {self.scanned} file(s)",
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.renamed)} renamed",
+            f"{len(self.deleted)} deleted",
+            f"{self.unchanged + self.touched} unchanged",
+        ]
         if self.errors:
             parts.append(f"{len(self.errors)} error(s)")
         if self.truncated:
@@ -165,8 +169,9 @@ class MemoryIndexer:
         cap: bytes of one file that are parsed and indexed.
     """
 
-    def __init__(self, backend: Backend, roots: Sequence[MemoryRoot], *,
-                 cap: int = DEFAULT_INDEX_CAP) -> None:
+    def __init__(
+        self, backend: Backend, roots: Sequence[MemoryRoot], *, cap: int = DEFAULT_INDEX_CAP
+    ) -> None:
         self.backend = backend
         self._roots = _nest_free(roots)
         self.cap = cap
@@ -174,8 +179,14 @@ class MemoryIndexer:
         self._lock = asyncio.Lock()  # one run at a time (a UI's re-index vs the watcher)
 
     @classmethod
-    async def for_paths(cls, backend: Backend, paths: Iterable[Path], *, max_depth: int = 6,
-                        cap: int = DEFAULT_INDEX_CAP) -> MemoryIndexer:
+    async def for_paths(
+        cls,
+        backend: Backend,
+        paths: Iterable[Path],
+        *,
+        max_depth: int = 6,
+        cap: int = DEFAULT_INDEX_CAP,
+    ) -> MemoryIndexer:
         """An indexer for every MEMORY-CONTEXT folder at or below ``paths``.
 
         Each folder is attached to the registered project containing it.
@@ -285,8 +296,9 @@ class MemoryIndexer:
         report.seconds = time.perf_counter() - started
         return report
 
-    async def index_paths(self, paths: Iterable[Path], *,
-                          progress: Progress | None = None) -> IndexReport:
+    async def index_paths(
+        self, paths: Iterable[Path], *, progress: Progress | None = None
+    ) -> IndexReport:
         """Re-index only these paths (files or folders, present or gone).
 
         What a watcher calls with the paths it saw change. Paths outside every root, and
@@ -305,8 +317,7 @@ class MemoryIndexer:
         async with self._lock:
             return await self._index_paths(paths, progress)
 
-    async def _index_paths(self, paths: Iterable[Path], progress: Progress | None
-                           ) -> IndexReport:
+    async def _index_paths(self, paths: Iterable[Path], progress: Progress | None) -> IndexReport:
         started = time.perf_counter()
         known = await self._known()
         report = IndexReport(roots=self.roots)
@@ -367,8 +378,9 @@ class MemoryIndexer:
 
     # -- the work -----------------------------------------------------------------------
 
-    def _examine(self, batch: list[tuple[FileStat, MemoryRoot]],
-                 known: dict[str, IndexedFile]) -> list[_Examined]:
+    def _examine(
+        self, batch: list[tuple[FileStat, MemoryRoot]], known: dict[str, IndexedFile]
+    ) -> list[_Examined]:
         """Read, hash and (when changed) parse files. Runs in a worker thread."""
         results: list[_Examined] = []
         for stat, root in batch:
@@ -387,15 +399,21 @@ class MemoryIndexer:
             results.append(item)
         return results
 
-    async def _apply(self, candidates: list[tuple[FileStat, MemoryRoot]], gone: list[str],
-                     report: IndexReport, progress: Progress | None) -> None:
+    async def _apply(
+        self,
+        candidates: list[tuple[FileStat, MemoryRoot]],
+        gone: list[str],
+        report: IndexReport,
+        progress: Progress | None,
+    ) -> None:
         known = await self._known()
         vanished = {known[k].sha256: k for k in gone if known[k].sha256}
         total = len(candidates)
         done = 0
         for start in range(0, total, BATCH):
-            examined = await asyncio.to_thread(self._examine, candidates[start:start + BATCH],
-                                               known)
+            examined = await asyncio.to_thread(
+                self._examine, candidates[start : start + BATCH], known
+            )
             await self._store_batch(examined, known, vanished, report)
             done += len(examined)
             if progress is not None:
@@ -418,16 +436,25 @@ class MemoryIndexer:
             if key not in renamed_from:
                 report.deleted.append(key)
 
-    async def _store_batch(self, items: list[_Examined], known: dict[str, IndexedFile],
-                           vanished: dict[str | None, str], report: IndexReport) -> None:
+    async def _store_batch(
+        self,
+        items: list[_Examined],
+        known: dict[str, IndexedFile],
+        vanished: dict[str | None, str],
+        report: IndexReport,
+    ) -> None:
         """Store a batch in one backend transaction; entry by entry if the batch fails
         (then each file gets its own error line, as before)."""
         parsed = [item for item in items if item.error is None and item.touched is None]
         if len(parsed) > 1:
             try:
                 entries = await self.backend.upsert_memory_entries(
-                    [item.parsed.to_spec(item.root.project_id) for item in parsed
-                     if item.parsed is not None])
+                    [
+                        item.parsed.to_spec(item.root.project_id)
+                        for item in parsed
+                        if item.parsed is not None
+                    ]
+                )
             except (ReadOnly, BackendUnavailable):
                 raise
             except (PermissionDenied, NotFound, InvalidInput):
@@ -442,8 +469,14 @@ class MemoryIndexer:
         for item in items:
             await self._store(item, known, vanished, report)
 
-    def _stored(self, item: _Examined, entry: MemoryEntry, known: dict[str, IndexedFile],
-                vanished: dict[str | None, str], report: IndexReport) -> None:
+    def _stored(
+        self,
+        item: _Examined,
+        entry: MemoryEntry,
+        known: dict[str, IndexedFile],
+        vanished: dict[str | None, str],
+        report: IndexReport,
+    ) -> None:
         key = item.stat.key
         parsed = item.parsed
         assert parsed is not None
@@ -458,8 +491,13 @@ class MemoryIndexer:
         else:
             report.added.append(key)
 
-    async def _store(self, item: _Examined, known: dict[str, IndexedFile],
-                     vanished: dict[str | None, str], report: IndexReport) -> None:
+    async def _store(
+        self,
+        item: _Examined,
+        known: dict[str, IndexedFile],
+        vanished: dict[str | None, str],
+        report: IndexReport,
+    ) -> None:
         key = item.stat.key
         if item.error is not None:
             report.errors.append((key, item.error))
@@ -473,15 +511,19 @@ class MemoryIndexer:
         assert parsed is not None
         is_new = key not in known
         try:
-            entry = await self.backend.upsert_memory_entry(
-                parsed.to_spec(item.root.project_id))
+            entry = await self.backend.upsert_memory_entry(parsed.to_spec(item.root.project_id))
         except (ReadOnly, BackendUnavailable):
             raise
         except PermissionDenied:
             if is_new:
                 raise
-            report.errors.append((key, "permission denied: the entry belongs to someone "
-                                       "else and this role may only update its own"))
+            report.errors.append(
+                (
+                    key,
+                    "permission denied: the entry belongs to someone "
+                    "else and this role may only update its own",
+                )
+            )
             return
         except (NotFound, InvalidInput) as exc:
             report.errors.append((key, str(exc)))
@@ -490,8 +532,13 @@ class MemoryIndexer:
 
     # -- live ---------------------------------------------------------------------------
 
-    async def watch(self, *, debounce_ms: int = 400, stop_event: asyncio.Event | None = None,
-                    force_polling: bool | None = None) -> AsyncIterator[IndexReport]:
+    async def watch(
+        self,
+        *,
+        debounce_ms: int = 400,
+        stop_event: asyncio.Event | None = None,
+        force_polling: bool | None = None,
+    ) -> AsyncIterator[IndexReport]:
         """Re-index changed files while the app runs, as an async iterator.
 
         ``watchfiles`` groups file events until ``debounce_ms`` has passed (or 50 ms
@@ -523,9 +570,15 @@ class MemoryIndexer:
         watched = [str(root.path) for root in self._roots if root.path.is_dir()]
         if not watched:
             return
-        async for changes in awatch(*watched, watch_filter=wanted, debounce=debounce_ms,
-                                    step=50, stop_event=stop_event,
-                                    force_polling=force_polling, recursive=True):
+        async for changes in awatch(
+            *watched,
+            watch_filter=wanted,
+            debounce=debounce_ms,
+            step=50,
+            stop_event=stop_event,
+            force_polling=force_polling,
+            recursive=True,
+        ):
             report = await self.index_paths(Path(path) for _change, path in changes)
             if report.changed or report.errors:
                 yield report

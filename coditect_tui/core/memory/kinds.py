@@ -68,13 +68,11 @@ def looks_like_transcript(text: str) -> bool:
     head = text[:20_000]
     if "Claude Code v" in head[:2000]:
         return True
-    marked = sum(1 for line in head.splitlines()
-                 if line.lstrip().startswith(_TRANSCRIPT_MARKERS))
+    marked = sum(1 for line in head.splitlines() if line.lstrip().startswith(_TRANSCRIPT_MARKERS))
     return marked >= 2
 
 
-def classify(rel: PurePosixPath, name: NameInfo, head: str, *, binary: bool = False
-             ) -> MemoryKind:
+def classify(rel: PurePosixPath, name: NameInfo, head: str, *, binary: bool = False) -> MemoryKind:
     """The kind of a file.
 
     Args:
@@ -94,14 +92,16 @@ def classify(rel: PurePosixPath, name: NameInfo, head: str, *, binary: bool = Fa
     heading = (first_heading(head) or "") if suffix == ".md" else ""
     iso_named = name.pattern in ("iso", "iso-compact")
     if suffix == ".json":
-        if folder == "audit-logs" or (iso_named and name.description.startswith(
-                "checkpoint-audit-")):
+        if folder == "audit-logs" or (
+            iso_named and name.description.startswith("checkpoint-audit-")
+        ):
             return "audit-log"
         if _SETUP.match(filename):
             return "setup-log"
         start = head[:4000]
-        if folder == "exports" or ('"metadata"' in start and (
-                '"conversation"' in start or '"file_changes"' in head)):
+        if folder == "exports" or (
+            '"metadata"' in start and ('"conversation"' in start or '"file_changes"' in head)
+        ):
             return "export-json"
         return "other"
     if suffix == ".md":
@@ -113,8 +113,11 @@ def classify(rel: PurePosixPath, name: NameInfo, head: str, *, binary: bool = Fa
             return "session"
         if heading.startswith("Session:") or (folder == "sessions" and name.pattern == "date"):
             return "session-template"
-        if (_SUMMARY_OLD.match(filename) or _SUMMARY_DATED.match(filename)
-                or _SUMMARY_HEADING.search(head[:2000])):
+        if (
+            _SUMMARY_OLD.match(filename)
+            or _SUMMARY_DATED.match(filename)
+            or _SUMMARY_HEADING.search(head[:2000])
+        ):
             return "summary"
         return "other"
     if suffix in _TEXT_SUFFIXES:

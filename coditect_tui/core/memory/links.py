@@ -19,8 +19,14 @@ from coditect_tui.core.memory.query import to_fts5
 from coditect_tui.core.memory.readers import CHECKPOINT_TAG
 from coditect_tui.core.models import GitSession, MemoryEntry, MemoryFilter
 
-_KIND_ORDER = {"checkpoint": 0, "session": 1, "session-template": 2, "export-json": 3,
-               "transcript": 4, "export-placeholder": 5}
+_KIND_ORDER = {
+    "checkpoint": 0,
+    "session": 1,
+    "session-template": 2,
+    "export-json": 3,
+    "transcript": 4,
+    "export-placeholder": 5,
+}
 
 
 def checkpoint_tag(entry: MemoryEntry) -> str | None:
@@ -38,8 +44,9 @@ def checkpoint_tag(entry: MemoryEntry) -> str | None:
     return None
 
 
-async def linked_entries(backend: Backend, entry: MemoryEntry, *, limit: int = 50
-                         ) -> list[MemoryEntry]:
+async def linked_entries(
+    backend: Backend, entry: MemoryEntry, *, limit: int = 50
+) -> list[MemoryEntry]:
     """The other entries of the same checkpoint (checkpoint first, then by kind and time).
 
     Args:
@@ -53,7 +60,7 @@ async def linked_entries(backend: Backend, entry: MemoryEntry, *, limit: int = 5
     tag = checkpoint_tag(entry)
     if tag is None:
         return []
-    stamp = tag[len(CHECKPOINT_TAG):]
+    stamp = tag[len(CHECKPOINT_TAG) :]
     found: dict[str, MemoryEntry] = {}
     for hit in await backend.search_memory(to_fts5(f'"{stamp}"'), limit=limit):
         found[hit.entry.id] = hit.entry
@@ -67,8 +74,9 @@ async def linked_entries(backend: Backend, entry: MemoryEntry, *, limit: int = 5
     return linked
 
 
-async def entries_for_git_session(backend: Backend, session: GitSession, *, limit: int = 50
-                                  ) -> list[MemoryEntry]:
+async def entries_for_git_session(
+    backend: Backend, session: GitSession, *, limit: int = 50
+) -> list[MemoryEntry]:
     """Memory entries that name a git session (the session exports written for it).
 
     Args:
@@ -79,6 +87,7 @@ async def entries_for_git_session(backend: Backend, session: GitSession, *, limi
     Returns:
         Entries whose text names the session's key (``YYYYMMDD-HHMMSS``), best match first.
     """
-    hits = await backend.search_memory(to_fts5(f'"Git Session" "{session.session_key}"'),
-                                       limit=limit)
+    hits = await backend.search_memory(
+        to_fts5(f'"Git Session" "{session.session_key}"'), limit=limit
+    )
     return [hit.entry for hit in hits]

@@ -28,21 +28,29 @@ Precision = Literal["second", "minute", "day"]
 #: Prefix of files copied out of an exports folder with their path flattened.
 FLATTENED_PREFIX = "MEMORY-CONTEXT-exports--"
 
-NOTE_Z_LOCAL = ("local time of the machine that wrote it, labelled 'Z' by CODITECT's "
-                "session_export.py; shown as written, the real UTC offset is unknown")
-NOTE_NO_ZONE = ("no time zone in the name (local time of the machine that wrote it); "
-                "shown as written")
+NOTE_Z_LOCAL = (
+    "local time of the machine that wrote it, labelled 'Z' by CODITECT's "
+    "session_export.py; shown as written, the real UTC offset is unknown"
+)
+NOTE_NO_ZONE = (
+    "no time zone in the name (local time of the machine that wrote it); shown as written"
+)
 NOTE_DATE_ONLY = "date only: the name has no time of day"
 NOTE_INSIDE = "date found inside the name, not at its start"
 NOTE_INVALID = "the name looks dated but the date is not a real calendar date"
 
 _ISO = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})T(?P<h>\d{2})[-:](?P<m>\d{2})[-:](?P<s>\d{2})"
-    r"(?:\.\d+)?(?P<z>Z?)")
-_ISO_COMPACT = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})T(?P<h>\d{2})(?P<m>\d{2})(?P<s>\d{2})?"
-                          r"(?P<z>Z?)")
-_COMPACT = re.compile(r"(?P<y>\d{4})(?P<mo>\d{2})(?P<d>\d{2})-(?P<h>\d{2})(?P<m>\d{2})"
-                      r"(?P<s>\d{2})")
+    r"(?:\.\d+)?(?P<z>Z?)"
+)
+_ISO_COMPACT = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})T(?P<h>\d{2})(?P<m>\d{2})(?P<s>\d{2})?"
+    r"(?P<z>Z?)"
+)
+_COMPACT = re.compile(
+    r"(?P<y>\d{4})(?P<mo>\d{2})(?P<d>\d{2})-(?P<h>\d{2})(?P<m>\d{2})"
+    r"(?P<s>\d{2})"
+)
 _DATE = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})")
 _SEP = re.compile(r"^[-_. ]+")
 _ANYWHERE = re.compile(r"(?<!\d)(?:\d{4}-\d{2}-\d{2}|\d{8}-\d{6})(?!\d)")
@@ -103,7 +111,7 @@ def parse_name(name: str, *, z_is_local: bool = False) -> NameInfo:
         match = regex.match(stem)
         if match:
             moment = _moment(match["date"], match["h"], match["m"], match["s"])
-            rest = _SEP.sub("", stem[match.end():])
+            rest = _SEP.sub("", stem[match.end() :])
             if moment is None:
                 return NameInfo(match.group(0), None, NOTE_INVALID, rest, None, pattern)
             note = None
@@ -116,17 +124,33 @@ def parse_name(name: str, *, z_is_local: bool = False) -> NameInfo:
     session = re.match(r"SESSION-(?=\d{8}-\d{6})", stem)
     compact = _COMPACT.match(stem, session.end() if session else 0)
     if compact:
-        moment = _moment(f"{compact['y']}-{compact['mo']}-{compact['d']}", compact["h"],
-                         compact["m"], compact["s"])
-        rest = _SEP.sub("", stem[compact.end():])
-        return NameInfo(compact.group(0), moment, NOTE_NO_ZONE if moment else NOTE_INVALID,
-                        rest, "second" if moment else None, "compact")
+        moment = _moment(
+            f"{compact['y']}-{compact['mo']}-{compact['d']}",
+            compact["h"],
+            compact["m"],
+            compact["s"],
+        )
+        rest = _SEP.sub("", stem[compact.end() :])
+        return NameInfo(
+            compact.group(0),
+            moment,
+            NOTE_NO_ZONE if moment else NOTE_INVALID,
+            rest,
+            "second" if moment else None,
+            "compact",
+        )
     date = _DATE.match(stem)
     if date:
         moment = _moment(date["date"])
-        rest = _SEP.sub("", stem[date.end():])
-        return NameInfo(date.group(0), moment, NOTE_DATE_ONLY if moment else NOTE_INVALID,
-                        rest, "day" if moment else None, "date")
+        rest = _SEP.sub("", stem[date.end() :])
+        return NameInfo(
+            date.group(0),
+            moment,
+            NOTE_DATE_ONLY if moment else NOTE_INVALID,
+            rest,
+            "day" if moment else None,
+            "date",
+        )
     inside = _ANYWHERE.search(stem)
     if inside:
         text = inside.group(0)
@@ -137,11 +161,12 @@ def parse_name(name: str, *, z_is_local: bool = False) -> NameInfo:
         else:
             parts = _COMPACT.match(text)
             assert parts is not None
-            moment = _moment(f"{parts['y']}-{parts['mo']}-{parts['d']}", parts["h"],
-                             parts["m"], parts["s"])
+            moment = _moment(
+                f"{parts['y']}-{parts['mo']}-{parts['d']}", parts["h"], parts["m"], parts["s"]
+            )
             precision_inside = "second"
             note = NOTE_INSIDE + "; " + NOTE_NO_ZONE
-        rest = (stem[: inside.start()] + stem[inside.end():]).strip("-_. ")
+        rest = (stem[: inside.start()] + stem[inside.end() :]).strip("-_. ")
         if moment is None:
             return NameInfo(text, None, NOTE_INVALID, rest, None, "inside")
         return NameInfo(text, moment, note, rest, precision_inside, "inside")

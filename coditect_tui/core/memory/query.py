@@ -127,13 +127,12 @@ def _lex(text: str) -> list[_Tok]:
         elif char == '"':
             end = text.find('"', i + 1)
             if end < 0:
-                raise InvalidInput(f"unbalanced quote: the \" at position {i + 1} is never "
-                                   "closed")
+                raise InvalidInput(f'unbalanced quote: the " at position {i + 1} is never closed')
             j = end + 1
             prefix = False
             while j < n and text[j] == "*":
                 prefix, j = True, j + 1
-            toks.append(_Tok("phrase", i, text[i + 1:end], prefix))
+            toks.append(_Tok("phrase", i, text[i + 1 : end], prefix))
             i = j
         elif char in "()":
             toks.append(_Tok(char, i))  # type: ignore[arg-type]
@@ -141,13 +140,16 @@ def _lex(text: str) -> list[_Tok]:
         elif char == "-":
             following = text[i + 1] if i + 1 < n else ""
             if not following or following.isspace() or following in "-)*":
-                raise InvalidInput(f"a '-' at position {i + 1} must be directly followed by "
-                                   "a word or \"phrase\" to exclude (e.g. -draft)")
+                raise InvalidInput(
+                    f"a '-' at position {i + 1} must be directly followed by "
+                    'a word or "phrase" to exclude (e.g. -draft)'
+                )
             toks.append(_Tok("-", i))
             i += 1
         elif char == "*":
-            raise InvalidInput(f"'*' at position {i + 1} must directly follow a word "
-                               "(prefix search, e.g. submod*)")
+            raise InvalidInput(
+                f"'*' at position {i + 1} must directly follow a word (prefix search, e.g. submod*)"
+            )
         else:
             j = i
             while j < n and not text[j].isspace() and text[j] not in '"()':
@@ -156,13 +158,16 @@ def _lex(text: str) -> list[_Tok]:
             if word in ("OR", "AND", "NOT"):
                 toks.append(_Tok(word, i))  # type: ignore[arg-type]
             elif word == "NEAR" and j < n and text[j] == "(":
-                raise InvalidInput("NEAR(...) is not supported: search for \"a phrase\" or "
-                                   "for several words")
+                raise InvalidInput(
+                    'NEAR(...) is not supported: search for "a phrase" or for several words'
+                )
             else:
                 stem = word.rstrip("*")
                 if "*" in stem:
-                    raise InvalidInput(f"'*' in {word!r} must come at the end of the word "
-                                       "(prefix search, e.g. submod*)")
+                    raise InvalidInput(
+                        f"'*' in {word!r} must come at the end of the word "
+                        "(prefix search, e.g. submod*)"
+                    )
                 toks.append(_Tok("word", i, stem, stem != word))
             i = j
     return toks
@@ -188,26 +193,35 @@ class _Parser:
             if tok.kind == "AND":
                 self.take()
                 following = self.peek()
-                if not (must or must_not) or following is None or following.kind in (
-                        ")", "OR", "AND"):
-                    raise InvalidInput(f"AND at position {tok.pos + 1} needs a word or "
-                                       "\"phrase\" on each side")
+                if (
+                    not (must or must_not)
+                    or following is None
+                    or following.kind in (")", "OR", "AND")
+                ):
+                    raise InvalidInput(
+                        f'AND at position {tok.pos + 1} needs a word or "phrase" on each side'
+                    )
                 continue
             if tok.kind == "OR":
-                raise InvalidInput(f"OR at position {tok.pos + 1} needs a word or "
-                                   "\"phrase\" on each side")
+                raise InvalidInput(
+                    f'OR at position {tok.pos + 1} needs a word or "phrase" on each side'
+                )
             if tok.kind in ("NOT", "-"):
                 self.take()
                 following = self.peek()
                 if following is None or following.kind not in ("word", "phrase", "("):
                     what = "NOT" if tok.kind == "NOT" else "'-'"
-                    raise InvalidInput(f"{what} at position {tok.pos + 1} must be followed by "
-                                       "a word or \"phrase\" to exclude")
+                    raise InvalidInput(
+                        f"{what} at position {tok.pos + 1} must be followed by "
+                        'a word or "phrase" to exclude'
+                    )
                 must_not.append(self.atom())
                 after = self.peek()
                 if after is not None and after.kind == "OR":
-                    raise InvalidInput(f"OR at position {after.pos + 1} cannot combine an "
-                                       "exclusion: put -word outside the OR")
+                    raise InvalidInput(
+                        f"OR at position {after.pos + 1} cannot combine an "
+                        "exclusion: put -word outside the OR"
+                    )
                 continue
             must.append(self.alternatives())
         return AllOf(tuple(must), tuple(must_not))
@@ -218,11 +232,14 @@ class _Parser:
             self.take()
             following = self.peek()
             if following is None or following.kind in (")", "OR", "AND"):
-                raise InvalidInput(f"OR at position {tok.pos + 1} needs a word or \"phrase\" "
-                                   "on each side")
+                raise InvalidInput(
+                    f'OR at position {tok.pos + 1} needs a word or "phrase" on each side'
+                )
             if following.kind in ("NOT", "-"):
-                raise InvalidInput(f"OR at position {tok.pos + 1} cannot combine an "
-                                   "exclusion: put -word outside the OR")
+                raise InvalidInput(
+                    f"OR at position {tok.pos + 1} cannot combine an "
+                    "exclusion: put -word outside the OR"
+                )
             options.append(self.atom())
         return options[0] if len(options) == 1 else AnyOf(tuple(options))
 
@@ -234,15 +251,17 @@ class _Parser:
             inner = self.conj()
             close = self.peek()
             if close is None:
-                raise InvalidInput(f"unbalanced parenthesis: the ( at position {tok.pos + 1} "
-                                   "is never closed")
+                raise InvalidInput(
+                    f"unbalanced parenthesis: the ( at position {tok.pos + 1} is never closed"
+                )
             self.take()
             if not inner.must and not inner.must_not:
                 raise InvalidInput(f"empty parentheses at position {tok.pos + 1}")
             return inner
         if tok.kind == ")":
-            raise InvalidInput(f"unbalanced parenthesis: the ) at position {tok.pos + 1} has "
-                               "no matching (")
+            raise InvalidInput(
+                f"unbalanced parenthesis: the ) at position {tok.pos + 1} has no matching ("
+            )
         raise InvalidInput(f"unexpected {tok.kind} at position {tok.pos + 1}")
 
 
@@ -275,8 +294,9 @@ def _simplify(node: Node) -> Node | None:
             must_not.append(simple)
     if not must:
         if must_not:
-            raise InvalidInput("exclusions (-word, NOT word) need at least one word or "
-                               "\"phrase\" that must match")
+            raise InvalidInput(
+                'exclusions (-word, NOT word) need at least one word or "phrase" that must match'
+            )
         return None
     if len(must) == 1 and not must_not:
         return must[0]
@@ -370,14 +390,16 @@ def parse_query(text: str) -> SearchQuery:
     if not text or not text.strip():
         raise InvalidInput("empty search query")
     if len(text) > MAX_QUERY_CHARS:
-        raise InvalidInput(f"search query too long ({len(text)} characters; at most "
-                           f"{MAX_QUERY_CHARS})")
+        raise InvalidInput(
+            f"search query too long ({len(text)} characters; at most {MAX_QUERY_CHARS})"
+        )
     parser = _Parser(_lex(text))
     tree = parser.conj()
     stray = parser.peek()
     if stray is not None:
-        raise InvalidInput(f"unbalanced parenthesis: the ) at position {stray.pos + 1} has no "
-                           "matching (")
+        raise InvalidInput(
+            f"unbalanced parenthesis: the ) at position {stray.pos + 1} has no matching ("
+        )
     node = _simplify(tree)
     if node is None:
         raise InvalidInput("nothing to search for: the query has no letters or digits")
@@ -387,8 +409,10 @@ def parse_query(text: str) -> SearchQuery:
     for term in every:
         if term.prefix and len(term.tokens()[-1]) < MIN_PREFIX:
             shown = f'"{term.text}"*' if term.quoted else f"{term.text}*"
-            raise InvalidInput(f"prefix {shown} is too short: give at least {MIN_PREFIX} "
-                               "letters or digits before '*'")
+            raise InvalidInput(
+                f"prefix {shown} is too short: give at least {MIN_PREFIX} "
+                "letters or digits before '*'"
+            )
     return SearchQuery(text, node)
 
 

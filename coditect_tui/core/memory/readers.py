@@ -45,8 +45,10 @@ CHECKPOINT_TAG = "checkpoint:"
 
 Document = ExportDocument | AuditLogDocument | SetupLogDocument
 
-_REF = re.compile(r"MEMORY-CONTEXT/((?:[^\s`'\"<>{}|*?\\]+/)*[^\s`'\"<>{}|*?\\/]+"
-                  r"\.(?:md|txt|json|jsonl))")
+_REF = re.compile(
+    r"MEMORY-CONTEXT/((?:[^\s`'\"<>{}|*?\\]+/)*[^\s`'\"<>{}|*?\\/]+"
+    r"\.(?:md|txt|json|jsonl))"
+)
 _FIELD = r"^\s*(?:-\s*)?\*\*{name}:\*\*\s*(?P<value>.*?)\s*$"
 _ZONE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 _STAMP_ARTIFACT = re.compile(r"^\d{2}Z\s+")
@@ -129,10 +131,19 @@ class ParsedFile:
             The spec (path = ``key``).
         """
         return MemoryEntrySpec(
-            path=self.key, kind=self.kind, title=self.title, body=self.body,
-            project_id=project_id, timestamp_raw=self.timestamp_raw,
-            timestamp=self.timestamp, timestamp_note=self.timestamp_note, tags=self.tags,
-            size=self.size, mtime=self.mtime, sha256=self.sha256)
+            path=self.key,
+            kind=self.kind,
+            title=self.title,
+            body=self.body,
+            project_id=project_id,
+            timestamp_raw=self.timestamp_raw,
+            timestamp=self.timestamp,
+            timestamp_note=self.timestamp_note,
+            tags=self.tags,
+            size=self.size,
+            mtime=self.mtime,
+            sha256=self.sha256,
+        )
 
 
 @dataclass(slots=True)
@@ -220,7 +231,7 @@ def _read_template(draft: _Draft) -> None:
 def _read_heading_title(draft: _Draft, prefix: str = "") -> None:
     heading = first_heading(draft.text) or ""
     if prefix and heading.startswith(prefix):
-        heading = heading[len(prefix):]
+        heading = heading[len(prefix) :]
     draft.title = heading.strip() or draft.title
 
 
@@ -298,7 +309,7 @@ def _fallback_title(rel: PurePosixPath, info: NameInfo, kind: MemoryKind) -> str
     description = info.description
     prefix = {"audit-log": "checkpoint-audit-", "transcript": "EXPORT-CONTEXT-"}.get(kind)
     if prefix and description.startswith(prefix):
-        description = description[len(prefix):]
+        description = description[len(prefix) :]
     return description_title(description) or rel.name
 
 
@@ -319,8 +330,7 @@ def read_memory_file(path: Path, root: Path, *, cap: int = DEFAULT_INDEX_CAP) ->
     return parse_raw(path, root, read_raw(path, cap), cap=cap)
 
 
-def parse_raw(path: Path, root: Path, raw: RawFile, *, cap: int = DEFAULT_INDEX_CAP
-              ) -> ParsedFile:
+def parse_raw(path: Path, root: Path, raw: RawFile, *, cap: int = DEFAULT_INDEX_CAP) -> ParsedFile:
     """Understand a file already read with :func:`~coditect_tui.core.memory.textio.read_raw`.
 
     Args:
@@ -355,8 +365,9 @@ def parse_raw(path: Path, root: Path, raw: RawFile, *, cap: int = DEFAULT_INDEX_
         draft.links = draft.links + [r for r in _references(text) if r not in draft.links]
     body = draft.body if draft.body is not None else text
     if raw.truncated:
-        marker = (f"[coditect: only the first {cap:,} of {raw.size:,} bytes of this file "
-                  "are indexed]")
+        marker = (
+            f"[coditect: only the first {cap:,} of {raw.size:,} bytes of this file are indexed]"
+        )
         body = f"{body}\n\n{marker}\n"
         draft.notes.append(marker.strip("[]").removeprefix("coditect: "))
     tags = list(draft.tags)
@@ -367,9 +378,23 @@ def parse_raw(path: Path, root: Path, raw: RawFile, *, cap: int = DEFAULT_INDEX_
         note = f"{note}; {draft.note_extra}"
     own = rel.as_posix()
     return ParsedFile(
-        path=path, key=path_key(path), rel=own, kind=kind, title=_cut(draft.title or name),
-        timestamp_raw=draft.info.raw, timestamp=draft.info.timestamp, timestamp_note=note,
-        tags=_tags(tags), size=raw.size, mtime=raw.mtime, sha256=raw.sha256, body=body,
-        truncated=raw.truncated, notes=draft.notes,
-        links=[link for link in draft.links if link != own], checkpoint_ref=draft.checkpoint_ref,
-        document=draft.document, repository=draft.repository)
+        path=path,
+        key=path_key(path),
+        rel=own,
+        kind=kind,
+        title=_cut(draft.title or name),
+        timestamp_raw=draft.info.raw,
+        timestamp=draft.info.timestamp,
+        timestamp_note=note,
+        tags=_tags(tags),
+        size=raw.size,
+        mtime=raw.mtime,
+        sha256=raw.sha256,
+        body=body,
+        truncated=raw.truncated,
+        notes=draft.notes,
+        links=[link for link in draft.links if link != own],
+        checkpoint_ref=draft.checkpoint_ref,
+        document=draft.document,
+        repository=draft.repository,
+    )

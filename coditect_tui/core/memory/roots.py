@@ -26,9 +26,25 @@ from coditect_tui.core.models import Project
 MEMORY_DIR = "MEMORY-CONTEXT"
 STANDARD_FOLDERS = frozenset({"checkpoints", "sessions", "exports", "audit-logs"})
 #: Folders never searched for roots nor walked for files.
-SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", ".tox",
-                       ".mypy_cache", ".pytest_cache", ".ruff_cache", "target", "dist",
-                       "build", ".hypothesis", ".idea", ".vscode"})
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        "node_modules",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "target",
+        "dist",
+        "build",
+        ".hypothesis",
+        ".idea",
+        ".vscode",
+    }
+)
 #: File-name endings of editor and tool noise.
 NOISE_SUFFIXES = (".swp", ".swo", ".swx", "~", ".pyc", ".tmp")
 
@@ -76,8 +92,7 @@ def is_memory_root(path: Path) -> bool:
     if path.name.upper() == MEMORY_DIR:
         return True
     try:
-        names = {entry.name for entry in os.scandir(path)
-                 if entry.is_dir(follow_symlinks=False)}
+        names = {entry.name for entry in os.scandir(path) if entry.is_dir(follow_symlinks=False)}
     except OSError:
         return False
     return ".git" not in names and len(names & STANDARD_FOLDERS) >= 2
@@ -147,8 +162,11 @@ def discover_roots(paths: Iterable[Path], *, max_depth: int = 6) -> list[Path]:
                 except OSError:
                     continue
                 for entry in entries:
-                    if (entry.name in SKIP_DIRS or entry.is_symlink()
-                            or not entry.is_dir(follow_symlinks=False)):
+                    if (
+                        entry.name in SKIP_DIRS
+                        or entry.is_symlink()
+                        or not entry.is_dir(follow_symlinks=False)
+                    ):
                         continue
                     child = Path(entry.path)
                     if entry.name.upper() == MEMORY_DIR:
@@ -184,7 +202,8 @@ def assign_projects(roots: Sequence[Path], projects: Sequence[Project]) -> list[
         best: tuple[Path, Project] | None = None
         for folder, project in located:
             if (owner == folder or folder in owner.parents) and (
-                    best is None or len(folder.parts) > len(best[0].parts)):
+                best is None or len(folder.parts) > len(best[0].parts)
+            ):
                 best = (folder, project)
         result.append(MemoryRoot(root, best[1].id, best[1].name) if best else MemoryRoot(root))
     return result

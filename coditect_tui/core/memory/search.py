@@ -16,8 +16,9 @@ MATCH_START = "\x02"
 MATCH_END = "\x03"
 
 
-async def search(backend: Backend, query: str, filter: MemoryFilter | None = None, *,
-                 limit: int = 50) -> list[SearchHit]:
+async def search(
+    backend: Backend, query: str, filter: MemoryFilter | None = None, *, limit: int = 50
+) -> list[SearchHit]:
     """Full-text search with the user query syntax (:mod:`coditect_tui.core.memory.query`).
 
     Args:

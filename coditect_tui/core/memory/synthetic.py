@@ -42,8 +42,10 @@ _TECH_WORDS = (
     "summary objectives metrics quality assurance completed tasks next steps training "
     "onboarding guide standard template placeholder conversation compaction context window"
 )
-_SYLLABLE_TEXT = ("ka ro mi ten vo la shi pre dan gor li ux bel tra qui mon sel var dor fen "
-                  "hal ist ope rin cal tur nex bri sto")
+_SYLLABLE_TEXT = (
+    "ka ro mi ten vo la shi pre dan gor li ux bel tra qui mon sel var dor fen "
+    "hal ist ope rin cal tur nex bri sto"
+)
 _TECH = _TECH_WORDS.split()
 _SYLLABLES = _SYLLABLE_TEXT.split()
 _MARKER_PHRASE = ("quantum", "ledger")
@@ -125,12 +127,14 @@ class _Writer:
                 words.insert(self.rng.randrange(len(words)), marker)
         lines: list[str] = []
         for start in range(0, len(words), 12):
-            lines.append(" ".join(words[start:start + 12]) + ".")
+            lines.append(" ".join(words[start : start + 12]) + ".")
         return "\n".join(lines)
 
     def description(self, n: int) -> str:
-        words = [w.capitalize() if i == 0 else w for i, w in enumerate(self.words(
-            self.rng.randint(3, 7)))]
+        words = [
+            w.capitalize() if i == 0 else w
+            for i, w in enumerate(self.words(self.rng.randint(3, 7)))
+        ]
         extra = n % 9
         if extra == 1:
             words[1:1] = ["&", "docs"]
@@ -175,8 +179,7 @@ def _dashed(description: str) -> str:
     return description.replace(" ", "-")
 
 
-def generate_corpus(root: Path, count: int, *, seed: int = 0, avg_bytes: int = 1000
-                    ) -> Corpus:
+def generate_corpus(root: Path, count: int, *, seed: int = 0, avg_bytes: int = 1000) -> Corpus:
     """Write ``count`` files of mixed kinds under ``root`` (a MEMORY-CONTEXT folder).
 
     Args:
@@ -193,9 +196,17 @@ def generate_corpus(root: Path, count: int, *, seed: int = 0, avg_bytes: int = 1
     corpus = Corpus(root, vocabulary=writer.vocab)
     base = datetime(2025, 1, 1, tzinfo=UTC)
     kinds: list[tuple[MemoryKind, float]] = [
-        ("checkpoint", 0.15), ("session", 0.15), ("session-template", 0.08),
-        ("export-json", 0.14), ("transcript", 0.2), ("export-placeholder", 0.05),
-        ("audit-log", 0.05), ("setup-log", 0.02), ("summary", 0.06), ("other", 0.1)]
+        ("checkpoint", 0.15),
+        ("session", 0.15),
+        ("session-template", 0.08),
+        ("export-json", 0.14),
+        ("transcript", 0.2),
+        ("export-placeholder", 0.05),
+        ("audit-log", 0.05),
+        ("setup-log", 0.02),
+        ("summary", 0.06),
+        ("other", 0.1),
+    ]
     makers: dict[MemoryKind, Callable[[int, datetime, tuple[str, ...]], CorpusDoc]] = {}
     size = max(200, avg_bytes)
 
@@ -206,10 +217,12 @@ def generate_corpus(root: Path, count: int, *, seed: int = 0, avg_bytes: int = 1
         desc = writer.description(n)
         stamp = iso(moment)
         rel = f"checkpoints/{stamp}-{_dashed(desc)}.md"
-        text = (f"# CODITECT Checkpoint: {desc}\n\n**Timestamp:** {stamp}\n**Sprint:** {desc}\n"
-                "**Status:** ✅ CHECKPOINT CAPTURED\n\n---\n\n## Executive Summary\n\n"
-                f"{writer.prose(size // 2, markers)}\n\n## Git Status\n\n```\nmain\n```\n\n"
-                f"## Next Steps\n\n{writer.prose(size // 2, ())}\n")
+        text = (
+            f"# CODITECT Checkpoint: {desc}\n\n**Timestamp:** {stamp}\n**Sprint:** {desc}\n"
+            "**Status:** ✅ CHECKPOINT CAPTURED\n\n---\n\n## Executive Summary\n\n"
+            f"{writer.prose(size // 2, markers)}\n\n## Git Status\n\n```\nmain\n```\n\n"
+            f"## Next Steps\n\n{writer.prose(size // 2, ())}\n"
+        )
         corpus.total_bytes += writer.write(rel, text)
         return CorpusDoc(rel, "checkpoint", desc, stamp, markers)
 
@@ -218,15 +231,17 @@ def generate_corpus(root: Path, count: int, *, seed: int = 0, avg_bytes: int = 1
         local = moment - timedelta(hours=5)
         checkpoint_name = f"{iso(moment)}-{_dashed(desc)}.md"
         rel = f"sessions/{iso(local)}-{_dashed(desc)}.md"
-        text = (f"# Session Export: {moment:%S}Z {desc}\n\n"
-                f"**Timestamp:** {moment:%Y-%m-%dT%H:%M:%SZ}\n**Checkpoint:** {checkpoint_name}\n"
-                "**Repository:** /home/dev/PROJECTS/rollout-master\n"
-                "**Participants:** user, claude-code\n\n---\n\n## Session Metadata\n\n"
-                f"- **Objectives:** {desc}\n- **Tags:** {', '.join(writer.words(4))}\n"
-                f"- **Export Time:** {local:%Y-%m-%dT%H:%M:%S}.123456\n\n---\n\n"
-                f"## Conversation Summary\n\n{writer.prose(size, markers)}\n\n---\n\n"
-                "## File Changes\n\n### Modified\n\n- `README.md`\n\n---\n\n"
-                "## Decisions & Rationale\n\n*No explicit decisions extracted*\n")
+        text = (
+            f"# Session Export: {moment:%S}Z {desc}\n\n"
+            f"**Timestamp:** {moment:%Y-%m-%dT%H:%M:%SZ}\n**Checkpoint:** {checkpoint_name}\n"
+            "**Repository:** /home/dev/PROJECTS/rollout-master\n"
+            "**Participants:** user, claude-code\n\n---\n\n## Session Metadata\n\n"
+            f"- **Objectives:** {desc}\n- **Tags:** {', '.join(writer.words(4))}\n"
+            f"- **Export Time:** {local:%Y-%m-%dT%H:%M:%S}.123456\n\n---\n\n"
+            f"## Conversation Summary\n\n{writer.prose(size, markers)}\n\n---\n\n"
+            "## File Changes\n\n### Modified\n\n- `README.md`\n\n---\n\n"
+            "## Decisions & Rationale\n\n*No explicit decisions extracted*\n"
+        )
         corpus.total_bytes += writer.write(rel, text)
         return CorpusDoc(rel, "session", desc, iso(local), markers)
 
@@ -234,10 +249,12 @@ def generate_corpus(root: Path, count: int, *, seed: int = 0, avg_bytes: int = 1
         desc = writer.description(n)
         day = moment.strftime("%Y-%m-%d")
         rel = f"sessions/{day}-{_dashed(desc)}-{n}.md"
-        text = (f"# Session: {desc}\n\n**Date:** {day}\n**Status:** ✅ Complete\n\n---\n\n"
-                f"## Objectives\n\n- [x] {desc}\n\n## Work Completed\n\n"
-                f"(See checkpoint: `MEMORY-CONTEXT/checkpoints/{iso(moment)}-{_dashed(desc)}"
-                f".md`)\n\n{writer.prose(size // 2, markers)}\n")
+        text = (
+            f"# Session: {desc}\n\n**Date:** {day}\n**Status:** ✅ Complete\n\n---\n\n"
+            f"## Objectives\n\n- [x] {desc}\n\n## Work Completed\n\n"
+            f"(See checkpoint: `MEMORY-CONTEXT/checkpoints/{iso(moment)}-{_dashed(desc)}"
+            f".md`)\n\n{writer.prose(size // 2, markers)}\n"
+        )
         corpus.total_bytes += writer.write(rel, text)
         return CorpusDoc(rel, "session-template", desc, day, markers)
 
@@ -245,17 +262,35 @@ def generate_corpus(root: Path, count: int, *, seed: int = 0, avg_bytes: int = 1
         desc = writer.description(n)
         local = moment - timedelta(hours=5)
         rel = f"exports/{iso(local)}-{_dashed(desc)}.json"
-        data = {"metadata": {"timestamp": f"{moment:%Y-%m-%dT%H:%M:%SZ}",
-                             "checkpoint_file": f"{iso(moment)}-{_dashed(desc)}.md",
-                             "participants": ["user", "claude-code"], "objectives": desc,
-                             "tags": writer.words(5), "repository": "/home/dev/rollout",
-                             "export_time": f"{local:%Y-%m-%dT%H:%M:%S}.5"},
-                "conversation": [{"role": "system", "content": "Session summary",
-                                  "sections": {"Executive Summary": writer.prose(size, markers),
-                                               "Next Steps": writer.prose(size // 4, ())}}],
-                "file_changes": {"modified": ["README.md"], "added": [], "deleted": [],
-                                 "untracked": [], "recent_commits": ["abc123 commit"]},
-                "decisions": []}
+        data = {
+            "metadata": {
+                "timestamp": f"{moment:%Y-%m-%dT%H:%M:%SZ}",
+                "checkpoint_file": f"{iso(moment)}-{_dashed(desc)}.md",
+                "participants": ["user", "claude-code"],
+                "objectives": desc,
+                "tags": writer.words(5),
+                "repository": "/home/dev/rollout",
+                "export_time": f"{local:%Y-%m-%dT%H:%M:%S}.5",
+            },
+            "conversation": [
+                {
+                    "role": "system",
+                    "content": "Session summary",
+                    "sections": {
+                        "Executive Summary": writer.prose(size, markers),
+                        "Next Steps": writer.prose(size // 4, ()),
+                    },
+                }
+            ],
+            "file_changes": {
+                "modified": ["README.md"],
+                "added": [],
+                "deleted": [],
+                "untracked": [],
+                "recent_commits": ["abc123 commit"],
+            },
+            "decisions": [],
+        }
         corpus.total_bytes += writer.write(rel, json.dumps(data, indent=2))
         return CorpusDoc(rel, "export-json", desc, iso(local), markers)
 
@@ -266,8 +301,10 @@ def generate_corpus(root: Path, count: int, *, seed: int = 0, avg_bytes: int = 1
         budget = size * 2
         while budget > 0:
             chunk = writer.prose(min(budget, 600), markers if len(parts) == 1 else ())
-            parts.append(f"⏺ {chunk}\n\n⏺ Bash(git status)\n  ⎿  On branch main\n\n"
-                         f"> {' '.join(writer.words(8))}\n")
+            parts.append(
+                f"⏺ {chunk}\n\n⏺ Bash(git status)\n  ⎿  On branch main\n\n"
+                f"> {' '.join(writer.words(8))}\n"
+            )
             budget -= 700
         corpus.total_bytes += writer.write(rel, "\n".join(parts))
         return CorpusDoc(rel, "transcript", desc, iso(moment), markers)
@@ -275,9 +312,11 @@ def generate_corpus(root: Path, count: int, *, seed: int = 0, avg_bytes: int = 1
     def placeholder(n: int, moment: datetime, markers: tuple[str, ...]) -> CorpusDoc:
         desc = writer.description(n)
         rel = f"exports/{iso(moment)}-{_dashed(desc)}.txt"
-        text = (f"# CODITECT Conversation Export\n# Timestamp: {iso(moment)}\n"
-                f"# Description: {desc}\n# Status: PENDING - Waiting for /export command\n\n"
-                f"This file is a placeholder. {writer.prose(200, markers)}\n")
+        text = (
+            f"# CODITECT Conversation Export\n# Timestamp: {iso(moment)}\n"
+            f"# Description: {desc}\n# Status: PENDING - Waiting for /export command\n\n"
+            f"This file is a placeholder. {writer.prose(200, markers)}\n"
+        )
         corpus.total_bytes += writer.write(rel, text)
         return CorpusDoc(rel, "export-placeholder", desc, iso(moment), markers)
 
@@ -289,13 +328,22 @@ def generate_corpus(root: Path, count: int, *, seed: int = 0, avg_bytes: int = 1
             detail = " ".join(writer.words(6))
             if i == 0 and markers:
                 detail += " " + " ".join(markers)
-            ops.append({"timestamp": (moment + timedelta(seconds=i)).isoformat(),
-                        "repo": f"submodules/core/repo-{i % 7}",
-                        "operation": ("detect", "commit", "push")[i % 3],
-                        "status": "error" if i % 17 == 16 else "success", "details": detail})
-        data = {"timestamp": iso(moment), "sprint_description": desc,
-                "repo_root": "/home/dev/rollout", "operations": ops,
-                "operation_summary": {"total_operations": len(ops)}}
+            ops.append(
+                {
+                    "timestamp": (moment + timedelta(seconds=i)).isoformat(),
+                    "repo": f"submodules/core/repo-{i % 7}",
+                    "operation": ("detect", "commit", "push")[i % 3],
+                    "status": "error" if i % 17 == 16 else "success",
+                    "details": detail,
+                }
+            )
+        data = {
+            "timestamp": iso(moment),
+            "sprint_description": desc,
+            "repo_root": "/home/dev/rollout",
+            "operations": ops,
+            "operation_summary": {"total_operations": len(ops)},
+        }
         corpus.total_bytes += writer.write(rel, json.dumps(data, indent=2))
         return CorpusDoc(rel, "audit-log", desc, iso(moment), markers)
 
@@ -303,14 +351,23 @@ def generate_corpus(root: Path, count: int, *, seed: int = 0, avg_bytes: int = 1
         stamp = moment.strftime("%Y%m%d-%H%M%S")
         rel = f"SESSION-{stamp}.json"
         master = f"master-{n}"
-        lines = [{"timestamp": "10:00:00", "status": "INFO",
-                  "message": writer.prose(120, markers if i == 0 else ())}
-                 for i in range(max(2, size // 200))]
-        data = {"session_id": stamp, "timestamp": moment.isoformat(), "master_project": master,
-                "sub_projects_created": 3, "log": lines}
+        lines = [
+            {
+                "timestamp": "10:00:00",
+                "status": "INFO",
+                "message": writer.prose(120, markers if i == 0 else ()),
+            }
+            for i in range(max(2, size // 200))
+        ]
+        data = {
+            "session_id": stamp,
+            "timestamp": moment.isoformat(),
+            "master_project": master,
+            "sub_projects_created": 3,
+            "log": lines,
+        }
         corpus.total_bytes += writer.write(rel, json.dumps(data, indent=2))
-        return CorpusDoc(rel, "setup-log", f"Set-up of master project {master}", stamp,
-                         markers)
+        return CorpusDoc(rel, "setup-log", f"Set-up of master project {master}", stamp, markers)
 
     def summary(n: int, moment: datetime, markers: tuple[str, ...]) -> CorpusDoc:
         day = moment.strftime("%Y-%m-%d")
@@ -327,10 +384,20 @@ def generate_corpus(root: Path, count: int, *, seed: int = 0, avg_bytes: int = 1
         corpus.total_bytes += writer.write(rel, text)
         return CorpusDoc(rel, "other", title, None, markers)
 
-    makers.update({"checkpoint": checkpoint, "session": session, "session-template": template,
-                   "export-json": export_json, "transcript": transcript,
-                   "export-placeholder": placeholder, "audit-log": audit_log,
-                   "setup-log": setup_log, "summary": summary, "other": other})
+    makers.update(
+        {
+            "checkpoint": checkpoint,
+            "session": session,
+            "session-template": template,
+            "export-json": export_json,
+            "transcript": transcript,
+            "export-placeholder": placeholder,
+            "audit-log": audit_log,
+            "setup-log": setup_log,
+            "summary": summary,
+            "other": other,
+        }
+    )
     names = [k for k, _ in kinds]
     weights = [w for _, w in kinds]
     root.mkdir(parents=True, exist_ok=True)

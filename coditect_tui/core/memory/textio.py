@@ -82,8 +82,13 @@ def read_raw(path: Path, cap: int = DEFAULT_INDEX_CAP) -> RawFile:
             digest.update(chunk)
             if len(head) < cap:
                 head += chunk[: cap - len(head)]
-    return RawFile(bytes(head), stat.st_size, stat.st_mtime, digest.hexdigest(),
-                   truncated=len(head) < stat.st_size)
+    return RawFile(
+        bytes(head),
+        stat.st_size,
+        stat.st_mtime,
+        digest.hexdigest(),
+        truncated=len(head) < stat.st_size,
+    )
 
 
 def decode_text(data: bytes, *, truncated: bool = False) -> DecodedText:
@@ -112,5 +117,6 @@ def decode_text(data: bytes, *, truncated: bool = False) -> DecodedText:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     text = decoder.decode(data, final=not truncated)
     bad = text.count("\ufffd")
-    return DecodedText(text, False, f"not valid UTF-8: {bad} undecodable byte sequence(s) "
-                                    "shown as U+FFFD")
+    return DecodedText(
+        text, False, f"not valid UTF-8: {bad} undecodable byte sequence(s) shown as U+FFFD"
+    )

@@ -130,13 +130,20 @@ class SessionExport:
     exported_at: datetime | None = None
 
     @classmethod
-    def from_git_session(cls, session: GitSession, *, repository: str, summary: str = "",
-                         participants: Sequence[str] = (),
-                         file_changes: Mapping[str, Sequence[str]] | None = None,
-                         recent_commits: Sequence[str] = (),
-                         decisions: Sequence[Decision | str] = (),
-                         next_steps: Sequence[str] = (), tags: Sequence[str] = (),
-                         exported_at: datetime | None = None) -> SessionExport:
+    def from_git_session(
+        cls,
+        session: GitSession,
+        *,
+        repository: str,
+        summary: str = "",
+        participants: Sequence[str] = (),
+        file_changes: Mapping[str, Sequence[str]] | None = None,
+        recent_commits: Sequence[str] = (),
+        decisions: Sequence[Decision | str] = (),
+        next_steps: Sequence[str] = (),
+        tags: Sequence[str] = (),
+        exported_at: datetime | None = None,
+    ) -> SessionExport:
         """The export of an ended git session (its summary fills the metadata).
 
         Args:
@@ -154,21 +161,38 @@ class SessionExport:
         Returns:
             The export.
         """
-        facts: dict[str, Any] = {"session_key": session.session_key,
-                                 "branch": session.branch,
-                                 "started_at": _iso(session.started_at)}
-        for key in ("duration", "commits", "pushes", "files_changed", "insertions",
-                    "deletions", "merged"):
+        facts: dict[str, Any] = {
+            "session_key": session.session_key,
+            "branch": session.branch,
+            "started_at": _iso(session.started_at),
+        }
+        for key in (
+            "duration",
+            "commits",
+            "pushes",
+            "files_changed",
+            "insertions",
+            "deletions",
+            "merged",
+        ):
             if key in session.summary:
                 facts[key] = session.summary[key]
         facts.setdefault("commits", session.commit_count)
         facts.setdefault("pushes", session.push_count)
-        return cls(description=session.description, summary=summary,
-                   objectives=[session.description], repository=repository,
-                   participants=participants or [session.created_by],
-                   file_changes=file_changes or {}, recent_commits=recent_commits,
-                   decisions=decisions, next_steps=next_steps, tags=tags,
-                   git_session=facts, exported_at=exported_at)
+        return cls(
+            description=session.description,
+            summary=summary,
+            objectives=[session.description],
+            repository=repository,
+            participants=participants or [session.created_by],
+            file_changes=file_changes or {},
+            recent_commits=recent_commits,
+            decisions=decisions,
+            next_steps=next_steps,
+            tags=tags,
+            git_session=facts,
+            exported_at=exported_at,
+        )
 
 
 def render_session_export(export: SessionExport, *, file_name: str) -> str:
@@ -186,27 +210,39 @@ def render_session_export(export: SessionExport, *, file_name: str) -> str:
     tags = [_line(t) for t in export.tags if _line(t)]
     objectives = "; ".join(_line(o) for o in export.objectives if _line(o)) or title
     lines = [
-        f"# Session Export: {title}", "",
+        f"# Session Export: {title}",
+        "",
         f"**Timestamp:** {_iso(moment)}",
         f"**Checkpoint:** {_line(export.checkpoint_file) if export.checkpoint_file else 'none'}",
         f"**Repository:** {_line(export.repository)}",
         f"**Participants:** {', '.join(_line(p) for p in export.participants)}",
-        "", "---", "", "## Session Metadata", "",
+        "",
+        "---",
+        "",
+        "## Session Metadata",
+        "",
         f"- **Objectives:** {objectives}",
         f"- **Tags:** {', '.join(tags) if tags else 'None'}",
         f"- **Export Time:** {_iso(moment)}",
     ]
     facts = export.git_session or {}
-    labels = (("session_key", "Git Session"), ("branch", "Branch"),
-              ("started_at", "Started"), ("duration", "Duration"), ("commits", "Commits"),
-              ("pushes", "Pushes"), ("files_changed", "Files Changed"),
-              ("insertions", "Insertions"), ("deletions", "Deletions"), ("merged", "Merged"))
+    labels = (
+        ("session_key", "Git Session"),
+        ("branch", "Branch"),
+        ("started_at", "Started"),
+        ("duration", "Duration"),
+        ("commits", "Commits"),
+        ("pushes", "Pushes"),
+        ("files_changed", "Files Changed"),
+        ("insertions", "Insertions"),
+        ("deletions", "Deletions"),
+        ("merged", "Merged"),
+    )
     lines += [f"- **{label}:** {_line(facts[key])}" for key, label in labels if key in facts]
     lines += ["", "---", "", "## Conversation Summary", ""]
     lines += [_block(export.summary).strip() or "*No conversation history extracted*", ""]
     lines += ["---", "", "## File Changes", ""]
-    categories = [*CHANGE_CATEGORIES,
-                  *sorted(set(export.file_changes) - set(CHANGE_CATEGORIES))]
+    categories = [*CHANGE_CATEGORIES, *sorted(set(export.file_changes) - set(CHANGE_CATEGORIES))]
     any_changes = False
     for category in categories:
         files = list(export.file_changes.get(category, ()))
@@ -229,8 +265,7 @@ def render_session_export(export: SessionExport, *, file_name: str) -> str:
     if export.decisions:
         for number, item in enumerate(export.decisions, 1):
             decision = item if isinstance(item, Decision) else Decision(str(item))
-            lines += [f"### Decision {number}", "", f"**Decision:** {_line(decision.decision)}",
-                      ""]
+            lines += [f"### Decision {number}", "", f"**Decision:** {_line(decision.decision)}", ""]
             if decision.context.strip():
                 lines += ["**Context:**", _block(decision.context).strip(), ""]
     else:
@@ -240,16 +275,26 @@ def render_session_export(export: SessionExport, *, file_name: str) -> str:
         lines += ["### Next Steps", ""]
         lines += [f"- [ ] {_line(step)}" for step in export.next_steps if _line(step)]
         lines.append("")
-    lines += ["**Recommended Context Loading:**", "```bash",
-              f"python3 scripts/core/context_loader.py --session '{file_name}' "
-              "--relevance 0.7", "```", "",
-              "**Related Sessions:**", "- *To be populated by context loader*", "",
-              "---", "", f"*Exported by CODITECT TUI {__version__} - {_iso(moment)}*", ""]
+    lines += [
+        "**Recommended Context Loading:**",
+        "```bash",
+        f"python3 scripts/core/context_loader.py --session '{file_name}' --relevance 0.7",
+        "```",
+        "",
+        "**Related Sessions:**",
+        "- *To be populated by context loader*",
+        "",
+        "---",
+        "",
+        f"*Exported by CODITECT TUI {__version__} - {_iso(moment)}*",
+        "",
+    ]
     return "\n".join(lines)
 
 
-def render_note(title: str, text: str, *, author: str, tags: Sequence[str] = (),
-                moment: datetime) -> str:
+def render_note(
+    title: str, text: str, *, author: str, tags: Sequence[str] = (), moment: datetime
+) -> str:
     """The Markdown of a note.
 
     Args:
@@ -263,10 +308,20 @@ def render_note(title: str, text: str, *, author: str, tags: Sequence[str] = (),
         The document text (ends with a newline).
     """
     tag_text = ", ".join(_line(t) for t in tags if _line(t)) or "None"
-    return "\n".join([
-        f"# Note: {_line(title) or 'Note'}", "", f"**Timestamp:** {_iso(moment)}",
-        f"**Author:** {_line(author)}", f"**Tags:** {tag_text}", "", "---", "",
-        _block(text).strip(), ""])
+    return "\n".join(
+        [
+            f"# Note: {_line(title) or 'Note'}",
+            "",
+            f"**Timestamp:** {_iso(moment)}",
+            f"**Author:** {_line(author)}",
+            f"**Tags:** {tag_text}",
+            "",
+            "---",
+            "",
+            _block(text).strip(),
+            "",
+        ]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,13 +365,13 @@ def _write_new(target: Path, data: bytes) -> None:
         try:
             os.link(tmp, target)
         except FileExistsError:
-            raise Conflict(f"{target}: a file of that name appeared meanwhile; try again"
-                           ) from None
+            raise Conflict(f"{target}: a file of that name appeared meanwhile; try again") from None
         except OSError:
             # no hard links on this filesystem: rename, after checking nothing is there
             if target.exists():
-                raise Conflict(f"{target}: a file of that name appeared meanwhile; "
-                               "try again") from None
+                raise Conflict(
+                    f"{target}: a file of that name appeared meanwhile; try again"
+                ) from None
             os.replace(tmp, target)
         dir_fd = os.open(target.parent, os.O_RDONLY)
         try:
@@ -327,23 +382,37 @@ def _write_new(target: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-async def _write_audited(backend: Backend, memory_dir: Path, sub: str, name: str,
-                         text: str, *, kind: str, project_id: str | None,
-                         details: Mapping[str, Any]) -> WrittenFile:
+async def _write_audited(
+    backend: Backend,
+    memory_dir: Path,
+    sub: str,
+    name: str,
+    text: str,
+    *,
+    kind: str,
+    project_id: str | None,
+    details: Mapping[str, Any],
+) -> WrittenFile:
     folder = memory_dir / sub
     target = folder / name
     data = text.encode("utf-8")
     event = {"path": str(target), "kind": kind, "bytes": len(data), **details}
-    await backend.record_event(Resource.MEMORY, Action.CREATE, "memory.write", project_id,
-                               details=event)
+    await backend.record_event(
+        Resource.MEMORY, Action.CREATE, "memory.write", project_id, details=event
+    )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         _write_new(target, data)
     except (OSError, Conflict) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        await backend.record_event(Resource.MEMORY, Action.CREATE, "memory.write",
-                                   project_id, outcome="error",
-                                   details={**event, "error": reason})
+        await backend.record_event(
+            Resource.MEMORY,
+            Action.CREATE,
+            "memory.write",
+            project_id,
+            outcome="error",
+            details={**event, "error": reason},
+        )
         if isinstance(exc, Conflict):
             raise
         raise MemoryWriteError(f"{target}: cannot write: {reason}") from None
@@ -352,8 +421,9 @@ async def _write_audited(backend: Backend, memory_dir: Path, sub: str, name: str
     return WrittenFile(target, entry)
 
 
-async def write_session_export(backend: Backend, memory_dir: Path, export: SessionExport, *,
-                               project_id: str | None = None) -> WrittenFile:
+async def write_session_export(
+    backend: Backend, memory_dir: Path, export: SessionExport, *, project_id: str | None = None
+) -> WrittenFile:
     """Write a session export into ``<memory_dir>/sessions/`` and index it (audited).
 
     Args:
@@ -381,13 +451,28 @@ async def write_session_export(backend: Backend, memory_dir: Path, export: Sessi
     text = render_session_export(export, file_name=name)
     facts = dict(export.git_session or {})
     details = {"git_session": facts["session_key"]} if "session_key" in facts else {}
-    return await _write_audited(backend, memory_dir, "sessions", name, text, kind="session",
-                                project_id=project_id, details=details)
+    return await _write_audited(
+        backend,
+        memory_dir,
+        "sessions",
+        name,
+        text,
+        kind="session",
+        project_id=project_id,
+        details=details,
+    )
 
 
-async def write_note(backend: Backend, memory_dir: Path, title: str, text: str, *,
-                     tags: Sequence[str] = (), project_id: str | None = None,
-                     written_at: datetime | None = None) -> WrittenFile:
+async def write_note(
+    backend: Backend,
+    memory_dir: Path,
+    title: str,
+    text: str,
+    *,
+    tags: Sequence[str] = (),
+    project_id: str | None = None,
+    written_at: datetime | None = None,
+) -> WrittenFile:
     """Write a note into ``<memory_dir>/notes/<ISO>Z-<title>.md`` and index it (audited).
 
     Args:
@@ -415,5 +500,6 @@ async def write_note(backend: Backend, memory_dir: Path, title: str, text: str, 
     stem = f"{_stamp(moment)}-{name_description(title, fallback='note')}"
     name = _free_name(memory_dir / "notes", stem)
     body = render_note(title, text, author=author, tags=tags, moment=moment)
-    return await _write_audited(backend, memory_dir, "notes", name, body, kind="note",
-                                project_id=project_id, details={})
+    return await _write_audited(
+        backend, memory_dir, "notes", name, body, kind="note", project_id=project_id, details={}
+    )

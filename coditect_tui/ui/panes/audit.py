@@ -90,7 +90,8 @@ class AuditPane(Vertical):
 
     def on_resize(self) -> None:
         self.query_one("#audit-header", Static).update(
-            Text(header_text(self.size.width), no_wrap=True, overflow="crop"))
+            Text(header_text(self.size.width), no_wrap=True, overflow="crop")
+        )
 
     def focus_table(self) -> None:
         """Focus the rows."""
@@ -98,7 +99,8 @@ class AuditPane(Vertical):
 
     def _status(self, text: str, *, bold: bool = False) -> None:
         self.query_one("#audit-status", Static).update(
-            Text(text, style="bold" if bold else "", no_wrap=True, overflow="ellipsis"))
+            Text(text, style="bold" if bold else "", no_wrap=True, overflow="ellipsis")
+        )
 
     # -- loading --------------------------------------------------------------------------
 
@@ -113,8 +115,12 @@ class AuditPane(Vertical):
             flt = None
         self.filter = flt
         self.query_one("#audit-filter", Static).update(
-            Text(f"{describe(flt)} · / filter  v verify  E evidence pack  enter detail",
-                 no_wrap=True, overflow="ellipsis"))
+            Text(
+                f"{describe(flt)} · / filter  v verify  E evidence pack  enter detail",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+        )
         self._first_page(flt)
 
     @work(exclusive=True, group="audit-first")
@@ -188,15 +194,16 @@ class AuditPane(Vertical):
                 last = table.event_at(table.total - 1)
                 assert last is not None
                 page = await self.backend.query_audit(
-                    flt.model_copy(update={"max_seq": last.seq - 1}), limit=BLOCK)
+                    flt.model_copy(update={"max_seq": last.seq - 1}), limit=BLOCK
+                )
                 self.more_older = page.next_cursor is not None
                 table.put(table.total, page.items, total=table.total + len(page.items))
             else:
                 first = table.event_at(0)
                 assert first is not None
                 page = await self.backend.query_audit(
-                    flt.model_copy(update={"min_seq": first.seq + 1}), limit=BLOCK,
-                    ascending=True)
+                    flt.model_copy(update={"min_seq": first.seq + 1}), limit=BLOCK, ascending=True
+                )
                 self.more_newer = page.next_cursor is not None
                 table.shift(len(page.items), list(reversed(page.items)))
         except CoditectError as exc:
@@ -270,8 +277,11 @@ class AuditPane(Vertical):
         if report.ok:
             self._status(f"Chain intact: {report.rows:,} rows verified.")
         else:
-            self._status(f"TAMPERED: first bad seq {report.first_bad_seq} ({report.reason}): "
-                         f"{safe_text(report.detail)}", bold=True)
+            self._status(
+                f"TAMPERED: first bad seq {report.first_bad_seq} ({report.reason}): "
+                f"{safe_text(report.detail)}",
+                bold=True,
+            )
 
     def action_export(self) -> None:
         """Ask the app to write an evidence pack of what is shown."""

@@ -43,23 +43,28 @@ def header_text(width: int) -> str:
     """The column titles for a table ``width`` wide."""
     if width < NARROW:
         return f"{'seq':>7} {'when (UTC)':<11}   {'actor':<9} action / resource"[:width]
-    return (f"{'seq':>8} {'when (UTC)':<14} {'out':<4} {'actor':<14} {'action':<26} "
-            f"resource")[:width]
+    return (f"{'seq':>8} {'when (UTC)':<14} {'out':<4} {'actor':<14} {'action':<26} resource")[
+        :width
+    ]
 
 
 def row_text(event: AuditEvent, width: int) -> str:
     """One event as a fixed-layout line (untrusted fields through safe_text)."""
     resource = safe_text(event.resource_id or "")
     if width < NARROW:
-        line = (f"{event.seq:>7} {event.ts[5:10]} {event.ts[11:16]} "
-                f"{OUTCOME_GLYPH.get(event.outcome, '?')} "
-                f"{safe_text(event.actor, max_length=9):<9} "
-                f"{safe_text(event.action)} {resource}")
+        line = (
+            f"{event.seq:>7} {event.ts[5:10]} {event.ts[11:16]} "
+            f"{OUTCOME_GLYPH.get(event.outcome, '?')} "
+            f"{safe_text(event.actor, max_length=9):<9} "
+            f"{safe_text(event.action)} {resource}"
+        )
     else:
-        line = (f"{event.seq:>8} {event.ts[5:10]} {event.ts[11:19]} "
-                f"{OUTCOME.get(event.outcome, event.outcome):<4} "
-                f"{safe_text(event.actor, max_length=14):<14} "
-                f"{safe_text(event.action, max_length=26):<26} {resource}")
+        line = (
+            f"{event.seq:>8} {event.ts[5:10]} {event.ts[11:19]} "
+            f"{OUTCOME.get(event.outcome, event.outcome):<4} "
+            f"{safe_text(event.actor, max_length=14):<14} "
+            f"{safe_text(event.action, max_length=26):<26} {resource}"
+        )
     return line[:width].ljust(width)
 
 
@@ -158,8 +163,7 @@ class AuditTable(ScrollView, can_focus=True):
         if event is None:
             self._need(index)
             return Strip([Segment("…".ljust(width), base + Style(dim=True))])
-        style = base + (Style(reverse=True) if index == self.cursor and self.has_focus
-                        else Style())
+        style = base + (Style(reverse=True) if index == self.cursor and self.has_focus else Style())
         if event.outcome != "ok":
             style += Style(bold=True)
         return Strip([Segment(row_text(event, width), style)])

@@ -39,8 +39,7 @@ def sparkline(values: list[int]) -> str:
     top = max(values, default=0)
     if top <= 0:
         return "▁" * len(values)
-    return "".join(SPARK[min(len(SPARK) - 1, round(v / top * (len(SPARK) - 1)))]
-                   for v in values)
+    return "".join(SPARK[min(len(SPARK) - 1, round(v / top * (len(SPARK) - 1)))] for v in values)
 
 
 def _fmt(value: Any) -> str:
@@ -53,16 +52,23 @@ def _fmt(value: Any) -> str:
 
 def kpi_table(kpis: Any) -> Table:
     """The KPI cards as a compact 3-column grid (label and number, no colour needed)."""
-    cells = [("repos", kpis.repos), ("dirty", kpis.dirty), ("ahead", kpis.ahead),
-             ("behind", kpis.behind), ("detached", kpis.detached),
-             ("conflicted", kpis.conflicted), ("errored", kpis.errored),
-             ("sessions", kpis.active_sessions), ("avg health", kpis.average_health)]
+    cells = [
+        ("repos", kpis.repos),
+        ("dirty", kpis.dirty),
+        ("ahead", kpis.ahead),
+        ("behind", kpis.behind),
+        ("detached", kpis.detached),
+        ("conflicted", kpis.conflicted),
+        ("errored", kpis.errored),
+        ("sessions", kpis.active_sessions),
+        ("avg health", kpis.average_health),
+    ]
     table = Table.grid(expand=True, padding=(0, 1))
     for _ in range(3):
         table.add_column(ratio=1)
     for start in range(0, len(cells), 3):
         row = []
-        for label, value in cells[start:start + 3]:
+        for label, value in cells[start : start + 3]:
             cell = Text(f"{_fmt(value):>5} ", style="bold")
             cell.append(label, style="dim")
             row.append(cell)
@@ -77,8 +83,12 @@ def distribution_text(bands: Any) -> Text:
     for band in bands:
         bar = "█" * round(band.count / top * 16)
         out.append(f"{band.band:<9} {band.low:>3}-{band.high:<3} {band.count:>4} ")
-        out.append(bar or "·", style={"excellent": "green", "good": "cyan",
-                                      "fair": "yellow", "poor": "red"}.get(band.band, ""))
+        out.append(
+            bar or "·",
+            style={"excellent": "green", "good": "cyan", "fair": "yellow", "poor": "red"}.get(
+                band.band, ""
+            ),
+        )
         out.append("\n")
     return out
 
@@ -157,23 +167,25 @@ class DashboardPane(VerticalScroll):
         sections = set(self.view.sections) if self.view else set()
         self._head("live")
         self.query_one("#dash-kpis", Static).update(
-            kpi_table(dashboard.kpis) if "kpis" in sections or not sections else "")
+            kpi_table(dashboard.kpis) if "kpis" in sections or not sections else ""
+        )
         body = Text()
         if "distribution" in sections or not sections:
             body.append("Health\n", style="bold")
             body.append_text(distribution_text(dashboard.distribution))
         if "commits" in sections or not sections:
-            body.append_text(commits_text(list(dashboard.commits),
-                                          dashboard.options.window_days))
+            body.append_text(commits_text(list(dashboard.commits), dashboard.options.window_days))
             body.append("\n")
         if ("stale" in sections or not sections) and dashboard.stale:
-            body.append(f"\nStale (no commit in {dashboard.options.stale_days}+ days)\n",
-                        style="bold")
+            body.append(
+                f"\nStale (no commit in {dashboard.options.stale_days}+ days)\n", style="bold"
+            )
             for stale in dashboard.stale[:8]:
                 body.append(f"  {safe_text(stale.name, max_length=30)}  {stale.days} d\n")
         if "attention" in sections or not sections:
-            body.append(f"\nNeeds attention ({len(dashboard.attention)}), enter jumps\n",
-                        style="bold")
+            body.append(
+                f"\nNeeds attention ({len(dashboard.attention)}), enter jumps\n", style="bold"
+            )
         self.query_one("#dash-body", Static).update(body)
         options = self.query_one("#dash-attention", OptionList)
         options.clear_options()
@@ -201,8 +213,10 @@ class DashboardPane(VerticalScroll):
         if view.commits:
             body.append_text(commits_text(list(view.commits), len(view.commits)))
             body.append("\n")
-        for label, value in (("stale repos", view.stale_count),
-                             ("repos needing attention", view.attention_count)):
+        for label, value in (
+            ("stale repos", view.stale_count),
+            ("repos needing attention", view.attention_count),
+        ):
             if value is not None:
                 body.append(f"{label}: {value}\n")
         self.query_one("#dash-body", Static).update(body)
@@ -226,18 +240,33 @@ class DashboardPane(VerticalScroll):
             if row.home:
                 label.append(" *", style="bold")
             if row.error:
-                table.add_row(stripe, label, Text(safe_text(row.error, max_length=40),
-                                                  style="dim"))
+                table.add_row(stripe, label, Text(safe_text(row.error, max_length=40), style="dim"))
                 continue
-            table.add_row(stripe, label, *[_fmt(v) for v in (
-                row.repos, row.dirty, row.behind, row.conflicted, row.errored,
-                row.average_health, row.active_sessions)])
+            table.add_row(
+                stripe,
+                label,
+                *[
+                    _fmt(v)
+                    for v in (
+                        row.repos,
+                        row.dirty,
+                        row.behind,
+                        row.conflicted,
+                        row.errored,
+                        row.average_health,
+                        row.active_sessions,
+                    )
+                ],
+            )
         self.query_one("#dash-body", Static).update(table)
         options = self.query_one("#dash-attention", OptionList)
         options.clear_options()
         options.display = False
-        left = (f"{portfolio.left_out} listed tenants refused the principal and are left out."
-                if portfolio.left_out else "")
+        left = (
+            f"{portfolio.left_out} listed tenants refused the principal and are left out."
+            if portfolio.left_out
+            else ""
+        )
         self._notes((left,) if left else ())
 
     def _notes(self, notes: Any) -> None:

@@ -33,11 +33,24 @@ if TYPE_CHECKING:
 PAGE = 200
 #: Bodies up to this size are rendered as Markdown; larger ones as plain text.
 MARKDOWN_LIMIT = 50_000
-KIND_CYCLE: tuple[str | None, ...] = (None, "checkpoint", "session", "session-template",
-                                      "export-json", "transcript", "summary", "audit-log",
-                                      "note", "other")
-WINDOWS: tuple[tuple[str, int | None], ...] = (("any time", None), ("last 7 days", 7),
-                                              ("last 30 days", 30), ("last year", 365))
+KIND_CYCLE: tuple[str | None, ...] = (
+    None,
+    "checkpoint",
+    "session",
+    "session-template",
+    "export-json",
+    "transcript",
+    "summary",
+    "audit-log",
+    "note",
+    "other",
+)
+WINDOWS: tuple[tuple[str, int | None], ...] = (
+    ("any time", None),
+    ("last 7 days", 7),
+    ("last 30 days", 30),
+    ("last year", 365),
+)
 MARKDOWN_KINDS = {"checkpoint", "session", "session-template", "summary", "note"}
 
 
@@ -71,12 +84,14 @@ def export_view(document: Any) -> Text:
     """A structured view of an export JSON (metadata, objectives, decisions, changes)."""
     out = Text()
     out.append("Export\n", style="bold underline")
-    for label, value in (("Timestamp", document.timestamp),
-                         ("Checkpoint", document.checkpoint_file),
-                         ("Repository", document.repository),
-                         ("Exported", document.export_time),
-                         ("Participants", ", ".join(document.participants)),
-                         ("Tags", ", ".join(document.tags))):
+    for label, value in (
+        ("Timestamp", document.timestamp),
+        ("Checkpoint", document.checkpoint_file),
+        ("Repository", document.repository),
+        ("Exported", document.export_time),
+        ("Participants", ", ".join(document.participants)),
+        ("Tags", ", ".join(document.tags)),
+    ):
         if value:
             out.append(f"{label:<13}", style="bold")
             out.append(safe_text(value) + "\n")
@@ -158,8 +173,7 @@ class MemoryPane(Vertical):
         self._search_timer: Any = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder='/ search: words "a phrase" prefix* OR -word',
-                    id="memory-search")
+        yield Input(placeholder='/ search: words "a phrase" prefix* OR -word', id="memory-search")
         yield Static("", id="memory-filters")
         yield Static("", id="memory-empty")
         yield OptionList(id="memory-list")
@@ -187,8 +201,11 @@ class MemoryPane(Vertical):
         kind = KIND_CYCLE[self.kind_index]
         days = WINDOWS[self.window_index][1]
         since = datetime.now(UTC) - timedelta(days=days) if days else None
-        return MemoryFilter(kinds=[kind] if kind else None,  # type: ignore[list-item]
-                            since=since, project_id=self.project[0] if self.project else None)
+        return MemoryFilter(
+            kinds=[kind] if kind else None,  # type: ignore[list-item]
+            since=since,
+            project_id=self.project[0] if self.project else None,
+        )
 
     def _show_filters(self) -> None:
         kind = KIND_CYCLE[self.kind_index] or "all kinds"
@@ -197,11 +214,18 @@ class MemoryPane(Vertical):
             when += f" · {safe_text(self.project[1], max_length=20)}"
         scope = " · linked to the git session" if self.only_ids is not None else ""
         hits = len(self.hits)
-        count = (f"{hits} hit{'s' if hits != 1 else ''}" if self.query_text else
-                 f"{len(self.entries)}{'+' if self.next_cursor else ''} entries")
+        count = (
+            f"{hits} hit{'s' if hits != 1 else ''}"
+            if self.query_text
+            else f"{len(self.entries)}{'+' if self.next_cursor else ''} entries"
+        )
         self.query_one("#memory-filters", Static).update(
-            Text(f"{count} · {kind} · {when}{scope} · k kind w when a project / search",
-                 no_wrap=True, overflow="ellipsis"))
+            Text(
+                f"{count} · {kind} · {when}{scope} · k kind w when a project / search",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+        )
         self._show_empty_state()
 
     def _show_empty_state(self) -> None:
@@ -219,9 +243,11 @@ class MemoryPane(Vertical):
         elif KIND_CYCLE[self.kind_index] or WINDOWS[self.window_index][1] or self.project:
             hint = "No entries with these filters (k kind, w when, a project)."
         else:
-            hint = ("No memory entries yet. MEMORY-CONTEXT folders in this tenant's "
-                    "workspace roots and projects are indexed here as their files change; "
-                    "n writes a note.")
+            hint = (
+                "No memory entries yet. MEMORY-CONTEXT folders in this tenant's "
+                "workspace roots and projects are indexed here as their files change; "
+                "n writes a note."
+            )
         self.query_one("#memory-empty", Static).update(Text(hint))
 
     def reload(self) -> None:
@@ -263,8 +289,8 @@ class MemoryPane(Vertical):
                 options.add_options([Option(hit_lines(h), id=h.entry.id) for h in hits])
             else:
                 page = await backend.list_memory_entries(
-                    self.current_filter(), cursor=self.next_cursor if more else None,
-                    limit=PAGE)
+                    self.current_filter(), cursor=self.next_cursor if more else None, limit=PAGE
+                )
                 if not more:
                     options.clear_options()
                     self.entries = []
@@ -273,7 +299,8 @@ class MemoryPane(Vertical):
                 options.add_options([Option(entry_line(e), id=e.id) for e in page.items])
         except CoditectError as exc:
             self.query_one("#memory-filters", Static).update(
-                Text(f"! {safe_text(exc)}", style="bold"))
+                Text(f"! {safe_text(exc)}", style="bold")
+            )
             return
         if options.highlighted is None and options.option_count:
             options.highlighted = 0
@@ -297,8 +324,12 @@ class MemoryPane(Vertical):
     @on(OptionList.OptionHighlighted, "#memory-list")
     def _near_end(self, event: OptionList.OptionHighlighted) -> None:
         options = self.query_one(OptionList)
-        if (self.next_cursor and not self.query_text and self.only_ids is None
-                and event.option_index >= options.option_count - 20):
+        if (
+            self.next_cursor
+            and not self.query_text
+            and self.only_ids is None
+            and event.option_index >= options.option_count - 20
+        ):
             self._load("", more=True)
 
     @on(OptionList.OptionSelected, "#memory-list")
@@ -331,8 +362,9 @@ class MemoryPane(Vertical):
         await preview.remove_children()
         header = Text()
         header.append(safe_text(entry.title), style="bold")
-        header.append(f"\n{entry.kind} · {safe_text(entry.timestamp_raw or 'undated')}",
-                      style="dim")
+        header.append(
+            f"\n{entry.kind} · {safe_text(entry.timestamp_raw or 'undated')}", style="dim"
+        )
         if entry.timestamp_note:
             header.append(f"\n{safe_text(entry.timestamp_note)}", style="dim italic")
         header.append(f"\n{safe_text(entry.path)}\n", style="dim")
@@ -353,8 +385,7 @@ class MemoryPane(Vertical):
                 if entry.kind in MARKDOWN_KINDS and len(clean) <= MARKDOWN_LIMIT:
                     await preview.mount(Markdown(clean, open_links=False))
                 else:
-                    area = TextArea(clean, read_only=True, soft_wrap=True,
-                                    show_line_numbers=False)
+                    area = TextArea(clean, read_only=True, soft_wrap=True, show_line_numbers=False)
                     area.cursor_blink = False
                     await preview.mount(area)
         self.add_class("previewing")
@@ -408,8 +439,10 @@ class MemoryPane(Vertical):
             finder = getattr(self.app, "selected_project", None)
             self.project = finder() if finder else None
             if self.project is None:
-                self.app.notify("Select a registered repo in the tree to scope memory to "
-                                "its project.", severity="warning")
+                self.app.notify(
+                    "Select a registered repo in the tree to scope memory to its project.",
+                    severity="warning",
+                )
                 return
         self.only_ids = None
         self.reload()

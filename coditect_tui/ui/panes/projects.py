@@ -58,16 +58,21 @@ class ProjectTree(Tree[NodeData]):
         if not project.repos:
             return
         root, rest = project.repos[0], project.repos[1:]
-        node = self.root.add(repo_label(root, name=project.name), data=root,
-                             allow_expand=bool(rest))
+        node = self.root.add(
+            repo_label(root, name=project.name), data=root, allow_expand=bool(rest)
+        )
         self._repo_nodes[root.path] = node
         children: dict[str | None, list[RepoView]] = defaultdict(list)
         for repo in rest:
             children[repo.parent].append(repo)
         self._add_children(node, root.path, children)
 
-    def _add_children(self, parent_node: TreeNode[NodeData], parent_path: str,
-                      children: dict[str | None, list[RepoView]]) -> None:
+    def _add_children(
+        self,
+        parent_node: TreeNode[NodeData],
+        parent_path: str,
+        children: dict[str | None, list[RepoView]],
+    ) -> None:
         subs = children.get(parent_path, [])
         categories = sorted({s.category or "" for s in subs})
         grouped = len(categories) > 1
@@ -80,7 +85,8 @@ class ProjectTree(Tree[NodeData]):
                     count = sum((s.category or "") == key for s in subs)
                     groups[key] = parent_node.add(
                         Text(f"{safe_text(key or 'other')}/ ({count})", style="italic"),
-                        data=f"category:{key}")
+                        data=f"category:{key}",
+                    )
                 target = groups[key]
             has_children = bool(children.get(sub.path))
             node = target.add(repo_label(sub), data=sub, allow_expand=has_children)
@@ -93,8 +99,11 @@ class ProjectTree(Tree[NodeData]):
         node = self._repo_nodes.get(repo.path)
         if node is None:
             return
-        name = node.parent is self.root and self.view and next(
-            (p.name for p in self.view.projects if p.repos and p.repos[0] is repo), None)
+        name = (
+            node.parent is self.root
+            and self.view
+            and next((p.name for p in self.view.projects if p.repos and p.repos[0] is repo), None)
+        )
         node.set_label(repo_label(repo, name=name or None))
 
     def set_cached(self, cached: bool) -> None:

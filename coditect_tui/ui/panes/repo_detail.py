@@ -38,8 +38,9 @@ def group_of(entry: FileEntry) -> list[str]:
     return groups or ["modified"]
 
 
-def render_detail(view: RepoView, status: RepoStatus | None,
-                  commits: Sequence[CommitInfo] | None) -> Text:
+def render_detail(
+    view: RepoView, status: RepoStatus | None, commits: Sequence[CommitInfo] | None
+) -> Text:
     """The whole detail text of one repo (every untrusted value through safe_text)."""
     out = Text()
     out.append(safe_text(view.name), style="bold")
@@ -47,8 +48,10 @@ def render_detail(view: RepoView, status: RepoStatus | None,
     out.append_text(badges(view))
     out.append(f"\n{safe_text(view.path)}\n", style="dim")
     if not view.initialised:
-        out.append("\nSubmodule listed in .gitmodules but not initialised.\n"
-                   "Run `git submodule update --init` in the parent to check it out.\n")
+        out.append(
+            "\nSubmodule listed in .gitmodules but not initialised.\n"
+            "Run `git submodule update --init` in the parent to check it out.\n"
+        )
         return out
     if view.error:
         out.append(f"\ngit failed: {safe_text(view.error)}\n", style="bold")
@@ -75,8 +78,11 @@ def render_detail(view: RepoView, status: RepoStatus | None,
         if status.submodules is not None:
             sub = status.submodules
             # short enough for one line of the pane at 80 columns
-            out.append(f"\nSubmodules {sub.total}: {sub.initialised} init, "
-                       f"{sub.uninitialised} uninit, {sub.changed} changed\n", style="bold")
+            out.append(
+                f"\nSubmodules {sub.total}: {sub.initialised} init, "
+                f"{sub.uninitialised} uninit, {sub.changed} changed\n",
+                style="bold",
+            )
     out.append("\nRecent commits\n", style="bold")
     if commits is None:
         last = status.last_commit if status else None
@@ -104,8 +110,12 @@ def _files(out: Text, status: RepoStatus) -> None:
     for entry in status.files:
         for group in group_of(entry):
             grouped[group].append(entry)
-    counts = {"conflicted": status.conflicted, "staged": status.staged,
-              "modified": status.modified, "untracked": status.untracked}
+    counts = {
+        "conflicted": status.conflicted,
+        "staged": status.staged,
+        "modified": status.modified,
+        "untracked": status.untracked,
+    }
     if not any(counts.values()):
         out.append("\nWorking tree clean\n", style="dim")
         return
@@ -131,11 +141,13 @@ class RepoDetail(VerticalScroll):
     """
 
     def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(Text("Select a repo in the tree to see its state.", style="dim"),
-                     id="repo-detail-body")
+        yield Static(
+            Text("Select a repo in the tree to see its state.", style="dim"), id="repo-detail-body"
+        )
 
-    def show(self, view: RepoView, status: RepoStatus | None,
-             commits: Sequence[CommitInfo] | None = None) -> None:
+    def show(
+        self, view: RepoView, status: RepoStatus | None, commits: Sequence[CommitInfo] | None = None
+    ) -> None:
         """Display ``view`` (with its full status and recent commits when known)."""
         self.query_one("#repo-detail-body", Static).update(render_detail(view, status, commits))
         self.border_title = safe_text(view.name, max_length=40)

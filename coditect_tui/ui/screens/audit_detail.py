@@ -17,10 +17,16 @@ from coditect_tui.core.safe_text import safe_text
 def render_event(event: AuditEvent) -> Text:
     """The event as labelled lines (untrusted values through safe_text)."""
     out = Text()
-    for label, value in (("seq", event.seq), ("time (UTC)", event.ts), ("actor", event.actor),
-                         ("role", event.role), ("action", event.action),
-                         ("resource", f"{event.resource_type} {event.resource_id or ''}"),
-                         ("outcome", event.outcome), ("source", event.source or "-")):
+    for label, value in (
+        ("seq", event.seq),
+        ("time (UTC)", event.ts),
+        ("actor", event.actor),
+        ("role", event.role),
+        ("action", event.action),
+        ("resource", f"{event.resource_type} {event.resource_id or ''}"),
+        ("outcome", event.outcome),
+        ("source", event.source or "-"),
+    ):
         out.append(f"{label:<12}", style="bold")
         out.append(safe_text(value) + "\n")
     out.append("\ndetails\n", style="bold")

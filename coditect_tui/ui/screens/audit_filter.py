@@ -14,11 +14,15 @@ from textual.widgets import Input, Static
 
 from coditect_tui.core.models import AuditFilter
 
-FIELDS = (("actor", "actor (exact)"), ("action", "action, e.g. projects.create"),
-          ("resource_type", "resource: projects, repos, sessions, memory, audit..."),
-          ("outcome", "outcome: ok, denied or error"),
-          ("since", "since: 2026-11-01 or 2026-11-01T08:00"),
-          ("until", "until (exclusive)"), ("text", "text in action, resource id or details"))
+FIELDS = (
+    ("actor", "actor (exact)"),
+    ("action", "action, e.g. projects.create"),
+    ("resource_type", "resource: projects, repos, sessions, memory, audit..."),
+    ("outcome", "outcome: ok, denied or error"),
+    ("since", "since: 2026-11-01 or 2026-11-01T08:00"),
+    ("until", "until (exclusive)"),
+    ("text", "text in action, resource id or details"),
+)
 
 
 def _when(value: str) -> datetime:
@@ -46,14 +50,18 @@ class AuditFilterForm(ModalScreen[AuditFilter | None | bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text("Filter the audit log (tab: next field, enter: apply, "
-                              "empty: no filter, escape: cancel)", style="dim"))
+            yield Static(
+                Text(
+                    "Filter the audit log (tab: next field, enter: apply, "
+                    "empty: no filter, escape: cancel)",
+                    style="dim",
+                )
+            )
             for name, placeholder in FIELDS:
                 value = getattr(self.current, name, None) if self.current else None
                 if isinstance(value, datetime):
                     value = value.strftime("%Y-%m-%dT%H:%M")
-                yield Input(value=str(value or ""), placeholder=placeholder,
-                            id=f"filter-{name}")
+                yield Input(value=str(value or ""), placeholder=placeholder, id=f"filter-{name}")
             yield Static("", id="filter-error")
 
     def on_mount(self) -> None:
@@ -63,11 +71,13 @@ class AuditFilterForm(ModalScreen[AuditFilter | None | bool]):
 
     @on(Input.Submitted)
     def _apply(self) -> None:
-        values = {name: self.query_one(f"#filter-{name}", Input).value.strip()
-                  for name, _ in FIELDS}
+        values = {
+            name: self.query_one(f"#filter-{name}", Input).value.strip() for name, _ in FIELDS
+        }
         try:
-            data: dict[str, object] = {k: v for k, v in values.items()
-                                       if v and k not in ("since", "until")}
+            data: dict[str, object] = {
+                k: v for k, v in values.items() if v and k not in ("since", "until")
+            }
             if values["since"]:
                 data["since"] = _when(values["since"])
             if values["until"]:

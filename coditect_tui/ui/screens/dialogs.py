@@ -30,8 +30,15 @@ class TextPrompt(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     DEFAULT_CSS = _CSS.format(name="TextPrompt")
 
-    def __init__(self, title: str, prompt: str, *, value: str = "", placeholder: str = "",
-                 allow_empty: bool = False) -> None:
+    def __init__(
+        self,
+        title: str,
+        prompt: str,
+        *,
+        value: str = "",
+        placeholder: str = "",
+        allow_empty: bool = False,
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.prompt = prompt
@@ -120,14 +127,15 @@ class TypedConfirmation(ModalScreen[bool]):
             self.dismiss(True)
         else:
             self.query_one("#confirm-error", Static).update(
-                Text("That is not the name; nothing was done.", style="bold"))
+                Text("That is not the name; nothing was done.", style="bold")
+            )
 
     def action_cancel(self) -> None:
         self.dismiss(False)
 
 
 class BriefScreen(ModalScreen[None]):
-    """"Since you were last here"; any key closes it."""
+    """ "Since you were last here"; any key closes it."""
 
     BINDINGS = [Binding("escape,enter,space,q", "close", "Close", id="brief.close")]
     DEFAULT_CSS = _CSS.format(name="BriefScreen")

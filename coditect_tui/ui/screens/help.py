@@ -15,8 +15,11 @@ from textual.widgets import Static
 from coditect_tui.ui.glyphs import LEGEND
 
 
-def binding_rows(groups: Mapping[str, Iterable[Binding]], keymap: Mapping[str, str],
-                 display: Callable[[str], str] = str) -> list[tuple[str, str, str, str]]:
+def binding_rows(
+    groups: Mapping[str, Iterable[Binding]],
+    keymap: Mapping[str, str],
+    display: Callable[[str], str] = str,
+) -> list[tuple[str, str, str, str]]:
     """(keys as shown, description, id, where) for every binding with an id.
 
     Args:
@@ -53,8 +56,7 @@ class HelpScreen(ModalScreen[None]):
         self.read_only = read_only
 
     def compose(self) -> ComposeResult:
-        table = Table(box=None, pad_edge=False, expand=True, show_header=True,
-                      header_style="bold")
+        table = Table(box=None, pad_edge=False, expand=True, show_header=True, header_style="bold")
         table.add_column("Keys", no_wrap=True)
         table.add_column("Action")
         table.add_column("Binding id", style="dim", no_wrap=True)
@@ -66,8 +68,9 @@ class HelpScreen(ModalScreen[None]):
         legend.add_column()
         for glyph, meaning in LEGEND:
             legend.add_row(glyph, meaning)
-        intro = Text("Help — keys (change them with ui.keymap in your config, by binding id)",
-                     style="bold")
+        intro = Text(
+            "Help — keys (change them with ui.keymap in your config, by binding id)", style="bold"
+        )
         if self.read_only:
             intro.append("\nREAD-ONLY: actions that change anything are not offered.")
         with VerticalScroll():
@@ -75,8 +78,13 @@ class HelpScreen(ModalScreen[None]):
             yield Static(table)
             yield Static(Text("\nTree glyphs", style="bold"))
             yield Static(legend)
-            yield Static(Text("\nctrl+p opens the command palette (projects, repos, panes, "
-                              "actions, tenants: type 'ctx' to switch tenant).", style="dim"))
+            yield Static(
+                Text(
+                    "\nctrl+p opens the command palette (projects, repos, panes, "
+                    "actions, tenants: type 'ctx' to switch tenant).",
+                    style="dim",
+                )
+            )
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

@@ -19,8 +19,10 @@ from coditect_tui.core.settings import TenantProfile
 def _label(profile: TenantProfile, current: bool, matcher: Matcher | None) -> Content:
     title = safe_text(profile.title)
     label = matcher.highlight(title) if matcher else Content(title)
-    label += Content.styled(f"  ({safe_text(profile.name)})  {profile.backend.kind} · "
-                            f"{profile.role} · {profile.tier}", "dim")
+    label += Content.styled(
+        f"  ({safe_text(profile.name)})  {profile.backend.kind} · {profile.role} · {profile.tier}",
+        "dim",
+    )
     if current:
         label += Content.styled("  ← current", "bold")
     return label
@@ -70,8 +72,9 @@ class TenantSwitcher(ModalScreen[str | None]):
                 scored.append((score, profile))
         scored.sort(key=lambda item: -item[0])
         for _, profile in scored:
-            options.add_option(Option(_label(profile, profile.name == self.current, matcher),
-                                      id=profile.name))
+            options.add_option(
+                Option(_label(profile, profile.name == self.current, matcher), id=profile.name)
+            )
         if scored:
             options.highlighted = 0
 

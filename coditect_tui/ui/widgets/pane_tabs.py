@@ -99,12 +99,18 @@ class PaneTabs(Vertical):
 
     active: reactive[str] = reactive("", init=False)
 
-    def __init__(self, tabs: Iterable[PaneTab], panes: Iterable[Widget], *, initial: str,
-                 id: str | None = None) -> None:
+    def __init__(
+        self,
+        tabs: Iterable[PaneTab],
+        panes: Iterable[Widget],
+        *,
+        initial: str,
+        id: str | None = None,
+    ) -> None:
         """Args:
-            tabs: the panes' tabs, in order.
-            panes: one widget per tab, whose id is the tab's id.
-            initial: the pane shown first.
+        tabs: the panes' tabs, in order.
+        panes: one widget per tab, whose id is the tab's id.
+        initial: the pane shown first.
         """
         super().__init__(id=id)
         self.tabs = tuple(tabs)

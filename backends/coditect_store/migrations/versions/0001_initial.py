@@ -14,7 +14,6 @@ branch_labels = None
 depends_on = None
 
 
-
 def _s(length: int | None = None) -> sa.types.TypeEngine:
     """Text columns; on PostgreSQL with the "C" collation, so names sort (and keyset
     cursors compare) byte-wise exactly as SQLite's BINARY collation does."""
@@ -78,8 +77,9 @@ def upgrade() -> None:
         "repos",
         sa.Column("id", _s(36), primary_key=True),
         _tenant_fk(),
-        sa.Column("project_id", _s(36), sa.ForeignKey("projects.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "project_id", _s(36), sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("parent_id", _s(36), sa.ForeignKey("repos.id", ondelete="CASCADE")),
         sa.Column("name", _s(300), nullable=False),
         sa.Column("path", _s(), nullable=False),
@@ -97,10 +97,10 @@ def upgrade() -> None:
         "git_sessions",
         sa.Column("id", _s(36), primary_key=True),
         _tenant_fk(),
-        sa.Column("repo_id", _s(36), sa.ForeignKey("repos.id", ondelete="CASCADE"),
-                  nullable=False),
-        sa.Column("project_id", _s(36), sa.ForeignKey("projects.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column("repo_id", _s(36), sa.ForeignKey("repos.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "project_id", _s(36), sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("session_key", _s(40), nullable=False),
         sa.Column("description", _s(), nullable=False),
         sa.Column("branch", _s(), nullable=False),
@@ -120,8 +120,7 @@ def upgrade() -> None:
         "memory_entries",
         sa.Column("id", _s(36), primary_key=True),
         _tenant_fk(),
-        sa.Column("project_id", _s(36),
-                  sa.ForeignKey("projects.id", ondelete="SET NULL")),
+        sa.Column("project_id", _s(36), sa.ForeignKey("projects.id", ondelete="SET NULL")),
         sa.Column("path", _s(), nullable=False),
         sa.Column("kind", _s(30), nullable=False),
         sa.Column("title", _s(), nullable=False),
@@ -168,8 +167,9 @@ def upgrade() -> None:
     op.create_index("ix_audit_actor", "audit_events", ["tenant_id", "actor", "seq"])
     op.create_index("ix_audit_action", "audit_events", ["tenant_id", "action", "seq"])
     # The audit pane's common "who did what" filter, newest first, without a scan.
-    op.create_index("ix_audit_actor_action", "audit_events",
-                    ["tenant_id", "actor", "action", "seq"])
+    op.create_index(
+        "ix_audit_actor_action", "audit_events", ["tenant_id", "actor", "action", "seq"]
+    )
     op.create_index("ix_audit_resource", "audit_events", ["tenant_id", "resource_type", "seq"])
     op.create_index("ix_audit_ts", "audit_events", ["tenant_id", "ts"])
     # Imports are deduplicated by (source, ts) then import_key; ordinary events share the
@@ -192,18 +192,28 @@ def upgrade() -> None:
 
 def _sqlite_extras() -> None:
     # The audit log is append-only: refuse edits and deletes at the lowest level we own.
-    op.execute("CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
-               "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END")
-    op.execute("CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
-               "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END")
-    op.execute("CREATE TRIGGER audit_heads_no_delete BEFORE DELETE ON audit_heads "
-               "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END")
-    op.execute("CREATE TRIGGER audit_heads_forward_only BEFORE UPDATE ON audit_heads "
-               "WHEN NEW.seq < OLD.seq OR NEW.tenant_id <> OLD.tenant_id "
-               "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END")
+    op.execute(
+        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
+    )
+    op.execute(
+        "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
+    )
+    op.execute(
+        "CREATE TRIGGER audit_heads_no_delete BEFORE DELETE ON audit_heads "
+        "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
+    )
+    op.execute(
+        "CREATE TRIGGER audit_heads_forward_only BEFORE UPDATE ON audit_heads "
+        "WHEN NEW.seq < OLD.seq OR NEW.tenant_id <> OLD.tenant_id "
+        "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
+    )
     # Full-text index of memory bodies; rowid = memory_entries.rowid.
-    op.execute("CREATE VIRTUAL TABLE memory_fts USING fts5(title, body, "
-               "tokenize = 'unicode61 remove_diacritics 2')")
+    op.execute(
+        "CREATE VIRTUAL TABLE memory_fts USING fts5(title, body, "
+        "tokenize = 'unicode61 remove_diacritics 2')"
+    )
 
 
 def downgrade() -> None:
