@@ -4,7 +4,7 @@
 Usage: python bench/bench_memory.py [--docs 10000] [--avg-bytes 6800] [--queries 100]
                                     [--dir DIR]
 
-Generates a synthetic MEMORY-CONTEXT of every kind (coditect_tui.core.memory.synthetic,
+Generates a synthetic MEMORY-CONTEXT of every kind (tests.support.memory_corpus,
 ~100 MB for 10,000 files), indexes it into a fresh SQLite store and prints one line per
 figure with its ratio to an anchor measured in the same run:
 
@@ -38,6 +38,7 @@ import shutil
 import sqlite3
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -51,7 +52,11 @@ from coditect_tui.core.memory.query import parse_query
 from coditect_tui.core.memory.readers import read_memory_file
 from coditect_tui.core.memory.roots import MemoryRoot, walk_files
 from coditect_tui.core.memory.search import search
-from coditect_tui.core.memory.synthetic import Corpus, generate_corpus
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # for tests.support (the corpus generator shared with the tests)
+
+from tests.support.memory_corpus import Corpus, generate_corpus  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED = REPO_ROOT.parent / "shared"
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
+MEMORY_SAMPLES = FIXTURES / "memory-context-sample"
+# CI sets it (.ci/run): PostgreSQL is then required, and a skipped test fails the run.
+STRICT_ENV = "CODITECT_CI"
+_skipped_reports: list[pytest.TestReport] = []
 
 
 @pytest.fixture(autouse=True)
@@ -25,9 +29,21 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (home / sub).mkdir(parents=True, exist_ok=True)
         monkeypatch.setenv(var, str(home / sub))
     for var in list(os.environ):
-        if var.startswith("CODITECT_") and var != "CODITECT_REQUIRE_POSTGRES":
+        if var.startswith("CODITECT_") and var != STRICT_ENV:
             monkeypatch.delenv(var)
     return home
+
+
+@pytest.fixture(autouse=True)
+def no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Text cursors do not blink in tests, so snapshots and idle checks are stable.
+
+    The product keeps Textual's default (blinking); only the tests change the default.
+    """
+    from textual.widgets import Input, TextArea
+
+    for widget in (Input, TextArea):
+        monkeypatch.setattr(widget.cursor_blink, "_default", False)
 
 
 def postgres_reachable(host: str = "127.0.0.1", port: int = 5432) -> bool:
@@ -39,11 +55,16 @@ def postgres_reachable(host: str = "127.0.0.1", port: int = 5432) -> bool:
         return False
 
 
+def strict() -> bool:
+    """Whether this run is CI's: PostgreSQL is required and no test may skip."""
+    return bool(os.environ.get(STRICT_ENV))
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """CI sets CODITECT_REQUIRE_POSTGRES: a missing server then fails the run, never skips."""
-    if os.environ.get("CODITECT_REQUIRE_POSTGRES") and not postgres_reachable():
+    """In CI (``CODITECT_CI`` set) a missing PostgreSQL fails the run at once, never skips."""
+    if strict() and not postgres_reachable():
         pytest.exit(
-            "CODITECT_REQUIRE_POSTGRES is set but PostgreSQL is not reachable at 127.0.0.1:5432",
+            f"{STRICT_ENV} is set but PostgreSQL is not reachable at 127.0.0.1:5432",
             returncode=3,
         )
 
@@ -56,3 +77,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Remember every skipped (or xfailed) test, whatever its phase."""
+    if report.skipped:
+        _skipped_reports.append(report)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test fails the run: a skip there hides a missing part."""
+    if not strict() or not _skipped_reports:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        count = len(_skipped_reports)
+        reporter.ensure_newline()
+        reporter.write_sep(
+            "=", f"{STRICT_ENV} is set: {count} skipped test(s) fail this run", red=True
+        )
+        for report in _skipped_reports:
+            reporter.write_line(f"  {report.nodeid}: {_skip_reason(report)}")
+    if session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    if isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2])
+    return "xfail" if hasattr(report, "wasxfail") else str(report.longrepr)

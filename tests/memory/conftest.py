@@ -15,10 +15,10 @@ from coditect_store.base import Provision
 from coditect_store.store import SqlStore
 from coditect_tui.core.memory.indexer import IndexReport, MemoryIndexer
 from coditect_tui.core.memory.roots import MemoryRoot
-from coditect_tui.core.memory.synthetic import Corpus, generate_corpus
-from tests.conftest import REPO_ROOT
+from tests.conftest import MEMORY_SAMPLES
+from tests.support.memory_corpus import Corpus, generate_corpus
 
-FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "memory-context-sample"
+FIXTURES = MEMORY_SAMPLES
 CORPUS_SIZE = 10_000
 
 

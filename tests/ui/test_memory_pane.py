@@ -11,18 +11,16 @@ from textual.widgets import Markdown, OptionList, Static, TextArea
 
 from coditect_tui.ui.app import CoditectApp
 from coditect_tui.ui.panes.memory import MemoryPane
-from tests.conftest import SHARED
+from tests.conftest import MEMORY_SAMPLES
 from tests.ui.conftest import settle
 
 AppFactory = Callable[..., CoditectApp]
-SAMPLES = SHARED / "fixtures" / "memory-context-sample"
+SAMPLES = MEMORY_SAMPLES
 
 
 @pytest.fixture
 def with_memory(workspace: Path) -> Path:
     """The samples as the master project's MEMORY-CONTEXT (writable copies)."""
-    if not SAMPLES.is_dir():
-        pytest.skip(f"fixtures not found at {SAMPLES}")
     target = workspace / "platform-master" / "MEMORY-CONTEXT"
     shutil.copytree(SAMPLES, target)
     for path in [target, *target.rglob("*")]:

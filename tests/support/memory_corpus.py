@@ -1,5 +1,5 @@
-"""A synthetic MEMORY-CONTEXT folder of any size, in every real format (tests, benchmarks,
-demos).
+"""A synthetic MEMORY-CONTEXT folder of any size, in every real format (tests
+and benchmarks).
 
 ``generate_corpus`` writes checkpoints, session exports and templates, export JSON,
 transcripts with ``⏺``/``⎿`` markers, export placeholders, checkpoint audit logs, set-up
