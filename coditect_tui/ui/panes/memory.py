@@ -180,7 +180,6 @@ class MemoryPane(Vertical):
         yield VerticalScroll(id="memory-preview")
 
     def on_mount(self) -> None:
-        self.query_one(Input).cursor_blink = not self.app.is_headless
         self._show_filters()
         backend = getattr(self.app, "backend", None)  # mounted lazily, maybe after the open
         if backend is not None:

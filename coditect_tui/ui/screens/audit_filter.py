@@ -66,8 +66,6 @@ class AuditFilterForm(ModalScreen[AuditFilter | None | bool]):
 
     def on_mount(self) -> None:
         self.query_one(Vertical).border_title = "Audit filter"
-        for field in self.query(Input):
-            field.cursor_blink = not self.app.is_headless
 
     @on(Input.Submitted)
     def _apply(self) -> None:

@@ -53,7 +53,6 @@ class TextPrompt(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one(Vertical).border_title = self.title_text
-        self.query_one(Input).cursor_blink = not self.app.is_headless
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:

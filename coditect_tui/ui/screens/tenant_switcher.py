@@ -57,7 +57,6 @@ class TenantSwitcher(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one(Vertical).border_title = "Tenants"
-        self.query_one(Input).cursor_blink = not self.app.is_headless  # stable snapshots
         self._fill("")
 
     def _fill(self, query: str) -> None:
