@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +30,7 @@ from coditect_tui.core.models import (
     utcnow,
 )
 from coditect_tui.core.policy import OPERATIONS, shipped_policy
-from tests.contract.harness import Harness
+from tests.contract.harness import Harness, SqliteHarness
 
 POLICY = shipped_policy()
 Pair = tuple[Resource, Action]
@@ -275,16 +276,15 @@ async def test_own_scope_lists_only_own_rows(harness: Harness) -> None:
         await owner.close()
 
 
-async def test_a_profile_never_acts_above_its_membership(harness: Harness) -> None:
-    owner = await harness.open("acme", "olivia", "owner")
-    await owner.add_member("carl", "consultant")
-    await owner.close()
-    if harness.name != "sqlite":
-        pytest.skip("local profiles provision themselves only on the local store")
+async def test_a_profile_never_acts_above_its_membership(tmp_path: Path) -> None:
+    # Only the local store provisions a profile itself, so this case is not a contract one.
     from coditect_store.base import Provision
     from coditect_store.store import SqlStore
 
-    path = harness.path  # type: ignore[attr-defined]
+    path = tmp_path / "store.db"
+    owner = await SqliteHarness(path).open("acme", "olivia", "owner")
+    await owner.add_member("carl", "consultant")
+    await owner.close()
     asks_more = await SqlStore.open_sqlite(
         path, tenant="acme", principal="carl", provision=Provision("Acme", "internal", "owner")
     )

@@ -3,7 +3,10 @@ symlink loops, unreadable directories, the .coditect/.claude convention, registr
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ from coditect_tui.core.git.health import check_symlinks, score
 from coditect_tui.core.git.runner import GitRunner
 from coditect_tui.core.git.status import read_many
 from tests.git.helpers import commit_file, git, make_remote_and_clone
+from tests.support.unprivileged import unprivileged_prefix
 
 
 def build_master(base: Path) -> Path:
@@ -134,21 +138,37 @@ def test_symlink_loops_unreadable_dirs_and_bad_roots(tmp_path: Path) -> None:
         discover([tmp_path / "file.txt"])
 
 
-@pytest.mark.skipif(
-    os.geteuid() == 0, reason="root reads every directory; permissions cannot make one unreadable"
-)
+_UNREADABLE_SCENARIO = """
+import json, sys
+from pathlib import Path
+from coditect_tui.core.git.discovery import discover
+
+root = Path(sys.argv[1])
+(root / "locked").chmod(0)
+try:
+    tree = discover([root])
+finally:
+    (root / "locked").chmod(0o755)
+print(json.dumps({"warnings": tree.warnings, "projects": [str(p.path) for p in tree.projects]}))
+"""
+
+
 def test_unreadable_directory_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    # In a child process without the capabilities that let root read every folder.
     root = tmp_path / "root"
-    locked = root / "locked"
-    locked.mkdir(parents=True)
+    (root / "locked").mkdir(parents=True)
     _, clone = make_remote_and_clone(root, "ok")
-    locked.chmod(0)
-    try:
-        tree = discover([root])
-    finally:
-        locked.chmod(0o755)
-    assert any("locked" in w for w in tree.warnings)
-    assert [p.path for p in tree.projects] == [clone]
+    done = subprocess.run(
+        [*unprivileged_prefix(), sys.executable, "-c", _UNREADABLE_SCENARIO, str(root)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert any("locked" in w for w in found["warnings"])
+    assert found["projects"] == [str(clone)]
 
 
 def test_coditect_symlink_convention(tmp_path: Path) -> None:
