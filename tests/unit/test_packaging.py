@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -27,5 +28,11 @@ def test_wheel_contents(tmp_path: Path) -> None:
     ):
         assert required in names, required
     assert not any(n.startswith(("tests/", "backends/")) for n in names)
+    # Test-only code (generators of workspaces and corpora) stays in tests/: nothing shipped
+    # imports it.
+    with zipfile.ZipFile(wheel) as archive:
+        for name in sorted(n for n in names if n.endswith(".py")):
+            source = archive.read(name).decode()
+            assert not re.search(r"^\s*(from|import) tests\b", source, re.M), name
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "coditect = coditect_tui.cli:entry" in zipfile.ZipFile(wheel).read(entry_points).decode()
