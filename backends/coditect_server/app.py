@@ -69,10 +69,14 @@ def create_app(config: ServerConfig | None = None, *, state: ServerState | None 
     generate_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document_auth(generate_openapi())
-        return app.openapi_schema  # type: ignore[return-value]
+        schema = app.openapi_schema
+        if schema is None:
+            schema = generate_openapi()  # FastAPI keeps it as app.openapi_schema
+            document_auth(schema)
+        return schema
 
+    # Replacing app.openapi is FastAPI's documented way to extend the schema; mypy
+    # refuses any assignment to a method.
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_exception_handler(BackendError, problems.backend_error_handler)
     app.add_exception_handler(Unauthorized, _unauthorized)

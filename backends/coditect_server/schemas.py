@@ -38,8 +38,8 @@ class ApiKeyRequest(BaseModel):
     """A key to create (defaults: the caller, the caller's role, no expiry)."""
 
     model_config = _Strict
-    principal: str | None = Field(None, min_length=1, max_length=200)
-    role: str | None = Field(None, min_length=1, max_length=50)
+    principal: str | None = Field(default=None, min_length=1, max_length=200)
+    role: str | None = Field(default=None, min_length=1, max_length=50)
     expires_at: AwareDatetime | None = None
 
 

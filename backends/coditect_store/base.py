@@ -60,7 +60,8 @@ def new_id() -> str:
 def to_model(model: type[M], row: Any, **overrides: Any) -> M:
     """Build ``model`` from a row holding (at least) its fields."""
     if hasattr(row, "_field_index"):  # a driver-level row (pg_read.PgRow): by position
-        names, pick = _row_picker(type(row), model)
+        # mypy does not see type[Any] as Hashable (python/mypy#11470); a class is hashable
+        names, pick = _row_picker(type(row), model)  # type: ignore[arg-type]
         values = dict(zip(names, pick(row), strict=True))
         values.update(overrides)
         validated: M = model.__pydantic_validator__.validate_python(values)
@@ -75,7 +76,8 @@ def to_models(model: type[M], rows: Sequence[Any]) -> list[M]:
     """``to_model`` of each row (a page of driver-level rows costs one picker lookup)."""
     if not rows or not hasattr(rows[0], "_field_index"):
         return [to_model(model, row) for row in rows]
-    names, pick = _row_picker(type(rows[0]), model)
+    # mypy does not see type[Any] as Hashable (python/mypy#11470); a class is hashable
+    names, pick = _row_picker(type(rows[0]), model)  # type: ignore[arg-type]
     validate = model.__pydantic_validator__.validate_python
     return [validate(dict(zip(names, pick(row), strict=True))) for row in rows]
 
@@ -171,7 +173,7 @@ class StoreBase:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        engine: AsyncEngine | None,
         *,
         tenant: Tenant,
         principal: str,
@@ -345,6 +347,7 @@ class StoreBase:
             with contextlib.suppress(BackendError):
                 async with self._tx(write=False) as conn:
                     await conn.exec_driver_sql("PRAGMA optimize")
+        assert self._engine is not None  # only _provision's audit linker has none
         await self._engine.dispose()
 
     # -- transactions ----------------------------------------------------------------
@@ -352,6 +355,7 @@ class StoreBase:
     @asynccontextmanager
     async def _tx(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
         """A transaction (``BEGIN IMMEDIATE`` when ``write``); driver errors become typed."""
+        assert self._engine is not None  # only _provision's audit linker has none
         try:
             async with self._engine.connect() as conn:
                 if self._pg:
@@ -383,6 +387,7 @@ class StoreBase:
 
         from coditect_store.pg_read import read_transaction
 
+        assert self._engine is not None  # only _provision's audit linker has none
         try:
             async with read_transaction(self._engine, self._tid) as conn:
                 yield conn
@@ -781,7 +786,7 @@ async def _provision(
     linker = StoreBase(
         None,
         tenant=tenant,
-        principal=principal,  # type: ignore[arg-type]
+        principal=principal,
         role=provision.role,
         read_only=False,
         policy=policy,

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
+    ColumnClause,
     and_,
     bindparam,
     column,
@@ -40,7 +41,7 @@ from coditect_tui.core.models import (
 )
 
 MEM = Resource.MEMORY
-_ROWID = literal_column("memory_entries.rowid")
+_ROWID: ColumnClause[int] = literal_column("memory_entries.rowid")
 _FTS = table("memory_fts", column("rowid"))  # the FTS5 virtual table (made by the migration)
 _EXPORT_BATCH = 500
 
@@ -357,13 +358,15 @@ class MemoryMixin(StoreBase):
         tsvector of memory_fts (GIN index), ranked best first, snippets for the page only."""
         from coditect_store.pg_read import STATEMENT_ERRORS
 
+        # named: mypy rejects a starred tuple display in ``except`` (python/mypy#21092)
+        refused: tuple[type[Exception], ...] = (DBAPIError, *STATEMENT_ERRORS)
         tsquery = pg_tsquery(query)  # InvalidInput with a clear message for malformed input
         limit = cursors.clamp(limit)
         async with self._op(
             MEM, Action.READ, method="search_memory", write=False, read_details={"query": query}
         ) as op:
             f = memory_fts_pg.c
-            simple = literal_column("'simple'")
+            simple: ColumnClause[str] = literal_column("'simple'")
             tsq = func.to_tsquery(simple, bindparam("q"))
             rank = (-func.ts_rank_cd(f.tsv, tsq)).label("rank")
             ranked = _filtered(
@@ -385,7 +388,7 @@ class MemoryMixin(StoreBase):
             ).order_by(ranked.c.rank, ranked.c.id)
             try:
                 rows = (await op.conn.execute(stmt, {"q": tsquery, "opts": _HEADLINE})).all()
-            except (DBAPIError, *STATEMENT_ERRORS) as exc:
+            except refused as exc:
                 raise InvalidInput(f"search query: {_fts_message(exc)}") from None
         return [SearchHit(entry=_entry(r), rank=float(r.rank), snippet=r.snip or "") for r in rows]
 

@@ -23,13 +23,14 @@ import contextlib
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import Executable
+from sqlalchemy.sql.elements import DQLDMLClauseElement
 from sqlalchemy.util import greenlet_spawn
 
 from coditect_store.engine import pg_literal
@@ -70,7 +71,9 @@ class _Plan:
         params: Mapping[str, Any] | None = None,
         text_timestamps: bool = False,
     ) -> None:
-        compiled = stmt.compile(dialect=dialect)
+        # Reads are SELECT (or text) statements: DQL, compiled by an SQLCompiler, whose
+        # attributes are used below. The Executable mixin does not declare compile().
+        compiled = cast(DQLDMLClauseElement, stmt).compile(dialect=dialect)
         self.compiled = compiled
         self.expanded: tuple[Any, ...] | None = None
         if compiled.post_compile_params or compiled.literal_execute_params:
@@ -140,7 +143,7 @@ class _Plan:
         ]
 
 
-class PgRow(tuple):  # type: ignore[type-arg]
+class PgRow(tuple[Any, ...]):
     """A result row: by position, by attribute, and as a mapping (``row._mapping``)."""
 
     __slots__ = ()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, or_, select, tuple_
+from sqlalchemy import BindParameter, bindparam, func, or_, select, tuple_
 
 from coditect_store import cursors
 from coditect_store.base import StoreBase, new_id, to_model, to_models
@@ -22,8 +22,8 @@ from coditect_tui.core.models import (
 P = Resource.PROJECTS
 R = Resource.REPOS
 
-_TID = bindparam("tid")
-_LIMIT = bindparam("limit")
+_TID: BindParameter[str] = bindparam("tid")
+_LIMIT: BindParameter[int] = bindparam("limit")
 
 
 def _projects_page(*, after: bool) -> Prepared:

@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from coditect_tui.core.models import VerifyReport
+from coditect_tui.core.models import VerifyReason, VerifyReport
 
 GENESIS_HASH = "0" * 64
 
@@ -114,7 +114,7 @@ class ChainVerifier:
         self.rows = 0
         self._expected = 1
         self._prev = GENESIS_HASH
-        self._bad: tuple[int, str, str] | None = None
+        self._bad: tuple[int, VerifyReason, str] | None = None
 
     @property
     def broken(self) -> bool:
@@ -180,7 +180,7 @@ class ChainVerifier:
             self._prev = stored_hash
             self._expected += 1
 
-    def _fail(self, seq: int, reason: str, detail: str) -> None:
+    def _fail(self, seq: int, reason: VerifyReason, detail: str) -> None:
         self._bad = (seq, reason, detail)
 
     def report(self) -> VerifyReport:
@@ -195,7 +195,7 @@ class ChainVerifier:
                 reason=reason,
                 detail=detail,
                 checkpoint_seq=cp_seq,
-            )  # type: ignore[arg-type]
+            )
         last = self._expected - 1
         if self.head_seq is not None and last < self.head_seq:
             return VerifyReport(

@@ -81,12 +81,12 @@ def load_or_create_key(path: Path | None = None, *, create: bool = True) -> Ed25
             path=str(path),
         )
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except ValueError:
         raise ConfigError("not a PEM private key", path=str(path)) from None
-    if not isinstance(key, Ed25519PrivateKey):
+    if not isinstance(loaded, Ed25519PrivateKey):
         raise ConfigError("not an Ed25519 key", path=str(path))
-    return key
+    return loaded
 
 
 def key_id(public: Ed25519PublicKey) -> str:

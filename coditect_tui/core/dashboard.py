@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coditect_tui.core.git.health import BANDS, band_of
+from coditect_tui.core.git.health import BANDS, Band, band_of
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
@@ -243,7 +243,7 @@ class BandCount:
         share: percentage of scored repos (0 when none scored).
     """
 
-    band: str
+    band: Band
     low: int
     high: int
     count: int
@@ -326,7 +326,7 @@ class AttentionItem:
     name: str
     project: str | None
     score: int | None
-    band: str | None
+    band: Band | None
     state: str
     reasons: tuple[str, ...]
 
@@ -529,11 +529,11 @@ def compute_trend(
         count[day] = count.get(day, 0) + 1
     points = []
     for day in days:
-        snap = last.get(day)
-        if snap is None:
+        latest = last.get(day)
+        if latest is None:
             points.append(TrendPoint(day))
             continue
-        summary = snap.summary
+        summary = latest.summary
         average = summary.get("average_score")
         points.append(
             TrendPoint(

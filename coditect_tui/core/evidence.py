@@ -28,11 +28,11 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Final, Literal, cast
 
 import orjson
 from pydantic import ValidationError
@@ -56,7 +56,7 @@ FILE_NAMES: dict[str, str] = {
 }
 MANIFEST_NAME = "manifest.json"
 SUMS_NAME = "SHA256SUMS"
-MANIFEST_KIND = "coditect-evidence-pack"
+MANIFEST_KIND: Final = "coditect-evidence-pack"
 MANIFEST_VERSION = 1
 #: The tiers.yaml feature a tenant's tier needs for evidence packs.
 FEATURE = "evidence_packs"
@@ -295,7 +295,7 @@ def parse_formats(value: str | Iterable[str]) -> tuple[PackFormat, ...]:
                 f"(choose from {', '.join(PACK_FORMATS)})"
             )
         if item not in out:
-            out.append(item)  # type: ignore[arg-type]
+            out.append(item)
     if not out:
         raise InvalidInput(f"no format given (choose from {', '.join(PACK_FORMATS)})")
     return tuple(out)
@@ -401,8 +401,10 @@ async def write_evidence_pack(
         first: AuditEvent | None = None
         last: AuditEvent | None = None
         contiguous = True
-        stream: AsyncIterator[AuditEvent] = backend.export_audit(filter)
-        async with contextlib.aclosing(stream):  # type: ignore[type-var]
+        # The contract says AsyncIterator, but every backend's export_audit is an async
+        # generator, so it has the aclose() that aclosing() calls.
+        stream = cast(AsyncGenerator[AuditEvent, None], backend.export_audit(filter))
+        async with contextlib.aclosing(stream):
             async for event in stream:
                 if first is None:
                     first = event

@@ -366,8 +366,8 @@ class AuditFilter(Model):
     since: datetime | None = None
     until: datetime | None = None
     text: str | None = None
-    min_seq: int | None = Field(None, ge=1)
-    max_seq: int | None = Field(None, ge=1)
+    min_seq: int | None = Field(default=None, ge=1)
+    max_seq: int | None = Field(default=None, ge=1)
 
 
 class AuditEventSpec(Model):

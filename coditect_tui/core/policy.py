@@ -7,6 +7,7 @@ nothing here trusts the UI.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -249,9 +250,9 @@ class Policy:
         return self.role(role).read_only
 
 
-def unknown_name(what: str, name: str, choices: object) -> str:
+def unknown_name(what: str, name: str, choices: Iterable[str]) -> str:
     """``unknown role 'x' (did you mean 'y'?)`` text."""
-    close = difflib.get_close_matches(name, sorted(choices), n=1)  # type: ignore[arg-type]
+    close = difflib.get_close_matches(name, sorted(choices), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return f"unknown {what} {name!r}{hint}"
 

@@ -20,7 +20,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from coditect_tui.core.errors import CoditectError, NotFound, PermissionDenied
 from coditect_tui.core.safe_text import safe_text
@@ -136,6 +136,36 @@ class Portfolio:
         }
 
 
+class _TenantFields(TypedDict):
+    """The :class:`PortfolioRow` fields known from the tenant listing alone."""
+
+    tenant_id: str
+    tenant: str
+    display_name: str
+    tier: str
+    stripe: int
+
+
+class _OpenedFields(_TenantFields):
+    """:class:`_TenantFields` plus whether it is the home tenant."""
+
+    home: bool
+
+
+class _Figures(TypedDict, total=False):
+    """The :class:`PortfolioRow` fields read from the newest status snapshot."""
+
+    snapshot_at: datetime
+    repos: int | None
+    dirty: int | None
+    ahead: int | None
+    behind: int | None
+    detached: int | None
+    conflicted: int | None
+    errored: int | None
+    average_health: float | None
+
+
 def _int(summary: dict[str, Any], key: str) -> int | None:
     value = summary.get(key)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -145,7 +175,7 @@ async def _row(tenant: Tenant, backend: Backend, *, home: bool) -> PortfolioRow:
     """The row of one open tenant (errors of single reads land in ``error``)."""
     from coditect_tui.core.dashboard import count_active_sessions
 
-    base = {
+    base: _OpenedFields = {
         "tenant_id": tenant.id,
         "tenant": tenant.name,
         "display_name": tenant.display_name,
@@ -158,7 +188,7 @@ async def _row(tenant: Tenant, backend: Backend, *, home: bool) -> PortfolioRow:
         return PortfolioRow(**base, role=None, error="the opener returned another tenant's backend")
     principal = await backend.whoami()
     problems: list[str] = []
-    figures: dict[str, Any] = {}
+    figures: _Figures = {}
     try:
         page = await backend.list_status(limit=1)
         if page.items:
@@ -221,7 +251,7 @@ async def build_portfolio(
 
     async def one(tenant: Tenant) -> PortfolioRow | None:
         nonlocal left_out
-        base = {
+        base: _TenantFields = {
             "tenant_id": tenant.id,
             "tenant": tenant.name,
             "display_name": tenant.display_name,

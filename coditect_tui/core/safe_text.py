@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
 _BIDI = {0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
 
 
@@ -60,8 +62,15 @@ def safe_text(value: object, *, keep_newlines: bool = False, max_length: int | N
     return text
 
 
-def safe_markup(value: object, **options: bool | int | None) -> str:
+class SafeTextOptions(TypedDict, total=False):
+    """The keyword options of :func:`safe_text`."""
+
+    keep_newlines: bool
+    max_length: int | None
+
+
+def safe_markup(value: object, **options: Unpack[SafeTextOptions]) -> str:
     """``safe_text`` escaped for embedding inside Rich/Textual markup."""
     from rich.markup import escape
 
-    return escape(safe_text(value, **options))  # type: ignore[arg-type]
+    return escape(safe_text(value, **options))

@@ -33,7 +33,7 @@ class LocalBackendConfig(BaseModel):
 
     model_config = _Strict
     kind: Literal["local"] = "local"
-    path: str | None = Field(None, description="SQLite file (default: the XDG data dir)")
+    path: str | None = Field(default=None, description="SQLite file (default: the XDG data dir)")
 
     def store_path(self) -> Path:
         """The SQLite file this profile uses."""
@@ -49,7 +49,7 @@ class RemoteBackendConfig(BaseModel):
     token_env: str | None = None
     token_file: str | None = None
     keyring: str | None = None
-    timeout: float = Field(10.0, gt=0)
+    timeout: float = Field(default=10.0, gt=0)
 
 
 BackendConfig = Annotated[LocalBackendConfig | RemoteBackendConfig, Field(discriminator="kind")]

@@ -37,7 +37,7 @@ class ThemeSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
     description: str = ""
-    brand: str | None = Field(None, max_length=40)
+    brand: str | None = Field(default=None, max_length=40)
     dark: bool = True
     primary: str
     secondary: str | None = None

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from coditect_tui.core.errors import ConfigError
+from coditect_tui.core.git.health import Band
 from coditect_tui.core.policy import KNOWN_FEATURES, Policy, shipped_policy, unknown_name
 from coditect_tui.core.yamlio import LocatedYaml, load_yaml, validate
 
@@ -69,10 +70,10 @@ class DashboardDefaults(BaseModel):
     """The ``dashboard:`` section: thresholds every view uses."""
 
     model_config = _Strict
-    window_days: int = Field(30, ge=1, le=366, description="days of activity and trend")
-    stale_days: int = Field(30, ge=1, description="no commit for this many days = stale")
+    window_days: int = Field(default=30, ge=1, le=366, description="days of activity and trend")
+    stale_days: int = Field(default=30, ge=1, description="no commit for this many days = stale")
     attention_below: int = Field(
-        70, ge=0, le=101, description="repos scoring below this need attention"
+        default=70, ge=0, le=101, description="repos scoring below this need attention"
     )
 
     def options(self, tz: tzinfo = UTC) -> DashboardOptions:
@@ -294,7 +295,6 @@ def load_views(path: Path | None = None, *, policy: Policy | None = None) -> Vie
 # -- the advisor's aggregate view --------------------------------------------------------
 
 _Aggregate = ConfigDict(extra="forbid", frozen=True, strict=True)
-Band = Literal["excellent", "good", "fair", "poor"]
 
 
 class AggregateKpis(BaseModel):
@@ -408,7 +408,7 @@ def advisor_view(dashboard: Dashboard, sections: Iterable[str] | None = None) ->
                 band=b.band,
                 low=b.low,
                 high=b.high,
-                count=b.count,  # type: ignore[arg-type]
+                count=b.count,
                 share=b.share,
             )
             for b in dashboard.distribution

@@ -98,7 +98,7 @@ class _Parser:
                 raise self.error(f"unexpected character {ch!r}")
 
     def parse_header(self) -> None:
-        name = []
+        name: list[str] = []
         while True:
             ch = self.take()
             if ch == "":

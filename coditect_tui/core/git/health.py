@@ -35,8 +35,9 @@ from pathlib import Path
 from typing import Literal
 
 LinkState = Literal["symlink", "broken", "directory", "file", "missing"]
+Band = Literal["excellent", "good", "fair", "poor"]
 
-BANDS: tuple[tuple[str, int, int], ...] = (
+BANDS: tuple[tuple[Band, int, int], ...] = (
     ("excellent", 90, 100),
     ("good", 70, 89),
     ("fair", 50, 69),
@@ -125,7 +126,7 @@ class Health:
     warnings: list[str] = field(default_factory=list)
 
     @property
-    def band(self) -> str:
+    def band(self) -> Band:
         """excellent, good, fair or poor."""
         return band_of(self.score)
 
@@ -139,7 +140,7 @@ class Health:
         }
 
 
-def band_of(score: int) -> str:
+def band_of(score: int) -> Band:
     """The distribution band of a score.
 
     Args:

@@ -55,6 +55,7 @@ from coditect_tui.core.safe_text import safe_text
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
+    from coditect_tui.core.models import Outcome
 
 SESSION_FILE = ".coditect-session.json"
 HELPER_KEYS = (
@@ -270,7 +271,8 @@ def parse_shortstat(text: str) -> tuple[int, int, int]:
     match = _SHORTSTAT.search(text)
     if not match:
         return 0, 0, 0
-    return tuple(int(g or 0) for g in match.groups())  # type: ignore[return-value]
+    files, insertions, deletions = (int(g or 0) for g in match.groups())
+    return files, insertions, deletions
 
 
 def compare_url(remote_url: str, base: str, branch: str) -> str | None:
@@ -509,7 +511,7 @@ class GitSessions:
             raise PermissionDenied(f"role {me.role!r} may not run git sessions")
 
     async def _audit(
-        self, verb: str, outcome: str, details: dict[str, Any], *, create: bool = False
+        self, verb: str, outcome: Outcome, details: dict[str, Any], *, create: bool = False
     ) -> None:
         if self.backend is None:
             return
@@ -523,7 +525,7 @@ class GitSessions:
             self._record_id or self.repo_id,
             outcome=outcome,
             details=clean,
-        )  # type: ignore[arg-type]
+        )
 
     async def adopt(self, state: SessionState) -> str | None:
         """Make sure the backend has a history row for ``state`` (picks up old sessions).
@@ -783,7 +785,7 @@ class GitSessions:
                         )
                 for sub in plan[:-1]:
                     sha = await self._commit_one(sub, text)
-                    details = {
+                    details: dict[str, Any] = {
                         "branch": (await read_status(self.runner, sub)).branch,
                         "sha": sha,
                         "cascade_of": str(self.repo),
@@ -915,7 +917,7 @@ class GitSessions:
                 for sub in subs:
                     outcome, branch = await self._push_one(sub, confirm_main=confirm_main)
                     sha = await self._head(sub)
-                    details = {
+                    details: dict[str, Any] = {
                         "branch": branch,
                         "sha": sha,
                         "result": outcome,
@@ -980,7 +982,7 @@ class GitSessions:
                 raise SessionError("no remote 'origin' to sync with")
             await self._git("fetch", "--", "origin", network=True)
             if not await self._ref_exists(f"refs/remotes/origin/{branch}"):
-                details = {
+                details: dict[str, Any] = {
                     "branch": branch,
                     "sha": await self._head(),
                     "result": "no remote branch",
@@ -1111,7 +1113,7 @@ class GitSessions:
                         "timed out" if code is None else f"exit {code}"
                     ]
                     raise SessionError("gh pr create failed: " + safe_text(last[0]))
-                url = out.decode(errors="replace").strip()
+                url: str | None = out.decode(errors="replace").strip()
                 how = "gh"
             else:
                 origin = self._origin_url()
@@ -1257,7 +1259,11 @@ class GitSessions:
                 commit_count=current.commit_count,
                 push_count=current.push_count,
             )
-            details = {"branch": current.branch, "sha": await self._head(), "summary": summary}
+            details: dict[str, Any] = {
+                "branch": current.branch,
+                "sha": await self._head(),
+                "summary": summary,
+            }
             await self._audit("end", "ok", details)
             message = (
                 f"session {safe_text(current.session_id)} ended: {summary['duration']}, "

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from coditect_tui.core.errors import InvalidInput
 
@@ -135,7 +135,7 @@ def _lex(text: str) -> list[_Tok]:
             toks.append(_Tok("phrase", i, text[i + 1 : end], prefix))
             i = j
         elif char in "()":
-            toks.append(_Tok(char, i))  # type: ignore[arg-type]
+            toks.append(_Tok(cast(TokenKind, char), i))  # "(" or ")"
             i += 1
         elif char == "-":
             following = text[i + 1] if i + 1 < n else ""
@@ -156,7 +156,7 @@ def _lex(text: str) -> list[_Tok]:
                 j += 1
             word = text[i:j]
             if word in ("OR", "AND", "NOT"):
-                toks.append(_Tok(word, i))  # type: ignore[arg-type]
+                toks.append(_Tok(cast(TokenKind, word), i))
             elif word == "NEAR" and j < n and text[j] == "(":
                 raise InvalidInput(
                     'NEAR(...) is not supported: search for "a phrase" or for several words'
