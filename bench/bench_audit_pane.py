@@ -4,7 +4,7 @@
 Usage: python bench/bench_audit_pane.py [--events 1000000] [--repos 200] [--dir DIR]
 
 In the running app (headless, in-process Pilot) on a store holding N audit events and a
-workspace of R repos (make_workspace.py):
+workspace of R repos (tests/support/workspaces.py):
 
   first page    - from pressing the Audit tab's key to its first page of rows painted
                   (target <= 150 ms)
@@ -31,7 +31,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-MAKE_WORKSPACE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_workspace.py"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))  # for tests.support.workspaces (the workspace generator)
+
+from tests.support.workspaces import WorkspaceError, build_workspace  # noqa: E402
+
 ACTORS = [f"user{i:02d}" for i in range(20)]
 ACTIONS = [
     f"{r}.{v}"
@@ -193,11 +197,10 @@ def main() -> None:
     workspace = work / "ws"
     if not (workspace / "expected.json").exists():
         print(f"# building {args.repos} repos ...", flush=True)
-        subprocess.run(
-            [sys.executable, str(MAKE_WORKSPACE), str(workspace), "--repos", str(args.repos)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        try:
+            build_workspace(workspace, args.repos)
+        except WorkspaceError as exc:
+            sys.exit(f"bench: {exc}")
     with sqlite3.connect(db) as conn:
         tid = conn.execute("SELECT id FROM tenants WHERE name = 'bench'").fetchone()[0]
     anchor_first = raw_ms(

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-MAKE_WORKSPACE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_workspace.py"
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 MINIMAL_APP = """
 import shutil
@@ -83,11 +83,18 @@ def main() -> None:
     workspace = work / "ws"
     if not (workspace / "expected.json").exists():
         print(f"# building {args.repos} repos in {workspace} ...", flush=True)
-        subprocess.run(
-            [sys.executable, str(MAKE_WORKSPACE), str(workspace), "--repos", str(args.repos)],
-            check=True,
+        # the generator (tests/support/workspaces.py) runs in a child of its own, so this
+        # process stays small (a child's peak RSS can start from its parent's at fork)
+        generator = [sys.executable, "-m", "tests.support.workspaces"]
+        built = subprocess.run(
+            [*generator, str(workspace), "--repos", str(args.repos)],
+            cwd=REPO_ROOT,
             stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
+        if built.returncode != 0:
+            sys.exit(built.stderr.strip() or f"bench: the build exited {built.returncode}")
     home = work / "home"
     config = work / "config.yaml"
     config.write_text(

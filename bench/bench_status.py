@@ -4,8 +4,8 @@ Run by hand (not in CI)::
 
     python bench/bench_status.py [--repos 200] [--runs 7] [--workspace DIR]
 
-Builds (or reuses) a make_workspace.py workspace, then measures, interleaved and in the
-same run, the median wall time of:
+Builds (or reuses) a generated workspace (tests/support/workspaces.py), then measures,
+interleaved and in the same run, the median wall time of:
 
 * anchor: ``git status --porcelain=v2 --branch`` in every top-level repo from a thread
   pool of ``os.cpu_count() * 2`` (the figure every other line is divided by);
@@ -34,20 +34,19 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MAKE_WORKSPACE = REPO_ROOT.parent / "shared" / "bench" / "make_workspace.py"
+sys.path.insert(0, str(REPO_ROOT))  # for tests.support.workspaces (the workspace generator)
+
+from tests.support.workspaces import WorkspaceError, build_workspace  # noqa: E402
 
 
-def build_workspace(dest: Path, repos: int) -> Path:
+def ensure_workspace(dest: Path, repos: int) -> Path:
     """Create the workspace unless ``dest/expected.json`` is already there."""
     if not (dest / "expected.json").exists():
-        if not MAKE_WORKSPACE.exists():
-            sys.exit(f"bench: {MAKE_WORKSPACE} is missing")
         print(f"building {repos} repos in {dest} ...", file=sys.stderr)
-        subprocess.run(
-            [sys.executable, str(MAKE_WORKSPACE), str(dest), "--repos", str(repos)],
-            check=True,
-            capture_output=True,
-        )
+        try:
+            build_workspace(dest, repos)
+        except WorkspaceError as exc:
+            sys.exit(f"bench: {exc}")
     return dest
 
 
@@ -136,7 +135,7 @@ def main() -> int:
     parser.add_argument("--workspace", type=Path, help="reuse/build the workspace here")
     args = parser.parse_args()
     base = args.workspace or Path(tempfile.mkdtemp(prefix="coditect-bench-")) / "ws"
-    workspace = build_workspace(base, args.repos)
+    workspace = ensure_workspace(base, args.repos)
     projects = workspace / "projects"
     expected = json.loads((workspace / "expected.json").read_text())
     repos = [projects / name for name in sorted(expected)]
@@ -155,7 +154,10 @@ def main() -> int:
             samples[name].append(timed(func))
     medians = {name: statistics.median(values) for name, values in samples.items()}
     anchor = medians["anchor: parallel git status loop (threads)"]
-    rows = sum(1 for _ in projects.glob("*/submodules/*")) + len(repos)
+    rows = len(repos) + sum(
+        len(e["submodules"]["initialised"]) + len(e["submodules"]["uninitialised"])
+        for e in expected.values()
+    )
     version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout
     print(
         f"# {len(repos)} top-level repos ({rows} rows with submodules), "

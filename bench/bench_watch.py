@@ -4,9 +4,9 @@ Run by hand (not in CI)::
 
     python bench/bench_watch.py [--repos 200] [--writes 60] [--idle 30]
 
-Builds a fresh make_workspace.py workspace (the benchmark writes into it), starts a
-:class:`coditect_tui.core.git.watch.RepoWatcher` over every repo (submodules included),
-then measures, in the same run:
+Builds a fresh generated workspace (tests/support/workspaces.py; the benchmark writes into
+it), starts a :class:`coditect_tui.core.git.watch.RepoWatcher` over every repo (submodules
+included), then measures, in the same run:
 
 * file write -> update latency: a tracked file of a different repo is rewritten each
   time (alternating its content, so the status changes each time) and the time until
@@ -26,14 +26,15 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MAKE_WORKSPACE = REPO_ROOT.parent / "shared" / "bench" / "make_workspace.py"
+sys.path.insert(0, str(REPO_ROOT))  # for tests.support.workspaces (the workspace generator)
+
+from tests.support.workspaces import WorkspaceError, build_workspace  # noqa: E402
 
 
 async def measure(projects: Path, writes: int, idle: float) -> list[tuple[str, float, str]]:
@@ -47,7 +48,8 @@ async def measure(projects: Path, writes: int, idle: float) -> list[tuple[str, f
     targets = tree.targets()
     runner = GitRunner()
     initial = await read_many(runner, targets)
-    top = [t.path for t in targets if not t.is_submodule]
+    # top-level repos with a README.md to rewrite (an unborn repo has none)
+    top = [t.path for t in targets if not t.is_submodule and (t.path / "README.md").exists()]
 
     single = []
     for repo in top[:20]:
@@ -107,15 +109,12 @@ def main() -> int:
     parser.add_argument("--writes", type=int, default=60)
     parser.add_argument("--idle", type=float, default=30.0)
     args = parser.parse_args()
-    if not MAKE_WORKSPACE.exists():
-        sys.exit(f"bench: {MAKE_WORKSPACE} is missing")
     dest = Path(tempfile.mkdtemp(prefix="coditect-bench-watch-")) / "ws"
     print(f"building {args.repos} repos in {dest} ...", file=sys.stderr)
-    subprocess.run(
-        [sys.executable, str(MAKE_WORKSPACE), str(dest), "--repos", str(args.repos)],
-        check=True,
-        capture_output=True,
-    )
+    try:
+        build_workspace(dest, args.repos)
+    except WorkspaceError as exc:
+        sys.exit(f"bench: {exc}")
     rows = asyncio.run(measure(dest / "projects", args.writes, args.idle))
     anchor = rows[0][1]
     print(f"# {args.repos} repos watched, {os.cpu_count()} CPUs, {args.writes} writes")

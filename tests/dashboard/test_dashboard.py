@@ -1,4 +1,4 @@
-"""Dashboard figures against the make_workspace.py oracle and real repos in awkward states."""
+"""Dashboard figures against the generated workspace's oracle and real repos in awkward states."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -35,6 +34,7 @@ from coditect_tui.core.models import (
 )
 from coditect_tui.core.workspace_view import from_discovery
 from tests.git.helpers import commit_file, git, make_remote_and_clone
+from tests.support.workspaces import read_status as oracle_status
 
 
 async def _read(root: Path) -> list[RepoStatus]:
@@ -42,57 +42,66 @@ async def _read(root: Path) -> list[RepoStatus]:
     return await read_many(GitRunner(), tree.targets())
 
 
-def _oracle_rows(
-    workspace: Path, oracle: ModuleType, statuses: list[RepoStatus]
-) -> dict[str, dict[str, Any]]:
+def _oracle_rows(workspace: Path, statuses: list[RepoStatus]) -> dict[str, dict[str, Any]]:
     """expected.json for the top-level repos, the oracle's own reader for submodules."""
     expected = json.loads((workspace / "expected.json").read_text())
     rows = {str(workspace / "projects" / name): row for name, row in expected.items()}
     for status in statuses:
         if status.is_submodule:
-            rows[status.path] = oracle.status(Path(status.path))
+            rows[status.path] = oracle_status(Path(status.path))
     return rows
 
 
+def _oracle_scores(rows: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """The health score of every read (initialised) row, by path."""
+    return {path: _oracle_score(row) for path, row in rows.items() if row["initialised"]}
+
+
+def _oracle_attention(rows: dict[str, dict[str, Any]], below: int) -> list[tuple[int, str]]:
+    """(score, path) of the rows needing attention (low score or conflicted), worst first."""
+    scores = _oracle_scores(rows)
+    return sorted((v, p) for p, v in scores.items() if v < below or rows[p]["conflicted"])
+
+
 def _oracle_score(row: dict[str, Any]) -> int:
-    detached = row["branch"] == "(detached)"
+    detached = row["detached"]
     return health.score(
         uncommitted=row["changed"] + row["untracked"],
         unpushed=row["ahead"] if row["upstream"] else 0,
         behind=row["behind"],
         detached=detached,
         branch=None if detached else row["branch"],
-        main_branch="main",
+        main_branch=row["origin_head"] or "main",
         symlinks=None,
     ).score
 
 
-async def test_kpis_distribution_and_attention_equal_the_oracle(
-    workspace: Path, oracle: ModuleType
-) -> None:
+async def test_kpis_distribution_and_attention_equal_the_oracle(workspace: Path) -> None:
     statuses = await _read(workspace / "projects")
-    rows = _oracle_rows(workspace, oracle, statuses)
+    rows = _oracle_rows(workspace, statuses)
     assert set(rows) == {s.path for s in statuses}
     assert any(s.is_submodule for s in statuses)
     options = DashboardOptions(attention_below=96)
     board = build_dashboard(statuses, active_sessions=3, options=options)
     k = board.kpis
-    values = list(rows.values())
-    assert k.repos == k.read == len(rows)
-    assert (k.errored, k.uninitialised, k.active_sessions) == (0, 0, 3)
+    values = [r for r in rows.values() if r["initialised"]]
+    assert k.repos == len(rows) and k.read == len(values)
+    assert (k.errored, k.uninitialised, k.active_sessions) == (0, len(rows) - len(values), 3)
     assert k.dirty == sum(1 for r in values if r["changed"] or r["untracked"])
     assert k.ahead == sum(1 for r in values if r["ahead"] > 0)
     assert k.behind == sum(1 for r in values if r["behind"] > 0)
-    assert k.detached == sum(1 for r in values if r["branch"] == "(detached)")
-    assert k.dirty and k.ahead and k.behind and k.detached  # the workspace mixes states
+    assert k.detached == sum(1 for r in values if r["detached"])
+    assert k.conflicted == sum(1 for r in values if r["conflicted"])
+    # the workspace mixes states
+    assert k.dirty and k.ahead and k.behind and k.detached and k.conflicted and k.uninitialised
 
-    scores = {path: _oracle_score(row) for path, row in rows.items()}
+    scores = _oracle_scores(rows)
     assert k.average_health == round(sum(scores.values()) / len(scores), 1)
     for band in board.distribution:
         want = sum(1 for v in scores.values() if band.low <= v <= band.high)
         assert band.count == want, band
         assert band.share == round(want / len(scores) * 100, 1)
-    want_attention = sorted(((v, p) for p, v in scores.items() if v < 96))
+    want_attention = _oracle_attention(rows, 96)
     assert [(a.score, a.path) for a in board.attention] == want_attention
     assert len(board.attention) >= 2 and board.attention[0].reasons
 
@@ -149,7 +158,8 @@ async def test_commits_per_day_equal_plain_git(workspace: Path) -> None:
     options = DashboardOptions()
     board = await load_dashboard(statuses, runner=runner, now=now, options=options)
     want, with_duplicates = _plain_git_commits(
-        [s.path for s in statuses], window_start(now, options)
+        [s.path for s in statuses if s.initialised and not s.unborn],  # the others: no log
+        window_start(now, options),
     )
     got = {d.day.isoformat(): d.commits for d in board.commits if d.commits}
     assert got == want
@@ -165,7 +175,8 @@ async def test_stale_repos_by_commit_age(workspace: Path) -> None:
     assert build_dashboard(statuses).stale == ()
     later = newest + timedelta(days=31)
     board = build_dashboard(statuses, now=later, options=DashboardOptions(stale_days=30))
-    assert {s.path for s in board.stale} == {s.path for s in statuses}
+    assert {s.path for s in board.stale} == {s.path for s in statuses if s.last_commit}
+    assert any(s.unborn for s in statuses)  # unborn and uninitialised repos are never stale
     ages = [s.days for s in board.stale]
     assert ages == sorted(ages, reverse=True) and min(ages) >= 30
     for item in board.stale:

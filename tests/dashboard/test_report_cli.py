@@ -9,17 +9,16 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 from coditect_store.store import SqlStore
 from coditect_tui.core.git.discovery import discover
 from coditect_tui.core.git.runner import GitRunner
 from coditect_tui.core.git.status import read_many
-from tests.dashboard.test_dashboard import _oracle_rows, _oracle_score
+from tests.dashboard.test_dashboard import _oracle_attention, _oracle_rows, _oracle_scores
 from tests.git.helpers import commit_file, git, make_remote_and_clone, run_cli, write_config
 
 
-def test_json_report_equals_the_oracle(workspace: Path, oracle: ModuleType) -> None:
+def test_json_report_equals_the_oracle(workspace: Path) -> None:
     projects = workspace / "projects"
     result = run_cli(
         "report",
@@ -34,22 +33,24 @@ def test_json_report_equals_the_oracle(workspace: Path, oracle: ModuleType) -> N
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     statuses = asyncio.run(read_many(GitRunner(), discover([projects]).targets()))
-    rows = _oracle_rows(workspace, oracle, statuses)
-    values = list(rows.values())
+    rows = _oracle_rows(workspace, statuses)
+    values = [r for r in rows.values() if r["initialised"]]
     kpis = doc["dashboard"]["kpis"]
     assert doc["view"] == "team" and kpis["repos"] == len(rows)
+    assert kpis["uninitialised"] == len(rows) - len(values) > 0
     assert kpis["dirty"] == sum(1 for r in values if r["changed"] or r["untracked"])
     assert kpis["ahead"] == sum(1 for r in values if r["ahead"])
     assert kpis["behind"] == sum(1 for r in values if r["behind"])
-    assert kpis["detached"] == sum(1 for r in values if r["branch"] == "(detached)")
+    assert kpis["detached"] == sum(1 for r in values if r["detached"])
+    assert kpis["conflicted"] == sum(1 for r in values if r["conflicted"]) > 0
     assert kpis["active_sessions"] is None  # --offline: the store was not opened
-    scores = {p: _oracle_score(r) for p, r in rows.items()}
+    scores = _oracle_scores(rows)
     assert kpis["average_health"] == round(sum(scores.values()) / len(scores), 1)
     assert [a["path"] for a in doc["dashboard"]["attention"]] == [
-        p for _, p in sorted((v, p) for p, v in scores.items() if v < 96)
+        p for _, p in _oracle_attention(rows, 96)
     ]
     assert {r["path"] for r in doc["repos"]} == set(rows)
-    assert doc["summary"]["read"] == len(rows)
+    assert doc["summary"]["read"] == len(values)
     assert len(doc["dashboard"]["commits"]) == 30 and doc["dashboard"]["commits_total"] > 0
 
 
@@ -64,7 +65,8 @@ def test_csv_and_markdown_share_the_status_report(workspace: Path) -> None:
     assert [r["path"] for r in rows] == [r["path"] for r in plain]
     for ours, theirs in zip(rows, plain, strict=True):
         assert {k: ours[k] for k in theirs} == theirs
-        assert ours["stale"] == "False" and ours["days_since_commit"] == "0"
+        days = "0" if ours["last_commit_sha"] else ""  # unborn, uninitialised: no commit
+        assert ours["stale"] == "False" and ours["days_since_commit"] == days
     md = run_cli("report", "status", "--offline", "--stale-days", "1", projects).stdout
     order = [
         "# CODITECT Workspace Health Dashboard",

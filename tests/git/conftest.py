@@ -8,18 +8,17 @@ on the developer's own git configuration.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from coditect_tui.core.git import runner as runner_module
+from tests.support.workspaces import build_workspace
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MAKE_WORKSPACE = REPO_ROOT.parent / "shared" / "bench" / "make_workspace.py"
+#: Top-level repos of the shared generated workspace.
+WORKSPACE_REPOS = 30
+_WORKSPACE = pytest.StashKey[Path]()
 
 GLOBAL_CONFIG = """\
 [user]
@@ -61,20 +60,26 @@ def git_identity(
     runner_module.reset_env_cache()
 
 
+def generated_workspace(config: pytest.Config, factory: pytest.TempPathFactory) -> Path:
+    """The session's generated workspace, built on first use and shared by its users.
+
+    ``tests.support.workspaces.build_workspace`` with 30 repos, every kind (clean, dirty,
+    staged, untracked, ahead, behind, diverged, detached, no upstream, stash, conflict,
+    ``master`` default branch, unborn), masters with an initialised and an uninitialised
+    submodule, and hostile folder names. ``expected.json`` is the oracle,
+    ``workspace.json`` the intent (``load_workspace``). Read-only for tests: do not modify.
+    """
+    if _WORKSPACE not in config.stash:
+        dest = factory.mktemp("ws30") / "ws"
+        build_workspace(dest, WORKSPACE_REPOS, hostile=True)
+        config.stash[_WORKSPACE] = dest
+    return config.stash[_WORKSPACE]
+
+
 @pytest.fixture(scope="session")
-def workspace30(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A make_workspace.py workspace of 30 repos (read-only for tests: do not modify)."""
-    if not MAKE_WORKSPACE.exists():
-        pytest.skip(f"{MAKE_WORKSPACE} is missing (it lives in ../shared/bench/)")
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed")
-    dest = tmp_path_factory.mktemp("ws30") / "ws"
-    subprocess.run(
-        [sys.executable, str(MAKE_WORKSPACE), str(dest), "--repos", "30"],
-        check=True,
-        capture_output=True,
-    )
-    return dest
+def workspace30(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated 30-repo workspace (see :func:`generated_workspace`; do not modify)."""
+    return generated_workspace(request.config, tmp_path_factory)
 
 
 @pytest.fixture

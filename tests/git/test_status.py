@@ -1,4 +1,4 @@
-"""Status against real repos: the make_workspace oracle and every awkward repo state."""
+"""Status against real repos: the generated workspace's oracle and every awkward repo state."""
 
 from __future__ import annotations
 
@@ -13,45 +13,98 @@ from coditect_tui.core.git import objects
 from coditect_tui.core.git.discovery import discover
 from coditect_tui.core.git.runner import GitRunner
 from coditect_tui.core.git.status import (
+    RepoStatus,
     StatusTarget,
     parse_porcelain_v2,
     read_many,
     read_status,
 )
 from tests.git.helpers import commit_file, git, make_remote_and_clone
+from tests.support.workspaces import KINDS, load_workspace
+from tests.support.workspaces import read_status as oracle_status
+
+#: The oracle's fields (tests.support.workspaces.read_status) the engine reports too.
+ORACLE_FIELDS = (
+    "initialised",
+    "head",
+    "branch",
+    "detached",
+    "unborn",
+    "upstream",
+    "ahead",
+    "behind",
+    "changed",
+    "staged",
+    "modified",
+    "untracked",
+    "conflicted",
+    "stash",
+)
 
 
-def _as_oracle(status: object) -> dict[str, object]:
-    s = status
+def _as_oracle(s: RepoStatus) -> dict[str, object]:
+    """The engine's reading in the oracle's terms."""
     return {
-        "branch": s.branch or "(detached)",
-        "upstream": s.upstream,  # type: ignore[attr-defined]
+        "initialised": s.initialised,
+        "head": s.head_oid,
+        "branch": "(detached)" if s.detached else s.branch,
+        "detached": s.detached,
+        "unborn": s.unborn,
+        "upstream": s.upstream,
         "ahead": s.ahead,
         "behind": s.behind,
-        "changed": s.changed,  # type: ignore[attr-defined]
+        "changed": s.changed,
+        "staged": s.staged,
+        "modified": s.modified,
         "untracked": s.untracked,
-    }  # type: ignore[attr-defined]
+        "conflicted": s.conflicted,
+        "stash": s.stash,
+    }
+
+
+def _oracle_fields(row: dict[str, object]) -> dict[str, object]:
+    return {k: row[k] for k in ORACLE_FIELDS}
 
 
 async def test_every_repo_matches_the_oracle(workspace30: Path) -> None:
     expected = json.loads((workspace30 / "expected.json").read_text())
+    intent = load_workspace(workspace30)
+    assert {r.kind for r in intent.repos} == set(KINDS)  # every kind is in the mix
+    assert any(r.hostile for r in intent.repos)
     tree = discover([workspace30 / "projects"])
     statuses = await read_many(GitRunner(), tree.targets())
     top = {s.name: s for s in statuses if not s.is_submodule}
     assert set(top) == set(expected)
     for name, want in expected.items():
         assert top[name].error is None, name
-        assert _as_oracle(top[name]) == want, name
-    # masters (every 10th repo) hold two initialised submodules each, read as repos too
+        assert _as_oracle(top[name]) == _oracle_fields(want), name
+        summary = top[name].submodules
+        listed = want["submodules"]
+        if summary is None:
+            assert listed == {"initialised": [], "uninitialised": []}, name
+        else:
+            assert (summary.initialised, summary.uninitialised) == (
+                len(listed["initialised"]),
+                len(listed["uninitialised"]),
+            ), name
+    # masters hold two submodules each, the first initialised, the second not; each is a
+    # row of its own (an uninitialised one with no git state), as the oracle reads it
     subs = [s for s in statuses if s.is_submodule]
-    assert len(subs) == 2 * len([n for n in expected if int(n[-4:]) % 10 == 0])
-    assert all(s.error is None and s.initialised for s in subs)
+    masters = intent.masters()
+    assert masters and len(subs) == 2 * len(masters)
+    for sub in subs:
+        assert sub.error is None, sub.path
+        assert _as_oracle(sub) == _oracle_fields(oracle_status(Path(sub.path))), sub.path
+    assert sorted(s.initialised for s in subs) == [False] * len(masters) + [True] * len(masters)
 
 
 async def test_last_commit_matches_git_log(workspace30: Path) -> None:
     tree = discover([workspace30 / "projects"])
     statuses = await read_many(GitRunner(), tree.targets())
     for status in statuses:
+        if not status.initialised or status.unborn:  # no commit to read (nor for git log)
+            assert status.last_commit is None and status.head_oid is None, status.path
+            continue
         out = git(Path(status.path), "log", "-1", f"--format={objects.log_format()}")
         assert status.last_commit == objects.parse_log_line(out), status.name
         assert status.head_oid == status.last_commit.sha  # type: ignore[union-attr]
