@@ -20,7 +20,6 @@ from coditect_store import aiosqlite_fix
 from coditect_store.schema import AUDIT_TABLES
 from coditect_tui.core.errors import BackendUnavailable
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 BUSY_TIMEOUT_MS = 30_000
 
@@ -50,18 +49,36 @@ def read_only_authorizer(
 def check_sqlite_file(path: Path) -> None:
     """Refuse a file that exists but is not a SQLite database, before touching it.
 
+    The file is probed through SQLite itself, never with plain file I/O: on POSIX, closing
+    any descriptor of a file drops every lock the process holds on it, so a plain read
+    while this process has the store open would silently take the locks of its live
+    connections (SQLite's "How To Corrupt An SQLite Database File", section 2.2). SQLite's
+    own connections share one lock table per file and keep a closed descriptor open while
+    other connections hold locks. The probe reads the header and the schema only; it never
+    writes and never creates the file.
+
+    Args:
+        path: the database file, which may not exist yet.
+
     Raises:
         BackendUnavailable: the file is unreadable or not SQLite.
     """
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_MAGIC))
-    except (FileNotFoundError, NotADirectoryError):
+    if not path.exists():
         return
-    except OSError as exc:
-        raise BackendUnavailable(f"{path}: cannot read: {exc.strerror}") from None
-    if header and header != SQLITE_MAGIC:
-        raise BackendUnavailable(f"{path}: not a SQLite database; the file was not changed")
+    try:
+        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise BackendUnavailable(f"{path}: cannot read: {exc}") from None
+    try:
+        probe.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB:
+            raise BackendUnavailable(
+                f"{path}: not a SQLite database; the file was not changed"
+            ) from None
+        raise BackendUnavailable(f"{path}: cannot read: {exc}") from None
+    finally:
+        probe.close()
 
 
 def make_sqlite_engine(path: Path, *, read_only: bool) -> AsyncEngine:
