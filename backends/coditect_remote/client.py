@@ -597,12 +597,35 @@ class RemoteBackend(Backend):
     # -- live events (not part of the Backend contract) ---------------------------------------
 
     async def events(
-        self, *, last_event_id: int | None = None, max_events: int | None = None
+        self,
+        *,
+        last_event_id: int | None = None,
+        max_events: int | None = None,
+        ready: asyncio.Event | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """The tenant's live events (server-sent events), reconnecting with Last-Event-ID.
 
+        The subscription starts on the first iteration (await ``ready`` from another
+        task). A stream is established once the server has answered its headers with
+        2xx; the server fixes where the stream starts (after ``last_event_id``, or at the
+        tenant's newest event) before it answers, so every event committed from then on
+        is delivered.
+
+        Args:
+            last_event_id: resume after this event (None: start with the next one).
+            max_events: stop after this many events (None: never).
+            ready: set each time a stream is established; cleared when the connection
+                is lost, until the next stream is established. (Over an in-process
+                ``httpx.ASGITransport``, which hands a response over only once it is
+                complete, it is set only when the stream has ended.)
+
         Yields:
             ``{"id": seq, "event": "audit"|"change", "data": {...}}`` in seq order.
+
+        Raises:
+            BackendError: the server answered the subscription with an error (the typed
+                error of its status, e.g. PermissionDenied for 401; not retried). A lost
+                or refused connection is retried with backoff instead.
         """
         import orjson
 
@@ -625,6 +648,8 @@ class RemoteBackend(Backend):
                         await response.aread()
                         raise _error(response)
                     self.online, self.last_error, delay = True, None, 0.5
+                    if ready is not None:
+                        ready.set()
                     frame: dict[str, str] = {}
                     async for line in response.aiter_lines():
                         if line:
@@ -644,6 +669,8 @@ class RemoteBackend(Backend):
                         return
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 self._offline(_describe(exc))
+            if ready is not None:
+                ready.clear()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Row, select, text
 from sqlalchemy.exc import DBAPIError
 
 from coditect_server import tokens
@@ -20,7 +21,7 @@ from coditect_store.base import _PG_TENANT_BY_NAME, to_model
 from coditect_store.schema import members, parse_ts, tenants
 from coditect_tui.core import api_keys as keyfmt
 from coditect_tui.core.errors import BackendUnavailable, ConfigError
-from coditect_tui.core.models import Tenant, utcnow
+from coditect_tui.core.models import Tenant
 
 #: How long a key lookup is reused (only while notifications invalidate it; see events.py).
 KEY_CACHE_SECONDS = 30.0
@@ -64,6 +65,15 @@ _SQLITE_KEY = text(
 async def authenticate(state: ServerState, authorization: str | None) -> Identity:
     """Resolve the ``Authorization`` header to an identity.
 
+    Expiry is checked against the server's clock (:meth:`ServerState.now`).
+
+    Args:
+        state: the server (database, policy, key cache, clock).
+        authorization: the header's value, if any.
+
+    Returns:
+        Who the request acts as.
+
     Raises:
         Unauthorized: missing, malformed, unknown, revoked or expired credential, or a
             principal that is no longer a member (or whose role shrank below the key's).
@@ -81,7 +91,7 @@ async def authenticate(state: ServerState, authorization: str | None) -> Identit
     cached = state.key_cache.get(digest) if state.hub.listening else None
     if cached is not None and time.monotonic() - cached[1] < KEY_CACHE_SECONDS:
         identity: Identity = cached[0]  # only well-formed keys are ever cached
-        if identity.expires_at is not None and identity.expires_at <= utcnow():
+        if identity.expires_at is not None and identity.expires_at <= state.now():
             raise Unauthorized("this API key has expired")
         return identity
     if not keyfmt.is_well_formed(credential):
@@ -92,7 +102,7 @@ async def authenticate(state: ServerState, authorization: str | None) -> Identit
     if row.revoked_at is not None:
         raise Unauthorized("this API key was revoked")
     expires_at = parse_ts(row.expires_at) if row.expires_at else None
-    if expires_at is not None and expires_at <= utcnow():
+    if expires_at is not None and expires_at <= state.now():
         raise Unauthorized("this API key has expired")
     _check_role(state, row.key_role, row.member_role, expires_at)
     tenant = Tenant(
@@ -126,7 +136,7 @@ def _check_role(
         raise Unauthorized(f"the key's role {key_role!r} is not defined here") from None
 
 
-async def _key_row(state: ServerState, digest: str) -> object | None:
+async def _key_row(state: ServerState, digest: str) -> Row[Any] | None:
     try:
         async with state.db.connect() as conn:
             if state.postgres:  # one statement: no transaction needed
@@ -146,7 +156,9 @@ async def _operator(state: ServerState, credential: str) -> Identity:
     if state.config.operator_secret is None:
         raise Unauthorized("operator tokens are not enabled on this server")
     try:
-        tenant_name, principal, role, exp = tokens.verify(state.config.operator_secret, credential)
+        tenant_name, principal, role, exp = tokens.verify(
+            state.config.operator_secret, credential, now=state.now().timestamp()
+        )
     except tokens.TokenError as exc:
         raise Unauthorized(str(exc)) from None
     try:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from coditect_store.engine import (
 )
 from coditect_store.schema import server_metadata
 from coditect_tui.core.errors import BackendUnavailable, ConfigError
+from coditect_tui.core.models import utcnow
 from coditect_tui.core.policy import Policy, shipped_policy
 
 #: Environment variable holding the path of the operator secret file (see tokens.py).
@@ -99,10 +102,18 @@ def sqlite_path(db: str) -> Path:
 
 
 class ServerState:
-    """The per-process resources of the API; ``start()`` before serving, ``stop()`` after."""
+    """The per-process resources of the API; ``start()`` before serving, ``stop()`` after.
 
-    def __init__(self, config: ServerConfig) -> None:
+    Args:
+        config: how the server runs.
+        clock: "now" as an aware UTC datetime (default: the real clock). Every expiry the
+            server decides (API keys, operator tokens) reads it, so a test can move
+            time forward instead of waiting for it.
+    """
+
+    def __init__(self, config: ServerConfig, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.config = config
+        self.clock = clock
         self.policy = config.policy
         self.engine: AsyncEngine | None = None
         self.postgres = is_postgres_url(config.db)
@@ -114,6 +125,20 @@ class ServerState:
         #: while the LISTEN connection is up (PostgreSQL): key and membership changes are
         #: announced there and drop the tenant's entries on every replica (see events.py).
         self.key_cache: dict[str, tuple[Any, float]] = {}
+
+    def now(self) -> datetime:
+        """The current time by :attr:`clock` (what expiry is checked against).
+
+        Returns:
+            An aware datetime.
+
+        Raises:
+            ValueError: the clock returned a naive datetime.
+        """
+        moment = self.clock()
+        if moment.tzinfo is None:
+            raise ValueError("the server clock must return an aware datetime")
+        return moment
 
     def invalidate_tenant(self, tenant_id: str | None = None) -> None:
         """Forget cached key lookups of ``tenant_id`` (None: of every tenant)."""

@@ -159,7 +159,8 @@ def test_cli_status_and_session_status_run_nothing(tmp_path: Path) -> None:
 
 async def test_watching_runs_nothing(tmp_path: Path) -> None:
     repo, markers = make_hostile(tmp_path)
-    async with RepoWatcher([repo]) as watcher:
+    runner = GitRunner()
+    async with RepoWatcher([repo], runner=runner) as watcher:
         (repo / "a.txt").write_text("edited while watched\n")
         update = await watcher.next_update(timeout=10)
         assert update is not None and update.repo == repo
@@ -178,7 +179,10 @@ async def test_watching_runs_nothing(tmp_path: Path) -> None:
         )
         update = await watcher.next_update(timeout=10)
         assert update is not None and update.status.staged == 1
-    await asyncio.sleep(0.1)
+    # every git process the watcher started has exited (and its process group is gone)
+    # once the runner's workers are shut down: nothing can still leave a marker
+    await asyncio.to_thread(runner.close)
+    assert runner.spawned >= 2
     assert sorted(p.name for p in markers.iterdir()) == []
 
 

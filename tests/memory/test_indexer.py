@@ -9,13 +9,14 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from coditect_store.store import SqlStore
 from coditect_tui.core.errors import InvalidInput, NotFound, ReadOnly
-from coditect_tui.core.memory.indexer import MemoryIndexer
+from coditect_tui.core.memory.indexer import IndexReport, MemoryIndexer
 from coditect_tui.core.memory.links import linked_entries
 from coditect_tui.core.memory.roots import MemoryRoot, discover_roots
 from coditect_tui.core.memory.search import search
@@ -23,6 +24,8 @@ from coditect_tui.core.models import AuditFilter, MemoryFilter, ProjectSpec
 from tests.conftest import REPO_ROOT
 from tests.memory.conftest import FIXTURES, copy_fixtures, open_store
 from tests.memory.test_fixtures import CHECKPOINT, SESSION, TEMPLATE_05
+
+WATCH_TIMEOUT = 15.0  # a bound for failing, never a wait: the watch signals readiness
 
 
 async def audit_count(store: SqlStore) -> int:
@@ -181,38 +184,64 @@ async def test_for_paths_without_any_root(store: SqlStore, tmp_path: Path) -> No
 async def test_watch_picks_up_new_changed_and_renamed_files(
     store: SqlStore, memory_dir: Path
 ) -> None:
+    await MemoryIndexer(store, [MemoryRoot(memory_dir)]).index()
+    # a fresh indexer, as in the next run of the app: it loads its state from the store
+    # before it watches, so being ready takes a while after the iteration began
     indexer = MemoryIndexer(store, [MemoryRoot(memory_dir)])
-    await indexer.index()
     stop = asyncio.Event()
-    reports = []
+    ready = asyncio.Event()
+    reports: list[IndexReport] = []
+    arrived: asyncio.Queue[IndexReport] = asyncio.Queue()
 
     async def consume() -> None:
-        async for report in indexer.watch(debounce_ms=200, stop_event=stop):
+        async for report in indexer.watch(debounce_ms=200, stop_event=stop, ready=ready):
             reports.append(report)
+            arrived.put_nowait(report)
 
     task = asyncio.create_task(consume())
-    await asyncio.sleep(0.5)  # let the watcher start
+
+    async def until(wanted: Callable[[IndexReport], bool]) -> None:
+        """Take reports until one is ``wanted`` (failing if the watch ends first)."""
+        while True:
+            getter = asyncio.ensure_future(arrived.get())
+            done, _ = await asyncio.wait(
+                {getter, task}, timeout=WATCH_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+            )
+            if getter not in done:
+                getter.cancel()
+                if task in done:
+                    task.result()
+                    raise AssertionError("the watch ended")
+                raise AssertionError(f"no report within {WATCH_TIMEOUT} s; got {reports}")
+            if wanted(getter.result()):
+                return
+
+    await asyncio.wait_for(ready.wait(), WATCH_TIMEOUT)
     note = memory_dir / "notes" / "2025-11-23T10-00-00Z-live.md"
     note.parent.mkdir()
     tmp = note.with_name(".live.md.tmp")
     tmp.write_text("# Note: live\n\nwombat sighting\n")
     tmp.rename(note)  # the way an atomic writer does it
-    for _ in range(100):
-        if await search(store, "wombat"):
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda r: str(note) in r.added)
     assert [h.entry.path for h in await search(store, "wombat")] == [str(note)]
     renamed = note.with_name("2025-11-23T10-00-00Z-renamed.md")
     note.rename(renamed)
-    for _ in range(100):
-        if any(r.renamed for r in reports):
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda r: bool(r.renamed))
     stop.set()
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, WATCH_TIMEOUT)
     assert any(r.added == [str(note)] for r in reports)
     assert any(r.renamed == [(str(note), str(renamed))] for r in reports)
     assert all(".tmp" not in key for r in reports for key in r.added)
+
+
+async def test_watch_without_folders_is_ready_and_ends(store: SqlStore, tmp_path: Path) -> None:
+    gone = tmp_path / "MEMORY-CONTEXT"
+    gone.mkdir()
+    indexer = MemoryIndexer(store, [MemoryRoot(gone)])
+    gone.rmdir()
+    ready = asyncio.Event()
+    reports = [r async for r in indexer.watch(ready=ready)]
+    assert reports == [] and ready.is_set()
 
 
 _UNREADABLE_SCENARIO = textwrap.dedent("""

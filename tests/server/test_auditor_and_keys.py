@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -160,19 +160,58 @@ async def test_auditor_key_refuses_every_mutating_route(
         assert [p["name"] for p in listed] == ["p"]
 
 
+class FakeClock:
+    """A clock that moves only when told (the server reads it for every expiry)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, step: timedelta) -> None:
+        self.now += step
+
+
 async def test_expired_and_revoked_keys_are_refused(pg_server: ServerProcess) -> None:
+    expiry = utcnow() + timedelta(hours=1)
     tenant = await make_tenant(
         pg_server.db_url,
         unique("expiry"),
         {"alma": "auditor", "vic": "viewer"},
-        expires={"alma": utcnow() + timedelta(seconds=1.5)},
+        expires={"alma": expiry},
     )
+    # expiry: the same database served in-process by a server whose clock the test moves
+    clock = FakeClock(expiry - timedelta(seconds=1))
+    state = ServerState(ServerConfig(db=pg_server.db_url, pool_size=2), clock=clock)
+    await state.start()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_app(state=state)),
+            base_url="http://clocked.test",
+            timeout=10,
+        ) as clocked:
+            auditor = {"Authorization": f"Bearer {tenant.keys['alma']}"}
+            for _ in range(2):  # a lookup, then (once the listener is up) maybe the cache
+                assert (await clocked.get("/api/v1/whoami", headers=auditor)).status_code == 200
+            clock.advance(timedelta(seconds=1))  # the key expires at this very moment
+            expired = await clocked.get("/api/v1/whoami", headers=auditor)
+            assert (expired.status_code, expired.json().get("detail")) == (
+                401,
+                "this API key has expired",
+            )
+            state.invalidate_tenant()  # the database lookup refuses it too
+            expired = await clocked.get("/api/v1/whoami", headers=auditor)
+            assert (expired.status_code, expired.json().get("detail")) == (
+                401,
+                "this API key has expired",
+            )
+    finally:
+        await state.stop()
     async with httpx.AsyncClient(base_url=pg_server.url, timeout=10) as client:
+        # the real server, on the real clock, still accepts the key for an hour
         auditor = {"Authorization": f"Bearer {tenant.keys['alma']}"}
         assert (await client.get("/api/v1/whoami", headers=auditor)).status_code == 200
-        await asyncio.sleep(1.6)
-        expired = await client.get("/api/v1/whoami", headers=auditor)
-        assert (expired.status_code, expired.json()["detail"]) == (401, "this API key has expired")
         owner = {"Authorization": f"Bearer {tenant.keys['owner']}"}
         revoked = await client.post(f"/api/v1/api-keys/{tenant.ids['vic']}/revoke", headers=owner)
         assert revoked.status_code == 200
@@ -248,8 +287,10 @@ async def test_live_events_reach_a_teammate(pg_server: ServerProcess) -> None:
     stranger = RemoteBackend(pg_server.url, other.keys["owner"])
     received: dict[str, list[dict[str, Any]]] = {"owner": [], "vic": []}
 
+    ready = {"owner": asyncio.Event(), "vic": asyncio.Event()}
+
     async def listen(who: str, backend: RemoteBackend) -> None:
-        async for event in backend.events(max_events=2):
+        async for event in backend.events(max_events=2, ready=ready[who]):
             received[who].append(event)
 
     try:
@@ -257,7 +298,8 @@ async def test_live_events_reach_a_teammate(pg_server: ServerProcess) -> None:
             asyncio.create_task(listen("owner", owner)),
             asyncio.create_task(listen("vic", viewer)),
         ]
-        await asyncio.sleep(0.5)  # both streams are open
+        # both streams are open: the server fixed where they start before answering
+        await asyncio.wait_for(asyncio.gather(*(r.wait() for r in ready.values())), 10)
         started = time.monotonic()
         await stranger.upsert_project(ProjectSpec(name="not-yours"))
         project = await owner.upsert_project(ProjectSpec(name="shared"))

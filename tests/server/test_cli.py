@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,26 @@ from tests.pg import ServerProcess, free_port, run_sync
 from tests.server.conftest import make_tenant
 
 
+class Uvicorn(uvicorn.Server):
+    """A uvicorn that says when its start-up is over (it listens, or it gave up)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.startup_over = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets)
+        finally:
+            self.startup_over.set()
+
+    def run(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            super().run(sockets)
+        finally:
+            self.startup_over.set()  # it ended before or while starting up
+
+
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """(URL, SQLite file) of a uvicorn on 127.0.0.1."""
@@ -32,11 +51,11 @@ def live(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         log_level="error",
         timeout_graceful_shutdown=1,
     )
-    server = uvicorn.Server(config)
+    server = Uvicorn(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    while not server.started:
-        time.sleep(0.02)
+    if not server.startup_over.wait(30) or not server.started:
+        raise RuntimeError("uvicorn did not start")
     try:
         yield f"http://127.0.0.1:{config.port}", db
     finally:

@@ -1,10 +1,14 @@
 """The remote backend against a real uvicorn server that misbehaves on purpose: down,
-drip-feeding, 500-500-200, 429 + Retry-After, malformed JSON, 401, 403. Each ends in the
-documented typed error or retry, and no write ever runs twice (counted on the server)."""
+drip-feeding, 500-500-200, 429 + Retry-After, malformed JSON, 401, 403, an event stream
+answered late. Each ends in the documented typed error or retry, and no write ever runs
+twice (counted on the server). Nothing here waits for time to pass: the server says when
+it listens, and a late answer is held until the client has moved on, not for a while."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import sqlite3
 import threading
 import time
@@ -29,18 +33,55 @@ from coditect_tui.core.models import ProjectSpec
 from tests.pg import free_port
 from tests.server.conftest import make_tenant
 
+#: Seconds before a test gives up on something that should have happened (a bound for
+#: failing, never a wait).
+BOUND = 30.0
+
+
+class Uvicorn(uvicorn.Server):
+    """A uvicorn that says when its start-up is over (it listens, or it gave up)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.startup_over = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets)
+        finally:
+            self.startup_over.set()
+
+    def run(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            super().run(sockets)
+        finally:
+            self.startup_over.set()  # it ended before or while starting up
+
 
 @dataclass
 class FaultyServer:
-    """A real uvicorn on 127.0.0.1 serving the API behind a fault injector."""
+    """A real uvicorn on 127.0.0.1 serving the API behind a fault injector.
+
+    Faults (one per request, from ``plan``): ``pass``, ``500-after``, ``slow`` (the work
+    is done but the answer is held until the next request arrives, i.e. after the client
+    gave up on it), ``busy`` (409 + Retry-After, sent once the held ``slow`` work is
+    done), ``500``, ``429``, ``malformed``, ``drip``, ``hold`` (the request waits at the
+    door until the test sets ``release``; ``held`` says it is there).
+    """
 
     db: Path
     port: int
     plan: list[str] = field(default_factory=list)
     seen: list[tuple[str, str, str | None]] = field(default_factory=list)
     answers: list[tuple[int, str | None]] = field(default_factory=list)
-    server: Any = None
+    server: Uvicorn | None = None
     thread: threading.Thread | None = None
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    # in the server's event loop: set when a request comes after a "slow" one, and when
+    # the "slow" one's work is done
+    _after_slow: asyncio.Event | None = None
+    _slow_done: asyncio.Event | None = None
 
     @property
     def url(self) -> str:
@@ -56,14 +97,11 @@ class FaultyServer:
             lifespan="on",
             timeout_graceful_shutdown=1,
         )
-        self.server = uvicorn.Server(config)
+        self.server = Uvicorn(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
+        if not self.server.startup_over.wait(BOUND) or not self.server.started:
+            raise RuntimeError("uvicorn did not start")
 
     def stop(self) -> None:
         if self.server is not None:
@@ -80,6 +118,8 @@ class FaultyServer:
             headers = dict(scope["headers"])
             key = headers.get(b"idempotency-key")
             self.seen.append((scope["method"], scope["path"], key.decode() if key else None))
+            if self._after_slow is not None:
+                self._after_slow.set()
             fault = self.plan.pop(0) if self.plan else "pass"
             if fault == "pass":
 
@@ -104,17 +144,23 @@ class FaultyServer:
                     b'{"code": "internal_error", "detail": "boom"}',
                     b"application/problem+json",
                 )
-            elif fault == "slow":  # the work is done, but the answer comes late
+            elif fault == "slow":  # the work is done, but the answer comes too late
+                after = self._after_slow = asyncio.Event()
+                done = self._slow_done = asyncio.Event()
 
                 async def late(message: dict[str, Any]) -> None:
                     if message["type"] == "http.response.start":
-                        await asyncio.sleep(1.5)
+                        done.set()
+                        # held until the client has given up and tried again
+                        await asyncio.wait_for(after.wait(), BOUND)
                     await send(message)
 
                 await app(scope, receive, late)
             elif fault == "500":
                 await _reply(send, 500, b'{"detail": "boom"}', b"application/problem+json")
             elif fault == "busy":  # what the server says while the same key still runs
+                if self._slow_done is not None:  # ... and once it has run, so the next
+                    await asyncio.wait_for(self._slow_done.wait(), BOUND)  # try replays
                 await _reply(
                     send,
                     409,
@@ -143,9 +189,16 @@ class FaultyServer:
                         ],
                     }
                 )
-                for _ in range(40):  # a byte every 0.3 s: the read timeout never fires
+                # a byte every 0.1 s for 10 s: the 1 s read timeout never fires (the drip
+                # is the fault under test, so this one is a deliberate server-side delay)
+                for _ in range(100):
                     await send({"type": "http.response.body", "body": b" ", "more_body": True})
-                    await asyncio.sleep(0.3)
+                    await asyncio.sleep(0.1)
+            elif fault == "hold":
+                self.held.set()
+                if not await asyncio.to_thread(self.release.wait, BOUND):
+                    raise AssertionError("the test never released the held request")
+                await app(scope, receive, send)
             else:
                 raise AssertionError(fault)
 
@@ -322,3 +375,36 @@ def test_problem_bodies_map_to_the_typed_errors() -> None:
         assert type(error) is cls and str(error) == f"because {code}"
         if isinstance(error, RateLimited):
             assert error.retry_after == 3.0
+
+
+async def test_events_are_ready_only_once_the_server_answered(faulty: FaultyServer) -> None:
+    tenant = await make_tenant(str(faulty.db), "acme", {})
+    listener = RemoteBackend(faulty.url, tenant.keys["owner"])
+    writer = RemoteBackend(faulty.url, tenant.keys["owner"])
+    faulty.plan = ["hold"]  # the subscription waits at the server's door
+    ready = asyncio.Event()
+    got: list[dict[str, Any]] = []
+
+    async def listen() -> None:
+        async for event in listener.events(max_events=1, ready=ready):
+            got.append(event)
+
+    task = asyncio.create_task(listen())
+    try:
+        assert await asyncio.to_thread(faulty.held.wait, BOUND), "no subscription arrived"
+        assert not ready.is_set()  # sent, but not answered: not established
+        faulty.release.set()
+        await asyncio.wait_for(ready.wait(), BOUND)
+        # established: the server fixed the stream's start, so this write is delivered
+        project = await writer.upsert_project(ProjectSpec(name="after-ready"))
+        await asyncio.wait_for(task, BOUND)
+    finally:
+        faulty.release.set()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await listener.close()
+        await writer.close()
+    assert [(e["event"], e["data"]["action"], e["data"]["resource_id"]) for e in got] == [
+        ("audit", "projects.create", project.id)
+    ]

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -87,12 +88,40 @@ async def test_read_only_header_and_exports(served: tuple[Path, httpx.ASGITransp
         await careful.close()
 
 
+def announcing(app: Any, path: str, answered: asyncio.Event) -> Any:
+    """``app``, setting ``answered`` once it has sent the headers of a response to ``path``.
+
+    httpx's ASGITransport hands a response to the client only once it is complete, so
+    over it the client's own readiness signal (``RemoteBackend.events(ready=...)``) cannot
+    fire while a stream runs; the same moment is observed here, at the app's side.
+    """
+
+    async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != path:
+            await app(scope, receive, send)
+            return
+
+        async def tell(message: dict[str, Any]) -> None:
+            await send(message)
+            if message["type"] == "http.response.start":
+                answered.set()
+
+        await app(scope, receive, tell)
+
+    return asgi
+
+
 async def test_events_on_a_sqlite_server_are_polled(
     served: tuple[Path, httpx.ASGITransport],
 ) -> None:
     db, transport = served
     tenant = await make_tenant(str(db), "acme", {})
-    listener = RemoteBackend("http://asgi.test", tenant.keys["owner"], transport=transport)
+    answered = asyncio.Event()
+    listener = RemoteBackend(
+        "http://asgi.test",
+        tenant.keys["owner"],
+        transport=httpx.ASGITransport(app=announcing(transport.app, "/api/v1/events", answered)),
+    )
     writer = RemoteBackend("http://asgi.test", tenant.keys["owner"], transport=transport)
     try:
         got: list[dict[str, object]] = []
@@ -102,7 +131,8 @@ async def test_events_on_a_sqlite_server_are_polled(
                 got.append(event)
 
         task = asyncio.create_task(listen())
-        await asyncio.sleep(0.2)
+        # the stream's start is fixed before its headers go out: this write comes after
+        await asyncio.wait_for(answered.wait(), 5)
         project = await writer.upsert_project(ProjectSpec(name="live"))
         await asyncio.wait_for(task, 5)
         data = got[0]["data"]

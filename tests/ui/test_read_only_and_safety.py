@@ -7,6 +7,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 
 from coditect_tui.core.git.sessions import SESSION_FILE
@@ -91,11 +92,38 @@ async def test_auditor_role_is_read_only(make_app: AppFactory) -> None:
         assert app.check_action("session_commit", ()) is False
 
 
-async def test_idle_app_writes_nothing(make_app: AppFactory) -> None:
+class LoopClock:
+    """The running event loop's clock, moved forward by the test instead of waited for.
+
+    Every timer, interval and ``call_later`` of the app (Textual's included) is scheduled
+    on the loop's clock, so moving it forward fires, at once, whatever would have fired
+    in that time. (Threads, e.g. the file watchers', keep real time: they only act on
+    file events, and none happen here.)
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.offset = 0.0
+        loop = asyncio.get_running_loop()
+        real = loop.time
+        monkeypatch.setattr(loop, "time", lambda: real() + self.offset)
+
+    async def advance(self, seconds: float, *, step: float = 0.05, turns: int = 20) -> None:
+        """Move the clock ``seconds`` forward in ``step``s, letting the loop run after each
+        (``turns`` passes, enough for a timer's refresh to reach the screen)."""
+        for _ in range(round(seconds / step)):
+            self.offset += step
+            for _ in range(turns):
+                await asyncio.sleep(0)
+
+
+async def test_idle_app_writes_nothing(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
-        await asyncio.sleep(0.5)  # let the watcher's start-up settle
+        assert app.watcher is not None
+        await app.watcher.wait_ready(15)  # its start-up is over: idle from here on
         await pilot.pause()
         frames: list[object] = []
         original = app._display
@@ -107,9 +135,11 @@ async def test_idle_app_writes_nothing(make_app: AppFactory) -> None:
 
         app._display = counting  # type: ignore[method-assign]
         spawned = app.runner.spawned if app.runner else 0
-        await asyncio.sleep(2.0)
+        clock = LoopClock(monkeypatch)
+        await clock.advance(5.0)  # five seconds of the app's time, none of ours
         assert frames == [], f"{len(frames)} frames drawn while idle"
         assert (app.runner.spawned if app.runner else 0) == spawned, "git ran while idle"
+        assert app.watcher is not None and app.watcher.ready
 
 
 async def test_hostile_branch_and_subject_render_literally(

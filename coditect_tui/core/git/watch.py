@@ -21,6 +21,9 @@ Design (docs/git-engine.md has the long version):
   actually changed.
 * When nothing changes, nothing runs: no git process, no re-read (the watchers sleep
   in their own threads).
+* Readiness is observable: :meth:`RepoWatcher.wait_ready` returns once every watcher has
+  its OS watches in place (see :class:`WatchGate` for how that is known), at start and
+  again after each restart, so a caller (or a test) never has to guess with a sleep.
 """
 
 from __future__ import annotations
@@ -28,10 +31,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
-import tempfile
-import time
-from collections.abc import AsyncIterator, Sequence
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,59 @@ GIT_STATE_FILES = {
 LOCK_FILES = ("index.lock", "HEAD.lock")
 _NOISE_SUFFIXES = (".swp", ".swx", ".swo", "~", ".pyc", ".DS_Store", ".tmp~")
 _CLOSED = object()
+#: The two watchers a :class:`RepoWatcher` runs.
+_WATCHERS = ("flat", "recursive")
+
+
+class WatchGate(asyncio.Event):
+    """The ``stop_event`` handed to :func:`watchfiles.awatch` that also reports readiness.
+
+    watchfiles has no "started" callback, but its source shows the moment: ``awatch``
+    builds its Rust watcher (``RustNotify``) on its first iteration, and that constructor
+    adds every OS watch synchronously (the ``notify`` crate's ``watch()`` returns once the
+    inotify/FSEvents/kqueue watch is in place, or once the first snapshot is taken when
+    polling) and from then on collects every event until it is read. ``awatch`` then calls
+    ``RustNotify.watch()`` in a worker thread, which calls the stop event's ``is_set()`` on
+    every step; nothing else in watchfiles calls it. So the first ``is_set()`` call from a
+    thread other than the event loop's proves the watches are in place: every change made
+    after it is reported. The gate turns that first call into ``on_ready()``, run in the
+    event loop. (It comes one ``step`` after the watches were added: late, never early.)
+
+    When polling (``WATCHFILES_FORCE_POLLING``, network filesystems), ``notify`` compares
+    modification times to the second, so a file rewritten within the same second as its
+    previous change goes unseen, ready or not; new and deleted files are always seen.
+
+    Setting the gate (or ``stop``) ends the ``awatch`` iteration, as a plain stop event does.
+
+    Args:
+        on_ready: called once, from the event loop, when the watcher watches.
+        stop: another event that also ends the iteration (the caller's own stop event;
+            the gate never sets it).
+
+    Raises:
+        RuntimeError: created outside a running event loop.
+    """
+
+    def __init__(self, on_ready: Callable[[], object], stop: asyncio.Event | None = None) -> None:
+        super().__init__()
+        self._on_ready = on_ready
+        self._stop = stop
+        self._home = asyncio.get_running_loop()
+        self._home_thread = threading.get_ident()
+        self._reported = False
+
+    def is_set(self) -> bool:
+        """Whether the watcher should stop (and, on the first call from the watcher's
+        thread, tell the event loop that it watches).
+
+        Returns:
+            True once the gate or ``stop`` is set.
+        """
+        if not self._reported and threading.get_ident() != self._home_thread:
+            self._reported = True
+            with contextlib.suppress(RuntimeError):  # the loop is closing: nobody waits
+                self._home.call_soon_threadsafe(self._on_ready)
+        return super().is_set() or (self._stop is not None and self._stop.is_set())
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +199,9 @@ class RepoWatcher:
     """Watch repos and yield :class:`RepoUpdate` when one changes.
 
     Use as ``async with RepoWatcher(targets) as watcher: async for update in watcher``.
+    Entering (or :meth:`start`) returns once the watchers watch; :meth:`wait_ready` waits
+    for that state again after a watcher restarted (a new top-level directory appeared,
+    or a watched one vanished), and :attr:`ready` tells whether it holds now.
 
     Args:
         targets: the repos (uninitialised submodules are ignored).
@@ -193,14 +250,23 @@ class RepoWatcher:
         self._updates: asyncio.Queue[RepoUpdate | BaseException | object] = asyncio.Queue()
         self._tasks: list[asyncio.Task[Any]] = []
         self._watchers: dict[str, asyncio.Task[None]] = {}
-        self._stops: dict[str, asyncio.Event] = {}
-        self._probe_dir: str | None = None
-        self._probe_seen: set[str] = set()
+        #: The current stop event (and readiness probe) of each watcher.
+        self._gates: dict[str, WatchGate] = {}
+        #: Watchers that run (a watcher with no path to watch is not started).
+        self._expected: set[str] = set()
+        #: Watchers whose current instance has its OS watches in place.
+        self._watching: set[str] = set()
+        #: Set while ready, closed or failed (what wait_ready waits for).
+        self._ready_or_done = asyncio.Event()
+        self._failure: BaseException | None = None
         self._plan = _Plan()
         self._started = False
+        self._spawned = False
         self._closed = False
         #: Status re-reads done so far (tests and benchmarks read it).
         self.rereads = 0
+        #: Watcher restarts so far (a new top-level directory, or a vanished one).
+        self.restarts = 0
 
     # -- planning -----------------------------------------------------------------------
 
@@ -254,43 +320,99 @@ class RepoWatcher:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def start(self, ready_timeout: float = 10.0) -> None:
-        """Start watching; returns once both watchers deliver events.
+    async def start(self, ready_timeout: float | None = 10.0) -> None:
+        """Start watching; returns once every watcher watches (see :meth:`wait_ready`).
+
+        A second call returns at once, even while the first one still waits.
 
         Args:
-            ready_timeout: seconds to wait for the watchers to come up.
+            ready_timeout: seconds to wait for the watchers to come up (None: no limit).
 
         Raises:
-            TimeoutError: the watchers did not report readiness in time.
+            TimeoutError: the watchers did not come up in time (the watcher is closed).
+            Exception: a watcher failed to start (e.g. the OS refused more watches; the
+                watcher is closed).
         """
         if self._started:
             return
         self._started = True
-        self._probe_dir = tempfile.mkdtemp(prefix="coditect-watch-")
-        os.mkdir(os.path.join(self._probe_dir, "r"))
         self._plan = await asyncio.to_thread(self._make_plan)
-        self._spawn_watcher("flat")
-        self._spawn_watcher("recursive")
+        for name in _WATCHERS:
+            self._spawn_watcher(name)
+        self._spawned = True
         self._tasks.append(asyncio.create_task(self._dispatch()))
-        deadline = time.monotonic() + ready_timeout
-        counter = 0
-        while self._probe_seen != {"flat", "recursive"}:
-            if time.monotonic() > deadline:
-                await self.close()
-                raise TimeoutError("file watchers did not start")
-            counter += 1
-            for sub in ("", "r"):
-                with open(os.path.join(self._probe_dir, sub, "probe"), "w") as handle:
-                    handle.write(str(counter))
-            await asyncio.sleep(0.05)
+        self._update_ready()
+        try:
+            await self.wait_ready(ready_timeout)
+        except TimeoutError:
+            await self.close()
+            raise TimeoutError("file watchers did not start") from None
+        except BaseException:
+            await self.close()
+            raise
+
+    @property
+    def ready(self) -> bool:
+        """Whether every watcher watches now: a change made from now on is reported.
+
+        False before :meth:`start`, while a watcher restarts, after a failure and after
+        :meth:`close`.
+        """
+        return (
+            self._spawned
+            and not self._closed
+            and self._failure is None
+            and self._expected <= self._watching
+        )
+
+    async def wait_ready(self, timeout: float | None = None) -> None:
+        """Wait until every watcher watches (:attr:`ready`); start watching if nothing did.
+
+        Ready means every underlying ``watchfiles`` watcher has its OS watches in place
+        (see :class:`WatchGate`), so every change made after this returns is reported.
+        Readiness is lost while a watcher restarts (a new top-level directory in a
+        working tree, or a watched directory that vanished) and comes back once the
+        restarted watcher watches; the restart is decided, and readiness dropped, in the
+        same step that handles the event causing it, before any update that event
+        produces is delivered. So awaiting this after such an update waits for the
+        restart to finish.
+
+        Args:
+            timeout: seconds to wait at most (None: no limit).
+
+        Raises:
+            TimeoutError: not ready within ``timeout``.
+            RuntimeError: the watcher is closed.
+            Exception: a watcher's failure (the one the iteration raises as well).
+        """
+        if not self._started:
+            await self.start(timeout)
+        async with asyncio.timeout(timeout):
+            await self._ready_or_done.wait()
+        if self._failure is not None:
+            raise self._failure
+        if self._closed:
+            raise RuntimeError("the repo watcher is closed")
+
+    def _update_ready(self) -> None:
+        if self.ready or self._closed or self._failure is not None:
+            self._ready_or_done.set()
+        else:
+            self._ready_or_done.clear()
+
+    def _on_watching(self, name: str, gate: WatchGate) -> None:
+        if self._gates.get(name) is gate:  # not a watcher that was replaced meanwhile
+            self._watching.add(name)
+            self._update_ready()
 
     async def close(self) -> None:
         """Stop the watchers and pending re-reads. Safe to call twice."""
         if self._closed:
             return
         self._closed = True
-        for event in self._stops.values():
-            event.set()
+        self._update_ready()
+        for gate in self._gates.values():
+            gate.set()
         tasks = [
             *self._tasks,
             *self._watchers.values(),
@@ -301,52 +423,78 @@ class RepoWatcher:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self._probe_dir:
-            shutil.rmtree(self._probe_dir, ignore_errors=True)
         self._updates.put_nowait(_CLOSED)
 
     def _spawn_watcher(self, name: str) -> None:
-        assert self._probe_dir is not None
         if name == "flat":
-            paths, recursive = [self._probe_dir, *self._plan.flat], False
+            paths, recursive = list(self._plan.flat), False
         else:
-            paths, recursive = [os.path.join(self._probe_dir, "r"), *self._plan.recursive], True
-        self._watchers[name] = asyncio.create_task(self._watch(name, paths, recursive=recursive))
+            paths, recursive = list(self._plan.recursive), True
+        self._watching.discard(name)
+        if not paths:  # nothing to watch (yet): a restart starts it when there is
+            self._expected.discard(name)
+            self._gates.pop(name, None)
+            self._update_ready()
+            return
+        self._expected.add(name)
 
-    async def _watch(self, name: str, paths: list[str], *, recursive: bool) -> None:
+        def on_ready() -> None:
+            self._on_watching(name, gate)
+
+        gate = WatchGate(on_ready)
+        self._gates[name] = gate
+        self._watchers[name] = asyncio.create_task(
+            self._watch(name, gate, paths, recursive=recursive)
+        )
+        self._update_ready()
+
+    async def _watch(
+        self, name: str, gate: WatchGate, paths: list[str], *, recursive: bool
+    ) -> None:
         from watchfiles import awatch
 
-        stop = asyncio.Event()
-        self._stops[name] = stop
         try:
             async for changes in awatch(
                 *paths,
                 watch_filter=None,
                 debounce=400,
                 step=self.step,
-                stop_event=stop,
+                stop_event=gate,
                 recursive=recursive,
                 ignore_permission_denied=True,
             ):
                 self._events.put_nowait((name, {(int(c), p) for c, p in changes}))
         except FileNotFoundError:
             # a watched directory vanished between planning and watching: re-plan
+            if self._gates.get(name) is gate:
+                self._watching.discard(name)
+                self._update_ready()
             self._events.put_nowait((f"replan:{name}", set()))
         except Exception as exc:  # surface watcher failures to the consumer
+            self._failure = exc
+            self._update_ready()
             self._updates.put_nowait(exc)
 
     async def _restart(self, name: str) -> None:
-        """Re-plan and restart one watcher (a new directory, or one that vanished)."""
-        stop = self._stops.get(name)
-        if stop is not None:
-            stop.set()
+        """Re-plan and restart one watcher (a new directory, or one that vanished).
+
+        Readiness is dropped before the first ``await``, so a caller that awaits this
+        (the dispatcher) has dropped it before any update of the same events goes out.
+        """
+        self.restarts += 1
+        self._watching.discard(name)
+        gate = self._gates.pop(name, None)
+        self._update_ready()
+        if gate is not None:
+            gate.set()
         task = self._watchers.get(name)
         if task is not None and task is not asyncio.current_task():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._plan = await asyncio.to_thread(self._make_plan)
-        self._spawn_watcher(name)
+        if not self._closed:
+            self._spawn_watcher(name)
 
     # -- events -------------------------------------------------------------------------
 
@@ -406,12 +554,8 @@ class RepoWatcher:
                 await asyncio.sleep(self.quiet)
                 await self._restart(source.split(":", 1)[1])
                 continue
-            if self._probe_dir and any(p.startswith(self._probe_dir) for _, p in changes):
-                self._probe_seen.add(source)
             replan = False
             for change, path in changes:
-                if self._probe_dir and path.startswith(self._probe_dir):
-                    continue
                 parent = os.path.dirname(path)
                 if parent in self._plan.flat_worktree_dirs and (
                     (
@@ -428,13 +572,13 @@ class RepoWatcher:
                 targets, kind = found
                 marks = [(t, kind) for t in targets]
                 for t in targets:  # a submodule's change shows in its parents' status
-                    parent = t.target.parent
-                    while parent is not None:
-                        upper = self._repos.get(os.path.abspath(parent))
+                    master = t.target.parent
+                    while master is not None:
+                        upper = self._repos.get(os.path.abspath(master))
                         if upper is None:
                             break
                         marks.append((upper, "submodule"))
-                        parent = upper.target.parent
+                        master = upper.target.parent
                 for target, what in marks:
                     pending = self._pending.setdefault(target.worktree, _Pending())
                     pending.kinds.add(what)

@@ -538,6 +538,7 @@ class MemoryIndexer:
         debounce_ms: int = 400,
         stop_event: asyncio.Event | None = None,
         force_polling: bool | None = None,
+        ready: asyncio.Event | None = None,
     ) -> AsyncIterator[IndexReport]:
         """Re-index changed files while the app runs, as an async iterator.
 
@@ -547,8 +548,12 @@ class MemoryIndexer:
 
         Args:
             debounce_ms: longest time events are grouped.
-            stop_event: set it to end the iteration.
+            stop_event: set it to end the iteration (it is only read, never set here).
             force_polling: poll instead of using OS notifications (network filesystems).
+            ready: set once the folders are watched: every change made after it is set
+                is picked up (see :class:`~coditect_tui.core.git.watch.WatchGate`). Also
+                set when there is no folder to watch (the iteration then ends at once).
+                Watching starts on the first iteration, so await it from another task.
 
         Yields:
             A report for every group of events that changed the index or met errors.
@@ -557,6 +562,8 @@ class MemoryIndexer:
             ReadOnly, PermissionDenied, BackendUnavailable: as :meth:`index`.
         """
         from watchfiles import awatch
+
+        from coditect_tui.core.git.watch import WatchGate
 
         def wanted(_change: object, path: str) -> bool:
             where = Path(path)
@@ -569,13 +576,16 @@ class MemoryIndexer:
         await self._known()
         watched = [str(root.path) for root in self._roots if root.path.is_dir()]
         if not watched:
+            if ready is not None:
+                ready.set()
             return
+        gate = WatchGate(ready.set if ready is not None else lambda: None, stop_event)
         async for changes in awatch(
             *watched,
             watch_filter=wanted,
             debounce=debounce_ms,
             step=50,
-            stop_event=stop_event,
+            stop_event=gate,
             force_polling=force_polling,
             recursive=True,
         ):
