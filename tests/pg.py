@@ -1,9 +1,12 @@
 """Throw-away PostgreSQL databases for the tests that need one.
 
 Each test session creates uniquely named databases on the local server (127.0.0.1:5432,
-trust authentication as ``postgres``), migrates them as the owner, connects the app as the
-login role ``coditect_test_app`` (a member of ``coditect_app``: neither owner nor
-BYPASSRLS) and drops them at the end. Nothing is reused between runs.
+trust authentication as ``postgres``), migrates them as the owner, connects the app as a
+login role of its own (``coditect_test_app_<pid>_<random>``, a member of ``coditect_app``:
+neither owner nor BYPASSRLS) and drops them, and that role, at the end. Nothing is reused
+between runs, so several test runs can share the server at the same time: roles are
+cluster-wide, hence one login role per run, and the cluster-wide steps (creating the shared
+group roles in a migration, granting them) run one run at a time under an advisory lock.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,7 +34,11 @@ from coditect_store import migrate
 HOST = "127.0.0.1"
 PORT = 5432
 SUPERUSER = "postgres"
-APP_LOGIN = "coditect_test_app"
+#: this run's app login role (roles are cluster-wide: a fixed name would be shared, and
+#: dropped or re-granted, by concurrent runs)
+APP_LOGIN = f"coditect_test_app_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+#: pg_advisory_lock key (in database "postgres") serializing cluster-wide changes
+CLUSTER_LOCK = 0x636F6469  # "codi"
 
 T = TypeVar("T")
 
@@ -101,43 +108,100 @@ class PgDatabase:
             await conn.close()
 
 
+#: databases this process created and has not dropped yet (APP_LOGIN goes with the last)
+_live_databases: set[str] = set()
+
+
+@contextlib.asynccontextmanager
+async def cluster_lock() -> AsyncIterator[asyncpg.Connection]:
+    """A superuser connection holding the cluster-wide advisory lock of the test runs."""
+    conn = await asyncpg.connect(superuser_dsn())
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", CLUSTER_LOCK)
+        yield conn
+    finally:
+        await conn.close()  # releases the lock
+
+
 async def create_database(prefix: str = "coditect_test") -> PgDatabase:
-    """A new, migrated database with the app login role able to use it."""
+    """A new, migrated database with this run's app login role able to use it."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     conn = await asyncpg.connect(superuser_dsn())
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
+    _live_databases.add(name)
     db = PgDatabase(name)
-    await migrate.upgrade_postgres(db.owner_url)
-    conn = await asyncpg.connect(superuser_dsn())
-    try:
-        with contextlib.suppress(asyncpg.DuplicateObjectError):
+    # The migration creates the cluster-wide group roles when missing: two runs doing so at
+    # once would fail (a concurrent CREATE ROLE is a unique violation, not duplicate_object).
+    async with cluster_lock() as conn:
+        await migrate.upgrade_postgres(db.owner_url)
+        exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", APP_LOGIN)
+        if not exists:
             await conn.execute(f"CREATE ROLE {APP_LOGIN} LOGIN NOSUPERUSER NOBYPASSRLS")
-        await conn.execute(f"GRANT coditect_app TO {APP_LOGIN}")
-    finally:
-        await conn.close()
+        if not await conn.fetchval("SELECT pg_has_role($1, 'coditect_app', 'MEMBER')", APP_LOGIN):
+            await conn.execute(f"GRANT coditect_app TO {APP_LOGIN}")
     return db
 
 
 async def drop_database(db: PgDatabase) -> None:
-    """Drop ``db`` (closing whatever is still connected)."""
+    """Drop ``db`` (closing whatever is still connected); with the process's last database,
+    drop its app login role too."""
     conn = await asyncpg.connect(superuser_dsn())
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
     finally:
         await conn.close()
+    _live_databases.discard(db.name)
+    if not _live_databases:
+        async with cluster_lock() as conn:
+            await conn.execute(f"DROP ROLE IF EXISTS {APP_LOGIN}")
 
 
 OPERATOR_SECRET = b"coditect-tests-operator-secret-0123456789abcdef"
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now (127.0.0.1)."""
+    """A TCP port nobody listens on right now (127.0.0.1).
+
+    Racy by nature (another process may take it before it is bound again): prefer
+    ``listening_socket`` for an in-process server and ``ServerProcess`` for a subprocess.
+    """
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
+
+
+def listening_socket() -> socket.socket:
+    """A socket listening on a free port of 127.0.0.1, for ``uvicorn.Server.run(sockets=)``:
+    the port is never free between choosing it and serving on it. SO_REUSEADDR, as uvicorn
+    sets it, so that the port can be bound again after a stop while old connections linger."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, 0))
+    sock.listen(128)
+    return sock
+
+
+def reserve_port() -> socket.socket:
+    """A bound, not listening, socket holding a free port of 127.0.0.1 for ``ServerProcess``.
+
+    With SO_REUSEADDR and SO_REUSEPORT set, ``coditect serve`` can still check the port and
+    serve on it (it binds with both) while this is held, and nothing else takes the port in
+    the meantime: no bind to port 0 and no outgoing connection picks a bound port. (A port
+    from ``free_port`` could be picked by a concurrent test run too, and with SO_REUSEPORT
+    the kernel would then share it between both servers, spreading connections over them.)
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((HOST, 0))
+    return sock
+
+
+#: how long ``coditect serve`` may take to answer /healthz (imports are slow on a busy machine)
+STARTUP_TIMEOUT = 60.0
 
 
 class ServerProcess:
@@ -147,7 +211,8 @@ class ServerProcess:
         self, db_url: str, workdir: Path, *, workers: int = 1, pool_size: int = 10
     ) -> None:
         self.db_url = db_url
-        self.port = free_port()
+        self.reservation = reserve_port()
+        self.port = int(self.reservation.getsockname()[1])
         self.url = f"http://{HOST}:{self.port}"
         secret = workdir / "operator.secret"
         secret.write_bytes(OPERATOR_SECRET)
@@ -176,9 +241,10 @@ class ServerProcess:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
             if self.proc.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"coditect serve exited: see {self.log.name}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
@@ -187,7 +253,9 @@ class ServerProcess:
                 pass
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError("coditect serve did not become healthy in 30 s")
+                raise RuntimeError(
+                    f"coditect serve did not become healthy in {STARTUP_TIMEOUT:.0f} s"
+                )
             time.sleep(0.1)
 
     def stop(self) -> None:
@@ -200,3 +268,4 @@ class ServerProcess:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+        self.reservation.close()

@@ -3,6 +3,7 @@ and keys made the way an operator bootstraps a tenant (``coditect keys create --
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import uuid
@@ -24,7 +25,7 @@ from tests.pg import (
     ServerProcess,
     create_database,
     drop_database,
-    free_port,
+    listening_socket,
     run_sync,
 )
 
@@ -110,8 +111,11 @@ class ThreadServer:
 
     def __init__(self, db: Path) -> None:
         self.db = db
-        self.port = free_port()
+        # the first start serves on this socket, so the port cannot be taken before it
+        self.first_socket: socket.socket | None = listening_socket()
+        self.port = int(self.first_socket.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
+        self.serving_socket: socket.socket | None = None
         self.instance: uvicorn.Server | None = None
         self.thread: threading.Thread | None = None
 
@@ -124,9 +128,17 @@ class ThreadServer:
             timeout_graceful_shutdown=1,
         )
         self.instance = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.instance.run, daemon=True)
+        # a restart binds the port again: it has been free since stop()
+        self.serving_socket, self.first_socket = self.first_socket, None
+        sockets = [self.serving_socket] if self.serving_socket is not None else None
+        self.thread = threading.Thread(
+            target=self.instance.run, kwargs={"sockets": sockets}, daemon=True
+        )
         self.thread.start()
+        deadline = time.monotonic() + 30
         while not self.instance.started:
+            assert self.thread.is_alive(), f"uvicorn could not serve on port {self.port}"
+            assert time.monotonic() < deadline, "uvicorn did not start in 30 s"
             time.sleep(0.02)
 
     def stop(self) -> None:
@@ -134,6 +146,9 @@ class ThreadServer:
         self.instance.should_exit = True
         self.instance.force_exit = True
         self.thread.join(10)
+        if self.serving_socket is not None:  # uvloop serves on a duplicate of it
+            self.serving_socket.close()
+            self.serving_socket = None
 
 
 @pytest.fixture
@@ -145,3 +160,6 @@ def thread_server(tmp_path: Path) -> Iterator[ThreadServer]:
     finally:
         if instance.thread is not None and instance.thread.is_alive():
             instance.stop()
+        for sock in (instance.first_socket, instance.serving_socket):
+            if sock is not None:
+                sock.close()
