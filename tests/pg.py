@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 import httpx
+import uvicorn
 
 from coditect_store import migrate
 
@@ -269,3 +270,23 @@ class ServerProcess:
                 self.proc.wait()
         self.log.close()
         self.reservation.close()
+
+
+class Uvicorn(uvicorn.Server):
+    """A uvicorn that says when its start-up is over (it listens, or it gave up)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.startup_over = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets)
+        finally:
+            self.startup_over.set()
+
+    def run(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            super().run(sockets)
+        finally:
+            self.startup_over.set()  # it ended before or while starting up

@@ -16,28 +16,8 @@ import uvicorn
 from coditect_server.app import create_app
 from coditect_server.state import ServerConfig
 from coditect_tui.cli import main
-from tests.pg import ServerProcess, free_port, run_sync
+from tests.pg import ServerProcess, Uvicorn, free_port, run_sync
 from tests.server.conftest import make_tenant
-
-
-class Uvicorn(uvicorn.Server):
-    """A uvicorn that says when its start-up is over (it listens, or it gave up)."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.startup_over = threading.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        try:
-            await super().startup(sockets)
-        finally:
-            self.startup_over.set()
-
-    def run(self, sockets: list[socket.socket] | None = None) -> None:
-        try:
-            super().run(sockets)
-        finally:
-            self.startup_over.set()  # it ended before or while starting up
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import sqlite3
 import threading
 import time
@@ -30,32 +29,12 @@ from coditect_tui.core.errors import (
     RateLimited,
 )
 from coditect_tui.core.models import ProjectSpec
-from tests.pg import free_port
+from tests.pg import Uvicorn, free_port
 from tests.server.conftest import make_tenant
 
 #: Seconds before a test gives up on something that should have happened (a bound for
 #: failing, never a wait).
 BOUND = 30.0
-
-
-class Uvicorn(uvicorn.Server):
-    """A uvicorn that says when its start-up is over (it listens, or it gave up)."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.startup_over = threading.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        try:
-            await super().startup(sockets)
-        finally:
-            self.startup_over.set()
-
-    def run(self, sockets: list[socket.socket] | None = None) -> None:
-        try:
-            super().run(sockets)
-        finally:
-            self.startup_over.set()  # it ended before or while starting up
 
 
 @dataclass
