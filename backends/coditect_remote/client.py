@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import random
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -116,6 +116,7 @@ class RemoteBackend(Backend):
     """
 
     kind = "remote"
+    supports_live_events = True
 
     def __init__(
         self,
@@ -137,10 +138,9 @@ class RemoteBackend(Backend):
         self.deadline = deadline if deadline is not None else timeout * 3
         self.backoff = backoff
         self._online = True
-        #: Why the server could not be reached, when offline.
-        self.last_error: str | None = None
+        self._last_error: str | None = None
         #: Called (soon after, from the event loop) when ``online`` flips.
-        self.on_state: Callable[[], Any] | None = None
+        self.on_state: Callable[[], None] | None = None
         headers = {
             "Authorization": f"Bearer {token}",
             "User-Agent": f"coditect/{__version__}",
@@ -161,7 +161,12 @@ class RemoteBackend(Backend):
 
     @property
     def online(self) -> bool:
-        """Whether the last call reached the server (the header's connection state)."""
+        """Whether the last call reached the server (the header's connection state).
+
+        Returns:
+            False after a call could not reach the server (or it answered 5xx), until a
+            call reaches it again; then :attr:`on_state` is called.
+        """
         return self._online
 
     @online.setter
@@ -172,6 +177,19 @@ class RemoteBackend(Backend):
         if self.on_state is not None:
             with contextlib.suppress(RuntimeError):  # no running loop: nobody to tell
                 asyncio.get_running_loop().call_soon(self.on_state)
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the server could not be reached, while offline (None when online).
+
+        Returns:
+            A one-line reason, or None.
+        """
+        return self._last_error
+
+    @last_error.setter
+    def last_error(self, value: str | None) -> None:
+        self._last_error = value
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -466,7 +484,9 @@ class RemoteBackend(Backend):
     async def delete_memory_entry(self, entry_id: str) -> None:
         await self._send("DELETE", f"/memory/{_seg(entry_id)}", write=True)
 
-    async def export_memory(self, filter: MemoryFilter | None = None) -> AsyncIterator[MemoryEntry]:
+    async def export_memory(
+        self, filter: MemoryFilter | None = None
+    ) -> AsyncGenerator[MemoryEntry, None]:
         async for entry in self._stream(MemoryEntry, "/memory/export", {"filter": _dump(filter)}):
             yield entry
 
@@ -528,7 +548,9 @@ class RemoteBackend(Backend):
         )
         return page
 
-    async def export_audit(self, filter: AuditFilter | None = None) -> AsyncIterator[AuditEvent]:
+    async def export_audit(
+        self, filter: AuditFilter | None = None
+    ) -> AsyncGenerator[AuditEvent, None]:
         async for event in self._stream(AuditEvent, "/audit/export", {"filter": _dump(filter)}):
             yield event
 
@@ -594,7 +616,7 @@ class RemoteBackend(Backend):
         )
         return data["appended"]
 
-    # -- live events (not part of the Backend contract) ---------------------------------------
+    # -- live events (an optional ability of the Backend contract) --------------------------
 
     async def events(
         self,

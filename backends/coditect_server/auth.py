@@ -17,7 +17,8 @@ from sqlalchemy.exc import DBAPIError
 
 from coditect_server import tokens
 from coditect_server.state import ServerState
-from coditect_store.base import _PG_TENANT_BY_NAME, to_model
+from coditect_store.principals import PG_TENANT_BY_NAME
+from coditect_store.rows import to_model
 from coditect_store.schema import members, parse_ts, tenants
 from coditect_tui.core import api_keys as keyfmt
 from coditect_tui.core.errors import BackendUnavailable, ConfigError
@@ -164,7 +165,7 @@ async def _operator(state: ServerState, credential: str) -> Identity:
     try:
         async with state.db.connect() as conn, conn.begin():
             if state.postgres:
-                tenant_row = (await conn.execute(_PG_TENANT_BY_NAME, {"name": tenant_name})).first()
+                tenant_row = (await conn.execute(PG_TENANT_BY_NAME, {"name": tenant_name})).first()
                 if tenant_row is not None:
                     await conn.execute(
                         text("SELECT set_config('app.tenant_id', :t, true)"), {"t": tenant_row.id}

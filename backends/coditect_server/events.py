@@ -20,15 +20,14 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import select
 
-from coditect_store.base import EVENTS_CHANNEL
+from coditect_store.chain import EVENTS_CHANNEL
 from coditect_store.engine import asyncpg_url
-from coditect_store.schema import audit_events, audit_heads
 from coditect_tui.core.models import Action, Resource
 
 if TYPE_CHECKING:
     from coditect_server.state import ServerState
+    from coditect_store.chain import AuditNotice
     from coditect_store.store import SqlStore
 
 log = logging.getLogger("coditect.server.events")
@@ -130,10 +129,9 @@ class EventHub:
                 self._waiters.pop(tenant_id, None)
 
 
-def _visible(store: SqlStore, row: Any) -> tuple[str, dict[str, Any]] | None:
+def _visible(store: SqlStore, row: AuditNotice) -> tuple[str, dict[str, Any]] | None:
     """The SSE event of an audit row for this subscriber, or None when it may not see it."""
-    policy, role = store._policy, store._role
-    if policy.scope(role, Resource.AUDIT, Action.READ) is not None:
+    if store.may(Resource.AUDIT, Action.READ):
         return "audit", {
             "seq": row.seq,
             "ts": row.ts,
@@ -149,7 +147,7 @@ def _visible(store: SqlStore, row: Any) -> tuple[str, dict[str, Any]] | None:
         return None
     if row.outcome != "ok" or resource is Resource.AUDIT:
         return None
-    if policy.scope(role, resource, Action.READ) is None:
+    if not store.may(resource, Action.READ):
         return None
     return "change", {
         "seq": row.seq,
@@ -161,13 +159,7 @@ def _visible(store: SqlStore, row: Any) -> tuple[str, dict[str, Any]] | None:
 
 async def head_seq(store: SqlStore) -> int:
     """The tenant's newest audit seq (0 for an empty chain)."""
-    async with store._tx(write=False) as conn:
-        seq = (
-            await conn.execute(
-                select(audit_heads.c.seq).where(audit_heads.c.tenant_id == store._tid)
-            )
-        ).scalar()
-    return int(seq or 0)
+    return await store.audit_head_seq()
 
 
 async def stream(
@@ -181,7 +173,7 @@ async def stream(
         last_seq: send events after this seq (``Last-Event-ID`` resumes a stream).
         max_events: stop after this many events (for tests and tools); None: never.
     """
-    wake = state.hub.subscribe(store._tid)
+    wake = state.hub.subscribe(store.tenant_id)
     sent = 0
     loop = asyncio.get_running_loop()
     quiet_since = loop.time()
@@ -189,25 +181,7 @@ async def stream(
         yield b"retry: 2000\n\n"
         while True:
             wake.clear()  # before reading: a commit after the read wakes the wait below
-            async with store._tx(write=False) as conn:
-                rows = (
-                    await conn.execute(
-                        select(
-                            audit_events.c.seq,
-                            audit_events.c.ts,
-                            audit_events.c.actor,
-                            audit_events.c.action,
-                            audit_events.c.resource_type,
-                            audit_events.c.resource_id,
-                            audit_events.c.outcome,
-                        )
-                        .where(
-                            audit_events.c.tenant_id == store._tid, audit_events.c.seq > last_seq
-                        )
-                        .order_by(audit_events.c.seq)
-                        .limit(_BATCH)
-                    )
-                ).all()
+            rows = await store.audit_notices_since(last_seq, limit=_BATCH)
             for row in rows:
                 last_seq = row.seq
                 shown = _visible(store, row)
@@ -230,4 +204,4 @@ async def stream(
                 yield b": keep-alive\n\n"
                 quiet_since = loop.time()
     finally:
-        state.hub.unsubscribe(store._tid, wake)
+        state.hub.unsubscribe(store.tenant_id, wake)

@@ -62,6 +62,7 @@ from coditect_tui.core.models import (
     ProjectSpec,
     Repo,
     RepoSpec,
+    Resource,
     SearchHit,
     StatusSnapshot,
     StatusSnapshotSpec,
@@ -651,12 +652,9 @@ async def events(
     """The tenant's live events (SSE): ``audit`` events for roles that read the audit log,
     ``change`` events (resource, action, id) for the resources the role may read."""
     from coditect_server import events as ev
-    from coditect_store.base import PendingEvent
 
-    if c.store._audit_reads:  # an auditor's subscription is itself audited
-        await c.store._append_events(
-            [PendingEvent("audit.read", "audit", None, details={"method": "events"})]
-        )
+    # an auditor's subscription is itself audited
+    await c.store.record_read(Resource.AUDIT, "events")
     if last_event_id is not None and last_event_id.strip().isdigit():
         last = int(last_event_id.strip())
     else:

@@ -15,7 +15,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from coditect_store import migrate
-from coditect_store.base import _prepare_schema, check_postgres_schema
 from coditect_store.engine import (
     check_sqlite_file,
     is_postgres_url,
@@ -174,7 +173,7 @@ class ServerState:
                 max_overflow=0 if overflow is None else overflow,
             )
             try:
-                await check_postgres_schema(engine, self.config.db)
+                await migrate.check_postgres_schema(engine, self.config.db)
                 await check_app_role(engine, self.location)
             except BaseException:
                 await engine.dispose()
@@ -186,7 +185,7 @@ class ServerState:
             path.parent.mkdir(parents=True, exist_ok=True)
             engine = make_sqlite_engine(path, read_only=False)
             try:
-                await _prepare_schema(engine, path, read_only=False)
+                await migrate.prepare_sqlite_schema(engine, path, read_only=False)
                 async with engine.connect() as conn:
                     await conn.execution_options(coditect_write=True)
                     async with conn.begin():

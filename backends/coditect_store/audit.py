@@ -6,14 +6,16 @@ The chain itself is appended by ``StoreBase._link``, inside each action's transa
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import orjson
 from sqlalchemy import Select, select, text
 
 from coditect_store import cursors
-from coditect_store.base import PendingEvent, StoreBase, to_model
+from coditect_store.base import StoreBase
+from coditect_store.chain import PendingEvent
+from coditect_store.rows import to_model
 from coditect_store.schema import audit_events, audit_heads
 from coditect_tui.core.audit_chain import (
     CHAIN_COLUMNS,
@@ -137,9 +139,7 @@ class AuditMixin(StoreBase):
         after = cursors.decode(kind, cursor, 1)
         limit = cursors.clamp(limit)
         details = {"filter": filter.model_dump(mode="json", exclude_none=True)} if filter else {}
-        async with self._op(
-            A, Action.READ, method="query_audit", write=False, read_details=details
-        ) as op:
+        async with self._op(A, Action.READ, method="query_audit", read_details=details) as op:
             page = await self._audit_page(op.conn, filter, after, limit, ascending)
         return page
 
@@ -164,10 +164,10 @@ class AuditMixin(StoreBase):
             items=items, next_cursor=cursors.encode(kind, [items[-1].seq]) if more else None
         )
 
-    async def export_audit(self, filter: AuditFilter | None = None) -> AsyncIterator[AuditEvent]:
-        async with self._op(
-            A, Action.EXPORT, method="export_audit", write=False, audit_only=True
-        ) as op:
+    async def export_audit(
+        self, filter: AuditFilter | None = None
+    ) -> AsyncGenerator[AuditEvent, None]:
+        async with self._op(A, Action.EXPORT, method="export_audit", audit_only=True) as op:
             op.record(
                 "audit.export",
                 None,
@@ -187,7 +187,7 @@ class AuditMixin(StoreBase):
         self, *, checkpoint: tuple[int, str] | None = None, progress: ProgressCallback | None = None
     ) -> VerifyReport:
         claim = CheckpointClaim(*checkpoint) if checkpoint else None
-        async with self._op(A, Action.READ, method="verify_audit", write=False) as op:
+        async with self._op(A, Action.READ, method="verify_audit") as op:
             head = (
                 await op.conn.execute(
                     select(audit_heads.c.seq).where(audit_heads.c.tenant_id == self._tid)
@@ -218,9 +218,7 @@ class AuditMixin(StoreBase):
         return verifier.report()
 
     async def audit_head(self) -> AuditHead:
-        async with self._op(
-            A, Action.ADMIN, method="audit_head", write=False, audit_only=True
-        ) as op:
+        async with self._op(A, Action.ADMIN, method="audit_head", audit_only=True) as op:
             op.record("audit.checkpoint", None)
         async with self._tx(write=False) as conn:
             row = (
@@ -246,7 +244,7 @@ class AuditMixin(StoreBase):
         if not name.startswith(f"{resource.value}.") or len(name) > 100:
             raise InvalidInput(f"event name must start with {resource.value + '.'!r}")
         async with self._op(
-            resource, action, method="record_event", write=True, target=resource_id, denied_as=name
+            resource, action, method="record_event", target=resource_id, denied_as=name
         ) as op:
             links = await self._link(
                 op.conn,
@@ -260,7 +258,7 @@ class AuditMixin(StoreBase):
 
     async def import_audit_events(self, events: list[AuditEventSpec]) -> int:
         a = audit_events.c
-        async with self._op(A, Action.ADMIN, method="import_audit_events", write=True) as op:
+        async with self._op(A, Action.ADMIN, method="import_audit_events") as op:
             stamped = [(format_ts(ev.ts), ev) for ev in events]
             present: set[str] = set()
             by_source: dict[str, list[str]] = {}

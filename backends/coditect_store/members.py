@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from coditect_store.base import StoreBase, new_id, to_model, to_models
+from coditect_store.base import StoreBase
+from coditect_store.rows import new_id, to_model, to_models
 from coditect_store.schema import api_keys, members, tenants
 from coditect_tui.core import api_keys as keyfmt
 from coditect_tui.core.errors import ConfigError, Conflict, InvalidInput
@@ -73,7 +74,7 @@ class MembersMixin(StoreBase):
             raise InvalidInput(str(exc)) from None
 
     async def list_members(self) -> list[Member]:
-        async with self._op(MB, Action.READ, method="list_members", write=False) as op:
+        async with self._op(MB, Action.READ, method="list_members") as op:
             rows = (
                 await op.conn.execute(
                     select(members).where(members.c.tenant_id == self._tid).order_by(members.c.name)
@@ -85,7 +86,7 @@ class MembersMixin(StoreBase):
         self._check_role_name(role)
         if not name.strip():
             raise InvalidInput("member name must not be empty")
-        async with self._op(MB, Action.CREATE, method="add_member", write=True, target=name) as op:
+        async with self._op(MB, Action.CREATE, method="add_member", target=name) as op:
             if role in PRIVILEGED_ROLES:
                 op.authorize(Action.ADMIN)
             exists = (
@@ -130,9 +131,7 @@ class MembersMixin(StoreBase):
 
     async def set_member_role(self, name: str, role: str) -> Member:
         self._check_role_name(role)
-        async with self._op(
-            MB, Action.UPDATE, method="set_member_role", write=True, target=name
-        ) as op:
+        async with self._op(MB, Action.UPDATE, method="set_member_role", target=name) as op:
             row = await self._member_row(op.conn, name)
             old = row.role
             if old in PRIVILEGED_ROLES or role in PRIVILEGED_ROLES:
@@ -148,9 +147,7 @@ class MembersMixin(StoreBase):
         return Member(name=name, role=role, created_at=row.created_at)
 
     async def remove_member(self, name: str) -> None:
-        async with self._op(
-            MB, Action.DELETE, method="remove_member", write=True, target=name
-        ) as op:
+        async with self._op(MB, Action.DELETE, method="remove_member", target=name) as op:
             row = await self._member_row(op.conn, name)
             if row.role in PRIVILEGED_ROLES:
                 op.authorize(Action.ADMIN)
@@ -183,9 +180,7 @@ class MembersMixin(StoreBase):
         now = utcnow()
         if expires_at is not None and expires_at <= now:
             raise InvalidInput("the expiry is in the past")
-        async with self._op(
-            K, Action.CREATE, method="create_api_key", write=True, target=target
-        ) as op:
+        async with self._op(K, Action.CREATE, method="create_api_key", target=target) as op:
             if target != self._principal:
                 op.authorize(Action.ADMIN)
             member = await self._member_row(op.conn, target)
@@ -224,7 +219,7 @@ class MembersMixin(StoreBase):
         return NewApiKey(info=info, secret=secret)
 
     async def list_api_keys(self) -> list[ApiKeyInfo]:
-        async with self._op(K, Action.READ, method="list_api_keys", write=False) as op:
+        async with self._op(K, Action.READ, method="list_api_keys") as op:
             stmt = select(api_keys).where(api_keys.c.tenant_id == self._tid)
             if op.scope is Scope.OWN:
                 stmt = stmt.where(api_keys.c.principal == self._principal)
@@ -234,9 +229,7 @@ class MembersMixin(StoreBase):
         return to_models(ApiKeyInfo, rows)
 
     async def revoke_api_key(self, key_id: str) -> ApiKeyInfo:
-        async with self._op(
-            K, Action.DELETE, method="revoke_api_key", write=True, target=key_id
-        ) as op:
+        async with self._op(K, Action.DELETE, method="revoke_api_key", target=key_id) as op:
             row = await self._one(
                 op.conn,
                 select(api_keys).where(api_keys.c.tenant_id == self._tid, api_keys.c.id == key_id),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import orjson
@@ -24,7 +24,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from coditect_store import cursors
-from coditect_store.base import Op, StoreBase, new_id, to_model
+from coditect_store.base import StoreBase
+from coditect_store.op import Op
+from coditect_store.rows import new_id, to_model
 from coditect_store.schema import memory_entries, memory_fts_pg, projects
 from coditect_tui.core.errors import InvalidInput, NotFound
 from coditect_tui.core.memory.query import parse_query, to_fts5, tokenize
@@ -77,17 +79,13 @@ class MemoryMixin(StoreBase):
     """The memory index. Order of lists: newest timestamp first, undated entries last."""
 
     async def upsert_memory_entry(self, spec: MemoryEntrySpec) -> MemoryEntry:
-        async with self._op(
-            MEM, None, method="upsert_memory_entry", write=True, target=spec.path
-        ) as op:
+        async with self._op(MEM, None, method="upsert_memory_entry", target=spec.path) as op:
             return await self._upsert_entry(op, spec)
 
     async def upsert_memory_entries(self, specs: list[MemoryEntrySpec]) -> list[MemoryEntry]:
         if not specs:
             return []
-        async with self._op(
-            MEM, None, method="upsert_memory_entries", write=True, target=specs[0].path
-        ) as op:
+        async with self._op(MEM, None, method="upsert_memory_entries", target=specs[0].path) as op:
             return [await self._upsert_entry(op, spec) for spec in specs]
 
     async def _upsert_entry(self, op: Op, spec: MemoryEntrySpec) -> MemoryEntry:
@@ -179,9 +177,7 @@ class MemoryMixin(StoreBase):
         )
 
     async def get_memory_entry(self, entry_id: str) -> MemoryEntry:
-        async with self._op(
-            MEM, Action.READ, method="get_memory_entry", write=False, target=entry_id
-        ) as op:
+        async with self._op(MEM, Action.READ, method="get_memory_entry", target=entry_id) as op:
             row = await self._one(
                 op.conn,
                 select(memory_entries).where(
@@ -192,9 +188,7 @@ class MemoryMixin(StoreBase):
         return _entry(row)
 
     async def get_memory_body(self, entry_id: str) -> str:
-        async with self._op(
-            MEM, Action.READ, method="get_memory_body", write=False, target=entry_id
-        ) as op:
+        async with self._op(MEM, Action.READ, method="get_memory_body", target=entry_id) as op:
             if self._pg:
                 found = (
                     await op.conn.execute(
@@ -232,7 +226,7 @@ class MemoryMixin(StoreBase):
         self, filter: MemoryFilter | None = None, *, cursor: str | None = None, limit: int = 100
     ) -> Page[MemoryEntry]:
         after = cursors.decode("memory", cursor, 3)
-        async with self._op(MEM, Action.READ, method="list_memory_entries", write=False) as op:
+        async with self._op(MEM, Action.READ, method="list_memory_entries") as op:
             return await self._memory_page(op.conn, filter, after, cursors.clamp(limit))
 
     async def _memory_page(
@@ -277,7 +271,7 @@ class MemoryMixin(StoreBase):
         match = to_fts5(query)  # InvalidInput with a clear message for malformed input
         limit = cursors.clamp(limit)
         async with self._op(
-            MEM, Action.READ, method="search_memory", write=False, read_details={"query": query}
+            MEM, Action.READ, method="search_memory", read_details={"query": query}
         ) as op:
             # memory_fts leads the join and orders by its own rank column, so FTS5 hands
             # rows over already ranked and snippet() runs only for the rows returned.
@@ -308,7 +302,7 @@ class MemoryMixin(StoreBase):
     async def delete_memory_entry(self, entry_id: str) -> None:
         m = memory_entries.c
         async with self._op(
-            MEM, Action.DELETE, method="delete_memory_entry", write=True, target=entry_id
+            MEM, Action.DELETE, method="delete_memory_entry", target=entry_id
         ) as op:
             if self._pg:  # memory_fts rows go with the entry (ON DELETE CASCADE)
                 row = await self._one(
@@ -332,10 +326,10 @@ class MemoryMixin(StoreBase):
             await op.conn.execute(memory_entries.delete().where(m.id == entry_id))
             op.record("memory.delete", entry_id, path=row.path)
 
-    async def export_memory(self, filter: MemoryFilter | None = None) -> AsyncIterator[MemoryEntry]:
-        async with self._op(
-            MEM, Action.EXPORT, method="export_memory", write=False, audit_only=True
-        ) as op:
+    async def export_memory(
+        self, filter: MemoryFilter | None = None
+    ) -> AsyncGenerator[MemoryEntry, None]:
+        async with self._op(MEM, Action.EXPORT, method="export_memory", audit_only=True) as op:
             op.record(
                 "memory.export",
                 None,
@@ -363,7 +357,7 @@ class MemoryMixin(StoreBase):
         tsquery = pg_tsquery(query)  # InvalidInput with a clear message for malformed input
         limit = cursors.clamp(limit)
         async with self._op(
-            MEM, Action.READ, method="search_memory", write=False, read_details={"query": query}
+            MEM, Action.READ, method="search_memory", read_details={"query": query}
         ) as op:
             f = memory_fts_pg.c
             simple: ColumnClause[str] = literal_column("'simple'")

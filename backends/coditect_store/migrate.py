@@ -9,11 +9,16 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
-from coditect_tui.core.errors import BackendUnavailable
+from coditect_store.db_errors import orig_message
+from coditect_tui.core.errors import BackendError, BackendUnavailable
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -167,3 +172,64 @@ async def upgrade_postgres(owner_url: str) -> str | None:
         raise BackendUnavailable(f"{where}: cannot connect: {exc}") from None
     finally:
         await engine.dispose()
+
+
+async def prepare_sqlite_schema(engine: AsyncEngine, path: Path, *, read_only: bool) -> None:
+    """Bring the SQLite store at ``path`` to the head revision (after a backup of an
+    existing file), or refuse when read-only.
+
+    Args:
+        engine: the store's engine (its pragmas set, nothing else done yet).
+        path: the database file (for the backup and messages).
+        read_only: refuse instead of migrating.
+
+    Raises:
+        BackendUnavailable: the schema is newer, needs an upgrade while read-only, or the
+            database cannot be read.
+    """
+    try:
+        async with engine.connect() as conn:
+            revision = await conn.run_sync(current_revision)
+            await conn.rollback()
+            if not check_revision(revision, str(path)):
+                return
+            if read_only:
+                raise BackendUnavailable(
+                    f"{path}: the store needs a schema upgrade; open it once without --read-only"
+                )
+            if revision is not None:
+                backup_sqlite(path, revision)
+            await conn.execution_options(coditect_write=True)
+            await conn.run_sync(lambda sync_conn: upgrade(sync_conn))
+            await conn.commit()
+    except BackendError:
+        raise
+    except (OperationalError, DBAPIError) as exc:
+        raise BackendUnavailable(f"{path}: {orig_message(exc)}") from None
+
+
+async def check_postgres_schema(engine: AsyncEngine, url: str) -> None:
+    """Refuse a PostgreSQL database whose schema is missing, older or newer than this code.
+
+    Raises:
+        BackendUnavailable: unreachable, not migrated, or migrated by a newer coditect.
+    """
+    from coditect_store.engine import redact_url
+
+    where = redact_url(url)
+    try:
+        async with engine.connect() as conn:
+            revision = await conn.run_sync(current_revision)
+            await conn.rollback()
+    except BackendError:
+        raise
+    except (OperationalError, DBAPIError) as exc:
+        raise BackendUnavailable(f"{where}: {orig_message(exc)}") from None
+    except OSError as exc:
+        raise BackendUnavailable(f"{where}: cannot connect: {exc}") from None
+    if check_revision(revision, where):
+        raise BackendUnavailable(
+            f"{where}: the database schema is not at revision {HEAD!r} (found "
+            f"{revision!r}); run the migration as the database owner first "
+            "(coditect serve --migrate-url OWNER_URL)"
+        )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import BindParameter, bindparam, func, or_, select, tuple_
 
 from coditect_store import cursors
-from coditect_store.base import StoreBase, new_id, to_model, to_models
+from coditect_store.base import StoreBase
 from coditect_store.prepared import Prepared, prepared
+from coditect_store.rows import new_id, to_model, to_models
 from coditect_store.schema import projects, repos
 from coditect_tui.core.models import (
     Action,
@@ -75,7 +76,7 @@ class ProjectsMixin(StoreBase):
     async def list_projects(self, *, cursor: str | None = None, limit: int = 100) -> Page[Project]:
         after = cursors.decode("projects", cursor, 2)
         limit = cursors.clamp(limit)
-        async with self._op(P, Action.READ, method="list_projects", write=False) as op:
+        async with self._op(P, Action.READ, method="list_projects") as op:
             params = {"a_name": after[0], "a_id": after[1]} if after else {}
             rows = await op.rows(
                 _PROJECTS_PAGE[bool(after)], tid=self._tid, limit=limit + 1, **params
@@ -90,15 +91,13 @@ class ProjectsMixin(StoreBase):
         )
 
     async def get_project(self, project_id: str) -> Project:
-        async with self._op(
-            P, Action.READ, method="get_project", write=False, target=project_id
-        ) as op:
+        async with self._op(P, Action.READ, method="get_project", target=project_id) as op:
             row = await op.one(_PROJECT, "project", tid=self._tid, id=project_id)
         return to_model(Project, row)
 
     async def upsert_project(self, spec: ProjectSpec) -> Project:
         now = utcnow()
-        async with self._op(P, None, method="upsert_project", write=True, target=spec.name) as op:
+        async with self._op(P, None, method="upsert_project", target=spec.name) as op:
             row = (
                 await op.conn.execute(
                     select(projects).where(
@@ -147,9 +146,7 @@ class ProjectsMixin(StoreBase):
         return to_model(Project, result)
 
     async def delete_project(self, project_id: str) -> None:
-        async with self._op(
-            P, Action.DELETE, method="delete_project", write=True, target=project_id
-        ) as op:
+        async with self._op(P, Action.DELETE, method="delete_project", target=project_id) as op:
             row = await self._one(
                 op.conn,
                 select(projects).where(
@@ -166,9 +163,7 @@ class ProjectsMixin(StoreBase):
     ) -> Page[Repo]:
         after = cursors.decode("repos", cursor, 3)
         limit = cursors.clamp(limit)
-        async with self._op(
-            R, Action.READ, method="list_repos", write=False, target=project_id
-        ) as op:
+        async with self._op(R, Action.READ, method="list_repos", target=project_id) as op:
             params = {"a_project": after[0], "a_path": after[1], "a_id": after[2]} if after else {}
             if project_id is not None:
                 params["project_id"] = project_id
@@ -190,13 +185,13 @@ class ProjectsMixin(StoreBase):
         )
 
     async def get_repo(self, repo_id: str) -> Repo:
-        async with self._op(R, Action.READ, method="get_repo", write=False, target=repo_id) as op:
+        async with self._op(R, Action.READ, method="get_repo", target=repo_id) as op:
             row = await op.one(_REPO, "repo", tid=self._tid, id=repo_id)
         return to_model(Repo, row)
 
     async def upsert_repo(self, spec: RepoSpec) -> Repo:
         now = utcnow()
-        async with self._op(R, None, method="upsert_repo", write=True, target=spec.path) as op:
+        async with self._op(R, None, method="upsert_repo", target=spec.path) as op:
             await self._one(
                 op.conn,
                 select(projects.c.id).where(
@@ -255,9 +250,7 @@ class ProjectsMixin(StoreBase):
         return to_model(Repo, result)
 
     async def delete_repo(self, repo_id: str) -> None:
-        async with self._op(
-            R, Action.DELETE, method="delete_repo", write=True, target=repo_id
-        ) as op:
+        async with self._op(R, Action.DELETE, method="delete_repo", target=repo_id) as op:
             row = await self._one(
                 op.conn,
                 select(repos).where(repos.c.tenant_id == self._tid, repos.c.id == repo_id),

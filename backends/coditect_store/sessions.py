@@ -8,7 +8,8 @@ import orjson
 from sqlalchemy import select, tuple_
 
 from coditect_store import cursors
-from coditect_store.base import StoreBase, new_id, to_model
+from coditect_store.base import StoreBase
+from coditect_store.rows import new_id, to_model
 from coditect_store.schema import git_sessions, repos
 from coditect_tui.core.errors import Conflict
 from coditect_tui.core.models import (
@@ -33,7 +34,7 @@ class SessionsMixin(StoreBase):
 
     async def create_session(self, spec: GitSessionSpec) -> GitSession:
         async with self._op(
-            S, Action.CREATE, method="create_session", write=True, target=spec.session_key
+            S, Action.CREATE, method="create_session", target=spec.session_key
         ) as op:
             repo = await self._one(
                 op.conn,
@@ -80,9 +81,7 @@ class SessionsMixin(StoreBase):
         return _session(row)
 
     async def update_session(self, session_id: str, update: GitSessionUpdate) -> GitSession:
-        async with self._op(
-            S, Action.UPDATE, method="update_session", write=True, target=session_id
-        ) as op:
+        async with self._op(S, Action.UPDATE, method="update_session", target=session_id) as op:
             row = await self._one(
                 op.conn,
                 select(git_sessions).where(
@@ -109,9 +108,7 @@ class SessionsMixin(StoreBase):
         return _session(row)
 
     async def get_session(self, session_id: str) -> GitSession:
-        async with self._op(
-            S, Action.READ, method="get_session", write=False, target=session_id
-        ) as op:
+        async with self._op(S, Action.READ, method="get_session", target=session_id) as op:
             row = await self._one(
                 op.conn,
                 select(git_sessions).where(
@@ -131,7 +128,7 @@ class SessionsMixin(StoreBase):
     ) -> Page[GitSession]:
         after = cursors.decode("sessions", cursor, 2)
         limit = cursors.clamp(limit)
-        async with self._op(S, Action.READ, method="list_sessions", write=False) as op:
+        async with self._op(S, Action.READ, method="list_sessions") as op:
             stmt = select(git_sessions).where(git_sessions.c.tenant_id == self._tid)
             if project_id is not None:
                 stmt = stmt.where(git_sessions.c.project_id == project_id)
@@ -158,9 +155,7 @@ class SessionsMixin(StoreBase):
         )
 
     async def delete_session(self, session_id: str) -> None:
-        async with self._op(
-            S, Action.DELETE, method="delete_session", write=True, target=session_id
-        ) as op:
+        async with self._op(S, Action.DELETE, method="delete_session", target=session_id) as op:
             row = await self._one(
                 op.conn,
                 select(git_sessions).where(

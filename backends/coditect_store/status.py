@@ -9,7 +9,8 @@ import orjson
 from sqlalchemy import select, tuple_
 
 from coditect_store import cursors
-from coditect_store.base import StoreBase, new_id, to_model
+from coditect_store.base import StoreBase
+from coditect_store.rows import new_id, to_model
 from coditect_store.schema import status_snapshots
 from coditect_tui.core.models import (
     Action,
@@ -34,7 +35,7 @@ class StatusMixin(StoreBase):
     """Recorded status runs."""
 
     async def record_status(self, spec: StatusSnapshotSpec) -> StatusSnapshot:
-        async with self._op(ST, Action.CREATE, method="record_status", write=True) as op:
+        async with self._op(ST, Action.CREATE, method="record_status") as op:
             snapshot_id = new_id()
             await op.conn.execute(
                 status_snapshots.insert().values(
@@ -65,7 +66,7 @@ class StatusMixin(StoreBase):
     ) -> Page[StatusSnapshot]:
         after = cursors.decode("status", cursor, 2)
         limit = cursors.clamp(limit)
-        async with self._op(ST, Action.READ, method="list_status", write=False) as op:
+        async with self._op(ST, Action.READ, method="list_status") as op:
             t = status_snapshots.c
             stmt = select(status_snapshots).where(t.tenant_id == self._tid)
             if since is not None:
@@ -89,7 +90,7 @@ class StatusMixin(StoreBase):
         )
 
     async def prune_status(self, before: datetime) -> int:
-        async with self._op(ST, Action.DELETE, method="prune_status", write=True) as op:
+        async with self._op(ST, Action.DELETE, method="prune_status") as op:
             result = await op.conn.execute(
                 status_snapshots.delete().where(
                     status_snapshots.c.tenant_id == self._tid, status_snapshots.c.taken_at < before

@@ -152,22 +152,14 @@ def run_create(args: argparse.Namespace, ctx: CliContext) -> int:
 
 async def _open_db(args: argparse.Namespace) -> Backend:
     """The store on a server's database, acting as ``--principal`` in ``--db-tenant``."""
-    from coditect_store.base import Provision
-    from coditect_store.engine import is_postgres_url
-    from coditect_store.store import SqlStore
+    from coditect_tui.core.factory import Provision, open_store
 
     provision = None
     if args.tier:
         provision = Provision(display_name=args.db_tenant, tier=args.tier, role="owner")
-    if is_postgres_url(args.db):
-        store: Backend = await SqlStore.open_postgres(
-            args.db, tenant=args.db_tenant, principal=args.principal, provision=provision
-        )
-    else:
-        store = await SqlStore.open_sqlite(
-            args.db, tenant=args.db_tenant, principal=args.principal, provision=provision
-        )
-    return store
+    return await open_store(
+        args.db, tenant=args.db_tenant, principal=args.principal, provision=provision
+    )
 
 
 def run_list(args: argparse.Namespace, ctx: CliContext) -> int:

@@ -313,10 +313,10 @@ def tenant_opener(ctx: CliContext, home: TenantProfile) -> Callable[[Tenant], An
                 f"no profile for tenant {tenant.name!r}: add one to the config to include it"
             )
         if isinstance(profile.backend, LocalBackendConfig):
-            from coditect_store.store import SqlStore
+            from coditect_tui.core.factory import open_store
 
-            return await SqlStore.open_sqlite(  # type: ignore[no-any-return]
-                profile.backend.store_path(),
+            return await open_store(
+                str(profile.backend.store_path()),
                 tenant=tenant.name,
                 principal=home.principal_name(),
                 read_only=True,

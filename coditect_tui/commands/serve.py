@@ -84,33 +84,27 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     if not db:
         raise ConfigError("no database: pass --db URL (or set CODITECT_DB)")
 
-    async def preflight() -> None:
-        from coditect_server.state import ServerConfig, ServerState
-        from coditect_store import migrate
+    from coditect_tui.core.factory import server_launcher
 
-        if args.migrate_url:
-            await migrate.upgrade_postgres(args.migrate_url)
-        state = ServerState(ServerConfig.from_env(db, pool_size=1))
-        try:
-            await state.start()
-        finally:
-            await state.stop()
-
-    asyncio.run(preflight())
+    launcher = server_launcher()
+    asyncio.run(launcher.check(db, migrate_url=args.migrate_url))
     try:
         with socket.create_server((args.host, args.port), reuse_port=False):
             pass
     except OSError as exc:
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
 
-    from coditect_server.main import DB_ENV, POOL_ENV, serve
-
-    os.environ[DB_ENV] = db
-    os.environ[POOL_ENV] = str(args.pool_size)
     print(
         f"coditect: serving the tenant API on http://{args.host}:{args.port} "
         f"({args.workers} worker(s)); docs at /docs",
         flush=True,
     )
-    serve(args.host, args.port, args.workers, args.log_level)
+    launcher.serve(
+        db,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        pool_size=args.pool_size,
+        log_level=args.log_level,
+    )
     return 0

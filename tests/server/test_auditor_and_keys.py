@@ -53,6 +53,7 @@ BODIES: dict[str, tuple[dict[str, str], Any]] = {
         {},
         {"resource": "sessions", "action": "update", "name": "sessions.push", "resource_id": "s"},
     ),
+    "audit_head": ({}, None),
     "import_audit_events": (
         {},
         {

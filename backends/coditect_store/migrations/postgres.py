@@ -59,14 +59,26 @@ def _s(length: int | None = None) -> sa.types.TypeEngine:
     return sa.String(length, collation="C") if length else sa.Text(collation="C")
 
 
-def _create_role(op: Any, name: str) -> None:
-    op.execute(f"""
+def create_role_sql(name: str) -> str:
+    """The statement that creates the NOLOGIN group role ``name`` unless it exists.
+
+    Roles are cluster-wide, so migrations of two databases (or two migrations of one) may
+    race to create the same role: the loser sees ``duplicate_object`` when the winner's
+    role was committed before its CREATE ROLE, or ``unique_violation`` (on
+    ``pg_authid_rolname_index``) when both inserted the catalog row concurrently. Either
+    means the role now exists, which is all this asks for.
+    """
+    return f"""
         DO $$ BEGIN
             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') THEN
                 CREATE ROLE {name} NOLOGIN NOSUPERUSER NOBYPASSRLS;
             END IF;
-        EXCEPTION WHEN duplicate_object THEN NULL;
-        END $$""")
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END $$"""
+
+
+def _create_role(op: Any, name: str) -> None:
+    op.execute(create_role_sql(name))
 
 
 def upgrade(op: Any) -> None:

@@ -1,0 +1,55 @@
+"""The ``coditect serve`` launcher (entry point group ``coditect.server``, name ``serve``).
+
+The CLI finds this module through ``coditect_tui.core.factory.server_launcher()``, so it
+never imports the server or the store itself.
+"""
+
+from __future__ import annotations
+
+
+async def check(db: str, *, migrate_url: str | None = None) -> None:
+    """Migrate first when asked, then open and close the database as a worker would.
+
+    Args:
+        db: ``postgresql://app-role@host/db`` or a SQLite file (``sqlite:///path``).
+        migrate_url: the schema owner's URL to migrate with first (None: no migration).
+
+    Raises:
+        BackendUnavailable: unreachable, not migrated, a newer schema, or (PostgreSQL) an
+            app role that owns tables or bypasses row-level security.
+        ConfigError: an unusable operator secret file.
+    """
+    from coditect_server.state import ServerConfig, ServerState
+    from coditect_store import migrate
+
+    if migrate_url:
+        await migrate.upgrade_postgres(migrate_url)
+    state = ServerState(ServerConfig.from_env(db, pool_size=1))
+    try:
+        await state.start()
+    finally:
+        await state.stop()
+
+
+def serve(db: str, *, host: str, port: int, workers: int, pool_size: int, log_level: str) -> None:
+    """Serve the tenant API on ``host:port`` with ``workers`` processes until interrupted.
+
+    The workers build their app from the environment (``CODITECT_SERVE_DB``,
+    ``CODITECT_SERVE_POOL``), which this sets.
+
+    Args:
+        db: the database the workers serve.
+        host: the address to bind.
+        port: the port to bind.
+        workers: worker processes.
+        pool_size: database connections per worker.
+        log_level: uvicorn's log level.
+    """
+    import os
+
+    from coditect_server.main import DB_ENV, POOL_ENV
+    from coditect_server.main import serve as run
+
+    os.environ[DB_ENV] = db
+    os.environ[POOL_ENV] = str(pool_size)
+    run(host, port, workers, log_level)

@@ -1,0 +1,213 @@
+"""The audit chain append: linking events into a tenant's hash chain, and announcing them.
+
+Every change is audited in the same transaction as the change itself; on PostgreSQL the
+transaction also sends ``NOTIFY coditect_events`` (delivered on commit only), which the
+server's event hub fans out to that tenant's live event streams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from coditect_store.schema import audit_events, audit_heads
+from coditect_tui.core.audit_chain import (
+    GENESIS_HASH,
+    canonical_details,
+    canonical_event,
+    link_hash,
+)
+from coditect_tui.core.models import format_ts, utcnow
+
+
+@dataclass
+class PendingEvent:
+    """An audit event waiting to be linked into the chain."""
+
+    action: str
+    resource_type: str
+    resource_id: str | None
+    outcome: str = "ok"
+    details: dict[str, Any] = field(default_factory=dict)
+    actor: str | None = None
+    role: str | None = None
+    ts: str | None = None
+    source: str = ""
+    import_key: str | None = None
+    details_text: str | None = None  # canonical details, when the caller already has them
+
+
+@dataclass(frozen=True)
+class AuditNotice:
+    """The fields of an appended audit event a live stream shows (no details, no hashes).
+
+    Attributes:
+        seq: the event's place in the tenant's chain.
+        ts: when it happened (canonical UTC text).
+        actor: who did it.
+        action: ``<resource>.<verb>``.
+        resource_type: the resource acted on.
+        resource_id: the object acted on, when there is one.
+        outcome: ok, denied or error.
+    """
+
+    seq: int
+    ts: str
+    actor: str
+    action: str
+    resource_type: str
+    resource_id: str | None
+    outcome: str
+
+
+#: The channel audit appends are announced on (PostgreSQL LISTEN/NOTIFY).
+EVENTS_CHANNEL = "coditect_events"
+_NOTIFY_EVENTS = 20  # events described in one notification (payloads stay far below 8000 B)
+_PG_NOTIFY = text(f"SELECT pg_notify('{EVENTS_CHANNEL}', :payload)")
+
+
+def event_payload(tenant_id: str, rows: Sequence[tuple[Any, ...]]) -> str:
+    """The notification of appended audit rows: tenant, newest seq, a few of the events."""
+    shown = [
+        {
+            "seq": r[1],
+            "ts": r[2],
+            "actor": r[3],
+            "action": r[5],
+            "resource_type": r[6],
+            "resource_id": (r[7] or "")[:200] or None,
+            "outcome": r[8],
+        }
+        for r in rows[-_NOTIFY_EVENTS:]
+    ]
+    return orjson.dumps(
+        {
+            "tenant_id": tenant_id,
+            "seq": rows[-1][1] if rows else 0,
+            "count": len(rows),
+            "events": shown,
+        }
+    ).decode()
+
+
+AUDIT_COLUMNS = (
+    "tenant_id",
+    "seq",
+    "ts",
+    "actor",
+    "role",
+    "action",
+    "resource_type",
+    "resource_id",
+    "outcome",
+    "details",
+    "source",
+    "import_key",
+    "prev_hash",
+    "hash",
+)
+_INSERT_QMARK = (
+    f"INSERT INTO audit_events ({', '.join(AUDIT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})"
+)
+
+
+async def link_events(
+    conn: AsyncConnection,
+    events: Sequence[PendingEvent],
+    *,
+    tenant_id: str,
+    principal: str,
+    role: str,
+) -> list[tuple[int, str]]:
+    """Append ``events`` to the tenant's chain inside ``conn``'s transaction.
+
+    Args:
+        conn: a write transaction of the tenant (it holds the tenant's write lock).
+        events: the events, in order.
+        tenant_id: the chain's tenant.
+        principal: the actor of events that name none.
+        role: the role of events that name none.
+
+    Returns:
+        (seq, hash) of each appended event.
+    """
+    head = (
+        await conn.execute(
+            select(audit_heads.c.seq, audit_heads.c.hash).where(
+                audit_heads.c.tenant_id == tenant_id
+            )
+        )
+    ).first()
+    seq, prev = (head[0], head[1]) if head else (0, GENESIS_HASH)
+    now = format_ts(utcnow())
+    rows: list[tuple[Any, ...]] = []
+    links: list[tuple[int, str]] = []
+    for ev in events:
+        seq += 1
+        details = ev.details_text or canonical_details(ev.details)
+        actor = ev.actor or principal
+        role = ev.role or role
+        ts = ev.ts or now
+        digest = link_hash(
+            prev,
+            canonical_event(
+                tenant_id,
+                seq,
+                ts,
+                actor,
+                role,
+                ev.action,
+                ev.resource_type,
+                ev.resource_id,
+                ev.outcome,
+                details,
+                ev.source,
+            ),
+        )
+        rows.append(
+            (
+                tenant_id,
+                seq,
+                ts,
+                actor,
+                role,
+                ev.action,
+                ev.resource_type,
+                ev.resource_id,
+                ev.outcome,
+                details,
+                ev.source,
+                ev.import_key,
+                prev,
+                digest,
+            )
+        )
+        links.append((seq, digest))
+        prev = digest
+    if conn.dialect.paramstyle == "qmark":
+        # Plain executemany: SQLAlchemy's per-row parameter processing costs more than
+        # the insert itself on big imports (bench/bench_audit.py).
+        await conn.exec_driver_sql(_INSERT_QMARK, rows)
+    else:
+        await conn.execute(
+            audit_events.insert(), [dict(zip(AUDIT_COLUMNS, row, strict=True)) for row in rows]
+        )
+    if head:
+        await conn.execute(
+            update(audit_heads)
+            .where(audit_heads.c.tenant_id == tenant_id)
+            .values(seq=seq, hash=prev)
+        )
+    else:
+        await conn.execute(audit_heads.insert().values(tenant_id=tenant_id, seq=seq, hash=prev))
+    if conn.dialect.name == "postgresql":
+        # Delivered on commit only (and dropped on rollback): every replica's LISTEN
+        # connection fans it out to that tenant's event streams.
+        await conn.execute(_PG_NOTIFY, {"payload": event_payload(tenant_id, rows)})
+    return links

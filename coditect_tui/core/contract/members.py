@@ -1,0 +1,104 @@
+"""Members of the tenant and their API keys.
+
+Part of the Backend contract (coditect_tui.core.backend)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime
+
+from coditect_tui.core.contract.kinds import mutates, reads
+from coditect_tui.core.models import (
+    ApiKeyInfo,
+    Member,
+    NewApiKey,
+)
+
+
+class MembersApi(ABC):
+    """Members of the tenant and their API keys."""
+
+    @reads
+    @abstractmethod
+    async def list_members(self) -> list[Member]:
+        """Members of the open tenant, ordered by name. Needs members.read."""
+
+    @mutates
+    @abstractmethod
+    async def add_member(self, name: str, role: str) -> Member:
+        """Add a principal to the open tenant.
+
+        Needs members.create, and members.admin for the roles owner and admin.
+
+        Raises:
+            Conflict: already a member.
+            QuotaExceeded: the tier's member quota is reached.
+            InvalidInput: unknown role.
+        """
+
+    @mutates
+    @abstractmethod
+    async def set_member_role(self, name: str, role: str) -> Member:
+        """Change a member's role.
+
+        Needs members.update, and members.admin when the old or new role is owner or
+        admin.
+
+        Raises:
+            NotFound: not a member.
+            InvalidInput: unknown role.
+            Conflict: it would leave the tenant without an owner.
+        """
+
+    @mutates
+    @abstractmethod
+    async def remove_member(self, name: str) -> None:
+        """Remove a member (and revoke their keys in this tenant).
+
+        Needs members.delete, and members.admin for an owner or admin.
+
+        Raises:
+            NotFound: not a member.
+            Conflict: it would leave the tenant without an owner.
+        """
+
+    @mutates
+    @abstractmethod
+    async def create_api_key(
+        self,
+        *,
+        principal: str | None = None,
+        role: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> NewApiKey:
+        """Create an API key bound to a principal, this tenant and a role.
+
+        Args:
+            principal: the key's principal (default: the caller). Another principal needs
+                api_keys.admin.
+            role: the key's role (default: the principal's role); never above the
+                principal's own role.
+            expires_at: expiry; required for the auditor role.
+
+        Returns:
+            The key's listing and its secret, shown once; only a sha256 is stored.
+
+        Raises:
+            NotFound: the principal is not a member.
+            InvalidInput: unknown role, a role above the principal's, an expiry in the
+                past, or an auditor key without expiry.
+        """
+
+    @reads
+    @abstractmethod
+    async def list_api_keys(self) -> list[ApiKeyInfo]:
+        """Keys of the tenant (only the caller's own with an ``own`` scope), newest first."""
+
+    @mutates
+    @abstractmethod
+    async def revoke_api_key(self, key_id: str) -> ApiKeyInfo:
+        """Revoke a key (needs api_keys.delete; own keys only with an ``own`` scope).
+
+        Raises:
+            NotFound: no such key in this tenant.
+        """
