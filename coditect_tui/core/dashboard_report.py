@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from coditect_tui.core.git import report
 from coditect_tui.core.git.report import md
+from coditect_tui.core.sparkline import sparkline
 
 if TYPE_CHECKING:
     from coditect_tui.core.dashboard import Dashboard
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from coditect_tui.core.views import AdvisorView
 
 ALL_SECTIONS: tuple[str, ...] = ("kpis", "distribution", "commits", "trend", "stale", "attention")
-SPARK = "▁▂▃▄▅▆▇█"
 #: Columns appended to core/git/report.py's per-repo CSV.
 EXTRA_CSV_COLUMNS: tuple[str, ...] = ("days_since_commit", "stale", "needs_attention")
 KPI_LABELS: tuple[tuple[str, str], ...] = (
@@ -43,15 +43,6 @@ KPI_LABELS: tuple[tuple[str, str], ...] = (
     ("active_sessions", "Active sessions"),
     ("average_health", "Average health"),
 )
-
-
-def sparkline(values: Sequence[int | float | None]) -> str:
-    """One block character per value, scaled to the largest (None and 0 show lowest)."""
-    top = max((v for v in values if v is not None), default=0)
-    if not top:
-        return SPARK[0] * len(values)
-    steps = len(SPARK) - 1
-    return "".join(SPARK[0] if not v else SPARK[max(1, round(v / top * steps))] for v in values)
 
 
 def _value(value: object) -> str:

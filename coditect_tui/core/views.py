@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from coditect_tui.core.dashboard.kpis import Kpis
 from coditect_tui.core.errors import ConfigError
 from coditect_tui.core.git.health import Band
 from coditect_tui.core.policy import KNOWN_FEATURES, Policy, shipped_policy, unknown_name
@@ -297,23 +298,6 @@ def load_views(path: Path | None = None, *, policy: Policy | None = None) -> Vie
 _Aggregate = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-class AggregateKpis(BaseModel):
-    """KPI counts (no names)."""
-
-    model_config = _Aggregate
-    repos: int
-    read: int
-    uninitialised: int
-    dirty: int
-    ahead: int
-    behind: int
-    detached: int
-    conflicted: int
-    errored: int
-    active_sessions: int | None
-    average_health: float | None
-
-
 class AggregateBand(BaseModel):
     """Repos in one health band."""
 
@@ -357,7 +341,7 @@ class AdvisorView(BaseModel):
     window_days: int
     stale_days: int
     attention_below: int
-    kpis: AggregateKpis | None = None
+    kpis: Kpis | None = None
     distribution: tuple[AggregateBand, ...] | None = None
     commits: tuple[AggregateDay, ...] | None = None
     trend: tuple[AggregateTrend, ...] | None = None
@@ -381,28 +365,13 @@ def advisor_view(dashboard: Dashboard, sections: Iterable[str] | None = None) ->
         wanted.add("stale_count")
     if "attention" in wanted:
         wanted.add("attention_count")
-    k = dashboard.kpis
     options = dashboard.options
     return AdvisorView(
         generated_at=dashboard.generated_at,
         window_days=options.window_days,
         stale_days=options.stale_days,
         attention_below=options.attention_below,
-        kpis=AggregateKpis(
-            repos=k.repos,
-            read=k.read,
-            uninitialised=k.uninitialised,
-            dirty=k.dirty,
-            ahead=k.ahead,
-            behind=k.behind,
-            detached=k.detached,
-            conflicted=k.conflicted,
-            errored=k.errored,
-            active_sessions=k.active_sessions,
-            average_health=k.average_health,
-        )
-        if "kpis" in wanted
-        else None,
+        kpis=dashboard.kpis if "kpis" in wanted else None,
         distribution=tuple(
             AggregateBand(
                 band=b.band,

@@ -13,10 +13,12 @@ import pytest
 from coditect_tui.core.dashboard import (
     CommitHistory,
     DashboardOptions,
-    RepoFacts,
+    Kpis,
     build_dashboard,
     compute_commits,
     compute_trend,
+    health_reasons,
+    health_score,
     load_dashboard,
     window_start,
 )
@@ -32,8 +34,7 @@ from coditect_tui.core.models import (
     StatusSnapshot,
     StatusSnapshotSpec,
 )
-from coditect_tui.core.workspace_view import from_discovery
-from tests.git.helpers import commit_file, git, make_remote_and_clone
+from tests.git.helpers import commit_file, git, make_remote_and_clone, run_cli
 from tests.support.workspaces import read_status as oracle_status
 
 
@@ -370,23 +371,54 @@ async def test_history_cache_rereads_only_what_moved(tmp_path: Path) -> None:
     assert runner.spawned == spawned + 2
 
 
-async def test_repo_views_give_the_same_kpis(workspace: Path) -> None:
-    tree = discover([workspace / "projects"])
-    statuses = await read_many(GitRunner(), tree.targets())
-    view = from_discovery("t1", tree, {s.path: s for s in statuses})
-    from_views = build_dashboard(list(view.repos()))
-    from_statuses = build_dashboard(statuses)
-    assert from_views.kpis == from_statuses.kpis
-    assert from_views.distribution == from_statuses.distribution
-    unread = from_discovery("t1", tree)  # before any status was read
-    facts = [RepoFacts.from_view(r) for r in unread.repos()]
-    pending = build_dashboard(facts).kpis
-    assert (pending.repos, pending.read, pending.errored, pending.average_health) == (
-        from_statuses.kpis.repos,
-        0,
-        0,
-        None,
-    )
+async def test_one_meaning_of_dirty(tmp_path: Path) -> None:
+    """dirty = git status lists an entry: a tracked change (staged, unstaged, a conflict)
+    or an untracked entry. Stash entries and ignored files are not changes. The
+    dashboard, ``coditect status``'s summary and ``--dirty`` filter, and the health rules
+    (``uncommitted``) all use ``RepoStatus.dirty``."""
+    made = {
+        name: make_remote_and_clone(tmp_path, name)[1]
+        for name in ("clean", "untracked", "staged", "conflict", "stashed", "ignored")
+    }
+    (made["untracked"] / "new.txt").write_text("new\n")
+    (made["staged"] / "file_0.txt").write_text("staged\n")
+    git(made["staged"], "add", "file_0.txt")
+    conflict = made["conflict"]
+    git(conflict, "switch", "-q", "-c", "other")
+    commit_file(conflict, "file_0.txt", "other side\n", "other")
+    git(conflict, "switch", "-q", "main")
+    commit_file(conflict, "file_0.txt", "main side\n", "main")
+    git(conflict, "merge", "-q", "other", check=False)
+    (made["stashed"] / "file_0.txt").write_text("stashed\n")
+    git(made["stashed"], "stash", "-q")
+    commit_file(made["ignored"], ".gitignore", "*.log\n", "ignore logs")
+    (made["ignored"] / "debug.log").write_text("noise\n")
+
+    runner = GitRunner()
+    statuses = [await read_status(runner, made[name]) for name in sorted(made)]
+    by_name = {s.name: s for s in statuses}
+    want = {"untracked", "staged", "conflict"}
+    assert {s.name for s in statuses if s.dirty} == want
+    assert by_name["stashed"].stash == 1 and by_name["conflict"].conflicted
+    assert by_name["conflict"].state == "conflict"  # conflicted first, dirty all the same
+    for status in statuses:
+        assert status.dirty == (status.uncommitted > 0), status.name
+    board = build_dashboard(statuses)
+    assert board.kpis.dirty == report.summarise(statuses)["dirty"] == len(want)
+    assert board.kpis.conflicted == 1
+    listed = run_cli("status", "--json", "--no-record", "--dirty", str(tmp_path / "work"))
+    assert {r["name"] for r in json.loads(listed.stdout)["repos"]} == want
+
+
+def test_the_dashboard_reads_statuses_only() -> None:
+    """An errored or uninitialised status is counted but never read or scored."""
+    broken = RepoStatus(path="/x/broken", name="broken", error="boom", changed=3)
+    listed = RepoStatus(path="/x/sub", name="sub", initialised=False)
+    assert not broken.read and not listed.read
+    assert health_score(broken) is None and health_reasons(listed) == ()
+    k = build_dashboard([broken, listed]).kpis
+    assert (k.repos, k.read, k.errored, k.uninitialised, k.dirty) == (2, 0, 1, 1, 0)
+    assert Kpis.model_validate(k.model_dump()) == k
 
 
 def test_options_are_checked() -> None:

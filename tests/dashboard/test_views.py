@@ -13,14 +13,13 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from coditect_tui.core import dashboard_report as render
-from coditect_tui.core.dashboard import DashboardOptions, load_dashboard
+from coditect_tui.core.dashboard import DashboardOptions, Kpis, load_dashboard
 from coditect_tui.core.errors import ConfigError
 from coditect_tui.core.git.runner import GitRunner
 from coditect_tui.core.git.status import read_status
 from coditect_tui.core.paths import shipped_config_dir
 from coditect_tui.core.views import (
     AdvisorView,
-    AggregateKpis,
     advisor_view,
     load_views,
     tier_has_feature,
@@ -205,6 +204,7 @@ async def test_advisor_view_carries_no_repo_file_or_person(tmp_path: Path) -> No
     view = advisor_view(board)
     assert view.attention_count == len(board.attention) >= 2
     assert view.kpis is not None and view.kpis.detached == 1
+    assert view.kpis == board.kpis  # one KPI model: the advisor shows the team's figures
     for text in (
         view.model_dump_json(),
         repr(view),
@@ -244,11 +244,11 @@ def test_the_advisor_view_structure_cannot_hold_text() -> None:
     plain = {leaf for leaf in leaves if not isinstance(leaf, tuple)}
     assert plain <= {int, float, bool, date, datetime, type(None)}, plain
     assert literals == [("literal", ("excellent", "good", "fair", "poor"))]
-    kpis = {name: 0 for name in AggregateKpis.model_fields}
+    kpis = {name: 0 for name in Kpis.model_fields}
     with pytest.raises(ValidationError):  # strict: a name cannot pass as a number
-        AggregateKpis(**{**kpis, "repos": "zebra-confidential-repo"})
+        Kpis(**{**kpis, "repos": "zebra-confidential-repo"})
     with pytest.raises(ValidationError):  # closed: no extra field for a name
-        AggregateKpis(**kpis, repo_name="zebra")  # type: ignore[call-arg]
+        Kpis(**kpis, repo_name="zebra")  # type: ignore[call-arg]
     with pytest.raises(ValidationError):
         AdvisorView(
             generated_at=datetime.now(UTC),

@@ -11,11 +11,17 @@ Two ways of knowing where a row is (toolong's pattern: never load the whole log)
   or the oldest match.
 
 Rows are fetched a block at a time by the pane's worker; a row not loaded yet draws as
-``…`` and the table refreshes when its block arrives.
+``…`` and the table refreshes when its block arrives. In positional mode the loaded rows
+are a bounded LRU cache (:class:`RowCache`, as toolong's line cache): scrolling through a
+million rows keeps at most ``ROW_CACHE`` of them, and a row evicted then scrolled back to
+is fetched again. A windowed view's rows are its window (the pane extends it and cannot
+read back a row it dropped), so they are kept without a bound.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from rich.segment import Segment
@@ -33,6 +39,8 @@ if TYPE_CHECKING:
     from coditect_tui.core.models import AuditEvent
 
 BLOCK = 100
+#: Rows a positional table keeps loaded (ten blocks: several screens either side).
+ROW_CACHE = 10 * BLOCK
 OUTCOME = {"ok": "ok ", "denied": "DENY", "error": "ERR "}
 OUTCOME_GLYPH = {"ok": " ", "denied": "✗", "error": "!"}
 #: Below this width the table drops seconds, narrows the actor and shows outcome glyphs.
@@ -66,6 +74,49 @@ def row_text(event: AuditEvent, width: int) -> str:
             f"{safe_text(event.action, max_length=26):<26} {resource}"
         )
     return line[:width].ljust(width)
+
+
+class RowCache:
+    """Loaded rows by index, least recently used evicted first beyond ``maxsize``.
+
+    Args:
+        maxsize: the most rows kept; None keeps every row (a windowed view's window).
+    """
+
+    def __init__(self, maxsize: int | None = ROW_CACHE) -> None:
+        if maxsize is not None and maxsize < 1:
+            raise ValueError("maxsize must be at least 1")
+        self.maxsize = maxsize
+        self._rows: OrderedDict[int, AuditEvent] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, index: object) -> bool:
+        return index in self._rows
+
+    def get(self, index: int) -> AuditEvent | None:
+        """The row at ``index`` (now the most recently used), or None when not loaded."""
+        event = self._rows.get(index)
+        if event is not None:
+            self._rows.move_to_end(index)
+        return event
+
+    def put(self, index: int, event: AuditEvent) -> None:
+        """Keep ``event`` as row ``index``, evicting the least recently used beyond the bound."""
+        self._rows[index] = event
+        self._rows.move_to_end(index)
+        if self.maxsize is not None:
+            while len(self._rows) > self.maxsize:
+                self._rows.popitem(last=False)
+
+    def items(self) -> Iterator[tuple[int, AuditEvent]]:
+        """(index, event) pairs, least recently used first."""
+        return iter(list(self._rows.items()))
+
+    def clear(self) -> None:
+        """Forget every row."""
+        self._rows.clear()
 
 
 class AuditTable(ScrollView, can_focus=True):
@@ -112,14 +163,14 @@ class AuditTable(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.rows: dict[int, AuditEvent] = {}
+        self.rows = RowCache(ROW_CACHE)
         self.total = 0
         self.positional = True
         self.requested: set[int] = set()
 
     def reset(self, *, total: int, positional: bool) -> None:
         """Forget every row; ``total`` rows exist (positional) or are loaded (windowed)."""
-        self.rows.clear()
+        self.rows = RowCache(ROW_CACHE if positional else None)
         self.requested.clear()
         self.total = total
         self.positional = positional
@@ -131,7 +182,7 @@ class AuditTable(ScrollView, can_focus=True):
     def put(self, start: int, events: list[AuditEvent], *, total: int | None = None) -> None:
         """Rows ``start..`` arrived (and, windowed, the row count may have changed)."""
         for offset, event in enumerate(events):
-            self.rows[start + offset] = event
+            self.rows.put(start + offset, event)
         if total is not None and total != self.total:
             self.total = total
             self.virtual_size = Size(self.size.width, total)
@@ -140,8 +191,11 @@ class AuditTable(ScrollView, can_focus=True):
 
     def shift(self, count: int, events: list[AuditEvent]) -> None:
         """Windowed: ``events`` are newer than row 0; prepend them (the view stays put)."""
-        moved = {index + count: event for index, event in self.rows.items()}
-        moved.update(dict(enumerate(events)))
+        moved = RowCache(self.rows.maxsize)
+        for index, event in self.rows.items():
+            moved.put(index + count, event)
+        for index, event in enumerate(events):
+            moved.put(index, event)
         self.rows = moved
         self.total += count
         self.virtual_size = Size(self.size.width, self.total)

@@ -1,0 +1,304 @@
+"""What every session action shares: git helpers, the state file, audit and history."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from coditect_tui.core.errors import InvalidInput, PermissionDenied, ReadOnly
+from coditect_tui.core.git import gitconfig, layout
+from coditect_tui.core.git.runner import NETWORK_TIMEOUT, GitError, GitRunner, check_branch_name
+from coditect_tui.core.git.sessions.errors import ConfirmationRequired, SessionError
+from coditect_tui.core.git.sessions.state import (
+    SESSION_FILE,
+    SessionState,
+    local_now,
+    read_session,
+)
+from coditect_tui.core.git.status import RepoStatus, main_branch_of, read_status
+from coditect_tui.core.safe_text import safe_text
+
+if TYPE_CHECKING:
+    from coditect_tui.core.backend import Backend
+    from coditect_tui.core.models import Outcome
+
+
+class SessionsBase:
+    """What every session action shares: git helpers, the state file, audit, history.
+
+    Args:
+        repo: the working tree.
+        runner: runs git (a fresh hardened runner by default).
+        backend: where history and audit events go (None: git only, e.g. tests of the
+            file format).
+        repo_id: the repo's backend id (needed for the session history).
+        now: local-time clock (tests pass a fixed one).
+    """
+
+    def __init__(
+        self,
+        repo: Path,
+        *,
+        runner: GitRunner | None = None,
+        backend: Backend | None = None,
+        repo_id: str | None = None,
+        now: Callable[[], datetime] = local_now,
+    ) -> None:
+        self.repo = Path(os.path.abspath(repo))
+        self.runner = runner or GitRunner()
+        self.backend = backend
+        self.repo_id = repo_id
+        self.now = now
+        self._record_id: str | None = None
+        self._git_dir = layout.git_dir_of(self.repo)
+        if self._git_dir is None:
+            raise InvalidInput(f"{safe_text(self.repo)}: not a git working tree")
+
+    @property
+    def record_id(self) -> str | None:
+        """The backend id of the session record this engine created or picked up."""
+        return self._record_id
+
+    # -- small git helpers ------------------------------------------------------------
+
+    async def _git(
+        self,
+        *args: str,
+        write: bool = True,
+        check: bool = True,
+        network: bool = False,
+        stdin: bytes | None = None,
+        repo: Path | None = None,
+    ) -> str:
+        result = await self.runner.run(
+            repo or self.repo,
+            list(args),
+            write=write,
+            check=check,
+            stdin=stdin,
+            timeout=NETWORK_TIMEOUT if network else None,
+        )
+        return result.text()
+
+    async def _head(self, repo: Path | None = None) -> str | None:
+        result = await self.runner.run(
+            repo or self.repo, ["rev-parse", "--verify", "--quiet", "HEAD"]
+        )
+        return result.text().strip() or None if result.ok else None
+
+    async def _ref_exists(self, ref: str) -> bool:
+        result = await self.runner.run(
+            self.repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", ref]
+        )
+        return result.ok
+
+    def _origin_url(self, repo: Path | None = None) -> str | None:
+        git_dir = layout.git_dir_of(repo or self.repo)
+        if git_dir is None:
+            return None
+        try:
+            entries = gitconfig.read_config(layout.common_dir_of(git_dir) / "config")
+        except (OSError, gitconfig.ConfigSyntaxError):
+            return None
+        for entry in entries:
+            if (entry.section, entry.subsection, entry.key) == ("remote", "origin", "url"):
+                return entry.value
+        return None
+
+    def main_branch(self) -> str:
+        """The main branch (helper config, origin/HEAD, else ``main``)."""
+        return main_branch_of(self.repo, self._git_dir)
+
+    async def status(self) -> RepoStatus:
+        """The repo's status through the hardened read path."""
+        return await read_status(self.runner, self.repo)
+
+    async def report(self) -> tuple[RepoStatus, SessionState | None]:
+        """``session status``: the repo's status and the active session (picked up).
+
+        The look is audited (``sessions.status``, a read) when the backend can write.
+
+        Returns:
+            (status, state or None).
+
+        Raises:
+            SessionFileError: the state file is unreadable.
+        """
+        state = read_session(self.repo)
+        writable = False
+        if self.backend is not None:
+            writable = not (await self.backend.whoami()).read_only
+        if state is not None and writable:
+            await self.adopt(state)
+        status = await self.status()
+        if writable and self.backend is not None:
+            from coditect_tui.core.models import Action, Resource
+
+            await self.backend.record_event(
+                Resource.SESSIONS,
+                Action.READ,
+                "sessions.status",
+                self._record_id or self.repo_id,
+                outcome="error" if status.error else "ok",
+                details={
+                    "repo": str(self.repo),
+                    "branch": status.branch,
+                    "sha": status.head_oid,
+                    "session_key": state.session_id if state else None,
+                    "error": status.error,
+                },
+            )
+        return status, state
+
+    def _ignore_state_file(self) -> None:
+        """List the state file in ``.git/info/exclude`` so ``add -A`` never commits it."""
+        if self._git_dir is None:
+            return
+        exclude = layout.common_dir_of(self._git_dir) / "info" / "exclude"
+        line = f"/{SESSION_FILE}"
+        try:
+            current = exclude.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            current = ""
+        except OSError:
+            return
+        if line in current.splitlines():
+            return
+        try:
+            exclude.parent.mkdir(parents=True, exist_ok=True)
+            with exclude.open("a", encoding="utf-8") as handle:
+                if current and not current.endswith("\n"):
+                    handle.write("\n")
+                handle.write(line + "\n")
+        except OSError:
+            return
+
+    # -- backend ------------------------------------------------------------------------
+
+    async def preflight(self) -> None:
+        """Refuse early (before any git work) when the backend could not audit a change.
+
+        Raises:
+            ReadOnly: the backend is read-only.
+            PermissionDenied: the role may not update sessions.
+        """
+        if self.backend is None:
+            return
+        from coditect_tui.core.models import Action, Resource
+        from coditect_tui.core.policy import shipped_policy
+
+        me = await self.backend.whoami()
+        if me.read_only:
+            raise ReadOnly("read-only mode: git session actions are refused")
+        if shipped_policy().scope(me.role, Resource.SESSIONS, Action.UPDATE) is None:
+            raise PermissionDenied(f"role {me.role!r} may not run git sessions")
+
+    async def _audit(
+        self, verb: str, outcome: Outcome, details: dict[str, Any], *, create: bool = False
+    ) -> None:
+        if self.backend is None:
+            return
+        from coditect_tui.core.models import Action, Resource
+
+        clean = {"repo": str(self.repo), **details}
+        await self.backend.record_event(
+            Resource.SESSIONS,
+            Action.CREATE if create else Action.UPDATE,
+            f"sessions.{verb}",
+            self._record_id or self.repo_id,
+            outcome=outcome,
+            details=clean,
+        )
+
+    async def adopt(self, state: SessionState) -> str | None:
+        """Make sure the backend has a history row for ``state`` (picks up old sessions).
+
+        Args:
+            state: the session in the working tree's state file.
+
+        Returns:
+            The backend session id (None without backend, repo id, or write access).
+        """
+        if self.backend is None or self.repo_id is None:
+            return None
+        if self._record_id is not None:
+            return self._record_id
+        from coditect_tui.core.models import GitSessionSpec, GitSessionUpdate
+
+        cursor: str | None = None
+        while True:
+            page = await self.backend.list_sessions(repo_id=self.repo_id, cursor=cursor, limit=200)
+            for item in page.items:
+                if item.session_key == state.session_id:
+                    self._record_id = item.id
+                    return item.id
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        me = await self.backend.whoami()
+        if me.read_only:
+            return None
+        record = await self.backend.create_session(
+            GitSessionSpec(
+                repo_id=self.repo_id,
+                session_key=state.session_id,
+                description=state.description,
+                branch=state.branch,
+                started_at=state.started(),
+            )
+        )
+        self._record_id = record.id
+        if state.commit_count or state.push_count:
+            await self.backend.update_session(
+                record.id,
+                GitSessionUpdate(commit_count=state.commit_count, push_count=state.push_count),
+            )
+        return record.id
+
+    async def _update_record(self, **fields: Any) -> None:
+        if self.backend is None or self._record_id is None:
+            return
+        from coditect_tui.core.models import GitSessionUpdate
+
+        await self.backend.update_session(self._record_id, GitSessionUpdate(**fields))
+
+    async def _require_state(self, verb: str) -> SessionState:
+        """The active session; a missing or bad one is audited as an error, then raised."""
+        try:
+            state = read_session(self.repo)
+            if state is None:
+                raise SessionError(
+                    f"no active session in {safe_text(self.repo)}; start "
+                    "one with: coditect session start DESCRIPTION"
+                )
+            check_branch_name(state.branch)
+        except (SessionError, InvalidInput) as exc:
+            await self._audit(
+                verb, "error", {"branch": None, "sha": await self._head(), "error": str(exc)}
+            )
+            raise
+        return state
+
+    async def _guarded(self, verb: str, state: SessionState | None, work: Any) -> Any:
+        """Run ``work()``; audit a failure or refusal with its reason, then re-raise."""
+        try:
+            return await work()
+        except ConfirmationRequired as exc:
+            await self._audit(
+                verb, "denied", {"branch": state.branch if state else None, "reason": str(exc)}
+            )
+            raise
+        except (GitError, SessionError, InvalidInput) as exc:
+            try:
+                sha = await self._head()
+            except GitError:
+                sha = None
+            await self._audit(
+                verb,
+                "error",
+                {"branch": state.branch if state else None, "sha": sha, "error": str(exc)},
+            )
+            raise
