@@ -80,14 +80,41 @@ def main() -> None:
     parser.add_argument("--dir", type=Path)
     args = parser.parse_args()
     work = args.dir or Path(tempfile.mkdtemp(prefix="coditect-startup-"))
-    workspace = work / "ws"
+    env = prepare(work, work / "ws", args.repos)
+    coditect = [sys.executable, "-m", "coditect_tui", "--exit-after-paint"]
+    # `pip install .` byte-compiles the package; a source checkout with
+    # PYTHONDONTWRITEBYTECODE set would otherwise compile every module on every start
+    # (Textual, the anchor's only code, is byte-compiled in site-packages).
+    _compile_sources()
+    # warm-up: registers the repos in the store and writes the paint cache
+    _register(env)
+    minimal = work / "minimal_app.py"
+    minimal.write_text(MINIMAL_APP)
+    commands = [coditect, [sys.executable, str(minimal)]]
+    measure(commands, env, 2)
+    (app_med, app_p90, app_rss), (min_med, min_p90, min_rss) = measure(commands, env, args.runs)
+    print(f"# {args.repos} repos registered, {args.runs} interleaved runs each")
+    print(
+        f"start    coditect {app_med:.3f} s (p90 {app_p90:.3f})  minimal app {min_med:.3f} s "
+        f"(p90 {min_p90:.3f})  ratio {app_med / min_med:.2f} (target <= 1.5)"
+    )
+    print(
+        f"rss      coditect {app_rss:.0f} MiB  minimal app {min_rss:.0f} MiB  "
+        f"ratio {app_rss / min_rss:.2f} (target <= 2.0)"
+    )
+
+
+def prepare(work: Path, workspace: Path, repos: int) -> dict[str, str]:
+    """Build the workspace (unless there), write a one-tenant config with it as root and
+    return the environment (config and XDG folders under ``work``) to run the app with.
+    bench_live.py uses it too."""
     if not (workspace / "expected.json").exists():
-        print(f"# building {args.repos} repos in {workspace} ...", flush=True)
+        print(f"# building {repos} repos in {workspace} ...", flush=True)
         # the generator (tests/support/workspaces.py) runs in a child of its own, so this
         # process stays small (a child's peak RSS can start from its parent's at fork)
         generator = [sys.executable, "-m", "tests.support.workspaces"]
         built = subprocess.run(
-            [*generator, str(workspace), "--repos", str(args.repos)],
+            [*generator, str(workspace), "--repos", str(repos)],
             cwd=REPO_ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -120,27 +147,7 @@ def main() -> None:
         "XDG_STATE_HOME": str(home / "state"),
         "XDG_CONFIG_HOME": str(home / "config"),
     }
-    coditect = [sys.executable, "-m", "coditect_tui", "--exit-after-paint"]
-    # `pip install .` byte-compiles the package; a source checkout with
-    # PYTHONDONTWRITEBYTECODE set would otherwise compile every module on every start
-    # (Textual, the anchor's only code, is byte-compiled in site-packages).
-    _compile_sources()
-    # warm-up: registers the repos in the store and writes the paint cache
-    _register(env)
-    minimal = work / "minimal_app.py"
-    minimal.write_text(MINIMAL_APP)
-    commands = [coditect, [sys.executable, str(minimal)]]
-    measure(commands, env, 2)
-    (app_med, app_p90, app_rss), (min_med, min_p90, min_rss) = measure(commands, env, args.runs)
-    print(f"# {args.repos} repos registered, {args.runs} interleaved runs each")
-    print(
-        f"start    coditect {app_med:.3f} s (p90 {app_p90:.3f})  minimal app {min_med:.3f} s "
-        f"(p90 {min_p90:.3f})  ratio {app_med / min_med:.2f} (target <= 1.5)"
-    )
-    print(
-        f"rss      coditect {app_rss:.0f} MiB  minimal app {min_rss:.0f} MiB  "
-        f"ratio {app_rss / min_rss:.2f} (target <= 2.0)"
-    )
+    return env
 
 
 def _compile_sources() -> None:
@@ -168,7 +175,9 @@ def _register(env: dict[str, str]) -> None:
         "    async with app.run_test() as pilot:\n"
         "        for _ in range(600):\n"
         "            await pilot.pause(0.1)\n"
-        "            if app.backend is not None and app.repo_ids:\n"
+        # the tenant's state lives on app.session (on the app itself in older builds)
+        "            s = getattr(app, 'session', None) or app\n"
+        "            if getattr(s, 'backend', None) is not None and getattr(s, 'repo_ids', None):\n"
         "                break\n"
         "        await app.action_quit()\n"
         "asyncio.run(run())\n"

@@ -2,7 +2,7 @@
 
 Run by hand (not in CI)::
 
-    python bench/bench_watch.py [--repos 200] [--writes 60] [--idle 30]
+    python bench/bench_watch.py [--repos 200] [--writes 60] [--idle 30] [--dir DIR]
 
 Builds a fresh generated workspace (tests/support/workspaces.py; the benchmark writes into
 it), starts a :class:`coditect_tui.core.git.watch.RepoWatcher` over every repo (submodules
@@ -13,6 +13,9 @@ included), then measures, in the same run:
   the watcher yields that repo's update is taken; p50, p95 and max;
 * the anchor for latency: one hardened ``git status`` of a repo (the least any re-read
   costs), so the latency line also shows how much of it is debounce;
+* the inotify watches the watcher holds (``inotify wd:`` lines of every inotify file
+  descriptor in ``/proc/self/fdinfo``), in total and per repo, against the kernel's
+  ``max_user_watches``; and whether the watcher hit that limit (its notice);
 * idle: the watcher process's CPU time over ``--idle`` seconds with nothing changing, as
   a percentage of one core, and the git processes started meanwhile (must be 0).
 
@@ -35,6 +38,24 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))  # for tests.support.workspaces (the workspace generator)
 
 from tests.support.workspaces import WorkspaceError, build_workspace  # noqa: E402
+
+
+def inotify_watches() -> int:
+    """The inotify watches this process holds (Linux; 0 elsewhere)."""
+    total = 0
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return 0
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") != "anon_inode:inotify":
+                continue
+            with open(f"/proc/self/fdinfo/{fd}") as f:
+                total += sum(line.startswith("inotify wd:") for line in f)
+        except OSError:
+            continue
+    return total
 
 
 async def measure(projects: Path, writes: int, idle: float) -> list[tuple[str, float, str]]:
@@ -62,6 +83,8 @@ async def measure(projects: Path, writes: int, idle: float) -> list[tuple[str, f
     async with RepoWatcher(targets, runner=runner, initial=initial) as watcher:
         ready = time.perf_counter() - started
         plan = len(watcher._plan.flat) + len(watcher._plan.recursive)
+        watches = inotify_watches()
+        polled = len(watcher.polled)
         latencies = []
         for i in range(writes):
             repo = top[(i * 7) % len(top)]
@@ -93,6 +116,8 @@ async def measure(projects: Path, writes: int, idle: float) -> list[tuple[str, f
     return [
         ("anchor: one hardened git status (median of 20)", anchor * 1000, "ms"),
         ("watcher ready (plan + inotify watches)", ready * 1000, f"ms, {plan} watch roots"),
+        ("inotify watches held", watches, f"watches, {watches / len(targets):.1f} per repo"),
+        ("repos polled (inotify limit reached)", polled, f"of {len(targets)} repos"),
         ("write -> update p50", statistics.median(latencies) * 1000, "ms"),
         ("write -> update p95", p95 * 1000, "ms"),
         ("write -> update max", latencies[-1] * 1000, "ms"),
@@ -108,16 +133,24 @@ def main() -> int:
     parser.add_argument("--repos", type=int, default=200)
     parser.add_argument("--writes", type=int, default=60)
     parser.add_argument("--idle", type=float, default=30.0)
+    parser.add_argument("--dir", type=Path, help="a workspace built before (reused)")
     args = parser.parse_args()
-    dest = Path(tempfile.mkdtemp(prefix="coditect-bench-watch-")) / "ws"
-    print(f"building {args.repos} repos in {dest} ...", file=sys.stderr)
-    try:
-        build_workspace(dest, args.repos)
-    except WorkspaceError as exc:
-        sys.exit(f"bench: {exc}")
+    dest = args.dir or Path(tempfile.mkdtemp(prefix="coditect-bench-watch-")) / "ws"
+    if not (dest / "expected.json").exists():
+        print(f"building {args.repos} repos in {dest} ...", file=sys.stderr)
+        try:
+            build_workspace(dest, args.repos)
+        except WorkspaceError as exc:
+            sys.exit(f"bench: {exc}")
     rows = asyncio.run(measure(dest / "projects", args.writes, args.idle))
     anchor = rows[0][1]
-    print(f"# {args.repos} repos watched, {os.cpu_count()} CPUs, {args.writes} writes")
+    limit = Path("/proc/sys/fs/inotify/max_user_watches")
+    kernel = limit.read_text().strip() if limit.exists() else "n/a"
+    print(
+        f"# {sum(1 for _ in (dest / 'projects').iterdir())} top-level repos watched,"
+        f" {os.cpu_count()} CPUs, {args.writes} writes,"
+        f" max_user_watches {kernel}"
+    )
     for label, value, unit in rows:
         extra = ""
         if unit == "ms" and not label.startswith("watcher ready"):

@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,18 @@ GIT_STATE_FILES = {
 LOCK_FILES = ("index.lock", "HEAD.lock")
 _NOISE_SUFFIXES = (".swp", ".swx", ".swo", "~", ".pyc", ".DS_Store", ".tmp~")
 _CLOSED = object()
+logger = logging.getLogger(__name__)
+#: :attr:`WatchNotice.kind` when ``inotify_add_watch`` was refused (ENOSPC).
+LIMIT_WATCHES = "watches"
+#: :attr:`WatchNotice.kind` when ``inotify_init1`` was refused (EMFILE/ENFILE).
+LIMIT_INSTANCES = "instances"
+_LIMIT_FILES = {
+    LIMIT_WATCHES: ("/proc/sys/user/max_inotify_watches", "/proc/sys/fs/inotify/max_user_watches"),
+    LIMIT_INSTANCES: (
+        "/proc/sys/user/max_inotify_instances",
+        "/proc/sys/fs/inotify/max_user_instances",
+    ),
+}
 #: The two watchers a :class:`RepoWatcher` runs.
 _WATCHERS = ("flat", "recursive")
 
@@ -126,6 +140,28 @@ class WatchGate(asyncio.Event):
         return super().is_set() or (self._stop is not None and self._stop.is_set())
 
 
+async def end_watches(tasks: list[asyncio.Task[Any]], grace: float = 2.0) -> None:
+    """End watcher tasks whose stop event (or gate) is already set.
+
+    A stopped ``awatch`` returns within one ``step``; waiting for that, instead of
+    cancelling at once, lets its worker thread finish and drop its watcher, so nothing of
+    a closed watch outlives ``close()``. Tasks still running after ``grace`` seconds are
+    cancelled. Errors of the ended tasks are not raised here (their owners report them).
+
+    Args:
+        tasks: the tasks to end (done ones are fine).
+        grace: how long to wait for them to end by themselves, in seconds.
+    """
+    pending = {t for t in tasks if not t.done()}
+    if pending:
+        _done, pending = await asyncio.wait(pending, timeout=grace)
+    for task in pending:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
 @dataclass(frozen=True, slots=True)
 class RepoUpdate:
     """A repo whose status changed.
@@ -142,6 +178,87 @@ class RepoUpdate:
     status: RepoStatus
     kinds: frozenset[str]
     events: int
+
+
+@dataclass(frozen=True, slots=True)
+class WatchNotice:
+    """The kernel's inotify limit was reached: some repos are re-read on a timer.
+
+    A :class:`RepoWatcher` makes at most one (its :attr:`RepoWatcher.notice`, also handed
+    to its ``on_notice``); it keeps working, watching the repos that fit and re-reading
+    the others every ``interval`` seconds (:attr:`RepoWatcher.polled` is the live set).
+
+    Attributes:
+        kind: :data:`LIMIT_WATCHES` (``fs.inotify.max_user_watches``) or
+            :data:`LIMIT_INSTANCES` (``fs.inotify.max_user_instances``, or the process's
+            open-file limit).
+        limit: the kernel's value of that limit, when readable.
+        unwatched: the repos re-read on the timer when the notice was made.
+        total: the repos the watcher covers.
+        interval: seconds between two re-reads of the unwatched repos.
+    """
+
+    kind: str
+    limit: int | None
+    unwatched: tuple[Path, ...]
+    total: int
+    interval: float
+
+    @property
+    def message(self) -> str:
+        """One line for the user."""
+        name = "max_user_watches" if self.kind == LIMIT_WATCHES else "max_user_instances"
+        limit = "" if self.limit is None else f" = {self.limit:,}"
+        return (
+            f"The kernel's inotify limit is reached (fs.inotify.{name}{limit}): "
+            f"{len(self.unwatched):,} of {self.total:,} repos are re-read every "
+            f"{self.interval:g} s instead of live. Raise fs.inotify.{name} for live updates."
+        )
+
+
+def _kernel_limit(kind: str) -> int | None:
+    for name in _LIMIT_FILES[kind]:
+        try:
+            with open(name, encoding="ascii") as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def _paths_of_error(text: str) -> list[str]:
+    """The paths of a ``notify`` error message (``... about ["/a", "/b"]``), which
+    prints them with Rust's ``Debug`` escapes."""
+    at = text.find(' about ["')
+    if at < 0:
+        return []
+    i, out, paths = at + len(" about ["), bytearray(), []
+    while i < len(text) and text[i] == '"':
+        i += 1
+        while i < len(text) and text[i] != '"':
+            ch = text[i]
+            if ch == "\\" and i + 1 < len(text):
+                nxt = text[i + 1]
+                if nxt == "x":
+                    out.append(int(text[i + 2 : i + 4], 16))
+                    i += 4
+                    continue
+                if nxt == "u":
+                    end = text.index("}", i)
+                    out += chr(int(text[i + 3 : end], 16)).encode()
+                    i = end + 1
+                    continue
+                out += {"n": "\n", "t": "\t", "r": "\r", "0": "\0"}.get(nxt, nxt).encode()
+                i += 2
+                continue
+            out += ch.encode("utf-8", "surrogateescape")
+            i += 1
+        paths.append(out.decode("utf-8", "surrogateescape"))
+        out = bytearray()
+        i += 1
+        if text.startswith(", ", i):
+            i += 2
+    return paths
 
 
 @dataclass(slots=True)
@@ -165,6 +282,19 @@ class _Plan:
     flat: list[str] = field(default_factory=list)
     recursive: list[str] = field(default_factory=list)
     flat_worktree_dirs: set[str] = field(default_factory=set)
+    #: Every planned path (flat or recursive) -> the working tree of the repo it serves.
+    owner: dict[str, str] = field(default_factory=dict)
+    recursive_set: set[str] = field(default_factory=set)
+
+    def add(self, path: str, owner: str, *, recursive: bool) -> None:
+        if path in self.owner:
+            return
+        self.owner[path] = owner
+        if recursive:
+            self.recursive.append(path)
+            self.recursive_set.add(path)
+        else:
+            self.flat.append(path)
 
 
 def fingerprint(status: RepoStatus) -> tuple[Any, ...]:
@@ -211,6 +341,12 @@ class RepoWatcher:
         initial: statuses already known (an update is then only yielded on a change
             from them).
         max_lock_wait: seconds to wait for git's lock files to go before reading anyway.
+        poll_interval: seconds between two re-reads of the repos that cannot be watched
+            (the kernel's inotify limit was reached; see :class:`WatchNotice`).
+        poll_tick: awaited between two such re-reads instead of sleeping
+            ``poll_interval`` (tests hand a function that waits for their own signal).
+        on_notice: called once, in the event loop, with the :class:`WatchNotice` when the
+            inotify limit is first reached (the app shows its ``message``).
     """
 
     def __init__(
@@ -222,12 +358,19 @@ class RepoWatcher:
         step: int = 40,
         initial: Sequence[RepoStatus] = (),
         max_lock_wait: float = 10.0,
+        poll_interval: float = 30.0,
+        poll_tick: Callable[[], Awaitable[object]] | None = None,
+        on_notice: Callable[[WatchNotice], object] | None = None,
     ) -> None:
         self.runner = runner or GitRunner()
+        self.poll_interval = poll_interval
+        self._poll_tick = poll_tick
+        self._on_notice = on_notice
         self.quiet = quiet
         self.step = step
         self.max_lock_wait = max_lock_wait
         self._repos: dict[str, _RepoInfo] = {}
+        self._rank: dict[str, int] = {}
         self._by_git_dir: dict[str, _RepoInfo] = {}
         self._by_common: dict[str, list[_RepoInfo]] = {}
         for item in targets:
@@ -239,6 +382,7 @@ class RepoWatcher:
             common = str(layout.common_dir_of(git_dir)) if git_dir else None
             info = _RepoInfo(target, worktree, str(git_dir) if git_dir else None, common)
             self._repos[worktree] = info
+            self._rank[worktree] = len(self._rank)
             if info.git_dir is not None and info.common_dir is not None:
                 self._by_git_dir[info.git_dir] = info
                 self._by_common.setdefault(info.common_dir, []).append(info)
@@ -265,30 +409,58 @@ class RepoWatcher:
         self._closed = False
         #: Status re-reads done so far (tests and benchmarks read it).
         self.rereads = 0
-        #: Watcher restarts so far (a new top-level directory, or a vanished one).
+        #: Watcher restarts so far (a new top-level directory, a vanished one, or a
+        #: retry with fewer repos after the inotify limit was reached).
         self.restarts = 0
+        #: Set once the kernel's inotify limit was reached (see :class:`WatchNotice`).
+        self.notice: WatchNotice | None = None
+        #: Rounds of re-reads of the polled repos done so far.
+        self.polls = 0
+        #: Working trees re-read on the slow timer instead of watched.
+        self._unwatched: set[str] = set()
+        #: Paths the OS refused to watch (permission denied): left out of the plan.
+        self._denied: set[str] = set()
+        self._poller: asyncio.Task[None] | None = None
+        #: The paths each watcher was started with.
+        self._running: dict[str, list[str]] = {}
 
     # -- planning -----------------------------------------------------------------------
 
-    def _make_plan(self) -> _Plan:
+    def _make_plan(self, unwatched: frozenset[str], denied: frozenset[str]) -> _Plan:
+        """What to watch: every repo except ``unwatched`` (polled), minus ``denied`` paths.
+
+        The lists are in repo order (a repo's paths after those of the repos before it),
+        so a watcher that fails at one path has added the watches of every repo before it.
+        """
         plan = _Plan()
         worktrees = set(self._repos)
+        # directories holding a nested repo or a denied path: watched flat, entered
+        around: set[str] = set()
+        for path in (*worktrees, *denied):
+            parent = os.path.dirname(path)
+            while parent not in around and parent != os.path.dirname(parent):
+                around.add(parent)
+                parent = os.path.dirname(parent)
+        skip = worktrees | denied
         for info in self._repos.values():
-            if not os.path.isdir(info.worktree):
+            if info.worktree in unwatched or not os.path.isdir(info.worktree):
                 continue
-            plan.flat.append(info.worktree)
-            plan.flat_worktree_dirs.add(info.worktree)
-            self._plan_dir(info.worktree, worktrees, plan)
-            for git_dir in {info.git_dir, info.common_dir} - {None}:
-                assert git_dir is not None
-                if git_dir not in plan.flat:
-                    plan.flat.append(git_dir)
+            own = info.worktree
+            plan.add(own, own, recursive=False)
+            plan.flat_worktree_dirs.add(own)
+            self._plan_dir(own, own, skip, around, plan)
+            for git_dir in dict.fromkeys((info.git_dir, info.common_dir)):
+                if git_dir is None or git_dir in denied:
+                    continue
+                plan.add(git_dir, own, recursive=False)
                 refs = os.path.join(git_dir, "refs")
-                if os.path.isdir(refs) and refs not in plan.recursive:
-                    plan.recursive.append(refs)
+                if refs not in around and refs not in denied and os.path.isdir(refs):
+                    plan.add(refs, own, recursive=True)
         return plan
 
-    def _plan_dir(self, directory: str, worktrees: set[str], plan: _Plan) -> None:
+    def _plan_dir(
+        self, directory: str, own: str, skip: set[str], around: set[str], plan: _Plan
+    ) -> None:
         try:
             with os.scandir(directory) as it:
                 entries = [e for e in it if e.name not in UNWATCHED_DIRS]
@@ -301,15 +473,14 @@ class RepoWatcher:
             except OSError:
                 continue
             path = entry.path
-            if path in worktrees:
-                continue  # a nested repo is planned on its own
-            prefix = path + os.sep
-            if any(w.startswith(prefix) for w in worktrees):
-                plan.flat.append(path)
+            if path in skip:
+                continue  # a nested repo is planned on its own; a denied path not at all
+            if path in around:
+                plan.add(path, own, recursive=False)
                 plan.flat_worktree_dirs.add(path)
-                self._plan_dir(path, worktrees, plan)
+                self._plan_dir(path, own, skip, around, plan)
             else:
-                plan.recursive.append(path)
+                plan.add(path, own, recursive=True)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -330,13 +501,14 @@ class RepoWatcher:
 
         Raises:
             TimeoutError: the watchers did not come up in time (the watcher is closed).
-            Exception: a watcher failed to start (e.g. the OS refused more watches; the
-                watcher is closed).
+            Exception: a watcher failed to start for another reason than the inotify
+                limit (which is not an error: see :class:`WatchNotice`); the watcher is
+                closed.
         """
         if self._started:
             return
         self._started = True
-        self._plan = await asyncio.to_thread(self._make_plan)
+        self._plan = await self._replan()
         for name in _WATCHERS:
             self._spawn_watcher(name)
         self._spawned = True
@@ -415,21 +587,24 @@ class RepoWatcher:
             gate.set()
         tasks = [
             *self._tasks,
-            *self._watchers.values(),
+            *([self._poller] if self._poller is not None else []),
             *(p.task for p in self._pending.values() if p.task),
         ]
         for task in tasks:
             task.cancel()
+        await end_watches(list(self._watchers.values()))
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._updates.put_nowait(_CLOSED)
 
+    async def _replan(self) -> _Plan:
+        unwatched, denied = frozenset(self._unwatched), frozenset(self._denied)
+        return await asyncio.to_thread(self._make_plan, unwatched, denied)
+
     def _spawn_watcher(self, name: str) -> None:
-        if name == "flat":
-            paths, recursive = list(self._plan.flat), False
-        else:
-            paths, recursive = list(self._plan.recursive), True
+        paths, recursive = self._paths_of(name), name != "flat"
+        self._running[name] = paths
         self._watching.discard(name)
         if not paths:  # nothing to watch (yet): a restart starts it when there is
             self._expected.discard(name)
@@ -461,19 +636,151 @@ class RepoWatcher:
                 step=self.step,
                 stop_event=gate,
                 recursive=recursive,
-                ignore_permission_denied=True,
+                # False: with True, watchfiles drops *every* error of adding a watch,
+                # the inotify limit included (see _watch_failed)
+                ignore_permission_denied=False,
             ):
                 self._events.put_nowait((name, {(int(c), p) for c, p in changes}))
         except FileNotFoundError:
             # a watched directory vanished between planning and watching: re-plan
-            if self._gates.get(name) is gate:
-                self._watching.discard(name)
-                self._update_ready()
-            self._events.put_nowait((f"replan:{name}", set()))
-        except Exception as exc:  # surface watcher failures to the consumer
-            self._failure = exc
+            self._lost(name, gate)
+        except Exception as exc:
+            if self._watch_failed(name, paths, exc):
+                self._lost(name, gate)
+                return
+            self._failure = exc  # surface other watcher failures to the consumer
             self._update_ready()
             self._updates.put_nowait(exc)
+
+    def _lost(self, name: str, gate: WatchGate) -> None:
+        """A watcher ended before its time: drop readiness and have it re-planned."""
+        if self._gates.get(name) is gate:
+            self._watching.discard(name)
+            self._update_ready()
+        self._events.put_nowait((f"replan:{name}", set()))
+
+    def _watch_failed(self, name: str, paths: list[str], exc: BaseException) -> bool:
+        """Handle a watcher that could not add its watches; True when it is re-planned.
+
+        How watchfiles (1.x, on the ``notify`` crate) reports what the kernel refuses:
+
+        * the watch limit (``inotify_add_watch`` fails with ENOSPC,
+          ``fs.inotify.max_user_watches``): ``notify`` turns it into its ``MaxFilesWatch``
+          error ("OS file watch limit reached." about the path), which watchfiles raises
+          from the ``RustNotify`` constructor as a plain ``OSError`` -- but only with
+          ``ignore_permission_denied=False``: with True it drops every error of adding a
+          watch, and the rest of the tree would go silently unwatched;
+        * the instance limit (``inotify_init1`` fails with EMFILE,
+          ``fs.inotify.max_user_instances``, or the process's open-file limit):
+          ``WatchfilesRustInternalError`` ("Error creating recommended watcher: Too many
+          open files (os error 24)"), a ``RuntimeError``;
+        * permission denied on a directory: ``PermissionError`` about the path.
+
+        The watches added before the failure are released with the failed watcher; the
+        paths are in repo order, so the repos before the failing path fit. Those from
+        it on are re-read on the slow timer, the others are watched again.
+        """
+        text = str(exc)
+        if isinstance(exc, PermissionError):
+            denied = _paths_of_error(text)
+            if not denied or any(d in self._denied for d in denied):
+                return False
+            self._denied.update(denied)
+            # a repo whose root, git directory or refs cannot be watched is re-read on the
+            # timer (a denied folder inside a working tree is just left out)
+            roots = {
+                info.worktree
+                for info in self._repos.values()
+                for d in denied
+                if d == info.worktree
+                or d in (info.git_dir, info.common_dir)
+                or any(
+                    g and d.startswith(os.path.join(g, "refs"))
+                    for g in (info.git_dir, info.common_dir)
+                )
+            }
+            if roots:
+                self._poll_repos(roots)
+            return True
+        if isinstance(exc, RuntimeError) and any(
+            f"(os error {n})" in text for n in (errno.EMFILE, errno.ENFILE)
+        ):
+            self._limit_reached(LIMIT_INSTANCES, set(self._repos))
+            return True
+        if isinstance(exc, OSError) and ("MaxFilesWatch" in text or "watch limit" in text):
+            owners = [self._plan.owner.get(p) for p in paths]
+            covered = [o for o in dict.fromkeys(owners) if o is not None]
+            cut: str | None = None
+            for failed in _paths_of_error(text):
+                probe = failed
+                while cut is None and probe != os.path.dirname(probe):
+                    cut = self._plan.owner.get(probe)
+                    probe = os.path.dirname(probe)
+            if cut is None or cut not in covered:  # unknown: keep the first half
+                cut = covered[len(covered) // 2] if covered else None
+            if cut is None:
+                return False
+            rank = self._rank[cut]
+            self._limit_reached(LIMIT_WATCHES, {w for w, r in self._rank.items() if r >= rank})
+            return True
+        return False
+
+    def _limit_reached(self, kind: str, repos: set[str]) -> None:
+        """Poll ``repos`` from now on and say so, once."""
+        fresh = repos - self._unwatched
+        self._poll_repos(repos)
+        if self.notice is None:
+            self.notice = WatchNotice(
+                kind=kind,
+                limit=_kernel_limit(kind),
+                unwatched=tuple(Path(w) for w in self._repos if w in self._unwatched),
+                total=len(self._repos),
+                interval=self.poll_interval,
+            )
+            if self._on_notice is not None:
+                try:
+                    self._on_notice(self.notice)
+                except Exception:  # the caller's relay must not stop the watcher
+                    logger.exception("on_notice failed")
+        if fresh:
+            logger.info("inotify %s limit: %d more repos polled", kind, len(fresh))
+
+    def _poll_repos(self, repos: set[str]) -> None:
+        self._unwatched |= repos
+        if repos and self._poller is None and not self._closed:
+            self._poller = asyncio.create_task(self._poll())
+
+    @property
+    def polled(self) -> frozenset[Path]:
+        """The repos re-read on the slow timer because they could not be watched."""
+        return frozenset(Path(w) for w in self._unwatched)
+
+    async def _poll(self) -> None:
+        """Re-read the repos that are not watched, every ``poll_interval``."""
+        while not self._closed:
+            if self._poll_tick is not None:
+                await self._poll_tick()
+            else:
+                await asyncio.sleep(self.poll_interval)
+            infos = [self._repos[w] for w in self._repos if w in self._unwatched]
+            statuses = await asyncio.gather(
+                *(read_status(self.runner, info.target) for info in infos),
+                return_exceptions=True,
+            )
+            self.rereads += len(infos)
+            for info, status in zip(infos, statuses, strict=True):
+                if isinstance(status, BaseException):
+                    if isinstance(status, asyncio.CancelledError):
+                        raise status
+                    self._updates.put_nowait(status)
+                    continue
+                mark = fingerprint(status)
+                if self._last.get(info.worktree) != mark:
+                    self._last[info.worktree] = mark
+                    self._updates.put_nowait(
+                        RepoUpdate(Path(info.worktree), status, frozenset({"poll"}), 0)
+                    )
+            self.polls += 1
 
     async def _restart(self, name: str) -> None:
         """Re-plan and restart one watcher (a new directory, or one that vanished).
@@ -482,6 +789,32 @@ class RepoWatcher:
         (the dispatcher) has dropped it before any update of the same events goes out.
         """
         self.restarts += 1
+        await self._stop_watcher(name)
+        self._plan = await self._replan()
+        if self._closed:
+            return
+        # a path left out (permission denied, a repo now polled) changes the other
+        # watcher's list too: restart it with its new list (all stopped before any
+        # starts, so readiness is never claimed in between)
+        again = [
+            other
+            for other in _WATCHERS
+            if other != name and self._running.get(other) != self._paths_of(other)
+        ]
+        for other in again:
+            self._watching.discard(other)
+        self._update_ready()
+        for other in again:
+            await self._stop_watcher(other)
+        if self._closed:
+            return
+        for started in (name, *again):
+            self._spawn_watcher(started)
+
+    def _paths_of(self, name: str) -> list[str]:
+        return list(self._plan.flat if name == "flat" else self._plan.recursive)
+
+    async def _stop_watcher(self, name: str) -> None:
         self._watching.discard(name)
         gate = self._gates.pop(name, None)
         self._update_ready()
@@ -489,12 +822,7 @@ class RepoWatcher:
             gate.set()
         task = self._watchers.get(name)
         if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._plan = await asyncio.to_thread(self._make_plan)
-        if not self._closed:
-            self._spawn_watcher(name)
+            await end_watches([task])
 
     # -- events -------------------------------------------------------------------------
 
@@ -563,7 +891,7 @@ class RepoWatcher:
                         and os.path.isdir(path)
                         and os.path.basename(path) not in UNWATCHED_DIRS
                     )
-                    or (change == 3 and path in self._plan.recursive)
+                    or (change == 3 and path in self._plan.recursive_set)
                 ):
                     replan = True
                 found = self.classify(path)
