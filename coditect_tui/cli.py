@@ -62,6 +62,7 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
     _common_options(parser, suppress=False)
     parser.add_argument("--theme", metavar="NAME", help="theme for this run")
     parser.add_argument("--exit-after-paint", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--exit-after-live", action="store_true", help=argparse.SUPPRESS)
     if with_commands:
         from coditect_tui.commands import command_modules
 
@@ -89,7 +90,12 @@ def _names_a_command(argv: Sequence[str]) -> bool:
 def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
     from coditect_tui.ui.run import run_app
 
-    return run_app(ctx, theme=args.theme, exit_after_paint=args.exit_after_paint)
+    return run_app(
+        ctx,
+        theme=args.theme,
+        exit_after_paint=args.exit_after_paint,
+        exit_after_live=args.exit_after_live,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

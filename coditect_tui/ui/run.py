@@ -8,12 +8,27 @@ from __future__ import annotations
 
 import os
 import shutil
+from typing import TYPE_CHECKING
 
-from coditect_tui.commands.context import CliContext
+if TYPE_CHECKING:
+    from coditect_tui.core.run_context import RunContext
+    from coditect_tui.core.settings import Settings, TenantProfile
 
 
-def run_app(ctx: CliContext, *, theme: str | None = None, exit_after_paint: bool = False) -> int:
+def run_app(
+    ctx: RunContext,
+    *,
+    theme: str | None = None,
+    exit_after_paint: bool = False,
+    exit_after_live: bool = False,
+) -> int:
     """Run the full-screen app on the chosen tenant; returns the exit code.
+
+    Args:
+        ctx: the settings, profile and read-only choice of this run.
+        theme: ``--theme`` (overrides ``$CODITECT_THEME`` and the config).
+        exit_after_paint: stop after the first paint (start-up measurements, tests).
+        exit_after_live: stop once every repo's status was read from git (measurements).
 
     Raises:
         ConfigError: the configuration is invalid (before anything is drawn, unless the
@@ -48,7 +63,7 @@ def run_app(ctx: CliContext, *, theme: str | None = None, exit_after_paint: bool
         )
         save_boot(key, boot)
 
-    def settings_loader():  # type: ignore[no-untyped-def]
+    def settings_loader() -> tuple[Settings, TenantProfile]:
         return ctx.loaded.settings, ctx.profile()
 
     from coditect_tui.ui.app import CoditectApp
@@ -61,12 +76,14 @@ def run_app(ctx: CliContext, *, theme: str | None = None, exit_after_paint: bool
         read_only=boot.read_only,
         theme_override=theme_override,
         exit_after_paint=exit_after_paint,
+        exit_after_live=exit_after_live,
     )
     # Headless, Textual would lay out at Rich's default console size (80x25) and again at
     # the driver's (80x24); a terminal reports one size to both.
+    headless = exit_after_paint or exit_after_live
     size = None
-    if exit_after_paint:
+    if headless:
         terminal = shutil.get_terminal_size()
         size = (terminal.columns, terminal.lines)
-    app.run(headless=exit_after_paint, size=size)
+    app.run(headless=headless, size=size)
     return app.return_code or 0

@@ -1,6 +1,7 @@
-"""The app's git session actions: dialogs around coditect_tui.core.git.sessions.
+"""The git session verbs (start, commit, push, sync, pr, end) and their dialogs, around
+coditect_tui.core.git.sessions.
 
-Every action goes through the engine, which asks the backend first (a read-only backend
+Every verb goes through the engine, which asks the backend first (a read-only backend
 refuses before any git work) and audits the outcome. Dangerous steps (pushing the main
 branch, merging, a cascade through submodules) need the repo's name typed in.
 """
@@ -11,13 +12,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from textual import work
-
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
 
 if TYPE_CHECKING:
     from coditect_tui.core.git.sessions import GitSessions
+    from coditect_tui.core.tenant.session import TenantSession
     from coditect_tui.core.workspace_view import RepoView
     from coditect_tui.ui.app import CoditectApp
 
@@ -25,25 +25,57 @@ T = TypeVar("T")
 
 
 class SessionActions:
-    """Mixed into the app: ``action_session_*`` and their dialogs."""
+    """The git session verbs of the selected repo, with their dialogs.
 
-    def session_engine(self: CoditectApp, repo: RepoView) -> GitSessions:  # type: ignore[misc]
-        """The session engine for ``repo``, wired to the tenant's backend."""
-        from coditect_tui.core.git.runner import GitRunner
+    Args:
+        app: the app (dialogs and notifications).
+        session: the open tenant session (backend, runner, repo ids).
+        selected: returns the selected repo, or None.
+    """
+
+    def __init__(
+        self,
+        app: CoditectApp,
+        session: TenantSession,
+        selected: Callable[[], RepoView | None],
+    ) -> None:
+        self.app = app
+        self.session = session
+        self._selected = selected
+
+    VERBS = ("start", "commit", "push", "sync", "pr", "end")
+
+    def _selected_repo(self, what: str) -> RepoView | None:
+        repo = self._selected()
+        if repo is None or not repo.initialised:
+            self.app.notify(
+                f"{what}: select an initialised repo in the tree first.", severity="warning"
+            )
+            return None
+        return repo
+
+    def session_engine(self, repo: RepoView) -> GitSessions:
+        """The session engine for ``repo``, wired to the tenant's backend.
+
+        Raises:
+            CoditectError: the tenant is still opening (no git runner yet).
+        """
+        from coditect_tui.core.errors import InvalidInput
         from coditect_tui.core.git.sessions import GitSessions
 
-        self.runner = self.runner or GitRunner()
+        if self.session.runner is None:
+            raise InvalidInput("the tenant is still opening; try again in a moment")
         return GitSessions(
             Path(repo.path),
-            runner=self.runner,
-            backend=self.backend,
-            repo_id=self.repo_ids.get(repo.path),
+            runner=self.session.runner,
+            backend=self.session.backend,
+            repo_id=self.session.repo_ids.get(repo.path),
         )
 
     async def _session_confirming(
-        self: CoditectApp,
+        self,
         repo: RepoView,
-        verb: str,  # type: ignore[misc]
+        verb: str,
         call: Callable[..., Awaitable[T]],
         **flags: Any,
     ) -> T | None:
@@ -61,27 +93,21 @@ class SessionActions:
                 if exc.repos:
                     lines.append("Repos that will be touched, in order:")
                     lines += [f"  {safe_text(path)}" for path in exc.repos]
-                confirmed = await self.push_screen_wait(
+                confirmed = await self.app.push_screen_wait(
                     TypedConfirmation(f"Confirm {verb}", lines, expected=repo.name)
                 )
                 if not confirmed:
-                    self.notify(f"{verb.capitalize()} cancelled; nothing was done.")
+                    self.app.notify(f"{verb.capitalize()} cancelled; nothing was done.")
                     return None
                 flags[key] = True
 
-    async def _session_after(self: CoditectApp, repo: RepoView) -> None:  # type: ignore[misc]
-        from coditect_tui.core.git.status import read_status
-
-        if self.runner is None:
-            return
-        status = await read_status(self.runner, Path(repo.path))
-        self._on_status(status)
-        self._show_repo(repo.path)
+    async def _session_after(self, repo: RepoView) -> None:
+        await self.session.reread(repo.path)
 
     async def _session_run(
-        self: CoditectApp,
+        self,
         verb: str,
-        repo: RepoView,  # type: ignore[misc]
+        repo: RepoView,
         job: Callable[[GitSessions], Awaitable[str | None]],
     ) -> None:
         try:
@@ -89,14 +115,13 @@ class SessionActions:
             await engine.preflight()
             message = await job(engine)
         except CoditectError as exc:
-            self.report(exc, f"Session {verb}")
+            self.app.report(exc, f"Session {verb}")
             message = None
         if message:
-            self.notify(safe_text(message), title=f"Session {verb}", timeout=10)
+            self.app.notify(safe_text(message), title=f"Session {verb}", timeout=10)
         await self._session_after(repo)
 
-    @work(group="session", exclusive=True)
-    async def action_session_start(self: CoditectApp) -> None:  # type: ignore[misc]
+    async def start(self) -> None:
         """Start a session on the selected repo."""
         repo = self._selected_repo("Start session")
         if repo is None:
@@ -105,7 +130,7 @@ class SessionActions:
         async def job(engine: GitSessions) -> str | None:
             from coditect_tui.ui.screens.dialogs import TextPrompt
 
-            description = await self.push_screen_wait(
+            description = await self.app.push_screen_wait(
                 TextPrompt(
                     "Start session",
                     "What is this session about? (becomes the branch "
@@ -119,8 +144,7 @@ class SessionActions:
 
         await self._session_run("start", repo, job)
 
-    @work(group="session", exclusive=True)
-    async def action_session_commit(self: CoditectApp) -> None:  # type: ignore[misc]
+    async def commit(self) -> None:
         """Stage everything and commit (optionally cascading through submodules)."""
         repo = self._selected_repo("Commit")
         if repo is None:
@@ -129,7 +153,7 @@ class SessionActions:
         async def job(engine: GitSessions) -> str | None:
             from coditect_tui.ui.screens.dialogs import TextPrompt
 
-            message = await self.push_screen_wait(
+            message = await self.app.push_screen_wait(
                 TextPrompt(
                     "Commit",
                     "Commit message (empty: a default naming the session)",
@@ -149,8 +173,8 @@ class SessionActions:
         await self._session_run("commit", repo, job)
 
     async def _session_ask_cascade(
-        self: CoditectApp,
-        engine: GitSessions,  # type: ignore[misc]
+        self,
+        engine: GitSessions,
         verb: str,
     ) -> bool | None:
         from coditect_tui.ui.screens.dialogs import ChoiceDialog
@@ -158,7 +182,7 @@ class SessionActions:
         plan = await engine.cascade_plan()
         if len(plan) <= 1:
             return False
-        choice = await self.push_screen_wait(
+        choice = await self.app.push_screen_wait(
             ChoiceDialog(
                 f"{verb.capitalize()}: master project",
                 f"{len(plan) - 1} submodules have changes. {verb.capitalize()} them first, then "
@@ -177,8 +201,7 @@ class SessionActions:
             return None
         return choice == "cascade"
 
-    @work(group="session", exclusive=True)
-    async def action_session_push(self: CoditectApp) -> None:  # type: ignore[misc]
+    async def push(self) -> None:
         """push -u origin <branch>; the main branch needs the repo's name typed in."""
         repo = self._selected_repo("Push")
         if repo is None:
@@ -190,8 +213,7 @@ class SessionActions:
 
         await self._session_run("push", repo, job)
 
-    @work(group="session", exclusive=True)
-    async def action_session_sync(self: CoditectApp) -> None:  # type: ignore[misc]
+    async def sync(self) -> None:
         """fetch + pull --rebase; a conflict is reported and left as git left it."""
         repo = self._selected_repo("Sync")
         if repo is None:
@@ -207,7 +229,7 @@ class SessionActions:
                     if conflict.rebase_in_progress
                     else "the repo is as git left it"
                 )
-                self.notify(
+                self.app.notify(
                     f"Sync stopped on a conflict in {files}; {state}.",
                     title="Sync conflict",
                     severity="error",
@@ -218,8 +240,7 @@ class SessionActions:
 
         await self._session_run("sync", repo, job)
 
-    @work(group="session", exclusive=True)
-    async def action_session_pr(self: CoditectApp) -> None:  # type: ignore[misc]
+    async def pr(self) -> None:
         """Open a pull request (gh), or show the compare URL."""
         repo = self._selected_repo("Pull request")
         if repo is None:
@@ -228,7 +249,7 @@ class SessionActions:
         async def job(engine: GitSessions) -> str | None:
             from coditect_tui.ui.screens.dialogs import TextPrompt
 
-            title = await self.push_screen_wait(
+            title = await self.app.push_screen_wait(
                 TextPrompt(
                     "Pull request", "Title (empty: 'Session: <description>')", allow_empty=True
                 )
@@ -242,8 +263,7 @@ class SessionActions:
 
         await self._session_run("pr", repo, job)
 
-    @work(group="session", exclusive=True)
-    async def action_session_end(self: CoditectApp) -> None:  # type: ignore[misc]
+    async def end(self) -> None:
         """Final commit and push, optional merge into main (typed confirmation), summary."""
         repo = self._selected_repo("End session")
         if repo is None:
@@ -253,7 +273,7 @@ class SessionActions:
             from coditect_tui.ui.screens.dialogs import ChoiceDialog, TypedConfirmation
 
             main = engine.main_branch()
-            choice = await self.push_screen_wait(
+            choice = await self.app.push_screen_wait(
                 ChoiceDialog(
                     "End session",
                     "Final commit and push, then:",
@@ -267,29 +287,29 @@ class SessionActions:
             if choice in (None, "cancel"):
                 return None
             merge = choice == "merge"
-            if merge and not await self.push_screen_wait(
+            if merge and not await self.app.push_screen_wait(
                 TypedConfirmation(
                     "Confirm merge",
                     [f"Merge the session branch into {main} and push {main} to origin."],
                     expected=repo.name,
                 )
             ):
-                self.notify("End cancelled; nothing was done.")
+                self.app.notify("End cancelled; nothing was done.")
                 return None
             result = await self._session_confirming(
                 repo, "end", engine.end, merge=merge, confirm_merge=merge
             )
             if result is None:
                 return None
-            self.notify(safe_text(result.message), title="Session end", timeout=10)
+            self.app.notify(safe_text(result.message), title="Session end", timeout=10)
             await self._session_export(engine, repo, result.message)
             return None
 
         await self._session_run("end", repo, job)
 
     async def _session_export(
-        self: CoditectApp,
-        engine: GitSessions,  # type: ignore[misc]
+        self,
+        engine: GitSessions,
         repo: RepoView,
         summary: str,
     ) -> None:
@@ -302,10 +322,11 @@ class SessionActions:
         )
         from coditect_tui.ui.screens.dialogs import ChoiceDialog, TextPrompt
 
-        folder = self._project_folder()
-        if self.backend is None or engine.record_id is None or folder is None:
+        folder = self.session.project_folder(repo.path)
+        backend = self.session.backend
+        if backend is None or engine.record_id is None or folder is None:
             return
-        choice = await self.push_screen_wait(
+        choice = await self.app.push_screen_wait(
             ChoiceDialog(
                 "Session export",
                 "Write a session export (CODITECT's <ISO>Z-<desc>.md) into "
@@ -315,10 +336,10 @@ class SessionActions:
         )
         if choice != "write":
             return
-        notes = await self.push_screen_wait(
+        notes = await self.app.push_screen_wait(
             TextPrompt("Session export", "Summary in your words (optional)", allow_empty=True)
         )
-        record = await self.backend.get_session(engine.record_id)
+        record = await backend.get_session(engine.record_id)
         commits = await recent_commits(engine.runner, Path(repo.path), limit=10)
         export = SessionExport.from_git_session(
             record,
@@ -327,7 +348,10 @@ class SessionActions:
             recent_commits=[f"{c.short_sha} {c.subject}" for c in commits],
         )
         written = await write_session_export(
-            self.backend, memory_dir_of(folder), export, project_id=await self._project_id()
+            backend,
+            memory_dir_of(folder),
+            export,
+            project_id=await self.session.project_id(repo.path),
         )
-        self.notify(f"Session export written: {safe_text(written.path)}", timeout=10)
-        self._memory_changed()
+        self.app.notify(f"Session export written: {safe_text(written.path)}", timeout=10)
+        self.session.memory_changed()

@@ -91,4 +91,4 @@ async def test_teammate_action_and_offline_recovery(
         thread_server.stop()
         await _until(pilot, app, lambda: header.connection.startswith("OFFLINE"))
         thread_server.start()
-        await _until(pilot, app, lambda: header.connection == "online", seconds=30)
+        await _until(pilot, app, lambda: header.connection == "ok", seconds=30)

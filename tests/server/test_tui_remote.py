@@ -54,14 +54,18 @@ async def test_switch_between_local_and_remote_tenants(
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         header = app.query_one(TenantHeader)
-        assert (app.backend.kind, header.connection, header.role) == ("local", "ok", "owner")
+        assert (app.session.backend.kind, header.connection, header.role) == (
+            "local",
+            "ok",
+            "owner",
+        )
         app.switch_to("client")
         await settle(app, pilot)
-        assert app.backend is not None and app.backend.kind == "remote"
+        assert app.session.backend is not None and app.session.backend.kind == "remote"
         assert (header.connection, header.role) == ("ok", "editor")
         app.switch_to("mine")
         await settle(app, pilot)
-        assert app.backend.kind == "local"
+        assert app.session.backend.kind == "local"
     store = await open_db(str(db), "client", "owner")
     try:
         repos = (await store.list_repos(limit=1000)).items

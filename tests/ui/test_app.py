@@ -119,13 +119,15 @@ async def test_session_start_commit_end(make_app: AppFactory, workspace: Path) -
 
         shown = app.query_one(MemoryPane).entries
         assert [Path(e.path).name for e in shown] == [exports[0].name]
-        assert app.backend is not None
-        history = (await app.backend.list_sessions()).items
+        assert app.session.backend is not None
+        history = (await app.session.backend.list_sessions()).items
         assert [(s.state, s.commit_count) for s in history] == [("ended", 1)]
         events = {
             e.action
             for e in (
-                await app.backend.query_audit(AuditFilter(resource_type="sessions"), limit=50)
+                await app.session.backend.query_audit(
+                    AuditFilter(resource_type="sessions"), limit=50
+                )
             ).items
         }
         assert {"sessions.start", "sessions.commit", "sessions.end"} <= events

@@ -39,7 +39,7 @@ async def _dashboard(app: CoditectApp, pilot: object) -> DashboardPane:
     await pilot.press("2")  # type: ignore[attr-defined]
     for _ in range(100):
         await settle(app, pilot)
-        if app.dashboard is not None:
+        if app.query(DashboardPane) and app.query_one(DashboardPane).dashboard is not None:
             break
         await pilot.pause(0.05)  # type: ignore[attr-defined]
     await settle(app, pilot)
@@ -57,7 +57,7 @@ async def test_figures_equal_the_core(make_app: AppFactory, workspace: Path) -> 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await _dashboard(app, pilot)
-        expected = build_dashboard(list(app.statuses.values())).kpis
+        expected = build_dashboard(list(app.session.statuses.values())).kpis
         kpis = _screen_text(app)
         for label, value in (
             ("repos", expected.repos),

@@ -99,7 +99,9 @@ async def test_a_cached_start_exits_on_the_first_frame_and_it_shows_the_workspac
     exit_app = app.exit
 
     def record_exit(*args: object, **kwargs: object) -> None:
-        exits.append(app.backend is None)  # before any store or git work
+        exits.append(
+            app.session is None or app.session.backend is None
+        )  # before any store or git work
         exit_app(*args, **kwargs)  # type: ignore[arg-type]
 
     app.exit = record_exit  # type: ignore[method-assign]

@@ -112,8 +112,8 @@ async def test_note_is_written_audited_and_indexed(
         await settle(app, pilot)
         notes = list((with_memory / "notes").glob("*release-plan*.md"))
         assert len(notes) == 1 and "ship on friday" in notes[0].read_text()
-        assert app.backend is not None
-        events = (await app.backend.query_audit(limit=20)).items
+        assert app.session.backend is not None
+        events = (await app.session.backend.query_audit(limit=20)).items
         assert any(e.action == "memory.write" for e in events)
         for _ in range(100):
             if len(pane.entries) == 10:

@@ -74,12 +74,12 @@ async def test_read_only_offers_no_mutation_and_backend_refuses(
         assert not (repo / SESSION_FILE).exists() and _branch(repo) == "main"
         app.action_fetch()
         await settle(app, pilot)
-        assert app.backend is not None
+        assert app.session.backend is not None
     owner = make_app()
     async with owner.run_test(size=(80, 24)) as pilot:
         await settle(owner, pilot)
-        assert owner.backend is not None
-        denied = (await owner.backend.query_audit(AuditFilter(outcome="denied"))).items
+        assert owner.session.backend is not None
+        denied = (await owner.session.backend.query_audit(AuditFilter(outcome="denied"))).items
         assert any(e.action == "repos.fetch" for e in denied)
 
 
@@ -122,8 +122,8 @@ async def test_idle_app_writes_nothing(
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
-        assert app.watcher is not None
-        await app.watcher.wait_ready(15)  # its start-up is over: idle from here on
+        assert app.session.watcher is not None
+        await app.session.watcher.wait_ready(15)  # its start-up is over: idle from here on
         await pilot.pause()
         frames: list[object] = []
         original = app._display
@@ -134,12 +134,14 @@ async def test_idle_app_writes_nothing(
             original(screen, renderable)  # type: ignore[arg-type]
 
         app._display = counting  # type: ignore[method-assign]
-        spawned = app.runner.spawned if app.runner else 0
+        spawned = app.session.runner.spawned if app.session.runner else 0
         clock = LoopClock(monkeypatch)
         await clock.advance(5.0)  # five seconds of the app's time, none of ours
         assert frames == [], f"{len(frames)} frames drawn while idle"
-        assert (app.runner.spawned if app.runner else 0) == spawned, "git ran while idle"
-        assert app.watcher is not None and app.watcher.ready
+        assert (app.session.runner.spawned if app.session.runner else 0) == spawned, (
+            "git ran while idle"
+        )
+        assert app.session.watcher is not None and app.session.watcher.ready
 
 
 async def test_hostile_branch_and_subject_render_literally(

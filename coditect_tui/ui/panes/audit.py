@@ -7,6 +7,8 @@ are found (positional when unfiltered, a growing window when filtered).
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -14,16 +16,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import ProgressBar, Static
 
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.tenant.events import AuditAppended, BackendOpened, SessionEvent
 from coditect_tui.ui.panes.audit_table import BLOCK, AuditTable, header_text
+from coditect_tui.ui.tenant_link import TenantPane
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
     from coditect_tui.core.models import AuditFilter
+    from coditect_tui.core.tenant.session import TenantSession
 
 EDGE_MARGIN = 20
 
@@ -44,7 +48,7 @@ def describe(flt: AuditFilter | None) -> str:
     return " ".join(parts) or "all events"
 
 
-class AuditPane(Vertical):
+class AuditPane(TenantPane, Vertical):
     """Filters, the virtual table, and a status line (see the module docstring)."""
 
     BINDINGS = [
@@ -59,13 +63,6 @@ class AuditPane(Vertical):
     AuditPane ProgressBar { height: 1; display: none; padding: 0 1; }
     AuditPane.verifying ProgressBar { display: block; }
     """
-
-    class ExportRequested(Message):
-        """The user asked for an evidence pack of the current filter."""
-
-        def __init__(self, filter: AuditFilter | None) -> None:
-            super().__init__()
-            self.filter = filter
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -83,10 +80,27 @@ class AuditPane(Vertical):
         yield ProgressBar(total=100, show_eta=False, id="audit-progress")
         yield Static("", id="audit-status")
 
+    def session_bound(self, session: TenantSession | None) -> None:
+        """Show the new tenant's events (none until its backend is open)."""
+        self.backend = session.backend if session is not None else None
+        self.filter = None
+        if self.is_mounted:
+            self.apply_filter(None)
+
     def on_mount(self) -> None:
-        backend = getattr(self.app, "backend", None)  # mounted lazily, maybe after the open
-        if backend is not None:
-            self.attach(backend)
+        self.apply_filter(self.filter)
+
+    def session_event(self, event: SessionEvent) -> None:
+        """Load once the backend is open; show new events while the newest are in view."""
+        if isinstance(event, BackendOpened) and self.session is not None:
+            self.backend = self.session.backend
+            self.apply_filter(self.filter)
+        elif (
+            isinstance(event, AuditAppended)
+            and self.filter is None
+            and self.query_one(AuditTable).cursor == 0
+        ):
+            self.apply_filter(None)
 
     def on_resize(self) -> None:
         self.query_one("#audit-header", Static).update(
@@ -103,11 +117,6 @@ class AuditPane(Vertical):
         )
 
     # -- loading --------------------------------------------------------------------------
-
-    def attach(self, backend: Backend | None) -> None:
-        """Use ``backend`` and show the newest events."""
-        self.backend = backend
-        self.apply_filter(self.filter)
 
     def apply_filter(self, flt: AuditFilter | None) -> None:
         """Show the events matching ``flt`` (None: every event), newest first."""
@@ -284,5 +293,66 @@ class AuditPane(Vertical):
             )
 
     def action_export(self) -> None:
-        """Ask the app to write an evidence pack of what is shown."""
-        self.post_message(self.ExportRequested(self.filter))
+        """Write an evidence pack of what is shown (asks where and which formats)."""
+        self._export_pack(self.filter)
+
+    @work(group="evidence", exclusive=True)
+    async def _export_pack(self, flt: AuditFilter | None) -> None:
+        """Ask where and which formats, write the pack, verify it, say where it is."""
+        from datetime import UTC, datetime
+
+        from coditect_tui.core.evidence import verify_evidence_pack, write_evidence_pack
+        from coditect_tui.core.paths import data_dir
+        from coditect_tui.ui.screens.dialogs import ChoiceDialog, TextPrompt
+
+        session, backend = self.session, self.backend
+        if session is None or backend is None:
+            self.app.notify("Evidence pack: the tenant's store is not open.", severity="warning")
+            return
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        default = data_dir() / "evidence" / f"{session.name}-{stamp}"
+        target = await self.app.push_screen_wait(
+            TextPrompt(
+                "Evidence pack", "Directory to create (it must not exist)", value=str(default)
+            )
+        )
+        if not target:
+            return
+        choice = await self.app.push_screen_wait(
+            ChoiceDialog(
+                "Evidence pack",
+                "Formats (a manifest with sha256 sums is always written)",
+                [
+                    ("csv", "CSV"),
+                    ("jsonl", "JSON Lines"),
+                    ("md", "Markdown"),
+                    ("csv,jsonl,md", "All three"),
+                ],
+            )
+        )
+        if choice is None:
+            return
+
+        def progress(rows: int) -> None:
+            self._status(f"exporting… {rows:,} events")
+
+        try:
+            result = await write_evidence_pack(
+                backend,
+                Path(target).expanduser(),
+                filter=flt,
+                formats=tuple(choice.split(",")),
+                progress=progress,
+            )  # type: ignore[arg-type]
+            check = await asyncio.to_thread(verify_evidence_pack, result.path)
+        except (CoditectError, OSError) as exc:
+            self.app.report(exc, "Evidence pack")  # type: ignore[attr-defined]
+            self._status(f"! evidence pack: {safe_text(exc)}", bold=True)
+            return
+        verdict = "checksums verified" if check.ok else "; ".join(check.problems[:2])
+        message = (
+            f"Evidence pack: {result.manifest.row_count:,} events in "
+            f"{safe_text(result.path)} ({verdict})"
+        )
+        self._status(message, bold=not check.ok)
+        self.app.notify(message, timeout=15)

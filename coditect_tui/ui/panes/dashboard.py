@@ -2,9 +2,10 @@
 needs attention, in the view the principal's role allows (views.yaml): the team view,
 the advisor's aggregate view (counts and trends only, no names), or the portfolio.
 
-The app rebuilds the figures from statuses it already has whenever the watcher reports a
-change (``build_dashboard`` is pure and cheap); git history and snapshots are read in a
-worker when the tenant opens. Nothing polls.
+The pane loads its own figures from the tenant session: it rebuilds them from the
+statuses the session already has whenever a status, a registration or a session changes
+(``build_dashboard`` is pure and cheap); git history and snapshots are read in a worker,
+the history of a repo again only after it changed. Nothing polls.
 """
 
 from __future__ import annotations
@@ -13,33 +14,35 @@ from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.sparkline import sparkline
+from coditect_tui.core.tenant.events import (
+    AuditAppended,
+    BackendOpened,
+    ReposRegistered,
+    RepoStatusChanged,
+    SessionEvent,
+    StatusesLive,
+)
+from coditect_tui.ui.tenant_link import JumpTo, TenantPane
 
 if TYPE_CHECKING:
-    from coditect_tui.core.dashboard import Dashboard
+    from coditect_tui.core.dashboard import CommitHistory, Dashboard
     from coditect_tui.core.portfolio import Portfolio
+    from coditect_tui.core.tenant.session import TenantSession
     from coditect_tui.core.views import AdvisorView, ResolvedView
 
 #: The colour stripe of a portfolio row (stripe_of() gives 0..5); the letter in front of
 #: the row repeats it for 16 colours and NO_COLOR.
 STRIPES = ("blue", "magenta", "cyan", "green", "yellow", "red")
-SPARK = "▁▂▃▄▅▆▇█"
-
-
-def sparkline(values: list[int]) -> str:
-    """Unicode bars scaled to the largest value."""
-    top = max(values, default=0)
-    if top <= 0:
-        return "▁" * len(values)
-    return "".join(SPARK[min(len(SPARK) - 1, round(v / top * (len(SPARK) - 1)))] for v in values)
 
 
 def _fmt(value: Any) -> str:
@@ -102,9 +105,13 @@ def commits_text(days: Any, window: int) -> Text:
     return out
 
 
-class DashboardPane(VerticalScroll):
-    """See the module docstring. The app calls ``show_team``/``show_advisor``/
-    ``show_portfolio``; Enter on a "needs attention" row asks the app to jump there."""
+#: Audit resources whose changes move the dashboard's figures.
+DASHBOARD_RESOURCES = (None, "sessions", "status", "repos", "projects")
+
+
+class DashboardPane(TenantPane, VerticalScroll):
+    """See the module docstring. Enter on a "needs attention" row asks the app to jump
+    there."""
 
     BINDINGS = [Binding("v", "next_view", "Next view", id="dashboard.view")]
     DEFAULT_CSS = """
@@ -113,24 +120,12 @@ class DashboardPane(VerticalScroll):
     DashboardPane .dash-title { text-style: bold; margin-top: 1; }
     """
 
-    class Jump(Message):
-        """Go to this repo in the tree."""
-
-        def __init__(self, path: str) -> None:
-            super().__init__()
-            self.path = path
-
-    class ViewChosen(Message):
-        """The user cycled to another view (the app loads it)."""
-
-        def __init__(self, view: ResolvedView) -> None:
-            super().__init__()
-            self.view = view
-
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.views: list[ResolvedView] = []
         self.current = 0
+        self.dashboard: Dashboard | None = None
+        self._history: CommitHistory | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Dashboard: reading statuses…", style="dim"), id="dash-head")
@@ -139,10 +134,92 @@ class DashboardPane(VerticalScroll):
         yield OptionList(id="dash-attention")
         yield Static("", id="dash-notes")
 
-    def on_mount(self) -> None:
-        app: Any = self.app
-        if getattr(app, "dashboard_ready", None):
-            app.dashboard_ready(self)
+    # -- loading --------------------------------------------------------------------------
+
+    def session_bound(self, session: TenantSession | None) -> None:
+        """Drop the previous tenant's figures; take the new principal's views."""
+        self.dashboard = None
+        self._history = None
+        self.set_views(session.views() if session is not None else [])
+        if self.is_mounted:
+            self._clear("Dashboard: reading statuses…")
+        if session is not None and session.live.is_set():
+            self.reload()
+
+    def _clear(self, note: str) -> None:
+        self.query_one("#dash-head", Static).update(Text(note, style="dim"))
+        for part in ("#dash-kpis", "#dash-body", "#dash-notes"):
+            self.query_one(part, Static).update("")
+        self.query_one("#dash-attention", OptionList).clear_options()
+
+    def session_event(self, event: SessionEvent) -> None:
+        """Rebuild the figures when what they count changed."""
+        if isinstance(event, RepoStatusChanged):
+            if self._history is not None:
+                self._history.invalidate(event.repo.path)
+            self.reload()
+        elif isinstance(event, BackendOpened):
+            self.set_views(self.session.views() if self.session else [])
+            self.reload()
+        elif isinstance(event, StatusesLive | ReposRegistered) or (
+            isinstance(event, AuditAppended) and event.resource in DASHBOARD_RESOURCES
+        ):
+            self.reload()
+
+    def reload(self) -> None:
+        """Rebuild the figures (git history of changed repos, snapshots, sessions)."""
+        session = self.session
+        if session is not None and session.backend is not None and session.statuses:
+            self._load(session)
+
+    @work(exclusive=True, group="dashboard")
+    async def _load(self, session: TenantSession) -> None:
+        from coditect_tui.core.dashboard import CommitHistory, load_dashboard
+        from coditect_tui.core.views import load_views
+
+        try:
+            options = load_views().dashboard.options()
+        except CoditectError:
+            options = None
+        self._history = self._history or CommitHistory()
+        dashboard = await load_dashboard(
+            list(session.statuses.values()),
+            backend=session.backend,
+            runner=session.runner,
+            history=self._history,
+            options=options,
+        )
+        if session is self.session:
+            self.dashboard = dashboard
+            self._draw()
+
+    def _draw(self) -> None:
+        from coditect_tui.core.views import advisor_view
+
+        view, dashboard = self.view, self.dashboard
+        if dashboard is None:
+            return
+        if view is None or view.kind not in ("aggregate", "portfolio"):
+            self.show_team(dashboard)
+        elif view.kind == "aggregate":
+            self.show_advisor(advisor_view(dashboard, view.sections))
+        else:
+            self._load_portfolio()
+
+    @work(exclusive=True, group="portfolio")
+    async def _load_portfolio(self) -> None:
+        from coditect_tui.core.portfolio import build_portfolio
+
+        session = self.session
+        if session is None or session.backend is None:
+            return
+        try:
+            portfolio = await build_portfolio(session.backend, session.open_peer)
+        except CoditectError as exc:
+            self.app.notify(f"Portfolio: {safe_text(exc)}", severity="error", timeout=10)
+            return
+        if session is self.session:
+            self.show_portfolio(portfolio)
 
     def set_views(self, views: list[ResolvedView]) -> None:
         """The views this principal may open (the first is shown)."""
@@ -278,12 +355,10 @@ class DashboardPane(VerticalScroll):
     @on(OptionList.OptionSelected, "#dash-attention")
     def _jump(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
-            self.post_message(self.Jump(event.option.id))
+            self.post_message(JumpTo(event.option.id, "repo"))
 
     def action_next_view(self) -> None:
         """Cycle through the views this role may open."""
         if len(self.views) > 1:
             self.current = (self.current + 1) % len(self.views)
-            view = self.view
-            assert view is not None
-            self.post_message(self.ViewChosen(view))
+            self._draw()

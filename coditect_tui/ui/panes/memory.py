@@ -1,7 +1,8 @@
 """The Memory pane: MEMORY-CONTEXT entries with filters, search as you type, previews.
 
-The pane asks the app for data (it never opens a backend itself): the app owns the
-backend and hands it over with ``attach``. Lists page from the backend (200 at a time,
+The pane reads from the open tenant session's backend (it never opens one itself) and
+reloads when the session says the index changed; it writes notes and finds a session
+export's git session through the session too. Lists page from the backend (200 at a time,
 the next page when the cursor nears the end); search results come from the full-text
 index with highlighted snippets. The preview renders Markdown for ``.md`` files, keeps
 transcripts as plain text (their ⏺/⎿ markers intact) in a text area that draws only the
@@ -19,16 +20,19 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.tenant.events import BackendOpened, MemoryChanged, SessionEvent
+from coditect_tui.ui.tenant_link import JumpTo, TenantPane
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
     from coditect_tui.core.models import MemoryEntry, MemoryFilter, SearchHit
+    from coditect_tui.core.tenant.session import TenantSession
+    from coditect_tui.core.workspace_view import RepoView
 
 PAGE = 200
 #: Bodies up to this size are rendered as Markdown; larger ones as plain text.
@@ -123,7 +127,7 @@ def export_view(document: Any) -> Text:
     return out
 
 
-class MemoryPane(Vertical):
+class MemoryPane(TenantPane, Vertical):
     """List + preview of the tenant's memory index (see the module docstring)."""
 
     BINDINGS = [
@@ -148,16 +152,6 @@ class MemoryPane(Vertical):
     MemoryPane.previewing #memory-preview { display: block; }
     """
 
-    class NoteRequested(Message):
-        """The user asked for a new note (the app writes it through the backend)."""
-
-    class SessionRequested(Message):
-        """Jump to the git session an entry (a session export) was written for."""
-
-        def __init__(self, session_key: str) -> None:
-            super().__init__()
-            self.session_key = session_key
-
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.backend: Backend | None = None
@@ -170,6 +164,7 @@ class MemoryPane(Vertical):
         self.only_ids: list[str] | None = None
         self.project: tuple[str, str] | None = None  # (id, name) when scoped to one
         self.previewing: MemoryEntry | None = None
+        self.repo: RepoView | None = None  # the repo selected in the tree
         self._search_timer: Any = None
 
     def compose(self) -> ComposeResult:
@@ -180,18 +175,33 @@ class MemoryPane(Vertical):
         yield VerticalScroll(id="memory-preview")
 
     def on_mount(self) -> None:
-        self._show_filters()
-        backend = getattr(self.app, "backend", None)  # mounted lazily, maybe after the open
-        if backend is not None:
-            self.attach(backend)
+        self.reload()
 
     # -- data -----------------------------------------------------------------------------
 
-    def attach(self, backend: Backend | None) -> None:
-        """Use ``backend`` (None: the tenant is closing) and reload the list."""
-        self.backend = backend
+    def session_bound(self, session: TenantSession | None) -> None:
+        """Forget the previous tenant's entries, scope and preview; list the new one's."""
+        self.backend = session.backend if session is not None else None
+        self.repo = None
+        self.project = None
         self.only_ids = None
-        self.reload()
+        if self.is_mounted:
+            self.previewing = None
+            self.remove_class("previewing")
+            self.query_one("#memory-preview", VerticalScroll).remove_children()
+            self.reload()
+
+    def session_event(self, event: SessionEvent) -> None:
+        """Load once the backend is open; reload the listing when the index changed."""
+        if isinstance(event, BackendOpened) and self.session is not None:
+            self.backend = self.session.backend
+            self.reload()
+        elif isinstance(event, MemoryChanged) and self.only_ids is None and not self.previewing:
+            self.reload()
+
+    def select(self, repo: RepoView) -> None:
+        """The repo selected in the tree (notes go into its project's MEMORY-CONTEXT)."""
+        self.repo = repo
 
     def current_filter(self) -> MemoryFilter:
         """The kind and time window chosen with k and w."""
@@ -435,8 +445,8 @@ class MemoryPane(Vertical):
         if self.project is not None:
             self.project = None
         else:
-            finder = getattr(self.app, "selected_project", None)
-            self.project = finder() if finder else None
+            session = self.session
+            self.project = session.project_of(self.repo.path) if session and self.repo else None
             if self.project is None:
                 self.app.notify(
                     "Select a registered repo in the tree to scope memory to its project.",
@@ -446,9 +456,90 @@ class MemoryPane(Vertical):
         self.only_ids = None
         self.reload()
 
-    def action_new_note(self) -> None:
-        """Ask the app to write a note (it asks for the text and audits the write)."""
-        self.post_message(self.NoteRequested())
+    @work(group="memory-write", exclusive=True)
+    async def action_new_note(self) -> None:
+        """Write a note into the selected repo's project's MEMORY-CONTEXT (audited)."""
+        from coditect_tui.core.memory.writer import memory_dir_of, write_note
+        from coditect_tui.ui.screens.dialogs import TextPrompt
+
+        session, repo = self.session, self.repo
+        folder = session.project_folder(repo.path) if session and repo else None
+        if session is None or session.backend is None or repo is None or folder is None:
+            self.app.notify(
+                "Note: select a repo first (the note goes into its project's MEMORY-CONTEXT).",
+                severity="warning",
+            )
+            return
+        title = await self.app.push_screen_wait(TextPrompt("New note", "Title"))
+        if title is None:
+            return
+        text = await self.app.push_screen_wait(
+            TextPrompt(
+                "New note", "Text (one line; edit the file later for more)", allow_empty=True
+            )
+        )
+        if text is None:
+            return
+        try:
+            written = await write_note(
+                session.backend,
+                memory_dir_of(folder),
+                title,
+                text,
+                project_id=await session.project_id(repo.path),
+            )
+        except CoditectError as exc:
+            self.app.report(exc, "Note")  # type: ignore[attr-defined]
+            return
+        self.app.notify(f"Note written: {safe_text(written.path)}")
+        session.memory_changed()
+
+    @work(group="memory-jump", exclusive=True)
+    async def _jump_to_session(self, session_key: str) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            path = await session.repo_of_session(session_key)
+        except CoditectError as exc:
+            self.app.report(exc, "Git session")  # type: ignore[attr-defined]
+            return
+        if path is None:
+            self.app.notify(
+                f"No git session {safe_text(session_key)} in this tenant.", severity="warning"
+            )
+            return
+        self.post_message(JumpTo(path, "sessions"))
+
+    @work(group="memory-jump", exclusive=True)
+    async def show_session_memory(self, repo: RepoView | None) -> None:
+        """Show the memory entries written for ``repo``'s latest git session."""
+        from coditect_tui.core.memory.links import entries_for_git_session
+
+        session = self.session
+        repo_id = session.repo_ids.get(repo.path) if session and repo else None
+        if session is None or session.backend is None or repo_id is None:
+            self.app.notify(
+                "Memory of a session: select a registered repo first.", severity="warning"
+            )
+            return
+        try:
+            sessions = (await session.backend.list_sessions(repo_id=repo_id, limit=1)).items
+            if not sessions:
+                self.app.notify("This repo has no recorded git session yet.")
+                return
+            entries = await entries_for_git_session(session.backend, sessions[0])
+        except CoditectError as exc:
+            self.app.report(exc, "Memory of a session")  # type: ignore[attr-defined]
+            return
+        if session is not self.session:
+            return
+        self.show_only(entries)
+        if not entries:
+            self.app.notify(
+                "No memory entry names this session yet (end it with a session "
+                "export to write one)."
+            )
 
     def action_to_session(self) -> None:
         """From a session export, jump to its git session (by the key it names)."""
@@ -460,7 +551,7 @@ class MemoryPane(Vertical):
         for source in (entry.title, entry.path, " ".join(entry.tags)):
             match = re.search(r"\b(\d{8}-\d{6})\b", source)
             if match:
-                self.post_message(self.SessionRequested(match.group(1)))
+                self._jump_to_session(match.group(1))
                 return
         self.app.notify("This entry names no git session.", severity="warning")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.binding import Binding
@@ -11,13 +12,23 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.tenant.events import (
+    RepoStatusChanged,
+    SessionEvent,
+    StatusesLive,
+    TreeDiscovered,
+)
 from coditect_tui.core.workspace_view import ProjectView, RepoView, WorkspaceView
 from coditect_tui.ui.glyphs import repo_label
+from coditect_tui.ui.tenant_link import TenantPane
+
+if TYPE_CHECKING:
+    from coditect_tui.core.tenant.session import TenantSession
 
 NodeData = RepoView | str | None
 
 
-class ProjectTree(Tree[NodeData]):
+class ProjectTree(TenantPane, Tree[NodeData]):
     """The tree of the open tenant; updates one node at a time as statuses change."""
 
     BINDINGS = [
@@ -38,6 +49,23 @@ class ProjectTree(Tree[NodeData]):
         self.guide_depth = 2
         self._repo_nodes: dict[str, TreeNode[NodeData]] = {}
         self.view: WorkspaceView | None = None
+
+    def session_bound(self, session: TenantSession | None) -> None:
+        """Show the new tenant's name only, until its tree is discovered."""
+        self.view = None
+        self.clear()
+        self._repo_nodes.clear()
+        self.root.set_label(Text(safe_text(session.profile.title if session else ""), style="bold"))
+        self.root.data = None
+
+    def session_event(self, event: SessionEvent) -> None:
+        """Follow discovery, the first status read and every status change."""
+        if not self.display or self.session is None:
+            return  # an advisor's tree is hidden and never carries a repo name
+        if isinstance(event, TreeDiscovered | StatusesLive):
+            self.show(event.view, self.session.profile.title)
+        elif isinstance(event, RepoStatusChanged):
+            self.refresh_repo(event.repo)
 
     def show(self, view: WorkspaceView, title: str) -> None:
         """Rebuild the tree for ``view`` (keeps the cursor on the same repo if possible)."""

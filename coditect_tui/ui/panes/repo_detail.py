@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
+from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import work
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.tenant.events import RepoStatusChanged, SessionEvent, StatusesLive
 from coditect_tui.core.workspace_view import RepoView
 from coditect_tui.ui.glyphs import badges
+from coditect_tui.ui.tenant_link import TenantPane
 
 if TYPE_CHECKING:
     from coditect_tui.core.git.objects import CommitInfo
     from coditect_tui.core.git.status import FileEntry, RepoStatus
+    from coditect_tui.core.tenant.session import TenantSession
 
 MAX_FILES_SHOWN = 200
 
@@ -133,21 +142,138 @@ def _files(out: Text, status: RepoStatus) -> None:
             shown += 1
 
 
-class RepoDetail(VerticalScroll):
-    """The selected repo, in full."""
+#: Repos whose recent commits are kept (the least recently shown is dropped first).
+COMMITS_CACHED = 64
+
+
+class RepoDetail(TenantPane, VerticalScroll):
+    """The selected repo, in full; reads its recent commits itself."""
 
     DEFAULT_CSS = """
     RepoDetail { padding: 0 1; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.repo: RepoView | None = None
+        self._commits: OrderedDict[str, list[CommitInfo]] = OrderedDict()
+
     def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(
-            Text("Select a repo in the tree to see its state.", style="dim"), id="repo-detail-body"
-        )
+        yield Static(self._placeholder(), id="repo-detail-body")
+
+    @staticmethod
+    def _placeholder() -> Text:
+        return Text("Select a repo in the tree to see its state.", style="dim")
+
+    def session_bound(self, session: TenantSession | None) -> None:
+        """Forget the previous tenant's repo and commits."""
+        self.repo = None
+        self._commits.clear()
+        self.border_title = ""
+        if self.is_mounted:
+            self.query_one("#repo-detail-body", Static).update(self._placeholder())
+
+    def session_event(self, event: SessionEvent) -> None:
+        """Redraw the selected repo when its status changed (its commits may have too)."""
+        if self.repo is None or self.session is None:
+            return
+        if isinstance(event, RepoStatusChanged) and event.repo.path == self.repo.path:
+            self._commits.pop(self.repo.path, None)
+            self.select(event.repo)
+        elif isinstance(event, StatusesLive):
+            repo = self.session.repo(self.repo.path)
+            if repo is not None:
+                self.select(repo)
+
+    def select(self, repo: RepoView) -> None:
+        """Show ``repo`` (and read its recent commits unless known)."""
+        self.repo = repo
+        status = self.session.statuses.get(repo.path) if self.session else None
+        commits = self._commits.get(repo.path)
+        if commits is not None:
+            self._commits.move_to_end(repo.path)
+        self.show(repo, status, commits)
+        if commits is None and repo.known and repo.initialised and not repo.error:
+            self._load_commits(repo.path)
+
+    @work(exclusive=True, group="commits")
+    async def _load_commits(self, path: str) -> None:
+        """Read the repo's recent commits (one hardened git log)."""
+        from coditect_tui.core.git.history import recent_commits
+
+        session = self.session
+        if session is None or session.runner is None:
+            return
+        commits = await recent_commits(session.runner, Path(path), limit=10)
+        if session is not self.session:
+            return
+        self._commits[path] = commits
+        while len(self._commits) > COMMITS_CACHED:
+            self._commits.popitem(last=False)
+        if self.repo is not None and self.repo.path == path:
+            self.show(self.repo, session.statuses.get(path), commits)
 
     def show(
         self, view: RepoView, status: RepoStatus | None, commits: Sequence[CommitInfo] | None = None
     ) -> None:
         """Display ``view`` (with its full status and recent commits when known)."""
         self.query_one("#repo-detail-body", Static).update(render_detail(view, status, commits))
-        self.border_title = safe_text(view.name, max_length=40)
+        self.border_title = Text(safe_text(view.name, max_length=40))
+
+    # -- repo actions (the app's keys call these) -------------------------------------------
+
+    def _initialised(self, what: str) -> RepoView | None:
+        repo = self.repo
+        if repo is None or not repo.initialised:
+            self.app.notify(
+                f"{what}: select an initialised repo in the tree first.", severity="warning"
+            )
+            return None
+        return repo
+
+    @work(group="git", exclusive=True)
+    async def fetch(self) -> None:
+        """git fetch in the selected repo (network; hardened; never runs repo hooks)."""
+        from coditect_tui.core.errors import CoditectError
+        from coditect_tui.core.git.history import fetch
+        from coditect_tui.core.models import Action, Resource
+
+        repo, session = self._initialised("Fetch"), self.session
+        if repo is None or session is None or session.runner is None:
+            return
+        try:
+            if session.backend is not None:  # audited first: a read-only backend refuses here
+                await session.backend.record_event(
+                    Resource.REPOS,
+                    Action.UPDATE,
+                    "repos.fetch",
+                    session.repo_ids.get(repo.path),
+                    details={"repo": repo.path},
+                )
+            message = await fetch(session.runner, Path(repo.path))
+        except CoditectError as exc:
+            self.app.report(exc, "Fetch")  # type: ignore[attr-defined]
+            return
+        self.app.notify(f"{safe_text(repo.name)}: {safe_text(message)}")
+
+    def open_editor(self) -> None:
+        """Suspend the app and open $EDITOR (or $VISUAL, else vi) in the selected repo."""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        self._suspend_into([*shlex.split(editor), "."], "Editor")
+
+    def open_shell(self) -> None:
+        """Suspend the app and open $SHELL in the selected repo."""
+        self._suspend_into([os.environ.get("SHELL") or "/bin/sh"], "Shell")
+
+    def _suspend_into(self, argv: list[str], what: str) -> None:
+        repo = self._initialised(what)
+        if repo is None:
+            return
+        try:
+            with self.app.suspend():
+                subprocess.run(argv, cwd=repo.path, check=False)
+        except Exception as exc:  # SuspendNotSupported, missing program...
+            self.app.notify(
+                f"{what}: cannot run {safe_text(argv[0])}: {safe_text(exc)}", severity="error"
+            )
+        self.app.refresh()

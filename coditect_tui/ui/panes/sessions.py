@@ -4,20 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.tenant.events import (
+    AuditAppended,
+    ConnectionChanged,
+    ReposRegistered,
+    RepoStatusChanged,
+    SessionEvent,
+)
 from coditect_tui.core.workspace_view import RepoView
+from coditect_tui.ui.tenant_link import TenantPane
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from coditect_tui.core.git.sessions import SessionState
     from coditect_tui.core.git.status import RepoStatus
     from coditect_tui.core.models import GitSession
+    from coditect_tui.core.tenant.session import TenantSession
 
 MAX_LIVE_FILES = 12
 
@@ -64,10 +78,12 @@ def render_active(
     return out
 
 
-def render_history(sessions: Sequence[GitSession] | None) -> Table | Text:
-    """The project's session history, newest first."""
+def render_history(sessions: Sequence[GitSession] | str | None) -> Table | Text:
+    """The project's session history, newest first (a string: why there is none)."""
     if sessions is None:
         return Text("History: loading…", style="dim")
+    if isinstance(sessions, str):
+        return Text(f"History: {safe_text(sessions)}", style="dim")
     if not sessions:
         return Text("History: no sessions recorded for this project yet.", style="dim")
     table = Table(
@@ -89,26 +105,128 @@ def render_history(sessions: Sequence[GitSession] | None) -> Table | Text:
     return table
 
 
-class GitSessionsPane(VerticalScroll):
-    """Shows what the app hands it; the app keeps it live from watcher events."""
+class GitSessionsPane(TenantPane, VerticalScroll):
+    """The selected repo's session state and its project's history; runs the session
+    verbs (the app's keys call :meth:`run_verb`)."""
 
     DEFAULT_CSS = """
     GitSessionsPane { padding: 0 1; }
     GitSessionsPane #session-history { margin-top: 1; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.repo: RepoView | None = None
+        self.history: list[GitSession] | str | None = None
+        self._ticker: Timer | None = None
+
     def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(Text("Select a repo in the tree.", style="dim"), id="session-active")
+        yield Static(self._placeholder(), id="session-active")
         yield Static("", id="session-history")
+
+    @staticmethod
+    def _placeholder() -> Text:
+        return Text("Select a repo in the tree.", style="dim")
+
+    def session_bound(self, session: TenantSession | None) -> None:
+        """Forget the previous tenant's repo, state and history."""
+        self.repo = None
+        self.history = None
+        self._tick(False)
+        if self.is_mounted:
+            self.query_one("#session-active", Static).update(self._placeholder())
+            self.query_one("#session-history", Static).update("")
+
+    def session_event(self, event: SessionEvent) -> None:
+        """Redraw on the selected repo's changes; reload history when sessions change."""
+        if self.repo is None or self.session is None:
+            return
+        if isinstance(event, RepoStatusChanged) and event.repo.path == self.repo.path:
+            self.repo = event.repo
+            self._redraw()
+        elif isinstance(event, ReposRegistered | ConnectionChanged) or (
+            isinstance(event, AuditAppended) and event.resource in (None, "sessions")
+        ):
+            self._load_history(self.repo.path)
+
+    def select(self, repo: RepoView) -> None:
+        """Show ``repo``'s session and load its project's history."""
+        changed = self.repo is None or self.repo.path != repo.path
+        self.repo = repo
+        if changed:
+            self.history = None
+        self._redraw()
+        if changed:
+            self._load_history(repo.path)
+
+    def _redraw(self) -> None:
+        from coditect_tui.core.git.sessions import SessionFileError, read_session
+
+        repo = self.repo
+        if repo is None or self.session is None:
+            return
+        try:
+            state = read_session(Path(repo.path)) if repo.initialised else None
+        except SessionFileError as exc:
+            self.app.notify(safe_text(exc), severity="warning")
+            state = None
+        status = self.session.statuses.get(repo.path)
+        self.show(repo, status, state, self.history, datetime.now().astimezone())
+        self._tick(state is not None)
+
+    def _tick(self, active: bool) -> None:
+        """An active session's elapsed time is redrawn once a minute; nothing else ticks."""
+        if active and self._ticker is None:
+            self._ticker = self.set_interval(60, self._redraw)
+        elif not active and self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+
+    @work(exclusive=True, group="session-history")
+    async def _load_history(self, path: str) -> None:
+        session = self.session
+        if session is None:
+            return
+        if session.backend is None:
+            history: list[GitSession] | str | None = (
+                f"the tenant's store is not open ({session.backend_error})."
+                if session.backend_error
+                else None
+            )
+        else:
+            try:
+                history = await session.history(path)
+            except CoditectError as exc:
+                history = f"cannot be read ({exc})."
+            if history is None:
+                history = (
+                    "this repo is not registered in the tenant (read-only: nothing is "
+                    "recorded for it)."
+                    if session.read_only
+                    else "this repo is not registered in the tenant yet."
+                )
+        if session is self.session and self.repo is not None and self.repo.path == path:
+            self.history = history
+            self._redraw()
 
     def show(
         self,
         repo: RepoView,
         status: RepoStatus | None,
         state: SessionState | None,
-        history: Sequence[GitSession] | None,
+        history: Sequence[GitSession] | str | None,
         now: datetime,
     ) -> None:
         """Render the selected repo's session state and its project's history."""
         self.query_one("#session-active", Static).update(render_active(repo, status, state, now))
         self.query_one("#session-history", Static).update(render_history(history))
+
+    @work(group="session", exclusive=True)
+    async def run_verb(self, verb: str) -> None:
+        """Run a session verb (start, commit, push, sync, pr, end) on the selected repo."""
+        from coditect_tui.ui.session_actions import SessionActions
+
+        if self.session is None or verb not in SessionActions.VERBS:
+            return
+        actions = SessionActions(self.app, self.session, lambda: self.repo)  # type: ignore[arg-type]
+        await getattr(actions, verb)()

@@ -1,0 +1,563 @@
+"""The tenant session: everything of one open tenant, owned by one object.
+
+A session discovers the workspace, reads every repo's status, opens the tenant's backend,
+registers the repos, then keeps all of it live (repo watcher, memory indexer, a remote
+tenant's event stream). It never imports a UI: subscribers receive
+:mod:`~coditect_tui.core.tenant.events` and read the rest from the session.
+
+Lifecycle: ``await open()`` (cancellable at any point), then ``await close()``
+(idempotent), which cancels and awaits every task, closes the watchers, the backend and
+the git runner, and saves the paint cache and the last-seen state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from coditect_tui.core.errors import CoditectError
+from coditect_tui.core.tenant.events import (
+    AuditAppended,
+    BackendOpened,
+    ConnectionChanged,
+    DemoWorkspace,
+    MemoryChanged,
+    Notice,
+    ReposRegistered,
+    RepoStatusChanged,
+    SessionEvent,
+    StatusesLive,
+    TreeDiscovered,
+)
+from coditect_tui.core.tenant.memory_follow import follow_memory
+from coditect_tui.core.tenant.observed import ObservedBackend
+from coditect_tui.core.workspace_view import RepoView, WorkspaceView, apply_status
+
+if TYPE_CHECKING:
+    from coditect_tui.core.backend import Backend
+    from coditect_tui.core.brief import Brief
+    from coditect_tui.core.git.discovery import WorkspaceTree
+    from coditect_tui.core.git.runner import GitRunner
+    from coditect_tui.core.git.status import RepoStatus
+    from coditect_tui.core.git.watch import RepoWatcher
+    from coditect_tui.core.models import GitSession, Principal, Tenant
+    from coditect_tui.core.settings import TenantProfile
+    from coditect_tui.core.views import ResolvedView
+
+Subscriber = Callable[[SessionEvent], None]
+Opener = Callable[["TenantProfile", bool], Awaitable["Backend"]]
+
+#: Fields of a repo view that discovery sets (the rest come from a status).
+_DISCOVERED = frozenset(("path", "name", "project", "parent", "category", "is_submodule"))
+
+
+async def _default_opener(profile: TenantProfile, read_only: bool) -> Backend:
+    from coditect_tui.core.factory import open_backend
+
+    return await open_backend(profile, read_only=read_only)
+
+
+class TenantSession:
+    """One open tenant.
+
+    Args:
+        profile: the tenant's validated profile.
+        read_only: refuse every write (the backend is opened read-only too).
+        demo_allowed: with no workspace roots, build and show the demo workspace.
+        quiet_repos: do not report discovery warnings (an advisor sees no repo names).
+        previous: a view painted before (the cache): its glyphs stay until statuses
+            are read.
+        config_hint: where the user adds workspace roots (said when there are none).
+        opener: opens the backend (tests inject one; default: the backend factory).
+        watch: keep statuses and memory live after the first read.
+    """
+
+    def __init__(
+        self,
+        profile: TenantProfile,
+        *,
+        read_only: bool = False,
+        demo_allowed: bool = False,
+        quiet_repos: bool = False,
+        previous: WorkspaceView | None = None,
+        config_hint: str = "the config file",
+        opener: Opener | None = None,
+        watch: bool = True,
+    ) -> None:
+        self.profile = profile
+        self.read_only = read_only
+        self.demo_allowed = demo_allowed
+        self.quiet_repos = quiet_repos
+        self.config_hint = config_hint
+        self.watch = watch
+        self._previous = previous
+        self._opener = opener or _default_opener
+        self.view: WorkspaceView | None = None
+        self.tree: WorkspaceTree | None = None
+        self.statuses: dict[str, RepoStatus] = {}
+        self.repo_ids: dict[str, str] = {}
+        self.project_ids: dict[str, str] = {}
+        self.backend: Backend | None = None
+        self._raw_backend: Backend | None = None
+        self.principal: Principal | None = None
+        #: Why the backend could not be opened (None: it opened, or is opening).
+        self.backend_error: str | None = None
+        self.runner: GitRunner | None = None
+        self.watcher: RepoWatcher | None = None
+        #: Set once every repo's status has been read from git.
+        self.live = asyncio.Event()
+        #: Set when open() has finished (whatever it could open is open).
+        self.opened = asyncio.Event()
+        #: Set once the memory folders (and the places new ones appear) are watched.
+        self.memory_ready = asyncio.Event()
+        self._subscribers: list[Subscriber] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._open_task: asyncio.Task[Any] | None = None
+        self._audit_due: str | bool | None = False
+        self._closed = False
+
+    # -- subscribers --------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The tenant's name."""
+        return self.profile.name
+
+    @property
+    def closed(self) -> bool:
+        """Whether close() has begun (a closed session emits nothing)."""
+        return self._closed
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Call ``subscriber`` with every event from now on.
+
+        Returns:
+            A function that unsubscribes.
+        """
+        self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    def emit(self, event: SessionEvent) -> None:
+        """Hand ``event`` to every subscriber (nothing once the session is closing)."""
+        if self._closed:
+            return
+        for subscriber in list(self._subscribers):
+            subscriber(event)
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=f"tenant-{self.name}-{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # -- opening --------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Discover, read statuses, open the backend, register, then keep it all live.
+
+        Failures are reported as :class:`Notice` events, never raised: whatever could be
+        opened stays usable. Cancelling it (or calling :meth:`close`) stops it cleanly.
+        """
+        self._open_task = asyncio.current_task()
+        try:
+            await self._discover()
+            await self._read_statuses()
+            await self._open_backend()
+            await self._register()
+            if self.watch and not self._closed:
+                self._start_watcher()
+                if self.backend is not None and not self.read_only:
+                    self._spawn(
+                        follow_memory(self, self.backend, self._memory_changed, self.memory_ready),
+                        "memory",
+                    )
+                else:
+                    self.memory_ready.set()
+                raw = self._raw_backend
+                if raw is not None and raw.supports_live_events:
+                    self._spawn(self._follow_events(raw), "events")
+        finally:
+            self._open_task = None
+            self.opened.set()
+
+    async def _discover(self) -> None:
+        from coditect_tui.core.git.discovery import DiscoveryError, discover
+        from coditect_tui.core.workspace_view import from_discovery
+
+        profile = self.profile
+        roots = profile.roots()
+        if not roots and self.demo_allowed:
+            roots = [await self._demo_root()]
+        try:
+            tree = await asyncio.to_thread(discover, roots, tenant=profile.name)
+        except DiscoveryError as exc:
+            self.emit(Notice(str(exc), "error", timeout=10))
+            tree = await asyncio.to_thread(
+                discover, [r for r in roots if r.is_dir()], tenant=profile.name
+            )
+        if not self.quiet_repos:
+            for warning in tree.warnings[:5]:
+                self.emit(Notice(str(warning), "warning"))
+        self.tree = tree
+        view = from_discovery(profile.name, tree)
+        if self._previous is not None and self._previous.tenant == profile.name:
+            previous = {r.path: r for r in self._previous.repos()}
+            for repo in view.repos():  # cached glyphs until the fresh status arrives
+                old = previous.get(repo.path)
+                if old is not None and old.known:
+                    for field in RepoView.__slots__:
+                        if field not in _DISCOVERED:
+                            setattr(repo, field, getattr(old, field))
+        view.cached = True
+        self.view = view
+        self.emit(TreeDiscovered(view))
+        if not roots:
+            self.emit(
+                Notice(
+                    "No workspace roots configured: add workspace_roots to your tenant "
+                    f"in {self.config_hint}.",
+                    "warning",
+                    timeout=15,
+                )
+            )
+
+    async def _demo_root(self) -> Path:
+        from coditect_tui.core.demo import DemoError, build_demo, demo_root
+
+        fresh = not demo_root().exists()
+        try:
+            root = await asyncio.to_thread(build_demo)
+        except DemoError as exc:
+            self.emit(Notice(str(exc), "error", timeout=15))
+            return demo_root()
+        self.emit(DemoWorkspace(root, fresh))
+        return root
+
+    async def _read_statuses(self) -> None:
+        from coditect_tui.core.git.runner import GitRunner
+        from coditect_tui.core.git.status import read_many
+        from coditect_tui.core.workspace_view import save_cache
+
+        assert self.tree is not None and self.view is not None
+        self.runner = GitRunner()
+        statuses = await read_many(self.runner, self.tree.targets())
+        self.statuses = {s.path: s for s in statuses}
+        for repo in self.view.repos():
+            status = self.statuses.get(repo.path)
+            if status is not None:
+                apply_status(repo, status)
+        self.view.cached = False
+        if not self.quiet_repos:
+            save_cache(self.view)
+        self.live.set()
+        self.emit(StatusesLive(self.view))
+
+    async def _open_backend(self) -> None:
+        self.emit(ConnectionChanged("opening"))
+        try:
+            raw = await self._opener(self.profile, self.read_only)
+        except CoditectError as exc:
+            self.backend_error = str(exc)
+            self.emit(ConnectionChanged("unavailable", str(exc)))
+            self.emit(Notice(f"Backend: {exc}", "error", timeout=15))
+            return
+        self._raw_backend = raw  # owned from here: close() closes it
+        try:
+            me = await raw.whoami()
+        except CoditectError as exc:
+            self.backend_error = str(exc)
+            self.emit(ConnectionChanged("unavailable", str(exc)))
+            self.emit(Notice(f"Backend: {exc}", "error", timeout=15))
+            return
+        self.principal = me
+        self.read_only = self.read_only or me.read_only
+        self.backend = cast("Backend", ObservedBackend(raw, self._wrote))
+        raw.on_state = self._connection_changed
+        self.emit(BackendOpened(me, self.read_only))
+        self.emit(ConnectionChanged("ok"))
+
+    async def _register(self) -> None:
+        from coditect_tui.core.git.discovery import register_tree
+
+        if self.backend is None or self.tree is None:
+            return
+        try:
+            if self.read_only:
+                self.repo_ids, self.project_ids = await self._known_ids()
+            else:
+                registration = await register_tree(self.backend, self.tree)
+                self.repo_ids = dict(registration.repo_ids)
+                self.project_ids = dict(registration.project_ids)
+        except CoditectError as exc:
+            self.emit(Notice(f"Registering repos: {exc}", "warning"))
+            return
+        self.emit(ReposRegistered())
+
+    async def _known_ids(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Repo ids by path and project ids by name, as registered (read-only mode)."""
+        assert self.backend is not None
+        repos: dict[str, str] = {}
+        projects: dict[str, str] = {}
+        cursor: str | None = None
+        while True:
+            page = await self.backend.list_repos(cursor=cursor, limit=1000)
+            repos.update({r.path: r.id for r in page.items})
+            if (cursor := page.next_cursor) is None:
+                break
+        while True:
+            project_page = await self.backend.list_projects(cursor=cursor, limit=1000)
+            projects.update({p.name: p.id for p in project_page.items})
+            if (cursor := project_page.next_cursor) is None:
+                return repos, projects
+
+    # -- live -------------------------------------------------------------------------------
+
+    def _start_watcher(self) -> None:
+        from coditect_tui.core.git.watch import RepoWatcher
+
+        if self.tree is None:
+            return
+        self.watcher = RepoWatcher(
+            self.tree.targets(),
+            runner=self.runner,
+            initial=list(self.statuses.values()),
+            on_notice=lambda notice: self.emit(Notice(notice.message, "warning", timeout=20)),
+        )
+        self._spawn(self._watch(self.watcher), "watch")
+
+    async def _watch(self, watcher: RepoWatcher) -> None:
+        try:
+            while True:
+                update = await watcher.next_update()
+                if update is not None:
+                    self.status_changed(update.status)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the watcher must never take the session down
+            self.emit(Notice(f"Watching stopped: {exc}", "warning"))
+
+    def status_changed(self, status: RepoStatus) -> None:
+        """Take a freshly read status (from the watcher or after an action)."""
+        self.statuses[status.path] = status
+        repo = self.view.repo(status.path) if self.view else None
+        if repo is None:
+            return
+        apply_status(repo, status)
+        self.emit(RepoStatusChanged(repo, status))
+
+    async def reread(self, path: str) -> RepoStatus | None:
+        """Read one repo's status now (after an action changed it) and announce it."""
+        from coditect_tui.core.git.status import read_status
+
+        if self.runner is None or self._closed:
+            return None
+        status = await read_status(self.runner, Path(path))
+        self.status_changed(status)
+        return status
+
+    def _memory_changed(self) -> None:
+        self.emit(MemoryChanged())
+
+    def memory_changed(self) -> None:
+        """Say that the memory index changed (e.g. a note was written)."""
+        self._memory_changed()
+
+    def _wrote(self, resource: str | None) -> None:
+        """A write of ours succeeded: its audit event exists. Announced once per loop
+        turn, however many writes happened in it (the indexer writes in batches)."""
+        if self._closed:
+            return
+        first = self._audit_due is False
+        self._audit_due = (
+            resource if first else (self._audit_due if self._audit_due == resource else None)
+        )
+        if first:
+            asyncio.get_running_loop().call_soon(self._announce_audit)
+
+    def _announce_audit(self) -> None:
+        resource, self._audit_due = self._audit_due, False
+        self.emit(AuditAppended(resource if isinstance(resource, str) else None))
+
+    def _connection_changed(self) -> None:
+        raw = self._raw_backend
+        if raw is None:
+            return
+        if raw.online:
+            self.emit(ConnectionChanged("ok"))
+            self.emit(Notice("Connection to the tenant API restored."))
+        else:
+            why = raw.last_error or "unreachable"
+            self.emit(ConnectionChanged("offline", why))
+            self.emit(Notice(f"Tenant API offline: {why}", "warning"))
+
+    async def _follow_events(self, backend: Backend) -> None:
+        """A teammate's action reaches this session (our own and reads are ignored)."""
+        me = self.principal.name if self.principal else None
+        try:
+            async for event in backend.events():
+                data = event.get("data") or {}
+                action = str(data.get("action", ""))
+                if data.get("actor") == me or action.endswith((".read", ".export", ".status")):
+                    continue
+                resource = str(data.get("resource_type", "")) or None
+                self.emit(AuditAppended(resource))
+                if resource == "memory":
+                    self.emit(MemoryChanged())
+        except asyncio.CancelledError:
+            raise
+        except CoditectError as exc:
+            self.emit(Notice(f"Live events stopped: {exc}", "warning"))
+
+    # -- what panes ask ---------------------------------------------------------------------
+
+    def repo(self, path: str) -> RepoView | None:
+        """The repo view at ``path``, if discovered."""
+        return self.view.repo(path) if self.view else None
+
+    def project_folder(self, path: str) -> Path | None:
+        """The folder of the project holding the repo at ``path``."""
+        repo = self.repo(path)
+        if repo is None or self.view is None:
+            return None
+        project = next((p for p in self.view.projects if p.name == repo.project), None)
+        return Path(project.path) if project else None
+
+    def project_of(self, path: str) -> tuple[str, str] | None:
+        """(backend id, name) of the project of the repo at ``path``, if registered."""
+        repo = self.repo(path)
+        if repo is None:
+            return None
+        project_id = self.project_ids.get(repo.project)
+        return (project_id, repo.project) if project_id else None
+
+    async def project_id(self, path: str) -> str | None:
+        """The backend id of the project of the repo at ``path`` (None: not registered)."""
+        repo_id = self.repo_ids.get(path)
+        if self.backend is None or repo_id is None:
+            return None
+        try:
+            return (await self.backend.get_repo(repo_id)).project_id
+        except CoditectError:
+            return None
+
+    async def history(self, path: str, limit: int = 50) -> list[GitSession] | None:
+        """The git sessions of the project of the repo at ``path``, newest first.
+
+        Returns:
+            None when the repo is not registered (nothing can be recorded for it).
+
+        Raises:
+            CoditectError: the backend refused or failed.
+        """
+        repo_id = self.repo_ids.get(path)
+        if self.backend is None or repo_id is None:
+            return None
+        record = await self.backend.get_repo(repo_id)
+        page = await self.backend.list_sessions(project_id=record.project_id, limit=limit)
+        return list(page.items)
+
+    async def repo_of_session(self, session_key: str) -> str | None:
+        """The path of the repo a stored git session ran in (None: not in this tenant).
+
+        Raises:
+            CoditectError: the backend refused or failed.
+        """
+        if self.backend is None:
+            return None
+        by_id = {repo_id: path for path, repo_id in self.repo_ids.items()}
+        cursor: str | None = None
+        while True:
+            page = await self.backend.list_sessions(cursor=cursor, limit=500)
+            for session in page.items:
+                if session.session_key == session_key and session.repo_id in by_id:
+                    return by_id[session.repo_id]
+            if (cursor := page.next_cursor) is None:
+                return None
+
+    def role(self) -> str:
+        """The principal's role (the profile's until the backend said)."""
+        return self.principal.role if self.principal else self.profile.role
+
+    def views(self) -> list[ResolvedView]:
+        """The dashboard views this principal may open (a Notice when views.yaml fails)."""
+        from coditect_tui.core.views import load_views
+
+        try:
+            return load_views().views_for(role=self.role(), tier=self.profile.tier)
+        except CoditectError as exc:
+            self.emit(Notice(f"Views: {exc}", "warning"))
+            return []
+
+    async def open_peer(self, tenant: Tenant) -> Backend:
+        """Another tenant of the same store or server, read-only (the portfolio).
+
+        The caller owns (and closes) the returned backend.
+        """
+        peer = self.profile.model_copy(
+            update={"name": tenant.name, "display_name": tenant.display_name}
+        )
+        return await self._opener(peer, True)
+
+    async def brief(self) -> tuple[str, list[str]] | None:
+        """What changed since the principal last left this tenant: (title, lines)."""
+        from coditect_tui.core.brief import compute_brief, load_seen
+        from coditect_tui.core.git.history import count_commits
+
+        if self.backend is None or self.view is None:
+            return None
+        profile = self.profile
+        seen = load_seen(profile.name, profile.principal_name())
+        brief: Brief = await compute_brief(self.backend, self.view, seen)
+        if brief.moved and self.runner is not None:
+            total = 0
+            for path, (old, new) in brief.moved.items():
+                total += await count_commits(self.runner, Path(path), old, new)
+            brief.lines.insert(0, f"New commits: {total}")
+        since = f" (last here {brief.since.astimezone():%Y-%m-%d %H:%M})" if brief.since else ""
+        return f"Since you were last in {profile.title}{since}", brief.lines
+
+    # -- closing ----------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Stop everything and release every handle (idempotent).
+
+        Cancels and awaits open() and every task, closes the repo watcher, saves the paint
+        cache and the last-seen state (when the view is live and repo names may be
+        cached), then closes the backend and the git runner.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        self._subscribers.clear()
+        tasks = list(self._tasks)
+        current = asyncio.current_task()
+        if self._open_task is not None and self._open_task is not current:
+            tasks.append(self._open_task)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self.watcher is not None:
+            await self.watcher.close()
+            self.watcher = None
+        if self.view is not None and not self.view.cached and not self.quiet_repos:
+            from coditect_tui.core.brief import save_seen
+            from coditect_tui.core.workspace_view import save_cache
+
+            save_cache(self.view)
+            save_seen(self.profile.name, self.profile.principal_name(), self.view)
+        raw, self._raw_backend, self.backend = self._raw_backend, None, None
+        if raw is not None:
+            with contextlib.suppress(CoditectError, OSError):
+                await raw.close()
+        if self.runner is not None:
+            runner, self.runner = self.runner, None
+            await asyncio.to_thread(runner.close)

@@ -1,0 +1,69 @@
+"""How panes follow the open tenant session: a Textual message per session event, and a
+mixin that binds a widget to one session at a time.
+
+A pane bound to a session subscribes to it; each event is posted to the pane as a
+:class:`TenantEvent` (on the app's loop, in order) and handled in ``session_event``.
+Events from a session the pane is no longer bound to are dropped, so nothing of the
+previous tenant reaches the screen after a switch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from coditect_tui.core.tenant.events import SessionEvent
+    from coditect_tui.core.tenant.session import TenantSession
+
+
+class TenantEvent(Message, bubble=False):
+    """One event of a tenant session, delivered to one widget."""
+
+    def __init__(self, session: TenantSession, event: SessionEvent) -> None:
+        super().__init__()
+        self.session = session
+        self.event = event
+
+
+class JumpTo(Message):
+    """Select the repo at ``path`` in the tree and show pane ``tab`` (the app does it)."""
+
+    def __init__(self, path: str, tab: str) -> None:
+        super().__init__()
+        self.path = path
+        self.tab = tab
+
+
+class TenantPane:
+    """Mixed into a pane widget: ``bind(session)`` and ``session_event(event)``.
+
+    Subclasses implement :meth:`session_bound` (clear, then load what they show from the
+    new session) and :meth:`session_event`.
+    """
+
+    session: TenantSession | None = None
+    _unsubscribe: Callable[[], None] | None = None
+
+    def bind(self, session: TenantSession | None) -> None:
+        """Follow ``session`` (None: the tenant is closing; show nothing of it)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.session = session
+        if session is not None:
+            post = self.post_message  # type: ignore[attr-defined]
+            self._unsubscribe = session.subscribe(lambda event: post(TenantEvent(session, event)))
+        self.session_bound(session)
+
+    def on_tenant_event(self, message: TenantEvent) -> None:
+        if message.session is self.session:
+            self.session_event(message.event)
+
+    def session_bound(self, session: TenantSession | None) -> None:
+        """Clear what the previous session showed; load from ``session``."""
+
+    def session_event(self, event: SessionEvent) -> None:
+        """React to one event of the bound session."""
