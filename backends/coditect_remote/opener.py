@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -29,6 +31,8 @@ async def open_profile(
         ConfigError: not a remote profile, or no usable token (a missing variable,
             keyring entry or file, or a token file readable by group or others).
     """
+    # httpx's import takes a while: in a thread, so the caller's event loop keeps running
+    await asyncio.to_thread(importlib.import_module, "coditect_remote.client")
     from coditect_remote.client import open_remote
     from coditect_tui.core.errors import ConfigError
     from coditect_tui.core.settings import RemoteBackendConfig

@@ -7,6 +7,8 @@ URL. SQLAlchemy is imported only when one of them runs.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -37,6 +39,9 @@ async def open_local(
         ConfigError: the profile's backend is not local, or an unknown role or tier.
         NotFound, PermissionDenied: read-only and the tenant or membership does not exist.
     """
+    # SQLAlchemy's import takes a while: in a thread, so the caller's event loop (the
+    # app drawing the live tree) keeps running meanwhile
+    await asyncio.to_thread(importlib.import_module, "coditect_store.store")
     from coditect_store.store import SqlStore
     from coditect_tui.core.contract.opening import Provision
     from coditect_tui.core.errors import ConfigError

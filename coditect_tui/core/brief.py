@@ -52,9 +52,9 @@ def _state_file(tenant: str, principal: str) -> Path:
 def snapshot(view: WorkspaceView) -> dict[str, dict[str, Any]]:
     """The per-repo facts the next brief compares against."""
     return {
-        r.path: {"name": r.name, "head": r.head, "dirty": r.dirty, "behind": r.behind}
+        r.path: {"name": r.name, "head": s.head_oid, "dirty": s.dirty, "behind": s.behind}
         for r in view.repos()
-        if r.known
+        if (s := r.status) is not None
     }
 
 
@@ -132,11 +132,14 @@ async def compute_brief(backend: Backend, view: WorkspaceView, seen: SeenState |
             lines=[f"First visit: {len(view.projects)} projects, {len(repos)} repos."],
         )
     brief = Brief(first_visit=False, since=seen.seen_at)
-    now = {r.path: r for r in view.repos() if r.known}
+    now = {r.path: r.status for r in view.repos() if r.status is not None}
     moved = {
-        path: (old["head"], now[path].head)
+        path: (old["head"], now[path].head_oid)
         for path, old in seen.repos.items()
-        if path in now and old.get("head") and now[path].head and old["head"] != now[path].head
+        if path in now
+        and old.get("head")
+        and now[path].head_oid
+        and old["head"] != now[path].head_oid
     }
     brief.moved = moved
     turned_dirty = [

@@ -1,7 +1,10 @@
 """What the workspace panes display: a flat, serialisable view of projects and repos.
 
-Built from discovery plus status (``from_status``), or from the small cache written at
-the last exit (``load_cached``) so the app can paint its tree before it has imported the
+A :class:`RepoView` is what discovery knows about a repo plus its :class:`RepoStatus`
+(``None`` until read): the one repo-state type, with the one meaning of dirty
+(``RepoStatus.dirty``). Built from discovery plus statuses (``from_discovery``), or from
+the small cache written at the last exit (``load_cached``: statuses rebuilt with
+``RepoStatus.from_cache``) so the app can paint its tree before it has imported the
 store or started a single git process. Field values are raw (untrusted); panes show them
 through ``safe_text``.
 """
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,12 +24,18 @@ if TYPE_CHECKING:  # imported lazily: the cached first paint must not load the g
     from coditect_tui.core.git.discovery import WorkspaceTree
     from coditect_tui.core.git.status import RepoStatus
 
-CACHE_VERSION = 1
+#: The paint cache's format; a file of another version is ignored (2: a repo's git state
+#: is its ``RepoStatus.to_cache()`` under ``status``, no longer RepoView fields).
+CACHE_VERSION = 2
 
 
 @dataclass(slots=True)
 class RepoView:
-    """One repo (or listed submodule) as the tree shows it."""
+    """One repo (or listed submodule) as the tree shows it: what discovery knows, plus the
+    status git gave (``None`` until read; ``status.cached`` while it is the last exit's).
+
+    ``initialised`` is discovery's, then the status's once one is applied.
+    """
 
     path: str
     name: str
@@ -35,25 +44,46 @@ class RepoView:
     category: str | None = None
     is_submodule: bool = False
     initialised: bool = True
-    branch: str | None = None
-    detached: bool = False
-    upstream: str | None = None
-    ahead: int = 0
-    behind: int = 0
-    staged: int = 0
-    modified: int = 0
-    untracked: int = 0
-    conflicted: int = 0
-    stash: int = 0
-    health: int | None = None
-    error: str | None = None
-    head: str | None = None
-    known: bool = False  # False until a status was read (or restored from the cache)
+    status: RepoStatus | None = None
 
-    @property
-    def dirty(self) -> bool:
-        """Any staged, modified or untracked entry."""
-        return bool(self.staged or self.modified or self.untracked or self.conflicted)
+    def to_cache(self) -> dict[str, Any]:
+        """The repo's entry in the paint cache."""
+        return {
+            "path": self.path,
+            "name": self.name,
+            "project": self.project,
+            "parent": self.parent,
+            "category": self.category,
+            "is_submodule": self.is_submodule,
+            "initialised": self.initialised,
+            "status": self.status.to_cache() if self.status is not None else None,
+        }
+
+    @classmethod
+    def from_cache(cls, raw: dict[str, Any]) -> RepoView:
+        """A repo entry of the paint cache (KeyError, TypeError or ValueError if malformed)."""
+        view = cls(
+            path=str(raw["path"]),
+            name=str(raw["name"]),
+            project=str(raw["project"]),
+            parent=raw["parent"],
+            category=raw["category"],
+            is_submodule=bool(raw["is_submodule"]),
+            initialised=bool(raw["initialised"]),
+        )
+        if raw["status"] is not None:
+            from coditect_tui.core.git.status.model import RepoStatus
+
+            view.status = RepoStatus.from_cache(
+                raw["status"],
+                path=view.path,
+                name=view.name,
+                project=view.project,
+                category=view.category,
+                is_submodule=view.is_submodule,
+                parent=view.parent,
+            )
+        return view
 
 
 @dataclass(slots=True)
@@ -89,7 +119,15 @@ class WorkspaceView:
             {
                 "version": CACHE_VERSION,
                 "tenant": self.tenant,
-                "projects": [asdict(p) for p in self.projects],
+                "projects": [
+                    {
+                        "name": p.name,
+                        "path": p.path,
+                        "kind": p.kind,
+                        "repos": [r.to_cache() for r in p.repos],
+                    }
+                    for p in self.projects
+                ],
             }
         )
 
@@ -105,29 +143,19 @@ class WorkspaceView:
                     name=p["name"],
                     path=p["path"],
                     kind=p["kind"],
-                    repos=[RepoView(**r) for r in p["repos"]],
+                    repos=[RepoView.from_cache(r) for r in p["repos"]],
                 )
                 for p in raw["projects"]
             ]
             return cls(tenant=str(raw["tenant"]), projects=projects, cached=True)
-        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError):  # JSONDecodeError too
             return None
 
 
 def apply_status(view: RepoView, status: RepoStatus) -> None:
-    """Copy what the panes show from a fresh status into ``view``."""
+    """Give ``view`` its status (a fresh read, or the cached one until that arrives)."""
+    view.status = status
     view.initialised = status.initialised
-    view.branch = status.branch
-    view.detached = status.detached
-    view.upstream = status.upstream
-    view.ahead, view.behind = status.ahead, status.behind
-    view.staged, view.modified = status.staged, status.modified
-    view.untracked, view.conflicted = status.untracked, status.conflicted
-    view.stash = status.stash
-    view.health = status.health.score if status.health else None
-    view.error = status.error
-    view.head = status.head_oid
-    view.known = True
 
 
 def from_discovery(
@@ -185,12 +213,13 @@ def save_cache(view: WorkspaceView) -> None:
 def summary(view: WorkspaceView) -> dict[str, Any]:
     """Counts for headers and briefs."""
     repos = [r for r in view.repos() if r.initialised]
+    known = [r.status for r in repos if r.status is not None]
     return {
         "projects": len(view.projects),
         "repos": len(repos),
-        "dirty": sum(r.dirty for r in repos),
-        "ahead": sum(r.ahead > 0 for r in repos),
-        "behind": sum(r.behind > 0 for r in repos),
-        "detached": sum(r.detached for r in repos),
-        "errors": sum(r.error is not None for r in repos),
+        "dirty": sum(s.dirty for s in known),
+        "ahead": sum(s.ahead > 0 for s in known),
+        "behind": sum(s.behind > 0 for s in known),
+        "detached": sum(s.detached for s in known),
+        "errors": sum(s.error is not None for s in known),
     }

@@ -31,30 +31,35 @@ def _style(style: str) -> str:
 
 
 def badges(view: RepoView) -> Text:
-    """The status glyphs of one repo, coloured, each one also plain text."""
+    """The status glyphs of one repo, coloured, each one also plain text.
+
+    A change glyph (``✗N`` or ``*N``) is shown exactly when ``RepoStatus.dirty``: ``*N``
+    counts the entries git status lists (``uncommitted``) other than the conflicted ones.
+    """
     text = Text()
+    status = view.status
     if not view.initialised:
         text.append("○", style=_style("dim"))
         return text
-    if view.error:
-        text.append("!", style=_style("bold red"))
-        return text
-    if not view.known:
+    if status is None:
         text.append("…", style=_style("dim"))
         return text
+    if status.error:
+        text.append("!", style=_style("bold red"))
+        return text
     parts: list[tuple[str, str]] = []
-    uncommitted = view.staged + view.modified + view.untracked
-    if view.conflicted:
-        parts.append((f"✗{view.conflicted}", "bold red"))
+    uncommitted = status.uncommitted - status.conflicted
+    if status.conflicted:
+        parts.append((f"✗{status.conflicted}", "bold red"))
     if uncommitted:
         parts.append((f"*{uncommitted}", "yellow"))
-    if view.ahead:
-        parts.append((f"↑{view.ahead}", "cyan"))
-    if view.behind:
-        parts.append((f"↓{view.behind}", "bright_magenta"))
-    if view.detached:
+    if status.ahead:
+        parts.append((f"↑{status.ahead}", "cyan"))
+    if status.behind:
+        parts.append((f"↓{status.behind}", "bright_magenta"))
+    if status.detached:
         parts.append(("⎇", "bold yellow"))
-    elif view.upstream is None and view.branch is not None:
+    elif status.upstream is None and status.branch is not None:
         parts.append(("⊘", "dim"))
     if not parts:
         parts.append(("✓", "green"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -86,4 +87,6 @@ def run_app(
         terminal = shutil.get_terminal_size()
         size = (terminal.columns, terminal.lines)
     app.run(headless=headless, size=size)
+    if exit_after_live and app.live_at is not None:
+        print(f"live-at {app.live_at:.6f}", file=sys.stderr)
     return app.return_code or 0

@@ -67,3 +67,7 @@ class TenantPane:
 
     def session_event(self, event: SessionEvent) -> None:
         """React to one event of the bound session."""
+
+    def take_focus(self) -> None:
+        """Focus what the keys of this pane act on (the pane itself by default)."""
+        self.focus()  # type: ignore[attr-defined]

@@ -45,3 +45,29 @@ def register_catalog(app: App[object], specs: Mapping[str, Mapping[str, Any]]) -
         except Exception as exc:  # a bad colour must not stop the app
             warnings.append(f"theme skipped: {name}: {exc}")
     return warnings
+
+
+def choose_theme(
+    app: App[object], specs: dict[str, dict[str, Any]], wanted: str
+) -> tuple[str, str | None]:
+    """Make ``wanted`` the app's theme (the whole catalog is registered on first use).
+
+    Args:
+        app: the app whose theme changes.
+        specs: the theme specs registered so far (updated in place).
+        wanted: the theme asked for (``--theme``, the tenant's, the config's).
+
+    Returns:
+        The theme now in use, and a warning when ``wanted`` is unknown (else None).
+    """
+    from coditect_tui.core.safe_text import safe_text
+    from coditect_tui.core.themes import DEFAULT_THEME, load_themes
+
+    if len(specs) <= 1:  # every theme, validated on first use
+        specs.update({n: t.model_dump() for n, t in load_themes().themes.items()})
+        register_catalog(app, specs)
+    theme = wanted if wanted in app.available_themes else DEFAULT_THEME
+    app.theme = theme
+    if theme == wanted:
+        return theme, None
+    return theme, f"unknown theme {safe_text(wanted)!r}; using {DEFAULT_THEME!r}"

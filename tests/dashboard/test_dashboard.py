@@ -461,3 +461,60 @@ def test_git_log_never_runs_a_repo_chosen_program(tmp_path: Path) -> None:
     )
     assert [sha for sha, _ in log][:2] == [signed, parent]
     assert not marker.exists()  # ...the dashboard's history does not
+
+
+def _change_glyph(status: RepoStatus) -> tuple[bool, int]:
+    """Whether the tree shows a change glyph for ``status``, and its ``*N``."""
+    from coditect_tui.core.workspace_view import RepoView, apply_status
+    from coditect_tui.ui.glyphs import badges
+
+    view = RepoView(path=status.path, name=status.name, project="p")
+    apply_status(view, status)
+    plain = badges(view).plain
+    star = next((int(g[1:]) for g in plain.split() if g.startswith("*")), 0)
+    return ("*" in plain or "✗" in plain), star
+
+
+async def test_the_tree_shows_the_one_meaning_of_dirty(tmp_path: Path) -> None:
+    """The tree's change glyph, the workspace summary and the dashboard agree with
+    ``RepoStatus.dirty`` for every kind of change; ``*N`` counts entries, not flags (a
+    file staged and then modified again is one entry, the old glyph said ``*2``), and a
+    status whose only change is counted in ``changed`` is dirty in the tree too."""
+    from coditect_tui.core.workspace_view import ProjectView, RepoView, WorkspaceView, summary
+
+    made = {
+        name: make_remote_and_clone(tmp_path, name)[1]
+        for name in ("clean", "restaged", "typechange", "pointer")
+    }
+    restaged = made["restaged"]
+    (restaged / "file_0.txt").write_text("staged\n")
+    git(restaged, "add", "file_0.txt")
+    (restaged / "file_0.txt").write_text("staged, then changed again\n")
+    typechange = made["typechange"]
+    (typechange / "file_0.txt").unlink()
+    (typechange / "file_0.txt").symlink_to("file_1.txt")
+    pointer = made["pointer"]
+    remote = str(tmp_path / "remotes" / "clean.git")
+    git(pointer, "-c", "protocol.file.allow=always", "submodule", "add", "-q", remote, "sub")
+    git(pointer, "commit", "-q", "-m", "add sub")
+    commit_file(pointer / "sub", "new.txt", "n\n", "move the submodule's HEAD")
+
+    runner = GitRunner()
+    statuses = [await read_status(runner, made[name]) for name in sorted(made)]
+    # as no git status gives it, but the fields allow it: a change counted only in changed
+    statuses.append(RepoStatus(path=str(tmp_path / "only"), name="only", changed=1))
+    by_name = {s.name: s for s in statuses}
+    assert {s.name for s in statuses if s.dirty} == {"restaged", "typechange", "pointer", "only"}
+    assert _change_glyph(by_name["restaged"]) == (True, 1)
+    assert by_name["pointer"].files[0].submodule.startswith("SC")
+    for status in statuses:
+        assert _change_glyph(status) == (
+            status.dirty,
+            status.uncommitted - status.conflicted,
+        ), status.name
+
+    view = WorkspaceView("t", [ProjectView("p", str(tmp_path), "plain", [])])
+    for status in statuses:
+        repo = RepoView(path=status.path, name=status.name, project="p", status=status)
+        view.projects[0].repos.append(repo)
+    assert summary(view)["dirty"] == build_dashboard(statuses).kpis.dirty == 4

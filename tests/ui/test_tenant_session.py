@@ -69,7 +69,9 @@ def _no_growth(before: tuple[int, dict[str, int]], after: tuple[int, dict[str, i
     count after the first load."""
     assert after[0] <= before[0], f"threads {before[0]} -> {after[0]}"
     for kind, count in before[1].items():
-        assert after[1][kind] <= count, f"{kind} descriptors {count} -> {after[1][kind]}: {_targets()}"
+        assert after[1][kind] <= count, (
+            f"{kind} descriptors {count} -> {after[1][kind]}: {_targets()}"
+        )
 
 
 async def _opened(app: CoditectApp, pilot: object) -> None:
@@ -281,3 +283,22 @@ async def test_other_process_between_refreshes_loses_no_write(
         assert "sessions.start" in actions or any(a.startswith("sessions.") for a in actions)
     result = run("audit", "verify")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+async def test_refresh_keeps_the_selected_repo(make_app: AppFactory, workspace: Path) -> None:
+    """After `r` the cursor and the Repo pane are back on the repo they showed; after a
+    switch to another tenant and back, nothing of the first is remembered by the tree."""
+    app = make_app()
+    repo = str(workspace / "service-search")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _opened(app, pilot)
+        app.jump_to(repo)
+        await settle(app, pilot)
+        assert app.selected is not None and app.selected.path == repo
+        await pilot.press("r")
+        await _opened(app, pilot)
+        assert app.selected is not None and app.selected.path == repo
+        assert "service-search" in _text(app).split("Projects")[-1]
+        app.switch_to("globex")
+        await _opened(app, pilot)
+        assert app.selected is None

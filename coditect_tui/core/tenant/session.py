@@ -50,9 +50,6 @@ if TYPE_CHECKING:
 Subscriber = Callable[[SessionEvent], None]
 Opener = Callable[["TenantProfile", bool], Awaitable["Backend"]]
 
-#: Fields of a repo view that discovery sets (the rest come from a status).
-_DISCOVERED = frozenset(("path", "name", "project", "parent", "category", "is_submodule"))
-
 
 async def _default_opener(profile: TenantProfile, read_only: bool) -> Backend:
     from coditect_tui.core.factory import open_backend
@@ -212,10 +209,8 @@ class TenantSession:
             previous = {r.path: r for r in self._previous.repos()}
             for repo in view.repos():  # cached glyphs until the fresh status arrives
                 old = previous.get(repo.path)
-                if old is not None and old.known:
-                    for field in RepoView.__slots__:
-                        if field not in _DISCOVERED:
-                            setattr(repo, field, getattr(old, field))
+                if old is not None and old.status is not None:
+                    apply_status(repo, old.status)
         view.cached = True
         self.view = view
         self.emit(TreeDiscovered(view))
@@ -239,6 +234,16 @@ class TenantSession:
             self.emit(Notice(str(exc), "error", timeout=15))
             return demo_root()
         self.emit(DemoWorkspace(root, fresh))
+        if fresh:
+            self.emit(
+                Notice(
+                    "This is a DEMO workspace of real git repos. To use your own: quit "
+                    "and run `coditect init FOLDER...`, or add workspace_roots to "
+                    f"{self.config_hint}. The demo lives in {root}",
+                    title="Demo workspace",
+                    timeout=30,
+                )
+            )
         return root
 
     async def _read_statuses(self) -> None:

@@ -107,6 +107,10 @@ class AuditPane(TenantPane, Vertical):
             Text(header_text(self.size.width), no_wrap=True, overflow="crop")
         )
 
+    def take_focus(self) -> None:
+        """Focus the rows."""
+        self.focus_table()
+
     def focus_table(self) -> None:
         """Focus the rows."""
         self.query_one(AuditTable).focus()

@@ -413,6 +413,10 @@ class MemoryPane(TenantPane, Vertical):
         else:
             self.query_one(OptionList).focus()
 
+    def take_focus(self) -> None:
+        """Focus the list (or the open preview)."""
+        self.focus_list()
+
     def focus_list(self) -> None:
         """Focus the list (or the open preview)."""
         if self.previewing is not None:

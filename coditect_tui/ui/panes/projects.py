@@ -49,9 +49,17 @@ class ProjectTree(TenantPane, Tree[NodeData]):
         self.guide_depth = 2
         self._repo_nodes: dict[str, TreeNode[NodeData]] = {}
         self.view: WorkspaceView | None = None
+        # (tenant, repo path) to put the cursor back on when that tenant's tree returns
+        self._keep: tuple[str, str] | None = None
 
     def session_bound(self, session: TenantSession | None) -> None:
-        """Show the new tenant's name only, until its tree is discovered."""
+        """Show the new tenant's name only, until its tree is discovered (a refresh of
+        the same tenant puts the cursor back on the repo it was on)."""
+        node = self.cursor_node
+        if self.view is not None and node is not None and isinstance(node.data, RepoView):
+            self._keep = (self.view.tenant, node.data.path)
+        if session is not None and self._keep is not None and self._keep[0] != session.name:
+            self._keep = None  # another tenant: nothing of this one is remembered
         self.view = None
         self.clear()
         self._repo_nodes.clear()
@@ -70,6 +78,8 @@ class ProjectTree(TenantPane, Tree[NodeData]):
     def show(self, view: WorkspaceView, title: str) -> None:
         """Rebuild the tree for ``view`` (keeps the cursor on the same repo if possible)."""
         selected = self.cursor_node.data if self.cursor_node else None
+        kept = self._keep[1] if self._keep and self._keep[0] == view.tenant else None
+        path = selected.path if isinstance(selected, RepoView) else kept
         self.view = view
         self.clear()
         self._repo_nodes.clear()
@@ -79,8 +89,9 @@ class ProjectTree(TenantPane, Tree[NodeData]):
             self._add_project(project)
         self.root.expand()
         self.border_title = "Projects (cached)" if view.cached else "Projects"
-        if isinstance(selected, RepoView) and selected.path in self._repo_nodes:
-            self.move_cursor(self._repo_nodes[selected.path])
+        if path is not None and path in self._repo_nodes:
+            # after the refresh: a node's line is known only once the tree laid out its lines
+            self.call_after_refresh(self._restore_cursor, path)
 
     def _add_project(self, project: ProjectView) -> None:
         if not project.repos:
@@ -137,6 +148,11 @@ class ProjectTree(TenantPane, Tree[NodeData]):
     def set_cached(self, cached: bool) -> None:
         """Mark the tree as coming from the last exit's cache, or fresh."""
         self.border_title = "Projects (cached)" if cached else "Projects"
+
+    def _restore_cursor(self, path: str) -> None:
+        node = self._repo_nodes.get(path)
+        if node is not None and (self.cursor_node is None or self.cursor_node.data is None):
+            self.move_cursor(node)
 
     def select_path(self, path: str) -> bool:
         """Move the cursor to the repo at ``path`` (expanding its ancestors)."""

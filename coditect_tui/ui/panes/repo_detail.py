@@ -47,10 +47,14 @@ def group_of(entry: FileEntry) -> list[str]:
     return groups or ["modified"]
 
 
-def render_detail(
-    view: RepoView, status: RepoStatus | None, commits: Sequence[CommitInfo] | None
-) -> Text:
-    """The whole detail text of one repo (every untrusted value through safe_text)."""
+def render_detail(view: RepoView, commits: Sequence[CommitInfo] | None) -> Text:
+    """The whole detail text of one repo (every untrusted value through safe_text).
+
+    A cached status (the last exit's, until git is read) has no files, commit or
+    submodules: only its header is shown.
+    """
+    status = view.status
+    fresh = status if status is not None and not status.cached else None
     out = Text()
     out.append(safe_text(view.name), style="bold")
     out.append("  ")
@@ -62,30 +66,29 @@ def render_detail(
             "Run `git submodule update --init` in the parent to check it out.\n"
         )
         return out
-    if view.error:
-        out.append(f"\ngit failed: {safe_text(view.error)}\n", style="bold")
-        return out
-    if not view.known:
+    if status is None:
         out.append("\nReading status…\n", style="dim")
         return out
-    branch = "(detached HEAD)" if view.detached else safe_text(view.branch or "(no branch)")
+    if status.error:
+        out.append(f"\ngit failed: {safe_text(status.error)}\n", style="bold")
+        return out
+    branch = "(detached HEAD)" if status.detached else safe_text(status.branch or "(no branch)")
     out.append(f"\nBranch    {branch}\n")
-    out.append(f"Upstream  {safe_text(view.upstream) if view.upstream else '(none)'}\n")
-    out.append(f"Ahead     {view.ahead}   Behind {view.behind}   Stash {view.stash}\n")
-    if view.health is not None:
-        out.append(f"Health    {view.health}/100")
-        if status and status.health:
-            band = status.health.band
-            out.append(f" ({band})")
+    out.append(f"Upstream  {safe_text(status.upstream) if status.upstream else '(none)'}\n")
+    out.append(f"Ahead     {status.ahead}   Behind {status.behind}   Stash {status.stash}\n")
+    if status.health is not None:
+        out.append(f"Health    {status.health.score}/100")
+        if fresh is not None:
+            out.append(f" ({status.health.band})")
             for issue in status.health.issues:
                 out.append(f"\n  ! {safe_text(issue)}")
             for warning in status.health.warnings:
                 out.append(f"\n  - {safe_text(warning)}")
         out.append("\n")
-    if status is not None:
-        _files(out, status)
-        if status.submodules is not None:
-            sub = status.submodules
+    if fresh is not None:
+        _files(out, fresh)
+        if fresh.submodules is not None:
+            sub = fresh.submodules
             # short enough for one line of the pane at 80 columns
             out.append(
                 f"\nSubmodules {sub.total}: {sub.initialised} init, "
@@ -94,10 +97,10 @@ def render_detail(
             )
     out.append("\nRecent commits\n", style="bold")
     if commits is None:
-        last = status.last_commit if status else None
+        last = fresh.last_commit if fresh else None
         if last is not None:
             _commit(out, last)
-        out.append("  (loading…)\n" if status else "  (none)\n", style="dim")
+        out.append("  (loading…)\n" if fresh else "  (none)\n", style="dim")
     elif not commits:
         out.append("  (no commits yet)\n", style="dim")
     else:
@@ -188,12 +191,11 @@ class RepoDetail(TenantPane, VerticalScroll):
     def select(self, repo: RepoView) -> None:
         """Show ``repo`` (and read its recent commits unless known)."""
         self.repo = repo
-        status = self.session.statuses.get(repo.path) if self.session else None
         commits = self._commits.get(repo.path)
         if commits is not None:
             self._commits.move_to_end(repo.path)
-        self.show(repo, status, commits)
-        if commits is None and repo.known and repo.initialised and not repo.error:
+        self.show(repo, commits)
+        if commits is None and repo.initialised and repo.status is not None and repo.status.read:
             self._load_commits(repo.path)
 
     @work(exclusive=True, group="commits")
@@ -211,13 +213,11 @@ class RepoDetail(TenantPane, VerticalScroll):
         while len(self._commits) > COMMITS_CACHED:
             self._commits.popitem(last=False)
         if self.repo is not None and self.repo.path == path:
-            self.show(self.repo, session.statuses.get(path), commits)
+            self.show(self.repo, commits)
 
-    def show(
-        self, view: RepoView, status: RepoStatus | None, commits: Sequence[CommitInfo] | None = None
-    ) -> None:
-        """Display ``view`` (with its full status and recent commits when known)."""
-        self.query_one("#repo-detail-body", Static).update(render_detail(view, status, commits))
+    def show(self, view: RepoView, commits: Sequence[CommitInfo] | None = None) -> None:
+        """Display ``view`` (with its status and recent commits when known)."""
+        self.query_one("#repo-detail-body", Static).update(render_detail(view, commits))
         self.border_title = Text(safe_text(view.name, max_length=40))
 
     # -- repo actions (the app's keys call these) -------------------------------------------

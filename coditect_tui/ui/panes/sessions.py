@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from textual.timer import Timer
 
     from coditect_tui.core.git.sessions import SessionState
-    from coditect_tui.core.git.status import RepoStatus
     from coditect_tui.core.models import GitSession
     from coditect_tui.core.tenant.session import TenantSession
 
@@ -45,13 +44,13 @@ def elapsed(since: datetime, now: datetime) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
-def render_active(
-    repo: RepoView, status: RepoStatus | None, state: SessionState | None, now: datetime
-) -> Text:
+def render_active(repo: RepoView, state: SessionState | None, now: datetime) -> Text:
     """The active session block (or how to start one)."""
+    status = repo.status
+    branch = status.branch if status is not None else None
     out = Text()
     out.append(f"{safe_text(repo.name)}", style="bold")
-    out.append(f"  on {safe_text(repo.branch or '(detached)')}\n\n", style="dim")
+    out.append(f"  on {safe_text(branch or '(detached)')}\n\n", style="dim")
     if state is None:
         out.append("No active session in this repo.\n")
         out.append(
@@ -66,6 +65,8 @@ def render_active(
     out.append(f"  id {safe_text(state.session_id)}  branch {safe_text(state.branch)}\n")
     out.append(f"  started {started.strftime('%Y-%m-%d %H:%M')} ({elapsed(started, now)} ago)\n")
     out.append(f"  commits this session: {state.commit_count}   pushes: {state.push_count}\n")
+    if status is not None and status.cached:
+        status = None  # the last exit's counts, without the files: wait for git
     if status is not None and status.files:
         out.append(f"\nChanging now ({status.changed + status.untracked}):\n", style="bold")
         for entry in status.files[:MAX_LIVE_FILES]:
@@ -170,8 +171,7 @@ class GitSessionsPane(TenantPane, VerticalScroll):
         except SessionFileError as exc:
             self.app.notify(safe_text(exc), severity="warning")
             state = None
-        status = self.session.statuses.get(repo.path)
-        self.show(repo, status, state, self.history, datetime.now().astimezone())
+        self.show(repo, state, self.history, datetime.now().astimezone())
         self._tick(state is not None)
 
     def _tick(self, active: bool) -> None:
@@ -212,13 +212,12 @@ class GitSessionsPane(TenantPane, VerticalScroll):
     def show(
         self,
         repo: RepoView,
-        status: RepoStatus | None,
         state: SessionState | None,
         history: Sequence[GitSession] | str | None,
         now: datetime,
     ) -> None:
         """Render the selected repo's session state and its project's history."""
-        self.query_one("#session-active", Static).update(render_active(repo, status, state, now))
+        self.query_one("#session-active", Static).update(render_active(repo, state, now))
         self.query_one("#session-history", Static).update(render_history(history))
 
     @work(group="session", exclusive=True)

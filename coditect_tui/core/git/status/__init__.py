@@ -20,27 +20,59 @@ The package, one job per module:
 * ``main_branch``: which branch counts as main;
 * ``model``: :class:`RepoStatus` (what a read found) and :class:`StatusTarget` (what to read);
 * ``read``: running git: :func:`read_status`, :func:`read_many` and the submodule merge.
+
+The names below are imported on first use: the app's first paint builds ``RepoStatus``
+objects from the paint cache (``model``) without loading the runner or the parsers.
 """
 
 from __future__ import annotations
 
-from coditect_tui.core.git.status.main_branch import HELPER_CONFIG, main_branch_of
-from coditect_tui.core.git.status.model import RepoStatus, StatusTarget
-from coditect_tui.core.git.status.porcelain import (
-    MAX_LISTED_FILES,
-    STATUS_ARGS,
-    FileEntry,
-    Porcelain,
-    parse_porcelain_v2,
-)
-from coditect_tui.core.git.status.read import merge_submodule_states, read_many, read_status
-from coditect_tui.core.git.status.submodules import (
-    SubmoduleEntry,
-    SubmoduleSummary,
-    category_of,
-    read_gitmodules,
-    summarise_submodules,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from coditect_tui.core.git.status.main_branch import HELPER_CONFIG, main_branch_of
+    from coditect_tui.core.git.status.model import RepoStatus, StatusTarget
+    from coditect_tui.core.git.status.porcelain import (
+        MAX_LISTED_FILES,
+        STATUS_ARGS,
+        FileEntry,
+        Porcelain,
+        parse_porcelain_v2,
+    )
+    from coditect_tui.core.git.status.read import (
+        merge_submodule_states,
+        read_many,
+        read_status,
+    )
+    from coditect_tui.core.git.status.submodules import (
+        SubmoduleEntry,
+        SubmoduleSummary,
+        category_of,
+        read_gitmodules,
+        summarise_submodules,
+    )
+
+#: Where each public name lives (module of this package).
+_HOME = {
+    "HELPER_CONFIG": "main_branch",
+    "main_branch_of": "main_branch",
+    "RepoStatus": "model",
+    "StatusTarget": "model",
+    "MAX_LISTED_FILES": "porcelain",
+    "STATUS_ARGS": "porcelain",
+    "FileEntry": "porcelain",
+    "Porcelain": "porcelain",
+    "parse_porcelain_v2": "porcelain",
+    "merge_submodule_states": "read",
+    "read_many": "read",
+    "read_status": "read",
+    "SubmoduleEntry": "submodules",
+    "SubmoduleSummary": "submodules",
+    "category_of": "submodules",
+    "read_gitmodules": "submodules",
+    "summarise_submodules": "submodules",
+}
 
 __all__ = [
     "HELPER_CONFIG",
@@ -61,3 +93,16 @@ __all__ = [
     "read_status",
     "summarise_submodules",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -3,13 +3,44 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from coditect_tui.core.git.health import Health, SymlinkCheck
-from coditect_tui.core.git.objects import CommitInfo
-from coditect_tui.core.git.status.porcelain import FileEntry
-from coditect_tui.core.git.status.submodules import SubmoduleSummary
+from coditect_tui.core.git.health import Health
+
+if TYPE_CHECKING:  # annotations only: the paint cache builds statuses without the parsers
+    from coditect_tui.core.git.health import SymlinkCheck
+    from coditect_tui.core.git.objects import CommitInfo
+    from coditect_tui.core.git.status.porcelain import FileEntry
+    from coditect_tui.core.git.status.submodules import SubmoduleSummary
+
+#: What the paint cache keeps of a status (:meth:`RepoStatus.to_cache`), by kind, plus
+#: ``main_branch`` and the health score: what the tree, the detail header and the brief
+#: show before git is read.
+_CACHED_FLAGS = ("initialised", "detached", "unborn", "upstream_gone")
+_CACHED_TEXT = ("head_oid", "branch", "upstream", "error")
+_CACHED_COUNTS = (
+    "ahead",
+    "behind",
+    "staged",
+    "modified",
+    "untracked",
+    "conflicted",
+    "changed",
+    "stash",
+)
+
+
+def _cached_value(data: Mapping[str, object], key: str, kind: type, optional: bool) -> object:
+    """``data[key]`` when it is exactly a ``kind`` (a count: not negative) or an allowed None."""
+    value = data[key]
+    if value is None and optional:
+        return value
+    if type(value) is not kind or (isinstance(value, int) and value < 0):
+        raise ValueError(f"cached {key} is {value!r}")
+    return value
 
 
 @dataclass(slots=True)
@@ -49,6 +80,8 @@ class RepoStatus:
         files: changed paths (at most ``MAX_LISTED_FILES``).
         error: one line when git failed for this repo (then the git fields are empty).
         seconds: time spent reading it.
+        cached: rebuilt from the paint cache (:meth:`from_cache`): the counts, names and
+            health score of the last read, without files, commit, submodules or symlinks.
     """
 
     path: str
@@ -80,6 +113,7 @@ class RepoStatus:
     files: list[FileEntry] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    cached: bool = False
 
     @property
     def read(self) -> bool:
@@ -147,6 +181,52 @@ class RepoStatus:
             "error": self.error,
             "seconds": round(self.seconds, 4),
         }
+
+    def to_cache(self) -> dict[str, object]:
+        """What the paint cache keeps (identity fields are the view's; see from_cache)."""
+        out: dict[str, object] = {
+            key: getattr(self, key) for key in (*_CACHED_FLAGS, *_CACHED_TEXT, *_CACHED_COUNTS)
+        }
+        out["main_branch"] = self.main_branch
+        out["health"] = self.health.score if self.health else None
+        return out
+
+    @classmethod
+    def from_cache(
+        cls,
+        data: Mapping[str, object],
+        *,
+        path: str,
+        name: str,
+        project: str | None = None,
+        category: str | None = None,
+        is_submodule: bool = False,
+        parent: str | None = None,
+    ) -> RepoStatus:
+        """The status :meth:`to_cache` kept, marked ``cached``.
+
+        Raises:
+            KeyError: a field is missing.
+            ValueError: a field has the wrong type (the cache is then ignored).
+        """
+        score = _cached_value(data, "health", int, optional=True)
+        fields: dict[str, object] = {
+            **{key: _cached_value(data, key, bool, False) for key in _CACHED_FLAGS},
+            **{key: _cached_value(data, key, str, True) for key in _CACHED_TEXT},
+            **{key: _cached_value(data, key, int, False) for key in _CACHED_COUNTS},
+            "main_branch": _cached_value(data, "main_branch", str, False),
+        }
+        return cls(
+            path=path,
+            name=name,
+            project=project,
+            category=category,
+            is_submodule=is_submodule,
+            parent=parent,
+            health=Health(score) if isinstance(score, int) else None,
+            cached=True,
+            **fields,  # type: ignore[arg-type]
+        )
 
 
 @dataclass(frozen=True, slots=True)
