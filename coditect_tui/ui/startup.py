@@ -9,7 +9,6 @@ shell switches tenants, and ends benchmark runs (``--exit-after-paint``).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -45,6 +44,9 @@ PANES = (
     ("audit", "Audit", "5"),
 )
 TABS = tuple(tab for tab, _label, _key in PANES)
+#: Projects in the tree's first frame (more than any screen shows; the rest are added
+#: right after that frame, in on_ready).
+FIRST_PAINT_PROJECTS = 120
 #: How each pane that is not shown at start is made (mounted after the first paint).
 HIDDEN_PANES: dict[str, Callable[[], Widget]] = {
     "dashboard": lambda: DashboardPane(id="dashboard-pane"),
@@ -210,7 +212,7 @@ class PaintFirstApp(App[None]):
             self.call_after_refresh(self._after_first_paint)
             return
         self._cached_view = cached
-        self.query_one(ProjectTree).show(cached, self.title_text)
+        self.query_one(ProjectTree).show(cached, self.title_text, first=FIRST_PAINT_PROJECTS)
         if not self.exit_after_paint:  # on_ready ends such a run once this view is on screen
             self.call_after_refresh(self._after_first_paint)
 
@@ -221,6 +223,8 @@ class PaintFirstApp(App[None]):
         if self.exit_after_paint and self._cached_view is not None and not self._painted:
             self._painted = True
             self.exit()
+            return
+        self.query_one(ProjectTree).add_rest()
 
     def _after_first_paint(self) -> None:
         """Mount the panes that are not shown at start (composing them costs more than the
@@ -258,8 +262,8 @@ class PaintFirstApp(App[None]):
             return True
         if self.settings_loader is None:
             return False
-        try:  # in a thread: validating takes a while, and the loop is drawing meanwhile
-            self.settings, self.profile = await asyncio.to_thread(self.settings_loader)
+        try:
+            self.settings, self.profile = self.settings_loader()
         except CoditectError as exc:
             self.exit(return_code=getattr(exc, "exit_code", 2), message=f"coditect: error: {exc}")
             return False

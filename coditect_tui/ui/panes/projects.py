@@ -51,6 +51,7 @@ class ProjectTree(TenantPane, Tree[NodeData]):
         self.view: WorkspaceView | None = None
         # (tenant, repo path) to put the cursor back on when that tenant's tree returns
         self._keep: tuple[str, str] | None = None
+        self._rest: tuple[WorkspaceView, int] | None = None  # see show(first=...)
 
     def session_bound(self, session: TenantSession | None) -> None:
         """Show the new tenant's name only, until its tree is discovered (a refresh of
@@ -75,8 +76,16 @@ class ProjectTree(TenantPane, Tree[NodeData]):
         elif isinstance(event, RepoStatusChanged):
             self.refresh_repo(event.repo)
 
-    def show(self, view: WorkspaceView, title: str) -> None:
-        """Rebuild the tree for ``view`` (keeps the cursor on the same repo if possible)."""
+    def show(self, view: WorkspaceView, title: str, *, first: int | None = None) -> None:
+        """Rebuild the tree for ``view`` (keeps the cursor on the same repo if possible).
+
+        Args:
+            view: the workspace to show.
+            title: the root's label (the tenant).
+            first: add only this many projects now, the rest when :meth:`add_rest` is
+                called (the first paint: a screen shows far fewer rows than a big
+                workspace has projects; the app adds the rest after the first frame).
+        """
         selected = self.cursor_node.data if self.cursor_node else None
         kept = self._keep[1] if self._keep and self._keep[0] == view.tenant else None
         path = selected.path if isinstance(selected, RepoView) else kept
@@ -85,8 +94,10 @@ class ProjectTree(TenantPane, Tree[NodeData]):
         self._repo_nodes.clear()
         self.root.set_label(Text(safe_text(title), style="bold"))
         self.root.data = None
-        for project in view.projects:
+        now = view.projects if first is None else view.projects[:first]
+        for project in now:
             self._add_project(project)
+        self._rest = (view, len(now)) if len(now) < len(view.projects) else None
         self.root.expand()
         self.border_title = "Projects (cached)" if view.cached else "Projects"
         if path is not None and path in self._repo_nodes:
@@ -148,6 +159,14 @@ class ProjectTree(TenantPane, Tree[NodeData]):
     def set_cached(self, cached: bool) -> None:
         """Mark the tree as coming from the last exit's cache, or fresh."""
         self.border_title = "Projects (cached)" if cached else "Projects"
+
+    def add_rest(self) -> None:
+        """Add the projects a ``show(..., first=N)`` left out (once; nothing if the view
+        was replaced meanwhile)."""
+        rest, self._rest = self._rest, None
+        if rest is not None and self.view is rest[0]:
+            for project in rest[0].projects[rest[1] :]:
+                self._add_project(project)
 
     def _restore_cursor(self, path: str) -> None:
         node = self._repo_nodes.get(path)

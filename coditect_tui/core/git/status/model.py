@@ -210,12 +210,20 @@ class RepoStatus:
             ValueError: a field has the wrong type (the cache is then ignored).
         """
         score = _cached_value(data, "health", int, optional=True)
-        fields: dict[str, object] = {
-            **{key: _cached_value(data, key, bool, False) for key in _CACHED_FLAGS},
-            **{key: _cached_value(data, key, str, True) for key in _CACHED_TEXT},
-            **{key: _cached_value(data, key, int, False) for key in _CACHED_COUNTS},
-            "main_branch": _cached_value(data, "main_branch", str, False),
-        }
+        fields: dict[str, object] = {"main_branch": _cached_value(data, "main_branch", str, False)}
+        # inline checks (a big workspace's first paint reads one of these per repo)
+        for key in _CACHED_FLAGS:
+            value = fields[key] = data[key]
+            if type(value) is not bool:
+                raise ValueError(f"cached {key} is {value!r}")
+        for key in _CACHED_TEXT:
+            value = fields[key] = data[key]
+            if value is not None and type(value) is not str:
+                raise ValueError(f"cached {key} is {value!r}")
+        for key in _CACHED_COUNTS:
+            value = fields[key] = data[key]
+            if type(value) is not int or value < 0:
+                raise ValueError(f"cached {key} is {value!r}")
         return cls(
             path=path,
             name=name,
