@@ -144,15 +144,17 @@ class CoditectApp(PaintFirstApp):
             self.call_after_refresh(self.exit)
 
     async def _show_brief(self, session: TenantSession) -> None:
-        from coditect_tui.ui.screens.dialogs import BriefScreen
-
+        """ "Since you were last here", as a notification: it arrives once the backend has
+        answered, seconds into the user's work, so it must not take the keys (a dialog did)."""
         try:
             brief = await session.brief()
         except CoditectError as exc:
             self.report(exc, "Brief")
             return
         if brief is not None and session is self.session:
-            self.push_screen(BriefScreen(*brief))
+            title, lines = brief
+            body = "\n".join(f"• {safe_text(line)}" for line in lines) or "Nothing changed."
+            self.notify(body, title=safe_text(title), timeout=20)
 
     # -- selection, jumps and tabs ---------------------------------------------------------
 

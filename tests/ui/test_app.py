@@ -12,7 +12,7 @@ from coditect_tui.core.git.sessions import SESSION_FILE
 from coditect_tui.core.models import AuditFilter
 from coditect_tui.ui.app import CoditectApp
 from coditect_tui.ui.panes.projects import ProjectTree
-from coditect_tui.ui.screens.dialogs import BriefScreen, TextPrompt
+from coditect_tui.ui.screens.dialogs import TextPrompt
 from coditect_tui.ui.screens.help import HelpScreen
 from coditect_tui.ui.screens.tenant_switcher import TenantSwitcher
 from coditect_tui.ui.widgets.header import TenantHeader
@@ -148,9 +148,10 @@ async def test_switch_tenant_swaps_everything_and_briefs(
         await settle(app, pilot)
         assert app.profile.name == "globex" and app.theme == "coditect-light"
         assert app.query_one(TenantHeader).tenant == "Globex"
-        assert isinstance(app.screen, BriefScreen)
-        assert "First visit: 0 projects, 0 repos." in str(app.screen.lines)
-        await pilot.press("enter")
+        brief = list(app._notifications)[-1]
+        assert brief.title.startswith("Since you were last in Globex")
+        assert "First visit: 0 projects, 0 repos." in brief.message
+        assert app.screen is app.screen_stack[0]  # a notification: the keys stay the user's
         # something happens in acme while we are away: a commit in another terminal
         subprocess.run(
             ["git", "commit", "-q", "--allow-empty", "-m", "while away"],
@@ -161,8 +162,9 @@ async def test_switch_tenant_swaps_everything_and_briefs(
         await pilot.pause()
         await pilot.press(*"acme", "enter")
         await settle(app, pilot)
-        assert isinstance(app.screen, BriefScreen)
-        lines = app.screen.lines
+        brief = list(app._notifications)[-1]
+        assert brief.title.startswith("Since you were last in ACME Corp")
+        lines = [line.removeprefix("• ") for line in brief.message.splitlines()]
         assert lines[0] == "New commits: 1"
         assert any(line.startswith("New commits in 1 repos: service-billing") for line in lines)
         assert any(line.startswith("New audit events:") for line in lines)

@@ -131,29 +131,3 @@ class TypedConfirmation(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
-
-
-class BriefScreen(ModalScreen[None]):
-    """ "Since you were last here"; any key closes it."""
-
-    BINDINGS = [Binding("escape,enter,space,q", "close", "Close", id="brief.close")]
-    DEFAULT_CSS = _CSS.format(name="BriefScreen")
-
-    def __init__(self, title: str, lines: list[str]) -> None:
-        super().__init__()
-        self.title_text = title
-        self.lines = lines
-
-    def compose(self) -> ComposeResult:
-        body = Text()
-        for line in self.lines or ["Nothing changed."]:
-            body.append("• " + safe_text(line) + "\n")
-        body.append("\n(press enter to close)", style="dim")
-        with Vertical():
-            yield Static(body)
-
-    def on_mount(self) -> None:
-        self.query_one(Vertical).border_title = self.title_text
-
-    def action_close(self) -> None:
-        self.dismiss(None)
