@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from coditect_tui.core.git.status import RepoStatus
     from coditect_tui.core.models import Principal
     from coditect_tui.core.workspace_view import RepoView, WorkspaceView
 
@@ -32,10 +31,10 @@ class StatusesLive:
 
 @dataclass(frozen=True, slots=True)
 class RepoStatusChanged:
-    """The watcher (or an action) re-read one repo and its state changed."""
+    """The watcher (or an action) re-read one repo and its state changed (the new state
+    is ``repo.status``)."""
 
     repo: RepoView
-    status: RepoStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -356,7 +356,7 @@ class TenantSession:
         if repo is None:
             return
         apply_status(repo, status)
-        self.emit(RepoStatusChanged(repo, status))
+        self.emit(RepoStatusChanged(repo))
 
     async def reread(self, path: str) -> RepoStatus | None:
         """Read one repo's status now (after an action changed it) and announce it."""
