@@ -44,8 +44,8 @@ PANES = (
     ("audit", "Audit", "5"),
 )
 TABS = tuple(tab for tab, _label, _key in PANES)
-#: Projects in the tree's first frame (more than any screen shows; the rest are added
-#: right after that frame, in on_ready).
+#: At most this many projects in the tree's first frame, and no more than the screen has
+#: rows (each project is at least one row); the rest are added right after that frame.
 FIRST_PAINT_PROJECTS = 120
 #: How each pane that is not shown at start is made (mounted after the first paint).
 HIDDEN_PANES: dict[str, Callable[[], Widget]] = {
@@ -212,7 +212,8 @@ class PaintFirstApp(App[None]):
             self.call_after_refresh(self._after_first_paint)
             return
         self._cached_view = cached
-        self.query_one(ProjectTree).show(cached, self.title_text, first=FIRST_PAINT_PROJECTS)
+        first = min(FIRST_PAINT_PROJECTS, max(self.size.height, 1))
+        self.query_one(ProjectTree).show(cached, self.title_text, first=first)
         if not self.exit_after_paint:  # on_ready ends such a run once this view is on screen
             self.call_after_refresh(self._after_first_paint)
 
