@@ -1,4 +1,10 @@
-"""Command palette providers: projects and repos, panes, actions, tenants (`ctx <name>`)."""
+"""Command palette providers: projects and repos, panes, actions, tenants (`ctx <name>`).
+
+Textual reads a hit's string display and its help as markup; repo names, paths and
+tenant titles are untrusted, so they reach the palette only as ``Content`` built from
+plain text (:func:`_plain_hit`) or escaped (:func:`_plain_help`): a folder named
+``[@click=app.quit]x`` shows those characters and runs nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,9 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
+from textual.markup import escape
 
 from coditect_tui.core.safe_text import safe_text
 from coditect_tui.ui.actions import ACTIONS
@@ -26,6 +35,21 @@ def _app(provider: Provider) -> CoditectApp:
     return provider.app  # type: ignore[return-value]
 
 
+def _plain_hit(matcher: Matcher, text: str) -> Content:
+    """``matcher.highlight(text)`` without reading ``text`` as markup."""
+    content = Content(text)
+    _score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    for offset in offsets:
+        if not text[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
+
+
+def _plain_help(text: str) -> str:
+    """Help text shown literally (the palette reads help as markup)."""
+    return escape(safe_text(text))
+
+
 class ReposProvider(Provider):
     """Jump to any project or repo of the open tenant."""
 
@@ -41,9 +65,10 @@ class ReposProvider(Provider):
             if score > 0:
                 yield Hit(
                     score,
-                    matcher.highlight(text),
+                    _plain_hit(matcher, text),
                     partial(app.jump_to, repo.path),
-                    help=safe_text(repo.path),
+                    text=text,
+                    help=_plain_help(repo.path),
                 )
 
 
@@ -106,10 +131,12 @@ class TenantsProvider(Provider):
     async def discover(self) -> Hits:
         app = _app(self)
         for profile in app.settings.tenants if app.settings else []:
+            text = f"ctx {safe_text(profile.name)}"
             yield DiscoveryHit(
-                f"ctx {safe_text(profile.name)}",
+                Content(text),
                 partial(app.switch_to, profile.name),
-                help=safe_text(profile.title),
+                text=text,
+                help=_plain_help(profile.title),
             )
 
     async def search(self, query: str) -> Hits:
@@ -121,7 +148,8 @@ class TenantsProvider(Provider):
             if score > 0:
                 yield Hit(
                     score,
-                    matcher.highlight(text),
+                    _plain_hit(matcher, text),
                     partial(app.switch_to, profile.name),
-                    help=f"switch to tenant {safe_text(profile.title)}",
+                    text=text,
+                    help=_plain_help(f"switch to tenant {profile.title}"),
                 )

@@ -1,0 +1,85 @@
+"""Repo folders whose names are Textual markup reach the palette as plain text: clicking
+or choosing their line jumps to the repo and runs no action, invalid markup does not stop
+the search, and the repo detail shows such a name literally (issue [3/8] item 1)."""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from textual.command import CommandList, CommandPalette
+
+from coditect_tui.core.settings import load_settings
+from coditect_tui.ui.app import CoditectApp
+from tests.ui.conftest import settle, write_config
+
+CLICK = "n01-[@click=app.quit]click me[_]"
+BAD = "odd[b=c:d]"
+STYLE = "red[bold red]x"
+LATER = "zz-later-repo"
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Path:
+    """A config with one local tenant whose root holds real repos with hostile names."""
+    root = tmp_path / "ws"
+    for name in (CLICK, BAD, STYLE, LATER):
+        repo = root / name
+        repo.mkdir(parents=True)
+        subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    return write_config(
+        tmp_path / "config.yaml",
+        [
+            {
+                "name": "t",
+                "principal": "me",
+                "backend": {"kind": "local", "path": str(tmp_path / "store.db")},
+                "workspace_roots": [str(root)],
+            }
+        ],
+    )
+
+
+def _text(app: CoditectApp) -> str:
+    svg = app.export_screenshot()
+    return html.unescape("".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")
+
+
+async def _palette(app: CoditectApp, pilot: object, query: str) -> None:
+    await pilot.press("ctrl+p")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    assert isinstance(app.screen, CommandPalette)
+    await pilot.press(*query)  # type: ignore[attr-defined]
+    for _ in range(100):  # the search runs in a worker: wait for its hits
+        await pilot.pause()  # type: ignore[attr-defined]
+        if app.screen.query_one(CommandList).option_count:
+            break
+
+
+async def test_hostile_names_are_text_in_the_palette(hostile: Path) -> None:
+    settings = load_settings(hostile).settings
+    app = CoditectApp.for_profile(settings, settings.profile("t"), config_path=hostile)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        await _palette(app, pilot, "click")
+        assert CLICK in _text(app)  # literally, brackets and all
+        await pilot.click(CommandList, offset=(7, 1))  # on "click me" (row 0 is padding)
+        await settle(app, pilot)
+        assert app.is_running and not isinstance(app.screen, CommandPalette)
+        assert app.selected is not None and app.selected.name == CLICK
+
+        await _palette(app, pilot, "odd")
+        assert BAD in _text(app)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.is_running and app.selected is not None and app.selected.name == BAD
+        assert BAD in _text(app)  # the repo detail's title and body, literally
+
+        await _palette(app, pilot, "later")  # invalid markup earlier did not stop the search
+        assert LATER in _text(app)
+        await pilot.press("escape")
+        await _palette(app, pilot, "bold")
+        assert STYLE in _text(app)
