@@ -2,8 +2,8 @@
 
 Textual reads a hit's string display and its help as markup; repo names, paths and
 tenant titles are untrusted, so they reach the palette only as ``Content`` built from
-plain text (:func:`_plain_hit`) or escaped (:func:`_plain_help`): a folder named
-``[@click=app.quit]x`` shows those characters and runs nothing.
+plain text or escaped (``ui/plain.py``): a folder named ``[@click=app.quit]x`` shows
+those characters and runs nothing.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
-from textual.fuzzy import Matcher
-from textual.markup import escape
 
 from coditect_tui.core.safe_text import safe_text
 from coditect_tui.ui.actions import ACTIONS
+from coditect_tui.ui.plain import escaped, highlight_plain
 
 if TYPE_CHECKING:
     from coditect_tui.ui.app import CoditectApp
@@ -35,21 +34,6 @@ def _app(provider: Provider) -> CoditectApp:
     return provider.app  # type: ignore[return-value]
 
 
-def _plain_hit(matcher: Matcher, text: str) -> Content:
-    """``matcher.highlight(text)`` without reading ``text`` as markup."""
-    content = Content(text)
-    _score, offsets = matcher.fuzzy_search.match(matcher.query, text)
-    for offset in offsets:
-        if not text[offset].isspace():
-            content = content.stylize(matcher.match_style, offset, offset + 1)
-    return content
-
-
-def _plain_help(text: str) -> str:
-    """Help text shown literally (the palette reads help as markup)."""
-    return escape(safe_text(text))
-
-
 class ReposProvider(Provider):
     """Jump to any project or repo of the open tenant."""
 
@@ -65,10 +49,10 @@ class ReposProvider(Provider):
             if score > 0:
                 yield Hit(
                     score,
-                    _plain_hit(matcher, text),
+                    highlight_plain(matcher, text),
                     partial(app.jump_to, repo.path),
                     text=text,
-                    help=_plain_help(repo.path),
+                    help=escaped(repo.path),
                 )
 
 
@@ -136,7 +120,7 @@ class TenantsProvider(Provider):
                 Content(text),
                 partial(app.switch_to, profile.name),
                 text=text,
-                help=_plain_help(profile.title),
+                help=escaped(profile.title),
             )
 
     async def search(self, query: str) -> Hits:
@@ -148,8 +132,8 @@ class TenantsProvider(Provider):
             if score > 0:
                 yield Hit(
                     score,
-                    _plain_hit(matcher, text),
+                    highlight_plain(matcher, text),
                     partial(app.switch_to, profile.name),
                     text=text,
-                    help=_plain_help(f"switch to tenant {profile.title}"),
+                    help=escaped(f"switch to tenant {profile.title}"),
                 )

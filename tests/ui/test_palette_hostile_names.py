@@ -20,6 +20,7 @@ CLICK = "n01-[@click=app.quit]click me[_]"
 BAD = "odd[b=c:d]"
 STYLE = "red[bold red]x"
 LATER = "zz-later-repo"
+TITLE = "[@click=app.quit]evil [b]client[/b]"
 
 
 @pytest.fixture
@@ -38,7 +39,14 @@ def hostile(tmp_path: Path) -> Path:
                 "principal": "me",
                 "backend": {"kind": "local", "path": str(tmp_path / "store.db")},
                 "workspace_roots": [str(root)],
-            }
+            },
+            {
+                "name": "other",
+                "display_name": TITLE,
+                "principal": "me",
+                "backend": {"kind": "local", "path": str(tmp_path / "other.db")},
+                "workspace_roots": [],
+            },
         ],
     )
 
@@ -83,3 +91,22 @@ async def test_hostile_names_are_text_in_the_palette(hostile: Path) -> None:
         await pilot.press("escape")
         await _palette(app, pilot, "bold")
         assert STYLE in _text(app)
+
+
+async def test_hostile_tenant_title_is_text_in_the_switcher_and_palette(hostile: Path) -> None:
+    settings = load_settings(hostile).settings
+    app = CoditectApp.for_profile(settings, settings.profile("t"), config_path=hostile)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        await _palette(app, pilot, "evil")
+        assert TITLE in _text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        await pilot.press(*"evil")
+        await pilot.pause()
+        assert TITLE in _text(app)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.is_running and app.tenant == "other"

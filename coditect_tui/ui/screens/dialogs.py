@@ -52,7 +52,7 @@ class TextPrompt(ModalScreen[str | None]):
             yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
 
     def on_mount(self) -> None:
-        self.query_one(Vertical).border_title = self.title_text
+        self.query_one(Vertical).border_title = Text(safe_text(self.title_text))
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
@@ -82,7 +82,7 @@ class ChoiceDialog(ModalScreen[str | None]):
             yield OptionList(*[Option(Text(label), id=key) for key, label in self.choices])
 
     def on_mount(self) -> None:
-        self.query_one(Vertical).border_title = self.title_text
+        self.query_one(Vertical).border_title = Text(safe_text(self.title_text))
         self.query_one(OptionList).focus()
 
     @on(OptionList.OptionSelected)
@@ -118,7 +118,7 @@ class TypedConfirmation(ModalScreen[bool]):
             yield Static("", id="confirm-error")
 
     def on_mount(self) -> None:
-        self.query_one(Vertical).border_title = self.title_text
+        self.query_one(Vertical).border_title = Text(safe_text(self.title_text))
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:

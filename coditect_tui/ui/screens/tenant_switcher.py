@@ -14,11 +14,12 @@ from textual.widgets.option_list import Option
 
 from coditect_tui.core.safe_text import safe_text
 from coditect_tui.core.settings import TenantProfile
+from coditect_tui.ui.plain import highlight_plain
 
 
 def _label(profile: TenantProfile, current: bool, matcher: Matcher | None) -> Content:
     title = safe_text(profile.title)
-    label = matcher.highlight(title) if matcher else Content(title)
+    label = highlight_plain(matcher, title) if matcher else Content(title)
     label += Content.styled(
         f"  ({safe_text(profile.name)})  {profile.backend.kind} · {profile.role} · {profile.tier}",
         "dim",
