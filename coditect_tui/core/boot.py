@@ -79,7 +79,12 @@ def _dir_stats(directory: Path) -> list[Any]:
 
 
 def boot_key(config_path: Path, flags: Mapping[str, Any], env: Mapping[str, str]) -> list[Any]:
-    """Everything the resolved start-up facts depend on."""
+    """Everything the resolved start-up facts depend on: every file the resolver reads.
+
+    views.yaml (shipped, and the user's, which replaces it) decides whether the principal
+    sees repo names at all; a boot kept across a change of it would paint a full tree
+    for an advisor.
+    """
     return [
         BOOT_VERSION,
         __version__,
@@ -88,6 +93,8 @@ def boot_key(config_path: Path, flags: Mapping[str, Any], env: Mapping[str, str]
         {k: env.get(k) for k in _ENV_KEYS},
         _stat(shipped_config_dir() / "roles.yaml"),
         _stat(shipped_config_dir() / "tiers.yaml"),
+        _stat(shipped_config_dir() / "views.yaml"),
+        _stat(config_dir() / "views.yaml"),
         _dir_stats(shipped_themes_dir()),
         _dir_stats(config_dir() / "themes"),
     ]

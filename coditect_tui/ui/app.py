@@ -90,6 +90,10 @@ class CoditectApp(PaintFirstApp):
             self._apply_profile(profile)
             self.refresh_bindings()
             self._cached_view = load_cached(profile.name)
+        else:
+            self.reconcile_views(profile)
+        if self.aggregate_only:
+            self._cached_view = None  # an advisor's screen never shows a cached tree
         session = TenantSession(
             profile,
             read_only=self.read_only_flag,

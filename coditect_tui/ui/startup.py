@@ -272,8 +272,6 @@ class PaintFirstApp(App[None]):
 
     def _apply_profile(self, profile: TenantProfile) -> None:
         """Theme, header and layout of a tenant switched to."""
-        from coditect_tui.core.views import load_views
-
         assert self.settings is not None
         wanted = self.theme_override or profile.theme or self.settings.ui.theme
         theme, warning = choose_theme(self, self.theme_specs, wanted)
@@ -281,13 +279,22 @@ class PaintFirstApp(App[None]):
             self.notify(warning, severity="warning", timeout=8)
         self.tenant, self.title_text = profile.name, profile.title
         self.demo_allowed = False
+        self.reconcile_views(profile)
+        brand = str(self.theme_specs.get(theme, {}).get("brand") or "CODITECT")
+        self._show_header(profile.title, profile.role, profile.backend.kind, brand)
+
+    def reconcile_views(self, profile: TenantProfile) -> None:
+        """Lay out for the views ``profile`` may open, from the validated views.yaml (the
+        boot's word on aggregate-only came from a cache)."""
+        from coditect_tui.core.views import load_views
+
         try:
             views = load_views().views_for(role=profile.role, tier=profile.tier)
         except CoditectError:
             views = []
-        self._aggregate_layout(bool(views) and all(v.kind == "aggregate" for v in views))
-        brand = str(self.theme_specs.get(theme, {}).get("brand") or "CODITECT")
-        self._show_header(profile.title, profile.role, profile.backend.kind, brand)
+        aggregate = bool(views) and all(v.kind == "aggregate" for v in views)
+        if aggregate != self.aggregate_only or aggregate:
+            self._aggregate_layout(aggregate)
 
     def start_tenant(self, *, brief: bool) -> None:
         """Open the current profile's tenant (the shell implements it)."""
