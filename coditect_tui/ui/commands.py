@@ -2,7 +2,7 @@
 
 Textual reads a hit's string display and its help as markup; repo names, paths and
 tenant titles are untrusted, so they reach the palette only as ``Content`` built from
-plain text or escaped (``ui/plain.py``): a folder named ``[@click=app.quit]x`` shows
+plain text (``ui/plain.py``): a folder named ``[@click=app.quit]x`` shows
 those characters and runs nothing.
 """
 
@@ -16,7 +16,7 @@ from textual.content import Content
 
 from coditect_tui.core.safe_text import safe_text
 from coditect_tui.ui.actions import ACTIONS
-from coditect_tui.ui.plain import escaped, highlight_plain
+from coditect_tui.ui.plain import highlight_plain, plain
 
 if TYPE_CHECKING:
     from coditect_tui.ui.app import CoditectApp
@@ -52,7 +52,7 @@ class ReposProvider(Provider):
                     highlight_plain(matcher, text),
                     partial(app.jump_to, repo.path),
                     text=text,
-                    help=escaped(repo.path),
+                    help=plain(repo.path),  # type: ignore[arg-type]
                 )
 
 
@@ -120,7 +120,7 @@ class TenantsProvider(Provider):
                 Content(text),
                 partial(app.switch_to, profile.name),
                 text=text,
-                help=escaped(profile.title),
+                help=plain(profile.title),  # type: ignore[arg-type]
             )
 
     async def search(self, query: str) -> Hits:
@@ -135,5 +135,5 @@ class TenantsProvider(Provider):
                     highlight_plain(matcher, text),
                     partial(app.switch_to, profile.name),
                     text=text,
-                    help=escaped(f"switch to tenant {profile.title}"),
+                    help=plain(f"switch to tenant {profile.title}"),  # type: ignore[arg-type]
                 )

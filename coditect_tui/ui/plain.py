@@ -3,14 +3,13 @@
 Textual parses a string as markup in a command palette hit, its help text and
 ``Matcher.highlight``; repo names, paths and tenant titles must never be (a name such as
 ``[@click=app.quit]x`` would run an action). These helpers build ``Content`` from plain
-text instead.
+text instead; Content passes through Textual's markup reading unchanged.
 """
 
 from __future__ import annotations
 
 from textual.content import Content
 from textual.fuzzy import Matcher
-from textual.markup import escape
 
 from coditect_tui.core.safe_text import safe_text
 
@@ -33,13 +32,17 @@ def highlight_plain(matcher: Matcher, text: str) -> Content:
     return content
 
 
-def escaped(text: str) -> str:
-    """``text`` neutralised and escaped, for a ``str`` that Textual reads as markup.
+def plain(text: str) -> Content:
+    """``text`` neutralised, as Content that is never read as markup.
+
+    For a palette hit's help, typed ``str`` but passed through ``Content.from_markup``,
+    which returns a Content unchanged. (``textual.markup.escape`` is not enough: it
+    leaves ``[_]`` and backslashes before ``[`` to be read as markup.)
 
     Args:
         text: untrusted text.
 
     Returns:
-        Markup that shows ``text`` literally.
+        Plain Content showing ``text`` literally.
     """
-    return escape(safe_text(text))
+    return Content(safe_text(text))

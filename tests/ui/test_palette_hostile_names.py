@@ -74,6 +74,7 @@ async def test_hostile_names_are_text_in_the_palette(hostile: Path) -> None:
         await settle(app, pilot)
         await _palette(app, pilot, "click")
         assert CLICK in _text(app)  # literally, brackets and all
+        assert f"{hostile.parent / 'ws' / CLICK}" in _text(app)  # the help: the whole path
         await pilot.click(CommandList, offset=(7, 1))  # on "click me" (row 0 is padding)
         await settle(app, pilot)
         assert app.is_running and not isinstance(app.screen, CommandPalette)
