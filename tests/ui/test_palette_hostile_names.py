@@ -72,7 +72,7 @@ async def test_hostile_names_are_text_in_the_palette(hostile: Path) -> None:
     app = CoditectApp.for_profile(settings, settings.profile("t"), config_path=hostile)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(app, pilot)
-        await _palette(app, pilot, "click")
+        await _palette(app, pilot, "n01")  # (not "click": the hostile tenant title has it too)
         assert CLICK in _text(app)  # literally, brackets and all
         assert f"{hostile.parent / 'ws' / CLICK}" in _text(app)  # the help: the whole path
         await pilot.click(CommandList, offset=(7, 1))  # on "click me" (row 0 is padding)
