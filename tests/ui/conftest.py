@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import html
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,3 +101,9 @@ async def settle(app: CoditectApp, pilot: object, rounds: int = 100) -> None:
         with contextlib.suppress(WorkerCancelled):
             await app.workers.wait_for_complete(busy)
     raise AssertionError("workers did not settle")
+
+
+def screen_text(app: CoditectApp) -> str:
+    """Every character the app draws now (its screenshot's text, entities decoded)."""
+    svg = app.export_screenshot()
+    return html.unescape("".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")

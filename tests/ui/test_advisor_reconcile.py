@@ -4,20 +4,13 @@ advisor layout, no tree, no repo name on screen (issue [3/8] item 3)."""
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Callable
 from pathlib import Path
 
 from coditect_tui.core.paths import config_dir, shipped_config_dir
 from coditect_tui.ui.app import CoditectApp
 from coditect_tui.ui.panes.projects import ProjectTree
-from tests.ui.conftest import settle
-
-
-def _text(app: CoditectApp) -> str:
-    svg = app.export_screenshot()
-    return html.unescape("".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")
+from tests.ui.conftest import screen_text, settle
 
 
 async def test_a_stale_boot_is_reconciled_to_the_advisor_layout(
@@ -35,6 +28,6 @@ async def test_a_stale_boot_is_reconciled_to_the_advisor_layout(
         await app.session.live.wait()
         await settle(app, pilot)
         assert app.aggregate_only and not app.query_one(ProjectTree).display
-        shown = _text(app)
+        shown = screen_text(app)
         names = [p.name for p in workspace.iterdir() if (p / ".git").exists()]
         assert names and not [n for n in names if n in shown], shown

@@ -3,7 +3,6 @@ the portfolio lists only permitted tenants; snapshots at 80x24 and 120x40."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +15,7 @@ from coditect_store.store import SqlStore
 from coditect_tui.core.dashboard import build_dashboard
 from coditect_tui.ui.app import CoditectApp
 from coditect_tui.ui.panes.dashboard import DashboardPane
-from tests.ui.conftest import settle
+from tests.ui.conftest import screen_text, settle
 
 AppFactory = Callable[..., CoditectApp]
 NAMES = (
@@ -46,11 +45,6 @@ async def _dashboard(app: CoditectApp, pilot: object) -> DashboardPane:
     return app.query_one(DashboardPane)
 
 
-def _screen_text(app: CoditectApp) -> str:
-    svg = app.export_screenshot()
-    return html.unescape("".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")
-
-
 async def test_figures_equal_the_core(make_app: AppFactory, workspace: Path) -> None:
     for i in range(5):  # detached (-20) and 5 untracked files (-20): needs attention
         (workspace / "experiment-ml" / f"scratch{i}.txt").write_text("x")
@@ -58,7 +52,7 @@ async def test_figures_equal_the_core(make_app: AppFactory, workspace: Path) -> 
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await _dashboard(app, pilot)
         expected = build_dashboard(list(app.session.statuses.values())).kpis
-        kpis = _screen_text(app)
+        kpis = screen_text(app)
         for label, value in (
             ("repos", expected.repos),
             ("dirty", expected.dirty),
@@ -84,7 +78,7 @@ async def test_advisor_screen_shows_no_names(make_app: AppFactory) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await _dashboard(app, pilot)
         assert app.aggregate_only and pane.view is not None and pane.view.kind == "aggregate"
-        text = _screen_text(app)
+        text = screen_text(app)
         assert "repos" in text and "Health" in text
         for name in NAMES:
             assert name not in text, name
@@ -92,7 +86,7 @@ async def test_advisor_screen_shows_no_names(make_app: AppFactory) -> None:
         await pilot.pause()
         await pilot.press(*"service")
         await pilot.pause(0.5)
-        assert not any(name in _screen_text(app) for name in NAMES)
+        assert not any(name in screen_text(app) for name in NAMES)
 
 
 async def test_portfolio_lists_only_permitted_tenants(make_app: AppFactory, tmp_path: Path) -> None:
@@ -114,7 +108,7 @@ async def test_portfolio_lists_only_permitted_tenants(make_app: AppFactory, tmp_
             if "tenants" in str(pane.query_one("#dash-head", Static).render()):
                 break
             await pilot.pause(0.05)
-        body = _screen_text(app)
+        body = screen_text(app)
         assert "ACME Corp" in body and "Globex" in body
         assert "Initech" not in body and "initech" not in body
 

@@ -4,8 +4,6 @@ the search, and the repo detail shows such a name literally (issue [3/8] item 1)
 
 from __future__ import annotations
 
-import html
-import re
 import subprocess
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from textual.command import CommandList, CommandPalette
 
 from coditect_tui.core.settings import load_settings
 from coditect_tui.ui.app import CoditectApp
-from tests.ui.conftest import settle, write_config
+from tests.ui.conftest import screen_text, settle, write_config
 
 CLICK = "n01-[@click=app.quit]click me[_]"
 BAD = "odd[b=c:d]"
@@ -51,11 +49,6 @@ def hostile(tmp_path: Path) -> Path:
     )
 
 
-def _text(app: CoditectApp) -> str:
-    svg = app.export_screenshot()
-    return html.unescape("".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")
-
-
 async def _palette(app: CoditectApp, pilot: object, query: str) -> None:
     await pilot.press("ctrl+p")  # type: ignore[attr-defined]
     await pilot.pause()  # type: ignore[attr-defined]
@@ -73,25 +66,25 @@ async def test_hostile_names_are_text_in_the_palette(hostile: Path) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(app, pilot)
         await _palette(app, pilot, "n01")  # (not "click": the hostile tenant title has it too)
-        assert CLICK in _text(app)  # literally, brackets and all
-        assert f"{hostile.parent / 'ws' / CLICK}" in _text(app)  # the help: the whole path
+        assert CLICK in screen_text(app)  # literally, brackets and all
+        assert f"{hostile.parent / 'ws' / CLICK}" in screen_text(app)  # the help: the whole path
         await pilot.click(CommandList, offset=(7, 1))  # on "click me" (row 0 is padding)
         await settle(app, pilot)
         assert app.is_running and not isinstance(app.screen, CommandPalette)
         assert app.selected is not None and app.selected.name == CLICK
 
         await _palette(app, pilot, "odd")
-        assert BAD in _text(app)
+        assert BAD in screen_text(app)
         await pilot.press("enter")
         await settle(app, pilot)
         assert app.is_running and app.selected is not None and app.selected.name == BAD
-        assert BAD in _text(app)  # the repo detail's title and body, literally
+        assert BAD in screen_text(app)  # the repo detail's title and body, literally
 
         await _palette(app, pilot, "later")  # invalid markup earlier did not stop the search
-        assert LATER in _text(app)
+        assert LATER in screen_text(app)
         await pilot.press("escape")
         await _palette(app, pilot, "bold")
-        assert STYLE in _text(app)
+        assert STYLE in screen_text(app)
 
 
 async def test_hostile_tenant_title_is_text_in_the_switcher_and_palette(hostile: Path) -> None:
@@ -100,14 +93,14 @@ async def test_hostile_tenant_title_is_text_in_the_switcher_and_palette(hostile:
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(app, pilot)
         await _palette(app, pilot, "evil")
-        assert TITLE in _text(app)
+        assert TITLE in screen_text(app)
         await pilot.press("escape")
         await pilot.pause()
         await pilot.press("ctrl+t")
         await pilot.pause()
         await pilot.press(*"evil")
         await pilot.pause()
-        assert TITLE in _text(app)
+        assert TITLE in screen_text(app)
         await pilot.press("enter")
         await settle(app, pilot)
         assert app.is_running and app.tenant == "other"

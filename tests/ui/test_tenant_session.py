@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import html
 import os
 import re
 import subprocess
@@ -24,7 +23,7 @@ from coditect_tui.ui.panes.audit_table import AuditTable
 from coditect_tui.ui.panes.memory import MemoryPane
 from coditect_tui.ui.panes.sessions import GitSessionsPane
 from tests.support.workspaces import build_workspace
-from tests.ui.conftest import settle, write_config
+from tests.ui.conftest import screen_text, settle, write_config
 
 AppFactory = Callable[..., CoditectApp]
 
@@ -86,18 +85,13 @@ async def _opened(app: CoditectApp, pilot: object) -> None:
     await settle(app, pilot)
 
 
-def _text(app: CoditectApp) -> str:
-    svg = app.export_screenshot()
-    return html.unescape("".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")
-
-
 async def _all_panes_text(app: CoditectApp, pilot: object) -> str:
     """What every pane draws (each tab shown in turn), with the tree."""
     shown = []
     for key in "12345":
         await pilot.press(key)  # type: ignore[attr-defined]
         await settle(app, pilot)
-        shown.append(_text(app))
+        shown.append(screen_text(app))
     await pilot.press("t")  # type: ignore[attr-defined]
     return "\n".join(shown)
 
@@ -241,7 +235,7 @@ async def test_read_only_history_loads(make_app: AppFactory, workspace: Path) ->
         await settle(app, pilot)
         pane = app.query_one(GitSessionsPane)
         assert pane.history is not None  # not "loading…" forever
-        assert "History: loading" not in _text(app)
+        assert "History: loading" not in screen_text(app)
         app.jump_to(str(workspace))  # not a registered repo in a read-only store
         await settle(app, pilot)
 
@@ -298,7 +292,7 @@ async def test_refresh_keeps_the_selected_repo(make_app: AppFactory, workspace: 
         await pilot.press("r")
         await _opened(app, pilot)
         assert app.selected is not None and app.selected.path == repo
-        assert "service-search" in _text(app).split("Projects")[-1]
+        assert "service-search" in screen_text(app).split("Projects")[-1]
         app.switch_to("globex")
         await _opened(app, pilot)
         assert app.selected is None

@@ -60,7 +60,7 @@ class AuditDetail(ModalScreen[None]):
             yield Static(render_event(self.event))
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).border_title = f"Audit event {self.event.seq}"
+        self.query_one(VerticalScroll).border_title = Text(f"Audit event {self.event.seq}")
 
     def action_close(self) -> None:
         self.dismiss(None)
