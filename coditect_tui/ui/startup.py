@@ -292,9 +292,7 @@ class PaintFirstApp(App[None]):
             views = load_views().views_for(role=profile.role, tier=profile.tier)
         except CoditectError:
             views = []
-        aggregate = bool(views) and all(v.kind == "aggregate" for v in views)
-        if aggregate != self.aggregate_only or aggregate:
-            self._aggregate_layout(aggregate)
+        self._aggregate_layout(bool(views) and all(v.kind == "aggregate" for v in views))
 
     def start_tenant(self, *, brief: bool) -> None:
         """Open the current profile's tenant (the shell implements it)."""
