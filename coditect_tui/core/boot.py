@@ -24,7 +24,7 @@ from platformdirs import user_cache_path
 from coditect_tui import __version__
 from coditect_tui.core.paths import config_dir, shipped_config_dir, shipped_themes_dir
 
-BOOT_VERSION = 2
+BOOT_VERSION = 3
 _ENV_KEYS = ("CODITECT_TENANT", "CODITECT_THEME", "CODITECT_READ_ONLY", "CODITECT_CONFIG")
 
 
@@ -46,6 +46,7 @@ class Boot:
         warnings: skipped theme files and the like, shown at every start.
         aggregate_only: every dashboard view the principal may open is an aggregate one
             (an advisor): the app shows counts and trends only, no repo names at all.
+        paint_key: the paint cache's key (tenant, principal, role, tier, backend, roots).
     """
 
     tenant: str
@@ -60,6 +61,7 @@ class Boot:
     config_path: str = ""
     warnings: list[str] = field(default_factory=list)
     aggregate_only: bool = False
+    paint_key: str = ""
 
 
 def _stat(path: Path) -> list[Any]:
@@ -150,6 +152,7 @@ def boot_from_settings(
     """
     from coditect_tui.core.policy import shipped_policy
     from coditect_tui.core.themes import DEFAULT_THEME
+    from coditect_tui.core.workspace_view import paint_key
 
     warnings = list(catalog.warnings)
     wanted = theme_override or profile.theme or settings.ui.theme
@@ -177,4 +180,5 @@ def boot_from_settings(
         config_path=str(config_path),
         warnings=warnings,
         aggregate_only=aggregate_only,
+        paint_key=paint_key(profile),
     )
