@@ -9,7 +9,9 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+import yaml
 
+from coditect_tui.core import yamlio
 from coditect_tui.core.errors import ConfigError
 from coditect_tui.core.yamlio import MAX_DEPTH, MAX_VALUES, load_yaml
 from tests.conftest import REPO_ROOT
@@ -79,10 +81,22 @@ def test_views_bomb_is_refused_in_one_line(tmp_path: Path) -> None:
     ],
     ids=["billion-laughs", "cycle", "alias-chain", "deep-block"],
 )
-def test_loader_work_is_bounded(tmp_path: Path, text: str, line: int | None, message: str) -> None:
-    """The loader's memory stays small however far the aliases would expand."""
+def test_loader_work_is_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, line: int | None, message: str
+) -> None:
+    """The loader visits a bounded number of nodes, and its memory stays small, however far
+    the aliases would expand."""
     path = tmp_path / "bomb.yaml"
     path.write_text(text)
+    visits = 0
+    walk = yamlio._Walk.walk
+
+    def counting(self: yamlio._Walk, node: yaml.Node, loc: yamlio.Loc) -> None:
+        nonlocal visits
+        visits += 1
+        walk(self, node, loc)
+
+    monkeypatch.setattr(yamlio._Walk, "walk", counting)
     tracemalloc.start()
     try:
         with pytest.raises(ConfigError) as caught:
@@ -93,6 +107,7 @@ def test_loader_work_is_bounded(tmp_path: Path, text: str, line: int | None, mes
     assert message in str(caught.value)
     assert str(caught.value).startswith(f"{path}:{line}: " if line else f"{path}:")
     assert peak < 32 * 1024 * 1024, peak
+    assert visits <= MAX_VALUES + 1
 
 
 def test_within_bounds_aliases_still_load(tmp_path: Path) -> None:
