@@ -52,11 +52,14 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     import json
     import re
 
-    from coditect_tui.core.errors import ConfigError, InvalidInput
+    from coditect_tui.core.errors import ConfigError, InvalidInput, ReadOnly
     from coditect_tui.core.paths import user_config_file
-    from coditect_tui.core.settings import load_settings
+    from coditect_tui.core.settings import env_read_only, load_settings
 
     target = ctx.config_path or user_config_file()
+    # the settings (whose read_only is the usual source) are what init is about to write
+    if ctx.read_only_flag or env_read_only():
+        raise ReadOnly(f"read-only (--read-only or CODITECT_READ_ONLY): {target} not written")
     if target.exists():
         raise InvalidInput(
             f"{target} already exists; edit it (docs/configuration.md) or "
