@@ -11,14 +11,15 @@ through ``safe_text``.
 
 from __future__ import annotations
 
-import os
+import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from platformdirs import user_cache_path
+
+from coditect_tui.core.paths import cache_dir, write_private_file
 
 if TYPE_CHECKING:  # imported lazily: the cached first paint must not load the git engine
     from coditect_tui.core.git.discovery import WorkspaceTree
@@ -187,7 +188,7 @@ def from_discovery(
 
 def cache_file(tenant: str) -> Path:
     """``$XDG_CACHE_HOME/coditect/workspace-<tenant>.json``."""
-    return user_cache_path("coditect", appauthor=False) / f"workspace-{tenant}.json"
+    return cache_dir() / f"workspace-{tenant}.json"
 
 
 def load_cached(tenant: str) -> WorkspaceView | None:
@@ -200,14 +201,8 @@ def load_cached(tenant: str) -> WorkspaceView | None:
 
 def save_cache(view: WorkspaceView) -> None:
     """Write the view for the next start (atomically; failures are ignored: it is a cache)."""
-    target = cache_file(view.tenant)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(view.to_json())
-        os.replace(tmp, target)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        write_private_file(cache_file(view.tenant), view.to_json(), durable=False)
 
 
 def summary(view: WorkspaceView) -> dict[str, Any]:
