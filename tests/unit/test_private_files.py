@@ -69,7 +69,7 @@ def test_every_file_is_private_whatever_the_umask(tmp_path: Path) -> None:
 async def test_an_existing_open_store_is_tightened(tmp_path: Path) -> None:
     from coditect_store.store import SqlStore
 
-    folder = tmp_path / "shared"
+    folder = tmp_path / "team"
     folder.mkdir()
     os.chmod(folder, 0o755)
     path = folder / "old.db"
