@@ -20,6 +20,7 @@ from coditect_store.engine import (
     is_postgres_url,
     make_postgres_engine,
     make_sqlite_engine,
+    prepare_sqlite_file,
     redact_url,
 )
 from coditect_store.schema import server_metadata
@@ -182,7 +183,7 @@ class ServerState:
             path = sqlite_path(self.config.db)
             check_sqlite_file(path)
             migrate.preflight(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            prepare_sqlite_file(path, create=True)
             engine = make_sqlite_engine(path, read_only=False)
             try:
                 await migrate.prepare_sqlite_schema(engine, path, read_only=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -205,6 +204,7 @@ def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
     """Export matching events to stdout, a file (written atomically) or an evidence pack."""
     from coditect_tui.core.audit_export import write_events
     from coditect_tui.core.models import AuditFilter
+    from coditect_tui.core.paths import replacing_private
 
     if args.since and args.until and args.since >= args.until:
         raise InvalidInput("--since must be before --until")
@@ -230,15 +230,11 @@ def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
     async def work(backend: Backend) -> int:
         if not args.output:
             return await write_events(backend.export_audit(flt), sys.stdout, args.format)
-        target = Path(args.output)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        try:
-            with tmp.open("w", encoding="utf-8", newline="") as handle:
-                count = await write_events(backend.export_audit(flt), handle, args.format)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return count
+        with (
+            replacing_private(Path(args.output)) as tmp,
+            tmp.open("w", encoding="utf-8", newline="") as handle,
+        ):
+            return await write_events(backend.export_audit(flt), handle, args.format)
 
     count = ctx.run(work)
     if args.output:

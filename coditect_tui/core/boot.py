@@ -12,17 +12,22 @@ after painting (and stops with the same one-line error if anything is wrong).
 
 from __future__ import annotations
 
-import os
+import contextlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
-from platformdirs import user_cache_path
 
 from coditect_tui import __version__
-from coditect_tui.core.paths import config_dir, shipped_config_dir, shipped_themes_dir
+from coditect_tui.core.paths import (
+    cache_dir,
+    config_dir,
+    shipped_config_dir,
+    shipped_themes_dir,
+    write_private_file,
+)
 
 BOOT_VERSION = 3
 _ENV_KEYS = ("CODITECT_TENANT", "CODITECT_THEME", "CODITECT_READ_ONLY", "CODITECT_CONFIG")
@@ -103,7 +108,7 @@ def boot_key(config_path: Path, flags: Mapping[str, Any], env: Mapping[str, str]
 
 
 def _file() -> Path:
-    return user_cache_path("coditect", appauthor=False) / "boot.json"
+    return cache_dir() / "boot.json"
 
 
 def load_boot(key: list[Any]) -> Boot | None:
@@ -119,14 +124,8 @@ def load_boot(key: list[Any]) -> Boot | None:
 
 def save_boot(key: list[Any], boot: Boot) -> None:
     """Remember ``boot`` under ``key`` (a cache: failures are ignored)."""
-    target = _file()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(orjson.dumps({"key": key, "boot": asdict(boot)}))
-        os.replace(tmp, target)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        write_private_file(_file(), orjson.dumps({"key": key, "boot": asdict(boot)}), durable=False)
 
 
 def boot_from_settings(

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from coditect_tui import __version__
 from coditect_tui.core.errors import ConfigError
 from coditect_tui.core.models import AuditHead, format_ts, utcnow
-from coditect_tui.core.paths import config_dir
+from coditect_tui.core.paths import config_dir, write_private_file
 
 FORMAT = "coditect-audit-checkpoint/1"
 _MAX_CHECKPOINT_BYTES = 64 * 1024
@@ -33,22 +33,6 @@ _MAX_CHECKPOINT_BYTES = 64 * 1024
 def default_key_path() -> Path:
     """``<XDG config>/coditect/audit-signing.key``."""
     return config_dir() / "audit-signing.key"
-
-
-def write_private_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to a new 0600 file atomically (never world-readable, even briefly)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def load_key(path: Path | None = None) -> Ed25519PrivateKey:
@@ -105,7 +89,6 @@ def create_key(path: Path | None = None) -> Ed25519PrivateKey:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
     write_private_file(tmp, pem)
     try:
@@ -196,11 +179,7 @@ def sign_checkpoint(head: AuditHead, key: Ed25519PrivateKey) -> bytes:
 
 def write_checkpoint(head: AuditHead, path: Path, key: Ed25519PrivateKey) -> None:
     """Write the signed checkpoint of ``head`` to ``path`` (atomically)."""
-    data = sign_checkpoint(head, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_private_file(path, sign_checkpoint(head, key))
 
 
 def read_checkpoint(path: Path, public: Ed25519PublicKey, *, tenant: str) -> Checkpoint:

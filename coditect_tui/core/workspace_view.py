@@ -11,15 +11,16 @@ through ``safe_text``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from platformdirs import user_cache_path
+
+from coditect_tui.core.paths import cache_dir, write_private_file
 
 if TYPE_CHECKING:  # imported lazily: the cached first paint must not load the git engine
     from coditect_tui.core.git.discovery import WorkspaceTree
@@ -218,7 +219,7 @@ def paint_key(profile: TenantProfile) -> str:
 
 def cache_file(key: str) -> Path:
     """``$XDG_CACHE_HOME/coditect/workspace-<key>.json`` (``key`` from :func:`paint_key`)."""
-    return user_cache_path("coditect", appauthor=False) / f"workspace-{key}.json"
+    return cache_dir() / f"workspace-{key}.json"
 
 
 def load_cached(key: str) -> WorkspaceView | None:
@@ -235,14 +236,8 @@ def save_cache(view: WorkspaceView, key: str) -> None:
     Never call it for an aggregate-only principal: its screen shows no repo names, so
     nothing naming a repo may be kept for it either.
     """
-    target = cache_file(key)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(view.to_json())
-        os.replace(tmp, target)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        write_private_file(cache_file(key), view.to_json(), durable=False)
 
 
 def summary(view: WorkspaceView) -> dict[str, Any]:
