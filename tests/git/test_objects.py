@@ -418,3 +418,20 @@ async def test_hostile_repos_fail_alone_in_a_status_run(tmp_path: Path) -> None:
     assert by_name["fifo"].error is None
     assert by_name["fifo"].last_commit is not None
     assert by_name["fifo"].last_commit.subject == "packed head"
+
+
+async def test_git_itself_on_a_delta_cycle_stops_at_its_memory_limit(tmp_path: Path) -> None:
+    # git 2.39 follows a REF_DELTA cycle without end, growing by tens of MB a second until
+    # the timeout (3.3 GB in 20 s measured); a read-path git runs under RLIMIT_DATA, lowered
+    # here so the test is quick
+    repo = tmp_path / "cycle"
+    git(tmp_path, "init", "-q", str(repo))
+    sha = _ref_cycle(repo / ".git" / "objects")
+    (repo / ".git" / "refs" / "heads" / "main").write_text(sha.hex() + "\n")
+    runner = GitRunner(memory_limit=48 << 20)
+    try:
+        (status,) = await read_many(runner, [StatusTarget(path=repo)])
+    finally:
+        runner.close()
+    assert status.error and "\n" not in status.error
+    assert "memory" in status.error.lower()
