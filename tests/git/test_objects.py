@@ -28,11 +28,14 @@ from coditect_tui.core.git.status.model import StatusTarget
 from tests.git import packs
 from tests.git.helpers import commit_file, git
 
+_EXAMPLES = os.environ.get("CODITECT_FUZZ_EXAMPLES")
 FUZZ = settings(
-    max_examples=int(os.environ.get("CODITECT_FUZZ_EXAMPLES", "120")),
+    max_examples=int(_EXAMPLES or 100),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+#: Fewer examples by default where each one writes a database to disk.
+FUZZ_FILES = settings(FUZZ, max_examples=int(_EXAMPLES or 40))
 #: Peak Python allocation allowed for one read of a hostile database.
 MEMORY_BOUND = 16 * 1024 * 1024
 
@@ -344,7 +347,7 @@ _MUTATION = st.tuples(
 )
 
 
-@FUZZ
+@FUZZ_FILES
 @given(
     target=st.sampled_from(["idx", "pack", "loose"]),
     mutations=st.lists(_MUTATION, min_size=1, max_size=4),
@@ -381,6 +384,44 @@ def test_fuzz_mutated_object_database(
             result = _check(lambda sha=sha: objects.read_object(objects_dir, sha.hex()))
             assert result is None or isinstance(result, ObjectError | tuple)
             _check(lambda sha=sha: objects.read_commit(objects_dir.parent, sha.hex()))
+    assert peak[0] < MEMORY_BOUND
+
+
+_NAMES = [bytes([n]) * 20 for n in (0x11, 0x22, 0x33, 0x44)]
+_ENTRY = st.tuples(
+    st.integers(0, 7),  # type, 0 and 5 invalid
+    st.one_of(st.none(), st.integers(0, 1 << 34)),  # declared size (None: the true one)
+    st.binary(max_size=64),  # content (a delta's instructions for 6 and 7)
+    st.booleans(),  # compressed, or raw bytes
+    st.integers(0, 1 << 20),  # OFS distance
+    st.integers(0, 4),  # REF base: one of the names, or a missing one
+)
+
+
+@FUZZ_FILES
+@given(entries=st.lists(_ENTRY, min_size=1, max_size=4), loose=st.binary(max_size=80))
+def test_fuzz_built_packs_and_loose_objects(
+    tmp_path_factory: pytest.TempPathFactory,
+    entries: list[tuple[int, int | None, bytes, bool, int, int]],
+    loose: bytes,
+) -> None:
+    # pack entries built field by field (types, sizes, distances, bases chosen freely),
+    # and a loose object of arbitrary inflated bytes under the last name
+    objects_dir = tmp_path_factory.mktemp("built") / "objects"
+    rows = []
+    for name, (kind, declared, body, deflate, distance, base) in zip(_NAMES, entries, strict=False):
+        raw = packs.entry_header(kind, len(body) if declared is None else declared)
+        if kind == packs.OBJ_OFS_DELTA:
+            raw += packs.ofs_distance(distance)
+        elif kind == packs.OBJ_REF_DELTA:
+            raw += [*_NAMES, b"\x99" * 20][base]
+        rows.append((name, raw + (zlib.compress(body) if deflate else body)))
+    packs.write_pack(objects_dir, rows)
+    packs.loose_path(objects_dir, _NAMES[-1]).write_bytes(zlib.compress(loose))
+    with peak_memory() as peak:
+        for name in _NAMES:
+            result = _check(lambda name=name: objects.read_object(objects_dir, name.hex()))
+            assert result is None or isinstance(result, ObjectError | tuple)
     assert peak[0] < MEMORY_BOUND
 
 
