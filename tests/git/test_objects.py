@@ -164,6 +164,10 @@ def test_fifo_in_the_object_database_is_refused_unread(tmp_path: Path) -> None:
         assert os.read(fd, 64) == b"not zlib"  # nobody read it
     finally:
         os.close(fd)
+    fifo.unlink()
+    fifo.symlink_to("/dev/zero")  # a device is refused the same way
+    with pytest.raises(ObjectError, match="not a regular file"):
+        objects.read_object(objects_dir, sha.hex())
 
 
 def test_alternates_are_bounded(tmp_path: Path) -> None:

@@ -171,14 +171,17 @@ def _label(path: str) -> str:
 def _open_regular(path: str) -> int:
     """Open ``path`` for reading, refusing anything but a regular file.
 
-    ``O_NONBLOCK`` keeps a FIFO planted in a repo from blocking the open; a device or a
-    socket is refused after ``fstat``.
+    Checked with ``stat`` before the open and ``fstat`` after it; ``O_NONBLOCK`` keeps a
+    FIFO swapped in between from blocking the open.
 
     Raises:
         FileNotFoundError, NotADirectoryError: nothing there (callers treat it as absent).
         ObjectError: not a regular file, or not readable.
     """
     try:
+        # stat first: opening some devices has effects of its own (a watchdog, a tape)
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ObjectError(f"{_label(path)} is not a regular file")
         fd = os.open(path, _OPEN_FLAGS)
     except (FileNotFoundError, NotADirectoryError):
         raise
@@ -489,8 +492,9 @@ class _Store:
                     names = sorted(os.listdir(pack_dir))
                 except OSError:
                     continue
+                present = set(names)
                 for name in names:
-                    if name.endswith(".idx") and name[:-4] + ".pack" in names:
+                    if name.endswith(".idx") and name[:-4] + ".pack" in present:
                         if len(self.packs) >= _MAX_PACKS:
                             raise ObjectError(f"more than {_MAX_PACKS} packs")
                         try:
