@@ -137,3 +137,14 @@ def commit_body(message: bytes, parent: bytes | None = None) -> bytes:
         tree, rest = head.split(b"\n", 1)
         head = tree + b"\nparent " + parent.hex().encode() + b"\n" + rest
     return head + b"\n\n" + message
+
+
+def ref_delta(base_sha: bytes, delta: bytes) -> bytes:
+    """A REF_DELTA pack entry on the object named ``base_sha``."""
+    return entry_header(OBJ_REF_DELTA, len(delta)) + base_sha + zlib.compress(delta)
+
+
+def write_delta_on_blob(objects: Path, base: bytes, sha: bytes, delta: bytes) -> None:
+    """A pack of a blob ``base`` and, named ``sha``, a REF_DELTA ``delta`` on it."""
+    base_sha = object_sha(b"blob", base)
+    write_pack(objects, [(base_sha, whole(OBJ_BLOB, base)), (sha, ref_delta(base_sha, delta))])

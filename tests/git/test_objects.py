@@ -74,11 +74,7 @@ def _good_database(objects_dir: Path) -> dict[bytes, bytes]:
         + zlib.compress(ofs_delta)
     )
     ref_delta = packs.copy_all_delta(base, ref)
-    ref_entry = (
-        packs.entry_header(packs.OBJ_REF_DELTA, len(ref_delta))
-        + base_sha
-        + zlib.compress(ref_delta)
-    )
+    ref_entry = packs.ref_delta(base_sha, ref_delta)
     packs.write_pack(
         objects_dir,
         [
@@ -128,24 +124,26 @@ def test_delta_that_builds_more_than_it_declares_stops_at_once(tmp_path: Path) -
     # build all 128 MiB before comparing sizes (with a 4 MiB delta: 196 GiB)
     objects_dir = tmp_path / "objects"
     base = bytes(range(256)) * 256
-    base_sha = packs.object_sha(b"blob", base)
     delta = packs.varint(len(base)) + packs.varint(7) + b"\x07commit!" + b"\x80" * 2000
     sha = packs.object_sha(b"commit", b"commit!")
-    packs.write_pack(
-        objects_dir,
-        [
-            (base_sha, packs.whole(packs.OBJ_BLOB, base)),
-            (
-                sha,
-                packs.entry_header(packs.OBJ_REF_DELTA, len(delta))
-                + base_sha
-                + zlib.compress(delta),
-            ),
-        ],
-    )
+    packs.write_delta_on_blob(objects_dir, base, sha, delta)
     with peak_memory() as peak, pytest.raises(ObjectError, match="more than it declares"):
         objects.read_object(objects_dir, sha.hex())
     assert peak[0] < MEMORY_BOUND
+
+
+def test_delta_with_too_many_instructions_is_refused(tmp_path: Path) -> None:
+    # one instruction per byte: a 1 MiB target took the old reader seconds of Python per
+    # delta level (and a chain has 64); a read now runs at most 32,768 instructions
+    objects_dir = tmp_path / "objects"
+    base = b"x" * 16
+    size = 40_000
+    delta = packs.varint(len(base)) + packs.varint(size) + b"\x90\x01" * size
+    sha = packs.object_sha(b"blob", b"x" * size)
+    packs.write_delta_on_blob(objects_dir, base, sha, delta)
+    with pytest.raises(ObjectError, match="too many instructions"):
+        objects.read_object(objects_dir, sha.hex())
+    assert objects.apply_delta(base, delta, max_ops=size) == b"x" * size  # well-formed
 
 
 def test_fifo_in_the_object_database_is_refused_unread(tmp_path: Path) -> None:

@@ -157,6 +157,9 @@ _MAX_ENTRY_BYTES = 4 * MAX_COMMIT_BYTES
 #: Bytes one read may inflate and produce through deltas, the whole chain together: keeps
 #: a hostile chain (64 levels of 4 MiB deltas) to a bounded amount of work.
 _READ_BUDGET = 8 * MAX_COMMIT_BYTES
+#: Delta instructions one read may run, the whole chain together (each costs a Python
+#: loop step; a real commit delta has a handful).
+_READ_DELTA_OPS = 1 << 15
 _PACK_HEADER = 12
 _PACK_TRAILER = 20
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
@@ -213,8 +216,9 @@ def _read_file(path: str, limit: int) -> bytes | None:
 class _Budget:
     """What one read may still inflate or build (see ``_READ_BUDGET``)."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, ops: int) -> None:
         self.left = total
+        self.ops = ops
 
     def spend(self, amount: int) -> None:
         self.left -= amount
@@ -265,21 +269,34 @@ def _varint_le(data: bytes, pos: int) -> tuple[int, int]:
             return value, pos
 
 
-def apply_delta(base: bytes, delta: bytes, *, max_size: int = MAX_COMMIT_BYTES) -> bytes:
+def apply_delta(
+    base: bytes,
+    delta: bytes,
+    *,
+    max_size: int = MAX_COMMIT_BYTES,
+    max_ops: int = _READ_DELTA_OPS,
+) -> bytes:
     """Apply a git pack delta to its base object.
 
     Args:
         base: the base object's content.
         delta: the delta data (source size, target size, copy/insert instructions).
         max_size: largest target accepted.
+        max_ops: most instructions run.
 
     Returns:
         The target object's content.
 
     Raises:
-        ObjectError: a malformed delta, or a target larger than ``max_size`` (checked
-            from the header and while building, so no delta builds more than it declares).
+        ObjectError: a malformed delta, a target larger than ``max_size`` (checked from
+            the header and while building, so no delta builds more than it declares), or
+            more than ``max_ops`` instructions.
     """
+    return _apply_delta(base, delta, max_size, max_ops)[0]
+
+
+def _apply_delta(base: bytes, delta: bytes, max_size: int, max_ops: int) -> tuple[bytes, int]:
+    """:func:`apply_delta`, also returning the number of instructions run."""
     src_size, pos = _varint_le(delta, 0)
     dst_size, pos = _varint_le(delta, pos)
     if src_size != len(base):
@@ -288,7 +305,11 @@ def apply_delta(base: bytes, delta: bytes, *, max_size: int = MAX_COMMIT_BYTES) 
         raise ObjectError("delta target too large to read here")
     out = bytearray()
     end = len(delta)
+    ops = 0
     while pos < end:
+        ops += 1
+        if ops > max_ops:
+            raise ObjectError("delta has too many instructions to run here")
         op = delta[pos]
         pos += 1
         if op & 0x80:
@@ -319,7 +340,7 @@ def apply_delta(base: bytes, delta: bytes, *, max_size: int = MAX_COMMIT_BYTES) 
             raise ObjectError("delta builds more than it declares")
     if len(out) != dst_size:
         raise ObjectError("delta result has the wrong size")
-    return bytes(out)
+    return bytes(out), ops
 
 
 class _Pack:
@@ -439,7 +460,9 @@ class _Pack:
         budget.spend(size)
         delta = _inflate(self.read_at, offset + pos, size)
         budget.spend(min(_varint_le(delta, _varint_le(delta, 0)[1])[0], MAX_COMMIT_BYTES))
-        return base_type, apply_delta(base, delta)
+        target, ops = _apply_delta(base, delta, MAX_COMMIT_BYTES, budget.ops)
+        budget.ops -= ops
+        return base_type, target
 
 
 class _Store:
@@ -537,7 +560,7 @@ def read_object(objects_dir: Path | str, sha: str) -> tuple[bytes, bytes] | None
     store: _Store | None = None
     try:
         store = _Store(os.fspath(objects_dir))
-        return store.read(bytes.fromhex(sha), _Budget(_READ_BUDGET))
+        return store.read(bytes.fromhex(sha), _Budget(_READ_BUDGET, _READ_DELTA_OPS))
     except ObjectError:
         raise
     except (OSError, IndexError, struct.error, OverflowError, MemoryError, RecursionError) as exc:
