@@ -258,8 +258,12 @@ async def get_tenant(c: Caller = Auth) -> Response:
 
 @router.get("/tenants", response_model=list[Tenant], operation_id="list_tenants")
 async def list_tenants(c: Caller = Auth) -> Response:
-    """Every tenant in which the key's principal is a member."""
-    return ok(await run(c.store.list_tenants()))
+    """The key's tenant, as a list: a key's principal is a member of that tenant only.
+
+    Member names are per tenant; the same name in another tenant is another principal,
+    so nothing of other tenants is ever listed (the store's own ``list_tenants`` matches
+    by name, which is right only for a local profile)."""
+    return ok([await run(c.store.get_tenant())])
 
 
 # -- members and keys --------------------------------------------------------------------
