@@ -1,6 +1,6 @@
 """The routes of ``/api/v1``: the whole Backend interface, one operation per method.
 
-Every operation authenticates (API key or operator token), spends the tenant's rate
+Every operation authenticates (an API key), spends the tenant's rate
 limit, and acts through a store handle bound to the key's principal, role and tenant;
 nothing a request carries can name another tenant. Writes honour ``Idempotency-Key``.
 """
@@ -79,7 +79,7 @@ _ACCESS_PATHS = ("/api/v1/members", "/api/v1/api-keys")
 SECURITY_SCHEME = {
     "type": "http",
     "scheme": "bearer",
-    "description": "An API key (cdt_usr_… / cdt_aud_…) or an operator token.",
+    "description": "An API key (cdt_usr_… / cdt_aud_…).",
 }
 _READ_ONLY_DOC = "true: act read-only (every change is refused with 403)"
 
