@@ -42,6 +42,8 @@ class ServerConfig:
         policy: roles and tiers (default: the shipped ones).
         heartbeat: seconds between SSE keep-alive comments.
         poll_interval: seconds between event polls on SQLite (no LISTEN/NOTIFY there).
+        auth_failure_burst: failed authentications a client address may make at once.
+        auth_failures_per_minute: and per minute, sustained (see gate.py).
     """
 
     db: str
@@ -50,6 +52,8 @@ class ServerConfig:
     policy: Policy = field(default_factory=shipped_policy)
     heartbeat: float = 15.0
     poll_interval: float = 1.0
+    auth_failure_burst: int = 20
+    auth_failures_per_minute: float = 20.0
 
 
 def sqlite_path(db: str) -> Path:
