@@ -85,7 +85,8 @@ class FailedAuthLimiter:
     Args:
         burst: failures an address may make at once.
         per_minute: failures an address may make per minute, sustained.
-        clock: seconds, monotonic (the server's clock; tests move it).
+        clock: the time in seconds (the server's clock, which tests move; a step back
+            refills nothing and a step forward refills at most ``burst``).
         max_addresses: addresses remembered at most.
     """
 

@@ -77,7 +77,7 @@ from coditect_tui.core.models import (
 BODY_LIMIT = 1024 * 1024
 #: One memory entry: the indexer's 4 MiB text cap, JSON-escaped, with room to spare.
 MEMORY_BODY_LIMIT = 16 * 1024 * 1024
-#: Memory batches and audit imports (a refused batch is retried entry by entry).
+#: Memory batches and audit imports.
 BULK_BODY_LIMIT = 64 * 1024 * 1024
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES, max_body_size=BODY_LIMIT)
