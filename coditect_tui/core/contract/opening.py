@@ -111,7 +111,6 @@ class ServerLauncher(Protocol):
 
         Raises:
             BackendUnavailable: unreachable, not migrated, or an unsafe database role.
-            ConfigError: an unusable operator secret file.
         """
         ...
 
