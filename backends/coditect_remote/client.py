@@ -319,12 +319,14 @@ class RemoteBackend(Backend):
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_response_bytes:
             raise self._too_large()
-        body = bytearray()
+        parts: list[bytes] = []
+        size = 0
         async for chunk in response.aiter_bytes():
-            body += chunk
-            if len(body) > self.max_response_bytes:
+            parts.append(chunk)
+            size += len(chunk)
+            if size > self.max_response_bytes:
                 raise self._too_large()
-        return bytes(body)
+        return b"".join(parts)
 
     async def _error_of(self, response: httpx.Response) -> BackendError:
         """The typed error of an open streamed non-2xx response (its body capped)."""
@@ -350,18 +352,10 @@ class RemoteBackend(Backend):
         """
         loop = asyncio.get_running_loop()
         chunks = response.aiter_bytes().__aiter__()
-        buffer = bytearray()
+        pending: list[bytes] = []  # the current line's pieces (no copy while it grows)
+        size = 0
         ends: float | None = None
         while True:
-            newline = buffer.find(b"\n")
-            if newline >= 0:
-                line = bytes(buffer[:newline]).rstrip(b"\r")
-                del buffer[: newline + 1]
-                ends = None
-                yield line
-                continue
-            if len(buffer) > self.max_response_bytes:
-                raise self._too_large()
             if deadline is not None and ends is None:
                 ends = loop.time() + deadline
             try:
@@ -371,12 +365,22 @@ class RemoteBackend(Backend):
                     async with asyncio.timeout(max(ends - loop.time(), 0.001)):
                         chunk = await anext(chunks)
             except StopAsyncIteration:
-                if buffer:
-                    yield bytes(buffer)
+                if pending:
+                    yield b"".join(pending)
                 return
             except TimeoutError:
                 raise self._offline(f"no complete answer within {deadline:g} s") from None
-            buffer += chunk
+            start = 0
+            while (newline := chunk.find(b"\n", start)) >= 0:
+                pending.append(chunk[start:newline])
+                line = b"".join(pending).rstrip(b"\r")
+                pending, size, ends, start = [], 0, None, newline + 1
+                yield line
+            if start < len(chunk):
+                pending.append(chunk[start:])
+                size += len(chunk) - start
+                if size > self.max_response_bytes:
+                    raise self._too_large()
 
     async def _call(self, kind: Any, method: str, path: str, **kwargs: Any) -> Any:
         response = await self._send(method, path, **kwargs)
