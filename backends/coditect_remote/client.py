@@ -703,7 +703,7 @@ class RemoteBackend(Backend):
             elif line.get("error") is not None:
                 error = line["error"]
                 cls = ERRORS_BY_CODE.get(str(error.get("code")), BackendUnavailable)
-                raise cls(str(error.get("detail") or "verification failed"))
+                raise cls(_cut(str(error.get("detail") or "verification failed")))
         raise BackendUnavailable(f"{self.url}: the verification ended without a report")
 
     async def audit_head(self) -> AuditHead:
@@ -847,6 +847,11 @@ def _describe(exc: Exception) -> str:
     return f"connection failed ({type(exc).__name__})"
 
 
+def _cut(detail: str) -> str:
+    """A server's ``detail``, at most 500 characters (the CLI shows it on one line)."""
+    return detail if len(detail) <= _DETAIL_CHARS else detail[: _DETAIL_CHARS - 1] + "…"
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after")
     if value is None:
@@ -870,9 +875,7 @@ def _error(response: httpx.Response) -> BackendError:
             code = str(data.get("code") or "")
     except ValueError:
         detail = ""
-    detail = detail or f"HTTP {status}"
-    if len(detail) > _DETAIL_CHARS:
-        detail = detail[: _DETAIL_CHARS - 1] + "…"
+    detail = _cut(detail) or f"HTTP {status}"
     if status == 401:
         return PermissionDenied(f"the server refused the credential: {detail}")
     cls = ERRORS_BY_CODE.get(code) or _STATUS_ERRORS.get(status)

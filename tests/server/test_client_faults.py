@@ -362,6 +362,15 @@ def test_problem_bodies_map_to_the_typed_errors() -> None:
             assert error.retry_after == 3.0
 
 
+def test_a_long_server_detail_is_cut() -> None:
+    import httpx
+
+    from coditect_remote.client import _error
+
+    response = httpx.Response(403, content=orjson.dumps({"detail": "x" * 100_000}))
+    assert str(_error(response)) == "x" * 499 + "…"
+
+
 async def test_events_are_ready_only_once_the_server_answered(faulty: FaultyServer) -> None:
     tenant = await make_tenant(str(faulty.db), "acme", {})
     listener = RemoteBackend(faulty.url, tenant.keys["owner"])
