@@ -103,10 +103,10 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
 
 
 def _print_report(report: VerifyReport, as_json: bool) -> None:
-    import orjson
+    from coditect_tui.core.safe_text import safe_json, safe_text
 
     if as_json:
-        print(orjson.dumps(report.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode())
+        print(safe_json(report.model_dump(mode="json"), indent=True))
         return
     if report.ok:
         extra = (
@@ -115,8 +115,8 @@ def _print_report(report: VerifyReport, as_json: bool) -> None:
         print(f"ok: {report.rows} rows intact{extra}")
     else:
         print(
-            f"TAMPERED: first bad seq {report.first_bad_seq} ({report.reason}): "
-            f"{report.detail}; {report.rows} rows read"
+            f"TAMPERED: first bad seq {report.first_bad_seq} ({safe_text(report.reason)}): "
+            f"{safe_text(report.detail)}; {report.rows} rows read"
         )
 
 
@@ -205,6 +205,7 @@ def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
     from coditect_tui.core.audit_export import write_events
     from coditect_tui.core.models import AuditFilter
     from coditect_tui.core.paths import replacing_private
+    from coditect_tui.core.safe_text import safe_text
 
     if args.since and args.until and args.since >= args.until:
         raise InvalidInput("--since must be before --until")
@@ -238,7 +239,7 @@ def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
 
     count = ctx.run(work)
     if args.output:
-        print(f"exported {count} events to {args.output}", file=sys.stderr)
+        print(f"exported {count} events to {safe_text(args.output)}", file=sys.stderr)
     return 0
 
 

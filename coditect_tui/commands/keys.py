@@ -118,8 +118,6 @@ def run_create(args: argparse.Namespace, ctx: CliContext) -> int:
     """Create a key and print its secret once."""
     import asyncio
 
-    import orjson
-
     from coditect_tui.core.errors import ConfigError
 
     async def work(backend: Backend) -> Any:
@@ -144,7 +142,9 @@ def run_create(args: argparse.Namespace, ctx: CliContext) -> int:
     else:
         new = ctx.run(work)
     if args.json:
-        print(orjson.dumps(new.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode())
+        from coditect_tui.core.safe_text import safe_json
+
+        print(safe_json(new.model_dump(mode="json"), indent=True))
     else:
         print(_line(new.info))
         print(f"secret (shown once, store it now): {new.secret}")

@@ -62,6 +62,6 @@ def test_safe_text_shows_undecodable_bytes_escaped() -> None:
     from coditect_tui.core.safe_text import safe_text
 
     name = os.fsdecode(b"bad\xfe\x1b[2J")
-    assert safe_text(name) == "bad\\xfe^[[2J"
-    assert safe_text("lone \ud800") == "lone <U+D800>"
+    assert safe_text(name) == "bad\\xfe\\u001b[2J"
+    assert safe_text("lone \ud800") == "lone \\ud800"
     assert safe_text(name).encode("utf-8")  # printable on a UTF-8 terminal

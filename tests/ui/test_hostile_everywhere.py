@@ -4,8 +4,7 @@ One repo folder, its branch, a commit subject, a memory file (name and body), a 
 name and the tenant's display name each carry Textual markup (``[@click=app.quit]``,
 styles, invalid markup), terminal escapes (ESC, OSC, BEL), a C1 control (CSI, 0x9b) and
 a bidi override (U+202E). The app visits every pane and dialog; at every step nothing
-raw reaches the screen, nothing is run, nothing crashes, and the names show literally in
-caret form.
+raw reaches the screen, nothing is run, nothing crashes, and the names show literally, escaped.
 """
 
 from __future__ import annotations
@@ -23,8 +22,8 @@ from tests.ui.conftest import screen_text, settle, write_config
 
 RAW = ("\x1b", "\x07", "\x9b", "\u202e")
 REPO = "n02-[@click=app.quit]q[_]\x1b]0;pwned\x07\x9b2J\u202eevil[b=c:d]"
-REPO_SHOWN = "n02-[@click=app.quit]q[_]^[]0;pwned^GM-"  # (wrapped or cut after this)
-REPO_TAIL = "<U+202E>evil[b=c:d]"
+REPO_SHOWN = "n02-[@click=app.quit]q[_]\\u001b]0;pwned"  # (wrapped or cut after this)
+REPO_TAIL = "evil[b=c:d]"
 BRANCH = "fix/\x9bx\u202ey"
 SUBJECT = "\x1b]52;c;SGk=\x07[@click=app.quit]s[/]\u202e"
 MEMORY = "2026-01-02-[@click=app.quit]m\x1b[2J\u202e.md"
@@ -77,14 +76,14 @@ async def test_hostile_text_everywhere(hostile: Path) -> None:
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(app, pilot)
         text = _clean(app, "first screen")
-        assert "^[]0;t^G<U+202E>" in text  # the header's tenant title
+        assert "T\\u001b]0;t\\u0007\\u202e" in text  # the header's tenant title
         repo = str(hostile.parent / "ws" / REPO)
         app.jump_to(repo)
         await settle(app, pilot)
         text = _clean(app, "repo pane")
         assert REPO_SHOWN in text and REPO_TAIL in text
-        assert "fix/M-^[x<U+202E>y" in text
-        assert "^[]52;c;SGk=^G[@click=app.quit]s[/]<U+202E>" in text
+        assert "fix/\\u009bx\\u202ey" in text
+        assert "\\u001b]52;c;SGk=\\u0007[@click=app.quit]s[/]\\u202e" in text
 
         await pilot.press("s")  # a session on the hostile repo and branch
         await pilot.pause()
@@ -101,7 +100,7 @@ async def test_hostile_text_everywhere(hostile: Path) -> None:
             if pane == "sessions":
                 assert "-go" in text and "History: no sessions" not in text
             if pane == "memory":
-                assert "[@click=app.quit]m^[[2J<U+202E>" in text
+                assert "[@click=app.quit]m\\u001b[2J\\u202e" in text
             if pane == "audit":
                 table = app.query_one("#audit-table")
                 table.focus()

@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import orjson
 
-from coditect_tui.core.audit_export import CSV_COLUMNS, csv_row
+from coditect_tui.core.audit_export import CSV_COLUMNS, csv_row, jsonl_line
 from coditect_tui.core.errors import InvalidInput
 from coditect_tui.core.evidence.manifest import _BUFFER, PACK_FORMATS, PackFormat, PackTenant
 from coditect_tui.core.models import AuditEvent
@@ -95,9 +95,7 @@ class _Writer:
         if self._csv is not None:
             self._csv.writerow(csv_row(event))
         elif self.format == "jsonl":
-            self.sink.write_bytes(
-                orjson.dumps(event.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS) + b"\n"
-            )
+            self.sink.write_bytes(jsonl_line(event).encode() + b"\n")
         else:
             details = orjson.dumps(event.details, option=orjson.OPT_SORT_KEYS).decode()
             resource = event.resource_type + (f":{event.resource_id}" if event.resource_id else "")

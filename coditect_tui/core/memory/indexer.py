@@ -48,7 +48,7 @@ from coditect_tui.core.memory.roots import (
 )
 from coditect_tui.core.memory.textio import DEFAULT_INDEX_CAP, read_raw
 from coditect_tui.core.models import MemoryEntry, Project
-from coditect_tui.core.safe_text import fs_text, is_utf8_name
+from coditect_tui.core.safe_text import is_utf8_name
 
 #: Files read and parsed per worker-thread hop.
 BATCH = 64
@@ -83,7 +83,7 @@ class IndexReport:
         truncated: keys of files only partly indexed (over the cap).
         kept: entries left alone because their folder could not be read.
         seconds: wall time of the run.
-        escaped: names (file or folder, as ``\\xNN`` text) that are not valid UTF-8;
+        escaped: names (file or folder, as the OS gave them) that are not valid UTF-8;
             the files below them were (re)indexed under keys that show those bytes so.
     """
 
@@ -104,7 +104,7 @@ class IndexReport:
     def warnings(self) -> list[str]:
         """One line per name that is not valid UTF-8 (see ``escaped``)."""
         return [
-            f"{name}: the name is not valid UTF-8; indexed with \\xNN for those bytes"
+            f"{name}: the name is not valid UTF-8; indexed under its escaped name"
             for name in self.escaped
         ]
 
@@ -164,13 +164,14 @@ async def load_projects(backend: Backend) -> list[Project]:
 
 
 def _first_bad_name(path: Path | str) -> str:
-    """The path up to its first component that is not valid UTF-8, as ``\\xNN`` text."""
+    """The path up to its first component that is not valid UTF-8, as the OS gave it
+    (outputs show its undecodable bytes as ``\\xNN``: ``safe_text``, ``safe_json``)."""
     prefix = Path(path)
     for ancestor in reversed(Path(path).parents):
         if not is_utf8_name(ancestor):
             prefix = ancestor
             break
-    return fs_text(prefix)
+    return os.fspath(prefix)
 
 
 def _nest_free(roots: Sequence[MemoryRoot]) -> list[MemoryRoot]:
