@@ -46,6 +46,7 @@ class Boot:
         warnings: skipped theme files and the like, shown at every start.
         aggregate_only: every dashboard view the principal may open is an aggregate one
             (an advisor): the app shows counts and trends only, no repo names at all.
+        brand: the header's name (the theme's brand when the tier includes branding).
     """
 
     tenant: str
@@ -60,6 +61,7 @@ class Boot:
     config_path: str = ""
     warnings: list[str] = field(default_factory=list)
     aggregate_only: bool = False
+    brand: str = "CODITECT"
 
 
 def _stat(path: Path) -> list[Any]:
@@ -177,4 +179,5 @@ def boot_from_settings(
         config_path=str(config_path),
         warnings=warnings,
         aggregate_only=aggregate_only,
+        brand=shipped_policy().brand(profile.tier, spec.get("brand")),
     )

@@ -120,6 +120,8 @@ REMOTE_API = "remote_api"
 EVIDENCE_PACKS = "evidence_packs"
 ADVISOR_VIEW = "advisor_view"
 BRANDING = "branding"
+#: The header's name when the tier has no branding (or the theme names no brand).
+DEFAULT_BRAND = "CODITECT"
 
 
 class Quotas(BaseModel):
@@ -257,6 +259,21 @@ class Policy:
         needs = OPERATION_FEATURES.get(key)
         if needs is not None:
             self.check_feature(tier, needs, f"{resource}.{action or 'write'}")
+
+    def brand(self, tier: str, theme_brand: object) -> str:
+        """The name the header shows: a theme's ``brand`` only when ``tier`` includes
+        ``branding``, else ``CODITECT``.
+
+        Args:
+            tier: the tenant's tier.
+            theme_brand: the theme's ``brand`` field (None or empty: none).
+
+        Returns:
+            The brand name to show.
+        """
+        if theme_brand and self.has_feature(tier, BRANDING):
+            return str(theme_brand)
+        return DEFAULT_BRAND
 
     def authorize(
         self,
