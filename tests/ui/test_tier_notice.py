@@ -9,6 +9,7 @@ from pathlib import Path
 from coditect_tui.core.git.sessions import SESSION_FILE
 from coditect_tui.core.models import AuditFilter
 from coditect_tui.ui.app import CoditectApp
+from coditect_tui.ui.screens.dialogs import TextPrompt
 from tests.ui.conftest import settle
 
 AppFactory = Callable[..., CoditectApp]
@@ -23,7 +24,16 @@ async def test_a_tier_refusal_is_a_notice(make_app: AppFactory, workspace: Path)
         app.jump_to(str(repo))
         await settle(app, pilot)
         app.action_session_start()
+        prompted = False
+        for _ in range(100):  # turns of the loop, not time: a refusal comes before the prompt
+            await pilot.pause()
+            prompted = isinstance(app.screen, TextPrompt)
+            if prompted or not [w for w in app.workers if w.is_running and w.group != "watch"]:
+                break
+        if prompted:
+            await pilot.press("escape")
         await settle(app, pilot)
+        assert not prompted, "session start was not refused before asking for a description"
         notices = [str(n.message) for n in app._notifications]
         assert any(
             m.startswith("Session start: tier 'auditor' does not include git_sessions")
