@@ -113,12 +113,11 @@ OPERATION_FEATURES: dict[tuple[Resource, Action], frozenset[str]] = {
 #: Features that gate something other than one (resource, action) pair, and where.
 #: ``portfolio``: listing the principal's tenants (``list_tenants``); ``remote_api``:
 #: every request to the tenant API server; ``evidence_packs``: building a pack (on top of
-#: ``audit_export``); ``advisor_view``: the aggregate dashboard view; ``branding``: a
-#: theme's brand name in the header.
+#: ``audit_export``); ``advisor_view``: the aggregate dashboard view (views.yaml's
+#: ``feature``, ``has_feature``); ``branding``: a theme's brand name in the header.
 PORTFOLIO = "portfolio"
 REMOTE_API = "remote_api"
 EVIDENCE_PACKS = "evidence_packs"
-ADVISOR_VIEW = "advisor_view"
 BRANDING = "branding"
 #: The header's name when the tier has no branding (or the theme names no brand).
 DEFAULT_BRAND = "CODITECT"
