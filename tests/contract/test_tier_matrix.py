@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from coditect_tui.core.backend import Backend
-from coditect_tui.core.errors import BackendError, PermissionDenied, RateLimited
+from coditect_tui.core.errors import BackendError, PermissionDenied
 from coditect_tui.core.evidence import write_evidence_pack
 from coditect_tui.core.models import (
     Action,
@@ -148,7 +148,9 @@ async def test_tier_matrix(harness: Harness, tier: str, tmp_path: Path) -> None:
     refused = 0
     try:
         for feature, probes in PROBES.items():
-            for needs, name, call in probes:
+            # a tenant without remote_api is refused every call alike: one per feature
+            # keeps the walk within the tier's small burst (the client would wait out a 429)
+            for needs, name, call in probes[:1] if api_refused else probes:
                 want = not api_refused and not needs.isdisjoint(features)
                 try:
                     await call(subject, tmp_path / name)
@@ -158,11 +160,6 @@ async def test_tier_matrix(harness: Harness, tier: str, tmp_path: Path) -> None:
                     refused += 1
                     if "tiers.yaml" not in str(exc):
                         failures.append(f"{feature} {name}: refused, but not by the tier: {exc}")
-                except RateLimited:
-                    # a tier without remote_api has a small budget too: spent on
-                    # refusals, the API stays closed
-                    assert api_refused, f"{tier} {name}: rate limited"
-                    allowed = False
                 except BackendError:
                     allowed = True  # past the tier (a missing row, a quota)
                 if allowed != want:
