@@ -106,7 +106,7 @@ class RemoteBackend(Backend):
 
     Args:
         url: the server's base URL (``https://host:port``; ``/api/v1`` is added).
-        token: an API key (``cdt_usr_…``/``cdt_aud_…``) or an operator token.
+        token: an API key (``cdt_usr_…``/``cdt_aud_…``).
         timeout: seconds for connect (at most 5), read, write and pool waits.
         deadline: seconds a whole call may take, retries included (default 3x timeout).
         retries: further attempts after the first.

@@ -70,8 +70,9 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     )
     create.add_argument(
         "--tier",
-        help="with --db: create the tenant in this tier if missing "
-        "(the principal becomes its owner)",
+        help="with --db: create the tenant in this tier if missing (the principal becomes "
+        "its owner); an existing tenant must be in this tier, and the principal already "
+        "a member (its role is kept)",
     )
     create.add_argument("--json", action="store_true", help="machine-readable output")
     add_common(create)
@@ -156,7 +157,9 @@ async def _open_db(args: argparse.Namespace) -> Backend:
 
     provision = None
     if args.tier:
-        provision = Provision(display_name=args.db_tenant, tier=args.tier, role="owner")
+        provision = Provision(
+            display_name=args.db_tenant, tier=args.tier, role="owner", new_tenant_only=True
+        )
     return await open_store(
         args.db, tenant=args.db_tenant, principal=args.principal, provision=provision
     )

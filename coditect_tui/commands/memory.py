@@ -133,7 +133,7 @@ async def _default_paths(ctx: CliContext, backend: Backend) -> list[Path]:
 def _report_json(report: IndexReport) -> dict[str, Any]:
     return {
         "roots": [
-            {"path": str(r.path), "project_id": r.project_id, "project": r.project_name}
+            {"path": r.key, "project_id": r.project_id, "project": r.project_name}
             for r in report.roots
         ],
         "scanned": report.scanned,
@@ -164,6 +164,8 @@ def run_index(args: argparse.Namespace, ctx: CliContext) -> int:
         return await indexer.index()
 
     report = ctx.run(work)
+    for warning in report.warnings():
+        print(f"coditect: warning: {safe_text(warning)}", file=sys.stderr)
     if args.json:
         print(_dumps(_report_json(report)))
     else:

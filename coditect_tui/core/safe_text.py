@@ -7,6 +7,9 @@
   terminal (no OSC 52 clipboard writes, no title changes, no screen clears);
 * bidirectional overrides and isolates (the "Trojan Source" characters) are shown as
   ``<U+202E>``, so text cannot visually reorder itself;
+* bytes of a file name that are not UTF-8 (Python keeps them as lone surrogates,
+  ``surrogateescape``) are shown as ``\\xNN``, other lone surrogates as ``<U+D800>``: such
+  text could not even be written to a UTF-8 terminal or file;
 * nothing is interpreted as markup: the result is plain text, and the UI renders it with
   ``rich.text.Text(...)``, never as Rich/Textual markup. Where a string must be embedded in
   markup, use ``safe_markup``.
@@ -14,6 +17,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TypedDict, Unpack
 
 _BIDI = {0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
@@ -29,7 +33,8 @@ def _caret(code: int) -> str:
 
 def _build_table(keep_newlines: bool) -> dict[int, str]:
     table = {code: _caret(code) for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
-    table.update({code: f"<U+{code:04X}>" for code in _BIDI})
+    table.update({code: f"<U+{code:04X}>" for code in (*_BIDI, *range(0xD800, 0xE000))})
+    table.update({code: f"\\x{code - 0xDC00:02x}" for code in range(0xDC80, 0xDD00)})
     if keep_newlines:
         del table[0x0A]
         table[0x09] = "    "
@@ -60,6 +65,32 @@ def safe_text(value: object, *, keep_newlines: bool = False, max_length: int | N
     if max_length is not None and len(text) > max_length:
         text = text[: max(0, max_length - 1)] + "…"
     return text
+
+
+def fs_text(value: str | os.PathLike[str]) -> str:
+    """A file name or path as valid UTF-8 text: bytes that are not UTF-8 become ``\\xNN``.
+
+    For names that go into the store, JSON or a report; the file itself is still reached
+    through the original ``str`` or ``Path``. A valid name comes back unchanged (and
+    control characters are kept: :func:`safe_text` is for display).
+
+    Args:
+        value: a name or path as the OS gave it (undecodable bytes as lone surrogates).
+
+    Returns:
+        Text that encodes to UTF-8.
+    """
+    text = os.fspath(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
+def is_utf8_name(value: str | os.PathLike[str]) -> bool:
+    """Whether a name or path as the OS gave it is valid UTF-8 (no undecodable bytes)."""
+    return fs_text(value) == os.fspath(value)
 
 
 class SafeTextOptions(TypedDict, total=False):

@@ -16,6 +16,7 @@ from coditect_tui.core.audit_export import CSV_COLUMNS, csv_row
 from coditect_tui.core.errors import InvalidInput
 from coditect_tui.core.evidence.manifest import _BUFFER, PACK_FORMATS, PackFormat, PackTenant
 from coditect_tui.core.models import AuditEvent
+from coditect_tui.core.paths import open_new_private
 from coditect_tui.core.safe_text import safe_text
 
 
@@ -24,7 +25,7 @@ class _Sink:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.handle: IO[bytes] = path.open("xb", buffering=_BUFFER)
+        self.handle: IO[bytes] = open_new_private(path, "wb", buffering=_BUFFER)
         self.digest = hashlib.sha256()
         self.size = 0
 
