@@ -278,7 +278,7 @@ async def list_tenants(c: Caller = Auth) -> Response:
     Member names are per tenant; the same name in another tenant is another principal,
     so nothing of other tenants is ever listed (the store's own ``list_tenants`` matches
     by name, which is right only for a local profile)."""
-    return ok([await run(c.store.get_tenant())])
+    return ok(await run(c.store.list_key_tenants()))
 
 
 # -- members and keys --------------------------------------------------------------------

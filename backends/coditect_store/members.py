@@ -70,6 +70,20 @@ class MembersMixin(StoreBase):
             ).all()
         return to_models(Tenant, rows)
 
+    async def list_key_tenants(self) -> list[Tenant]:
+        """``list_tenants`` as the tenant API answers it: the open tenant only (a key's
+        principal is a member of that tenant only), decided by the tier (``portfolio``)
+        and audited like ``list_tenants``.
+
+        Returns:
+            The open tenant, as a list.
+
+        Raises:
+            PermissionDenied: the tier lacks ``portfolio`` (audited as denied).
+        """
+        await self._tenant_read("list_tenants", feature=PORTFOLIO)
+        return [self._tenant]
+
     def _check_role_name(self, role: str) -> None:
         try:
             self._policy.role(role)
