@@ -710,6 +710,20 @@ class RemoteBackend(Backend):
         head: AuditHead = await self._call(AuditHead, "GET", "/audit/head")
         return head
 
+    async def authorize_event(
+        self, resource: Resource, action: Action, name: str, resource_id: str | None = None
+    ) -> None:
+        await self._send(
+            "POST",
+            "/audit/authorize",
+            json={
+                "resource": resource.value,
+                "action": action.value,
+                "name": name,
+                "resource_id": resource_id,
+            },
+        )
+
     async def record_event(
         self,
         resource: Resource,

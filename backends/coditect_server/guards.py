@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from coditect_server.state import ServerState
+from coditect_store.store import SqlStore
 from coditect_tui.core.errors import (
     BackendUnavailable,
     ConfigError,
@@ -28,6 +29,7 @@ from coditect_tui.core.errors import (
     RateLimited,
 )
 from coditect_tui.core.models import Tenant
+from coditect_tui.core.policy import REMOTE_API
 
 
 @asynccontextmanager
@@ -112,6 +114,18 @@ async def check_rate(state: ServerState, tenant: Tenant) -> None:
             f"retry in {math.ceil(wait)} s",
             retry_after=wait,
         )
+
+
+async def check_remote_api(store: SqlStore, method: str, path: str) -> None:
+    """The tier decision for the tenant API itself: the tier must include ``remote_api``.
+
+    Decided by the store handle (Policy.check_feature) so the refusal is audited as
+    ``denied`` like every other one.
+
+    Raises:
+        PermissionDenied: the tenant's tier lacks ``remote_api``.
+    """
+    await store.require_feature(REMOTE_API, "api.request", method=f"{method} {path}")
 
 
 # -- idempotency keys -----------------------------------------------------------------------

@@ -145,6 +145,7 @@ async def caller(request: Request) -> Caller:
     Raises:
         Unauthorized: the request did not pass the gate (401).
         RateLimited: the tenant's tier budget is spent (429).
+        PermissionDenied: the tenant's tier lacks ``remote_api`` (403, audited).
         InvalidInput: NUL characters anywhere in the request (422).
     """
     scope = request.scope
@@ -166,6 +167,7 @@ async def caller(request: Request) -> Caller:
         policy=state.policy,
         location=state.location,
     )
+    await guards.check_remote_api(store, request.method, scope["path"])
     return Caller(identity, store, state)
 
 
@@ -276,7 +278,7 @@ async def list_tenants(c: Caller = Auth) -> Response:
     Member names are per tenant; the same name in another tenant is another principal,
     so nothing of other tenants is ever listed (the store's own ``list_tenants`` matches
     by name, which is right only for a local profile)."""
-    return ok([await run(c.store.get_tenant())])
+    return ok(await run(c.store.list_key_tenants()))
 
 
 # -- members and keys --------------------------------------------------------------------
@@ -623,6 +625,14 @@ async def verify_audit(body: VerifyRequest, c: Caller = Auth) -> Response:
 async def audit_head(c: Caller = Auth) -> Response:
     """The newest link (for a signed checkpoint); the request is audited first."""
     return ok(await run(c.store.audit_head()))
+
+
+@router.post("/audit/authorize", status_code=204, operation_id="authorize_event")
+async def authorize_event(body: RecordEvent, c: Caller = Auth) -> Response:
+    """Whether the event would be allowed (204), before the work it records; a refusal is
+    audited as denied. ``outcome`` and ``details`` are ignored."""
+    await run(c.store.authorize_event(body.resource, body.action, body.name, body.resource_id))
+    return Response(status_code=204)
 
 
 @router.post("/audit/events", response_model=Recorded, status_code=201, operation_id="record_event")

@@ -231,6 +231,20 @@ class AuditMixin(StoreBase):
         seq, digest = (row[0], row[1]) if row else (0, GENESIS_HASH)
         return AuditHead(tenant=self._tenant.name, seq=seq, hash=digest)
 
+    async def authorize_event(
+        self, resource: Resource, action: Action, name: str, resource_id: str | None = None
+    ) -> None:
+        _check_event_name(resource, name)
+        async with self._op(
+            resource,
+            action,
+            method="authorize_event",
+            target=resource_id,
+            denied_as=name,
+            read_details={"event": name},
+        ):
+            pass
+
     async def record_event(
         self,
         resource: Resource,
@@ -241,8 +255,7 @@ class AuditMixin(StoreBase):
         outcome: Outcome = "ok",
         details: dict[str, Any] | None = None,
     ) -> int:
-        if not name.startswith(f"{resource.value}.") or len(name) > 100:
-            raise InvalidInput(f"event name must start with {resource.value + '.'!r}")
+        _check_event_name(resource, name)
         async with self._op(
             resource, action, method="record_event", target=resource_id, denied_as=name
         ) as op:
@@ -306,3 +319,8 @@ class AuditMixin(StoreBase):
                     sources=sorted({p.source for p in pending})[:20],
                 )
         return len(pending)
+
+
+def _check_event_name(resource: Resource, name: str) -> None:
+    if not name.startswith(f"{resource.value}.") or len(name) > 100:
+        raise InvalidInput(f"event name must start with {resource.value + '.'!r}")

@@ -285,6 +285,7 @@ class StoreBase:
         return self._policy.authorize(
             role=self._role,
             principal=self._principal,
+            tier=self._tenant.tier,
             resource=resource,
             action=action,
             owner=owner,
@@ -320,6 +321,8 @@ class StoreBase:
         try:
             if write and self._read_only:
                 raise ReadOnly(f"read-only: {method} is refused")
+            if action is None:  # an upsert: the tier first, the role after the lookup
+                self._policy.check_tier(self._tenant.tier, resource, None)
             scope = self._authorize(resource, action) if action is not None else None
             if not write and not audit_only and self._audit_reads:
                 await self.append_events(
@@ -339,29 +342,40 @@ class StoreBase:
                 if op.events:
                     await self._link(conn, op.events)
         except PermissionDenied as exc:
-            await self._record_denial(resource, action, method, target, exc, denied_as)
+            verb = action.value if action is not None else method
+            name = denied_as or f"{resource.value}.{verb}"
+            await self._record_denial(name, target, method, exc)
             raise
 
     async def _record_denial(
-        self,
-        resource: Resource,
-        action: Action | None,
-        method: str,
-        target: str | None,
-        exc: PermissionDenied,
-        denied_as: str | None = None,
+        self, name: str, target: str | None, method: str, exc: PermissionDenied
     ) -> None:
-        verb = action.value if action is not None else method
+        """Audit a refusal as the ``denied`` event ``name`` (``<resource type>.<verb>``)."""
         # The denial itself stands; an unwritable log must not mask it.
         with contextlib.suppress(BackendError):
             await self.append_events(
                 [
                     PendingEvent(
-                        denied_as or f"{resource.value}.{verb}",
-                        resource.value,
+                        name,
+                        name.partition(".")[0],
                         target,
                         outcome="denied",
                         details={"method": method, "reason": str(exc)},
+                    )
+                ]
+            )
+
+    async def _tenant_read(self, method: str, *, feature: str | None = None) -> None:
+        """The tier decision and the audit of a read about the tenant itself (whoami,
+        get_tenant, list_tenants): they need no permission of the matrix, but a feature
+        (``feature``) when given, and an auditor's call is recorded like every read."""
+        if feature is not None:
+            await self.require_feature(feature, "tenants.read", method=method)
+        if self._audit_reads:
+            await self.append_events(
+                [
+                    PendingEvent(
+                        "tenants.read", "tenants", self._tenant.name, details={"method": method}
                     )
                 ]
             )
@@ -394,16 +408,39 @@ class StoreBase:
         return self._audit_reads
 
     def may(self, resource: Resource, action: Action) -> bool:
-        """Whether the handle's role grants ``action`` on ``resource`` (in some scope).
+        """Whether the tenant's tier and the handle's role allow ``action`` on ``resource``.
 
         Args:
             resource: what would be acted on.
             action: the permission asked about.
 
         Returns:
-            True when roles.yaml grants it (own or tenant scope); nothing is audited.
+            True when tiers.yaml switches the operation's feature on and roles.yaml grants
+            it (own or tenant scope); nothing is audited.
         """
+        try:
+            self._policy.check_tier(self._tenant.tier, resource, action)
+        except PermissionDenied:
+            return False
         return self._policy.scope(self._role, resource, action) is not None
+
+    async def require_feature(self, feature: str, name: str, *, method: str) -> None:
+        """The tier decision for what is not one (resource, action) pair of the matrix
+        (e.g. the server's ``remote_api``); a refusal is audited as ``denied``.
+
+        Args:
+            feature: the tiers.yaml feature needed.
+            name: the audit event name of the refusal (``<resource type>.<verb>``).
+            method: what was refused (recorded in the event's details).
+
+        Raises:
+            PermissionDenied: the tenant's tier lacks ``feature``.
+        """
+        try:
+            self._policy.check_feature(self._tenant.tier, feature, name)
+        except PermissionDenied as exc:
+            await self._record_denial(name, self._tenant.name, method, exc)
+            raise
 
     async def append_events(self, events: Sequence[PendingEvent]) -> list[tuple[int, str]]:
         """Append ``events`` to the tenant's audit chain in a transaction of their own.

@@ -24,7 +24,7 @@ from coditect_tui.core.models import (
     Tenant,
     utcnow,
 )
-from coditect_tui.core.policy import PRIVILEGED_ROLES
+from coditect_tui.core.policy import PORTFOLIO, PRIVILEGED_ROLES
 
 MB = Resource.MEMBERS
 K = Resource.API_KEYS
@@ -34,6 +34,7 @@ class MembersMixin(StoreBase):
     """Who may act in the tenant, in which role, and with which keys."""
 
     async def whoami(self) -> Principal:
+        await self._tenant_read("whoami")
         return Principal(
             name=self._principal,
             role=self._role,
@@ -42,9 +43,11 @@ class MembersMixin(StoreBase):
         )
 
     async def get_tenant(self) -> Tenant:
+        await self._tenant_read("get_tenant")
         return self._tenant
 
     async def list_tenants(self) -> list[Tenant]:
+        await self._tenant_read("list_tenants", feature=PORTFOLIO)
         async with self._tx(write=False) as conn:
             if self._pg:  # RLS hides other tenants: the SECURITY DEFINER lookup (0001)
                 rows = (
@@ -66,6 +69,20 @@ class MembersMixin(StoreBase):
                 )
             ).all()
         return to_models(Tenant, rows)
+
+    async def list_key_tenants(self) -> list[Tenant]:
+        """``list_tenants`` as the tenant API answers it: the open tenant only (a key's
+        principal is a member of that tenant only), decided by the tier (``portfolio``)
+        and audited like ``list_tenants``.
+
+        Returns:
+            The open tenant, as a list.
+
+        Raises:
+            PermissionDenied: the tier lacks ``portfolio`` (audited as denied).
+        """
+        await self._tenant_read("list_tenants", feature=PORTFOLIO)
+        return [self._tenant]
 
     def _check_role_name(self, role: str) -> None:
         try:

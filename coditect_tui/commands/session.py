@@ -237,7 +237,7 @@ async def _act(
         profile = ctx.profile()
         if verb != "status":
             sessions_probe = GitSessions(repo, backend=backend)
-            await sessions_probe.preflight()
+            await sessions_probe.preflight(verb)
         me = await backend.whoami()
         if not is_utf8_name(repo):  # the store keeps names as text: the repo is not registered
             print(

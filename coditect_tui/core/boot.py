@@ -29,7 +29,7 @@ from coditect_tui.core.paths import (
     write_private_file,
 )
 
-BOOT_VERSION = 3
+BOOT_VERSION = 4  # 4: the brand (decided by the tier)
 _ENV_KEYS = ("CODITECT_TENANT", "CODITECT_THEME", "CODITECT_READ_ONLY", "CODITECT_CONFIG")
 
 
@@ -52,6 +52,7 @@ class Boot:
         aggregate_only: every dashboard view the principal may open is an aggregate one
             (an advisor): the app shows counts and trends only, no repo names at all.
         paint_key: the paint cache's key (tenant, principal, role, tier, backend, roots).
+        brand: the header's name (the theme's brand when the tier includes branding).
     """
 
     tenant: str
@@ -67,6 +68,7 @@ class Boot:
     warnings: list[str] = field(default_factory=list)
     aggregate_only: bool = False
     paint_key: str = ""
+    brand: str = "CODITECT"
 
 
 def _stat(path: Path) -> list[Any]:
@@ -180,4 +182,5 @@ def boot_from_settings(
         warnings=warnings,
         aggregate_only=aggregate_only,
         paint_key=paint_key(profile),
+        brand=shipped_policy().brand(profile.tier, spec.get("brand")),
     )

@@ -1,7 +1,9 @@
 """Roles, tiers and the one ``authorize()`` every backend method calls.
 
 The matrix comes from config/roles.yaml, the tiers from config/tiers.yaml (both shipped);
-nothing here trusts the UI.
+nothing here trusts the UI. ``authorize()`` decides the tier (``check_feature``: does the
+tenant's tier switch on the feature the operation needs, ``OPERATION_FEATURES``) and then
+the role; every store method and every server route passes through it.
 """
 
 from __future__ import annotations
@@ -86,6 +88,39 @@ KNOWN_FEATURES = frozenset(
         "branding",
     }
 )
+
+
+#: The tiers.yaml features that switch on each backend operation (any one of them is
+#: enough). Reads of projects, repos and sessions also serve the dashboards, so a
+#: dashboard-only tier (advisor) may read them but not change them. Members need no
+#: feature: every tenant manages who belongs to it.
+_FEATURES_BY_RESOURCE: dict[Resource, tuple[frozenset[str], frozenset[str]]] = {
+    # resource: (features for a read, features for any other action)
+    Resource.PROJECTS: (frozenset({"projects", "dashboard"}), frozenset({"projects"})),
+    Resource.REPOS: (frozenset({"projects", "dashboard"}), frozenset({"projects"})),
+    Resource.SESSIONS: (frozenset({"git_sessions", "dashboard"}), frozenset({"git_sessions"})),
+    Resource.MEMORY: (frozenset({"memory"}), frozenset({"memory"})),
+    Resource.STATUS: (frozenset({"dashboard"}), frozenset({"dashboard"})),
+    Resource.API_KEYS: (frozenset({"api_keys"}), frozenset({"api_keys"})),
+    Resource.AUDIT: (frozenset({"audit"}), frozenset({"audit"})),
+}
+OPERATION_FEATURES: dict[tuple[Resource, Action], frozenset[str]] = {
+    (resource, action): reads if action is Action.READ else others
+    for resource, (reads, others) in _FEATURES_BY_RESOURCE.items()
+    for action in OPERATIONS[resource]
+} | {(Resource.AUDIT, Action.EXPORT): frozenset({"audit_export"})}
+
+#: Features that gate something other than one (resource, action) pair, and where.
+#: ``portfolio``: listing the principal's tenants (``list_tenants``); ``remote_api``:
+#: every request to the tenant API server; ``evidence_packs``: building a pack (on top of
+#: ``audit_export``); ``advisor_view``: the aggregate dashboard view (views.yaml's
+#: ``feature``, ``has_feature``); ``branding``: a theme's brand name in the header.
+PORTFOLIO = "portfolio"
+REMOTE_API = "remote_api"
+EVIDENCE_PACKS = "evidence_packs"
+BRANDING = "branding"
+#: The header's name when the tier has no branding (or the theme names no brand).
+DEFAULT_BRAND = "CODITECT"
 
 
 class Quotas(BaseModel):
@@ -176,11 +211,75 @@ class Policy:
         """The scope ``role`` holds for ``resource.action``, or None when denied."""
         return self.role(role).permissions.get(resource, {}).get(action)
 
+    def has_feature(self, tier: str, features: str | Iterable[str]) -> bool:
+        """Whether ``tier`` switches on ``features`` (one of them, for a collection).
+
+        An unknown tier has no feature.
+        """
+        definition = self.tiers.get(tier)
+        if definition is None:
+            return False
+        wanted = {features} if isinstance(features, str) else set(features)
+        return not wanted.isdisjoint(definition.features)
+
+    def check_feature(self, tier: str, features: str | Iterable[str], what: str) -> None:
+        """The tier decision: refuse ``what`` unless ``tier`` has (one of) ``features``.
+
+        Args:
+            tier: the tenant's tier.
+            features: the feature ``what`` needs, or several of which any one is enough.
+            what: the refused thing, for the message (e.g. ``audit.export``).
+
+        Raises:
+            PermissionDenied: the tier lacks the feature, or is not defined in tiers.yaml.
+        """
+        if self.has_feature(tier, features):
+            return
+        if tier not in self.tiers:
+            raise PermissionDenied(f"tier {tier!r} is not defined (tiers.yaml): {what} is refused")
+        names = " or ".join(sorted({features} if isinstance(features, str) else set(features)))
+        raise PermissionDenied(
+            f"tier {tier!r} does not include {names} (tiers.yaml): {what} is refused"
+        )
+
+    def check_tier(self, tier: str, resource: Resource, action: Action | None) -> None:
+        """The tier decision for one operation of the matrix (``OPERATION_FEATURES``).
+
+        Args:
+            tier: the tenant's tier.
+            resource: what is acted on.
+            action: the action; None for an upsert decided after a lookup (create and
+                update need the same feature, so the tier is decided before the lookup).
+
+        Raises:
+            PermissionDenied: the tier lacks the operation's feature.
+        """
+        key = (resource, action or Action.CREATE)
+        needs = OPERATION_FEATURES.get(key)
+        if needs is not None:
+            self.check_feature(tier, needs, f"{resource}.{action or 'write'}")
+
+    def brand(self, tier: str, theme_brand: object) -> str:
+        """The name the header shows: a theme's ``brand`` only when ``tier`` includes
+        ``branding``, else ``CODITECT``.
+
+        Args:
+            tier: the tenant's tier.
+            theme_brand: the theme's ``brand`` field (None or empty: none).
+
+        Returns:
+            The brand name to show.
+        """
+        if theme_brand and self.has_feature(tier, BRANDING):
+            return str(theme_brand)
+        return DEFAULT_BRAND
+
     def authorize(
         self,
         *,
         role: str,
         principal: str,
+        tier: str,
         resource: Resource,
         action: Action,
         owner: str | None = None,
@@ -188,9 +287,12 @@ class Policy:
     ) -> Scope:
         """Decide whether ``principal`` acting as ``role`` may do ``action`` on ``resource``.
 
+        The tier is decided first (``OPERATION_FEATURES``), then the role.
+
         Args:
             role: the principal's role in the open tenant.
             principal: who is acting.
+            tier: the open tenant's tier.
             resource: what is acted on.
             action: what is done.
             owner: who created the row acted on, when the call is about one row; an ``own``
@@ -202,9 +304,10 @@ class Policy:
 
         Raises:
             ReadOnly: a mutating action while read-only (or the role is read-only).
-            PermissionDenied: the matrix does not grant it, or grants it only for own rows
-                and the row belongs to someone else.
+            PermissionDenied: the tier lacks the operation's feature; the matrix does not
+                grant it, or grants it only for own rows and the row belongs to someone else.
         """
+        self.check_tier(tier, resource, action)
         definition = self.role(role)
         if (
             action is not Action.READ

@@ -193,7 +193,6 @@ class ViewsConfig:
             The views in the role's order; empty when none applies.
         """
         policy = policy or shipped_policy()
-        features = set(policy.tiers[tier].features) if tier in policy.tiers else set()
         names = self.file.roles.get(role, self.file.default_views)
         allowed = self.file.tiers.get(tier)
         out = []
@@ -201,7 +200,7 @@ class ViewsConfig:
             definition = self.file.views[name]
             if allowed is not None and name not in allowed:
                 continue
-            if definition.feature is not None and definition.feature not in features:
+            if definition.feature is not None and not policy.has_feature(tier, definition.feature):
                 continue
             out.append(self.view(name))
         return out
@@ -209,9 +208,7 @@ class ViewsConfig:
 
 def tier_has_feature(tier: str, feature: str, policy: Policy | None = None) -> bool:
     """Whether tiers.yaml gives ``tier`` the ``feature`` (an unknown tier has none)."""
-    policy = policy or shipped_policy()
-    definition = policy.tiers.get(tier)
-    return definition is not None and feature in definition.features
+    return (policy or shipped_policy()).has_feature(tier, feature)
 
 
 def default_views_path() -> Path:

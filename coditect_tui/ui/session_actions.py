@@ -112,7 +112,7 @@ class SessionActions:
     ) -> None:
         try:
             engine = self.session_engine(repo)
-            await engine.preflight()
+            await engine.preflight(verb)
             message = await job(engine)
         except CoditectError as exc:
             self.app.report(exc, f"Session {verb}")

@@ -202,7 +202,7 @@ class PaintFirstApp(App[None]):
             boot.title,
             boot.role,
             boot.backend_kind,
-            str(boot.theme_spec.get("brand") or "CODITECT"),
+            boot.brand,
         )
         self.query_one(ProjectTree).focus()
         if self.aggregate_only:
@@ -284,7 +284,9 @@ class PaintFirstApp(App[None]):
         self.tenant, self.title_text = profile.name, profile.title
         self.demo_allowed = False
         self.reconcile_views(profile)
-        brand = str(self.theme_specs.get(theme, {}).get("brand") or "CODITECT")
+        from coditect_tui.core.policy import shipped_policy
+
+        brand = shipped_policy().brand(profile.tier, self.theme_specs.get(theme, {}).get("brand"))
         self._show_header(profile.title, profile.role, profile.backend.kind, brand)
 
     def reconcile_views(self, profile: TenantProfile) -> None:

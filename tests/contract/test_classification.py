@@ -113,6 +113,9 @@ def _read_calls(ids: dict[str, str]) -> dict[str, Callable[[Backend], Awaitable[
         "query_audit": lambda b: b.query_audit(AuditFilter()),
         "export_audit": lambda b: drain(b.export_audit()),
         "verify_audit": lambda b: b.verify_audit(),
+        "authorize_event": lambda b: b.authorize_event(
+            Resource.SESSIONS, Action.READ, "sessions.status"
+        ),
     }
 
 

@@ -36,7 +36,7 @@ def test_shipped_files_have_every_role_and_tier() -> None:
 
 def test_authorize_scopes_and_read_only() -> None:
     policy = shipped_policy()
-    kwargs = {"principal": "me", "resource": Resource.SESSIONS}
+    kwargs = {"principal": "me", "tier": "internal", "resource": Resource.SESSIONS}
     assert policy.authorize(role="editor", action=Action.UPDATE, owner="me", **kwargs) is Scope.OWN  # type: ignore[arg-type]
     with pytest.raises(PermissionDenied, match="only its own"):
         policy.authorize(role="editor", action=Action.UPDATE, owner="you", **kwargs)  # type: ignore[arg-type]

@@ -104,6 +104,31 @@ class AuditApi(ABC):
             InvalidInput: ``name`` does not start with ``<resource>.``.
         """
 
+    @reads
+    @abstractmethod
+    async def authorize_event(
+        self, resource: Resource, action: Action, name: str, resource_id: str | None = None
+    ) -> None:
+        """Ask whether ``record_event(resource, action, name, ...)`` would be allowed, before
+        doing the work it would record (git work on the operator's machine).
+
+        The backend decides with the tenant's tier and the role, exactly as for the event
+        itself; nothing is written when allowed (an auditor's question is audited as a
+        read), a refusal is audited as ``denied`` under ``name``. A read: it changes
+        nothing, and a read-only backend answers it (refusing a mutating ``action`` with
+        ReadOnly).
+
+        Args:
+            resource: what would be acted on (e.g. sessions).
+            action: the permission the work needs (e.g. update).
+            name: the event's action name, ``<resource>.<verb>`` (e.g. "sessions.commit").
+            resource_id: the session, repo or project id, when known.
+
+        Raises:
+            InvalidInput: ``name`` does not start with ``<resource>.``.
+            ReadOnly: a mutating ``action`` on a read-only backend (or role).
+        """
+
     @mutates
     @abstractmethod
     async def import_audit_events(self, events: list[AuditEventSpec]) -> int:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from coditect_tui.core.errors import InvalidInput
 from coditect_tui.core.models import Model
+from coditect_tui.core.policy import EVIDENCE_PACKS
 from coditect_tui.core.safe_text import safe_text
 
 PackFormat = Literal["csv", "jsonl", "md"]
@@ -26,7 +27,7 @@ SUMS_NAME = "SHA256SUMS"
 MANIFEST_KIND: Final = "coditect-evidence-pack"
 MANIFEST_VERSION = 1
 #: The tiers.yaml feature a tenant's tier needs for evidence packs.
-FEATURE = "evidence_packs"
+FEATURE = EVIDENCE_PACKS
 #: Rows between two progress callbacks.
 PROGRESS_EVERY = 10_000
 _BUFFER = 1 << 20

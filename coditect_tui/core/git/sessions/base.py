@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coditect_tui.core.errors import InvalidInput, PermissionDenied, ReadOnly
+from coditect_tui.core.errors import InvalidInput
 from coditect_tui.core.git import gitconfig, layout
 from coditect_tui.core.git.runner import NETWORK_TIMEOUT, GitError, GitRunner, check_branch_name
 from coditect_tui.core.git.sessions.errors import ConfirmationRequired, SessionError
@@ -178,23 +178,26 @@ class SessionsBase:
 
     # -- backend ------------------------------------------------------------------------
 
-    async def preflight(self) -> None:
-        """Refuse early (before any git work) when the backend could not audit a change.
+    async def preflight(self, verb: str = "preflight") -> None:
+        """Refuse early (before any git work) when the backend would not audit the change.
+
+        The backend decides (tier and role, ``Backend.authorize_event``) and audits its
+        refusal as ``sessions.<verb>`` denied; nothing is decided here.
+
+        Args:
+            verb: the session action about to run (start, commit, push...).
 
         Raises:
-            ReadOnly: the backend is read-only.
-            PermissionDenied: the role may not update sessions.
+            ReadOnly: the backend (or the role) is read-only.
+            PermissionDenied: the tier lacks git sessions, or the role may not update them.
         """
         if self.backend is None:
             return
         from coditect_tui.core.models import Action, Resource
-        from coditect_tui.core.policy import shipped_policy
 
-        me = await self.backend.whoami()
-        if me.read_only:
-            raise ReadOnly("read-only mode: git session actions are refused")
-        if shipped_policy().scope(me.role, Resource.SESSIONS, Action.UPDATE) is None:
-            raise PermissionDenied(f"role {me.role!r} may not run git sessions")
+        await self.backend.authorize_event(
+            Resource.SESSIONS, Action.UPDATE, f"sessions.{verb}", self._record_id or self.repo_id
+        )
 
     async def _audit(
         self, verb: str, outcome: Outcome, details: dict[str, Any], *, create: bool = False
