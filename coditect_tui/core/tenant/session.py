@@ -171,7 +171,7 @@ class TenantSession:
             await self._register()
             if self.watch and not self._closed:
                 self._start_watcher()
-                if self.backend is not None and not self.read_only:
+                if self.backend is not None and not self.read_only and self.has("memory"):
                     self._spawn(
                         follow_memory(self, self.backend, self._memory_changed, self.memory_ready),
                         "memory",
@@ -289,11 +289,25 @@ class TenantSession:
         self.emit(BackendOpened(me, self.read_only))
         self.emit(ConnectionChanged("ok"))
 
+    @property
+    def tier(self) -> str:
+        """The tenant's tier as configured (the backend enforces the stored one)."""
+        return self.profile.tier
+
+    def has(self, feature: str) -> bool:
+        """Whether the tenant's tier (tiers.yaml) includes ``feature``: what the tier does
+        not include is not started, rather than started and refused by the backend."""
+        from coditect_tui.core.policy import shipped_policy
+
+        return shipped_policy().has_feature(self.tier, feature)
+
     async def _register(self) -> None:
         from coditect_tui.core.git.discovery import register_tree
 
         if self.backend is None or self.tree is None:
             return
+        if not self.has("projects") and not (self.read_only and self.has("dashboard")):
+            return  # the tier has no projects: nothing to register, nothing to refuse
         try:
             if self.read_only:
                 self.repo_ids, self.project_ids = await self._known_ids()

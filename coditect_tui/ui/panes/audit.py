@@ -142,6 +142,12 @@ class AuditPane(TenantPane, Vertical):
         if self.backend is None:
             table.reset(total=0, positional=True)
             return
+        if self.session is not None and not self.session.has("audit"):
+            table.reset(total=0, positional=True)
+            self._status(
+                f"The audit log is not included in this tenant's tier ({self.session.tier})."
+            )
+            return
         try:
             page = await self.backend.query_audit(flt, limit=BLOCK)
         except CoditectError as exc:

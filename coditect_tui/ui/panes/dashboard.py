@@ -169,7 +169,9 @@ class DashboardPane(TenantPane, VerticalScroll):
     def reload(self) -> None:
         """Rebuild the figures (git history of changed repos, snapshots, sessions)."""
         session = self.session
-        if session is not None and session.backend is not None and session.statuses:
+        if session is not None and not session.has("dashboard"):
+            self._clear(f"The dashboard is not included in this tenant's tier ({session.tier}).")
+        elif session is not None and session.backend is not None and session.statuses:
             self._load(session)
 
     @work(exclusive=True, group="dashboard")

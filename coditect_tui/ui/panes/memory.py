@@ -287,6 +287,11 @@ class MemoryPane(TenantPane, Vertical):
         backend = self.backend
         if backend is None:
             return
+        if self.session is not None and not self.session.has("memory"):
+            self.query_one("#memory-filters", Static).update(
+                Text(f"Memory is not included in this tenant's tier ({self.session.tier}).")
+            )
+            return
         options = self.query_one(OptionList)
         try:
             if query:

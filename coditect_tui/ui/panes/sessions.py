@@ -187,8 +187,12 @@ class GitSessionsPane(TenantPane, VerticalScroll):
         session = self.session
         if session is None:
             return
-        if session.backend is None:
+        if not session.has("git_sessions"):
             history: list[GitSession] | str | None = (
+                f"git sessions are not included in this tenant's tier ({session.tier})."
+            )
+        elif session.backend is None:
+            history = (
                 f"the tenant's store is not open ({session.backend_error})."
                 if session.backend_error
                 else None

@@ -1,0 +1,37 @@
+"""Opening a tenant whose tier lacks a feature is quiet: the session does not start what
+the tier does not include (no refused registration, no refused memory indexing), so the
+user sees no error for something they never asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from coditect_tui.core.models import AuditFilter
+from coditect_tui.ui.app import CoditectApp
+from tests.ui.conftest import screen_text, settle
+
+AppFactory = Callable[..., CoditectApp]
+
+
+@pytest.mark.parametrize("tier", ["vendor", "advisor", "auditor"])
+async def test_opening_a_narrow_tier_shows_no_error(make_app: AppFactory, tier: str) -> None:
+    app = make_app(extra={"tier": tier})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert app.session is not None
+        await app.session.live.wait()
+        await app.session.memory_ready.wait()
+        await settle(app, pilot)
+        for key in "12345":  # every pane loads what the tier includes, and says so otherwise
+            await pilot.press(key)
+            await settle(app, pilot)
+        errors = [str(n.message) for n in app._notifications if n.severity in ("error", "warning")]
+        assert errors == [], errors
+        if not app.session.has("audit"):  # the pane says so, instead of asking
+            assert "not included in this tenant's tier" in screen_text(app)
+            return
+        assert app.session.backend is not None
+        denied = (await app.session.backend.query_audit(AuditFilter(outcome="denied"))).items
+        assert [(e.action, e.details) for e in denied] == []
