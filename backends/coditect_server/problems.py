@@ -57,6 +57,30 @@ class Problem(BaseModel):
     retry_after: float | None = None
 
 
+def problem_body(status: int, code: str, detail: str, retry_after: float | None = None) -> bytes:
+    """The problem+json document of ``status`` (what :func:`problem` sends).
+
+    Args:
+        status: the HTTP status.
+        code: the typed error's code (coditect_tui.core.errors).
+        detail: one line a human can act on.
+        retry_after: seconds after which a retry may succeed, if any.
+
+    Returns:
+        The serialised document.
+    """
+    body: dict[str, Any] = {
+        "type": f"urn:coditect:problem:{code}",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if retry_after is not None:
+        body["retry_after"] = retry_after
+    return orjson.dumps(body)
+
+
 def problem(
     status: int,
     code: str,
@@ -66,19 +90,14 @@ def problem(
     retry_after: float | None = None,
 ) -> Response:
     """A problem+json response."""
-    body: dict[str, Any] = {
-        "type": f"urn:coditect:problem:{code}",
-        "title": _TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
     all_headers = dict(headers or {})
     if retry_after is not None:
-        body["retry_after"] = retry_after
         all_headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
     return Response(
-        orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE, headers=all_headers
+        problem_body(status, code, detail, retry_after),
+        status_code=status,
+        media_type=MEDIA_TYPE,
+        headers=all_headers,
     )
 
 

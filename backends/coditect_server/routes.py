@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from coditect_server import guards
 from coditect_server.auth import Identity, authenticate
-from coditect_server.problems import ERROR_RESPONSES
+from coditect_server.problems import ERROR_RESPONSES, MEDIA_TYPE, problem_body
 from coditect_server.schemas import (
     ApiKeyRequest,
     AuditExport,
@@ -180,9 +180,27 @@ async def run(work: Awaitable[Any]) -> Any:
 
 
 async def write(
-    c: Caller, request: Request, work: Callable[[], Awaitable[Any]], *, status: int = 200
+    c: Caller,
+    request: Request,
+    work: Callable[[], Awaitable[Any]],
+    *,
+    status: int = 200,
+    replay_as: Callable[[Any], tuple[int, bytes]] | None = None,
 ) -> Response:
-    """Run a change at most once per ``Idempotency-Key`` (replaying the stored response)."""
+    """Run a change at most once per ``Idempotency-Key`` (replaying the stored response).
+
+    Args:
+        c: the caller.
+        request: the request (its key, method, path and body).
+        work: the change.
+        status: the status of a success.
+        replay_as: what a replay answers instead of the response (status and body; a
+            status >= 400 is sent as problem+json), for a response that must not be kept:
+            only this is stored.
+
+    Returns:
+        The response, or the stored answer of the earlier request with the same key.
+    """
     key = request.headers.get("idempotency-key")
     ident = c.identity
     if key is not None:
@@ -191,10 +209,11 @@ async def write(
         )
         replay = await guards.reserve(c.state, ident.tenant.id, ident.principal, key, print_)
         if replay is not None:
+            kind = MEDIA_TYPE if replay.status >= 400 else "application/json"
             return Response(
                 replay.body or None,
                 status_code=replay.status,
-                media_type="application/json" if replay.body else None,
+                media_type=kind if replay.body else None,
                 headers={"Idempotent-Replayed": "true"},
             )
     try:
@@ -207,7 +226,8 @@ async def write(
         c.state.invalidate_tenant(ident.tenant.id)
     body = b"" if status == 204 else _json(result)
     if key is not None:
-        await guards.complete(c.state, ident.tenant.id, ident.principal, key, status, body)
+        kept = (status, body) if replay_as is None else replay_as(result)
+        await guards.complete(c.state, ident.tenant.id, ident.principal, key, *kept)
     if status == 204:
         return Response(status_code=204)
     return Response(body, status_code=status, media_type="application/json")
@@ -291,9 +311,21 @@ async def remove_member(name: str, request: Request, c: Caller = Auth) -> Respon
     return await write(c, request, lambda: c.store.remove_member(name), status=204)
 
 
+def _secret_shown_once(new: NewApiKey) -> tuple[int, bytes]:
+    """The replay of a key creation: 409 naming the key, never its secret (not kept)."""
+    key_id = new.info.id
+    detail = (
+        f"API key {key_id} was created by the first request with this Idempotency-Key; "
+        f"its secret was shown once and is not kept: revoke it "
+        f"(POST /api/v1/api-keys/{key_id}/revoke) and create another"
+    )
+    return 409, problem_body(409, "conflict", detail)
+
+
 @router.post("/api-keys", response_model=NewApiKey, status_code=201, operation_id="create_api_key")
 async def create_api_key(spec: ApiKeyRequest, request: Request, c: Caller = Auth) -> Response:
-    """Create a key (its secret is in this response only)."""
+    """Create a key (its secret is in this response only: a replay of the same
+    Idempotency-Key answers 409 naming the key)."""
     return await write(
         c,
         request,
@@ -301,6 +333,7 @@ async def create_api_key(spec: ApiKeyRequest, request: Request, c: Caller = Auth
             principal=spec.principal, role=spec.role, expires_at=spec.expires_at
         ),
         status=201,
+        replay_as=_secret_shown_once,
     )
 
 
