@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from coditect_tui.core import limits
 from coditect_tui.core.models import (
     Action,
     AuditEventSpec,
@@ -23,23 +24,23 @@ class MemberSpec(BaseModel):
     """A principal to add to the tenant."""
 
     model_config = _Strict
-    name: str = Field(min_length=1, max_length=200)
-    role: str = Field(min_length=1, max_length=50)
+    name: str = Field(min_length=1, max_length=limits.NAME)
+    role: str = Field(min_length=1, max_length=limits.ROLE)
 
 
 class RoleChange(BaseModel):
     """A member's new role."""
 
     model_config = _Strict
-    role: str = Field(min_length=1, max_length=50)
+    role: str = Field(min_length=1, max_length=limits.ROLE)
 
 
 class ApiKeyRequest(BaseModel):
     """A key to create (defaults: the caller, the caller's role, no expiry)."""
 
     model_config = _Strict
-    principal: str | None = Field(default=None, min_length=1, max_length=200)
-    role: str | None = Field(default=None, min_length=1, max_length=50)
+    principal: str | None = Field(default=None, min_length=1, max_length=limits.NAME)
+    role: str | None = Field(default=None, min_length=1, max_length=limits.ROLE)
     expires_at: AwareDatetime | None = None
 
 
@@ -130,7 +131,7 @@ class RecordEvent(BaseModel):
     model_config = _Strict
     resource: Resource
     action: Action
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=limits.ACTION)
     resource_id: str | None = None
     outcome: Outcome = "ok"
     details: dict[str, Any] | None = None

@@ -13,6 +13,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from coditect_tui.core import limits
+
 T = TypeVar("T")
 
 
@@ -134,7 +136,7 @@ ProjectKind = Literal["master", "standalone", "group"]
 class ProjectSpec(Model):
     """What a caller gives to register or update a project (keyed by name)."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=limits.NAME)
     path: str | None = None
     kind: ProjectKind = "standalone"
     description: str = ""
@@ -158,10 +160,10 @@ class RepoSpec(Model):
 
     project_id: str
     path: str = Field(min_length=1)
-    name: str = Field(min_length=1, max_length=300)
+    name: str = Field(min_length=1, max_length=limits.REPO_NAME)
     parent_id: str | None = None
     url: str | None = None
-    category: str | None = None
+    category: str | None = Field(default=None, max_length=limits.CATEGORY)
     is_submodule: bool = False
     initialised: bool = True
 
@@ -190,7 +192,11 @@ class GitSessionSpec(Model):
     """A git session record, compatible with ``.coditect-session.json`` fields."""
 
     repo_id: str
-    session_key: str = Field(min_length=1, description="the helper's session_id, %Y%m%d-%H%M%S")
+    session_key: str = Field(
+        min_length=1,
+        max_length=limits.SESSION_KEY,
+        description="the helper's session_id, %Y%m%d-%H%M%S",
+    )
     description: str
     branch: str
     started_at: datetime
@@ -199,10 +205,10 @@ class GitSessionSpec(Model):
 class GitSessionUpdate(Model):
     """Fields a session update may change (None = leave as is)."""
 
-    last_commit: str | None = None
+    last_commit: str | None = Field(default=None, max_length=limits.COMMIT)
     last_push: datetime | None = None
-    commit_count: int | None = None
-    push_count: int | None = None
+    commit_count: int | None = Field(default=None, ge=limits.INT_MIN, le=limits.INT_MAX)
+    push_count: int | None = Field(default=None, ge=limits.INT_MIN, le=limits.INT_MAX)
     ended_at: datetime | None = None
     state: SessionState | None = None
     summary: dict[str, Any] | None = None
@@ -251,13 +257,13 @@ class MemoryEntrySpec(Model):
     title: str
     body: str = ""
     project_id: str | None = None
-    timestamp_raw: str | None = None
+    timestamp_raw: str | None = Field(default=None, max_length=limits.TIMESTAMP_RAW)
     timestamp: datetime | None = None
     timestamp_note: str | None = None
     tags: list[str] = Field(default_factory=list)
-    size: int = 0
+    size: int = Field(default=0, ge=limits.INT_MIN, le=limits.INT_MAX)
     mtime: float | None = None
-    sha256: str | None = None
+    sha256: str | None = Field(default=None, max_length=limits.SHA256)
 
 
 class MemoryEntry(Model):
@@ -310,7 +316,7 @@ class SearchHit(Model):
 class StatusSnapshotSpec(Model):
     """A status run to record: a summary and one record per repo."""
 
-    source: str = "status"
+    source: str = Field(default="status", max_length=limits.STATUS_SOURCE)
     summary: dict[str, Any]
     repos: list[dict[str, Any]] = Field(default_factory=list)
 
@@ -374,9 +380,9 @@ class AuditEventSpec(Model):
     """An event brought in from elsewhere (e.g. MEMORY-CONTEXT/audit-logs); source required."""
 
     ts: datetime
-    actor: str
-    action: str
-    resource_type: str
+    actor: str = Field(max_length=limits.NAME)
+    action: str = Field(max_length=limits.ACTION)
+    resource_type: str = Field(max_length=limits.RESOURCE_TYPE)
     resource_id: str | None = None
     outcome: Outcome = "ok"
     details: dict[str, Any] = Field(default_factory=dict)
