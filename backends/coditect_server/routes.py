@@ -24,6 +24,7 @@ from coditect_server import guards
 from coditect_server.auth import Identity, authenticate
 from coditect_server.problems import ERROR_RESPONSES, MEDIA_TYPE, problem_body
 from coditect_server.schemas import (
+    CURSOR_PATTERN,
     ApiKeyRequest,
     AuditExport,
     AuditQuery,
@@ -82,6 +83,10 @@ SECURITY_SCHEME = {
     "description": "An API key (cdt_usr_… / cdt_aud_…) or an operator token.",
 }
 _READ_ONLY_DOC = "true: act read-only (every change is refused with 403)"
+CursorQuery = Annotated[
+    str | None,
+    Query(min_length=4, pattern=CURSOR_PATTERN, description="next_cursor of the previous page"),
+]
 
 
 def document_auth(schema: dict[str, Any]) -> None:
@@ -112,6 +117,82 @@ def document_auth(schema: dict[str, Any]) -> None:
         for operation in operations.values():
             operation["security"] = [{"ApiKey": []}]
             operation.setdefault("parameters", []).append(dict(header))
+
+
+#: What every string of a request must match: the server refuses NUL characters anywhere
+#: (PostgreSQL text cannot hold them).
+NO_NUL = "^[^\\x00]*$"
+#: Request fields that name a role of the server's policy.
+_ROLE_FIELDS = (("MemberSpec", "role"), ("RoleChange", "role"), ("ApiKeyRequest", "role"))
+
+
+_JSON_VALUE_REF = {"$ref": "#/components/schemas/JsonValue"}
+#: A value of a free-form object (audit details, status summaries): JSON the server can
+#: store and hash: no NUL in any text, integers within 64 bits (what orjson writes).
+_JSON_VALUE = {
+    "description": "any JSON value; no NUL character in any text, integers within 64 bits",
+    "anyOf": [
+        {"type": "null"},
+        {"type": "boolean"},
+        {"type": "string", "pattern": NO_NUL},
+        {"type": "integer", "minimum": -(2**63), "maximum": 2**64 - 1},
+        {"type": "number", "not": {"type": "integer"}},
+        {"type": "array", "items": _JSON_VALUE_REF},
+        {
+            "type": "object",
+            "propertyNames": {"pattern": NO_NUL},
+            "additionalProperties": _JSON_VALUE_REF,
+        },
+    ],
+}
+
+
+def _no_nul(node: Any) -> None:
+    """Add :data:`NO_NUL` to every free-text string below ``node``; free-form objects hold
+    :data:`_JSON_VALUE` values under NUL-free keys."""
+    if isinstance(node, list):
+        for item in node:
+            _no_nul(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "string" and not {"format", "enum", "const", "pattern"} & set(node):
+        node["pattern"] = NO_NUL
+    if node.get("type") == "object" and node.get("additionalProperties") is True:
+        node["additionalProperties"] = dict(_JSON_VALUE_REF)
+        node["propertyNames"] = {"pattern": NO_NUL}
+        return
+    for value in node.values():
+        _no_nul(value)
+
+
+def document_values(schema: dict[str, Any], roles: list[str]) -> None:
+    """Add to the OpenAPI ``schema`` the value rules the server checks beyond pydantic:
+    no NUL characters in any string, role names from the server's policy, and a recorded
+    event's name starting with its resource.
+
+    Args:
+        schema: the app's OpenAPI document (changed in place).
+        roles: the role names of the policy the server enforces.
+    """
+    _no_nul(schema.get("paths", {}))
+    components = schema.get("components", {}).get("schemas", {})
+    _no_nul(components)
+    components["JsonValue"] = _JSON_VALUE
+    record = components.get("RecordEvent")
+    if record is not None:  # the event's name starts with its resource (the store checks)
+        record["oneOf"] = [
+            {"properties": {"resource": {"const": r.value}, "name": {"pattern": f"^{r.value}\\."}}}
+            for r in Resource
+        ]
+    for model, field_name in _ROLE_FIELDS:
+        prop = components.get(model, {}).get("properties", {}).get(field_name)
+        if prop is None:
+            continue
+        for option in prop.get("anyOf", [prop]):
+            if option.get("type") == "string":
+                option.pop("pattern", None)
+                option["enum"] = sorted(roles)
 
 
 @dataclass
@@ -353,7 +434,7 @@ async def revoke_api_key(key_id: str, request: Request, c: Caller = Auth) -> Res
 
 
 @router.get("/projects", response_model=Page[Project], operation_id="list_projects")
-async def list_projects(cursor: str | None = None, limit: int = 100, c: Caller = Auth) -> Response:
+async def list_projects(cursor: CursorQuery = None, limit: int = 100, c: Caller = Auth) -> Response:
     """Projects by name (keyset pages: pass next_cursor back)."""
     return ok(await run(c.store.list_projects(cursor=cursor, limit=limit)))
 
@@ -378,7 +459,7 @@ async def delete_project(project_id: str, request: Request, c: Caller = Auth) ->
 
 @router.get("/repos", response_model=Page[Repo], operation_id="list_repos")
 async def list_repos(
-    project_id: str | None = None, cursor: str | None = None, limit: int = 100, c: Caller = Auth
+    project_id: str | None = None, cursor: CursorQuery = None, limit: int = 100, c: Caller = Auth
 ) -> Response:
     """Repos by (project, path), optionally of one project."""
     return ok(await run(c.store.list_repos(project_id=project_id, cursor=cursor, limit=limit)))
@@ -415,7 +496,7 @@ async def create_session(spec: GitSessionSpec, request: Request, c: Caller = Aut
 async def list_sessions(
     project_id: str | None = None,
     repo_id: str | None = None,
-    cursor: str | None = None,
+    cursor: CursorQuery = None,
     limit: int = 100,
     c: Caller = Auth,
 ) -> Response:
@@ -526,7 +607,7 @@ async def record_status(spec: StatusSnapshotSpec, request: Request, c: Caller = 
 async def list_status(
     since: datetime | None = None,
     until: datetime | None = None,
-    cursor: str | None = None,
+    cursor: CursorQuery = None,
     limit: int = 100,
     c: Caller = Auth,
 ) -> Response:
