@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
@@ -50,6 +49,7 @@ from coditect_tui.core.models import (
     ApiKeyInfo,
     AuditEvent,
     AuditHead,
+    DateTimeText,
     GitSession,
     GitSessionSpec,
     GitSessionUpdate,
@@ -605,8 +605,8 @@ async def record_status(spec: StatusSnapshotSpec, request: Request, c: Caller = 
 
 @router.get("/status", response_model=Page[StatusSnapshot], operation_id="list_status")
 async def list_status(
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: DateTimeText | None = None,
+    until: DateTimeText | None = None,
     cursor: CursorQuery = None,
     limit: int = 100,
     c: Caller = Auth,

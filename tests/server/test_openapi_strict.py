@@ -29,6 +29,7 @@ LAX: list[tuple[str, str, Any, str]] = [
     ("POST", "/api/v1/audit/query", {"filter": {"until": 0}}, "until"),
     ("POST", "/api/v1/memory/list", {"filter": {"since": "1700000000"}}, "since"),
     ("POST", "/api/v1/status/prune", {"before": 0}, "before"),
+    ("GET", "/api/v1/status?since=1700000000", None, "since"),
     ("POST", "/api/v1/api-keys", {"expires_at": 4102444800}, "expires_at"),
     ("POST", "/api/v1/memory/list", {"limit": False}, "limit"),
     ("POST", "/api/v1/audit/query", {"ascending": 0}, "ascending"),
