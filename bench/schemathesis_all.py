@@ -57,7 +57,8 @@ def main() -> int:
             "30",
             *extra,
         ]
-        return subprocess.run(command, check=False).returncode
+        # in the temporary directory: schemathesis keeps its cache (.schemathesis/) there
+        return subprocess.run(command, check=False, cwd=workdir).returncode
     finally:
         if server is not None:
             server.stop()

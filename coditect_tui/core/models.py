@@ -94,8 +94,8 @@ Bool = StrictBool
 # (a constraint goes before the validator, or the JSON schema shows it as "ge", not "minimum")
 #: An integer an INTEGER column holds.
 Int32 = Annotated[int, Field(ge=limits.INT_MIN, le=limits.INT_MAX), BeforeValidator(json_number)]
-#: An audit chain position.
-Seq = Annotated[int, Field(ge=1), BeforeValidator(json_number)]
+#: An audit chain position (an INTEGER column).
+Seq = Annotated[int, Field(ge=1, le=limits.INT_MAX), BeforeValidator(json_number)]
 
 
 class Model(BaseModel):

@@ -33,6 +33,7 @@ LAX: list[tuple[str, str, Any, str]] = [
     ("POST", "/api/v1/api-keys", {"expires_at": 4102444800}, "expires_at"),
     ("POST", "/api/v1/memory/list", {"limit": False}, "limit"),
     ("POST", "/api/v1/audit/query", {"ascending": 0}, "ascending"),
+    ("POST", "/api/v1/audit/export", {"filter": {"min_seq": 2**31}}, "min_seq"),
     ("POST", "/api/v1/audit/verify", {"progress": 1}, "progress"),
     ("PUT", "/api/v1/memory", {**_NOTE, "mtime": False}, "mtime"),
     ("PUT", "/api/v1/memory", {**_NOTE, "size": "3"}, "size"),
@@ -124,3 +125,5 @@ def test_the_openapi_document_declares_what_the_server_checks(tmp_path: Path) ->
         assert text["maxLength"] == column.type.length, field
     size = schemas["GitSessionUpdate"]["properties"]["commit_count"]["anyOf"][0]
     assert (size["minimum"], size["maximum"]) == (-(2**31), 2**31 - 1)
+    seq = schemas["AuditFilter"]["properties"]["max_seq"]["anyOf"][0]
+    assert (seq["minimum"], seq["maximum"]) == (1, 2**31 - 1)
