@@ -128,15 +128,16 @@ _ROLE_FIELDS = (("MemberSpec", "role"), ("RoleChange", "role"), ("ApiKeyRequest"
 
 _JSON_VALUE_REF = {"$ref": "#/components/schemas/JsonValue"}
 #: A value of a free-form object (audit details, status summaries): JSON the server can
-#: store and hash: no NUL in any text, integers within 64 bits (what orjson writes).
+#: store and hash: no NUL in any text. Integers written without a fraction or exponent
+#: must fit in 64 bits (orjson's range); JSON Schema cannot tell 1e30 from its digits.
 _JSON_VALUE = {
-    "description": "any JSON value; no NUL character in any text, integers within 64 bits",
+    "description": "any JSON value; no NUL character in any text; an integer written "
+    "with digits only must fit in 64 bits (else 422)",
     "anyOf": [
         {"type": "null"},
         {"type": "boolean"},
         {"type": "string", "pattern": NO_NUL},
-        {"type": "integer", "minimum": -(2**63), "maximum": 2**64 - 1},
-        {"type": "number", "not": {"type": "integer"}},
+        {"type": "number"},
         {"type": "array", "items": _JSON_VALUE_REF},
         {
             "type": "object",
