@@ -170,14 +170,21 @@ def _no_nul(node: Any) -> None:
 def document_values(schema: dict[str, Any], roles: list[str]) -> None:
     """Add to the OpenAPI ``schema`` the value rules the server checks beyond pydantic:
     no NUL characters in any string, role names from the server's policy, and a recorded
-    event's name starting with its resource.
+    event's name starting with its resource; and the schema of the NDJSON verify lines.
 
     Args:
         schema: the app's OpenAPI document (changed in place).
         roles: the role names of the policy the server enforces.
     """
     _no_nul(schema.get("paths", {}))
-    components = schema.get("components", {}).get("schemas", {})
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    # only named by the NDJSON answer of /audit/verify, so FastAPI did not add it
+    line = VerifyLine.model_json_schema(
+        ref_template="#/components/schemas/{model}", mode="serialization"
+    )
+    for name, sub in line.pop("$defs", {}).items():
+        components.setdefault(name, sub)
+    components.setdefault(VerifyLine.__name__, line)
     _no_nul(components)
     components["JsonValue"] = _JSON_VALUE
     record = components.get("RecordEvent")
