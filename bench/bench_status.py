@@ -127,15 +127,31 @@ def timed(func: Callable[[], None]) -> float:
     return time.perf_counter() - started
 
 
-def main() -> int:
-    """Measure and print one line per figure."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def workspace_args(description: str) -> tuple[argparse.Namespace, Path]:
+    """Parse ``--repos/--runs/--workspace``; returns (args, the built workspace)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--repos", type=int, default=200)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--workspace", type=Path, help="reuse/build the workspace here")
     args = parser.parse_args()
     base = args.workspace or Path(tempfile.mkdtemp(prefix="coditect-bench-")) / "ws"
-    workspace = ensure_workspace(base, args.repos)
+    return args, ensure_workspace(base, args.repos)
+
+
+def interleaved_medians(cases: dict[str, Callable[[], None]], runs: int) -> dict[str, float]:
+    """Warm every case once, then run them interleaved ``runs`` times; the medians."""
+    for func in cases.values():  # warm caches once
+        func()
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(runs):
+        for name, func in cases.items():
+            samples[name].append(timed(func))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def main() -> int:
+    """Measure and print one line per figure."""
+    args, workspace = workspace_args(__doc__.split("\n\n")[0])
     projects = workspace / "projects"
     expected = json.loads((workspace / "expected.json").read_text())
     repos = [projects / name for name in sorted(expected)]
@@ -146,13 +162,7 @@ def main() -> int:
         "  of which CLI import floor": cli_floor,
         "engine in-process (discover+status+json)": engine(projects),
     }
-    for func in cases.values():  # warm caches once
-        func()
-    samples: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(args.runs):
-        for name, func in cases.items():
-            samples[name].append(timed(func))
-    medians = {name: statistics.median(values) for name, values in samples.items()}
+    medians = interleaved_medians(cases, args.runs)
     anchor = medians["anchor: parallel git status loop (threads)"]
     rows = len(repos) + sum(
         len(e["submodules"]["initialised"]) + len(e["submodules"]["uninitialised"])

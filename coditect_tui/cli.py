@@ -15,6 +15,7 @@ from typing import NoReturn
 from coditect_tui import __version__
 from coditect_tui.commands.context import CliContext
 from coditect_tui.core.errors import CoditectError
+from coditect_tui.core.safe_text import safe_text
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -108,7 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args, ctx)
     except CoditectError as exc:
-        print(f"coditect: error: {exc}", file=sys.stderr)
+        # messages carry untrusted text (server answers, file names): one safe line
+        print(f"coditect: error: {safe_text(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("coditect: interrupted", file=sys.stderr)
@@ -119,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("CODITECT_DEBUG"):
             raise
         print(
-            f"coditect: internal error: {type(exc).__name__}: {exc} "
+            f"coditect: internal error: {type(exc).__name__}: {safe_text(exc)} "
             "(set CODITECT_DEBUG=1 for a traceback)",
             file=sys.stderr,
         )

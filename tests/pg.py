@@ -160,9 +160,6 @@ async def drop_database(db: PgDatabase) -> None:
             await conn.execute(f"DROP ROLE IF EXISTS {APP_LOGIN}")
 
 
-OPERATOR_SECRET = b"coditect-tests-operator-secret-0123456789abcdef"
-
-
 def free_port() -> int:
     """A TCP port nobody listens on right now (127.0.0.1).
 
@@ -215,11 +212,7 @@ class ServerProcess:
         self.reservation = reserve_port()
         self.port = int(self.reservation.getsockname()[1])
         self.url = f"http://{HOST}:{self.port}"
-        secret = workdir / "operator.secret"
-        secret.write_bytes(OPERATOR_SECRET)
-        secret.chmod(0o600)
         env = {k: v for k, v in os.environ.items() if not k.startswith("CODITECT_")}
-        env["CODITECT_OPERATOR_SECRET_FILE"] = str(secret)
         self.log = (workdir / f"server-{self.port}.log").open("wb")
         self.proc = subprocess.Popen(
             [

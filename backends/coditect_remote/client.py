@@ -2,7 +2,14 @@
 
 Timeouts: connect / read / write / pool from the profile's ``timeout`` (connect at most
 5 s), and an overall deadline per call (``deadline``, default 3x timeout) that also
-bounds retries, so a server that drip-feeds bytes cannot hang the app.
+bounds retries, so a server that drip-feeds bytes cannot hang the app. A stream (exports,
+verification progress) must deliver its headers, and then each complete NDJSON line,
+within the deadline.
+
+Size: bodies are read as a stream and refused past ``max_response_bytes`` (an answer, or
+one line of a stream; default 32 MiB), so a huge answer cannot exhaust memory; an error
+answer's body is read up to 64 KiB and its ``detail`` cut to 500 characters. Compression
+is not asked for (``Accept-Encoding: identity``), so the cap counts the bytes that are held.
 
 Retries: every request this client sends is idempotent: reads are safe, and every write
 carries an ``Idempotency-Key`` (one per call, the same on each attempt; the server runs it
@@ -77,6 +84,12 @@ from coditect_tui.core.models import (
 from coditect_tui.core.settings import TenantProfile
 
 T = TypeVar("T")
+#: Default cap on one answer (or one line of a stream), in bytes.
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+#: An error answer's body is read up to this many bytes (the rest is ignored).
+_ERROR_BODY_BYTES = 64 * 1024
+#: A server's ``detail`` is cut to this many characters.
+_DETAIL_CHARS = 500
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _STATUS_ERRORS: dict[int, type[BackendError]] = {
     403: PermissionDenied,
@@ -106,13 +119,15 @@ class RemoteBackend(Backend):
 
     Args:
         url: the server's base URL (``https://host:port``; ``/api/v1`` is added).
-        token: an API key (``cdt_usr_…``/``cdt_aud_…``) or an operator token.
+        token: an API key (``cdt_usr_…``/``cdt_aud_…``).
         timeout: seconds for connect (at most 5), read, write and pool waits.
         deadline: seconds a whole call may take, retries included (default 3x timeout).
         retries: further attempts after the first.
         read_only: ask the server to refuse every change (it enforces it).
         transport: an httpx transport (tests: ``httpx.ASGITransport(app)``).
         on_close: awaited after the client closes (e.g. to stop an in-process server).
+        backoff: the first retry's delay in seconds (doubled per retry, at most 2 s).
+        max_response_bytes: the largest answer (or stream line) accepted, in bytes.
     """
 
     kind = "remote"
@@ -130,6 +145,7 @@ class RemoteBackend(Backend):
         transport: httpx.AsyncBaseTransport | None = None,
         on_close: Callable[[], Any] | None = None,
         backoff: float = 0.2,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.url = url.rstrip("/")
         self.location = self.url
@@ -137,6 +153,7 @@ class RemoteBackend(Backend):
         self.retries = max(0, retries)
         self.deadline = deadline if deadline is not None else timeout * 3
         self.backoff = backoff
+        self.max_response_bytes = max_response_bytes
         self._online = True
         self._last_error: str | None = None
         #: Called (soon after, from the event loop) when ``online`` flips.
@@ -145,6 +162,7 @@ class RemoteBackend(Backend):
             "Authorization": f"Bearer {token}",
             "User-Agent": f"coditect/{__version__}",
             "Accept": "application/json",
+            "Accept-Encoding": "identity",
         }
         if read_only:
             headers["X-Coditect-Read-Only"] = "true"
@@ -227,7 +245,7 @@ class RemoteBackend(Backend):
             wait: float | None = None
             try:
                 async with asyncio.timeout(max(ends - loop.time(), 0.001)):
-                    response = await self._client.request(
+                    response = await self._request(
                         method, path, json=json, params=params, headers=headers
                     )
             except TimeoutError:
@@ -262,6 +280,108 @@ class RemoteBackend(Backend):
                 raise error
             await asyncio.sleep(delay)
 
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any,
+        params: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+    ) -> httpx.Response:
+        """One attempt: the answer, its body read as a stream under the size cap."""
+        request = self._client.build_request(
+            method, path, json=json, params=params, headers=headers
+        )
+        response = await self._client.send(request, stream=True)
+        try:
+            content = await self._read_body(response)
+        finally:
+            await response.aclose()
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=content, request=request
+        )
+
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        """The body of an open streamed response: at most ``max_response_bytes`` for a 2xx
+        answer (else BackendUnavailable), the first 64 KiB of an error answer.
+
+        Raises:
+            BackendUnavailable: a 2xx answer larger than the cap.
+        """
+        if not response.is_success:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) >= _ERROR_BODY_BYTES:
+                    break
+            return bytes(body[:_ERROR_BODY_BYTES])
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_response_bytes:
+            raise self._too_large()
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            parts.append(chunk)
+            size += len(chunk)
+            if size > self.max_response_bytes:
+                raise self._too_large()
+        return b"".join(parts)
+
+    async def _error_of(self, response: httpx.Response) -> BackendError:
+        """The typed error of an open streamed non-2xx response (its body capped)."""
+        content = await self._read_body(response)
+        return _error(
+            httpx.Response(response.status_code, headers=response.headers, content=content)
+        )
+
+    def _too_large(self) -> BackendUnavailable:
+        return BackendUnavailable(
+            f"{self.url}: the answer is larger than the client's cap of "
+            f"{self.max_response_bytes:,} bytes; refused"
+        )
+
+    async def _lines(
+        self, response: httpx.Response, *, deadline: float | None
+    ) -> AsyncIterator[bytes]:
+        """The lines of a streamed body, each under the size cap and, with ``deadline``,
+        each complete within ``deadline`` seconds of asking for it.
+
+        Raises:
+            BackendUnavailable: a line larger than the cap, or not complete in time.
+        """
+        loop = asyncio.get_running_loop()
+        chunks = response.aiter_bytes().__aiter__()
+        pending: list[bytes] = []  # the current line's pieces (no copy while it grows)
+        size = 0
+        ends: float | None = None
+        while True:
+            if deadline is not None and ends is None:
+                ends = loop.time() + deadline
+            try:
+                if ends is None:
+                    chunk = await anext(chunks)
+                else:
+                    async with asyncio.timeout(max(ends - loop.time(), 0.001)):
+                        chunk = await anext(chunks)
+            except StopAsyncIteration:
+                if pending:
+                    yield b"".join(pending)
+                return
+            except TimeoutError:
+                raise self._offline(f"no complete answer within {deadline:g} s") from None
+            start = 0
+            while (newline := chunk.find(b"\n", start)) >= 0:
+                pending.append(chunk[start:newline])
+                line = b"".join(pending).rstrip(b"\r")
+                pending, size, ends, start = [], 0, None, newline + 1
+                yield line
+            if start < len(chunk):
+                pending.append(chunk[start:])
+                size += len(chunk) - start
+                if size > self.max_response_bytes:
+                    raise self._too_large()
+
     async def _call(self, kind: Any, method: str, path: str, **kwargs: Any) -> Any:
         response = await self._send(method, path, **kwargs)
         return self._parse(kind, response.content)
@@ -276,16 +396,26 @@ class RemoteBackend(Backend):
             ) from None
 
     async def _stream(self, kind: Any, path: str, body: dict[str, Any]) -> AsyncIterator[Any]:
-        """NDJSON lines of a streaming export (not retried once items flowed)."""
+        """NDJSON lines of a streaming export (not retried once items flowed).
+
+        The answer's headers, and then each line, must come within the deadline; each
+        line is held to the size cap.
+        """
         try:
-            async with self._client.stream("POST", path, json=body) as response:
-                self.online, self.last_error = True, None
-                if not response.is_success:
-                    await response.aread()
-                    raise _error(response)
-                async for line in response.aiter_lines():
+            async with contextlib.AsyncExitStack() as stack:
+                try:
+                    async with asyncio.timeout(self.deadline):
+                        response = await stack.enter_async_context(
+                            self._client.stream("POST", path, json=body)
+                        )
+                        self.online, self.last_error = True, None
+                        if not response.is_success:
+                            raise await self._error_of(response)
+                except TimeoutError:
+                    raise self._offline(f"no complete answer within {self.deadline:g} s") from None
+                async for line in self._lines(response, deadline=self.deadline):
                     if line.strip():
-                        yield self._parse(kind, line.encode())
+                        yield self._parse(kind, line)
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             raise self._offline(_describe(exc)) from None
 
@@ -573,7 +703,7 @@ class RemoteBackend(Backend):
             elif line.get("error") is not None:
                 error = line["error"]
                 cls = ERRORS_BY_CODE.get(str(error.get("code")), BackendUnavailable)
-                raise cls(str(error.get("detail") or "verification failed"))
+                raise cls(_cut(str(error.get("detail") or "verification failed")))
         raise BackendUnavailable(f"{self.url}: the verification ended without a report")
 
     async def audit_head(self) -> AuditHead:
@@ -667,13 +797,13 @@ class RemoteBackend(Backend):
                     timeout=httpx.Timeout(self._client.timeout.connect, read=None),
                 ) as response:
                     if not response.is_success:
-                        await response.aread()
-                        raise _error(response)
+                        raise await self._error_of(response)
                     self.online, self.last_error, delay = True, None, 0.5
                     if ready is not None:
                         ready.set()
                     frame: dict[str, str] = {}
-                    async for line in response.aiter_lines():
+                    async for raw in self._lines(response, deadline=None):
+                        line = raw.decode("utf-8", errors="replace")
                         if line:
                             field, _, value = line.partition(":")
                             frame[field] = value.lstrip(" ")
@@ -717,6 +847,11 @@ def _describe(exc: Exception) -> str:
     return f"connection failed ({type(exc).__name__})"
 
 
+def _cut(detail: str) -> str:
+    """A server's ``detail``, at most 500 characters (the CLI shows it on one line)."""
+    return detail if len(detail) <= _DETAIL_CHARS else detail[: _DETAIL_CHARS - 1] + "…"
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after")
     if value is None:
@@ -740,7 +875,7 @@ def _error(response: httpx.Response) -> BackendError:
             code = str(data.get("code") or "")
     except ValueError:
         detail = ""
-    detail = detail or f"HTTP {status}"
+    detail = _cut(detail) or f"HTTP {status}"
     if status == 401:
         return PermissionDenied(f"the server refused the credential: {detail}")
     cls = ERRORS_BY_CODE.get(code) or _STATUS_ERRORS.get(status)

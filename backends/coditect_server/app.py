@@ -9,10 +9,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.responses import Response
 
 from coditect_server import problems
 from coditect_server.auth import Unauthorized
+from coditect_server.gate import FailedAuthLimiter, Gate, too_large, unauthorized
 from coditect_server.routes import document_auth, document_values, router
 from coditect_server.schemas import Health
 from coditect_server.state import ServerConfig, ServerState
@@ -21,9 +23,16 @@ from coditect_tui.core.errors import BackendError
 
 
 async def _unauthorized(_request: Request, exc: Exception) -> Response:
-    return problems.problem(
-        401, "unauthorized", str(exc), headers={"WWW-Authenticate": 'Bearer realm="coditect"'}
-    )
+    return unauthorized(str(exc))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's HTTP errors as problems; a chunked body cut off at the route's limit
+    (413) also ends the connection."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code != 413:
+        return await problems.http_error_handler(request, exc)
+    return too_large(request.scope.get(MAX_BODY_SIZE_SCOPE_KEY))
 
 
 def create_app(config: ServerConfig | None = None, *, state: ServerState | None = None) -> FastAPI:
@@ -82,8 +91,14 @@ def create_app(config: ServerConfig | None = None, *, state: ServerState | None 
     app.add_exception_handler(BackendError, problems.backend_error_handler)
     app.add_exception_handler(Unauthorized, _unauthorized)
     app.add_exception_handler(RequestValidationError, problems.validation_handler)
-    app.add_exception_handler(StarletteHTTPException, problems.http_error_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, problems.unexpected_handler)
+    limiter = FailedAuthLimiter(
+        burst=server_state.config.auth_failure_burst,
+        per_minute=server_state.config.auth_failures_per_minute,
+        clock=lambda: server_state.now().timestamp(),
+    )
+    app.add_middleware(Gate, state=server_state, limiter=limiter, routes=app.router.routes)
 
     @app.get("/healthz", response_model=Health, operation_id="healthz", tags=["health"])
     async def healthz() -> Response:

@@ -1,4 +1,4 @@
-"""Who is calling: an API key (``Authorization: Bearer cdt_usr_...``) or an operator token.
+"""Who is calling: an API key (``Authorization: Bearer cdt_usr_...``), nothing else.
 
 Only ``sha256(key)`` is stored. On PostgreSQL the key is found through the SECURITY
 DEFINER function ``coditect_api_key`` (RLS hides api_keys until a tenant is set); every
@@ -12,14 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, text
+from sqlalchemy import Row, text
 from sqlalchemy.exc import DBAPIError
 
-from coditect_server import tokens
 from coditect_server.state import ServerState
-from coditect_store.principals import PG_TENANT_BY_NAME
-from coditect_store.rows import to_model
-from coditect_store.schema import members, parse_ts, tenants
+from coditect_store.schema import parse_ts
 from coditect_tui.core import api_keys as keyfmt
 from coditect_tui.core.errors import BackendUnavailable, ConfigError
 from coditect_tui.core.models import Tenant
@@ -41,14 +38,14 @@ class Identity:
         tenant: the key's tenant (every query of the request is confined to it).
         principal: who acts.
         role: the key's role (never above the member's current role).
-        key_id: the API key's id (None for an operator token).
+        key_id: the API key's id.
         expires_at: when the credential stops working.
     """
 
     tenant: Tenant
     principal: str
     role: str
-    key_id: str | None
+    key_id: str
     expires_at: datetime | None
 
 
@@ -86,8 +83,6 @@ async def authenticate(state: ServerState, authorization: str | None) -> Identit
     credential = credential.strip()
     if scheme.lower() != "bearer" or not credential:
         raise Unauthorized("use Authorization: Bearer <API key>")
-    if credential.startswith(tokens.PREFIX):
-        return await _operator(state, credential)
     digest = keyfmt.key_hash(credential)
     cached = state.key_cache.get(digest) if state.hub.listening else None
     if cached is not None and time.monotonic() - cached[1] < KEY_CACHE_SECONDS:
@@ -151,43 +146,3 @@ async def _key_row(state: ServerState, digest: str) -> Row[Any] | None:
         raise BackendUnavailable(f"database error: {str(exc.orig).splitlines()[0]}") from None
     except OSError as exc:
         raise BackendUnavailable(f"the database cannot be reached: {exc}") from None
-
-
-async def _operator(state: ServerState, credential: str) -> Identity:
-    if state.config.operator_secret is None:
-        raise Unauthorized("operator tokens are not enabled on this server")
-    try:
-        tenant_name, principal, role, exp = tokens.verify(
-            state.config.operator_secret, credential, now=state.now().timestamp()
-        )
-    except tokens.TokenError as exc:
-        raise Unauthorized(str(exc)) from None
-    try:
-        async with state.db.connect() as conn, conn.begin():
-            if state.postgres:
-                tenant_row = (await conn.execute(PG_TENANT_BY_NAME, {"name": tenant_name})).first()
-                if tenant_row is not None:
-                    await conn.execute(
-                        text("SELECT set_config('app.tenant_id', :t, true)"), {"t": tenant_row.id}
-                    )
-            else:
-                tenant_row = (
-                    await conn.execute(select(tenants).where(tenants.c.name == tenant_name))
-                ).first()
-            member_role = None
-            if tenant_row is not None:
-                member_role = (
-                    await conn.execute(
-                        select(members.c.role).where(
-                            members.c.tenant_id == tenant_row.id, members.c.name == principal
-                        )
-                    )
-                ).scalar()
-    except DBAPIError as exc:
-        raise BackendUnavailable(f"database error: {str(exc.orig).splitlines()[0]}") from None
-    if tenant_row is None:
-        raise Unauthorized("the operator token's tenant does not exist")
-    tenant = to_model(Tenant, tenant_row)
-    expires_at = datetime.fromtimestamp(exp).astimezone()
-    _check_role(state, role, member_role, expires_at)
-    return Identity(tenant, principal, role, None, expires_at)

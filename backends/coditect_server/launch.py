@@ -17,14 +17,13 @@ async def check(db: str, *, migrate_url: str | None = None) -> None:
     Raises:
         BackendUnavailable: unreachable, not migrated, a newer schema, or (PostgreSQL) an
             app role that owns tables or bypasses row-level security.
-        ConfigError: an unusable operator secret file.
     """
     from coditect_server.state import ServerConfig, ServerState
     from coditect_store import migrate
 
     if migrate_url:
         await migrate.upgrade_postgres(migrate_url)
-    state = ServerState(ServerConfig.from_env(db, pool_size=1))
+    state = ServerState(ServerConfig(db=db, pool_size=1))
     try:
         await state.start()
     finally:

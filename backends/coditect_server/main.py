@@ -2,7 +2,7 @@
 from the environment, so ``--workers N`` processes all build the same app.
 
 Variables: ``CODITECT_SERVE_DB`` (required), ``CODITECT_SERVE_POOL`` (connections per
-worker, default 10), ``CODITECT_OPERATOR_SECRET_FILE`` (optional, see tokens.py).
+worker, default 10).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def app_from_env() -> FastAPI:
     if not db:
         raise RuntimeError(f"{DB_ENV} is not set (start the server with `coditect serve`)")
     pool = int(os.environ.get(POOL_ENV, "10"))
-    return create_app(ServerConfig.from_env(db, pool_size=pool))
+    return create_app(ServerConfig(db=db, pool_size=pool))
 
 
 def tcp_socket(host: str, port: int) -> socket.socket:

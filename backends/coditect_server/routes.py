@@ -1,6 +1,6 @@
 """The routes of ``/api/v1``: the whole Backend interface, one operation per method.
 
-Every operation authenticates (API key or operator token), spends the tenant's rate
+Every operation authenticates (an API key), spends the tenant's rate
 limit, and acts through a store handle bound to the key's principal, role and tenant;
 nothing a request carries can name another tenant. Writes honour ``Idempotency-Key``.
 """
@@ -20,7 +20,8 @@ from sqlalchemy.exc import StatementError
 from starlette.responses import Response
 
 from coditect_server import guards
-from coditect_server.auth import Identity, authenticate
+from coditect_server.auth import Identity, Unauthorized
+from coditect_server.gate import IDENTITY
 from coditect_server.problems import ERROR_RESPONSES, MEDIA_TYPE, problem_body
 from coditect_server.schemas import (
     CURSOR_PATTERN,
@@ -71,7 +72,16 @@ from coditect_tui.core.models import (
     VerifyReport,
 )
 
-router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+#: Largest request body of a route that does not say otherwise (bytes). A declared
+#: Content-Length above a route's limit is refused (413) without reading the body; a
+#: chunked body is cut off at the limit (FastAPI's max_body_size).
+BODY_LIMIT = 1024 * 1024
+#: One memory entry: the indexer's 4 MiB text cap, JSON-escaped, with room to spare.
+MEMORY_BODY_LIMIT = 16 * 1024 * 1024
+#: Memory batches and audit imports.
+BULK_BODY_LIMIT = 64 * 1024 * 1024
+
+router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES, max_body_size=BODY_LIMIT)
 READ_ONLY_HEADER = "X-Coditect-Read-Only"
 _TRUE = {"1", "true", "yes", "on"}
 NDJSON = "application/x-ndjson"
@@ -80,7 +90,7 @@ _ACCESS_PATHS = ("/api/v1/members", "/api/v1/api-keys")
 SECURITY_SCHEME = {
     "type": "http",
     "scheme": "bearer",
-    "description": "An API key (cdt_usr_… / cdt_aud_…) or an operator token.",
+    "description": "An API key (cdt_usr_… / cdt_aud_…).",
 }
 _READ_ONLY_DOC = "true: act read-only (every change is refused with 403)"
 CursorQuery = Annotated[
@@ -218,18 +228,21 @@ def _state(request: Request) -> ServerState:
 
 
 async def caller(request: Request) -> Caller:
-    """Authenticate, spend one request of the tenant's rate limit, bind a store handle.
+    """Take the gate's identity (gate.py authenticated the request before anything read
+    its body), spend one request of the tenant's rate limit, bind a store handle.
 
     Raises:
-        Unauthorized: no usable credential (401).
+        Unauthorized: the request did not pass the gate (401).
         RateLimited: the tenant's tier budget is spent (429).
         InvalidInput: NUL characters anywhere in the request (422).
     """
     scope = request.scope
+    identity: Identity | None = scope.get("state", {}).get(IDENTITY)
+    if identity is None:
+        raise Unauthorized("not authenticated")
     if "\x00" in scope["path"] or b"%00" in scope["query_string"]:
         raise InvalidInput("NUL characters are not accepted")
     state = _state(request)
-    identity = await authenticate(state, request.headers.get("authorization"))
     await guards.check_rate(state, identity.tenant)
     if request.method in ("POST", "PUT", "PATCH") and b"\\u0000" in await request.body():
         raise InvalidInput("NUL characters are not accepted")
@@ -367,8 +380,12 @@ async def get_tenant(c: Caller = Auth) -> Response:
 
 @router.get("/tenants", response_model=list[Tenant], operation_id="list_tenants")
 async def list_tenants(c: Caller = Auth) -> Response:
-    """Every tenant in which the key's principal is a member."""
-    return ok(await run(c.store.list_tenants()))
+    """The key's tenant, as a list: a key's principal is a member of that tenant only.
+
+    Member names are per tenant; the same name in another tenant is another principal,
+    so nothing of other tenants is ever listed (the store's own ``list_tenants`` matches
+    by name, which is right only for a local profile)."""
+    return ok([await run(c.store.get_tenant())])
 
 
 # -- members and keys --------------------------------------------------------------------
@@ -541,7 +558,12 @@ async def delete_session(session_id: str, request: Request, c: Caller = Auth) ->
 # -- memory ------------------------------------------------------------------------------
 
 
-@router.put("/memory", response_model=MemoryEntry, operation_id="upsert_memory_entry")
+@router.put(
+    "/memory",
+    response_model=MemoryEntry,
+    operation_id="upsert_memory_entry",
+    max_body_size=MEMORY_BODY_LIMIT,
+)
 async def upsert_memory_entry(
     spec: MemoryEntrySpec, request: Request, c: Caller = Auth
 ) -> Response:
@@ -549,7 +571,12 @@ async def upsert_memory_entry(
     return await write(c, request, lambda: c.store.upsert_memory_entry(spec))
 
 
-@router.put("/memory/batch", response_model=list[MemoryEntry], operation_id="upsert_memory_entries")
+@router.put(
+    "/memory/batch",
+    response_model=list[MemoryEntry],
+    operation_id="upsert_memory_entries",
+    max_body_size=BULK_BODY_LIMIT,
+)
 async def upsert_memory_entries(
     specs: list[MemoryEntrySpec], request: Request, c: Caller = Auth
 ) -> Response:
@@ -739,7 +766,12 @@ async def record_event(body: RecordEvent, request: Request, c: Caller = Auth) ->
     return await write(c, request, work, status=201)
 
 
-@router.post("/audit/import", response_model=Imported, operation_id="import_audit_events")
+@router.post(
+    "/audit/import",
+    response_model=Imported,
+    operation_id="import_audit_events",
+    max_body_size=BULK_BODY_LIMIT,
+)
 async def import_audit_events(body: ImportRequest, request: Request, c: Caller = Auth) -> Response:
     """Append events from elsewhere (duplicates skipped)."""
 

@@ -1,9 +1,8 @@
-"""What one server process holds: the engine, the policy, the event hub, the secrets."""
+"""What one server process holds: the engine, the policy, the event hub."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,15 +19,13 @@ from coditect_store.engine import (
     is_postgres_url,
     make_postgres_engine,
     make_sqlite_engine,
+    prepare_sqlite_file,
     redact_url,
 )
 from coditect_store.schema import server_metadata
-from coditect_tui.core.errors import BackendUnavailable, ConfigError
+from coditect_tui.core.errors import BackendUnavailable
 from coditect_tui.core.models import utcnow
 from coditect_tui.core.policy import Policy, shipped_policy
-
-#: Environment variable holding the path of the operator secret file (see tokens.py).
-OPERATOR_SECRET_ENV = "CODITECT_OPERATOR_SECRET_FILE"
 
 
 @dataclass
@@ -43,52 +40,21 @@ class ServerConfig:
             pooled connection; overflow connections are opened and closed per checkout
             under sustained load, a TLS attempt and a login each, which cost this server
             more than the queries themselves in bench/bench_api.py).
-        operator_secret: HMAC key of operator tokens (None: operator tokens refused).
         policy: roles and tiers (default: the shipped ones).
         heartbeat: seconds between SSE keep-alive comments.
         poll_interval: seconds between event polls on SQLite (no LISTEN/NOTIFY there).
+        auth_failure_burst: failed authentications a client address may make at once.
+        auth_failures_per_minute: and per minute, sustained (see gate.py).
     """
 
     db: str
     pool_size: int = 10
     max_overflow: int | None = None
-    operator_secret: bytes | None = None
     policy: Policy = field(default_factory=shipped_policy)
     heartbeat: float = 15.0
     poll_interval: float = 1.0
-
-    @classmethod
-    def from_env(cls, db: str, **kwargs: Any) -> ServerConfig:
-        """A config whose operator secret comes from ``$CODITECT_OPERATOR_SECRET_FILE``.
-
-        Raises:
-            ConfigError: the file is unreadable, shorter than 32 bytes, or readable by
-                group or others.
-        """
-        secret_file = os.environ.get(OPERATOR_SECRET_ENV)
-        secret = read_secret_file(Path(secret_file)) if secret_file else None
-        return cls(db=db, operator_secret=secret, **kwargs)
-
-
-def read_secret_file(path: Path) -> bytes:
-    """The operator secret in ``path`` (mode 0600, at least 32 bytes).
-
-    Raises:
-        ConfigError: missing, too short, or group/world-readable.
-    """
-    try:
-        mode = path.stat().st_mode
-        data = path.read_bytes().strip()
-    except OSError as exc:
-        raise ConfigError(f"operator secret: cannot read: {exc.strerror}", path=str(path)) from None
-    if mode & 0o077:
-        raise ConfigError(
-            f"operator secret is readable by group or others (mode {mode & 0o777:o}); chmod 600 it",
-            path=str(path),
-        )
-    if len(data) < 32:
-        raise ConfigError("operator secret must be at least 32 bytes", path=str(path))
-    return data
+    auth_failure_burst: int = 20
+    auth_failures_per_minute: float = 20.0
 
 
 def sqlite_path(db: str) -> Path:
@@ -106,7 +72,7 @@ class ServerState:
     Args:
         config: how the server runs.
         clock: "now" as an aware UTC datetime (default: the real clock). Every expiry the
-            server decides (API keys, operator tokens) reads it, so a test can move
+            server decides (API key expiry) reads it, so a test can move
             time forward instead of waiting for it.
     """
 
@@ -182,7 +148,7 @@ class ServerState:
             path = sqlite_path(self.config.db)
             check_sqlite_file(path)
             migrate.preflight(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            prepare_sqlite_file(path, create=True)
             engine = make_sqlite_engine(path, read_only=False)
             try:
                 await migrate.prepare_sqlite_schema(engine, path, read_only=False)

@@ -27,6 +27,7 @@ from coditect_store.engine import (
     check_sqlite_file,
     make_postgres_engine,
     make_sqlite_engine,
+    prepare_sqlite_file,
     redact_url,
 )
 from coditect_store.op import Op
@@ -112,11 +113,7 @@ class StoreBase:
         migrate.preflight(path)
         if read_only and not path.exists():
             raise BackendUnavailable(f"{path}: no store yet, and read-only mode creates none")
-        if not read_only:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise BackendUnavailable(f"{path.parent}: cannot create: {exc.strerror}") from None
+        prepare_sqlite_file(path, create=not read_only)
         engine = make_sqlite_engine(path, read_only=read_only)
         try:
             await migrate.prepare_sqlite_schema(engine, path, read_only=read_only)

@@ -8,6 +8,7 @@ write transaction therefore starts with ``BEGIN IMMEDIATE`` (the execution optio
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from coditect_store import aiosqlite_fix
 from coditect_store.schema import AUDIT_TABLES
 from coditect_tui.core.errors import BackendUnavailable
+from coditect_tui.core.paths import create_private_file, make_private_dir, tighten
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 BUSY_TIMEOUT_MS = 30_000
@@ -79,6 +81,39 @@ def check_sqlite_file(path: Path) -> None:
         raise BackendUnavailable(f"{path}: cannot read: {exc}") from None
     finally:
         probe.close()
+
+
+#: The files SQLite keeps next to a database (WAL mode and rollback journal).
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def prepare_sqlite_file(path: Path, *, create: bool) -> None:
+    """Make the database file private before SQLite opens it.
+
+    SQLite creates a new database with mode 0644 minus the umask, and its -wal, -shm and
+    -journal files with the database file's own mode; so the file is created empty and
+    0600 first (SQLite takes an empty file as a new database) in a folder made 0700 if
+    it has to be created, and the side files follow. A file that exists is never opened
+    here, only tightened: when the user owns it, group and other lose their access to
+    it and to its side files (see docs/security.md, "Private files").
+
+    Args:
+        path: the database file.
+        create: create it (and its folder) when missing; False for read-only handles.
+
+    Raises:
+        BackendUnavailable: the folder or the file cannot be created.
+    """
+    for name in (path.name, *(path.name + side for side in SQLITE_SIDE_FILES)):
+        tighten(path.with_name(name))
+    if not create:
+        return
+    try:
+        make_private_dir(path.parent)
+        create_private_file(path)
+    except OSError as exc:
+        where = path if os.path.isdir(path.parent) else path.parent
+        raise BackendUnavailable(f"{where}: cannot create: {exc.strerror}") from None
 
 
 def make_sqlite_engine(path: Path, *, read_only: bool) -> AsyncEngine:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from coditect_store.db_errors import orig_message
 from coditect_tui.core.errors import BackendError, BackendUnavailable
+from coditect_tui.core.paths import create_private_file
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -114,6 +115,7 @@ def backup_sqlite(path: Path, revision: str) -> Path:
     """
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = path.with_name(f"{path.name}.bak-{revision}-{stamp}")
+    create_private_file(target)  # SQLite would create it 0644 minus the umask
     source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         dest = sqlite3.connect(target)

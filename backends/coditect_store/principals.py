@@ -18,7 +18,13 @@ from coditect_store.db_errors import map_db_error, orig_message
 from coditect_store.rows import new_id, to_model
 from coditect_store.schema import members, tenants
 from coditect_tui.core.contract.opening import Provision
-from coditect_tui.core.errors import BackendUnavailable, Conflict, NotFound, PermissionDenied
+from coditect_tui.core.errors import (
+    BackendUnavailable,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from coditect_tui.core.models import Tenant, utcnow
 from coditect_tui.core.policy import Policy
 
@@ -78,10 +84,37 @@ async def resolve_principal(
                     tenant_row, member = await lookup(conn)
     except (OperationalError, DBAPIError) as exc:
         raise map_db_error(exc) from None
+    return _resolved(tenant_row, member, tenant_name, principal, provision, policy)
+
+
+def _resolved(
+    tenant_row: Any,
+    member: Any,
+    tenant_name: str,
+    principal: str,
+    provision: Provision | None,
+    policy: Policy,
+) -> tuple[Tenant, str]:
+    """The tenant and acting role once the lookups (and any provisioning) are done.
+
+    Raises:
+        NotFound: no tenant.
+        InvalidInput: a ``new_tenant_only`` provision whose tier is not the tenant's.
+        PermissionDenied: no membership.
+    """
     if tenant_row is None:
         raise NotFound(f"tenant {tenant_name!r} does not exist in this store")
+    bootstrap = provision is not None and provision.new_tenant_only
+    if bootstrap and provision is not None and tenant_row.tier != provision.tier:
+        raise InvalidInput(
+            f"tenant {tenant_name!r} already exists in tier {tenant_row.tier!r}, "
+            f"not {provision.tier!r} (its tier is not changed here)"
+        )
     if member is None:
-        raise PermissionDenied(f"{principal!r} is not a member of tenant {tenant_name!r}")
+        hint = " (it already exists: only a new tenant gets its first owner here)"
+        raise PermissionDenied(
+            f"{principal!r} is not a member of tenant {tenant_name!r}{hint if bootstrap else ''}"
+        )
     return to_model(Tenant, tenant_row), acting_role(policy, provision, member.role)
 
 
@@ -107,7 +140,10 @@ async def _provision(
     tenant_id: str | None = None,
 ) -> None:
     """Create the missing tenant and/or membership inside ``conn``'s write transaction, and
-    audit both (the creator of a new tenant is its owner)."""
+    audit both (the creator of a new tenant is its owner). A ``new_tenant_only`` provision
+    adds nobody to a tenant that exists (it may have appeared since the first lookup)."""
+    if tenant_row is not None and provision.new_tenant_only:
+        return
     now = utcnow()
     events: list[PendingEvent] = []
     if tenant_row is None:
@@ -211,8 +247,4 @@ async def resolve_principal_pg(
         raise map_db_error(exc) from None
     except OSError as exc:
         raise BackendUnavailable(f"the database cannot be reached: {exc}") from None
-    if tenant_row is None:
-        raise NotFound(f"tenant {tenant_name!r} does not exist in this store")
-    if member is None:
-        raise PermissionDenied(f"{principal!r} is not a member of tenant {tenant_name!r}")
-    return to_model(Tenant, tenant_row), acting_role(policy, provision, member.role)
+    return _resolved(tenant_row, member, tenant_name, principal, provision, policy)

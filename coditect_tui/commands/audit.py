@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coditect_tui.commands.context import CliContext
-from coditect_tui.core.errors import InvalidInput
+from coditect_tui.core.errors import ConfigError, InvalidInput
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
@@ -64,6 +63,12 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         metavar="FILE",
         help="where to write it (default: <data dir>/checkpoints/<tenant>-<seq>.json)",
     )
+    checkpoint.add_argument(
+        "--new-key",
+        action="store_true",
+        help="create the signing key (only when there is none: checkpoints signed with "
+        "an earlier key verify only with that key)",
+    )
     add_common(checkpoint)
     checkpoint.set_defaults(handler=run_checkpoint)
 
@@ -98,10 +103,10 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
 
 
 def _print_report(report: VerifyReport, as_json: bool) -> None:
-    import orjson
+    from coditect_tui.core.safe_text import safe_json, safe_text
 
     if as_json:
-        print(orjson.dumps(report.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode())
+        print(safe_json(report.model_dump(mode="json"), indent=True))
         return
     if report.ok:
         extra = (
@@ -110,8 +115,8 @@ def _print_report(report: VerifyReport, as_json: bool) -> None:
         print(f"ok: {report.rows} rows intact{extra}")
     else:
         print(
-            f"TAMPERED: first bad seq {report.first_bad_seq} ({report.reason}): "
-            f"{report.detail}; {report.rows} rows read"
+            f"TAMPERED: first bad seq {report.first_bad_seq} ({safe_text(report.reason)}): "
+            f"{safe_text(report.detail)}; {report.rows} rows read"
         )
 
 
@@ -123,7 +128,7 @@ def run_verify(args: argparse.Namespace, ctx: CliContext) -> int:
     claim: tuple[int, str] | None = None
     profile = ctx.profile()
     if args.checkpoint:
-        key = checkpoints.load_or_create_key(create=False)
+        key = checkpoints.load_key()
         try:
             cp = checkpoints.read_checkpoint(
                 Path(args.checkpoint), key.public_key(), tenant=profile.name
@@ -143,30 +148,64 @@ def run_verify(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def run_checkpoint(args: argparse.Namespace, ctx: CliContext) -> int:
-    """Write a signed checkpoint of the current head."""
+    """Write a signed checkpoint of the current head (creating the key only on --new-key)."""
     from coditect_tui.core import checkpoints
     from coditect_tui.core.paths import data_dir
 
-    key = checkpoints.load_or_create_key()
+    key_path = checkpoints.default_key_path()
+    default_dir = data_dir() / "checkpoints"
+    older = checkpoints.signed_checkpoints(
+        [default_dir, Path(args.out).parent] if args.out else [default_dir]
+    )
+    if args.new_key and key_path.exists():
+        raise ConfigError(
+            "--new-key: a signing key already exists and is never replaced "
+            "(checkpoints it signed verify only with it)",
+            path=str(key_path),
+        )
+    if not args.new_key and not key_path.exists():
+        raise ConfigError(
+            "no audit signing key; pass --new-key to create one"
+            + (f" ({_older_note(older)}: restore that key instead)" if older else ""),
+            path=str(key_path),
+        )
+    key = None if args.new_key else checkpoints.load_key(key_path)
 
     async def work(backend: Backend) -> Any:
         return await backend.audit_head()
 
     head = ctx.run(work)
-    out = (
-        Path(args.out)
-        if args.out
-        else (data_dir() / "checkpoints" / f"{head.tenant}-{head.seq:08d}.json")
-    )
+    if key is None:
+        key = checkpoints.create_key(key_path)
+        new_id = checkpoints.key_id(key.public_key())
+        print(f"created signing key {new_id} at {key_path}; back it up", file=sys.stderr)
+        if older:
+            print(f"coditect: warning: {_older_note(older)}, not with the new key", file=sys.stderr)
+    out = Path(args.out) if args.out else default_dir / f"{head.tenant}-{head.seq:08d}.json"
     checkpoints.write_checkpoint(head, out, key)
     print(f"checkpoint: tenant {head.tenant} seq {head.seq} hash {head.hash[:16]}… -> {out}")
     return 0
+
+
+def _older_note(older: dict[Path, str]) -> str:
+    """``N older checkpoint(s) (e.g. F, signed with key K) verify only with the key that
+    signed them``."""
+    from coditect_tui.core.safe_text import safe_text
+
+    ids = ", ".join(sorted({key_id or "?" for key_id in older.values()}))
+    first = safe_text(str(next(iter(older))))
+    return (
+        f"{len(older)} older checkpoint(s) (e.g. {first}, signed with key {safe_text(ids)}) "
+        "verify only with the key that signed them"
+    )
 
 
 def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
     """Export matching events to stdout, a file (written atomically) or an evidence pack."""
     from coditect_tui.core.audit_export import write_events
     from coditect_tui.core.models import AuditFilter
+    from coditect_tui.core.paths import replacing_private
+    from coditect_tui.core.safe_text import safe_text
 
     if args.since and args.until and args.since >= args.until:
         raise InvalidInput("--since must be before --until")
@@ -192,19 +231,15 @@ def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
     async def work(backend: Backend) -> int:
         if not args.output:
             return await write_events(backend.export_audit(flt), sys.stdout, args.format)
-        target = Path(args.output)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        try:
-            with tmp.open("w", encoding="utf-8", newline="") as handle:
-                count = await write_events(backend.export_audit(flt), handle, args.format)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return count
+        with (
+            replacing_private(Path(args.output)) as tmp,
+            tmp.open("w", encoding="utf-8", newline="") as handle,
+        ):
+            return await write_events(backend.export_audit(flt), handle, args.format)
 
     count = ctx.run(work)
     if args.output:
-        print(f"exported {count} events to {args.output}", file=sys.stderr)
+        print(f"exported {count} events to {safe_text(args.output)}", file=sys.stderr)
     return 0
 
 

@@ -40,13 +40,9 @@ def print_items(
     """Print ``items`` as an indented JSON array, or one ``line(item)`` each (``empty``
     when there are none)."""
     if as_json:
-        import orjson
+        from coditect_tui.core.safe_text import safe_json
 
-        print(
-            orjson.dumps(
-                [item.model_dump(mode="json") for item in items], option=orjson.OPT_INDENT_2
-            ).decode()
-        )
+        print(safe_json([item.model_dump(mode="json") for item in items], indent=True))
         return
     for item in items:
         print(line(item))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,11 +51,14 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     import json
     import re
 
-    from coditect_tui.core.errors import ConfigError, InvalidInput
-    from coditect_tui.core.paths import user_config_file
-    from coditect_tui.core.settings import load_settings
+    from coditect_tui.core.errors import InvalidInput, ReadOnly
+    from coditect_tui.core.paths import make_private_dir, replacing_private, user_config_file
+    from coditect_tui.core.settings import env_read_only, load_settings
 
     target = ctx.config_path or user_config_file()
+    # the settings (whose read_only is the usual source) are what init is about to write
+    if ctx.read_only_flag or env_read_only():
+        raise ReadOnly(f"read-only (--read-only or CODITECT_READ_ONLY): {target} not written")
     if target.exists():
         raise InvalidInput(
             f"{target} already exists; edit it (docs/configuration.md) or "
@@ -75,14 +77,9 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         display=json.dumps(args.display_name or args.name.title()),
         roots="\n".join(roots),
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    try:
+    make_private_dir(target.parent)
+    with replacing_private(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
         load_settings(tmp)  # the file we write must be one we accept
-    except ConfigError:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, target)
     print(f"wrote {target}; start the app with: coditect")
     return 0

@@ -70,8 +70,9 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     )
     create.add_argument(
         "--tier",
-        help="with --db: create the tenant in this tier if missing "
-        "(the principal becomes its owner)",
+        help="with --db: create the tenant in this tier if missing (the principal becomes "
+        "its owner); an existing tenant must be in this tier, and the principal already "
+        "a member (its role is kept)",
     )
     create.add_argument("--json", action="store_true", help="machine-readable output")
     add_common(create)
@@ -117,8 +118,6 @@ def run_create(args: argparse.Namespace, ctx: CliContext) -> int:
     """Create a key and print its secret once."""
     import asyncio
 
-    import orjson
-
     from coditect_tui.core.errors import ConfigError
 
     async def work(backend: Backend) -> Any:
@@ -143,7 +142,9 @@ def run_create(args: argparse.Namespace, ctx: CliContext) -> int:
     else:
         new = ctx.run(work)
     if args.json:
-        print(orjson.dumps(new.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode())
+        from coditect_tui.core.safe_text import safe_json
+
+        print(safe_json(new.model_dump(mode="json"), indent=True))
     else:
         print(_line(new.info))
         print(f"secret (shown once, store it now): {new.secret}")
@@ -156,7 +157,9 @@ async def _open_db(args: argparse.Namespace) -> Backend:
 
     provision = None
     if args.tier:
-        provision = Provision(display_name=args.db_tenant, tier=args.tier, role="owner")
+        provision = Provision(
+            display_name=args.db_tenant, tier=args.tier, role="owner", new_tenant_only=True
+        )
     return await open_store(
         args.db, tenant=args.db_tenant, principal=args.principal, provision=provision
     )

@@ -1,8 +1,8 @@
 """``coditect memory index|search|show|import-audit``: the MEMORY-CONTEXT knowledge base.
 
 Never imports Textual. Every untrusted text (titles, paths, snippets, bodies) goes through
-``safe_text`` before it is printed. Bad input (a malformed query, a missing folder) ends in
-one line on stderr and exit code 2.
+``safe_text`` before it is printed, and ``--json`` output through ``safe_json``. Bad input
+(a malformed query, a missing folder) ends in one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import orjson
 
 from coditect_tui.commands.context import CliContext
 from coditect_tui.core.memory_kinds import MEMORY_KINDS
@@ -112,7 +110,9 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
 
 
 def _dumps(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    from coditect_tui.core.safe_text import safe_json
+
+    return safe_json(value, indent=True)
 
 
 async def _default_paths(ctx: CliContext, backend: Backend) -> list[Path]:
@@ -133,7 +133,7 @@ async def _default_paths(ctx: CliContext, backend: Backend) -> list[Path]:
 def _report_json(report: IndexReport) -> dict[str, Any]:
     return {
         "roots": [
-            {"path": str(r.path), "project_id": r.project_id, "project": r.project_name}
+            {"path": r.key, "project_id": r.project_id, "project": r.project_name}
             for r in report.roots
         ],
         "scanned": report.scanned,
@@ -164,6 +164,8 @@ def run_index(args: argparse.Namespace, ctx: CliContext) -> int:
         return await indexer.index()
 
     report = ctx.run(work)
+    for warning in report.warnings():
+        print(f"coditect: warning: {safe_text(warning)}", file=sys.stderr)
     if args.json:
         print(_dumps(_report_json(report)))
     else:

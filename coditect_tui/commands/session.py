@@ -228,7 +228,7 @@ async def _act(
         GitSessions,
         resolve_repo_id,
     )
-    from coditect_tui.core.safe_text import safe_text
+    from coditect_tui.core.safe_text import fs_text, is_utf8_name, safe_text
 
     require_git()
     verb = args.session_command
@@ -239,7 +239,13 @@ async def _act(
             sessions_probe = GitSessions(repo, backend=backend)
             await sessions_probe.preflight()
         me = await backend.whoami()
-        if not me.read_only:
+        if not is_utf8_name(repo):  # the store keeps names as text: the repo is not registered
+            print(
+                f"coditect: warning: {fs_text(repo)}: the name is not valid UTF-8; the repo "
+                "is not registered, so the session is audited but kept out of its history",
+                file=sys.stderr,
+            )
+        elif not me.read_only:
             repo_id = await resolve_repo_id(backend, repo, profile.roots())
     sessions = GitSessions(repo, runner=GitRunner(), backend=backend, repo_id=repo_id)
 

@@ -23,8 +23,6 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Print one line (or JSON object) per profile."""
-    import orjson
-
     from coditect_tui.core.settings import LocalBackendConfig
 
     loaded = ctx.loaded
@@ -49,12 +47,10 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             }
         )
     if args.json:
-        print(
-            orjson.dumps(
-                {"config": str(loaded.path), "from_file": loaded.from_file, "tenants": rows},
-                option=orjson.OPT_INDENT_2,
-            ).decode()
-        )
+        from coditect_tui.core.safe_text import safe_json
+
+        document = {"config": str(loaded.path), "from_file": loaded.from_file, "tenants": rows}
+        print(safe_json(document, indent=True))
         return 0
     source = str(loaded.path) if loaded.from_file else f"built-in defaults ({loaded.path} absent)"
     print(f"config: {source}")

@@ -1,4 +1,9 @@
-"""Audit export formats (CSV, JSON Lines), shared by the CLI, the app and the server."""
+"""Audit export formats (CSV, JSON Lines), shared by the CLI, the app and the server.
+
+Both follow the one neutralising rule of :mod:`coditect_tui.core.safe_text`: JSON Lines
+through ``safe_json`` (a JSON reader gets the events back unchanged), CSV text cells through
+``safe_text`` and the ``details`` cell as ``safe_json``.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,8 @@ import csv
 from collections.abc import AsyncIterator
 from typing import IO, Literal
 
-import orjson
-
 from coditect_tui.core.models import AuditEvent
+from coditect_tui.core.safe_text import safe_json, safe_text
 
 ExportFormat = Literal["csv", "jsonl"]
 CSV_COLUMNS = (
@@ -29,25 +33,31 @@ CSV_COLUMNS = (
 
 def _csv_safe(value: str) -> str:
     # Spreadsheets execute cells starting with = + - @ (CSV injection); quote them.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 def csv_row(event: AuditEvent) -> list[str]:
-    """One CSV row (details as compact JSON, formula-like cells defused)."""
+    """One CSV row: text cells through ``safe_text``, details as ``safe_json`` (compact,
+    sorted keys), formula-like cells defused."""
     return [
         str(event.seq),
-        event.ts,
-        _csv_safe(event.actor),
-        event.role,
-        _csv_safe(event.action),
-        event.resource_type,
-        _csv_safe(event.resource_id or ""),
-        event.outcome,
-        _csv_safe(event.source),
-        _csv_safe(orjson.dumps(event.details, option=orjson.OPT_SORT_KEYS).decode()),
-        event.prev_hash,
-        event.hash,
+        safe_text(event.ts),
+        _csv_safe(safe_text(event.actor)),
+        safe_text(event.role),
+        _csv_safe(safe_text(event.action)),
+        safe_text(event.resource_type),
+        _csv_safe(safe_text(event.resource_id or "")),
+        safe_text(event.outcome),
+        _csv_safe(safe_text(event.source)),
+        _csv_safe(safe_json(event.details, sort_keys=True)),
+        safe_text(event.prev_hash),
+        safe_text(event.hash),
     ]
+
+
+def jsonl_line(event: AuditEvent) -> str:
+    """One JSON Lines record (sorted keys, ``safe_json``), without the newline."""
+    return safe_json(event.model_dump(mode="json"), sort_keys=True)
 
 
 async def write_events(events: AsyncIterator[AuditEvent], out: IO[str], fmt: ExportFormat) -> int:
@@ -65,9 +75,7 @@ async def write_events(events: AsyncIterator[AuditEvent], out: IO[str], fmt: Exp
             count += 1
     else:
         async for event in events:
-            out.write(
-                orjson.dumps(event.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS).decode()
-            )
+            out.write(jsonl_line(event))
             out.write("\n")
             count += 1
     return count

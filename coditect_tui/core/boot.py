@@ -12,19 +12,24 @@ after painting (and stops with the same one-line error if anything is wrong).
 
 from __future__ import annotations
 
-import os
+import contextlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
-from platformdirs import user_cache_path
 
 from coditect_tui import __version__
-from coditect_tui.core.paths import config_dir, shipped_config_dir, shipped_themes_dir
+from coditect_tui.core.paths import (
+    cache_dir,
+    config_dir,
+    shipped_config_dir,
+    shipped_themes_dir,
+    write_private_file,
+)
 
-BOOT_VERSION = 2
+BOOT_VERSION = 3
 _ENV_KEYS = ("CODITECT_TENANT", "CODITECT_THEME", "CODITECT_READ_ONLY", "CODITECT_CONFIG")
 
 
@@ -46,6 +51,7 @@ class Boot:
         warnings: skipped theme files and the like, shown at every start.
         aggregate_only: every dashboard view the principal may open is an aggregate one
             (an advisor): the app shows counts and trends only, no repo names at all.
+        paint_key: the paint cache's key (tenant, principal, role, tier, backend, roots).
     """
 
     tenant: str
@@ -60,6 +66,7 @@ class Boot:
     config_path: str = ""
     warnings: list[str] = field(default_factory=list)
     aggregate_only: bool = False
+    paint_key: str = ""
 
 
 def _stat(path: Path) -> list[Any]:
@@ -101,7 +108,7 @@ def boot_key(config_path: Path, flags: Mapping[str, Any], env: Mapping[str, str]
 
 
 def _file() -> Path:
-    return user_cache_path("coditect", appauthor=False) / "boot.json"
+    return cache_dir() / "boot.json"
 
 
 def load_boot(key: list[Any]) -> Boot | None:
@@ -117,14 +124,8 @@ def load_boot(key: list[Any]) -> Boot | None:
 
 def save_boot(key: list[Any], boot: Boot) -> None:
     """Remember ``boot`` under ``key`` (a cache: failures are ignored)."""
-    target = _file()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(orjson.dumps({"key": key, "boot": asdict(boot)}))
-        os.replace(tmp, target)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        write_private_file(_file(), orjson.dumps({"key": key, "boot": asdict(boot)}), durable=False)
 
 
 def boot_from_settings(
@@ -150,6 +151,7 @@ def boot_from_settings(
     """
     from coditect_tui.core.policy import shipped_policy
     from coditect_tui.core.themes import DEFAULT_THEME
+    from coditect_tui.core.workspace_view import paint_key
 
     warnings = list(catalog.warnings)
     wanted = theme_override or profile.theme or settings.ui.theme
@@ -177,4 +179,5 @@ def boot_from_settings(
         config_path=str(config_path),
         warnings=warnings,
         aggregate_only=aggregate_only,
+        paint_key=paint_key(profile),
     )

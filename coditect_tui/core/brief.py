@@ -8,7 +8,7 @@ workspace view (HEADs, dirty and behind flags) for repos.
 
 from __future__ import annotations
 
-import os
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from platformdirs import user_state_path
 
 from coditect_tui.core.backend import Backend
 from coditect_tui.core.errors import BackendError
 from coditect_tui.core.models import AuditFilter, format_ts, utcnow
+from coditect_tui.core.paths import state_dir, write_private_file
 from coditect_tui.core.workspace_view import WorkspaceView
 
 _PAGE = 1000
@@ -46,7 +46,7 @@ class Brief:
 
 def _state_file(tenant: str, principal: str) -> Path:
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", f"{tenant}-{principal}")
-    return user_state_path("coditect", appauthor=False) / f"seen-{safe}.json"
+    return state_dir() / f"seen-{safe}.json"
 
 
 def snapshot(view: WorkspaceView) -> dict[str, dict[str, Any]]:
@@ -62,13 +62,8 @@ def save_seen(tenant: str, principal: str, view: WorkspaceView) -> None:
     """Remember now and the repos' state (ignored when the state dir is unwritable)."""
     path = _state_file(tenant, principal)
     data = orjson.dumps({"seen_at": format_ts(utcnow()), "repos": snapshot(view)})
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        write_private_file(path, data, durable=False)
 
 
 def load_seen(tenant: str, principal: str) -> SeenState | None:

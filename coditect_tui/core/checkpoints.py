@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from coditect_tui import __version__
 from coditect_tui.core.errors import ConfigError
 from coditect_tui.core.models import AuditHead, format_ts, utcnow
-from coditect_tui.core.paths import config_dir
+from coditect_tui.core.paths import config_dir, write_private_file
 
 FORMAT = "coditect-audit-checkpoint/1"
+_MAX_CHECKPOINT_BYTES = 64 * 1024
 
 
 def default_key_path() -> Path:
@@ -33,47 +35,26 @@ def default_key_path() -> Path:
     return config_dir() / "audit-signing.key"
 
 
-def write_private_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to a new 0600 file atomically (never world-readable, even briefly)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def load_key(path: Path | None = None) -> Ed25519PrivateKey:
+    """The signing key; never creates one (see :func:`create_key`).
 
+    Args:
+        path: the key file (default: :func:`default_key_path`).
 
-def load_or_create_key(path: Path | None = None, *, create: bool = True) -> Ed25519PrivateKey:
-    """The signing key, created (0600) on first use when ``create``.
+    Returns:
+        The private key.
 
     Raises:
-        ConfigError: no key (and not ``create``), the key file is accessible by others, or
-            it is not an Ed25519 key.
+        ConfigError: no key file, the key file is accessible by others, or it is not an
+            Ed25519 key.
     """
     path = path or default_key_path()
     if not path.exists():
-        if not create:
-            raise ConfigError(
-                "no audit signing key here; a checkpoint can only be checked "
-                "with the key that signed it",
-                path=str(path),
-            )
-        key = Ed25519PrivateKey.generate()
-        write_private_file(
-            path,
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ),
+        raise ConfigError(
+            "no audit signing key here; a checkpoint can only be checked "
+            "with the key that signed it",
+            path=str(path),
         )
-        return key
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(
@@ -87,6 +68,70 @@ def load_or_create_key(path: Path | None = None, *, create: bool = True) -> Ed25
     if not isinstance(loaded, Ed25519PrivateKey):
         raise ConfigError("not an Ed25519 key", path=str(path))
     return loaded
+
+
+def create_key(path: Path | None = None) -> Ed25519PrivateKey:
+    """Generate a signing key and write it (0600) where none exists; never replaces one.
+
+    Args:
+        path: the key file (default: :func:`default_key_path`).
+
+    Returns:
+        The new private key.
+
+    Raises:
+        ConfigError: a key file already exists there (older checkpoints need it).
+    """
+    path = path or default_key_path()
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    write_private_file(tmp, pem)
+    try:
+        os.link(tmp, path)  # unlike a rename, fails when a key appeared meanwhile
+    except FileExistsError:
+        raise ConfigError(
+            "a signing key already exists; it is never replaced (checkpoints it signed "
+            "verify only with it)",
+            path=str(path),
+        ) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return key
+
+
+def signed_checkpoints(folders: Iterable[Path]) -> dict[Path, str]:
+    """The checkpoint files in ``folders`` (not recursive) and the key id each names.
+
+    Files that are not checkpoints (or not readable) are skipped: this is a count for a
+    warning, not a verification.
+
+    Args:
+        folders: where to look.
+
+    Returns:
+        Checkpoint path -> the ``key_id`` in its payload ("" when absent).
+    """
+    found: dict[Path, str] = {}
+    for folder in dict.fromkeys(folders):
+        try:
+            candidates = sorted(folder.glob("*.json"))
+        except OSError:
+            continue
+        for candidate in candidates:
+            try:
+                if candidate.stat().st_size > _MAX_CHECKPOINT_BYTES:
+                    continue
+                payload = orjson.loads(candidate.read_bytes())["payload"]
+                if payload["format"] == FORMAT:
+                    found[candidate] = str(payload.get("key_id", ""))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+    return found
 
 
 def key_id(public: Ed25519PublicKey) -> str:
@@ -134,11 +179,7 @@ def sign_checkpoint(head: AuditHead, key: Ed25519PrivateKey) -> bytes:
 
 def write_checkpoint(head: AuditHead, path: Path, key: Ed25519PrivateKey) -> None:
     """Write the signed checkpoint of ``head`` to ``path`` (atomically)."""
-    data = sign_checkpoint(head, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_private_file(path, sign_checkpoint(head, key))
 
 
 def read_checkpoint(path: Path, public: Ed25519PublicKey, *, tenant: str) -> Checkpoint:

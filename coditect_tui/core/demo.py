@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 from coditect_tui.core.errors import CoditectError
-from coditect_tui.core.paths import data_dir
+from coditect_tui.core.paths import data_dir, make_private_dir
 
 DEMO_DIRNAME = "demo-workspace"
 _MARKER = ".coditect-demo"
@@ -102,6 +102,7 @@ def build_demo(root: Path | None = None) -> Path:
         shutil.rmtree(root)  # an interrupted earlier build (no marker); it is ours to redo
     # Built in place: clones and submodules record absolute origin URLs.
     building = root
+    make_private_dir(root.parent)
     building.mkdir(parents=True)
     readme = "Demo repository built by CODITECT TUI on first run.\n"
     # standalone repos in different states

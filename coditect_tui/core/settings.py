@@ -176,6 +176,16 @@ def default_settings() -> Settings:
     )
 
 
+def env_read_only(env: Mapping[str, str] | None = None) -> bool:
+    """Whether ``CODITECT_READ_ONLY`` asks for read-only (``1``/``true``/``yes``/``on``).
+
+    Args:
+        env: the environment (default: ``os.environ``).
+    """
+    env = os.environ if env is None else env
+    return env.get("CODITECT_READ_ONLY", "").lower() in {"1", "true", "yes", "on"}
+
+
 def load_settings(
     path: Path | None = None, *, env: Mapping[str, str] | None = None, policy: Policy | None = None
 ) -> LoadedSettings:
@@ -210,7 +220,7 @@ def load_settings(
     updates: dict[str, object] = {}
     if env.get("CODITECT_THEME"):
         updates["ui"] = settings.ui.model_copy(update={"theme": env["CODITECT_THEME"]})
-    if env.get("CODITECT_READ_ONLY", "").lower() in {"1", "true", "yes", "on"}:
+    if env_read_only(env):
         updates["read_only"] = True
     if updates:
         settings = settings.model_copy(update=updates)

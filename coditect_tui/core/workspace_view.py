@@ -11,18 +11,21 @@ through ``safe_text``.
 
 from __future__ import annotations
 
-import os
+import contextlib
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from platformdirs import user_cache_path
+
+from coditect_tui.core.paths import cache_dir, write_private_file
 
 if TYPE_CHECKING:  # imported lazily: the cached first paint must not load the git engine
     from coditect_tui.core.git.discovery import WorkspaceTree
     from coditect_tui.core.git.status import RepoStatus
+    from coditect_tui.core.settings import TenantProfile
 
 #: The paint cache's format; a file of another version is ignored (2: a repo's git state
 #: is its ``RepoStatus.to_cache()`` under ``status``, no longer RepoView fields).
@@ -185,29 +188,56 @@ def from_discovery(
     return WorkspaceView(tenant=tenant, projects=projects)
 
 
-def cache_file(tenant: str) -> Path:
-    """``$XDG_CACHE_HOME/coditect/workspace-<tenant>.json``."""
-    return user_cache_path("coditect", appauthor=False) / f"workspace-{tenant}.json"
+def paint_key(profile: TenantProfile) -> str:
+    """The paint cache's key: the tenant, the principal and the configuration that decide
+    what the tree may show (role, tier, backend, workspace roots).
+
+    A cache written by one principal, role or set of roots is never painted for another:
+    an owner's tree never appears on an advisor's first frame, nor a tenant's old roots
+    after the config changed.
+
+    Args:
+        profile: the validated tenant profile.
+
+    Returns:
+        ``<tenant>-<digest>``, safe as a file name (tenant names are slugs).
+    """
+    backend = profile.backend
+    where = str(getattr(backend, "url", None) or getattr(backend, "path", None) or "")
+    facts = [
+        profile.name,
+        profile.principal_name(),
+        profile.role,
+        profile.tier,
+        backend.kind,
+        where,
+        sorted(profile.workspace_roots),
+    ]
+    digest = hashlib.sha256(orjson.dumps(facts)).hexdigest()[:20]
+    return f"{profile.name}-{digest}"
 
 
-def load_cached(tenant: str) -> WorkspaceView | None:
-    """The view saved at the last exit, or None."""
+def cache_file(key: str) -> Path:
+    """``$XDG_CACHE_HOME/coditect/workspace-<key>.json`` (``key`` from :func:`paint_key`)."""
+    return cache_dir() / f"workspace-{key}.json"
+
+
+def load_cached(key: str) -> WorkspaceView | None:
+    """The view saved at the last exit under ``key`` (see :func:`paint_key`), or None."""
     try:
-        return WorkspaceView.from_json(cache_file(tenant).read_bytes())
+        return WorkspaceView.from_json(cache_file(key).read_bytes())
     except OSError:
         return None
 
 
-def save_cache(view: WorkspaceView) -> None:
-    """Write the view for the next start (atomically; failures are ignored: it is a cache)."""
-    target = cache_file(view.tenant)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(view.to_json())
-        os.replace(tmp, target)
-    except OSError:
-        pass
+def save_cache(view: WorkspaceView, key: str) -> None:
+    """Write the view for the next start (atomically; failures are ignored: it is a cache).
+
+    Never call it for an aggregate-only principal: its screen shows no repo names, so
+    nothing naming a repo may be kept for it either.
+    """
+    with contextlib.suppress(OSError):
+        write_private_file(cache_file(key), view.to_json(), durable=False)
 
 
 def summary(view: WorkspaceView) -> dict[str, Any]:

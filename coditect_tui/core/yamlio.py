@@ -14,6 +14,41 @@ from coditect_tui.core.errors import ConfigError
 
 Loc = tuple[str | int, ...]
 
+# Bounds on every YAML file the app reads, so a small file cannot cost unbounded time or
+# memory (an alias "bomb") or exhaust the interpreter's stack (deep nesting).
+MAX_DEPTH = 64
+"""Deepest nesting of values, aliases expanded."""
+MAX_VALUES = 50_000
+"""Most values (mapping entries and sequence items), aliases expanded."""
+
+
+class _TooDeep(yaml.MarkedYAMLError):
+    """Raised by the composer before it recurses past ``MAX_DEPTH``."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """The safe loader, refusing to compose nodes nested deeper than ``MAX_DEPTH``.
+
+    PyYAML composes recursively: without this bound a few kilobytes of ``[[[[...`` end
+    in a RecursionError.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self._depth >= MAX_DEPTH:
+            raise _TooDeep(
+                problem=f"nested more than {MAX_DEPTH} levels deep",
+                problem_mark=self.peek_event().start_mark,
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
 
 class LocatedYaml:
     """Parsed YAML data plus the 1-based line of every mapping key and sequence item."""
@@ -33,25 +68,56 @@ class LocatedYaml:
         return self.lines.get((), None)
 
 
-def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], path: str) -> None:
-    if isinstance(node, yaml.MappingNode):
+class _Walk:
+    """One pass over the composed nodes, aliases expanded: records the line of every key
+    and item, refuses duplicate keys and enforces ``MAX_DEPTH`` and ``MAX_VALUES``.
+
+    An alias shares its anchor's node, so expanding them is where a bomb explodes: the
+    count stops the walk after ``MAX_VALUES`` values, and the depth stops a cycle
+    (``&a [*a]``) or a chain of aliases that nests deeper than the text does.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lines: dict[Loc, int] = {}
+        self.values = 0
+
+    def walk(self, node: yaml.Node, loc: Loc) -> None:
+        line = node.start_mark.line + 1
+        if len(loc) >= MAX_DEPTH:
+            raise ConfigError(
+                f"nested more than {MAX_DEPTH} levels deep (aliases expanded)",
+                path=self.path,
+                line=line,
+            )
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise ConfigError(
+                f"more than {MAX_VALUES} values once aliases are expanded",
+                path=self.path,
+                line=line,
+            )
+        if isinstance(node, yaml.MappingNode):
+            self._mapping(node, loc)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self.lines[(*loc, index)] = item.start_mark.line + 1
+                self.walk(item, (*loc, index))
+
+    def _mapping(self, node: yaml.MappingNode, loc: Loc) -> None:
         seen: set[Any] = set()
         for key_node, value_node in node.value:
             key = key_node.value
             if key in seen:
                 raise ConfigError(
                     f"duplicate key {'.'.join(map(str, (*loc, key)))!r}",
-                    path=path,
+                    path=self.path,
                     line=key_node.start_mark.line + 1,
                     key=str(key),
                 )
             seen.add(key)
-            lines[(*loc, key)] = key_node.start_mark.line + 1
-            _walk(value_node, (*loc, key), lines, path)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            lines[(*loc, index)] = item.start_mark.line + 1
-            _walk(item, (*loc, index), lines, path)
+            self.lines[(*loc, key)] = key_node.start_mark.line + 1
+            self.walk(value_node, (*loc, key))
 
 
 def load_yaml(path: Path) -> LocatedYaml:
@@ -64,7 +130,8 @@ def load_yaml(path: Path) -> LocatedYaml:
         The data (None for an empty file) with the line of every key.
 
     Raises:
-        ConfigError: unreadable file, not UTF-8, a YAML syntax error or a duplicate key.
+        ConfigError: unreadable file, not UTF-8, a YAML syntax error, a duplicate key, or
+            more than ``MAX_DEPTH`` levels or ``MAX_VALUES`` values (aliases expanded).
     """
     shown = str(path)
     try:
@@ -75,21 +142,27 @@ def load_yaml(path: Path) -> LocatedYaml:
         raise ConfigError(f"not UTF-8 text (byte {exc.start})", path=shown) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", path=shown) from None
+    loader = _BoundedLoader(text)
+    walk = _Walk(shown)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+        if node is not None:
+            walk.lines[()] = node.start_mark.line + 1
+            walk.walk(node, ())  # before construction, which flattens merge keys in place
+        # built from the bounded nodes: an alias stays one shared object
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
+        kind = "YAML error" if isinstance(exc, _TooDeep) else "YAML syntax error"
         raise ConfigError(
-            f"YAML syntax error: {problem}", path=shown, line=mark.line + 1 if mark else None
+            f"{kind}: {problem}", path=shown, line=mark.line + 1 if mark else None
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML error: {exc}", path=shown) from None
-    lines: dict[Loc, int] = {}
-    if node is not None:
-        lines[()] = node.start_mark.line + 1
-        _walk(node, (), lines, shown)
+    finally:
+        loader.dispose()
+    lines = walk.lines
     return LocatedYaml(data, lines, shown)
 
 

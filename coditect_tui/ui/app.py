@@ -20,7 +20,7 @@ from textual.binding import Binding
 from coditect_tui.core.errors import CoditectError, ReadOnly
 from coditect_tui.core.safe_text import safe_text
 from coditect_tui.core.tenant import events as ev
-from coditect_tui.core.workspace_view import RepoView, WorkspaceView, load_cached
+from coditect_tui.core.workspace_view import RepoView, WorkspaceView, load_cached, paint_key
 from coditect_tui.ui.actions import ACTIONS, MUTATING_ACTIONS
 from coditect_tui.ui.commands import ActionsProvider, PanesProvider, ReposProvider, TenantsProvider
 from coditect_tui.ui.panes.memory import MemoryPane
@@ -89,7 +89,7 @@ class CoditectApp(PaintFirstApp):
             self.profile = profile
             self._apply_profile(profile)
             self.refresh_bindings()
-            self._cached_view = load_cached(profile.name)
+            self._cached_view = load_cached(paint_key(profile))
         else:
             self.reconcile_views(profile)
         if self.aggregate_only:

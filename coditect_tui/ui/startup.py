@@ -207,7 +207,11 @@ class PaintFirstApp(App[None]):
         self.query_one(ProjectTree).focus()
         if self.aggregate_only:
             self._aggregate_layout()
-        cached = load_cached(self.tenant) if self.cached_paint and not self.aggregate_only else None
+        cached = (
+            load_cached(boot.paint_key)
+            if self.cached_paint and boot.paint_key and not self.aggregate_only
+            else None
+        )
         if cached is None:
             self.call_after_refresh(self._after_first_paint)
             return

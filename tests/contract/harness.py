@@ -7,20 +7,26 @@ contract tests only ever talk to the Backend interface.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+import asyncpg
 import httpx
 
 from coditect_remote.client import RemoteBackend
-from coditect_server import tokens
 from coditect_server.app import create_app
 from coditect_server.state import ServerConfig, ServerState
 from coditect_store.base import Provision
+from coditect_store.rows import new_id
 from coditect_store.store import SqlStore
+from coditect_tui.core import api_keys as keyfmt
 from coditect_tui.core.backend import Backend
-from tests.pg import OPERATOR_SECRET, PgDatabase, run_sync
+from coditect_tui.core.models import format_ts, utcnow
+from coditect_tui.core.policy import shipped_policy
+from tests.pg import PgDatabase, run_sync
 
 
 class Harness(Protocol):
@@ -47,6 +53,71 @@ class Harness(Protocol):
     def tenant_of(self, table: str, row_id: str) -> str | None:
         """The tenant id that owns ``row_id`` in ``table`` (for isolation checks)."""
         ...
+
+
+_KEY_COLUMNS = (
+    "id",
+    "principal",
+    "role",
+    "prefix",
+    "key_hash",
+    "created_by",
+    "created_at",
+    "expires_at",
+    "revoked_at",
+)
+
+
+def harness_key(principal: str, role: str) -> tuple[str, dict[str, Any]]:
+    """A new API key of ``principal`` with ``role`` and its ``api_keys`` row (without the
+    tenant), as the store would make it. The remote harnesses write the row directly, as
+    the database's owner could: the key acts exactly like one made through the API, so
+    ``list_api_keys`` shows it; contract tests count keys relative to the ones present."""
+    policy = shipped_policy()
+    secret = keyfmt.new_key("aud" if policy.is_read_only(role) else "usr")
+    now = utcnow()
+    expires = now + timedelta(days=1) if policy.role(role).requires_key_expiry else None
+    row = {
+        "id": new_id(),
+        "principal": principal,
+        "role": role,
+        "prefix": keyfmt.display_prefix(secret),
+        "key_hash": keyfmt.key_hash(secret),
+        "created_by": principal,
+        "created_at": format_ts(now),
+        "expires_at": format_ts(expires) if expires else None,
+        "revoked_at": None,
+    }
+    return secret, row
+
+
+def sqlite_key(path: Path, tenant: str, principal: str, role: str) -> str:
+    """Write a key of ``principal`` in ``tenant`` into the SQLite file (see harness_key)."""
+    secret, row = harness_key(principal, role)
+    with contextlib.closing(sqlite3.connect(path, timeout=30)) as conn, conn:
+        conn.execute(
+            f"INSERT INTO api_keys (tenant_id, {', '.join(_KEY_COLUMNS)}) "
+            f"SELECT id, {', '.join('?' * len(_KEY_COLUMNS))} FROM tenants WHERE name = ?",
+            (*(row[c] for c in _KEY_COLUMNS), tenant),
+        )
+    return secret
+
+
+async def postgres_key(db: PgDatabase, tenant: str, principal: str, role: str) -> str:
+    """Write a key of ``principal`` in ``tenant`` as the database's owner (see harness_key)."""
+    secret, row = harness_key(principal, role)
+    params = ", ".join(f"${i}" for i in range(1, len(_KEY_COLUMNS) + 1))
+    conn = await asyncpg.connect(db.owner_url)
+    try:
+        await conn.execute(
+            f"INSERT INTO api_keys (tenant_id, {', '.join(_KEY_COLUMNS)}) "
+            f"SELECT id, {params} FROM tenants WHERE name = ${len(_KEY_COLUMNS) + 1}",
+            *(row[c] for c in _KEY_COLUMNS),
+            tenant,
+        )
+    finally:
+        await conn.close()
+    return secret
 
 
 class SqliteHarness:
@@ -163,8 +234,7 @@ class RemoteAsgiHarness:
     """The remote backend over an in-process ASGI app on a SQLite file (httpx transport).
 
     Tenants and memberships are provisioned on the server's database, as an operator
-    would; each handle authenticates with an operator token (coditect_server.tokens), so
-    the tenant's API keys are exactly the ones the tests create.
+    would; each handle authenticates with an API key of its own (see harness_key).
     """
 
     name = "remote-asgi"
@@ -189,12 +259,10 @@ class RemoteAsgiHarness:
             provision=Provision(tenant.title(), tier, role),
         )
         await setup.close()
-        state = ServerState(ServerConfig(db=str(self.path), operator_secret=OPERATOR_SECRET))
+        token = sqlite_key(self.path, tenant, principal, role)
+        state = ServerState(ServerConfig(db=str(self.path)))
         await state.start()
         app = create_app(state=state)
-        token = tokens.mint(
-            OPERATOR_SECRET, tenant=tenant, principal=principal, role=role, ttl=tokens.MAX_TTL
-        )
         return RemoteBackend(
             "http://contract.test",
             token,
@@ -236,9 +304,7 @@ class RemotePostgresHarness:
             provision=Provision(tenant.title(), tier, role),
         )
         await setup.close()
-        token = tokens.mint(
-            OPERATOR_SECRET, tenant=tenant, principal=principal, role=role, ttl=tokens.MAX_TTL
-        )
+        token = await postgres_key(self.db, tenant, principal, role)
         return RemoteBackend(self.server_url, token, read_only=read_only)
 
     def snapshot(self) -> dict[str, list[tuple[object, ...]]]:

@@ -266,11 +266,14 @@ async def test_own_scope_lists_only_own_rows(harness: Harness) -> None:
     owner = await harness.open("acme", "olivia", "owner")
     viewer = await harness.open("acme", "vic", "viewer")
     try:
+        present = {k.id for k in await owner.list_api_keys()}  # remote harnesses' own keys
         await owner.create_api_key()
         mine = await viewer.create_api_key()
         assert POLICY.scope("viewer", Resource.API_KEYS, Action.READ) is Scope.OWN
-        assert [k.id for k in await viewer.list_api_keys()] == [mine.info.id]
-        assert len(await owner.list_api_keys()) == 2
+        seen = await viewer.list_api_keys()
+        assert [k.id for k in seen if k.id not in present] == [mine.info.id]
+        assert {k.principal for k in seen} == {"vic"}
+        assert len({k.id for k in await owner.list_api_keys()} - present) == 2
     finally:
         await viewer.close()
         await owner.close()

@@ -121,7 +121,7 @@ def test_untrusted_text_is_made_safe(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     md = run_cli("report", "status", "--offline", str(tmp_path / "work")).stdout
-    assert "evil\\|name" in md and "^\\[\\]0;pwned^G" in md  # caret form, escaped
+    assert "evil\\|name" in md and "\\\\u001b\\]0;pwned\\\\u0007" in md  # safe_text, then markdown
 
 
 def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:

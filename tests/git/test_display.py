@@ -65,7 +65,7 @@ def test_safe_text_output_has_no_control_bytes(hostile_text_status: RepoStatus) 
         assert not any(ch in shown for ch in FORBIDDEN), repr(shown)
     subject = safe_text(hostile_text_status.last_commit.subject)  # type: ignore[union-attr]
     assert "[bold]B[/bold]" in subject and "[@click=app.quit]" in subject  # verbatim
-    assert "^[]0;pwned^G" in subject and "M-^[31m" in subject  # caret form
+    assert "\\u001b]0;pwned\\u0007" in subject and "\\u009b31m" in subject  # JSON escapes
 
 
 @pytest.mark.parametrize("color", [False, True])
@@ -92,7 +92,7 @@ def test_reports_are_terminal_safe(hostile_text_status: RepoStatus) -> None:
         assert not any(ch in text for ch in FORBIDDEN)
     assert "\\[bold\\]" in markdown  # escaped for markdown, not rendered
     parsed = list(csv.DictReader(io.StringIO(table_csv)))
-    assert parsed[0]["last_commit_subject"].startswith("^[]0;pwned^G[bold]")
+    assert parsed[0]["last_commit_subject"].startswith("\\u001b]0;pwned\\u0007[bold]")
     back = json.loads(as_json)[0]
     assert back["last_commit"]["subject"] == hostile_text_status.last_commit.subject  # type: ignore[union-attr]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -13,6 +15,7 @@ from coditect_tui.cli import main
 from tests.conftest import REPO_ROOT
 from tests.memory.conftest import copy_fixtures
 from tests.memory.test_fixtures import CHECKPOINT
+from tests.support.hostile_text import HOSTILE, raw_controls, run_cli
 
 
 @pytest.fixture
@@ -105,9 +108,33 @@ def test_untrusted_text_is_made_safe(workspace: Path, capsys: pytest.CaptureFixt
     evil.write_text("# Note: \x1b]52;c;aGk=\x07 title\n\nbody \x1b[2J clears\n")
     assert run(capsys, "index")[0] == 0
     code, out, _ = run(capsys, "search", "clears")
-    assert code == 0 and "\x1b" not in out and "\x07" not in out and "^[" in out
+    assert code == 0 and "\x1b" not in out and "\x07" not in out and "\\u001b]52" in out
     code, out, _ = run(capsys, "show", out.split()[0])
-    assert "\x1b" not in out and "^[[2J clears" in out
+    assert "\x1b" not in out and "\\u001b[2J clears" in out
+
+
+def test_hostile_memory_file_through_the_real_cli(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """search and show --json in a real subprocess (their text forms in-process): no raw
+    control byte in stdout or stderr, and the JSON still reads back the file's exact text."""
+    evil = workspace / "proj" / "MEMORY-CONTEXT" / "notes" / "2025-11-23T10-00-00Z-evil.md"
+    evil.parent.mkdir()
+    title = "".join(ch for ch in HOSTILE if ch not in "\r\n\x85\u2028")  # one line
+    evil.write_text(f"# {title}\n\nzebrafish {HOSTILE}\n", encoding="utf-8")
+    assert run(capsys, "index")[0] == 0
+    found = run_cli("memory", "search", "zebrafish", "--json", cwd=REPO_ROOT)
+    hits = json.loads(found.stdout)
+    assert found.returncode == 0 and len(hits) == 1
+    assert raw_controls(found.stdout) == [] and raw_controls(found.stderr) == []
+    assert hits[0]["title"] == title  # the data is kept (escaped in the JSON text)
+    entry_id = hits[0]["id"]
+    shown = run_cli("memory", "show", entry_id, "--json", cwd=REPO_ROOT)
+    assert shown.returncode == 0 and HOSTILE in json.loads(shown.stdout)["body"]
+    listed = run(capsys, "search", "zebrafish")[1]
+    assert "\\u009b31m" in listed
+    for out in (shown.stdout, shown.stderr, listed, run(capsys, "show", entry_id)[1]):
+        assert raw_controls(out.replace("\n", "")) == []
 
 
 def test_memory_commands_do_not_load_textual(workspace: Path, tmp_path: Path) -> None:
@@ -126,3 +153,45 @@ def test_memory_commands_do_not_load_textual(workspace: Path, tmp_path: Path) ->
         timeout=60,
     )
     assert done.stdout.strip().splitlines()[-1] == "False 0"
+
+
+def test_hostile_audit_rows_export_safely_through_the_real_cli(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Audit rows imported from a hostile audit log, exported as JSON Lines and CSV by a real
+    subprocess: no raw control byte reaches stdout or stderr, and both read back exactly."""
+    logs = workspace / "proj" / "MEMORY-CONTEXT" / "audit-logs"
+    operation = {
+        "timestamp": "2025-11-22T08:28:11+00:00",
+        "repo": HOSTILE,
+        "operation": "detect",
+        "status": "info",
+        "details": HOSTILE,
+    }
+    log = {
+        "timestamp": "2025-11-22T08-28-11Z",
+        "sprint_description": HOSTILE,
+        "operations": [operation],
+    }
+    (logs / "2025-11-22T08-28-11Z-\u202eevil\x9b.json").write_text(
+        json.dumps(log), encoding="utf-8"
+    )
+    assert run(capsys, "import-audit")[0] == 0
+    jsonl = run_cli("audit", "export", "--format", "jsonl", "--text", "detect", cwd=REPO_ROOT)
+    table = run_cli("audit", "export", "--format", "csv", "--text", "detect", cwd=REPO_ROOT)
+    for done in (jsonl, table):
+        assert done.returncode == 0, done.stderr
+        assert raw_controls(done.stdout.replace("\n", "")) == [] and raw_controls(done.stderr) == []
+    events = [json.loads(line) for line in jsonl.stdout.splitlines()]
+    hostile = [e for e in events if e["resource_id"] == HOSTILE]
+    assert len(hostile) == 1 and hostile[0]["details"]["details"] == HOSTILE
+    assert hostile[0]["source"].endswith("\u202eevil\x9b.json")
+    rows = list(csv.DictReader(io.StringIO(table.stdout)))
+    decoded = [r for r in rows if _json_string(r["resource_id"]) == HOSTILE]
+    assert len(decoded) == 1 and json.loads(decoded[0]["details"])["details"] == HOSTILE
+    assert decoded[0]["hash"] == hostile[0]["hash"]
+
+
+def _json_string(cell: str) -> str:
+    """A ``safe_text`` cell read back (it reads as the inside of a JSON string)."""
+    return str(json.loads('"' + cell.replace('"', '\\"') + '"'))

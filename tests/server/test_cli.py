@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +17,8 @@ import uvicorn
 from coditect_server.app import create_app
 from coditect_server.state import ServerConfig
 from coditect_tui.cli import main
-from tests.pg import ServerProcess, Uvicorn, free_port, run_sync
-from tests.server.conftest import make_tenant
+from tests.pg import PgDatabase, ServerProcess, Uvicorn, free_port, run_sync
+from tests.server.conftest import make_tenant, open_db
 
 
 @pytest.fixture
@@ -167,6 +168,51 @@ def test_bootstrap_key_on_the_server_database(
     )
     new = json.loads(out)
     assert code == 0 and new["info"]["role"] == "owner" and new["secret"].startswith("cdt_")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def server_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A server database: a SQLite file, or the session's PostgreSQL database (app role)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "server.db")
+    pg_db: PgDatabase = request.getfixturevalue("pg_db")
+    return pg_db.app_url
+
+
+def test_bootstrap_tier_on_an_existing_tenant(
+    server_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--tier`` only creates a new tenant: on an existing one it never adds a member (let
+    alone an owner), never raises a member's role, and refuses a different tier."""
+    tenant = f"acme-{uuid.uuid4().hex[:8]}"
+    run_sync(lambda: make_tenant(server_db, tenant, {"carl": "consultant"}, tier="customer_team"))
+    create = ("keys", "create", "--db", server_db, "--db-tenant", tenant, "--json")
+
+    code, out, err = _run(capsys, *create, "--principal", "mallory", "--tier", "customer_team")
+    assert (code, out) == (1, "") and err.count("\n") == 1, err
+    assert f"'mallory' is not a member of tenant {tenant!r} (it already exists" in err
+    code, out, err = _run(capsys, *create, "--principal", "owner", "--tier", "internal")
+    assert (code, out) == (2, "") and err.count("\n") == 1, err
+    assert f"tenant {tenant!r} already exists in tier 'customer_team', not 'internal'" in err
+    code, out, err = _run(
+        capsys, *create, "--principal", "carl", "--tier", "customer_team", "--role", "owner"
+    )
+    assert code == 2 and "a 'owner' key exceeds 'carl''s role 'consultant'" in err
+
+    # the same tier: an existing member keeps its role, and its key gets that role
+    code, out, _ = _run(
+        capsys, *create, "--principal", "carl", "--tier", "customer_team", "--expires-in", "1"
+    )
+    assert code == 0 and json.loads(out)["info"]["role"] == "consultant"
+
+    async def members() -> dict[str, str]:
+        store = await open_db(server_db, tenant, "owner")
+        try:
+            return {m.name: m.role for m in await store.list_members()}
+        finally:
+            await store.close()
+
+    assert run_sync(members) == {"owner": "owner", "carl": "consultant"}
 
 
 def test_serve_refuses_bad_input_in_one_line(

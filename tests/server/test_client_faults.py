@@ -1,14 +1,19 @@
 """The remote backend against a real uvicorn server that misbehaves on purpose: down,
 drip-feeding, 500-500-200, 429 + Retry-After, malformed JSON, 401, 403, an event stream
-answered late. Each ends in the documented typed error or retry, and no write ever runs
-twice (counted on the server). Nothing here waits for time to pass: the server says when
-it listens, and a late answer is held until the client has moved on, not for a while."""
+answered late; and against a raw asyncio server that drips an export, sends a 300 MB
+answer or a hostile error detail (also through the real CLI). Each ends in the documented
+typed error or retry, and no write ever runs twice (counted on the server). Nothing here
+waits for time to pass: the server says when it listens, and a late answer is held until
+the client has moved on, not for a while (the drips are the faults under test)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -29,8 +34,9 @@ from coditect_tui.core.errors import (
     RateLimited,
 )
 from coditect_tui.core.models import ProjectSpec
-from tests.pg import Uvicorn, free_port
+from tests.pg import Uvicorn, free_port, listening_socket
 from tests.server.conftest import make_tenant
+from tests.support.hostile_text import raw_controls, run_cli
 
 #: Seconds before a test gives up on something that should have happened (a bound for
 #: failing, never a wait).
@@ -356,6 +362,15 @@ def test_problem_bodies_map_to_the_typed_errors() -> None:
             assert error.retry_after == 3.0
 
 
+def test_a_long_server_detail_is_cut() -> None:
+    import httpx
+
+    from coditect_remote.client import _error
+
+    response = httpx.Response(403, content=orjson.dumps({"detail": "x" * 100_000}))
+    assert str(_error(response)) == "x" * 499 + "…"
+
+
 async def test_events_are_ready_only_once_the_server_answered(faulty: FaultyServer) -> None:
     tenant = await make_tenant(str(faulty.db), "acme", {})
     listener = RemoteBackend(faulty.url, tenant.keys["owner"])
@@ -387,3 +402,195 @@ async def test_events_are_ready_only_once_the_server_answered(faulty: FaultyServ
     assert [(e["event"], e["data"]["action"], e["data"]["resource_id"]) for e in got] == [
         ("audit", "projects.create", project.id)
     ]
+
+
+# -- a raw misbehaving HTTP server: drips, huge bodies, hostile details -------------------
+
+#: A server ``detail`` that would set the terminal title, clear the screen, draw a fake
+#: prompt and reorder text, if it reached a terminal raw.
+HOSTILE_DETAIL = "\x1b]0;owned\x07\x1b[2J\x1b[H\r\nuser@host:~$ \x9b1m\u202eevil"
+HUGE = 300 * 1024 * 1024
+
+
+class RawServer:
+    """A tiny HTTP/1.1 server on 127.0.0.1 (asyncio streams, in its own thread) answering
+    every request the same way (``mode``):
+
+    ``drip`` (200 NDJSON, then a line that never ends, one byte at a time), ``huge`` (200
+    NDJSON, one 300 MB line, chunked), ``huge-declared`` (200 with ``Content-Length:`` 300
+    MB), ``hostile`` (403 problem+json with :data:`HOSTILE_DETAIL`).
+    """
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.sock = listening_socket()
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.requests = 0
+        self.loop = asyncio.new_event_loop()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        started = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self._handle, sock=self.sock), self.loop
+        )
+        self._server = started.result(BOUND)
+
+    def stop(self) -> None:
+        async def shut() -> None:
+            self._server.close()
+            for writer in self._writers:  # every answer loop ends once its writer closes
+                writer.transport.abort()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shut(), self.loop).result(BOUND)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(BOUND)
+        self.loop.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        self._writers.add(writer)
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+            self.requests += 1
+            await self._answer(writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the client hung up: what it should do with these answers
+        finally:
+            writer.close()
+            self._writers.discard(writer)
+            self._tasks.discard(task)
+
+    async def _answer(self, writer: asyncio.StreamWriter) -> None:
+        ndjson = b"HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\n"
+        if self.mode == "hostile":
+            body = orjson.dumps({"code": "permission_denied", "detail": HOSTILE_DETAIL})
+            writer.write(
+                b"HTTP/1.1 403 Forbidden\r\ncontent-type: application/problem+json\r\n"
+                b"content-length: %d\r\n\r\n%s" % (len(body), body)
+            )
+        elif self.mode == "huge-declared":
+            writer.write(ndjson + b"content-length: %d\r\n\r\n[" % HUGE)
+        elif self.mode == "huge":
+            writer.write(ndjson + b"transfer-encoding: chunked\r\n\r\n")
+            chunk = b"a" * (1024 * 1024)
+            for _ in range(HUGE // len(chunk)):  # ends early: the client hangs up
+                if writer.is_closing():
+                    return
+                writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                await writer.drain()
+        else:  # drip: a line that never completes, one byte at a time
+            writer.write(ndjson + b"transfer-encoding: chunked\r\n\r\n")
+            while not writer.is_closing():
+                writer.write(b"1\r\n \r\n")
+                await writer.drain()
+                # the drip is the fault under test: a deliberate server-side pace, far
+                # shorter than the client's read timeout so that only the deadline ends it
+                await asyncio.sleep(0.02)
+        await writer.drain()
+        if self.mode == "huge-declared":
+            await asyncio.wait_for(writer.wait_closed(), BOUND)  # until the client hangs up
+
+
+@pytest.fixture
+def raw_server(request: pytest.FixtureRequest) -> Iterator[RawServer]:
+    server = RawServer(request.param)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _remote_config(tmp_path: Path, url: str, timeout: float) -> dict[str, str]:
+    """A config file with one remote profile; the environment a CLI run needs for it."""
+    config = tmp_path / "config.yaml"
+    profile = {"kind": "remote", "url": url, "token_env": "RAW_TOKEN", "timeout": timeout}
+    config.write_text(orjson.dumps({"tenants": [{"name": "acme", "backend": profile}]}).decode())
+    return {"CODITECT_CONFIG": str(config), "RAW_TOKEN": "cdt_usr_" + "A" * 36}
+
+
+@pytest.mark.parametrize("raw_server", ["drip"], indirect=True)
+async def test_export_stream_drip_hits_the_deadline(raw_server: RawServer) -> None:
+    backend = RemoteBackend(raw_server.url, "t", timeout=1, deadline=0.5, retries=0)
+    try:
+        started = time.monotonic()
+        with pytest.raises(BackendUnavailable, match=r"no complete answer within 0\.5 s"):
+            async for _event in backend.export_audit():
+                pass
+        assert time.monotonic() - started < BOUND / 3
+        assert backend.online is False
+    finally:
+        await backend.close()
+
+
+@pytest.mark.parametrize("raw_server", ["drip"], indirect=True)
+def test_cli_audit_export_gives_up_at_the_deadline(raw_server: RawServer, tmp_path: Path) -> None:
+    env = _remote_config(tmp_path, raw_server.url, timeout=0.2)  # deadline 3 x 0.2 s
+    started = time.monotonic()
+    done = run_cli("audit", "export", env=env, timeout=BOUND)
+    assert time.monotonic() - started < BOUND / 3
+    assert done.returncode == 2 and done.stdout == ""  # BackendUnavailable
+    assert done.stderr.count("\n") == 1 and "no complete answer within 0.6 s" in done.stderr
+
+
+@pytest.mark.parametrize("raw_server", ["huge", "huge-declared"], indirect=True)
+async def test_an_answer_over_the_cap_is_refused(raw_server: RawServer) -> None:
+    cap = 1024 * 1024
+    backend = RemoteBackend(raw_server.url, "t", retries=2, max_response_bytes=cap)
+    try:
+        with pytest.raises(BackendUnavailable, match="larger than the client's cap of 1,048,576"):
+            await backend.list_projects()
+        if raw_server.mode == "huge":  # a stream's line is held to the cap
+            with pytest.raises(BackendUnavailable, match="larger than the client's cap"):
+                async for _event in backend.export_audit():
+                    pass
+        assert raw_server.requests == (2 if raw_server.mode == "huge" else 1)  # not retried
+    finally:
+        await backend.close()
+
+
+@pytest.mark.parametrize("raw_server", ["huge"], indirect=True)
+def test_cli_export_of_a_huge_answer_is_one_line_and_bounded_memory(
+    raw_server: RawServer, tmp_path: Path
+) -> None:
+    env = _remote_config(tmp_path, raw_server.url, timeout=10)
+    measured = (
+        "import resource, sys; from coditect_tui.cli import main; code = main(sys.argv[1:]); "
+        "print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
+        "sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", measured, "audit", "export"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=BOUND,
+    )
+    error, rss = done.stderr.splitlines()
+    assert done.returncode == 2 and done.stdout == ""
+    assert "larger than the client's cap of 33,554,432 bytes" in error
+    assert int(rss.split()[1]) < 160 * 1024  # KiB: the cap, not the 300 MB answer
+
+
+@pytest.mark.parametrize("raw_server", ["hostile"], indirect=True)
+def test_a_hostile_server_detail_reaches_the_terminal_neutralised(
+    raw_server: RawServer, tmp_path: Path
+) -> None:
+    env = _remote_config(tmp_path, raw_server.url, timeout=5)
+    for args in (("members", "list"), ("audit", "export")):
+        done = run_cli(*args, env=env, timeout=BOUND)
+        assert done.returncode != 0 and done.stdout == "", args
+        assert raw_controls(done.stderr.removesuffix("\n")) == [], done.stderr
+        assert "\\u001b]0;owned\\u0007\\u001b[2J" in done.stderr and "\\u202eevil" in done.stderr

@@ -114,7 +114,7 @@ def test_cli_checkpoint_and_verify(
     code, out = _cli("audit", "verify", "--json", capsys=capsys)
     assert code == 0 and json.loads(out)["ok"] is True
     checkpoint = tmp_path / "cp.json"
-    code, out = _cli("audit", "checkpoint", "--out", str(checkpoint), capsys=capsys)
+    code, out = _cli("audit", "checkpoint", "--new-key", "--out", str(checkpoint), capsys=capsys)
     assert code == 0 and checkpoint.exists()
     key = Path(tmp_path / "home/config/coditect/audit-signing.key")
     assert key.stat().st_mode & 0o777 == 0o600

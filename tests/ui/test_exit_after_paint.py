@@ -63,7 +63,7 @@ async def test_a_cached_start_exits_on_the_first_frame_and_it_shows_the_workspac
 
     from coditect_tui.core.git.discovery import discover
     from coditect_tui.core.settings import load_settings
-    from coditect_tui.core.workspace_view import from_discovery, save_cache
+    from coditect_tui.core.workspace_view import from_discovery, paint_key, save_cache
     from coditect_tui.ui.app import CoditectApp
     from tests.ui.conftest import write_config
 
@@ -80,8 +80,8 @@ async def test_a_cached_start_exits_on_the_first_frame_and_it_shows_the_workspac
         ],
     )
     view = from_discovery("acme", discover([workspace], tenant="acme"))
-    save_cache(view)
     settings = load_settings(config).settings
+    save_cache(view, paint_key(settings.profile("acme")))
     app = CoditectApp.for_profile(
         settings, settings.profile("acme"), config_path=config, exit_after_paint=True
     )

@@ -61,7 +61,6 @@ async def test_the_app_adds_the_rest_after_its_first_frame(
     """A start from the paint cache with more projects than the first frame takes: the
     first frame holds the first project only, and Ready (right after it) adds the rest."""
     view = _view(workspace)
-    save_cache(view)
     monkeypatch.setattr(startup, "FIRST_PAINT_PROJECTS", 1)
     counts: list[int] = []
     add_rest = ProjectTree.add_rest
@@ -73,6 +72,7 @@ async def test_the_app_adds_the_rest_after_its_first_frame(
 
     monkeypatch.setattr(ProjectTree, "add_rest", record)
     app = make_app()
+    save_cache(view, app.boot.paint_key)
     app.cached_paint = True  # the fixture's apps start without the paint cache
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()

@@ -161,9 +161,10 @@ async def test_hostile_branch_and_subject_render_literally(
         await settle(app, pilot)
         detail = str(app.query_one("#repo-detail-body", Static).render())
         assert "Branch    fix/ünïcode-→" in detail
-        assert "?? [bold][@click=app.quit]x^[[2J.txt" in detail
+        assert "?? [bold][@click=app.quit]x\\u001b[2J.txt" in detail
         assert (
-            "^[]52;c;SGk=^G[@click=app.quit]c[/] [link=https://x.invalid]l[/link]^[]0;t" in detail
+            "\\u001b]52;c;SGk=\\u0007[@click=app.quit]c[/] [link=https://x.invalid]l[/link]"
+            "\\u001b]0;t" in detail
         )
         assert "\x1b" not in detail and "\x07" not in detail
         tree = app.query_one(ProjectTree)

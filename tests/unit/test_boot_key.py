@@ -13,9 +13,10 @@ from coditect_tui.core.settings import load_settings
 from coditect_tui.core.themes import load_themes
 
 
-def _boot(config: Path):  # type: ignore[no-untyped-def]
+def resolve_boot(config: Path, tenant: str = "acme"):  # type: ignore[no-untyped-def]
+    """The start-up facts of ``tenant`` in the config file, as the app resolves them."""
     loaded = load_settings(config)
-    profile = loaded.settings.profile("acme")
+    profile = loaded.settings.profile(tenant)
     return boot_from_settings(
         loaded.settings,
         profile,
@@ -45,7 +46,7 @@ def test_a_views_change_misses_the_boot_cache(tmp_path: Path) -> None:
         )
     )
     key = boot_key(config, {}, {})
-    first = _boot(config)
+    first = resolve_boot(config)
     assert not first.aggregate_only
     save_boot(key, first)
     assert load_boot(boot_key(config, {}, {})) == first
@@ -58,4 +59,4 @@ def test_a_views_change_misses_the_boot_cache(tmp_path: Path) -> None:
     assert "owner: [advisor]" in user.read_text()
 
     assert load_boot(boot_key(config, {}, {})) is None  # the stale boot is not used
-    assert _boot(config).aggregate_only  # what the start resolves instead
+    assert resolve_boot(config).aggregate_only  # what the start resolves instead

@@ -68,7 +68,7 @@ def _view(tmp_path: Path) -> WorkspaceView:
 
 def test_the_cache_keeps_the_status_the_tree_needs(tmp_path: Path) -> None:
     view = _view(tmp_path)
-    save_cache(view)
+    save_cache(view, "acme")
     loaded = load_cached("acme")
     assert loaded is not None and loaded.cached
     app, sub, off = loaded.repos()
@@ -152,7 +152,7 @@ def test_a_malformed_cached_status_is_ignored(tmp_path: Path, change: dict[str, 
 
 def test_the_cached_paint_does_not_load_the_status_reader(tmp_path: Path) -> None:
     """Rebuilding statuses from the cache imports the model only (no runner, no parsers)."""
-    save_cache(_view(tmp_path))
+    save_cache(_view(tmp_path), "acme")
     code = (
         "import sys; from coditect_tui.core.workspace_view import load_cached; "
         "view = load_cached('acme'); "

@@ -28,11 +28,15 @@ class Provision:
         display_name: the tenant's display name.
         tier: the tenant's tier (tiers.yaml).
         role: the role the local principal acts in (roles.yaml).
+        new_tenant_only: create a missing tenant (its creator its owner) but never a
+            membership in an existing one; an existing tenant must be in ``tier``
+            (``keys create --db --tier``, the bootstrap of a tenant's first owner).
     """
 
     display_name: str
     tier: str
     role: str
+    new_tenant_only: bool = False
 
 
 class BackendOpener(Protocol):
@@ -107,7 +111,6 @@ class ServerLauncher(Protocol):
 
         Raises:
             BackendUnavailable: unreachable, not migrated, or an unsafe database role.
-            ConfigError: an unusable operator secret file.
         """
         ...
 

@@ -12,10 +12,11 @@ from typing import IO, Any
 
 import orjson
 
-from coditect_tui.core.audit_export import CSV_COLUMNS, csv_row
+from coditect_tui.core.audit_export import CSV_COLUMNS, csv_row, jsonl_line
 from coditect_tui.core.errors import InvalidInput
 from coditect_tui.core.evidence.manifest import _BUFFER, PACK_FORMATS, PackFormat, PackTenant
 from coditect_tui.core.models import AuditEvent
+from coditect_tui.core.paths import open_new_private
 from coditect_tui.core.safe_text import safe_text
 
 
@@ -24,7 +25,7 @@ class _Sink:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.handle: IO[bytes] = path.open("xb", buffering=_BUFFER)
+        self.handle: IO[bytes] = open_new_private(path, "wb", buffering=_BUFFER)
         self.digest = hashlib.sha256()
         self.size = 0
 
@@ -94,9 +95,7 @@ class _Writer:
         if self._csv is not None:
             self._csv.writerow(csv_row(event))
         elif self.format == "jsonl":
-            self.sink.write_bytes(
-                orjson.dumps(event.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS) + b"\n"
-            )
+            self.sink.write_bytes(jsonl_line(event).encode() + b"\n")
         else:
             details = orjson.dumps(event.details, option=orjson.OPT_SORT_KEYS).decode()
             resource = event.resource_type + (f":{event.resource_id}" if event.resource_id else "")

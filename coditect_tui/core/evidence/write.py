@@ -36,6 +36,7 @@ from coditect_tui.core.evidence.manifest import (
     PackWindow,
 )
 from coditect_tui.core.models import AuditEvent, AuditFilter, format_ts
+from coditect_tui.core.paths import make_private_dir
 from coditect_tui.core.safe_text import safe_text
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ async def write_evidence_pack(
     )
     created_at = format_ts(now or datetime.now(UTC))
     flt = filter.model_dump(mode="json", exclude_none=True) if filter else {}
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(target.parent)
     staging = Path(
         tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     )

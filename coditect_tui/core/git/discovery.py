@@ -33,7 +33,7 @@ from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.git import layout
 from coditect_tui.core.git.health import SymlinkCheck, check_symlinks
 from coditect_tui.core.git.status import StatusTarget, category_of, read_gitmodules
-from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.safe_text import is_utf8_name, safe_text
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
@@ -286,6 +286,9 @@ def _walk_root(
                     continue
             except OSError:
                 continue
+            if not is_utf8_name(entry.name):  # its name could not be stored nor printed
+                warnings.append(f"{entry.path}: the name is not valid UTF-8; skipped")
+                continue
             children.append((Path(entry.path), depth + 1))
         stack.extend(reversed(children))
 
@@ -300,9 +303,13 @@ def check_root(root: Path) -> Path:
         The absolute path.
 
     Raises:
-        DiscoveryError: it does not exist or is not a directory.
+        DiscoveryError: it does not exist, is not a directory or its name is not UTF-8.
     """
     path = Path(os.path.abspath(os.path.expanduser(root)))
+    if not is_utf8_name(path):
+        raise DiscoveryError(
+            f"{path}: the name is not valid UTF-8; rename the folder to use it here"
+        )
     if not path.exists():
         raise DiscoveryError(f"{safe_text(root)}: no such directory")
     if not path.is_dir():
@@ -339,7 +346,7 @@ def discover(
         The tree; problems with single directories are in ``warnings``.
 
     Raises:
-        DiscoveryError: a root does not exist or is not a directory.
+        DiscoveryError: a root does not exist, is not a directory or is not UTF-8.
     """
     checked = [check_root(root) for root in roots]
     seen: set[tuple[int, int]] = set()

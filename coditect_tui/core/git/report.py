@@ -2,7 +2,7 @@
 
 Every untrusted string (names, branches, subjects, paths, error lines) passes through
 :func:`coditect_tui.core.safe_text.safe_text` before it lands in a human-readable format;
-JSON keeps the data faithful but escapes C1 and bidi control characters as ``\\uXXXX`` so
+JSON keeps the data faithful through ``safe_json`` (the same rule, as JSON escapes), so
 even JSON piped to a terminal cannot drive it.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from coditect_tui.core.git.health import BANDS
 from coditect_tui.core.git.status import RepoStatus
-from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.safe_text import safe_json, safe_text
 
 CSV_COLUMNS: tuple[str, ...] = (
     "project",
@@ -45,20 +45,6 @@ CSV_COLUMNS: tuple[str, ...] = (
     "warnings",
     "error",
 )
-
-_JSON_ESCAPES = {
-    code: f"\\u{code:04x}"
-    for code in (
-        *range(0x7F, 0xA0),
-        0x061C,
-        0x200E,
-        0x200F,
-        *range(0x202A, 0x202F),
-        *range(0x2066, 0x206A),
-        0x2028,
-        0x2029,
-    )
-}
 
 
 def summarise(statuses: Sequence[RepoStatus]) -> dict[str, Any]:
@@ -116,12 +102,9 @@ def to_json(document: Any) -> str:
         document: JSON-ready data.
 
     Returns:
-        The JSON, with C0 escaped by the encoder and C1/bidi escaped here.
+        The JSON, through ``safe_json`` (the one neutralising rule).
     """
-    import orjson
-
-    text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
-    return text.translate(_JSON_ESCAPES)
+    return safe_json(document, indent=True)
 
 
 def _csv_cell(value: object) -> object:

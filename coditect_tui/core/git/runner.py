@@ -49,6 +49,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+try:
+    import resource
+except ImportError:  # Windows: no resource limits
+    resource = None  # type: ignore[assignment]
+
 from coditect_tui.core.errors import CoditectError, InvalidInput
 from coditect_tui.core.git import gitconfig, layout
 from coditect_tui.core.safe_text import safe_text
@@ -106,6 +111,11 @@ SCRUBBED_ENV: frozenset[str] = frozenset(
 READ_TIMEOUT = 15.0
 #: Default timeout of a call that talks to a remote (fetch, pull, push), in seconds.
 NETWORK_TIMEOUT = 300.0
+#: Data-segment limit (RLIMIT_DATA: heap and private writable mappings; git's read-only
+#: pack and index mappings do not count) of a read-path git process. git 2.39 grows
+#: without end on a REF_DELTA cycle in a hostile pack; with the limit it stops with one
+#: line ("fatal: Out of memory ...") instead of taking gigabytes until the timeout.
+READ_MEMORY_LIMIT = 1 << 30
 #: Oldest git with everything we rely on (``status --show-stash``, ``--end-of-options``).
 MIN_GIT_VERSION = (2, 35)
 
@@ -402,6 +412,7 @@ def run_program(
     stdin: bytes | None,
     timeout: float,
     running: _Running | None = None,
+    memory_limit: int | None = None,
 ) -> tuple[int | None, bytes, bytes]:
     """Run a program to completion in the calling thread, in its own process group.
 
@@ -412,6 +423,8 @@ def run_program(
         stdin: bytes to feed, or None for /dev/null.
         timeout: seconds before the whole process group is killed.
         running: filled with the process, so another thread can kill it.
+        memory_limit: RLIMIT_DATA of the process in bytes, set right after it starts
+            (``prlimit``; no ``preexec_fn``, which is unsafe in a threaded process).
 
     Returns:
         (exit status or None when killed on timeout, stdout, stderr).
@@ -428,6 +441,9 @@ def run_program(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    if memory_limit is not None and resource is not None and hasattr(resource, "prlimit"):
+        with contextlib.suppress(ProcessLookupError, PermissionError, OSError, ValueError):
+            resource.prlimit(proc.pid, resource.RLIMIT_DATA, (memory_limit, memory_limit))
     if running is not None:
         running.proc = proc
         if running.cancelled:
@@ -456,7 +472,13 @@ class GitRunner:
     serve several event loops one after another.
     """
 
-    def __init__(self, *, concurrency: int | None = None, timeout: float = READ_TIMEOUT) -> None:
+    def __init__(
+        self,
+        *,
+        concurrency: int | None = None,
+        timeout: float = READ_TIMEOUT,
+        memory_limit: int = READ_MEMORY_LIMIT,
+    ) -> None:
         """Create a runner.
 
         Args:
@@ -464,7 +486,10 @@ class GitRunner:
                 least 8 and at most 64: a git status is short, and the gaps between
                 one process ending and the next starting leave CPUs idle otherwise).
             timeout: default per-call timeout in seconds.
+            memory_limit: data-segment limit of a read-path git process, in bytes (write
+                paths run the user's own hooks and keep the user's limits).
         """
+        self.memory_limit = memory_limit
         self.concurrency = concurrency or min(64, max(8, 4 * (os.cpu_count() or 2)))
         self.timeout = timeout
         self._pool: ThreadPoolExecutor | None = None
@@ -525,7 +550,13 @@ class GitRunner:
             code, out, err = await loop.run_in_executor(
                 self._executor(),
                 lambda: run_program(
-                    argv, cwd=repo, env=git_env(repo), stdin=stdin, timeout=limit, running=running
+                    argv,
+                    cwd=repo,
+                    env=git_env(repo),
+                    stdin=stdin,
+                    timeout=limit,
+                    running=running,
+                    memory_limit=None if write else self.memory_limit,
                 ),
             )
         except OSError as exc:

@@ -48,6 +48,7 @@ from coditect_tui.core.memory.roots import (
 )
 from coditect_tui.core.memory.textio import DEFAULT_INDEX_CAP, read_raw
 from coditect_tui.core.models import MemoryEntry, Project
+from coditect_tui.core.safe_text import is_utf8_name
 
 #: Files read and parsed per worker-thread hop.
 BATCH = 64
@@ -82,6 +83,8 @@ class IndexReport:
         truncated: keys of files only partly indexed (over the cap).
         kept: entries left alone because their folder could not be read.
         seconds: wall time of the run.
+        escaped: names (file or folder, as the OS gave them) that are not valid UTF-8;
+            the files below them were (re)indexed under keys that show those bytes so.
     """
 
     roots: list[MemoryRoot] = field(default_factory=list)
@@ -96,6 +99,14 @@ class IndexReport:
     truncated: list[str] = field(default_factory=list)
     kept: int = 0
     seconds: float = 0.0
+    escaped: list[str] = field(default_factory=list)
+
+    def warnings(self) -> list[str]:
+        """One line per name that is not valid UTF-8 (see ``escaped``)."""
+        return [
+            f"{name}: the name is not valid UTF-8; indexed under its escaped name"
+            for name in self.escaped
+        ]
 
     @property
     def changed(self) -> bool:
@@ -150,6 +161,17 @@ async def load_projects(backend: Backend) -> list[Project]:
             cursor = page.next_cursor
     except PermissionDenied:
         return []
+
+
+def _first_bad_name(path: Path | str) -> str:
+    """The path up to its first component that is not valid UTF-8, as the OS gave it
+    (outputs show its undecodable bytes as ``\\xNN``: ``safe_text``, ``safe_json``)."""
+    prefix = Path(path)
+    for ancestor in reversed(Path(path).parents):
+        if not is_utf8_name(ancestor):
+            prefix = ancestor
+            break
+    return os.fspath(prefix)
 
 
 def _nest_free(roots: Sequence[MemoryRoot]) -> list[MemoryRoot]:
@@ -407,6 +429,11 @@ class MemoryIndexer:
         progress: Progress | None,
     ) -> None:
         known = await self._known()
+        for stat, _root in candidates:
+            if not is_utf8_name(stat.path):
+                name = _first_bad_name(stat.path)
+                if name not in report.escaped:
+                    report.escaped.append(name)
         vanished = {known[k].sha256: k for k in gone if known[k].sha256}
         total = len(candidates)
         done = 0

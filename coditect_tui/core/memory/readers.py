@@ -35,6 +35,7 @@ from coditect_tui.core.memory.names import (
 from coditect_tui.core.memory.roots import path_key
 from coditect_tui.core.memory.textio import DEFAULT_INDEX_CAP, RawFile, decode_text, read_raw
 from coditect_tui.core.models import MemoryEntrySpec, MemoryKind
+from coditect_tui.core.safe_text import fs_text
 
 #: Longest title kept (longer ones are cut with an ellipsis).
 MAX_TITLE = 300
@@ -342,13 +343,14 @@ def parse_raw(path: Path, root: Path, raw: RawFile, *, cap: int = DEFAULT_INDEX_
     Returns:
         The parsed file (never raises).
     """
+    # names are stored and shown: bytes that are not UTF-8 become \xNN (fs_text)
     try:
-        rel = PurePosixPath(path.relative_to(root).as_posix())
+        rel = PurePosixPath(fs_text(path.relative_to(root).as_posix()))
     except ValueError:
-        rel = PurePosixPath(path.name)
+        rel = PurePosixPath(fs_text(path.name))
     decoded = decode_text(raw.data, truncated=raw.truncated)
     text = decoded.text
-    name = path.name
+    name = rel.name
     info = parse_name(name)
     kind = classify(rel, info, text, binary=decoded.binary)
     draft = _Draft(title=_fallback_title(rel, info, kind), name=name, info=info, text=text)

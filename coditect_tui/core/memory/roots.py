@@ -22,6 +22,7 @@ from pathlib import Path
 
 from coditect_tui.core.errors import InvalidInput
 from coditect_tui.core.models import Project
+from coditect_tui.core.safe_text import fs_text
 
 MEMORY_DIR = "MEMORY-CONTEXT"
 STANDARD_FOLDERS = frozenset({"checkpoints", "sessions", "exports", "audit-logs"})
@@ -58,12 +59,7 @@ def path_key(path: Path | str) -> str:
     Returns:
         The key; non-UTF-8 bytes of the name appear as ``\\xNN``.
     """
-    text = os.path.abspath(os.fspath(path))
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return text
+    return fs_text(os.path.abspath(os.fspath(path)))
 
 
 def is_ignored_name(name: str) -> bool:

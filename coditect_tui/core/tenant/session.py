@@ -249,7 +249,7 @@ class TenantSession:
     async def _read_statuses(self) -> None:
         from coditect_tui.core.git.runner import GitRunner
         from coditect_tui.core.git.status import read_many
-        from coditect_tui.core.workspace_view import save_cache
+        from coditect_tui.core.workspace_view import paint_key, save_cache
 
         assert self.tree is not None and self.view is not None
         self.runner = GitRunner()
@@ -261,7 +261,7 @@ class TenantSession:
                 apply_status(repo, status)
         self.view.cached = False
         if not self.quiet_repos:
-            save_cache(self.view)
+            save_cache(self.view, paint_key(self.profile))
         self.live.set()
         self.emit(StatusesLive(self.view))
 
@@ -555,9 +555,9 @@ class TenantSession:
             self.watcher = None
         if self.view is not None and not self.view.cached and not self.quiet_repos:
             from coditect_tui.core.brief import save_seen
-            from coditect_tui.core.workspace_view import save_cache
+            from coditect_tui.core.workspace_view import paint_key, save_cache
 
-            save_cache(self.view)
+            save_cache(self.view, paint_key(self.profile))
             save_seen(self.profile.name, self.profile.principal_name(), self.view)
         raw, self._raw_backend, self.backend = self._raw_backend, None, None
         if raw is not None:

@@ -19,7 +19,7 @@ from coditect_tui.core.git.sessions.state import (
     read_session,
 )
 from coditect_tui.core.git.status import RepoStatus, main_branch_of, read_status
-from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.safe_text import fs_text, safe_text
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
@@ -144,7 +144,7 @@ class SessionsBase:
                 self._record_id or self.repo_id,
                 outcome="error" if status.error else "ok",
                 details={
-                    "repo": str(self.repo),
+                    "repo": fs_text(self.repo),
                     "branch": status.branch,
                     "sha": status.head_oid,
                     "session_key": state.session_id if state else None,
@@ -203,7 +203,7 @@ class SessionsBase:
             return
         from coditect_tui.core.models import Action, Resource
 
-        clean = {"repo": str(self.repo), **details}
+        clean = {"repo": fs_text(self.repo), **details}
         await self.backend.record_event(
             Resource.SESSIONS,
             Action.CREATE if create else Action.UPDATE,
