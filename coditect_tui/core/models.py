@@ -12,13 +12,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StrictBool,
-)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from coditect_tui.core import limits
 
