@@ -15,7 +15,7 @@ from starlette.responses import Response
 from coditect_server import problems
 from coditect_server.auth import Unauthorized
 from coditect_server.gate import FailedAuthLimiter, Gate, too_large, unauthorized
-from coditect_server.routes import document_auth, router
+from coditect_server.routes import document_auth, document_values, router
 from coditect_server.schemas import Health
 from coditect_server.state import ServerConfig, ServerState
 from coditect_tui import __version__
@@ -82,6 +82,7 @@ def create_app(config: ServerConfig | None = None, *, state: ServerState | None 
         if schema is None:
             schema = generate_openapi()  # FastAPI keeps it as app.openapi_schema
             document_auth(schema)
+            document_values(schema, list(server_state.policy.roles))
         return schema
 
     # Replacing app.openapi is FastAPI's documented way to extend the schema; mypy

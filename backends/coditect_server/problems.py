@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match, Route
 
 from coditect_tui.core.errors import BackendError
 
@@ -57,6 +58,30 @@ class Problem(BaseModel):
     retry_after: float | None = None
 
 
+def problem_body(status: int, code: str, detail: str, retry_after: float | None = None) -> bytes:
+    """The problem+json document of ``status`` (what :func:`problem` sends).
+
+    Args:
+        status: the HTTP status.
+        code: the typed error's code (coditect_tui.core.errors).
+        detail: one line a human can act on.
+        retry_after: seconds after which a retry may succeed, if any.
+
+    Returns:
+        The serialised document.
+    """
+    body: dict[str, Any] = {
+        "type": f"urn:coditect:problem:{code}",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if retry_after is not None:
+        body["retry_after"] = retry_after
+    return orjson.dumps(body)
+
+
 def problem(
     status: int,
     code: str,
@@ -66,19 +91,14 @@ def problem(
     retry_after: float | None = None,
 ) -> Response:
     """A problem+json response."""
-    body: dict[str, Any] = {
-        "type": f"urn:coditect:problem:{code}",
-        "title": _TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
     all_headers = dict(headers or {})
     if retry_after is not None:
-        body["retry_after"] = retry_after
         all_headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
     return Response(
-        orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE, headers=all_headers
+        problem_body(status, code, detail, retry_after),
+        status_code=status,
+        media_type=MEDIA_TYPE,
+        headers=all_headers,
     )
 
 
@@ -107,13 +127,34 @@ async def validation_handler(_request: Request, exc: Exception) -> Response:
     return problem(422, "invalid_input", detail[:500])
 
 
-async def http_error_handler(_request: Request, exc: Exception) -> Response:
+def allowed_methods(request: Request) -> str:
+    """The ``Allow`` of a 405: every method of the path the request names, as documented.
+
+    Starlette lists only the methods of the first route whose path matches; a path has
+    one route per method here. The path template is the first matching route's (so
+    ``/memory/list`` is not mistaken for ``/memory/{entry_id}``).
+
+    Args:
+        request: the refused request.
+
+    Returns:
+        The methods, comma-separated, sorted.
+    """
+    routes = [r for r in request.app.router.routes if isinstance(r, Route)]
+    template = next((r.path for r in routes if r.matches(request.scope)[0] is not Match.NONE), None)
+    methods = {m for r in routes if r.path == template for m in r.methods or ()}
+    return ", ".join(sorted(methods))
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
     """Starlette's own HTTP errors (unknown route, wrong method) as problems."""
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
     if status == 400:  # an unparsable body is invalid input like any other (422)
         status = 422
     headers = dict(exc.headers or {})
+    if status == 405:
+        headers["Allow"] = allowed_methods(request)
     return problem(status, _CODES.get(status, "http_error"), str(exc.detail), headers=headers)
 
 

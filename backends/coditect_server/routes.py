@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
@@ -23,8 +22,9 @@ from starlette.responses import Response
 from coditect_server import guards
 from coditect_server.auth import Identity, Unauthorized
 from coditect_server.gate import IDENTITY
-from coditect_server.problems import ERROR_RESPONSES
+from coditect_server.problems import ERROR_RESPONSES, MEDIA_TYPE, problem_body
 from coditect_server.schemas import (
+    CURSOR_PATTERN,
     ApiKeyRequest,
     AuditExport,
     AuditQuery,
@@ -50,6 +50,7 @@ from coditect_tui.core.models import (
     ApiKeyInfo,
     AuditEvent,
     AuditHead,
+    DateTimeText,
     GitSession,
     GitSessionSpec,
     GitSessionUpdate,
@@ -92,6 +93,10 @@ SECURITY_SCHEME = {
     "description": "An API key (cdt_usr_… / cdt_aud_…).",
 }
 _READ_ONLY_DOC = "true: act read-only (every change is refused with 403)"
+CursorQuery = Annotated[
+    str | None,
+    Query(min_length=4, pattern=CURSOR_PATTERN, description="next_cursor of the previous page"),
+]
 
 
 def document_auth(schema: dict[str, Any]) -> None:
@@ -122,6 +127,90 @@ def document_auth(schema: dict[str, Any]) -> None:
         for operation in operations.values():
             operation["security"] = [{"ApiKey": []}]
             operation.setdefault("parameters", []).append(dict(header))
+
+
+#: What every string of a request must match: the server refuses NUL characters anywhere
+#: (PostgreSQL text cannot hold them).
+NO_NUL = "^[^\\x00]*$"
+#: Request fields that name a role of the server's policy.
+_ROLE_FIELDS = (("MemberSpec", "role"), ("RoleChange", "role"), ("ApiKeyRequest", "role"))
+
+
+_JSON_VALUE_REF = {"$ref": "#/components/schemas/JsonValue"}
+#: A value of a free-form object (audit details, status summaries): JSON the server can
+#: store and hash: no NUL in any text. Integers written without a fraction or exponent
+#: must fit in 64 bits (orjson's range); JSON Schema cannot tell 1e30 from its digits.
+_JSON_VALUE = {
+    "description": "any JSON value; no NUL character in any text; an integer written "
+    "with digits only must fit in 64 bits (else 422)",
+    "anyOf": [
+        {"type": "null"},
+        {"type": "boolean"},
+        {"type": "string", "pattern": NO_NUL},
+        {"type": "number"},
+        {"type": "array", "items": _JSON_VALUE_REF},
+        {
+            "type": "object",
+            "propertyNames": {"pattern": NO_NUL},
+            "additionalProperties": _JSON_VALUE_REF,
+        },
+    ],
+}
+
+
+def _no_nul(node: Any) -> None:
+    """Add :data:`NO_NUL` to every free-text string below ``node``; free-form objects hold
+    :data:`_JSON_VALUE` values under NUL-free keys."""
+    if isinstance(node, list):
+        for item in node:
+            _no_nul(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "string" and not {"format", "enum", "const", "pattern"} & set(node):
+        node["pattern"] = NO_NUL
+    if node.get("type") == "object" and node.get("additionalProperties") is True:
+        node["additionalProperties"] = dict(_JSON_VALUE_REF)
+        node["propertyNames"] = {"pattern": NO_NUL}
+        return
+    for value in node.values():
+        _no_nul(value)
+
+
+def document_values(schema: dict[str, Any], roles: list[str]) -> None:
+    """Add to the OpenAPI ``schema`` the value rules the server checks beyond pydantic:
+    no NUL characters in any string, role names from the server's policy, and a recorded
+    event's name starting with its resource; and the schema of the NDJSON verify lines.
+
+    Args:
+        schema: the app's OpenAPI document (changed in place).
+        roles: the role names of the policy the server enforces.
+    """
+    _no_nul(schema.get("paths", {}))
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    # only named by the NDJSON answer of /audit/verify, so FastAPI did not add it
+    line = VerifyLine.model_json_schema(
+        ref_template="#/components/schemas/{model}", mode="serialization"
+    )
+    for name, sub in line.pop("$defs", {}).items():
+        components.setdefault(name, sub)
+    components.setdefault(VerifyLine.__name__, line)
+    _no_nul(components)
+    components["JsonValue"] = _JSON_VALUE
+    record = components.get("RecordEvent")
+    if record is not None:  # the event's name starts with its resource (the store checks)
+        record["oneOf"] = [
+            {"properties": {"resource": {"const": r.value}, "name": {"pattern": f"^{r.value}\\."}}}
+            for r in Resource
+        ]
+    for model, field_name in _ROLE_FIELDS:
+        prop = components.get(model, {}).get("properties", {}).get(field_name)
+        if prop is None:
+            continue
+        for option in prop.get("anyOf", [prop]):
+            if option.get("type") == "string":
+                option.pop("pattern", None)
+                option["enum"] = sorted(roles)
 
 
 @dataclass
@@ -195,9 +284,27 @@ async def run(work: Awaitable[Any]) -> Any:
 
 
 async def write(
-    c: Caller, request: Request, work: Callable[[], Awaitable[Any]], *, status: int = 200
+    c: Caller,
+    request: Request,
+    work: Callable[[], Awaitable[Any]],
+    *,
+    status: int = 200,
+    replay_as: Callable[[Any], tuple[int, bytes]] | None = None,
 ) -> Response:
-    """Run a change at most once per ``Idempotency-Key`` (replaying the stored response)."""
+    """Run a change at most once per ``Idempotency-Key`` (replaying the stored response).
+
+    Args:
+        c: the caller.
+        request: the request (its key, method, path and body).
+        work: the change.
+        status: the status of a success.
+        replay_as: what a replay answers instead of the response (status and body; a
+            status >= 400 is sent as problem+json), for a response that must not be kept:
+            only this is stored.
+
+    Returns:
+        The response, or the stored answer of the earlier request with the same key.
+    """
     key = request.headers.get("idempotency-key")
     ident = c.identity
     if key is not None:
@@ -206,10 +313,11 @@ async def write(
         )
         replay = await guards.reserve(c.state, ident.tenant.id, ident.principal, key, print_)
         if replay is not None:
+            kind = MEDIA_TYPE if replay.status >= 400 else "application/json"
             return Response(
                 replay.body or None,
                 status_code=replay.status,
-                media_type="application/json" if replay.body else None,
+                media_type=kind if replay.body else None,
                 headers={"Idempotent-Replayed": "true"},
             )
     try:
@@ -222,7 +330,8 @@ async def write(
         c.state.invalidate_tenant(ident.tenant.id)
     body = b"" if status == 204 else _json(result)
     if key is not None:
-        await guards.complete(c.state, ident.tenant.id, ident.principal, key, status, body)
+        kept = (status, body) if replay_as is None else replay_as(result)
+        await guards.complete(c.state, ident.tenant.id, ident.principal, key, *kept)
     if status == 204:
         return Response(status_code=204)
     return Response(body, status_code=status, media_type="application/json")
@@ -310,9 +419,21 @@ async def remove_member(name: str, request: Request, c: Caller = Auth) -> Respon
     return await write(c, request, lambda: c.store.remove_member(name), status=204)
 
 
+def _secret_shown_once(new: NewApiKey) -> tuple[int, bytes]:
+    """The replay of a key creation: 409 naming the key, never its secret (not kept)."""
+    key_id = new.info.id
+    detail = (
+        f"API key {key_id} was created by the first request with this Idempotency-Key; "
+        f"its secret was shown once and is not kept: revoke it "
+        f"(POST /api/v1/api-keys/{key_id}/revoke) and create another"
+    )
+    return 409, problem_body(409, "conflict", detail)
+
+
 @router.post("/api-keys", response_model=NewApiKey, status_code=201, operation_id="create_api_key")
 async def create_api_key(spec: ApiKeyRequest, request: Request, c: Caller = Auth) -> Response:
-    """Create a key (its secret is in this response only)."""
+    """Create a key (its secret is in this response only: a replay of the same
+    Idempotency-Key answers 409 naming the key)."""
     return await write(
         c,
         request,
@@ -320,6 +441,7 @@ async def create_api_key(spec: ApiKeyRequest, request: Request, c: Caller = Auth
             principal=spec.principal, role=spec.role, expires_at=spec.expires_at
         ),
         status=201,
+        replay_as=_secret_shown_once,
     )
 
 
@@ -339,7 +461,7 @@ async def revoke_api_key(key_id: str, request: Request, c: Caller = Auth) -> Res
 
 
 @router.get("/projects", response_model=Page[Project], operation_id="list_projects")
-async def list_projects(cursor: str | None = None, limit: int = 100, c: Caller = Auth) -> Response:
+async def list_projects(cursor: CursorQuery = None, limit: int = 100, c: Caller = Auth) -> Response:
     """Projects by name (keyset pages: pass next_cursor back)."""
     return ok(await run(c.store.list_projects(cursor=cursor, limit=limit)))
 
@@ -364,7 +486,7 @@ async def delete_project(project_id: str, request: Request, c: Caller = Auth) ->
 
 @router.get("/repos", response_model=Page[Repo], operation_id="list_repos")
 async def list_repos(
-    project_id: str | None = None, cursor: str | None = None, limit: int = 100, c: Caller = Auth
+    project_id: str | None = None, cursor: CursorQuery = None, limit: int = 100, c: Caller = Auth
 ) -> Response:
     """Repos by (project, path), optionally of one project."""
     return ok(await run(c.store.list_repos(project_id=project_id, cursor=cursor, limit=limit)))
@@ -401,7 +523,7 @@ async def create_session(spec: GitSessionSpec, request: Request, c: Caller = Aut
 async def list_sessions(
     project_id: str | None = None,
     repo_id: str | None = None,
-    cursor: str | None = None,
+    cursor: CursorQuery = None,
     limit: int = 100,
     c: Caller = Auth,
 ) -> Response:
@@ -520,9 +642,9 @@ async def record_status(spec: StatusSnapshotSpec, request: Request, c: Caller = 
 
 @router.get("/status", response_model=Page[StatusSnapshot], operation_id="list_status")
 async def list_status(
-    since: datetime | None = None,
-    until: datetime | None = None,
-    cursor: str | None = None,
+    since: DateTimeText | None = None,
+    until: DateTimeText | None = None,
+    cursor: CursorQuery = None,
     limit: int = 100,
     c: Caller = Auth,
 ) -> Response:

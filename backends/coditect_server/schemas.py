@@ -2,45 +2,56 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from coditect_tui.core import limits
 from coditect_tui.core.models import (
     Action,
     AuditEventSpec,
     AuditFilter,
+    Bool,
+    Int,
     MemoryFilter,
     Outcome,
     Resource,
     VerifyReport,
+    date_time_text,
 )
 
 _Strict = ConfigDict(extra="forbid")
+#: An aware datetime given as RFC 3339 text (never a number).
+_Moment = Annotated[AwareDatetime, BeforeValidator(date_time_text)]
+#: What every cursor looks like: base64url (unpadded) of a JSON list starting with its
+#: list's name, ``["`` (coditect_store.cursors). Only a cursor the server gave is valid.
+CURSOR_PATTERN = "^WyJ[A-Za-z0-9_-]*$"
+_CURSOR_DOC = "next_cursor of the previous page (opaque; absent for the first page)"
+Cursor = Annotated[str | None, Field(min_length=4, pattern=CURSOR_PATTERN, description=_CURSOR_DOC)]
 
 
 class MemberSpec(BaseModel):
     """A principal to add to the tenant."""
 
     model_config = _Strict
-    name: str = Field(min_length=1, max_length=200)
-    role: str = Field(min_length=1, max_length=50)
+    name: str = Field(min_length=1, max_length=limits.NAME)
+    role: str = Field(min_length=1, max_length=limits.ROLE)
 
 
 class RoleChange(BaseModel):
     """A member's new role."""
 
     model_config = _Strict
-    role: str = Field(min_length=1, max_length=50)
+    role: str = Field(min_length=1, max_length=limits.ROLE)
 
 
 class ApiKeyRequest(BaseModel):
     """A key to create (defaults: the caller, the caller's role, no expiry)."""
 
     model_config = _Strict
-    principal: str | None = Field(default=None, min_length=1, max_length=200)
-    role: str | None = Field(default=None, min_length=1, max_length=50)
-    expires_at: AwareDatetime | None = None
+    principal: str | None = Field(default=None, min_length=1, max_length=limits.NAME)
+    role: str | None = Field(default=None, min_length=1, max_length=limits.ROLE)
+    expires_at: _Moment | None = Field(default=None, description="in the future")
 
 
 class MemoryQuery(BaseModel):
@@ -48,17 +59,19 @@ class MemoryQuery(BaseModel):
 
     model_config = _Strict
     filter: MemoryFilter | None = None
-    cursor: str | None = None
-    limit: int = 100
+    cursor: Cursor = None
+    limit: Int = 100
 
 
 class MemorySearch(BaseModel):
     """A full-text search (syntax: coditect_tui.core.memory.query)."""
 
     model_config = _Strict
-    query: str
+    query: str = Field(
+        min_length=1, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$", description="not blank"
+    )
     filter: MemoryFilter | None = None
-    limit: int = 50
+    limit: Int = 50
 
 
 class MemoryExport(BaseModel):
@@ -78,7 +91,7 @@ class PruneRequest(BaseModel):
     """Delete status snapshots taken before ``before``."""
 
     model_config = _Strict
-    before: AwareDatetime
+    before: _Moment
 
 
 class Deleted(BaseModel):
@@ -92,9 +105,9 @@ class AuditQuery(BaseModel):
 
     model_config = _Strict
     filter: AuditFilter | None = None
-    cursor: str | None = None
-    limit: int = 100
-    ascending: bool = False
+    cursor: Cursor = None
+    limit: Int = 100
+    ascending: Bool = False
 
 
 class AuditExport(BaseModel):
@@ -112,8 +125,8 @@ class VerifyRequest(BaseModel):
     """
 
     model_config = _Strict
-    checkpoint: tuple[int, str] | None = None
-    progress: bool = False
+    checkpoint: tuple[Int, str] | None = None
+    progress: Bool = False
 
 
 class VerifyLine(BaseModel):
@@ -130,7 +143,7 @@ class RecordEvent(BaseModel):
     model_config = _Strict
     resource: Resource
     action: Action
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=limits.ACTION)
     resource_id: str | None = None
     outcome: Outcome = "ok"
     details: dict[str, Any] | None = None

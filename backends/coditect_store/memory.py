@@ -145,14 +145,11 @@ class MemoryMixin(StoreBase):
                 )
             op.record("memory.update", entry_id, path=spec.path, kind=spec.kind, sha256=spec.sha256)
         if self._pg:
+            tsv, cut = tsvector_text(spec.title, spec.body)
+            if cut:  # searchable up to the limit, and the audit log says so
+                op.record("memory.index_truncated", entry_id, path=spec.path, size=len(spec.body))
             await op.conn.execute(
-                _PG_FTS_UPSERT,
-                {
-                    "id": entry_id,
-                    "tid": self._tid,
-                    "body": spec.body,
-                    "tsv": tsvector_text(spec.title, spec.body),
-                },
+                _PG_FTS_UPSERT, {"id": entry_id, "tid": self._tid, "body": spec.body, "tsv": tsv}
             )
         else:
             await op.conn.execute(
@@ -396,10 +393,12 @@ _HEADLINE = (
     f"StartSel={chr(2)}, StopSel={chr(3)}, MaxWords=16, MinWords=6, ShortWord=0, "
     "MaxFragments=1, FragmentDelimiter=…"
 )
-#: tsvector limits: positions 1..16383, 256 positions per lexeme, lexemes < 2 KiB.
+#: tsvector limits: positions 1..16383, 256 positions per lexeme, lexemes < 2 KiB, and
+#: at most 1 MiB - 1 of lexemes with their positions (PostgreSQL's MAXSTRPOS).
 _MAX_POS = 16383
 _MAX_POSITIONS = 256
 _MAX_LEXEME_BYTES = 2000
+_MAX_TSVECTOR_BYTES = (1 << 20) - 1
 
 
 def fold(text: str) -> str:
@@ -408,7 +407,7 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def tsvector_text(title: str, body: str) -> str:
+def tsvector_text(title: str, body: str) -> tuple[str, bool]:
     """The tsvector literal of an entry, tokenised exactly like the query parser does.
 
     PostgreSQL's own parser splits text differently from FTS5 (hyphenated words, paths,
@@ -416,22 +415,46 @@ def tsvector_text(title: str, body: str) -> str:
     :func:`coditect_tui.core.memory.query.tokenize` and hands PostgreSQL the lexemes with
     their positions: title first, the body after a gap, so a phrase never spans the two.
     Beyond position 16383 (a PostgreSQL limit) words still match, phrases no longer.
+    A tsvector holds at most 1 MiB of lexemes and positions: the index of a larger text
+    stops there (the words after it are not found; the body itself is kept whole).
+
+    Args:
+        title: the entry's title.
+        body: its text.
+
+    Returns:
+        The literal, and whether the index was cut at the size limit.
     """
     positions: dict[str, list[str]] = {}
+    size = 0
+    full = False
     pos = 0
     for weight, text_ in (("A", title), ("B", body)):
         for token in tokenize(fold(text_)):
             pos = min(pos + 1, _MAX_POS)
-            if len(token.encode("utf-8")) > _MAX_LEXEME_BYTES:
+            length = len(token.encode("utf-8"))
+            if length > _MAX_LEXEME_BYTES:
                 continue
-            slots = positions.setdefault(token, [])
+            slots = positions.get(token)
+            # PostgreSQL counts a lexeme's bytes, one byte of alignment, its position
+            # count and 2 bytes per position
+            cost = 2 if slots is not None else length + 5
+            if size + cost > _MAX_TSVECTOR_BYTES:
+                full = True
+                break
+            if slots is None:
+                slots = positions[token] = []
             if len(slots) < _MAX_POSITIONS:
                 slots.append(f"{pos}{weight}")
+                size += cost
+        if full:
+            break
         pos = min(pos + 1, _MAX_POS)  # the gap between title and body
-    return " ".join(
+    literal = " ".join(
         "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(slots)
         for lexeme, slots in positions.items()
     )
+    return literal, full
 
 
 def pg_tsquery(query: str) -> str:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
+from coditect_tui.core import limits as lim
 from coditect_tui.core.models import format_ts
 
 
@@ -73,8 +74,8 @@ members = Table(
     "members",
     metadata,
     Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
-    Column("name", String(200), primary_key=True),
-    Column("role", String(50), nullable=False),
+    Column("name", String(lim.NAME), primary_key=True),
+    Column("role", String(lim.ROLE), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
@@ -83,11 +84,11 @@ api_keys = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     _tenant(),
-    Column("principal", String(200), nullable=False),
-    Column("role", String(50), nullable=False),
+    Column("principal", String(lim.NAME), nullable=False),
+    Column("role", String(lim.ROLE), nullable=False),
     Column("prefix", String(40), nullable=False),
     Column("key_hash", String(64), nullable=False, unique=True),
-    Column("created_by", String(200), nullable=False),
+    Column("created_by", String(lim.NAME), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime()),
     Column("revoked_at", UTCDateTime()),
@@ -98,11 +99,11 @@ projects = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     _tenant(),
-    Column("name", String(200), nullable=False),
+    Column("name", String(lim.NAME), nullable=False),
     Column("path", Text),
     Column("kind", String(20), nullable=False),
     Column("description", Text, nullable=False),
-    Column("created_by", String(200), nullable=False),
+    Column("created_by", String(lim.NAME), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
@@ -114,13 +115,13 @@ repos = Table(
     _tenant(),
     Column("project_id", String(36), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
     Column("parent_id", String(36), ForeignKey("repos.id", ondelete="CASCADE")),
-    Column("name", String(300), nullable=False),
+    Column("name", String(lim.REPO_NAME), nullable=False),
     Column("path", Text, nullable=False),
     Column("url", Text),
-    Column("category", String(200)),
+    Column("category", String(lim.CATEGORY)),
     Column("is_submodule", Boolean, nullable=False),
     Column("initialised", Boolean, nullable=False),
-    Column("created_by", String(200), nullable=False),
+    Column("created_by", String(lim.NAME), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
@@ -132,18 +133,18 @@ git_sessions = Table(
     _tenant(),
     Column("repo_id", String(36), ForeignKey("repos.id", ondelete="CASCADE"), nullable=False),
     Column("project_id", String(36), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
-    Column("session_key", String(40), nullable=False),
+    Column("session_key", String(lim.SESSION_KEY), nullable=False),
     Column("description", Text, nullable=False),
     Column("branch", Text, nullable=False),
     Column("started_at", UTCDateTime(), nullable=False),
     Column("ended_at", UTCDateTime()),
-    Column("last_commit", String(64)),
+    Column("last_commit", String(lim.COMMIT)),
     Column("last_push", UTCDateTime()),
     Column("commit_count", Integer, nullable=False),
     Column("push_count", Integer, nullable=False),
     Column("state", String(10), nullable=False),
     Column("summary", Text, nullable=False),
-    Column("created_by", String(200), nullable=False),
+    Column("created_by", String(lim.NAME), nullable=False),
 )
 
 memory_entries = Table(
@@ -155,14 +156,14 @@ memory_entries = Table(
     Column("path", Text, nullable=False),
     Column("kind", String(30), nullable=False),
     Column("title", Text, nullable=False),
-    Column("timestamp_raw", String(64)),
+    Column("timestamp_raw", String(lim.TIMESTAMP_RAW)),
     Column("timestamp", UTCDateTime()),
     Column("timestamp_note", Text),
     Column("tags", Text, nullable=False),
     Column("size", Integer, nullable=False),
     Column("mtime", Float),
-    Column("sha256", String(64)),
-    Column("created_by", String(200), nullable=False),
+    Column("sha256", String(lim.SHA256)),
+    Column("created_by", String(lim.NAME), nullable=False),
     Column("indexed_at", UTCDateTime(), nullable=False),
 )
 
@@ -172,10 +173,10 @@ status_snapshots = Table(
     Column("id", String(36), primary_key=True),
     _tenant(),
     Column("taken_at", UTCDateTime(), nullable=False),
-    Column("source", String(50), nullable=False),
+    Column("source", String(lim.STATUS_SOURCE), nullable=False),
     Column("summary", Text, nullable=False),
     Column("repos", Text, nullable=False),
-    Column("created_by", String(200), nullable=False),
+    Column("created_by", String(lim.NAME), nullable=False),
 )
 
 audit_events = Table(
@@ -184,10 +185,10 @@ audit_events = Table(
     Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("ts", String(32), nullable=False),
-    Column("actor", String(200), nullable=False),
-    Column("role", String(50), nullable=False),
-    Column("action", String(100), nullable=False),
-    Column("resource_type", String(50), nullable=False),
+    Column("actor", String(lim.NAME), nullable=False),
+    Column("role", String(lim.ROLE), nullable=False),
+    Column("action", String(lim.ACTION), nullable=False),
+    Column("resource_type", String(lim.RESOURCE_TYPE), nullable=False),
     Column("resource_id", Text),
     Column("outcome", String(10), nullable=False),
     Column("details", Text, nullable=False),

@@ -7,11 +7,14 @@ except the audit event's ``ts``, which is the exact canonical text that is hashe
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+
+from coditect_tui.core import limits
 
 T = TypeVar("T")
 
@@ -30,6 +33,63 @@ def format_ts(moment: datetime) -> str:
         moment = moment.astimezone(UTC)
     # isoformat is ~10x faster than strftime, and this runs once per audit event
     return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+
+
+def date_time_text(value: Any) -> Any:
+    """Accept a datetime, or RFC 3339 text with an offset (``format: date-time``).
+
+    Pydantic alone would also read a number (or text of digits) as Unix time, which the
+    API's schema does not allow.
+
+    Args:
+        value: what a caller gave.
+
+    Returns:
+        ``value``, for pydantic to parse.
+
+    Raises:
+        ValueError: anything else.
+    """
+    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.fullmatch(value)):
+        return value
+    raise ValueError("expected an RFC 3339 date-time with an offset, e.g. 2026-01-31T08:00:00Z")
+
+
+#: A datetime field of a request: a datetime, or RFC 3339 text (never a number).
+DateTimeText = Annotated[datetime, BeforeValidator(date_time_text)]
+
+
+def json_number(value: Any) -> Any:
+    """Accept a number as JSON types it: not a bool, not text of digits.
+
+    Args:
+        value: what a caller gave.
+
+    Returns:
+        ``value``, for pydantic to check (an integer field still refuses 1.5).
+
+    Raises:
+        ValueError: anything else.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a number")
+    return value
+
+
+#: Scalars of requests as JSON types them (no bool for a number, no number for a bool).
+Int = Annotated[int, BeforeValidator(json_number)]
+Float = Annotated[float, BeforeValidator(json_number)]
+Bool = StrictBool
+# (a constraint goes before the validator, or the JSON schema shows it as "ge", not "minimum")
+#: An integer an INTEGER column holds.
+Int32 = Annotated[int, Field(ge=limits.INT_MIN, le=limits.INT_MAX), BeforeValidator(json_number)]
+#: An audit chain position (an INTEGER column).
+Seq = Annotated[int, Field(ge=1, le=limits.INT_MAX), BeforeValidator(json_number)]
 
 
 class Model(BaseModel):
@@ -134,7 +194,7 @@ ProjectKind = Literal["master", "standalone", "group"]
 class ProjectSpec(Model):
     """What a caller gives to register or update a project (keyed by name)."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=limits.NAME)
     path: str | None = None
     kind: ProjectKind = "standalone"
     description: str = ""
@@ -158,12 +218,12 @@ class RepoSpec(Model):
 
     project_id: str
     path: str = Field(min_length=1)
-    name: str = Field(min_length=1, max_length=300)
+    name: str = Field(min_length=1, max_length=limits.REPO_NAME)
     parent_id: str | None = None
     url: str | None = None
-    category: str | None = None
-    is_submodule: bool = False
-    initialised: bool = True
+    category: str | None = Field(default=None, max_length=limits.CATEGORY)
+    is_submodule: Bool = False
+    initialised: Bool = True
 
 
 class Repo(Model):
@@ -190,20 +250,24 @@ class GitSessionSpec(Model):
     """A git session record, compatible with ``.coditect-session.json`` fields."""
 
     repo_id: str
-    session_key: str = Field(min_length=1, description="the helper's session_id, %Y%m%d-%H%M%S")
+    session_key: str = Field(
+        min_length=1,
+        max_length=limits.SESSION_KEY,
+        description="the helper's session_id, %Y%m%d-%H%M%S",
+    )
     description: str
     branch: str
-    started_at: datetime
+    started_at: DateTimeText
 
 
 class GitSessionUpdate(Model):
     """Fields a session update may change (None = leave as is)."""
 
-    last_commit: str | None = None
-    last_push: datetime | None = None
-    commit_count: int | None = None
-    push_count: int | None = None
-    ended_at: datetime | None = None
+    last_commit: str | None = Field(default=None, max_length=limits.COMMIT)
+    last_push: DateTimeText | None = None
+    commit_count: Int32 | None = None
+    push_count: Int32 | None = None
+    ended_at: DateTimeText | None = None
     state: SessionState | None = None
     summary: dict[str, Any] | None = None
 
@@ -251,13 +315,13 @@ class MemoryEntrySpec(Model):
     title: str
     body: str = ""
     project_id: str | None = None
-    timestamp_raw: str | None = None
-    timestamp: datetime | None = None
+    timestamp_raw: str | None = Field(default=None, max_length=limits.TIMESTAMP_RAW)
+    timestamp: DateTimeText | None = None
     timestamp_note: str | None = None
     tags: list[str] = Field(default_factory=list)
-    size: int = 0
-    mtime: float | None = None
-    sha256: str | None = None
+    size: Int32 = 0
+    mtime: Float | None = None
+    sha256: str | None = Field(default=None, max_length=limits.SHA256)
 
 
 class MemoryEntry(Model):
@@ -289,8 +353,8 @@ class MemoryFilter(Model):
 
     kinds: list[MemoryKind] | None = None
     project_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: DateTimeText | None = None
+    until: DateTimeText | None = None
     path_prefix: str | None = None
     tags: list[str] | None = None
 
@@ -310,7 +374,7 @@ class SearchHit(Model):
 class StatusSnapshotSpec(Model):
     """A status run to record: a summary and one record per repo."""
 
-    source: str = "status"
+    source: str = Field(default="status", max_length=limits.STATUS_SOURCE)
     summary: dict[str, Any]
     repos: list[dict[str, Any]] = Field(default_factory=list)
 
@@ -363,20 +427,20 @@ class AuditFilter(Model):
     resource_type: str | None = None
     resource_id: str | None = None
     outcome: Outcome | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: DateTimeText | None = None
+    until: DateTimeText | None = None
     text: str | None = None
-    min_seq: int | None = Field(default=None, ge=1)
-    max_seq: int | None = Field(default=None, ge=1)
+    min_seq: Seq | None = None
+    max_seq: Seq | None = None
 
 
 class AuditEventSpec(Model):
     """An event brought in from elsewhere (e.g. MEMORY-CONTEXT/audit-logs); source required."""
 
-    ts: datetime
-    actor: str
-    action: str
-    resource_type: str
+    ts: DateTimeText
+    actor: str = Field(max_length=limits.NAME)
+    action: str = Field(max_length=limits.ACTION)
+    resource_type: str = Field(max_length=limits.RESOURCE_TYPE)
     resource_id: str | None = None
     outcome: Outcome = "ok"
     details: dict[str, Any] = Field(default_factory=dict)

@@ -441,6 +441,7 @@ async def register_tree(backend: Backend, tree: WorkspaceTree) -> Registration:
     Raises:
         ReadOnly, PermissionDenied, QuotaExceeded: from the backend.
     """
+    from coditect_tui.core import limits
     from coditect_tui.core.models import ProjectSpec, RepoSpec
 
     result = Registration()
@@ -486,7 +487,8 @@ async def register_tree(backend: Backend, tree: WorkspaceTree) -> Registration:
                 name=node.name,
                 parent_id=parent_id,
                 url=node.url,
-                category=node.category,
+                # a folder name (or .gitmodules path) may be longer than the column keeps
+                category=node.category[: limits.CATEGORY] if node.category else node.category,
                 is_submodule=node.is_submodule,
                 initialised=node.initialised,
             )

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from coditect_tui.core import limits
 from coditect_tui.core.git.sessions.errors import SessionFileError
 
 SESSION_FILE = ".coditect-session.json"
@@ -72,6 +73,10 @@ class SessionState:
         for key in ("last_commit", "last_push"):
             if data.get(key) is not None and not isinstance(data.get(key), str):
                 raise SessionFileError(f"{SESSION_FILE}: {key!r} is not text or null")
+        if len(data["session_id"]) > limits.SESSION_KEY:  # the backend keeps no longer key
+            raise SessionFileError(
+                f"{SESSION_FILE}: 'session_id' is longer than {limits.SESSION_KEY} characters"
+            )
         for key in ("commit_count", "push_count"):
             value = data.get(key, 0)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
