@@ -581,7 +581,9 @@ def test_cli_export_of_a_huge_answer_is_one_line_and_bounded_memory(
     error, rss = done.stderr.splitlines()
     assert done.returncode == 2 and done.stdout == ""
     assert "larger than the client's cap of 33,554,432 bytes" in error
-    assert int(rss.split()[1]) < 160 * 1024  # KiB: the cap, not the 300 MB answer
+    # KiB: never the 300 MB answer (main peaked at 450 MB). A quiet run peaks near 120 MB;
+    # on a loaded machine allocator slack takes it near 200 MB, hence the margin.
+    assert int(rss.split()[1]) < 256 * 1024
 
 
 @pytest.mark.parametrize("raw_server", ["hostile"], indirect=True)
