@@ -79,6 +79,28 @@ def test_tampering_is_reported_at_row_k(chain: tuple[Path, int], attack: str, re
     assert (report.ok, report.first_bad_seq, report.reason) == (False, K, reason)
 
 
+def test_tampered_head_hash_is_reported_as_the_head(chain: tuple[Path, int]) -> None:
+    path, head = chain
+    conn = raw(path)  # the forward-only trigger lets a same-seq rewrite through on SQLite
+    conn.execute("UPDATE audit_heads SET hash = ?", ("f" * 64,))
+    conn.close()
+    report = verify(path)
+    assert (report.ok, report.reason, report.first_bad_seq) == (False, "head", head)
+    assert "head tampered" in report.detail
+
+
+def test_head_behind_the_chain_is_reported_as_the_head(chain: tuple[Path, int]) -> None:
+    path, head = chain
+    conn = raw(path)
+    drop_audit_triggers(conn)
+    row = conn.execute("SELECT seq, hash FROM audit_events WHERE seq = ?", (K,)).fetchone()
+    conn.execute("UPDATE audit_heads SET seq = ?, hash = ?", row)
+    conn.close()
+    report = verify(path)
+    assert (report.ok, report.reason, report.first_bad_seq) == (False, "head", K)
+    assert f"goes on to {head}" in report.detail
+
+
 def test_rehashed_chain_passes_without_checkpoint_and_fails_with_one(
     chain: tuple[Path, int],
 ) -> None:
