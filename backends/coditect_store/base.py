@@ -235,8 +235,9 @@ class StoreBase:
     # -- transactions ----------------------------------------------------------------
 
     @asynccontextmanager
-    async def _tx(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
-        """A transaction (``BEGIN IMMEDIATE`` when ``write``); driver errors become typed."""
+    async def _tx(self, *, write: bool, read_only: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A transaction (``BEGIN IMMEDIATE`` when ``write``; on PostgreSQL ``BEGIN READ
+        ONLY`` when ``read_only``); driver errors become typed."""
         assert self._engine is not None
         try:
             async with self._engine.connect() as conn:
@@ -245,7 +246,11 @@ class StoreBase:
                     # for writes, the tenant's advisory lock (engine.make_postgres_engine):
                     # the tenant lives only as long as this transaction, and a tenant's writes
                     # and audit appends are serialised as BEGIN IMMEDIATE does on SQLite.
-                    await conn.execution_options(coditect_tenant=self._tid, coditect_write=write)
+                    await conn.execution_options(
+                        coditect_tenant=self._tid,
+                        coditect_write=write,
+                        coditect_read_only=read_only and not write,
+                    )
                 elif write:
                     await conn.execution_options(coditect_write=True)
                 async with conn.begin():
@@ -258,20 +263,17 @@ class StoreBase:
             raise BackendUnavailable(f"the database cannot be reached: {exc}") from None
 
     @asynccontextmanager
-    async def _read_tx(self) -> AsyncIterator[Any]:
-        """A read transaction: on PostgreSQL a READ ONLY one on the driver (pg_read.py,
-        for speed), elsewhere ``_tx(write=False)``; driver errors become typed."""
+    async def _read_tx(self) -> AsyncIterator[AsyncConnection]:
+        """A read transaction: on PostgreSQL a READ ONLY one (pg_read.py), whose prepared
+        reads run on the driver; driver errors become typed."""
         if not self._pg:
             async with self._tx(write=False) as conn:
                 yield conn
             return
         import asyncpg
 
-        from coditect_store.pg_read import read_transaction
-
-        assert self._engine is not None
         try:
-            async with read_transaction(self._engine, self._tid) as conn:
+            async with self._tx(write=False, read_only=True) as conn:
                 yield conn
         # ValueError: asyncpg's own check of an argument (e.g. int4 range); DataError:
         # PostgreSQL's SQLSTATE class 22 (a value it cannot take)

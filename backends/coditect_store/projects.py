@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BindParameter, bindparam, func, or_, select, tuple_
+from sqlalchemy import func, or_, select
 
 from coditect_store import cursors
 from coditect_store.base import StoreBase
@@ -23,33 +23,35 @@ from coditect_tui.core.models import (
 P = Resource.PROJECTS
 R = Resource.REPOS
 
-_TID: BindParameter[str] = bindparam("tid")
-_LIMIT: BindParameter[int] = bindparam("limit")
+_PROJECT_COLUMNS = ", ".join(c.name for c in projects.c)
+_REPO_COLUMNS = ", ".join(c.name for c in repos.c)
 
 
 def _projects_page(*, after: bool) -> Prepared:
-    stmt = select(projects).where(projects.c.tenant_id == _TID)
+    where = "tenant_id = $1"
+    names: tuple[str, ...] = ("tid", "limit")
     if after:
-        stmt = stmt.where(
-            tuple_(projects.c.name, projects.c.id) > tuple_(bindparam("a_name"), bindparam("a_id"))
-        )
-    return prepared(
-        stmt.order_by(projects.c.name, projects.c.id).limit(_LIMIT), text_timestamps=True
+        where += " AND (name, id) > ($3, $4)"
+        names += ("a_name", "a_id")
+    return Prepared(
+        f"SELECT {_PROJECT_COLUMNS} FROM projects WHERE {where} ORDER BY name, id LIMIT $2",
+        names,
     )
 
 
 def _repos_page(*, in_project: bool, after: bool) -> Prepared:
-    stmt = select(repos).where(repos.c.tenant_id == _TID)
+    where = "tenant_id = $1"
+    names: tuple[str, ...] = ("tid", "limit")
     if in_project:
-        stmt = stmt.where(repos.c.project_id == bindparam("project_id"))
+        names += ("project_id",)
+        where += f" AND project_id = ${len(names)}"
     if after:
-        stmt = stmt.where(
-            tuple_(repos.c.project_id, repos.c.path, repos.c.id)
-            > tuple_(bindparam("a_project"), bindparam("a_path"), bindparam("a_id"))
-        )
-    return prepared(
-        stmt.order_by(repos.c.project_id, repos.c.path, repos.c.id).limit(_LIMIT),
-        text_timestamps=True,
+        n = len(names)
+        where += f" AND (project_id, path, id) > (${n + 1}, ${n + 2}, ${n + 3})"
+        names += ("a_project", "a_path", "a_id")
+    return Prepared(
+        f"SELECT {_REPO_COLUMNS} FROM repos WHERE {where} ORDER BY project_id, path, id LIMIT $2",
+        names,
     )
 
 
@@ -61,13 +63,9 @@ _REPOS_PAGE = {
     for after in (False, True)
 }
 _PROJECT = prepared(
-    select(projects).where(projects.c.tenant_id == _TID, projects.c.id == bindparam("id")),
-    text_timestamps=True,
+    f"SELECT {_PROJECT_COLUMNS} FROM projects WHERE tenant_id = $1 AND id = $2", "tid", "id"
 )
-_REPO = prepared(
-    select(repos).where(repos.c.tenant_id == _TID, repos.c.id == bindparam("id")),
-    text_timestamps=True,
-)
+_REPO = prepared(f"SELECT {_REPO_COLUMNS} FROM repos WHERE tenant_id = $1 AND id = $2", "tid", "id")
 
 
 class ProjectsMixin(StoreBase):
