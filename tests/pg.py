@@ -6,8 +6,9 @@ login role of its own (``coditect_test_app_<pid>_<random>``, a member of each da
 app role: neither owner nor BYPASSRLS) and drops them, their group roles, and that login
 role, at the end. Nothing is reused
 between runs, so several test runs can share the server at the same time: roles are
-cluster-wide, hence one login role per run, and the cluster-wide steps (creating the shared
-group roles in a migration, granting them) run one run at a time under an advisory lock.
+cluster-wide, hence one login role per run (each database has group roles of its own,
+``migrate.deployment_roles``), and the cluster-wide steps (creating roles, granting them)
+run one run at a time under an advisory lock.
 """
 
 from __future__ import annotations
@@ -135,8 +136,7 @@ async def create_database(prefix: str = "coditect_test") -> PgDatabase:
         await conn.close()
     _live_databases.add(name)
     db = PgDatabase(name)
-    # The migration creates the cluster-wide group roles when missing: two runs doing so at
-    # once would fail (a concurrent CREATE ROLE is a unique violation, not duplicate_object).
+    # The migration creates cluster-wide roles; the login role is created and granted here.
     async with cluster_lock() as conn:
         await migrate.upgrade_postgres(db.owner_url)
         exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", APP_LOGIN)
