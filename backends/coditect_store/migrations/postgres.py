@@ -69,9 +69,10 @@ def _s(length: int | None = None) -> sa.types.TypeEngine:
 def create_role_sql(name: str) -> str:
     """The statement that creates the NOLOGIN group role ``name`` unless it exists.
 
-    Roles are cluster-wide, so migrations of two databases (or two migrations of one) may
-    race to create the same role: the loser sees ``duplicate_object`` when the winner's
-    role was committed before its CREATE ROLE, or ``unique_violation`` (on
+    Roles are cluster-wide (each database has its own, ``migrate.deployment_roles``), so
+    two concurrent migrations of one database may race to create the same role: the
+    loser sees ``duplicate_object`` when the winner's role was committed before its
+    CREATE ROLE, or ``unique_violation`` (on
     ``pg_authid_rolname_index``) when both inserted the catalog row concurrently. Either
     means the role now exists, which is all this asks for.
 
