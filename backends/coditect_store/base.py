@@ -263,18 +263,32 @@ class StoreBase:
             raise BackendUnavailable(f"the database cannot be reached: {exc}") from None
 
     @asynccontextmanager
-    async def _read_tx(self) -> AsyncIterator[AsyncConnection]:
-        """A read transaction: on PostgreSQL a READ ONLY one (pg_read.py), whose prepared
-        reads run on the driver; driver errors become typed."""
+    async def _read_tx(
+        self, *, prepared_only: bool = False
+    ) -> AsyncIterator[tuple[AsyncConnection, Any]]:
+        """A read transaction and, on PostgreSQL with ``prepared_only``, its asyncpg
+        connection (else None); driver errors become typed.
+
+        On PostgreSQL it is READ ONLY (pg_read.py). With ``prepared_only`` it is begun and
+        ended on the driver and only prepared statements may run in it (``Op.rows``): the
+        hot reads skip SQLAlchemy's transaction handling altogether.
+        """
         if not self._pg:
             async with self._tx(write=False) as conn:
-                yield conn
+                yield conn, None
             return
         import asyncpg
 
+        from coditect_store.pg_read import driver_read_transaction
+
+        assert self._engine is not None
         try:
-            async with self._tx(write=False, read_only=True) as conn:
-                yield conn
+            if prepared_only:
+                async with driver_read_transaction(self._engine, self._tid) as pair:
+                    yield pair
+            else:
+                async with self._tx(write=False, read_only=True) as conn:
+                    yield conn, None
         # ValueError: asyncpg's own check of an argument (e.g. int4 range); DataError:
         # PostgreSQL's SQLSTATE class 22 (a value it cannot take)
         except (ValueError, asyncpg.exceptions.DataError) as exc:
@@ -307,6 +321,7 @@ class StoreBase:
         audit_only: bool = False,
         read_details: dict[str, Any] | None = None,
         denied_as: str | None = None,
+        prepared_only: bool = False,
     ) -> AsyncIterator[Op]:
         """Run one authorized operation of the contract method ``method``.
 
@@ -317,7 +332,8 @@ class StoreBase:
         that records an event of its own (an export) passes ``audit_only`` to get a write
         transaction without being a mutation. An auditor's read is recorded in its own
         short transaction first. Denials are recorded too (as ``denied_as`` when given,
-        else ``<resource>.<action>``).
+        else ``<resource>.<action>``). A read whose statements are all prepared
+        (``Op.rows``/``Op.one``) passes ``prepared_only`` to run them on the driver.
         """
         write = method in MUTATING_METHODS
         if not write and method not in READ_METHODS:
@@ -337,12 +353,18 @@ class StoreBase:
                         )
                     ]
                 )
-            transaction = self._tx(write=True) if write or audit_only else self._read_tx()
-            async with transaction as conn:
-                op = Op(self, conn, resource, scope)
-                yield op
-                if op.events:
-                    await self._link(conn, op.events)
+            if write or audit_only:
+                async with self._tx(write=True) as conn:
+                    op = Op(self, conn, resource, scope)
+                    yield op
+                    if op.events:
+                        await self._link(conn, op.events)
+            else:
+                async with self._read_tx(prepared_only=prepared_only) as (conn, driver):
+                    op = Op(self, conn, resource, scope, driver=driver)
+                    yield op
+                    if op.events:
+                        raise AssertionError(f"{method}: a read records no events")
         except PermissionDenied as exc:
             await self._record_denial(resource, action, method, target, exc, denied_as)
             raise

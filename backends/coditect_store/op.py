@@ -27,10 +27,16 @@ class Op:
     resource: Resource
     scope: Scope | None
     events: list[PendingEvent] = field(default_factory=list)
+    #: On PostgreSQL, the asyncpg connection of a ``prepared_only`` read, whose
+    #: transaction is begun on the driver: then only ``rows``/``one`` may run (pg_read.py).
+    driver: Any = None
 
     async def rows(self, stmt: Prepared, **params: Any) -> Sequence[Any]:
         """All rows of a prepared read statement in this transaction (on PostgreSQL run on
         the driver, see pg_read.py), each readable by position and by column name."""
+        if self.driver is not None:
+            records: Sequence[Any] = await self.driver.fetch(stmt.sql, *stmt.args(params))
+            return records
         if self.store._pg:
             from coditect_store.pg_read import fetch
 

@@ -8,22 +8,27 @@ transaction. Core statements run through SQLAlchemy as anywhere else and answer 
 own ``Result``.
 
 Why the driver: through SQLAlchemy's async engine a one-query read pays for greenlet hops,
-an execution context and a CursorResult, several times the driver's own cost, and reads
-are the tenant API's hot path (bench/bench_api.py, docs/benchmarks.md). So the hot reads
-(pages of projects and repos) are ``Prepared`` statements that own their SQL and run as
-written on the transaction's asyncpg connection (``AsyncConnection.get_raw_connection()``),
-inside the same READ ONLY transaction; their rows are asyncpg ``Record`` objects (by
-position and by column name). No SQLAlchemy compiler is involved.
+a transaction object, an execution context and a CursorResult, several times the driver's
+own cost, and reads are the tenant API's hot path (bench/bench_api.py,
+docs/benchmarks.md). So the hot reads (pages and lookups of projects and repos) are
+``Prepared`` statements that own their SQL, and their operations pass ``prepared_only``:
+``driver_read_transaction`` then begins and ends the READ ONLY transaction on the pooled
+connection's asyncpg handle (``AsyncConnection.get_raw_connection()``) and the SQL runs
+as written; rows are asyncpg ``Record`` objects (by position and by column name). A
+prepared statement inside a SQLAlchemy transaction runs on the driver too (``fetch``).
+No SQLAlchemy compiler is involved either way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from coditect_store.engine import pg_literal
 from coditect_store.prepared import Prepared
 
 #: What the driver raises for a statement PostgreSQL refused (e.g. a malformed tsquery).
@@ -43,3 +48,44 @@ async def fetch(
     driver: asyncpg.Connection = (await conn.get_raw_connection()).driver_connection
     records: list[asyncpg.Record] = await driver.fetch(stmt.sql, *stmt.args(params))
     return records
+
+
+@asynccontextmanager
+async def driver_read_transaction(
+    engine: AsyncEngine, tenant_id: str
+) -> AsyncIterator[tuple[AsyncConnection, asyncpg.Connection]]:
+    """A ``READ ONLY`` transaction of ``tenant_id`` begun and ended on the driver, for reads
+    made of prepared statements only (``StoreBase._op(prepared_only=True)``).
+
+    The engine runs asyncpg in autocommit mode and SQLAlchemy begins nothing here: the
+    transaction is ``BEGIN READ ONLY; SELECT set_config(...)`` as one simple query, then
+    ``COMMIT``, all on the driver. A connection whose transaction could not be ended
+    cleanly is invalidated, never returned to the pool.
+
+    Yields:
+        The pooled SQLAlchemy connection (run nothing on it) and its asyncpg connection.
+
+    Raises:
+        asyncpg.PostgresError, asyncpg.InterfaceError, OSError: from the driver.
+    """
+    async with engine.connect() as conn:
+        driver: asyncpg.Connection = (await conn.get_raw_connection()).driver_connection
+        clean = False
+        try:
+            await driver.execute(
+                "BEGIN READ ONLY; "
+                f"SELECT set_config('app.tenant_id', {pg_literal(tenant_id)}, true)"
+            )
+            yield conn, driver
+            await driver.execute("COMMIT")
+            clean = True
+        finally:
+            if not clean:
+                try:
+                    if not driver.is_closed():
+                        await driver.execute("ROLLBACK")
+                        clean = True
+                except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                    pass
+                if not clean:
+                    await conn.invalidate()

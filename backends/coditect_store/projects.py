@@ -74,7 +74,7 @@ class ProjectsMixin(StoreBase):
     async def list_projects(self, *, cursor: str | None = None, limit: int = 100) -> Page[Project]:
         after = cursors.decode("projects", cursor, 2)
         limit = cursors.clamp(limit)
-        async with self._op(P, Action.READ, method="list_projects") as op:
+        async with self._op(P, Action.READ, method="list_projects", prepared_only=True) as op:
             params = {"a_name": after[0], "a_id": after[1]} if after else {}
             rows = await op.rows(
                 _PROJECTS_PAGE[bool(after)], tid=self._tid, limit=limit + 1, **params
@@ -89,7 +89,9 @@ class ProjectsMixin(StoreBase):
         )
 
     async def get_project(self, project_id: str) -> Project:
-        async with self._op(P, Action.READ, method="get_project", target=project_id) as op:
+        async with self._op(
+            P, Action.READ, method="get_project", target=project_id, prepared_only=True
+        ) as op:
             row = await op.one(_PROJECT, "project", tid=self._tid, id=project_id)
         return to_model(Project, row)
 
@@ -161,7 +163,9 @@ class ProjectsMixin(StoreBase):
     ) -> Page[Repo]:
         after = cursors.decode("repos", cursor, 3)
         limit = cursors.clamp(limit)
-        async with self._op(R, Action.READ, method="list_repos", target=project_id) as op:
+        async with self._op(
+            R, Action.READ, method="list_repos", target=project_id, prepared_only=True
+        ) as op:
             params = {"a_project": after[0], "a_path": after[1], "a_id": after[2]} if after else {}
             if project_id is not None:
                 params["project_id"] = project_id
@@ -183,7 +187,9 @@ class ProjectsMixin(StoreBase):
         )
 
     async def get_repo(self, repo_id: str) -> Repo:
-        async with self._op(R, Action.READ, method="get_repo", target=repo_id) as op:
+        async with self._op(
+            R, Action.READ, method="get_repo", target=repo_id, prepared_only=True
+        ) as op:
             row = await op.one(_REPO, "repo", tid=self._tid, id=repo_id)
         return to_model(Repo, row)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -26,11 +27,14 @@ def to_model(model: type[M], row: Any, **overrides: Any) -> M:
 
 
 def to_models(model: type[M], rows: Sequence[Any]) -> list[M]:
-    """``to_model`` of each row, validated in one pass."""
+    """``to_model`` of each row, validated in one pass (a page of driver records reads
+    its fields by position, found once from the first record's columns)."""
+    if not rows:
+        return []
     names = tuple(model.model_fields)
     validate = model.__pydantic_validator__.validate_python
-    out: list[M] = []
-    for row in rows:
-        data = row._mapping if hasattr(row, "_mapping") else row
-        out.append(validate({name: data[name] for name in names}))
-    return out
+    if hasattr(rows[0], "_mapping"):  # SQLAlchemy rows
+        return [validate({name: row._mapping[name] for name in names}) for row in rows]
+    columns = list(rows[0].keys())  # driver records (pg_read.py)
+    pick = operator.itemgetter(*(columns.index(name) for name in names))
+    return [validate(dict(zip(names, pick(row), strict=True))) for row in rows]

@@ -61,6 +61,17 @@ async def test_every_read_is_read_only_in_its_tenant(pg_db: PgDatabase) -> None:
             assert isinstance(result, Result)
             assert result.scalars().all() == ["alpha", "beta"]
             assert (await op.conn.execute(text("SHOW transaction_read_only"))).scalar() == "on"
+        # the hot reads: prepared statements only, the transaction begun on the driver
+        async with store._op(
+            Resource.PROJECTS, Action.READ, method="list_projects", prepared_only=True
+        ) as op:
+            (row,) = await op.rows(_READ_STATE, echo="y")
+            assert (row["ro"], row["tenant"], row["echo"]) == ("on", tid, "y")
+        with pytest.raises(ReadOnly):
+            async with store._op(
+                Resource.PROJECTS, Action.READ, method="list_projects", prepared_only=True
+            ) as op:
+                await op.rows(prepared("DELETE FROM projects WHERE id = $1", "id"), id="x")
         page = await store.list_projects(limit=1)  # the hot path: a prepared page
         assert [p.name for p in page.items] == ["alpha"] and page.next_cursor
         page = await store.list_projects(cursor=page.next_cursor)
@@ -73,7 +84,7 @@ async def test_every_read_is_read_only_in_its_tenant(pg_db: PgDatabase) -> None:
             ),
         ):
             with pytest.raises(ReadOnly):
-                async with store._read_tx() as conn:
+                async with store._read_tx() as (conn, _driver):
                     await write(conn)
         # the one pooled connection came back clean: no transaction, no tenant
         async with engine.connect() as sa_conn:
@@ -90,13 +101,13 @@ async def test_driver_errors_become_typed_errors(pg_db: PgDatabase) -> None:
     store = await open_db(pg_db.app_url, unique("pgerr"), "owner")
     try:
         with pytest.raises(InvalidInput):  # SQLSTATE class 22, raised by PostgreSQL
-            async with store._read_tx() as conn:
+            async with store._read_tx() as (conn, _driver):
                 await conn.execute(text("SELECT CAST('x' AS integer)"))
         with pytest.raises(InvalidInput):  # out of int4 range, refused by asyncpg itself
-            async with store._read_tx() as conn:
+            async with store._read_tx() as (conn, _driver):
                 await conn.execute(select(bindparam("n", type_=Integer)), {"n": 2**40})
         with pytest.raises(InvalidInput):  # the same on the driver
-            async with store._read_tx() as conn:
+            async with store._read_tx() as (conn, _driver):
                 await fetch(conn, prepared("SELECT $1::int4", "n"), {"n": 2**40})
         assert (await store.list_projects()).items == []  # and the store still works
     finally:
