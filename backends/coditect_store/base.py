@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -284,8 +284,9 @@ class StoreBase:
         assert self._engine is not None
         try:
             if prepared_only:
-                async with driver_read_transaction(self._engine, self._tid) as pair:
-                    yield pair
+                # no SQLAlchemy connection to run anything else on: Op.conn is unusable
+                async with driver_read_transaction(self._engine, self._tid) as driver:
+                    yield cast(AsyncConnection, None), driver
             else:
                 async with self._tx(write=False, read_only=True) as conn:
                     yield conn, None

@@ -28,7 +28,8 @@ class Op:
     scope: Scope | None
     events: list[PendingEvent] = field(default_factory=list)
     #: On PostgreSQL, the asyncpg connection of a ``prepared_only`` read, whose
-    #: transaction is begun on the driver: then only ``rows``/``one`` may run (pg_read.py).
+    #: transaction is begun on the driver: then ``conn`` is None and only ``rows``/``one``
+    #: may run (pg_read.py).
     driver: Any = None
 
     async def rows(self, stmt: Prepared, **params: Any) -> Sequence[Any]:

@@ -13,7 +13,7 @@ own cost, and reads are the tenant API's hot path (bench/bench_api.py,
 docs/benchmarks.md). So the hot reads (pages and lookups of projects and repos) are
 ``Prepared`` statements that own their SQL, and their operations pass ``prepared_only``:
 ``driver_read_transaction`` then begins and ends the READ ONLY transaction on the pooled
-connection's asyncpg handle (``AsyncConnection.get_raw_connection()``) and the SQL runs
+connection's asyncpg handle (``AsyncEngine.raw_connection()``) and the SQL runs
 as written; rows are asyncpg ``Record`` objects (by position and by column name). A
 prepared statement inside a SQLAlchemy transaction runs on the driver too (``fetch``).
 No SQLAlchemy compiler is involved either way.
@@ -21,12 +21,14 @@ No SQLAlchemy compiler is involved either way.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from coditect_store.engine import pg_literal
 from coditect_store.prepared import Prepared
@@ -53,39 +55,42 @@ async def fetch(
 @asynccontextmanager
 async def driver_read_transaction(
     engine: AsyncEngine, tenant_id: str
-) -> AsyncIterator[tuple[AsyncConnection, asyncpg.Connection]]:
+) -> AsyncIterator[asyncpg.Connection]:
     """A ``READ ONLY`` transaction of ``tenant_id`` begun and ended on the driver, for reads
     made of prepared statements only (``StoreBase._op(prepared_only=True)``).
 
-    The engine runs asyncpg in autocommit mode and SQLAlchemy begins nothing here: the
+    The pooled connection is checked out raw (``AsyncEngine.raw_connection()``): the
+    engine runs asyncpg in autocommit mode and SQLAlchemy begins nothing here. The
     transaction is ``BEGIN READ ONLY; SELECT set_config(...)`` as one simple query, then
     ``COMMIT``, all on the driver. A connection whose transaction could not be ended
     cleanly is invalidated, never returned to the pool.
 
     Yields:
-        The pooled SQLAlchemy connection (run nothing on it) and its asyncpg connection.
+        The asyncpg connection.
 
     Raises:
         asyncpg.PostgresError, asyncpg.InterfaceError, OSError: from the driver.
     """
-    async with engine.connect() as conn:
-        driver: asyncpg.Connection = (await conn.get_raw_connection()).driver_connection
-        clean = False
-        try:
-            await driver.execute(
-                "BEGIN READ ONLY; "
-                f"SELECT set_config('app.tenant_id', {pg_literal(tenant_id)}, true)"
-            )
-            yield conn, driver
-            await driver.execute("COMMIT")
-            clean = True
-        finally:
+    fairy = await engine.raw_connection()
+    driver: asyncpg.Connection = fairy.driver_connection
+    clean = False
+    try:
+        await driver.execute(
+            f"BEGIN READ ONLY; SELECT set_config('app.tenant_id', {pg_literal(tenant_id)}, true)"
+        )
+        yield driver
+        await driver.execute("COMMIT")
+        clean = True
+    finally:
+        if not clean:
+            try:
+                if not driver.is_closed():
+                    await driver.execute("ROLLBACK")
+                    clean = True
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                pass
             if not clean:
-                try:
-                    if not driver.is_closed():
-                        await driver.execute("ROLLBACK")
-                        clean = True
-                except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
-                    pass
-                if not clean:
-                    await conn.invalidate()
+                with contextlib.suppress(Exception):
+                    await greenlet_spawn(fairy.invalidate)
+        # the pool may close the connection on check-in (overflow): I/O through SQLAlchemy
+        await greenlet_spawn(fairy.close)
