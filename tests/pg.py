@@ -2,11 +2,13 @@
 
 Each test session creates uniquely named databases on the local server (127.0.0.1:5432,
 trust authentication as ``postgres``), migrates them as the owner, connects the app as a
-login role of its own (``coditect_test_app_<pid>_<random>``, a member of ``coditect_app``:
-neither owner nor BYPASSRLS) and drops them, and that role, at the end. Nothing is reused
+login role of its own (``coditect_test_app_<pid>_<random>``, a member of each database's
+app role: neither owner nor BYPASSRLS) and drops them, their group roles, and that login
+role, at the end. Nothing is reused
 between runs, so several test runs can share the server at the same time: roles are
-cluster-wide, hence one login role per run, and the cluster-wide steps (creating the shared
-group roles in a migration, granting them) run one run at a time under an advisory lock.
+cluster-wide, hence one login role per run (each database has group roles of its own,
+``migrate.deployment_roles``), and the cluster-wide steps (creating roles, granting them)
+run one run at a time under an advisory lock.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ class PgDatabase:
 
     @property
     def app_url(self) -> str:
-        """URL of the app role (member of coditect_app, not owner, no BYPASSRLS)."""
+        """URL of the app role (member of the database's app role, not owner, no BYPASSRLS)."""
         return f"postgresql://{APP_LOGIN}@{HOST}:{PORT}/{self.name}"
 
     async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
@@ -134,15 +136,13 @@ async def create_database(prefix: str = "coditect_test") -> PgDatabase:
         await conn.close()
     _live_databases.add(name)
     db = PgDatabase(name)
-    # The migration creates the cluster-wide group roles when missing: two runs doing so at
-    # once would fail (a concurrent CREATE ROLE is a unique violation, not duplicate_object).
+    # The migration creates cluster-wide roles; the login role is created and granted here.
     async with cluster_lock() as conn:
         await migrate.upgrade_postgres(db.owner_url)
         exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", APP_LOGIN)
         if not exists:
             await conn.execute(f"CREATE ROLE {APP_LOGIN} LOGIN NOSUPERUSER NOBYPASSRLS")
-        if not await conn.fetchval("SELECT pg_has_role($1, 'coditect_app', 'MEMBER')", APP_LOGIN):
-            await conn.execute(f"GRANT coditect_app TO {APP_LOGIN}")
+        await conn.execute(f"GRANT {migrate.deployment_roles(name).app} TO {APP_LOGIN}")
     return db
 
 
@@ -152,6 +152,8 @@ async def drop_database(db: PgDatabase) -> None:
     conn = await asyncpg.connect(superuser_dsn())
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
+        for role in migrate.deployment_roles(db.name):
+            await conn.execute(f"DROP ROLE IF EXISTS {role}")
     finally:
         await conn.close()
     _live_databases.discard(db.name)

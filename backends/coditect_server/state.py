@@ -173,10 +173,13 @@ class ServerState:
 
 
 async def check_app_role(engine: AsyncEngine, where: str) -> None:
-    """Refuse to serve as a role that row-level security would not hold.
+    """Refuse to serve as a role that row-level security would not hold, or that is not
+    this database's app login.
 
     Raises:
-        BackendUnavailable: the role is a superuser, has BYPASSRLS, or owns a table.
+        BackendUnavailable: the role is a superuser, has BYPASSRLS, owns a table, is not a
+            member of this database's app role (``migrate.deployment_roles``), or is a
+            member of its lookup role.
     """
     try:
         async with engine.connect() as conn:
@@ -185,7 +188,10 @@ async def check_app_role(engine: AsyncEngine, where: str) -> None:
                     text(
                         "SELECT r.rolname, r.rolsuper, r.rolbypassrls, "
                         "(SELECT count(*) FROM pg_tables t WHERE t.schemaname = current_schema() "
-                        " AND pg_has_role(current_user, t.tableowner, 'USAGE')) AS owned "
+                        " AND pg_has_role(current_user, t.tableowner, 'USAGE')) AS owned, "
+                        "current_database(), "
+                        "ARRAY(SELECT m.rolname FROM pg_roles m "
+                        "      WHERE pg_has_role(current_user, m.oid, 'MEMBER')) "
                         "FROM pg_roles r WHERE r.rolname = current_user"
                     )
                 )
@@ -193,16 +199,23 @@ async def check_app_role(engine: AsyncEngine, where: str) -> None:
             await conn.rollback()
     except DBAPIError as exc:
         raise BackendUnavailable(f"{where}: {str(exc.orig).splitlines()[0]}") from None
-    name, superuser, bypass, owned = row
-    if superuser or bypass or owned:
-        why = (
-            "a superuser"
-            if superuser
-            else "BYPASSRLS"
-            if bypass
-            else f"the owner of {owned} table(s)"
-        )
+    name, superuser, bypass, owned, database, member_of = row
+    roles = migrate.deployment_roles(database)
+    why = (
+        "a superuser"
+        if superuser
+        else "BYPASSRLS"
+        if bypass
+        else f"the owner of {owned} table(s)"
+        if owned
+        else f"a member of {roles.lookup}"
+        if roles.lookup in member_of
+        else f"not a member of {roles.app}"
+        if roles.app not in member_of
+        else None
+    )
+    if why is not None:
         raise BackendUnavailable(
-            f"{where}: refusing to serve as role {name!r}: it is {why}, so row-level "
-            "security would not hold; connect as a member of coditect_app (docs/server.md)"
+            f"{where}: refusing to serve as role {name!r}: it is {why}; connect as a login "
+            f"role that is a member of {roles.app} and nothing else (docs/server.md)"
         )

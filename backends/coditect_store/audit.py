@@ -46,7 +46,13 @@ _SELECT_CHAIN = ", ".join(CHAIN_COLUMNS)
 _EVENT_COLUMNS = [audit_events.c[name] for name in AuditEvent.model_fields]
 _VERIFY_PG = text(
     f"SELECT {_SELECT_CHAIN} FROM audit_events WHERE tenant_id = :tid AND "
-    f"seq > :last ORDER BY seq LIMIT {_VERIFY_BATCH}"
+    f"seq > :last AND seq <= :upto ORDER BY seq LIMIT {_VERIFY_BATCH}"
+)
+#: the chain's last seq and the stored head (seq, hash), read in one statement
+_HEAD_AND_END = text(
+    "SELECT (SELECT max(seq) FROM audit_events WHERE tenant_id = :tid), "
+    "(SELECT seq FROM audit_heads WHERE tenant_id = :tid), "
+    "(SELECT hash FROM audit_heads WHERE tenant_id = :tid)"
 )
 
 
@@ -188,25 +194,28 @@ class AuditMixin(StoreBase):
     ) -> VerifyReport:
         claim = CheckpointClaim(*checkpoint) if checkpoint else None
         async with self._op(A, Action.READ, method="verify_audit") as op:
-            head = (
-                await op.conn.execute(
-                    select(audit_heads.c.seq).where(audit_heads.c.tenant_id == self._tid)
-                )
-            ).scalar()
-            verifier = ChainVerifier(self._tid, head_seq=head, checkpoint=claim)
-            total = head or 0
+            # one statement, so one snapshot even under READ COMMITTED: rows appended
+            # while the chain is read are past ``upto`` and never compared with this head
+            upto, head_seq, head_hash = (
+                await op.conn.execute(_HEAD_AND_END, {"tid": self._tid})
+            ).one()
+            if head_seq is None:
+                head_seq, head_hash = 0, GENESIS_HASH
+            verifier = ChainVerifier(
+                self._tid, head_seq=head_seq, head_hash=head_hash, checkpoint=claim
+            )
+            total = head_seq
             last = 0
             while True:
+                bounds = {"tid": self._tid, "last": last, "upto": upto or 0}
                 if self._pg:
-                    rows = (
-                        await op.conn.execute(_VERIFY_PG, {"tid": self._tid, "last": last})
-                    ).all()
+                    rows = (await op.conn.execute(_VERIFY_PG, bounds)).all()
                 else:
                     rows = (
                         await op.conn.exec_driver_sql(
                             f"SELECT {_SELECT_CHAIN} FROM audit_events WHERE tenant_id = ? AND "
-                            f"seq > ? ORDER BY seq LIMIT {_VERIFY_BATCH}",
-                            (self._tid, last),
+                            f"seq > ? AND seq <= ? ORDER BY seq LIMIT {_VERIFY_BATCH}",
+                            (self._tid, last, upto or 0),
                         )
                     ).all()
                 if not rows:

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -232,8 +232,9 @@ class StoreBase:
     # -- transactions ----------------------------------------------------------------
 
     @asynccontextmanager
-    async def _tx(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
-        """A transaction (``BEGIN IMMEDIATE`` when ``write``); driver errors become typed."""
+    async def _tx(self, *, write: bool, read_only: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A transaction (``BEGIN IMMEDIATE`` when ``write``; on PostgreSQL ``BEGIN READ
+        ONLY`` when ``read_only``); driver errors become typed."""
         assert self._engine is not None
         try:
             async with self._engine.connect() as conn:
@@ -242,7 +243,11 @@ class StoreBase:
                     # for writes, the tenant's advisory lock (engine.make_postgres_engine):
                     # the tenant lives only as long as this transaction, and a tenant's writes
                     # and audit appends are serialised as BEGIN IMMEDIATE does on SQLite.
-                    await conn.execution_options(coditect_tenant=self._tid, coditect_write=write)
+                    await conn.execution_options(
+                        coditect_tenant=self._tid,
+                        coditect_write=write,
+                        coditect_read_only=read_only and not write,
+                    )
                 elif write:
                     await conn.execution_options(coditect_write=True)
                 async with conn.begin():
@@ -255,21 +260,33 @@ class StoreBase:
             raise BackendUnavailable(f"the database cannot be reached: {exc}") from None
 
     @asynccontextmanager
-    async def _read_tx(self) -> AsyncIterator[Any]:
-        """A read transaction: on PostgreSQL a READ ONLY one on the driver (pg_read.py,
-        for speed), elsewhere ``_tx(write=False)``; driver errors become typed."""
+    async def _read_tx(
+        self, *, prepared_only: bool = False
+    ) -> AsyncIterator[tuple[AsyncConnection, Any]]:
+        """A read transaction and, on PostgreSQL with ``prepared_only``, its asyncpg
+        connection (else None); driver errors become typed.
+
+        On PostgreSQL it is READ ONLY (pg_read.py). With ``prepared_only`` it is begun and
+        ended on the driver and only prepared statements may run in it (``Op.rows``): the
+        hot reads skip SQLAlchemy's transaction handling altogether.
+        """
         if not self._pg:
             async with self._tx(write=False) as conn:
-                yield conn
+                yield conn, None
             return
         import asyncpg
 
-        from coditect_store.pg_read import read_transaction
+        from coditect_store.pg_read import driver_read_transaction
 
         assert self._engine is not None
         try:
-            async with read_transaction(self._engine, self._tid) as conn:
-                yield conn
+            if prepared_only:
+                # no SQLAlchemy connection to run anything else on: Op.conn is unusable
+                async with driver_read_transaction(self._engine, self._tid) as driver:
+                    yield cast(AsyncConnection, None), driver
+            else:
+                async with self._tx(write=False, read_only=True) as conn:
+                    yield conn, None
         # ValueError: asyncpg's own check of an argument (e.g. int4 range); DataError:
         # PostgreSQL's SQLSTATE class 22 (a value it cannot take)
         except (ValueError, asyncpg.exceptions.DataError) as exc:
@@ -303,6 +320,7 @@ class StoreBase:
         audit_only: bool = False,
         read_details: dict[str, Any] | None = None,
         denied_as: str | None = None,
+        prepared_only: bool = False,
     ) -> AsyncIterator[Op]:
         """Run one authorized operation of the contract method ``method``.
 
@@ -313,7 +331,8 @@ class StoreBase:
         that records an event of its own (an export) passes ``audit_only`` to get a write
         transaction without being a mutation. An auditor's read is recorded in its own
         short transaction first. Denials are recorded too (as ``denied_as`` when given,
-        else ``<resource>.<action>``).
+        else ``<resource>.<action>``). A read whose statements are all prepared
+        (``Op.rows``/``Op.one``) passes ``prepared_only`` to run them on the driver.
         """
         write = method in MUTATING_METHODS
         if not write and method not in READ_METHODS:
@@ -335,12 +354,18 @@ class StoreBase:
                         )
                     ]
                 )
-            transaction = self._tx(write=True) if write or audit_only else self._read_tx()
-            async with transaction as conn:
-                op = Op(self, conn, resource, scope)
-                yield op
-                if op.events:
-                    await self._link(conn, op.events)
+            if write or audit_only:
+                async with self._tx(write=True) as conn:
+                    op = Op(self, conn, resource, scope)
+                    yield op
+                    if op.events:
+                        await self._link(conn, op.events)
+            else:
+                async with self._read_tx(prepared_only=prepared_only) as (conn, driver):
+                    op = Op(self, conn, resource, scope, driver=driver)
+                    yield op
+                    if op.events:
+                        raise AssertionError(f"{method}: a read records no events")
         except PermissionDenied as exc:
             verb = action.value if action is not None else method
             name = denied_as or f"{resource.value}.{verb}"

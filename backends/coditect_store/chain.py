@@ -137,6 +137,8 @@ async def link_events(
     Returns:
         (seq, hash) of each appended event.
     """
+    if not events:
+        return []
     head = (
         await conn.execute(
             select(audit_heads.c.seq, audit_heads.c.hash).where(

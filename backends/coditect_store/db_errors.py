@@ -20,7 +20,12 @@ def orig_message(exc: Exception) -> str:
 def map_db_error(exc: Exception) -> BackendError:
     message = orig_message(exc)
     lowered = message.lower()
-    if isinstance(exc, DataError) or "invalid input for query argument" in lowered:
+    sqlstate = str(getattr(getattr(exc, "orig", exc), "sqlstate", None) or "")
+    if (
+        isinstance(exc, DataError)
+        or sqlstate.startswith("22")  # PostgreSQL's class 22: data exception
+        or "invalid input for query argument" in lowered
+    ):
         # PostgreSQL checks ranges and encodings SQLite does not (e.g. int4 columns)
         return InvalidInput(f"invalid value: {message[:200]}")
     if "row-level security" in lowered or "permission denied for" in lowered:

@@ -184,7 +184,8 @@ def make_postgres_engine(
     connection whose execution options carry ``coditect_tenant`` starts with
     ``BEGIN; SELECT set_config('app.tenant_id', <tenant>, true)`` (``is_local = true``:
     it ends with the transaction, so a pooled connection carries nothing into the next
-    request), plus, with ``coditect_write``, the tenant's advisory transaction lock, which
+    request); with ``coditect_read_only`` it is ``BEGIN READ ONLY``; with ``coditect_write``
+    it adds the tenant's advisory transaction lock, which
     serialises the tenant's writes and audit appends (as BEGIN IMMEDIATE does on SQLite).
     Sent as one simple query, that is one round trip instead of three. asyncpg itself is
     put in autocommit mode so that only these BEGIN/COMMIT/ROLLBACK are ever sent;
@@ -219,7 +220,7 @@ def make_postgres_engine(
         opts = conn.get_execution_options()
         if opts.get("coditect_autocommit"):
             return
-        statement = "BEGIN"
+        statement = "BEGIN READ ONLY" if opts.get("coditect_read_only") else "BEGIN"
         tenant = opts.get("coditect_tenant")
         if tenant is not None:
             literal = pg_literal(tenant)

@@ -6,10 +6,12 @@ is actually needed (it is slow to import and the app's start is measured).
 
 from __future__ import annotations
 
+import hashlib
+import re
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
@@ -26,6 +28,43 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: Every revision this version knows, oldest first. The last is the head.
 KNOWN_REVISIONS: tuple[str, ...] = ("0001",)
 HEAD = KNOWN_REVISIONS[-1]
+
+
+class DeploymentRoles(NamedTuple):
+    """The two NOLOGIN group roles of one PostgreSQL database (one deployment).
+
+    Attributes:
+        app: what the app's login role is a member of (the table grants, CONNECT).
+        lookup: the owner of the SECURITY DEFINER lookup functions.
+    """
+
+    app: str
+    lookup: str
+
+
+_ROLE_SAFE = re.compile(r"[a-z0-9_]{1,40}")
+
+
+def deployment_roles(database: str) -> DeploymentRoles:
+    """The group role names of the deployment in ``database``.
+
+    Roles are cluster-wide, so each database gets its own: ``coditect_<database>_app`` and
+    ``coditect_<database>_lookup``. A name that is not lower-case ``[a-z0-9_]`` of at most
+    40 characters is reduced to those characters and suffixed with 8 hex digits of its
+    sha256, so that two databases never share a role and every name is a plain SQL
+    identifier (at most 63 bytes, never quoted).
+
+    Args:
+        database: the database's name (``current_database()``).
+
+    Returns:
+        The app and lookup role names.
+    """
+    slug = database
+    if not _ROLE_SAFE.fullmatch(database):
+        cleaned = re.sub(r"[^a-z0-9_]", "_", database.lower())[:40]
+        slug = f"{cleaned}_{hashlib.sha256(database.encode()).hexdigest()[:8]}"
+    return DeploymentRoles(app=f"coditect_{slug}_app", lookup=f"coditect_{slug}_lookup")
 
 
 def preflight(path: Path) -> str | None:
@@ -143,9 +182,10 @@ async def upgrade_postgres(owner_url: str) -> str | None:
     """Migrate the PostgreSQL database at ``owner_url`` to the head revision.
 
     Runs as the owner of the schema (it creates tables, row-level security policies, the
-    ``coditect_app`` and ``coditect_lookup`` group roles and the SECURITY DEFINER lookup
-    functions); the app itself then connects as a login role that is a member of
-    ``coditect_app`` (see docs/server.md). Idempotent: a database at head is left alone.
+    database's own group roles (:func:`deployment_roles`) and the SECURITY DEFINER lookup
+    functions, and revokes CONNECT on the database from PUBLIC); the app itself then
+    connects as a login role that is a member of the database's app role (see
+    docs/server.md). Idempotent: a database at head is left alone.
 
     Returns:
         The revision found before the upgrade (None for an empty database).

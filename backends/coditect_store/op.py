@@ -22,19 +22,27 @@ class Op:
     """One authorized operation inside its transaction."""
 
     store: StoreBase
-    #: The transaction's connection: an AsyncConnection, or on PostgreSQL for reads the
-    #: driver-level PgReadConnection (pg_read.py), which answers the same execute() calls.
-    conn: Any
+    #: The transaction's connection.
+    conn: AsyncConnection
     resource: Resource
     scope: Scope | None
     events: list[PendingEvent] = field(default_factory=list)
+    #: On PostgreSQL, the asyncpg connection of a ``prepared_only`` read, whose
+    #: transaction is begun on the driver: then ``conn`` is None and only ``rows``/``one``
+    #: may run (pg_read.py).
+    driver: Any = None
 
     async def rows(self, stmt: Prepared, **params: Any) -> Sequence[Any]:
-        """All rows of a prepared read statement in this transaction (compiled once on
-        PostgreSQL, see pg_read.py)."""
-        if isinstance(self.conn, AsyncConnection):
-            return (await self.conn.execute(stmt.stmt, params)).all()
-        return (await self.conn.execute(stmt, params)).all()
+        """All rows of a prepared read statement in this transaction (on PostgreSQL run on
+        the driver, see pg_read.py), each readable by position and by column name."""
+        if self.driver is not None:
+            records: Sequence[Any] = await self.driver.fetch(stmt.sql, *stmt.args(params))
+            return records
+        if self.store._pg:
+            from coditect_store.pg_read import fetch
+
+            return await fetch(self.conn, stmt, params)
+        return (await self.conn.exec_driver_sql(stmt.sqlite_sql, stmt.args(params))).all()
 
     async def one(self, stmt: Prepared, what: str, **params: Any) -> Any:
         """The first row of a prepared read statement.

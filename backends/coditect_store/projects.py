@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BindParameter, bindparam, func, or_, select, tuple_
+from sqlalchemy import func, or_, select
 
 from coditect_store import cursors
 from coditect_store.base import StoreBase
@@ -23,33 +23,35 @@ from coditect_tui.core.models import (
 P = Resource.PROJECTS
 R = Resource.REPOS
 
-_TID: BindParameter[str] = bindparam("tid")
-_LIMIT: BindParameter[int] = bindparam("limit")
+_PROJECT_COLUMNS = ", ".join(c.name for c in projects.c)
+_REPO_COLUMNS = ", ".join(c.name for c in repos.c)
 
 
 def _projects_page(*, after: bool) -> Prepared:
-    stmt = select(projects).where(projects.c.tenant_id == _TID)
+    where = "tenant_id = $1"
+    names: tuple[str, ...] = ("tid", "limit")
     if after:
-        stmt = stmt.where(
-            tuple_(projects.c.name, projects.c.id) > tuple_(bindparam("a_name"), bindparam("a_id"))
-        )
-    return prepared(
-        stmt.order_by(projects.c.name, projects.c.id).limit(_LIMIT), text_timestamps=True
+        where += " AND (name, id) > ($3, $4)"
+        names += ("a_name", "a_id")
+    return Prepared(
+        f"SELECT {_PROJECT_COLUMNS} FROM projects WHERE {where} ORDER BY name, id LIMIT $2",
+        names,
     )
 
 
 def _repos_page(*, in_project: bool, after: bool) -> Prepared:
-    stmt = select(repos).where(repos.c.tenant_id == _TID)
+    where = "tenant_id = $1"
+    names: tuple[str, ...] = ("tid", "limit")
     if in_project:
-        stmt = stmt.where(repos.c.project_id == bindparam("project_id"))
+        names += ("project_id",)
+        where += f" AND project_id = ${len(names)}"
     if after:
-        stmt = stmt.where(
-            tuple_(repos.c.project_id, repos.c.path, repos.c.id)
-            > tuple_(bindparam("a_project"), bindparam("a_path"), bindparam("a_id"))
-        )
-    return prepared(
-        stmt.order_by(repos.c.project_id, repos.c.path, repos.c.id).limit(_LIMIT),
-        text_timestamps=True,
+        n = len(names)
+        where += f" AND (project_id, path, id) > (${n + 1}, ${n + 2}, ${n + 3})"
+        names += ("a_project", "a_path", "a_id")
+    return Prepared(
+        f"SELECT {_REPO_COLUMNS} FROM repos WHERE {where} ORDER BY project_id, path, id LIMIT $2",
+        names,
     )
 
 
@@ -61,13 +63,9 @@ _REPOS_PAGE = {
     for after in (False, True)
 }
 _PROJECT = prepared(
-    select(projects).where(projects.c.tenant_id == _TID, projects.c.id == bindparam("id")),
-    text_timestamps=True,
+    f"SELECT {_PROJECT_COLUMNS} FROM projects WHERE tenant_id = $1 AND id = $2", "tid", "id"
 )
-_REPO = prepared(
-    select(repos).where(repos.c.tenant_id == _TID, repos.c.id == bindparam("id")),
-    text_timestamps=True,
-)
+_REPO = prepared(f"SELECT {_REPO_COLUMNS} FROM repos WHERE tenant_id = $1 AND id = $2", "tid", "id")
 
 
 class ProjectsMixin(StoreBase):
@@ -76,7 +74,7 @@ class ProjectsMixin(StoreBase):
     async def list_projects(self, *, cursor: str | None = None, limit: int = 100) -> Page[Project]:
         after = cursors.decode("projects", cursor, 2)
         limit = cursors.clamp(limit)
-        async with self._op(P, Action.READ, method="list_projects") as op:
+        async with self._op(P, Action.READ, method="list_projects", prepared_only=True) as op:
             params = {"a_name": after[0], "a_id": after[1]} if after else {}
             rows = await op.rows(
                 _PROJECTS_PAGE[bool(after)], tid=self._tid, limit=limit + 1, **params
@@ -91,7 +89,9 @@ class ProjectsMixin(StoreBase):
         )
 
     async def get_project(self, project_id: str) -> Project:
-        async with self._op(P, Action.READ, method="get_project", target=project_id) as op:
+        async with self._op(
+            P, Action.READ, method="get_project", target=project_id, prepared_only=True
+        ) as op:
             row = await op.one(_PROJECT, "project", tid=self._tid, id=project_id)
         return to_model(Project, row)
 
@@ -163,7 +163,9 @@ class ProjectsMixin(StoreBase):
     ) -> Page[Repo]:
         after = cursors.decode("repos", cursor, 3)
         limit = cursors.clamp(limit)
-        async with self._op(R, Action.READ, method="list_repos", target=project_id) as op:
+        async with self._op(
+            R, Action.READ, method="list_repos", target=project_id, prepared_only=True
+        ) as op:
             params = {"a_project": after[0], "a_path": after[1], "a_id": after[2]} if after else {}
             if project_id is not None:
                 params["project_id"] = project_id
@@ -185,7 +187,9 @@ class ProjectsMixin(StoreBase):
         )
 
     async def get_repo(self, repo_id: str) -> Repo:
-        async with self._op(R, Action.READ, method="get_repo", target=repo_id) as op:
+        async with self._op(
+            R, Action.READ, method="get_repo", target=repo_id, prepared_only=True
+        ) as op:
             row = await op.one(_REPO, "repo", tid=self._tid, id=repo_id)
         return to_model(Repo, row)
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import operator
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -19,14 +18,8 @@ def new_id() -> str:
 
 
 def to_model(model: type[M], row: Any, **overrides: Any) -> M:
-    """Build ``model`` from a row holding (at least) its fields."""
-    if hasattr(row, "_field_index"):  # a driver-level row (pg_read.PgRow): by position
-        # mypy does not see type[Any] as Hashable (python/mypy#11470); a class is hashable
-        names, pick = _row_picker(type(row), model)  # type: ignore[arg-type]
-        values = dict(zip(names, pick(row), strict=True))
-        values.update(overrides)
-        validated: M = model.__pydantic_validator__.validate_python(values)
-        return validated
+    """Build ``model`` from a row holding (at least) its fields: a SQLAlchemy ``Row`` or
+    a driver's record readable by column name (pg_read.py)."""
     data = row._mapping if hasattr(row, "_mapping") else row
     values = {name: data[name] for name in model.model_fields if name not in overrides}
     values.update(overrides)
@@ -34,22 +27,14 @@ def to_model(model: type[M], row: Any, **overrides: Any) -> M:
 
 
 def to_models(model: type[M], rows: Sequence[Any]) -> list[M]:
-    """``to_model`` of each row (a page of driver-level rows costs one picker lookup)."""
-    if not rows or not hasattr(rows[0], "_field_index"):
-        return [to_model(model, row) for row in rows]
-    # mypy does not see type[Any] as Hashable (python/mypy#11470); a class is hashable
-    names, pick = _row_picker(type(rows[0]), model)  # type: ignore[arg-type]
+    """``to_model`` of each row, validated in one pass (a page of driver records reads
+    its fields by position, found once from the first record's columns)."""
+    if not rows:
+        return []
+    names = tuple(model.model_fields)
     validate = model.__pydantic_validator__.validate_python
+    if hasattr(rows[0], "_mapping"):  # SQLAlchemy rows
+        return [validate({name: row._mapping[name] for name in names}) for row in rows]
+    columns = list(rows[0].keys())  # driver records (pg_read.py)
+    pick = operator.itemgetter(*(columns.index(name) for name in names))
     return [validate(dict(zip(names, pick(row), strict=True))) for row in rows]
-
-
-@functools.lru_cache(maxsize=1024)
-def _row_picker(
-    row_type: Any, model: type[BaseModel]
-) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
-    """The model's field names and a getter of their values from rows of ``row_type``."""
-    names = tuple(name for name in model.model_fields if name in row_type._field_index)
-    getter = operator.itemgetter(*(row_type._field_index[name] for name in names))
-    if len(names) == 1:
-        return names, lambda row: (getter(row),)
-    return names, getter

@@ -35,7 +35,8 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         "serve",
         help="run the tenant API server (FastAPI on uvicorn)",
         description="Serve the tenant API over a PostgreSQL database (row-level security; "
-        "connect as a member of coditect_app) or one SQLite file (one node). "
+        "connect as a member of the database's role coditect_<db>_app) or one SQLite file "
+        "(one node). "
         "See docs/server.md.",
     )
     parser.add_argument(
@@ -59,7 +60,7 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         "--migrate-url",
         metavar="OWNER_URL",
         help="first migrate the PostgreSQL schema as its owner (creates the "
-        "coditect_app and coditect_lookup roles, RLS policies, grants)",
+        "database's coditect_<db>_app and coditect_<db>_lookup roles, RLS policies, grants)",
     )
     parser.add_argument(
         "--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug")

@@ -99,6 +99,14 @@ class ChainVerifier:
 
     Feed rows in batches with ``feed``; call ``report`` at the end. Stops checking after
     the first problem (the rest is not trustworthy anyway) but still counts rows.
+
+    Args:
+        tenant_id: the chain's tenant.
+        head_seq: the stored head's seq (None: not checked; 0 with ``GENESIS_HASH`` for a
+            tenant without a head).
+        head_hash: the stored head's hash; with ``head_seq``, the chain must end exactly
+            there with exactly this hash, else the head is reported (reason ``head``).
+        checkpoint: a signed checkpoint the chain must agree with.
     """
 
     def __init__(
@@ -106,10 +114,12 @@ class ChainVerifier:
         tenant_id: str,
         *,
         head_seq: int | None = None,
+        head_hash: str | None = None,
         checkpoint: CheckpointClaim | None = None,
     ) -> None:
         self.tenant_id = tenant_id
         self.head_seq = head_seq
+        self.head_hash = head_hash
         self.checkpoint = checkpoint
         self.rows = 0
         self._expected = 1
@@ -183,6 +193,22 @@ class ChainVerifier:
     def _fail(self, seq: int, reason: VerifyReason, detail: str) -> None:
         self._bad = (seq, reason, detail)
 
+    def _head_problem(self, last: int) -> str | None:
+        """What is wrong with the stored head of an intact chain ending at ``last``."""
+        if self.head_seq is None:
+            return None
+        if last > self.head_seq:
+            return (
+                f"the stored head is at seq {self.head_seq} but the chain goes on to {last} "
+                "(head tampered)"
+            )
+        if self.head_hash is not None and self.head_hash != self._prev:
+            return (
+                f"the stored head's hash differs from the chain's last link at seq {last} "
+                "(head tampered)"
+            )
+        return None
+
     def report(self) -> VerifyReport:
         """The verdict after all rows were fed."""
         cp_seq = self.checkpoint.seq if self.checkpoint else None
@@ -204,6 +230,16 @@ class ChainVerifier:
                 first_bad_seq=last + 1,
                 reason="truncation",
                 detail=f"rows {last + 1}..{self.head_seq} missing at the end",
+                checkpoint_seq=cp_seq,
+            )
+        head = self._head_problem(last)
+        if head is not None:
+            return VerifyReport(
+                ok=False,
+                rows=self.rows,
+                first_bad_seq=self.head_seq,
+                reason="head",
+                detail=head,
                 checkpoint_seq=cp_seq,
             )
         if self.checkpoint and last < self.checkpoint.seq:

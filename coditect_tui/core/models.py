@@ -447,7 +447,7 @@ class AuditEventSpec(Model):
     source: str = Field(min_length=1)
 
 
-VerifyReason = Literal["gap", "edit", "reorder", "truncation", "checkpoint_mismatch"]
+VerifyReason = Literal["gap", "edit", "reorder", "truncation", "head", "checkpoint_mismatch"]
 
 
 class VerifyReport(Model):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,8 @@ def test_triggers_block_update_and_delete(chain: tuple[Path, int]) -> None:
         "DELETE FROM audit_events WHERE seq = 3",
         "DELETE FROM audit_heads",
         "UPDATE audit_heads SET seq = 1",
+        "UPDATE audit_heads SET hash = 'f'",  # in place, at the same seq
+        "UPDATE audit_heads SET seq = seq + 1",  # onto no event
     ):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             conn.execute(statement)
@@ -77,6 +81,54 @@ def test_tampering_is_reported_at_row_k(chain: tuple[Path, int], attack: str, re
     conn.close()
     report = verify(path)
     assert (report.ok, report.first_bad_seq, report.reason) == (False, K, reason)
+
+
+def test_tampered_head_hash_is_reported_as_the_head(chain: tuple[Path, int]) -> None:
+    path, head = chain
+    conn = raw(path)
+    drop_audit_triggers(conn)
+    conn.execute("UPDATE audit_heads SET hash = ?", ("f" * 64,))
+    conn.close()
+    report = verify(path)
+    assert (report.ok, report.reason, report.first_bad_seq) == (False, "head", head)
+    assert "head tampered" in report.detail
+
+
+def test_head_behind_the_chain_is_reported_as_the_head(chain: tuple[Path, int]) -> None:
+    path, head = chain
+    conn = raw(path)
+    drop_audit_triggers(conn)
+    row = conn.execute("SELECT seq, hash FROM audit_events WHERE seq = ?", (K,)).fetchone()
+    conn.execute("UPDATE audit_heads SET seq = ?, hash = ?", row)
+    conn.close()
+    report = verify(path)
+    assert (report.ok, report.reason, report.first_bad_seq) == (False, "head", K)
+    assert f"goes on to {head}" in report.detail
+
+
+def test_cli_names_the_tampered_head(
+    chain: tuple[Path, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, head = chain
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "tenants:\n  - name: acme\n    principal: olivia\n"
+        f"    backend: {{kind: local, path: {path}}}\n"
+    )
+    monkeypatch.setenv("CODITECT_CONFIG", str(config))
+    conn = raw(path)
+    drop_audit_triggers(conn)
+    conn.execute("UPDATE audit_heads SET hash = ?", ("e" * 64,))
+    conn.close()
+    done = subprocess.run(
+        [sys.executable, "-m", "coditect_tui", "audit", "verify"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout.startswith(f"TAMPERED: first bad seq {head} (head): ")
+    assert "Traceback" not in done.stderr
 
 
 def test_rehashed_chain_passes_without_checkpoint_and_fails_with_one(

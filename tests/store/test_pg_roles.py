@@ -40,3 +40,15 @@ async def test_concurrent_role_creation_is_tolerated() -> None:
         await conns[0].execute(f"DROP ROLE IF EXISTS {name}")
         for conn in conns:
             await conn.close()
+
+
+async def test_an_existing_login_role_is_not_taken_over() -> None:
+    name = f"coditect_test_role_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(superuser_dsn())
+    try:
+        await conn.execute(f"CREATE ROLE {name} LOGIN")
+        with pytest.raises(asyncpg.RaiseError, match=f"role {name} exists and is not a NOLOGIN"):
+            await conn.execute(create_role_sql(name))
+    finally:
+        await conn.execute(f"DROP ROLE IF EXISTS {name}")
+        await conn.close()

@@ -7,14 +7,21 @@ Design (docs/server.md, "Row-level security"):
   ``tenant_id = NULLIF(current_setting('app.tenant_id', true), '')`` for USING and WITH
   CHECK: a transaction that has not set its tenant sees and writes nothing. ``tenants``
   is filtered the same way on ``id``.
-* The app connects as a login role that is a member of ``coditect_app`` (NOLOGIN, no
+* Roles are cluster-wide, so every database (deployment) gets its own two group roles,
+  named by ``migrate.deployment_roles``: ``coditect_<db>_app`` and ``coditect_<db>_lookup``.
+  CONNECT on the database is revoked from PUBLIC and granted to the app role only: a login
+  of one deployment can neither connect to another deployment's database nor hold any
+  grant there.
+* The app connects as a login role that is a member of the app role (NOLOGIN, no
   BYPASSRLS, owns nothing) and sets the tenant per transaction only.
 * ``audit_events``: SELECT and INSERT for the app; UPDATE, DELETE and TRUNCATE are not
   granted, and plpgsql triggers refuse them for every role, the owner included.
+  ``audit_heads`` only moves forward: an update must advance ``seq``, and a head must
+  name an existing event with that event's hash.
 * Before a tenant is known (authenticating an API key, opening a handle by tenant name,
-  a principal's tenant list) the app calls three SECURITY DEFINER functions owned by
-  ``coditect_lookup``, a NOLOGIN role whose only power is a read-only policy on tenants,
-  members and api_keys. The app cannot read those tables around RLS any other way.
+  a principal's tenant list) the app calls three SECURITY DEFINER functions owned by the
+  lookup role, a NOLOGIN role whose only power is a read-only policy on tenants, members
+  and api_keys. The app cannot read those tables around RLS any other way.
 """
 
 from __future__ import annotations
@@ -24,8 +31,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
-APP_ROLE = "coditect_app"
-LOOKUP_ROLE = "coditect_lookup"
+from coditect_store.migrate import deployment_roles
+
 POLICY = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')"
 TENANT_TABLES = (
     "members",
@@ -62,19 +69,43 @@ def _s(length: int | None = None) -> sa.types.TypeEngine:
 def create_role_sql(name: str) -> str:
     """The statement that creates the NOLOGIN group role ``name`` unless it exists.
 
-    Roles are cluster-wide, so migrations of two databases (or two migrations of one) may
-    race to create the same role: the loser sees ``duplicate_object`` when the winner's
-    role was committed before its CREATE ROLE, or ``unique_violation`` (on
+    Roles are cluster-wide (each database has its own, ``migrate.deployment_roles``), so
+    two concurrent migrations of one database may race to create the same role: the
+    loser sees ``duplicate_object`` when the winner's role was committed before its
+    CREATE ROLE, or ``unique_violation`` (on
     ``pg_authid_rolname_index``) when both inserted the catalog row concurrently. Either
     means the role now exists, which is all this asks for.
+
+    A role of that name that can log in, is a superuser or bypasses row-level security
+    was not made by this statement: it is refused rather than handed the grants.
     """
     return f"""
         DO $$ BEGIN
-            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') THEN
-                CREATE ROLE {name} NOLOGIN NOSUPERUSER NOBYPASSRLS;
+            BEGIN
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') THEN
+                    CREATE ROLE {name} NOLOGIN NOSUPERUSER NOBYPASSRLS;
+                END IF;
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+            END;
+            IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}'
+                       AND (rolcanlogin OR rolsuper OR rolbypassrls)) THEN
+                RAISE EXCEPTION 'role {name} exists and is not a NOLOGIN group role: '
+                    'drop or rename it first';
             END IF;
-        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
         END $$"""
+
+
+# REVOKE by a role that is not the database's owner only warns: make that an error.
+_PUBLIC_CONNECT_CHECK = """
+    DO $$ BEGIN
+        IF EXISTS (SELECT FROM pg_database d,
+                   aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
+                   WHERE d.datname = current_database() AND a.grantee = 0
+                   AND a.privilege_type = 'CONNECT') THEN
+            RAISE EXCEPTION 'CONNECT on this database is still granted to PUBLIC: '
+                'migrate as the database owner or a superuser';
+        END IF;
+    END $$"""
 
 
 def _create_role(op: Any, name: str) -> None:
@@ -124,11 +155,18 @@ def upgrade(op: Any) -> None:
         BEGIN
             RAISE EXCEPTION 'audit log is append-only' USING ERRCODE = 'insufficient_privilege';
         END $$""")
-    op.execute("""
+    # The head moves only forward, and only onto an event that exists with that hash (the
+    # table is schema-qualified: a caller's temporary table cannot stand in for it).
+    op.execute(f"""
         CREATE FUNCTION coditect_audit_head_forward() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF NEW.seq < OLD.seq OR NEW.tenant_id <> OLD.tenant_id THEN
-                RAISE EXCEPTION 'audit log is append-only'
+            IF TG_OP = 'UPDATE' AND (NEW.seq <= OLD.seq OR NEW.tenant_id <> OLD.tenant_id) THEN
+                RAISE EXCEPTION 'audit log is append-only: the head only moves forward'
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            IF NOT EXISTS (SELECT FROM {q_schema}.audit_events e WHERE e.tenant_id = NEW.tenant_id
+                           AND e.seq = NEW.seq AND e.hash = NEW.hash) THEN
+                RAISE EXCEPTION 'audit log is append-only: the head must name an event and its hash'
                     USING ERRCODE = 'insufficient_privilege';
             END IF;
             RETURN NEW;
@@ -142,21 +180,27 @@ def upgrade(op: Any) -> None:
         "FOR EACH ROW EXECUTE FUNCTION coditect_audit_append_only()",
         "CREATE TRIGGER audit_heads_no_truncate BEFORE TRUNCATE ON audit_heads "
         "FOR EACH STATEMENT EXECUTE FUNCTION coditect_audit_append_only()",
-        "CREATE TRIGGER audit_heads_forward_only BEFORE UPDATE ON audit_heads "
+        "CREATE TRIGGER audit_heads_forward_only BEFORE INSERT OR UPDATE ON audit_heads "
         "FOR EACH ROW EXECUTE FUNCTION coditect_audit_head_forward()",
     ):
         op.execute(statement)
 
     # -- roles and grants ----------------------------------------------------------------
-    _create_role(op, APP_ROLE)
-    _create_role(op, LOOKUP_ROLE)
-    op.execute(f"GRANT USAGE ON SCHEMA {q_schema} TO {APP_ROLE}, {LOOKUP_ROLE}")
-    op.execute(f"GRANT SELECT ON alembic_version TO {APP_ROLE}")
-    op.execute(f"GRANT SELECT, INSERT ON tenants TO {APP_ROLE}")
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(READ_WRITE)} TO {APP_ROLE}")
-    op.execute(f"GRANT SELECT, INSERT ON audit_events TO {APP_ROLE}")
-    op.execute(f"GRANT SELECT, INSERT, UPDATE ON audit_heads TO {APP_ROLE}")
-    op.execute(f"GRANT SELECT ON tenants, members, api_keys TO {LOOKUP_ROLE}")
+    database = op.get_bind().execute(sa.text("SELECT current_database()")).scalar_one()
+    app_role, lookup_role = deployment_roles(database)
+    q_database = '"' + database.replace('"', '""') + '"'
+    _create_role(op, app_role)
+    _create_role(op, lookup_role)
+    op.execute(f"REVOKE CONNECT, TEMPORARY ON DATABASE {q_database} FROM PUBLIC")
+    op.execute(f"GRANT CONNECT ON DATABASE {q_database} TO {app_role}")
+    op.execute(_PUBLIC_CONNECT_CHECK)
+    op.execute(f"GRANT USAGE ON SCHEMA {q_schema} TO {app_role}, {lookup_role}")
+    op.execute(f"GRANT SELECT ON alembic_version TO {app_role}")
+    op.execute(f"GRANT SELECT, INSERT ON tenants TO {app_role}")
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(READ_WRITE)} TO {app_role}")
+    op.execute(f"GRANT SELECT, INSERT ON audit_events TO {app_role}")
+    op.execute(f"GRANT SELECT, INSERT, UPDATE ON audit_heads TO {app_role}")
+    op.execute(f"GRANT SELECT ON tenants, members, api_keys TO {lookup_role}")
 
     # -- row-level security ----------------------------------------------------------------
     for table in TENANT_TABLES:
@@ -173,7 +217,7 @@ def upgrade(op: Any) -> None:
         f"WITH CHECK ({tenant_policy})"
     )
     for table in ("tenants", "members", "api_keys"):
-        op.execute(f"CREATE POLICY lookup_read ON {table} FOR SELECT TO {LOOKUP_ROLE} USING (true)")
+        op.execute(f"CREATE POLICY lookup_read ON {table} FOR SELECT TO {lookup_role} USING (true)")
 
     # -- the lookups that run before a tenant is set -------------------------------------
     tenant_cols = "id varchar, name varchar, display_name varchar, tier varchar, created_at varchar"
@@ -214,9 +258,9 @@ def upgrade(op: Any) -> None:
         .scalar_one()
     )
     if not is_super:  # ALTER ... OWNER TO needs membership of the new owner
-        op.execute(f'GRANT {LOOKUP_ROLE} TO "{owner}"')
+        op.execute(f'GRANT {lookup_role} TO "{owner}"')
     for signature, definition in functions.items():
         op.execute(f"CREATE FUNCTION {signature} {definition}")
-        op.execute(f"ALTER FUNCTION {signature} OWNER TO {LOOKUP_ROLE}")
+        op.execute(f"ALTER FUNCTION {signature} OWNER TO {lookup_role}")
         op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
-        op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {APP_ROLE}")
+        op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {app_role}")
