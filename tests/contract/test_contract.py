@@ -243,6 +243,10 @@ async def test_memory_index_search_and_export(owner: Backend) -> None:
     assert [h.entry.id for h in await owner.search_memory("submod*")] == [created[1].id]
     kinds = await owner.search_memory("hooks", MemoryFilter(kinds=["checkpoint"]))
     assert [h.entry.id for h in kinds] == [created[0].id]
+    both = MemoryFilter(kinds=["checkpoint", "session"], since=t0)  # a list and a date
+    assert [h.entry.id for h in await owner.search_memory("hooks", both)] == [created[0].id]
+    listed_both = (await owner.list_memory_entries(both)).items
+    assert {e.id for e in listed_both} == {created[0].id, created[1].id}
     for bad in ('"unbalanced', "NEAR(", "*", "-", "AND"):
         with pytest.raises(InvalidInput):
             await owner.search_memory(bad)
