@@ -88,6 +88,9 @@ T = TypeVar("T")
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 #: An error answer's body is read up to this many bytes (the rest is ignored).
 _ERROR_BODY_BYTES = 64 * 1024
+#: The most a memory batch sends in one request: below the server's limit for
+#: ``PUT /memory/batch`` (64 MiB), so a large index is split instead of refused.
+MEMORY_BATCH_BYTES = 32 * 1024 * 1024
 #: A server's ``detail`` is cut to this many characters.
 _DETAIL_CHARS = 500
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -112,6 +115,26 @@ def _dump(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     return value
+
+
+def _parts(items: list[Any], budget: int) -> list[list[Any]]:
+    """``items`` in order, cut into lists whose JSON stays within ``budget`` bytes (a
+    larger item goes alone)."""
+    import orjson
+
+    parts: list[list[Any]] = []
+    current: list[Any] = []
+    used = 0
+    for item in items:
+        size = len(orjson.dumps(item)) + 1
+        if current and used + size > budget:
+            parts.append(current)
+            current, used = [], 0
+        current.append(item)
+        used += size
+    if current:
+        parts.append(current)
+    return parts
 
 
 class RemoteBackend(Backend):
@@ -154,6 +177,8 @@ class RemoteBackend(Backend):
         self.deadline = deadline if deadline is not None else timeout * 3
         self.backoff = backoff
         self.max_response_bytes = max_response_bytes
+        #: the most one ``PUT /memory/batch`` request sends (JSON bytes, about)
+        self.memory_batch_bytes = MEMORY_BATCH_BYTES
         self._online = True
         self._last_error: str | None = None
         #: Called (soon after, from the event loop) when ``online`` flips.
@@ -572,11 +597,15 @@ class RemoteBackend(Backend):
         return entry
 
     async def upsert_memory_entries(self, specs: list[MemoryEntrySpec]) -> list[MemoryEntry]:
-        if not specs:
-            return []
-        entries: list[MemoryEntry] = await self._call(
-            list[MemoryEntry], "PUT", "/memory/batch", json=[_dump(s) for s in specs], write=True
-        )
+        """Sent in requests of at most ``memory_batch_bytes`` each (one entry per request
+        at least), so a batch of large documents is never refused for its size; each
+        request is atomic, the whole batch is not (re-indexing repeats what failed)."""
+        entries: list[MemoryEntry] = []
+        for part in _parts([_dump(s) for s in specs], self.memory_batch_bytes):
+            done: list[MemoryEntry] = await self._call(
+                list[MemoryEntry], "PUT", "/memory/batch", json=part, write=True
+            )
+            entries += done
         return entries
 
     async def get_memory_entry(self, entry_id: str) -> MemoryEntry:

@@ -188,3 +188,43 @@ async def test_authentication_comes_before_validation(
         bad_query = await client.get("/api/v1/projects?limit=lots", headers=owner)
         bad_body = await client.put("/api/v1/projects", json={"name": 7, "x": []}, headers=owner)
         assert (bad_query.status_code, bad_body.status_code) == (422, 422)
+
+
+async def test_a_large_memory_batch_is_sent_in_parts_under_the_servers_limit(
+    served: tuple[Path, httpx.ASGITransport],
+) -> None:
+    """Issue [3/8] item 13's follow-up: a batch whose body would pass the server's limit is
+    split by the client (each request atomic), never refused, and every entry arrives."""
+    from coditect_remote.client import MEMORY_BATCH_BYTES
+    from coditect_server.routes import BULK_BODY_LIMIT
+    from coditect_tui.core.models import MemoryEntrySpec
+
+    assert MEMORY_BATCH_BYTES < BULK_BODY_LIMIT
+    db, transport = served
+    tenant = await make_tenant(str(db), "acme", {})
+    sent: list[int] = []
+
+    async def count(request: httpx.Request) -> None:
+        if request.url.path.endswith("/memory/batch"):
+            sent.append(len(request.content))
+
+    backend = RemoteBackend("http://asgi.test", tenant.keys["owner"], transport=transport)
+    backend.memory_batch_bytes = 300_000
+    backend._client.event_hooks["request"].append(count)
+    try:
+        specs = [
+            MemoryEntrySpec(
+                path=f"MEMORY-CONTEXT/notes/{i:02}.md",
+                kind="note",
+                title=f"n{i}",
+                body="x" * 100_000,
+            )
+            for i in range(20)
+        ]
+        stored = await backend.upsert_memory_entries(specs)
+        assert [e.path for e in stored] == [s.path for s in specs]
+        assert len(sent) >= 7 and max(sent) <= 300_000
+        listed = (await backend.list_memory_entries(limit=100)).items
+        assert len(listed) == 20
+    finally:
+        await backend.close()
