@@ -42,6 +42,11 @@ class DeploymentRoles(NamedTuple):
     lookup: str
 
 
+#: the cluster-wide group roles of schema 0001, shared by every deployment of a cluster;
+#: revision 0002 moves a database's grants to its own roles (:func:`deployment_roles`) and
+#: leaves these none there (they are not dropped: other deployments may still use them)
+SHARED_ROLES = DeploymentRoles(app="coditect_app", lookup="coditect_lookup")
+
 _ROLE_SAFE = re.compile(r"[a-z0-9_]{1,40}")
 
 
@@ -266,7 +271,13 @@ async def check_postgres_schema(engine: AsyncEngine, url: str) -> None:
     except BackendError:
         raise
     except (OperationalError, DBAPIError) as exc:
-        raise BackendUnavailable(f"{where}: {orig_message(exc)}") from None
+        message = orig_message(exc)
+        if message.startswith("permission denied for database"):  # no CONNECT for PUBLIC (0002)
+            app = deployment_roles(engine.url.database or "").app
+            message += f"; grant the app's login this database's app role: GRANT {app} TO " + (
+                f"{engine.url.username} (docs/server.md)"
+            )
+        raise BackendUnavailable(f"{where}: {message}") from None
     except OSError as exc:
         raise BackendUnavailable(f"{where}: cannot connect: {exc}") from None
     if check_revision(revision, where):

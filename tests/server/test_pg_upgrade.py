@@ -15,9 +15,9 @@ from alembic.config import Config
 from coditect_server.state import check_app_role
 from coditect_store import migrate
 from coditect_store.engine import make_postgres_engine
-from coditect_store.migrations import postgres
 from coditect_tui.core.audit_chain import GENESIS_HASH, canonical_event, link_hash
-from tests.pg import APP_LOGIN, PgDatabase, cluster_lock, drop_database, superuser_dsn
+from coditect_tui.core.errors import BackendUnavailable
+from tests.pg import APP_LOGIN, HOST, PORT, PgDatabase, cluster_lock, drop_database, superuser_dsn
 from tests.server.conftest import open_db
 
 pytestmark = pytest.mark.postgres
@@ -90,7 +90,7 @@ async def old_db() -> AsyncIterator[PgDatabase]:
 async def test_a_0001_deployment_is_upgraded(old_db: PgDatabase) -> None:
     db = old_db
     tid, name, seq, digest = await _old_tenant(db)
-    shared = (postgres.APP_ROLE, postgres.LOOKUP_ROLE)
+    shared = ("coditect_app", "coditect_lookup")  # as the first release named them
     # before: the shared roles hold this database's grants (what 0001 did)
     assert (await db.fetch("SELECT has_table_privilege($1, 'projects', 'INSERT')", shared[0]))[0][0]
 
@@ -184,6 +184,19 @@ async def test_a_0001_deployment_is_upgraded(old_db: PgDatabase) -> None:
         await check_app_role(engine, db.name)
     finally:
         await engine.dispose()
+
+    # a login left in the shared role (the operator has not granted the new one yet) is
+    # refused at connection, and told the GRANT to run
+    stale = f"coditect_test_login_{uuid.uuid4().hex[:12]}"
+    async with cluster_lock() as su:
+        await su.execute(f"CREATE ROLE {stale} LOGIN NOSUPERUSER NOBYPASSRLS")
+        await su.execute(f"GRANT {shared[0]} TO {stale}")
+    try:
+        with pytest.raises(BackendUnavailable, match=f"GRANT {roles.app} TO {stale} "):
+            await open_db(f"postgresql://{stale}@{HOST}:{PORT}/{db.name}", name, "owner")
+    finally:
+        async with cluster_lock() as su:
+            await su.execute(f"DROP ROLE {stale}")
 
     # the old data verifies, and honest appends move the head on
     store = await open_db(db.app_url, name, "owner")

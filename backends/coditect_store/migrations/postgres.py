@@ -39,12 +39,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
-from coditect_store.migrate import deployment_roles
+from coditect_store.migrate import SHARED_ROLES, deployment_roles
 
-#: revision 0001's cluster-wide group roles, shared by every deployment of a cluster;
-#: 0002 leaves them without any grant on this database (see the module's docstring)
-APP_ROLE = "coditect_app"
-LOOKUP_ROLE = "coditect_lookup"
+#: revision 0001's cluster-wide group roles (0002 leaves them nothing in this database)
+APP_ROLE, LOOKUP_ROLE = SHARED_ROLES
 POLICY = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')"
 TENANT_TABLES = (
     "members",
