@@ -18,7 +18,7 @@ from coditect_store.engine import make_postgres_engine
 from coditect_tui.core.audit_chain import GENESIS_HASH, canonical_event, link_hash
 from coditect_tui.core.errors import BackendUnavailable
 from tests.pg import APP_LOGIN, HOST, PORT, PgDatabase, cluster_lock, drop_database, superuser_dsn
-from tests.server.conftest import open_db
+from tests.server.conftest import assert_head_rewrites_refused, open_db
 
 pytestmark = pytest.mark.postgres
 
@@ -166,18 +166,7 @@ async def test_a_0001_deployment_is_upgraded(old_db: PgDatabase) -> None:
     assert tuple(row) == (False, False, False, False)
 
     # the app role cannot rewrite the head; the login passes the server's start-up check
-    conn = await asyncpg.connect(db.app_url)
-    try:
-        for statement, args in (
-            ("UPDATE audit_heads SET hash = $1", ("f" * 64,)),  # same seq, other hash
-            ("UPDATE audit_heads SET seq = seq + 1, hash = $1", ("f" * 64,)),  # no such event
-        ):
-            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
-                async with conn.transaction():
-                    await conn.execute("SELECT set_config('app.tenant_id', $1, true)", tid)
-                    await conn.execute(statement, *args)
-    finally:
-        await conn.close()
+    await assert_head_rewrites_refused(db.app_url, tid)
     assert tuple((await db.fetch("SELECT seq, hash FROM audit_heads"))[0]) == (seq, digest)
     engine = make_postgres_engine(db.app_url, pooled=False)
     try:

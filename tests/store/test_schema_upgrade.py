@@ -12,24 +12,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine
 
-from coditect_store import migrate
+from coditect_store import migrate, schema
 from coditect_tui.cli import main
 from coditect_tui.core.models import ProjectSpec
 from tests.store.helpers import make_store, open_store, raw
-
-#: every table of the store, parents first (the order rows are copied in)
-_TABLES = (
-    "tenants",
-    "members",
-    "api_keys",
-    "projects",
-    "repos",
-    "git_sessions",
-    "memory_entries",
-    "status_snapshots",
-    "audit_events",
-    "audit_heads",
-)
 
 _SCHEMA = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
 
@@ -57,8 +43,8 @@ def old_store(path: Path, projects: int) -> int:
     try:
         conn.execute("ATTACH DATABASE ? AS src", (str(scratch),))
         conn.execute("BEGIN")
-        for table in _TABLES:
-            conn.execute(f"INSERT INTO main.{table} SELECT * FROM src.{table}")
+        for table in schema.metadata.sorted_tables:  # parents first
+            conn.execute(f"INSERT INTO main.{table.name} SELECT * FROM src.{table.name}")
         conn.execute("COMMIT")
         conn.execute("DETACH DATABASE src")
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
