@@ -190,7 +190,8 @@ async def upgrade_postgres(owner_url: str) -> str | None:
     database's own group roles (:func:`deployment_roles`) and the SECURITY DEFINER lookup
     functions, and revokes CONNECT on the database from PUBLIC); the app itself then
     connects as a login role that is a member of the database's app role (see
-    docs/server.md). Idempotent: a database at head is left alone.
+    docs/server.md). Idempotent: a database at head is left alone, and concurrent calls
+    on one database run one after the other.
 
     Returns:
         The revision found before the upgrade (None for an empty database).
@@ -206,6 +207,11 @@ async def upgrade_postgres(owner_url: str) -> str | None:
     where = redact_url(owner_url)
     try:
         async with engine.connect() as conn:
+            # Replicas started with --migrate-url at once migrate one at a time (the lock is
+            # this database's, held by the session until the connection closes): the
+            # others then find the database at head. Roles shared by several databases
+            # tolerate concurrent creation on their own (postgres.create_role_sql).
+            await conn.execute(text("SELECT pg_advisory_lock(hashtext('coditect-migrate'))"))
             revision = await conn.run_sync(current_revision)
             await conn.rollback()
             if check_revision(revision, where):

@@ -4,6 +4,8 @@ the audit head cannot be rewritten by the app role."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import uuid
 from collections.abc import AsyncIterator
 
@@ -196,3 +198,29 @@ async def test_a_0001_deployment_is_upgraded(old_db: PgDatabase) -> None:
         assert (report.ok, report.rows) == (True, seq + 1)
     finally:
         await store.close()
+
+
+_UPGRADE = (
+    "import asyncio, sys\n"
+    "from coditect_store import migrate\n"
+    "print(asyncio.run(migrate.upgrade_postgres(sys.argv[1])))\n"
+)
+
+
+async def test_concurrent_upgrades_run_one_after_the_other(old_db: PgDatabase) -> None:
+    # two replicas started with --migrate-url at the same time (two processes)
+    async with cluster_lock():
+        procs = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                _UPGRADE,
+                old_db.owner_url,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+            for _ in range(2)
+        ]
+        outputs = [(await proc.communicate())[0].decode().strip() for proc in procs]
+    assert sorted(outputs) == ["0001", migrate.HEAD]
+    assert (await old_db.fetch("SELECT version_num FROM alembic_version"))[0][0] == migrate.HEAD
