@@ -215,7 +215,13 @@ async def check_app_role(engine: AsyncEngine, where: str) -> None:
         else None
     )
     if why is not None:
+        upgraded = (
+            f" (schema 0002 moved this database's grants from {migrate.SHARED_ROLES.app}: "
+            f"GRANT {roles.app} TO {name})"
+            if roles.app not in member_of and migrate.SHARED_ROLES.app in member_of
+            else ""
+        )
         raise BackendUnavailable(
             f"{where}: refusing to serve as role {name!r}: it is {why}; connect as a login "
-            f"role that is a member of {roles.app} and nothing else (docs/server.md)"
+            f"role that is a member of {roles.app} and nothing else{upgraded} (docs/server.md)"
         )

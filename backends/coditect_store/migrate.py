@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 #: Every revision this version knows, oldest first. The last is the head.
-KNOWN_REVISIONS: tuple[str, ...] = ("0001",)
+KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002")
 HEAD = KNOWN_REVISIONS[-1]
 
 
@@ -41,6 +41,11 @@ class DeploymentRoles(NamedTuple):
     app: str
     lookup: str
 
+
+#: the cluster-wide group roles of schema 0001, shared by every deployment of a cluster;
+#: revision 0002 moves a database's grants to its own roles (:func:`deployment_roles`) and
+#: leaves these none there (they are not dropped: other deployments may still use them)
+SHARED_ROLES = DeploymentRoles(app="coditect_app", lookup="coditect_lookup")
 
 _ROLE_SAFE = re.compile(r"[a-z0-9_]{1,40}")
 
@@ -185,7 +190,8 @@ async def upgrade_postgres(owner_url: str) -> str | None:
     database's own group roles (:func:`deployment_roles`) and the SECURITY DEFINER lookup
     functions, and revokes CONNECT on the database from PUBLIC); the app itself then
     connects as a login role that is a member of the database's app role (see
-    docs/server.md). Idempotent: a database at head is left alone.
+    docs/server.md). Idempotent: a database at head is left alone, and concurrent calls
+    on one database run one after the other.
 
     Returns:
         The revision found before the upgrade (None for an empty database).
@@ -201,6 +207,11 @@ async def upgrade_postgres(owner_url: str) -> str | None:
     where = redact_url(owner_url)
     try:
         async with engine.connect() as conn:
+            # Replicas started with --migrate-url at once migrate one at a time (the lock is
+            # this database's, held by the session until the connection closes): the
+            # others then find the database at head. Roles shared by several databases
+            # tolerate concurrent creation on their own (postgres.create_role_sql).
+            await conn.execute(text("SELECT pg_advisory_lock(hashtext('coditect-migrate'))"))
             revision = await conn.run_sync(current_revision)
             await conn.rollback()
             if check_revision(revision, where):
@@ -266,7 +277,13 @@ async def check_postgres_schema(engine: AsyncEngine, url: str) -> None:
     except BackendError:
         raise
     except (OperationalError, DBAPIError) as exc:
-        raise BackendUnavailable(f"{where}: {orig_message(exc)}") from None
+        message = orig_message(exc)
+        if message.startswith("permission denied for database"):  # no CONNECT for PUBLIC (0002)
+            app = deployment_roles(engine.url.database or "").app
+            message += f"; grant the app's login this database's app role: GRANT {app} TO " + (
+                f"{engine.url.username} (docs/server.md)"
+            )
+        raise BackendUnavailable(f"{where}: {message}") from None
     except OSError as exc:
         raise BackendUnavailable(f"{where}: cannot connect: {exc}") from None
     if check_revision(revision, where):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 import uvicorn
 
@@ -78,6 +79,31 @@ async def open_db(db: str, tenant: str, principal: str, *, tier: str = "internal
             db, tenant=tenant, principal=principal, provision=provision
         )
     return store
+
+
+#: head rewrites the app role must be refused (statement, arguments): in place at the same
+#: seq, and forward onto no event
+HEAD_REWRITES: tuple[tuple[str, tuple[object, ...]], ...] = (
+    ("UPDATE audit_heads SET hash = $1", ("f" * 64,)),
+    ("UPDATE audit_heads SET seq = seq", ()),
+    ("UPDATE audit_heads SET seq = seq + 1, hash = $1", ("f" * 64,)),
+)
+
+
+async def assert_head_rewrites_refused(
+    url: str, tid: str, rewrites: tuple[tuple[str, tuple[object, ...]], ...] = HEAD_REWRITES
+) -> None:
+    """Each of ``rewrites``, run at ``url`` acting in the tenant ``tid``, is refused by the
+    audit head trigger."""
+    conn = await asyncpg.connect(url)
+    try:
+        for statement, args in rewrites:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+                async with conn.transaction():
+                    await conn.execute("SELECT set_config('app.tenant_id', $1, true)", tid)
+                    await conn.execute(statement, *args)
+    finally:
+        await conn.close()
 
 
 async def make_tenant(

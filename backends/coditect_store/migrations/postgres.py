@@ -1,5 +1,13 @@
-"""The PostgreSQL part of migration 0001: server tables, full-text index, roles, grants,
-row-level security, append-only audit and the lookup functions.
+"""The PostgreSQL part of migrations 0001 and 0002: server tables, full-text index, roles,
+grants, row-level security, append-only audit and the lookup functions.
+
+Revision 0001 (:func:`upgrade`, unchanged since it was released) granted everything to two
+cluster-wide group roles, ``coditect_app`` and ``coditect_lookup``. Revision 0002
+(:func:`upgrade_0002`) moves this database's grants, policies and function ownership to
+the database's own roles, takes every grant on this database away from the shared roles
+(other deployments on the cluster may still use them: they are not dropped), revokes
+CONNECT and TEMPORARY from PUBLIC, and makes the audit head move only forward onto an
+existing event with its hash. A fresh database runs both, so it ends as an upgraded one.
 
 Design (docs/server.md, "Row-level security"):
 
@@ -7,21 +15,21 @@ Design (docs/server.md, "Row-level security"):
   ``tenant_id = NULLIF(current_setting('app.tenant_id', true), '')`` for USING and WITH
   CHECK: a transaction that has not set its tenant sees and writes nothing. ``tenants``
   is filtered the same way on ``id``.
-* Roles are cluster-wide, so every database (deployment) gets its own two group roles,
-  named by ``migrate.deployment_roles``: ``coditect_<db>_app`` and ``coditect_<db>_lookup``.
-  CONNECT on the database is revoked from PUBLIC and granted to the app role only: a login
-  of one deployment can neither connect to another deployment's database nor hold any
-  grant there.
+* Roles are cluster-wide, so every database (deployment) gets its own two group roles
+  (0002), named by ``migrate.deployment_roles``: ``coditect_<db>_app`` and
+  ``coditect_<db>_lookup``. CONNECT on the database is revoked from PUBLIC and granted to
+  the app role only: a login of one deployment can neither connect to another
+  deployment's database nor hold any grant there.
 * The app connects as a login role that is a member of the app role (NOLOGIN, no
   BYPASSRLS, owns nothing) and sets the tenant per transaction only.
 * ``audit_events``: SELECT and INSERT for the app; UPDATE, DELETE and TRUNCATE are not
   granted, and plpgsql triggers refuse them for every role, the owner included.
-  ``audit_heads`` only moves forward: an update must advance ``seq``, and a head must
-  name an existing event with that event's hash.
+  ``audit_heads`` only moves forward (0002): an update must advance ``seq``, and a head
+  must name an existing event with that event's hash.
 * Before a tenant is known (authenticating an API key, opening a handle by tenant name,
-  a principal's tenant list) the app calls three SECURITY DEFINER functions owned by the
-  lookup role, a NOLOGIN role whose only power is a read-only policy on tenants, members
-  and api_keys. The app cannot read those tables around RLS any other way.
+  a principal's tenant list) the app calls three SECURITY DEFINER functions owned by
+  the lookup role, a NOLOGIN role whose only power is a read-only policy on tenants,
+  members and api_keys. The app cannot read those tables around RLS any other way.
 """
 
 from __future__ import annotations
@@ -31,8 +39,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
-from coditect_store.migrate import deployment_roles
+from coditect_store.migrate import SHARED_ROLES, deployment_roles
 
+#: revision 0001's cluster-wide group roles (0002 leaves them nothing in this database)
+APP_ROLE, LOOKUP_ROLE = SHARED_ROLES
 POLICY = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')"
 TENANT_TABLES = (
     "members",
@@ -60,25 +70,44 @@ READ_WRITE = (
     "api_idempotency",
     "api_rate_buckets",
 )
+#: the SECURITY DEFINER lookup functions 0001 creates (0002 hands them to the lookup role)
+LOOKUP_FUNCTIONS = (
+    "coditect_tenant_by_name(p_name text)",
+    "coditect_principal_tenants(p_principal text)",
+    "coditect_api_key(p_hash text)",
+)
+#: the tables the lookup role reads (policy ``lookup_read``)
+LOOKUP_TABLES = ("tenants", "members", "api_keys")
 
 
 def _s(length: int | None = None) -> sa.types.TypeEngine:
     return sa.String(length, collation="C") if length else sa.Text(collation="C")
 
 
-def create_role_sql(name: str) -> str:
+def create_role_sql(name: str, *, group_only: bool = True) -> str:
     """The statement that creates the NOLOGIN group role ``name`` unless it exists.
 
-    Roles are cluster-wide (each database has its own, ``migrate.deployment_roles``), so
-    two concurrent migrations of one database may race to create the same role: the
-    loser sees ``duplicate_object`` when the winner's role was committed before its
-    CREATE ROLE, or ``unique_violation`` (on
-    ``pg_authid_rolname_index``) when both inserted the catalog row concurrently. Either
-    means the role now exists, which is all this asks for.
+    Roles are cluster-wide, so two concurrent migrations (of one database, or of several
+    for revision 0001's shared roles) may race to create the same role: the loser sees
+    ``duplicate_object`` when the winner's role was committed before its CREATE ROLE, or
+    ``unique_violation`` (on ``pg_authid_rolname_index``) when both inserted the catalog
+    row concurrently. Either means the role now exists, which is all this asks for.
 
-    A role of that name that can log in, is a superuser or bypasses row-level security
-    was not made by this statement: it is refused rather than handed the grants.
+    With ``group_only`` (every role but 0001's shared ones, whose statement is kept as it
+    was released: 0002 takes their grants away in the same transaction), a role of that
+    name that can log in, is a superuser or bypasses row-level security was not made by
+    this statement: it is refused rather than handed the grants.
     """
+    refuse = (
+        f"""
+            IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}'
+                       AND (rolcanlogin OR rolsuper OR rolbypassrls)) THEN
+                RAISE EXCEPTION 'role {name} exists and is not a NOLOGIN group role: '
+                    'drop or rename it first';
+            END IF;"""
+        if group_only
+        else ""
+    )
     return f"""
         DO $$ BEGIN
             BEGIN
@@ -86,12 +115,7 @@ def create_role_sql(name: str) -> str:
                     CREATE ROLE {name} NOLOGIN NOSUPERUSER NOBYPASSRLS;
                 END IF;
             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-            END;
-            IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}'
-                       AND (rolcanlogin OR rolsuper OR rolbypassrls)) THEN
-                RAISE EXCEPTION 'role {name} exists and is not a NOLOGIN group role: '
-                    'drop or rename it first';
-            END IF;
+            END;{refuse}
         END $$"""
 
 
@@ -108,8 +132,8 @@ _PUBLIC_CONNECT_CHECK = """
     END $$"""
 
 
-def _create_role(op: Any, name: str) -> None:
-    op.execute(create_role_sql(name))
+def _create_role(op: Any, name: str, *, group_only: bool = True) -> None:
+    op.execute(create_role_sql(name, group_only=group_only))
 
 
 def upgrade(op: Any) -> None:
@@ -155,18 +179,11 @@ def upgrade(op: Any) -> None:
         BEGIN
             RAISE EXCEPTION 'audit log is append-only' USING ERRCODE = 'insufficient_privilege';
         END $$""")
-    # The head moves only forward, and only onto an event that exists with that hash (the
-    # table is schema-qualified: a caller's temporary table cannot stand in for it).
-    op.execute(f"""
+    op.execute("""
         CREATE FUNCTION coditect_audit_head_forward() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF TG_OP = 'UPDATE' AND (NEW.seq <= OLD.seq OR NEW.tenant_id <> OLD.tenant_id) THEN
-                RAISE EXCEPTION 'audit log is append-only: the head only moves forward'
-                    USING ERRCODE = 'insufficient_privilege';
-            END IF;
-            IF NOT EXISTS (SELECT FROM {q_schema}.audit_events e WHERE e.tenant_id = NEW.tenant_id
-                           AND e.seq = NEW.seq AND e.hash = NEW.hash) THEN
-                RAISE EXCEPTION 'audit log is append-only: the head must name an event and its hash'
+            IF NEW.seq < OLD.seq OR NEW.tenant_id <> OLD.tenant_id THEN
+                RAISE EXCEPTION 'audit log is append-only'
                     USING ERRCODE = 'insufficient_privilege';
             END IF;
             RETURN NEW;
@@ -180,27 +197,21 @@ def upgrade(op: Any) -> None:
         "FOR EACH ROW EXECUTE FUNCTION coditect_audit_append_only()",
         "CREATE TRIGGER audit_heads_no_truncate BEFORE TRUNCATE ON audit_heads "
         "FOR EACH STATEMENT EXECUTE FUNCTION coditect_audit_append_only()",
-        "CREATE TRIGGER audit_heads_forward_only BEFORE INSERT OR UPDATE ON audit_heads "
+        "CREATE TRIGGER audit_heads_forward_only BEFORE UPDATE ON audit_heads "
         "FOR EACH ROW EXECUTE FUNCTION coditect_audit_head_forward()",
     ):
         op.execute(statement)
 
     # -- roles and grants ----------------------------------------------------------------
-    database = op.get_bind().execute(sa.text("SELECT current_database()")).scalar_one()
-    app_role, lookup_role = deployment_roles(database)
-    q_database = '"' + database.replace('"', '""') + '"'
-    _create_role(op, app_role)
-    _create_role(op, lookup_role)
-    op.execute(f"REVOKE CONNECT, TEMPORARY ON DATABASE {q_database} FROM PUBLIC")
-    op.execute(f"GRANT CONNECT ON DATABASE {q_database} TO {app_role}")
-    op.execute(_PUBLIC_CONNECT_CHECK)
-    op.execute(f"GRANT USAGE ON SCHEMA {q_schema} TO {app_role}, {lookup_role}")
-    op.execute(f"GRANT SELECT ON alembic_version TO {app_role}")
-    op.execute(f"GRANT SELECT, INSERT ON tenants TO {app_role}")
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(READ_WRITE)} TO {app_role}")
-    op.execute(f"GRANT SELECT, INSERT ON audit_events TO {app_role}")
-    op.execute(f"GRANT SELECT, INSERT, UPDATE ON audit_heads TO {app_role}")
-    op.execute(f"GRANT SELECT ON tenants, members, api_keys TO {lookup_role}")
+    _create_role(op, APP_ROLE, group_only=False)
+    _create_role(op, LOOKUP_ROLE, group_only=False)
+    op.execute(f"GRANT USAGE ON SCHEMA {q_schema} TO {APP_ROLE}, {LOOKUP_ROLE}")
+    op.execute(f"GRANT SELECT ON alembic_version TO {APP_ROLE}")
+    op.execute(f"GRANT SELECT, INSERT ON tenants TO {APP_ROLE}")
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(READ_WRITE)} TO {APP_ROLE}")
+    op.execute(f"GRANT SELECT, INSERT ON audit_events TO {APP_ROLE}")
+    op.execute(f"GRANT SELECT, INSERT, UPDATE ON audit_heads TO {APP_ROLE}")
+    op.execute(f"GRANT SELECT ON tenants, members, api_keys TO {LOOKUP_ROLE}")
 
     # -- row-level security ----------------------------------------------------------------
     for table in TENANT_TABLES:
@@ -217,7 +228,7 @@ def upgrade(op: Any) -> None:
         f"WITH CHECK ({tenant_policy})"
     )
     for table in ("tenants", "members", "api_keys"):
-        op.execute(f"CREATE POLICY lookup_read ON {table} FOR SELECT TO {lookup_role} USING (true)")
+        op.execute(f"CREATE POLICY lookup_read ON {table} FOR SELECT TO {LOOKUP_ROLE} USING (true)")
 
     # -- the lookups that run before a tenant is set -------------------------------------
     tenant_cols = "id varchar, name varchar, display_name varchar, tier varchar, created_at varchar"
@@ -258,9 +269,99 @@ def upgrade(op: Any) -> None:
         .scalar_one()
     )
     if not is_super:  # ALTER ... OWNER TO needs membership of the new owner
-        op.execute(f'GRANT {lookup_role} TO "{owner}"')
+        op.execute(f'GRANT {LOOKUP_ROLE} TO "{owner}"')
     for signature, definition in functions.items():
         op.execute(f"CREATE FUNCTION {signature} {definition}")
+        op.execute(f"ALTER FUNCTION {signature} OWNER TO {LOOKUP_ROLE}")
+        op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
+        op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {APP_ROLE}")
+
+
+# Fails the migration if a shared 0001 role still holds anything in this database (a
+# grant, a policy, an object): what 0002 promises, checked by the catalog.
+_SHARED_ROLES_CHECK = f"""
+    DO $$ BEGIN
+        IF EXISTS (SELECT FROM pg_shdepend d JOIN pg_roles r ON r.oid = d.refobjid
+                   WHERE r.rolname IN ('{APP_ROLE}', '{LOOKUP_ROLE}')
+                   AND d.dbid = (SELECT oid FROM pg_database
+                                 WHERE datname = current_database())) THEN
+            RAISE EXCEPTION 'the shared roles {APP_ROLE}/{LOOKUP_ROLE} still hold grants '
+                'in this database after the upgrade: revoke them and migrate again';
+        END IF;
+    END $$"""
+
+
+def upgrade_0002(op: Any) -> None:
+    """Apply the PostgreSQL part of revision 0002 (called by 0002_deployment_roles) to a
+    database at 0001: per-database roles in place of the shared ones, no CONNECT or
+    TEMPORARY for PUBLIC, and an audit head that moves only forward onto an existing event
+    with its hash."""
+    bind = op.get_bind()
+    schema = bind.execute(sa.text("SELECT current_schema()")).scalar_one()
+    q_schema = '"' + schema.replace('"', '""') + '"'
+    database = bind.execute(sa.text("SELECT current_database()")).scalar_one()
+    q_database = '"' + database.replace('"', '""') + '"'
+    app_role, lookup_role = deployment_roles(database)
+
+    # -- the audit head: only forward, and only onto an event that exists with that hash --
+    # (the table is schema-qualified: a caller's temporary table cannot stand in for it)
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION coditect_audit_head_forward() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'UPDATE' AND (NEW.seq <= OLD.seq OR NEW.tenant_id <> OLD.tenant_id) THEN
+                RAISE EXCEPTION 'audit log is append-only: the head only moves forward'
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            IF NOT EXISTS (SELECT FROM {q_schema}.audit_events e WHERE e.tenant_id = NEW.tenant_id
+                           AND e.seq = NEW.seq AND e.hash = NEW.hash) THEN
+                RAISE EXCEPTION 'audit log is append-only: the head must name an event and its hash'
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            RETURN NEW;
+        END $$""")
+    op.execute("DROP TRIGGER audit_heads_forward_only ON audit_heads")
+    op.execute(
+        "CREATE TRIGGER audit_heads_forward_only BEFORE INSERT OR UPDATE ON audit_heads "
+        "FOR EACH ROW EXECUTE FUNCTION coditect_audit_head_forward()"
+    )
+
+    # -- this database's own roles get what the shared ones had --------------------------
+    _create_role(op, app_role)
+    _create_role(op, lookup_role)
+    op.execute(f"REVOKE CONNECT, TEMPORARY ON DATABASE {q_database} FROM PUBLIC")
+    op.execute(f"GRANT CONNECT ON DATABASE {q_database} TO {app_role}")
+    op.execute(_PUBLIC_CONNECT_CHECK)
+    op.execute(f"GRANT USAGE ON SCHEMA {q_schema} TO {app_role}, {lookup_role}")
+    op.execute(f"GRANT SELECT ON alembic_version TO {app_role}")
+    op.execute(f"GRANT SELECT, INSERT ON tenants TO {app_role}")
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(READ_WRITE)} TO {app_role}")
+    op.execute(f"GRANT SELECT, INSERT ON audit_events TO {app_role}")
+    op.execute(f"GRANT SELECT, INSERT, UPDATE ON audit_heads TO {app_role}")
+    op.execute(f"GRANT SELECT ON {', '.join(LOOKUP_TABLES)} TO {lookup_role}")
+    for table in LOOKUP_TABLES:
+        op.execute(f"ALTER POLICY lookup_read ON {table} TO {lookup_role}")
+    is_super = bind.execute(
+        sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    ).scalar_one()
+    if not is_super:  # ALTER ... OWNER TO needs membership of the new owner
+        owner = bind.execute(sa.text("SELECT current_user")).scalar_one()
+        op.execute(f'GRANT {lookup_role} TO "{owner}"')
+    for signature in LOOKUP_FUNCTIONS:
         op.execute(f"ALTER FUNCTION {signature} OWNER TO {lookup_role}")
         op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
         op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {app_role}")
+
+    # -- the shared roles keep nothing here (other deployments may still use them) --------
+    shared = ", ".join(
+        bind.execute(
+            sa.text("SELECT rolname FROM pg_roles WHERE rolname IN (:app, :lookup)"),
+            {"app": APP_ROLE, "lookup": LOOKUP_ROLE},
+        ).scalars()
+    )
+    if shared:
+        op.execute(f"REVOKE ALL ON DATABASE {q_database} FROM {shared}")
+        op.execute(f"REVOKE ALL ON SCHEMA {q_schema} FROM {shared}")
+        for kind in ("TABLES", "SEQUENCES", "FUNCTIONS"):
+            op.execute(f"REVOKE ALL ON ALL {kind} IN SCHEMA {q_schema} FROM {shared}")
+        op.execute(_SHARED_ROLES_CHECK)

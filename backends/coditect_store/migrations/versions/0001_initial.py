@@ -204,20 +204,9 @@ def _sqlite_extras() -> None:
         "CREATE TRIGGER audit_heads_no_delete BEFORE DELETE ON audit_heads "
         "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
     )
-    # The head moves only forward, onto an event that exists with that hash (as on
-    # PostgreSQL, migrations/postgres.py).
-    names_event = (
-        "EXISTS (SELECT 1 FROM audit_events e WHERE e.tenant_id = NEW.tenant_id "
-        "AND e.seq = NEW.seq AND e.hash = NEW.hash)"
-    )
     op.execute(
         "CREATE TRIGGER audit_heads_forward_only BEFORE UPDATE ON audit_heads "
-        f"WHEN NEW.seq <= OLD.seq OR NEW.tenant_id <> OLD.tenant_id OR NOT {names_event} "
-        "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
-    )
-    op.execute(
-        "CREATE TRIGGER audit_heads_names_event BEFORE INSERT ON audit_heads "
-        f"WHEN NOT {names_event} "
+        "WHEN NEW.seq < OLD.seq OR NEW.tenant_id <> OLD.tenant_id "
         "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
     )
     # Full-text index of memory bodies; rowid = memory_entries.rowid.
