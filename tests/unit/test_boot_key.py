@@ -4,13 +4,13 @@ and a boot cached before it must not paint the full tree (issue [3/8] item 3).""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from coditect_tui.core.boot import boot_from_settings, boot_key, load_boot, save_boot
 from coditect_tui.core.paths import config_dir, shipped_config_dir
 from coditect_tui.core.settings import load_settings
 from coditect_tui.core.themes import load_themes
+from tests.ui.conftest import write_config
 
 
 def resolve_boot(config: Path, tenant: str = "acme"):  # type: ignore[no-untyped-def]
@@ -29,21 +29,17 @@ def resolve_boot(config: Path, tenant: str = "acme"):  # type: ignore[no-untyped
 
 
 def test_a_views_change_misses_the_boot_cache(tmp_path: Path) -> None:
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        json.dumps(
+    config = write_config(
+        tmp_path / "config.yaml",
+        [
             {
-                "tenants": [
-                    {
-                        "name": "acme",
-                        "principal": "alice",
-                        "role": "owner",
-                        "backend": {"kind": "local", "path": str(tmp_path / "s.db")},
-                        "workspace_roots": [],
-                    }
-                ]
+                "name": "acme",
+                "principal": "alice",
+                "role": "owner",
+                "backend": {"kind": "local", "path": str(tmp_path / "s.db")},
+                "workspace_roots": [],
             }
-        )
+        ],
     )
     key = boot_key(config, {}, {})
     first = resolve_boot(config)

@@ -3,50 +3,35 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from coditect_tui.core.boot import boot_from_settings
 from coditect_tui.core.errors import PermissionDenied
 from coditect_tui.core.policy import shipped_policy
-from coditect_tui.core.settings import load_settings
-from coditect_tui.core.themes import load_themes
 from coditect_tui.core.views import load_views
+from tests.ui.conftest import write_config
+from tests.unit.test_boot_key import resolve_boot
 
 POLICY = shipped_policy()
 
 
 @pytest.mark.parametrize("tier", sorted(POLICY.tiers))
 def test_a_brand_needs_the_branding_feature(tier: str, tmp_path: Path) -> None:
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        json.dumps(
+    config = write_config(
+        tmp_path / "config.yaml",
+        [
             {
-                "tenants": [
-                    {
-                        "name": "acme",
-                        "principal": "alice",
-                        "role": "owner",
-                        "tier": tier,
-                        "theme": "acme-brand",
-                        "backend": {"kind": "local", "path": str(tmp_path / "s.db")},
-                    }
-                ]
+                "name": "acme",
+                "principal": "alice",
+                "role": "owner",
+                "tier": tier,
+                "theme": "acme-brand",
+                "backend": {"kind": "local", "path": str(tmp_path / "s.db")},
             }
-        )
+        ],
     )
-    loaded = load_settings(config)
-    boot = boot_from_settings(
-        loaded.settings,
-        loaded.settings.profile("acme"),
-        theme_override=None,
-        read_only=False,
-        from_file=True,
-        config_path=config,
-        catalog=load_themes(),
-    )
+    boot = resolve_boot(config)
     branded = "branding" in POLICY.tier(tier).features
     assert boot.brand == ("ACME Engineering" if branded else "CODITECT")
 
