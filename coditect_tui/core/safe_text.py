@@ -150,7 +150,7 @@ def fs_text(value: str | os.PathLike[str]) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return text.translate(_SURROGATES)
     return text
 
 
