@@ -32,22 +32,92 @@ if TYPE_CHECKING:  # imported lazily: the cached first paint must not load the g
 CACHE_VERSION = 2
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False, eq=False)
 class RepoView:
     """One repo (or listed submodule) as the tree shows it: what discovery knows, plus the
     status git gave (``None`` until read; ``status.cached`` while it is the last exit's).
 
-    ``initialised`` is discovery's, then the status's once one is applied.
+    ``initialised`` is discovery's, then the status's once one is applied. A view read
+    from the paint cache keeps its status undecoded until ``status`` is first read, so the
+    first frame decodes only the repos it shows.
     """
 
     path: str
     name: str
     project: str
-    parent: str | None = None
-    category: str | None = None
-    is_submodule: bool = False
-    initialised: bool = True
-    status: RepoStatus | None = None
+    parent: str | None
+    category: str | None
+    is_submodule: bool
+    initialised: bool
+    _status: RepoStatus | None
+    _raw_status: Mapping[str, Any] | None
+
+    def __init__(
+        self,
+        path: str,
+        name: str,
+        project: str,
+        parent: str | None = None,
+        category: str | None = None,
+        is_submodule: bool = False,
+        initialised: bool = True,
+        status: RepoStatus | None = None,
+    ) -> None:
+        self.path = path
+        self.name = name
+        self.project = project
+        self.parent = parent
+        self.category = category
+        self.is_submodule = is_submodule
+        self.initialised = initialised
+        self._status = status
+        self._raw_status = None
+
+    @property
+    def status(self) -> RepoStatus | None:
+        """The repo's status; a cached one that fails to decode counts as not yet read."""
+        raw = self._raw_status
+        if raw is not None:
+            self._raw_status = None
+            from coditect_tui.core.git.status.model import RepoStatus
+
+            try:
+                self._status = RepoStatus.from_cache(
+                    raw,
+                    path=self.path,
+                    name=self.name,
+                    project=self.project,
+                    category=self.category,
+                    is_submodule=self.is_submodule,
+                    parent=self.parent,
+                )
+            except (KeyError, TypeError, ValueError):
+                self._status = None
+        return self._status
+
+    @status.setter
+    def status(self, value: RepoStatus | None) -> None:
+        self._raw_status = None
+        self._status = value
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RepoView):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a dataclass with eq is
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.path,
+            self.name,
+            self.project,
+            self.parent,
+            self.category,
+            self.is_submodule,
+            self.initialised,
+            self.status,
+        )
 
     def to_cache(self) -> dict[str, Any]:
         """The repo's entry in the paint cache."""
@@ -74,18 +144,11 @@ class RepoView:
             is_submodule=bool(raw["is_submodule"]),
             initialised=bool(raw["initialised"]),
         )
-        if raw["status"] is not None:
-            from coditect_tui.core.git.status.model import RepoStatus
-
-            view.status = RepoStatus.from_cache(
-                raw["status"],
-                path=view.path,
-                name=view.name,
-                project=view.project,
-                category=view.category,
-                is_submodule=view.is_submodule,
-                parent=view.parent,
-            )
+        status = raw["status"]
+        if status is not None:
+            if not isinstance(status, dict):
+                raise TypeError(f"cached status is {type(status).__name__}")
+            view._raw_status = status
         return view
 
 

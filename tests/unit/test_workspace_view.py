@@ -143,11 +143,30 @@ def test_an_old_format_cache_is_ignored(tmp_path: Path) -> None:
     ],
 )
 def test_a_malformed_cached_status_is_ignored(tmp_path: Path, change: dict[str, object]) -> None:
-    raw = orjson.loads(_view(tmp_path).to_json())
-    raw["projects"][0]["repos"][0]["status"].update(change)
+    """A malformed cached status reads as "not read yet"; the other repos keep theirs."""
+    broken = orjson.loads(_view(tmp_path).to_json())
+    broken["projects"][0]["repos"][0]["status"].update(change)
+    missing = orjson.loads(_view(tmp_path).to_json())
+    del missing["projects"][0]["repos"][0]["status"]["stash"]
+    for raw in (broken, missing):
+        view = WorkspaceView.from_json(orjson.dumps(raw))
+        assert view is not None
+        first, sub, off = view.repos()
+        assert first.status is None and first.status is None  # decoded once, stays None
+        assert sub.status is None and off.status is not None and off.status.cached
+    raw["projects"][0]["repos"][0]["status"] = ["not", "a", "status"]
     assert WorkspaceView.from_json(orjson.dumps(raw)) is None
-    del raw["projects"][0]["repos"][0]["status"]["stash"]
-    assert WorkspaceView.from_json(orjson.dumps(raw)) is None
+
+
+def test_cached_statuses_are_decoded_when_first_read(tmp_path: Path) -> None:
+    """The first frame decodes only the repos it shows."""
+    view = WorkspaceView.from_json(_view(tmp_path).to_json())
+    assert view is not None
+    repo = next(iter(view.repos()))
+    assert repo._raw_status is not None and repo._status is None
+    status = repo.status
+    assert status is not None and status.cached and repo._raw_status is None
+    assert repo.status is status
 
 
 def test_the_cached_paint_does_not_load_the_status_reader(tmp_path: Path) -> None:
@@ -155,7 +174,7 @@ def test_the_cached_paint_does_not_load_the_status_reader(tmp_path: Path) -> Non
     save_cache(_view(tmp_path), "acme")
     code = (
         "import sys; from coditect_tui.core.workspace_view import load_cached; "
-        "view = load_cached('acme'); "
+        "view = load_cached('acme'); [r.status for r in view.repos()]; "
         "print(view is not None, sorted(m for m in sys.modules if m.startswith("
         "('coditect_tui.core.git.runner', 'coditect_tui.core.git.status.', "
         "'coditect_tui.core.git.objects'))))"
