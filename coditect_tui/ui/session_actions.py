@@ -287,6 +287,8 @@ class SessionActions:
             if choice in (None, "cancel"):
                 return None
             merge = choice == "merge"
+            if merge:  # refused before the typed name is asked when it cannot merge
+                main = await engine.check_merge()
             if merge and not await self.app.push_screen_wait(
                 TypedConfirmation(
                     "Confirm merge",
