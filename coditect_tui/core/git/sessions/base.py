@@ -144,9 +144,11 @@ class SessionsBase:
         return await read_status(self.runner, self.repo)
 
     async def report(self) -> tuple[RepoStatus, SessionState | None]:
-        """``session status``: the repo's status and the active session (picked up).
+        """``session status``: the repo's status and the active session, read only.
 
-        The look is audited (``sessions.status``, a read) when the backend can write.
+        A read writes nothing: no history row is created for a session the helper started
+        (the first commit or push picks it up), no audit event is recorded and no project
+        is registered (a backend that audits its reads does so itself).
 
         Returns:
             (status, state or None).
@@ -155,29 +157,7 @@ class SessionsBase:
             SessionFileError: the state file is unreadable.
         """
         state = read_session(self.repo)
-        writable = False
-        if self.backend is not None:
-            writable = not (await self.backend.whoami()).read_only
-        if state is not None and writable:
-            await self.adopt(state)
         status = await self.status()
-        if writable and self.backend is not None:
-            from coditect_tui.core.models import Action, Resource
-
-            await self.backend.record_event(
-                Resource.SESSIONS,
-                Action.READ,
-                "sessions.status",
-                self._record_id or self.repo_id,
-                outcome="error" if status.error else "ok",
-                details={
-                    "repo": fs_text(self.repo),
-                    "branch": status.branch,
-                    "sha": status.head_oid,
-                    "session_key": state.session_id if state else None,
-                    "error": status.error,
-                },
-            )
         return status, state
 
     async def _keep_state_file_out(self, repo: Path | None = None) -> None:

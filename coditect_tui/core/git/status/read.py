@@ -209,7 +209,8 @@ def merge_submodule_states(parent: RepoStatus, children: dict[str, RepoStatus]) 
         if not listed and len(parent.files) < MAX_LISTED_FILES:
             parent.files.append(FileEntry(code, entry.path, submodule=flags))
         entries.append(replace(entry, modified_content=dirty, untracked_content=untracked))
-    parent.submodules = summarise_submodules(entries)
+    folders = parent.submodules.folders
+    parent.submodules = replace(summarise_submodules(entries), folders=folders)
     _apply_health(parent)
 
 
