@@ -6,9 +6,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
+from coditect_tui.core.git import layout
 from coditect_tui.core.git.discovery import discover
 from coditect_tui.core.git.runner import GitRunner
 from coditect_tui.core.git.status import StatusTarget, read_gitmodules, read_status
+from coditect_tui.core.git.status.gitlinks import parse_gitlinks
 from coditect_tui.core.models import AuditFilter
 from coditect_tui.core.workspace_view import RepoView
 from coditect_tui.ui.panes.repo_detail import render_detail
@@ -130,3 +134,17 @@ async def test_an_uninitialised_gitlink_is_still_a_submodule(tmp_path: Path) -> 
     status = await read_status(GitRunner(), StatusTarget(master))
     assert status.submodules is not None and status.submodules.uninitialised == 1
     assert status.submodules.folders == ()
+
+
+@pytest.mark.parametrize("version", ["2", "3", "4"])
+def test_gitlinks_are_read_from_every_index_version(tmp_path: Path, version: str) -> None:
+    master, _ = _master_with_uninitialised_submodule(tmp_path)
+    (master / "vendor").mkdir()
+    (master / "vendor" / "later.py").write_text("y\n")
+    git(master, "add", "-N", "vendor/later.py")  # intent-to-add: an extended flag (v3+)
+    git(master, "update-index", "--index-version", version)
+    git_dir = layout.git_dir_of(master)
+    assert git_dir is not None
+    data = (git_dir / "index").read_bytes()
+    assert parse_gitlinks(data) == frozenset({"libs/child"})
+    assert parse_gitlinks(data[:150]) is None  # truncated: not known, not guessed
