@@ -21,6 +21,8 @@ from coditect_tui.core.git.sessions import (
     resolve_repo_id,
 )
 from coditect_tui.core.git.status import StatusTarget, read_status, resolve_main_branch
+from coditect_tui.core.workspace_view import RepoView
+from coditect_tui.ui.panes.repo_detail import render_detail
 from tests.git.helpers import commit_file, git, run_cli, write_config
 
 
@@ -59,6 +61,9 @@ async def test_master_repo_start_commit_end_merge_summary_and_health(
     status = await read_status(GitRunner(), StatusTarget(repo))
     assert status.main_branch == "master" and status.health is not None
     assert status.health.score == 100, status.health.warnings  # was 95: "not main"
+    view = RepoView(path=str(repo), name="plain", project="plain", status=status)
+    shown = render_detail(view, []).plain
+    assert "Main      master (from the only one of main/master that exists)" in shown
     repo_id = await resolve_repo_id(store, repo, [tmp_path / "work"])  # type: ignore[arg-type]
     sessions = GitSessions(repo, backend=store, repo_id=repo_id)  # type: ignore[arg-type]
     started = await sessions.start("on master")
