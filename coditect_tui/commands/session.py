@@ -152,6 +152,62 @@ def find_worktree(start: Path) -> Path:
         probe = probe.parent
 
 
+def refuse_uninitialised_submodule(start: Path, worktree: Path) -> None:
+    """Refuse a path inside a listed submodule that is not checked out.
+
+    Without its own ``.git``, such a folder belongs to the enclosing repo's working tree,
+    and acting on that repo (switching it to a session branch) is not what was asked.
+    A folder ``.gitmodules`` names but that is committed as an ordinary folder (not a
+    gitlink) is part of the enclosing repo: it is not refused.
+
+    Args:
+        start: the folder asked for (``--repo`` or the current directory).
+        worktree: the working tree :func:`find_worktree` found for it.
+
+    Raises:
+        InvalidInput: ``start`` is (inside) an uninitialised submodule of ``worktree``.
+    """
+    import os
+
+    from coditect_tui.core.errors import InvalidInput
+    from coditect_tui.core.git.layout import git_dir_of
+    from coditect_tui.core.git.status import read_gitmodules
+    from coditect_tui.core.safe_text import safe_text
+
+    path = Path(os.path.abspath(start))
+    if path == worktree:
+        return
+    rel = path.relative_to(worktree).as_posix()
+    for entry in read_gitmodules(worktree, git_dir_of(worktree)):
+        if entry.initialised or not entry.gitlink:
+            continue
+        if rel == entry.path or rel.startswith(entry.path + "/"):
+            raise InvalidInput(
+                f"{safe_text(start)} is a submodule of {safe_text(worktree)} that is not "
+                f"initialised; run: git submodule update --init -- {safe_text(entry.path)}"
+            )
+
+
+def _description(args: argparse.Namespace) -> str:
+    """The session's description: the words, ``--description``, or asked on a terminal.
+
+    Raises:
+        InvalidInput: none given and stdin is not a terminal (or the answer is empty).
+    """
+    from coditect_tui.core.errors import InvalidInput
+
+    words = " ".join(args.description).strip()
+    text = (args.description_opt or words).strip()
+    if not text and sys.stdin.isatty():
+        try:
+            text = input("What is this session about? ").strip()
+        except EOFError:
+            text = ""
+    if not text:
+        raise InvalidInput("session start needs a description: coditect session start DESCRIPTION")
+    return text
+
+
 def _print_result(result: ActionResult) -> None:
     for child in result.children:
         print(f"  {child.message}")
@@ -232,12 +288,11 @@ async def _act(
 
     require_git()
     verb = args.session_command
+    description = _description(args) if verb == "start" else ""
     repo_id = None
-    if backend is not None:
+    if backend is not None and verb != "status":  # a read registers and records nothing
         profile = ctx.profile()
-        if verb != "status":
-            sessions_probe = GitSessions(repo, backend=backend)
-            await sessions_probe.preflight(verb)
+        await GitSessions(repo, backend=backend).preflight(verb)
         me = await backend.whoami()
         if not is_utf8_name(repo):  # the store keeps names as text: the repo is not registered
             print(
@@ -261,8 +316,6 @@ async def _act(
 
     async def attempt(confirmed: bool) -> int:
         if verb == "start":
-            words = " ".join(args.description).strip()
-            description = args.description_opt or words or "work session"
             _print_result(await sessions.start(description))
         elif verb == "commit":
             _print_result(
@@ -321,7 +374,9 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Run one session action in the repo of ``--repo`` or the current directory."""
     import asyncio
 
-    repo = find_worktree(Path(args.repo) if args.repo else Path.cwd())
+    start = Path(args.repo) if args.repo else Path.cwd()
+    repo = find_worktree(start)
+    refuse_uninitialised_submodule(start, repo)
 
     async def main() -> int:
         backend = await ctx.open_backend()

@@ -212,7 +212,7 @@ async def _row(tenant: Tenant, backend: Backend, *, home: bool) -> PortfolioRow:
         problems.append(f"status: {safe_text(exc)}")
     active: int | None = None
     try:
-        active = await count_active_sessions(backend)
+        active = await count_active_sessions(backend, write=False)  # a portfolio only reads
     except CoditectError as exc:
         problems.append(f"sessions: {safe_text(exc)}")
     return PortfolioRow(

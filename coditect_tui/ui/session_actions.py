@@ -287,6 +287,8 @@ class SessionActions:
             if choice in (None, "cancel"):
                 return None
             merge = choice == "merge"
+            if merge:  # refused before the typed name is asked when it cannot merge
+                main = await engine.check_merge()
             if merge and not await self.app.push_screen_wait(
                 TypedConfirmation(
                     "Confirm merge",
@@ -353,5 +355,7 @@ class SessionActions:
             export,
             project_id=await self.session.project_id(repo.path),
         )
-        self.app.notify(f"Session export written: {safe_text(written.path)}", timeout=10)
+        self.app.notify(  # the export is a new, uncommitted file in the project's tree
+            f"Session export written (not committed): {safe_text(written.path)}", timeout=10
+        )
         self.session.memory_changed()

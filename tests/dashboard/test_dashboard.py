@@ -234,7 +234,11 @@ async def test_active_sessions_and_snapshot_trend_from_a_real_store(
 ) -> None:
     statuses = await _read(workspace / "projects")
     project = await store.upsert_project(ProjectSpec(name="p"))
-    repo = await store.upsert_repo(RepoSpec(project_id=project.id, path="/r", name="r"))
+    # a path whose parent is not on this machine: the sessions cannot be checked against
+    # the repo, so they count as stored (tests/contract/test_session_reconcile.py checks)
+    repo = await store.upsert_repo(
+        RepoSpec(project_id=project.id, path="/not-on-this-machine/r", name="r")
+    )
     started = datetime.now(UTC)
     sessions = [
         await store.create_session(

@@ -39,20 +39,23 @@ async def read_snapshots(backend: Backend, *, since: datetime) -> list[StatusSna
             return out
 
 
-async def count_active_sessions(backend: Backend) -> int:
-    """How many of the tenant's git sessions are active.
+async def count_active_sessions(backend: Backend, *, write: bool = True) -> int:
+    """How many of the tenant's git sessions are active, checked against their repos.
+
+    A stored session ended outside this tool, or whose repo or branch is gone, is not
+    counted, and is ended in the store where the principal may write
+    (:func:`coditect_tui.core.git.sessions.reconcile.reconcile_sessions`).
+
+    Args:
+        backend: the tenant's backend.
+        write: end stale sessions where allowed (False: only leave them uncounted).
 
     Raises:
-        BackendError: as Backend.list_sessions.
+        BackendError: as Backend.list_sessions and Backend.list_repos.
     """
-    active = 0
-    cursor: str | None = None
-    while True:
-        page = await backend.list_sessions(cursor=cursor, limit=_PAGE)
-        active += sum(1 for s in page.items if s.state == "active")
-        cursor = page.next_cursor
-        if cursor is None:
-            return active
+    from coditect_tui.core.git.sessions.reconcile import reconcile_sessions
+
+    return len((await reconcile_sessions(backend, write=write)).active)
 
 
 async def load_dashboard(

@@ -208,6 +208,12 @@ def _submodules(
     base = os.path.realpath(node.path)
     for entry in read_gitmodules(node.path, node.git_dir):
         child_path = node.path.joinpath(*entry.path.split("/"))
+        if not entry.gitlink:
+            warnings.append(
+                f"{child_path}: .gitmodules names it, but it is committed as an ordinary "
+                "folder, not a submodule"
+            )
+            continue
         initialised = entry.initialised
         if initialised:
             real = os.path.realpath(child_path)

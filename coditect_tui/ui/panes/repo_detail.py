@@ -74,6 +74,10 @@ def render_detail(view: RepoView, commits: Sequence[CommitInfo] | None) -> Text:
         return out
     branch = "(detached HEAD)" if status.detached else safe_text(status.branch or "(no branch)")
     out.append(f"\nBranch    {branch}\n")
+    out.append(f"Main      {safe_text(status.main_branch)}")
+    if status.main_branch_source:
+        out.append(f" (from {safe_text(status.main_branch_source)})", style="dim")
+    out.append("\n")
     out.append(f"Upstream  {safe_text(status.upstream) if status.upstream else '(none)'}\n")
     out.append(f"Ahead     {status.ahead}   Behind {status.behind}   Stash {status.stash}\n")
     if status.health is not None:
@@ -95,6 +99,10 @@ def render_detail(view: RepoView, commits: Sequence[CommitInfo] | None) -> Text:
                 f"{sub.uninitialised} uninit, {sub.changed} changed\n",
                 style="bold",
             )
+            for folder in sub.folders:
+                out.append(
+                    f"  ! {safe_text(folder)}: an ordinary folder, though .gitmodules names it\n"
+                )
     out.append("\nRecent commits\n", style="bold")
     if commits is None:
         last = fresh.last_commit if fresh else None

@@ -29,7 +29,8 @@ The package, one job per module:
 * ``base``: what every action shares (git helpers, audit, the history row);
 * ``start``, ``commit``, ``remote`` (push, sync, pr), ``end``: the flows;
 * ``engine``: :class:`GitSessions`, the flows composed;
-* ``repo_id``: registering the project of a working tree to get its backend id.
+* ``repo_id``: registering the project of a working tree to get its backend id;
+* ``reconcile``: stored active sessions checked against their repos (stale ones ended).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from coditect_tui.core.git.sessions.errors import (
     SessionFileError,
 )
 from coditect_tui.core.git.sessions.naming import compare_url, session_branch
+from coditect_tui.core.git.sessions.reconcile import Reconciled, reconcile_sessions, stale_reason
 from coditect_tui.core.git.sessions.remote import RemoteFlow
 from coditect_tui.core.git.sessions.repo_id import resolve_repo_id, superproject_of_path
 from coditect_tui.core.git.sessions.results import ActionResult, SyncConflict
@@ -68,6 +70,7 @@ __all__ = [
     "ConfirmationRequired",
     "EndFlow",
     "GitSessions",
+    "Reconciled",
     "RemoteFlow",
     "SessionError",
     "SessionFileError",
@@ -79,8 +82,10 @@ __all__ = [
     "compare_url",
     "parse_shortstat",
     "read_session",
+    "reconcile_sessions",
     "resolve_repo_id",
     "session_branch",
+    "stale_reason",
     "superproject_of_path",
     "write_session",
 ]

@@ -18,7 +18,8 @@ from coditect_tui.core.git.sessions.state import (
     local_now,
     read_session,
 )
-from coditect_tui.core.git.status import RepoStatus, main_branch_of, read_status
+from coditect_tui.core.git.status import MainBranch, RepoStatus, read_status, resolve_main_branch
+from coditect_tui.core.git.status.main_branch import HELPER_CONFIG
 from coditect_tui.core.safe_text import fs_text, safe_text
 
 if TYPE_CHECKING:
@@ -109,17 +110,45 @@ class SessionsBase:
         return None
 
     def main_branch(self) -> str:
-        """The main branch (helper config, origin/HEAD, else ``main``)."""
-        return main_branch_of(self.repo, self._git_dir)
+        """The main branch (see :func:`~coditect_tui.core.git.status.resolve_main_branch`)."""
+        return self.main_branch_info().name
+
+    def main_branch_info(self) -> MainBranch:
+        """The main branch with where it came from (helper config, remote HEAD...)."""
+        return resolve_main_branch(self.repo, self._git_dir)
+
+    async def merge_target(self) -> str:
+        """The main branch a merge would go into, checked before anything is asked or done.
+
+        Returns:
+            The branch name (it exists locally, or as ``origin/<name>``).
+
+        Raises:
+            SessionError: the main branch exists neither locally nor on origin (a repo
+                whose main branch cannot be told), or is not a valid branch name.
+            InvalidInput: the name is not a valid branch name.
+        """
+        main = self.main_branch_info()
+        name = check_branch_name(main.name)
+        if await self._ref_exists(f"refs/heads/{name}") or await self._ref_exists(
+            f"refs/remotes/origin/{name}"
+        ):
+            return name
+        raise SessionError(
+            f"cannot merge: the main branch {safe_text(name)} ({main.describe()}) does not "
+            f"exist; set main_branch in {HELPER_CONFIG}"
+        )
 
     async def status(self) -> RepoStatus:
         """The repo's status through the hardened read path."""
         return await read_status(self.runner, self.repo)
 
     async def report(self) -> tuple[RepoStatus, SessionState | None]:
-        """``session status``: the repo's status and the active session (picked up).
+        """``session status``: the repo's status and the active session, read only.
 
-        The look is audited (``sessions.status``, a read) when the backend can write.
+        A read writes nothing: no history row is created for a session the helper started
+        (the first commit or push picks it up), no audit event is recorded and no project
+        is registered (a backend that audits its reads does so itself).
 
         Returns:
             (status, state or None).
@@ -128,36 +157,31 @@ class SessionsBase:
             SessionFileError: the state file is unreadable.
         """
         state = read_session(self.repo)
-        writable = False
-        if self.backend is not None:
-            writable = not (await self.backend.whoami()).read_only
-        if state is not None and writable:
-            await self.adopt(state)
         status = await self.status()
-        if writable and self.backend is not None:
-            from coditect_tui.core.models import Action, Resource
-
-            await self.backend.record_event(
-                Resource.SESSIONS,
-                Action.READ,
-                "sessions.status",
-                self._record_id or self.repo_id,
-                outcome="error" if status.error else "ok",
-                details={
-                    "repo": fs_text(self.repo),
-                    "branch": status.branch,
-                    "sha": status.head_oid,
-                    "session_key": state.session_id if state else None,
-                    "error": status.error,
-                },
-            )
         return status, state
 
-    def _ignore_state_file(self) -> None:
-        """List the state file in ``.git/info/exclude`` so ``add -A`` never commits it."""
-        if self._git_dir is None:
+    async def _keep_state_file_out(self, repo: Path | None = None) -> None:
+        """Make sure no commit of ours ever holds the state file.
+
+        The file is listed in the common git directory's ``info/exclude`` (one file for
+        every worktree of the repo; a submodule's own git directory for a submodule), and
+        when a commit (the helper's, or an older version of ours) already tracks it, it
+        is removed from the index (``rm --cached``): the next commit records its removal
+        and the file in the working tree stays as it is. Earlier commits are not
+        rewritten.
+        """
+        where = repo or self.repo
+        self._ignore_state_file(where)
+        tracked = await self.runner.run(where, ["ls-files", "-z", "--cached", "--", SESSION_FILE])
+        if tracked.ok and tracked.stdout.strip(b"\x00"):
+            await self._git("rm", "--cached", "-q", "--", SESSION_FILE, repo=where)
+
+    def _ignore_state_file(self, repo: Path | None = None) -> None:
+        """List the state file in ``info/exclude`` so ``add -A`` never stages it."""
+        git_dir = self._git_dir if repo is None else layout.git_dir_of(repo)
+        if git_dir is None:
             return
-        exclude = layout.common_dir_of(self._git_dir) / "info" / "exclude"
+        exclude = layout.common_dir_of(git_dir) / "info" / "exclude"
         line = f"/{SESSION_FILE}"
         try:
             current = exclude.read_text(encoding="utf-8", errors="replace")

@@ -43,7 +43,9 @@ class CommitFlow(SessionsBase):
         return [*order, self.repo]
 
     async def _commit_one(self, repo: Path, message: str) -> str | None:
-        """Stage everything in ``repo`` and commit; the new sha, or None if nothing."""
+        """Stage everything in ``repo`` (never the state file) and commit; the new sha,
+        or None if nothing."""
+        await self._keep_state_file_out(repo)
         await self._git("add", "-A", repo=repo)
         staged = await self.runner.run(repo, ["diff", "--cached", "--quiet", *DIFF_SAFETY])
         if staged.ok:

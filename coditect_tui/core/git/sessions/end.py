@@ -123,6 +123,8 @@ class EndFlow(RemoteFlow):
         """
         state = await self._require_state("end")
         await self.adopt(state)
+        if merge:  # a merge that cannot happen is refused before any confirmation
+            await self.check_merge(state)
         if merge and not confirm_merge:
             await self._audit(
                 "end", "denied", {"branch": state.branch, "reason": "merge not confirmed"}
@@ -132,6 +134,7 @@ class EndFlow(RemoteFlow):
             )
 
         async def work() -> ActionResult:
+            await self._keep_state_file_out()  # a tracked state file: its removal is committed
             status = await self.status()
             if status.dirty:
                 await self.commit(END_MESSAGE, cascade=cascade, confirmed=confirmed)
@@ -176,13 +179,33 @@ class EndFlow(RemoteFlow):
 
         return await self._guarded("end", state, work)
 
+    async def check_merge(self, state: SessionState | None = None) -> str:
+        """:meth:`merge_target`, with a refusal audited as ``sessions.end`` error.
+
+        Callers that ask for a typed confirmation call this first, so a merge that
+        cannot happen is refused before the user is asked anything.
+
+        Args:
+            state: the active session, when already read.
+
+        Returns:
+            The main branch the merge would go into.
+
+        Raises:
+            SessionError, InvalidInput: as :meth:`merge_target`.
+        """
+        return str(await self._guarded("end", state, self.merge_target))
+
     async def _merge(self, state: SessionState) -> bool:
         """Merge the session branch into main (``--no-ff``), push main, delete the branch."""
-        main = check_branch_name(self.main_branch())
+        main = await self.merge_target()
         branch = check_branch_name(state.branch)
         if branch == main:
             return False
-        await self._git("switch", "--no-guess", main)
+        if await self._ref_exists(f"refs/heads/{main}"):
+            await self._git("switch", "--no-guess", main)
+        else:  # only origin has it: a local branch tracking origin's
+            await self._git("switch", "--no-guess", "--track", "-c", main, f"origin/{main}")
         has_origin = self._origin_url() is not None
         if has_origin and await self._ref_exists(f"refs/remotes/origin/{main}"):
             await self._git("pull", "--ff-only", "--", "origin", main, network=True)

@@ -76,7 +76,7 @@ class StartFlow(SessionsBase):
                 started_at=now.isoformat(),
             )
             write_session(self.repo, state)
-            self._ignore_state_file()
+            await self._keep_state_file_out()
             record = await self.adopt(state)
             sha = await self._head()
             details = {

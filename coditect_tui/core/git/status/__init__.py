@@ -31,7 +31,12 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from coditect_tui.core.git.status.main_branch import HELPER_CONFIG, main_branch_of
+    from coditect_tui.core.git.status.main_branch import (
+        HELPER_CONFIG,
+        MainBranch,
+        main_branch_of,
+        resolve_main_branch,
+    )
     from coditect_tui.core.git.status.model import RepoStatus, StatusTarget
     from coditect_tui.core.git.status.porcelain import (
         MAX_LISTED_FILES,
@@ -57,6 +62,8 @@ if TYPE_CHECKING:
 _HOME = {
     "HELPER_CONFIG": "main_branch",
     "main_branch_of": "main_branch",
+    "MainBranch": "main_branch",
+    "resolve_main_branch": "main_branch",
     "RepoStatus": "model",
     "StatusTarget": "model",
     "MAX_LISTED_FILES": "porcelain",
@@ -79,6 +86,7 @@ __all__ = [
     "MAX_LISTED_FILES",
     "STATUS_ARGS",
     "FileEntry",
+    "MainBranch",
     "Porcelain",
     "RepoStatus",
     "StatusTarget",
@@ -91,6 +99,7 @@ __all__ = [
     "read_gitmodules",
     "read_many",
     "read_status",
+    "resolve_main_branch",
     "summarise_submodules",
 ]
 

@@ -75,6 +75,8 @@ class RepoStatus:
         last_commit: the HEAD commit's facts.
         submodules: the summary when ``.gitmodules`` lists any.
         main_branch: the branch health treats as main.
+        main_branch_source: where that name came from, in words
+            (:meth:`~coditect_tui.core.git.status.main_branch.MainBranch.describe`).
         symlinks: the ``.coditect``/``.claude`` check.
         health: score, issues, warnings (None for errors and uninitialised submodules).
         files: changed paths (at most ``MAX_LISTED_FILES``).
@@ -108,6 +110,7 @@ class RepoStatus:
     last_commit: CommitInfo | None = None
     submodules: SubmoduleSummary | None = None
     main_branch: str = "main"
+    main_branch_source: str = ""
     symlinks: SymlinkCheck | None = None
     health: Health | None = None
     files: list[FileEntry] = field(default_factory=list)
@@ -176,6 +179,7 @@ class RepoStatus:
             "last_commit": self.last_commit.to_dict() if self.last_commit else None,
             "submodules": self.submodules.to_dict() if self.submodules else None,
             "main_branch": self.main_branch,
+            "main_branch_source": self.main_branch_source,
             "symlinks": self.symlinks.to_dict() if self.symlinks else None,
             "health": self.health.to_dict() if self.health else None,
             "error": self.error,
@@ -188,6 +192,7 @@ class RepoStatus:
             key: getattr(self, key) for key in (*_CACHED_FLAGS, *_CACHED_TEXT, *_CACHED_COUNTS)
         }
         out["main_branch"] = self.main_branch
+        out["main_branch_source"] = self.main_branch_source
         out["health"] = self.health.score if self.health else None
         return out
 
@@ -211,6 +216,8 @@ class RepoStatus:
         """
         score = _cached_value(data, "health", int, optional=True)
         fields: dict[str, object] = {"main_branch": _cached_value(data, "main_branch", str, False)}
+        source = data.get("main_branch_source", "")  # absent in caches of older versions
+        fields["main_branch_source"] = source if type(source) is str else ""
         # inline checks (a big workspace's first paint reads one of these per repo)
         for key in _CACHED_FLAGS:
             value = fields[key] = data[key]

@@ -12,7 +12,7 @@ from coditect_tui.core.git import layout, objects
 from coditect_tui.core.git.health import check_symlinks, score
 from coditect_tui.core.git.objects import CommitInfo
 from coditect_tui.core.git.runner import DIFF_SAFETY, GitError, GitRunner, neutralising_config
-from coditect_tui.core.git.status.main_branch import main_branch_of
+from coditect_tui.core.git.status.main_branch import resolve_main_branch
 from coditect_tui.core.git.status.model import RepoStatus, StatusTarget
 from coditect_tui.core.git.status.porcelain import (
     MAX_LISTED_FILES,
@@ -138,7 +138,8 @@ async def read_status(
     status.untracked, status.conflicted = parsed.untracked, parsed.conflicted
     status.changed, status.stash = parsed.changed, parsed.stash
     status.files = parsed.files
-    status.main_branch = main_branch_of(repo, git_dir)
+    main = resolve_main_branch(repo, git_dir)
+    status.main_branch, status.main_branch_source = main.name, main.describe()
     status.symlinks = target.symlinks or check_symlinks(
         repo, in_coditect_master=target.in_coditect_master
     )
@@ -208,7 +209,8 @@ def merge_submodule_states(parent: RepoStatus, children: dict[str, RepoStatus]) 
         if not listed and len(parent.files) < MAX_LISTED_FILES:
             parent.files.append(FileEntry(code, entry.path, submodule=flags))
         entries.append(replace(entry, modified_content=dirty, untracked_content=untracked))
-    parent.submodules = summarise_submodules(entries)
+    folders = parent.submodules.folders
+    parent.submodules = replace(summarise_submodules(entries), folders=folders)
     _apply_health(parent)
 
 

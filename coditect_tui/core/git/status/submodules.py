@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coditect_tui.core.git import gitconfig, layout
+from coditect_tui.core.git.status.gitlinks import gitlinks_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,9 @@ class SubmoduleEntry:
         commit_changed: its checked-out commit differs from the parent's gitlink.
         modified_content: it has tracked changes.
         untracked_content: it has untracked files.
+        gitlink: the parent's index records it as a gitlink (mode 160000). False for a
+            folder ``.gitmodules`` names but that is committed as ordinary files: not a
+            submodule at all (``git submodule update --init`` does nothing for it).
     """
 
     name: str
@@ -35,6 +39,7 @@ class SubmoduleEntry:
     commit_changed: bool = False
     modified_content: bool = False
     untracked_content: bool = False
+    gitlink: bool = True
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready fields."""
@@ -47,6 +52,7 @@ class SubmoduleEntry:
             "commit_changed": self.commit_changed,
             "modified_content": self.modified_content,
             "untracked_content": self.untracked_content,
+            "gitlink": self.gitlink,
         }
 
 
@@ -79,7 +85,9 @@ def read_gitmodules(worktree: Path, git_dir: Path | None = None) -> list[Submodu
     """The submodules ``.gitmodules`` lists, with whether each is initialised.
 
     A name or path a hostile ``.gitmodules`` could use to escape the working tree
-    (absolute, ``..``, ``.git``) is skipped.
+    (absolute, ``..``, ``.git``) is skipped. An entry without a working tree is checked
+    against the parent's index: one that is not a gitlink there gets ``gitlink=False``
+    (an unreadable index leaves every entry a gitlink, as before).
 
     Args:
         worktree: the parent's working tree.
@@ -113,6 +121,8 @@ def read_gitmodules(worktree: Path, git_dir: Path | None = None) -> list[Submodu
             pass
     result = []
     seen: set[str] = set()
+    links: frozenset[str] | None = None
+    links_read = False
     for name, keys in found.items():
         path = (keys.get("path") or "").strip().rstrip("/")
         target = _safe_join(worktree, path)
@@ -120,14 +130,20 @@ def read_gitmodules(worktree: Path, git_dir: Path | None = None) -> list[Submodu
             continue
         seen.add(path)
         ignore = overrides.get(name) or keys.get("ignore") or "none"
+        initialised = layout.git_dir_of(target) is not None
+        if not initialised and not links_read:
+            links_read = True
+            own = git_dir or layout.git_dir_of(worktree)
+            links = gitlinks_of(own) if own is not None else None
         result.append(
             SubmoduleEntry(
                 name=name,
                 path=path,
                 url=keys.get("url"),
                 category=category_of(path),
-                initialised=layout.git_dir_of(target) is not None,
+                initialised=initialised,
                 ignore=ignore if ignore in ("none", "untracked", "dirty", "all") else "none",
+                gitlink=initialised or links is None or path in links,
             )
         )
     return result
@@ -143,6 +159,8 @@ class SubmoduleSummary:
         uninitialised: listed but not initialised (shown, never an error).
         changed: with a new commit, tracked changes or untracked files.
         entries: every submodule.
+        folders: paths ``.gitmodules`` names that are ordinary folders (not gitlinks):
+            not counted, shown with a warning.
     """
 
     total: int
@@ -150,6 +168,7 @@ class SubmoduleSummary:
     uninitialised: int
     changed: int
     entries: tuple[SubmoduleEntry, ...]
+    folders: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready fields."""
@@ -159,6 +178,7 @@ class SubmoduleSummary:
             "uninitialised": self.uninitialised,
             "changed": self.changed,
             "entries": [e.to_dict() for e in self.entries],
+            "folders": list(self.folders),
         }
 
 
@@ -169,10 +189,10 @@ def summarise_submodules(entries: Sequence[SubmoduleEntry]) -> SubmoduleSummary:
         entries: from :func:`read_gitmodules`, with status flags filled in.
 
     Returns:
-        The summary.
+        The summary (entries that are not gitlinks only in ``folders``).
     """
-    init = sum(1 for e in entries if e.initialised)
-    changed = sum(
-        1 for e in entries if e.commit_changed or e.modified_content or e.untracked_content
-    )
-    return SubmoduleSummary(len(entries), init, len(entries) - init, changed, tuple(entries))
+    subs = [e for e in entries if e.gitlink]
+    folders = tuple(e.path for e in entries if not e.gitlink)
+    init = sum(1 for e in subs if e.initialised)
+    changed = sum(1 for e in subs if e.commit_changed or e.modified_content or e.untracked_content)
+    return SubmoduleSummary(len(subs), init, len(subs) - init, changed, tuple(subs), folders)
