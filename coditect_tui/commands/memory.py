@@ -272,10 +272,12 @@ def _show_lines(entry: MemoryEntry, body: str) -> Sequence[str]:
 
 
 def run_show(args: argparse.Namespace, ctx: CliContext) -> int:
-    """Show one entry with its indexed text."""
+    """Show one entry (by its id or a unique start of it) with its indexed text."""
+
+    from coditect_tui.core.memory.lookup import find_memory_entry
 
     async def work(backend: Backend) -> tuple[MemoryEntry, str]:
-        entry = await backend.get_memory_entry(args.entry_id)
+        entry = await find_memory_entry(backend, args.entry_id)
         return entry, await backend.get_memory_body(entry.id)
 
     entry, body = ctx.run(work)
