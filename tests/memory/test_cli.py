@@ -250,3 +250,8 @@ def test_search_takes_several_words_without_quotes(
     assert (code, err, words) == (0, "", quoted)
     code, out, _ = run(capsys, "search", "phase", "hooks", "--kind", "checkpoint")
     assert code == 0 and " checkpoint " in out.splitlines()[0]
+    code, quoted, _ = run(capsys, "search", "--json", "hooks -placeholder")
+    code, words, _ = run(capsys, "search", "--json", "--", "hooks", "-placeholder")
+    titles = [h["title"] for h in json.loads(words)]
+    assert code == 0 and words == quoted and titles
+    assert not any("placeholder" in t for t in titles)
