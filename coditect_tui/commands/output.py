@@ -51,7 +51,6 @@ def add_format_options(
     parser: argparse.ArgumentParser,
     formats: Sequence[str],
     *,
-    default: str | None = None,
     several: bool = False,
     note: str = "",
 ) -> None:
@@ -60,16 +59,19 @@ def add_format_options(
     Args:
         parser: the command's parser.
         formats: the formats the command supports (names of :data:`FORMATS`); the first
-            is the default unless ``default`` is given.
-        default: the default when it depends on other options (the command decides);
-            ``None`` leaves ``args.format`` ``None`` when no format is asked for.
-        several: ``--format`` also takes a comma-separated list (kept in order, canonical).
+            is the default.
+        several: ``--format`` also takes a comma-separated list (kept in order, canonical),
+            and there is no default: ``args.format`` is ``None`` unless asked for, and the
+            command picks by its other options (``note`` says how).
         note: extra help text for ``--format``.
+
+    Raises:
+        ValueError: a format that is not one of :data:`FORMATS` (a programming error).
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise ValueError(f"unknown formats {unknown} (known: {FORMATS})")
-    first = default if default is not None or several else formats[0]
+    first = None if several else formats[0]
     group = parser.add_mutually_exclusive_group()
     shown = ", ".join(f"{f} (default)" if f == first else f for f in formats)
     group.add_argument(

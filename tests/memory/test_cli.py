@@ -85,14 +85,14 @@ def test_import_audit_twice(workspace: Path, capsys: pytest.CaptureFixture[str])
         (("search", "-"), "a '-' at position 1 must be directly followed"),
         (("search", "hooks", "--limit", "0"), "--limit must be between 1 and 1000"),
         (("index", "/no/such/folder"), "/no/such/folder: no such folder"),
-        (("show", "nope"), "memory entry not found"),
+        (("show", "nope"), "no memory entry has an id starting with 'nope'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
     workspace: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
 ) -> None:
     code, out, err = run(capsys, *args)
-    assert code == (1 if args[0] == "show" else 2) and out == ""
+    assert code == 2 and out == ""
     assert err.startswith(f"coditect: error: {message}") and err.count("\n") == 1
     assert "Traceback" not in err
 
