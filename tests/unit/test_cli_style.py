@@ -116,6 +116,18 @@ def test_init_help_shows_only_the_options_that_apply(
     assert "--tenant" not in out
 
 
+def test_serve_offers_no_read_only(capsys: pytest.CaptureFixture[str]) -> None:
+    """The server has no read-only mode: not offered, and refused before the command."""
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    out = capsys.readouterr().out
+    assert "--config FILE" in out and "--tenant NAME" in out and "--read-only" not in out
+    assert main(["--read-only", "serve", "--db", "unused.db"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("coditect: error: serve has no --read-only")
+    assert err.count("\n") == 1
+
+
 def _readme_rows() -> dict[str, set[str]]:
     """README's command table: command -> the actions its rows name."""
     text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
