@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from coditect_tui.commands.context import CliContext
-from coditect_tui.commands.output import add_format_options, print_items, print_model
+from coditect_tui.commands.output import add_format_options, print_items, print_json, print_model
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
@@ -144,7 +144,7 @@ def run_create(args: argparse.Namespace, ctx: CliContext) -> int:
     else:
         new = ctx.run(work)
     if args.format == "json":
-        print_model(new, fmt="json", line=str)
+        print_json(new.model_dump(mode="json"))
     else:
         print(_line(new.info))
         print(f"secret (shown once, store it now): {new.secret}")
