@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import NoReturn
 
 from coditect_tui import __version__
@@ -25,27 +25,36 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+def _common_options(
+    parser: argparse.ArgumentParser, *, suppress: bool, only: Collection[str] | None = None
+) -> None:
+    """Add the common options (``only`` those named, e.g. ``("--config",)``).
+
+    After a sub-command their defaults are suppressed, so a value given before the
+    sub-command is kept.
+    """
     default = argparse.SUPPRESS if suppress else None
     group = parser.add_argument_group("common options")
-    group.add_argument(
-        "--config",
-        metavar="FILE",
-        default=default,
-        help="config file (default: $CODITECT_CONFIG or the XDG config path)",
-    )
-    group.add_argument(
-        "--tenant",
-        metavar="NAME",
-        default=default,
-        help="tenant profile to use (default: default_tenant)",
-    )
-    group.add_argument(
-        "--read-only",
-        action="store_true",
-        default=argparse.SUPPRESS if suppress else False,
-        help="refuse every change (enforced by the backend)",
-    )
+    options: dict[str, dict[str, object]] = {
+        "--config": {
+            "metavar": "FILE",
+            "default": default,
+            "help": "config file (default: $CODITECT_CONFIG or the XDG config path)",
+        },
+        "--tenant": {
+            "metavar": "NAME",
+            "default": default,
+            "help": "tenant profile to use (default: default_tenant)",
+        },
+        "--read-only": {
+            "action": "store_true",
+            "default": argparse.SUPPRESS if suppress else False,
+            "help": "refuse every change (enforced by the backend)",
+        },
+    }
+    for flag, spec in options.items():
+        if only is None or flag in only:
+            group.add_argument(flag, **spec)  # type: ignore[arg-type]
 
 
 def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
@@ -69,7 +78,7 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
 
         sub = parser.add_subparsers(dest="command", metavar="COMMAND")
         for module in command_modules():
-            module.register(sub, lambda p: _common_options(p, suppress=True))
+            module.register(sub, lambda p, only=None: _common_options(p, suppress=True, only=only))
     return parser
 
 

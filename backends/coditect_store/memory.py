@@ -67,6 +67,8 @@ def _filtered(stmt: Any, tenant_id: str, flt: MemoryFilter | None) -> Any:
         stmt = stmt.where(m.timestamp < flt.until)
     if flt.path_prefix is not None:
         stmt = stmt.where(m.path.startswith(flt.path_prefix, autoescape=True))
+    if flt.id_prefix is not None:
+        stmt = stmt.where(m.id.startswith(flt.id_prefix, autoescape=True))
     if flt.tags:
         # tags are stored as a JSON array of strings: match the quoted element exactly
         stmt = stmt.where(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coditect_tui.commands.context import CliContext
+from coditect_tui.commands.output import add_format_options
 from coditect_tui.core.errors import ConfigError, InvalidInput
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     verify.add_argument(
         "--checkpoint", metavar="FILE", help="a signed checkpoint the chain must still match"
     )
-    verify.add_argument("--json", action="store_true", help="machine-readable verdict")
+    add_format_options(verify, ("text", "json"))
     add_common(verify)
     verify.set_defaults(handler=run_verify)
 
@@ -69,6 +70,7 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         help="create the signing key (only when there is none: checkpoints signed with "
         "an earlier key verify only with that key)",
     )
+    add_format_options(checkpoint, ("text", "json"))
     add_common(checkpoint)
     checkpoint.set_defaults(handler=run_checkpoint)
 
@@ -79,12 +81,12 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         "an evidence pack (--pack DIR: the files, a manifest.json and "
         "SHA256SUMS, written atomically into a new directory).",
     )
-    export.add_argument(
-        "--format",
-        default=None,
-        metavar="FORMAT",
-        help="csv or jsonl (default jsonl); with --pack also md, or several "
-        "comma-separated (default csv)",
+    add_format_options(
+        export,
+        ("jsonl", "csv", "markdown"),
+        several=True,
+        note="jsonl (default) or csv; with --pack DIR csv (default), jsonl, markdown, or "
+        "several comma-separated",
     )
     export.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
     export.add_argument(
@@ -102,11 +104,12 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     export.set_defaults(handler=run_export)
 
 
-def _print_report(report: VerifyReport, as_json: bool) -> None:
-    from coditect_tui.core.safe_text import safe_json, safe_text
+def _print_report(report: VerifyReport, fmt: str) -> None:
+    from coditect_tui.commands.output import print_json
+    from coditect_tui.core.safe_text import safe_text
 
-    if as_json:
-        print(safe_json(report.model_dump(mode="json"), indent=True))
+    if fmt == "json":
+        print_json(report.model_dump(mode="json"))
         return
     if report.ok:
         extra = (
@@ -135,7 +138,7 @@ def run_verify(args: argparse.Namespace, ctx: CliContext) -> int:
             )
         except checkpoints.ForgedCheckpoint as exc:
             report = VerifyReport(ok=False, rows=0, reason="checkpoint_mismatch", detail=str(exc))
-            _print_report(report, args.json)
+            _print_report(report, args.format)
             return EXIT_TAMPERED
         claim = (cp.seq, cp.hash)
 
@@ -143,7 +146,7 @@ def run_verify(args: argparse.Namespace, ctx: CliContext) -> int:
         return await backend.verify_audit(checkpoint=claim)
 
     report = ctx.run(work)
-    _print_report(report, args.json)
+    _print_report(report, args.format)
     return 0 if report.ok else EXIT_TAMPERED
 
 
@@ -151,6 +154,7 @@ def run_checkpoint(args: argparse.Namespace, ctx: CliContext) -> int:
     """Write a signed checkpoint of the current head (creating the key only on --new-key)."""
     from coditect_tui.core import checkpoints
     from coditect_tui.core.paths import data_dir
+    from coditect_tui.core.safe_text import safe_text
 
     key_path = checkpoints.default_key_path()
     default_dir = data_dir() / "checkpoints"
@@ -183,7 +187,24 @@ def run_checkpoint(args: argparse.Namespace, ctx: CliContext) -> int:
             print(f"coditect: warning: {_older_note(older)}, not with the new key", file=sys.stderr)
     out = Path(args.out) if args.out else default_dir / f"{head.tenant}-{head.seq:08d}.json"
     checkpoints.write_checkpoint(head, out, key)
-    print(f"checkpoint: tenant {head.tenant} seq {head.seq} hash {head.hash[:16]}… -> {out}")
+    if args.format == "json":
+        from coditect_tui.commands.output import print_json
+
+        print_json(
+            {
+                "tenant": head.tenant,
+                "seq": head.seq,
+                "hash": head.hash,
+                "path": str(out),
+                "key_id": checkpoints.key_id(key.public_key()),
+                "new_key": args.new_key,
+            }
+        )
+    else:
+        print(
+            f"checkpoint: tenant {head.tenant} seq {head.seq} hash {head.hash[:16]}… -> "
+            f"{safe_text(out)}"
+        )
     return 0
 
 
@@ -224,7 +245,7 @@ def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
     fmt = args.format or "jsonl"
     if fmt not in ("csv", "jsonl"):
         raise InvalidInput(
-            f"--format {fmt!r}: choose csv or jsonl (md and several formats need --pack DIR)"
+            f"--format {fmt!r}: choose csv or jsonl (markdown and several formats need --pack DIR)"
         )
     args.format = fmt
 

@@ -1,18 +1,25 @@
-"""What every command needs: the run context (core/run_context.py) from the parsed options,
-and printing helpers."""
+"""What every command needs: the run context (core/run_context.py) from the parsed options.
+
+Printing helpers (one output style for every command) are in ``output.py``."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
 from coditect_tui.core.run_context import RunContext
 
-if TYPE_CHECKING:  # pydantic models load on first use, not at `coditect` start-up
-    from pydantic import BaseModel
+
+class AddCommon(Protocol):
+    """What ``register(sub, add_common)`` is given: adds the common options to a parser."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, only: Collection[str] | None = None
+    ) -> None:
+        """Add ``--config``, ``--tenant``, ``--read-only`` (``only`` those named)."""
 
 
 @dataclass
@@ -28,23 +35,3 @@ class CliContext(RunContext):
             tenant=getattr(args, "tenant", None),
             read_only_flag=bool(getattr(args, "read_only", False)),
         )
-
-
-def print_items(
-    items: Sequence[BaseModel],
-    *,
-    as_json: bool,
-    line: Callable[[Any], str],
-    empty: str | None = None,
-) -> None:
-    """Print ``items`` as an indented JSON array, or one ``line(item)`` each (``empty``
-    when there are none)."""
-    if as_json:
-        from coditect_tui.core.safe_text import safe_json
-
-        print(safe_json([item.model_dump(mode="json") for item in items], indent=True))
-        return
-    for item in items:
-        print(line(item))
-    if not items and empty is not None:
-        print(empty)

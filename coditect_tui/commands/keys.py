@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from coditect_tui.commands.context import CliContext, print_items
+from coditect_tui.commands.context import CliContext
+from coditect_tui.commands.output import add_format_options, print_items, print_json, print_model
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
@@ -74,7 +75,7 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         "its owner); an existing tenant must be in this tier, and the principal already "
         "a member (its role is kept)",
     )
-    create.add_argument("--json", action="store_true", help="machine-readable output")
+    add_format_options(create, ("text", "json"), note="json holds the secret too")
     add_common(create)
     create.set_defaults(handler=run_create)
 
@@ -83,7 +84,7 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         help="list keys (never their secrets)",
         description="Keys of the tenant, newest first.",
     )
-    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    add_format_options(listing, ("table", "json"))
     add_common(listing)
     listing.set_defaults(handler=run_list)
 
@@ -91,6 +92,7 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         "revoke", help="revoke a key", description="Revoke a key by its id (see keys list)."
     )
     revoke.add_argument("key_id", metavar="KEY_ID")
+    add_format_options(revoke, ("text", "json"))
     add_common(revoke)
     revoke.set_defaults(handler=run_revoke)
 
@@ -141,10 +143,8 @@ def run_create(args: argparse.Namespace, ctx: CliContext) -> int:
         new = asyncio.run(direct())
     else:
         new = ctx.run(work)
-    if args.json:
-        from coditect_tui.core.safe_text import safe_json
-
-        print(safe_json(new.model_dump(mode="json"), indent=True))
+    if args.format == "json":
+        print_json(new.model_dump(mode="json"))
     else:
         print(_line(new.info))
         print(f"secret (shown once, store it now): {new.secret}")
@@ -171,7 +171,7 @@ def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     async def work(backend: Backend) -> list[ApiKeyInfo]:
         return await backend.list_api_keys()
 
-    print_items(ctx.run(work), as_json=args.json, line=_line, empty="no API keys")
+    print_items(ctx.run(work), fmt=args.format, line=_line, empty="no API keys")
     return 0
 
 
@@ -181,5 +181,5 @@ def run_revoke(args: argparse.Namespace, ctx: CliContext) -> int:
     async def work(backend: Backend) -> ApiKeyInfo:
         return await backend.revoke_api_key(args.key_id)
 
-    print(_line(ctx.run(work)))
+    print_model(ctx.run(work), fmt=args.format, line=_line)
     return 0

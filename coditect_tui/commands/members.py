@@ -6,7 +6,8 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from coditect_tui.commands.context import CliContext, print_items
+from coditect_tui.commands.context import CliContext
+from coditect_tui.commands.output import add_format_options, print_items, print_json, print_model
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
@@ -24,13 +25,14 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     actions = members.add_subparsers(dest="members_command", metavar="ACTION", required=True)
 
     listing = actions.add_parser("list", help="list members", description="Members by name.")
-    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    add_format_options(listing, ("table", "json"))
     add_common(listing)
     listing.set_defaults(handler=run_list)
 
     add = actions.add_parser("add", help="add a member", description="Add a principal.")
     add.add_argument("name")
     add.add_argument("role")
+    add_format_options(add, ("text", "json"))
     add_common(add)
     add.set_defaults(handler=run_add)
 
@@ -39,6 +41,7 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     )
     set_role.add_argument("name")
     set_role.add_argument("role")
+    add_format_options(set_role, ("text", "json"))
     add_common(set_role)
     set_role.set_defaults(handler=run_set_role)
 
@@ -48,6 +51,7 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         description="Remove a member and revoke their keys here.",
     )
     remove.add_argument("name")
+    add_format_options(remove, ("text", "json"))
     add_common(remove)
     remove.set_defaults(handler=run_remove)
 
@@ -66,7 +70,7 @@ def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
     async def work(backend: Backend) -> list[Member]:
         return await backend.list_members()
 
-    print_items(ctx.run(work), as_json=args.json, line=_line)
+    print_items(ctx.run(work), fmt=args.format, line=_line)
     return 0
 
 
@@ -76,7 +80,7 @@ def run_add(args: argparse.Namespace, ctx: CliContext) -> int:
     async def work(backend: Backend) -> Member:
         return await backend.add_member(args.name, args.role)
 
-    print(_line(ctx.run(work)))
+    print_model(ctx.run(work), fmt=args.format, line=_line)
     return 0
 
 
@@ -86,16 +90,20 @@ def run_set_role(args: argparse.Namespace, ctx: CliContext) -> int:
     async def work(backend: Backend) -> Member:
         return await backend.set_member_role(args.name, args.role)
 
-    print(_line(ctx.run(work)))
+    print_model(ctx.run(work), fmt=args.format, line=_line)
     return 0
 
 
 def run_remove(args: argparse.Namespace, ctx: CliContext) -> int:
     """Remove a member."""
+    from coditect_tui.core.safe_text import safe_text
 
     async def work(backend: Backend) -> None:
         await backend.remove_member(args.name)
 
     ctx.run(work)
-    print(f"removed {args.name}")
+    if args.format == "json":
+        print_json({"removed": args.name})
+    else:
+        print(f"removed {safe_text(args.name)}")
     return 0

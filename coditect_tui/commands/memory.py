@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coditect_tui.commands.context import CliContext
+from coditect_tui.commands.output import add_format_options, print_json
 from coditect_tui.core.memory_kinds import MEMORY_KINDS
 
 if TYPE_CHECKING:  # pydantic models load when a memory command runs, not at start-up
@@ -54,7 +55,7 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         metavar="N",
         help="folder levels searched below each PATH (default 6)",
     )
-    index.add_argument("--json", action="store_true", help="machine-readable report")
+    add_format_options(index, ("text", "json"))
     add_common(index)
     index.set_defaults(handler=run_index)
 
@@ -64,7 +65,12 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         description='Words must all match; "a phrase"; prefix*; OR; -word or NOT word to '
         "exclude; (parentheses) group. See docs/memory.md.",
     )
-    search.add_argument("query", metavar="QUERY")
+    search.add_argument(
+        "query",
+        nargs="+",
+        metavar="WORD",
+        help="the query; several words need no quotes (they are joined by spaces)",
+    )
     search.add_argument(
         "--kind",
         action="append",
@@ -75,7 +81,7 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     search.add_argument(
         "--limit", type=int, default=20, metavar="N", help="most results (default 20)"
     )
-    search.add_argument("--json", action="store_true", help="machine-readable results")
+    add_format_options(search, ("text", "json"))
     add_common(search)
     search.set_defaults(handler=run_search)
 
@@ -84,8 +90,10 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         help="show one entry and its indexed text",
         description="Show an entry's metadata and indexed text.",
     )
-    show.add_argument("entry_id", metavar="ID")
-    show.add_argument("--json", action="store_true", help="machine-readable entry")
+    show.add_argument(
+        "entry_id", metavar="ID", help="an entry's id, or enough of its start to be unique"
+    )
+    add_format_options(show, ("text", "json"))
     add_common(show)
     show.set_defaults(handler=run_show)
 
@@ -105,14 +113,9 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         metavar="N",
         help="folder levels searched below each PATH (default 6)",
     )
+    add_format_options(audit, ("text", "json"))
     add_common(audit)
     audit.set_defaults(handler=run_import_audit)
-
-
-def _dumps(value: Any) -> str:
-    from coditect_tui.core.safe_text import safe_json
-
-    return safe_json(value, indent=True)
 
 
 async def _default_paths(ctx: CliContext, backend: Backend) -> list[Path]:
@@ -166,8 +169,8 @@ def run_index(args: argparse.Namespace, ctx: CliContext) -> int:
     report = ctx.run(work)
     for warning in report.warnings():
         print(f"coditect: warning: {safe_text(warning)}", file=sys.stderr)
-    if args.json:
-        print(_dumps(_report_json(report)))
+    if args.format == "json":
+        print_json(_report_json(report))
     else:
         for root in report.roots:
             owner = f" (project {safe_text(root.project_name)})" if root.project_name else ""
@@ -215,19 +218,18 @@ def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
     from coditect_tui.core.models import MemoryFilter
     from coditect_tui.core.safe_text import safe_text
 
-    parse_query(args.query)  # a malformed query fails before the store is opened
+    query = " ".join(args.query)
+    parse_query(query)  # a malformed query fails before the store is opened
     if not 1 <= args.limit <= 1000:
         raise InvalidInput("--limit must be between 1 and 1000")
     flt = MemoryFilter(kinds=args.kind) if args.kind else None
 
     async def work(backend: Backend) -> list[SearchHit]:
-        return await search(backend, args.query, flt, limit=args.limit)
+        return await search(backend, query, flt, limit=args.limit)
 
     hits = ctx.run(work)
-    if args.json:
-        print(
-            _dumps([{**_entry_json(h.entry), "rank": h.rank, "snippet": h.snippet} for h in hits])
-        )
+    if args.format == "json":
+        print_json([{**_entry_json(h.entry), "rank": h.rank, "snippet": h.snippet} for h in hits])
         return 0
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     for hit in hits:
@@ -270,15 +272,17 @@ def _show_lines(entry: MemoryEntry, body: str) -> Sequence[str]:
 
 
 def run_show(args: argparse.Namespace, ctx: CliContext) -> int:
-    """Show one entry with its indexed text."""
+    """Show one entry (by its id or a unique start of it) with its indexed text."""
+
+    from coditect_tui.core.memory.lookup import find_memory_entry
 
     async def work(backend: Backend) -> tuple[MemoryEntry, str]:
-        entry = await backend.get_memory_entry(args.entry_id)
+        entry = await find_memory_entry(backend, args.entry_id)
         return entry, await backend.get_memory_body(entry.id)
 
     entry, body = ctx.run(work)
-    if args.json:
-        print(_dumps({**_entry_json(entry), "body": body}))
+    if args.format == "json":
+        print_json({**_entry_json(entry), "body": body})
     else:
         print("\n".join(_show_lines(entry, body)))
     return 0
@@ -304,10 +308,20 @@ def run_import_audit(args: argparse.Namespace, ctx: CliContext) -> int:
         return await import_audit_logs(backend, roots)
 
     report = ctx.run(work)
-    print(
-        f"audit logs: {report.files} file(s), {report.events_read} operation(s) read, "
-        f"{report.appended} new event(s) appended"
-    )
+    if args.format == "json":
+        print_json(
+            {
+                "files": report.files,
+                "events_read": report.events_read,
+                "appended": report.appended,
+                "problems": report.problems,
+            }
+        )
+    else:
+        print(
+            f"audit logs: {report.files} file(s), {report.events_read} operation(s) read, "
+            f"{report.appended} new event(s) appended"
+        )
     for problem in report.problems:
         print(f"problem: {safe_text(problem)}", file=sys.stderr)
     return 1 if report.problems else 0

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from coditect_tui.commands.context import CliContext
+from coditect_tui.commands.output import add_format_options
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from coditect_tui.core.settings import TenantProfile
     from coditect_tui.core.views import ResolvedView, ViewsConfig
 
-FORMATS = ("md", "csv", "json")
+FORMATS = ("markdown", "json", "csv")
 
 
 def _whole(value: str | None, flag: str, low: int, high: int | None = None) -> int | None:
@@ -48,15 +49,6 @@ def _whole(value: str | None, flag: str, low: int, high: int | None = None) -> i
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise InvalidInput(f"{flag} must be {bound}")
     return number
-
-
-def _format(value: str) -> str:
-    from coditect_tui.core.errors import InvalidInput
-
-    fmt = "md" if value.lower() == "markdown" else value.lower()
-    if fmt not in FORMATS:
-        raise InvalidInput(f"--format {value!r}: choose {', '.join(FORMATS)}")
-    return fmt
 
 
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -84,12 +76,7 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         metavar="PATH",
         help="workspace roots for this run, replacing the tenant's",
     )
-    status.add_argument(
-        "--format",
-        default="md",
-        metavar="FORMAT",
-        help="md (default), csv (one row per repo) or json",
-    )
+    add_format_options(status, FORMATS, note="csv: one row per repo")
     status.add_argument(
         "--view",
         metavar="NAME",
@@ -138,9 +125,7 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         "(from each tenant's newest status snapshot and its sessions). "
         "Tenants are opened read-only.",
     )
-    portfolio.add_argument(
-        "--format", default="md", metavar="FORMAT", help="md (default), csv or json"
-    )
+    add_format_options(portfolio, FORMATS)
     portfolio.add_argument("--views", metavar="FILE", help="views.yaml to use")
     add_common(portfolio)
     portfolio.set_defaults(handler=run_portfolio)
@@ -200,7 +185,6 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
     from coditect_tui.core.safe_text import safe_text
     from coditect_tui.core.views import advisor_view, load_views
 
-    args.format = _format(args.format)
     try:
         timeout = float(args.timeout)
     except ValueError:
@@ -255,11 +239,11 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
     if view.kind == "aggregate":
         aggregate = advisor_view(board, view.sections)
         text = {
-            "md": lambda: render.advisor_markdown(aggregate, title=view.title),
+            "markdown": lambda: render.advisor_markdown(aggregate, title=view.title),
             "csv": lambda: render.advisor_csv(aggregate),
             "json": lambda: render.advisor_json(aggregate) + "\n",
         }[args.format]()
-    elif args.format == "md":
+    elif args.format == "markdown":
         text = render.render_markdown(board, statuses, sections=view.sections)
     elif args.format == "csv":
         text = render.render_csv(board, statuses)
@@ -336,7 +320,6 @@ def run_portfolio(args: argparse.Namespace, ctx: CliContext) -> int:
     from coditect_tui.core.portfolio import build_portfolio
     from coditect_tui.core.views import load_views
 
-    args.format = _format(args.format)
     views = load_views(Path(args.views) if args.views else None)
     home = ctx.profile()
 
@@ -357,7 +340,7 @@ def run_portfolio(args: argparse.Namespace, ctx: CliContext) -> int:
             await backend.close()
 
     portfolio, view = asyncio.run(work())
-    if args.format == "md":
+    if args.format == "markdown":
         sys.stdout.write(render.portfolio_markdown(portfolio, view.columns))
     elif args.format == "csv":
         sys.stdout.write(render.portfolio_csv(portfolio, view.columns))

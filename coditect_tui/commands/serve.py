@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from typing import Any
 
-from coditect_tui.commands.context import CliContext
+from coditect_tui.commands.context import AddCommon, CliContext
 
 
 def _port(value: str) -> int:
@@ -29,8 +28,8 @@ def _positive(value: str) -> int:
     return number
 
 
-def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
-    """Add ``serve``."""
+def register(sub: Any, add_common: AddCommon) -> None:
+    """Add ``serve`` (without ``--read-only``: read-only is each client's choice)."""
     parser = sub.add_parser(
         "serve",
         help="run the tenant API server (FastAPI on uvicorn)",
@@ -65,7 +64,7 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     parser.add_argument(
         "--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug")
     )
-    add_common(parser)
+    add_common(parser, only=("--config", "--tenant"))
     parser.set_defaults(handler=run)
 
 
@@ -78,6 +77,11 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     from coditect_tui.core.errors import ConfigError
     from coditect_tui.core.settings import LocalBackendConfig
 
+    if ctx.read_only_flag:  # given before the command: refuse rather than serve writes
+        raise ConfigError(
+            "serve has no --read-only: each client chooses read-only (its profile's "
+            "read_only, or --read-only)"
+        )
     db = args.db or os.environ.get("CODITECT_DB")
     if not db:
         backend = ctx.profile().backend

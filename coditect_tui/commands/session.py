@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coditect_tui.commands.context import CliContext
+from coditect_tui.commands.output import add_format_options, print_json
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
     from coditect_tui.core.git.sessions import ActionResult, GitSessions
+    from coditect_tui.core.git.sessions.results import SyncConflict
 
 
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -39,6 +41,7 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         parser.add_argument(
             "--repo", metavar="PATH", help="the repo to work in (default: the current directory)"
         )
+        add_format_options(parser, ("text", "json"))
         add_common(parser)
         parser.set_defaults(handler=run)
         return parser
@@ -118,8 +121,7 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         help="confirm the cascade's list of repos without asking",
     )
 
-    status = action("status", "the session and the repo's git status")
-    status.add_argument("--json", action="store_true", help="machine-readable output")
+    action("status", "the session and the repo's git status")
 
 
 def find_worktree(start: Path) -> Path:
@@ -200,7 +202,9 @@ def _description(args: argparse.Namespace) -> str:
     text = (args.description_opt or words).strip()
     if not text and sys.stdin.isatty():
         try:
-            text = input("What is this session about? ").strip()
+            # the question goes to stderr: stdout stays the command's output (--json)
+            print("What is this session about? ", end="", file=sys.stderr, flush=True)
+            text = input().strip()
         except EOFError:
             text = ""
     if not text:
@@ -208,7 +212,38 @@ def _description(args: argparse.Namespace) -> str:
     return text
 
 
-def _print_result(result: ActionResult) -> None:
+def _result_json(result: ActionResult) -> dict[str, Any]:
+    """The outcome of an action as a JSON object (cascaded submodules under children)."""
+    from coditect_tui.core.safe_text import fs_text
+
+    return {
+        "action": result.verb,
+        "ok": result.ok,
+        "message": result.message,
+        "repo": fs_text(result.repo),
+        "branch": result.branch,
+        "sha": result.sha,
+        "details": result.details,
+        "children": [_result_json(child) for child in result.children],
+    }
+
+
+def _print_result(result: ActionResult, fmt: str, conflict: SyncConflict | None = None) -> None:
+    """Print what an action did: the messages, or one JSON object (``fmt == "json"``)."""
+    if fmt == "json":
+        document = _result_json(result)
+        if result.verb == "sync":
+            document["conflict"] = (
+                None
+                if conflict is None
+                else {
+                    "files": conflict.files,
+                    "rebase_in_progress": conflict.rebase_in_progress,
+                    "message": conflict.message,
+                }
+            )
+        print_json(document)
+        return
     for child in result.children:
         print(f"  {child.message}")
     print(result.message)
@@ -225,16 +260,16 @@ def _confirm(repos: list[Path], assume_yes: bool) -> bool:
     if not sys.stdin.isatty():
         print("coditect: pass --yes to confirm", file=sys.stderr)
         return False
-    answer = input("Proceed? [y/N] ").strip().lower()
+    print("Proceed? [y/N] ", end="", file=sys.stderr, flush=True)  # stdout may be --json
+    answer = input().strip().lower()
     return answer in ("y", "yes")
 
 
-def _print_status(sessions: GitSessions, result: dict[str, Any], as_json: bool) -> None:
-    from coditect_tui.core.git.report import to_json
+def _print_status(sessions: GitSessions, result: dict[str, Any], fmt: str) -> None:
     from coditect_tui.core.safe_text import safe_text
 
-    if as_json:
-        print(to_json(result))
+    if fmt == "json":
+        print_json(result)
         return
     repo = result["repo"]
     state = result["session"]
@@ -311,24 +346,29 @@ async def _act(
             "files": [f"{f.code} {f.path}" for f in status.files],
             "session": state.to_dict() if state else None,
         }
-        _print_status(sessions, result, args.json)
+        _print_status(sessions, result, args.format)
         return 1 if status.error else 0
 
     async def attempt(confirmed: bool) -> int:
         if verb == "start":
-            _print_result(await sessions.start(description))
+            _print_result(await sessions.start(description), args.format)
         elif verb == "commit":
             _print_result(
-                await sessions.commit(args.message, cascade=args.cascade, confirmed=confirmed)
+                await sessions.commit(args.message, cascade=args.cascade, confirmed=confirmed),
+                args.format,
             )
         elif verb == "push":
             _print_result(
                 await sessions.push(
                     confirm_main=args.confirm_main, cascade=args.cascade, confirmed=confirmed
-                )
+                ),
+                args.format,
             )
         elif verb == "sync":
             result, conflict = await sessions.sync()
+            if args.format == "json":
+                _print_result(result, args.format, conflict)
+                return 0 if result.ok else 1
             print(result.message)
             if conflict is not None:
                 for name in conflict.files:
@@ -337,7 +377,10 @@ async def _act(
                     print("  the repo is left as git left it: a rebase is in progress")
             return 0 if result.ok else 1
         elif verb == "pr":
-            _print_result(await sessions.pr(args.title, args.body, confirm_main=args.confirm_main))
+            _print_result(
+                await sessions.pr(args.title, args.body, confirm_main=args.confirm_main),
+                args.format,
+            )
         elif verb == "end":
             result = await sessions.end(
                 merge=args.merge,
@@ -346,6 +389,9 @@ async def _act(
                 cascade=args.cascade,
                 confirmed=confirmed,
             )
+            if args.format == "json":
+                _print_result(result, args.format)
+                return 0
             summary = result.details["summary"]
             print("Session Summary:")
             for label, key in (

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coditect_tui.commands.context import CliContext
+from coditect_tui.commands.output import add_format_options
 
 if TYPE_CHECKING:
     from coditect_tui.core.git.discovery import WorkspaceTree
@@ -38,13 +39,11 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         metavar="PATH",
         help="workspace roots for this run, replacing the tenant's",
     )
-    fmt = parser.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="machine-readable JSON")
-    fmt.add_argument("--csv", action="store_true", help="one CSV row per repo")
-    fmt.add_argument(
-        "--markdown",
-        action="store_true",
-        help="a health dashboard: distribution, critical issues, warnings",
+    add_format_options(
+        parser,
+        ("table", "json", "csv", "markdown"),
+        note="csv: one row per repo; markdown: a health dashboard (distribution, "
+        "critical issues, warnings)",
     )
     parser.add_argument(
         "--category",
@@ -304,7 +303,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     runner = GitRunner(concurrency=args.jobs, timeout=args.timeout)
     statuses = asyncio.run(read_many(runner, targets))
     shown_rows = _filter(statuses, args)
-    if args.json:
+    if args.format == "json":
         document = {
             "tenant": tenant,
             "roots": [str(r) for r in tree.roots],
@@ -314,9 +313,9 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             "warnings": tree.warnings,
         }
         sys.stdout.write(report.to_json(document) + "\n")
-    elif args.csv:
+    elif args.format == "csv":
         sys.stdout.write(report.csv_text(shown_rows))
-    elif args.markdown:
+    elif args.format == "markdown":
         sys.stdout.write(report.render_markdown(shown_rows))
     else:
         sys.stdout.write(render_table(shown_rows))

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from coditect_tui.commands.context import CliContext
+from coditect_tui.commands.output import add_format_options
 
 
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -16,7 +17,7 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         help="list the configured tenant profiles",
         description="List the tenant profiles of the configuration.",
     )
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    add_format_options(parser, ("table", "json"))
     add_common(parser)
     parser.set_defaults(handler=run)
 
@@ -46,11 +47,10 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
                 "workspace_roots": profile.workspace_roots,
             }
         )
-    if args.json:
-        from coditect_tui.core.safe_text import safe_json
+    if args.format == "json":
+        from coditect_tui.commands.output import print_json
 
-        document = {"config": str(loaded.path), "from_file": loaded.from_file, "tenants": rows}
-        print(safe_json(document, indent=True))
+        print_json({"config": str(loaded.path), "from_file": loaded.from_file, "tenants": rows})
         return 0
     source = str(loaded.path) if loaded.from_file else f"built-in defaults ({loaded.path} absent)"
     print(f"config: {source}")

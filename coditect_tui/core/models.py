@@ -347,8 +347,8 @@ class MemoryFilter(Model):
     """Filters for listing and searching memory entries; every given field must match.
 
     ``since`` is inclusive and ``until`` exclusive (on the entry's timestamp);
-    ``path_prefix`` matches the start of the path literally; ``tags`` matches entries
-    carrying any of the tags.
+    ``path_prefix`` and ``id_prefix`` match the start of the path or id literally;
+    ``tags`` matches entries carrying any of the tags.
     """
 
     kinds: list[MemoryKind] | None = None
@@ -356,6 +356,7 @@ class MemoryFilter(Model):
     since: DateTimeText | None = None
     until: DateTimeText | None = None
     path_prefix: str | None = None
+    id_prefix: str | None = None
     tags: list[str] | None = None
 
 

@@ -15,6 +15,7 @@ from coditect_tui.core.errors import (
     PermissionDenied,
     QuotaExceeded,
 )
+from coditect_tui.core.memory.lookup import find_memory_entry
 from coditect_tui.core.models import (
     Action,
     AuditEventSpec,
@@ -303,6 +304,42 @@ async def test_memory_batch_and_filters(harness: Harness, owner: Backend) -> Non
     finally:
         await viewer.close()
     assert (await owner.list_memory_entries(MemoryFilter(path_prefix="/w/mine"))).items == []
+
+
+async def test_memory_id_prefix_and_lookup(harness: Harness, owner: Backend) -> None:
+    """``MemoryFilter.id_prefix`` matches the start of ids literally, in this tenant only;
+    ``find_memory_entry`` resolves a unique prefix and names the count of an ambiguous one."""
+    specs = [
+        MemoryEntrySpec(path=f"/w/n{i}.md", kind="note", title=f"n{i}", body=f"b{i}")
+        for i in range(17)
+    ]
+    ids = [e.id for e in await owner.upsert_memory_entries(specs)]
+    other = await harness.open("globex", "gina", "owner")
+    try:
+        foreign = await other.upsert_memory_entry(
+            MemoryEntrySpec(path="/w/g.md", kind="note", title="g", body="g")
+        )
+        with pytest.raises(InvalidInput, match="no memory entry"):
+            await find_memory_entry(owner, foreign.id)  # another tenant's id is unknown here
+    finally:
+        await other.close()
+    for entry_id in ids:
+        listed = await owner.list_memory_entries(MemoryFilter(id_prefix=entry_id[:3]), limit=1000)
+        assert {e.id for e in listed.items} == {i for i in ids if i.startswith(entry_id[:3])}
+    # 17 ids over 16 hex digits: some first digit is shared (pigeonhole)
+    first = next(c for c in "0123456789abcdef" if sum(i.startswith(c) for i in ids) >= 2)
+    count = sum(i.startswith(first) for i in ids)
+    with pytest.raises(InvalidInput, match=f"^{count} memory entries have an id starting with"):
+        await find_memory_entry(owner, first)
+    unique = next(
+        i[:n] for i in ids for n in range(1, 33) if sum(j.startswith(i[:n]) for j in ids) == 1
+    )
+    assert (await find_memory_entry(owner, unique)).id.startswith(unique)
+    assert (await find_memory_entry(owner, ids[0])).id == ids[0]
+    for literal in ("%", "_", ids[0][:4] + "%"):  # LIKE wildcards are plain characters
+        assert (await owner.list_memory_entries(MemoryFilter(id_prefix=literal))).items == []
+    with pytest.raises(InvalidInput):
+        await find_memory_entry(owner, " ")
 
 
 async def test_status_history(owner: Backend) -> None:

@@ -328,7 +328,7 @@ def test_audit_export_cli_pack_and_plain_modes(tmp_path: Path) -> None:
     assert "already exists" in again.stderr and verify_evidence_pack(pack).ok
     for args, message in (
         (["--format", "md"], "need --pack"),
-        (["--pack", str(tmp_path / "x"), "--format", "pdf"], "unknown format 'pdf'"),
+        (["--pack", str(tmp_path / "x"), "--format", "pdf"], "'pdf' is not a format of"),
         (["--pack", str(tmp_path / "y"), "-o", str(tmp_path / "f")], "cannot be combined"),
     ):
         bad = run_cli("audit", "export", "--config", config, *args)

@@ -130,7 +130,10 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
     views = tmp_path / "views.yaml"
     views.write_text("views:\n  v:\n    kind: aggregate\n    title: V\n    sections: [attention]\n")
     cases = [
-        (["--format", "xml", work], "--format 'xml': choose md, csv, json"),
+        (
+            ["--format", "xml", work],
+            "--format: 'xml' is not a format of this command (choose markdown, json, csv)",
+        ),
         (["--stale-days", "0", work], "--stale-days must be at least 1"),
         (["--window-days", "400", work], "--window-days must be between 1 and 366"),
         (["--attention-below", "x", work], "--attention-below 'x' is not a whole number"),

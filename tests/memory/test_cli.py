@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -13,7 +14,7 @@ import pytest
 
 from coditect_tui.cli import main
 from tests.conftest import REPO_ROOT
-from tests.memory.conftest import copy_fixtures
+from tests.memory.conftest import copy_fixtures, open_store
 from tests.memory.test_fixtures import CHECKPOINT
 from tests.support.hostile_text import HOSTILE, raw_controls, run_cli
 
@@ -84,14 +85,14 @@ def test_import_audit_twice(workspace: Path, capsys: pytest.CaptureFixture[str])
         (("search", "-"), "a '-' at position 1 must be directly followed"),
         (("search", "hooks", "--limit", "0"), "--limit must be between 1 and 1000"),
         (("index", "/no/such/folder"), "/no/such/folder: no such folder"),
-        (("show", "nope"), "memory entry not found"),
+        (("show", "nope"), "no memory entry has an id starting with 'nope'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
     workspace: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
 ) -> None:
     code, out, err = run(capsys, *args)
-    assert code == (1 if args[0] == "show" else 2) and out == ""
+    assert code == 2 and out == ""
     assert err.startswith(f"coditect: error: {message}") and err.count("\n") == 1
     assert "Traceback" not in err
 
@@ -195,3 +196,62 @@ def test_hostile_audit_rows_export_safely_through_the_real_cli(
 def _json_string(cell: str) -> str:
     """A ``safe_text`` cell read back (it reads as the inside of a JSON string)."""
     return str(json.loads('"' + cell.replace('"', '\\"') + '"'))
+
+
+def _entry_ids(capsys: pytest.CaptureFixture[str], workspace: Path, extra: int) -> list[str]:
+    """Index the samples plus ``extra`` session notes; every entry id (read from the store)."""
+    sessions = workspace / "proj" / "MEMORY-CONTEXT" / "sessions"
+    for i in range(extra):
+        (sessions / f"2025-12-{i + 1:02d}-note-{i}.md").write_text(f"# Note {i}\n\nbody {i}\n")
+    code, out, _ = run(capsys, "index")
+    assert code == 0, out
+
+    async def ids() -> list[str]:
+        store = await open_store(workspace.parent / "cli.db")
+        try:
+            return [e.id for e in (await store.list_memory_entries(limit=1000)).items]
+        finally:
+            await store.close()
+
+    return asyncio.run(ids())
+
+
+def test_show_takes_a_unique_id_prefix(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ids = _entry_ids(capsys, workspace, extra=8)
+    assert len(ids) == 17  # 17 ids over 16 hex digits: some first digit is shared
+    unique = next(
+        i[:n] for i in ids for n in range(1, 33) if sum(j.startswith(i[:n]) for j in ids) == 1
+    )
+    whole = next(i for i in ids if i.startswith(unique))
+    code, out, err = run(capsys, "show", unique)
+    assert (code, err) == (0, "") and out.startswith(f"id:        {whole}\n")
+    code, out, _ = run(capsys, "show", unique, "--json")
+    assert json.loads(out)["id"] == whole
+    shared = next(c for c in "0123456789abcdef" if sum(i.startswith(c) for i in ids) >= 2)
+    count = sum(i.startswith(shared) for i in ids)
+    code, out, err = run(capsys, "show", shared, "--json")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"coditect: error: {count} memory entries have an id starting with '{shared}'; "
+        "give more of the id\n"
+    )
+    code, out, err = run(capsys, "show", "nosuchid")
+    assert (code, out) == (2, "")
+    assert err == "coditect: error: no memory entry has an id starting with 'nosuchid'\n"
+
+
+def test_search_takes_several_words_without_quotes(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "index")[0] == 0
+    code, quoted, _ = run(capsys, "search", "--json", "hooks checkpoint")
+    assert code == 0 and json.loads(quoted)
+    code, words, err = run(capsys, "search", "--json", "hooks", "checkpoint")
+    assert (code, err, words) == (0, "", quoted)
+    code, out, _ = run(capsys, "search", "phase", "hooks", "--kind", "checkpoint")
+    assert code == 0 and " checkpoint " in out.splitlines()[0]
+    code, quoted, _ = run(capsys, "search", "--json", "hooks -placeholder")
+    code, words, _ = run(capsys, "search", "--json", "--", "hooks", "-placeholder")
+    titles = [h["title"] for h in json.loads(words)]
+    assert code == 0 and words == quoted and titles
+    assert not any("placeholder" in t for t in titles)
