@@ -128,6 +128,11 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         metavar="N",
         help="directory levels searched below each root (default 4)",
     )
+    status.add_argument(
+        "--max-repos",
+        metavar="N",
+        help="stop a scan of PATHs after N repos (default 200; 0: no bound)",
+    )
     add_common(status)
     status.set_defaults(handler=run_status)
 

@@ -78,6 +78,12 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         metavar="N",
         help="directory levels searched below each root (default 4)",
     )
+    parser.add_argument(
+        "--max-repos",
+        type=int,
+        metavar="N",
+        help="stop a scan of PATHs after N repos (default 200; 0: no bound)",
+    )
     add_common(parser)
     parser.set_defaults(handler=run)
 
