@@ -48,6 +48,20 @@ def make_remote_and_clone(base: Path, name: str, *, files: int = 2) -> tuple[Pat
     return bare, clone
 
 
+def master_with_submodule(tmp_path: Path) -> Path:
+    """``ws/master`` with the submodule ``submodules/cloud/api`` (a clone of
+    ``remotes/api.git``); returns the master."""
+    make_remote_and_clone(tmp_path, "api")
+    master = tmp_path / "ws" / "master"
+    master.mkdir(parents=True)
+    git(master, "init", "-q")
+    commit_file(master, "README.md", "m", "init")
+    url = str(tmp_path / "remotes" / "api.git")
+    git(master, "submodule", "add", "-q", url, "submodules/cloud/api")
+    git(master, "commit", "-q", "-m", "subs")
+    return master
+
+
 def write_config(tmp_path: Path, roots: list[Path], *, db: Path | None = None) -> Path:
     """A coditect config with tenant t1 (store in tmp) and the given workspace roots."""
     import json
