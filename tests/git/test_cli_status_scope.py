@@ -160,3 +160,30 @@ def test_the_tenant_roots_are_not_bounded(tmp_path: Path) -> None:
     bounded = discover([work], limits=ScanLimits(max_repos=None, max_dirs=2))
     assert bounded.stopped and len(bounded.projects) == 1
     assert bounded.warnings[0].startswith("scan stopped after 2 folders")
+
+
+def test_a_sub_command_loads_only_its_own_module(tmp_path: Path) -> None:
+    """`coditect status` builds the parser of `status` alone (issue [4/8] item 9)."""
+    import subprocess
+    import sys
+
+    make_remote_and_clone(tmp_path, "one")
+    code = (
+        "import sys, json\n"
+        "from coditect_tui.cli import main\n"
+        "sys.stdout = open('/dev/null', 'w')\n"
+        f"rc = main(['status', '--json', '--no-record', {str(tmp_path / 'work')!r}])\n"
+        "mods = sorted(m for m in sys.modules if m.startswith('coditect_tui.commands.'))\n"
+        "sys.stderr.write(json.dumps([rc, mods, 'pydantic' in sys.modules]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    rc, modules, pydantic = json.loads(result.stderr.strip().splitlines()[-1])
+    assert rc == 0
+    assert modules == ["coditect_tui.commands.context", "coditect_tui.commands.status"]
+    assert not pydantic
+    usage = run_cli("--help")
+    assert all(name in usage.stdout for name in ("status", "report", "members", "keys"))
+    wrong = run_cli("nosuch")
+    assert wrong.returncode == 2 and "members" in wrong.stderr
