@@ -8,7 +8,13 @@ import json
 from pathlib import Path
 
 from coditect_tui.core.models import utcnow
-from tests.git.helpers import make_remote_and_clone, master_with_submodule, run_cli, write_config
+from tests.git.helpers import (
+    main_in_fresh_interpreter,
+    make_remote_and_clone,
+    master_with_submodule,
+    run_cli,
+    write_config,
+)
 
 
 def test_no_config_the_cli_and_the_app_use_the_same_demo_workspace() -> None:
@@ -164,22 +170,12 @@ def test_the_tenant_roots_are_not_bounded(tmp_path: Path) -> None:
 
 def test_a_sub_command_loads_only_its_own_module(tmp_path: Path) -> None:
     """`coditect status` builds the parser of `status` alone (issue [4/8] item 9)."""
-    import subprocess
-    import sys
-
     make_remote_and_clone(tmp_path, "one")
-    code = (
-        "import sys, json\n"
-        "from coditect_tui.cli import main\n"
-        "sys.stdout = open('/dev/null', 'w')\n"
-        f"rc = main(['status', '--json', '--no-record', {str(tmp_path / 'work')!r}])\n"
-        "mods = sorted(m for m in sys.modules if m.startswith('coditect_tui.commands.'))\n"
-        "sys.stderr.write(json.dumps([rc, mods, 'pydantic' in sys.modules]))\n"
+    rc, (modules, pydantic) = main_in_fresh_interpreter(
+        ["status", "--json", "--no-record", str(tmp_path / "work")],
+        "[sorted(m for m in sys.modules if m.startswith('coditect_tui.commands.')), "
+        "'pydantic' in sys.modules]",
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
-    )
-    rc, modules, pydantic = json.loads(result.stderr.strip().splitlines()[-1])
     assert rc == 0
     assert modules == ["coditect_tui.commands.context", "coditect_tui.commands.status"]
     assert not pydantic
