@@ -434,8 +434,8 @@ def discover(
         warnings.insert(
             0,
             f"scan stopped after {budget.stopped}: a folder given on the command line is "
-            "searched within bounds (--max-repos N raises them, 0 lifts them; the "
-            "tenant's workspace_roots are never bounded)",
+            "searched within bounds (--max-repos N sets the repo bound, --max-repos 0 "
+            "lifts both; the tenant's workspace_roots are never bounded)",
         )
     return WorkspaceTree(
         tenant=tenant,
