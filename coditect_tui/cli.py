@@ -57,11 +57,12 @@ def _common_options(
             group.add_argument(flag, **spec)  # type: ignore[arg-type]
 
 
-def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
+def build_parser(*, with_commands: bool = True, only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; sub-commands register themselves when ``with_commands``.
 
     Without a sub-command on the line (the app's start-up, which is measured), building
-    the ~80 sub-command parsers would cost more than the rest of argument handling.
+    the ~80 sub-command parsers would cost more than the rest of argument handling; with
+    one (``only``: its name) just that command's module is imported and registered.
     """
     parser = OneLineParser(
         prog="coditect",
@@ -77,13 +78,14 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
         from coditect_tui.commands import command_modules
 
         sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-        for module in command_modules():
+        for module in command_modules(only):
             module.register(sub, lambda p, only=None: _common_options(p, suppress=True, only=only))
     return parser
 
 
-def _names_a_command(argv: Sequence[str]) -> bool:
-    """Whether ``argv`` may name a sub-command (or asks for help)."""
+def _command_word(argv: Sequence[str]) -> tuple[bool, str | None]:
+    """(whether ``argv`` may name a sub-command or asks for help, the sub-command named
+    before any help option, if any)."""
     takes_value = {"--config", "--tenant", "--theme"}
     skip = False
     for arg in argv:
@@ -92,9 +94,11 @@ def _names_a_command(argv: Sequence[str]) -> bool:
             continue
         if arg in takes_value:
             skip = True
-        elif arg in ("-h", "--help") or not arg.startswith("-"):
-            return True
-    return False
+        elif arg in ("-h", "--help"):
+            return True, None
+        elif not arg.startswith("-"):
+            return True, arg
+    return False, None
 
 
 def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -111,7 +115,8 @@ def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coditect`` command; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(with_commands=_names_a_command(argv))
+    names, word = _command_word(argv)
+    parser = build_parser(with_commands=names, only=word)
     args = parser.parse_args(argv)
     ctx = CliContext.from_args(args)
     handler: Callable[[argparse.Namespace, CliContext], int] = getattr(args, "handler", _run_tui)

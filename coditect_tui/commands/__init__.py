@@ -26,6 +26,13 @@ COMMAND_NAMES = (
 )
 
 
-def command_modules() -> list[ModuleType]:
-    """The sub-command modules, in help order."""
-    return [import_module(f"coditect_tui.commands.{name}") for name in COMMAND_NAMES]
+def command_modules(only: str | None = None) -> list[ModuleType]:
+    """The sub-command modules, in help order.
+
+    Args:
+        only: a command's name: just its module (the others' imports and parsers are
+            not needed to run it). Any other word: every module (argparse then names
+            the commands there are).
+    """
+    names = (only,) if only in COMMAND_NAMES else COMMAND_NAMES
+    return [import_module(f"coditect_tui.commands.{name}") for name in names]

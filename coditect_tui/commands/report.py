@@ -115,6 +115,11 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         metavar="N",
         help="directory levels searched below each root (default 4)",
     )
+    status.add_argument(
+        "--max-repos",
+        metavar="N",
+        help="stop a scan of PATHs after N repos (default 200; 0: no bound)",
+    )
     add_common(status)
     status.set_defaults(handler=run_status)
 
@@ -175,7 +180,7 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
     import asyncio
     from pathlib import Path
 
-    from coditect_tui.commands.status import _roots
+    from coditect_tui.commands.status import _roots, print_warnings, scan_limits
     from coditect_tui.core import dashboard_report as render
     from coditect_tui.core.dashboard import load_dashboard
     from coditect_tui.core.errors import CoditectError, InvalidInput
@@ -193,14 +198,16 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
         raise InvalidInput("--timeout must be positive")
     jobs = _whole(args.jobs, "--jobs", 1, 256)
     args.max_depth = _whole(args.max_depth, "--max-depth", 0, 32)
+    args.max_repos = _whole(args.max_repos, "--max-repos", 0)
     views = load_views(Path(args.views) if args.views else None)
     options = _options(args, views)
     if args.view is not None:
         views.view(args.view)
     roots, tenant, _ = _roots(args, ctx)
+    limits = scan_limits(args)
     profile = ctx.profile()
     require_git()
-    tree = discover(roots, tenant=tenant, max_depth=args.max_depth)
+    tree = discover(roots, tenant=tenant, max_depth=args.max_depth, limits=limits)
     targets = tree.targets()
     if not targets:
         shown = ", ".join(safe_text(r) for r in tree.roots)
@@ -261,8 +268,7 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
         )
     sys.stdout.write(text)
     sys.stdout.flush()
-    for warning in warnings:
-        print(f"coditect: warning: {safe_text(warning)}", file=sys.stderr)
+    print_warnings(warnings)
     return 1 if any(s.error for s in statuses) else 0
 
 

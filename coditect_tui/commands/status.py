@@ -18,8 +18,8 @@ from coditect_tui.commands.context import CliContext
 from coditect_tui.commands.output import add_format_options
 
 if TYPE_CHECKING:
-    from coditect_tui.core.git.discovery import WorkspaceTree
-    from coditect_tui.core.git.status import RepoStatus
+    from coditect_tui.core.git.discovery import ScanLimits, WorkspaceTree
+    from coditect_tui.core.git.status import RepoStatus, StatusTarget
 
 
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -76,6 +76,12 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         default=4,
         metavar="N",
         help="directory levels searched below each root (default 4)",
+    )
+    parser.add_argument(
+        "--max-repos",
+        type=int,
+        metavar="N",
+        help="stop a scan of PATHs after N repos (default 200; 0: no bound)",
     )
     add_common(parser)
     parser.set_defaults(handler=run)
@@ -220,19 +226,91 @@ def render_table(
 
 
 def _roots(args: argparse.Namespace, ctx: CliContext) -> tuple[list[Path], str | None, bool]:
-    """(roots, tenant name, whether the roots came from the tenant's settings)."""
+    """(roots, tenant name, whether the roots are the tenant's own).
+
+    PATHs replace the tenant's roots. Without them the tenant's roots are used, or, on
+    a first run without a config file, the demo workspace the app shows (built here
+    when the app has not built it yet): :func:`~coditect_tui.core.workspace_roots.
+    default_roots` decides for both.
+
+    Raises:
+        DiscoveryError: the tenant has no roots (and the demo is not allowed).
+        DemoError: the demo workspace could not be built.
+    """
     from coditect_tui.core.git.discovery import DiscoveryError
+    from coditect_tui.core.workspace_roots import default_roots, demo_allowed
 
     if args.paths:
         return [Path(p) for p in args.paths], None, False
     profile = ctx.profile()
-    roots = profile.roots()
-    if not roots:
+    chosen = default_roots(
+        profile, allow_demo=demo_allowed(profile, from_file=ctx.loaded.from_file)
+    )
+    if chosen.demo:
+        from coditect_tui.core.demo import build_demo
+
+        root = build_demo(chosen.roots[0])
+        print(
+            f"coditect: note: no config file: this is the demo workspace in {root} "
+            "(the app shows it too); `coditect init FOLDER` to use your own",
+            file=sys.stderr,
+        )
+        return [root], profile.name, True
+    if not chosen.roots:
         raise DiscoveryError(
             f"tenant {profile.name!r} has no workspace_roots; add some to the config "
             "or pass paths: coditect status PATH ..."
         )
-    return roots, profile.name, True
+    return chosen.roots, profile.name, True
+
+
+def scan_limits(args: argparse.Namespace) -> ScanLimits | None:
+    """The bounds of this run's walk: PATHs given on the command line are bounded
+    (``--max-repos``, 0 for none); the tenant's own roots never are.
+
+    Raises:
+        InvalidInput: a negative ``--max-repos``.
+    """
+    from coditect_tui.core.errors import InvalidInput
+    from coditect_tui.core.git.discovery import ScanLimits
+
+    wanted = getattr(args, "max_repos", None)
+    if wanted is not None and wanted < 0:
+        raise InvalidInput("--max-repos must be 0 (no bound) or more")
+    if not args.paths or wanted == 0:
+        return None
+    return ScanLimits() if wanted is None else ScanLimits(max_repos=wanted)
+
+
+def check_categories(targets: Sequence[StatusTarget], wanted: Sequence[str]) -> None:
+    """Refuse a ``--category`` no repo has, naming the ones there are.
+
+    Raises:
+        InvalidInput: one of ``wanted`` is no repo's category.
+    """
+    from coditect_tui.core.errors import InvalidInput
+    from coditect_tui.core.safe_text import safe_text
+
+    known = sorted({t.category for t in targets if t.category})
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        there = ", ".join(safe_text(k) for k in known) if known else "none (no repo has one)"
+        raise InvalidInput(
+            f"unknown category {safe_text(unknown[0])!r}; the categories here are: {there}"
+        )
+
+
+def print_warnings(warnings: Sequence[str], *, shown: int = 5) -> None:
+    """The first ``shown`` warnings on stderr, then how many more there are."""
+    from coditect_tui.core.safe_text import safe_text
+
+    for warning in warnings[:shown]:
+        print(f"coditect: warning: {safe_text(warning)}", file=sys.stderr)
+    if len(warnings) > shown:
+        print(
+            f"coditect: warning: and {len(warnings) - shown} more warnings (--json lists them all)",
+            file=sys.stderr,
+        )
 
 
 def _filter(statuses: list[RepoStatus], args: argparse.Namespace) -> list[RepoStatus]:
@@ -291,13 +369,15 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.timeout <= 0:
         raise InvalidInput("--timeout must be positive")
     roots, tenant, from_settings = _roots(args, ctx)
+    limits = scan_limits(args)
     require_git()
-    tree = discover(roots, tenant=tenant, max_depth=args.max_depth)
+    tree = discover(roots, tenant=tenant, max_depth=args.max_depth, limits=limits)
     targets = tree.targets()
     if not targets:
         shown = ", ".join(safe_text(r) for r in tree.roots)
         raise DiscoveryError(f"no git repositories under {shown}")
     if args.category:
+        check_categories(targets, args.category)
         wanted = set(args.category)
         targets = [t for t in targets if t.category in wanted]
     runner = GitRunner(concurrency=args.jobs, timeout=args.timeout)
@@ -320,15 +400,17 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     else:
         sys.stdout.write(render_table(shown_rows))
         summary = report.summarise(statuses)
+        average = summary["average_score"]
         sys.stdout.write(
             f"{summary['read']} read, {summary['errors']} errors, {summary['dirty']} dirty, "
             f"{summary['behind']} behind, {summary['uninitialised']} uninitialised; "
-            f"average health {summary['average_score']}\n"
+            + ("no health score\n" if average is None else f"average health {average}\n")
         )
-    for warning in tree.warnings:
-        print(f"coditect: warning: {safe_text(warning)}", file=sys.stderr)
+    print_warnings(tree.warnings)
     sys.stdout.flush()
-    if not args.no_record:
+    # A snapshot is the tenant's whole workspace: a scan of PATHs (a sub-folder, or
+    # anywhere) would replace it with a part, so only the tenant's own roots record.
+    if from_settings and not args.no_record:
         problem = _record(ctx, tree, statuses, register=from_settings)
         if problem:
             print(f"coditect: warning: {problem}", file=sys.stderr)

@@ -153,6 +153,7 @@ def boot_from_settings(
     """
     from coditect_tui.core.policy import shipped_policy
     from coditect_tui.core.themes import DEFAULT_THEME
+    from coditect_tui.core.workspace_roots import demo_allowed
     from coditect_tui.core.workspace_view import paint_key
 
     warnings = list(catalog.warnings)
@@ -177,7 +178,7 @@ def boot_from_settings(
         theme=theme,
         theme_spec=spec,
         keymap=dict(settings.ui.keymap),
-        demo_allowed=not from_file and not profile.workspace_roots,
+        demo_allowed=demo_allowed(profile, from_file=from_file),
         config_path=str(config_path),
         warnings=warnings,
         aggregate_only=aggregate_only,

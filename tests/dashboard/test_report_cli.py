@@ -6,8 +6,6 @@ import asyncio
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from coditect_store.store import SqlStore
@@ -15,7 +13,14 @@ from coditect_tui.core.git.discovery import discover
 from coditect_tui.core.git.runner import GitRunner
 from coditect_tui.core.git.status import read_many
 from tests.dashboard.test_dashboard import _oracle_attention, _oracle_rows, _oracle_scores
-from tests.git.helpers import commit_file, git, make_remote_and_clone, run_cli, write_config
+from tests.git.helpers import (
+    commit_file,
+    git,
+    main_in_fresh_interpreter,
+    make_remote_and_clone,
+    run_cli,
+    write_config,
+)
 
 
 def test_json_report_equals_the_oracle(workspace: Path) -> None:
@@ -166,15 +171,8 @@ def test_exit_1_when_a_repo_cannot_be_read(tmp_path: Path) -> None:
 
 
 def test_report_never_imports_textual(workspace: Path) -> None:
-    code = (
-        "import sys, json\nfrom coditect_tui.cli import main\n"
-        "sys.stdout = open('/dev/null', 'w')\n"
-        f"rc = main(['report', 'status', '--offline', {str(workspace / 'projects')!r}])\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] == 'textual')\n"
-        "sys.stderr.write(json.dumps([rc, heavy]))\n"
+    rc, heavy = main_in_fresh_interpreter(
+        ["report", "status", "--offline", str(workspace / "projects")],
+        "sorted(m for m in sys.modules if m.split('.')[0] == 'textual')",
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
-    )
-    rc, heavy = json.loads(result.stderr.strip().splitlines()[-1])
     assert (rc, heavy) == (0, [])

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def git(cwd: Path, *args: str, check: bool = True, env: dict[str, str] | None = None) -> str:
@@ -46,6 +47,39 @@ def make_remote_and_clone(base: Path, name: str, *, files: int = 2) -> tuple[Pat
     clone.parent.mkdir(parents=True, exist_ok=True)
     git(base, "clone", "-q", str(bare), str(clone))
     return bare, clone
+
+
+def main_in_fresh_interpreter(argv: list[str], probe: str) -> tuple[int, Any]:
+    """``main(argv)`` in a fresh interpreter, stdout discarded: (its exit code, the JSON
+    value of the Python expression ``probe`` evaluated afterwards, e.g. over
+    ``sys.modules``)."""
+    import json
+
+    code = (
+        "import sys, json\nfrom coditect_tui.cli import main\n"
+        "sys.stdout = open('/dev/null', 'w')\n"
+        f"rc = main({argv!r})\n"
+        f"sys.stderr.write(json.dumps([rc, {probe}]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    rc, value = json.loads(result.stderr.strip().splitlines()[-1])
+    return rc, value
+
+
+def master_with_submodule(tmp_path: Path) -> Path:
+    """``ws/master`` with the submodule ``submodules/cloud/api`` (a clone of
+    ``remotes/api.git``); returns the master."""
+    make_remote_and_clone(tmp_path, "api")
+    master = tmp_path / "ws" / "master"
+    master.mkdir(parents=True)
+    git(master, "init", "-q")
+    commit_file(master, "README.md", "m", "init")
+    url = str(tmp_path / "remotes" / "api.git")
+    git(master, "submodule", "add", "-q", url, "submodules/cloud/api")
+    git(master, "commit", "-q", "-m", "subs")
+    return master
 
 
 def write_config(tmp_path: Path, roots: list[Path], *, db: Path | None = None) -> Path:

@@ -10,7 +10,13 @@ import sys
 from pathlib import Path
 
 from coditect_tui.core.models import utcnow
-from tests.git.helpers import commit_file, git, make_remote_and_clone, run_cli, write_config
+from tests.git.helpers import (
+    git,
+    make_remote_and_clone,
+    master_with_submodule,
+    run_cli,
+    write_config,
+)
 
 
 def test_status_never_imports_textual(workspace30: Path, tmp_path: Path) -> None:
@@ -66,20 +72,7 @@ def test_json_output_and_filters(workspace30: Path) -> None:
 
 
 def test_csv_markdown_table_and_category(tmp_path: Path) -> None:
-    make_remote_and_clone(tmp_path, "api")
-    master = tmp_path / "ws" / "master"
-    master.mkdir(parents=True)
-    git(master, "init", "-q")
-    commit_file(master, "README.md", "m", "init")
-    git(
-        master,
-        "submodule",
-        "add",
-        "-q",
-        str(tmp_path / "remotes" / "api.git"),
-        "submodules/cloud/api",
-    )
-    git(master, "commit", "-q", "-m", "subs")
+    master_with_submodule(tmp_path)
     ws = tmp_path / "ws"
     result = run_cli("status", "--csv", "--no-record", str(ws))
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
@@ -150,7 +143,7 @@ def test_snapshots_are_recorded_unless_asked_not_to(tmp_path: Path) -> None:
             await store.close()
 
     count, names, repos, summary = asyncio.run(look())
-    assert count == 3  # two tenant runs and one with explicit paths
+    assert count == 2  # the two tenant runs; one with explicit paths records nothing
     assert names == ["one", "two"] and repos == 2  # registered once, from the tenant roots
     assert summary["repos"] == 2 and summary["roots"] == [str(tmp_path / "work")]
 

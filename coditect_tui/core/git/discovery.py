@@ -41,6 +41,40 @@ if TYPE_CHECKING:
 SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages"})
 DEFAULT_MAX_DEPTH = 4
 MAX_SUBMODULE_DEPTH = 8
+#: Bounds of a scan of folders given on the command line (anywhere: ``/tmp``, ``~``).
+SCAN_MAX_REPOS = 200
+SCAN_MAX_DIRS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class ScanLimits:
+    """How far a walk may go; a walk that reaches a bound stops with a warning.
+
+    Attributes:
+        max_repos: top-level repos found (None: no bound).
+        max_dirs: directories visited (None: no bound).
+    """
+
+    max_repos: int | None = SCAN_MAX_REPOS
+    max_dirs: int | None = SCAN_MAX_DIRS
+
+
+@dataclass(slots=True)
+class _Budget:
+    limits: ScanLimits
+    repos: int = 0
+    dirs: int = 0
+    stopped: str | None = None
+
+    def visit(self) -> bool:
+        """Count a directory; False once a bound is reached (the walk stops)."""
+        dirs, repos = self.limits.max_dirs, self.limits.max_repos
+        if self.stopped is None and dirs is not None and self.dirs >= dirs:
+            self.stopped = f"{dirs:,} folders"
+        if self.stopped is None and repos is not None and self.repos >= repos:
+            self.stopped = f"{repos:,} repositories"
+        self.dirs += 1
+        return self.stopped is None
 
 
 class DiscoveryError(CoditectError):
@@ -133,12 +167,14 @@ class WorkspaceTree:
         roots: the roots walked.
         projects: projects ordered by name.
         warnings: one line per skipped directory, loop or unreadable file.
+        stopped: the walk reached a bound of its :class:`ScanLimits` (a partial tree).
     """
 
     tenant: str | None
     roots: list[Path]
     projects: list[ProjectNode]
     warnings: list[str] = field(default_factory=list)
+    stopped: bool = False
 
     def repos(self) -> list[RepoNode]:
         """Every repo of every project."""
@@ -248,12 +284,18 @@ def _submodules(
 
 
 def _walk_root(
-    root: Path, max_depth: int, seen: set[tuple[int, int]], warnings: list[str]
+    root: Path,
+    max_depth: int,
+    seen: set[tuple[int, int]],
+    warnings: list[str],
+    budget: _Budget,
 ) -> Iterator[tuple[Path, int, Path]]:
     """Yield (repo path, depth, git dir) for every top-level repo under ``root``."""
     stack: list[tuple[Path, int]] = [(root, 0)]
     while stack:
         directory, depth = stack.pop()
+        if not budget.visit():
+            return
         ident = _identity(directory)
         if ident is None:
             warnings.append(f"{directory}: cannot be read; skipped")
@@ -271,6 +313,7 @@ def _walk_root(
             if git_dir is None:
                 warnings.append(f"{directory}: has a .git that is not usable; skipped")
             else:
+                budget.repos += 1
                 yield directory, depth, git_dir
             continue
         if depth > 0 and _is_bare_repo(directory):
@@ -339,7 +382,11 @@ def project_name(root: Path, repo: Path) -> str:
 
 
 def discover(
-    roots: Sequence[Path], *, tenant: str | None = None, max_depth: int = DEFAULT_MAX_DEPTH
+    roots: Sequence[Path],
+    *,
+    tenant: str | None = None,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    limits: ScanLimits | None = None,
 ) -> WorkspaceTree:
     """Build the workspace tree under ``roots``.
 
@@ -347,6 +394,8 @@ def discover(
         roots: workspace roots (each a directory; a root may itself be a repo).
         tenant: the tenant's name, recorded in the tree.
         max_depth: how many directory levels below a root are searched for repos.
+        limits: bounds of the walk (None: unbounded, as for the tenant's own roots);
+            reaching one stops the walk and adds a warning (``WorkspaceTree.stopped``).
 
     Returns:
         The tree; problems with single directories are in ``warnings``.
@@ -359,8 +408,9 @@ def discover(
     warnings: list[str] = []
     projects: list[ProjectNode] = []
     names: set[str] = set()
+    budget = _Budget(limits or ScanLimits(None, None))
     for root in checked:
-        for repo, depth, git_dir in _walk_root(root, max_depth, seen, warnings):
+        for repo, depth, git_dir in _walk_root(root, max_depth, seen, warnings, budget):
             name = project_name(root, repo)
             if name in names:
                 name = f"{root.name}/{name}"
@@ -386,7 +436,20 @@ def discover(
                 ProjectNode(name=name, path=repo, kind=kind, root=node, category=rel_parent)
             )
     projects.sort(key=lambda p: p.name)
-    return WorkspaceTree(tenant=tenant, roots=checked, projects=projects, warnings=warnings)
+    if budget.stopped:
+        warnings.insert(
+            0,
+            f"scan stopped after {budget.stopped}: a folder given on the command line is "
+            "searched within bounds (--max-repos N sets the repo bound, --max-repos 0 "
+            "lifts both; the tenant's workspace_roots are never bounded)",
+        )
+    return WorkspaceTree(
+        tenant=tenant,
+        roots=checked,
+        projects=projects,
+        warnings=warnings,
+        stopped=budget.stopped is not None,
+    )
 
 
 def superproject_of(repo: Path, *, max_levels: int = 12) -> Path:

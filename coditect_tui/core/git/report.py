@@ -185,7 +185,7 @@ def render_markdown(
     """A health dashboard in the shape of submodule-health-check's.
 
     Overview (count, average score, distribution with percentages), critical issues
-    (score < 50, with every issue), warnings (50 <= score < 70, with every warning),
+    (score < 50, with every issue), warnings (50 <= score < 70, with every finding),
     then repos git could not read, uninitialised submodules, and a table of every repo.
 
     Args:
@@ -231,9 +231,11 @@ def render_markdown(
         lines += ["", "## Warnings"]
         for s in warned:
             assert s.health is not None
+            # every finding that took points off: issues too (a score of 50-69 may
+            # come from an issue alone, with no lesser warning)
+            findings = ", ".join(md(f) for f in [*s.health.issues, *s.health.warnings])
             lines.append(
-                f"- {_label(s)} ({s.health.score}/100): "
-                f"{', '.join(md(w) for w in s.health.warnings)}"
+                f"- {_label(s)} ({s.health.score}/100)" + (f": {findings}" if findings else "")
             )
     errors = [s for s in statuses if s.error]
     if errors:

@@ -187,12 +187,12 @@ class TenantSession:
 
     async def _discover(self) -> None:
         from coditect_tui.core.git.discovery import DiscoveryError, discover
+        from coditect_tui.core.workspace_roots import default_roots
         from coditect_tui.core.workspace_view import from_discovery
 
         profile = self.profile
-        roots = profile.roots()
-        if not roots and self.demo_allowed:
-            roots = [await self._demo_root()]
+        chosen = default_roots(profile, allow_demo=self.demo_allowed)
+        roots = [await self._demo_root()] if chosen.demo else chosen.roots
         try:
             tree = await asyncio.to_thread(discover, roots, tenant=profile.name)
         except DiscoveryError as exc:
