@@ -17,7 +17,6 @@ from coditect_tui.core.settings import Settings, load_settings
 from coditect_tui.ui.app import CoditectApp
 from tests.git.conftest import git_identity  # noqa: F401  (re-exported fixture)
 
-
 #: The session engine's clock while the demo is built: session branches and ids are
 #: named after it, so the screens of the snapshot tests do not change with the date.
 DEMO_CLOCK = datetime(2026, 3, 2, 9, 30).astimezone()
