@@ -21,7 +21,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from coditect_tui.core.demo_repos import DEMO_AUTHOR, README, commit_all, engine_ready, git
+from coditect_tui.core.demo_repos import (
+    DEMO_AUTHOR,
+    README,
+    DemoError,
+    commit_all,
+    engine_ready,
+    git,
+)
 from coditect_tui.core.demo_repos import published as published_repo
 
 T = TypeVar("T")
@@ -61,6 +68,10 @@ def run_async(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return box["value"]
 
 
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def export_name(moment: datetime, description: str) -> str:
     """CODITECT's ``<ISO>Z-<desc>.md`` file name of an export written at ``moment``."""
     from coditect_tui.core.memory.writer import name_description
@@ -72,14 +83,17 @@ def export_name(moment: datetime, description: str) -> str:
 async def _ended(root: Path, final_root: Path, now: Callable[[], datetime]) -> None:
     from coditect_tui.core.git.history import recent_commits
     from coditect_tui.core.git.runner import GitRunner
-    from coditect_tui.core.git.sessions import GitSessions
+    from coditect_tui.core.git.sessions import GitSessions, read_session
     from coditect_tui.core.memory.writer import SessionExport, render_session_export
 
     repo = root / "service-billing"
     runner = GitRunner(concurrency=2)
     try:
         engine = GitSessions(repo, runner=runner, now=now)
-        started = await engine.start(ENDED_DESCRIPTION)
+        await engine.start(ENDED_DESCRIPTION)
+        state = read_session(repo)
+        if state is None:
+            raise DemoError("building the demo failed: the session engine wrote no state file")
         (repo / "billing.py").write_text("def total(amount):\n    return round(amount, 2)\n")
         await engine.commit("billing: round invoice totals to cents")
         ended = await engine.end(merge=True, confirm_merge=True)
@@ -90,7 +104,7 @@ async def _ended(root: Path, final_root: Path, now: Callable[[], datetime]) -> N
     facts: dict[str, Any] = {
         "session_key": summary["session_id"],
         "branch": summary["branch"],
-        "started_at": _started_iso(started.details["session_key"]),
+        "started_at": _utc_text(state.started()),
     }
     facts.update({key: summary[key] for key in _EXPORT_FACTS if key in summary})
     facts["merged"] = summary.get("merged", False)
@@ -111,14 +125,6 @@ async def _ended(root: Path, final_root: Path, now: Callable[[], datetime]) -> N
     target.write_text(render_session_export(export, file_name=name), encoding="utf-8")
     commit_all(repo, f"memory: session export {name}")
     git(repo, "push", "-q", "origin", "main")
-
-
-def _started_iso(session_key: str) -> str:
-    """The session id (``%Y%m%d-%H%M%S``, local time) as ISO text, as the export shows it."""
-    from coditect_tui.core.git.sessions import SESSION_ID_FORMAT
-
-    moment = datetime.strptime(session_key, SESSION_ID_FORMAT).astimezone()
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 async def _active(root: Path, now: Callable[[], datetime]) -> None:

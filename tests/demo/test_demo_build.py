@@ -102,6 +102,7 @@ def _fingerprint(root: Path, repos: dict[str, RepoStatus]) -> object:
 
 
 async def test_the_build_is_reproducible(built: Path, tmp_path: Path) -> None:
+    # called inside a running event loop: the engine then runs in a thread of its own
     again = build_demo(tmp_path / "ws", now=lambda: CLOCK)
     first = _fingerprint(built, await statuses(built))
     assert _fingerprint(again, await statuses(again)) == first
