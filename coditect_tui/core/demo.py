@@ -12,10 +12,10 @@ is put in its state by git itself or by our own session engine:
 * a master project (``platform-master``) with initialised and uninitialised submodules
   and the ``.coditect`` links.
 
-The build is atomic: everything is made in a hidden sibling folder, marked complete, then
-renamed into place, under a lock so two processes never build at once. A folder without
-the marker (a build from before the rename was atomic, or one interrupted after it) is
-removed and built again.
+The build is atomic: everything is made in a hidden sibling folder, renamed into place,
+then marked complete, under a lock so two processes never build at once. A folder without
+the marker (an older in-place build, or one interrupted between the rename and the
+marker) is removed and built again, and so are the hidden folders of interrupted builds.
 """
 
 from __future__ import annotations
@@ -80,9 +80,13 @@ def _build_into(building: Path, root: Path, now: Callable[[], datetime]) -> None
     from coditect_tui.core.demo_sessions import run_sessions
 
     def plain() -> None:
-        for make in (demo_repos.dirty, demo_repos.behind, demo_repos.conflicted):
+        for make in (
+            demo_repos.dirty,
+            demo_repos.behind,
+            demo_repos.conflicted,
+            demo_repos.detached,
+        ):
             make(building)
-        demo_repos.detached(building)
 
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="coditect-demo") as pool:
         jobs = [
@@ -119,7 +123,9 @@ def build_demo(root: Path | None = None, *, now: Callable[[], datetime] | None =
             if is_built(root):  # another process built it while we waited
                 return root
             _remove_leftovers(root.parent, root.name)
-            if root.exists() or root.is_symlink():
+            if root.is_symlink() or root.is_file():
+                root.unlink()
+            elif root.exists():
                 shutil.rmtree(root)  # no marker: an interrupted build; it is ours to redo
             building = Path(tempfile.mkdtemp(prefix=f".{root.name}{_BUILDING}", dir=root.parent))
             try:
