@@ -165,3 +165,14 @@ def test_the_users_git_setup_does_not_matter(
 def test_demo_root_is_in_the_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert demo.demo_root() == tmp_path / "coditect" / demo.DEMO_DIRNAME
+
+
+def test_two_builders_at_once_make_one_demo(tmp_path: Path) -> None:
+    """The app and the CLI starting together: the second waits for the first's demo."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = tmp_path / "ws"
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: build_demo(root), range(2)))
+    assert results == [root, root] and is_built(root)
+    assert not list(tmp_path.glob(".ws.building-*"))
