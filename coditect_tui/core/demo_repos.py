@@ -90,6 +90,13 @@ def new_repo(
     commit_all(path, message)
 
 
+def bare_from(seed: Path, bare: Path) -> Path:
+    """A bare repo at ``bare`` holding ``seed``'s main (no origin of its own: it is one)."""
+    git(seed, "init", "-q", "--bare", str(bare))
+    git(seed, "push", "-q", str(bare), "main")
+    return bare
+
+
 def published(
     root: Path, name: str, files: dict[str, str], links: dict[str, str] | None = None
 ) -> tuple[Path, Path]:
@@ -100,8 +107,7 @@ def published(
     """
     seed = root / ".remotes" / "seed" / name
     new_repo(seed, files, f"{name}: initial import", links)
-    bare = root / ".remotes" / f"{name}.git"
-    git(root, "clone", "-q", "--bare", str(seed), str(bare))
+    bare = bare_from(seed, root / ".remotes" / f"{name}.git")
     clone = root / name
     git(root, "clone", "-q", str(bare), str(clone))
     git(clone, "remote", "set-url", "origin", os.path.relpath(bare, clone))
@@ -175,7 +181,7 @@ def master(root: Path) -> None:
         ("docs", "handbook", {"README.md": "# handbook\n"}),
     ):
         new_repo(subs / name, files, f"{name}: initial import", links=link_back)
-        git(subs, "clone", "-q", "--bare", name, f"{name}.git")
+        bare_from(subs / name, subs / f"{name}.git")
         sha = git(subs / name, "rev-parse", "HEAD").strip()
         where = f"submodules/{category}/{name}"
         key = f"submodule.{where}"
