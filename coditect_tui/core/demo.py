@@ -1,36 +1,44 @@
-"""The first-run demo workspace: a few real git repos in the data dir, nothing invented.
+"""The first-run demo workspace: real git repos in the data dir, nothing invented.
 
-Built only when there is no config file and no workspace roots, so a new user sees the
-app working on something real before pointing it at their own folders. Every repo is a
-real repository in a real state (a master project with initialised and uninitialised
-submodules, a dirty repo, one ahead, one behind, a detached HEAD), made with the git CLI.
+Built only when there is no config file and no workspace roots, so a new user sees every
+pane working on something real before pointing the app at their own folders. Each repo
+is put in its state by git itself or by our own session engine:
+
+* clean (``service-billing``, where a session was started, committed, ended and merged,
+  and its export written to ``MEMORY-CONTEXT/sessions/``), dirty (``service-search``),
+  an active session ahead of its upstream (``service-auth``), behind its remote
+  (``service-notify``), a merge stopped on a conflict (``service-catalog``), a detached
+  HEAD (``experiment-ml``);
+* a master project (``platform-master``) with initialised and uninitialised submodules
+  and the ``.coditect`` links.
+
+The build is atomic: everything is made in a hidden sibling folder, renamed into place,
+then marked complete, under a lock so two processes never build at once. A folder without
+the marker (an older in-place build, or one interrupted between the rename and the
+marker) is removed and built again, and so are the hidden folders of interrupted builds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
+from coditect_tui.core import demo_repos
+from coditect_tui.core.demo_repos import DemoError
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.paths import data_dir, make_private_dir
+from coditect_tui.core.safe_text import safe_text
+
+__all__ = ["DEMO_DIRNAME", "DemoError", "build_demo", "demo_root", "is_built"]
 
 DEMO_DIRNAME = "demo-workspace"
 _MARKER = ".coditect-demo"
-_ENV = {
-    "GIT_AUTHOR_NAME": "CODITECT demo",
-    "GIT_AUTHOR_EMAIL": "demo@coditect.invalid",
-    "GIT_COMMITTER_NAME": "CODITECT demo",
-    "GIT_COMMITTER_EMAIL": "demo@coditect.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_TERMINAL_PROMPT": "0",
-}
-
-
-class DemoError(CoditectError):
-    """The demo workspace could not be built (git missing, disk full...)."""
+_BUILDING = ".building-"
 
 
 def demo_root() -> Path:
@@ -38,123 +46,102 @@ def demo_root() -> Path:
     return data_dir() / DEMO_DIRNAME
 
 
-def _git(cwd: Path, *args: str) -> None:
-    env = {**os.environ, **_ENV}
+def is_built(root: Path | None = None) -> bool:
+    """Whether a complete demo workspace is at ``root`` (default :func:`demo_root`)."""
+    return ((root or demo_root()) / _MARKER).is_file()
+
+
+@contextlib.contextmanager
+def _locked(parent: Path, name: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``parent/.<name>.lock`` (POSIX; a no-op elsewhere)."""
     try:
-        subprocess.run(
-            ["git", "-c", "init.defaultBranch=main", "-c", "protocol.file.allow=always", *args],
-            cwd=cwd,
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-    except FileNotFoundError:
-        raise DemoError("git is not installed; the demo workspace needs it") from None
-    except subprocess.CalledProcessError as exc:
-        message = exc.stderr.decode(errors="replace").strip().splitlines()
-        raise DemoError(
-            f"building the demo failed: git {args[0]}: {message[-1] if message else exc.returncode}"
-        ) from None
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    fd = os.open(parent / f".{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
-def _repo(
-    path: Path, files: dict[str, str], message: str, links: dict[str, str] | None = None
-) -> None:
-    path.mkdir(parents=True)
-    _git(path, "init", "-q")
-    for name, text in files.items():
-        target = path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-    for name, points_to in (links or {}).items():
-        (path / name).symlink_to(points_to)
-    _git(path, "add", "-A")
-    _git(path, "commit", "-q", "-m", message)
+def _remove_leftovers(parent: Path, name: str) -> None:
+    """Remove the temporary folders of builds that were interrupted (we hold the lock)."""
+    for leftover in parent.glob(f".{name}{_BUILDING}*"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _published(
-    root: Path, name: str, files: dict[str, str], links: dict[str, str] | None = None
-) -> tuple[Path, Path]:
-    """A repo with a bare 'origin' under .remotes, cloned into the workspace."""
-    seed = root / ".remotes" / "seed" / name
-    _repo(seed, files, f"{name}: initial import", links)
-    bare = root / ".remotes" / f"{name}.git"
-    _git(root, "clone", "-q", "--bare", str(seed), str(bare))
-    clone = root / name
-    _git(root, "clone", "-q", str(bare), str(clone))
-    return seed, clone
+def _build_into(building: Path, root: Path, now: Callable[[], datetime]) -> None:
+    """Make every repo in ``building``: three independent groups, side by side."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from coditect_tui.core.demo_sessions import run_sessions
+
+    def plain() -> None:
+        for make in (
+            demo_repos.dirty,
+            demo_repos.behind,
+            demo_repos.conflicted,
+            demo_repos.detached,
+        ):
+            make(building)
+
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="coditect-demo") as pool:
+        jobs = [
+            pool.submit(run_sessions, building, root, now),
+            pool.submit(demo_repos.master, building),
+            pool.submit(plain),
+        ]
+    for job in jobs:
+        job.result()  # the first failure, in a fixed order
 
 
-def build_demo(root: Path | None = None) -> Path:
-    """Build the demo workspace (idempotent: an existing complete one is reused).
+def build_demo(root: Path | None = None, *, now: Callable[[], datetime] | None = None) -> Path:
+    """Build the demo workspace (idempotent: a complete one is reused as it is).
+
+    Args:
+        root: where it lives (default :func:`demo_root`).
+        now: the local-time clock the session engine uses (default: the real one).
 
     Returns:
         The workspace root to use as the tenant's only root.
 
     Raises:
-        DemoError: git is missing or failed.
+        DemoError: git is missing or failed, the session engine failed, or the folder
+            cannot be written; nothing half-built is left at ``root``.
     """
-    root = root or demo_root()
-    if (root / _MARKER).exists():
+    from coditect_tui.core.git.sessions.state import local_now
+
+    root = Path(os.path.abspath(root or demo_root()))
+    if is_built(root):
         return root
-    if root.exists():
-        shutil.rmtree(root)  # an interrupted earlier build (no marker); it is ours to redo
-    # Built in place: clones and submodules record absolute origin URLs.
-    building = root
-    make_private_dir(root.parent)
-    building.mkdir(parents=True)
-    readme = "Demo repository built by CODITECT TUI on first run.\n"
-    # standalone repos in different states
-    _published(building, "service-billing", {"README.md": readme, "billing.py": "TAX = 0.2\n"})
-    _, search = _published(
-        building, "service-search", {"README.md": readme, "search.py": "def find(q): ...\n"}
-    )
-    (search / "search.py").write_text("def find(q):\n    return []\n")
-    (search / "NOTES.txt").write_text("untracked notes\n")
-    _, auth = _published(building, "service-auth", {"README.md": readme, "auth.py": "\n"})
-    for n in (1, 2):
-        (auth / "auth.py").write_text(f"VERSION = {n}\n")
-        _git(auth, "commit", "-q", "-am", f"auth: local change {n}")
-    seed, _ = _published(building, "service-notify", {"README.md": readme, "notify.py": "\n"})
-    (seed / "notify.py").write_text("CHANNELS = ['mail']\n")
-    _git(seed, "commit", "-q", "-am", "notify: add channels")
-    _git(seed, "push", "-q", str(building / ".remotes" / "service-notify.git"), "main")
-    _git(building / "service-notify", "fetch", "-q")
-    _, ml = _published(building, "experiment-ml", {"README.md": readme, "train.py": "\n"})
-    (ml / "train.py").write_text("EPOCHS = 3\n")
-    _git(ml, "commit", "-q", "-am", "ml: try 3 epochs")
-    _git(ml, "checkout", "-q", "--detach", "HEAD~1")
-    # A CODITECT rollout master: submodules/<category>/<repo> (one listed but not
-    # initialised), the framework in submodules/core/coditect-core with the root's
-    # .coditect -> it and .claude -> .coditect, and every submodule's own .coditect
-    # pointing back up at the master's (the convention the health check looks for).
-    link_back = {".coditect": "../../../.coditect", ".claude": ".coditect"}
-    for name in ("api", "web", "cli", "handbook"):
-        _published(
-            building / ".remotes" / "subs", name, {"README.md": f"# {name}\n"}, links=link_back
-        )
-    _published(
-        building / ".remotes" / "subs",
-        "coditect-core",
-        {"README.md": "# CODITECT framework\n", "agents/README.md": "# agents\n"},
-        links=link_back,
-    )
-    master = building / "platform-master"
-    _repo(master, {"README.md": "# Platform rollout master\n"}, "master: initial")
-    for category, name in (
-        ("core", "coditect-core"),
-        ("core", "api"),
-        ("core", "web"),
-        ("tools", "cli"),
-        ("docs", "handbook"),
-    ):
-        url = building / ".remotes" / "subs" / ".remotes" / f"{name}.git"
-        _git(master, "submodule", "add", "-q", str(url), f"submodules/{category}/{name}")
-    (master / ".coditect").symlink_to("submodules/core/coditect-core")
-    (master / ".claude").symlink_to(".coditect")
-    _git(master, "add", ".coditect", ".claude")
-    _git(master, "commit", "-q", "-m", "master: add submodules and the framework links")
-    _git(master, "submodule", "deinit", "-q", "-f", "submodules/docs/handbook")
-    (building / _MARKER).write_text("built by coditect on first run; safe to delete\n")
+    try:
+        make_private_dir(root.parent)
+        with _locked(root.parent, root.name):
+            if is_built(root):  # another process built it while we waited
+                return root
+            _remove_leftovers(root.parent, root.name)
+            if root.is_symlink() or root.is_file():
+                root.unlink()
+            elif root.exists():
+                shutil.rmtree(root)  # no marker: an interrupted build; it is ours to redo
+            building = Path(tempfile.mkdtemp(prefix=f".{root.name}{_BUILDING}", dir=root.parent))
+            try:
+                _build_into(building, root, now or local_now)
+                os.rename(building, root)
+            except BaseException:
+                shutil.rmtree(building, ignore_errors=True)
+                raise
+            demo_repos.resync(root)
+            (root / _MARKER).write_text("built by coditect on first run; safe to delete\n")
+    except DemoError:
+        raise
+    except CoditectError as exc:
+        raise DemoError(f"building the demo failed: {safe_text(str(exc))}") from None
+    except OSError as exc:
+        raise DemoError(
+            f"building the demo failed: {safe_text(exc.filename or root)}: {exc.strerror}"
+        ) from None
     return root

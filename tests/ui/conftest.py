@@ -6,6 +6,7 @@ import contextlib
 import html
 import re
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,15 @@ from coditect_tui.core.settings import Settings, load_settings
 from coditect_tui.ui.app import CoditectApp
 from tests.git.conftest import git_identity  # noqa: F401  (re-exported fixture)
 
+#: The session engine's clock while the demo is built: session branches and ids are
+#: named after it, so the screens of the snapshot tests do not change with the date.
+DEMO_CLOCK = datetime(2026, 3, 2, 9, 30).astimezone()
+
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    """A fresh demo workspace of real repos (about half a second to build)."""
-    return build_demo(tmp_path / "ws")
+    """A fresh demo workspace of real repos (about a second to build)."""
+    return build_demo(tmp_path / "ws", now=lambda: DEMO_CLOCK)
 
 
 def write_config(path: Path, tenants: list[dict[str, object]], **top: object) -> Path:

@@ -40,7 +40,7 @@ async def test_tree_shows_projects_with_glyphs(make_app: AppFactory) -> None:
         await settle(app, pilot)
         labels = _labels(app)
         assert labels["service-search"].endswith("*2")
-        assert labels["service-auth"].endswith("↑2")
+        assert labels["service-auth"].endswith("↑1")  # the active session's unpushed commit
         assert labels["service-notify"].endswith("↓1")
         assert labels["experiment-ml"].endswith("⎇")
         assert labels["service-billing"].endswith("✓")

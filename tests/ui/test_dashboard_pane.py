@@ -61,7 +61,8 @@ async def test_figures_equal_the_core(make_app: AppFactory, workspace: Path) -> 
             ("detached", expected.detached),
         ):
             assert re.search(rf"\b{value} +{label}\b", kpis), (label, value, kpis)
-        assert expected.repos == 11 and expected.dirty == 2 and expected.detached == 1
+        assert expected.repos == 12 and expected.dirty == 3 and expected.detached == 1
+        assert expected.conflicted == 1  # the demo's service-catalog
         attention = pane.query_one("#dash-attention")
         assert attention.option_count >= 1  # type: ignore[attr-defined]
         await pilot.press("tab")  # into the list; enter jumps to the repo

@@ -20,7 +20,9 @@ SAMPLES = MEMORY_SAMPLES
 
 @pytest.fixture
 def with_memory(workspace: Path) -> Path:
-    """The samples as the master project's MEMORY-CONTEXT (writable copies)."""
+    """The samples as the master project's MEMORY-CONTEXT (writable copies), and the
+    tenant's only memory (the demo's own session export is removed)."""
+    shutil.rmtree(workspace / "service-billing" / "MEMORY-CONTEXT")
     target = workspace / "platform-master" / "MEMORY-CONTEXT"
     shutil.copytree(SAMPLES, target)
     for path in [target, *target.rglob("*")]:
@@ -180,8 +182,9 @@ async def test_every_sample_previews_and_project_scope(
         assert pane.project is not None and len(pane.entries) == 9
 
 
-async def test_an_empty_index_says_what_fills_it(make_app: AppFactory) -> None:
-    app = make_app()  # the demo workspace has no MEMORY-CONTEXT folder
+async def test_an_empty_index_says_what_fills_it(make_app: AppFactory, workspace: Path) -> None:
+    shutil.rmtree(workspace / "service-billing" / "MEMORY-CONTEXT")  # the demo's only one
+    app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         app.action_show_tab("memory")

@@ -225,9 +225,9 @@ class TenantSession:
             )
 
     async def _demo_root(self) -> Path:
-        from coditect_tui.core.demo import DemoError, build_demo, demo_root
+        from coditect_tui.core.demo import DemoError, build_demo, demo_root, is_built
 
-        fresh = not demo_root().exists()
+        fresh = not is_built()  # a half-built folder is rebuilt: news to the user as well
         try:
             root = await asyncio.to_thread(build_demo)
         except DemoError as exc:
