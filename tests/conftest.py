@@ -7,6 +7,12 @@ import socket
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check what is drawn, not how fast: on a loaded machine (CI beside other
+# work) Hypothesis' timing health check and per-example deadline would fail them.
+settings.register_profile("coditect", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("coditect")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
