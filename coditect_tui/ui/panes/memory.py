@@ -68,13 +68,17 @@ def entry_line(entry: MemoryEntry) -> Text:
 
 
 def hit_lines(hit: SearchHit) -> Text:
-    """The entry line and its snippet, matches highlighted (by style and by brackets)."""
-    from coditect_tui.core.memory.search import snippet_segments
+    """The entry line and its snippet, matches highlighted (by style and by brackets).
+
+    The snippet is one line of plain words: its newlines and Markdown syntax are gone
+    (``core/memory/markdown_text.py``), and it is built as styled ``Text``, never markup.
+    """
+    from coditect_tui.core.memory.markdown_text import snippet_runs
 
     text = entry_line(hit.entry)
     text.append("\n")
     snippet = Text("  ", no_wrap=True, overflow="ellipsis")
-    for segment, matched in snippet_segments(hit.snippet):
+    for segment, matched in snippet_runs(hit.snippet):
         clean = safe_text(segment)
         if matched:
             snippet.append(f"«{clean}»", style="bold reverse")
@@ -397,7 +401,9 @@ class MemoryPane(TenantPane, Vertical):
             if body is not None:
                 clean = safe_text(body, keep_newlines=True)
                 if entry.kind in MARKDOWN_KINDS and len(clean) <= MARKDOWN_LIMIT:
-                    await preview.mount(Markdown(clean, open_links=False))
+                    from coditect_tui.core.memory.markdown_text import keep_metadata_lines
+
+                    await preview.mount(Markdown(keep_metadata_lines(clean), open_links=False))
                 else:
                     area = TextArea(clean, read_only=True, soft_wrap=True, show_line_numbers=False)
                     area.cursor_blink = False
