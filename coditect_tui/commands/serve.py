@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from coditect_tui.commands.context import CliContext
+from coditect_tui.core.wording import plural
 
 
 def _port(value: str) -> int:
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
 
     print(
         f"coditect: serving the tenant API on http://{args.host}:{args.port} "
-        f"({args.workers} worker(s)); docs at /docs",
+        f"({plural(args.workers, 'worker')}); docs at /docs",
         flush=True,
     )
     launcher.serve(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coditect_tui.commands.context import CliContext
+from coditect_tui.core.wording import plural
 
 if TYPE_CHECKING:
     from coditect_tui.core.git.discovery import WorkspaceTree
@@ -322,7 +323,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         sys.stdout.write(render_table(shown_rows))
         summary = report.summarise(statuses)
         sys.stdout.write(
-            f"{summary['read']} read, {summary['errors']} errors, {summary['dirty']} dirty, "
+            f"{summary['read']} read, {plural(summary['errors'], 'error')}, "
+            f"{summary['dirty']} dirty, "
             f"{summary['behind']} behind, {summary['uninitialised']} uninitialised; "
             f"average health {summary['average_score']}\n"
         )

@@ -31,19 +31,20 @@ def plural_of(noun: str) -> str:
     return noun + "s"
 
 
-def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+def plural(count: int, noun: str, plural_form: str | None = None, *, grouped: bool = False) -> str:
     """``count`` and the noun in the number it needs ("1 entry", "0 entries", "3 hits").
 
     Args:
         count: how many.
         noun: the singular.
         plural_form: the plural when :func:`plural_of` does not know it.
+        grouped: write the count with thousands separators ("1,234").
 
     Returns:
         The count, a space and the noun.
     """
     word = noun if count == 1 else (plural_form or plural_of(noun))
-    return f"{count:,} {word}"
+    return f"{count:,} {word}" if grouped else f"{count} {word}"
 
 
 class _Head(Protocol):

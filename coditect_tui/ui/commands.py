@@ -39,7 +39,8 @@ def fuzzy_hits(
     for text, callback, help_text in entries:
         score = matcher.match(text)
         if score > 0:
-            yield Hit(score, matcher.highlight(text), callback, help=help_text)
+            help_content = plain(help_text) if help_text else None
+            yield Hit(score, matcher.highlight(text), callback, help=help_content)  # type: ignore[arg-type]
 
 
 def _app(provider: Provider) -> CoditectApp:
@@ -111,7 +112,7 @@ class ActionsProvider(Provider):
 
     async def discover(self) -> Hits:
         for description, callback, help_text in self._offered():
-            yield DiscoveryHit(description, callback, help=help_text)
+            yield DiscoveryHit(description, callback, help=plain(help_text))  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
         for hit in fuzzy_hits(self.matcher(query), self._offered()):

@@ -18,6 +18,7 @@ from textual.command import CommandPalette, DiscoveryHit, Hits, Provider
 
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
+from coditect_tui.ui.plain import plain
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -38,7 +39,7 @@ class ProjectThemes(Provider):
         app: PaintFirstApp = self.app  # type: ignore[assignment]
         specs = app.theme_specs
         return [
-            (name, safe_text(specs[name].get("description") or ""))
+            (name, str(specs[name].get("description") or ""))
             for name in sorted(specs)
             if name in app.available_themes
         ]
@@ -46,13 +47,14 @@ class ProjectThemes(Provider):
     async def discover(self) -> Hits:
         app: SystemCommandsMixin = self.app  # type: ignore[assignment]
         for name, description in self._themes():
-            yield DiscoveryHit(name, partial(app.pick_theme, name), help=description or None)
+            help_text = plain(description) if description else None
+            yield DiscoveryHit(name, partial(app.pick_theme, name), help=help_text)  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
         from coditect_tui.ui.commands import fuzzy_hits
 
         app: SystemCommandsMixin = self.app  # type: ignore[assignment]
-        themes = [(n, partial(app.pick_theme, n), d or None) for n, d in self._themes()]
+        themes = [(n, partial(app.pick_theme, n), d) for n, d in self._themes()]
         for hit in fuzzy_hits(self.matcher(query), themes):
             yield hit
 

@@ -119,3 +119,12 @@ def screen_lines(app: CoditectApp) -> list[str]:
         "".join(chunk for _x, chunk in sorted(row)).replace("\xa0", " ")
         for _y, row in sorted(rows.items())
     ]
+
+
+async def repo_detail_of(app: CoditectApp, pilot: object, repo: Path) -> str:
+    """Select ``repo`` in the tree and return the Repo pane's text once it is drawn."""
+    from textual.widgets import Static
+
+    app.jump_to(str(repo))
+    await settle(app, pilot)
+    return str(app.query_one("#repo-detail-body", Static).render())

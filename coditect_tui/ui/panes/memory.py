@@ -26,6 +26,7 @@ from textual.widgets.option_list import Option
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
 from coditect_tui.core.tenant.events import BackendOpened, MemoryChanged, SessionEvent
+from coditect_tui.core.wording import plural
 from coditect_tui.ui.tenant_link import JumpTo, TenantPane
 
 if TYPE_CHECKING:
@@ -226,12 +227,12 @@ class MemoryPane(TenantPane, Vertical):
         if self.project:
             when += f" · {safe_text(self.project[1], max_length=20)}"
         scope = " · linked to the git session" if self.only_ids is not None else ""
-        hits = len(self.hits)
-        count = (
-            f"{hits} hit{'s' if hits != 1 else ''}"
-            if self.query_text
-            else f"{len(self.entries)}{'+' if self.next_cursor else ''} entries"
-        )
+        if self.query_text:
+            count = plural(len(self.hits), "hit")
+        elif self.next_cursor:
+            count = f"{len(self.entries):,}+ entries"  # another page follows: many
+        else:
+            count = plural(len(self.entries), "entry")
         self.query_one("#memory-filters", Static).update(
             Text(
                 f"{count} · {kind} · {when}{scope} · k kind w when a project / search",
