@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from coditect_tui.core.errors import ConfigError
-from coditect_tui.core.yamlio import LocatedYaml, load_yaml
+from coditect_tui.core.yamlio import LocatedYaml, dump_yaml, load_yaml
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 _VALUE_LINE = re.compile(
@@ -74,15 +74,13 @@ def _edit_line(text: str, doc: LocatedYaml, key: tuple[str | int, ...], theme: s
 
 
 def _dump(data: dict[str, Any], key: tuple[str | int, ...], theme: str) -> str:
-    import yaml
-
     target: Any = data
     for part in key[:-1]:
         if isinstance(target, dict) and not isinstance(target.get(part), dict | list):
             target[part] = {}
         target = target[part]
     target[key[-1]] = theme
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return dump_yaml(data)
 
 
 def save_theme_choice(config_path: Path, theme: str, tenant: str | None) -> str:

@@ -205,7 +205,7 @@ def test_malformed_json_keeps_its_kind(tmp_path: Path) -> None:
     )
     audit = read_memory_file(odd, root)
     assert audit.kind == "audit-log" and audit.title == "5"
-    assert audit.notes == ["audit log: 1 operation(s) are not objects"]
+    assert audit.notes == ["audit log: 1 operation is not an object"]
 
 
 def test_older_formats(tmp_path: Path) -> None:

@@ -263,9 +263,8 @@ def parse_audit_log(data: Any) -> AuditLogDocument:
             )
         )
     if skipped:
-        problems.append(
-            f"{plural(skipped, 'operation')} {'is' if skipped == 1 else 'are'} not objects"
-        )
+        what = "is not an object" if skipped == 1 else "are not objects"
+        problems.append(f"{plural(skipped, 'operation')} {what}")
     summary = data.get("operation_summary")
     return AuditLogDocument(
         timestamp=_text(data.get("timestamp")),
