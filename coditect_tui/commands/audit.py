@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from coditect_tui.commands.context import CliContext
 from coditect_tui.commands.output import add_format_options
 from coditect_tui.core.errors import ConfigError, InvalidInput
+from coditect_tui.core.wording import plural
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
@@ -115,11 +116,11 @@ def _print_report(report: VerifyReport, fmt: str) -> None:
         extra = (
             f", matches checkpoint at seq {report.checkpoint_seq}" if report.checkpoint_seq else ""
         )
-        print(f"ok: {report.rows} rows intact{extra}")
+        print(f"ok: {plural(report.rows, 'row')} intact{extra}")
     else:
         print(
             f"TAMPERED: first bad seq {report.first_bad_seq} ({safe_text(report.reason)}): "
-            f"{safe_text(report.detail)}; {report.rows} rows read"
+            f"{safe_text(report.detail)}; {plural(report.rows, 'row')} read"
         )
 
 
@@ -216,7 +217,8 @@ def _older_note(older: dict[Path, str]) -> str:
     ids = ", ".join(sorted({key_id or "?" for key_id in older.values()}))
     first = safe_text(str(next(iter(older))))
     return (
-        f"{len(older)} older checkpoint(s) (e.g. {first}, signed with key {safe_text(ids)}) "
+        f"{plural(len(older), 'older checkpoint')} (e.g. {first}, signed with key "
+        f"{safe_text(ids)}) "
         "verify only with the key that signed them"
     )
 
@@ -260,7 +262,7 @@ def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
 
     count = ctx.run(work)
     if args.output:
-        print(f"exported {count} events to {safe_text(args.output)}", file=sys.stderr)
+        print(f"exported {plural(count, 'event')} to {safe_text(args.output)}", file=sys.stderr)
     return 0
 
 
@@ -281,7 +283,7 @@ def _run_pack(args: argparse.Namespace, ctx: CliContext, flt: Any) -> int:
     manifest = result.manifest
     files = ", ".join(f"{f.name} ({f.sha256[:12]}…)" for f in manifest.files)
     print(
-        f"evidence pack: {manifest.row_count} events of tenant "
+        f"evidence pack: {plural(manifest.row_count, 'event')} of tenant "
         f"{safe_text(manifest.tenant.name)} -> {safe_text(result.path)}: {files}, "
         "manifest.json, SHA256SUMS",
         file=sys.stderr,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from coditect_tui.commands.context import CliContext
 from coditect_tui.commands.output import add_format_options, print_json
 from coditect_tui.core.memory_kinds import MEMORY_KINDS
+from coditect_tui.core.wording import plural
 
 if TYPE_CHECKING:  # pydantic models load when a memory command runs, not at start-up
     from coditect_tui.core.backend import Backend
@@ -319,8 +320,9 @@ def run_import_audit(args: argparse.Namespace, ctx: CliContext) -> int:
         )
     else:
         print(
-            f"audit logs: {report.files} file(s), {report.events_read} operation(s) read, "
-            f"{report.appended} new event(s) appended"
+            f"audit logs: {plural(report.files, 'file')}, "
+            f"{plural(report.events_read, 'operation')} read, "
+            f"{plural(report.appended, 'new event')} appended"
         )
     for problem in report.problems:
         print(f"problem: {safe_text(problem)}", file=sys.stderr)

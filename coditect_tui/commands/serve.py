@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from coditect_tui.commands.context import AddCommon, CliContext
+from coditect_tui.core.wording import plural
 
 
 def _port(value: str) -> int:
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
 
     print(
         f"coditect: serving the tenant API on http://{args.host}:{args.port} "
-        f"({args.workers} worker(s)); docs at /docs",
+        f"({plural(args.workers, 'worker')}); docs at /docs",
         flush=True,
     )
     launcher.serve(

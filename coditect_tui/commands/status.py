@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from coditect_tui.commands.context import CliContext
 from coditect_tui.commands.output import add_format_options
+from coditect_tui.core.wording import plural
 
 if TYPE_CHECKING:
     from coditect_tui.core.git.discovery import ScanLimits, WorkspaceTree
@@ -402,7 +403,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         summary = report.summarise(statuses)
         average = summary["average_score"]
         sys.stdout.write(
-            f"{summary['read']} read, {summary['errors']} errors, {summary['dirty']} dirty, "
+            f"{summary['read']} read, {plural(summary['errors'], 'error')}, "
+            f"{summary['dirty']} dirty, "
             f"{summary['behind']} behind, {summary['uninitialised']} uninitialised; "
             + ("no health score\n" if average is None else f"average health {average}\n")
         )

@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from coditect_tui.core.models import VerifyReason, VerifyReport
+from coditect_tui.core.wording import plural
 
 GENESIS_HASH = "0" * 64
 
@@ -253,5 +254,8 @@ class ChainVerifier:
                 checkpoint_seq=cp_seq,
             )
         return VerifyReport(
-            ok=True, rows=self.rows, checkpoint_seq=cp_seq, detail=f"{self.rows} rows intact"
+            ok=True,
+            rows=self.rows,
+            checkpoint_seq=cp_seq,
+            detail=f"{plural(self.rows, 'row')} intact",
         )

@@ -21,6 +21,7 @@ from coditect_tui.core.backend import Backend
 from coditect_tui.core.errors import BackendError
 from coditect_tui.core.models import AuditFilter, format_ts, utcnow
 from coditect_tui.core.paths import state_dir, write_private_file
+from coditect_tui.core.wording import plural
 from coditect_tui.core.workspace_view import WorkspaceView
 
 _PAGE = 1000
@@ -124,7 +125,10 @@ async def compute_brief(backend: Backend, view: WorkspaceView, seen: SeenState |
         return Brief(
             first_visit=True,
             since=None,
-            lines=[f"First visit: {len(view.projects)} projects, {len(repos)} repos."],
+            lines=[
+                f"First visit: {plural(len(view.projects), 'project')}, "
+                f"{plural(len(repos), 'repo')}."
+            ],
         )
     brief = Brief(first_visit=False, since=seen.seen_at)
     now = {r.path: r.status for r in view.repos() if r.status is not None}
@@ -146,7 +150,7 @@ async def compute_brief(backend: Backend, view: WorkspaceView, seen: SeenState |
     added = [p for p in now if p not in seen.repos]
     if moved:
         names = _names(list(moved), seen.repos, view)
-        brief.lines.append(f"New commits in {len(moved)} repos: {names}")
+        brief.lines.append(f"New commits in {plural(len(moved), 'repo')}: {names}")
     if turned_dirty:
         brief.lines.append(f"Turned dirty: {_names(turned_dirty, seen.repos, view)}")
     if turned_behind:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from coditect_tui.core.git import report
 from coditect_tui.core.git.report import md
 from coditect_tui.core.sparkline import sparkline
+from coditect_tui.core.wording import plural
 
 if TYPE_CHECKING:
     from coditect_tui.core.dashboard import Dashboard
@@ -66,9 +67,9 @@ def _kpi_lines(kpis: Any) -> list[str]:
 def _commit_lines(days: Sequence[Any], window: int) -> list[str]:
     total = sum(d.commits for d in days)
     lines = [
-        f"## Commits per day (last {window} days)",
+        f"## Commits per day (last {plural(window, 'day')})",
         "",
-        f"`{sparkline([d.commits for d in days])}` {total} commits",
+        f"`{sparkline([d.commits for d in days])}` {plural(total, 'commit')}",
     ]
     active = [d for d in days if d.commits]
     if active:
@@ -120,10 +121,10 @@ def dashboard_markdown_sections(
     if "trend" in sections:
         lines += [*_trend_lines(dashboard.trend), ""]
     if "stale" in sections:
-        lines += [f"## Stale repos (no commit in {options.stale_days} days)", ""]
+        lines += [f"## Stale repos (no commit in {plural(options.stale_days, 'day')})", ""]
         if dashboard.stale:
             lines += [
-                f"- {_label(s.project, s.name)}: {s.days} days (last commit "
+                f"- {_label(s.project, s.name)}: {plural(s.days, 'day')} (last commit "
                 f"{_iso(s.last_commit_at)}) — {md(s.path)}"
                 for s in dashboard.stale
             ]
@@ -260,7 +261,9 @@ def advisor_markdown(view: AdvisorView, *, title: str = "Workspace overview") ->
     if view.trend is not None:
         lines += [*_trend_lines(view.trend), ""]
     if view.stale_count is not None:
-        lines.append(f"- Stale repos (no commit in {view.stale_days} days): {view.stale_count}")
+        lines.append(
+            f"- Stale repos (no commit in {plural(view.stale_days, 'day')}): {view.stale_count}"
+        )
     if view.attention_count is not None:
         lines.append(
             f"- Repos needing attention (health below {view.attention_below}, "
@@ -343,7 +346,9 @@ def portfolio_markdown(portfolio: Portfolio, columns: Sequence[str]) -> str:
             + f" | {note} |"
         )
     if portfolio.left_out:
-        lines += ["", f"{portfolio.left_out} tenant(s) refused access and are not shown."]
+        refused = plural(portfolio.left_out, "tenant")
+        verb = "was" if portfolio.left_out == 1 else "were"
+        lines += ["", f"{refused} refused access and {verb} not shown."]
     return "\n".join(lines) + "\n"
 
 

@@ -41,6 +41,24 @@ def state_dir() -> Path:
     return user_state_path(APP_NAME, appauthor=False)
 
 
+def screenshot_dir() -> Path:
+    """Where the app saves screenshots: the user's Downloads folder when it exists, else
+    ``<state dir>/screenshots`` (over SSH there is often no Downloads folder).
+
+    Returns:
+        An existing folder (the state one is created private).
+
+    Raises:
+        OSError: neither exists nor can be created.
+    """
+    from platformdirs import user_downloads_path
+
+    downloads = user_downloads_path()
+    if downloads.is_dir():
+        return downloads
+    return make_private_dir(state_dir() / "screenshots")
+
+
 def user_config_file() -> Path:
     """The user config file: ``$CODITECT_CONFIG`` if set, else ``<config dir>/config.yaml``."""
     override = os.environ.get("CODITECT_CONFIG")

@@ -120,6 +120,18 @@ class _Walk:
             self.walk(value_node, (*loc, key))
 
 
+def dump_yaml(data: Any) -> str:
+    """``data`` as block-style YAML, keys in their order (for a file the app rewrites).
+
+    Args:
+        data: plain mappings, lists and scalars.
+
+    Returns:
+        The YAML text.
+    """
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
 def load_yaml(path: Path) -> LocatedYaml:
     """Read a YAML file safely (no tags that construct objects).
 

@@ -28,6 +28,7 @@ from coditect_tui.ui.panes.projects import ProjectTree
 from coditect_tui.ui.panes.repo_detail import RepoDetail
 from coditect_tui.ui.panes.sessions import GitSessionsPane
 from coditect_tui.ui.startup import TABS, PaintFirstApp
+from coditect_tui.ui.system_commands import SystemCommandsMixin
 from coditect_tui.ui.tenant_link import JumpTo, TenantEvent, TenantPane
 from coditect_tui.ui.widgets.pane_tabs import PaneTabs, TabBar
 
@@ -46,7 +47,7 @@ def _verb(verb: str, doc: str) -> Callable[[CoditectApp], None]:
     return action
 
 
-class CoditectApp(PaintFirstApp):
+class CoditectApp(SystemCommandsMixin, PaintFirstApp):
     """The full-screen workspace."""
 
     BINDINGS = [action.binding() for action in ACTIONS]

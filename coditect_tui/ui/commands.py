@@ -8,10 +8,12 @@ those characters and runs nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
 
 from coditect_tui.core.safe_text import safe_text
@@ -28,6 +30,17 @@ PANES = {
     "memory": "Memory",
     "audit": "Audit",
 }
+
+
+def fuzzy_hits(
+    matcher: Matcher, entries: Iterable[tuple[str, Callable[[], object], str | None]]
+) -> Iterator[Hit]:
+    """A hit for each (trusted text, callback, help) entry that ``matcher`` matches."""
+    for text, callback, help_text in entries:
+        score = matcher.match(text)
+        if score > 0:
+            help_content = plain(help_text) if help_text else None
+            yield Hit(score, matcher.highlight(text), callback, help=help_content)  # type: ignore[arg-type]
 
 
 def _app(provider: Provider) -> CoditectApp:
@@ -66,47 +79,44 @@ class PanesProvider(Provider):
 
     async def search(self, query: str) -> Hits:
         app = _app(self)
-        matcher = self.matcher(query)
-        for key, title in PANES.items():
-            text = f"Pane: {title}"
-            score = matcher.match(text)
-            if score > 0:
-                yield Hit(score, matcher.highlight(text), partial(app.action_show_tab, key))
+        panes = [(f"Pane: {t}", partial(app.action_show_tab, k), None) for k, t in PANES.items()]
+        for hit in fuzzy_hits(self.matcher(query), panes):
+            yield hit
 
 
 class ActionsProvider(Provider):
-    """The app's actions; in read-only mode those that change anything are not offered."""
+    """The app's actions; in read-only mode those that change anything are not offered.
 
-    def _offered(self) -> list[tuple[str, str, str]]:
+    Each is named by its label, with what it does and its key as the help line (the
+    binding id is for ``ui.keymap``, not for a reader).
+    """
+
+    def _offered(self) -> list[tuple[str, Callable[[], object], str]]:
         app = _app(self)
-        offered = []
+        keymap = dict(app.boot.keymap)
+        offered: list[tuple[str, Callable[[], object], str]] = []
         for action in ACTIONS:
             if not action.palette or action.name == "show_tab":
                 continue
             if action.mutating and app.read_only:
                 continue
-            offered.append((action.description, action.action, action.binding_id))
+            method = getattr(app, f"action_{action.name}", None)
+            doc = (getattr(method, "__doc__", None) or "").strip().split("\n")[0]
+            key = keymap.get(action.binding_id, action.key).split(",")[0].strip()
+            shown = app.get_key_display(Binding(key, action.action))
+            help_text = f"{doc}  (key {shown})" if doc else f"key {shown}"
+            offered.append(
+                (action.description, partial(app.run_palette_action, action.action), help_text)
+            )
         return offered
 
     async def discover(self) -> Hits:
-        app = _app(self)
-        for description, action, binding_id in self._offered():
-            yield DiscoveryHit(
-                description, partial(app.run_palette_action, action), help=binding_id
-            )
+        for description, callback, help_text in self._offered():
+            yield DiscoveryHit(description, callback, help=plain(help_text))  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
-        app = _app(self)
-        matcher = self.matcher(query)
-        for description, action, binding_id in self._offered():
-            score = matcher.match(description)
-            if score > 0:
-                yield Hit(
-                    score,
-                    matcher.highlight(description),
-                    partial(app.run_palette_action, action),
-                    help=binding_id,
-                )
+        for hit in fuzzy_hits(self.matcher(query), self._offered()):
+            yield hit
 
 
 class TenantsProvider(Provider):

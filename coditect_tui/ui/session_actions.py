@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.wording import plural
 
 if TYPE_CHECKING:
     from coditect_tui.core.git.sessions import GitSessions
@@ -185,12 +186,14 @@ class SessionActions:
         choice = await self.app.push_screen_wait(
             ChoiceDialog(
                 f"{verb.capitalize()}: master project",
-                f"{len(plan) - 1} submodules have changes. {verb.capitalize()} them first, then "
+                f"{plural(len(plan) - 1, 'submodule')} {'has' if len(plan) == 2 else 'have'} "
+                f"changes. {verb.capitalize()} them first, then "
                 "this repo's submodule pointers?",
                 [
                     (
                         "cascade",
-                        f"Cascade through {len(plan)} repos (asks you to confirm the list)",
+                        f"Cascade through {plural(len(plan), 'repo')} "
+                        "(asks you to confirm the list)",
                     ),
                     ("single", "Only this repo"),
                     ("cancel", "Cancel"),

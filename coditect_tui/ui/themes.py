@@ -47,6 +47,20 @@ def register_catalog(app: App[object], specs: Mapping[str, Mapping[str, Any]]) -
     return warnings
 
 
+def load_catalog(app: App[object], specs: dict[str, dict[str, Any]]) -> None:
+    """Register every theme file's theme (the start registers only its own, to paint fast).
+
+    Args:
+        app: the app.
+        specs: the theme specs registered so far (updated in place, by name).
+    """
+    from coditect_tui.core.themes import load_themes
+
+    if len(specs) <= 1:  # every theme, validated on first use
+        specs.update({n: t.model_dump() for n, t in load_themes().themes.items()})
+        register_catalog(app, specs)
+
+
 def choose_theme(
     app: App[object], specs: dict[str, dict[str, Any]], wanted: str
 ) -> tuple[str, str | None]:
@@ -61,11 +75,9 @@ def choose_theme(
         The theme now in use, and a warning when ``wanted`` is unknown (else None).
     """
     from coditect_tui.core.safe_text import safe_text
-    from coditect_tui.core.themes import DEFAULT_THEME, load_themes
+    from coditect_tui.core.themes import DEFAULT_THEME
 
-    if len(specs) <= 1:  # every theme, validated on first use
-        specs.update({n: t.model_dump() for n, t in load_themes().themes.items()})
-        register_catalog(app, specs)
+    load_catalog(app, specs)
     theme = wanted if wanted in app.available_themes else DEFAULT_THEME
     app.theme = theme
     if theme == wanted:

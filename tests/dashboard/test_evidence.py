@@ -32,6 +32,7 @@ from coditect_tui.core.evidence import (
     write_evidence_pack,
 )
 from coditect_tui.core.models import AuditEventSpec, AuditFilter
+from coditect_tui.core.wording import plural
 from tests.git.helpers import run_cli
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -129,7 +130,7 @@ async def test_pack_manifest_and_checksums_match_the_files(store: Any, tmp_path:
     assert "'=HYPERLINK" in csv_text and "'-rm" in csv_text  # formula cells defused
     md_text = (pack / FILE_NAMES["md"]).read_text()
     assert "\x1b" not in md_text and "pipe \\| star \\*" in md_text
-    assert md_text.rstrip().endswith(f"{expected_rows} events.")
+    assert md_text.rstrip().endswith(f"{plural(expected_rows, 'event')}.")
 
 
 async def test_unfiltered_pack_is_a_contiguous_chain(store: Any, tmp_path: Path) -> None:

@@ -78,7 +78,7 @@ def test_csv_and_markdown_share_the_status_report(workspace: Path) -> None:
         "## Key figures",
         "## Commits per day (last 30 days)",
         "## Trend (status snapshots)",
-        "## Stale repos (no commit in 1 days)",
+        "## Stale repos (no commit in 1 day)",
         "## Needs attention",
         "## Overview",
         "Health Distribution:",

@@ -64,7 +64,7 @@ async def test_bad_logs_are_reported_not_fatal(store: SqlStore, tmp_path: Path) 
     report = await import_audit_logs(store, [root])
     assert report.files == 3 and report.appended == 2
     assert any("invalid JSON" in p for p in report.problems)
-    assert any("1 operation(s) are not objects" in p for p in report.problems)
+    assert any("1 operation is not an object" in p for p in report.problems)
     events = (await store.query_audit(AuditFilter(actor=ACTOR))).items
     by_source = {e.source.rsplit("-", 1)[-1]: e for e in events}
     # the undated operation falls back to the time in the file name

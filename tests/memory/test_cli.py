@@ -70,10 +70,10 @@ def test_index_search_show_end_to_end(workspace: Path, capsys: pytest.CaptureFix
 def test_import_audit_twice(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "import-audit")
     assert code == 0 and out == (
-        "audit logs: 1 file(s), 132 operation(s) read, 132 new event(s) appended\n"
+        "audit logs: 1 file, 132 operations read, 132 new events appended\n"
     )
     code, out, _ = run(capsys, "import-audit", str(workspace))
-    assert code == 0 and out.endswith("0 new event(s) appended\n")
+    assert code == 0 and out.endswith("0 new events appended\n")
 
 
 @pytest.mark.parametrize(

@@ -144,7 +144,7 @@ def test_non_utf8_bytes_are_replaced_and_said(tmp_path: Path) -> None:
     parsed = read_memory_file(path, root)
     assert parsed.kind == "transcript"
     assert "caf\ufffd" in parsed.body
-    assert parsed.notes == ["not valid UTF-8: 2 undecodable byte sequence(s) shown as U+FFFD"]
+    assert parsed.notes == ["not valid UTF-8: 2 undecodable byte sequences shown as U+FFFD"]
 
 
 def test_non_utf8_file_name_gets_a_valid_key(tmp_path: Path) -> None:
@@ -205,7 +205,7 @@ def test_malformed_json_keeps_its_kind(tmp_path: Path) -> None:
     )
     audit = read_memory_file(odd, root)
     assert audit.kind == "audit-log" and audit.title == "5"
-    assert audit.notes == ["audit log: 1 operation(s) are not objects"]
+    assert audit.notes == ["audit log: 1 operation is not an object"]
 
 
 def test_older_formats(tmp_path: Path) -> None:

@@ -59,14 +59,15 @@ def sample_export(**changes: object) -> SessionExport:
 
 async def test_session_export_follows_the_sample_layout(store: SqlStore, tmp_path: Path) -> None:
     memory = memory_dir_of(tmp_path / "proj")
-    written = await write_session_export(store, memory, sample_export())
+    checkpoint = "2025-11-26T09-30-05Z-hooks.md"
+    written = await write_session_export(store, memory, sample_export(checkpoint_file=checkpoint))
     expected_name = "2025-11-26T09-30-05Z-Phase-2-&-3:-hooks,-7000+-lines-(v2)-second-line.md"
     assert written.path == memory / "sessions" / expected_name
     text = written.path.read_text(encoding="utf-8")
     assert layout(text) == layout((FIXTURES / SESSION).read_text(encoding="utf-8"))
     assert text.startswith(
         "# Session Export: Phase 2 & 3: hooks, 7000+ lines (v2) second "
-        "line\n\n**Timestamp:** 2025-11-26T09:30:05Z\n**Checkpoint:** none\n"
+        f"line\n\n**Timestamp:** 2025-11-26T09:30:05Z\n**Checkpoint:** {checkpoint}\n"
     )
     assert "- **Export Time:** 2025-11-26T09:30:05Z" in text
     assert "- `src/f19.py`\n- *... and 3 more*" in text and "- `` a`b.md ``" in text
@@ -80,10 +81,35 @@ async def test_session_export_follows_the_sample_layout(store: SqlStore, tmp_pat
     assert (parsed.kind, parsed.timestamp, parsed.timestamp_note) == ("session", MOMENT, None)
     assert parsed.title == "Phase 2 & 3: hooks, 7000+ lines (v2) second line"
     assert written.entry.path == str(written.path) and written.entry.kind == "session"
-    assert parsed.tags == ["hooks", "phase-2"]
+    assert parsed.tags == ["hooks", "phase-2", "checkpoint:2025-11-26T09-30-05Z"]
     events = (await store.query_audit(AuditFilter(action="memory.write"))).items
     assert [e.details["path"] for e in events] == [str(written.path)]
     assert events[0].details["kind"] == "session" and events[0].outcome == "ok"
+
+
+async def test_empty_fields_are_left_out_and_booleans_read_as_words(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    """CODITECT's exports never say "None": a field with nothing in it is not written,
+    and a yes/no fact reads yes or no (not Python's True/False)."""
+    memory = tmp_path / "MEMORY-CONTEXT"
+    export = sample_export(
+        tags=[],
+        git_session={"session_key": "20251126-083000", "merged": True, "pushes": None},
+    )
+    text = (await write_session_export(store, memory, export)).path.read_text()
+    assert "None" not in text and "none" not in text.lower().split()
+    assert "**Checkpoint:**" not in text and "**Tags:**" not in text
+    assert "- **Merged:** yes" in text and "True" not in text
+    assert "**Pushes:**" not in text
+    assert "**Timestamp:** 2025-11-26T09:30:05Z\n**Repository:** /work/proj\n" in text
+    unmerged = sample_export(git_session={"merged": False})
+    text = (await write_session_export(store, memory, unmerged)).path.read_text()
+    assert "- **Merged:** no" in text and "False" not in text
+    note = await write_note(store, memory, "Idea", "text", written_at=MOMENT)
+    note_text = note.path.read_text()
+    assert "Tags" not in note_text and "None" not in note_text
+    assert read_memory_file(note.path, memory).tags == []
 
 
 async def test_name_collisions_never_overwrite(store: SqlStore, tmp_path: Path) -> None:

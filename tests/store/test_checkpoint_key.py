@@ -58,7 +58,7 @@ def test_missing_key_is_refused_not_replaced(
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith(f"coditect: error: {profile}: no audit signing key; ")
     assert "pass --new-key" in result.stderr
-    assert f"1 older checkpoint(s) (e.g. {older}, signed with key {old_id})" in result.stderr
+    assert f"1 older checkpoint (e.g. {older}, signed with key {old_id})" in result.stderr
     assert not profile.exists() and not second.exists()
 
     # the genuine older checkpoint is not reported as forged: it still verifies with its key
@@ -89,5 +89,5 @@ def test_new_key_never_replaces_a_key_and_warns_about_older_checkpoints(
     third = tmp_path / "third.json"
     code, out, err = _cli(capsys, "audit", "checkpoint", "--new-key", "--out", str(third))
     assert code == 0 and third.exists() and profile.read_bytes() != original
-    assert "coditect: warning: 2 older checkpoint(s)" in err
+    assert "coditect: warning: 2 older checkpoints" in err
     assert "verify only with the key that signed them, not with the new key" in err

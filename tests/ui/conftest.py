@@ -112,3 +112,24 @@ def screen_text(app: CoditectApp) -> str:
     """Every character the app draws now (its screenshot's text, entities decoded)."""
     svg = app.export_screenshot()
     return html.unescape("".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")
+
+
+def screen_lines(app: CoditectApp) -> list[str]:
+    """The app's screen as rows of text, top to bottom (from its screenshot)."""
+    rows: dict[float, list[tuple[float, str]]] = {}
+    svg = app.export_screenshot()
+    for x, y, chunk in re.findall(r'<text[^>]* x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>', svg):
+        rows.setdefault(float(y), []).append((float(x), html.unescape(chunk)))
+    return [
+        "".join(chunk for _x, chunk in sorted(row)).replace("\xa0", " ")
+        for _y, row in sorted(rows.items())
+    ]
+
+
+async def repo_detail_of(app: CoditectApp, pilot: object, repo: Path) -> str:
+    """Select ``repo`` in the tree and return the Repo pane's text once it is drawn."""
+    from textual.widgets import Static
+
+    app.jump_to(str(repo))
+    await settle(app, pilot)
+    return str(app.query_one("#repo-detail-body", Static).render())

@@ -166,7 +166,7 @@ async def test_switch_tenant_swaps_everything_and_briefs(
         assert brief.title.startswith("Since you were last in ACME Corp")
         lines = [line.removeprefix("• ") for line in brief.message.splitlines()]
         assert lines[0] == "New commits: 1"
-        assert any(line.startswith("New commits in 1 repos: service-billing") for line in lines)
+        assert any(line.startswith("New commits in 1 repo: service-billing") for line in lines)
         assert any(line.startswith("New audit events:") for line in lines)
 
 

@@ -7,12 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.widgets import Markdown, OptionList, Static, TextArea
+from rich.text import Text
+from textual.widgets import Input, Markdown, OptionList, Static, TextArea
 
 from coditect_tui.ui.app import CoditectApp
 from coditect_tui.ui.panes.memory import MemoryPane
 from tests.conftest import MEMORY_SAMPLES
-from tests.ui.conftest import settle
+from tests.ui.conftest import screen_lines, settle
 
 AppFactory = Callable[..., CoditectApp]
 SAMPLES = MEMORY_SAMPLES
@@ -200,3 +201,55 @@ async def test_an_empty_index_says_what_fills_it(make_app: AppFactory, workspace
         await pilot.pause(0.4)
         await settle(app, pilot)
         assert "Nothing matches" in str(hint.render())
+
+
+async def _search(app: CoditectApp, pilot: object, words: str) -> list[Text]:
+    await pilot.press("slash", *words)  # type: ignore[attr-defined]
+    await pilot.pause(0.4)  # type: ignore[attr-defined]
+    await settle(app, pilot)
+    options = app.query_one("#memory-list", OptionList)
+    prompts = [options.get_option_at_index(i).prompt for i in range(options.option_count)]
+    assert prompts and all(isinstance(p, Text) for p in prompts)
+    return prompts  # type: ignore[return-value]
+
+
+async def test_snippets_are_one_plain_line_with_styled_matches(
+    make_app: AppFactory, with_memory: Path
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _indexed(app, pilot, 9)
+        for words in ("hooks", "checkpoint", "repository"):
+            prompts = await _search(app, pilot, words)
+            for prompt in prompts:
+                entry, snippet = prompt.plain.split("\n")  # exactly two lines
+                assert "^J" not in snippet and "\\n" not in snippet, snippet
+                for syntax in ("**", "`", "## ", "- [", "](", "\t", "  -", "  #"):
+                    assert syntax not in snippet, (syntax, snippet)
+                start = len(entry) + 1
+                matched = [
+                    prompt.plain[max(span.start, start) : span.end]
+                    for span in prompt.spans
+                    if span.end > start and "reverse" in str(span.style)
+                ]
+                assert matched and all(words in m.lower() for m in matched), snippet
+            app.query_one("#memory-search", Input).value = ""
+
+
+async def test_preview_keeps_each_metadata_field_on_its_own_line(
+    make_app: AppFactory, with_memory: Path
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        pane = await _indexed(app, pilot, 9)
+        app.action_show_tab("memory")
+        export = next(e for e in pane.entries if e.kind == "session" and "T23-15-36Z" in e.path)
+        pane.open_preview(export)
+        await settle(app, pilot)
+        await pilot.pause(0.2)
+        lines = screen_lines(app)
+        text = "\n".join(lines)
+        assert "Timestamp:" in text and "Checkpoint:" in text and "Repository:" in text
+        for line in lines:
+            fields = sum(f in line for f in ("Timestamp:", "Checkpoint:", "Repository:"))
+            assert fields <= 1, line

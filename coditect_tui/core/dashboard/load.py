@@ -11,6 +11,7 @@ from coditect_tui.core.dashboard.compute import build_dashboard
 from coditect_tui.core.dashboard.history import CommitHistory
 from coditect_tui.core.dashboard.model import CommitLog, Dashboard
 from coditect_tui.core.dashboard.options import DashboardOptions, window_start
+from coditect_tui.core.wording import plural
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
@@ -115,7 +116,7 @@ async def load_dashboard(
         cache = history if history is not None else CommitHistory()
         logs = await cache.refresh(runner, facts, since=since)
         if cache.problems:
-            notes.append(f"git history not read for {len(cache.problems)} repo(s)")
+            notes.append(f"git history not read for {plural(len(cache.problems), 'repo')}")
 
     await asyncio.gather(from_backend(), from_git())
     return build_dashboard(

@@ -18,6 +18,7 @@ from coditect_tui.core.evidence.manifest import _BUFFER, PACK_FORMATS, PackForma
 from coditect_tui.core.models import AuditEvent
 from coditect_tui.core.paths import open_new_private
 from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.wording import plural
 
 
 class _Sink:
@@ -115,7 +116,7 @@ class _Writer:
 
     def end(self) -> None:
         if self.format == "md":
-            self.sink.write(f"\n{self.rows} events.\n")
+            self.sink.write(f"\n{plural(self.rows, 'event')}.\n")
 
 
 def parse_formats(value: str | Iterable[str]) -> tuple[PackFormat, ...]:

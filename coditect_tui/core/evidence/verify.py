@@ -20,6 +20,7 @@ from coditect_tui.core.evidence.manifest import (
     PackManifest,
 )
 from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.wording import plural
 
 
 def _file_digest(path: Path) -> tuple[str, int]:
@@ -158,7 +159,7 @@ def verify_evidence_pack(path: Path, *, deep: bool = True) -> PackCheck:
         rows = _count_rows(file, entry.format)
         if rows != entry.rows or rows != manifest.row_count:
             problems.append(
-                f"{entry.name}: {rows} rows, the manifest says {entry.rows} "
+                f"{entry.name}: {plural(rows, 'row')}, the manifest says {entry.rows} "
                 f"(row_count {manifest.row_count})"
             )
     try:

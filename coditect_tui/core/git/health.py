@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from coditect_tui.core.wording import plural
+
 LinkState = Literal["symlink", "broken", "directory", "file", "missing"]
 Band = Literal["excellent", "good", "fair", "poor"]
 
@@ -191,7 +193,7 @@ def score(
         warnings.append(f"{unpushed} unpushed commits")
     if behind > 0:
         points -= 10
-        warnings.append(f"Behind remote by {behind} commits")
+        warnings.append(f"Behind remote by {plural(behind, 'commit')}")
     if detached:
         points -= 15
         issues.append("Detached HEAD state")

@@ -42,6 +42,7 @@ from typing import Any
 from coditect_tui.core.git import layout
 from coditect_tui.core.git.runner import GitRunner
 from coditect_tui.core.git.status import RepoStatus, StatusTarget, read_status
+from coditect_tui.core.wording import plural
 
 #: Directories never watched inside a working tree.
 UNWATCHED_DIRS = frozenset(
@@ -211,7 +212,8 @@ class WatchNotice:
         limit = "" if self.limit is None else f" = {self.limit:,}"
         return (
             f"The kernel's inotify limit is reached (fs.inotify.{name}{limit}): "
-            f"{len(self.unwatched):,} of {self.total:,} repos are re-read every "
+            f"{len(self.unwatched):,} of {plural(self.total, 'repo', grouped=True)} "
+            f"{'is' if len(self.unwatched) == 1 else 'are'} re-read every "
             f"{self.interval:g} s instead of live. Raise fs.inotify.{name} for live updates."
         )
 

@@ -29,6 +29,7 @@ from coditect_tui.core.memory.documents import parse_audit_log
 from coditect_tui.core.memory.names import parse_name
 from coditect_tui.core.memory.roots import walk_files
 from coditect_tui.core.models import AuditEventSpec, Outcome
+from coditect_tui.core.wording import plural
 
 ACTOR = "coditect-checkpoint"
 _ACTION = re.compile(r"[^a-z0-9_-]+")
@@ -107,7 +108,8 @@ def read_audit_log_events(path: Path, root: Path) -> AuditLogEvents:
         )
     if undated:
         result.problems.append(
-            f"{source}: {undated} operation(s) without a usable time were skipped"
+            f"{source}: {plural(undated, 'operation')} without a usable time "
+            f"{'was' if undated == 1 else 'were'} skipped"
         )
     return result
 

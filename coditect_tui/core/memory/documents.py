@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from coditect_tui.core.wording import plural
+
 #: File-change categories of an export, in the order session_export.py writes them.
 CHANGE_CATEGORIES = ("modified", "added", "deleted", "untracked")
 
@@ -261,7 +263,8 @@ def parse_audit_log(data: Any) -> AuditLogDocument:
             )
         )
     if skipped:
-        problems.append(f"{skipped} operation(s) are not objects")
+        what = "is not an object" if skipped == 1 else "are not objects"
+        problems.append(f"{plural(skipped, 'operation')} {what}")
     summary = data.get("operation_summary")
     return AuditLogDocument(
         timestamp=_text(data.get("timestamp")),

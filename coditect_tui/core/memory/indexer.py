@@ -49,6 +49,7 @@ from coditect_tui.core.memory.roots import (
 from coditect_tui.core.memory.textio import DEFAULT_INDEX_CAP, read_raw
 from coditect_tui.core.models import MemoryEntry, Project
 from coditect_tui.core.safe_text import is_utf8_name
+from coditect_tui.core.wording import plural
 
 #: Files read and parsed per worker-thread hop.
 BATCH = 64
@@ -116,7 +117,7 @@ class IndexReport:
     def summary(self) -> str:
         """One line for a status bar or the CLI."""
         parts = [
-            f"{len(self.roots)} folder(s), {self.scanned} file(s)",
+            f"{plural(len(self.roots), 'folder')}, {plural(self.scanned, 'file')}",
             f"{len(self.added)} added",
             f"{len(self.updated)} updated",
             f"{len(self.renamed)} renamed",
@@ -124,7 +125,7 @@ class IndexReport:
             f"{self.unchanged + self.touched} unchanged",
         ]
         if self.errors:
-            parts.append(f"{len(self.errors)} error(s)")
+            parts.append(plural(len(self.errors), "error"))
         if self.truncated:
             parts.append(f"{len(self.truncated)} only partly indexed")
         if self.kept:

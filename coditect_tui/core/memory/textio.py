@@ -15,6 +15,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from coditect_tui.core.wording import plural
+
 #: Default number of bytes of one file that are parsed and indexed.
 DEFAULT_INDEX_CAP = 4 * 1024 * 1024
 _CHUNK = 1024 * 1024
@@ -118,5 +120,5 @@ def decode_text(data: bytes, *, truncated: bool = False) -> DecodedText:
     text = decoder.decode(data, final=not truncated)
     bad = text.count("\ufffd")
     return DecodedText(
-        text, False, f"not valid UTF-8: {bad} undecodable byte sequence(s) shown as U+FFFD"
+        text, False, f"not valid UTF-8: {plural(bad, 'undecodable byte sequence')} shown as U+FFFD"
     )

@@ -64,6 +64,13 @@ def _block(text: object) -> str:
     return "\n".join(_CONTROL.sub(" ", line.replace("\t", "    ")).rstrip() for line in lines)
 
 
+def _fact(value: object) -> str:
+    """A session fact as a reader writes it: booleans in words, the rest as one line."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return _line(value)
+
+
 def _code(path: str) -> str:
     value = _line(path)
     return f"`` {value} ``" if "`" in value else f"`{value}`"
@@ -209,23 +216,21 @@ def render_session_export(export: SessionExport, *, file_name: str) -> str:
     title = _line(export.description) or "Session"
     tags = [_line(t) for t in export.tags if _line(t)]
     objectives = "; ".join(_line(o) for o in export.objectives if _line(o)) or title
-    lines = [
-        f"# Session Export: {title}",
-        "",
-        f"**Timestamp:** {_iso(moment)}",
-        f"**Checkpoint:** {_line(export.checkpoint_file) if export.checkpoint_file else 'none'}",
-        f"**Repository:** {_line(export.repository)}",
-        f"**Participants:** {', '.join(_line(p) for p in export.participants)}",
-        "",
-        "---",
-        "",
-        "## Session Metadata",
-        "",
-        f"- **Objectives:** {objectives}",
-        f"- **Tags:** {', '.join(tags) if tags else 'None'}",
-        f"- **Export Time:** {_iso(moment)}",
+    # A field with nothing to say is left out (never "None"), as in CODITECT's own exports.
+    participants = ", ".join(p for p in (_line(p) for p in export.participants) if p)
+    header = [
+        ("Timestamp", _iso(moment)),
+        ("Checkpoint", _line(export.checkpoint_file or "")),
+        ("Repository", _line(export.repository or "")),
+        ("Participants", participants),
     ]
-    facts = export.git_session or {}
+    lines = [f"# Session Export: {title}", ""]
+    lines += [f"**{label}:** {value}" for label, value in header if value]
+    lines += ["", "---", "", "## Session Metadata", "", f"- **Objectives:** {objectives}"]
+    if tags:
+        lines.append(f"- **Tags:** {', '.join(tags)}")
+    lines.append(f"- **Export Time:** {_iso(moment)}")
+    facts = {k: v for k, v in (export.git_session or {}).items() if v is not None and v != ""}
     labels = (
         ("session_key", "Git Session"),
         ("branch", "Branch"),
@@ -238,7 +243,7 @@ def render_session_export(export: SessionExport, *, file_name: str) -> str:
         ("deletions", "Deletions"),
         ("merged", "Merged"),
     )
-    lines += [f"- **{label}:** {_line(facts[key])}" for key, label in labels if key in facts]
+    lines += [f"- **{label}:** {_fact(facts[key])}" for key, label in labels if key in facts]
     lines += ["", "---", "", "## Conversation Summary", ""]
     lines += [_block(export.summary).strip() or "*No conversation history extracted*", ""]
     lines += ["---", "", "## File Changes", ""]
@@ -307,14 +312,14 @@ def render_note(
     Returns:
         The document text (ends with a newline).
     """
-    tag_text = ", ".join(_line(t) for t in tags if _line(t)) or "None"
+    tag_text = ", ".join(_line(t) for t in tags if _line(t))
     return "\n".join(
         [
             f"# Note: {_line(title) or 'Note'}",
             "",
             f"**Timestamp:** {_iso(moment)}",
             f"**Author:** {_line(author)}",
-            f"**Tags:** {tag_text}",
+            *([f"**Tags:** {tag_text}"] if tag_text else []),
             "",
             "---",
             "",

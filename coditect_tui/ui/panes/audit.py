@@ -21,6 +21,7 @@ from textual.widgets import ProgressBar, Static
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
 from coditect_tui.core.tenant.events import AuditAppended, BackendOpened, SessionEvent
+from coditect_tui.core.wording import plural
 from coditect_tui.ui.panes.audit_table import BLOCK, AuditTable, header_text
 from coditect_tui.ui.tenant_link import TenantPane
 
@@ -159,7 +160,7 @@ class AuditPane(TenantPane, Vertical):
             self.top_seq = events[0].seq if events else 0
             table.reset(total=self.top_seq, positional=True)
             table.put(0, events)
-            self._status(f"{self.top_seq:,} events")
+            self._status(plural(self.top_seq, "event", grouped=True))
         else:
             self.more_older, self.more_newer = page.next_cursor is not None, False
             table.reset(total=len(events), positional=False)
@@ -294,7 +295,7 @@ class AuditPane(TenantPane, Vertical):
         finally:
             self.remove_class("verifying")
         if report.ok:
-            self._status(f"Chain intact: {report.rows:,} rows verified.")
+            self._status(f"Chain intact: {plural(report.rows, 'row', grouped=True)} verified.")
         else:
             self._status(
                 f"TAMPERED: first bad seq {report.first_bad_seq} ({report.reason}): "
@@ -344,7 +345,7 @@ class AuditPane(TenantPane, Vertical):
             return
 
         def progress(rows: int) -> None:
-            self._status(f"exporting… {rows:,} events")
+            self._status(f"exporting… {plural(rows, 'event', grouped=True)}")
 
         try:
             result = await write_evidence_pack(
@@ -361,7 +362,7 @@ class AuditPane(TenantPane, Vertical):
             return
         verdict = "checksums verified" if check.ok else "; ".join(check.problems[:2])
         message = (
-            f"Evidence pack: {result.manifest.row_count:,} events in "
+            f"Evidence pack: {plural(result.manifest.row_count, 'event', grouped=True)} in "
             f"{safe_text(result.path)} ({verdict})"
         )
         self._status(message, bold=not check.ok)

@@ -32,6 +32,7 @@ from coditect_tui.core.tenant.events import (
     SessionEvent,
     StatusesLive,
 )
+from coditect_tui.core.wording import plural
 from coditect_tui.ui.tenant_link import JumpTo, TenantPane
 
 if TYPE_CHECKING:
@@ -306,7 +307,7 @@ class DashboardPane(TenantPane, VerticalScroll):
 
     def show_portfolio(self, portfolio: Portfolio) -> None:
         """One row per tenant, labelled by text and a colour stripe."""
-        self._head(f"{len(portfolio.rows)} tenants")
+        self._head(plural(len(portfolio.rows), "tenant"))
         self.query_one("#dash-kpis", Static).update("")
         table = Table(box=None, expand=True, pad_edge=False, header_style="bold")
         table.add_column("", no_wrap=True)

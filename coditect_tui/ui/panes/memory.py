@@ -26,6 +26,7 @@ from textual.widgets.option_list import Option
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
 from coditect_tui.core.tenant.events import BackendOpened, MemoryChanged, SessionEvent
+from coditect_tui.core.wording import plural
 from coditect_tui.ui.tenant_link import JumpTo, TenantPane
 
 if TYPE_CHECKING:
@@ -68,13 +69,17 @@ def entry_line(entry: MemoryEntry) -> Text:
 
 
 def hit_lines(hit: SearchHit) -> Text:
-    """The entry line and its snippet, matches highlighted (by style and by brackets)."""
-    from coditect_tui.core.memory.search import snippet_segments
+    """The entry line and its snippet, matches highlighted (by style and by brackets).
+
+    The snippet is one line of plain words: its newlines and Markdown syntax are gone
+    (``core/memory/markdown_text.py``), and it is built as styled ``Text``, never markup.
+    """
+    from coditect_tui.core.memory.markdown_text import snippet_runs
 
     text = entry_line(hit.entry)
     text.append("\n")
     snippet = Text("  ", no_wrap=True, overflow="ellipsis")
-    for segment, matched in snippet_segments(hit.snippet):
+    for segment, matched in snippet_runs(hit.snippet):
         clean = safe_text(segment)
         if matched:
             snippet.append(f"«{clean}»", style="bold reverse")
@@ -222,12 +227,12 @@ class MemoryPane(TenantPane, Vertical):
         if self.project:
             when += f" · {safe_text(self.project[1], max_length=20)}"
         scope = " · linked to the git session" if self.only_ids is not None else ""
-        hits = len(self.hits)
-        count = (
-            f"{hits} hit{'s' if hits != 1 else ''}"
-            if self.query_text
-            else f"{len(self.entries)}{'+' if self.next_cursor else ''} entries"
-        )
+        if self.query_text:
+            count = plural(len(self.hits), "hit")
+        elif self.next_cursor:
+            count = f"{len(self.entries):,}+ entries"  # another page follows: many
+        else:
+            count = plural(len(self.entries), "entry")
         self.query_one("#memory-filters", Static).update(
             Text(
                 f"{count} · {kind} · {when}{scope} · k kind w when a project / search",
@@ -397,7 +402,9 @@ class MemoryPane(TenantPane, Vertical):
             if body is not None:
                 clean = safe_text(body, keep_newlines=True)
                 if entry.kind in MARKDOWN_KINDS and len(clean) <= MARKDOWN_LIMIT:
-                    await preview.mount(Markdown(clean, open_links=False))
+                    from coditect_tui.core.memory.markdown_text import keep_metadata_lines
+
+                    await preview.mount(Markdown(keep_metadata_lines(clean), open_links=False))
                 else:
                     area = TextArea(clean, read_only=True, soft_wrap=True, show_line_numbers=False)
                     area.cursor_blink = False

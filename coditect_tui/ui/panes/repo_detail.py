@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from coditect_tui.core.safe_text import safe_text
 from coditect_tui.core.tenant.events import RepoStatusChanged, SessionEvent, StatusesLive
+from coditect_tui.core.wording import head_label
 from coditect_tui.core.workspace_view import RepoView
 from coditect_tui.ui.glyphs import badges
 from coditect_tui.ui.tenant_link import TenantPane
@@ -72,7 +73,7 @@ def render_detail(view: RepoView, commits: Sequence[CommitInfo] | None) -> Text:
     if status.error:
         out.append(f"\ngit failed: {safe_text(status.error)}\n", style="bold")
         return out
-    branch = "(detached HEAD)" if status.detached else safe_text(status.branch or "(no branch)")
+    branch = safe_text(head_label(status))
     out.append(f"\nBranch    {branch}\n")
     out.append(f"Main      {safe_text(status.main_branch)}")
     if status.main_branch_source:

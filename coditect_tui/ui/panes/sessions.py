@@ -22,6 +22,7 @@ from coditect_tui.core.tenant.events import (
     RepoStatusChanged,
     SessionEvent,
 )
+from coditect_tui.core.wording import head_label
 from coditect_tui.core.workspace_view import RepoView
 from coditect_tui.ui.tenant_link import TenantPane
 
@@ -47,10 +48,11 @@ def elapsed(since: datetime, now: datetime) -> str:
 def render_active(repo: RepoView, state: SessionState | None, now: datetime) -> Text:
     """The active session block (or how to start one)."""
     status = repo.status
-    branch = status.branch if status is not None else None
     out = Text()
     out.append(f"{safe_text(repo.name)}", style="bold")
-    out.append(f"  on {safe_text(branch or '(detached)')}\n\n", style="dim")
+    if status is not None:
+        out.append(f"  on {safe_text(head_label(status))}", style="dim")
+    out.append("\n\n")
     if state is None:
         out.append("No active session in this repo.\n")
         out.append(

@@ -13,6 +13,7 @@ from coditect_tui.core.git.sessions.results import ActionResult
 from coditect_tui.core.git.sessions.state import write_session
 from coditect_tui.core.git.status import read_gitmodules, read_status
 from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.wording import plural
 
 
 class CommitFlow(SessionsBase):
@@ -95,7 +96,8 @@ class CommitFlow(SessionsBase):
                 plan = await self.cascade_plan()
                 if len(plan) > 1 and not confirmed:
                     raise ConfirmationRequired(
-                        f"a cascading commit touches {len(plan)} repos; confirm to go on", plan
+                        f"a cascading commit touches {plural(len(plan), 'repo')}; confirm to go on",
+                        plan,
                     )
                 for sub in plan[:-1]:
                     sub_status = await read_status(self.runner, sub)

@@ -12,6 +12,7 @@ from coditect_tui.core.git.sessions.remote import RemoteFlow
 from coditect_tui.core.git.sessions.results import ActionResult
 from coditect_tui.core.git.sessions.state import SessionState, clear_session, read_session
 from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.wording import plural
 
 END_MESSAGE = "End of work session - final commit"
 
@@ -169,8 +170,9 @@ class EndFlow(RemoteFlow):
             await self._audit("end", "ok", details)
             message = (
                 f"session {safe_text(current.session_id)} ended: {summary['duration']}, "
-                f"{summary['commits']} commits, {summary['files_changed']} files "
-                f"changed, +{summary['insertions']} -{summary['deletions']}"
+                f"{plural(summary['commits'], 'commit')}, "
+                f"{plural(summary['files_changed'], 'file')} changed, "
+                f"+{summary['insertions']} -{summary['deletions']}"
                 + (f", merged into {safe_text(summary['base'])}" if merged else "")
             )
             return ActionResult(

@@ -15,6 +15,7 @@ from coditect_tui.core.git.sessions.results import ActionResult, SyncConflict
 from coditect_tui.core.git.sessions.state import write_session
 from coditect_tui.core.git.status import read_gitmodules, read_status
 from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.wording import plural
 
 
 class RemoteFlow(CommitFlow):
@@ -84,7 +85,8 @@ class RemoteFlow(CommitFlow):
                             subs.append(child)
                 if subs and not confirmed:
                     raise ConfirmationRequired(
-                        f"a cascading push touches {len(subs) + 1} repos; confirm to go on",
+                        f"a cascading push touches {plural(len(subs) + 1, 'repo')}; "
+                        "confirm to go on",
                         [*subs, self.repo],
                     )
                 for sub in subs:
