@@ -34,6 +34,7 @@ from coditect_tui.core.git import layout
 from coditect_tui.core.git.health import SymlinkCheck, check_symlinks
 from coditect_tui.core.git.status import StatusTarget, category_of, read_gitmodules
 from coditect_tui.core.safe_text import is_utf8_name, safe_text
+from coditect_tui.core.wording import plural
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
@@ -70,9 +71,9 @@ class _Budget:
         """Count a directory; False once a bound is reached (the walk stops)."""
         dirs, repos = self.limits.max_dirs, self.limits.max_repos
         if self.stopped is None and dirs is not None and self.dirs >= dirs:
-            self.stopped = f"{dirs:,} folders"
+            self.stopped = plural(dirs, "folder", grouped=True)
         if self.stopped is None and repos is not None and self.repos >= repos:
-            self.stopped = f"{repos:,} repositories"
+            self.stopped = plural(repos, "repository", grouped=True)
         self.dirs += 1
         return self.stopped is None
 
