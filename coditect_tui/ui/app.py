@@ -178,8 +178,8 @@ class CoditectApp(PaintFirstApp):
         self.query_one(ProjectTree).select_path(path)
 
     def action_show_tab(self, tab: str) -> None:
-        """Show one of the right-hand panes and move the focus into it (so its keys, not
-        the tree's, take what is typed next)."""
+        """Show one of the right-hand panes and focus its main widget: its list or table,
+        or the tree for a pane that shows the tree's repo (docs/user-guide.md, Focus)."""
         if tab in TABS:
             self.query_one(PaneTabs).active = tab
             self.call_after_refresh(self._focus_tab, tab)
@@ -189,9 +189,13 @@ class CoditectApp(PaintFirstApp):
         self.action_show_tab(message.tab)
 
     def _focus_tab(self, tab: str) -> None:
+        tree = self.query_one(ProjectTree)
         for pane in self.query_one(f"#{tab}").query("*"):
             if isinstance(pane, TenantPane):
-                pane.take_focus()
+                if pane.follows_tree and tree.display:
+                    tree.focus()
+                else:
+                    pane.take_focus()
                 return
 
     def action_search_memory(self) -> None:

@@ -136,6 +136,7 @@ class MemoryPane(TenantPane, Vertical):
         Binding("w", "cycle_window", "When", id="memory.window"),
         Binding("a", "toggle_project", "Project", id="memory.project"),
         Binding("escape", "back", "Back", id="memory.back", show=False),
+        Binding("down", "focus_list", "Results", id="memory.results", show=False),
         Binding("n", "new_note", "Note", id="memory.note"),
         Binding("g", "to_session", "Git session", id="memory.git_session", show=False),
     ]
@@ -166,6 +167,7 @@ class MemoryPane(TenantPane, Vertical):
         self.previewing: MemoryEntry | None = None
         self.repo: RepoView | None = None  # the repo selected in the tree
         self._search_timer: Any = None
+        self._open_top = False  # enter in the search box: open the top hit once loaded
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder='/ search: words "a phrase" prefix* OR -word', id="memory-search")
@@ -264,6 +266,7 @@ class MemoryPane(TenantPane, Vertical):
         self.entries, self.hits, self.next_cursor = [], [], None
         self.query_one(OptionList).clear_options()
         if self.backend is None:
+            self._open_top = False
             self._show_filters()
             return
         self._load(self.query_text, more=False)
@@ -319,6 +322,9 @@ class MemoryPane(TenantPane, Vertical):
         if options.highlighted is None and options.option_count:
             options.highlighted = 0
         self._show_filters()
+        if self._open_top:
+            self._open_top = False
+            self._open_top_hit()
 
     # -- events ---------------------------------------------------------------------------
 
@@ -333,7 +339,18 @@ class MemoryPane(TenantPane, Vertical):
 
     @on(Input.Submitted, "#memory-search")
     def _submitted(self) -> None:
-        self.focus_list()
+        """Enter opens the top hit of what is typed (searched now, not after the pause)."""
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._open_top = True
+        self.reload()
+
+    def _open_top_hit(self) -> None:
+        options = self.query_one(OptionList)
+        entry = self._entry(options.get_option_at_index(0).id) if options.option_count else None
+        if entry is not None:
+            options.highlighted = 0
+            self.open_preview(entry)
 
     @on(OptionList.OptionHighlighted, "#memory-list")
     def _near_end(self, event: OptionList.OptionHighlighted) -> None:
@@ -420,6 +437,10 @@ class MemoryPane(TenantPane, Vertical):
 
     def take_focus(self) -> None:
         """Focus the list (or the open preview)."""
+        self.focus_list()
+
+    def action_focus_list(self) -> None:
+        """From the search box into the results (down arrow)."""
         self.focus_list()
 
     def focus_list(self) -> None:
