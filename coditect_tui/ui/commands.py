@@ -75,7 +75,7 @@ class PanesProvider(Provider):
 
 
 class ActionsProvider(Provider):
-    """The app's actions; in read-only mode those that change anything are not offered."""
+    """The app's actions, without the changes the tenant's principal may not make."""
 
     def _offered(self) -> list[tuple[str, str, str]]:
         app = _app(self)
@@ -83,7 +83,7 @@ class ActionsProvider(Provider):
         for action in ACTIONS:
             if not action.palette or action.name == "show_tab":
                 continue
-            if action.mutating and app.read_only:
+            if app.refusal(action.binding_id):
                 continue
             offered.append((action.description, action.action, action.binding_id))
         return offered

@@ -492,6 +492,8 @@ class MemoryPane(TenantPane, Vertical):
         from coditect_tui.core.memory.writer import memory_dir_of, write_note
         from coditect_tui.ui.screens.dialogs import TextPrompt
 
+        if self.app.refuse("memory.note"):  # type: ignore[attr-defined]
+            return  # said before the dialog asks for a title
         session, repo = self.session, self.repo
         folder = session.project_folder(repo.path) if session and repo else None
         if session is None or session.backend is None or repo is None or folder is None:
