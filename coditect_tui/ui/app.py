@@ -235,18 +235,16 @@ class CoditectApp(PaintFirstApp):
 
     def action_help(self) -> None:
         """Every binding and the glyph legend."""
-        from coditect_tui.ui.screens.help import HelpScreen, binding_rows
+        from coditect_tui.ui.screens.help import HelpScreen, binding_rows, declared_bindings
 
-        groups = {
-            "app": [a.binding() for a in ACTIONS],
-            "tree": ProjectTree.BINDINGS,
-        }
+        groups = {"app": [a.binding() for a in ACTIONS], **declared_bindings()}
         rows = binding_rows(
             groups,
             self.boot.keymap,
             lambda key: self.get_key_display(Binding(key, "")),  # type: ignore[arg-type]
         )
-        self.push_screen(HelpScreen(rows, self.read_only))
+        refused = {row[2] for row in rows if self.refusal(row[2])}
+        self.push_screen(HelpScreen(rows, refused))
 
     def action_refresh(self) -> None:
         """Re-discover and re-read everything of the open tenant (a new session)."""
