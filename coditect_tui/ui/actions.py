@@ -12,25 +12,23 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
-from coditect_tui.core.models import Action, Resource
-from coditect_tui.core.policy import EVIDENCE_PACKS
 from coditect_tui.core.tenant.refusal import Change
 
-_SESSIONS = Resource.SESSIONS
-#: The keys that ask for a change, by binding id.
+#: The keys that ask for a change, by binding id ("memory.export": the session export
+#: offered when a session ends), with the backend operation each needs.
 CHANGES: dict[str, Change] = {
-    "session.start": Change("start git sessions", _SESSIONS, Action.CREATE),
-    "session.commit": Change("commit in git sessions", _SESSIONS),
-    "session.push": Change("push git sessions", _SESSIONS),
-    "session.sync": Change("sync git sessions", _SESSIONS),
-    "session.pr": Change("open pull requests", _SESSIONS),
-    "session.end": Change("end git sessions", _SESSIONS),
-    "repo.fetch": Change("fetch repos", Resource.REPOS),
+    "session.start": Change("start git sessions", "sessions", "create"),
+    "session.commit": Change("commit in git sessions", "sessions"),
+    "session.push": Change("push git sessions", "sessions"),
+    "session.sync": Change("sync git sessions", "sessions"),
+    "session.pr": Change("open pull requests", "sessions"),
+    "session.end": Change("end git sessions", "sessions"),
+    "repo.fetch": Change("fetch repos", "repos"),
     "repo.editor": Change("open an editor in repos"),
     "repo.shell": Change("open a shell in repos"),
-    "memory.note": Change("write memory notes", Resource.MEMORY, Action.CREATE),
-    "memory.export": Change("write session exports", Resource.MEMORY, Action.CREATE),
-    "audit.export": Change("export evidence packs", Resource.AUDIT, Action.EXPORT, EVIDENCE_PACKS),
+    "memory.note": Change("write memory notes", "memory", "create"),
+    "memory.export": Change("write session exports", "memory", "create"),
+    "audit.export": Change("export evidence packs", "audit", "export", "evidence_packs"),
 }
 
 

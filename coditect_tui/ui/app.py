@@ -255,7 +255,8 @@ class CoditectApp(PaintFirstApp):
     def refusal(self, binding_id: str) -> str | None:
         """Why the change of key ``binding_id`` would be refused in the open tenant, in one
         line, or None (not a change, or allowed). Decided with the backends' policy from
-        the session's principal (before the backend answered: the configured role)."""
+        the role the backend reported; until it has, only read-only mode refuses (the
+        first paint's footer loads no policy)."""
         from coditect_tui.core.tenant.refusal import refusal
 
         change = CHANGES.get(binding_id)
@@ -263,6 +264,8 @@ class CoditectApp(PaintFirstApp):
             return None
         session = self.session
         principal = session.principal if session is not None else None
+        if principal is None and not self.read_only:
+            return None
         profile = session.profile if session is not None else self.profile
         role = principal.role if principal else profile.role if profile else self.boot.role
         tier = profile.tier if profile is not None else "internal"

@@ -11,7 +11,8 @@ import pytest
 from coditect_store.base import Provision
 from coditect_store.store import SqlStore
 from coditect_tui.core.errors import PermissionDenied, ReadOnly
-from coditect_tui.core.policy import shipped_policy
+from coditect_tui.core.models import Action, Resource
+from coditect_tui.core.policy import OPERATIONS, shipped_policy
 from coditect_tui.core.tenant.refusal import Change, refusal
 from coditect_tui.ui.actions import CHANGES
 
@@ -22,8 +23,9 @@ BACKEND_CHANGES = {k: c for k, c in CHANGES.items() if c.resource is not None}
 
 async def _backend_allows(store: SqlStore, change: Change) -> bool:
     assert change.resource is not None
+    resource, action = Resource(change.resource), Action(change.action)
     try:
-        await store.authorize_event(change.resource, change.action, f"{change.resource}.probe")
+        await store.authorize_event(resource, action, f"{resource}.probe")
     except (PermissionDenied, ReadOnly):
         return False
     return True
@@ -61,6 +63,14 @@ async def test_every_role_is_refused_exactly_where_the_backend_refuses(
                     assert (said is None) == allowed, (role, tier, read_only, binding_id, said)
             finally:
                 await store.close()
+
+
+def test_every_change_names_an_operation_of_the_matrix() -> None:
+    for binding_id, change in CHANGES.items():
+        if change.resource is not None:
+            assert Action(change.action) in OPERATIONS[Resource(change.resource)], binding_id
+        if change.feature:
+            assert change.feature in shipped_policy().tier("internal").features, binding_id
 
 
 def test_the_reason_is_named() -> None:

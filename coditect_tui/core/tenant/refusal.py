@@ -4,15 +4,18 @@ The decision is the policy the backends enforce (roles.yaml and tiers.yaml, thro
 :meth:`~coditect_tui.core.policy.Policy.authorize`) applied to the open tenant's
 principal, so it cannot drift from what the backend would answer; the backend still
 refuses on its own. Only the wording is decided here.
+
+Importing this module loads neither pydantic nor the policy (the app's table of changes
+is read before the first paint); :func:`refusal` loads them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from coditect_tui.core.errors import ConfigError, PermissionDenied, ReadOnly
-from coditect_tui.core.models import Action, Resource
-from coditect_tui.core.policy import OPERATION_FEATURES, Policy, shipped_policy
+if TYPE_CHECKING:
+    from coditect_tui.core.policy import Policy
 
 
 @dataclass(frozen=True)
@@ -21,21 +24,22 @@ class Change:
 
     Attributes:
         phrase: what the user wanted, after "you can't" (e.g. ``start git sessions``).
-        resource: the backend operation's resource; None for a change on this machine
-            only (an editor, a shell), which read-only mode refuses and nothing else does.
-        action: the backend operation's action.
+        resource: the backend operation's resource (a ``Resource`` value); None for a
+            change on this machine only (an editor, a shell), which read-only mode
+            refuses and nothing else does.
+        action: the backend operation's action (an ``Action`` value).
         feature: a tiers.yaml feature needed on top of the operation's own.
     """
 
     phrase: str
-    resource: Resource | None = None
-    action: Action = Action.UPDATE
+    resource: str | None = None
+    action: str = "update"
     feature: str | None = None
 
     @property
     def writes(self) -> bool:
         """Whether read-only mode refuses it (reads and exports are allowed)."""
-        return self.resource is None or self.action not in (Action.READ, Action.EXPORT)
+        return self.resource is None or self.action not in ("read", "export")
 
 
 def refusal(
@@ -60,6 +64,10 @@ def refusal(
         ``Read-only: you can't start git sessions in this tenant (auditor role).`` and
         the like, or None.
     """
+    from coditect_tui.core.errors import ConfigError, PermissionDenied, ReadOnly
+    from coditect_tui.core.models import Action, Resource
+    from coditect_tui.core.policy import OPERATION_FEATURES, shipped_policy
+
     policy = policy or shipped_policy()
     try:
         role_read_only = policy.is_read_only(role)
@@ -70,11 +78,10 @@ def refusal(
         return f"Read-only: you can't {change.phrase} in this tenant ({why})."
     if change.resource is None or role not in policy.roles:
         return None
-    needs = set(OPERATION_FEATURES.get((change.resource, change.action), ()))
+    resource, action = Resource(change.resource), Action(change.action)
+    needs = set(OPERATION_FEATURES.get((resource, action), ()))
     try:
-        policy.authorize(
-            role=role, principal="", tier=tier, resource=change.resource, action=change.action
-        )
+        policy.authorize(role=role, principal="", tier=tier, resource=resource, action=action)
         if change.feature:
             needs = {change.feature}
             policy.check_feature(tier, change.feature, change.phrase)
