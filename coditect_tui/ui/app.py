@@ -9,6 +9,7 @@ Panes load their own data from the session they are bound to (docs/architecture.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -287,11 +288,30 @@ class CoditectApp(PaintFirstApp):
         return None
 
     def refuse(self, binding_id: str) -> bool:
-        """Say at once why the change of key ``binding_id`` is refused; False if allowed."""
+        """Say at once why the change of key ``binding_id`` is refused; False if allowed.
+
+        The backend is still asked, after the notice, so it records the attempt as denied
+        (``authorize_event``) as it does any refusal.
+        """
         why = self.refusal(binding_id)
-        if why is not None:
-            self.notify(why, severity="error", timeout=8)
-        return why is not None
+        if why is None:
+            return False
+        self.notify(why, severity="error", timeout=8)
+        change, session = CHANGES[binding_id], self.session
+        if change.resource is not None and session is not None and session.backend is not None:
+            name = f"{change.resource}.{binding_id.split('.', 1)[1]}"  # e.g. sessions.start
+            self._record_refusal(session, change.resource, change.action, name)
+        return True
+
+    @work(group="refusals")
+    async def _record_refusal(
+        self, session: TenantSession, resource: str, action: str, name: str
+    ) -> None:
+        from coditect_tui.core.models import Action, Resource
+
+        if session.backend is not None:
+            with contextlib.suppress(CoditectError):
+                await session.backend.authorize_event(Resource(resource), Action(action), name)
 
     async def run_palette_action(self, action: str) -> None:
         """Run an action chosen in the palette (a refused change says why)."""
