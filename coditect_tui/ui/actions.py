@@ -1,11 +1,35 @@
-"""Every app-level action in one table: its key, binding id, label, and whether it changes
-anything (read-only mode neither shows nor offers those, and the backend refuses them)."""
+"""Every app-level action in one table (its key, binding id, label), and every key of the
+app, its panes and dialogs that asks for a change, with the backend operation it needs.
+
+A change the open tenant's principal may not make (``core/tenant/refusal.py`` decides with
+the backends' policy) is left out of the footer and the palette; its key says why at once,
+before any dialog opens. The backend refuses it too.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from textual.binding import Binding
+
+from coditect_tui.core.tenant.refusal import Change
+
+#: The keys that ask for a change, by binding id ("memory.export": the session export
+#: offered when a session ends), with the backend operation each needs.
+CHANGES: dict[str, Change] = {
+    "session.start": Change("start git sessions", "sessions", "create"),
+    "session.commit": Change("commit in git sessions", "sessions"),
+    "session.push": Change("push git sessions", "sessions"),
+    "session.sync": Change("sync git sessions", "sessions"),
+    "session.pr": Change("open pull requests", "sessions"),
+    "session.end": Change("end git sessions", "sessions"),
+    "repo.fetch": Change("fetch repos", "repos"),
+    "repo.editor": Change("open an editor in repos"),
+    "repo.shell": Change("open a shell in repos"),
+    "memory.note": Change("write memory notes", "memory", "create"),
+    "memory.export": Change("write session exports", "memory", "create"),
+    "audit.export": Change("export evidence packs", "audit", "export", "evidence_packs"),
+}
 
 
 @dataclass(frozen=True)
@@ -16,7 +40,6 @@ class AppAction:
     key: str
     description: str
     binding_id: str
-    mutating: bool = False
     show: bool = True
     palette: bool = True
 
@@ -24,6 +47,11 @@ class AppAction:
     def name(self) -> str:
         """The action's method name (without arguments)."""
         return self.action.split("(", 1)[0]
+
+    @property
+    def mutating(self) -> bool:
+        """Whether it asks for a change (``CHANGES``)."""
+        return self.binding_id in CHANGES
 
     def binding(self) -> Binding:
         """The Textual binding (its id is what users remap in ui.keymap)."""
@@ -34,16 +62,16 @@ ACTIONS: tuple[AppAction, ...] = (
     AppAction("help", "question_mark", "Help", "app.help"),
     AppAction("switch_tenant", "ctrl+t", "Tenant", "app.switch_tenant"),
     AppAction("refresh", "r", "Refresh", "app.refresh", show=False),
-    AppAction("session_start", "s", "Start", "session.start", mutating=True),
-    AppAction("session_commit", "c", "Commit", "session.commit", mutating=True),
-    AppAction("session_push", "p", "Push", "session.push", mutating=True),
-    AppAction("session_sync", "y", "Sync", "session.sync", mutating=True, show=False),
-    AppAction("session_pr", "P", "Pull request", "session.pr", mutating=True, show=False),
-    AppAction("session_end", "x", "End", "session.end", mutating=True),
-    AppAction("fetch", "f", "Fetch", "repo.fetch", mutating=True, show=False),
+    AppAction("session_start", "s", "Start", "session.start"),
+    AppAction("session_commit", "c", "Commit", "session.commit"),
+    AppAction("session_push", "p", "Push", "session.push"),
+    AppAction("session_sync", "y", "Sync", "session.sync", show=False),
+    AppAction("session_pr", "P", "Pull request", "session.pr", show=False),
+    AppAction("session_end", "x", "End", "session.end"),
+    AppAction("fetch", "f", "Fetch", "repo.fetch", show=False),
     AppAction("session_memory", "m", "Session memory", "session.memory", show=False),
-    AppAction("open_editor", "e", "Editor", "repo.editor", mutating=True, show=False),
-    AppAction("open_shell", "o", "Shell", "repo.shell", mutating=True, show=False),
+    AppAction("open_editor", "e", "Editor", "repo.editor", show=False),
+    AppAction("open_shell", "o", "Shell", "repo.shell", show=False),
     AppAction("show_tab('repo')", "1", "Repo", "pane.repo", show=False),
     AppAction("show_tab('dashboard')", "2", "Dashboard", "pane.dashboard", show=False),
     AppAction("show_tab('sessions')", "3", "Git sessions", "pane.sessions", show=False),
@@ -53,5 +81,3 @@ ACTIONS: tuple[AppAction, ...] = (
     AppAction("search_memory", "slash", "Search memory", "app.search_memory", show=False),
     AppAction("quit", "q", "Quit", "app.quit"),
 )
-
-MUTATING_ACTIONS = frozenset(a.name for a in ACTIONS if a.mutating)

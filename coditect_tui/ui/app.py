@@ -9,6 +9,7 @@ Panes load their own data from the session they are bound to (docs/architecture.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -16,12 +17,13 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 
 from coditect_tui.core.errors import CoditectError, ReadOnly
 from coditect_tui.core.safe_text import safe_text
 from coditect_tui.core.tenant import events as ev
 from coditect_tui.core.workspace_view import RepoView, WorkspaceView, load_cached, paint_key
-from coditect_tui.ui.actions import ACTIONS, MUTATING_ACTIONS
+from coditect_tui.ui.actions import ACTIONS, CHANGES
 from coditect_tui.ui.commands import ActionsProvider, PanesProvider, ReposProvider, TenantsProvider
 from coditect_tui.ui.panes.memory import MemoryPane
 from coditect_tui.ui.panes.projects import ProjectTree
@@ -33,6 +35,8 @@ from coditect_tui.ui.tenant_link import JumpTo, TenantEvent, TenantPane
 from coditect_tui.ui.widgets.pane_tabs import PaneTabs, TabBar
 
 if TYPE_CHECKING:
+    from textual.screen import ActiveBinding
+
     from coditect_tui.core.tenant.session import TenantSession
 
 
@@ -40,11 +44,29 @@ def _verb(verb: str, doc: str) -> Callable[[CoditectApp], None]:
     """An app action that runs session verb ``verb`` in the Git sessions pane."""
 
     def action(app: CoditectApp) -> None:
+        if app.refuse(f"session.{verb}"):
+            return
         for pane in app.query(GitSessionsPane):
             pane.run_verb(verb)
 
     action.__doc__ = doc
     return action
+
+
+class WorkspaceScreen(Screen[None]):
+    """The workspace's screen: its footer leaves out the keys of changes the open
+    tenant's principal may not make (those keys still say why when pressed)."""
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Textual's active bindings without the refused changes."""
+        app = self.app
+        assert isinstance(app, CoditectApp)
+        return {
+            key: active
+            for key, active in super().active_bindings.items()
+            if not (active.binding.id in CHANGES and app.refusal(active.binding.id))
+        }
 
 
 class CoditectApp(SystemCommandsMixin, PaintFirstApp):
@@ -55,6 +77,10 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
     session: TenantSession | None = None
     selected: RepoView | None = None
     live_at: float | None = None  # when every status was live (``exit_after_live``)
+    _read_only_from_backend = False  # read_only_flag was set by the backend's answer
+
+    def get_default_screen(self) -> Screen[None]:
+        return WorkspaceScreen(id="_default")
 
     @property
     def view(self) -> WorkspaceView | None:
@@ -140,6 +166,7 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
             )
         elif isinstance(event, ev.BackendOpened) and event.read_only and not self.read_only_flag:
             self.read_only_flag = True  # the backend's word: a read-only key or role
+            self._read_only_from_backend = True
             self.refresh_bindings()
         elif isinstance(event, ev.TreeDiscovered) and self.exit_after_paint and not self._painted:
             self._painted = True
@@ -179,8 +206,8 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
         self.query_one(ProjectTree).select_path(path)
 
     def action_show_tab(self, tab: str) -> None:
-        """Show one of the right-hand panes and move the focus into it (so its keys, not
-        the tree's, take what is typed next)."""
+        """Show one of the right-hand panes and focus its main widget: its list or table,
+        or the tree for a pane that shows the tree's repo (docs/user-guide.md, Focus)."""
         if tab in TABS:
             self.query_one(PaneTabs).active = tab
             self.call_after_refresh(self._focus_tab, tab)
@@ -190,9 +217,13 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
         self.action_show_tab(message.tab)
 
     def _focus_tab(self, tab: str) -> None:
+        tree = self.query_one(ProjectTree)
         for pane in self.query_one(f"#{tab}").query("*"):
             if isinstance(pane, TenantPane):
-                pane.take_focus()
+                if pane.follows_tree and tree.display:
+                    tree.focus()
+                else:
+                    pane.take_focus()
                 return
 
     def action_search_memory(self) -> None:
@@ -206,35 +237,85 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
 
     def action_help(self) -> None:
         """Every binding and the glyph legend."""
-        from coditect_tui.ui.screens.help import HelpScreen, binding_rows
+        from coditect_tui.ui.screens.help import HelpScreen, binding_rows, declared_bindings
 
-        groups = {
-            "app": [a.binding() for a in ACTIONS if not (a.mutating and self.read_only)],
-            "tree": ProjectTree.BINDINGS,
-        }
+        groups = {"app": [a.binding() for a in ACTIONS], **declared_bindings()}
         rows = binding_rows(
             groups,
             self.boot.keymap,
             lambda key: self.get_key_display(Binding(key, "")),  # type: ignore[arg-type]
         )
-        self.push_screen(HelpScreen(rows, self.read_only))
+        refused = {row[2] for row in rows if self.refusal(row[2])}
+        self.push_screen(HelpScreen(rows, refused))
 
     def action_refresh(self) -> None:
         """Re-discover and re-read everything of the open tenant (a new session)."""
         self.start_tenant(brief=False)
 
-    # -- read-only gate -----------------------------------------------------------------
+    # -- refusals (read-only, role, tier) -------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Mutating actions are neither shown nor run from keys in read-only mode."""
-        return not (action in MUTATING_ACTIONS and self.read_only)
+    def refusal(self, binding_id: str) -> str | None:
+        """Why the change of key ``binding_id`` would be refused in the open tenant, in one
+        line, or None (not a change, or allowed). Decided with the backends' policy from
+        the role the backend reported; until it has, only read-only mode refuses (the
+        first paint's footer loads no policy)."""
+        from coditect_tui.core.tenant.refusal import refusal
+
+        change = CHANGES.get(binding_id)
+        if change is None:
+            return None
+        session = self.session
+        principal = session.principal if session is not None else None
+        if principal is None and not self.read_only:
+            return None
+        profile = session.profile if session is not None else self.profile
+        role = principal.role if principal else profile.role if profile else self.boot.role
+        tier = profile.tier if profile is not None else "internal"
+        return refusal(change, role=role, tier=tier, read_only=self._read_only_reason(principal))
+
+    def _read_only_reason(self, principal: object) -> str | None:
+        """Why the session is read-only apart from the role: the user asked (flag,
+        environment, config) or the backend says so (a read-only API key)."""
+        from coditect_tui.core.settings import env_read_only
+
+        if self.read_only_flag and not self._read_only_from_backend:
+            if env_read_only():
+                return "CODITECT_READ_ONLY is set"
+            if self.settings is not None and self.settings.read_only:
+                return "read_only: true in the config"
+            return "started with --read-only"
+        if getattr(principal, "read_only", False):
+            return "the backend's key is read-only"
+        return None
+
+    def refuse(self, binding_id: str) -> bool:
+        """Say at once why the change of key ``binding_id`` is refused; False if allowed.
+
+        The backend is still asked, after the notice, so it records the attempt as denied
+        (``authorize_event``) as it does any refusal.
+        """
+        why = self.refusal(binding_id)
+        if why is None:
+            return False
+        self.notify(why, severity="error", timeout=8)
+        change, session = CHANGES[binding_id], self.session
+        if change.resource is not None and session is not None and session.backend is not None:
+            name = f"{change.resource}.{binding_id.split('.', 1)[1]}"  # e.g. sessions.start
+            self._record_refusal(session, change.resource, change.action, name)
+        return True
+
+    @work(group="refusals")
+    async def _record_refusal(
+        self, session: TenantSession, resource: str, action: str, name: str
+    ) -> None:
+        from coditect_tui.core.models import Action, Resource
+
+        if session.backend is not None:
+            with contextlib.suppress(CoditectError):
+                await session.backend.authorize_event(Resource(resource), Action(action), name)
 
     async def run_palette_action(self, action: str) -> None:
-        """Run an action chosen in the palette (read-only refusals say so)."""
-        name = action.split("(", 1)[0]
-        if name in MUTATING_ACTIONS and self.read_only:
-            self.notify(f"Read-only: {name.replace('_', ' ')} is refused.", severity="error")
-            return
+        """Run an action chosen in the palette (a refused change says why)."""
         await self.run_action(action)
 
     def report(self, exc: BaseException, what: str) -> None:
@@ -284,15 +365,18 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
 
     def action_fetch(self) -> None:
         """git fetch in the selected repo (network; hardened; never runs repo hooks)."""
-        self.query_one(RepoDetail).fetch()
+        if not self.refuse("repo.fetch"):
+            self.query_one(RepoDetail).fetch()
 
     def action_open_editor(self) -> None:
         """Suspend the app and open $EDITOR (or $VISUAL, else vi) in the selected repo."""
-        self.query_one(RepoDetail).open_editor()
+        if not self.refuse("repo.editor"):
+            self.query_one(RepoDetail).open_editor()
 
     def action_open_shell(self) -> None:
         """Suspend the app and open $SHELL in the selected repo."""
-        self.query_one(RepoDetail).open_shell()
+        if not self.refuse("repo.shell"):
+            self.query_one(RepoDetail).open_shell()
 
     # -- shutdown -------------------------------------------------------------------------
 

@@ -85,7 +85,7 @@ class PanesProvider(Provider):
 
 
 class ActionsProvider(Provider):
-    """The app's actions; in read-only mode those that change anything are not offered.
+    """The app's actions, without the changes the tenant's principal may not make.
 
     Each is named by its label, with what it does and its key as the help line (the
     binding id is for ``ui.keymap``, not for a reader).
@@ -98,7 +98,7 @@ class ActionsProvider(Provider):
         for action in ACTIONS:
             if not action.palette or action.name == "show_tab":
                 continue
-            if action.mutating and app.read_only:
+            if app.refusal(action.binding_id):
                 continue
             method = getattr(app, f"action_{action.name}", None)
             doc = (getattr(method, "__doc__", None) or "").strip().split("\n")[0]

@@ -331,6 +331,10 @@ class SessionActions:
         backend = self.session.backend
         if backend is None or engine.record_id is None or folder is None:
             return
+        why = self.app.refusal("memory.export")
+        if why is not None:
+            self.app.notify(f"No session export: {why}", severity="warning", timeout=8)
+            return
         choice = await self.app.push_screen_wait(
             ChoiceDialog(
                 "Session export",

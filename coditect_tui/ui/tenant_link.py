@@ -10,7 +10,7 @@ previous tenant reaches the screen after a switch.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.message import Message
 
@@ -46,6 +46,9 @@ class TenantPane:
 
     session: TenantSession | None = None
     _unsubscribe: Callable[[], None] | None = None
+    #: The pane shows the repo selected in the tree and has no list of its own: its key
+    #: shows it and leaves the focus on the tree (the arrows pick the repo it shows).
+    follows_tree: ClassVar[bool] = False
 
     def bind(self, session: TenantSession | None) -> None:
         """Follow ``session`` (None: the tenant is closing; show nothing of it)."""

@@ -58,13 +58,13 @@ async def test_list_search_filter_and_previews(make_app: AppFactory, with_memory
         await settle(app, pilot)
         lines = _options(app)
         assert len(lines) == 4 and all("«Hooks»" in line or "«hooks»" in line for line in lines)
-        await pilot.press("enter", "enter")  # to the list, open the best hit
+        await pilot.press("enter")  # opens the best hit
         await settle(app, pilot)
         assert pane.previewing is not None and pane.query(Markdown)
         await pilot.press("escape")
         assert pane.previewing is None
         # kind filter: transcripts only, preview keeps the ⏺/⎿ markers as plain text
-        await pilot.press("slash", *["backspace"] * 5, "enter")
+        await pilot.press("slash", *["backspace"] * 5, "escape")
         await settle(app, pilot)
         while pane.kind_index != 5:
             await pilot.press("k")

@@ -15,6 +15,8 @@ from coditect_tui.core.models import AuditFilter
 from coditect_tui.ui.app import CoditectApp
 from coditect_tui.ui.commands import ActionsProvider
 from coditect_tui.ui.panes.projects import ProjectTree
+from coditect_tui.ui.panes.repo_detail import RepoDetail
+from coditect_tui.ui.panes.sessions import GitSessionsPane
 from coditect_tui.ui.widgets.header import TenantHeader
 from tests.ui.conftest import settle
 
@@ -44,16 +46,16 @@ async def test_read_only_offers_no_mutation_and_backend_refuses(
         await settle(app, pilot)
         header = app.query_one(TenantHeader)
         assert header.read_only and "READ-ONLY" in str(header.render())
-        # not offered: no footer keys, no key handling, no palette entries
-        for action in (
-            "session_start",
-            "session_commit",
-            "session_push",
-            "session_end",
-            "fetch",
-            "open_shell",
+        # not offered: no footer keys, no palette entries; the keys say why (test_refusals)
+        for binding_id in (
+            "session.start",
+            "session.commit",
+            "session.push",
+            "session.end",
+            "repo.fetch",
+            "repo.shell",
         ):
-            assert app.check_action(action, ()) is False
+            assert app.refusal(binding_id) is not None
         footer_keys = {b.binding.action for b in app.active_bindings.values() if b.binding.show}
         assert "session_start" not in footer_keys
         offered = {label for label, _, _ in ActionsProvider(app.screen)._offered()}
@@ -66,13 +68,13 @@ async def test_read_only_offers_no_mutation_and_backend_refuses(
         # forced through the palette: refused with a message
         await app.run_palette_action("session_start")
         await pilot.pause()
-        assert any("Read-only: session start is refused" in n.message for n in app._notifications)
+        assert any("Read-only: you can't start git" in n.message for n in app._notifications)
         # forced past every UI gate: the backend refuses before git is touched
-        app.action_session_start()
+        app.query_one(GitSessionsPane).run_verb("start")
         await settle(app, pilot)
         assert any("refused by the backend" in n.message for n in app._notifications)
         assert not (repo / SESSION_FILE).exists() and _branch(repo) == "main"
-        app.action_fetch()
+        app.query_one(RepoDetail).fetch()
         await settle(app, pilot)
         assert app.session.backend is not None
     owner = make_app()
@@ -89,7 +91,9 @@ async def test_auditor_role_is_read_only(make_app: AppFactory) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         assert app.read_only and app.query_one(TenantHeader).read_only
-        assert app.check_action("session_commit", ()) is False
+        assert app.refusal("session.commit") == (
+            "Read-only: you can't commit in git sessions in this tenant (auditor role)."
+        )
 
 
 class LoopClock:

@@ -1,4 +1,5 @@
-"""A tier refusal in the app is a clear notice, decided and audited by the backend."""
+"""A tier refusal in the app is a clear notice, said at once from the backends' policy and
+recorded as denied by the backend."""
 
 from __future__ import annotations
 
@@ -35,9 +36,9 @@ async def test_a_tier_refusal_is_a_notice(make_app: AppFactory, workspace: Path)
         await settle(app, pilot)
         assert not prompted, "session start was not refused before asking for a description"
         notices = [str(n.message) for n in app._notifications]
-        assert any(
-            m.startswith("Session start: tier 'auditor' does not include git_sessions")
-            for m in notices
+        assert (
+            "Not in this tenant's tier: you can't start git sessions (auditor has no git sessions)."
+            in notices
         ), notices
         assert app.session.backend is not None
         denied = (await app.session.backend.query_audit(AuditFilter(outcome="denied"))).items

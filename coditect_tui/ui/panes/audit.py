@@ -305,7 +305,8 @@ class AuditPane(TenantPane, Vertical):
 
     def action_export(self) -> None:
         """Write an evidence pack of what is shown (asks where and which formats)."""
-        self._export_pack(self.filter)
+        if not self.app.refuse("audit.export"):  # type: ignore[attr-defined]
+            self._export_pack(self.filter)
 
     @work(group="evidence", exclusive=True)
     async def _export_pack(self, flt: AuditFilter | None) -> None:

@@ -360,6 +360,17 @@ class DashboardPane(TenantPane, VerticalScroll):
         if event.option.id:
             self.post_message(JumpTo(event.option.id, "repo"))
 
+    def take_focus(self) -> None:
+        """Focus the "needs attention" rows when there are any (enter jumps), else the
+        pane (the arrows scroll it)."""
+        rows = self.query_one("#dash-attention", OptionList)
+        if rows.display and rows.option_count:
+            if rows.highlighted is None:
+                rows.highlighted = 0
+            rows.focus()
+        else:
+            self.focus()
+
     def action_next_view(self) -> None:
         """Cycle through the views this role may open."""
         if len(self.views) > 1:

@@ -141,6 +141,7 @@ class MemoryPane(TenantPane, Vertical):
         Binding("w", "cycle_window", "When", id="memory.window"),
         Binding("a", "toggle_project", "Project", id="memory.project"),
         Binding("escape", "back", "Back", id="memory.back", show=False),
+        Binding("down", "focus_list", "Results", id="memory.results", show=False),
         Binding("n", "new_note", "Note", id="memory.note"),
         Binding("g", "to_session", "Git session", id="memory.git_session", show=False),
     ]
@@ -171,6 +172,7 @@ class MemoryPane(TenantPane, Vertical):
         self.previewing: MemoryEntry | None = None
         self.repo: RepoView | None = None  # the repo selected in the tree
         self._search_timer: Any = None
+        self._open_top = False  # enter in the search box: open the top hit once loaded
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder='/ search: words "a phrase" prefix* OR -word', id="memory-search")
@@ -269,6 +271,7 @@ class MemoryPane(TenantPane, Vertical):
         self.entries, self.hits, self.next_cursor = [], [], None
         self.query_one(OptionList).clear_options()
         if self.backend is None:
+            self._open_top = False
             self._show_filters()
             return
         self._load(self.query_text, more=False)
@@ -324,6 +327,9 @@ class MemoryPane(TenantPane, Vertical):
         if options.highlighted is None and options.option_count:
             options.highlighted = 0
         self._show_filters()
+        if self._open_top:
+            self._open_top = False
+            self._open_top_hit()
 
     # -- events ---------------------------------------------------------------------------
 
@@ -338,7 +344,18 @@ class MemoryPane(TenantPane, Vertical):
 
     @on(Input.Submitted, "#memory-search")
     def _submitted(self) -> None:
-        self.focus_list()
+        """Enter opens the top hit of what is typed (searched now, not after the pause)."""
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._open_top = True
+        self.reload()
+
+    def _open_top_hit(self) -> None:
+        options = self.query_one(OptionList)
+        entry = self._entry(options.get_option_at_index(0).id) if options.option_count else None
+        if entry is not None:
+            options.highlighted = 0
+            self.open_preview(entry)
 
     @on(OptionList.OptionHighlighted, "#memory-list")
     def _near_end(self, event: OptionList.OptionHighlighted) -> None:
@@ -429,6 +446,10 @@ class MemoryPane(TenantPane, Vertical):
         """Focus the list (or the open preview)."""
         self.focus_list()
 
+    def action_focus_list(self) -> None:
+        """From the search box into the results (down arrow)."""
+        self.focus_list()
+
     def focus_list(self) -> None:
         """Focus the list (or the open preview)."""
         if self.previewing is not None:
@@ -478,6 +499,8 @@ class MemoryPane(TenantPane, Vertical):
         from coditect_tui.core.memory.writer import memory_dir_of, write_note
         from coditect_tui.ui.screens.dialogs import TextPrompt
 
+        if self.app.refuse("memory.note"):  # type: ignore[attr-defined]
+            return  # said before the dialog asks for a title
         session, repo = self.session, self.repo
         folder = session.project_folder(repo.path) if session and repo else None
         if session is None or session.backend is None or repo is None or folder is None:

@@ -161,6 +161,7 @@ COMMITS_CACHED = 64
 class RepoDetail(TenantPane, VerticalScroll):
     """The selected repo, in full; reads its recent commits itself."""
 
+    follows_tree = True
     DEFAULT_CSS = """
     RepoDetail { padding: 0 1; }
     """

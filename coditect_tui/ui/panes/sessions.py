@@ -112,6 +112,7 @@ class GitSessionsPane(TenantPane, VerticalScroll):
     """The selected repo's session state and its project's history; runs the session
     verbs (the app's keys call :meth:`run_verb`)."""
 
+    follows_tree = True
     DEFAULT_CSS = """
     GitSessionsPane { padding: 0 1; }
     GitSessionsPane #session-history { margin-top: 1; }

@@ -8,20 +8,21 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Input, Label, Static
 
 from coditect_tui.core.models import AuditFilter
 
+#: (field, label, placeholder) of each row of the form.
 FIELDS = (
-    ("actor", "actor (exact)"),
-    ("action", "action, e.g. projects.create"),
-    ("resource_type", "resource: projects, repos, sessions, memory, audit..."),
-    ("outcome", "outcome: ok, denied or error"),
-    ("since", "since: 2026-11-01 or 2026-11-01T08:00"),
-    ("until", "until (exclusive)"),
-    ("text", "text in action, resource id or details"),
+    ("actor", "actor", "exact principal name"),
+    ("action", "action", "e.g. projects.create"),
+    ("resource_type", "resource", "projects, repos, sessions, memory, audit..."),
+    ("outcome", "outcome", "ok, denied or error"),
+    ("since", "since", "2026-11-01 or 2026-11-01T08:00"),
+    ("until", "until", "exclusive, same forms as since"),
+    ("text", "text", "in action, resource id or details"),
 )
 
 
@@ -40,7 +41,9 @@ class AuditFilterForm(ModalScreen[AuditFilter | None | bool]):
         width: 80%; max-width: 80; height: auto; max-height: 95%;
         border: round $primary; background: $surface; padding: 0 1;
     }
-    AuditFilterForm Input { height: 1; border: none; margin: 0; padding: 0 1; }
+    AuditFilterForm .filter-row { height: 1; }
+    AuditFilterForm .filter-label { width: 10; }
+    AuditFilterForm Input { width: 1fr; padding: 0 1; }
     AuditFilterForm #filter-error { color: $error; height: auto; }
     """
 
@@ -57,11 +60,19 @@ class AuditFilterForm(ModalScreen[AuditFilter | None | bool]):
                     style="dim",
                 )
             )
-            for name, placeholder in FIELDS:
+            for name, label, placeholder in FIELDS:
                 value = getattr(self.current, name, None) if self.current else None
                 if isinstance(value, datetime):
                     value = value.strftime("%Y-%m-%dT%H:%M")
-                yield Input(value=str(value or ""), placeholder=placeholder, id=f"filter-{name}")
+                with Horizontal(classes="filter-row"):
+                    yield Label(label, classes="filter-label")
+                    # compact: one row and no border, so the focused field shows its text
+                    yield Input(
+                        value=str(value or ""),
+                        placeholder=placeholder,
+                        compact=True,
+                        id=f"filter-{name}",
+                    )
             yield Static("", id="filter-error")
 
     def on_mount(self) -> None:
@@ -70,7 +81,7 @@ class AuditFilterForm(ModalScreen[AuditFilter | None | bool]):
     @on(Input.Submitted)
     def _apply(self) -> None:
         values = {
-            name: self.query_one(f"#filter-{name}", Input).value.strip() for name, _ in FIELDS
+            name: self.query_one(f"#filter-{name}", Input).value.strip() for name, _, _ in FIELDS
         }
         try:
             data: dict[str, object] = {

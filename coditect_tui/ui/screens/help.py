@@ -1,8 +1,14 @@
-"""`?`: every binding (with the keys in effect after the user's keymap) and the glyphs."""
+"""`?`: every binding (with the keys in effect after the user's keymap) and the glyphs.
+
+The rows are read from the bindings the app, its panes, widgets and dialogs declare
+(:func:`declared_bindings`), so a key added anywhere is listed without editing this file.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import importlib
+import pkgutil
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 from rich.table import Table
 from rich.text import Text
@@ -13,6 +19,47 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from coditect_tui.ui.glyphs import LEGEND
+
+#: Where the bindings of each binding-id prefix apply, as the help says it.
+WHERE = {
+    "tree": "tree",
+    "dashboard": "Dashboard pane",
+    "memory": "Memory pane",
+    "audit": "Audit pane",
+    "switcher": "tenant switcher",
+    "dialog": "session dialogs",
+    "audit_filter": "audit filter",
+    "audit_detail": "audit event",
+    "help": "this help",
+}
+#: The packages whose widgets and screens declare bindings.
+PACKAGES = ("panes", "widgets", "screens")
+
+
+def declared_bindings() -> dict[str, list[Binding]]:
+    """Every binding with an id that a pane, widget or dialog of the app declares, grouped
+    by where it applies (its id's first part, worded by ``WHERE``), each id once."""
+    from textual.dom import DOMNode
+
+    groups: dict[str, list[Binding]] = {}
+    seen: set[str] = set()
+    for package in PACKAGES:
+        base = importlib.import_module(f"coditect_tui.ui.{package}")
+        for info in pkgutil.iter_modules(base.__path__, f"{base.__name__}."):
+            module = importlib.import_module(info.name)
+            for value in vars(module).values():
+                if not (
+                    isinstance(value, type)
+                    and issubclass(value, DOMNode)
+                    and value.__module__ == module.__name__
+                ):
+                    continue
+                for binding in vars(value).get("BINDINGS", ()):
+                    if isinstance(binding, Binding) and binding.id and binding.id not in seen:
+                        seen.add(binding.id)
+                        prefix = binding.id.split(".", 1)[0]
+                        groups.setdefault(WHERE.get(prefix, prefix), []).append(binding)
+    return groups
 
 
 def binding_rows(
@@ -39,7 +86,12 @@ def binding_rows(
 
 
 class HelpScreen(ModalScreen[None]):
-    """Keys and glyphs; any of escape, q or ? closes it."""
+    """Keys and glyphs; any of escape, q or ? closes it.
+
+    Args:
+        rows: ``binding_rows`` of every binding.
+        refused: ids of the changes refused in the open tenant (marked ✗).
+    """
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
     DEFAULT_CSS = """
@@ -50,10 +102,12 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, rows: list[tuple[str, str, str, str]], read_only: bool) -> None:
+    def __init__(
+        self, rows: list[tuple[str, str, str, str]], refused: Collection[str] = ()
+    ) -> None:
         super().__init__()
         self.rows = rows
-        self.read_only = read_only
+        self.refused = frozenset(refused)
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, pad_edge=False, expand=True, show_header=True, header_style="bold")
@@ -62,6 +116,8 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Binding id", style="dim", no_wrap=True)
         table.add_column("Where", style="dim", no_wrap=True)
         for keys, description, binding_id, where in self.rows:
+            if binding_id in self.refused:
+                description = f"✗ {description}"
             table.add_row(keys, description, binding_id, where)
         legend = Table(box=None, pad_edge=False, show_header=False)
         legend.add_column(no_wrap=True)
@@ -71,8 +127,10 @@ class HelpScreen(ModalScreen[None]):
         intro = Text(
             "Help — keys (change them with ui.keymap in your config, by binding id)", style="bold"
         )
-        if self.read_only:
-            intro.append("\nREAD-ONLY: actions that change anything are not offered.")
+        if self.refused:
+            intro.append(
+                "\n✗: a change refused in this tenant (read-only, role or tier); its key says why."
+            )
         with VerticalScroll():
             yield Static(intro)
             yield Static(table)
@@ -80,7 +138,10 @@ class HelpScreen(ModalScreen[None]):
             yield Static(legend)
             yield Static(
                 Text(
-                    "\nctrl+p opens the command palette (projects, repos, panes, "
+                    "\nFocus: 1 and 3 keep the tree focused (the arrows pick the repo they "
+                    "show); 2, 4 and 5 focus their list; / the search or filter box, escape "
+                    "leaves it; in a text box digits are text.\n"
+                    "ctrl+p opens the command palette (projects, repos, panes, "
                     "actions, tenants: type 'ctx' to switch tenant).",
                     style="dim",
                 )
