@@ -290,28 +290,41 @@ class MemoryMixin(StoreBase):
             MEM, Action.READ, method="search_memory", read_details={"query": query}
         ) as op:
             try:
-                rows = (await op.conn.execute(self._ranked(filter, limit), {"q": match})).all()
-                snippets = await self._snippets(op.conn, match, rows)
+                ranked = (await op.conn.execute(self._ranked(filter, limit), {"q": match})).all()
+                snippets = await self._snippets(op.conn, match, ranked)
             except refused as exc:
                 raise InvalidInput(f"search query: {_fts_message(exc)}") from None
-            copies = await self._copies(op.conn, filter, rows)
+            m = memory_entries.c
+            found = await op.conn.execute(
+                select(memory_entries).where(m.id.in_([r.id for r in ranked]))
+            )
+            rows = {row.id: row for row in found}
+            copies = await self._copies(op.conn, filter, list(rows.values()))
         hits = []
-        for r in rows:
-            others = [path for entry_id, path in copies.get(r.sha256 or "", []) if entry_id != r.id]
+        for r in ranked:
+            row = rows[r.id]
+            others = [
+                path for entry_id, path in copies.get(row.sha256 or "", []) if entry_id != r.id
+            ]
             hits.append(
                 SearchHit(
-                    entry=_entry(r),
+                    entry=_entry(row),
                     rank=float(r.score),
                     snippet=snippets.get(r.id, ""),
                     duplicate_count=len(others),
                     duplicates=others[:_MAX_DUPLICATE_PATHS],
                 )
             )
-        return MemorySearchResult(hits=hits, total=rows[0].total if rows else 0)
+        return MemorySearchResult(hits=hits, total=ranked[0].total if ranked else 0)
 
     def _ranked(self, flt: MemoryFilter | None, limit: int) -> Any:
-        """The page of hits, best first: one row per distinct content (its best-ranked
-        entry), each with the number of such rows in all (``total``)."""
+        """The page of hits, best first, as (id, rid, score, total): one row per distinct
+        content (its best-ranked entry), and how many such rows there are in all.
+
+        Only the few columns the ranking needs go through the window functions: the
+        entries of the page are read afterwards (carrying every column of every match
+        through the sort costs several times the search itself).
+        """
         m = memory_entries.c
         match: Any
         prior = case(KIND_PRIOR, value=m.kind, else_=1.0)
@@ -324,15 +337,22 @@ class MemoryMixin(StoreBase):
             score = -func.ts_rank(weights, f.tsv, tsq, 1) * prior
             source = memory_fts_pg.join(memory_entries, m.id == f.entry_id)
             match = f.tsv.op("@@")(tsq)
+            rid: Any = m.id
         else:
             bm25 = ", ".join(str(w) for w in FIELD_WEIGHTS)
             score = literal_column(f"bm25(memory_fts, {bm25})") * prior
             source = _FTS.join(memory_entries, literal_column("memory_fts.rowid") == _ROWID)
             match = text("memory_fts MATCH :q")
+            rid = _ROWID
+        columns = (
+            m.id,
+            rid.label("rid"),
+            func.coalesce(m.sha256, m.id).label("content"),
+            m.timestamp,
+            score.label("score"),
+        )
         matched = (
-            _filtered(
-                select(memory_entries, score.label("score")).select_from(source), self._tid, flt
-            )
+            _filtered(select(*columns).select_from(source), self._tid, flt)
             .where(match)
             .subquery("matched")
         )
@@ -340,44 +360,38 @@ class MemoryMixin(StoreBase):
         order = (c.score, c.timestamp.desc().nulls_last(), c.id)
         grouped = select(
             matched,
-            func.row_number()
-            .over(partition_by=func.coalesce(c.sha256, c.id), order_by=order)
-            .label("copy"),
+            func.row_number().over(partition_by=c.content, order_by=order).label("copy"),
         ).subquery("grouped")
         g = grouped.c
         return (
-            select(grouped, func.count().over().label("total"))
+            select(g.id, g.rid, g.score, func.count().over().label("total"))
             .where(g.copy == 1)
             .order_by(g.score, g.timestamp.desc().nulls_last(), g.id)
             .limit(limit)
         )
 
-    async def _snippets(self, conn: Any, match: str, rows: Sequence[Any]) -> dict[str, str]:
+    async def _snippets(self, conn: Any, match: str, ranked: Sequence[Any]) -> dict[str, str]:
         """The highlighted snippet of each hit's body (computed for the page only)."""
-        if not rows:
+        if not ranked:
             return {}
-        ids = [r.id for r in rows]
         if self._pg:
             f = memory_fts_pg.c
             tsq = func.to_tsquery(literal_column("'simple'"), bindparam("q"))
             stmt = select(
                 f.entry_id,
                 func.ts_headline(literal_column("'simple'"), f.body, tsq, bindparam("opts")),
-            ).where(f.entry_id.in_(ids))
+            ).where(f.entry_id.in_([r.id for r in ranked]))
             found = await conn.execute(stmt, {"q": match, "opts": _HEADLINE})
-        else:
-            stmt = (
-                select(
-                    memory_entries.c.id,
-                    literal_column("snippet(memory_fts, 2, char(2), char(3), '…', 16)"),
-                )
-                .select_from(
-                    _FTS.join(memory_entries, literal_column("memory_fts.rowid") == _ROWID)
-                )
-                .where(text("memory_fts MATCH :q"), memory_entries.c.id.in_(ids))
-            )
-            found = await conn.execute(stmt, {"q": match})
-        return {entry_id: snip or "" for entry_id, snip in found}
+            return {entry_id: snip or "" for entry_id, snip in found}
+        fts_rowid: ColumnClause[int] = literal_column("memory_fts.rowid")
+        stmt = (
+            select(fts_rowid, literal_column("snippet(memory_fts, 2, char(2), char(3), '…', 16)"))
+            .select_from(_FTS)
+            .where(text("memory_fts MATCH :q"), fts_rowid.in_([r.rid for r in ranked]))
+        )
+        by_rid = {r.rid: r.id for r in ranked}
+        found = await conn.execute(stmt, {"q": match})
+        return {by_rid[rowid]: snip or "" for rowid, snip in found}
 
     async def _copies(
         self, conn: Any, flt: MemoryFilter | None, rows: Sequence[Any]

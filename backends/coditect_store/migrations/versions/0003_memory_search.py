@@ -4,7 +4,8 @@ SQLite: the FTS5 table ``memory_fts`` is rebuilt with the ``porter`` tokenizer a
 columns (title, headings, body), from the stored titles and bodies, in the migration's
 transaction (so either every entry is re-indexed or the store is left as it was).
 PostgreSQL: every entry's tsvector is rebuilt from its title, headings and body, as
-stems (``coditect_store.memory.tsvector_text``).
+stems (``coditect_store.memory.tsvector_text``). Both: an index of entries by content
+hash (search merges identical content and names the other files).
 
 Revision ID: 0003
 Revises: 0002
@@ -22,6 +23,8 @@ _BATCH = 500
 
 
 def upgrade() -> None:
+    # search merges hits with identical content: their other files are found by hash
+    op.create_index("ix_memory_sha256", "memory_entries", ["tenant_id", "sha256"])
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         _sqlite()
