@@ -180,3 +180,19 @@ def test_snippet_segments() -> None:
         ("s", False),
     ]
     assert snippet_segments("") == []
+
+
+@pytest.mark.parametrize(
+    ("shown", "total", "exact", "text"),
+    [
+        (0, 0, True, "0 hits"),
+        (1, 1, True, "1 hit"),
+        (12, 12, True, "12 hits"),
+        (200, 1613, True, "200 of 1,613 hits"),
+        (200, 500, False, "200 of at least 500 hits (counting stopped early)"),
+    ],
+)
+def test_count_text(shown: int, total: int, exact: bool, text: str) -> None:
+    from coditect_tui.core.memory.search import count_text
+
+    assert count_text(shown, total, exact=exact) == text

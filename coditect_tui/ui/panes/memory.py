@@ -159,6 +159,7 @@ class MemoryPane(TenantPane, Vertical):
         self.window_index = 0
         self.entries: list[MemoryEntry] = []
         self.hits: list[SearchHit] = []
+        self.hit_total: tuple[int, bool] = (0, True)  # (total, exact) of the search
         self.next_cursor: str | None = None
         self.query_text = ""
         self.only_ids: list[str] | None = None
@@ -217,14 +218,15 @@ class MemoryPane(TenantPane, Vertical):
         )
 
     def _show_filters(self) -> None:
+        from coditect_tui.core.memory.search import count_text
+
         kind = KIND_CYCLE[self.kind_index] or "all kinds"
         when = WINDOWS[self.window_index][0]
         if self.project:
             when += f" · {safe_text(self.project[1], max_length=20)}"
         scope = " · linked to the git session" if self.only_ids is not None else ""
-        hits = len(self.hits)
         count = (
-            f"{hits} hit{'s' if hits != 1 else ''}"
+            count_text(len(self.hits), self.hit_total[0], exact=self.hit_total[1])
             if self.query_text
             else f"{len(self.entries)}{'+' if self.next_cursor else ''} entries"
         )
@@ -282,7 +284,7 @@ class MemoryPane(TenantPane, Vertical):
 
     @work(exclusive=True, group="memory-load")
     async def _load(self, query: str, *, more: bool) -> None:
-        from coditect_tui.core.memory.search import search
+        from coditect_tui.core.memory.search import search_result
 
         backend = self.backend
         if backend is None:
@@ -295,10 +297,11 @@ class MemoryPane(TenantPane, Vertical):
         options = self.query_one(OptionList)
         try:
             if query:
-                hits = await search(backend, query, self.current_filter(), limit=PAGE)
+                result = await search_result(backend, query, self.current_filter(), limit=PAGE)
                 if query != self.query_text:
                     return
-                self.hits = hits
+                hits = self.hits = result.hits
+                self.hit_total = (result.total, result.total_exact)
                 options.clear_options()
                 options.add_options([Option(hit_lines(h), id=h.entry.id) for h in hits])
             else:
