@@ -31,7 +31,13 @@ from coditect_store.rows import new_id, to_model
 from coditect_store.schema import memory_entries, memory_fts_pg, projects
 from coditect_tui.core.errors import InvalidInput, NotFound
 from coditect_tui.core.memory.query import parse_query, to_fts5, tokenize
-from coditect_tui.core.memory.ranking import FIELD_WEIGHTS, KIND_PRIOR, PG_RANK_WEIGHTS, headings
+from coditect_tui.core.memory.ranking import (
+    FIELD_WEIGHTS,
+    KIND_PRIOR,
+    PG_RANK_WEIGHTS,
+    group_sessions,
+    headings,
+)
 from coditect_tui.core.memory.stem import stems
 from coditect_tui.core.models import (
     Action,
@@ -315,7 +321,8 @@ class MemoryMixin(StoreBase):
                     duplicates=others[:_MAX_DUPLICATE_PATHS],
                 )
             )
-        return MemorySearchResult(hits=hits, total=ranked[0].total if ranked else 0)
+        total = ranked[0].total if ranked else 0
+        return MemorySearchResult(hits=group_sessions(hits), total=total)
 
     def _ranked(self, flt: MemoryFilter | None, limit: int) -> Any:
         """The page of hits, best first, as (id, rid, score, total): one row per distinct

@@ -119,3 +119,21 @@ async def test_the_total_counts_every_hit_beyond_the_page(owner: Backend) -> Non
     result = await owner.search_memory_result("counted ", limit=5)
     assert (len(result.hits), result.total, result.total_exact) == (5, 30, True)
     assert (await owner.search_memory_result("absent ")).total == 0
+
+
+async def test_the_files_of_one_checkpoint_come_together(owner: Backend) -> None:
+    tag = ["checkpoint:2025-11-22T04-15-36Z"]
+    specs = [
+        _spec("checkpoints/cp.md", "widgets were rebuilt", kind="checkpoint", title="Widgets"),
+        _spec("notes/other.md", "widgets elsewhere", title="a note on widgets"),
+        _spec("exports/cp.json", '{"text": "widgets were rebuilt"}', kind="export-json"),
+        _spec("sessions/cp.md", "widgets session", kind="session", title="session"),
+    ]
+    specs = [s.model_copy(update={"tags": tag}) if "cp." in s.path else s for s in specs]
+    await owner.upsert_memory_entries(specs)
+    assert await _paths(owner, "widgets ") == [
+        "checkpoints/cp.md",  # the best of its group: the group takes its place
+        "sessions/cp.md",  # then its other files, best first
+        "exports/cp.json",
+        "notes/other.md",  # ranked above the export and the session on its own
+    ]

@@ -10,6 +10,12 @@ equal scores go newest first. SQLite scores with FTS5's BM25, PostgreSQL with
 from __future__ import annotations
 
 import re
+from typing import TypeVar
+
+from coditect_tui.core.memory.readers import CHECKPOINT_TAG
+from coditect_tui.core.models import SearchHit
+
+T = TypeVar("T", bound=SearchHit)
 
 #: BM25 weight of each FTS5 column (title, headings, body).
 FIELD_WEIGHTS: tuple[float, float, float] = (8.0, 3.0, 1.0)
@@ -56,3 +62,34 @@ def headings(body: str) -> str:
             break
         found.append(text)
     return "\n".join(found)
+
+
+def group_sessions(hits: list[T]) -> list[T]:
+    """The hits with the files of one checkpoint next to each other.
+
+    A checkpoint's session export, JSON export and transcript carry its
+    ``checkpoint:<ISO>`` tag (:mod:`coditect_tui.core.memory.readers`). Each such group
+    takes the place of its best-ranked member, followed by its other members in rank
+    order; hits without the tag keep their places. Only the page given is reordered.
+
+    Args:
+        hits: best first.
+
+    Returns:
+        The same hits, grouped.
+    """
+    groups: dict[str, list[T]] = {}
+    order: list[str | T] = []
+    for hit in hits:
+        tag = next((t for t in hit.entry.tags if t.startswith(CHECKPOINT_TAG)), None)
+        if tag is None:
+            order.append(hit)
+        elif tag in groups:
+            groups[tag].append(hit)
+        else:
+            groups[tag] = [hit]
+            order.append(tag)
+    grouped: list[T] = []
+    for item in order:
+        grouped += groups[item] if isinstance(item, str) else [item]
+    return grouped
