@@ -300,21 +300,13 @@ class MemoryMixin(StoreBase):
                 snippets = await self._snippets(op.conn, match, ranked)
             except refused as exc:
                 raise InvalidInput(f"search query: {_fts_message(exc)}") from None
-            m = memory_entries.c
-            found = await op.conn.execute(
-                select(memory_entries).where(m.id.in_([r.id for r in ranked]))
-            )
-            rows = {row.id: row for row in found}
-            copies = await self._copies(op.conn, filter, list(rows.values()))
+            copies = await self._copies(op.conn, filter, [r for r in ranked if r.copies > 1])
         hits = []
         for r in ranked:
-            row = rows[r.id]
-            others = [
-                path for entry_id, path in copies.get(row.sha256 or "", []) if entry_id != r.id
-            ]
+            others = [path for entry_id, path in copies.get(r.sha256 or "", []) if entry_id != r.id]
             hits.append(
                 SearchHit(
-                    entry=_entry(row),
+                    entry=_entry(r),
                     rank=float(r.score),
                     snippet=snippets.get(r.id, ""),
                     duplicate_count=len(others),
@@ -325,11 +317,12 @@ class MemoryMixin(StoreBase):
         return MemorySearchResult(hits=group_sessions(hits), total=total)
 
     def _ranked(self, flt: MemoryFilter | None, limit: int) -> Any:
-        """The page of hits, best first, as (id, rid, score, total): one row per distinct
-        content (its best-ranked entry), and how many such rows there are in all.
+        """The page of hits, best first: the entry, its ``rid`` (FTS rowid), ``score``,
+        ``copies`` (entries that match with the same content) and ``total`` (distinct
+        contents that match).
 
-        Only the few columns the ranking needs go through the window functions: the
-        entries of the page are read afterwards (carrying every column of every match
+        Only the few columns the ranking needs go through the window functions; the
+        page's entries are joined back at the end (carrying every column of every match
         through the sort costs several times the search itself).
         """
         m = memory_entries.c
@@ -368,13 +361,21 @@ class MemoryMixin(StoreBase):
         grouped = select(
             matched,
             func.row_number().over(partition_by=c.content, order_by=order).label("copy"),
+            func.count().over(partition_by=c.content).label("copies"),
         ).subquery("grouped")
         g = grouped.c
-        return (
-            select(g.id, g.rid, g.score, func.count().over().label("total"))
+        page = (
+            select(g.id, g.rid, g.score, g.copies, func.count().over().label("total"))
             .where(g.copy == 1)
             .order_by(g.score, g.timestamp.desc().nulls_last(), g.id)
             .limit(limit)
+            .subquery("page")
+        )
+        p = page.c
+        return (
+            select(memory_entries, p.rid, p.score, p.copies, p.total)
+            .join_from(page, memory_entries, memory_entries.c.id == p.id)
+            .order_by(p.score, m.timestamp.desc().nulls_last(), p.id)
         )
 
     async def _snippets(self, conn: Any, match: str, ranked: Sequence[Any]) -> dict[str, str]:
