@@ -22,11 +22,8 @@ figure with its ratio to an anchor measured in the same run:
                 the changed one, upsert it) and the watcher's path (index_paths of the one
                 file), target <= 50 ms, vs the floor of a pass (walking and stat-ing every
                 file)
-  diagnosis   - the same queries through raw sqlite3: the store's SQL (bm25() sorted by
-                SQLite, so snippet() runs for every matching row), and the proposed SQL
-                (FTS5's own rank column first, so FTS5 returns rows in rank order and
-                snippet() runs for the 50 returned rows only); both must return the same
-                rows, ranks and snippets
+  relevance   - nDCG@5 and MRR of the judged query set (tests/fixtures/relevance,
+                tests/support/relevance.py) on a fresh store (target nDCG@5 >= 0.8)
 """
 
 from __future__ import annotations
@@ -48,15 +45,17 @@ from pathlib import Path
 from coditect_store.base import Provision
 from coditect_store.store import SqlStore
 from coditect_tui.core.memory.indexer import MemoryIndexer
-from coditect_tui.core.memory.query import parse_query
+from coditect_tui.core.memory.ranking import headings
 from coditect_tui.core.memory.readers import read_memory_file
 from coditect_tui.core.memory.roots import MemoryRoot, walk_files
 from coditect_tui.core.memory.search import search
+from coditect_tui.core.memory.stem import FTS5_TOKENIZER
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # for tests.support (the corpus generator shared with the tests)
 
 from tests.support.memory_corpus import Corpus, generate_corpus  # noqa: E402
+from tests.support.relevance import index_corpus, load_judgements, score  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -150,14 +149,14 @@ def raw_fts_insert(root: Path, work: Path) -> float:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute(
-        "CREATE VIRTUAL TABLE memory_fts USING fts5(title, body, "
-        "tokenize = 'unicode61 remove_diacritics 2')"
+        "CREATE VIRTUAL TABLE memory_fts USING fts5(title, headings, body, "
+        f"tokenize = '{FTS5_TOKENIZER}')"
     )
     started = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
     conn.executemany(
-        "INSERT INTO memory_fts(rowid, title, body) VALUES (?, ?, ?)",
-        [(i, p.title, p.body) for i, p in enumerate(parsed, 1)],
+        "INSERT INTO memory_fts(rowid, title, headings, body) VALUES (?, ?, ?, ?)",
+        [(i, p.title, headings(p.body), p.body) for i, p in enumerate(parsed, 1)],
     )
     conn.execute("COMMIT")
     elapsed = time.perf_counter() - started
@@ -169,38 +168,6 @@ def pct(values: Sequence[float], q: float) -> float:
     """The q-quantile (0..1) of values, nearest rank."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
-
-
-_STORE_SQL = (
-    "SELECT m.id, bm25(memory_fts) AS rank, snippet(memory_fts, 1, char(2), char(3), '…', 16)"
-    " FROM memory_entries m JOIN memory_fts ON memory_fts.rowid = m.rowid"
-    " WHERE m.tenant_id = ? AND memory_fts MATCH ? ORDER BY rank LIMIT 50"
-)
-_PROPOSED_SQL = (
-    "SELECT m.id, memory_fts.rank, snippet(memory_fts, 1, char(2), char(3), '…', 16)"
-    " FROM memory_fts JOIN memory_entries m ON m.rowid = memory_fts.rowid"
-    " WHERE memory_fts MATCH ? AND m.tenant_id = ? ORDER BY memory_fts.rank LIMIT 50"
-)
-
-
-def diagnose(db: Path, queries: list[BenchQuery]) -> tuple[list[float], list[float]]:
-    """Per-query latency of the store's SQL and of the proposed SQL, raw sqlite3."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    tenant = conn.execute("SELECT tenant_id FROM memory_entries LIMIT 1").fetchone()[0]
-    current: list[float] = []
-    proposed: list[float] = []
-    for query in queries:
-        fts = parse_query(query.text).fts5()
-        started = time.perf_counter()
-        a = conn.execute(_STORE_SQL, (tenant, fts)).fetchall()
-        current.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        b = conn.execute(_PROPOSED_SQL, (fts, tenant)).fetchall()
-        proposed.append(time.perf_counter() - started)
-        if a != b:
-            raise AssertionError(f"proposed SQL ranks differently for {query.text!r}")
-    conn.close()
-    return current, proposed
 
 
 async def run(args: argparse.Namespace, work: Path) -> None:
@@ -317,21 +284,31 @@ async def run(args: argparse.Namespace, work: Path) -> None:
     finally:
         await store.close()
 
-    current, proposed = diagnose(work / "memory.db", queries)
-    print(
-        f"diagnosis    store SQL via raw sqlite3 p50 {statistics.median(current) * 1000:.2f} ms"
-        f" p95 {pct(current, 0.95) * 1000:.2f} ms; proposed SQL p50 "
-        f"{statistics.median(proposed) * 1000:.2f} ms p95 {pct(proposed, 0.95) * 1000:.2f} ms"
-        f" -> {pct(current, 0.95) / pct(proposed, 0.95):.1f}x faster at p95, same results"
+    await relevance(work)
+
+
+async def relevance(work: Path) -> None:
+    """nDCG@5 and MRR of the judged set (tests/fixtures/relevance) on a fresh store."""
+    store = await SqlStore.open_sqlite(
+        work / "relevance.db",
+        tenant="bench",
+        principal="bench",
+        provision=Provision("Bench", "internal", "owner"),
     )
-    overhead = statistics.median(o - c for o, c in zip(ours, current, strict=True))
-    projected = [p + overhead for p in proposed]
+    try:
+        await index_corpus(store)
+        k, judged = load_judgements()
+        scores = await score(store, k, judged)
+    finally:
+        await store.close()
+    ndcg = statistics.mean(s.ndcg for s in scores)
+    mrr = statistics.mean(s.reciprocal_rank for s in scores)
     print(
-        f"diagnosis    projected with the proposed SQL (+{overhead * 1000:.1f} ms median store "
-        f"overhead): p50 {statistics.median(projected) * 1000:.2f} ms p95 "
-        f"{pct(projected, 0.95) * 1000:.2f} ms, median rg/index "
-        f"{statistics.median(t / p for t, p in zip(theirs, projected, strict=True)):.1f}x"
+        f"relevance    nDCG@{k} {ndcg:.3f} (target >= 0.8: {'met' if ndcg >= 0.8 else 'NOT met'})"
+        f", MRR {mrr:.3f}, over {len(scores)} judged queries (tests/fixtures/relevance)"
     )
+    for item in sorted(scores, key=lambda s: s.ndcg)[:3]:
+        print(f"  lowest     nDCG@{k} {item.ndcg:.2f}  {item.query!r}")
 
 
 def main() -> None:

@@ -66,6 +66,7 @@ from coditect_tui.core.models import (
     MemoryEntry,
     MemoryEntrySpec,
     MemoryFilter,
+    MemorySearchResult,
     NewApiKey,
     Outcome,
     Page,
@@ -639,6 +640,17 @@ class RemoteBackend(Backend):
             json={"query": query, "filter": _dump(filter), "limit": limit},
         )
         return hits
+
+    async def search_memory_result(
+        self, query: str, filter: MemoryFilter | None = None, *, limit: int = 50
+    ) -> MemorySearchResult:
+        result: MemorySearchResult = await self._call(
+            MemorySearchResult,
+            "POST",
+            "/memory/search/result",
+            json={"query": query, "filter": _dump(filter), "limit": limit},
+        )
+        return result
 
     async def delete_memory_entry(self, entry_id: str) -> None:
         await self._send("DELETE", f"/memory/{_seg(entry_id)}", write=True)

@@ -57,6 +57,7 @@ from coditect_tui.core.models import (
     Member,
     MemoryEntry,
     MemoryEntrySpec,
+    MemorySearchResult,
     NewApiKey,
     Page,
     Principal,
@@ -598,6 +599,16 @@ async def list_memory_entries(body: MemoryQuery, c: Caller = Auth) -> Response:
 async def search_memory(body: MemorySearch, c: Caller = Auth) -> Response:
     """Full-text search, best match first (a read: safe to retry)."""
     return ok(await run(c.store.search_memory(body.query, body.filter, limit=body.limit)))
+
+
+@router.post(
+    "/memory/search/result",
+    response_model=MemorySearchResult,
+    operation_id="search_memory_result",
+)
+async def search_memory_result(body: MemorySearch, c: Caller = Auth) -> Response:
+    """Full-text search with the total number of hits (a read: safe to retry)."""
+    return ok(await run(c.store.search_memory_result(body.query, body.filter, limit=body.limit)))
 
 
 @router.post(

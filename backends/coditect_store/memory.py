@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 import orjson
@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnClause,
     and_,
     bindparam,
+    case,
     column,
     false,
     func,
@@ -30,11 +31,20 @@ from coditect_store.rows import new_id, to_model
 from coditect_store.schema import memory_entries, memory_fts_pg, projects
 from coditect_tui.core.errors import InvalidInput, NotFound
 from coditect_tui.core.memory.query import parse_query, to_fts5, tokenize
+from coditect_tui.core.memory.ranking import (
+    FIELD_WEIGHTS,
+    KIND_PRIOR,
+    PG_RANK_WEIGHTS,
+    group_sessions,
+    headings,
+)
+from coditect_tui.core.memory.stem import stems
 from coditect_tui.core.models import (
     Action,
     MemoryEntry,
     MemoryEntrySpec,
     MemoryFilter,
+    MemorySearchResult,
     Page,
     Resource,
     SearchHit,
@@ -46,6 +56,7 @@ MEM = Resource.MEMORY
 _ROWID: ColumnClause[int] = literal_column("memory_entries.rowid")
 _FTS = table("memory_fts", column("rowid"))  # the FTS5 virtual table (made by the migration)
 _EXPORT_BATCH = 500
+_MAX_DUPLICATE_PATHS = 20
 
 
 def _entry(row: Any) -> MemoryEntry:
@@ -146,8 +157,9 @@ class MemoryMixin(StoreBase):
                     text("DELETE FROM memory_fts WHERE rowid = :rid"), {"rid": rid}
                 )
             op.record("memory.update", entry_id, path=spec.path, kind=spec.kind, sha256=spec.sha256)
+        heads = headings(spec.body)
         if self._pg:
-            tsv, cut = tsvector_text(spec.title, spec.body)
+            tsv, cut = tsvector_text(spec.title, heads, spec.body)
             if cut:  # searchable up to the limit, and the audit log says so
                 op.record("memory.index_truncated", entry_id, path=spec.path, size=len(spec.body))
             await op.conn.execute(
@@ -155,8 +167,11 @@ class MemoryMixin(StoreBase):
             )
         else:
             await op.conn.execute(
-                text("INSERT INTO memory_fts(rowid, title, body) VALUES (:rid, :title, :body)"),
-                {"rid": rid, "title": spec.title, "body": spec.body},
+                text(
+                    "INSERT INTO memory_fts(rowid, title, headings, body) "
+                    "VALUES (:rid, :title, :headings, :body)"
+                ),
+                {"rid": rid, "title": spec.title, "headings": heads, "body": spec.body},
             )
         return MemoryEntry(
             id=entry_id,
@@ -265,38 +280,142 @@ class MemoryMixin(StoreBase):
     async def search_memory(
         self, query: str, filter: MemoryFilter | None = None, *, limit: int = 50
     ) -> list[SearchHit]:
-        if self._pg:
-            return await self._search_pg(query, filter, limit)
-        match = to_fts5(query)  # InvalidInput with a clear message for malformed input
+        return (await self.search_memory_result(query, filter, limit=limit)).hits
+
+    async def search_memory_result(
+        self, query: str, filter: MemoryFilter | None = None, *, limit: int = 50
+    ) -> MemorySearchResult:
+        # InvalidInput with a clear message for malformed input
+        match = pg_tsquery(query) if self._pg else to_fts5(query)
         limit = cursors.clamp(limit)
+        # named: mypy rejects a starred tuple display in ``except`` (python/mypy#21092)
+        refused: tuple[type[Exception], ...] = (OperationalError,)
+        if self._pg:
+            from coditect_store.pg_read import STATEMENT_ERRORS
+
+            refused = (DBAPIError, *STATEMENT_ERRORS)
         async with self._op(
             MEM, Action.READ, method="search_memory", read_details={"query": query}
         ) as op:
-            # memory_fts leads the join and orders by its own rank column, so FTS5 hands
-            # rows over already ranked and snippet() runs only for the rows returned.
-            stmt = _filtered(
-                select(
-                    memory_entries,
-                    literal_column("memory_fts.rank").label("rank"),
-                    literal_column("snippet(memory_fts, 1, char(2), char(3), '…', 16)").label(
-                        "snip"
-                    ),
-                ).select_from(
-                    _FTS.join(memory_entries, literal_column("memory_fts.rowid") == _ROWID)
-                ),
-                self._tid,
-                filter,
-            )
-            stmt = (
-                stmt.where(text("memory_fts MATCH :q"))
-                .order_by(literal_column("memory_fts.rank"))
-                .limit(limit)
-            )
             try:
-                rows = (await op.conn.execute(stmt, {"q": match})).all()
-            except OperationalError as exc:
+                ranked = (await op.conn.execute(self._ranked(filter, limit), {"q": match})).all()
+                snippets = await self._snippets(op.conn, match, ranked)
+            except refused as exc:
                 raise InvalidInput(f"search query: {_fts_message(exc)}") from None
-        return [SearchHit(entry=_entry(r), rank=float(r.rank), snippet=r.snip or "") for r in rows]
+            copies = await self._copies(op.conn, filter, [r for r in ranked if r.copies > 1])
+        hits = []
+        for r in ranked:
+            others = [path for entry_id, path in copies.get(r.sha256 or "", []) if entry_id != r.id]
+            hits.append(
+                SearchHit(
+                    entry=_entry(r),
+                    rank=float(r.score),
+                    snippet=snippets.get(r.id, ""),
+                    duplicate_count=len(others),
+                    duplicates=others[:_MAX_DUPLICATE_PATHS],
+                )
+            )
+        total = ranked[0].total if ranked else 0
+        return MemorySearchResult(hits=group_sessions(hits), total=total)
+
+    def _ranked(self, flt: MemoryFilter | None, limit: int) -> Any:
+        """The page of hits, best first: the entry, its ``rid`` (FTS rowid), ``score``,
+        ``copies`` (entries that match with the same content) and ``total`` (distinct
+        contents that match).
+
+        Only the few columns the ranking needs go through the window functions; the
+        page's entries are joined back at the end (carrying every column of every match
+        through the sort costs several times the search itself).
+        """
+        m = memory_entries.c
+        match: Any
+        prior = case(KIND_PRIOR, value=m.kind, else_=1.0)
+        if self._pg:
+            f = memory_fts_pg.c
+            tsq = func.to_tsquery(literal_column("'simple'"), bindparam("q"))
+            weights: ColumnClause[Any] = literal_column(
+                "'{" + ",".join(str(w) for w in PG_RANK_WEIGHTS) + "}'::float4[]"
+            )
+            score = -func.ts_rank(weights, f.tsv, tsq, 1) * prior
+            source = memory_fts_pg.join(memory_entries, m.id == f.entry_id)
+            match = f.tsv.op("@@")(tsq)
+            rid: Any = m.id
+        else:
+            bm25 = ", ".join(str(w) for w in FIELD_WEIGHTS)
+            score = literal_column(f"bm25(memory_fts, {bm25})") * prior
+            source = _FTS.join(memory_entries, literal_column("memory_fts.rowid") == _ROWID)
+            match = text("memory_fts MATCH :q")
+            rid = _ROWID
+        columns = (
+            m.id,
+            rid.label("rid"),
+            func.coalesce(m.sha256, m.id).label("content"),
+            m.timestamp,
+            score.label("score"),
+        )
+        matched = (
+            _filtered(select(*columns).select_from(source), self._tid, flt)
+            .where(match)
+            .subquery("matched")
+        )
+        c = matched.c
+        order = (c.score, c.timestamp.desc().nulls_last(), c.id)
+        grouped = select(
+            matched,
+            func.row_number().over(partition_by=c.content, order_by=order).label("copy"),
+            func.count().over(partition_by=c.content).label("copies"),
+        ).subquery("grouped")
+        g = grouped.c
+        page = (
+            select(g.id, g.rid, g.score, g.copies, func.count().over().label("total"))
+            .where(g.copy == 1)
+            .order_by(g.score, g.timestamp.desc().nulls_last(), g.id)
+            .limit(limit)
+            .subquery("page")
+        )
+        p = page.c
+        return (
+            select(memory_entries, p.rid, p.score, p.copies, p.total)
+            .join_from(page, memory_entries, memory_entries.c.id == p.id)
+            .order_by(p.score, m.timestamp.desc().nulls_last(), p.id)
+        )
+
+    async def _snippets(self, conn: Any, match: str, ranked: Sequence[Any]) -> dict[str, str]:
+        """The highlighted snippet of each hit's body (computed for the page only)."""
+        if not ranked:
+            return {}
+        if self._pg:
+            f = memory_fts_pg.c
+            tsq = func.to_tsquery(literal_column("'simple'"), bindparam("q"))
+            stmt = select(
+                f.entry_id,
+                func.ts_headline(literal_column("'simple'"), f.body, tsq, bindparam("opts")),
+            ).where(f.entry_id.in_([r.id for r in ranked]))
+            found = await conn.execute(stmt, {"q": match, "opts": _HEADLINE})
+            return {entry_id: snip or "" for entry_id, snip in found}
+        fts_rowid: ColumnClause[int] = literal_column("memory_fts.rowid")
+        stmt = (
+            select(fts_rowid, literal_column("snippet(memory_fts, 2, char(2), char(3), '…', 16)"))
+            .select_from(_FTS)
+            .where(text("memory_fts MATCH :q"), fts_rowid.in_([r.rid for r in ranked]))
+        )
+        by_rid = {r.rid: r.id for r in ranked}
+        found = await conn.execute(stmt, {"q": match})
+        return {by_rid[rowid]: snip or "" for rowid, snip in found}
+
+    async def _copies(
+        self, conn: Any, flt: MemoryFilter | None, rows: Sequence[Any]
+    ) -> dict[str, list[tuple[str, str]]]:
+        """Per content hash of the hits: every (id, path) with that content (filtered)."""
+        shas = sorted({r.sha256 for r in rows if r.sha256})
+        if not shas:
+            return {}
+        m = memory_entries.c
+        stmt = _filtered(select(m.sha256, m.id, m.path), self._tid, flt).where(m.sha256.in_(shas))
+        copies: dict[str, list[tuple[str, str]]] = {}
+        for sha, entry_id, path in await conn.execute(stmt.order_by(m.path)):
+            copies.setdefault(sha, []).append((entry_id, path))
+        return copies
 
     async def delete_memory_entry(self, entry_id: str) -> None:
         m = memory_entries.c
@@ -344,47 +463,6 @@ class MemoryMixin(StoreBase):
                 return
             after = cursors.decode("memory", page.next_cursor, 3)
 
-    async def _search_pg(
-        self, query: str, filter: MemoryFilter | None, limit: int
-    ) -> list[SearchHit]:
-        """``search_memory`` on PostgreSQL: the same parsed query as a tsquery on the
-        tsvector of memory_fts (GIN index), ranked best first, snippets for the page only."""
-        from coditect_store.pg_read import STATEMENT_ERRORS
-
-        # named: mypy rejects a starred tuple display in ``except`` (python/mypy#21092)
-        refused: tuple[type[Exception], ...] = (DBAPIError, *STATEMENT_ERRORS)
-        tsquery = pg_tsquery(query)  # InvalidInput with a clear message for malformed input
-        limit = cursors.clamp(limit)
-        async with self._op(
-            MEM, Action.READ, method="search_memory", read_details={"query": query}
-        ) as op:
-            f = memory_fts_pg.c
-            simple: ColumnClause[str] = literal_column("'simple'")
-            tsq = func.to_tsquery(simple, bindparam("q"))
-            rank = (-func.ts_rank_cd(f.tsv, tsq)).label("rank")
-            ranked = _filtered(
-                select(memory_entries, rank, f.body.label("fts_body")).select_from(
-                    memory_fts_pg.join(memory_entries, memory_entries.c.id == f.entry_id)
-                ),
-                self._tid,
-                filter,
-            )
-            ranked = (
-                ranked.where(f.tsv.op("@@")(tsq))
-                .order_by(rank, memory_entries.c.id)
-                .limit(limit)
-                .subquery("hits")
-            )
-            stmt = select(
-                ranked,
-                func.ts_headline(simple, ranked.c.fts_body, tsq, bindparam("opts")).label("snip"),
-            ).order_by(ranked.c.rank, ranked.c.id)
-            try:
-                rows = (await op.conn.execute(stmt, {"q": tsquery, "opts": _HEADLINE})).all()
-            except refused as exc:
-                raise InvalidInput(f"search query: {_fts_message(exc)}") from None
-        return [SearchHit(entry=_entry(r), rank=float(r.rank), snippet=r.snip or "") for r in rows]
-
 
 _PG_FTS_UPSERT = text(
     "INSERT INTO memory_fts (entry_id, tenant_id, body, tsv) "
@@ -409,35 +487,45 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def tsvector_text(title: str, body: str) -> tuple[str, bool]:
-    """The tsvector literal of an entry, tokenised exactly like the query parser does.
+def tsvector_text(title: str, heads: str, body: str) -> tuple[str, bool]:
+    """The tsvector literal of an entry, tokenised and stemmed exactly as FTS5 indexes it.
 
     PostgreSQL's own parser splits text differently from FTS5 (hyphenated words, paths,
-    e-mail addresses become extra tokens), so the store tokenises in Python with
-    :func:`coditect_tui.core.memory.query.tokenize` and hands PostgreSQL the lexemes with
-    their positions: title first, the body after a gap, so a phrase never spans the two.
+    e-mail addresses become extra tokens) and its ``english`` stemmer is Snowball, not
+    FTS5's Porter, so the store tokenises in Python with
+    :func:`coditect_tui.core.memory.query.tokenize`, stems with
+    :mod:`coditect_tui.core.memory.stem` (FTS5's own stemmer) and hands PostgreSQL the
+    lexemes with their positions and weights: the title (A), then the headings (B), then
+    the body (D), each after a gap so a phrase never spans two of them.
     Beyond position 16383 (a PostgreSQL limit) words still match, phrases no longer.
     A tsvector holds at most 1 MiB of lexemes and positions: the index of a larger text
     stops there (the words after it are not found; the body itself is kept whole).
 
     Args:
         title: the entry's title.
+        heads: its headings (:func:`coditect_tui.core.memory.ranking.headings`).
         body: its text.
 
     Returns:
         The literal, and whether the index was cut at the size limit.
     """
+    fields = [
+        (weight, tokenize(fold(text_)))
+        for weight, text_ in (("A", title), ("B", heads), ("D", body))
+    ]
+    stemmed = stems(token for _, tokens in fields for token in tokens)
     positions: dict[str, list[str]] = {}
     size = 0
     full = False
     pos = 0
-    for weight, text_ in (("A", title), ("B", body)):
-        for token in tokenize(fold(text_)):
+    for weight, tokens in fields:
+        for token in tokens:
             pos = min(pos + 1, _MAX_POS)
-            length = len(token.encode("utf-8"))
+            lexeme = stemmed[token]
+            length = len(lexeme.encode("utf-8"))
             if length > _MAX_LEXEME_BYTES:
                 continue
-            slots = positions.get(token)
+            slots = positions.get(lexeme)
             # PostgreSQL counts a lexeme's bytes, one byte of alignment, its position
             # count and 2 bytes per position
             cost = 2 if slots is not None else length + 5
@@ -445,13 +533,13 @@ def tsvector_text(title: str, body: str) -> tuple[str, bool]:
                 full = True
                 break
             if slots is None:
-                slots = positions[token] = []
+                slots = positions[lexeme] = []
             if len(slots) < _MAX_POSITIONS:
                 slots.append(f"{pos}{weight}")
                 size += cost
         if full:
             break
-        pos = min(pos + 1, _MAX_POS)  # the gap between title and body
+        pos = min(pos + 1, _MAX_POS)  # the gap between two fields
     literal = " ".join(
         "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(slots)
         for lexeme, slots in positions.items()

@@ -23,7 +23,7 @@ from coditect_tui.core.wording import plural
 if TYPE_CHECKING:  # pydantic models load when a memory command runs, not at start-up
     from coditect_tui.core.backend import Backend
     from coditect_tui.core.memory.indexer import IndexReport
-    from coditect_tui.core.models import MemoryEntry, SearchHit
+    from coditect_tui.core.models import MemoryEntry, MemorySearchResult
 
 
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -215,7 +215,7 @@ def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
     """Search the index; exit 0 with or without hits, 2 for a malformed query."""
     from coditect_tui.core.errors import InvalidInput
     from coditect_tui.core.memory.query import parse_query
-    from coditect_tui.core.memory.search import search
+    from coditect_tui.core.memory.search import count_text, search_result
     from coditect_tui.core.models import MemoryFilter
     from coditect_tui.core.safe_text import safe_text
 
@@ -225,12 +225,24 @@ def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
         raise InvalidInput("--limit must be between 1 and 1000")
     flt = MemoryFilter(kinds=args.kind) if args.kind else None
 
-    async def work(backend: Backend) -> list[SearchHit]:
-        return await search(backend, query, flt, limit=args.limit)
+    async def work(backend: Backend) -> MemorySearchResult:
+        return await search_result(backend, query, flt, limit=args.limit)
 
-    hits = ctx.run(work)
+    result = ctx.run(work)
+    hits = result.hits
     if args.format == "json":
-        print_json([{**_entry_json(h.entry), "rank": h.rank, "snippet": h.snippet} for h in hits])
+        print_json(
+            [
+                {
+                    **_entry_json(h.entry),
+                    "rank": h.rank,
+                    "snippet": h.snippet,
+                    "duplicate_count": h.duplicate_count,
+                    "duplicates": h.duplicates,
+                }
+                for h in hits
+            ]
+        )
         return 0
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     for hit in hits:
@@ -242,8 +254,17 @@ def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
         print(f"    {safe_text(entry.path)}")
         if hit.snippet:
             print(f"    {_highlight(hit.snippet, color=color)}")
+        if hit.duplicate_count:
+            also = ", ".join(safe_text(path) for path in hit.duplicates[:3])
+            more = hit.duplicate_count - min(3, len(hit.duplicates))
+            print(
+                f"    also in {hit.duplicate_count} file{'s' if hit.duplicate_count > 1 else ''}"
+                f" (identical): {also}{f', and {more} more' if more else ''}"
+            )
     if not hits:
         print("no matches", file=sys.stderr)
+    else:
+        print(count_text(len(hits), result.total, exact=result.total_exact), file=sys.stderr)
     return 0
 
 

@@ -361,15 +361,34 @@ class MemoryFilter(Model):
 
 
 class SearchHit(Model):
-    """A full-text search result: the entry, its bm25 rank (lower is better) and a snippet.
+    """A full-text search result: the entry, its rank (lower is better) and a snippet.
 
     The snippet marks matches with the ASCII control characters STX (\\x02) and ETX
     (\\x03) so a UI can highlight them without interpreting any markup in the text.
+    Entries with identical content are one hit: ``duplicate_count`` other files hold
+    the same content, ``duplicates`` names up to 20 of them (paths, sorted).
     """
 
     entry: MemoryEntry
     rank: float
     snippet: str
+    duplicate_count: int = 0
+    duplicates: list[str] = Field(default_factory=list)
+
+
+class MemorySearchResult(Model):
+    """One page of search hits and how many there are in all.
+
+    Attributes:
+        hits: best first (identical content merged, see ``SearchHit``).
+        total: how many hits the query has in all (after merging identical content).
+        total_exact: False when ``total`` is a lower bound ("at least"), because
+            counting was cut short; the stores count exactly today.
+    """
+
+    hits: list[SearchHit]
+    total: int
+    total_exact: bool = True
 
 
 class StatusSnapshotSpec(Model):

@@ -108,6 +108,7 @@ def _read_calls(ids: dict[str, str]) -> dict[str, Callable[[Backend], Awaitable[
         "get_memory_body": lambda b: b.get_memory_body(ids["memory"]),
         "list_memory_entries": lambda b: b.list_memory_entries(),
         "search_memory": lambda b: b.search_memory("text"),
+        "search_memory_result": lambda b: b.search_memory_result("text"),
         "export_memory": lambda b: drain(b.export_memory(MemoryFilter())),
         "list_status": lambda b: b.list_status(),
         "query_audit": lambda b: b.query_audit(AuditFilter()),

@@ -255,3 +255,24 @@ def test_search_takes_several_words_without_quotes(
     titles = [h["title"] for h in json.loads(words)]
     assert code == 0 and words == quoted and titles
     assert not any("placeholder" in t for t in titles)
+
+
+def test_search_prints_the_true_count_and_identical_copies(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    memory = workspace / "proj" / "MEMORY-CONTEXT"
+    copy = memory / "backup" / Path(CHECKPOINT).name
+    copy.parent.mkdir()
+    copy.write_bytes((memory / CHECKPOINT).read_bytes())
+    assert run(capsys, "index")[0] == 0
+    code, out, err = run(capsys, "search", "hooks", "--json", "--limit", "1000")
+    every = json.loads(out)
+    assert code == 0 and len(every) >= 3
+    merged = [h for h in every if h["duplicate_count"]]
+    assert len(merged) == 1  # one hit for both files, naming the other
+    assert {merged[0]["path"], *merged[0]["duplicates"]} == {str(copy), str(memory / CHECKPOINT)}
+    code, out, err = run(capsys, "search", "hooks")
+    assert code == 0 and err == f"{len(every)} hits\n"
+    assert out.count("also in 1 file (identical): ") == 1
+    code, out, err = run(capsys, "search", "hooks", "--limit", "1")
+    assert code == 0 and err == f"1 of {len(every)} hits\n"

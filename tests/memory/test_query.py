@@ -18,18 +18,22 @@ from coditect_tui.core.models import MemoryEntrySpec
 @pytest.mark.parametrize(
     ("query", "fts5", "tsquery"),
     [
-        ("hooks", '"hooks"', "'hooks'"),
-        ("hooks checkpoint", '"hooks" AND "checkpoint"', "'hooks' & 'checkpoint'"),
-        ('"symlink verification"', '"symlink verification"', "('symlink' <-> 'verification')"),
+        ("hooks", '"hooks"*', "'hook':*"),
+        ("hooks ", '"hooks"', "'hook'"),
+        ("hooks checkpoint", '"hooks" AND "checkpoint"*', "'hook' & 'checkpoint':*"),
+        ("rankin", '("rankin"* OR "rank")', "('rankin':* | 'rank')"),
+        ("configura", '("configura"* OR "configur")', "('configura':* | 'configur')"),
+        ("ho", '"ho"', "'ho'"),
+        ('"symlink verification"', '"symlink verification"', "('symlink' <-> 'verif')"),
         ("submod*", '"submod"*', "'submod':*"),
-        ("hooks OR session", '("hooks" OR "session")', "('hooks' | 'session')"),
+        ("hooks OR session", '("hooks" OR "session"*)', "('hook' | 'session':*)"),
         (
             "hooks checkpoint OR session",
-            '"hooks" AND ("checkpoint" OR "session")',
-            "'hooks' & ('checkpoint' | 'session')",
+            '"hooks" AND ("checkpoint" OR "session"*)',
+            "'hook' & ('checkpoint' | 'session':*)",
         ),
-        ("hooks -draft", '"hooks" NOT "draft"', "'hooks' & !'draft'"),
-        ("hooks NOT draft", '"hooks" NOT "draft"', "'hooks' & !'draft'"),
+        ("hooks -draft", '"hooks" NOT "draft"', "'hook' & !'draft'"),
+        ("hooks NOT draft", '"hooks" NOT "draft"', "'hook' & !'draft'"),
         ("a b -c", '("a" AND "b") NOT "c"', "'a' & 'b' & !'c'"),
         ("a -(b OR c)", '"a" NOT ("b" OR "c")', "'a' & !('b' | 'c')"),
         ("(a OR b) AND c", '("a" OR "b") AND "c"', "('a' | 'b') & 'c'"),
@@ -38,9 +42,9 @@ from coditect_tui.core.models import MemoryEntrySpec
         (
             "title:foo NEAR ^x or",
             '"title:foo" AND "NEAR" AND "^x" AND "or"',
-            "('title' <-> 'foo') & 'near' & 'x' & 'or'",
+            "('titl' <-> 'foo') & 'near' & 'x' & 'or'",
         ),
-        ("l'été", '"l\'été"', "('l' <-> 'été')"),
+        ("l'été", '"l\'été"*', "('l' <-> 'et':*)"),
     ],
 )
 def test_translation(query: str, fts5: str, tsquery: str) -> None:
@@ -176,3 +180,19 @@ def test_snippet_segments() -> None:
         ("s", False),
     ]
     assert snippet_segments("") == []
+
+
+@pytest.mark.parametrize(
+    ("shown", "total", "exact", "text"),
+    [
+        (0, 0, True, "0 hits"),
+        (1, 1, True, "1 hit"),
+        (12, 12, True, "12 hits"),
+        (200, 1613, True, "200 of 1,613 hits"),
+        (200, 500, False, "200 of at least 500 hits (counting stopped early)"),
+    ],
+)
+def test_count_text(shown: int, total: int, exact: bool, text: str) -> None:
+    from coditect_tui.core.memory.search import count_text
+
+    assert count_text(shown, total, exact=exact) == text

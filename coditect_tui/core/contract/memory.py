@@ -12,6 +12,7 @@ from coditect_tui.core.models import (
     MemoryEntry,
     MemoryEntrySpec,
     MemoryFilter,
+    MemorySearchResult,
     Page,
     SearchHit,
 )
@@ -78,6 +79,26 @@ class MemoryApi(ABC):
 
         Args:
             query: words (all must match), ``"a phrase"``, ``prefix*``, ``OR``, ``NOT``.
+
+        Raises:
+            InvalidInput: the query is not valid syntax (the message says why).
+        """
+
+    @reads
+    @abstractmethod
+    async def search_memory_result(
+        self, query: str, filter: MemoryFilter | None = None, *, limit: int = 50
+    ) -> MemorySearchResult:
+        """Full-text search with the total count. Needs memory.read.
+
+        Args:
+            query: as for :meth:`search_memory`.
+            filter: kinds, project, time window, path prefix, tags.
+            limit: most hits returned (1..1000); ``total`` counts them all.
+
+        Returns:
+            The best ``limit`` hits (identical content merged into one hit) and the
+            total number of hits.
 
         Raises:
             InvalidInput: the query is not valid syntax (the message says why).

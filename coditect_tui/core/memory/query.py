@@ -18,6 +18,13 @@ Syntax:
 ``a AND b``            the same as ``a b``
 =====================  ===========================================================
 
+Words match by their English stem (Porter, as SQLite FTS5's ``porter`` tokenizer makes
+it): ``hook`` finds ``hooks`` and ``hooked``. As you type, the last word is also matched
+as a prefix (``rank`` finds ``ranking``), unless the query ends with a space, the word is
+quoted or excluded, or it has fewer than 3 letters or digits. Because the index holds
+stems, a prefix that has run into a word's ending (``rankin``, ``configura``) also
+matches the stem before that ending (``rank``, ``configur``).
+
 ``OR``, ``AND`` and ``NOT`` are operators only in capitals. Words with punctuation
 (``coditect-next-generation``, ``session_export.py``, ``2025-11-22T04-15-36Z``) are
 searched as phrases of their parts, as the index splits them. Matching ignores case and
@@ -33,6 +40,7 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 from coditect_tui.core.errors import InvalidInput
+from coditect_tui.core.memory.stem import stems
 
 #: Longest query accepted (characters).
 MAX_QUERY_CHARS = 500
@@ -40,6 +48,15 @@ MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
 #: Fewest letters or digits before a ``*``.
 MIN_PREFIX = 2
+#: Fewest letters or digits of a last word matched as a prefix while typing.
+MIN_PARTIAL = 3
+#: Word endings the stemmer removes: a partial last word that ends in the start of one
+#: also matches the stem before it (``rankin`` -> ``rank``).
+_ENDINGS = (
+    "ing", "ings", "ed", "es", "er", "ers", "ation", "ations", "ational", "able", "ible",
+    "ance", "ence", "ive", "ize", "ized", "izing", "ization", "ous", "al", "ity", "ities",
+    "ies", "ied",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +67,13 @@ class Term:
         text: the word or the phrase's text, as typed.
         prefix: the last token is a prefix (``*``).
         quoted: typed in double quotes.
+        partial: the query's last word, still being typed: matched whole or as a prefix.
     """
 
     text: str
     prefix: bool = False
     quoted: bool = False
+    partial: bool = False
 
     def tokens(self) -> list[str]:
         """The index tokens of the text: runs of letters, digits and marks, lower-cased."""
@@ -115,6 +134,22 @@ class _Tok:
     pos: int
     text: str = ""
     prefix: bool = False
+    partial: bool = False
+
+
+def _mark_partial(toks: list[_Tok], text: str) -> list[_Tok]:
+    """Mark the last word as still being typed (see the module docstring)."""
+    if not toks or text[-1:].isspace():
+        return toks
+    last = toks[-1]
+    if last.kind != "word" or last.prefix:
+        return toks
+    if len(toks) > 1 and toks[-2].kind in ("-", "NOT"):
+        return toks
+    words = tokenize(last.text)
+    if not words or len(words[-1]) < MIN_PARTIAL:
+        return toks
+    return [*toks[:-1], _Tok("word", last.pos, last.text, False, True)]
 
 
 def _lex(text: str) -> list[_Tok]:
@@ -170,7 +205,7 @@ def _lex(text: str) -> list[_Tok]:
                     )
                 toks.append(_Tok("word", i, stem, stem != word))
             i = j
-    return toks
+    return _mark_partial(toks, text)
 
 
 class _Parser:
@@ -246,7 +281,7 @@ class _Parser:
     def atom(self) -> Node:
         tok = self.take()
         if tok.kind in ("word", "phrase"):
-            return Term(tok.text, tok.prefix, tok.kind == "phrase")
+            return Term(tok.text, tok.prefix, tok.kind == "phrase", tok.partial)
         if tok.kind == "(":
             inner = self.conj()
             close = self.peek()
@@ -314,8 +349,27 @@ def _terms(node: Node, *, positive: bool = True) -> list[Term]:
     return found
 
 
+def _stem_bases(word: str) -> list[str]:
+    """Shorter forms of a partial word that end where a stemmed-away ending begins."""
+    return [
+        word[:k]
+        for k in range(MIN_PARTIAL, len(word))
+        if any(ending.startswith(word[k:]) for ending in _ENDINGS)
+    ]
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
 def _fts_term(term: Term) -> str:
-    return '"' + term.text.replace('"', '""') + '"' + ("*" if term.prefix else "")
+    if term.partial:
+        tokens = term.tokens()
+        options = [_quoted(term.text) + "*"]
+        if len(tokens) == 1:
+            options += [_quoted(base) for base in _stem_bases(tokens[0])]
+        return options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")"
+    return _quoted(term.text) + ("*" if term.prefix else "")
 
 
 def _fts(node: Node, *, top: bool = False) -> str:
@@ -337,10 +391,17 @@ def _lexeme(token: str) -> str:
 
 def _ts(node: Node, *, top: bool = False) -> str:
     if isinstance(node, Term):
-        lexemes = [_lexeme(t) for t in node.tokens()]
-        if node.prefix:
+        tokens = node.tokens()
+        stemmed = stems([*tokens, *(_stem_bases(tokens[0]) if node.partial else ())])
+        lexemes = [_lexeme(stemmed[t]) for t in tokens]
+        if node.prefix or node.partial:
             lexemes[-1] += ":*"
-        return lexemes[0] if len(lexemes) == 1 else "(" + " <-> ".join(lexemes) + ")"
+        text = lexemes[0] if len(lexemes) == 1 else "(" + " <-> ".join(lexemes) + ")"
+        if node.partial and len(tokens) == 1:
+            bases = [_lexeme(stemmed[base]) for base in _stem_bases(tokens[0])]
+            if bases:
+                text = "(" + " | ".join([text, *bases]) + ")"
+        return text
     if isinstance(node, AnyOf):
         return "(" + " | ".join(_ts(option) for option in node.options) + ")"
     text = " & ".join(_ts(item) for item in node.must)
@@ -365,8 +426,9 @@ class SearchQuery:
         return _fts(self.node, top=True)
 
     def tsquery(self) -> str:
-        """PostgreSQL ``tsquery`` text for ``to_tsquery('simple', ...)`` (phrases as ``<->``,
-        prefixes as ``:*``, exclusions as ``& !``)."""
+        """PostgreSQL ``tsquery`` text for ``to_tsquery('simple', ...)``: words as their
+        stems (:mod:`coditect_tui.core.memory.stem`, as FTS5 stems them), phrases as
+        ``<->``, prefixes as ``:*``, exclusions as ``& !``."""
         return _ts(self.node, top=True)
 
     def terms(self) -> list[Term]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from coditect_tui.core.backend import Backend
 from coditect_tui.core.memory.query import to_fts5
-from coditect_tui.core.models import MemoryFilter, SearchHit
+from coditect_tui.core.models import MemoryFilter, MemorySearchResult, SearchHit
 
 #: Snippet match markers (see ``SearchHit``).
 MATCH_START = "\x02"
@@ -34,6 +34,37 @@ async def search(
         InvalidInput: the query is malformed (the message says what to fix).
     """
     return await backend.search_memory(to_fts5(query), filter, limit=limit)
+
+
+async def search_result(
+    backend: Backend, query: str, filter: MemoryFilter | None = None, *, limit: int = 50
+) -> MemorySearchResult:
+    """:func:`search` with the total number of hits (``Backend.search_memory_result``).
+
+    Raises:
+        InvalidInput: the query is malformed (the message says what to fix).
+    """
+    return await backend.search_memory_result(to_fts5(query), filter, limit=limit)
+
+
+def count_text(shown: int, total: int, *, exact: bool = True) -> str:
+    """How many hits a search has, as a person reads it.
+
+    Args:
+        shown: hits listed.
+        total: hits in all (``MemorySearchResult.total``).
+        exact: False when ``total`` is only a lower bound (counting was cut short).
+
+    Returns:
+        ``"1 hit"``, ``"12 hits"``, ``"200 of 1,613 hits"``, or ``"200 of at least
+        500 hits (counting stopped early)"``.
+    """
+    noun = "hit" if total == 1 and exact else "hits"
+    amount = f"{total:,}" if exact else f"at least {total:,}"
+    suffix = "" if exact else " (counting stopped early)"
+    if shown < total or not exact:
+        return f"{shown:,} of {amount} {noun}{suffix}"
+    return f"{amount} {noun}"
 
 
 def snippet_segments(snippet: str) -> list[tuple[str, bool]]:

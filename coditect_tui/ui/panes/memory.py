@@ -165,6 +165,7 @@ class MemoryPane(TenantPane, Vertical):
         self.window_index = 0
         self.entries: list[MemoryEntry] = []
         self.hits: list[SearchHit] = []
+        self.hit_total: tuple[int, bool] = (0, True)  # (total, exact) of the search
         self.next_cursor: str | None = None
         self.query_text = ""
         self.only_ids: list[str] | None = None
@@ -224,13 +225,15 @@ class MemoryPane(TenantPane, Vertical):
         )
 
     def _show_filters(self) -> None:
+        from coditect_tui.core.memory.search import count_text
+
         kind = KIND_CYCLE[self.kind_index] or "all kinds"
         when = WINDOWS[self.window_index][0]
         if self.project:
             when += f" · {safe_text(self.project[1], max_length=20)}"
         scope = " · linked to the git session" if self.only_ids is not None else ""
         if self.query_text:
-            count = plural(len(self.hits), "hit")
+            count = count_text(len(self.hits), self.hit_total[0], exact=self.hit_total[1])
         elif self.next_cursor:
             count = f"{len(self.entries):,}+ entries"  # another page follows: many
         else:
@@ -290,7 +293,7 @@ class MemoryPane(TenantPane, Vertical):
 
     @work(exclusive=True, group="memory-load")
     async def _load(self, query: str, *, more: bool) -> None:
-        from coditect_tui.core.memory.search import search
+        from coditect_tui.core.memory.search import search_result
 
         backend = self.backend
         if backend is None:
@@ -303,10 +306,11 @@ class MemoryPane(TenantPane, Vertical):
         options = self.query_one(OptionList)
         try:
             if query:
-                hits = await search(backend, query, self.current_filter(), limit=PAGE)
+                result = await search_result(backend, query, self.current_filter(), limit=PAGE)
                 if query != self.query_text:
                     return
-                self.hits = hits
+                hits = self.hits = result.hits
+                self.hit_total = (result.total, result.total_exact)
                 options.clear_options()
                 options.add_options([Option(hit_lines(h), id=h.entry.id) for h in hits])
             else:

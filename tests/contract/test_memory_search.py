@@ -1,0 +1,139 @@
+"""Memory search as a user meets it, the same on every backend: stems, the last word as
+a prefix, ranking (fields, kind, recency), identical content merged, honest totals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from coditect_tui.core.backend import Backend
+from coditect_tui.core.models import MemoryEntrySpec, MemoryKind
+
+T0 = datetime(2025, 11, 22, 4, 15, 36, tzinfo=UTC)
+
+
+def _spec(
+    name: str,
+    body: str,
+    *,
+    kind: MemoryKind = "note",
+    title: str | None = None,
+    when: datetime | None = None,
+    sha: str | None = None,
+) -> MemoryEntrySpec:
+    return MemoryEntrySpec(
+        path=f"MEMORY-CONTEXT/{name}",
+        kind=kind,
+        title=title or name,
+        body=body,
+        timestamp=when,
+        sha256=sha,
+        size=len(body),
+    )
+
+
+async def _paths(backend: Backend, query: str) -> list[str]:
+    return [
+        h.entry.path.removeprefix("MEMORY-CONTEXT/") for h in await backend.search_memory(query)
+    ]
+
+
+async def test_words_match_by_stem_and_the_last_word_as_a_prefix(owner: Backend) -> None:
+    await owner.upsert_memory_entries(
+        [
+            _spec("a.md", "the hooks are installed"),
+            _spec("b.md", "one hook was hooked up"),
+            _spec("c.md", "ranking of search results"),
+            _spec("d.md", "configuration of the rank order"),
+            _spec("e.md", "a hookah is not a hook's plural"),
+        ]
+    )
+    assert set(await _paths(owner, "hook ")) == {"a.md", "b.md", "e.md"}
+    assert set(await _paths(owner, "hooks ")) == {"a.md", "b.md", "e.md"}
+    assert set(await _paths(owner, '"hooked up" ')) == {"b.md"}
+    assert set(await _paths(owner, '"hook up" ')) == {"b.md"}  # a phrase of stems
+    # typing: the last word is also a prefix, even past the stem (rankin -> rank)
+    assert set(await _paths(owner, "rank")) == {"c.md", "d.md"}
+    assert set(await _paths(owner, "rankin")) == {"c.md", "d.md"}
+    assert set(await _paths(owner, "configura")) == {"d.md"}
+    assert set(await _paths(owner, "hook")) == {"a.md", "b.md", "e.md"}  # hookah too
+    assert set(await _paths(owner, "hook -hookah")) == {"a.md", "b.md"}
+    assert await _paths(owner, "ranki ") == []  # complete words are not prefixes
+    assert set(await _paths(owner, "search OR configuration")) == {"c.md", "d.md"}
+
+
+async def test_ranking_weighs_fields_then_kind_then_recency(owner: Backend) -> None:
+    words = "hooks deployment " * 3
+    await owner.upsert_memory_entries(
+        [
+            _spec("dump.json", words, kind="export-json", title="conversation dump"),
+            _spec("talk.txt", words, kind="transcript", title="conversation export"),
+            _spec(
+                "summary.md",
+                "# Weekly summary\n\n## Hooks\n\nreviewed the deployment",
+                kind="summary",
+                title="weekly summary",
+            ),
+            _spec("title.md", "about the deployment", kind="checkpoint", title="Hooks rollout"),
+            _spec("old.md", "hooks note", title="same note", when=T0),
+            _spec("new.md", "hooks note", title="same note", when=T0 + timedelta(days=1)),
+        ]
+    )
+    assert await _paths(owner, "hooks ") == [
+        "title.md",  # in the title, a checkpoint
+        "summary.md",  # in a heading, a summary
+        "new.md",  # equal scores: the newer first
+        "old.md",
+        "talk.txt",  # a transcript above a raw JSON dump with the same text
+        "dump.json",
+    ]
+
+
+async def test_identical_content_is_one_hit_with_its_other_files(owner: Backend) -> None:
+    same = "identical checkpoint text about symlinks"
+    await owner.upsert_memory_entries(
+        [
+            _spec("exports/x.json", same, kind="export-json", sha="a" * 64),
+            _spec("checkpoints/x.md", same, kind="checkpoint", sha="a" * 64),
+            _spec("sessions/x.md", same, kind="session", sha="a" * 64),
+            _spec("other.json", "symlinks in a raw dump", kind="export-json", sha="b" * 64),
+        ]
+    )
+    result = await owner.search_memory_result("symlinks ")
+    assert result.total == 2 and result.total_exact
+    first, second = result.hits
+    assert first.entry.path == "MEMORY-CONTEXT/checkpoints/x.md"  # the best-ranked copy
+    assert first.duplicate_count == 2
+    assert first.duplicates == ["MEMORY-CONTEXT/exports/x.json", "MEMORY-CONTEXT/sessions/x.md"]
+    assert (second.entry.path, second.duplicate_count, second.duplicates) == (
+        "MEMORY-CONTEXT/other.json",
+        0,
+        [],
+    )
+
+
+async def test_the_total_counts_every_hit_beyond_the_page(owner: Backend) -> None:
+    await owner.upsert_memory_entries(
+        [_spec(f"n{i:02d}.md", f"counted entry {i}") for i in range(30)]
+        + [_spec("other.md", "not this one")]
+    )
+    result = await owner.search_memory_result("counted ", limit=5)
+    assert (len(result.hits), result.total, result.total_exact) == (5, 30, True)
+    assert (await owner.search_memory_result("absent ")).total == 0
+
+
+async def test_the_files_of_one_checkpoint_come_together(owner: Backend) -> None:
+    tag = ["checkpoint:2025-11-22T04-15-36Z"]
+    specs = [
+        _spec("checkpoints/cp.md", "widgets were rebuilt", kind="checkpoint", title="Widgets"),
+        _spec("notes/other.md", "widgets elsewhere", title="a note on widgets"),
+        _spec("exports/cp.json", '{"text": "widgets were rebuilt"}', kind="export-json"),
+        _spec("sessions/cp.md", "widgets session", kind="session", title="session"),
+    ]
+    specs = [s.model_copy(update={"tags": tag}) if "cp." in s.path else s for s in specs]
+    await owner.upsert_memory_entries(specs)
+    assert await _paths(owner, "widgets ") == [
+        "checkpoints/cp.md",  # the best of its group: the group takes its place
+        "sessions/cp.md",  # then its other files, best first
+        "exports/cp.json",
+        "notes/other.md",  # ranked above the export and the session on its own
+    ]
