@@ -9,6 +9,7 @@ shell switches tenants, and ends benchmark runs (``--exit-after-paint``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -89,7 +90,10 @@ class PaintFirstApp(App[None]):
             exit_after_live: exit once every status was read from git (benchmarks).
             cached_paint: paint from the last exit's cache first.
         """
-        super().__init__()
+        # NO_COLOR: Textual's own filter for it only greys the colours (256-colour greys
+        # still reach the terminal); with native ANSI colours it drops every colour, and
+        # the cursors read by reverse video (Textual's Tree:ansi:nocolor, app.tcss).
+        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
         self.boot = boot
         self.settings = settings
         self.profile = profile
