@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Self
 from textual.app import App, ComposeResult
 from textual.containers import Container, Horizontal
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
@@ -29,6 +28,7 @@ from coditect_tui.ui.panes.projects import ProjectTree
 from coditect_tui.ui.panes.repo_detail import RepoDetail
 from coditect_tui.ui.panes.sessions import GitSessionsPane
 from coditect_tui.ui.themes import choose_theme, register_catalog
+from coditect_tui.ui.widgets.footer import AppFooter
 from coditect_tui.ui.widgets.header import TenantHeader
 from coditect_tui.ui.widgets.pane_tabs import PaneTab, PaneTabs
 
@@ -195,7 +195,7 @@ class PaintFirstApp(App[None]):
         with Horizontal(id="body"):
             yield ProjectTree(id="tree")
             yield PaneTabs(tabs, panes, initial="repo", id="tabs")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         boot = self.boot

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -21,7 +22,8 @@ from coditect_tui.core.tenant.events import (
     TreeDiscovered,
 )
 from coditect_tui.core.workspace_view import ProjectView, RepoView, WorkspaceView
-from coditect_tui.ui.glyphs import repo_label
+from coditect_tui.ui.fit import fit_keeping_end
+from coditect_tui.ui.glyphs import badges, repo_label
 from coditect_tui.ui.tenant_link import TenantPane
 
 if TYPE_CHECKING:
@@ -259,6 +261,18 @@ class ProjectTree(TenantPane, Tree[NodeData]):
         self.move_cursor(node)
         self.focus()
         return True
+
+    def render_label(self, node: TreeNode[NodeData], base_style: Style, style: Style) -> Text:
+        """A repo's label fits the pane: a long name is cut with an ellipsis so that its
+        status glyphs stay in sight (Textual would scroll them off to the right)."""
+        label = super().render_label(node, base_style, style)
+        if not isinstance(node.data, RepoView):
+            return label
+        depth, parent = 0, node.parent
+        while parent is not None:
+            depth, parent = depth + 1, parent.parent
+        width = self.scrollable_content_region.width - depth * self.guide_depth
+        return fit_keeping_end(label, len(badges(node.data)) + 2, width)
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
         if isinstance(event.node.data, RepoView):

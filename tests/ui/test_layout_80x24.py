@@ -1,0 +1,66 @@
+"""At 80x24 nothing that matters is cut off: the footer's Help and Quit, a long repo
+name's status glyphs, a long path in the modified list (one line per file)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from coditect_tui.ui.app import CoditectApp
+from coditect_tui.ui.panes.projects import ProjectTree, _walk
+from tests.ui.conftest import settle
+
+AppFactory = Callable[..., CoditectApp]
+LONG = "a-submodule-with-a-name-far-too-long-for-the-tree"
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def screen_lines(app: CoditectApp) -> list[str]:
+    """The screen as drawn now, one string per row."""
+    return ["".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips()]
+
+
+@pytest.mark.parametrize("pane", ["1", "2", "3", "4", "5"])
+async def test_help_and_quit_stay_in_the_footer(make_app: AppFactory, pane: str) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press(pane)
+        await settle(app, pilot)
+        footer = screen_lines(app)[-1]
+    assert "? Help" in footer and "q Quit" in footer and "^p palette" in footer
+
+
+async def test_a_long_submodule_name_keeps_its_glyph(make_app: AppFactory, workspace: Path) -> None:
+    master = workspace / "platform-master"
+    origin = workspace / ".remotes" / "subs" / ".remotes" / "cli.git"
+    _git(
+        master,
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        str(origin),
+        f"submodules/tools/{LONG}",
+    )
+    _git(master, "commit", "-qm", "add a long-named submodule")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        tree = app.query_one(ProjectTree)
+        for node in list(_walk(tree.root)):
+            if node.allow_expand:
+                node.expand()
+        await settle(app, pilot)
+        lines = [line for line in screen_lines(app) if LONG[:12] in line]
+        right = tree.region.right
+    assert len(lines) == 1, lines
+    tree_part = lines[0][:right]
+    assert "…  ✓" in tree_part, tree_part  # the name cut, its glyph in sight
