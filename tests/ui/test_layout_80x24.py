@@ -64,3 +64,29 @@ async def test_a_long_submodule_name_keeps_its_glyph(make_app: AppFactory, works
     assert len(lines) == 1, lines
     tree_part = lines[0][:right]
     assert "…  ✓" in tree_part, tree_part  # the name cut, its glyph in sight
+
+
+async def test_long_paths_in_the_modified_list_take_one_line_each(
+    make_app: AppFactory, workspace: Path
+) -> None:
+    repo = workspace / "service-search"
+    deep = repo / "src" / "a-package-with-a-long-name" / "and-a-module-folder-too"
+    deep.mkdir(parents=True)
+    (deep / "the_file_that_changed.py").write_text("x = 1\n")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "a file deep down")
+    (deep / "the_file_that_changed.py").write_text("x = 2\n")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.jump_to(str(repo))
+        await settle(app, pilot)
+        left = app.query_one(ProjectTree).region.right
+        pane = [line[left:].rstrip() for line in screen_lines(app)]
+    modified = [line for line in pane if ".M " in line]
+    assert len(modified) == 1, pane  # the code and the path on one line
+    deep_line = next(line for line in modified if "src/" in line)
+    assert "…" in deep_line and deep_line.endswith("the_file_that_changed.py"), pane
+    assert not any(line.strip().startswith(("the_file", "changed.py")) for line in pane)
+    path_line = next(line for line in pane if "…" in line and "service-search" in line)
+    assert path_line.endswith("/service-search")  # the repo's path: one line too
