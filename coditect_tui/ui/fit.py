@@ -41,11 +41,14 @@ def middle_ellipsis(value: str, width: int) -> str:
         width: the characters available (at least 3 are used).
 
     Returns:
-        ``value`` when it fits, else its start, ``…`` and its end (the end gets the odd
-        character: a file name matters more than its first folder).
+        ``value`` when it fits, else its start, ``…`` and its end. The end keeps the
+        file name whole when it leaves a few characters of the start (a file name
+        matters more than the folders above it).
     """
     if len(value) <= width:
         return value
     room = max(width, 3) - 1
-    start = room // 2
-    return f"{value[:start]}{ELLIPSIS}{value[len(value) - (room - start) :]}"
+    name = len(value) - (value.rfind("/") + 1)
+    tail = name if name + 4 <= room else (room + 1) // 2
+    tail = max(tail, (room + 1) // 2)
+    return f"{value[: room - tail]}{ELLIPSIS}{value[len(value) - tail :]}"
