@@ -107,3 +107,9 @@ def screen_text(app: CoditectApp) -> str:
     """Every character the app draws now (its screenshot's text, entities decoded)."""
     svg = app.export_screenshot()
     return html.unescape("".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")
+
+
+def screen_lines(app: CoditectApp) -> list[str]:
+    """The screen as drawn now, one string per row (spaces kept, unlike screen_text)."""
+    strips = app.screen._compositor.render_strips()
+    return ["".join(segment.text for segment in strip) for strip in strips]

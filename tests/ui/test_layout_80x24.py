@@ -11,7 +11,7 @@ import pytest
 
 from coditect_tui.ui.app import CoditectApp
 from coditect_tui.ui.panes.projects import ProjectTree, _walk
-from tests.ui.conftest import settle
+from tests.ui.conftest import screen_lines, settle
 
 AppFactory = Callable[..., CoditectApp]
 LONG = "a-submodule-with-a-name-far-too-long-for-the-tree"
@@ -19,11 +19,6 @@ LONG = "a-submodule-with-a-name-far-too-long-for-the-tree"
 
 def _git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def screen_lines(app: CoditectApp) -> list[str]:
-    """The screen as drawn now, one string per row."""
-    return ["".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips()]
 
 
 @pytest.mark.parametrize("pane", ["1", "2", "3", "4", "5"])
