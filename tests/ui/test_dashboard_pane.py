@@ -101,14 +101,7 @@ async def test_portfolio_lists_only_permitted_tenants(make_app: AppFactory, tmp_
         await store.close()
     app = make_app(role="consultant", extra={"tier": "consultant"})
     async with app.run_test(size=(120, 40)) as pilot:
-        pane = await _dashboard(app, pilot)
-        assert pane.view is not None and pane.view.kind == "portfolio"
-        for _ in range(100):
-            await settle(app, pilot)
-            if "tenants" in str(pane.query_one("#dash-head", Static).render()):
-                break
-            await pilot.pause(0.05)
-        body = screen_text(app)
+        body = await _portfolio(app, pilot)
         assert "ACME Corp" in body and "Globex" in body
         assert "Initech" not in body and "initech" not in body
 
