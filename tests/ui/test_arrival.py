@@ -8,8 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from coditect_tui.ui.app import CoditectApp
-from tests.ui.conftest import settle
+from tests.ui.conftest import screen_lines, settle
 
 AppFactory = Callable[..., CoditectApp]
 
@@ -58,3 +60,25 @@ async def test_a_brief_of_nothing_says_nothing_changed(
         brief = list(app._notifications)[-1]
     assert brief.title.startswith("Since you were last in ACME Corp")
     assert brief.message == "Nothing changed."
+
+
+async def test_an_unreachable_remote_says_so_once(
+    make_app: AppFactory, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A remote tenant whose server does not answer (nothing listens on port 9): one
+    toast, and each pane says the tenant is unreachable instead of an empty state."""
+    monkeypatch.setenv("ARRIVAL_TOKEN", "a-token")
+    backend = {"kind": "remote", "url": "http://127.0.0.1:9", "token_env": "ARRIVAL_TOKEN"}
+    app = make_app(extra={"backend": backend})
+    toasts = record_toasts(app)
+    shown: dict[str, str] = {}
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _opened(app, pilot)
+        for key, pane in (("2", "dashboard"), ("4", "memory"), ("5", "audit")):
+            await pilot.press(key)
+            await _opened(app, pilot)
+            shown[pane] = "\n".join(screen_lines(app))
+    assert len(toasts) == 1 and toasts[0][0] == "error", toasts
+    for pane, text in shown.items():
+        assert "Tenant unreachable: http://127.0.0.1:9" in text, (pane, text)
+        assert "reading statuses" not in text and "index opens with" not in text, pane

@@ -28,12 +28,13 @@ from coditect_tui.core.sparkline import sparkline
 from coditect_tui.core.tenant.events import (
     AuditAppended,
     BackendOpened,
+    ConnectionChanged,
     ReposRegistered,
     RepoStatusChanged,
     SessionEvent,
     StatusesLive,
 )
-from coditect_tui.ui.tenant_link import JumpTo, TenantPane
+from coditect_tui.ui.tenant_link import JumpTo, TenantPane, unreachable
 
 if TYPE_CHECKING:
     from coditect_tui.core.dashboard import CommitHistory, Dashboard
@@ -182,6 +183,8 @@ class DashboardPane(TenantPane, VerticalScroll):
         elif isinstance(event, BackendOpened):
             self.set_views(self.session.views() if self.session else [])
             self.reload()
+        elif isinstance(event, ConnectionChanged) and (note := unreachable(self.session)):
+            self._clear(note)  # never "reading statuses…" for a store that did not open
         elif isinstance(event, StatusesLive | ReposRegistered) or (
             isinstance(event, AuditAppended) and event.resource in DASHBOARD_RESOURCES
         ):
