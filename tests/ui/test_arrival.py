@@ -82,3 +82,20 @@ async def test_an_unreachable_remote_says_so_once(
     for pane, text in shown.items():
         assert "Tenant unreachable: http://127.0.0.1:9" in text, (pane, text)
         assert "reading statuses" not in text and "index opens with" not in text, pane
+
+
+async def test_push_without_a_session_names_the_key(
+    make_app: AppFactory, workspace: Path
+) -> None:
+    """`p` on a repo with no git session says which key starts one (not a CLI command)."""
+    app = make_app(keymap={"session.start": "ctrl+n"})
+    toasts = record_toasts(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _opened(app, pilot)
+        app.jump_to(str(workspace / "service-billing"))
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+    assert toasts == [
+        ("warning", "", "Push: no git session in service-billing; press ^n to start one.")
+    ], toasts
