@@ -84,9 +84,7 @@ async def test_an_unreachable_remote_says_so_once(
         assert "reading statuses" not in text and "index opens with" not in text, pane
 
 
-async def test_push_without_a_session_names_the_key(
-    make_app: AppFactory, workspace: Path
-) -> None:
+async def test_push_without_a_session_names_the_key(make_app: AppFactory, workspace: Path) -> None:
     """`p` on a repo with no git session says which key starts one (not a CLI command)."""
     app = make_app(keymap={"session.start": "ctrl+n"})
     toasts = record_toasts(app)
