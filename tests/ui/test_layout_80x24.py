@@ -85,3 +85,27 @@ async def test_long_paths_in_the_modified_list_take_one_line_each(
     assert not any(line.strip().startswith(("the_file", "changed.py")) for line in pane)
     path_line = next(line for line in pane if "…" in line and "service-search" in line)
     assert path_line.endswith("/service-search")  # the repo's path: one line too
+
+
+async def test_memory_and_audit_lines_are_not_cut_silently(
+    make_app: AppFactory, workspace: Path
+) -> None:
+    """The memory status line fits; an audit row too long for the pane ends in "…" and
+    its resource id is shortened like a commit id."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("4")
+        await settle(app, pilot)
+        left = app.query_one(ProjectTree).region.right
+        memory = [line[left:].rstrip() for line in screen_lines(app)]
+        await pilot.press("5")
+        await settle(app, pilot)
+        audit = [line[left:].rstrip() for line in screen_lines(app)]
+    status = next(line for line in memory if "entries" in line)
+    assert status.strip() == "0 entries · all kinds · any time", status
+    rows = [line for line in audit if "repos.create " in line]
+    assert rows, audit
+    for row in rows:  # a repo id is 32 characters: shortened, in sight, marked
+        resource = row.split("repos.create ", 1)[1].rstrip(" ▁▂▃▄▅▆▇█")
+        assert resource.endswith("…") and 2 <= len(resource) <= 9, row

@@ -237,7 +237,7 @@ class MemoryPane(TenantPane, Vertical):
         )
         self.query_one("#memory-filters", Static).update(
             Text(
-                f"{count} · {kind} · {when}{scope} · k kind w when a project / search",
+                f"{count} · {kind} · {when}{scope}",  # the footer shows k, w, a and /
                 no_wrap=True,
                 overflow="ellipsis",
             )
