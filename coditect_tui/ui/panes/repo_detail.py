@@ -57,9 +57,8 @@ def render_detail(view: RepoView, commits: Sequence[CommitInfo] | None, width: i
     Args:
         view: the repo.
         commits: its recent commits (None: not read yet).
-        width: the pane's columns (0: unknown). Paths and commit lines longer than
-            that are shortened to one line each: a path loses its middle, a commit
-            its subject's end.
+        width: the pane's columns (0: unknown). A path longer than that loses its
+            middle: one line per path (a commit's whole subject wraps).
     """
     status = view.status
     fresh = status if status is not None and not status.cached else None
@@ -107,13 +106,13 @@ def render_detail(view: RepoView, commits: Sequence[CommitInfo] | None, width: i
     if commits is None:
         last = fresh.last_commit if fresh else None
         if last is not None:
-            _commit(out, last, width)
+            _commit(out, last)
         out.append("  (loading…)\n" if fresh else "  (none)\n", style="dim")
     elif not commits:
         out.append("  (no commits yet)\n", style="dim")
     else:
         for commit in commits:
-            _commit(out, commit, width)
+            _commit(out, commit)
     return out
 
 
@@ -121,17 +120,12 @@ def _fit(value: str, width: int) -> str:
     return middle_ellipsis(value, width) if width > 0 else value
 
 
-def _commit(out: Text, commit: CommitInfo, width: int = 0) -> None:
+def _commit(out: Text, commit: CommitInfo) -> None:
     when = commit.time.strftime("%Y-%m-%d %H:%M")
-    line = Text()
-    line.append(f"  {commit.short_sha} ", style="yellow")
-    line.append(f"{when} ", style="dim")
-    line.append(safe_text(commit.subject, max_length=200))
-    line.append(f" — {safe_text(commit.author, max_length=24)}", style="dim")
-    if width > 0:
-        line.truncate(width, overflow="ellipsis")
-    out.append_text(line)
-    out.append("\n")
+    out.append(f"  {commit.short_sha} ", style="yellow")
+    out.append(f"{when} ", style="dim")
+    out.append(safe_text(commit.subject, max_length=200))
+    out.append(f" — {safe_text(commit.author, max_length=24)}\n", style="dim")
 
 
 def _files(out: Text, status: RepoStatus, width: int = 0) -> None:
