@@ -118,7 +118,8 @@ async def compute_brief(backend: Backend, view: WorkspaceView, seen: SeenState |
 
     Returns:
         The brief; ``moved`` maps repo path -> (old HEAD, new HEAD) so a caller with the
-        git engine can count the new commits.
+        git engine can count the new commits. Its lines name only what changed (none
+        when nothing did).
     """
     if seen is None:
         repos = [r for r in view.repos() if r.initialised]
@@ -158,7 +159,11 @@ async def compute_brief(backend: Backend, view: WorkspaceView, seen: SeenState |
     if added:
         brief.lines.append(f"New repos: {_names(added, seen.repos, view)}")
     counts = await _count_since(backend, seen.seen_at)
-    brief.lines.append(f"New git sessions: {counts['sessions']}")
-    brief.lines.append(f"New memory entries: {counts['memory']}")
-    brief.lines.append(f"New audit events: {counts['audit']}")
+    for key, label in (
+        ("sessions", "New git sessions"),
+        ("memory", "New memory entries"),
+        ("audit", "New audit events"),
+    ):
+        if counts[key]:  # a zero is no news: a brief of zeros would read as one
+            brief.lines.append(f"{label}: {counts[key]}")
     return brief

@@ -185,7 +185,10 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
             return
         if brief is not None and session is self.session:
             title, lines = brief
-            body = "\n".join(f"• {safe_text(line)}" for line in lines) or "Nothing changed."
+            if not lines:  # one short line, gone soon: there is nothing to read
+                self.notify("Nothing changed.", title=safe_text(title), timeout=5)
+                return
+            body = "\n".join(f"• {safe_text(line)}" for line in lines)
             self.notify(body, title=safe_text(title), timeout=20)
 
     # -- selection, jumps and tabs ---------------------------------------------------------

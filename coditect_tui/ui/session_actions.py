@@ -25,6 +25,16 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+def _no_session(repo: RepoView) -> bool:
+    """Whether ``repo`` has no session state file (a corrupt one is not "no session")."""
+    from coditect_tui.core.git.sessions import read_session
+
+    try:
+        return read_session(Path(repo.path)) is None
+    except CoditectError:
+        return False
+
+
 class SessionActions:
     """The git session verbs of the selected repo, with their dialogs.
 
@@ -54,6 +64,16 @@ class SessionActions:
             )
             return None
         return repo
+
+    def _start_key(self) -> str:
+        """The key that starts a session (as remapped in ui.keymap)."""
+        from textual.binding import Binding
+
+        from coditect_tui.ui.actions import ACTIONS
+
+        start = next(a for a in ACTIONS if a.binding_id == "session.start")
+        key = dict(self.app.boot.keymap).get(start.binding_id, start.key).split(",")[0].strip()
+        return self.app.get_key_display(Binding(key, ""))
 
     def session_engine(self, repo: RepoView) -> GitSessions:
         """The session engine for ``repo``, wired to the tenant's backend.
@@ -116,7 +136,15 @@ class SessionActions:
             await engine.preflight(verb)
             message = await job(engine)
         except CoditectError as exc:
-            self.app.report(exc, f"Session {verb}")
+            if verb != "start" and _no_session(repo):
+                # the engine's hint names the CLI command; in the app a key starts one
+                self.app.notify(
+                    f"{verb.capitalize()}: no git session in {safe_text(repo.name)}; "
+                    f"press {self._start_key()} to start one.",
+                    severity="warning",
+                )
+            else:
+                self.app.report(exc, f"Session {verb}")
             message = None
         if message:
             self.app.notify(safe_text(message), title=f"Session {verb}", timeout=10)

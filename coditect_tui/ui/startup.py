@@ -9,6 +9,7 @@ shell switches tenants, and ends benchmark runs (``--exit-after-paint``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -16,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Self
 from textual.app import App, ComposeResult
 from textual.containers import Container, Horizontal
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
@@ -28,6 +28,7 @@ from coditect_tui.ui.panes.projects import ProjectTree
 from coditect_tui.ui.panes.repo_detail import RepoDetail
 from coditect_tui.ui.panes.sessions import GitSessionsPane
 from coditect_tui.ui.themes import choose_theme, register_catalog
+from coditect_tui.ui.widgets.footer import AppFooter
 from coditect_tui.ui.widgets.header import TenantHeader
 from coditect_tui.ui.widgets.pane_tabs import PaneTab, PaneTabs
 
@@ -89,7 +90,10 @@ class PaintFirstApp(App[None]):
             exit_after_live: exit once every status was read from git (benchmarks).
             cached_paint: paint from the last exit's cache first.
         """
-        super().__init__()
+        # NO_COLOR: Textual's own filter for it only greys the colours (256-colour greys
+        # still reach the terminal); with native ANSI colours it drops every colour, and
+        # the cursors read by reverse video (Textual's Tree:ansi:nocolor, app.tcss).
+        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
         self.boot = boot
         self.settings = settings
         self.profile = profile
@@ -191,7 +195,7 @@ class PaintFirstApp(App[None]):
         with Horizontal(id="body"):
             yield ProjectTree(id="tree")
             yield PaneTabs(tabs, panes, initial="repo", id="tabs")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         boot = self.boot

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.message import Message
 
+from coditect_tui.core.safe_text import safe_text
+
 if TYPE_CHECKING:
     from coditect_tui.core.tenant.events import SessionEvent
     from coditect_tui.core.tenant.session import TenantSession
@@ -35,6 +37,14 @@ class JumpTo(Message):
         super().__init__()
         self.path = path
         self.tab = tab
+
+
+def unreachable(session: TenantSession | None) -> str | None:
+    """What a pane shows instead of an empty state when the tenant's store could not be
+    opened (None when it is open, or still opening)."""
+    if session is None or session.backend is not None or not session.backend_error:
+        return None
+    return f"Tenant unreachable: {safe_text(session.backend_error)}"
 
 
 class TenantPane:

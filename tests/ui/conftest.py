@@ -115,15 +115,9 @@ def screen_text(app: CoditectApp) -> str:
 
 
 def screen_lines(app: CoditectApp) -> list[str]:
-    """The app's screen as rows of text, top to bottom (from its screenshot)."""
-    rows: dict[float, list[tuple[float, str]]] = {}
-    svg = app.export_screenshot()
-    for x, y, chunk in re.findall(r'<text[^>]* x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>', svg):
-        rows.setdefault(float(y), []).append((float(x), html.unescape(chunk)))
-    return [
-        "".join(chunk for _x, chunk in sorted(row)).replace("\xa0", " ")
-        for _y, row in sorted(rows.items())
-    ]
+    """The screen as drawn now, one string per row (spaces kept, unlike screen_text)."""
+    strips = app.screen._compositor.render_strips()
+    return ["".join(segment.text for segment in strip).replace("\xa0", " ") for strip in strips]
 
 
 async def repo_detail_of(app: CoditectApp, pilot: object, repo: Path) -> str:

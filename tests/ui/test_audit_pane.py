@@ -236,8 +236,20 @@ async def test_export_filtered_view_as_evidence_pack(million: Path, tmp_path: Pa
     assert verify_evidence_pack(target).ok
 
 
-def test_audit_pane_snapshot(snap_compare: object, tmp_path: Path) -> None:
-    """A small store with fixed events; the view is filtered to them (stable text)."""
+@pytest.mark.parametrize(
+    ("size", "no_color"), [((100, 30), False), ((80, 24), True), ((120, 40), True)]
+)
+def test_audit_pane_snapshot(
+    snap_compare: object,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
+    no_color: bool,
+) -> None:
+    """A small store with fixed events; the view is filtered to them (stable text). At
+    80x24 and 120x40 under NO_COLOR too (the cursor row in reverse video)."""
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
     db = tmp_path / "small.db"
 
     async def fill_small() -> None:
@@ -269,4 +281,4 @@ def test_audit_pane_snapshot(snap_compare: object, tmp_path: Path) -> None:
         pane.apply_filter(AuditFilter(actor="auditor-bot"))
         await settle(app, pilot)
 
-    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)  # type: ignore[operator]
+    assert snap_compare(app, terminal_size=size, run_before=run_before)  # type: ignore[operator]

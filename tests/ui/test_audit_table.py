@@ -79,7 +79,7 @@ async def _visible(table: AuditTable, pilot: Pilot[None]) -> list[str]:
 
 def _expected(table: AuditTable) -> list[str]:
     top = table.scroll_offset.y
-    width = table.size.width
+    width = table.scrollable_content_region.width
     return [row_text(_event(TOTAL - (top + y)), width) for y in range(table.size.height)]
 
 

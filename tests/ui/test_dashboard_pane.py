@@ -15,7 +15,7 @@ from coditect_store.store import SqlStore
 from coditect_tui.core.dashboard import build_dashboard
 from coditect_tui.ui.app import CoditectApp
 from coditect_tui.ui.panes.dashboard import DashboardPane
-from tests.ui.conftest import screen_text, settle
+from tests.ui.conftest import screen_lines, screen_text, settle
 
 AppFactory = Callable[..., CoditectApp]
 NAMES = (
@@ -102,14 +102,7 @@ async def test_portfolio_lists_only_permitted_tenants(make_app: AppFactory, tmp_
         await store.close()
     app = make_app(role="consultant", extra={"tier": "consultant"})
     async with app.run_test(size=(120, 40)) as pilot:
-        pane = await _dashboard(app, pilot)
-        assert pane.view is not None and pane.view.kind == "portfolio"
-        for _ in range(100):
-            await settle(app, pilot)
-            if "tenants" in str(pane.query_one("#dash-head", Static).render()):
-                break
-            await pilot.pause(0.05)
-        body = screen_text(app)
+        body = await _portfolio(app, pilot)
         assert "ACME Corp" in body and "Globex" in body
         assert "Initech" not in body and "initech" not in body
 
@@ -124,3 +117,47 @@ def test_dashboard_snapshot(
         await _dashboard(app, pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def _portfolio(app: CoditectApp, pilot: object) -> str:
+    """Show the portfolio view and return the pane's text once its rows are drawn."""
+    pane = await _dashboard(app, pilot)
+    assert pane.view is not None and pane.view.kind == "portfolio"
+    for _ in range(100):
+        await settle(app, pilot)
+        if "tenant" in str(pane.query_one("#dash-head", Static).render()):
+            break
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+    return "\n".join(screen_lines(app))
+
+
+async def test_portfolio_says_why_a_tenant_has_no_figures(make_app: AppFactory) -> None:
+    """Without a status snapshot the row says so and the notes say how to take one; once
+    `coditect status` recorded one, the figures are there, under headers that fit 80
+    columns."""
+    from coditect_tui.core.git import report
+    from coditect_tui.core.models import StatusSnapshotSpec
+
+    app = make_app(role="consultant", extra={"tier": "consultant"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        text = await _portfolio(app, pilot)
+        assert "ACME Corp *: no snapshot yet" in text
+        notes = str(app.query_one("#dash-notes", Static).render())
+        assert "`coditect status --tenant NAME` takes one" in " ".join(notes.split())
+        session = app.session
+        assert session is not None and session.backend is not None
+        statuses = list(session.statuses.values())
+        summary = report.summarise(statuses)
+        await session.backend.record_status(  # what `coditect status` records
+            StatusSnapshotSpec(
+                source="status",
+                summary=summary,
+                repos=[report.snapshot_repo(s) for s in statuses],
+            )
+        )
+        await pilot.press("1", "2")
+        text = await _portfolio(app, pilot)
+    assert "no snapshot yet" not in text
+    for header in ("tenant", "repos", "dirty", "behind", "confl", "err", "health", "sess"):
+        assert re.search(rf"\b{header}\b", text), header  # whole, not cut with "…"
+    assert re.search(rf"ACME C\S*\s+{summary['repos']}\s+{summary['dirty']}\s", text), text

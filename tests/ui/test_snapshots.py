@@ -51,3 +51,28 @@ def test_tenant_switcher(snap_compare: Callable[..., bool], make_app: AppFactory
 def test_help_screen(snap_compare: Callable[..., bool], make_app: AppFactory) -> None:
     app = make_app()
     assert snap_compare(app, terminal_size=(100, 40), run_before=_before(app, "question_mark"))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize("pane", ["repo", "dashboard", "sessions", "memory"])
+def test_each_pane_without_colour(
+    snap_compare: Callable[..., bool],
+    make_app: AppFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
+    pane: str,
+) -> None:
+    """Every pane under NO_COLOR (Textual reads it when the app is created), the tree's
+    cursor on its root (reverse video, no colour). No repo is selected: its commit times
+    would change the picture; the Audit pane's capture is in test_audit_pane.py (its
+    events carry fixed times)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app()
+    keys = {"repo": "1", "dashboard": "2", "sessions": "3", "memory": "4"}[pane]
+
+    async def run_before(pilot: object) -> None:
+        await _before(app, "up", keys)(pilot)
+        app.action_focus_tree()
+        await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -309,7 +309,7 @@ class TenantSession:
         if not self.has("projects") and not (self.read_only and self.has("dashboard")):
             return  # the tier has no projects: nothing to register, nothing to refuse
         try:
-            if self.read_only:
+            if self.read_only or not self._may_register():
                 self.repo_ids, self.project_ids = await self._known_ids()
             else:
                 registration = await register_tree(self.backend, self.tree)
@@ -319,6 +319,29 @@ class TenantSession:
             self.emit(Notice(f"Registering repos: {exc}", "warning"))
             return
         self.emit(ReposRegistered())
+
+    def _may_register(self) -> bool:
+        """Whether the principal's role may register projects and repos: a viewer only
+        reads the ids (arriving must not attempt a write the backend refuses)."""
+        from coditect_tui.core.models import Action, Resource
+        from coditect_tui.core.policy import shipped_policy
+
+        me = self.principal
+        if me is None:
+            return False
+        try:
+            for resource in (Resource.PROJECTS, Resource.REPOS):
+                shipped_policy().authorize(
+                    role=me.role,
+                    principal=me.name,
+                    tier=self.tier,
+                    resource=resource,
+                    action=Action.CREATE,
+                    read_only=self.read_only,
+                )
+        except CoditectError:
+            return False
+        return True
 
     async def _known_ids(self) -> tuple[dict[str, str], dict[str, str]]:
         """Repo ids by path and project ids by name, as registered (read-only mode)."""

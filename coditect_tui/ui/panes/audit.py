@@ -20,10 +20,15 @@ from textual.widgets import ProgressBar, Static
 
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
-from coditect_tui.core.tenant.events import AuditAppended, BackendOpened, SessionEvent
+from coditect_tui.core.tenant.events import (
+    AuditAppended,
+    BackendOpened,
+    ConnectionChanged,
+    SessionEvent,
+)
 from coditect_tui.core.wording import plural
 from coditect_tui.ui.panes.audit_table import BLOCK, AuditTable, header_text
-from coditect_tui.ui.tenant_link import TenantPane
+from coditect_tui.ui.tenant_link import TenantPane, unreachable
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
@@ -93,7 +98,7 @@ class AuditPane(TenantPane, Vertical):
 
     def session_event(self, event: SessionEvent) -> None:
         """Load once the backend is open; show new events while the newest are in view."""
-        if isinstance(event, BackendOpened) and self.session is not None:
+        if isinstance(event, BackendOpened | ConnectionChanged) and self.session is not None:
             self.backend = self.session.backend
             self.apply_filter(self.filter)
         elif (
@@ -142,6 +147,8 @@ class AuditPane(TenantPane, Vertical):
         table = self.query_one(AuditTable)
         if self.backend is None:
             table.reset(total=0, positional=True)
+            if note := unreachable(self.session):
+                self._status(note)
             return
         if self.session is not None and not self.session.has("audit"):
             table.reset(total=0, positional=True)

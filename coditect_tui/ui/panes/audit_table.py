@@ -43,6 +43,8 @@ BLOCK = 100
 ROW_CACHE = 10 * BLOCK
 OUTCOME = {"ok": "ok ", "denied": "DENY", "error": "ERR "}
 OUTCOME_GLYPH = {"ok": " ", "denied": "✗", "error": "!"}
+#: A resource id longer than this is shortened in a narrow table.
+SHORT_ID = 8
 #: Below this width the table drops seconds, narrows the actor and shows outcome glyphs.
 NARROW = 90
 
@@ -60,6 +62,8 @@ def row_text(event: AuditEvent, width: int) -> str:
     """One event as a fixed-layout line (untrusted fields through safe_text)."""
     resource = safe_text(event.resource_id or "")
     if width < NARROW:
+        if len(resource) > SHORT_ID:  # like a short commit id; the detail has it whole
+            resource = resource[:SHORT_ID] + "…"
         line = (
             f"{event.seq:>7} {event.ts[5:10]} {event.ts[11:16]} "
             f"{OUTCOME_GLYPH.get(event.outcome, '?')} "
@@ -73,6 +77,8 @@ def row_text(event: AuditEvent, width: int) -> str:
             f"{safe_text(event.actor, max_length=14):<14} "
             f"{safe_text(event.action, max_length=26):<26} {resource}"
         )
+    if len(line) > width > 1:  # cut where it shows: an id cut silently reads as whole
+        return line[: width - 1] + "…"
     return line[:width].ljust(width)
 
 
@@ -209,7 +215,7 @@ class AuditTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
-        width = self.size.width
+        width = self.scrollable_content_region.width  # not under the scrollbar
         base = self.rich_style  # never a bare None style: NO_COLOR's filter needs one
         if index >= self.total:
             return Strip.blank(width, base)

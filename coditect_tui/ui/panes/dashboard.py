@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -27,13 +28,14 @@ from coditect_tui.core.sparkline import sparkline
 from coditect_tui.core.tenant.events import (
     AuditAppended,
     BackendOpened,
+    ConnectionChanged,
     ReposRegistered,
     RepoStatusChanged,
     SessionEvent,
     StatusesLive,
 )
 from coditect_tui.core.wording import plural
-from coditect_tui.ui.tenant_link import JumpTo, TenantPane
+from coditect_tui.ui.tenant_link import JumpTo, TenantPane, unreachable
 
 if TYPE_CHECKING:
     from coditect_tui.core.dashboard import CommitHistory, Dashboard
@@ -44,6 +46,26 @@ if TYPE_CHECKING:
 #: The colour stripe of a portfolio row (stripe_of() gives 0..5); the letter in front of
 #: the row repeats it for 16 colours and NO_COLOR.
 STRIPES = ("blue", "magenta", "cyan", "green", "yellow", "red")
+
+
+#: The portfolio's figure columns (short: the table fits 80 columns) and their legend.
+PORTFOLIO_COLUMNS = ("repos", "dirty", "behind", "confl", "err", "health", "sess")
+PORTFOLIO_LEGEND = (
+    "confl: repos with conflicts · err: repos git could not read · sess: active sessions"
+)
+
+
+def _no_figures(row: Any) -> str:
+    """Why a portfolio row has no figures ("" when it has them)."""
+    from coditect_tui.core.policy import shipped_policy
+
+    if not shipped_policy().has_feature(row.tier, ("projects", "dashboard")):
+        return f"not in its tier ({safe_text(row.tier)})"
+    if row.snapshot_at is None:
+        return "no snapshot yet"
+    if not row.repos:
+        return "no repos in its snapshot"
+    return ""
 
 
 def _fmt(value: Any) -> str:
@@ -162,6 +184,8 @@ class DashboardPane(TenantPane, VerticalScroll):
         elif isinstance(event, BackendOpened):
             self.set_views(self.session.views() if self.session else [])
             self.reload()
+        elif isinstance(event, ConnectionChanged) and (note := unreachable(self.session)):
+            self._clear(note)  # never "reading statuses…" for a store that did not open
         elif isinstance(event, StatusesLive | ReposRegistered) or (
             isinstance(event, AuditAppended) and event.resource in DASHBOARD_RESOURCES
         ):
@@ -306,25 +330,32 @@ class DashboardPane(TenantPane, VerticalScroll):
         self._notes(())
 
     def show_portfolio(self, portfolio: Portfolio) -> None:
-        """One row per tenant, labelled by text and a colour stripe."""
+        """One row per tenant, labelled by text and a colour stripe. A row without
+        figures says why (no snapshot yet, no repos, not in its tier), and the notes say
+        how to get them."""
         self._head(plural(len(portfolio.rows), "tenant"))
         self.query_one("#dash-kpis", Static).update("")
-        table = Table(box=None, expand=True, pad_edge=False, header_style="bold")
-        table.add_column("", no_wrap=True)
-        table.add_column("tenant", no_wrap=True)
-        for name in ("repos", "dirty", "behind", "conflicts", "errors", "health", "sessions"):
+        # short headers: the table fits the pane at 80 columns (the notes spell them out)
+        table = Table(
+            box=None, expand=True, pad_edge=False, header_style="bold", padding=(0, 0, 0, 1)
+        )
+        table.add_column("tenant", no_wrap=True, overflow="ellipsis", ratio=1)
+        for name in PORTFOLIO_COLUMNS:
             table.add_column(name, justify="right", no_wrap=True)
+        notes: list[str] = []
+        without = Text()  # the rows without figures, each with why (a table cell is narrow)
         for row in portfolio.rows:
             stripe = Text("▌" + "ABCDEF"[row.stripe % 6], style=STRIPES[row.stripe % 6])
             label = Text(safe_text(row.display_name or row.tenant, max_length=20))
             if row.home:
                 label.append(" *", style="bold")
-            if row.error:
-                table.add_row(stripe, label, Text(safe_text(row.error, max_length=40), style="dim"))
+            why = (row.error and safe_text(row.error, max_length=60)) or _no_figures(row)
+            if why:
+                without.append_text(Text.assemble(stripe, " ", label, ": "))
+                without.append(f"{why}\n", style="dim")
                 continue
             table.add_row(
-                stripe,
-                label,
+                Text.assemble(stripe, " ", label),
                 *[
                     _fmt(v)
                     for v in (
@@ -338,16 +369,25 @@ class DashboardPane(TenantPane, VerticalScroll):
                     )
                 ],
             )
-        self.query_one("#dash-body", Static).update(table)
+        parts: list[Any] = [table] if table.row_count else []
+        if without:
+            parts.append(without)
+        self.query_one("#dash-body", Static).update(Group(*parts))
         options = self.query_one("#dash-attention", OptionList)
         options.clear_options()
         options.display = False
-        left = (
-            f"{portfolio.left_out} listed tenants refused the principal and are left out."
-            if portfolio.left_out
-            else ""
-        )
-        self._notes((left,) if left else ())
+        if any(row.snapshot_at is None and not row.error for row in portfolio.rows):
+            notes.append(
+                "Figures come from each tenant's newest status snapshot: `coditect status "
+                "--tenant NAME` takes one."
+            )
+        if table.row_count:
+            notes.append(PORTFOLIO_LEGEND)
+        if portfolio.left_out:
+            notes.append(
+                f"{portfolio.left_out} listed tenants refused the principal and are left out."
+            )
+        self._notes(notes)
 
     def _notes(self, notes: Any) -> None:
         text = Text()

@@ -25,9 +25,14 @@ from textual.widgets.option_list import Option
 
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
-from coditect_tui.core.tenant.events import BackendOpened, MemoryChanged, SessionEvent
+from coditect_tui.core.tenant.events import (
+    BackendOpened,
+    ConnectionChanged,
+    MemoryChanged,
+    SessionEvent,
+)
 from coditect_tui.core.wording import plural
-from coditect_tui.ui.tenant_link import JumpTo, TenantPane
+from coditect_tui.ui.tenant_link import JumpTo, TenantPane, unreachable
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
@@ -206,6 +211,8 @@ class MemoryPane(TenantPane, Vertical):
             self.reload()
         elif isinstance(event, MemoryChanged) and self.only_ids is None and not self.previewing:
             self.reload()
+        elif isinstance(event, ConnectionChanged) and self.backend is None:
+            self._show_empty_state()  # the store did not open: say why
 
     def select(self, repo: RepoView) -> None:
         """The repo selected in the tree (notes go into its project's MEMORY-CONTEXT)."""
@@ -240,7 +247,7 @@ class MemoryPane(TenantPane, Vertical):
             count = plural(len(self.entries), "entry")
         self.query_one("#memory-filters", Static).update(
             Text(
-                f"{count} · {kind} · {when}{scope} · k kind w when a project / search",
+                f"{count} · {kind} · {when}{scope}",  # the footer shows k, w, a and /
                 no_wrap=True,
                 overflow="ellipsis",
             )
@@ -254,7 +261,7 @@ class MemoryPane(TenantPane, Vertical):
         if not empty:
             return
         if self.backend is None:
-            hint = "The memory index opens with the tenant's store."
+            hint = unreachable(self.session) or "The memory index opens with the tenant's store."
         elif self.only_ids is not None:
             hint = "No memory entries are linked to this git session."
         elif self.query_text:

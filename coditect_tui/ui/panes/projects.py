@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -19,13 +22,53 @@ from coditect_tui.core.tenant.events import (
     TreeDiscovered,
 )
 from coditect_tui.core.workspace_view import ProjectView, RepoView, WorkspaceView
-from coditect_tui.ui.glyphs import repo_label
+from coditect_tui.ui.fit import fit_keeping_end
+from coditect_tui.ui.glyphs import badges, repo_label
 from coditect_tui.ui.tenant_link import TenantPane
 
 if TYPE_CHECKING:
     from coditect_tui.core.tenant.session import TenantSession
 
 NodeData = RepoView | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TreeState:
+    """What the user made of a tenant's tree: kept across a rebuild (refresh, live update).
+
+    Attributes:
+        tenant: whose tree it was (another tenant's tree never gets it).
+        expanded: the keys (:func:`node_key`) of the expanded nodes.
+        cursor: the key of the node under the cursor (None: no cursor).
+        scroll_y: how far the tree was scrolled.
+    """
+
+    tenant: str
+    expanded: frozenset[str]
+    cursor: str | None
+    scroll_y: float
+
+
+def node_key(node: TreeNode[NodeData]) -> str:
+    """A node's identity across rebuilds: a repo's path, or a category under its parent."""
+    data = node.data
+    if isinstance(data, RepoView):
+        return f"repo:{data.path}"
+    parent = node.parent
+    return f"{node_key(parent) if parent is not None else ''}/{data or ''}"
+
+
+def _walk(node: TreeNode[NodeData]) -> Iterator[TreeNode[NodeData]]:
+    yield node
+    for child in node.children:
+        yield from _walk(child)
+
+
+def tree_is_cached(view: WorkspaceView) -> bool:
+    """Whether ``view`` paints statuses from the last exit's cache (not merely unread)."""
+    return view.cached and any(
+        repo.status is not None and repo.status.cached for repo in view.repos()
+    )
 
 
 class ProjectTree(TenantPane, Tree[NodeData]):
@@ -49,21 +92,23 @@ class ProjectTree(TenantPane, Tree[NodeData]):
         self.guide_depth = 2
         self._repo_nodes: dict[str, TreeNode[NodeData]] = {}
         self.view: WorkspaceView | None = None
-        # (tenant, repo path) to put the cursor back on when that tenant's tree returns
-        self._keep: tuple[str, str] | None = None
+        # expansion, cursor and scroll to give back when that tenant's tree is rebuilt
+        self._keep: TreeState | None = None
+        self._restore_due = False  # _keep is still to be given back to a rebuilt tree
+        self._by_key: dict[str, TreeNode[NodeData]] = {}  # every node by node_key
         self._rest: tuple[WorkspaceView, int] | None = None  # see show(first=...)
 
     def session_bound(self, session: TenantSession | None) -> None:
         """Show the new tenant's name only, until its tree is discovered (a refresh of
-        the same tenant puts the cursor back on the repo it was on)."""
-        node = self.cursor_node
-        if self.view is not None and node is not None and isinstance(node.data, RepoView):
-            self._keep = (self.view.tenant, node.data.path)
-        if session is not None and self._keep is not None and self._keep[0] != session.name:
+        the same tenant gives back its expanded nodes, cursor and scroll)."""
+        self._remember()
+        if session is not None and self._keep is not None and self._keep.tenant != session.name:
             self._keep = None  # another tenant: nothing of this one is remembered
         self.view = None
         self.clear()
+        self.cursor_line = -1
         self._repo_nodes.clear()
+        self._by_key = {}
         self.root.set_label(Text(safe_text(session.profile.title if session else ""), style="bold"))
         self.root.data = None
 
@@ -77,7 +122,8 @@ class ProjectTree(TenantPane, Tree[NodeData]):
             self.refresh_repo(event.repo)
 
     def show(self, view: WorkspaceView, title: str, *, first: int | None = None) -> None:
-        """Rebuild the tree for ``view`` (keeps the cursor on the same repo if possible).
+        """Rebuild the tree for ``view``, giving back the expanded nodes, the cursor and the
+        scroll of the same tenant's tree (this one, or the one before a refresh).
 
         Args:
             view: the workspace to show.
@@ -86,23 +132,45 @@ class ProjectTree(TenantPane, Tree[NodeData]):
                 called (the first paint: a screen shows far fewer rows than a big
                 workspace has projects; the app adds the rest after the first frame).
         """
-        selected = self.cursor_node.data if self.cursor_node else None
-        kept = self._keep[1] if self._keep and self._keep[0] == view.tenant else None
-        path = selected.path if isinstance(selected, RepoView) else kept
+        self._remember()
+        if self._keep is not None and self._keep.tenant != view.tenant:
+            self._keep = None
         self.view = view
         self.clear()
+        self.cursor_line = -1  # the old line number would land on another node
         self._repo_nodes.clear()
         self.root.set_label(Text(safe_text(title), style="bold"))
         self.root.data = None
+        self._by_key = {node_key(self.root): self.root}
         now = view.projects if first is None else view.projects[:first]
         for project in now:
             self._add_project(project)
         self._rest = (view, len(now)) if len(now) < len(view.projects) else None
         self.root.expand()
-        self.border_title = "Projects (cached)" if view.cached else "Projects"
-        if path is not None and path in self._repo_nodes:
+        self.set_cached(tree_is_cached(view))
+        if self._keep is not None:
             # after the refresh: a node's line is known only once the tree laid out its lines
-            self.call_after_refresh(self._restore_cursor, path)
+            self._restore_due = True
+            self.call_after_refresh(self._restore)
+
+    def _remember(self) -> None:
+        """Keep the expansion, cursor and scroll of the tree on screen (if it shows one)."""
+        if self.view is None or self._restore_due:
+            return  # nothing shown, or the kept state is not given back yet
+        nodes = list(_walk(self.root))
+        cursor = self.cursor_node
+        self._keep = TreeState(
+            tenant=self.view.tenant,
+            expanded=frozenset(node_key(n) for n in nodes if n.is_expanded and n.children),
+            cursor=node_key(cursor) if cursor is not None else None,
+            scroll_y=self.scroll_y,
+        )
+
+    def _expand_kept(self, node: TreeNode[NodeData]) -> None:
+        key = node_key(node)
+        self._by_key[key] = node
+        if self._keep is not None and key in self._keep.expanded:
+            node.expand()
 
     def _add_project(self, project: ProjectView) -> None:
         if not project.repos:
@@ -112,6 +180,7 @@ class ProjectTree(TenantPane, Tree[NodeData]):
             repo_label(root, name=project.name), data=root, allow_expand=bool(rest)
         )
         self._repo_nodes[root.path] = node
+        self._expand_kept(node)
         children: dict[str | None, list[RepoView]] = defaultdict(list)
         for repo in rest:
             children[repo.parent].append(repo)
@@ -137,10 +206,12 @@ class ProjectTree(TenantPane, Tree[NodeData]):
                         Text(f"{safe_text(key or 'other')}/ ({count})", style="italic"),
                         data=f"category:{key}",
                     )
+                    self._expand_kept(groups[key])
                 target = groups[key]
             has_children = bool(children.get(sub.path))
             node = target.add(repo_label(sub), data=sub, allow_expand=has_children)
             self._repo_nodes[sub.path] = node
+            self._expand_kept(node)
             if has_children:
                 self._add_children(node, sub.path, children)
 
@@ -168,9 +239,14 @@ class ProjectTree(TenantPane, Tree[NodeData]):
             for project in rest[0].projects[rest[1] :]:
                 self._add_project(project)
 
-    def _restore_cursor(self, path: str) -> None:
-        node = self._repo_nodes.get(path)
-        if node is not None and (self.cursor_node is None or self.cursor_node.data is None):
+    def _restore(self) -> None:
+        """Scroll back, then put the cursor back (unless it was moved meanwhile)."""
+        state, due, self._restore_due = self._keep, self._restore_due, False
+        if state is None or not due or self.view is None:
+            return
+        self.scroll_to(y=state.scroll_y, animate=False, immediate=True)
+        node = self._by_key.get(state.cursor) if state.cursor is not None else None
+        if node is not None and self.cursor_node in (None, self.root):
             self.move_cursor(node)
 
     def select_path(self, path: str) -> bool:
@@ -185,6 +261,18 @@ class ProjectTree(TenantPane, Tree[NodeData]):
         self.move_cursor(node)
         self.focus()
         return True
+
+    def render_label(self, node: TreeNode[NodeData], base_style: Style, style: Style) -> Text:
+        """A repo's label fits the pane: a long name is cut with an ellipsis so that its
+        status glyphs stay in sight (Textual would scroll them off to the right)."""
+        label = super().render_label(node, base_style, style)
+        if not isinstance(node.data, RepoView):
+            return label
+        depth, parent = 0, node.parent
+        while parent is not None:
+            depth, parent = depth + 1, parent.parent
+        width = self.scrollable_content_region.width - depth * self.guide_depth
+        return fit_keeping_end(label, len(badges(node.data)) + 2, width)
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
         if isinstance(event.node.data, RepoView):

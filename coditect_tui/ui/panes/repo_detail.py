@@ -19,6 +19,7 @@ from coditect_tui.core.safe_text import safe_text
 from coditect_tui.core.tenant.events import RepoStatusChanged, SessionEvent, StatusesLive
 from coditect_tui.core.wording import head_label
 from coditect_tui.core.workspace_view import RepoView
+from coditect_tui.ui.fit import middle_ellipsis
 from coditect_tui.ui.glyphs import badges
 from coditect_tui.ui.tenant_link import TenantPane
 
@@ -48,11 +49,17 @@ def group_of(entry: FileEntry) -> list[str]:
     return groups or ["modified"]
 
 
-def render_detail(view: RepoView, commits: Sequence[CommitInfo] | None) -> Text:
+def render_detail(view: RepoView, commits: Sequence[CommitInfo] | None, width: int = 0) -> Text:
     """The whole detail text of one repo (every untrusted value through safe_text).
 
     A cached status (the last exit's, until git is read) has no files, commit or
     submodules: only its header is shown.
+
+    Args:
+        view: the repo.
+        commits: its recent commits (None: not read yet).
+        width: the pane's columns (0: unknown). A path longer than that loses its
+            middle: one line per path (a commit's whole subject wraps).
     """
     status = view.status
     fresh = status if status is not None and not status.cached else None
@@ -60,7 +67,7 @@ def render_detail(view: RepoView, commits: Sequence[CommitInfo] | None) -> Text:
     out.append(safe_text(view.name), style="bold")
     out.append("  ")
     out.append_text(badges(view))
-    out.append(f"\n{safe_text(view.path)}\n", style="dim")
+    out.append(f"\n{_fit(safe_text(view.path), width)}\n", style="dim")
     if not view.initialised:
         out.append(
             "\nSubmodule listed in .gitmodules but not initialised.\n"
@@ -91,7 +98,7 @@ def render_detail(view: RepoView, commits: Sequence[CommitInfo] | None) -> Text:
                 out.append(f"\n  - {safe_text(warning)}")
         out.append("\n")
     if fresh is not None:
-        _files(out, fresh)
+        _files(out, fresh, width)
         if fresh.submodules is not None:
             sub = fresh.submodules
             # short enough for one line of the pane at 80 columns
@@ -118,6 +125,10 @@ def render_detail(view: RepoView, commits: Sequence[CommitInfo] | None) -> Text:
     return out
 
 
+def _fit(value: str, width: int) -> str:
+    return middle_ellipsis(value, width) if width > 0 else value
+
+
 def _commit(out: Text, commit: CommitInfo) -> None:
     when = commit.time.strftime("%Y-%m-%d %H:%M")
     out.append(f"  {commit.short_sha} ", style="yellow")
@@ -126,7 +137,7 @@ def _commit(out: Text, commit: CommitInfo) -> None:
     out.append(f" — {safe_text(commit.author, max_length=24)}\n", style="dim")
 
 
-def _files(out: Text, status: RepoStatus) -> None:
+def _files(out: Text, status: RepoStatus, width: int = 0) -> None:
     grouped: dict[str, list[FileEntry]] = {g: [] for g in GROUPS}
     for entry in status.files:
         for group in group_of(entry):
@@ -150,7 +161,9 @@ def _files(out: Text, status: RepoStatus) -> None:
                 out.append("  …\n", style="dim")
                 break
             rename = f" ← {safe_text(entry.orig_path)}" if entry.orig_path else ""
-            out.append(f"  {entry.code} {safe_text(entry.path)}{rename}\n")
+            # one line per file: the code and the path never land on different lines
+            path = _fit(f"{safe_text(entry.path)}{rename}", width - 3 - len(entry.code))
+            out.append(f"  {entry.code} {path}\n")
             shown += 1
 
 
@@ -227,8 +240,16 @@ class RepoDetail(TenantPane, VerticalScroll):
 
     def show(self, view: RepoView, commits: Sequence[CommitInfo] | None = None) -> None:
         """Display ``view`` (with its status and recent commits when known)."""
-        self.query_one("#repo-detail-body", Static).update(render_detail(view, commits))
+        width = self.scrollable_content_region.width
+        if not self.show_vertical_scrollbar:  # a long detail adds one: leave room for it
+            width -= self.styles.scrollbar_size_vertical
+        self.query_one("#repo-detail-body", Static).update(render_detail(view, commits, width))
         self.border_title = Text(safe_text(view.name, max_length=40))
+
+    def on_resize(self) -> None:
+        """Fit the paths and commit lines to the new width."""
+        if self.repo is not None:
+            self.show(self.repo, self._commits.get(self.repo.path))
 
     # -- repo actions (the app's keys call these) -------------------------------------------
 
