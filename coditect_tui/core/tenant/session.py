@@ -171,7 +171,12 @@ class TenantSession:
             await self._register()
             if self.watch and not self._closed:
                 self._start_watcher()
-                if self.backend is not None and not self.read_only and self.has("memory"):
+                if (
+                    self.backend is not None
+                    and not self.read_only
+                    and self.has("memory")
+                    and self._may_create("MEMORY")
+                ):
                     self._spawn(
                         follow_memory(self, self.backend, self._memory_changed, self.memory_ready),
                         "memory",
@@ -309,7 +314,7 @@ class TenantSession:
         if not self.has("projects") and not (self.read_only and self.has("dashboard")):
             return  # the tier has no projects: nothing to register, nothing to refuse
         try:
-            if self.read_only or not self._may_register():
+            if self.read_only or not self._may_create("PROJECTS", "REPOS"):
                 self.repo_ids, self.project_ids = await self._known_ids()
             else:
                 registration = await register_tree(self.backend, self.tree)
@@ -320,9 +325,10 @@ class TenantSession:
             return
         self.emit(ReposRegistered())
 
-    def _may_register(self) -> bool:
-        """Whether the principal's role may register projects and repos: a viewer only
-        reads the ids (arriving must not attempt a write the backend refuses)."""
+    def _may_create(self, *resources: str) -> bool:
+        """Whether the principal's role may create every one of ``resources`` (names of
+        ``Resource``): a viewer only reads the ids and does not index memory (arriving
+        must not attempt a write the backend refuses)."""
         from coditect_tui.core.models import Action, Resource
         from coditect_tui.core.policy import shipped_policy
 
@@ -330,12 +336,12 @@ class TenantSession:
         if me is None:
             return False
         try:
-            for resource in (Resource.PROJECTS, Resource.REPOS):
+            for name in resources:
                 shipped_policy().authorize(
                     role=me.role,
                     principal=me.name,
                     tier=self.tier,
-                    resource=resource,
+                    resource=Resource[name],
                     action=Action.CREATE,
                     read_only=self.read_only,
                 )
