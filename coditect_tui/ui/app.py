@@ -25,10 +25,8 @@ from coditect_tui.core.tenant import events as ev
 from coditect_tui.core.workspace_view import RepoView, WorkspaceView, load_cached, paint_key
 from coditect_tui.ui.actions import ACTIONS, CHANGES
 from coditect_tui.ui.commands import ActionsProvider, PanesProvider, ReposProvider, TenantsProvider
-from coditect_tui.ui.panes.memory import MemoryPane
 from coditect_tui.ui.panes.projects import ProjectTree
 from coditect_tui.ui.panes.repo_detail import RepoDetail
-from coditect_tui.ui.panes.sessions import GitSessionsPane
 from coditect_tui.ui.startup import TABS, PaintFirstApp
 from coditect_tui.ui.system_commands import SystemCommandsMixin
 from coditect_tui.ui.tenant_link import JumpTo, TenantEvent, TenantPane
@@ -46,6 +44,8 @@ def _verb(verb: str, doc: str) -> Callable[[CoditectApp], None]:
     def action(app: CoditectApp) -> None:
         if app.refuse(f"session.{verb}"):
             return
+        from coditect_tui.ui.panes.sessions import GitSessionsPane  # mounted after paint
+
         for pane in app.query(GitSessionsPane):
             pane.run_verb(verb)
 
@@ -231,6 +231,8 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
 
     def action_search_memory(self) -> None:
         """Show the Memory pane with the cursor in its search box."""
+        from coditect_tui.ui.panes.memory import MemoryPane  # mounted after the first paint
+
         self.query_one(PaneTabs).active = "memory"
         self.call_after_refresh(lambda: [p.action_focus_search() for p in self.query(MemoryPane)])
 
@@ -362,6 +364,8 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
 
     def action_session_memory(self) -> None:
         """The memory entries written for the selected repo's latest git session."""
+        from coditect_tui.ui.panes.memory import MemoryPane  # mounted after the first paint
+
         self.query_one(PaneTabs).active = "memory"
         for pane in self.query(MemoryPane):
             pane.show_session_memory(self.selected)

@@ -21,12 +21,8 @@ from textual.widget import Widget
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
 from coditect_tui.core.workspace_view import WorkspaceView, load_cached
-from coditect_tui.ui.panes.audit import AuditPane
-from coditect_tui.ui.panes.dashboard import DashboardPane
-from coditect_tui.ui.panes.memory import MemoryPane
 from coditect_tui.ui.panes.projects import ProjectTree
 from coditect_tui.ui.panes.repo_detail import RepoDetail
-from coditect_tui.ui.panes.sessions import GitSessionsPane
 from coditect_tui.ui.themes import choose_theme, register_catalog
 from coditect_tui.ui.widgets.footer import AppFooter
 from coditect_tui.ui.widgets.header import TenantHeader
@@ -49,12 +45,21 @@ TABS = tuple(tab for tab, _label, _key in PANES)
 #: rows (each project is at least one row); the rest are added right after that frame.
 FIRST_PAINT_PROJECTS = 120
 #: How each pane that is not shown at start is made (mounted after the first paint).
+#: Their modules are imported then too: the first frame does not pay for them.
 HIDDEN_PANES: dict[str, Callable[[], Widget]] = {
-    "dashboard": lambda: DashboardPane(id="dashboard-pane"),
-    "sessions": lambda: GitSessionsPane(id="sessions-pane"),
-    "memory": lambda: MemoryPane(id="memory-pane"),
-    "audit": lambda: AuditPane(id="audit-pane"),
+    "dashboard": lambda: _pane("dashboard", "DashboardPane"),
+    "sessions": lambda: _pane("sessions", "GitSessionsPane"),
+    "memory": lambda: _pane("memory", "MemoryPane"),
+    "audit": lambda: _pane("audit", "AuditPane"),
 }
+
+
+def _pane(tab: str, name: str) -> Widget:
+    """A hidden pane, made (and its module imported) after the first paint."""
+    from importlib import import_module
+
+    pane: Widget = getattr(import_module(f"coditect_tui.ui.panes.{tab}"), name)(id=f"{tab}-pane")
+    return pane
 
 
 class PaintFirstApp(App[None]):
