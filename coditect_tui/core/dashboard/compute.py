@@ -19,6 +19,7 @@ from coditect_tui.core.dashboard.model import (
 from coditect_tui.core.dashboard.options import DashboardOptions, window_days
 from coditect_tui.core.dashboard.repos import health_reasons, health_score, last_commit_at
 from coditect_tui.core.git.health import BANDS, band_of
+from coditect_tui.core.wording import plural
 
 if TYPE_CHECKING:
     from coditect_tui.core.git.status import RepoStatus
@@ -173,7 +174,7 @@ def compute_attention(
         if repo.error is not None:
             reasons.append(repo.error)
         if repo.conflicted:
-            reasons.append(f"{repo.conflicted} conflicted entries")
+            reasons.append(plural(repo.conflicted, "conflicted file"))
         reasons.extend(health_reasons(repo))
         out.append(
             AttentionItem(
