@@ -91,9 +91,9 @@ def new_repo(
 
 
 def bare_from(seed: Path, bare: Path) -> Path:
-    """A bare repo at ``bare`` holding ``seed``'s main (no origin of its own: it is one)."""
-    git(seed, "init", "-q", "--bare", str(bare))
-    git(seed, "push", "-q", str(bare), "main")
+    """A bare clone of ``seed`` at ``bare``, without an origin of its own (it is one)."""
+    git(seed, "clone", "-q", "--bare", str(seed), str(bare))
+    git(bare, "config", "--remove-section", "remote.origin")
     return bare
 
 
