@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
 import re
@@ -127,3 +128,15 @@ async def repo_detail_of(app: CoditectApp, pilot: object, repo: Path) -> str:
     app.jump_to(str(repo))
     await settle(app, pilot)
     return str(app.query_one("#repo-detail-body", Static).render())
+
+
+async def opened(app: CoditectApp, pilot: object) -> None:
+    """Wait until the open session is fully started (statuses, backend, watchers)."""
+    await settle(app, pilot)
+    session = app.session
+    assert session is not None
+    await asyncio.wait_for(session.opened.wait(), 60)
+    if session.watcher is not None:
+        await session.watcher.wait_ready(30)
+    await asyncio.wait_for(session.memory_ready.wait(), 30)
+    await settle(app, pilot)

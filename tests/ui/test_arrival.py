@@ -3,7 +3,6 @@ and a brief where nothing changed says so in one line."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,16 +10,9 @@ from typing import Any
 import pytest
 
 from coditect_tui.ui.app import CoditectApp
-from tests.ui.conftest import screen_lines, settle
+from tests.ui.conftest import opened, screen_lines, settle
 
 AppFactory = Callable[..., CoditectApp]
-
-
-async def _opened(app: CoditectApp, pilot: object) -> None:
-    await settle(app, pilot)
-    assert app.session is not None
-    await asyncio.wait_for(app.session.opened.wait(), 60)
-    await settle(app, pilot)
 
 
 def record_toasts(app: CoditectApp) -> list[tuple[str, str, str]]:
@@ -40,9 +32,9 @@ async def test_a_viewer_arrives_silently(make_app: AppFactory, workspace: Path) 
     app = make_app(role="viewer")
     toasts = record_toasts(app)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _opened(app, pilot)
+        await opened(app, pilot)
         await pilot.press("2", "3", "4", "5", "1")
-        await _opened(app, pilot)
+        await opened(app, pilot)
     assert toasts == []  # no refused write, no warning: nothing to say
 
 
@@ -52,11 +44,11 @@ async def test_a_brief_of_nothing_says_nothing_changed(
     """Back in a tenant where nothing happened: one line, no list of zeros."""
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await _opened(app, pilot)
+        await opened(app, pilot)
         app.switch_to("globex")
-        await _opened(app, pilot)
+        await opened(app, pilot)
         app.switch_to("acme")
-        await _opened(app, pilot)
+        await opened(app, pilot)
         brief = list(app._notifications)[-1]
     assert brief.title.startswith("Since you were last in ACME Corp")
     assert brief.message == "Nothing changed."
@@ -73,10 +65,10 @@ async def test_an_unreachable_remote_says_so_once(
     toasts = record_toasts(app)
     shown: dict[str, str] = {}
     async with app.run_test(size=(80, 24)) as pilot:
-        await _opened(app, pilot)
+        await opened(app, pilot)
         for key, pane in (("2", "dashboard"), ("4", "memory"), ("5", "audit")):
             await pilot.press(key)
-            await _opened(app, pilot)
+            await opened(app, pilot)
             shown[pane] = "\n".join(screen_lines(app))
     assert len(toasts) == 1 and toasts[0][0] == "error", toasts
     for pane, text in shown.items():
@@ -89,7 +81,7 @@ async def test_push_without_a_session_names_the_key(make_app: AppFactory, worksp
     app = make_app(keymap={"session.start": "ctrl+n"})
     toasts = record_toasts(app)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _opened(app, pilot)
+        await opened(app, pilot)
         app.jump_to(str(workspace / "service-billing"))
         await settle(app, pilot)
         await pilot.press("p")

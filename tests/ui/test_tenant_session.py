@@ -23,7 +23,7 @@ from coditect_tui.ui.panes.audit_table import AuditTable
 from coditect_tui.ui.panes.memory import MemoryPane
 from coditect_tui.ui.panes.sessions import GitSessionsPane
 from tests.support.workspaces import build_workspace
-from tests.ui.conftest import screen_text, settle, write_config
+from tests.ui.conftest import opened, screen_text, settle, write_config
 
 AppFactory = Callable[..., CoditectApp]
 
@@ -73,18 +73,6 @@ def _no_growth(before: tuple[int, dict[str, int]], after: tuple[int, dict[str, i
         )
 
 
-async def _opened(app: CoditectApp, pilot: object) -> None:
-    """Wait until the open session is fully started (statuses, backend, watchers)."""
-    await settle(app, pilot)
-    session = app.session
-    assert session is not None
-    await asyncio.wait_for(session.opened.wait(), 60)
-    if session.watcher is not None:
-        await session.watcher.wait_ready(30)
-    await asyncio.wait_for(session.memory_ready.wait(), 30)
-    await settle(app, pilot)
-
-
 async def _all_panes_text(app: CoditectApp, pilot: object) -> str:
     """What every pane draws (each tab shown in turn), with the tree."""
     shown = []
@@ -102,23 +90,23 @@ async def test_twenty_refreshes_and_switches_leak_nothing(make_app: AppFactory) 
     refreshes or 20 switches left behind would still be open."""
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await _opened(app, pilot)
+        await opened(app, pilot)
         assert _fds()["store"] >= 1 and _fds()["inotify"] >= 1
         await app.close_session()
         threads, fds = _threads(), _fds()
         assert fds["store"] == 0
         app.start_tenant(brief=False)
-        await _opened(app, pilot)
+        await opened(app, pilot)
         for _ in range(20):
             old = app.session
             await pilot.press("r")
-            await _opened(app, pilot)
+            await opened(app, pilot)
             assert app.session is not old and old is not None and old.closed
         await app.close_session()
         _no_growth((threads, fds), (_threads(), _fds()))
         for name in ["globex", "acme"] * 10:
             app.switch_to(name)
-            await _opened(app, pilot)
+            await opened(app, pilot)
             assert app.session is not None and app.session.name == name
         await app.close_session()
         _no_growth((threads, fds), (_threads(), _fds()))
@@ -161,7 +149,7 @@ async def test_no_pane_shows_the_other_tenant(
         settings, settings.profile("alpha"), config_path=config, cached_paint=False
     )
     async with app.run_test(size=(160, 50)) as pilot:
-        await _opened(app, pilot)
+        await opened(app, pilot)
         app.jump_to(app.session.view.projects[0].path)  # type: ignore[union-attr]
         await settle(app, pilot)
         text = await _all_panes_text(app, pilot)
@@ -171,7 +159,7 @@ async def test_no_pane_shows_the_other_tenant(
             ("beta", "alpha", beta, alpha),
         ):
             app.switch_to(enter)
-            await _opened(app, pilot)
+            await opened(app, pilot)
             app.jump_to(app.session.view.projects[0].path)  # type: ignore[union-attr]
             await settle(app, pilot)
             text = await _all_panes_text(app, pilot)
@@ -185,7 +173,7 @@ async def test_own_action_reaches_the_audit_pane_live(
 ) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await _opened(app, pilot)
+        await opened(app, pilot)
         await pilot.press("5")
         await settle(app, pilot)
         table = app.query_one(AuditTable)
@@ -204,7 +192,7 @@ async def test_memory_folder_created_while_running_is_indexed(
 ) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await _opened(app, pilot)
+        await opened(app, pilot)
         session = app.session
         assert session is not None
         changed = asyncio.Event()
@@ -226,10 +214,10 @@ async def test_memory_folder_created_while_running_is_indexed(
 async def test_read_only_history_loads(make_app: AppFactory, workspace: Path) -> None:
     writer = make_app()  # registers the repos
     async with writer.run_test(size=(100, 30)) as pilot:
-        await _opened(writer, pilot)
+        await opened(writer, pilot)
     app = make_app(read_only=True)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _opened(app, pilot)
+        await opened(app, pilot)
         app.jump_to(str(workspace / "service-search"))
         await pilot.press("3")
         await settle(app, pilot)
@@ -256,7 +244,7 @@ async def test_other_process_between_refreshes_loses_no_write(
 
     repo = workspace / "service-search"
     async with app.run_test(size=(120, 40)) as pilot:
-        await _opened(app, pilot)
+        await opened(app, pilot)
         app.jump_to(str(repo))
         await settle(app, pilot)
         await pilot.press("s")
@@ -269,7 +257,7 @@ async def test_other_process_between_refreshes_loses_no_write(
             assert run("audit", "verify").returncode == 0
             assert run("memory", "search", "anything").returncode in (0, 1)
             await pilot.press("r")
-            await _opened(app, pilot)
+            await opened(app, pilot)
         backend = app.session.backend  # type: ignore[union-attr]
         sessions = (await backend.list_sessions()).items
         assert [s.description for s in sessions] == ["lock test"]
@@ -285,14 +273,14 @@ async def test_refresh_keeps_the_selected_repo(make_app: AppFactory, workspace: 
     app = make_app()
     repo = str(workspace / "service-search")
     async with app.run_test(size=(120, 40)) as pilot:
-        await _opened(app, pilot)
+        await opened(app, pilot)
         app.jump_to(repo)
         await settle(app, pilot)
         assert app.selected is not None and app.selected.path == repo
         await pilot.press("r")
-        await _opened(app, pilot)
+        await opened(app, pilot)
         assert app.selected is not None and app.selected.path == repo
         assert "service-search" in screen_text(app).split("Projects")[-1]
         app.switch_to("globex")
-        await _opened(app, pilot)
+        await opened(app, pilot)
         assert app.selected is None

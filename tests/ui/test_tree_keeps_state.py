@@ -4,7 +4,6 @@ when the last exit's statuses are painted."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,16 +13,9 @@ import pytest
 from coditect_tui.core.tenant import events as ev
 from coditect_tui.ui.app import CoditectApp
 from coditect_tui.ui.panes.projects import ProjectTree, _walk, node_key
-from tests.ui.conftest import settle
+from tests.ui.conftest import opened, settle
 
 AppFactory = Callable[..., CoditectApp]
-
-
-async def _opened(app: CoditectApp, pilot: object) -> None:
-    await settle(app, pilot)
-    assert app.session is not None
-    await asyncio.wait_for(app.session.opened.wait(), 60)
-    await settle(app, pilot)
 
 
 def _expanded(tree: ProjectTree) -> set[str]:
@@ -45,14 +37,14 @@ async def test_refresh_keeps_expansion_cursor_and_scroll(
 ) -> None:
     app = make_app()
     async with app.run_test(size=(80, 14)) as pilot:  # short: the open tree scrolls
-        await _opened(app, pilot)
+        await opened(app, pilot)
         tree = app.query_one(ProjectTree)
         await _expand_all_and_go_down(app, pilot, tree)
         expanded, cursor = _expanded(tree), node_key(tree.cursor_node)  # type: ignore[arg-type]
         scroll = tree.scroll_y
         assert len(expanded) > 2 and scroll > 0 and cursor.startswith("repo:")
         await pilot.press("r")
-        await _opened(app, pilot)
+        await opened(app, pilot)
         assert _expanded(tree) == expanded
         assert tree.cursor_node is not None and node_key(tree.cursor_node) == cursor
         assert tree.scroll_y == scroll
@@ -64,7 +56,7 @@ async def test_a_live_rebuild_keeps_expansion_and_cursor(
 ) -> None:
     app = make_app()
     async with app.run_test(size=(80, 14)) as pilot:
-        await _opened(app, pilot)
+        await opened(app, pilot)
         tree = app.query_one(ProjectTree)
         await _expand_all_and_go_down(app, pilot, tree)
         expanded, cursor = _expanded(tree), node_key(tree.cursor_node)  # type: ignore[arg-type]
@@ -99,11 +91,11 @@ async def test_cached_only_when_the_cache_was_painted(
     titles = _record_titles(monkeypatch)
     first = make_app()
     async with first.run_test(size=(80, 24)) as pilot:
-        await _opened(first, pilot)  # closing saves the paint cache
+        await opened(first, pilot)  # closing saves the paint cache
     assert titles and "Projects (cached)" not in titles
     titles.clear()
     app = make_app()
     app.cached_paint = True
     async with app.run_test(size=(80, 24)) as pilot:
-        await _opened(app, pilot)
+        await opened(app, pilot)
     assert titles[0] == "Projects (cached)" and titles[-1] == "Projects"
