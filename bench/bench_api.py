@@ -2,6 +2,7 @@
 """Tenant API benchmark (issue [6/6]); run by hand, not in CI.
 
 Usage: python bench/bench_api.py [--duration 6] [--rounds 3] [--skip-startup]
+       python bench/bench_api.py --observability-only [--rounds 8]
 
 Anchor: a minimal FastAPI app on uvicorn that returns a fixed 20-item JSON list, loaded
 with the same generator (wrk) in the same run. Measured against it:
@@ -11,6 +12,11 @@ with the same generator (wrk) in the same run. Measured against it:
   throughput at 32 connections (target >= 50 % of the anchor's), p95 latency at
   4 connections (target <= 3x the anchor's);
 * the same with ``--workers 2`` (target: not slower than 1 worker);
+* the same 1-worker server with its JSON access log (to a file) and Prometheus metrics on
+  (the default) against a server started with ``--no-access-log --no-metrics``, same
+  build, same run (target: on >= 0.95x off, throughput at 32 connections), and the
+  server process's CPU time per request, on vs off (from /proc; it holds on a loaded
+  machine, where throughput ratios drift). ``--observability-only`` runs just these two.
 * the app's start (``coditect --exit-after-paint``) against the remote backend vs the
   local store (target <= 1.3x).
 
@@ -64,8 +70,12 @@ end
 """
 
 
+#: how long a server may take to answer its health URL (a loaded 2-core machine is slow)
+START_TIMEOUT = 120
+
+
 def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"server exited early: {url}")
@@ -93,9 +103,19 @@ def wrk(
     return float(rps), int(p50) / 1000, int(p95) / 1000, int(errors)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start(argv: list[str], env: dict[str, str], health: str, log: Path) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(argv, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    wait_healthy(health, proc)
+    try:
+        wait_healthy(health, proc)
+    except BaseException:
+        stop(proc)  # not in the caller's list yet: it would outlive the benchmark
+        raise
     return proc
 
 
@@ -187,7 +207,13 @@ def main() -> None:
     )
     parser.add_argument("--startup-runs", type=int, default=7)
     parser.add_argument("--skip-startup", action="store_true")
+    parser.add_argument(
+        "--observability-only",
+        action="store_true",
+        help="only the access log+metrics on vs off comparison",
+    )
     args = parser.parse_args()
+    only_obs = args.observability_only
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
     work = Path(tempfile.mkdtemp(prefix="coditect-bench-api-"))
@@ -206,12 +232,16 @@ def main() -> None:
     db = asyncio.run(create_database("coditect_bench"))
     servers: list[subprocess.Popen[bytes]] = []
     results: dict[str, list[tuple[float, float, float, int]]] = {}
+    #: CPU seconds of the server process per request, per run at 32 connections
+    cpu: dict[str, list[float]] = {}
+    pids: dict[str, int] = {}
     startup = None
     try:
         key = asyncio.run(seed(db.app_url))
         auth = {"Authorization": f"Bearer {key}"}
         port = free_port()
-        servers.append(
+        targets: dict[str, tuple[str, dict[str, str]]] = {}
+        anchor = (
             start(
                 [
                     sys.executable,
@@ -228,9 +258,14 @@ def main() -> None:
                 f"http://127.0.0.1:{port}/items",
                 work / "anchor.log",
             )
+            if not only_obs
+            else None
         )
-        targets = {"anchor": (f"http://127.0.0.1:{port}/items", {})}
-        for workers in (1, 2):
+        if anchor is not None:
+            servers.append(anchor)
+            targets["anchor"] = (f"http://127.0.0.1:{port}/items", {})
+        plan = [("w1", 1, []), ("w2", 2, []), ("off", 1, ["--no-access-log", "--no-metrics"])]
+        for name, workers, flags in [p for p in plan if not only_obs or p[0] != "w2"]:
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             servers.append(
@@ -246,29 +281,34 @@ def main() -> None:
                         str(port),
                         "--workers",
                         str(workers),
+                        *flags,
                     ],
                     env,
                     f"{base}/healthz",
-                    work / f"serve-{workers}.log",
+                    work / f"serve-{name}.log",
                 )
             )
+            pids[name] = servers[-1].pid
             url = f"{base}/api/v1/projects?limit=20"
             check = httpx.get(url, headers=auth).json()
             assert len(check["items"]) == 20, check
-            targets[f"w{workers}"] = (url, auth)
+            targets[name] = (url, auth)
         for url, headers in targets.values():
             wrk(url, 32, 2, script, headers)  # warm-up
         # Interleaved, so drift on a shared machine hits the anchor and ours alike.
         for _ in range(args.rounds):
             for name, (url, headers) in targets.items():
-                results.setdefault(f"{name}@32", []).append(
-                    wrk(url, 32, args.duration, script, headers)
-                )
-                if name != "w2":
+                before = cpu_seconds(pids[name]) if name in ("w1", "off") else 0.0
+                run = wrk(url, 32, args.duration, script, headers)
+                results.setdefault(f"{name}@32", []).append(run)
+                if name in ("w1", "off"):
+                    spent = cpu_seconds(pids[name]) - before
+                    cpu.setdefault(name, []).append(spent / (run[0] * args.duration))
+                if name in ("anchor", "w1") and not only_obs:
                     results.setdefault(f"{name}@4", []).append(
                         wrk(url, 4, args.duration, script, headers)
                     )
-        if not args.skip_startup:
+        if not args.skip_startup and not only_obs:
             server_url = targets["w1"][0].split("/api/")[0]
             startup = startup_times(work, env, server_url, key, args.startup_runs)
     finally:
@@ -290,11 +330,31 @@ def main() -> None:
         f"# medians of {args.rounds} interleaved rounds of {args.duration} s; "
         f"errors {errors} (non-2xx or socket)"
     )
-    print(
-        f"# anchor (minimal FastAPI, 20-item list): {med('anchor@32', 0):.0f} req/s at 32 "
-        f"conn (p50 {med('anchor@32', 1):.1f} ms), p95 {med('anchor@4', 2):.2f} ms at 4 conn"
+    if not only_obs:
+        print(
+            f"# anchor (minimal FastAPI, 20-item list): {med('anchor@32', 0):.0f} req/s at 32 "
+            f"conn (p50 {med('anchor@32', 1):.1f} ms), p95 {med('anchor@4', 2):.2f} ms at 4 "
+            "conn"
+        )
+    o32, off32 = med("w1@32", 0), med("off@32", 0)
+    on_cpu, off_cpu = statistics.median(cpu["w1"]), statistics.median(cpu["off"])
+    line(
+        "list endpoint, 1 worker, access log+metrics on vs off @32",
+        f"{o32:.0f} vs {off32:.0f} req/s",
+        o32 / off32,
+        ">= 0.95",
+        o32 / off32 >= 0.95,
     )
-    a32, o32, w32 = med("anchor@32", 0), med("w1@32", 0), med("w2@32", 0)
+    line(
+        "same, server CPU per request, off / on",
+        f"{on_cpu * 1e3:.3f} vs {off_cpu * 1e3:.3f} ms",
+        off_cpu / on_cpu,
+        ">= 0.95",
+        off_cpu / on_cpu >= 0.95,
+    )
+    if only_obs:
+        return
+    a32, w32 = med("anchor@32", 0), med("w2@32", 0)
     a95, o95 = med("anchor@4", 2), med("w1@4", 2)
     line(
         "list endpoint, PG+RLS, 1 worker, throughput @32 conn",

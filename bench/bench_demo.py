@@ -6,7 +6,9 @@ Usage: python bench/bench_demo.py [--runs 5]
 Two measures, each in fresh processes with fresh XDG folders and no config file:
 
 * ``build``: ``build_demo()`` alone in a new interpreter (its imports included), wall
-  time and CPU time (the process and its git children);
+  time and CPU time (the process and its git children); ``build + record``: the same,
+  recording the demo's git sessions in the default tenant's store (a fresh SQLite file,
+  opened by the factory), as the app's and the CLI's first start do;
 * ``first start``: ``coditect --exit-after-live`` until every demo repo's status was
   read from git, against a second start of the same folders (the demo is then reused):
   the difference is what building the demo adds to the first start.
@@ -38,6 +40,13 @@ kids = resource.getrusage(resource.RUSAGE_CHILDREN)
 cpu = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 print(wall, cpu)
 """
+BUILD_RECORDED = BUILD.replace(
+    "build_demo()",
+    """from coditect_tui.core.factory import open_backend
+from coditect_tui.core.settings import load_settings
+profile = load_settings().settings.profile(None)
+build_demo(record=lambda: open_backend(profile))""",
+)
 
 
 def fresh_env(home: Path) -> dict[str, str]:
@@ -64,24 +73,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    walls, cpus, firsts, seconds = [], [], [], []
+    walls, cpus, rwalls, rcpus, firsts, seconds = [], [], [], [], [], []
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:
-            out = subprocess.run(
-                [sys.executable, "-c", BUILD],
-                env=fresh_env(Path(tmp) / "build"),
-                cwd=REPO_ROOT,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout.split()
-            walls.append(float(out[0]))
-            cpus.append(float(out[1]))
+            for script, where, wall, cpu in (
+                (BUILD, "build", walls, cpus),
+                (BUILD_RECORDED, "recorded", rwalls, rcpus),
+            ):
+                out = subprocess.run(
+                    [sys.executable, "-c", script],
+                    env=fresh_env(Path(tmp) / where),
+                    cwd=REPO_ROOT,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout.split()
+                wall.append(float(out[0]))
+                cpu.append(float(out[1]))
             env = fresh_env(Path(tmp) / "app")
             firsts.append(timed_start(env))
             seconds.append(timed_start(env))
     med = statistics.median
     print(f"build: wall {med(walls):.2f} s, cpu {med(cpus):.2f} s (median of {args.runs})")
+    print(
+        f"build + record: wall {med(rwalls):.2f} s, cpu {med(rcpus):.2f} s (median of {args.runs})"
+    )
     print(
         f"first start {med(firsts):.2f} s, second start {med(seconds):.2f} s: "
         f"the demo adds {med(firsts) - med(seconds):.2f} s"

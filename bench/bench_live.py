@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time to live statuses (issue [2/8]); run by hand, not in CI.
 
-Usage: python bench/bench_live.py [--repos 200] [--runs 5] [--dir DIR]
+Usage: python bench/bench_live.py [--repos 200] [--runs 5] [--dir DIR] [--also TREE ...]
 
 From process start until every repo of the open tenant shows a status read from git (not
 from the paint cache): ``coditect --exit-after-live`` (headless; the app exits by itself
@@ -14,6 +14,13 @@ The workspace comes from the project's generator (tests/support/workspaces.py); 
 gets its own XDG folders and a config whose one tenant has the workspace as its root, as
 in bench_startup.py. A warm-up run registers the repos and writes the paint cache first,
 so the measured runs are the everyday start: cache painted, then every status re-read.
+
+``--also TREE`` (repeatable) measures another source tree of the project in the same
+run, interleaved (a checkout of an older commit, say: ``git worktree add /tmp/old REV``):
+it runs with ``PYTHONPATH=TREE:TREE/backends`` and an XDG cache folder of its own (the
+boot and paint caches of two builds differ), byte-compiled first. A slower or faster
+machine moves every build alike, so this compares builds where an absolute target
+cannot.
 """
 
 from __future__ import annotations
@@ -72,6 +79,12 @@ def anchor(repos: list[Path]) -> float:
     return time.perf_counter() - started
 
 
+def tree_env(env: dict[str, str], tree: Path, index: int) -> dict[str, str]:
+    """The environment that runs the build in ``tree`` (its own XDG cache)."""
+    cache = Path(env["XDG_CACHE_HOME"]).with_name(f"cache-also-{index}")
+    return {**env, "PYTHONPATH": f"{tree}:{tree / 'backends'}", "XDG_CACHE_HOME": str(cache)}
+
+
 def app_once(env: dict[str, str]) -> float:
     """Seconds from process start until ``coditect --exit-after-live`` exits."""
     argv = [sys.executable, "-m", "coditect_tui", "--exit-after-live"]
@@ -96,6 +109,9 @@ def main() -> None:
     parser.add_argument("--repos", type=int, default=200)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--dir", type=Path, help="a folder reused between runs (DIR/ws)")
+    parser.add_argument(
+        "--also", type=Path, action="append", default=[], help="another source tree to time"
+    )
     args = parser.parse_args()
     work = args.dir or Path(tempfile.mkdtemp(prefix="coditect-live-"))
     workspace = work / "ws"
@@ -105,10 +121,18 @@ def main() -> None:
     bench_startup._compile_sources()
     bench_startup._register(env)  # warm-up: registration and the paint cache
     app_once(env)
+    others = [tree_env(env, tree.resolve(), i) for i, tree in enumerate(args.also)]
+    for other, tree in zip(others, args.also, strict=True):
+        compile_tree = "import compileall, sys; compileall.compile_dir(sys.argv[1], quiet=1)"
+        subprocess.run([sys.executable, "-c", compile_tree, str(tree)], check=True)
+        app_once(other)  # its own boot and paint caches
     anchor(repos)
     apps, loops = [], []
-    for _ in range(args.runs):  # interleaved: drift on a shared machine hits both alike
+    also: list[list[float]] = [[] for _ in others]
+    for _ in range(args.runs):  # interleaved: drift on a shared machine hits all alike
         apps.append(app_once(env))
+        for times, other in zip(also, others, strict=True):
+            times.append(app_once(other))
         loops.append(anchor(repos))
     app, loop = statistics.median(apps), statistics.median(loops)
     print(
@@ -120,6 +144,12 @@ def main() -> None:
         f"git status loop {loop:.3f} s  ratio {app / loop:.2f}  "
         f"target <= {target:g} s: {'met' if app <= target else 'NOT met'} ({app / target:.2f}x)"
     )
+    for tree, times in zip(args.also, also, strict=True):
+        median = statistics.median(times)
+        print(
+            f"also     {tree}: {median:.3f} s (min {min(times):.3f}, max {max(times):.3f})  "
+            f"ratio {median / loop:.2f}  this build / that one {app / median:.2f}"
+        )
 
 
 if __name__ == "__main__":

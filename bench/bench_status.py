@@ -212,6 +212,12 @@ def interleaved_medians(cases: dict[str, Callable[[], None]], runs: int) -> dict
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def git_and_load() -> tuple[str, str]:
+    """(git's version, the load average as ``a, b, c``) for a bench's header line."""
+    version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout
+    return version.split()[-1], ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def measure(workspace: Path, runs: int) -> None:
     """Measure one workspace and print one line per figure."""
     projects = workspace / "projects"
@@ -232,12 +238,11 @@ def measure(workspace: Path, runs: int) -> None:
         len(e["submodules"]["initialised"]) + len(e["submodules"]["uninitialised"])
         for e in expected.values()
     )
-    version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    version, load = git_and_load()
     print(
         f"# {len(repos)} top-level repos ({rows} rows with submodules), "
         f"{os.cpu_count()} CPUs, median of {runs} interleaved runs, "
-        f"git {version.split()[-1]}, load average {load}, "
+        f"git {version}, load average {load}, "
         f"bytecode {'yes' if 'PYTHONPYCACHEPREFIX' in CHILD_ENV else 'as the environment'}"
     )
     for name, value in medians.items():

@@ -6,87 +6,79 @@ Every error a user can cause ends in one line on stderr and a non-zero exit code
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Callable, Collection, Sequence
-from typing import NoReturn
+import threading
+from collections.abc import Callable, Sequence
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
-from coditect_tui import __version__
 from coditect_tui.commands.context import CliContext
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
 
+if TYPE_CHECKING:
+    import argparse
 
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (and a pointer to --help), exit code 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+    from coditect_tui.core.plugins.dispatcher import PluginFailure
 
 
-def _common_options(
-    parser: argparse.ArgumentParser, *, suppress: bool, only: Collection[str] | None = None
-) -> None:
-    """Add the common options (``only`` those named, e.g. ``("--config",)``).
-
-    After a sub-command their defaults are suppressed, so a value given before the
-    sub-command is kept.
-    """
-    default = argparse.SUPPRESS if suppress else None
-    group = parser.add_argument_group("common options")
-    options: dict[str, dict[str, object]] = {
-        "--config": {
-            "metavar": "FILE",
-            "default": default,
-            "help": "config file (default: $CODITECT_CONFIG or the XDG config path)",
-        },
-        "--tenant": {
-            "metavar": "NAME",
-            "default": default,
-            "help": "tenant profile to use (default: default_tenant)",
-        },
-        "--read-only": {
-            "action": "store_true",
-            "default": argparse.SUPPRESS if suppress else False,
-            "help": "refuse every change (enforced by the backend)",
-        },
-    }
-    for flag, spec in options.items():
-        if only is None or flag in only:
-            group.add_argument(flag, **spec)  # type: ignore[arg-type]
+#: Options of a plain app start that take a value, by attribute (as argparse names them).
+APP_VALUES = {
+    "--config": "config",
+    "--tenant": "tenant",
+    "--theme": "theme",
+    "--log-file": "log_file",
+}
+#: Switches of a plain app start, by attribute.
+APP_SWITCHES = {
+    "--read-only": "read_only",
+    "--exit-after-paint": "exit_after_paint",
+    "--exit-after-live": "exit_after_live",
+}
 
 
 def build_parser(*, with_commands: bool = True, only: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser; sub-commands register themselves when ``with_commands``.
+    """The argument parser (see :func:`coditect_tui.commands.parser.build_parser`)."""
+    from coditect_tui.commands.parser import build_parser as build
 
-    Without a sub-command on the line (the app's start-up, which is measured), building
-    the ~80 sub-command parsers would cost more than the rest of argument handling; with
-    one (``only``: its name) just that command's module is imported and registered.
+    return build(with_commands=with_commands, only=only)
+
+
+def app_options(argv: Sequence[str]) -> SimpleNamespace | None:
+    """The options of a plain app start, read without argparse, or None.
+
+    argparse and its gettext are imports the app's start-up would otherwise pay for
+    nothing. Only the exact spellings (``--theme NAME``, ``--read-only``...) are read
+    here; anything else (``--theme=NAME``, abbreviations, ``--version``, a value starting
+    with ``-``, an unknown option) returns None and argparse reads it, errors included.
+
+    Args:
+        argv: the command line without a sub-command.
+
+    Returns:
+        What ``build_parser(with_commands=False).parse_args(argv)`` would return.
     """
-    parser = OneLineParser(
-        prog="coditect",
-        description="CODITECT TUI: one terminal workspace for many projects, tenants and "
-        "repos. Without a command, opens the full-screen app.",
-    )
-    parser.add_argument("--version", action="version", version=f"coditect {__version__}")
-    _common_options(parser, suppress=False)
-    parser.add_argument("--theme", metavar="NAME", help="theme for this run")
-    parser.add_argument("--exit-after-paint", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--exit-after-live", action="store_true", help=argparse.SUPPRESS)
-    if with_commands:
-        from coditect_tui.commands import command_modules
-
-        sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-        for module in command_modules(only):
-            module.register(sub, lambda p, only=None: _common_options(p, suppress=True, only=only))
-    return parser
+    values: dict[str, object] = {name: None for name in APP_VALUES.values()}
+    values |= {name: False for name in APP_SWITCHES.values()}
+    words = iter(argv)
+    for word in words:
+        if word in APP_SWITCHES:
+            values[APP_SWITCHES[word]] = True
+        elif word in APP_VALUES:
+            value = next(words, None)
+            if value is None or value.startswith("-"):
+                return None
+            values[APP_VALUES[word]] = value
+        else:
+            return None
+    return SimpleNamespace(**values)
 
 
 def _command_word(argv: Sequence[str]) -> tuple[bool, str | None]:
     """(whether ``argv`` may name a sub-command or asks for help, the sub-command named
     before any help option, if any)."""
-    takes_value = {"--config", "--tenant", "--theme"}
+    takes_value = set(APP_VALUES)
     skip = False
     for arg in argv:
         if skip:
@@ -101,7 +93,7 @@ def _command_word(argv: Sequence[str]) -> tuple[bool, str | None]:
     return False, None
 
 
-def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
+def _run_tui(args: argparse.Namespace | SimpleNamespace, ctx: CliContext) -> int:
     from coditect_tui.ui.run import run_app
 
     return run_app(
@@ -112,16 +104,85 @@ def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
     )
 
 
+def _logged(
+    handler: Callable[[Any, CliContext], int],
+    args: argparse.Namespace | SimpleNamespace,
+    ctx: CliContext,
+    log_file: str,
+) -> int:
+    """Run ``handler`` with the debug log going to ``log_file`` (``--log-file``)."""
+    import logging
+    from pathlib import Path
+
+    from coditect_tui import __version__
+    from coditect_tui.core.debug_log import start_debug_log, stop_debug_log
+
+    started = start_debug_log(Path(log_file))
+    log = logging.getLogger("coditect_tui.cli")
+    command = getattr(args, "command", None) or "app"
+    log.debug("coditect %s: %s starts (pid %d)", __version__, command, os.getpid())
+    try:
+        code = _with_plugins(handler, args, ctx)
+        log.debug("%s exits with %d", command, code)
+        return code
+    except BaseException as exc:
+        log.debug("%s ends with %s", command, type(exc).__name__, exc_info=True)
+        raise
+    finally:
+        stop_debug_log(started)
+
+
+_STDERR_LINE = threading.Lock()
+
+
+def _report_plugin(failure: PluginFailure) -> None:
+    """A disabled plugin, said once on stderr (called from a dispatcher thread: the line
+    is one write under a lock, so two plugins' lines never interleave)."""
+    line = f"coditect: warning: {safe_text(failure.message())}\n"
+    with _STDERR_LINE:
+        sys.stderr.write(line)
+        sys.stderr.flush()
+
+
+def _with_plugins(
+    handler: Callable[[Any, CliContext], int],
+    args: argparse.Namespace | SimpleNamespace,
+    ctx: CliContext,
+) -> int:
+    """Run a sub-command with the installed plugins listening (docs/plugins.md).
+
+    The app and ``serve`` own plugins of their own, ``plugins`` only lists them; a
+    configuration that does not load leaves the command to report it (or not need it).
+    """
+    if handler is _run_tui or not getattr(args, "plugin_host", True):
+        return handler(args, ctx)
+    from coditect_tui.core.plugins.discovery import any_installed
+
+    if not any_installed():  # the common case: the settings (pydantic) stay unloaded
+        return handler(args, ctx)
+    try:
+        settings = ctx.loaded.settings.plugins
+    except CoditectError:
+        return handler(args, ctx)
+    from coditect_tui.core.plugins.hub import installed, open_plugins
+
+    with installed(open_plugins(settings, _report_plugin)):
+        return handler(args, ctx)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coditect`` command; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
     names, word = _command_word(argv)
-    parser = build_parser(with_commands=names, only=word)
-    args = parser.parse_args(argv)
+    fast = None if names else app_options(argv)
+    args = fast or build_parser(with_commands=names, only=word).parse_args(argv)
     ctx = CliContext.from_args(args)
-    handler: Callable[[argparse.Namespace, CliContext], int] = getattr(args, "handler", _run_tui)
+    handler: Callable[[Any, CliContext], int] = getattr(args, "handler", _run_tui)
+    log_file = getattr(args, "log_file", None)
     try:
-        return handler(args, ctx)
+        if log_file:
+            return _logged(handler, args, ctx, log_file)
+        return _with_plugins(handler, args, ctx)
     except CoditectError as exc:
         # messages carry untrusted text (server answers, file names): one safe line
         print(f"coditect: error: {safe_text(exc)}", file=sys.stderr)

@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -208,13 +208,20 @@ class ServerProcess:
     """``coditect serve`` in a subprocess on 127.0.0.1 (a real uvicorn)."""
 
     def __init__(
-        self, db_url: str, workdir: Path, *, workers: int = 1, pool_size: int = 10
+        self,
+        db_url: str,
+        workdir: Path,
+        *,
+        workers: int = 1,
+        pool_size: int = 10,
+        args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
     ) -> None:
         self.db_url = db_url
         self.reservation = reserve_port()
         self.port = int(self.reservation.getsockname()[1])
         self.url = f"http://{HOST}:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CODITECT_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CODITECT_")} | (env or {})
         self.log = (workdir / f"server-{self.port}.log").open("wb")
         self.proc = subprocess.Popen(
             [
@@ -232,6 +239,7 @@ class ServerProcess:
                 str(workers),
                 "--pool-size",
                 str(pool_size),
+                *args,
             ],
             env=env,
             stdout=self.log,
@@ -254,6 +262,12 @@ class ServerProcess:
                 )
             time.sleep(0.1)
 
+    def kill(self) -> None:
+        """SIGKILL the server (one worker: the process is the worker) and reap it."""
+        self.proc.kill()
+        self.proc.wait()
+        self.stop()
+
     def stop(self) -> None:
         """Terminate the server (and its workers) and wait for it."""
         if self.proc.poll() is None:
@@ -265,6 +279,28 @@ class ServerProcess:
                 self.proc.wait()
         self.log.close()
         self.reservation.close()
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: Any) -> Iterator[str]:
+    """Serve ``app`` with a real uvicorn on 127.0.0.1 in a thread; yields its URL.
+
+    Raises:
+        RuntimeError: uvicorn did not start within 30 s.
+    """
+    config = uvicorn.Config(
+        app, host=HOST, port=free_port(), log_level="error", timeout_graceful_shutdown=1
+    )
+    server = Uvicorn(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    if not server.startup_over.wait(30) or not server.started:
+        raise RuntimeError("uvicorn did not start")
+    try:
+        yield f"http://{HOST}:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 class Uvicorn(uvicorn.Server):

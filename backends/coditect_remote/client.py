@@ -41,7 +41,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from coditect_tui import __version__
-from coditect_tui.core.backend import Backend, ProgressCallback
+from coditect_tui.core.backend import Backend, ProgressCallback, TenantRecord
 from coditect_tui.core.errors import (
     ERRORS_BY_CODE,
     BackendError,
@@ -52,6 +52,7 @@ from coditect_tui.core.errors import (
     PermissionDenied,
     RateLimited,
 )
+from coditect_tui.core.flags import FeatureFlag
 from coditect_tui.core.models import (
     Action,
     ApiKeyInfo,
@@ -63,6 +64,7 @@ from coditect_tui.core.models import (
     GitSessionSpec,
     GitSessionUpdate,
     Member,
+    MemoryCount,
     MemoryEntry,
     MemoryEntrySpec,
     MemoryFilter,
@@ -83,6 +85,7 @@ from coditect_tui.core.models import (
     VerifyReport,
 )
 from coditect_tui.core.settings import TenantProfile
+from coditect_tui.core.webhooks import NewWebhook, WebhookDelivery, WebhookInfo, WebhookSpec
 
 T = TypeVar("T")
 #: Default cap on one answer (or one line of a stream), in bytes.
@@ -465,9 +468,19 @@ class RemoteBackend(Backend):
         members: list[Member] = await self._call(list[Member], "GET", "/members")
         return members
 
-    async def add_member(self, name: str, role: str) -> Member:
+    async def add_member(
+        self, name: str, role: str, *, expires_at: datetime | None = None
+    ) -> Member:
+        body = {"name": name, "role": role}
+        if expires_at is not None:
+            body["expires_at"] = expires_at.isoformat()
+        member: Member = await self._call(Member, "POST", "/members", json=body, write=True)
+        return member
+
+    async def set_member_expiry(self, name: str, expires_at: datetime | None) -> Member:
+        body = {"expires_at": expires_at.isoformat() if expires_at else None}
         member: Member = await self._call(
-            Member, "POST", "/members", json={"name": name, "role": role}, write=True
+            Member, "PATCH", f"/members/{_seg(name)}", json=body, write=True
         )
         return member
 
@@ -479,6 +492,29 @@ class RemoteBackend(Backend):
 
     async def remove_member(self, name: str) -> None:
         await self._send("DELETE", f"/members/{_seg(name)}", write=True)
+
+    # -- feature flags --------------------------------------------------------------------
+
+    async def list_flags(self) -> list[FeatureFlag]:
+        flags: list[FeatureFlag] = await self._call(list[FeatureFlag], "GET", "/flags")
+        return flags
+
+    async def set_flag(
+        self, feature: str, enabled: bool, *, stakeholder: str | None = None
+    ) -> FeatureFlag:
+        body = {"enabled": enabled, "stakeholder": stakeholder}
+        flag: FeatureFlag = await self._call(
+            FeatureFlag, "PUT", f"/flags/{_seg(feature)}", json=body, write=True
+        )
+        return flag
+
+    async def clear_flag(self, feature: str, *, stakeholder: str | None = None) -> None:
+        await self._send(
+            "DELETE",
+            f"/flags/{_seg(feature)}",
+            params={"stakeholder": stakeholder},
+            write=True,
+        )
 
     async def create_api_key(
         self,
@@ -504,6 +540,32 @@ class RemoteBackend(Backend):
             ApiKeyInfo, "POST", f"/api-keys/{_seg(key_id)}/revoke", write=True
         )
         return info
+
+    # -- webhooks ---------------------------------------------------------------------------
+
+    async def add_webhook(self, spec: WebhookSpec) -> NewWebhook:
+        hook: NewWebhook = await self._call(
+            NewWebhook, "POST", "/webhooks", json=spec.model_dump(mode="json"), write=True
+        )
+        return hook
+
+    async def list_webhooks(self) -> list[WebhookInfo]:
+        hooks: list[WebhookInfo] = await self._call(list[WebhookInfo], "GET", "/webhooks")
+        return hooks
+
+    async def remove_webhook(self, webhook_id: str) -> None:
+        await self._send("DELETE", f"/webhooks/{_seg(webhook_id)}", write=True)
+
+    async def list_webhook_deliveries(
+        self, webhook_id: str | None = None, *, limit: int = 100
+    ) -> list[WebhookDelivery]:
+        log: list[WebhookDelivery] = await self._call(
+            list[WebhookDelivery],
+            "GET",
+            "/webhooks/deliveries",
+            params={"webhook_id": webhook_id, "limit": limit},
+        )
+        return log
 
     # -- projects and repos -----------------------------------------------------------------
 
@@ -630,6 +692,12 @@ class RemoteBackend(Backend):
         )
         return page
 
+    async def count_memory_entries(self, filter: MemoryFilter | None = None) -> MemoryCount:
+        count: MemoryCount = await self._call(
+            MemoryCount, "POST", "/memory/count", json={"filter": _dump(filter)}
+        )
+        return count
+
     async def search_memory(
         self, query: str, filter: MemoryFilter | None = None, *, limit: int = 50
     ) -> list[SearchHit]:
@@ -724,6 +792,10 @@ class RemoteBackend(Backend):
     ) -> AsyncGenerator[AuditEvent, None]:
         async for event in self._stream(AuditEvent, "/audit/export", {"filter": _dump(filter)}):
             yield event
+
+    async def export_tenant(self, person: str | None = None) -> AsyncGenerator[TenantRecord, None]:
+        async for record in self._stream(TenantRecord, "/tenant/export", {"person": person}):
+            yield record
 
     async def verify_audit(
         self, *, checkpoint: tuple[int, str] | None = None, progress: ProgressCallback | None = None

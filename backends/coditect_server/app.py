@@ -13,11 +13,17 @@ from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.responses import Response
 
 from coditect_server import problems
+from coditect_server.access import AccessLog, Observe
 from coditect_server.auth import Unauthorized
+from coditect_server.deprecation import DeprecationHeaders
 from coditect_server.gate import FailedAuthLimiter, Gate, too_large, unauthorized
+from coditect_server.metrics import make_metrics
+from coditect_server.plugins import start_plugins
+from coditect_server.probes import add_probes, database_problem
 from coditect_server.routes import document_auth, document_values, router
 from coditect_server.schemas import Health
 from coditect_server.state import ServerConfig, ServerState
+from coditect_server.tracing import OFF, start_tracing
 from coditect_tui import __version__
 from coditect_tui.core.errors import BackendError
 
@@ -44,28 +50,42 @@ def create_app(config: ServerConfig | None = None, *, state: ServerState | None 
             not run lifespans). Started on the app's start-up when not started yet.
 
     Returns:
-        The FastAPI app; ``/api/v1`` routes, ``/healthz``, ``/openapi.json``, ``/docs``.
+        The FastAPI app; ``/api/v1`` routes, ``/healthz``, ``/livez``, ``/readyz``,
+        ``/metrics``, ``/openapi.json``, ``/docs``.
+
+    Raises:
+        ConfigError: tracing is configured but the ``otel`` extra is not installed.
     """
     if state is None:
         if config is None:
             raise ValueError("create_app needs a config or a state")
         state = ServerState(config)
     server_state = state
+    metrics = make_metrics(state.config.metrics)
+    state.metrics = metrics
+    if state.engine is not None:
+        metrics.watch_pool(state.engine)
+    tracing = start_tracing(state.config.otlp_endpoint)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         started_here = server_state.engine is None
         await server_state.start()
+        plugins = await start_plugins(server_state.config.plugins)
         try:
             yield
         finally:
+            await plugins()
             if started_here:
                 await server_state.stop()
+            if tracing is not None:
+                tracing.shutdown()
 
     app = FastAPI(
         title="CODITECT tenant API",
         version=__version__,
         lifespan=lifespan,
+        telemetry=OFF if tracing is None else tracing.fastapi_telemetry(),  # type: ignore[arg-type]
         description="The Backend interface of CODITECT TUI over HTTP: one principal in one "
         "tenant per API key. Errors are problem+json with the typed error's "
         "code. Writes honour Idempotency-Key.",
@@ -99,18 +119,25 @@ def create_app(config: ServerConfig | None = None, *, state: ServerState | None 
         clock=lambda: server_state.now().timestamp(),
     )
     app.add_middleware(Gate, state=server_state, limiter=limiter, routes=app.router.routes)
+    # outermost of ours: it times the gate too, and sees the identity the gate found
+    app.add_middleware(
+        Observe,
+        log=AccessLog(state.config.access_log),
+        metrics=metrics,
+        routes=app.router.routes,
+    )
+    add_probes(app, server_state, metrics)
+    deprecation = server_state.config.api_v1_deprecation
+    if deprecation is not None:  # outermost: the gate's refusals carry the headers too
+        app.add_middleware(DeprecationHeaders, deprecation=deprecation)
 
     @app.get("/healthz", response_model=Health, operation_id="healthz", tags=["health"])
     async def healthz() -> Response:
-        """Liveness: the process serves and the database answers (503 otherwise)."""
-        from sqlalchemy import text
-
-        try:
-            async with server_state.db.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-                await conn.rollback()
-        except Exception as exc:
-            return problems.problem(503, "unavailable", f"database: {type(exc).__name__}")
+        """The process serves and the database answers (503 otherwise); with the
+        server's version. Probes: /livez and /readyz (probes.py)."""
+        why = await database_problem(server_state)
+        if why is not None:
+            return problems.problem(503, "unavailable", why)
         kind = "postgresql" if server_state.postgres else "sqlite"
         return Response(
             Health(status="ok", database=kind, version=__version__).model_dump_json(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Row, text
 from sqlalchemy.exc import DBAPIError
@@ -19,6 +19,7 @@ from coditect_server.state import ServerState
 from coditect_store.schema import parse_ts
 from coditect_tui.core import api_keys as keyfmt
 from coditect_tui.core.errors import BackendUnavailable, ConfigError
+from coditect_tui.core.grants import expired_message
 from coditect_tui.core.models import Tenant
 
 #: How long a key lookup is reused (only while notifications invalidate it; see events.py).
@@ -39,7 +40,9 @@ class Identity:
         principal: who acts.
         role: the key's role (never above the member's current role).
         key_id: the API key's id.
-        expires_at: when the credential stops working.
+        expires_at: when the credential stops working: the key's expiry or the end of
+            the principal's membership, whichever comes first.
+        grant_expires_at: when the principal's membership ends (None: never).
     """
 
     tenant: Tenant
@@ -47,13 +50,15 @@ class Identity:
     role: str
     key_id: str
     expires_at: datetime | None
+    grant_expires_at: datetime | None = None
 
 
 _PG_KEY = text("SELECT * FROM coditect_api_key(:h)")
 _SQLITE_KEY = text(
     "SELECT k.id AS key_id, k.tenant_id, k.principal, k.role AS key_role, "
     "m.role AS member_role, k.expires_at, k.revoked_at, t.name AS tenant_name, "
-    "t.display_name, t.tier, t.created_at AS tenant_created_at "
+    "t.display_name, t.tier, t.created_at AS tenant_created_at, "
+    "m.expires_at AS member_expires_at "
     "FROM api_keys k JOIN tenants t ON t.id = k.tenant_id "
     "LEFT JOIN members m ON m.tenant_id = k.tenant_id AND m.name = k.principal "
     "WHERE k.key_hash = :h"
@@ -74,7 +79,8 @@ async def authenticate(state: ServerState, authorization: str | None) -> Identit
 
     Raises:
         Unauthorized: missing, malformed, unknown, revoked or expired credential, or a
-            principal that is no longer a member (or whose role shrank below the key's).
+            principal that is no longer a member, whose membership has expired, or whose
+            role shrank below the key's.
         BackendUnavailable: the database cannot be reached.
     """
     if not authorization:
@@ -87,8 +93,11 @@ async def authenticate(state: ServerState, authorization: str | None) -> Identit
     cached = state.key_cache.get(digest) if state.hub.listening else None
     if cached is not None and time.monotonic() - cached[1] < KEY_CACHE_SECONDS:
         identity: Identity = cached[0]  # only well-formed keys are ever cached
-        if identity.expires_at is not None and identity.expires_at <= state.now():
-            raise Unauthorized("this API key has expired")
+        now = state.now()
+        if identity.expires_at is not None and identity.expires_at <= now:
+            ends = identity.grant_expires_at
+            ended = ends if ends is not None and ends <= now else None
+            _refuse_expired(identity.principal, identity.tenant.name, ended)
         return identity
     if not keyfmt.is_well_formed(credential):
         raise Unauthorized("not a CODITECT API key (bad format or checksum)")
@@ -101,6 +110,11 @@ async def authenticate(state: ServerState, authorization: str | None) -> Identit
     if expires_at is not None and expires_at <= state.now():
         raise Unauthorized("this API key has expired")
     _check_role(state, row.key_role, row.member_role, expires_at)
+    grant_ends = parse_ts(row.member_expires_at) if row.member_expires_at else None
+    if grant_ends is not None and grant_ends <= state.now():
+        _refuse_expired(row.principal, row.tenant_name, grant_ends)
+    if grant_ends is not None and (expires_at is None or grant_ends < expires_at):
+        expires_at = grant_ends  # the credential ends with the membership
     tenant = Tenant(
         id=row.tenant_id,
         name=row.tenant_name,
@@ -108,12 +122,21 @@ async def authenticate(state: ServerState, authorization: str | None) -> Identit
         tier=row.tier,
         created_at=parse_ts(row.tenant_created_at),
     )
-    identity = Identity(tenant, row.principal, row.key_role, row.key_id, expires_at)
+    identity = Identity(tenant, row.principal, row.key_role, row.key_id, expires_at, grant_ends)
     if state.hub.listening:
         if len(state.key_cache) >= KEY_CACHE_SIZE:
             state.key_cache.clear()
         state.key_cache[digest] = (identity, time.monotonic())
     return identity
+
+
+def _refuse_expired(principal: str, tenant: str, grant_ends: datetime | None) -> NoReturn:
+    """Refuse an expired credential, naming the membership when that is what ended."""
+    if grant_ends is not None:
+        raise Unauthorized(
+            f"this API key stopped working: {expired_message(principal, tenant, grant_ends)}"
+        )
+    raise Unauthorized("this API key has expired")
 
 
 def _check_role(

@@ -27,8 +27,8 @@ from coditect_tui.core.models import Action, Resource
 
 if TYPE_CHECKING:
     from coditect_server.state import ServerState
-    from coditect_store.chain import AuditNotice
     from coditect_store.store import SqlStore
+    from coditect_tui.core.audit_chain import AuditNotice
 
 log = logging.getLogger("coditect.server.events")
 _BATCH = 200
@@ -97,6 +97,8 @@ class EventHub:
         try:
             data = orjson.loads(payload)
             tenant_id = data["tenant_id"]
+            if data.get("webhooks"):  # deliveries queued: send now, not after the poll
+                self.state.webhooks.wake()
             shown = data.get("events", [])
             if data.get("count", 0) > len(shown) or any(
                 str(e.get("action", "")).startswith(_ACCESS_CHANGES) for e in shown
@@ -118,12 +120,14 @@ class EventHub:
         """A wake-up signal for ``tenant_id``'s changes."""
         event = asyncio.Event()
         self._waiters.setdefault(tenant_id, set()).add(event)
+        self.state.metrics.subscribers(1)
         return event
 
     def unsubscribe(self, tenant_id: str, event: asyncio.Event) -> None:
         """Drop a signal from ``subscribe``."""
         waiters = self._waiters.get(tenant_id)
-        if waiters is not None:
+        if waiters is not None and event in waiters:
+            self.state.metrics.subscribers(-1)
             waiters.discard(event)
             if not waiters:
                 self._waiters.pop(tenant_id, None)
@@ -165,7 +169,8 @@ async def head_seq(store: SqlStore) -> int:
 async def stream(
     state: ServerState, store: SqlStore, last_seq: int, *, max_events: int | None = None
 ) -> AsyncIterator[bytes]:
-    """SSE frames of ``store``'s tenant from ``last_seq`` on, until the client leaves.
+    """SSE frames of ``store``'s tenant from ``last_seq`` on, until the client leaves or
+    the subscriber's grant ends (a reconnect is then refused like any request).
 
     Args:
         state: the server (hub, heartbeat, poll interval).
@@ -179,7 +184,7 @@ async def stream(
     quiet_since = loop.time()
     try:
         yield b"retry: 2000\n\n"
-        while True:
+        while not store.grant_ended():
             wake.clear()  # before reading: a commit after the read wakes the wait below
             rows = await store.audit_notices_since(last_seq, limit=_BATCH)
             for row in rows:

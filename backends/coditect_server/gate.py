@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from coditect_server import problems
 from coditect_server.auth import Unauthorized, authenticate
+from coditect_server.metrics import FAILED_AUTH
 from coditect_server.state import ServerState
 from coditect_tui.core.errors import BackendError
 
@@ -202,6 +203,7 @@ class Gate:
         address = client_key(scope.get("client"))
         wait = self.limiter.retry_after(address)
         if wait > 0:
+            self.state.metrics.refused(FAILED_AUTH)
             close = {"Connection": "close"} if _pending_body(scope) else None
             response = problems.problem(
                 429,

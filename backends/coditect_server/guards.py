@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from coditect_server.metrics import TENANT_TIER
 from coditect_server.state import ServerState
 from coditect_store.store import SqlStore
 from coditect_tui.core.errors import (
@@ -97,6 +98,7 @@ async def check_rate(state: ServerState, tenant: Tenant) -> None:
     rate = limits.requests_per_minute / 60.0
     burst = float(max(limits.burst, 1)) if limits.burst != -1 else max(rate * 60.0, 1.0)
     if rate <= 0:
+        state.metrics.refused(TENANT_TIER)
         raise RateLimited(f"tier {tenant.tier!r} allows no API requests", retry_after=60.0)
     params = {"tid": tenant.id, "burst": burst, "rate": rate}
     async with tenant_tx(state, tenant.id) as conn:
@@ -107,6 +109,7 @@ async def check_rate(state: ServerState, tenant: Tenant) -> None:
                 await conn.execute(_BUCKET_LITE, {**params, "now": time.time()})
             ).one()
     if not allowed:
+        state.metrics.refused(TENANT_TIER)
         wait = max((1.0 - float(tokens)) / rate, 0.001)
         raise RateLimited(
             f"rate limit of tier {tenant.tier!r} reached "

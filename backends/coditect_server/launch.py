@@ -17,24 +17,42 @@ async def check(db: str, *, migrate_url: str | None = None) -> None:
     Raises:
         BackendUnavailable: unreachable, not migrated, a newer schema, or (PostgreSQL) an
             app role that owns tables or bypasses row-level security.
+        ConfigError: a bad ``/api/v1`` deprecation or webhook setting (the workers read
+            them too).
     """
+    from coditect_server import deprecation, outbound
     from coditect_server.state import ServerConfig, ServerState
     from coditect_store import migrate
 
+    deprecation.from_env()
+    outbound.webhook_env()
+
     if migrate_url:
         await migrate.upgrade_postgres(migrate_url)
-    state = ServerState(ServerConfig(db=db, pool_size=1))
+    state = ServerState(ServerConfig(db=db, pool_size=1, webhooks=False))
     try:
         await state.start()
     finally:
         await state.stop()
 
 
-def serve(db: str, *, host: str, port: int, workers: int, pool_size: int, log_level: str) -> None:
+def serve(
+    db: str,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    pool_size: int,
+    log_level: str,
+    access_log: bool = True,
+    metrics: bool = True,
+    webhook_allow: tuple[str, ...] = (),
+) -> None:
     """Serve the tenant API on ``host:port`` with ``workers`` processes until interrupted.
 
     The workers build their app from the environment (``CODITECT_SERVE_DB``,
-    ``CODITECT_SERVE_POOL``), which this sets.
+    ``CODITECT_SERVE_POOL``, ``CODITECT_SERVE_ACCESS_LOG``, ``CODITECT_SERVE_METRICS``),
+    which this sets.
 
     Args:
         db: the database the workers serve.
@@ -43,12 +61,20 @@ def serve(db: str, *, host: str, port: int, workers: int, pool_size: int, log_le
         workers: worker processes.
         pool_size: database connections per worker.
         log_level: uvicorn's log level.
+        access_log: write one JSON line per request to stderr.
+        metrics: serve ``/metrics`` (and count what it shows).
+        webhook_allow: networks webhooks may reach although private or loopback.
     """
     import os
 
-    from coditect_server.main import DB_ENV, POOL_ENV
+    from coditect_server.main import ACCESS_LOG_ENV, DB_ENV, METRICS_ENV, POOL_ENV
     from coditect_server.main import serve as run
+    from coditect_server.outbound import ALLOW_ENV
 
     os.environ[DB_ENV] = db
     os.environ[POOL_ENV] = str(pool_size)
+    os.environ[ACCESS_LOG_ENV] = "on" if access_log else "off"
+    os.environ[METRICS_ENV] = "on" if metrics else "off"
+    if webhook_allow:  # the flags win over the operator's variable
+        os.environ[ALLOW_ENV] = ",".join(webhook_allow)
     run(host, port, workers, log_level)

@@ -2,22 +2,47 @@
 from the environment, so ``--workers N`` processes all build the same app.
 
 Variables: ``CODITECT_SERVE_DB`` (required), ``CODITECT_SERVE_POOL`` (connections per
-worker, default 10).
+worker, default 10), the ``/api/v1`` deprecation's (deprecation.py),
+``CODITECT_SERVE_ACCESS_LOG`` (``off``: no JSON request lines on
+stderr), ``CODITECT_SERVE_METRICS`` (``off``: no ``/metrics``),
+``CODITECT_METRICS_TOKEN`` (the bearer token ``/metrics`` requires; unset: only loopback
+clients may read it), ``CODITECT_SERVE_PLUGINS`` (the ``plugins`` settings as JSON; unset:
+no plugins).
+clients may read it), ``CODITECT_SERVE_WEBHOOK_ALLOW`` (comma-separated networks webhooks
+may reach although private or loopback), ``CODITECT_SERVE_WEBHOOK_LEASE`` and
+``CODITECT_SERVE_WEBHOOK_POLL`` (seconds: how long a claimed delivery stays claimed, and
+between looks at an empty outbox).
+
+With several workers, the metrics of all of them are added up through
+``$PROMETHEUS_MULTIPROC_DIR``: :func:`serve` sets it to a fresh directory of its own
+unless it is set already (then it empties it of metric files first).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 from fastapi import FastAPI
 
+from coditect_server import deprecation, outbound
 from coditect_server.app import create_app
 from coditect_server.gc_tuning import tune_for_serving
+from coditect_server.metrics import MULTIPROC_ENV, forget_worker
 from coditect_server.state import ServerConfig
+from coditect_tui.core.plugins.hub import settings_from_env
 
 DB_ENV = "CODITECT_SERVE_DB"
 POOL_ENV = "CODITECT_SERVE_POOL"
+ACCESS_LOG_ENV = "CODITECT_SERVE_ACCESS_LOG"
+METRICS_ENV = "CODITECT_SERVE_METRICS"
+METRICS_TOKEN_ENV = "CODITECT_METRICS_TOKEN"
 
 
 def app_from_env() -> FastAPI:
@@ -26,7 +51,23 @@ def app_from_env() -> FastAPI:
     if not db:
         raise RuntimeError(f"{DB_ENV} is not set (start the server with `coditect serve`)")
     pool = int(os.environ.get(POOL_ENV, "10"))
-    return create_app(ServerConfig(db=db, pool_size=pool))
+    quiet = os.environ.get(ACCESS_LOG_ENV, "").strip().lower() == "off"
+    metrics = os.environ.get(METRICS_ENV, "").strip().lower() != "off"
+    hooks = outbound.webhook_env()
+    return create_app(
+        ServerConfig(
+            db=db,
+            pool_size=pool,
+            access_log=None if quiet else sys.stderr,
+            metrics=metrics,
+            metrics_token=os.environ.get(METRICS_TOKEN_ENV) or None,
+            api_v1_deprecation=deprecation.from_env(),
+            plugins=settings_from_env(os.environ),
+            webhook_allow_networks=hooks.allow_networks,
+            webhook_lease=hooks.lease,
+            webhook_poll_interval=hooks.poll_interval,
+        )
+    )
 
 
 def tcp_socket(host: str, port: int) -> socket.socket:
@@ -65,11 +106,37 @@ def run_worker(host: str, port: int, log_level: str) -> None:
     uvicorn.Server(config).run(sockets=[tcp_socket(host, port)])
 
 
+@contextlib.contextmanager
+def shared_metrics_dir() -> Iterator[Path]:
+    """``$PROMETHEUS_MULTIPROC_DIR`` for the workers: the operator's (emptied of metric
+    files from an earlier run) or a fresh one, removed afterwards."""
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        path = Path(given)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+        yield path
+        return
+    path = Path(tempfile.mkdtemp(prefix="coditect-metrics-"))
+    os.environ[MULTIPROC_ENV] = str(path)
+    try:
+        yield path
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def serve(host: str, port: int, workers: int, log_level: str) -> None:
     """Run ``workers`` worker processes until SIGINT/SIGTERM (then stop them all)."""
     if workers == 1:
         run_worker(host, port, log_level)
         return
+    with shared_metrics_dir():
+        _serve_workers(host, port, workers, log_level)
+
+
+def _serve_workers(host: str, port: int, workers: int, log_level: str) -> None:
     import multiprocessing
     import signal
 
@@ -95,6 +162,8 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
         while any(child.is_alive() for child in children):
             for child in children:
                 child.join(0.5)
+                if not child.is_alive() and child.pid is not None:
+                    forget_worker(child.pid)
             if not stopping and any(not c.is_alive() for c in children):
                 stop(signal.SIGTERM, None)  # one worker died: take the others down too
     finally:

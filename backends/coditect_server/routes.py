@@ -21,7 +21,9 @@ from starlette.responses import Response
 
 from coditect_server import guards
 from coditect_server.auth import Identity, Unauthorized
+from coditect_server.flagcache import apply_flags
 from coditect_server.gate import IDENTITY
+from coditect_server.outbound import Refused, check_destination
 from coditect_server.problems import ERROR_RESPONSES, MEDIA_TYPE, problem_body
 from coditect_server.schemas import (
     CURSOR_PATTERN,
@@ -29,6 +31,8 @@ from coditect_server.schemas import (
     AuditExport,
     AuditQuery,
     Deleted,
+    ExpiryChange,
+    FlagChange,
     Imported,
     ImportRequest,
     MemberSpec,
@@ -40,13 +44,18 @@ from coditect_server.schemas import (
     Recorded,
     RecordEvent,
     RoleChange,
+    TenantExport,
     VerifyLine,
     VerifyRequest,
 )
 from coditect_server.state import ServerState
 from coditect_store.store import SqlStore
+from coditect_tui.core import limits
+from coditect_tui.core.backend import TenantRecord
 from coditect_tui.core.errors import BackendError, InvalidInput
+from coditect_tui.core.flags import FeatureFlag
 from coditect_tui.core.models import (
+    Action,
     ApiKeyInfo,
     AuditEvent,
     AuditHead,
@@ -55,6 +64,7 @@ from coditect_tui.core.models import (
     GitSessionSpec,
     GitSessionUpdate,
     Member,
+    MemoryCount,
     MemoryEntry,
     MemoryEntrySpec,
     MemorySearchResult,
@@ -72,6 +82,7 @@ from coditect_tui.core.models import (
     Tenant,
     VerifyReport,
 )
+from coditect_tui.core.webhooks import NewWebhook, WebhookDelivery, WebhookInfo, WebhookSpec
 
 #: Largest request body of a route that does not say otherwise (bytes). A declared
 #: Content-Length above a route's limit is refused (413) without reading the body; a
@@ -86,7 +97,7 @@ router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES, max_body_size=BO
 READ_ONLY_HEADER = "X-Coditect-Read-Only"
 _TRUE = {"1", "true", "yes", "on"}
 NDJSON = "application/x-ndjson"
-_ACCESS_PATHS = ("/api/v1/members", "/api/v1/api-keys")
+_ACCESS_PATHS = ("/api/v1/members", "/api/v1/api-keys", "/api/v1/flags")
 #: The security scheme every /api/v1 operation names in the OpenAPI document.
 SECURITY_SCHEME = {
     "type": "http",
@@ -189,13 +200,15 @@ def document_values(schema: dict[str, Any], roles: list[str]) -> None:
     """
     _no_nul(schema.get("paths", {}))
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    # only named by the NDJSON answer of /audit/verify, so FastAPI did not add it
-    line = VerifyLine.model_json_schema(
-        ref_template="#/components/schemas/{model}", mode="serialization"
-    )
-    for name, sub in line.pop("$defs", {}).items():
-        components.setdefault(name, sub)
-    components.setdefault(VerifyLine.__name__, line)
+    # only named by the NDJSON answers of /audit/verify and /tenant/export, so FastAPI
+    # did not add them
+    for lines_of in (VerifyLine, TenantRecord):
+        line = lines_of.model_json_schema(
+            ref_template="#/components/schemas/{model}", mode="serialization"
+        )
+        for name, sub in line.pop("$defs", {}).items():
+            components.setdefault(name, sub)
+        components.setdefault(lines_of.__name__, line)
     _no_nul(components)
     components["JsonValue"] = _JSON_VALUE
     record = components.get("RecordEvent")
@@ -256,7 +269,10 @@ async def caller(request: Request) -> Caller:
         read_only=(request.headers.get(READ_ONLY_HEADER) or "").strip().lower() in _TRUE,
         policy=state.policy,
         location=state.location,
+        grant_expires_at=identity.grant_expires_at,
+        clock=state.now,
     )
+    await apply_flags(state, store)
     await guards.check_remote_api(store, request.method, scope["path"])
     return Caller(identity, store, state)
 
@@ -403,7 +419,12 @@ async def list_members(c: Caller = Auth) -> Response:
 @router.post("/members", response_model=Member, status_code=201, operation_id="add_member")
 async def add_member(spec: MemberSpec, request: Request, c: Caller = Auth) -> Response:
     """Add a principal to the tenant."""
-    return await write(c, request, lambda: c.store.add_member(spec.name, spec.role), status=201)
+    return await write(
+        c,
+        request,
+        lambda: c.store.add_member(spec.name, spec.role, expires_at=spec.expires_at),
+        status=201,
+    )
 
 
 @router.put("/members/{name:path}", response_model=Member, operation_id="set_member_role")
@@ -414,10 +435,56 @@ async def set_member_role(
     return await write(c, request, lambda: c.store.set_member_role(name, change.role))
 
 
+@router.patch("/members/{name:path}", response_model=Member, operation_id="set_member_expiry")
+async def set_member_expiry(
+    name: str, change: ExpiryChange, request: Request, c: Caller = Auth
+) -> Response:
+    """Extend or shorten a member's grant (owners and admins; audited)."""
+    return await write(c, request, lambda: c.store.set_member_expiry(name, change.expires_at))
+
+
 @router.delete("/members/{name:path}", status_code=204, operation_id="remove_member")
 async def remove_member(name: str, request: Request, c: Caller = Auth) -> Response:
     """Remove a member and revoke their keys in this tenant."""
     return await write(c, request, lambda: c.store.remove_member(name), status=204)
+
+
+# -- feature flags ---------------------------------------------------------------------------
+
+
+@router.get("/flags", response_model=list[FeatureFlag], operation_id="list_flags")
+async def list_flags(c: Caller = Auth) -> Response:
+    """The tenant's stored feature flag overrides (members.read)."""
+    return ok(await run(c.store.list_flags()))
+
+
+@router.put("/flags/{feature}", response_model=FeatureFlag, operation_id="set_flag")
+async def set_flag(
+    feature: str, change: FlagChange, request: Request, c: Caller = Auth
+) -> Response:
+    """Switch a tier feature on or off for the tenant or one member (owners and admins;
+    audited; within the tier and the server's flags.yaml). The next request sees it."""
+    return await write(
+        c,
+        request,
+        lambda: c.store.set_flag(feature, change.enabled, stakeholder=change.stakeholder),
+    )
+
+
+@router.delete("/flags/{feature}", status_code=204, operation_id="clear_flag")
+async def clear_flag(
+    feature: str,
+    request: Request,
+    stakeholder: Annotated[
+        str | None,
+        Query(min_length=1, max_length=limits.NAME, description="a member; omit for the tenant"),
+    ] = None,
+    c: Caller = Auth,
+) -> Response:
+    """Remove a stored override (owners and admins; audited)."""
+    return await write(
+        c, request, lambda: c.store.clear_flag(feature, stakeholder=stakeholder), status=204
+    )
 
 
 def _secret_shown_once(new: NewApiKey) -> tuple[int, bytes]:
@@ -595,6 +662,12 @@ async def list_memory_entries(body: MemoryQuery, c: Caller = Auth) -> Response:
     )
 
 
+@router.post("/memory/count", response_model=MemoryCount, operation_id="count_memory_entries")
+async def count_memory_entries(body: MemoryExport, c: Caller = Auth) -> Response:
+    """How many entries match the filter (a read: safe to retry)."""
+    return ok(await run(c.store.count_memory_entries(body.filter)))
+
+
 @router.post("/memory/search", response_model=list[SearchHit], operation_id="search_memory")
 async def search_memory(body: MemorySearch, c: Caller = Auth) -> Response:
     """Full-text search, best match first (a read: safe to retry)."""
@@ -697,6 +770,18 @@ async def query_audit(body: AuditQuery, c: Caller = Auth) -> Response:
 async def export_audit(body: AuditExport, c: Caller = Auth) -> StreamingResponse:
     """Every matching event, oldest first, as NDJSON (the export is audited first)."""
     return await stream_items(c.store.export_audit(body.filter))
+
+
+@router.post(
+    "/tenant/export",
+    response_class=StreamingResponse,
+    responses=_ndjson_doc(TenantRecord),
+    operation_id="export_tenant",
+)
+async def export_tenant(body: TenantExport, c: Caller = Auth) -> StreamingResponse:
+    """Everything of the tenant (or of one person), kind by kind, as NDJSON (the export
+    is audited first)."""
+    return await stream_items(c.store.export_tenant(body.person))
 
 
 @router.post(
@@ -839,3 +924,68 @@ async def events(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+# -- webhooks ----------------------------------------------------------------------------
+
+
+def _webhook_secret_shown_once(new: NewWebhook) -> tuple[int, bytes]:
+    """The replay of a subscription: 409 naming it, never its secret (not kept)."""
+    detail = (
+        f"webhook {new.info.id} was created by the first request with this Idempotency-Key; "
+        f"its secret was shown once: remove it (DELETE /api/v1/webhooks/{new.info.id}) "
+        "and add another"
+    )
+    return 409, problem_body(409, "conflict", detail)
+
+
+async def _add_webhook(c: Caller, spec: WebhookSpec) -> NewWebhook:
+    # Where the URL points is checked only for a caller the store will let subscribe
+    # (the store decides and audits a refusal): nobody else gets the server to resolve
+    # names for them.
+    if not c.store.read_only and c.store.may(Resource.WEBHOOKS, Action.CREATE):
+        try:
+            await check_destination(spec.url, c.state.webhooks.networks)
+        except Refused as exc:
+            raise InvalidInput(f"url: {exc}") from None
+    return await c.store.add_webhook(spec)
+
+
+@router.post("/webhooks", response_model=NewWebhook, status_code=201, operation_id="add_webhook")
+async def add_webhook(spec: WebhookSpec, request: Request, c: Caller = Auth) -> Response:
+    """Subscribe a URL to the tenant's events (its signing secret is in this response
+    only; a replay of the same Idempotency-Key answers 409). The URL's host must resolve
+    to public addresses unless the server allows the network (docs/server.md)."""
+    return await write(
+        c,
+        request,
+        lambda: _add_webhook(c, spec),
+        status=201,
+        replay_as=_webhook_secret_shown_once,
+    )
+
+
+@router.get("/webhooks", response_model=list[WebhookInfo], operation_id="list_webhooks")
+async def list_webhooks(c: Caller = Auth) -> Response:
+    """The tenant's subscriptions, oldest first, without secrets."""
+    return ok(await run(c.store.list_webhooks()))
+
+
+@router.get(
+    "/webhooks/deliveries",
+    response_model=list[WebhookDelivery],
+    operation_id="list_webhook_deliveries",
+)
+async def list_webhook_deliveries(
+    webhook_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    c: Caller = Auth,
+) -> Response:
+    """The delivery log, newest first (of one subscription with webhook_id)."""
+    return ok(await run(c.store.list_webhook_deliveries(webhook_id, limit=limit)))
+
+
+@router.delete("/webhooks/{webhook_id}", status_code=204, operation_id="remove_webhook")
+async def remove_webhook(webhook_id: str, request: Request, c: Caller = Auth) -> Response:
+    """Delete a subscription with its queued and logged deliveries."""
+    return await write(c, request, lambda: c.store.remove_webhook(webhook_id), status=204)

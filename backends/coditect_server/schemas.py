@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from coditect_tui.core import limits
 from coditect_tui.core.models import (
@@ -36,6 +36,31 @@ class MemberSpec(BaseModel):
     model_config = _Strict
     name: str = Field(min_length=1, max_length=limits.NAME)
     role: str = Field(min_length=1, max_length=limits.ROLE)
+    expires_at: _Moment | None = Field(
+        default=None, description="when the grant ends (in the future; required for auditors)"
+    )
+
+
+class ExpiryChange(BaseModel):
+    """A member's new grant end (null: no end, refused where the role requires one)."""
+
+    model_config = _Strict
+    expires_at: _Moment | None = Field(description="in the future, or null")
+
+
+class FlagChange(BaseModel):
+    """A stored feature flag override (the feature is the path's)."""
+
+    model_config = _Strict
+    enabled: StrictBool = Field(
+        description="switch the feature on (within the tier and flags.yaml) or off"
+    )
+    stakeholder: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=limits.NAME,
+        description="a member's name; null for the whole tenant",
+    )
 
 
 class RoleChange(BaseModel):
@@ -115,6 +140,13 @@ class AuditExport(BaseModel):
 
     model_config = _Strict
     filter: AuditFilter | None = None
+
+
+class TenantExport(BaseModel):
+    """A tenant export: everything, or one person's data (subject access)."""
+
+    model_config = _Strict
+    person: Annotated[str, Field(min_length=1, max_length=limits.NAME)] | None = None
 
 
 class VerifyRequest(BaseModel):

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from coditect_server.deprecation import ApiDeprecation
+from coditect_server.metrics import NullMetrics
 from coditect_store import migrate
 from coditect_store.engine import (
     check_sqlite_file,
@@ -26,6 +29,8 @@ from coditect_store.schema import server_metadata
 from coditect_tui.core.errors import BackendUnavailable
 from coditect_tui.core.models import utcnow
 from coditect_tui.core.policy import Policy, shipped_policy
+from coditect_tui.core.settings import PluginSettings
+from coditect_tui.core.webhooks import DISABLE_AFTER, MAX_ATTEMPTS
 
 
 @dataclass
@@ -45,6 +50,28 @@ class ServerConfig:
         poll_interval: seconds between event polls on SQLite (no LISTEN/NOTIFY there).
         auth_failure_burst: failed authentications a client address may make at once.
         auth_failures_per_minute: and per minute, sustained (see gate.py).
+        api_v1_deprecation: the announced end of /api/v1: Deprecation and Sunset headers
+            on its answers (deprecation.py; None: none).
+        access_log: where the JSON line of each request goes (a text stream or a
+            logger; None: nowhere). ``coditect serve`` writes them to stderr.
+        metrics: count requests, refusals, pool use and subscribers for ``/metrics``.
+        metrics_token: the bearer token ``/metrics`` requires; None: ``/metrics``
+            answers only clients on the loopback address (docs/server.md).
+        otlp_endpoint: send OpenTelemetry traces there (None: the standard
+            ``OTEL_EXPORTER_OTLP_ENDPOINT`` if set, else no tracing at all).
+        readiness_timeout: seconds ``/readyz`` waits for the database.
+        plugins: run the installed plugins these settings let run, for the app's life
+            (None: none; docs/plugins.md).
+        webhooks: run the webhook delivery worker in this process.
+        webhook_allow_networks: networks (CIDR) webhooks may be sent to although they are
+            private, loopback or link-local (outbound.py); empty: public addresses only.
+        webhook_poll_interval: seconds between looks at the outbox when it was empty.
+        webhook_lease: seconds a claimed delivery stays claimed; a worker that dies
+            leaves it due again after that.
+        webhook_timeout: seconds one delivery attempt may take.
+        webhook_batch: deliveries claimed per tenant and round (sent concurrently).
+        webhook_max_attempts: attempts before a delivery is given up (state failed).
+        webhook_disable_after: failed attempts in a row that disable a subscription.
     """
 
     db: str
@@ -55,6 +82,21 @@ class ServerConfig:
     poll_interval: float = 1.0
     auth_failure_burst: int = 20
     auth_failures_per_minute: float = 20.0
+    api_v1_deprecation: ApiDeprecation | None = None
+    access_log: TextIO | logging.Logger | None = None
+    metrics: bool = True
+    metrics_token: str | None = None
+    otlp_endpoint: str | None = None
+    readiness_timeout: float = 2.0
+    plugins: PluginSettings | None = None
+    webhooks: bool = True
+    webhook_allow_networks: tuple[str, ...] = ()
+    webhook_poll_interval: float = 1.0
+    webhook_lease: float = 60.0
+    webhook_timeout: float = 10.0
+    webhook_batch: int = 50
+    webhook_max_attempts: int = MAX_ATTEMPTS
+    webhook_disable_after: int = DISABLE_AFTER
 
 
 def sqlite_path(db: str) -> Path:
@@ -86,10 +128,21 @@ class ServerState:
         from coditect_server.events import EventHub
 
         self.hub = EventHub(self)
+        from coditect_server.webhooks import WebhookWorker
+
+        #: the one webhook delivery worker of this process (started with the state)
+        self.webhooks = WebhookWorker(self)
+        #: the app's metrics (create_app sets them; off until then)
+        self.metrics: NullMetrics = NullMetrics()
         #: sha256 of an API key -> (its identity, monotonic time it was read). Used only
         #: while the LISTEN connection is up (PostgreSQL): key and membership changes are
         #: announced there and drop the tenant's entries on every replica (see events.py).
         self.key_cache: dict[str, tuple[Any, float]] = {}
+        #: tenant id -> (its stored feature flag overrides, monotonic time read); kept
+        #: and dropped like ``key_cache`` (flagcache.py)
+        self.flag_cache: dict[str, tuple[tuple[Any, ...], float]] = {}
+        #: counts ``invalidate_tenant`` calls (a read racing one is not cached)
+        self.invalidations = 0
 
     def now(self) -> datetime:
         """The current time by :attr:`clock` (what expiry is checked against).
@@ -106,10 +159,14 @@ class ServerState:
         return moment
 
     def invalidate_tenant(self, tenant_id: str | None = None) -> None:
-        """Forget cached key lookups of ``tenant_id`` (None: of every tenant)."""
+        """Forget cached key lookups and feature flags of ``tenant_id`` (None: of every
+        tenant)."""
+        self.invalidations += 1
         if tenant_id is None:
             self.key_cache.clear()
+            self.flag_cache.clear()
             return
+        self.flag_cache.pop(tenant_id, None)
         for digest in [
             d for d, (identity, _at) in self.key_cache.items() if identity.tenant.id == tenant_id
         ]:
@@ -160,10 +217,15 @@ class ServerState:
                 await engine.dispose()
                 raise
         self.engine = engine
+        self.metrics.watch_pool(engine)
         await self.hub.start()
+        if self.config.webhooks:
+            self.webhooks.start()
 
     async def stop(self) -> None:
-        """Stop the listener and close every connection. Never raises."""
+        """Stop the webhook worker and the listener, close every connection. Never raises."""
+        with contextlib.suppress(Exception):
+            await self.webhooks.stop()
         with contextlib.suppress(Exception):
             await self.hub.stop()
         if self.engine is not None:

@@ -25,6 +25,7 @@ from coditect_tui.core.audit_chain import (
     canonical_details,
 )
 from coditect_tui.core.backend import ProgressCallback
+from coditect_tui.core.contract.audit import READ_ONLY_RECORDS
 from coditect_tui.core.errors import InvalidInput
 from coditect_tui.core.models import (
     Action,
@@ -265,8 +266,16 @@ class AuditMixin(StoreBase):
         details: dict[str, Any] | None = None,
     ) -> int:
         _check_event_name(resource, name)
+        # a read-only principal's run of a command that changes nothing is recorded as
+        # auditors' reads are: an append to the chain, never a change to the tenant's data
+        as_read = self.read_only and action == Action.READ and name in READ_ONLY_RECORDS
         async with self._op(
-            resource, action, method="record_event", target=resource_id, denied_as=name
+            resource,
+            action,
+            method="authorize_event" if as_read else "record_event",
+            target=resource_id,
+            denied_as=name,
+            audit_only=as_read,
         ) as op:
             links = await self._link(
                 op.conn,

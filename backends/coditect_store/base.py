@@ -11,8 +11,9 @@ and upgrades), ``engine`` (engines, pragmas, BEGIN).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from coditect_store import migrate
-from coditect_store.chain import AuditNotice, PendingEvent, link_events
+from coditect_store.chain import PendingEvent, link_events
 from coditect_store.db_errors import map_db_error, orig_message
 from coditect_store.engine import (
     check_sqlite_file,
@@ -31,8 +32,15 @@ from coditect_store.engine import (
     redact_url,
 )
 from coditect_store.op import Op
+from coditect_store.plugin_events import (
+    announce,
+    plugin_events,
+    plugins_listen,
+    stamp,
+)
 from coditect_store.principals import Provision, resolve_principal, resolve_principal_pg
-from coditect_store.schema import audit_events, audit_heads
+from coditect_store.schema import audit_events, audit_heads, feature_flags, members
+from coditect_tui.core.audit_chain import AuditNotice
 from coditect_tui.core.backend import MUTATING_METHODS, READ_METHODS
 from coditect_tui.core.errors import (
     BackendError,
@@ -43,7 +51,9 @@ from coditect_tui.core.errors import (
     PermissionDenied,
     ReadOnly,
 )
-from coditect_tui.core.models import Action, Resource, Scope, Tenant
+from coditect_tui.core.flags import FeatureFlag, FeatureSubject
+from coditect_tui.core.grants import expired_message, grant_check
+from coditect_tui.core.models import Action, Resource, Scope, Tenant, utcnow
 from coditect_tui.core.policy import Policy, shipped_policy
 
 __all__ = ["Op", "PendingEvent", "Provision", "StoreBase"]
@@ -65,6 +75,9 @@ class StoreBase:
         policy: Policy,
         location: str,
         owns_engine: bool = True,
+        grant_expires_at: datetime | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        flags: Sequence[FeatureFlag] = (),
     ) -> None:
         self._engine = engine
         self._owns_engine = owns_engine
@@ -77,6 +90,60 @@ class StoreBase:
         self._read_only = read_only or policy.is_read_only(role)
         self._audit_reads = policy.audits_reads(role)
         self.location = location
+        #: when the principal's membership ends (None: never), checked on every call
+        self._grant_ends = grant_expires_at
+        self._clock = clock
+        #: per open transaction (by its connection's id): what to tell plugins on commit
+        self._to_announce: dict[int, list[tuple[str, Any]]] = {}
+        self._set_flags(flags)
+
+    def _set_flags(self, flags: Sequence[FeatureFlag]) -> None:
+        """Take ``flags`` (the tenant's stored overrides) into every later decision."""
+        self._subject = FeatureSubject(
+            self._tenant.tier, self._tid, self._tenant.name, self._principal, tuple(flags)
+        )
+
+    def use_flags(self, flags: Sequence[FeatureFlag]) -> None:
+        """Decide features with ``flags`` from now on (the server's cached copy of the
+        tenant's stored overrides, ``stored_flags``).
+
+        Args:
+            flags: the tenant's stored overrides.
+        """
+        self._set_flags(flags)
+
+    async def _load_flags(self) -> None:
+        """Read the tenant's stored feature flag overrides (on opening a handle)."""
+        self._set_flags(await self.stored_flags())
+
+    async def stored_flags(self) -> list[FeatureFlag]:
+        """The tenant's stored feature flag overrides, unaudited (for the decisions of
+        this handle, and the server's per-tenant cache).
+
+        Raises:
+            BackendUnavailable: the store cannot be reached.
+        """
+        async with self._tx(write=False) as conn:
+            return await self._read_flags(conn)
+
+    async def _read_flags(self, conn: AsyncConnection) -> list[FeatureFlag]:
+        rows = (
+            await conn.execute(
+                select(feature_flags)
+                .where(feature_flags.c.tenant_id == self._tid)
+                .order_by(feature_flags.c.feature, feature_flags.c.stakeholder)
+            )
+        ).all()
+        return [
+            FeatureFlag(
+                feature=r.feature,
+                stakeholder=r.stakeholder or None,
+                enabled=bool(r.enabled),
+                updated_by=r.updated_by,
+                updated_at=r.updated_at,
+            )
+            for r in rows
+        ]
 
     # -- opening ---------------------------------------------------------------------
 
@@ -90,18 +157,22 @@ class StoreBase:
         read_only: bool = False,
         provision: Provision | None = None,
         policy: Policy | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> Any:
         """Open the SQLite store at ``path`` for ``principal`` in ``tenant``.
 
         Creates the file and applies migrations (after a backup of an existing file) unless
         read-only. With ``provision``, a missing tenant or membership is created and the
         principal acts in ``provision.role``; without it both must exist already.
+        ``clock`` (aware UTC "now") decides whether the membership has expired, on
+        opening and on every call.
 
         Raises:
             BackendUnavailable: not a SQLite file, a newer schema, an unwritable location,
                 or (read-only) a store that does not exist or needs a migration.
             NotFound: the tenant does not exist (no provision).
-            PermissionDenied: the principal is not a member (no provision).
+            PermissionDenied: the principal is not a member (no provision), or the
+                membership has expired.
             ConfigError: unknown role or tier in ``provision``.
         """
         policy = policy or shipped_policy()
@@ -117,21 +188,25 @@ class StoreBase:
         engine = make_sqlite_engine(path, read_only=read_only)
         try:
             await migrate.prepare_sqlite_schema(engine, path, read_only=read_only)
-            tenant_row, role = await resolve_principal(
+            resolved = await resolve_principal(
                 engine, tenant, principal, provision, read_only=read_only, policy=policy
             )
+            grant_check(principal, tenant, resolved.expires_at, clock())
         except BaseException:
             await engine.dispose()
             raise
-        return cls(
+        handle = cls(
             engine,
-            tenant=tenant_row,
+            tenant=resolved.tenant,
             principal=principal,
-            role=role,
+            role=resolved.role,
             read_only=read_only,
             policy=policy,
             location=str(path),
+            grant_expires_at=resolved.expires_at,
+            clock=clock,
         )
+        return await handle._opened()
 
     @classmethod
     async def open_postgres(
@@ -144,18 +219,21 @@ class StoreBase:
         provision: Provision | None = None,
         policy: Policy | None = None,
         pooled: bool = False,
+        clock: Callable[[], datetime] = utcnow,
     ) -> Any:
         """Open the store in the PostgreSQL database at ``url`` for ``principal`` in ``tenant``.
 
         ``url`` names the app role (neither owner nor BYPASSRLS); the schema must be at
         the head revision already (``coditect serve --migrate-url`` or
         :func:`coditect_store.migrate.upgrade_postgres` run it as the owner). With
-        ``provision``, a missing tenant or membership is created as for SQLite.
+        ``provision``, a missing tenant or membership is created as for SQLite; ``clock``
+        decides expiry as for SQLite.
 
         Raises:
             BackendUnavailable: unreachable, not migrated, or a newer schema.
             NotFound: the tenant does not exist (no provision).
-            PermissionDenied: the principal is not a member (no provision).
+            PermissionDenied: the principal is not a member (no provision), or the
+                membership has expired.
             ConfigError: unknown role or tier in ``provision``.
         """
         policy = policy or shipped_policy()
@@ -165,21 +243,36 @@ class StoreBase:
         engine = make_postgres_engine(url, pooled=pooled)
         try:
             await migrate.check_postgres_schema(engine, url)
-            tenant_row, role = await resolve_principal_pg(
+            resolved = await resolve_principal_pg(
                 engine, tenant, principal, provision, read_only=read_only, policy=policy
             )
+            grant_check(principal, tenant, resolved.expires_at, clock())
         except BaseException:
             await engine.dispose()
             raise
-        return cls(
+        handle = cls(
             engine,
-            tenant=tenant_row,
+            tenant=resolved.tenant,
             principal=principal,
-            role=role,
+            role=resolved.role,
             read_only=read_only,
             policy=policy,
             location=redact_url(url),
+            grant_expires_at=resolved.expires_at,
+            clock=clock,
         )
+        return await handle._opened()
+
+    async def _opened(self) -> Any:
+        """Finish opening: read the stored feature flags (the engine is disposed of when
+        that fails)."""
+        try:
+            await self._load_flags()
+        except BaseException:
+            assert self._engine is not None
+            await self._engine.dispose()
+            raise
+        return self
 
     @classmethod
     def bind(
@@ -192,6 +285,9 @@ class StoreBase:
         read_only: bool = False,
         policy: Policy | None = None,
         location: str = "",
+        grant_expires_at: datetime | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        flags: Sequence[FeatureFlag] = (),
     ) -> Any:
         """A handle on a shared engine for an already authenticated principal (the server).
 
@@ -205,6 +301,10 @@ class StoreBase:
             read_only: refuse every change.
             policy: roles and tiers (default: the shipped ones).
             location: shown in messages.
+            grant_expires_at: when the principal's membership ends (None: never).
+            clock: aware UTC "now", against which that end is checked on every call.
+            flags: the tenant's stored feature flag overrides (``stored_flags``, as the
+                caller last read them).
         """
         return cls(
             engine,
@@ -215,6 +315,9 @@ class StoreBase:
             policy=policy or shipped_policy(),
             location=location,
             owns_engine=False,
+            grant_expires_at=grant_expires_at,
+            clock=clock,
+            flags=flags,
         )
 
     async def close(self) -> None:
@@ -250,8 +353,16 @@ class StoreBase:
                     )
                 elif write:
                     await conn.execution_options(coditect_write=True)
-                async with conn.begin():
-                    yield conn
+                try:
+                    async with conn.begin():
+                        yield conn
+                    announced = self._to_announce.pop(id(conn), None)
+                finally:
+                    # a rolled back append is never told (and a cancelled connection is
+                    # not touched: reading conn.info could try to reconnect it)
+                    self._to_announce.pop(id(conn), None)
+                if announced:
+                    announce(announced)
         except IntegrityError as exc:
             raise Conflict(f"conflicts with existing data: {orig_message(exc)}") from None
         except (OperationalError, DBAPIError) as exc:
@@ -302,7 +413,7 @@ class StoreBase:
         return self._policy.authorize(
             role=self._role,
             principal=self._principal,
-            tier=self._tenant.tier,
+            tier=self._subject,
             resource=resource,
             action=action,
             owner=owner,
@@ -338,10 +449,11 @@ class StoreBase:
         if not write and method not in READ_METHODS:
             raise AssertionError(f"{method!r} is not a method of the Backend contract")
         try:
+            await self._check_grant()
             if write and self._read_only:
                 raise ReadOnly(f"read-only: {method} is refused")
             if action is None:  # an upsert: the tier first, the role after the lookup
-                self._policy.check_tier(self._tenant.tier, resource, None)
+                self._policy.check_tier(self._subject, resource, None)
             scope = self._authorize(resource, action) if action is not None else None
             if not write and not audit_only and self._audit_reads:
                 await self.append_events(
@@ -372,6 +484,36 @@ class StoreBase:
             await self._record_denial(name, target, method, exc)
             raise
 
+    async def _check_grant(self) -> None:
+        """Refuse every call once the principal's membership has ended.
+
+        Costs nothing until the end known to the handle has passed; then the membership
+        is read again (an admin may have extended it since the handle opened).
+
+        Raises:
+            PermissionDenied: the membership has expired, or is gone.
+        """
+        ends = self._grant_ends
+        if ends is None or self._clock() < ends:
+            return
+        async with self._tx(write=False) as conn:
+            row = (
+                await conn.execute(
+                    select(members.c.expires_at).where(
+                        members.c.tenant_id == self._tid, members.c.name == self._principal
+                    )
+                )
+            ).first()
+        if row is None:
+            raise PermissionDenied(
+                f"{self._principal!r} is no longer a member of tenant {self._tenant.name!r}"
+            )
+        self._grant_ends = row.expires_at
+        if row.expires_at is not None and self._clock() >= row.expires_at:
+            raise PermissionDenied(
+                expired_message(self._principal, self._tenant.name, row.expires_at)
+            )
+
     async def _record_denial(
         self, name: str, target: str | None, method: str, exc: PermissionDenied
     ) -> None:
@@ -394,6 +536,11 @@ class StoreBase:
         """The tier decision and the audit of a read about the tenant itself (whoami,
         get_tenant, list_tenants): they need no permission of the matrix, but a feature
         (``feature``) when given, and an auditor's call is recorded like every read."""
+        try:
+            await self._check_grant()
+        except PermissionDenied as exc:
+            await self._record_denial("tenants.read", self._tenant.name, method, exc)
+            raise
         if feature is not None:
             await self.require_feature(feature, "tenants.read", method=method)
         if self._audit_reads:
@@ -428,6 +575,16 @@ class StoreBase:
         return self._read_only
 
     @property
+    def grant_expires_at(self) -> datetime | None:
+        """When the principal's membership ends, as last read (None: never)."""
+        return self._grant_ends
+
+    def grant_ended(self) -> bool:
+        """Whether the membership's end, as last read, has passed by the handle's clock
+        (for work outside the contract methods that must stop then: a live stream)."""
+        return self._grant_ends is not None and self._clock() >= self._grant_ends
+
+    @property
     def audits_reads(self) -> bool:
         """Whether this handle's reads are themselves audited (an auditor's are)."""
         return self._audit_reads
@@ -444,7 +601,7 @@ class StoreBase:
             it (own or tenant scope); nothing is audited.
         """
         try:
-            self._policy.check_tier(self._tenant.tier, resource, action)
+            self._policy.check_tier(self._subject, resource, action)
         except PermissionDenied:
             return False
         return self._policy.scope(self._role, resource, action) is not None
@@ -462,7 +619,7 @@ class StoreBase:
             PermissionDenied: the tenant's tier lacks ``feature``.
         """
         try:
-            self._policy.check_feature(self._tenant.tier, feature, name)
+            self._policy.check_feature(self._subject, feature, name)
         except PermissionDenied as exc:
             await self._record_denial(name, self._tenant.name, method, exc)
             raise
@@ -563,10 +720,19 @@ class StoreBase:
     async def _link(
         self, conn: AsyncConnection, events: Sequence[PendingEvent]
     ) -> list[tuple[int, str]]:
-        """Append ``events`` to this tenant's chain inside ``conn``'s transaction."""
-        return await link_events(
+        """Append ``events`` to this tenant's chain inside ``conn``'s transaction (and,
+        when a plugin listens, have them announced once the transaction commits)."""
+        listening = plugins_listen()
+        if listening:
+            stamp(events)
+        links = await link_events(
             conn, events, tenant_id=self._tid, principal=self._principal, role=self._role
         )
+        if listening:
+            self._to_announce.setdefault(id(conn), []).extend(
+                plugin_events(self._tenant.name, self._principal, events, links)
+            )
+        return links
 
     async def _one(self, conn: Any, stmt: Any, what: str) -> Any:
         row = (await conn.execute(stmt)).first()

@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from coditect_store.outbox import enqueue_deliveries
 from coditect_store.schema import audit_events, audit_heads
 from coditect_tui.core.audit_chain import (
     GENESIS_HASH,
@@ -42,37 +43,15 @@ class PendingEvent:
     details_text: str | None = None  # canonical details, when the caller already has them
 
 
-@dataclass(frozen=True)
-class AuditNotice:
-    """The fields of an appended audit event a live stream shows (no details, no hashes).
-
-    Attributes:
-        seq: the event's place in the tenant's chain.
-        ts: when it happened (canonical UTC text).
-        actor: who did it.
-        action: ``<resource>.<verb>``.
-        resource_type: the resource acted on.
-        resource_id: the object acted on, when there is one.
-        outcome: ok, denied or error.
-    """
-
-    seq: int
-    ts: str
-    actor: str
-    action: str
-    resource_type: str
-    resource_id: str | None
-    outcome: str
-
-
 #: The channel audit appends are announced on (PostgreSQL LISTEN/NOTIFY).
 EVENTS_CHANNEL = "coditect_events"
 _NOTIFY_EVENTS = 20  # events described in one notification (payloads stay far below 8000 B)
 _PG_NOTIFY = text(f"SELECT pg_notify('{EVENTS_CHANNEL}', :payload)")
 
 
-def event_payload(tenant_id: str, rows: Sequence[tuple[Any, ...]]) -> str:
-    """The notification of appended audit rows: tenant, newest seq, a few of the events."""
+def event_payload(tenant_id: str, rows: Sequence[tuple[Any, ...]], webhooks: int = 0) -> str:
+    """The notification of appended audit rows: tenant, newest seq, a few of the events,
+    and how many webhook deliveries they queued (the servers' workers wake for those)."""
     shown = [
         {
             "seq": r[1],
@@ -91,6 +70,7 @@ def event_payload(tenant_id: str, rows: Sequence[tuple[Any, ...]]) -> str:
             "seq": rows[-1][1] if rows else 0,
             "count": len(rows),
             "events": shown,
+            "webhooks": webhooks,
         }
     ).decode()
 
@@ -208,8 +188,9 @@ async def link_events(
         )
     else:
         await conn.execute(audit_heads.insert().values(tenant_id=tenant_id, seq=seq, hash=prev))
+    queued = await enqueue_deliveries(conn, tenant_id, rows, now)
     if conn.dialect.name == "postgresql":
         # Delivered on commit only (and dropped on rollback): every replica's LISTEN
         # connection fans it out to that tenant's event streams.
-        await conn.execute(_PG_NOTIFY, {"payload": event_payload(tenant_id, rows)})
+        await conn.execute(_PG_NOTIFY, {"payload": event_payload(tenant_id, rows, queued)})
     return links

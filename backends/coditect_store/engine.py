@@ -196,9 +196,16 @@ def make_postgres_engine(
         pool_size: connections kept open.
         max_overflow: extra connections allowed under load.
         pooled: False for a throw-away engine (one connection per checkout).
+
+    Raises:
+        ConfigError: asyncpg is not installed (it comes with the ``server`` extra).
     """
     from sqlalchemy.pool import NullPool
     from sqlalchemy.util import await_only
+
+    from coditect_tui.core.extras import POSTGRES_MODULES, require_extra
+
+    require_extra("a PostgreSQL database", POSTGRES_MODULES)
 
     options: dict[str, Any] = (
         {"pool_size": pool_size, "max_overflow": max_overflow, "pool_pre_ping": False}

@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from coditect_store.base import StoreBase
 from coditect_store.rows import new_id, to_model, to_models
-from coditect_store.schema import api_keys, members, tenants
+from coditect_store.schema import api_keys, feature_flags, members, tenants
 from coditect_tui.core import api_keys as keyfmt
 from coditect_tui.core.errors import ConfigError, Conflict, InvalidInput
+from coditect_tui.core.grants import check_grant_expiry
 from coditect_tui.core.models import (
     Action,
     ApiKeyInfo,
@@ -22,6 +23,7 @@ from coditect_tui.core.models import (
     Resource,
     Scope,
     Tenant,
+    format_ts,
     utcnow,
 )
 from coditect_tui.core.policy import PORTFOLIO, PRIVILEGED_ROLES
@@ -40,6 +42,7 @@ class MembersMixin(StoreBase):
             role=self._role,
             tenant=self._tenant.name,
             read_only=self._read_only,
+            expires_at=self._grant_ends,
         )
 
     async def get_tenant(self) -> Tenant:
@@ -99,10 +102,13 @@ class MembersMixin(StoreBase):
             ).all()
         return to_models(Member, rows)
 
-    async def add_member(self, name: str, role: str) -> Member:
+    async def add_member(
+        self, name: str, role: str, *, expires_at: datetime | None = None
+    ) -> Member:
         self._check_role_name(role)
         if not name.strip():
             raise InvalidInput("member name must not be empty")
+        check_grant_expiry(self._policy, role, expires_at, self._clock())
         async with self._op(MB, Action.CREATE, method="add_member", target=name) as op:
             if role in PRIVILEGED_ROLES:
                 op.authorize(Action.ADMIN)
@@ -125,10 +131,15 @@ class MembersMixin(StoreBase):
             self._policy.check_quota(self._tenant.tier, "members", count)
             now = utcnow()
             await op.conn.execute(
-                members.insert().values(tenant_id=self._tid, name=name, role=role, created_at=now)
+                members.insert().values(
+                    tenant_id=self._tid, name=name, role=role, created_at=now, expires_at=expires_at
+                )
             )
-            op.record("members.create", name, role=role)
-        return Member(name=name, role=role, created_at=now)
+            if expires_at is None:
+                op.record("members.create", name, role=role)
+            else:
+                op.record("members.create", name, role=role, expires_at=format_ts(expires_at))
+        return Member(name=name, role=role, created_at=now, expires_at=expires_at)
 
     async def _member_row(self, conn: AsyncConnection, name: str) -> Any:
         return await self._one(
@@ -155,13 +166,17 @@ class MembersMixin(StoreBase):
                 op.authorize(Action.ADMIN)
             if old == "owner" and role != "owner" and await self._owners(op.conn) <= 1:
                 raise Conflict("the tenant would be left without an owner")
+            if row.expires_at is None and self._policy.role(role).requires_grant_expiry:
+                raise InvalidInput(
+                    f"{role!r} memberships must have an expiry: set one for {name!r} first"
+                )
             await op.conn.execute(
                 members.update()
                 .where(members.c.tenant_id == self._tid, members.c.name == name)
                 .values(role=role)
             )
             op.record("members.update", name, old_role=old, role=role)
-        return Member(name=name, role=role, created_at=row.created_at)
+        return Member(name=name, role=role, created_at=row.created_at, expires_at=row.expires_at)
 
     async def remove_member(self, name: str) -> None:
         async with self._op(MB, Action.DELETE, method="remove_member", target=name) as op:
@@ -182,7 +197,22 @@ class MembersMixin(StoreBase):
                 )
                 .values(revoked_at=utcnow())
             )
-            op.record("members.delete", name, role=row.role, keys_revoked=revoked.rowcount or 0)
+            # the member's feature flag overrides go with the membership
+            flags = await op.conn.execute(
+                feature_flags.delete().where(
+                    feature_flags.c.tenant_id == self._tid, feature_flags.c.stakeholder == name
+                )
+            )
+            cleared = {"flags_cleared": flags.rowcount} if flags.rowcount else {}
+            op.record(
+                "members.delete",
+                name,
+                role=row.role,
+                keys_revoked=revoked.rowcount or 0,
+                **cleared,
+            )
+        if cleared:
+            await self._load_flags()
 
     async def create_api_key(
         self,

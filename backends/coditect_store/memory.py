@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -38,9 +38,12 @@ from coditect_tui.core.memory.ranking import (
     group_sessions,
     headings,
 )
-from coditect_tui.core.memory.stem import stems
+from coditect_tui.core.memory.snippet import WORDS as SNIPPET_WORDS
+from coditect_tui.core.memory.snippet import Snippets
+from coditect_tui.core.memory.stem import fold, stems
 from coditect_tui.core.models import (
     Action,
+    MemoryCount,
     MemoryEntry,
     MemoryEntrySpec,
     MemoryFilter,
@@ -57,10 +60,51 @@ _ROWID: ColumnClause[int] = literal_column("memory_entries.rowid")
 _FTS = table("memory_fts", column("rowid"))  # the FTS5 virtual table (made by the migration)
 _EXPORT_BATCH = 500
 _MAX_DUPLICATE_PATHS = 20
+#: Candidates taken beyond a page, so that copies of one content seldom cost a second query.
+_CANDIDATE_SLACK = 20
+#: Values in one ``IN (...)`` list (well below SQLite's bound-parameter limit).
+_IN_CHUNK = 500
+#: The engine's snippet, where :class:`Snippets` confirms no match in a body.
+_FTS_SNIPPET = f"snippet(memory_fts, 2, char(2), char(3), '…', {SNIPPET_WORDS})"
+
+
+def _pg_query() -> Any:
+    """The PostgreSQL text query of the parameter ``q`` (tsquery text: ``pg_tsquery``).
+    Built on use: SQLAlchemy types ``to_tsquery`` only once its PostgreSQL dialect is
+    imported."""
+    return func.to_tsquery(literal_column("'simple'"), bindparam("q"))
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """One hit of a page: its entry's row, its FTS rowid (SQLite) and its score."""
+
+    row: Any
+    rid: Any
+    score: float
+
+    @property
+    def id(self) -> str:
+        return str(self.row.id)
+
+    @property
+    def sha256(self) -> str | None:
+        return self.row.sha256
 
 
 def _entry(row: Any) -> MemoryEntry:
     return to_model(MemoryEntry, row, tags=orjson.loads(row.tags))
+
+
+def _stored(spec: MemoryEntrySpec, entry_id: str, created_by: str, now: Any) -> MemoryEntry:
+    """The entry an upsert of ``spec`` wrote."""
+    return MemoryEntry(
+        id=entry_id,
+        created_by=created_by,
+        indexed_at=now,
+        tags=list(spec.tags),
+        **spec.model_dump(exclude={"body", "tags"}),
+    )
 
 
 def _filtered(stmt: Any, tenant_id: str, flt: MemoryFilter | None) -> Any:
@@ -99,7 +143,116 @@ class MemoryMixin(StoreBase):
         if not specs:
             return []
         async with self._op(MEM, None, method="upsert_memory_entries", target=specs[0].path) as op:
-            return [await self._upsert_entry(op, spec) for spec in specs]
+            if len({spec.path for spec in specs}) < len(specs):
+                # a path twice: the later spec replaces the earlier one, in order
+                return [await self._upsert_entry(op, spec) for spec in specs]
+            return await self._upsert_batch(op, specs)
+
+    async def _upsert_batch(self, op: Op, specs: list[MemoryEntrySpec]) -> list[MemoryEntry]:
+        """Upsert distinct paths with a few statements for the whole batch (executemany),
+        not several round trips per entry: the same rows, checks and audit events as
+        :meth:`_upsert_entry` one by one."""
+        m = memory_entries.c
+        wanted = sorted({s.project_id for s in specs if s.project_id is not None})
+        if wanted:
+            found = set(
+                (
+                    await op.conn.execute(
+                        select(projects.c.id).where(
+                            projects.c.tenant_id == self._tid, projects.c.id.in_(wanted)
+                        )
+                    )
+                ).scalars()
+            )
+            if len(found) < len(wanted):
+                raise NotFound("project not found")
+        existing: dict[str, Any] = {}
+        columns = [memory_entries] if self._pg else [memory_entries, _ROWID.label("rid")]
+        paths = [spec.path for spec in specs]
+        for start in range(0, len(paths), _IN_CHUNK):
+            rows = await op.conn.execute(
+                select(*columns).where(
+                    m.tenant_id == self._tid, m.path.in_(paths[start : start + _IN_CHUNK])
+                )
+            )
+            existing.update((row.path, row) for row in rows)
+        for spec in specs:  # every decision before the first write
+            row = existing.get(spec.path)
+            if row is None:
+                op.authorize(Action.CREATE)
+            else:
+                op.authorize(Action.UPDATE, owner=row.created_by)
+        now = utcnow()
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        ids: list[str] = []
+        fts: list[dict[str, Any]] = []  # PostgreSQL's index rows
+        for spec in specs:
+            values = spec.model_dump(exclude={"path", "body"})
+            values["tags"] = orjson.dumps(values["tags"]).decode()
+            row = existing.get(spec.path)
+            if row is None:
+                entry_id = new_id()
+                inserts.append(
+                    {
+                        "id": entry_id,
+                        "tenant_id": self._tid,
+                        "path": spec.path,
+                        "created_by": self._principal,
+                        "indexed_at": now,
+                        **values,
+                    }
+                )
+                op.record("memory.create", entry_id, path=spec.path, kind=spec.kind)
+            else:
+                entry_id = row.id
+                updates.append({"b_id": entry_id, "indexed_at": now, **values})
+                op.record(
+                    "memory.update", entry_id, path=spec.path, kind=spec.kind, sha256=spec.sha256
+                )
+            ids.append(entry_id)
+            if self._pg:
+                tsv, cut = tsvector_text(spec.title, headings(spec.body), spec.body)
+                if cut:  # searchable up to the limit, and the audit log says so
+                    op.record(
+                        "memory.index_truncated", entry_id, path=spec.path, size=len(spec.body)
+                    )
+                fts.append({"id": entry_id, "tid": self._tid, "body": spec.body, "tsv": tsv})
+        if inserts:
+            await op.conn.execute(memory_entries.insert(), inserts)
+        if updates:
+            names = [name for name in updates[0] if name != "b_id"]
+            await op.conn.execute(
+                memory_entries.update()
+                .where(m.id == bindparam("b_id"))
+                .values({name: bindparam(name) for name in names}),
+                updates,
+            )
+        if self._pg:
+            await op.conn.execute(_PG_FTS_UPSERT, fts)
+        else:
+            rids = {path: row.rid for path, row in existing.items()}
+            if inserts:
+                new_ids = [values["id"] for values in inserts]
+                for start in range(0, len(new_ids), _IN_CHUNK):
+                    rows = await op.conn.execute(
+                        select(m.path, _ROWID).where(m.id.in_(new_ids[start : start + _IN_CHUNK]))
+                    )
+                    rids.update((path, rid) for path, rid in rows)
+            if existing:
+                await op.conn.exec_driver_sql(
+                    "DELETE FROM memory_fts WHERE rowid = ?",
+                    [(row.rid,) for row in existing.values()],
+                )
+            await op.conn.exec_driver_sql(
+                "INSERT INTO memory_fts(rowid, title, headings, body) VALUES (?, ?, ?, ?)",
+                [(rids[spec.path], spec.title, headings(spec.body), spec.body) for spec in specs],
+            )
+        return [
+            _stored(spec, entry_id, row.created_by if row else self._principal, now)
+            for spec, entry_id in zip(specs, ids, strict=True)
+            for row in (existing.get(spec.path),)
+        ]
 
     async def _upsert_entry(self, op: Op, spec: MemoryEntrySpec) -> MemoryEntry:
         m = memory_entries.c
@@ -173,22 +326,7 @@ class MemoryMixin(StoreBase):
                 ),
                 {"rid": rid, "title": spec.title, "headings": heads, "body": spec.body},
             )
-        return MemoryEntry(
-            id=entry_id,
-            path=spec.path,
-            kind=spec.kind,
-            title=spec.title,
-            project_id=spec.project_id,
-            timestamp_raw=spec.timestamp_raw,
-            timestamp=spec.timestamp,
-            timestamp_note=spec.timestamp_note,
-            tags=list(spec.tags),
-            size=spec.size,
-            mtime=spec.mtime,
-            sha256=spec.sha256,
-            created_by=row.created_by if row is not None else self._principal,
-            indexed_at=now,
-        )
+        return _stored(spec, entry_id, row.created_by if row is not None else self._principal, now)
 
     async def get_memory_entry(self, entry_id: str) -> MemoryEntry:
         async with self._op(MEM, Action.READ, method="get_memory_entry", target=entry_id) as op:
@@ -243,6 +381,11 @@ class MemoryMixin(StoreBase):
         async with self._op(MEM, Action.READ, method="list_memory_entries") as op:
             return await self._memory_page(op.conn, filter, after, cursors.clamp(limit))
 
+    async def count_memory_entries(self, filter: MemoryFilter | None = None) -> MemoryCount:
+        stmt = _filtered(select(func.count()).select_from(memory_entries), self._tid, filter)
+        async with self._op(MEM, Action.READ, method="count_memory_entries") as op:
+            return MemoryCount(total=(await op.conn.execute(stmt)).scalar_one())
+
     async def _memory_page(
         self, conn: Any, filter: MemoryFilter | None, after: list[Any] | None, limit: int
     ) -> Page[MemoryEntry]:
@@ -280,11 +423,17 @@ class MemoryMixin(StoreBase):
     async def search_memory(
         self, query: str, filter: MemoryFilter | None = None, *, limit: int = 50
     ) -> list[SearchHit]:
-        return (await self.search_memory_result(query, filter, limit=limit)).hits
+        return (await self._search(query, filter, limit=limit, count=False)).hits
 
     async def search_memory_result(
         self, query: str, filter: MemoryFilter | None = None, *, limit: int = 50
     ) -> MemorySearchResult:
+        return await self._search(query, filter, limit=limit, count=True)
+
+    async def _search(
+        self, query: str, filter: MemoryFilter | None, *, limit: int, count: bool
+    ) -> MemorySearchResult:
+        """The page of hits; with ``count``, the exact total too (else the page's size)."""
         # InvalidInput with a clear message for malformed input
         match = pg_tsquery(query) if self._pg else to_fts5(query)
         limit = cursors.clamp(limit)
@@ -298,110 +447,165 @@ class MemoryMixin(StoreBase):
             MEM, Action.READ, method="search_memory", read_details={"query": query}
         ) as op:
             try:
-                ranked = (await op.conn.execute(self._ranked(filter, limit), {"q": match})).all()
-                snippets = await self._snippets(op.conn, match, ranked)
+                ranked, total = await self._ranked(op.conn, match, filter, limit, count=count)
+                snippets = await self._snippets(op.conn, query, match, ranked)
             except refused as exc:
                 raise InvalidInput(f"search query: {_fts_message(exc)}") from None
-            copies = await self._copies(op.conn, filter, [r for r in ranked if r.copies > 1])
+            copies = await self._copies(op.conn, filter, ranked)
         hits = []
         for r in ranked:
             others = [path for entry_id, path in copies.get(r.sha256 or "", []) if entry_id != r.id]
             hits.append(
                 SearchHit(
-                    entry=_entry(r),
+                    entry=_entry(r.row),
                     rank=float(r.score),
                     snippet=snippets.get(r.id, ""),
                     duplicate_count=len(others),
                     duplicates=others[:_MAX_DUPLICATE_PATHS],
                 )
             )
-        total = ranked[0].total if ranked else 0
         return MemorySearchResult(hits=group_sessions(hits), total=total)
 
-    def _ranked(self, flt: MemoryFilter | None, limit: int) -> Any:
-        """The page of hits, best first: the entry, its ``rid`` (FTS rowid), ``score``,
-        ``copies`` (entries that match with the same content) and ``total`` (distinct
-        contents that match).
+    async def _ranked(
+        self, conn: Any, match: str, flt: MemoryFilter | None, limit: int, *, count: bool
+    ) -> tuple[list[Any], int]:
+        """The page of hits, best first, one per content, and how many contents match.
 
-        Only the few columns the ranking needs go through the window functions; the
-        page's entries are joined back at the end (carrying every column of every match
-        through the sort costs several times the search itself).
+        The best ``limit`` plus some are taken by score (a bounded sort, not a sort of
+        every match); identical content (same SHA-256) keeps its best-ranked entry. When
+        copies crowd the page, more candidates are taken. The total is counted apart,
+        and only when the candidates were not already every match.
+
+        Returns:
+            The page's rows (every entry column, ``rid`` and ``score``) and the number of
+            distinct contents that match.
         """
+        want = limit + _CANDIDATE_SLACK
+        while True:
+            rows = (await conn.execute(self._candidates(flt, want), {"q": match})).all()
+            page: list[Any] = []
+            seen: set[str] = set()
+            for row in rows:
+                if row.content not in seen:
+                    seen.add(row.content)
+                    if len(page) < limit:
+                        page.append(row)
+            every_match = len(rows) < want
+            if len(page) == limit or every_match:
+                break
+            want *= 4
+        if every_match or not count:
+            total = len(seen)
+        else:
+            total = await self._count_contents(conn, match, flt)
+        m = memory_entries.c
+        full = {
+            row.id: row
+            for row in await conn.execute(
+                select(memory_entries).where(m.id.in_([r.id for r in page]))
+            )
+        }
+        return [_Ranked(full[r.id], r.rid, r.score) for r in page if r.id in full], total
+
+    def _matching(self, flt: MemoryFilter | None, *columns: Any) -> Any:
+        """``columns`` of every entry of the tenant (through ``flt``) that ``:q`` matches."""
         m = memory_entries.c
         match: Any
-        prior = case(KIND_PRIOR, value=m.kind, else_=1.0)
         if self._pg:
             f = memory_fts_pg.c
-            tsq = func.to_tsquery(literal_column("'simple'"), bindparam("q"))
+            source = memory_fts_pg.join(memory_entries, m.id == f.entry_id)
+            match = f.tsv.op("@@")(_pg_query())
+        else:
+            source = _FTS.join(memory_entries, literal_column("memory_fts.rowid") == _ROWID)
+            match = text("memory_fts MATCH :q")
+        return _filtered(select(*columns).select_from(source), self._tid, flt).where(match)
+
+    def _scored(self, flt: MemoryFilter | None, *columns: Any) -> Any:
+        """``columns`` and ``score`` (lower is better) of every entry ``:q`` matches."""
+        prior = case(KIND_PRIOR, value=memory_entries.c.kind, else_=1.0)
+        if self._pg:
             weights: ColumnClause[Any] = literal_column(
                 "'{" + ",".join(str(w) for w in PG_RANK_WEIGHTS) + "}'::float4[]"
             )
-            score = -func.ts_rank(weights, f.tsv, tsq, 1) * prior
-            source = memory_fts_pg.join(memory_entries, m.id == f.entry_id)
-            match = f.tsv.op("@@")(tsq)
-            rid: Any = m.id
+            score = -func.ts_rank(weights, memory_fts_pg.c.tsv, _pg_query(), 1) * prior
         else:
             bm25 = ", ".join(str(w) for w in FIELD_WEIGHTS)
             score = literal_column(f"bm25(memory_fts, {bm25})") * prior
-            source = _FTS.join(memory_entries, literal_column("memory_fts.rowid") == _ROWID)
-            match = text("memory_fts MATCH :q")
-            rid = _ROWID
-        columns = (
-            m.id,
-            rid.label("rid"),
-            func.coalesce(m.sha256, m.id).label("content"),
-            m.timestamp,
-            score.label("score"),
-        )
-        matched = (
-            _filtered(select(*columns).select_from(source), self._tid, flt)
-            .where(match)
-            .subquery("matched")
-        )
-        c = matched.c
-        order = (c.score, c.timestamp.desc().nulls_last(), c.id)
-        grouped = select(
-            matched,
-            func.row_number().over(partition_by=c.content, order_by=order).label("copy"),
-            func.count().over(partition_by=c.content).label("copies"),
-        ).subquery("grouped")
-        g = grouped.c
-        page = (
-            select(g.id, g.rid, g.score, g.copies, func.count().over().label("total"))
-            .where(g.copy == 1)
-            .order_by(g.score, g.timestamp.desc().nulls_last(), g.id)
-            .limit(limit)
-            .subquery("page")
-        )
-        p = page.c
+        return self._matching(flt, *columns, score.label("score"))
+
+    def _candidates(self, flt: MemoryFilter | None, want: int) -> Any:
+        """The best ``want`` matches: ``id``, ``rid`` (FTS rowid), ``content``, ``score``."""
+        m = memory_entries.c
+        rid: Any = m.id if self._pg else _ROWID
+        scored = self._scored(
+            flt, m.id, rid.label("rid"), func.coalesce(m.sha256, m.id).label("content")
+        ).subquery("scored")
+        s = scored.c
+        # the timestamp joins back for the tie-break only on the bounded page
         return (
-            select(memory_entries, p.rid, p.score, p.copies, p.total)
-            .join_from(page, memory_entries, memory_entries.c.id == p.id)
-            .order_by(p.score, m.timestamp.desc().nulls_last(), p.id)
+            select(s.id, s.rid, s.content, s.score)
+            .join(memory_entries, m.id == s.id)
+            .order_by(s.score, m.timestamp.desc().nulls_last(), s.id)
+            .limit(want)
         )
 
-    async def _snippets(self, conn: Any, match: str, ranked: Sequence[Any]) -> dict[str, str]:
-        """The highlighted snippet of each hit's body (computed for the page only)."""
+    async def _count_contents(self, conn: Any, match: str, flt: MemoryFilter | None) -> int:
+        """How many distinct contents ``match`` finds (identical files count once)."""
+        m = memory_entries.c
+        stmt = self._matching(flt, func.count(func.distinct(func.coalesce(m.sha256, m.id))))
+        return int((await conn.execute(stmt, {"q": match})).scalar_one())
+
+    async def _snippets(
+        self, conn: Any, query: str, match: str, ranked: Sequence[_Ranked]
+    ) -> dict[str, str]:
+        """The highlighted snippet of each hit's body (computed for the page only).
+
+        :mod:`coditect_tui.core.memory.snippet` makes them from the bodies; the engine's
+        own (``snippet()``, ``ts_headline()``) only for a body where that confirms no match.
+        """
         if not ranked:
             return {}
+        maker = Snippets(query)
+        snippets: dict[str, str] = {}
         if self._pg:
             f = memory_fts_pg.c
-            tsq = func.to_tsquery(literal_column("'simple'"), bindparam("q"))
-            stmt = select(
-                f.entry_id,
-                func.ts_headline(literal_column("'simple'"), f.body, tsq, bindparam("opts")),
-            ).where(f.entry_id.in_([r.id for r in ranked]))
-            found = await conn.execute(stmt, {"q": match, "opts": _HEADLINE})
-            return {entry_id: snip or "" for entry_id, snip in found}
+            bodies = select(f.entry_id, f.body).where(f.entry_id.in_([r.id for r in ranked]))
+            for entry_id, body in await conn.execute(bodies):
+                made = maker.of(body or "")
+                if made is not None:
+                    snippets[entry_id] = made
+            rest = [r.id for r in ranked if r.id not in snippets]
+            if rest:
+                stmt = select(
+                    f.entry_id,
+                    func.ts_headline(
+                        literal_column("'simple'"), f.body, _pg_query(), bindparam("opts")
+                    ),
+                ).where(f.entry_id.in_(rest))
+                found = await conn.execute(stmt, {"q": match, "opts": _HEADLINE})
+                snippets.update({entry_id: snip or "" for entry_id, snip in found})
+            return snippets
         fts_rowid: ColumnClause[int] = literal_column("memory_fts.rowid")
-        stmt = (
-            select(fts_rowid, literal_column("snippet(memory_fts, 2, char(2), char(3), '…', 16)"))
-            .select_from(_FTS)
-            .where(text("memory_fts MATCH :q"), fts_rowid.in_([r.rid for r in ranked]))
-        )
         by_rid = {r.rid: r.id for r in ranked}
-        found = await conn.execute(stmt, {"q": match})
-        return {by_rid[rowid]: snip or "" for rowid, snip in found}
+        bodies = (
+            select(fts_rowid, literal_column("memory_fts.body"))
+            .select_from(_FTS)
+            .where(fts_rowid.in_(list(by_rid)))
+        )
+        for rowid, body in await conn.execute(bodies):
+            made = maker.of(body or "")
+            if made is not None:
+                snippets[by_rid[rowid]] = made
+        rest = [r.rid for r in ranked if r.id not in snippets]
+        if rest:
+            stmt = (
+                select(fts_rowid, literal_column(_FTS_SNIPPET))
+                .select_from(_FTS)
+                .where(text("memory_fts MATCH :q"), fts_rowid.in_(rest))
+            )
+            found = await conn.execute(stmt, {"q": match})
+            snippets.update({by_rid[rowid]: snip or "" for rowid, snip in found})
+        return snippets
 
     async def _copies(
         self, conn: Any, flt: MemoryFilter | None, rows: Sequence[Any]
@@ -479,12 +683,6 @@ _MAX_POS = 16383
 _MAX_POSITIONS = 256
 _MAX_LEXEME_BYTES = 2000
 _MAX_TSVECTOR_BYTES = (1 << 20) - 1
-
-
-def fold(text: str) -> str:
-    """``text`` without diacritics (as FTS5's ``remove_diacritics 2`` indexes it)."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def tsvector_text(title: str, heads: str, body: str) -> tuple[str, bool]:

@@ -11,7 +11,7 @@ import re
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 #: Every revision this version knows, oldest first. The last is the head.
-KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003")
+KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006")
 HEAD = KNOWN_REVISIONS[-1]
 
 
@@ -172,15 +172,22 @@ def backup_sqlite(path: Path, revision: str) -> Path:
     return target
 
 
-def upgrade(conn: Connection) -> None:
-    """Run Alembic's upgrade to head on ``conn`` (inside the caller's transaction)."""
-    from alembic import command
+def alembic_config(conn: Connection | None = None) -> Any:
+    """Alembic's configuration of the store's migrations (on ``conn``, when given)."""
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["connection"] = conn
-    command.upgrade(config, "head")
+    if conn is not None:
+        config.attributes["connection"] = conn
+    return config
+
+
+def upgrade(conn: Connection, target: str = "head") -> None:
+    """Run Alembic's upgrade to ``target`` on ``conn`` (inside the caller's transaction)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(conn), target)
 
 
 async def upgrade_postgres(owner_url: str) -> str | None:
@@ -199,32 +206,13 @@ async def upgrade_postgres(owner_url: str) -> str | None:
     Raises:
         BackendUnavailable: unreachable, or a schema newer than this coditect knows.
     """
-    from sqlalchemy.exc import DBAPIError
+    # one committed transaction per revision, under the database's advisory lock:
+    # replicas started with --migrate-url at once migrate one at a time, and the others
+    # then find the database at head (roles shared by several databases tolerate
+    # concurrent creation on their own: postgres.create_role_sql)
+    from coditect_store.deploy import migrate_postgres
 
-    from coditect_store.engine import make_postgres_engine, redact_url
-
-    engine = make_postgres_engine(owner_url, pooled=False)
-    where = redact_url(owner_url)
-    try:
-        async with engine.connect() as conn:
-            # Replicas started with --migrate-url at once migrate one at a time (the lock is
-            # this database's, held by the session until the connection closes): the
-            # others then find the database at head. Roles shared by several databases
-            # tolerate concurrent creation on their own (postgres.create_role_sql).
-            await conn.execute(text("SELECT pg_advisory_lock(hashtext('coditect-migrate'))"))
-            revision = await conn.run_sync(current_revision)
-            await conn.rollback()
-            if check_revision(revision, where):
-                await conn.run_sync(lambda sync_conn: upgrade(sync_conn))
-                await conn.commit()
-        return revision
-    except DBAPIError as exc:
-        message = str(getattr(exc, "orig", exc)).splitlines()[0]
-        raise BackendUnavailable(f"{where}: migration failed: {message}") from None
-    except OSError as exc:
-        raise BackendUnavailable(f"{where}: cannot connect: {exc}") from None
-    finally:
-        await engine.dispose()
+    return (await migrate_postgres(owner_url, dry_run=False, on_step=None)).before
 
 
 async def prepare_sqlite_schema(engine: AsyncEngine, path: Path, *, read_only: bool) -> None:

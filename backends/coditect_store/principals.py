@@ -7,7 +7,8 @@ looks it up by name).
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from coditect_store.chain import PendingEvent, link_events
 from coditect_store.db_errors import map_db_error, orig_message
+from coditect_store.plugin_events import announce, plugin_events, plugins_listen, stamp
 from coditect_store.rows import new_id, to_model
 from coditect_store.schema import members, tenants
 from coditect_tui.core.contract.opening import Provision
@@ -31,10 +33,20 @@ from coditect_tui.core.policy import Policy
 __all__ = [
     "PG_TENANT_BY_NAME",
     "Provision",
+    "Resolved",
     "acting_role",
     "resolve_principal",
     "resolve_principal_pg",
 ]
+
+
+class Resolved(NamedTuple):
+    """Who a handle acts as: the tenant, the acting role, and when the membership ends
+    (None: it does not)."""
+
+    tenant: Tenant
+    role: str
+    expires_at: datetime | None
 
 
 async def resolve_principal(
@@ -45,11 +57,11 @@ async def resolve_principal(
     *,
     read_only: bool,
     policy: Policy,
-) -> tuple[Tenant, str]:
+) -> Resolved:
     """Find (or provision) the tenant and the principal's role in it (SQLite).
 
     Returns:
-        The tenant and the role the handle acts in.
+        The tenant, the role the handle acts in and the membership's end.
 
     Raises:
         NotFound: the tenant does not exist (and is not provisioned).
@@ -65,7 +77,7 @@ async def resolve_principal(
         if tenant_row is not None:
             member = (
                 await conn.execute(
-                    select(members.c.role).where(
+                    select(members.c.role, members.c.expires_at).where(
                         members.c.tenant_id == tenant_row.id, members.c.name == principal
                     )
                 )
@@ -80,8 +92,11 @@ async def resolve_principal(
                 await conn.execution_options(coditect_write=True)
                 async with conn.begin():
                     tenant_row, member = await lookup(conn)
-                    await _provision(conn, tenant_row, member, tenant_name, principal, provision)
+                    told = await _provision(
+                        conn, tenant_row, member, tenant_name, principal, provision
+                    )
                     tenant_row, member = await lookup(conn)
+            announce(told)
     except (OperationalError, DBAPIError) as exc:
         raise map_db_error(exc) from None
     return _resolved(tenant_row, member, tenant_name, principal, provision, policy)
@@ -94,8 +109,8 @@ def _resolved(
     principal: str,
     provision: Provision | None,
     policy: Policy,
-) -> tuple[Tenant, str]:
-    """The tenant and acting role once the lookups (and any provisioning) are done.
+) -> Resolved:
+    """The tenant, acting role and membership end once the lookups (and any provisioning) are done.
 
     Raises:
         NotFound: no tenant.
@@ -115,7 +130,11 @@ def _resolved(
         raise PermissionDenied(
             f"{principal!r} is not a member of tenant {tenant_name!r}{hint if bootstrap else ''}"
         )
-    return to_model(Tenant, tenant_row), acting_role(policy, provision, member.role)
+    return Resolved(
+        to_model(Tenant, tenant_row),
+        acting_role(policy, provision, member.role),
+        member.expires_at,
+    )
 
 
 def acting_role(policy: Policy, provision: Provision | None, member_role: str) -> str:
@@ -138,12 +157,13 @@ async def _provision(
     principal: str,
     provision: Provision,
     tenant_id: str | None = None,
-) -> None:
+) -> list[tuple[str, Any]]:
     """Create the missing tenant and/or membership inside ``conn``'s write transaction, and
     audit both (the creator of a new tenant is its owner). A ``new_tenant_only`` provision
-    adds nobody to a tenant that exists (it may have appeared since the first lookup)."""
+    adds nobody to a tenant that exists (it may have appeared since the first lookup).
+    Returns what to announce to plugins once the transaction commits."""
     if tenant_row is not None and provision.new_tenant_only:
-        return
+        return []
     now = utcnow()
     events: list[PendingEvent] = []
     if tenant_row is None:
@@ -178,9 +198,13 @@ async def _provision(
                 "members.create", "members", principal, details={"role": role, "provisioned": True}
             )
         )
-    await link_events(
+    listening = plugins_listen()
+    if listening:
+        stamp(events)
+    links = await link_events(
         conn, events, tenant_id=str(tenant_id), principal=principal, role=provision.role
     )
+    return plugin_events(tenant_name, principal, events, links) if listening else []
 
 
 _PG_BEGIN_WRITE = text(
@@ -202,7 +226,7 @@ async def resolve_principal_pg(
     *,
     read_only: bool,
     policy: Policy,
-) -> tuple[Tenant, str]:
+) -> Resolved:
     """``resolve_principal`` for PostgreSQL, where RLS hides every tenant row until a tenant
     is set: the tenant is found by name through the SECURITY DEFINER function
     ``coditect_tenant_by_name`` (migration 0001), then the membership is read under RLS."""
@@ -214,7 +238,7 @@ async def resolve_principal_pg(
             await conn.execute(_PG_SET_TENANT, {"tid": tenant_row.id})
             member = (
                 await conn.execute(
-                    select(members.c.role).where(
+                    select(members.c.role, members.c.expires_at).where(
                         members.c.tenant_id == tenant_row.id, members.c.name == principal
                     )
                 )
@@ -231,7 +255,7 @@ async def resolve_principal_pg(
                 tenant_row, member = await lookup(conn)
                 tenant_id = tenant_row.id if tenant_row is not None else new_id()
                 await conn.execute(_PG_BEGIN_WRITE, {"tid": tenant_id})
-                await _provision(
+                told = await _provision(
                     conn,
                     tenant_row,
                     member,
@@ -241,6 +265,7 @@ async def resolve_principal_pg(
                     tenant_id=tenant_id,
                 )
                 tenant_row, member = await lookup(conn)
+            announce(told)
     except IntegrityError as exc:
         raise Conflict(f"conflicts with existing data: {orig_message(exc)}") from None
     except (OperationalError, DBAPIError) as exc:

@@ -77,6 +77,7 @@ members = Table(
     Column("name", String(lim.NAME), primary_key=True),
     Column("role", String(lim.ROLE), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime()),  # the grant's end (migration 0004)
 )
 
 api_keys = Table(
@@ -206,8 +207,61 @@ audit_heads = Table(
     Column("hash", String(64), nullable=False),
 )
 
-#: Tables whose rows a read-only handle may still write: its own access records.
-AUDIT_TABLES = frozenset({"audit_events", "audit_heads"})
+feature_flags = Table(
+    "feature_flags",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
+    Column("feature", String(50), primary_key=True),
+    # a member's name, or "" for the whole tenant (migration 0006)
+    Column("stakeholder", String(lim.NAME), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("updated_by", String(lim.NAME), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    _tenant(),
+    Column("url", Text, nullable=False),
+    Column("events", Text, nullable=False),  # JSON list of patterns
+    Column("description", Text, nullable=False),
+    Column("secret", Text, nullable=False),
+    Column("created_by", String(lim.NAME), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("disabled_reason", Text),
+    Column("failures", Integer, nullable=False),
+)
+
+#: The outbox and the delivery log (migration 0005).
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    _tenant(),
+    Column(
+        "subscription_id",
+        String(36),
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("event_seq", Integer, nullable=False),
+    Column("event", String(lim.ACTION), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime()),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("delivered_at", UTCDateTime()),
+)
+
+#: Tables whose rows a read-only handle may still write: its own access records (and
+#: the webhook deliveries queued with them, in the same transaction).
+AUDIT_TABLES = frozenset({"audit_events", "audit_heads", "webhook_deliveries"})
 
 # -- tables of the tenant API server ---------------------------------------------------
 # On PostgreSQL, migration 0001 creates them (with row-level security like every tenant
@@ -262,4 +316,7 @@ PG_TENANT_TABLES = (
     "audit_heads",
     "api_idempotency",
     "api_rate_buckets",
+    "feature_flags",
+    "webhook_subscriptions",
+    "webhook_deliveries",
 )

@@ -15,15 +15,29 @@ from types import ModuleType
 COMMAND_NAMES = (
     "init",
     "tenants",
+    "tenant",
     "audit",
     "status",
     "session",
     "memory",
     "report",
     "serve",
+    "web",
+    "migrate",
     "keys",
     "members",
+    "flags",
+    "webhooks",
+    "bulk",
+    "groups",
+    "manifest",
+    "commands",
+    "plugins",
+    "completion",
+    "man",
 )
+#: Sub-commands registered by a module of another name.
+MODULE_OF = {name: "bulk" for name in ("fetch", "pull", "push", "switch", "run")}
 
 
 def command_modules(only: str | None = None) -> list[ModuleType]:
@@ -34,5 +48,6 @@ def command_modules(only: str | None = None) -> list[ModuleType]:
             not needed to run it). Any other word: every module (argparse then names
             the commands there are).
     """
+    only = MODULE_OF.get(only or "", only)
     names = (only,) if only in COMMAND_NAMES else COMMAND_NAMES
     return [import_module(f"coditect_tui.commands.{name}") for name in names]

@@ -4,13 +4,16 @@ Printing helpers (one output style for every command) are in ``output.py``."""
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from coditect_tui.core.run_context import RunContext
+
+if TYPE_CHECKING:  # argparse is not imported for a plain app start (cli.app_options)
+    import argparse
+    from types import SimpleNamespace
 
 
 class AddCommon(Protocol):
@@ -27,7 +30,7 @@ class CliContext(RunContext):
     """A :class:`~coditect_tui.core.run_context.RunContext` made from the parsed options."""
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> CliContext:
+    def from_args(cls, args: argparse.Namespace | SimpleNamespace) -> CliContext:
         """Read the common options (they may come before or after the sub-command)."""
         config = getattr(args, "config", None)
         return cls(

@@ -1,4 +1,5 @@
-"""``coditect members list|add|set-role|remove``: who may act in the tenant, as what."""
+"""``coditect members list|add|set-role|extend|remove``: who may act in the tenant, as
+what, and until when."""
 
 from __future__ import annotations
 
@@ -29,9 +30,20 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     add_common(listing)
     listing.set_defaults(handler=run_list)
 
-    add = actions.add_parser("add", help="add a member", description="Add a principal.")
+    add = actions.add_parser(
+        "add",
+        help="add a member",
+        description="Add a principal, optionally with a grant that ends (required for "
+        "auditors): --expires 30d or --expires 2026-12-31 (the end of that day, UTC).",
+    )
     add.add_argument("name")
-    add.add_argument("role")
+    add.add_argument("role", nargs="?", help="the role (or --role)")
+    add.add_argument("--role", dest="role_option", metavar="ROLE", help="the role")
+    add.add_argument(
+        "--expires",
+        metavar="DATE|DURATION",
+        help="when the grant ends: a date, a date-time, or a duration from now (30d, 12h, 2w)",
+    )
     add_format_options(add, ("text", "json"))
     add_common(add)
     add.set_defaults(handler=run_add)
@@ -44,6 +56,22 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     add_format_options(set_role, ("text", "json"))
     add_common(set_role)
     set_role.set_defaults(handler=run_set_role)
+
+    extend = actions.add_parser(
+        "extend",
+        help="extend or shorten a member's grant",
+        description="Move the end of a member's grant (owners and admins; audited): "
+        "--until DATE sets it, --by DURATION adds to the current end (or to now, once "
+        "it has passed), --never removes it (not for auditors).",
+    )
+    extend.add_argument("name")
+    when = extend.add_mutually_exclusive_group()  # one of them: checked in run_extend
+    when.add_argument("--until", metavar="DATE", help="the new end (date or date-time)")
+    when.add_argument("--by", metavar="DURATION", help="add this to the end (30d, 12h, 2w)")
+    when.add_argument("--never", action="store_true", help="the grant no longer ends")
+    add_format_options(extend, ("text", "json"))
+    add_common(extend)
+    extend.set_defaults(handler=run_extend)
 
     remove = actions.add_parser(
         "remove",
@@ -61,7 +89,28 @@ def _line(member: Member) -> str:
     from coditect_tui.core.safe_text import safe_text
 
     since = format_ts(member.created_at)[:10]
-    return f"{safe_text(member.name):<24} {member.role:<12} since {since}"
+    line = f"{safe_text(member.name):<24} {member.role:<12} since {since}"
+    if member.expires_at is not None:
+        from coditect_tui.core.grants import show_moment, time_left
+        from coditect_tui.core.models import utcnow
+
+        left = time_left(member.expires_at, utcnow())
+        line += f"  until {show_moment(member.expires_at)} ({left})"
+    return line
+
+
+def _role(args: argparse.Namespace) -> str:
+    """The role of ``members add``: positional or ``--role`` (not two different ones)."""
+    from coditect_tui.core.errors import InvalidInput
+
+    given = {r for r in (args.role, args.role_option) if r is not None}
+    if len(given) != 1:
+        raise InvalidInput(
+            "members add: give the role once (NAME ROLE or NAME --role ROLE)"
+            if given
+            else "members add: a role is required (NAME --role ROLE)"
+        )
+    return given.pop()
 
 
 def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -77,8 +126,14 @@ def run_list(args: argparse.Namespace, ctx: CliContext) -> int:
 def run_add(args: argparse.Namespace, ctx: CliContext) -> int:
     """Add a member."""
 
+    from coditect_tui.core.grants import parse_expiry
+    from coditect_tui.core.models import utcnow
+
+    role = _role(args)
+    expires = parse_expiry(args.expires, utcnow()) if args.expires is not None else None
+
     async def work(backend: Backend) -> Member:
-        return await backend.add_member(args.name, args.role)
+        return await backend.add_member(args.name, role, expires_at=expires)
 
     print_model(ctx.run(work), fmt=args.format, line=_line)
     return 0
@@ -89,6 +144,34 @@ def run_set_role(args: argparse.Namespace, ctx: CliContext) -> int:
 
     async def work(backend: Backend) -> Member:
         return await backend.set_member_role(args.name, args.role)
+
+    print_model(ctx.run(work), fmt=args.format, line=_line)
+    return 0
+
+
+def run_extend(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Move the end of a member's grant."""
+    from coditect_tui.core.errors import InvalidInput, NotFound
+    from coditect_tui.core.grants import parse_duration, parse_moment
+    from coditect_tui.core.models import utcnow
+
+    if args.until is None and args.by is None and not args.never:
+        raise InvalidInput("members extend: give --until DATE, --by DURATION or --never")
+    until = parse_moment(args.until) if args.until is not None else None
+    by = parse_duration(args.by) if args.by is not None else None
+
+    async def work(backend: Backend) -> Member:
+        if by is None:
+            return await backend.set_member_expiry(args.name, until)
+        found = [m for m in await backend.list_members() if m.name == args.name]
+        if not found:
+            raise NotFound(f"member {args.name!r} not found")
+        current = found[0].expires_at
+        if current is None:
+            raise InvalidInput(
+                f"{args.name!r} has a grant without end: set one with --until instead"
+            )
+        return await backend.set_member_expiry(args.name, max(current, utcnow()) + by)
 
     print_model(ctx.run(work), fmt=args.format, line=_line)
     return 0

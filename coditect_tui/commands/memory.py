@@ -105,7 +105,10 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         "events marked with their source file. Importing again adds nothing.",
     )
     audit.add_argument(
-        "paths", nargs="*", metavar="PATH", help="workspace, project or MEMORY-CONTEXT folders"
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="workspace, project, MEMORY-CONTEXT or audit-logs folders",
     )
     audit.add_argument(
         "--max-depth",
@@ -119,19 +122,30 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     audit.set_defaults(handler=run_import_audit)
 
 
-async def _default_paths(ctx: CliContext, backend: Backend) -> list[Path]:
+async def _where(
+    ctx: CliContext, backend: Backend, given: Sequence[str]
+) -> tuple[list[Path], list[Path]]:
+    """The folders to search and the configured MEMORY-CONTEXT folders.
+
+    Given PATHs are searched alone. Without them: the tenant's workspace roots and
+    registered project folders, and its ``memory_folders``.
+    """
     from coditect_tui.core.errors import InvalidInput
     from coditect_tui.core.memory.indexer import load_projects
 
-    paths = list(ctx.profile().roots())
+    if given:
+        return [Path(p) for p in given], []
+    profile = ctx.profile()
+    paths = list(profile.roots())
     paths += [Path(p.path).expanduser() for p in await load_projects(backend) if p.path]
     existing = [p for p in dict.fromkeys(paths) if p.is_dir()]
-    if not existing:
+    named = profile.memory_folder_paths()
+    if not existing and not named:
         raise InvalidInput(
-            "no PATH given and the tenant has no workspace_roots or project "
-            "folders; name a MEMORY-CONTEXT folder"
+            "no PATH given and the tenant has no workspace_roots, memory_folders or "
+            "project folders; name a MEMORY-CONTEXT folder"
         )
-    return existing
+    return existing, named
 
 
 def _report_json(report: IndexReport) -> dict[str, Any]:
@@ -163,8 +177,10 @@ def run_index(args: argparse.Namespace, ctx: CliContext) -> int:
         raise InvalidInput("--max-depth must be 0 or more")
 
     async def work(backend: Backend) -> IndexReport:
-        paths = [Path(p) for p in args.paths] or await _default_paths(ctx, backend)
-        indexer = await MemoryIndexer.for_paths(backend, paths, max_depth=args.max_depth)
+        paths, named = await _where(ctx, backend, args.paths)
+        indexer = await MemoryIndexer.for_paths(
+            backend, paths, max_depth=args.max_depth, designated=named
+        )
         return await indexer.index()
 
     report = ctx.run(work)
@@ -204,10 +220,15 @@ def _entry_json(entry: MemoryEntry) -> dict[str, Any]:
 
 
 def _when(entry: MemoryEntry) -> str:
+    """The name's time as written; ``~`` marks a note on it, ``!`` a name/body conflict."""
+    from coditect_tui.core.memory.timing import disagrees
     from coditect_tui.core.safe_text import safe_text
 
+    mark = " !" if disagrees(entry.timestamp_note) else " ~" if entry.timestamp_note else ""
     if entry.timestamp_raw:
-        return safe_text(entry.timestamp_raw) + (" ~" if entry.timestamp_note else "")
+        return safe_text(entry.timestamp_raw) + mark
+    if entry.timestamp:
+        return entry.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ") + mark
     return "undated"
 
 
@@ -269,6 +290,7 @@ def run_search(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _show_lines(entry: MemoryEntry, body: str) -> Sequence[str]:
+    from coditect_tui.core.memory.timing import disagrees
     from coditect_tui.core.safe_text import safe_text
 
     lines = [
@@ -278,6 +300,10 @@ def _show_lines(entry: MemoryEntry, body: str) -> Sequence[str]:
         f"path:      {safe_text(entry.path)}",
         f"timestamp: {safe_text(entry.timestamp_raw or 'undated')}",
     ]
+    if entry.timestamp and entry.timestamp_note:
+        lines.append(f"time:      {entry.timestamp:%Y-%m-%dT%H:%M:%SZ} (UTC, see the note)")
+    if disagrees(entry.timestamp_note):
+        lines.append("flag:      name and body disagree on the time")
     if entry.timestamp_note:
         lines.append(f"note:      {safe_text(entry.timestamp_note)}")
     if entry.project_id:
@@ -313,21 +339,20 @@ def run_show(args: argparse.Namespace, ctx: CliContext) -> int:
 def run_import_audit(args: argparse.Namespace, ctx: CliContext) -> int:
     """Import audit-logs/*.json; exit 1 when some files or operations could not be read."""
     from coditect_tui.core.errors import InvalidInput
-    from coditect_tui.core.memory.audit_import import ImportReport, import_audit_logs
-    from coditect_tui.core.memory.roots import discover_roots
+    from coditect_tui.core.memory.audit_import import (
+        ImportReport,
+        audit_sources,
+        import_audit_logs,
+    )
     from coditect_tui.core.safe_text import safe_text
 
     if args.max_depth < 0:
         raise InvalidInput("--max-depth must be 0 or more")
 
     async def work(backend: Backend) -> ImportReport:
-        paths = [Path(p) for p in args.paths] or await _default_paths(ctx, backend)
-        roots = discover_roots(paths, max_depth=args.max_depth)
-        if not roots:
-            raise InvalidInput(
-                "no MEMORY-CONTEXT folder found under " + ", ".join(str(p) for p in paths)
-            )
-        return await import_audit_logs(backend, roots)
+        paths, named = await _where(ctx, backend, args.paths)
+        sources = audit_sources(paths, max_depth=args.max_depth, designated=named)
+        return await import_audit_logs(backend, sources)
 
     report = ctx.run(work)
     if args.format == "json":

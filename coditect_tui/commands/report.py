@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from coditect_tui.commands.context import CliContext
@@ -135,6 +136,41 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     add_common(portfolio)
     portfolio.set_defaults(handler=run_portfolio)
 
+    timesheet = kinds.add_parser(
+        "time",
+        help="a timesheet: sessions, active hours, commits and pushes",
+        description="Per tenant, person or day: the git sessions with activity in the "
+        "period, their active time (the time between moments of activity - start, "
+        "commits, pushes, end - leaving out pauses longer than --idle-minutes), and the "
+        "commits and pushes recorded. A consultant's billable-hours sheet per client "
+        "tenant: --all-tenants --by tenant. Tenants are opened read-only.",
+    )
+    timesheet.add_argument(
+        "--since",
+        metavar="DATE",
+        help="start of the period: YYYY-MM-DD (local) or an ISO time (default: 7 days ago)",
+    )
+    timesheet.add_argument(
+        "--until", metavar="DATE", help="end of the period, not included (default: now)"
+    )
+    timesheet.add_argument(
+        "--by",
+        choices=("tenant", "person", "day"),
+        default="person",
+        help="one row per tenant, per person (default), or per person and day",
+    )
+    timesheet.add_argument(
+        "--idle-minutes", default="30", metavar="N", help="a longer pause is not work (default 30)"
+    )
+    timesheet.add_argument(
+        "--all-tenants",
+        action="store_true",
+        help="every tenant you are a member of (as report portfolio), not only the open one",
+    )
+    add_format_options(timesheet, FORMATS)
+    add_common(timesheet)
+    timesheet.set_defaults(handler=run_time)
+
 
 def _options(args: argparse.Namespace, views: ViewsConfig) -> DashboardOptions:
     from coditect_tui.core.dashboard import DashboardOptions
@@ -180,12 +216,11 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
     import asyncio
     from pathlib import Path
 
-    from coditect_tui.commands.status import _roots, print_warnings, scan_limits
+    from coditect_tui.commands.status import _roots, discover_targets, print_warnings
     from coditect_tui.core import dashboard_report as render
     from coditect_tui.core.dashboard import load_dashboard
     from coditect_tui.core.errors import CoditectError, InvalidInput
-    from coditect_tui.core.git.discovery import DiscoveryError, discover
-    from coditect_tui.core.git.runner import GitRunner, require_git
+    from coditect_tui.core.git.runner import GitRunner
     from coditect_tui.core.git.status import read_many
     from coditect_tui.core.safe_text import safe_text
     from coditect_tui.core.views import advisor_view, load_views
@@ -204,14 +239,8 @@ def run_status(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.view is not None:
         views.view(args.view)
     roots, tenant, _ = _roots(args, ctx)
-    limits = scan_limits(args)
     profile = ctx.profile()
-    require_git()
-    tree = discover(roots, tenant=tenant, max_depth=args.max_depth, limits=limits)
-    targets = tree.targets()
-    if not targets:
-        shown = ", ".join(safe_text(r) for r in tree.roots)
-        raise DiscoveryError(f"no git repositories under {shown}")
+    tree, targets = discover_targets(roots, tenant, args)
     warnings = list(tree.warnings)
 
     async def work() -> tuple[Any, Any, str, str]:
@@ -352,4 +381,101 @@ def run_portfolio(args: argparse.Namespace, ctx: CliContext) -> int:
         sys.stdout.write(render.portfolio_csv(portfolio, view.columns))
     else:
         sys.stdout.write(to_json(portfolio.to_dict()) + "\n")
+    return 0
+
+
+def _moment(value: str | None, flag: str, default: datetime) -> datetime:
+    """A --since/--until value: a date (local midnight) or an ISO time (local if naive).
+
+    Raises:
+        InvalidInput: neither.
+    """
+    from datetime import datetime as dt
+
+    from coditect_tui.core.errors import InvalidInput
+
+    if value is None:
+        return default
+    try:
+        moment = dt.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{flag} {value!r} is not a date (YYYY-MM-DD) or an ISO time") from None
+    return moment if moment.tzinfo is not None else moment.astimezone()
+
+
+def run_time(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Print the timesheet of the open tenant (or of every tenant, ``--all-tenants``)."""
+    import asyncio
+    from datetime import datetime as dt
+    from datetime import timedelta
+
+    from coditect_tui.core import timesheet as ts
+    from coditect_tui.core.errors import CoditectError, InvalidInput
+    from coditect_tui.core.git.report import to_json
+
+    now = dt.now().astimezone()
+    until = _moment(args.until, "--until", now)
+    since = _moment(args.since, "--since", until - timedelta(days=7))
+    if since >= until:
+        raise InvalidInput("--since must be before --until")
+    idle = timedelta(minutes=_whole(args.idle_minutes, "--idle-minutes", 1, 24 * 60) or 30)
+    home = ctx.profile()
+
+    async def one(backend: Backend, name: str) -> list[ts.TimeRow]:
+        sessions, events = await ts.read_timesheet_inputs(backend, since=since, until=until)
+        return ts.build_timesheet(
+            name,
+            sessions,
+            events,
+            since=since,
+            until=until,
+            by=args.by,
+            tz=now.tzinfo or dt.now().astimezone().tzinfo,
+            idle_gap=idle,  # type: ignore[arg-type]
+        )
+
+    async def work() -> tuple[list[ts.TimeRow], list[str]]:
+        backend = await _open_read_only(home)
+        rows: list[ts.TimeRow] = []
+        left_out: list[str] = []
+        try:
+            tenant = await backend.get_tenant()
+            rows += await one(backend, tenant.name)
+            if args.all_tenants:
+                opener = tenant_opener(ctx, home)
+                for other in await backend.list_tenants():
+                    if other.name == tenant.name:
+                        continue
+                    try:
+                        peer = await opener(other)
+                    except CoditectError as exc:
+                        left_out.append(f"{other.name}: {exc}")
+                        continue
+                    try:
+                        rows += await one(peer, other.name)
+                    except CoditectError as exc:
+                        left_out.append(f"{other.name}: {exc}")
+                    finally:
+                        await peer.close()
+        finally:
+            await backend.close()
+        return rows, left_out
+
+    rows, left_out = asyncio.run(work())
+    if args.format == "markdown":
+        sys.stdout.write(ts.timesheet_markdown(rows, since=since, until=until, idle_gap=idle))
+    elif args.format == "csv":
+        sys.stdout.write(ts.timesheet_csv(rows))
+    else:
+        document = {
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "idle_minutes": int(idle.total_seconds() // 60),
+            "rows": [r.to_dict() for r in rows],
+            "left_out": left_out,
+        }
+        sys.stdout.write(to_json(document) + "\n")
+    from coditect_tui.commands.status import print_warnings
+
+    print_warnings(left_out)
     return 0

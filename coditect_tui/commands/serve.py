@@ -29,6 +29,17 @@ def _positive(value: str) -> int:
     return number
 
 
+def _network(value: str) -> str:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a network (e.g. 127.0.0.1/32 or 10.0.0.0/8)"
+        ) from None
+
+
 def register(sub: Any, add_common: AddCommon) -> None:
     """Add ``serve`` (without ``--read-only``: read-only is each client's choice)."""
     parser = sub.add_parser(
@@ -65,8 +76,30 @@ def register(sub: Any, add_common: AddCommon) -> None:
     parser.add_argument(
         "--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug")
     )
+    parser.add_argument(
+        "--no-access-log",
+        dest="access_log",
+        action="store_false",
+        help="write no JSON line per request to stderr (docs/server.md)",
+    )
+    parser.add_argument(
+        "--no-metrics",
+        dest="metrics",
+        action="store_false",
+        help="serve no /metrics and count nothing for it (docs/server.md)",
+    )
+    parser.add_argument(
+        "--webhook-allow-network",
+        dest="webhook_allow",
+        metavar="CIDR",
+        type=_network,
+        action="append",
+        default=[],
+        help="let webhooks reach this private, loopback or link-local network "
+        "(repeatable; default: public addresses only; docs/security.md)",
+    )
     add_common(parser, only=("--config", "--tenant"))
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, plugin_host=False)  # each worker runs its own
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -76,8 +109,10 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     import socket
 
     from coditect_tui.core.errors import ConfigError
+    from coditect_tui.core.extras import SERVER_MODULES, require_extra
     from coditect_tui.core.settings import LocalBackendConfig
 
+    require_extra("coditect serve", SERVER_MODULES)
     if ctx.read_only_flag:  # given before the command: refuse rather than serve writes
         raise ConfigError(
             "serve has no --read-only: each client chooses read-only (its profile's "
@@ -100,6 +135,10 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     except OSError as exc:
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
 
+    from coditect_tui.core.plugins.hub import SERVER_ENV
+
+    # each worker runs the plugins these settings let run (docs/plugins.md)
+    os.environ[SERVER_ENV] = ctx.loaded.settings.plugins.model_dump_json()
     print(
         f"coditect: serving the tenant API on http://{args.host}:{args.port} "
         f"({plural(args.workers, 'worker')}); docs at /docs",
@@ -112,5 +151,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         workers=args.workers,
         pool_size=args.pool_size,
         log_level=args.log_level,
+        access_log=args.access_log,
+        metrics=args.metrics,
+        webhook_allow=tuple(args.webhook_allow),
     )
     return 0

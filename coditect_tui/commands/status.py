@@ -19,8 +19,13 @@ from coditect_tui.commands.output import add_format_options
 from coditect_tui.core.wording import plural
 
 if TYPE_CHECKING:
+    import asyncio
+
+    from coditect_tui.core.backend import Backend
     from coditect_tui.core.git.discovery import ScanLimits, WorkspaceTree
+    from coditect_tui.core.git.runner import GitRunner
     from coditect_tui.core.git.status import RepoStatus, StatusTarget
+    from coditect_tui.core.models import StatusSnapshotSpec
 
 
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -250,7 +255,8 @@ def _roots(args: argparse.Namespace, ctx: CliContext) -> tuple[list[Path], str |
     if chosen.demo:
         from coditect_tui.core.demo import build_demo
 
-        root = build_demo(chosen.roots[0])
+        # its sessions are recorded in the tenant's store, as the app's build does
+        root = build_demo(chosen.roots[0], record=None if ctx.read_only else ctx.open_backend)
         print(
             f"coditect: note: no config file: this is the demo workspace in {root} "
             "(the app shows it too); `coditect init FOLDER` to use your own",
@@ -281,6 +287,33 @@ def scan_limits(args: argparse.Namespace) -> ScanLimits | None:
     if not args.paths or wanted == 0:
         return None
     return ScanLimits() if wanted is None else ScanLimits(max_repos=wanted)
+
+
+def discover_targets(
+    roots: Sequence[Path], tenant: str | None, args: argparse.Namespace
+) -> tuple[WorkspaceTree, list[StatusTarget]]:
+    """Walk ``roots`` within this run's bounds (``--max-depth``, ``--max-repos``).
+
+    Returns:
+        The tree and the repos to read.
+
+    Raises:
+        InvalidInput: a negative ``--max-repos``.
+        GitError: git is missing or too old.
+        DiscoveryError: no repo under the roots.
+    """
+    from coditect_tui.core.git.discovery import DiscoveryError, discover
+    from coditect_tui.core.git.runner import require_git
+    from coditect_tui.core.safe_text import safe_text
+
+    limits = scan_limits(args)
+    require_git()
+    tree = discover(roots, tenant=tenant, max_depth=args.max_depth, limits=limits)
+    targets = tree.targets()
+    if not targets:
+        shown = ", ".join(safe_text(r) for r in tree.roots)
+        raise DiscoveryError(f"no git repositories under {shown}")
+    return tree, targets
 
 
 def check_categories(targets: Sequence[StatusTarget], wanted: Sequence[str]) -> None:
@@ -323,66 +356,68 @@ def _filter(statuses: list[RepoStatus], args: argparse.Namespace) -> list[RepoSt
     return out
 
 
-def _record(
-    ctx: CliContext, tree: WorkspaceTree, statuses: list[RepoStatus], register: bool
-) -> str | None:
-    """Register the tree (tenant roots only) and record a snapshot; a warning or None."""
-    from coditect_tui.core.backend import Backend
-    from coditect_tui.core.errors import CoditectError
+def _snapshot_spec(tree: WorkspaceTree, statuses: list[RepoStatus]) -> StatusSnapshotSpec:
     from coditect_tui.core.git import report
-    from coditect_tui.core.git.discovery import register_tree
     from coditect_tui.core.models import StatusSnapshotSpec
-    from coditect_tui.core.safe_text import safe_text
 
     summary = report.summarise(statuses)
     summary["roots"] = [str(r) for r in tree.roots]
-    spec = StatusSnapshotSpec(
+    return StatusSnapshotSpec(
         source="status", summary=summary, repos=[report.snapshot_repo(s) for s in statuses]
     )
 
-    async def work(backend: Backend) -> None:
-        if register:
-            await register_tree(backend, tree)
-        await backend.record_status(spec)
 
+async def _open(ctx: CliContext) -> Backend:
+    """Open the tenant's backend, its entry point looked up and imported off the loop."""
+    import asyncio
+
+    from coditect_tui.core.factory import preload_backend
+
+    await asyncio.to_thread(preload_backend, ctx.profile().backend.kind)
+    return await ctx.open_backend()
+
+
+async def _drop(opening: asyncio.Task[Backend]) -> None:
+    """Stop an opening nobody will use; close the backend if it opened all the same."""
+    opening.cancel()
     try:
-        if ctx.read_only:
-            return None
-        ctx.run(work)
+        backend = await opening
+    except BaseException:  # cancelled, or the open failed: nothing to close
+        return
+    await backend.close()
+
+
+async def _record(
+    opening: asyncio.Task[Backend], tree: WorkspaceTree, statuses: list[RepoStatus]
+) -> str | None:
+    """Register the tree (tenant roots only) and record a snapshot in the backend being
+    opened; a warning or None."""
+    from coditect_tui.core.errors import CoditectError
+    from coditect_tui.core.git.discovery import register_tree
+    from coditect_tui.core.safe_text import safe_text
+
+    spec = _snapshot_spec(tree, statuses)
+    try:
+        backend = await opening
+        try:
+            await register_tree(backend, tree)
+            await backend.record_status(spec)
+        finally:
+            await backend.close()
     except CoditectError as exc:  # the status was shown; a store problem is a warning
         return f"snapshot not recorded: {safe_text(exc)}"
     return None
 
 
-def run(args: argparse.Namespace, ctx: CliContext) -> int:
-    """Discover, read, filter, print, record; exit 0/1 by whether every repo was read."""
-    import asyncio
-
-    from coditect_tui.core.errors import InvalidInput
+def _print(
+    args: argparse.Namespace,
+    tree: WorkspaceTree,
+    tenant: str | None,
+    statuses: list[RepoStatus],
+) -> None:
+    """Write the chosen format to stdout and the discovery warnings to stderr."""
     from coditect_tui.core.git import report
-    from coditect_tui.core.git.discovery import DiscoveryError, discover
-    from coditect_tui.core.git.runner import GitRunner, require_git
-    from coditect_tui.core.git.status import read_many
-    from coditect_tui.core.safe_text import safe_text
 
-    if args.jobs is not None and args.jobs < 1:
-        raise InvalidInput("--jobs must be at least 1")
-    if args.timeout <= 0:
-        raise InvalidInput("--timeout must be positive")
-    roots, tenant, from_settings = _roots(args, ctx)
-    limits = scan_limits(args)
-    require_git()
-    tree = discover(roots, tenant=tenant, max_depth=args.max_depth, limits=limits)
-    targets = tree.targets()
-    if not targets:
-        shown = ", ".join(safe_text(r) for r in tree.roots)
-        raise DiscoveryError(f"no git repositories under {shown}")
-    if args.category:
-        check_categories(targets, args.category)
-        wanted = set(args.category)
-        targets = [t for t in targets if t.category in wanted]
-    runner = GitRunner(concurrency=args.jobs, timeout=args.timeout)
-    statuses = asyncio.run(read_many(runner, targets))
     shown_rows = _filter(statuses, args)
     if args.format == "json":
         document = {
@@ -410,10 +445,65 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         )
     print_warnings(tree.warnings)
     sys.stdout.flush()
+
+
+async def _read_show_record(
+    args: argparse.Namespace,
+    ctx: CliContext,
+    runner: GitRunner,
+    targets: Sequence[StatusTarget],
+    tree: WorkspaceTree,
+    tenant: str | None,
+    record: bool,
+) -> tuple[list[RepoStatus], str | None]:
+    """Read every target, print, then record (when ``record``); (statuses, a warning).
+
+    The backend is opened while git runs (its import alone costs about as much as a
+    small workspace's statuses), and used only after the output is written.
+    """
+    import asyncio
+
+    from coditect_tui.core.git.status import read_many
+
+    opening = asyncio.create_task(_open(ctx)) if record else None
+    try:
+        statuses = await read_many(runner, targets)
+        _print(args, tree, tenant, statuses)
+    except BaseException:
+        if opening is not None:
+            await _drop(opening)
+        raise
+    problem = await _record(opening, tree, statuses) if opening is not None else None
+    return statuses, problem
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Discover, read, filter, print, record; exit 0/1 by whether every repo was read."""
+    import asyncio
+
+    from coditect_tui.core.errors import InvalidInput
+    from coditect_tui.core.git.runner import GitRunner
+
+    if args.jobs is not None and args.jobs < 1:
+        raise InvalidInput("--jobs must be at least 1")
+    if args.timeout <= 0:
+        raise InvalidInput("--timeout must be positive")
+    roots, tenant, from_settings = _roots(args, ctx)
+    tree, targets = discover_targets(roots, tenant, args)
+    if args.category:
+        check_categories(targets, args.category)
+        wanted = set(args.category)
+        targets = [t for t in targets if t.category in wanted]
     # A snapshot is the tenant's whole workspace: a scan of PATHs (a sub-folder, or
     # anywhere) would replace it with a part, so only the tenant's own roots record.
-    if from_settings and not args.no_record:
-        problem = _record(ctx, tree, statuses, register=from_settings)
-        if problem:
-            print(f"coditect: warning: {problem}", file=sys.stderr)
+    record = from_settings and not args.no_record and not ctx.read_only
+    runner = GitRunner(concurrency=args.jobs, timeout=args.timeout)
+    try:
+        statuses, problem = asyncio.run(
+            _read_show_record(args, ctx, runner, targets, tree, tenant, record)
+        )
+    finally:
+        runner.close()
+    if problem:
+        print(f"coditect: warning: {problem}", file=sys.stderr)
     return 1 if any(s.error for s in statuses) else 0

@@ -27,6 +27,30 @@ from coditect_tui.core.wording import plural
 
 GENESIS_HASH = "0" * 64
 
+
+@dataclass(frozen=True)
+class AuditNotice:
+    """The fields of an appended audit event a live stream shows (no details, no hashes).
+
+    Attributes:
+        seq: the event's place in the tenant's chain.
+        ts: when it happened (canonical UTC text).
+        actor: who did it.
+        action: ``<resource>.<verb>``.
+        resource_type: the resource acted on.
+        resource_id: the object acted on, when there is one.
+        outcome: ok, denied or error.
+    """
+
+    seq: int
+    ts: str
+    actor: str
+    action: str
+    resource_type: str
+    resource_id: str | None
+    outcome: str
+
+
 #: Column order of a raw chain row, as backends yield them to ``ChainVerifier.feed``.
 CHAIN_COLUMNS = (
     "seq",

@@ -17,9 +17,10 @@ Errors (coditect_tui.core.errors), common to every method:
 Only the additional errors are listed per method.
 
 The contract is split by resource (``coditect_tui.core.contract``): ``TenantsApi``,
-``MembersApi`` (members and API keys), ``ProjectsApi`` (projects and repos),
-``SessionsApi``, ``MemoryApi``, ``StatusApi`` and ``AuditApi``, composed into
-:class:`Backend` together with ``BackendBase`` (lifecycle and optional abilities).
+``MembersApi`` (members and API keys), ``FlagsApi`` (feature flag overrides),
+``ProjectsApi`` (projects and repos), ``SessionsApi``, ``MemoryApi``, ``StatusApi``,
+``AuditApi`` and ``ExportApi``, composed into :class:`Backend` together with
+``BackendBase`` (lifecycle and optional abilities).
 Each method is marked ``@reads`` or ``@mutates`` where it is defined;
 ``MUTATING_METHODS`` and ``READ_METHODS`` are derived from those marks.
 
@@ -31,7 +32,7 @@ Optional abilities, with defaults on every backend (no ``hasattr`` needed):
     last_error: ``str | None`` property, why it is offline.
     on_state: ``Callable[[], None] | None``, called by the backend when ``online`` changes.
 
-``export_audit`` and ``export_memory`` return async generators: stop early with
+``export_audit``, ``export_memory`` and ``export_tenant`` return async generators: stop early with
 ``await stream.aclose()`` (or ``contextlib.aclosing``) to release their transaction.
 """
 
@@ -45,6 +46,13 @@ from coditect_tui.core.contract.backend import (
     RESOURCE_INTERFACES,
     Backend,
 )
+from coditect_tui.core.contract.export import (
+    EXPORT_KINDS,
+    ExportApi,
+    ExportKind,
+    TenantRecord,
+)
+from coditect_tui.core.contract.flags import FlagsApi
 from coditect_tui.core.contract.kinds import classify, kind_of, mutates, reads, unclassified
 from coditect_tui.core.contract.members import MembersApi
 from coditect_tui.core.contract.memory import MemoryApi
@@ -55,12 +63,16 @@ from coditect_tui.core.contract.tenants import TenantsApi
 from coditect_tui.core.contract.types import ProgressCallback
 
 __all__ = [
+    "EXPORT_KINDS",
     "MUTATING_METHODS",
     "READ_METHODS",
     "RESOURCE_INTERFACES",
     "AuditApi",
     "Backend",
     "BackendBase",
+    "ExportApi",
+    "ExportKind",
+    "FlagsApi",
     "MembersApi",
     "MemoryApi",
     "NotSupported",
@@ -68,6 +80,7 @@ __all__ = [
     "ProjectsApi",
     "SessionsApi",
     "StatusApi",
+    "TenantRecord",
     "TenantsApi",
     "classify",
     "kind_of",

@@ -29,7 +29,7 @@ from coditect_tui.core.paths import (
     write_private_file,
 )
 
-BOOT_VERSION = 4  # 4: the brand (decided by the tier)
+BOOT_VERSION = 6  # 6: roots (the status prefetch starts from them)
 _ENV_KEYS = ("CODITECT_TENANT", "CODITECT_THEME", "CODITECT_READ_ONLY", "CODITECT_CONFIG")
 
 
@@ -41,7 +41,8 @@ class Boot:
         tenant: the profile's name.
         title: its display name.
         role: the role it acts in.
-        read_only: read-only by flag, environment or config (the role may add to it).
+        read_only: read-only by flag, environment or config: the user's word, kept across
+            tenant switches (the role's is ``role_read_only``, this tenant's only).
         backend_kind: local or remote.
         theme: the resolved theme's name.
         theme_spec: that theme's fields (colours, brand) as validated.
@@ -53,6 +54,9 @@ class Boot:
             (an advisor): the app shows counts and trends only, no repo names at all.
         paint_key: the paint cache's key (tenant, principal, role, tier, backend, roots).
         brand: the header's name (the theme's brand when the tier includes branding).
+        role_read_only: the profile's role is a read-only one (an auditor).
+        roots: the tenant's workspace roots (``~`` expanded; empty for the demo), from
+            which the app starts reading statuses while it is still starting.
     """
 
     tenant: str
@@ -69,6 +73,8 @@ class Boot:
     aggregate_only: bool = False
     paint_key: str = ""
     brand: str = "CODITECT"
+    role_read_only: bool = False
+    roots: list[str] = field(default_factory=list)
 
 
 def _stat(path: Path) -> list[Any]:
@@ -173,7 +179,7 @@ def boot_from_settings(
         tenant=profile.name,
         title=profile.title,
         role=profile.role,
-        read_only=read_only or shipped_policy().is_read_only(profile.role),
+        read_only=read_only,
         backend_kind=profile.backend.kind,
         theme=theme,
         theme_spec=spec,
@@ -184,4 +190,6 @@ def boot_from_settings(
         aggregate_only=aggregate_only,
         paint_key=paint_key(profile),
         brand=shipped_policy().brand(profile.tier, spec.get("brand")),
+        role_read_only=shipped_policy().is_read_only(profile.role),
+        roots=[str(root) for root in profile.roots()],
     )

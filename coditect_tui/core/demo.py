@@ -12,10 +12,16 @@ is put in its state by git itself or by our own session engine:
 * a master project (``platform-master``) with initialised and uninitialised submodules
   and the ``.coditect`` links.
 
-The build is atomic: everything is made in a hidden sibling folder, renamed into place,
-then marked complete, under a lock so two processes never build at once. A folder without
-the marker (an older in-place build, or one interrupted between the rename and the
-marker) is removed and built again, and so are the hidden folders of interrupted builds.
+Given a backend to record in, the sessions are recorded as ``coditect session`` records
+them (project registered, history rows, audit events): the Dashboard counts the active
+one and the Sessions pane lists both. The build opens that backend, and closes it, only
+when it really builds.
+
+The build is all or nothing: the repos are made where they will live (the store and the
+export name them there), under a lock so two processes never build at once, and the
+folder is marked complete last. A failed build removes the folder; a folder without the
+marker (a build that was killed) is removed and built again, and so are the hidden
+folders older versions built in before renaming them into place.
 """
 
 from __future__ import annotations
@@ -23,16 +29,19 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coditect_tui.core import demo_repos
 from coditect_tui.core.demo_repos import DemoError
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.paths import data_dir, make_private_dir
 from coditect_tui.core.safe_text import safe_text
+
+if TYPE_CHECKING:
+    from coditect_tui.core.demo_sessions import Recorder
 
 __all__ = ["DEMO_DIRNAME", "DemoError", "build_demo", "demo_root", "is_built"]
 
@@ -68,13 +77,13 @@ def _locked(parent: Path, name: str) -> Iterator[None]:
 
 
 def _remove_leftovers(parent: Path, name: str) -> None:
-    """Remove the temporary folders of builds that were interrupted (we hold the lock)."""
+    """Remove the build folders older versions left when interrupted (we hold the lock)."""
     for leftover in parent.glob(f".{name}{_BUILDING}*"):
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _build_into(building: Path, root: Path, now: Callable[[], datetime]) -> None:
-    """Make every repo in ``building``: three independent groups, side by side."""
+def _build_into(root: Path, now: Callable[[], datetime], record: Recorder | None) -> None:
+    """Make every repo in ``root``: three independent groups, side by side."""
     from concurrent.futures import ThreadPoolExecutor
 
     from coditect_tui.core.demo_sessions import run_sessions
@@ -86,24 +95,32 @@ def _build_into(building: Path, root: Path, now: Callable[[], datetime]) -> None
             demo_repos.conflicted,
             demo_repos.detached,
         ):
-            make(building)
+            make(root)
 
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="coditect-demo") as pool:
         jobs = [
-            pool.submit(run_sessions, building, root, now),
-            pool.submit(demo_repos.master, building),
+            pool.submit(run_sessions, root, now, record),
+            pool.submit(demo_repos.master, root),
             pool.submit(plain),
         ]
     for job in jobs:
         job.result()  # the first failure, in a fixed order
 
 
-def build_demo(root: Path | None = None, *, now: Callable[[], datetime] | None = None) -> Path:
+def build_demo(
+    root: Path | None = None,
+    *,
+    now: Callable[[], datetime] | None = None,
+    record: Recorder | None = None,
+) -> Path:
     """Build the demo workspace (idempotent: a complete one is reused as it is).
 
     Args:
         root: where it lives (default :func:`demo_root`).
         now: the local-time clock the session engine uses (default: the real one).
+        record: opens the tenant's backend to record the demo's git sessions in; called
+            only when the demo is built, and the backend is closed before returning
+            (None: the sessions are in git only).
 
     Returns:
         The workspace root to use as the tenant's only root.
@@ -126,15 +143,13 @@ def build_demo(root: Path | None = None, *, now: Callable[[], datetime] | None =
             if root.is_symlink() or root.is_file():
                 root.unlink()
             elif root.exists():
-                shutil.rmtree(root)  # no marker: an interrupted build; it is ours to redo
-            building = Path(tempfile.mkdtemp(prefix=f".{root.name}{_BUILDING}", dir=root.parent))
+                shutil.rmtree(root)  # no marker: a killed build; it is ours to redo
+            os.mkdir(root, 0o700)
             try:
-                _build_into(building, root, now or local_now)
-                os.rename(building, root)
+                _build_into(root, now or local_now, record)
             except BaseException:
-                shutil.rmtree(building, ignore_errors=True)
+                shutil.rmtree(root, ignore_errors=True)
                 raise
-            demo_repos.resync(root)
             (root / _MARKER).write_text("built by coditect on first run; safe to delete\n")
     except DemoError:
         raise

@@ -1,9 +1,7 @@
 """The demo workspace's git repos, each put in its state by the git CLI itself.
 
 Every remote is a bare repo under ``.remotes``; clones name it by a path relative to
-their working tree and the master's ``.gitmodules`` by one relative to the master, so the
-workspace can be built in a temporary folder and renamed into place (the absolute URLs
-git writes for initialised submodules are refreshed afterwards by :func:`resync`).
+their working tree and the master's ``.gitmodules`` by one relative to the master.
 """
 
 from __future__ import annotations
@@ -200,11 +198,6 @@ def master(root: Path) -> None:
     for where in initialise:  # update leaves HEAD detached; a submodule add would be on main
         git(path / where, "switch", "-q", "main")
     (path / "submodules" / "docs" / "handbook").mkdir(parents=True)  # listed, not initialised
-
-
-def resync(root: Path) -> None:
-    """After the rename: point the initialised submodules at their remotes' new place."""
-    git(root / "platform-master", "submodule", "sync", "-q")
 
 
 def engine_ready(repo: Path) -> None:

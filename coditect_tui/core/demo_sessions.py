@@ -7,9 +7,10 @@
 * ``service-auth``: a session still active: two commits, the first one pushed, so the
   Sessions pane has a live session and the repo is ahead of its upstream by one.
 
-No backend is involved (``GitSessions(backend=None)``): the demo is built before any
-store is open, so nothing is audited or recorded in a history here; the app indexes the
-export when it opens the tenant.
+Given a backend to record in, the sessions are recorded as ``coditect session
+start/commit/end`` records them: the repo's project registered, a history row per session
+and every action audited. Without one (a read-only start, or a build for tests of the
+repos alone) git alone is used.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from coditect_tui.core.demo_repos import (
     DEMO_AUTHOR,
@@ -31,10 +32,17 @@ from coditect_tui.core.demo_repos import (
 )
 from coditect_tui.core.demo_repos import published as published_repo
 
+if TYPE_CHECKING:
+    from coditect_tui.core.backend import Backend
+
 T = TypeVar("T")
+#: Opens the backend the demo's sessions are recorded in (the build closes it).
+Recorder = Callable[[], Coroutine[Any, Any, "Backend"]]
 
 ENDED_DESCRIPTION = "round invoice totals"
 ACTIVE_DESCRIPTION = "refresh tokens"
+#: The repos the engine works in, and the file each session edits.
+_SESSION_REPOS = (("service-billing", "billing.py"), ("service-auth", "auth.py"))
 #: The git-session facts an export carries, in the order the writer prints them.
 _EXPORT_FACTS = ("duration", "commits", "pushes", "files_changed", "insertions", "deletions")
 
@@ -80,7 +88,9 @@ def export_name(moment: datetime, description: str) -> str:
     return f"{stamp}-{name_description(description, fallback='session')}.md"
 
 
-async def _ended(root: Path, final_root: Path, now: Callable[[], datetime]) -> None:
+async def _ended(
+    root: Path, now: Callable[[], datetime], backend: Backend | None, repo_id: str | None
+) -> None:
     from coditect_tui.core.git.history import recent_commits
     from coditect_tui.core.git.runner import GitRunner
     from coditect_tui.core.git.sessions import GitSessions, read_session
@@ -89,7 +99,7 @@ async def _ended(root: Path, final_root: Path, now: Callable[[], datetime]) -> N
     repo = root / "service-billing"
     runner = GitRunner(concurrency=2)
     try:
-        engine = GitSessions(repo, runner=runner, now=now)
+        engine = GitSessions(repo, runner=runner, backend=backend, repo_id=repo_id, now=now)
         await engine.start(ENDED_DESCRIPTION)
         state = read_session(repo)
         if state is None:
@@ -114,7 +124,7 @@ async def _ended(root: Path, final_root: Path, now: Callable[[], datetime]) -> N
         description=ENDED_DESCRIPTION,
         summary=ended.message,
         objectives=[ENDED_DESCRIPTION],
-        repository=str(final_root / repo.name),
+        repository=str(repo),
         participants=[DEMO_AUTHOR],
         recent_commits=[f"{c.short_sha} {c.subject}" for c in commits],
         git_session=facts,
@@ -127,14 +137,16 @@ async def _ended(root: Path, final_root: Path, now: Callable[[], datetime]) -> N
     git(repo, "push", "-q", "origin", "main")
 
 
-async def _active(root: Path, now: Callable[[], datetime]) -> None:
+async def _active(
+    root: Path, now: Callable[[], datetime], backend: Backend | None, repo_id: str | None
+) -> None:
     from coditect_tui.core.git.runner import GitRunner
     from coditect_tui.core.git.sessions import GitSessions
 
     repo = root / "service-auth"
     runner = GitRunner(concurrency=2)
     try:
-        engine = GitSessions(repo, runner=runner, now=now)
+        engine = GitSessions(repo, runner=runner, backend=backend, repo_id=repo_id, now=now)
         await engine.start(ACTIVE_DESCRIPTION)
         (repo / "auth.py").write_text("REFRESH_BEFORE_EXPIRY = 60\n")
         await engine.commit("auth: refresh tokens a minute before expiry")
@@ -145,24 +157,61 @@ async def _active(root: Path, now: Callable[[], datetime]) -> None:
         runner.close()
 
 
-def run_sessions(root: Path, final_root: Path, now: Callable[[], datetime]) -> None:
-    """Make ``service-billing`` (an ended session, exported) and ``service-auth`` (active).
+async def _recording(record: Recorder, root: Path) -> tuple[Backend, dict[str, str]] | None:
+    """The backend to record in and the two repos' ids, or None when it records no
+    session (it cannot be opened: the tenant session says why when it opens it; a
+    read-only principal; a tier or role without git sessions)."""
+    from coditect_tui.core.errors import CoditectError, PermissionDenied, ReadOnly
+    from coditect_tui.core.git.sessions import GitSessions, resolve_repo_id
+
+    try:
+        backend = await record()
+    except CoditectError:
+        return None  # the demo is still built, its sessions in git alone
+    try:
+        if not (await backend.whoami()).read_only:
+            await GitSessions(root / _SESSION_REPOS[0][0], backend=backend).preflight("start")
+            ids = {}
+            for name, _ in _SESSION_REPOS:  # one after the other: one connection
+                ids[name] = await resolve_repo_id(backend, root / name, [root])
+            return backend, ids
+    except (ReadOnly, PermissionDenied):
+        pass  # the backend audited the refusal; the demo's repos are still built
+    except BaseException:
+        await backend.close()
+        raise
+    await backend.close()
+    return None
+
+
+def run_sessions(root: Path, now: Callable[[], datetime], record: Recorder | None = None) -> None:
+    """Run the engine in ``service-billing`` (ended, exported) and ``service-auth`` (active).
 
     Args:
-        root: the folder being built.
-        final_root: where it will live (the export names the repo there).
+        root: the workspace, where it will live (the export and the store name its repos).
         now: the local-time clock the engine uses.
+        record: opens the backend to record the sessions in (None: git only).
 
     Raises:
         DemoError: plain git failed.
-        CoditectError: the session engine failed (GitError, SessionError...).
+        CoditectError: the session engine or the backend failed (GitError,
+            SessionError, BackendUnavailable...).
     """
 
-    for name, file in (("service-billing", "billing.py"), ("service-auth", "auth.py")):
+    for name, file in _SESSION_REPOS:
         _, repo = published_repo(root, name, {"README.md": README, file: "\n"})
         engine_ready(repo)
 
     async def both() -> None:
-        await asyncio.gather(_ended(root, final_root, now), _active(root, now))
+        found = await _recording(record, root) if record is not None else None
+        backend, ids = found if found is not None else (None, {})
+        try:
+            await asyncio.gather(
+                _ended(root, now, backend, ids.get("service-billing")),
+                _active(root, now, backend, ids.get("service-auth")),
+            )
+        finally:
+            if backend is not None:
+                await backend.close()
 
     run_async(both)

@@ -13,6 +13,7 @@ name is installed (e.g. a profile's ``kind`` that no package provides),
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from typing import TYPE_CHECKING, Any, cast
 
@@ -22,12 +23,14 @@ if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
     from coditect_tui.core.backend import Backend
+    from coditect_tui.core.contract.migration import StoreMigrator
     from coditect_tui.core.contract.opening import BackendOpener, ServerLauncher, StoreOpener
     from coditect_tui.core.policy import Policy
     from coditect_tui.core.settings import TenantProfile
 
 __all__ = [
     "BACKENDS_GROUP",
+    "MIGRATORS_GROUP",
     "SERVER_GROUP",
     "STORES_GROUP",
     "Provision",
@@ -35,7 +38,9 @@ __all__ = [
     "clear_cache",
     "open_backend",
     "open_store",
+    "preload_backend",
     "server_launcher",
+    "store_migrator",
 ]
 
 #: Entry point group of the profile backends (one per ``backend.kind``).
@@ -44,6 +49,8 @@ BACKENDS_GROUP = "coditect.backends"
 STORES_GROUP = "coditect.stores"
 #: Entry point group of the tenant API server launcher.
 SERVER_GROUP = "coditect.server"
+#: Entry point group of the store migrators (``coditect migrate``).
+MIGRATORS_GROUP = "coditect.migrators"
 #: The store opener used by :func:`open_store`.
 DEFAULT_STORE = "sql"
 #: The launcher used by :func:`server_launcher`.
@@ -89,6 +96,22 @@ def clear_cache() -> None:
     """Forget the entry points read so far (after installing a package, and in tests)."""
     _entry_points.cache_clear()
     _load.cache_clear()
+
+
+def preload_backend(kind: str) -> None:
+    """Look up and import the opener of backend ``kind`` now, for a later :func:`open_backend`.
+
+    Reading the entry points and importing the opener take a while; a caller with other
+    work to do (``coditect status`` runs git meanwhile) calls this in a worker thread.
+    A failure is left for :func:`open_backend` to raise, in its own words.
+
+    Args:
+        kind: a profile's ``backend.kind``.
+    """
+    from coditect_tui.core.errors import CoditectError
+
+    with contextlib.suppress(CoditectError):
+        _load(BACKENDS_GROUP, kind)
 
 
 def backend_kinds() -> list[str]:
@@ -180,3 +203,16 @@ def server_launcher() -> ServerLauncher:
         BackendUnavailable: it cannot be loaded.
     """
     return cast("ServerLauncher", _load(SERVER_GROUP, DEFAULT_SERVER))
+
+
+def store_migrator() -> StoreMigrator:
+    """The store's migrator (``coditect migrate``).
+
+    Returns:
+        A coroutine function (see ``StoreMigrator``).
+
+    Raises:
+        ConfigError: no migrator is installed.
+        BackendUnavailable: it cannot be loaded.
+    """
+    return cast("StoreMigrator", _load(MIGRATORS_GROUP, DEFAULT_STORE))

@@ -9,6 +9,7 @@ MEMORY_KINDS: tuple[str, ...] = (
     "session",
     "session-template",
     "export-json",
+    "jsonl-dump",
     "export-placeholder",
     "transcript",
     "summary",

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from coditect_tui.core import limits
+from coditect_tui.core.permissions import Action as Action  # re-exported: the contract names
+from coditect_tui.core.permissions import Resource as Resource
+from coditect_tui.core.permissions import Scope as Scope
 
 T = TypeVar("T")
 
@@ -98,37 +100,6 @@ class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Resource(StrEnum):
-    """Resources of the permission matrix (config/roles.yaml)."""
-
-    PROJECTS = "projects"
-    REPOS = "repos"
-    SESSIONS = "sessions"
-    MEMORY = "memory"
-    STATUS = "status"
-    MEMBERS = "members"
-    API_KEYS = "api_keys"
-    AUDIT = "audit"
-
-
-class Action(StrEnum):
-    """Actions of the permission matrix (config/roles.yaml)."""
-
-    READ = "read"
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
-    EXPORT = "export"
-    ADMIN = "admin"
-
-
-class Scope(StrEnum):
-    """How far a permission reaches: rows the principal created, or the whole tenant."""
-
-    OWN = "own"
-    TENANT = "tenant"
-
-
 class Page(Model, Generic[T]):
     """One page of a keyset-paginated list.
 
@@ -152,20 +123,27 @@ class Tenant(Model):
 
 
 class Principal(Model):
-    """Who is acting: a name, the role they hold in the open tenant, and read-only state."""
+    """Who is acting: a name, the role they hold in the open tenant, and read-only state.
+
+    ``expires_at`` is when their membership (grant) in the open tenant ends; None for a
+    grant without end.
+    """
 
     name: str
     role: str
     tenant: str
     read_only: bool = False
+    expires_at: datetime | None = None
 
 
 class Member(Model):
-    """A principal's membership (and role) in the open tenant."""
+    """A principal's membership (and role) in the open tenant; ``expires_at`` is when the
+    grant ends (None: it does not)."""
 
     name: str
     role: str
     created_at: datetime
+    expires_at: datetime | None = None
 
 
 class ApiKeyInfo(Model):
@@ -297,6 +275,7 @@ MemoryKind = Literal[
     "session",
     "session-template",
     "export-json",
+    "jsonl-dump",
     "export-placeholder",
     "transcript",
     "summary",
@@ -387,6 +366,19 @@ class MemorySearchResult(Model):
     """
 
     hits: list[SearchHit]
+    total: int
+    total_exact: bool = True
+
+
+class MemoryCount(Model):
+    """How many memory entries match a filter.
+
+    Attributes:
+        total: the number of entries.
+        total_exact: False when ``total`` is a lower bound ("at least"), because
+            counting was cut short; the stores count exactly today.
+    """
+
     total: int
     total_exact: bool = True
 

@@ -1,9 +1,11 @@
-"""Roles, tiers and the one ``authorize()`` every backend method calls.
+"""Roles, tiers, feature flags and the one ``authorize()`` every backend method calls.
 
-The matrix comes from config/roles.yaml, the tiers from config/tiers.yaml (both shipped);
-nothing here trusts the UI. ``authorize()`` decides the tier (``check_feature``: does the
-tenant's tier switch on the feature the operation needs, ``OPERATION_FEATURES``) and then
-the role; every store method and every server route passes through it.
+The matrix comes from config/roles.yaml, the tiers from config/tiers.yaml, the feature
+flags from config/flags.yaml (all shipped); nothing here trusts the UI. ``authorize()``
+decides the tier (``check_feature``: is the feature the operation needs,
+``OPERATION_FEATURES``, on for this subject: the tenant's tier, then flags.yaml and the
+tenant's stored overrides, ``feature_decision``) and then the role; every store method
+and every server route passes through it.
 """
 
 from __future__ import annotations
@@ -16,8 +18,17 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from coditect_tui.core.errors import ConfigError, PermissionDenied, QuotaExceeded, ReadOnly
-from coditect_tui.core.models import Action, Resource, Scope
+from coditect_tui.core.flags import (
+    TIER,
+    FeatureDecision,
+    FeatureSubject,
+    FlagRule,
+    FlagsFile,
+    check_flags_file,
+    decide,
+)
 from coditect_tui.core.paths import shipped_config_dir
+from coditect_tui.core.permissions import Action, Resource, Scope
 from coditect_tui.core.yamlio import load_yaml, validate
 
 #: The (resource, action) pairs that correspond to a backend operation. roles.yaml may
@@ -35,6 +46,7 @@ OPERATIONS: dict[Resource, frozenset[Action]] = {
     ),
     Resource.API_KEYS: frozenset({Action.READ, Action.CREATE, Action.DELETE, Action.ADMIN}),
     Resource.AUDIT: frozenset({Action.READ, Action.EXPORT, Action.ADMIN}),
+    Resource.WEBHOOKS: frozenset({Action.READ, Action.CREATE, Action.DELETE}),
 }
 
 #: Roles that only a principal holding ``members.admin`` may grant, change or remove.
@@ -51,6 +63,7 @@ class RoleDef(BaseModel):
     read_only: bool = False
     audit_reads: bool = False
     requires_key_expiry: bool = False
+    requires_grant_expiry: bool = False
     permissions: dict[Resource, dict[Action, Scope]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -103,6 +116,8 @@ _FEATURES_BY_RESOURCE: dict[Resource, tuple[frozenset[str], frozenset[str]]] = {
     Resource.STATUS: (frozenset({"dashboard"}), frozenset({"dashboard"})),
     Resource.API_KEYS: (frozenset({"api_keys"}), frozenset({"api_keys"})),
     Resource.AUDIT: (frozenset({"audit"}), frozenset({"audit"})),
+    # webhooks are delivered by the tenant API server: a tier without it has none
+    Resource.WEBHOOKS: (frozenset({"remote_api"}), frozenset({"remote_api"})),
 }
 OPERATION_FEATURES: dict[tuple[Resource, Action], frozenset[str]] = {
     (resource, action): reads if action is Action.READ else others
@@ -166,16 +181,29 @@ class TiersFile(BaseModel):
     tiers: dict[str, TierDef]
 
 
-class Policy:
-    """The loaded permission matrix and tiers; answers every authorization question."""
+#: A tier name, or the full subject of a feature decision (tier, tenant, principal and
+#: stored overrides). A bare tier name is decided by the tier alone.
+TierOrSubject = str | FeatureSubject
 
-    def __init__(self, roles: dict[str, RoleDef], tiers: dict[str, TierDef]) -> None:
+
+class Policy:
+    """The loaded permission matrix, tiers and feature flags; answers every authorization
+    question."""
+
+    def __init__(
+        self,
+        roles: dict[str, RoleDef],
+        tiers: dict[str, TierDef],
+        flags: dict[str, FlagRule] | None = None,
+    ) -> None:
         self.roles = roles
         self.tiers = tiers
+        self.flags = flags or {}
 
     @classmethod
     def load(cls, config_dir: Path | None = None) -> Policy:
-        """Load roles.yaml and tiers.yaml from ``config_dir`` (default: the shipped ones).
+        """Load roles.yaml, tiers.yaml and flags.yaml from ``config_dir`` (default: the
+        shipped ones). flags.yaml may be absent from ``config_dir`` (no flags).
 
         Raises:
             ConfigError: a file is missing or invalid (file:line and key in the message).
@@ -183,7 +211,13 @@ class Policy:
         base = config_dir or shipped_config_dir()
         roles = validate(load_yaml(base / "roles.yaml"), RolesFile).roles
         tiers = validate(load_yaml(base / "tiers.yaml"), TiersFile).tiers
-        return cls(roles, tiers)
+        flags: dict[str, FlagRule] = {}
+        if (base / "flags.yaml").exists() or config_dir is None:
+            doc = load_yaml(base / "flags.yaml")
+            parsed = validate(doc, FlagsFile)
+            check_flags_file(doc, parsed, KNOWN_FEATURES, set(tiers))
+            flags = parsed.flags
+        return cls(roles, tiers, flags)
 
     def role(self, name: str) -> RoleDef:
         """The definition of ``name``.
@@ -211,42 +245,77 @@ class Policy:
         """The scope ``role`` holds for ``resource.action``, or None when denied."""
         return self.role(role).permissions.get(resource, {}).get(action)
 
-    def has_feature(self, tier: str, features: str | Iterable[str]) -> bool:
-        """Whether ``tier`` switches on ``features`` (one of them, for a collection).
+    def feature_decision(self, subject: TierOrSubject, feature: str) -> FeatureDecision:
+        """Whether ``feature`` is on for ``subject``, and which rule decided.
+
+        Precedence (strongest first): a stored stakeholder override, a stored tenant
+        override (both only where the layers below leave the feature on), a flags.yaml
+        stakeholder entry, a flags.yaml tenant entry, the flags.yaml rollout, the tier.
+        An unknown tier has no feature, whatever the flags say.
+
+        Args:
+            subject: a tier name, or the tenant, principal and stored overrides.
+            feature: the tiers.yaml feature.
+
+        Returns:
+            The decision and its source (``coditect_tui.core.flags``).
+        """
+        if isinstance(subject, str):
+            subject = FeatureSubject(subject)
+        definition = self.tiers.get(subject.tier)
+        if definition is None:
+            return FeatureDecision(False, TIER)
+        return decide(subject, feature, feature in definition.features, self.flags.get(feature))
+
+    def has_feature(self, tier: TierOrSubject, features: str | Iterable[str]) -> bool:
+        """Whether ``features`` (one of them, for a collection) is on for ``tier``: a tier
+        name (the tier alone) or a subject (with feature flags, ``feature_decision``).
 
         An unknown tier has no feature.
         """
-        definition = self.tiers.get(tier)
-        if definition is None:
-            return False
         wanted = {features} if isinstance(features, str) else set(features)
-        return not wanted.isdisjoint(definition.features)
+        if isinstance(tier, str) or (not self.flags and not tier.overrides):
+            definition = self.tiers.get(tier if isinstance(tier, str) else tier.tier)
+            return definition is not None and not wanted.isdisjoint(definition.features)
+        return any(self.feature_decision(tier, feature).on for feature in wanted)
 
-    def check_feature(self, tier: str, features: str | Iterable[str], what: str) -> None:
-        """The tier decision: refuse ``what`` unless ``tier`` has (one of) ``features``.
+    def check_feature(self, tier: TierOrSubject, features: str | Iterable[str], what: str) -> None:
+        """The tier decision: refuse ``what`` unless (one of) ``features`` is on.
 
         Args:
-            tier: the tenant's tier.
+            tier: the tenant's tier, or the subject (tier, tenant, principal and stored
+                overrides) when feature flags apply.
             features: the feature ``what`` needs, or several of which any one is enough.
             what: the refused thing, for the message (e.g. ``audit.export``).
 
         Raises:
-            PermissionDenied: the tier lacks the feature, or is not defined in tiers.yaml.
+            PermissionDenied: the feature is off (the message names the tier, or the
+                flag that switched it off), or the tier is not defined in tiers.yaml.
         """
         if self.has_feature(tier, features):
             return
-        if tier not in self.tiers:
-            raise PermissionDenied(f"tier {tier!r} is not defined (tiers.yaml): {what} is refused")
-        names = " or ".join(sorted({features} if isinstance(features, str) else set(features)))
+        name = tier if isinstance(tier, str) else tier.tier
+        if name not in self.tiers:
+            raise PermissionDenied(f"tier {name!r} is not defined (tiers.yaml): {what} is refused")
+        wanted = sorted({features} if isinstance(features, str) else set(features))
+        names = " or ".join(wanted)
+        switched = [
+            d.source for f in wanted if (d := self.feature_decision(tier, f)).source != TIER
+        ]
+        if switched:
+            raise PermissionDenied(
+                f"{names} is switched off for this tenant ({', '.join(switched)}): "
+                f"{what} is refused"
+            )
         raise PermissionDenied(
-            f"tier {tier!r} does not include {names} (tiers.yaml): {what} is refused"
+            f"tier {name!r} does not include {names} (tiers.yaml): {what} is refused"
         )
 
-    def check_tier(self, tier: str, resource: Resource, action: Action | None) -> None:
+    def check_tier(self, tier: TierOrSubject, resource: Resource, action: Action | None) -> None:
         """The tier decision for one operation of the matrix (``OPERATION_FEATURES``).
 
         Args:
-            tier: the tenant's tier.
+            tier: the tenant's tier, or the subject when feature flags apply.
             resource: what is acted on.
             action: the action; None for an upsert decided after a lookup (create and
                 update need the same feature, so the tier is decided before the lookup).
@@ -259,7 +328,7 @@ class Policy:
         if needs is not None:
             self.check_feature(tier, needs, f"{resource}.{action or 'write'}")
 
-    def brand(self, tier: str, theme_brand: object) -> str:
+    def brand(self, tier: TierOrSubject, theme_brand: object) -> str:
         """The name the header shows: a theme's ``brand`` only when ``tier`` includes
         ``branding``, else ``CODITECT``.
 
@@ -279,7 +348,7 @@ class Policy:
         *,
         role: str,
         principal: str,
-        tier: str,
+        tier: TierOrSubject,
         resource: Resource,
         action: Action,
         owner: str | None = None,
@@ -292,7 +361,7 @@ class Policy:
         Args:
             role: the principal's role in the open tenant.
             principal: who is acting.
-            tier: the open tenant's tier.
+            tier: the open tenant's tier, or the subject (feature flags apply then).
             resource: what is acted on.
             action: what is done.
             owner: who created the row acted on, when the call is about one row; an ``own``

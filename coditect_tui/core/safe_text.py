@@ -29,6 +29,7 @@ never as Rich/Textual markup. Where a string must be embedded in markup, use
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any, TypedDict, Unpack
 
@@ -51,17 +52,38 @@ def _escape(code: int) -> str:
     return _SHORT.get(code) or f"\\u{code:04x}"
 
 
-#: Lone surrogates: undecodable file-name bytes (U+DC80..U+DCFF) as ``\\xNN``, others as
-#: their JSON escape.
-_SURROGATES = {code: _escape(code) for code in range(0xD800, 0xE000)} | {
-    code: f"\\x{code - 0xDC00:02x}" for code in range(0xDC80, 0xDD00)
-}
 #: In JSON text: the characters the encoder leaves raw.
 _IN_JSON = {code: _escape(code) for code in _NOT_C0}
-#: In plain text: every character of the rule, surrogates, and the backslash.
-_LINE = {code: _escape(code) for code in (*range(0x20), *_NOT_C0)} | _SURROGATES | {0x5C: "\\\\"}
+#: In plain text: every character of the rule and the backslash (lone surrogates apart).
+_LINE = {code: _escape(code) for code in (*range(0x20), *_NOT_C0)} | {0x5C: "\\\\"}
 #: Multi-line views keep newlines and backslashes and show tabs as spaces.
 _BLOCK = {code: shown for code, shown in _LINE.items() if code not in (0x0A, 0x5C)} | {0x09: "    "}
+
+
+@functools.cache
+def _surrogates() -> dict[int, str]:
+    """Lone surrogates: undecodable file-name bytes (U+DC80..U+DCFF) as ``\\xNN``, others
+    as their JSON escape. 2,048 entries, built when the first one is met (they are rare:
+    every start would otherwise pay for them)."""
+    return {code: _escape(code) for code in range(0xD800, 0xE000)} | {
+        code: f"\\x{code - 0xDC00:02x}" for code in range(0xDC80, 0xDD00)
+    }
+
+
+@functools.cache
+def _with_surrogates(keep_newlines: bool) -> dict[int, str]:
+    return (_BLOCK if keep_newlines else _LINE) | _surrogates()
+
+
+def _has_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate (it then cannot be encoded as UTF-8)."""
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def safe_text(value: object, *, keep_newlines: bool = False, max_length: int | None = None) -> str:
@@ -81,7 +103,10 @@ def safe_text(value: object, *, keep_newlines: bool = False, max_length: int | N
         text = value.decode("utf-8", errors="replace")
     else:
         text = "" if value is None else str(value)
-    table = _BLOCK if keep_newlines else _LINE
+    if _has_surrogate(text):
+        table = _with_surrogates(keep_newlines)
+    else:
+        table = _BLOCK if keep_newlines else _LINE
     shown = text.translate(table)
     if max_length is not None and len(shown) > max_length:
         shown = _cut(text, table, max(0, max_length - 1)) + "…"
@@ -125,7 +150,7 @@ def safe_json(value: Any, *, indent: bool = False, sort_keys: bool = False) -> s
 def _valid(value: Any) -> Any:
     """``value`` with every string's lone surrogates in their escaped text form."""
     if isinstance(value, str):
-        return value.translate(_SURROGATES)
+        return value.translate(_surrogates())
     if isinstance(value, dict):
         return {_valid(k): _valid(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -150,7 +175,7 @@ def fs_text(value: str | os.PathLike[str]) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.translate(_SURROGATES)
+        return text.translate(_surrogates())
     return text
 
 

@@ -2,9 +2,9 @@
 
 Sources, later ones winning: built-in defaults, the user file (``$CODITECT_CONFIG`` or
 ``<XDG config>/coditect/config.yaml``, or ``--config``), environment variables
-(``CODITECT_TENANT``, ``CODITECT_THEME``, ``CODITECT_READ_ONLY``), then CLI flags (applied
-by the caller with ``Settings.with_overrides``). Every key is documented in
-docs/configuration.md.
+(``CODITECT_TENANT``, ``CODITECT_THEME``, ``CODITECT_READ_ONLY``, ``CODITECT_PLUGINS``),
+then CLI flags (applied by the caller with ``Settings.with_overrides``). Every key is
+documented in docs/configuration.md.
 """
 
 from __future__ import annotations
@@ -17,15 +17,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from coditect_tui.core.custom_commands.spec import CustomCommand, check_commands
 from coditect_tui.core.errors import ConfigError
+from coditect_tui.core.groups import check_group_name, check_groups, normalise_entry
 from coditect_tui.core.paths import default_store_path, user_config_file
 from coditect_tui.core.policy import Policy, shipped_policy, unknown_name
 from coditect_tui.core.yamlio import load_yaml, validate
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _Strict = ConfigDict(extra="forbid", frozen=True)
+GroupName = Annotated[str, AfterValidator(check_group_name)]
+RepoEntry = Annotated[str, AfterValidator(normalise_entry)]
 
 
 class LocalBackendConfig(BaseModel):
@@ -67,6 +79,18 @@ class TenantProfile(BaseModel):
     tier: str = "internal"
     theme: str | None = None
     workspace_roots: list[str] = Field(default_factory=list)
+    memory_folders: list[str] = Field(
+        default_factory=list,
+        description="MEMORY-CONTEXT folders indexed besides those found in the roots",
+    )
+    groups: dict[GroupName, list[RepoEntry]] = Field(
+        default_factory=dict, description="group -> repos (paths relative to a root, or names)"
+    )
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return check_groups(value)
 
     @field_validator("name")
     @classmethod
@@ -109,6 +133,10 @@ class TenantProfile(BaseModel):
         """Workspace roots with ``~`` expanded."""
         return [Path(root).expanduser() for root in self.workspace_roots]
 
+    def memory_folder_paths(self) -> list[Path]:
+        """The MEMORY-CONTEXT folders the configuration names, with ``~`` expanded."""
+        return [Path(folder).expanduser() for folder in self.memory_folders]
+
 
 class UiSettings(BaseModel):
     """How the app looks and which keys it uses."""
@@ -120,6 +148,17 @@ class UiSettings(BaseModel):
     )
 
 
+class PluginSettings(BaseModel):
+    """Which installed plugins run, and how long a hook may take (docs/plugins.md)."""
+
+    model_config = _Strict
+    enabled: bool = Field(default=True, description="run installed plugins at all")
+    disabled: list[str] = Field(
+        default_factory=list, description="plugins (entry point names) not to run"
+    )
+    timeout: float = Field(default=5.0, gt=0, le=300, description="seconds one hook call may take")
+
+
 class Settings(BaseModel):
     """The whole user configuration."""
 
@@ -128,6 +167,10 @@ class Settings(BaseModel):
     tenants: list[TenantProfile] = Field(default_factory=list)
     ui: UiSettings = Field(default_factory=UiSettings)
     read_only: bool = False
+    commands: list[CustomCommand] = Field(
+        default_factory=list, description="custom commands (docs/user-guide.md)"
+    )
+    plugins: PluginSettings = Field(default_factory=PluginSettings)
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -214,6 +257,7 @@ def load_settings(
             raise ConfigError(
                 "no tenants listed", path=str(target), line=doc.line_of(()), key="tenants"
             )
+        check_commands(settings, doc)
     else:
         settings = default_settings()
         from_file = False
@@ -222,6 +266,8 @@ def load_settings(
         updates["ui"] = settings.ui.model_copy(update={"theme": env["CODITECT_THEME"]})
     if env_read_only(env):
         updates["read_only"] = True
+    if env.get("CODITECT_PLUGINS", "").lower() in {"0", "off", "false", "no"}:
+        updates["plugins"] = settings.plugins.model_copy(update={"enabled": False})
     if updates:
         settings = settings.model_copy(update=updates)
     return LoadedSettings(settings, target, from_file, env.get("CODITECT_TENANT") or None)

@@ -26,7 +26,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from coditect_tui.core.dashboard.kpis import Kpis
 from coditect_tui.core.errors import ConfigError
 from coditect_tui.core.git.health import Band
-from coditect_tui.core.policy import KNOWN_FEATURES, Policy, shipped_policy, unknown_name
+from coditect_tui.core.policy import (
+    KNOWN_FEATURES,
+    Policy,
+    TierOrSubject,
+    shipped_policy,
+    unknown_name,
+)
 from coditect_tui.core.yamlio import LocatedYaml, load_yaml, validate
 
 if TYPE_CHECKING:
@@ -42,6 +48,7 @@ Section = Literal[
     "attention",
     "stale_count",
     "attention_count",
+    "time",
 ]
 PortfolioColumn = Literal[
     "repos",
@@ -57,7 +64,7 @@ PortfolioColumn = Literal[
 ]
 
 #: Sections that list repos by name: never allowed in an aggregate view.
-NAMED_SECTIONS: frozenset[str] = frozenset({"stale", "attention"})
+NAMED_SECTIONS: frozenset[str] = frozenset({"stale", "attention", "time"})
 #: Sections an aggregate view may show.
 AGGREGATE_SECTIONS: frozenset[str] = frozenset(
     {"kpis", "distribution", "commits", "trend", "stale_count", "attention_count"}
@@ -206,8 +213,9 @@ class ViewsConfig:
         return out
 
 
-def tier_has_feature(tier: str, feature: str, policy: Policy | None = None) -> bool:
-    """Whether tiers.yaml gives ``tier`` the ``feature`` (an unknown tier has none)."""
+def tier_has_feature(tier: TierOrSubject, feature: str, policy: Policy | None = None) -> bool:
+    """Whether tiers.yaml gives ``tier`` the ``feature`` (an unknown tier has none); for a
+    subject (tenant and principal), flags.yaml decides too."""
     return (policy or shipped_policy()).has_feature(tier, feature)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -51,12 +52,16 @@ class _BoundedLoader(yaml.SafeLoader):
 
 
 class LocatedYaml:
-    """Parsed YAML data plus the 1-based line of every mapping key and sequence item."""
+    """Parsed YAML data plus the 1-based line of every mapping key and sequence item
+    (and, in ``columns``, the 0-based column of each, for a writer that edits in place)."""
 
-    def __init__(self, data: Any, lines: dict[Loc, int], path: str) -> None:
+    def __init__(
+        self, data: Any, lines: dict[Loc, int], path: str, columns: dict[Loc, int] | None = None
+    ) -> None:
         self.data = data
         self.lines = lines
         self.path = path
+        self.columns = columns or {}
 
     def line_of(self, loc: Sequence[str | int]) -> int | None:
         """The line of ``loc`` or of its nearest located ancestor."""
@@ -80,6 +85,7 @@ class _Walk:
     def __init__(self, path: str) -> None:
         self.path = path
         self.lines: dict[Loc, int] = {}
+        self.columns: dict[Loc, int] = {}
         self.values = 0
 
     def walk(self, node: yaml.Node, loc: Loc) -> None:
@@ -102,6 +108,7 @@ class _Walk:
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 self.lines[(*loc, index)] = item.start_mark.line + 1
+                self.columns[(*loc, index)] = item.start_mark.column
                 self.walk(item, (*loc, index))
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc) -> None:
@@ -117,6 +124,7 @@ class _Walk:
                 )
             seen.add(key)
             self.lines[(*loc, key)] = key_node.start_mark.line + 1
+            self.columns[(*loc, key)] = key_node.start_mark.column
             self.walk(value_node, (*loc, key))
 
 
@@ -130,6 +138,20 @@ def dump_yaml(data: Any) -> str:
         The YAML text.
     """
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+_PLAIN = re.compile(r"^[\w./~@+-]+$")
+
+
+def scalar(value: str) -> str:
+    """``value`` as a one-line YAML scalar that reads back as this very string: plain
+    when it is safe (``client/api``), else double-quoted with every non-ASCII character
+    escaped (``yes``, ``1``, ``a: b``; YAML refuses raw C1 control characters)."""
+    import json
+
+    if _PLAIN.match(value) and yaml.safe_load(value) == value:
+        return value
+    return json.dumps(value)
 
 
 def load_yaml(path: Path) -> LocatedYaml:
@@ -174,8 +196,7 @@ def load_yaml(path: Path) -> LocatedYaml:
         raise ConfigError(f"YAML error: {exc}", path=shown) from None
     finally:
         loader.dispose()
-    lines = walk.lines
-    return LocatedYaml(data, lines, shown)
+    return LocatedYaml(data, walk.lines, shown, walk.columns)
 
 
 def _allowed_keys(model: type[BaseModel], loc: Loc) -> Iterable[str]:

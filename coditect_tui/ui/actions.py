@@ -24,11 +24,14 @@ CHANGES: dict[str, Change] = {
     "session.pr": Change("open pull requests", "sessions"),
     "session.end": Change("end git sessions", "sessions"),
     "repo.fetch": Change("fetch repos", "repos"),
+    "repos.bulk": Change("run git on many repos", "repos"),
     "repo.editor": Change("open an editor in repos"),
     "repo.shell": Change("open a shell in repos"),
     "memory.note": Change("write memory notes", "memory", "create"),
     "memory.export": Change("write session exports", "memory", "create"),
     "audit.export": Change("export evidence packs", "audit", "export", "evidence_packs"),
+    "group.add": Change("change groups"),
+    "group.remove": Change("change groups"),
 }
 
 
@@ -77,7 +80,16 @@ ACTIONS: tuple[AppAction, ...] = (
     AppAction("show_tab('sessions')", "3", "Git sessions", "pane.sessions", show=False),
     AppAction("show_tab('memory')", "4", "Memory", "pane.memory", show=False),
     AppAction("show_tab('audit')", "5", "Audit", "pane.audit", show=False),
+    AppAction("show_tab('repos')", "6", "Repos", "pane.repos", show=False),
     AppAction("focus_tree", "t", "Tree", "app.focus_tree", show=False),
     AppAction("search_memory", "slash", "Search memory", "app.search_memory", show=False),
+    AppAction("group_filter", "g", "Group filter", "group.filter", show=False),
+    AppAction("group_add", "plus", "Add to group", "group.add", show=False),
+    AppAction("group_remove", "minus", "Remove from group", "group.remove", show=False),
+    AppAction("bulk", "B", "Bulk git", "repos.bulk", show=False),
+    AppAction(
+        "select_by_filter", "asterisk", "Select by filter", "selection.by_filter", show=False
+    ),
+    AppAction("clear_selection", "escape", "Clear selection", "selection.clear", show=False),
     AppAction("quit", "q", "Quit", "app.quit"),
 )

@@ -9,6 +9,7 @@ Panes load their own data from the session they are bound to (docs/architecture.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Callable
@@ -25,8 +26,12 @@ from coditect_tui.core.tenant import events as ev
 from coditect_tui.core.workspace_view import RepoView, WorkspaceView, load_cached, paint_key
 from coditect_tui.ui.actions import ACTIONS, CHANGES
 from coditect_tui.ui.commands import ActionsProvider, PanesProvider, ReposProvider, TenantsProvider
+from coditect_tui.ui.custom_commands import CustomCommandsMixin, CustomCommandsProvider
+from coditect_tui.ui.groups import GroupActions, GroupsProvider
 from coditect_tui.ui.panes.projects import ProjectTree
 from coditect_tui.ui.panes.repo_detail import RepoDetail
+from coditect_tui.ui.plugin_host import PluginHostMixin
+from coditect_tui.ui.selection_actions import SelectionMixin, SelectionProvider
 from coditect_tui.ui.startup import TABS, PaintFirstApp
 from coditect_tui.ui.system_commands import SystemCommandsMixin
 from coditect_tui.ui.tenant_link import JumpTo, TenantEvent, TenantPane
@@ -35,6 +40,8 @@ from coditect_tui.ui.widgets.pane_tabs import PaneTabs, TabBar
 if TYPE_CHECKING:
     from textual.screen import ActiveBinding
 
+    from coditect_tui.core.settings import TenantProfile
+    from coditect_tui.core.tenant.refusal import Change
     from coditect_tui.core.tenant.session import TenantSession
 
 
@@ -69,11 +76,26 @@ class WorkspaceScreen(Screen[None]):
         }
 
 
-class CoditectApp(SystemCommandsMixin, PaintFirstApp):
+class CoditectApp(
+    CustomCommandsMixin,
+    GroupActions,
+    SelectionMixin,
+    SystemCommandsMixin,
+    PluginHostMixin,
+    PaintFirstApp,
+):
     """The full-screen workspace."""
 
     BINDINGS = [action.binding() for action in ACTIONS]
-    COMMANDS = App.COMMANDS | {ReposProvider, PanesProvider, ActionsProvider, TenantsProvider}
+    COMMANDS = App.COMMANDS | {
+        ReposProvider,
+        PanesProvider,
+        ActionsProvider,
+        TenantsProvider,
+        GroupsProvider,
+        SelectionProvider,
+        CustomCommandsProvider,
+    }
     session: TenantSession | None = None
     selected: RepoView | None = None
     live_at: float | None = None  # when every status was live (``exit_after_live``)
@@ -104,6 +126,8 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
         if not await self._ensure_settings():
             return
         assert self.settings is not None and self.profile is not None
+        self.bind_custom_commands()
+        await self.start_plugins(self.settings.plugins)
         profile = self.profile
         if name is not None:
             try:
@@ -112,7 +136,10 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
                 self.report(exc, "Switch tenant")
                 return
         await self.close_session()
+        self._follow_role(profile)
         if name is not None:
+            self.selection.clear()  # one tenant's repos never stay selected in another
+            self.selection_changed()
             self.profile = profile
             self._apply_profile(profile)
             self.refresh_bindings()
@@ -128,17 +155,28 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
             quiet_repos=self.aggregate_only,
             previous=self._cached_view,
             config_hint=safe_text(self.config_path or "the config file"),
+            prefetch=self.take_prefetch(),
         )
         self.session = session
         session.subscribe(lambda event: self.post_message(TenantEvent(session, event)))
         for pane in self._panes():
-            if not (self.aggregate_only and isinstance(pane, ProjectTree)):
+            if not (self.aggregate_only and pane.names_repos):
                 pane.bind(session)
         if self._cached_view is not None and not self.aggregate_only:
             self.query_one(ProjectTree).show(self._cached_view, profile.title)
         await session.open()
         if brief and session is self.session and not self.aggregate_only:
             await self._show_brief(session)
+
+    def _follow_role(self, profile: TenantProfile) -> None:
+        """Read-only in the tenant about to open: the user's word (flag, environment,
+        config) everywhere, else the role there; the previous tenant's role (or backend's
+        answer) does not carry over. The backend's answer may still add to it."""
+        from coditect_tui.core.policy import shipped_policy
+
+        self._read_only_from_backend = False
+        self.read_only_flag = self.forced_read_only or shipped_policy().is_read_only(profile.role)
+        self.refresh_bindings()
 
     async def close_session(self) -> None:
         """Close the open session, if any, and clear every pane of its data.
@@ -158,12 +196,13 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
         if message.session is not self.session:
             return
         if isinstance(event, ev.Notice):
-            self.notify(
-                safe_text(event.message),
-                title=event.title,
-                severity=event.severity,
-                timeout=event.timeout,
-            )
+            message = safe_text(event.message)
+            if any(  # still on screen (a refresh retried and failed alike): say it once
+                (n.message, n.title, n.severity) == (message, event.title, event.severity)
+                for n in self._notifications
+            ):
+                return
+            self.notify(message, title=event.title, severity=event.severity, timeout=event.timeout)
         elif isinstance(event, ev.BackendOpened) and event.read_only and not self.read_only_flag:
             self.read_only_flag = True  # the backend's word: a read-only key or role
             self._read_only_from_backend = True
@@ -171,6 +210,8 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
         elif isinstance(event, ev.TreeDiscovered) and self.exit_after_paint and not self._painted:
             self._painted = True
             self.call_after_refresh(self.exit)
+        if isinstance(event, ev.TreeDiscovered):
+            self._keep_discovered(event.view)
         elif isinstance(event, ev.StatusesLive) and self.exit_after_live:
             self.live_at = time.time()  # bench_live.py: the moment, not the teardown after it
             self.call_after_refresh(self.exit)
@@ -264,11 +305,14 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
         line, or None (not a change, or allowed). Decided with the backends' policy from
         the role the backend reported; until it has, only read-only mode refuses (the
         first paint's footer loads no policy)."""
+        change = CHANGES.get(binding_id)
+        return None if change is None else self.change_refusal(change)
+
+    def change_refusal(self, change: Change) -> str | None:
+        """Why ``change`` would be refused in the open tenant, in one line, or None
+        (see :meth:`refusal`)."""
         from coditect_tui.core.tenant.refusal import refusal
 
-        change = CHANGES.get(binding_id)
-        if change is None:
-            return None
         session = self.session
         principal = session.principal if session is not None else None
         if principal is None and not self.read_only:
@@ -283,7 +327,7 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
         environment, config) or the backend says so (a read-only API key)."""
         from coditect_tui.core.settings import env_read_only
 
-        if self.read_only_flag and not self._read_only_from_backend:
+        if self.forced_read_only:
             if env_read_only():
                 return "CODITECT_READ_ONLY is set"
             if self.settings is not None and self.settings.read_only:
@@ -375,6 +419,12 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
         if not self.refuse("repo.fetch"):
             self.query_one(RepoDetail).fetch()
 
+    def action_bulk(self) -> None:
+        """Fetch, pull, push, switch or submodule update over the marked repos."""
+        from coditect_tui.ui.bulk_actions import run_bulk
+
+        self.run_worker(run_bulk(self), group="bulk")
+
     def action_open_editor(self) -> None:
         """Suspend the app and open $EDITOR (or $VISUAL, else vi) in the selected repo."""
         if not self.refuse("repo.editor"):
@@ -394,3 +444,7 @@ class CoditectApp(SystemCommandsMixin, PaintFirstApp):
 
     async def on_unmount(self) -> None:
         await self.close_session()
+        await self.stop_plugins()
+        prefetch = self.take_prefetch()  # the app stopped before a session took it
+        if prefetch is not None:
+            await asyncio.to_thread(prefetch.close)

@@ -8,16 +8,16 @@ those characters and runs nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from coditect_tui.core.safe_text import safe_text
 from coditect_tui.ui.actions import ACTIONS
+from coditect_tui.ui.palette import EntriesProvider, Entry
 from coditect_tui.ui.plain import highlight_plain, plain
 
 if TYPE_CHECKING:
@@ -29,18 +29,8 @@ PANES = {
     "sessions": "Git sessions",
     "memory": "Memory",
     "audit": "Audit",
+    "repos": "Repos",
 }
-
-
-def fuzzy_hits(
-    matcher: Matcher, entries: Iterable[tuple[str, Callable[[], object], str | None]]
-) -> Iterator[Hit]:
-    """A hit for each (trusted text, callback, help) entry that ``matcher`` matches."""
-    for text, callback, help_text in entries:
-        score = matcher.match(text)
-        if score > 0:
-            help_content = plain(help_text) if help_text else None
-            yield Hit(score, matcher.highlight(text), callback, help=help_content)  # type: ignore[arg-type]
 
 
 def _app(provider: Provider) -> CoditectApp:
@@ -69,32 +59,25 @@ class ReposProvider(Provider):
                 )
 
 
-class PanesProvider(Provider):
+class PanesProvider(EntriesProvider):
     """Show a pane."""
 
-    async def discover(self) -> Hits:
+    def entries(self) -> list[Entry]:
         app = _app(self)
-        for key, title in PANES.items():
-            yield DiscoveryHit(f"Pane: {title}", partial(app.action_show_tab, key))
-
-    async def search(self, query: str) -> Hits:
-        app = _app(self)
-        panes = [(f"Pane: {t}", partial(app.action_show_tab, k), None) for k, t in PANES.items()]
-        for hit in fuzzy_hits(self.matcher(query), panes):
-            yield hit
+        return [(f"Pane: {t}", partial(app.action_show_tab, k), None) for k, t in PANES.items()]
 
 
-class ActionsProvider(Provider):
+class ActionsProvider(EntriesProvider):
     """The app's actions, without the changes the tenant's principal may not make.
 
     Each is named by its label, with what it does and its key as the help line (the
     binding id is for ``ui.keymap``, not for a reader).
     """
 
-    def _offered(self) -> list[tuple[str, Callable[[], object], str]]:
+    def entries(self) -> list[Entry]:
         app = _app(self)
         keymap = dict(app.boot.keymap)
-        offered: list[tuple[str, Callable[[], object], str]] = []
+        offered: list[Entry] = []
         for action in ACTIONS:
             if not action.palette or action.name == "show_tab":
                 continue
@@ -109,14 +92,6 @@ class ActionsProvider(Provider):
                 (action.description, partial(app.run_palette_action, action.action), help_text)
             )
         return offered
-
-    async def discover(self) -> Hits:
-        for description, callback, help_text in self._offered():
-            yield DiscoveryHit(description, callback, help=plain(help_text))  # type: ignore[arg-type]
-
-    async def search(self, query: str) -> Hits:
-        for hit in fuzzy_hits(self.matcher(query), self._offered()):
-            yield hit
 
 
 class TenantsProvider(Provider):

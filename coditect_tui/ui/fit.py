@@ -52,3 +52,29 @@ def middle_ellipsis(value: str, width: int) -> str:
     tail = name if name + 4 <= room else (room + 1) // 2
     tail = max(tail, (room + 1) // 2)
     return f"{value[: room - tail]}{ELLIPSIS}{value[len(value) - tail :]}"
+
+
+def fit_columns(widths: list[int], priorities: list[int], width: int, gap: int = 1) -> list[int]:
+    """Which columns of a table fit in ``width`` cells, dropping the highest priority
+    number first (priority 0 is never dropped).
+
+    Args:
+        widths: each column's width, in display order.
+        priorities: each column's priority (a higher number goes first).
+        width: the cells available.
+        gap: cells between two columns.
+
+    Returns:
+        The indices of the columns kept, in display order.
+    """
+    kept = list(range(len(widths)))
+    by_drop = sorted(kept, key=lambda i: -priorities[i])
+
+    def used(columns: list[int]) -> int:
+        return sum(widths[i] for i in columns) + gap * max(0, len(columns) - 1)
+
+    for index in by_drop:
+        if used(kept) <= width or priorities[index] == 0:
+            break
+        kept.remove(index)
+    return kept

@@ -9,8 +9,12 @@ from rich.text import Text
 from coditect_tui.core.safe_text import safe_text
 from coditect_tui.core.workspace_view import RepoView
 
+#: A marked (selected) repo, in the tree and the repos view.
+MARK = "✔"
+
 #: (glyph, meaning) pairs, for the help screen.
 LEGEND: tuple[tuple[str, str], ...] = (
+    (MARK, "marked: in the selection (space, shift+arrows, + select by filter)"),
     ("*N", "N uncommitted changes (staged, modified or untracked)"),
     ("✗N", "N conflicted files"),
     ("↑N", "N commits ahead of upstream (unpushed)"),

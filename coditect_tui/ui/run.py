@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -64,21 +65,34 @@ def run_app(
         )
         save_boot(key, boot)
 
+    prefetch = None
+    if boot.roots and not boot.aggregate_only and not exit_after_paint:
+        # git reads the statuses in a child process while the UI is imported and painted
+        from coditect_tui.core.tenant.prefetch import StatusPrefetch
+
+        prefetch = StatusPrefetch(boot.tenant, [Path(root) for root in boot.roots]).start()
+
     def settings_loader() -> tuple[Settings, TenantProfile]:
         return ctx.loaded.settings, ctx.profile()
 
-    from coditect_tui.ui.app import CoditectApp
+    try:
+        from coditect_tui.ui.app import CoditectApp
 
-    app = CoditectApp(
-        boot,
-        settings=settings,
-        profile=profile,
-        settings_loader=settings_loader,
-        read_only=boot.read_only,
-        theme_override=theme_override,
-        exit_after_paint=exit_after_paint,
-        exit_after_live=exit_after_live,
-    )
+        app = CoditectApp(
+            boot,
+            settings=settings,
+            profile=profile,
+            settings_loader=settings_loader,
+            read_only=boot.read_only,
+            theme_override=theme_override,
+            exit_after_paint=exit_after_paint,
+            exit_after_live=exit_after_live,
+            prefetch=prefetch,
+        )
+    except BaseException:
+        if prefetch is not None:
+            prefetch.close()
+        raise
     # Headless, Textual would lay out at Rich's default console size (80x25) and again at
     # the driver's (80x24); a terminal reports one size to both.
     headless = exit_after_paint or exit_after_live
@@ -86,7 +100,12 @@ def run_app(
     if headless:
         terminal = shutil.get_terminal_size()
         size = (terminal.columns, terminal.lines)
-    app.run(headless=headless, size=size)
+    try:
+        app.run(headless=headless, size=size)
+    finally:
+        left = app.take_prefetch()  # the app ended before a session took it
+        if left is not None:
+            left.close()
     if exit_after_live and app.live_at is not None:
         print(f"live-at {app.live_at:.6f}", file=sys.stderr)
     return app.return_code or 0

@@ -31,16 +31,19 @@ from coditect_tui.ui.widgets.pane_tabs import PaneTab, PaneTabs
 if TYPE_CHECKING:
     from coditect_tui.core.boot import Boot
     from coditect_tui.core.settings import Settings, TenantProfile
+    from coditect_tui.core.tenant.prefetch import StatusPrefetch
 
-#: The right-hand panes: id, tab label, default key (binding id ``pane.<id>``).
+#: The right-hand panes: id, tab label, default key (binding id ``pane.<id>``), and the
+#: label used when the bar is too narrow for the full ones (six tabs at 80 columns).
 PANES = (
-    ("repo", "Repo", "1"),
-    ("dashboard", "Dashboard", "2"),
-    ("sessions", "Git sessions", "3"),
-    ("memory", "Memory", "4"),
-    ("audit", "Audit", "5"),
+    ("repo", "Repo", "1", "Repo"),
+    ("dashboard", "Dashboard", "2", "Dash"),
+    ("sessions", "Git sessions", "3", "Sess"),
+    ("memory", "Memory", "4", "Mem"),
+    ("audit", "Audit", "5", "Audit"),
+    ("repos", "Repos", "6", "Repos"),
 )
-TABS = tuple(tab for tab, _label, _key in PANES)
+TABS = tuple(pane[0] for pane in PANES)
 #: At most this many projects in the tree's first frame, and no more than the screen has
 #: rows (each project is at least one row); the rest are added right after that frame.
 FIRST_PAINT_PROJECTS = 120
@@ -51,6 +54,7 @@ HIDDEN_PANES: dict[str, Callable[[], Widget]] = {
     "sessions": lambda: _pane("sessions", "GitSessionsPane"),
     "memory": lambda: _pane("memory", "MemoryPane"),
     "audit": lambda: _pane("audit", "AuditPane"),
+    "repos": lambda: _pane("repos", "ReposPane"),
 }
 
 
@@ -80,6 +84,7 @@ class PaintFirstApp(App[None]):
         exit_after_paint: bool = False,
         exit_after_live: bool = False,
         cached_paint: bool = True,
+        prefetch: StatusPrefetch | None = None,
     ) -> None:
         """Create the app.
 
@@ -94,6 +99,8 @@ class PaintFirstApp(App[None]):
             exit_after_paint: exit after the first painted workspace (benchmarks).
             exit_after_live: exit once every status was read from git (benchmarks).
             cached_paint: paint from the last exit's cache first.
+            prefetch: the boot tenant's statuses, being read since before the app was
+                made (owned by the app from here: its first session takes it over).
         """
         # NO_COLOR: Textual's own filter for it only greys the colours (256-colour greys
         # still reach the terminal); with native ANSI colours it drops every colour, and
@@ -105,7 +112,10 @@ class PaintFirstApp(App[None]):
         self.settings_loader = settings_loader
         self.tenant = boot.tenant
         self.title_text = boot.title
-        self.read_only_flag = read_only or boot.read_only
+        #: The user's read-only (flag, environment, config): forced in every tenant.
+        self.forced_read_only = read_only or boot.read_only
+        #: Read-only now: forced, or the role in the open tenant (or the backend's word).
+        self.read_only_flag = self.forced_read_only or boot.role_read_only
         self.theme_override = theme_override
         self.exit_after_paint = exit_after_paint
         self.exit_after_live = exit_after_live
@@ -116,6 +126,8 @@ class PaintFirstApp(App[None]):
         self.theme_specs: dict[str, dict[str, object]] = {boot.theme: boot.theme_spec}
         self._cached_view: WorkspaceView | None = None
         self._painted = False
+        #: The boot tenant's first status read, until its session takes it over.
+        self.prefetch = prefetch
         # Registered and chosen before the stylesheet is first built: choosing a theme
         # after mount re-parses every rule (a tenth of the start-up).
         self._theme_warnings = register_catalog(self, self.theme_specs)
@@ -184,13 +196,8 @@ class PaintFirstApp(App[None]):
         yield TenantHeader(id="header")
         keymap = dict(self.boot.keymap)
         tabs = [
-            PaneTab(
-                tab,
-                label,
-                keymap.get(f"pane.{tab}", key).split(",")[0].strip(),
-                short=label.split()[-1].capitalize(),
-            )
-            for tab, label, key in PANES
+            PaneTab(tab, label, keymap.get(f"pane.{tab}", key).split(",")[0].strip(), short=short)
+            for tab, label, key, short in PANES
         ]
         # The hidden panes are mounted right after the first paint (_mount_hidden_panes).
         panes = [
@@ -230,6 +237,11 @@ class PaintFirstApp(App[None]):
         if not self.exit_after_paint:  # on_ready ends such a run once this view is on screen
             self.call_after_refresh(self._after_first_paint)
 
+    def take_prefetch(self) -> StatusPrefetch | None:
+        """The prefetch, handed over (to the first session): the caller closes it."""
+        prefetch, self.prefetch = self.prefetch, None
+        return prefetch
+
     def on_ready(self) -> None:
         """Textual posts Ready right after the first frame. On a start from the paint cache
         that frame holds the workspace, so ``--exit-after-paint`` ends here, where the
@@ -256,7 +268,7 @@ class PaintFirstApp(App[None]):
         tree = self.query_one(ProjectTree)
         tree.display = not aggregate
         tabs = self.query_one(PaneTabs)
-        for tab in ("repo", "sessions", "memory", "audit"):
+        for tab in ("repo", "sessions", "memory", "audit", "repos"):
             (tabs.hide_tab if aggregate else tabs.show_tab)(tab)
         if aggregate:
             tree.clear()

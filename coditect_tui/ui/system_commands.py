@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
-from textual.command import CommandPalette, DiscoveryHit, Hits, Provider
+from textual.command import CommandPalette
 
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.safe_text import safe_text
-from coditect_tui.ui.plain import plain
+from coditect_tui.ui.palette import EntriesProvider, Entry
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from coditect_tui.ui.startup import PaintFirstApp
 
 
-class ProjectThemes(Provider):
+class ProjectThemes(EntriesProvider):
     """The project's themes (themes/ and the user's), never Textual's built-in ones."""
 
     async def startup(self) -> None:
@@ -44,19 +44,9 @@ class ProjectThemes(Provider):
             if name in app.available_themes
         ]
 
-    async def discover(self) -> Hits:
+    def entries(self) -> list[Entry]:
         app: SystemCommandsMixin = self.app  # type: ignore[assignment]
-        for name, description in self._themes():
-            help_text = plain(description) if description else None
-            yield DiscoveryHit(name, partial(app.pick_theme, name), help=help_text)  # type: ignore[arg-type]
-
-    async def search(self, query: str) -> Hits:
-        from coditect_tui.ui.commands import fuzzy_hits
-
-        app: SystemCommandsMixin = self.app  # type: ignore[assignment]
-        themes = [(n, partial(app.pick_theme, n), d) for n, d in self._themes()]
-        for hit in fuzzy_hits(self.matcher(query), themes):
-            yield hit
+        return [(n, partial(app.pick_theme, n), d or None) for n, d in self._themes()]
 
 
 class SystemCommandsMixin(App[None]):

@@ -59,6 +59,9 @@ class TenantPane:
     #: The pane shows the repo selected in the tree and has no list of its own: its key
     #: shows it and leaves the focus on the tree (the arrows pick the repo it shows).
     follows_tree: ClassVar[bool] = False
+    #: The pane lists the tenant's repos by name: an advisor (aggregate-only) never has
+    #: it bound, so not even a hidden widget holds a repo name.
+    names_repos: ClassVar[bool] = False
 
     def bind(self, session: TenantSession | None) -> None:
         """Follow ``session`` (None: the tenant is closing; show nothing of it)."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,7 +27,28 @@ from coditect_tui.core import api_keys as keyfmt
 from coditect_tui.core.backend import Backend
 from coditect_tui.core.models import format_ts, utcnow
 from coditect_tui.core.policy import shipped_policy
+from coditect_tui.core.webhooks import WebhookSpec
 from tests.pg import PgDatabase, run_sync
+
+#: A subscription the contract tests add: a public address given literally (no DNS), and
+#: a filter no event matches, so no server of the suite ever sends anything.
+QUIET_WEBHOOK = WebhookSpec(url="https://1.1.1.1/coditect-contract", events=["nothing.matches"])
+
+#: "now" as an aware UTC datetime; tests pass one they move (expiry without waiting)
+Clock = Callable[[], datetime]
+
+
+class FakeClock:
+    """A clock that moves only when told."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, step: timedelta) -> None:
+        self.now += step
 
 
 class Harness(Protocol):
@@ -42,8 +64,10 @@ class Harness(Protocol):
         *,
         read_only: bool = False,
         tier: str = "internal",
+        clock: Clock | None = None,
     ) -> Backend:
-        """A backend for ``principal`` acting as ``role`` in ``tenant``."""
+        """A backend for ``principal`` acting as ``role`` in ``tenant``; ``clock`` (aware UTC
+        "now") is what expiry is checked against (the store's, or the server's)."""
         ...
 
     def snapshot(self) -> dict[str, list[tuple[object, ...]]]:
@@ -136,6 +160,7 @@ class SqliteHarness:
         *,
         read_only: bool = False,
         tier: str = "internal",
+        clock: Clock | None = None,
     ) -> Backend:
         provision = Provision(display_name=tenant.title(), tier=tier, role=role)
         if read_only:
@@ -144,7 +169,12 @@ class SqliteHarness:
             )
             await setup.close()
         return await SqlStore.open_sqlite(
-            self.path, tenant=tenant, principal=principal, read_only=read_only, provision=provision
+            self.path,
+            tenant=tenant,
+            principal=principal,
+            read_only=read_only,
+            provision=provision,
+            clock=clock or utcnow,
         )
 
     def _connect(self) -> sqlite3.Connection:
@@ -187,6 +217,7 @@ class PostgresStoreHarness:
         *,
         read_only: bool = False,
         tier: str = "internal",
+        clock: Clock | None = None,
     ) -> Backend:
         provision = Provision(display_name=tenant.title(), tier=tier, role=role)
         if read_only:
@@ -200,6 +231,7 @@ class PostgresStoreHarness:
             principal=principal,
             read_only=read_only,
             provision=provision,
+            clock=clock or utcnow,
         )
 
     def snapshot(self) -> dict[str, list[tuple[object, ...]]]:
@@ -230,6 +262,22 @@ def pg_snapshot(db: PgDatabase) -> dict[str, list[tuple[object, ...]]]:
     return run_sync(work)
 
 
+async def in_process_remote(
+    db: str, token: str, read_only: bool, clock: Clock | None
+) -> RemoteBackend:
+    """The remote backend over an in-process ASGI app on ``db`` (its own server state,
+    stopped when the backend closes), whose clock is ``clock``."""
+    state = ServerState(ServerConfig(db=db, pool_size=2), clock=clock or utcnow)
+    await state.start()
+    return RemoteBackend(
+        "http://contract.test",
+        token,
+        read_only=read_only,
+        transport=httpx.ASGITransport(app=create_app(state=state)),
+        on_close=state.stop,
+    )
+
+
 class RemoteAsgiHarness:
     """The remote backend over an in-process ASGI app on a SQLite file (httpx transport).
 
@@ -251,6 +299,7 @@ class RemoteAsgiHarness:
         *,
         read_only: bool = False,
         tier: str = "internal",
+        clock: Clock | None = None,
     ) -> Backend:
         setup = await SqlStore.open_sqlite(
             self.path,
@@ -260,16 +309,7 @@ class RemoteAsgiHarness:
         )
         await setup.close()
         token = sqlite_key(self.path, tenant, principal, role)
-        state = ServerState(ServerConfig(db=str(self.path)))
-        await state.start()
-        app = create_app(state=state)
-        return RemoteBackend(
-            "http://contract.test",
-            token,
-            read_only=read_only,
-            transport=httpx.ASGITransport(app=app),
-            on_close=state.stop,
-        )
+        return await in_process_remote(str(self.path), token, read_only, clock)
 
     def snapshot(self) -> dict[str, list[tuple[object, ...]]]:
         return self._sqlite.snapshot()
@@ -296,6 +336,7 @@ class RemotePostgresHarness:
         *,
         read_only: bool = False,
         tier: str = "internal",
+        clock: Clock | None = None,
     ) -> Backend:
         setup = await SqlStore.open_postgres(
             self.db.app_url,
@@ -305,6 +346,8 @@ class RemotePostgresHarness:
         )
         await setup.close()
         token = await postgres_key(self.db, tenant, principal, role)
+        if clock is not None:  # the real server's clock cannot be moved: one in-process
+            return await in_process_remote(self.db.app_url, token, read_only, clock)
         return RemoteBackend(self.server_url, token, read_only=read_only)
 
     def snapshot(self) -> dict[str, list[tuple[object, ...]]]:

@@ -97,6 +97,7 @@ def _read_calls(ids: dict[str, str]) -> dict[str, Callable[[Backend], Awaitable[
         "get_tenant": lambda b: b.get_tenant(),
         "list_tenants": lambda b: b.list_tenants(),
         "list_members": lambda b: b.list_members(),
+        "list_flags": lambda b: b.list_flags(),
         "list_api_keys": lambda b: b.list_api_keys(),
         "list_projects": lambda b: b.list_projects(),
         "get_project": lambda b: b.get_project(ids["project"]),
@@ -107,16 +108,20 @@ def _read_calls(ids: dict[str, str]) -> dict[str, Callable[[Backend], Awaitable[
         "get_memory_entry": lambda b: b.get_memory_entry(ids["memory"]),
         "get_memory_body": lambda b: b.get_memory_body(ids["memory"]),
         "list_memory_entries": lambda b: b.list_memory_entries(),
+        "count_memory_entries": lambda b: b.count_memory_entries(),
         "search_memory": lambda b: b.search_memory("text"),
         "search_memory_result": lambda b: b.search_memory_result("text"),
         "export_memory": lambda b: drain(b.export_memory(MemoryFilter())),
         "list_status": lambda b: b.list_status(),
         "query_audit": lambda b: b.query_audit(AuditFilter()),
         "export_audit": lambda b: drain(b.export_audit()),
+        "export_tenant": lambda b: drain(b.export_tenant()),
         "verify_audit": lambda b: b.verify_audit(),
         "authorize_event": lambda b: b.authorize_event(
             Resource.SESSIONS, Action.READ, "sessions.status"
         ),
+        "list_webhooks": lambda b: b.list_webhooks(),
+        "list_webhook_deliveries": lambda b: b.list_webhook_deliveries(),
     }
 
 
@@ -174,7 +179,7 @@ class _Recorder:
 async def test_remote_client_sends_changes_as_changes() -> None:
     """No read goes out as a change; every mutating method is either a keyed change
     (retried at most once on the server) or a GET, which is safe to repeat."""
-    ids = {k: "x" for k in ("project", "repo", "session", "memory", "key")}
+    ids = {k: "x" for k in ("project", "repo", "session", "memory", "key", "webhook")}
     calls = {**mutating_calls(ids), **_read_calls(ids)}
     assert set(calls) == MUTATING_METHODS | READ_METHODS
     recorder = _Recorder()

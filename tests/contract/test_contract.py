@@ -393,7 +393,7 @@ async def test_member_quota(harness: Harness) -> None:
 
 async def test_api_keys(owner: Backend) -> None:
     present = {k.id for k in await owner.list_api_keys()}  # a remote harness's own key
-    await owner.add_member("aud", "auditor")
+    await owner.add_member("aud", "auditor", expires_at=utcnow() + timedelta(days=60))
     new = await owner.create_api_key()
     assert api_keys.is_well_formed(new.secret) and new.secret.startswith("cdt_usr_")
     assert new.info.prefix == new.secret[:12] and new.info.role == "owner"

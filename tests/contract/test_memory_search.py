@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from coditect_tui.core.backend import Backend
-from coditect_tui.core.models import MemoryEntrySpec, MemoryKind
+from coditect_tui.core.models import MemoryEntrySpec, MemoryFilter, MemoryKind
 
 T0 = datetime(2025, 11, 22, 4, 15, 36, tzinfo=UTC)
 
@@ -121,6 +121,66 @@ async def test_the_total_counts_every_hit_beyond_the_page(owner: Backend) -> Non
     assert (await owner.search_memory_result("absent ")).total == 0
 
 
+async def test_copies_that_crowd_the_best_candidates_still_leave_a_full_page(
+    owner: Backend,
+) -> None:
+    # 60 copies of one content rank above everything else (more than the store's first
+    # batch of candidates), then 9 distinct entries: the page still holds 5 contents
+    crowd = "crowded crowded crowded crowded word"
+    await owner.upsert_memory_entries(
+        [_spec(f"copy{i:02d}.md", crowd, sha="c" * 64) for i in range(60)]
+        + [_spec(f"d{i}.md", f"crowded and {i} other words here") for i in range(9)]
+    )
+    result = await owner.search_memory_result("crowded ", limit=5)
+    assert (len(result.hits), result.total, result.total_exact) == (5, 10, True)
+    first, *rest = result.hits
+    assert first.duplicate_count == 59 and len(first.duplicates) == 20
+    assert all(h.entry.path.startswith("MEMORY-CONTEXT/d") for h in rest)
+    # more matches than the candidates taken: counted apart, still exact
+    whole = await owner.search_memory_result("crowded ", limit=2)
+    assert (len(whole.hits), whole.total) == (2, 10)
+
+
+async def test_snippets_mark_stems_phrases_and_prefixes_near_the_start(owner: Backend) -> None:
+    body = (
+        "Opening words of a long note. " * 6
+        + "Here the hooks were installed, then the session export ran; "
+        + "more closing words follow " * 6
+    )
+    await owner.upsert_memory_entries([_spec("s.md", body, title="ledger")])
+
+    async def snippet(query: str) -> str:
+        (hit,) = await owner.search_memory(query)
+        return hit.snippet
+
+    assert await snippet("hook ") == (
+        "…Here the \x02hooks\x03 were installed, then the session export ran; "
+        "more closing words follow more closing…"
+    )
+    assert await snippet('"session export" ') == (
+        "…then the \x02session\x03 \x02export\x03 ran; more closing words follow "
+        "more closing words follow more closing words…"
+    )
+    assert "\x02installed\x03" in await snippet("instal")  # the last word as a prefix
+    assert "\x02" not in await snippet("ledger ")  # a title-only match: the engine's snippet
+
+
+async def test_the_list_total_counts_every_entry_of_the_filter(owner: Backend) -> None:
+    assert (await owner.count_memory_entries()).total == 0
+    await owner.upsert_memory_entries(
+        [_spec(f"n{i:02d}.md", f"entry {i}", when=T0 + timedelta(days=i)) for i in range(30)]
+        + [_spec(f"c{i}.md", "a checkpoint", kind="checkpoint") for i in range(3)]
+    )
+    page = await owner.list_memory_entries(limit=10)
+    assert len(page.items) == 10 and page.next_cursor is not None
+    everything = await owner.count_memory_entries()
+    assert (everything.total, everything.total_exact) == (33, True)
+    assert (await owner.count_memory_entries(MemoryFilter(kinds=["checkpoint"]))).total == 3
+    recent = MemoryFilter(since=T0 + timedelta(days=25))
+    assert (await owner.count_memory_entries(recent)).total == 5
+    assert (await owner.count_memory_entries(MemoryFilter(path_prefix="nowhere/"))).total == 0
+
+
 async def test_the_files_of_one_checkpoint_come_together(owner: Backend) -> None:
     tag = ["checkpoint:2025-11-22T04-15-36Z"]
     specs = [
@@ -136,4 +196,34 @@ async def test_the_files_of_one_checkpoint_come_together(owner: Backend) -> None
         "sessions/cp.md",  # then its other files, best first
         "exports/cp.json",
         "notes/other.md",  # ranked above the export and the session on its own
+    ]
+
+
+async def test_a_batch_of_new_and_changed_entries_replaces_the_old_text(owner: Backend) -> None:
+    """One batch that creates some entries and changes others (the indexer's batches):
+    every entry is found by its new text only, with one audit event each, in order."""
+    first = await owner.upsert_memory_entries(
+        [_spec(f"{i}.md", f"original wording {i} alpha") for i in range(4)]
+    )
+    again = await owner.upsert_memory_entries(
+        [
+            _spec("1.md", "rewritten wording beta"),
+            _spec("9.md", "brand new gamma"),
+            _spec("3.md", "rewritten wording delta", title="third"),
+        ]
+    )
+    assert [e.path for e in again] == [f"MEMORY-CONTEXT/{n}" for n in ("1.md", "9.md", "3.md")]
+    assert again[0].id == first[1].id and again[2].id == first[3].id
+    assert again[1].id not in {e.id for e in first} and again[2].title == "third"
+    assert set(await _paths(owner, "alpha ")) == {"0.md", "2.md"}
+    assert set(await _paths(owner, "rewritten ")) == {"1.md", "3.md"}
+    assert set(await _paths(owner, "gamma ")) == {"9.md"}
+    assert await _paths(owner, "third ") == ["3.md"]
+    assert await owner.get_memory_body(first[1].id) == "rewritten wording beta"
+    assert len((await owner.list_memory_entries(limit=100)).items) == 5
+    events = (await owner.query_audit(limit=3)).items  # newest first
+    assert [(e.action, e.resource_id) for e in reversed(events)] == [
+        ("memory.update", first[1].id),
+        ("memory.create", again[1].id),
+        ("memory.update", first[3].id),
     ]

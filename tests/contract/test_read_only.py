@@ -24,7 +24,7 @@ from coditect_tui.core.models import (
     StatusSnapshotSpec,
     utcnow,
 )
-from tests.contract.harness import Harness
+from tests.contract.harness import QUIET_WEBHOOK, Harness
 
 AUDIT_TABLES = {"audit_events", "audit_heads"}
 
@@ -44,7 +44,10 @@ def _calls(ids: dict[str, str]) -> dict[str, Callable[[Backend], Awaitable[Any]]
     return {
         "add_member": lambda b: b.add_member("new", "viewer"),
         "set_member_role": lambda b: b.set_member_role("vic", "editor"),
+        "set_member_expiry": lambda b: b.set_member_expiry("vic", utcnow() + timedelta(days=2)),
         "remove_member": lambda b: b.remove_member("vic"),
+        "set_flag": lambda b: b.set_flag("memory", False),
+        "clear_flag": lambda b: b.clear_flag("memory"),
         "create_api_key": lambda b: b.create_api_key(),
         "revoke_api_key": lambda b: b.revoke_api_key(ids["key"]),
         "upsert_project": lambda b: b.upsert_project(ProjectSpec(name="p", description="x")),
@@ -86,6 +89,8 @@ def _calls(ids: dict[str, str]) -> dict[str, Callable[[Backend], Awaitable[Any]]
             Resource.SESSIONS, Action.UPDATE, "sessions.push", ids["session"]
         ),
         "audit_head": lambda b: b.audit_head(),
+        "add_webhook": lambda b: b.add_webhook(QUIET_WEBHOOK),
+        "remove_webhook": lambda b: b.remove_webhook(ids["webhook"]),
     }
 
 
@@ -103,6 +108,7 @@ async def test_read_only_refuses_every_mutation(harness: Harness, role: str) -> 
         MemoryEntrySpec(path="m.md", kind="note", title="t", body="text")
     )
     key = await owner.create_api_key()
+    hook = await owner.add_webhook(QUIET_WEBHOOK)
     await owner.add_member("vic", "viewer")
     await owner.record_status(StatusSnapshotSpec(summary={"repos": 1}))
     ids = {
@@ -111,6 +117,7 @@ async def test_read_only_refuses_every_mutation(harness: Harness, role: str) -> 
         "session": session.id,
         "memory": memory.id,
         "key": key.info.id,
+        "webhook": hook.info.id,
     }
     read_only = await harness.open("acme", "rita", role, read_only=True)
     assert (await read_only.whoami()).read_only
@@ -150,4 +157,40 @@ async def test_auditor_reads_are_audited(harness: Harness) -> None:
     ]  # the harness's provisioning of alma
     assert [e.action for e in reads] == ["projects.read", "audit.read", "audit.export"]
     assert reads[1].details["filter"] == {"actor": "olivia"}
+    await owner.close()
+
+
+@pytest.mark.parametrize("role", ["owner", "auditor"])
+async def test_read_only_records_a_command_that_changes_nothing_and_nothing_else(
+    harness: Harness, role: str
+) -> None:
+    """Every custom-command run is audited: a read-only backend records ``repos.command``
+    with action read (a command that changes nothing), and refuses that event as an
+    update, and every other event even as a read (no forged history)."""
+    owner = await harness.open("acme", "olivia", "owner")
+    read_only = await harness.open("acme", "rita", role, read_only=True)
+    before = harness.snapshot()
+    try:
+        seq = await read_only.record_event(
+            Resource.REPOS, Action.READ, "repos.command", None, details={"command": "lint"}
+        )
+        for resource, action, name in (
+            (Resource.REPOS, Action.UPDATE, "repos.command"),
+            (Resource.SESSIONS, Action.READ, "sessions.push"),
+            (Resource.REPOS, Action.READ, "repos.fetch"),
+        ):
+            with pytest.raises(ReadOnly):
+                await read_only.record_event(resource, action, name, None)
+    finally:
+        await read_only.close()
+    after = harness.snapshot()
+    changed = {t for t in before if before[t] != after.get(t)}
+    # over the API the server also keeps its answer to the write's Idempotency-Key (a
+    # replay cache, no tenant data)
+    allowed = AUDIT_TABLES | {"api_idempotency"}
+    assert changed <= allowed, f"read-only handle changed {changed - allowed}"
+    events = (await owner.query_audit(AuditFilter(actor="rita"), ascending=True)).items
+    recorded = [e for e in events if e.action == "repos.command" and e.outcome == "ok"]
+    assert [(e.seq, e.details.get("command")) for e in recorded] == [(seq, "lint")]
+    assert (await owner.verify_audit()).ok
     await owner.close()

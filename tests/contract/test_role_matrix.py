@@ -30,7 +30,7 @@ from coditect_tui.core.models import (
     utcnow,
 )
 from coditect_tui.core.policy import OPERATIONS, shipped_policy
-from tests.contract.harness import Harness, SqliteHarness
+from tests.contract.harness import QUIET_WEBHOOK, Harness, SqliteHarness
 
 POLICY = shipped_policy()
 Pair = tuple[Resource, Action]
@@ -69,7 +69,9 @@ async def _make_rows(backend: Backend, world: World, who: str) -> dict[str, str]
     repo = await backend.upsert_repo(
         RepoSpec(project_id=world.project, path=world.fresh(f"/{who}/repo"), name="r")
     )
+    hook = await backend.add_webhook(QUIET_WEBHOOK)
     return {
+        "webhook": hook.info.id,
         "session": session.id,
         "memory": entry.id,
         "memory_path": entry.path,
@@ -187,6 +189,12 @@ OPS: dict[Pair, tuple[Op, tuple[Pair, ...]]] = {
     (Resource.AUDIT, Action.READ): (lambda b, w, rows: b.query_audit(limit=5), ()),
     (Resource.AUDIT, Action.EXPORT): (lambda b, w, rows: _drain(b.export_audit()), ()),
     (Resource.AUDIT, Action.ADMIN): (lambda b, w, rows: b.audit_head(), ()),
+    (Resource.WEBHOOKS, Action.READ): (lambda b, w, rows: b.list_webhook_deliveries(), ()),
+    (Resource.WEBHOOKS, Action.CREATE): (lambda b, w, rows: b.add_webhook(QUIET_WEBHOOK), ()),
+    (Resource.WEBHOOKS, Action.DELETE): (
+        lambda b, w, rows: b.remove_webhook(rows["webhook"]),
+        (),
+    ),
 }
 
 

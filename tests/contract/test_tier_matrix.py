@@ -87,6 +87,7 @@ PROBES: dict[str, list[tuple[frozenset[str], str, Call]]] = {
             ),
         ),
         (frozenset({"memory"}), "list_memory_entries", lambda b, t: b.list_memory_entries()),
+        (frozenset({"memory"}), "count_memory_entries", lambda b, t: b.count_memory_entries()),
         (frozenset({"memory"}), "export_memory", lambda b, t: _drain(b.export_memory())),
     ],
     "dashboard": [

@@ -424,3 +424,34 @@ async def test_large_export_streams_with_bounded_memory(tmp_path: Path) -> None:
     verdict = verify_evidence_pack(result.path)
     assert verdict.ok, verdict.problems
     assert verdict.rows_checked == manifest.row_count
+
+
+async def test_flags_yaml_rolls_packs_out_to_one_tenant(tmp_path: Path) -> None:
+    """The pack writer decides ``evidence_packs`` with the tenant and principal, so a
+    flags.yaml entry for the tenant switches packs on beyond its tier."""
+    from coditect_tui.core.paths import shipped_config_dir
+    from coditect_tui.core.policy import Policy
+
+    config = tmp_path / "config"
+    shutil.copytree(shipped_config_dir(), config)
+    (config / "flags.yaml").write_text("flags:\n  evidence_packs:\n    tenants: {team: true}\n")
+    policy = Policy.load(config)
+    db = tmp_path / "g.db"
+    stores = [
+        await SqlStore.open_sqlite(
+            db,
+            tenant=name,
+            principal="olga",
+            provision=Provision(name, "customer_team", "owner"),
+            policy=policy,
+        )
+        for name in ("team", "other")
+    ]
+    try:
+        result = await write_evidence_pack(stores[0], tmp_path / "p1", policy=policy)
+        assert result.path.is_dir()
+        with pytest.raises(PermissionDenied, match="does not include evidence packs"):
+            await write_evidence_pack(stores[1], tmp_path / "p2", policy=policy)
+    finally:
+        for store in stores:
+            await store.close()

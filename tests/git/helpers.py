@@ -49,6 +49,14 @@ def make_remote_and_clone(base: Path, name: str, *, files: int = 2) -> tuple[Pat
     return bare, clone
 
 
+def advance_remote(base: Path, bare: Path, name: str) -> None:
+    """Another clone pushes one commit to ``bare``'s main (earlier clones fall behind)."""
+    other = base / "others" / name
+    git(base, "clone", "-q", str(bare), str(other))
+    commit_file(other, "theirs.txt", "x", "theirs")
+    git(other, "push", "-q", "origin", "main")
+
+
 def main_in_fresh_interpreter(argv: list[str], probe: str) -> tuple[int, Any]:
     """``main(argv)`` in a fresh interpreter, stdout discarded: (its exit code, the JSON
     value of the Python expression ``probe`` evaluated afterwards, e.g. over

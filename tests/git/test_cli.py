@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from coditect_tui.core.models import utcnow
 from tests.git.helpers import (
     git,
@@ -146,6 +148,38 @@ def test_snapshots_are_recorded_unless_asked_not_to(tmp_path: Path) -> None:
     assert count == 2  # the two tenant runs; one with explicit paths records nothing
     assert names == ["one", "two"] and repos == 2  # registered once, from the tenant roots
     assert summary["repos"] == 2 and summary["roots"] == [str(tmp_path / "work")]
+
+
+def test_a_recording_status_leaves_no_thread_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The store is opened while git runs; afterwards the git workers, the import
+    thread and the store's connection threads are all gone, whether the snapshot was
+    recorded or the store could not be opened (then the output is whole and one
+    warning line follows it)."""
+    import threading
+
+    from coditect_tui.cli import main
+
+    make_remote_and_clone(tmp_path, "one")
+    before = {t.ident for t in threading.enumerate()}
+    recorded = write_config(tmp_path, [tmp_path / "work"], db=tmp_path / "good.db")
+    assert main(["status", "--json", "--config", str(recorded)]) == 0
+    out, err = capsys.readouterr()
+    assert [r["name"] for r in json.loads(out)["repos"]] == ["one"] and err == ""
+    assert [t.name for t in threading.enumerate() if t.ident not in before] == []
+
+    not_a_store = tmp_path / "notes.db"
+    not_a_store.write_bytes(b"plain text, not SQLite\n" * 10)
+    (tmp_path / "bad").mkdir()
+    refused = write_config(tmp_path / "bad", [tmp_path / "work"], db=not_a_store)
+    assert main(["status", "--json", "--config", str(refused)]) == 0
+    out, err = capsys.readouterr()
+    assert [r["name"] for r in json.loads(out)["repos"]] == ["one"]
+    assert err.count("\n") == 1 and err.startswith("coditect: warning: snapshot not recorded: ")
+    assert "not a SQLite database" in err
+    assert not_a_store.read_bytes() == b"plain text, not SQLite\n" * 10
+    assert [t.name for t in threading.enumerate() if t.ident not in before] == []
 
 
 def test_tenant_without_roots_is_a_clear_error(tmp_path: Path) -> None:

@@ -177,10 +177,12 @@ def test_a_sub_command_loads_only_its_own_module(tmp_path: Path) -> None:
         "'pydantic' in sys.modules]",
     )
     assert rc == 0
-    # the command's own module and the shared helpers (context, output flags), no other command
+    # the command's own module and the shared helpers (context, output flags, the parser),
+    # no other command
     assert modules == [
         "coditect_tui.commands.context",
         "coditect_tui.commands.output",
+        "coditect_tui.commands.parser",
         "coditect_tui.commands.status",
     ]
     assert not pydantic

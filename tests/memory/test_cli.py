@@ -21,17 +21,23 @@ from tests.support.hostile_text import HOSTILE, raw_controls, run_cli
 
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A workspace root with one project's MEMORY-CONTEXT, and a config pointing at it."""
+    """A workspace root with one repo's MEMORY-CONTEXT, and a config pointing at it."""
     root = tmp_path / "ws"
     copy_fixtures(root / "proj" / "MEMORY-CONTEXT")
+    (root / "proj" / ".git").mkdir()  # the top of a repository: its MEMORY-CONTEXT counts
+    configure(tmp_path, monkeypatch, f"workspace_roots: [{json.dumps(str(root))}]")
+    return root.resolve()
+
+
+def configure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folders: str) -> None:
+    """A config of tenant t1 on a store in ``tmp_path`` with ``folders`` (a YAML line)."""
     config = tmp_path / "coditect.yaml"
     config.write_text(
         "default_tenant: t1\ntenants:\n  - name: t1\n    principal: alice\n"
         f"    backend: {{kind: local, path: {json.dumps(str(tmp_path / 'cli.db'))}}}\n"
-        f"    workspace_roots: [{json.dumps(str(root))}]\n"
+        f"    {folders}\n"
     )
     monkeypatch.setenv("CODITECT_CONFIG", str(config))
-    return root.resolve()
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -74,6 +80,58 @@ def test_import_audit_twice(workspace: Path, capsys: pytest.CaptureFixture[str])
     )
     code, out, _ = run(capsys, "import-audit", str(workspace))
     assert code == 0 and out.endswith("0 new events appended\n")
+
+
+def test_import_audit_takes_the_audit_logs_folder(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs = workspace / "proj" / "MEMORY-CONTEXT" / "audit-logs"
+    code, out, err = run(capsys, "import-audit", str(logs))
+    assert (code, err) == (0, "")
+    assert out == "audit logs: 1 file, 132 operations read, 132 new events appended\n"
+    # the same events as through the MEMORY-CONTEXT folder: nothing new
+    code, out, _ = run(capsys, "import-audit", str(logs.parent))
+    assert code == 0 and out.endswith(" 0 new events appended\n")
+    code, _, err = run(capsys, "import-audit", str(workspace / "proj" / "docs"))
+    assert code == 2 and err.count("\n") == 1 and "no such folder" in err
+
+
+def test_documentation_folders_are_not_indexed(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for folder in ("docs/memory-context", "docs/MEMORY-CONTEXT"):
+        doc = workspace / "proj" / folder / "checkpoints" / "2025-11-02-About-memory.md"
+        doc.parent.mkdir(parents=True)
+        doc.write_text("# About the memory folders\n\nzanzibarian layout notes\n")
+    code, out, _ = run(capsys, "index")
+    assert code == 0 and out.splitlines()[0] == str(workspace / "proj" / "MEMORY-CONTEXT")
+    assert "9 added" in out and "docs" not in out
+    assert run(capsys, "search", "zanzibarian") == (0, "", "no matches\n")
+
+
+def test_memory_folders_of_the_config_are_indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kept = copy_fixtures(tmp_path / "kept" / "coditect-memory")  # any name, no repository
+    configure(tmp_path, monkeypatch, f"memory_folders: [{json.dumps(str(kept))}]")
+    code, out, _ = run(capsys, "index")
+    assert code == 0 and out.splitlines()[0] == str(kept.resolve()) and "9 added" in out
+    code, out, _ = run(capsys, "import-audit")
+    assert code == 0 and out.endswith(" 132 new events appended\n")
+
+
+def test_show_flags_a_name_and_body_that_disagree(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "index")[0] == 0
+    code, out, _ = run(capsys, "search", "test directory consolidation", "--kind", "export-json")
+    first = out.splitlines()[0]
+    assert code == 0 and "2025-11-16T09-50-22Z !" in first
+    code, out, _ = run(capsys, "show", first.split()[0])
+    assert code == 0
+    assert "time:      2025-11-16T13:17:06Z (UTC, see the note)\n" in out
+    assert "flag:      name and body disagree on the time\n" in out
+    assert "note:      name and body disagree: the name's 2025-11-16T09-50-22Z" in out
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from coditect_tui.core.memory.documents import AuditLogDocument, ExportDocument, SetupLogDocument
-from coditect_tui.core.memory.names import NOTE_DATE_ONLY, NOTE_NO_ZONE, NOTE_Z_LOCAL
+from coditect_tui.core.memory.names import NOTE_DATE_ONLY, NOTE_NO_ZONE
 from coditect_tui.core.memory.readers import read_memory_file
+from coditect_tui.core.memory.timing import TIME_DISAGREES, disagrees
 from tests.memory.conftest import FIXTURES
 
 CHECKPOINT = (
@@ -60,8 +61,9 @@ EXPECTED: dict[str, tuple[str, str, str, datetime, str | None]] = {
         "session",
         "Phase 0.5 Hooks Implementation and coditect next generation placeholder complete",
         "2025-11-21T23-15-36Z",
-        utc(2025, 11, 21, 23, 15, 36),
-        NOTE_Z_LOCAL,
+        utc(2025, 11, 22, 4, 15, 36),
+        "the name's 2025-11-21T23-15-36Z is local time (UTC−05:00); the time is the body's "
+        "Timestamp, 2025-11-22T04:15:36Z",
     ),
     TEMPLATE_05: (
         "session-template",
@@ -81,8 +83,8 @@ EXPECTED: dict[str, tuple[str, str, str, datetime, str | None]] = {
         "export-json",
         "test directory consolidation",
         "2025-11-16T09-50-22Z",
-        utc(2025, 11, 16, 9, 50, 22),
-        NOTE_Z_LOCAL,
+        utc(2025, 11, 16, 13, 17, 6),
+        TIME_DISAGREES,
     ),
     TRANSCRIPT: (
         "transcript",
@@ -143,16 +145,26 @@ def test_sample_kind_title_timestamp(rel: str) -> None:
     assert parsed.key == str(FIXTURES / rel) and parsed.rel == rel
 
 
-def test_session_export_time_is_flagged_not_converted() -> None:
+def test_session_export_gets_the_body_utc_time() -> None:
     parsed = read_memory_file(FIXTURES / SESSION, FIXTURES)
-    # the clock time of the name is kept as written, labelled, and the checkpoint's real
-    # UTC time is named so a reader can see the 5-hour difference
-    assert parsed.timestamp == utc(2025, 11, 21, 23, 15, 36)
-    assert parsed.timestamp_note is not None
-    assert "2025-11-22T04:15:36Z" in parsed.timestamp_note
+    # the name's "Z" is local time (session_export.py); the body's Timestamp is real UTC
+    # and 5 hours later, a whole zone offset: no disagreement, the body's time is used
+    assert parsed.timestamp == utc(2025, 11, 22, 4, 15, 36)
+    assert parsed.timestamp_raw == "2025-11-21T23-15-36Z"
+    assert not disagrees(parsed.timestamp_note)
+    checkpoint = read_memory_file(FIXTURES / CHECKPOINT, FIXTURES)
+    assert parsed.timestamp == checkpoint.timestamp
     assert parsed.repository == (
         "/Users/halcasteel/PROJECTS/coditect-rollout-master/submodules/core/coditect-core"
     )
+
+
+def test_export_whose_name_and_body_disagree_is_flagged() -> None:
+    parsed = read_memory_file(FIXTURES / EXPORT, FIXTURES)
+    # 09:50:22 local against 13:17:06Z: 3 h 26 min 44 s is no time zone's offset
+    assert disagrees(parsed.timestamp_note)
+    assert parsed.timestamp == utc(2025, 11, 16, 13, 17, 6)
+    assert "2025-11-16T09-50-22Z" in (parsed.timestamp_note or "")
 
 
 def test_checkpoint_and_its_session_files_are_linked() -> None:

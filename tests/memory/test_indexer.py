@@ -169,11 +169,50 @@ def test_discovery_errors_and_rules(tmp_path: Path) -> None:
         "sessions",
         "node_modules/MEMORY-CONTEXT",
         "deep/a/b/MEMORY-CONTEXT",
+        "deep/a/b/.git",
     ):
         (repo / sub).mkdir(parents=True)
     assert discover_roots([repo]) == [(repo / "deep/a/b/MEMORY-CONTEXT").resolve()]
     assert discover_roots([repo], max_depth=2) == []
     assert discover_roots([FIXTURES]) == [FIXTURES.resolve()]
+
+
+def test_only_designated_memory_context_folders_are_found(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    for sub in (
+        "MEMORY-CONTEXT/checkpoints",  # the workspace root's own
+        ".git",
+        "docs/memory-context/checkpoints",  # documentation about it: wrong case
+        "docs/MEMORY-CONTEXT/sessions",  # right case, but not a repository's top
+        "Memory-Context",  # wrong case at the top
+        "submodules/core/coditect-core/MEMORY-CONTEXT/sessions",
+        "plain/MEMORY-CONTEXT",  # a registered project that is no repository
+        "elsewhere/kept-memory/checkpoints",  # a folder the configuration names
+    ):
+        (ws / sub).mkdir(parents=True)
+    # a submodule's .git is a file
+    (ws / "submodules/core/coditect-core/.git").write_text("gitdir: ../../../.git/modules/x\n")
+    found = discover_roots(
+        [ws],
+        designated=[ws / "elsewhere" / "kept-memory"],
+        project_dirs=[(ws / "plain").resolve()],
+    )
+    assert found == sorted(
+        p.resolve()
+        for p in (
+            ws / "MEMORY-CONTEXT",
+            ws / "submodules/core/coditect-core/MEMORY-CONTEXT",
+            ws / "plain/MEMORY-CONTEXT",
+            ws / "elsewhere/kept-memory",
+        )
+    )
+    # a folder named on the command line designates its own MEMORY-CONTEXT (exact case)
+    assert discover_roots([ws / "docs"]) == [(ws / "docs" / "MEMORY-CONTEXT").resolve()]
+    # named itself: only in CODITECT's case (or as a copy with its standard folders)
+    assert discover_roots([ws / "docs" / "MEMORY-CONTEXT"]) == [
+        (ws / "docs" / "MEMORY-CONTEXT").resolve()
+    ]
+    assert discover_roots([ws / "Memory-Context"]) == []
 
 
 async def test_for_paths_without_any_root(store: SqlStore, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ def test_index_goes_on_and_warns_once_per_name(tmp_path: Path) -> None:
     memory = tmp_path / "ws" / "proj" / "MEMORY-CONTEXT"
     raw = os.fsencode(memory)
     (memory / "sessions").mkdir(parents=True)
+    (memory.parent / ".git").mkdir()  # a repository's MEMORY-CONTEXT
     (memory / "sessions" / "plain.md").write_text("# Plain\nalpha\n")
     # no heading: the title comes from the name; a folder too
     Path(os.fsdecode(raw + b"/sessions/2025-11-22-notes\xe9.md")).write_text("beta\n")

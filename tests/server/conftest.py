@@ -9,8 +9,9 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -21,6 +22,7 @@ from coditect_server.state import ServerConfig
 from coditect_store.base import Provision
 from coditect_store.engine import is_postgres_url
 from coditect_store.store import SqlStore
+from coditect_tui.core.models import utcnow
 from tests.pg import (
     PgDatabase,
     ServerProcess,
@@ -29,6 +31,7 @@ from tests.pg import (
     listening_socket,
     run_sync,
 )
+from tests.server.receiver import Receiver
 
 
 @pytest.fixture(scope="session")
@@ -122,7 +125,9 @@ async def make_tenant(
         new = await owner.create_api_key()
         keys["owner"], ids["owner"] = new.secret, new.info.id
         for principal, role in roles.items():
-            await owner.add_member(principal, role)
+            # a grant that outlasts any key of these tests, where the role needs one
+            grant = utcnow() + timedelta(days=365) if role == "auditor" else None
+            await owner.add_member(principal, role, expires_at=grant)
             new = await owner.create_api_key(
                 principal=principal, expires_at=(expires or {}).get(principal)
             )
@@ -132,11 +137,23 @@ async def make_tenant(
     return TenantKeys(name, keys, ids)
 
 
-class ThreadServer:
-    """A real uvicorn on 127.0.0.1 that can be stopped and started again on its port."""
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 that verifies signatures (receiver.py)."""
+    hook = Receiver()
+    try:
+        yield hook
+    finally:
+        hook.close()
 
-    def __init__(self, db: Path) -> None:
+
+class ThreadServer:
+    """A real uvicorn on 127.0.0.1 that can be stopped and started again on its port
+    (``config``: more ``ServerConfig`` fields)."""
+
+    def __init__(self, db: Path, **config: Any) -> None:
         self.db = db
+        self.config = config
         # the first start serves on this socket, so the port cannot be taken before it
         self.first_socket: socket.socket | None = listening_socket()
         self.port = int(self.first_socket.getsockname()[1])
@@ -147,7 +164,7 @@ class ThreadServer:
 
     def start(self) -> None:
         config = uvicorn.Config(
-            create_app(ServerConfig(db=str(self.db))),
+            create_app(ServerConfig(db=str(self.db), **self.config)),
             host="127.0.0.1",
             port=self.port,
             log_level="error",

@@ -25,7 +25,12 @@ pytestmark = pytest.mark.postgres
 BODIES: dict[str, tuple[dict[str, str], Any]] = {
     "add_member": ({}, {"name": "new", "role": "viewer"}),
     "set_member_role": ({"name": "owner"}, {"role": "viewer"}),
+    "set_member_expiry": ({"name": "owner"}, {"expires_at": "2999-01-01T00:00:00Z"}),
     "remove_member": ({"name": "owner"}, None),
+    "set_flag": ({"feature": "memory"}, {"enabled": False}),
+    "clear_flag": ({"feature": "memory"}, None),
+    "add_webhook": ({}, {"url": "https://1.1.1.1/hook", "events": ["*"]}),
+    "remove_webhook": ({"webhook_id": "00000000-0000-0000-0000-000000000000"}, None),
     "create_api_key": ({}, {}),
     "revoke_api_key": ({"key_id": "{owner_key}"}, None),
     "upsert_project": ({}, {"name": "p2"}),

@@ -58,13 +58,24 @@ async def _victim(client: httpx.AsyncClient, key: str) -> dict[str, str]:
         )
     ).json()
     key_info = (await client.post("/api/v1/api-keys", json={}, headers=h)).json()["info"]
+    flag = {"enabled": False, "stakeholder": "member-of-a"}
+    assert (await client.put("/api/v1/flags/memory", json=flag, headers=h)).status_code == 200
+    hook = (
+        await client.post(
+            "/api/v1/webhooks",
+            json={"url": "https://1.1.1.1/victim", "events": ["nothing.matches"]},
+            headers=h,
+        )
+    ).json()["info"]
     return {
         "project_id": project["id"],
         "repo_id": repo["id"],
         "session_id": session["id"],
         "entry_id": entry["id"],
         "key_id": key_info["id"],
+        "webhook_id": hook["id"],
         "name": "member-of-a",
+        "feature": "memory",
     }
 
 
@@ -82,7 +93,11 @@ ID_ROUTES: list[tuple[str, str, Any]] = [
     ("DELETE", "/api/v1/memory/{entry_id}", None),
     ("POST", "/api/v1/api-keys/{key_id}/revoke", None),
     ("PUT", "/api/v1/members/{name}", {"role": "viewer"}),
+    ("PATCH", "/api/v1/members/{name}", {"expires_at": "2030-01-01T00:00:00Z"}),
     ("DELETE", "/api/v1/members/{name}", None),
+    ("PUT", "/api/v1/flags/{feature}", {"enabled": True, "stakeholder": "{name}"}),
+    ("DELETE", "/api/v1/flags/{feature}", None),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}", None),
 ]
 
 #: Routes that take another object's id in the body.
@@ -161,6 +176,12 @@ async def test_another_tenants_key_gets_404_or_403_everywhere(pg_server: ServerP
         ):
             page = (await client.get(path, params=params, headers=attacker)).json()
             assert page["items"] == []
+        log = await client.get(
+            "/api/v1/webhooks/deliveries",
+            params={"webhook_id": ids["webhook_id"]},
+            headers=attacker,
+        )
+        assert log.status_code == 404
         found = (
             await client.post(
                 "/api/v1/memory/search", json={"query": "confidential"}, headers=attacker
@@ -182,3 +203,7 @@ async def test_another_tenants_key_gets_404_or_403_everywhere(pg_server: ServerP
         assert all(k["revoked_at"] is None for k in keys)
         members = (await client.get("/api/v1/members", headers=victim)).json()
         assert {m["name"]: m["role"] for m in members}["member-of-a"] == "editor"
+        flags = (await client.get("/api/v1/flags", headers=victim)).json()
+        assert [(f["stakeholder"], f["enabled"]) for f in flags] == [("member-of-a", False)]
+        hooks = (await client.get("/api/v1/webhooks", headers=victim)).json()
+        assert [h["id"] for h in hooks] == [ids["webhook_id"]]

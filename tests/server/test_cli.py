@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from coditect_server.app import create_app
 from coditect_server.state import ServerConfig
 from coditect_tui.cli import main
-from tests.pg import PgDatabase, ServerProcess, Uvicorn, free_port, run_sync
+from tests.pg import PgDatabase, ServerProcess, run_sync, serve_in_thread
 from tests.server.conftest import make_tenant, open_db
 
 
@@ -25,23 +23,8 @@ from tests.server.conftest import make_tenant, open_db
 def live(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """(URL, SQLite file) of a uvicorn on 127.0.0.1."""
     db = tmp_path / "server.db"
-    config = uvicorn.Config(
-        create_app(ServerConfig(db=str(db))),
-        host="127.0.0.1",
-        port=free_port(),
-        log_level="error",
-        timeout_graceful_shutdown=1,
-    )
-    server = Uvicorn(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    if not server.startup_over.wait(30) or not server.started:
-        raise RuntimeError("uvicorn did not start")
-    try:
-        yield f"http://127.0.0.1:{config.port}", db
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve_in_thread(create_app(ServerConfig(db=str(db)))) as url:
+        yield url, db
 
 
 def _config(tmp_path: Path, url: str, **backend: str) -> Path:

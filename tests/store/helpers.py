@@ -65,3 +65,17 @@ def rehash_from(conn: sqlite3.Connection, seq: int) -> None:
         )
         prev = digest
     conn.execute("UPDATE audit_heads SET hash = ? WHERE tenant_id = ?", (prev, tenant_id))
+
+
+def copy_tables(conn: sqlite3.Connection) -> None:
+    """Copy every store table's rows from the attached ``src`` into ``main``, parents first,
+    in the columns ``main`` has (an older schema lacks later revisions' columns, e.g.
+    0004's ``members.expires_at``, which the copied rows leave NULL; and later revisions'
+    tables, e.g. 0006's ``feature_flags``, which it skips)."""
+    from coditect_store import schema
+
+    for table in schema.metadata.sorted_tables:
+        cols = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({table.name})"))
+        if not cols:
+            continue
+        conn.execute(f"INSERT INTO main.{table.name} ({cols}) SELECT {cols} FROM src.{table.name}")

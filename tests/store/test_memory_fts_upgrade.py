@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from coditect_store import migrate, schema
+from coditect_store import migrate
 from coditect_tui.core.models import MemoryEntrySpec
-from tests.store.helpers import open_store, raw
+from tests.store.helpers import copy_tables, open_store, raw
 from tests.store.test_schema_upgrade import migrate_to
 
 ENTRIES = 1200  # more than two of the migration's batches
@@ -49,8 +49,7 @@ def old_memory_store(path: Path) -> None:
         )
         conn.execute("ATTACH DATABASE ? AS src", (str(scratch),))
         conn.execute("BEGIN")
-        for table in schema.metadata.sorted_tables:  # parents first
-            conn.execute(f"INSERT INTO main.{table.name} SELECT * FROM src.{table.name}")
+        copy_tables(conn)
         conn.execute(
             "INSERT INTO main.memory_fts(rowid, title, body) "
             "SELECT rowid, title, body FROM src.memory_fts"

@@ -12,10 +12,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine
 
-from coditect_store import migrate, schema
+from coditect_store import migrate
 from coditect_tui.cli import main
 from coditect_tui.core.models import ProjectSpec
-from tests.store.helpers import make_store, open_store, raw
+from tests.store.helpers import copy_tables, make_store, open_store, raw
 
 _SCHEMA = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
 
@@ -43,8 +43,7 @@ def old_store(path: Path, projects: int) -> int:
     try:
         conn.execute("ATTACH DATABASE ? AS src", (str(scratch),))
         conn.execute("BEGIN")
-        for table in schema.metadata.sorted_tables:  # parents first
-            conn.execute(f"INSERT INTO main.{table.name} SELECT * FROM src.{table.name}")
+        copy_tables(conn)
         conn.execute("COMMIT")
         conn.execute("DETACH DATABASE src")
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)

@@ -130,6 +130,20 @@ async def repo_detail_of(app: CoditectApp, pilot: object, repo: Path) -> str:
     return str(app.query_one("#repo-detail-body", Static).render())
 
 
+async def open_palette(app: CoditectApp, pilot: object, query: str) -> None:
+    """Open the command palette, type ``query`` and wait for its first hits."""
+    from textual.command import CommandList, CommandPalette
+
+    await pilot.press("ctrl+p")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    assert isinstance(app.screen, CommandPalette)
+    await pilot.press(*query)  # type: ignore[attr-defined]
+    for _ in range(100):  # the search runs in a worker: wait for its hits
+        await pilot.pause()  # type: ignore[attr-defined]
+        if app.screen.query_one(CommandList).option_count:
+            break
+
+
 async def opened(app: CoditectApp, pilot: object) -> None:
     """Wait until the open session is fully started (statuses, backend, watchers)."""
     await settle(app, pilot)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import Static
 
@@ -212,11 +213,18 @@ async def test_invalid_theme_falls_back(make_app: AppFactory, isolated_home: Pat
     themes.mkdir(parents=True)
     (themes / "broken.yaml").write_text("name: broken\nprimary: not-a-colour!\n")
     app = make_app(theme="no-such-theme")
+    messages: list[str] = []  # every notification, however soon it expires (a slow start)
+    shown = app.notify
+
+    def notify(message: str, **options: Any) -> None:
+        messages.append(message)
+        shown(message, **options)
+
+    app.notify = notify  # type: ignore[method-assign]
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         assert app.theme == "coditect-dark"
-        messages = [n.message for n in app._notifications]
-        assert any("broken.yaml:2" in m for m in messages)
+        assert any("broken.yaml:2" in m for m in messages), messages
         assert any("unknown theme 'no-such-theme'" in m for m in messages)
 
 

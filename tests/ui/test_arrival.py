@@ -89,3 +89,47 @@ async def test_push_without_a_session_names_the_key(make_app: AppFactory, worksp
     assert toasts == [
         ("warning", "", "Push: no git session in service-billing; press ^n to start one.")
     ], toasts
+
+
+async def test_an_unreachable_remote_retried_says_so_once_and_in_full(
+    make_app: AppFactory, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`r` on an unreachable remote tries again and fails alike: the toast still on screen
+    is not stacked a second time; each pane says why in full at 80x24, and no pane counts
+    "0 entries" of an index it could not read."""
+    from textual import notifications
+
+    # the toasts' clock stands at the epoch: none expires while the test runs, however slow
+    monkeypatch.setattr(notifications, "time", lambda: 0.0)
+    monkeypatch.setenv("ARRIVAL_TOKEN", "a-token")
+    backend = {"kind": "remote", "url": "http://127.0.0.1:9", "token_env": "ARRIVAL_TOKEN"}
+    app = make_app(extra={"backend": backend})
+    toasts = record_toasts(app)
+    reason = "Tenant unreachable: http://127.0.0.1:9: cannot connect (is the server running?)"
+    shown: dict[str, str] = {}
+    async with app.run_test(size=(80, 24)) as pilot:
+        await opened(app, pilot)
+        for _ in range(2):
+            await pilot.press("r")
+            await opened(app, pilot)
+        app.jump_to(str(workspace / "service-auth"))
+        await settle(app, pilot)
+        for key, pane in (("2", "dashboard"), ("3", "sessions"), ("4", "memory"), ("5", "audit")):
+            await pilot.press(key)
+            await opened(app, pilot)
+            shown[pane] = " ".join(
+                line.strip("│╰─╯ ").split("│")[-1].strip() for line in screen_lines(app)
+            )
+        on_screen = [n.message for n in app._notifications]
+    assert toasts == [
+        ("error", "", "Backend: http://127.0.0.1:9: cannot connect (is the server running?)")
+    ], toasts
+    assert len(on_screen) == 1, on_screen
+    for pane in ("dashboard", "memory", "audit"):
+        assert reason in shown[pane], (pane, shown[pane])
+    assert (
+        "History: the tenant's store is not open (http://127.0.0.1:9: cannot connect"
+        in (shown["sessions"])
+    )
+    assert "index not open · all kinds" in shown["memory"]
+    assert "0 entries" not in shown["memory"]

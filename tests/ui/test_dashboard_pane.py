@@ -161,3 +161,29 @@ async def test_portfolio_says_why_a_tenant_has_no_figures(make_app: AppFactory) 
     for header in ("tenant", "repos", "dirty", "behind", "confl", "err", "health", "sess"):
         assert re.search(rf"\b{header}\b", text), header  # whole, not cut with "…"
     assert re.search(rf"ACME C\S*\s+{summary['repos']}\s+{summary['dirty']}\s", text), text
+
+
+async def test_the_time_section_shows_this_weeks_sessions(make_app: AppFactory) -> None:
+    """A session started 20 minutes ago with a commit now: alice's row, about a third of
+    an hour (the same figures as `coditect report time`)."""
+    from datetime import timedelta
+
+    from coditect_tui.core.models import Action, GitSessionSpec, Resource, utcnow
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await _dashboard(app, pilot)
+        assert "no session activity" in screen_text(app)
+        backend = app.session.backend
+        repo = (await backend.list_repos()).items[0]
+        started = utcnow() - timedelta(minutes=20)
+        session = await backend.create_session(
+            GitSessionSpec(
+                repo_id=repo.id, session_key="s", description="d", branch="b", started_at=started
+            )
+        )
+        await backend.record_event(Resource.SESSIONS, Action.UPDATE, "sessions.commit", session.id)
+        pane.reload()
+        await settle(app, pilot)
+        line = next(ln for ln in screen_lines(app) if "alice" in ln and " h " in ln)
+        assert re.search(r"alice +0\.3 h +1 session · 1 commit", line), line

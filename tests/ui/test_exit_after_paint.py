@@ -13,43 +13,45 @@ from pathlib import Path
 import pytest
 
 
-@pytest.mark.parametrize("with_roots", [True, False])
-def test_exit_after_paint_without_and_with_the_cache(tmp_path: Path, with_roots: bool) -> None:
+def _env(tmp_path: Path, *, with_roots: bool) -> dict[str, str]:
+    """Two fresh repos, a config with one local tenant (its roots: them, or none) and
+    XDG folders of the test's own."""
     root = tmp_path / "ws"
     for name in ("alpha", "beta"):
-        repo = root / name
-        repo.mkdir(parents=True)
-        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+        subprocess.run(["git", "init", "-q", str(root / name)], check=True)
     config = tmp_path / "config.yaml"
-    config.write_text(
-        json.dumps(
-            {
-                "tenants": [
-                    {
-                        "name": "t",
-                        "principal": "me",
-                        "workspace_roots": [str(root)] if with_roots else [],
-                        "backend": {"kind": "local", "path": str(tmp_path / "store.db")},
-                    }
-                ]
-            }
-        )
-    )
-    env = {
+    tenant = {
+        "name": "t",
+        "principal": "me",
+        "workspace_roots": [str(root)] if with_roots else [],
+        "backend": {"kind": "local", "path": str(tmp_path / "store.db")},
+    }
+    config.write_text(json.dumps({"tenants": [tenant]}))
+    return {
         **os.environ,
         "CODITECT_CONFIG": str(config),
         **{
             f"XDG_{d}_HOME": str(tmp_path / d.lower()) for d in ("CONFIG", "DATA", "CACHE", "STATE")
         },
     }
+
+
+def _start(env: dict[str, str], mode: str) -> subprocess.CompletedProcess[str]:
+    """``coditect MODE`` (a benchmark mode that exits by itself), as a user starts it."""
+    return subprocess.run(
+        [sys.executable, "-m", "coditect_tui", mode],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("with_roots", [True, False])
+def test_exit_after_paint_without_and_with_the_cache(tmp_path: Path, with_roots: bool) -> None:
+    env = _env(tmp_path, with_roots=with_roots)
     for _ in range(2):
-        done = subprocess.run(
-            [sys.executable, "-m", "coditect_tui", "--exit-after-paint"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = _start(env, "--exit-after-paint")
         assert done.returncode == 0, done.stderr[-2000:]
         assert "Traceback" not in done.stderr + done.stdout
 
@@ -115,3 +117,14 @@ async def test_a_cached_start_exits_on_the_first_frame_and_it_shows_the_workspac
     assert "ACME Corp" in frame
     shown = [repo.name for repo in view.repos() if repo.name in frame]
     assert len(shown) >= 3, frame
+
+
+def test_exit_after_live_reads_through_the_prefetch_and_exits_clean(tmp_path: Path) -> None:
+    """The benchmark's live mode: the statuses come from the prefetch started before the
+    UI (boot cache missed on the first start, hit on the second); both runs exit 0 and
+    report the moment every status was live."""
+    env = _env(tmp_path, with_roots=True)
+    for _ in range(2):
+        done = _start(env, "--exit-after-live")
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stderr.startswith("live-at ") and done.stderr.count("\n") == 1, done.stderr

@@ -93,7 +93,8 @@ async def test_hostile_text_everywhere(hostile: Path) -> None:
         await settle(app, pilot)
         _clean(app, "after start")
 
-        for key, pane in (("2", "dashboard"), ("3", "sessions"), ("4", "memory"), ("5", "audit")):
+        panes = (("2", "dashboard"), ("3", "sessions"), ("4", "memory"), ("5", "audit"))
+        for key, pane in (*panes, ("6", "repos")):
             await pilot.press(key)
             await settle(app, pilot)
             text = _clean(app, pane)
@@ -108,6 +109,13 @@ async def test_hostile_text_everywhere(hostile: Path) -> None:
                 await settle(app, pilot)
                 assert type(app.screen).__name__ == "AuditDetail"
                 _clean(app, "audit detail")
+                await pilot.press("escape")
+                await pilot.pause()
+            if pane == "repos":  # the table and its mark, the filter menu
+                assert REPO_SHOWN in text
+                await pilot.press("space", "asterisk")
+                await settle(app, pilot)
+                assert "✔ 1 selected" in _clean(app, "select by filter")
                 await pilot.press("escape")
                 await pilot.pause()
 

@@ -254,3 +254,29 @@ async def test_preview_keeps_each_metadata_field_on_its_own_line(
         for line in lines:
             fields = sum(f in line for f in ("Timestamp:", "Checkpoint:", "Repository:"))
             assert fields <= 1, line
+
+
+async def test_plain_list_says_the_exact_total(make_app: AppFactory, workspace: Path) -> None:
+    """More entries than one page (200): the count line names the exact total, not "200+"."""
+    from tests.support.memory_corpus import generate_corpus
+    from tests.ui.conftest import opened
+
+    shutil.rmtree(workspace / "service-billing" / "MEMORY-CONTEXT")
+    generate_corpus(workspace / "platform-master" / "MEMORY-CONTEXT", 230, avg_bytes=200)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await opened(app, pilot)
+        app.action_show_tab("memory")
+        pane = app.query_one(MemoryPane)
+        pane.reload()
+        await settle(app, pilot)
+        assert len(pane.entries) == 200 and pane.next_cursor is not None
+        counts = str(app.query_one("#memory-filters", Static).render())
+        assert counts.startswith("200 of 230 entries · all kinds")
+        await pilot.press("k")  # one kind: the total follows the filter
+        await settle(app, pilot)
+        kind = pane.current_filter().kinds
+        assert kind is not None and pane.backend is not None
+        total = (await pane.backend.count_memory_entries(pane.current_filter())).total
+        shown = str(app.query_one("#memory-filters", Static).render())
+        assert 0 < total < 200 and shown.startswith(f"{total} entries · {kind[0]}")

@@ -12,7 +12,7 @@ from textual.command import CommandList, CommandPalette
 
 from coditect_tui.core.settings import load_settings
 from coditect_tui.ui.app import CoditectApp
-from tests.ui.conftest import screen_text, settle, write_config
+from tests.ui.conftest import open_palette, screen_text, settle, write_config
 
 CLICK = "n01-[@click=app.quit]click me[_]"
 BAD = "odd[b=c:d]"
@@ -49,23 +49,12 @@ def hostile(tmp_path: Path) -> Path:
     )
 
 
-async def _palette(app: CoditectApp, pilot: object, query: str) -> None:
-    await pilot.press("ctrl+p")  # type: ignore[attr-defined]
-    await pilot.pause()  # type: ignore[attr-defined]
-    assert isinstance(app.screen, CommandPalette)
-    await pilot.press(*query)  # type: ignore[attr-defined]
-    for _ in range(100):  # the search runs in a worker: wait for its hits
-        await pilot.pause()  # type: ignore[attr-defined]
-        if app.screen.query_one(CommandList).option_count:
-            break
-
-
 async def test_hostile_names_are_text_in_the_palette(hostile: Path) -> None:
     settings = load_settings(hostile).settings
     app = CoditectApp.for_profile(settings, settings.profile("t"), config_path=hostile)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(app, pilot)
-        await _palette(app, pilot, "n01")  # (not "click": the hostile tenant title has it too)
+        await open_palette(app, pilot, "n01")  # (not "click": the hostile tenant title has it too)
         assert CLICK in screen_text(app)  # literally, brackets and all
         assert f"{hostile.parent / 'ws' / CLICK}" in screen_text(app)  # the help: the whole path
         await pilot.click(CommandList, offset=(7, 1))  # on "click me" (row 0 is padding)
@@ -73,17 +62,17 @@ async def test_hostile_names_are_text_in_the_palette(hostile: Path) -> None:
         assert app.is_running and not isinstance(app.screen, CommandPalette)
         assert app.selected is not None and app.selected.name == CLICK
 
-        await _palette(app, pilot, "odd")
+        await open_palette(app, pilot, "odd")
         assert BAD in screen_text(app)
         await pilot.press("enter")
         await settle(app, pilot)
         assert app.is_running and app.selected is not None and app.selected.name == BAD
         assert BAD in screen_text(app)  # the repo detail's title and body, literally
 
-        await _palette(app, pilot, "later")  # invalid markup earlier did not stop the search
+        await open_palette(app, pilot, "later")  # invalid markup earlier did not stop the search
         assert LATER in screen_text(app)
         await pilot.press("escape")
-        await _palette(app, pilot, "bold")
+        await open_palette(app, pilot, "bold")
         assert STYLE in screen_text(app)
 
 
@@ -92,7 +81,7 @@ async def test_hostile_tenant_title_is_text_in_the_switcher_and_palette(hostile:
     app = CoditectApp.for_profile(settings, settings.profile("t"), config_path=hostile)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(app, pilot)
-        await _palette(app, pilot, "evil")
+        await open_palette(app, pilot, "evil")
         assert TITLE in screen_text(app)
         await pilot.press("escape")
         await pilot.pause()

@@ -58,7 +58,7 @@ async def test_read_only_offers_no_mutation_and_backend_refuses(
             assert app.refusal(binding_id) is not None
         footer_keys = {b.binding.action for b in app.active_bindings.values() if b.binding.show}
         assert "session_start" not in footer_keys
-        offered = {label for label, _, _ in ActionsProvider(app.screen)._offered()}
+        offered = {label for label, _, _ in ActionsProvider(app.screen).entries()}
         assert "Start" not in offered and "Help" in offered
         app.jump_to(str(repo))
         await settle(app, pilot)

@@ -27,6 +27,8 @@ APP_KEYS = {
     "f": "fetch repos",
     "e": "open an editor in repos",
     "o": "open a shell in repos",
+    "plus": "change groups",
+    "minus": "change groups",
 }
 
 
@@ -95,7 +97,7 @@ async def test_every_change_is_refused_at_once_when_read_only(
         footer = {b.binding.id for b in app.screen.active_bindings.values()}
         assert not footer & {"session.start", "session.commit", "session.push", "session.end"}
         assert "app.help" in footer
-        offered = {label for label, _, _ in ActionsProvider(app.screen)._offered()}
+        offered = {label for label, _, _ in ActionsProvider(app.screen).entries()}
         assert "Start" not in offered and "Help" in offered
         for key, phrase in APP_KEYS.items():
             await _press_refused(

@@ -18,7 +18,12 @@ from tests.conftest import REPO_ROOT
 from tests.git.helpers import write_config
 
 #: Leaf commands without machine-readable output, and why.
-NO_OUTPUT = {("serve",): "runs the server until interrupted; prints one start line"}
+NO_OUTPUT = {
+    ("serve",): "runs the server until interrupted; prints one start line",
+    ("web",): "serves the app to browsers until interrupted",
+    ("completion",): "prints a shell script",
+    ("man",): "prints the man page (roff)",
+}
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:  # type: ignore[type-arg]
@@ -243,3 +248,45 @@ def test_checkpoint_and_import_audit_json(
     empty.mkdir(parents=True)
     imported = _json(capsys, "memory", "import-audit", str(tmp_path), "--json", *c)
     assert imported == {"files": 0, "events_read": 0, "appended": 0, "problems": []}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--exit-after-paint"],
+        ["--theme", "x", "--read-only", "--config", "c.yaml", "--tenant", "t", "--exit-after-live"],
+        ["--theme", "a", "--theme", "b"],
+        ["--log-file", "debug.log", "--exit-after-paint"],
+        ["--theme", ""],
+    ],
+)
+def test_a_plain_app_start_reads_its_options_as_argparse_would(argv: list[str]) -> None:
+    from coditect_tui.cli import app_options
+
+    fast = app_options(argv)
+    assert fast is not None
+    assert vars(fast) == vars(build_parser(with_commands=False).parse_args(argv))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--theme=x"], ["--them", "x"], ["--theme"], ["--theme", "-x"], ["--version"], ["--bogus"]],
+)
+def test_other_spellings_are_left_to_argparse(argv: list[str]) -> None:
+    from coditect_tui.cli import app_options
+
+    assert app_options(argv) is None
+
+
+def test_the_app_start_imports_no_argparse() -> None:
+    """argparse and gettext are imports a plain app start would pay for nothing."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from coditect_tui.cli import app_options; "
+        "print(app_options(['--read-only']) is not None, 'argparse' in sys.modules)"
+    )
+    out = subprocess.check_output([sys.executable, "-c", code], text=True, cwd=REPO_ROOT)
+    assert out.split() == ["True", "False"]

@@ -25,6 +25,7 @@ def test_wheel_contents(tmp_path: Path) -> None:
         "coditect_server/__init__.py",
         "coditect_tui/_shipped/config/roles.yaml",
         "coditect_tui/_shipped/config/tiers.yaml",
+        "coditect_tui/_shipped/config/flags.yaml",
     ):
         assert required in names, required
     assert not any(n.startswith(("tests/", "backends/")) for n in names)

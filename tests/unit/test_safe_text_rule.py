@@ -49,3 +49,36 @@ def test_block_text_keeps_newlines_only() -> None:
     shown = safe_text("one\n\x1b[2Jtwo\tthree", keep_newlines=True)
     assert shown == "one\n\\u001b[2Jtwo    three"
     assert raw_controls(shown) == []
+
+
+def test_the_surrogate_table_is_built_only_when_a_lone_surrogate_is_met() -> None:
+    """Every start imports this module: the 2,048-entry table of lone surrogates waits
+    until text holds one (an undecodable file name), then escapes as before, in every
+    form and when cut."""
+    from coditect_tui.core import safe_text as module
+
+    module._surrogates.cache_clear()
+    shown = [
+        safe_text("plain é \x1b"),
+        safe_text("a\tb", keep_newlines=True),
+        safe_json({"k": "é"}),
+        module.fs_text("é.txt"),
+    ]
+    assert module._surrogates.cache_info().currsize == 0
+    assert shown == ["plain é \\u001b", "a    b", '{"k":"é"}', "é.txt"]
+    name = "bad\udcfe\ud800"
+    shown = [
+        safe_text(name),
+        safe_text(name, keep_newlines=True),
+        safe_text(name + "xyz", max_length=10),
+        safe_json([name]),
+        module.fs_text(name),
+    ]
+    assert module._surrogates.cache_info().currsize == 1
+    assert shown == [
+        "bad\\xfe\\ud800",
+        "bad\\xfe\\ud800",
+        "bad\\xfe…",
+        '["bad\\\\xfe\\\\ud800"]',
+        "bad\\xfe\\ud800",
+    ]

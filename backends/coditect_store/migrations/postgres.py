@@ -1,4 +1,4 @@
-"""The PostgreSQL part of migrations 0001 and 0002: server tables, full-text index, roles,
+"""The PostgreSQL part of migrations 0001, 0002 and 0004: server tables, full-text index, roles,
 grants, row-level security, append-only audit and the lookup functions.
 
 Revision 0001 (:func:`upgrade`, unchanged since it was released) granted everything to two
@@ -291,6 +291,18 @@ _SHARED_ROLES_CHECK = f"""
     END $$"""
 
 
+def _may_hand_to(op: Any, role: str) -> None:
+    """Let the migrating role hand objects to ``role`` (ALTER ... OWNER TO needs
+    membership of the new owner, unless a superuser migrates)."""
+    bind = op.get_bind()
+    is_super = bind.execute(
+        sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    ).scalar_one()
+    if not is_super:
+        owner = bind.execute(sa.text("SELECT current_user")).scalar_one()
+        op.execute(f'GRANT {role} TO "{owner}"')
+
+
 def upgrade_0002(op: Any) -> None:
     """Apply the PostgreSQL part of revision 0002 (called by 0002_deployment_roles) to a
     database at 0001: per-database roles in place of the shared ones, no CONNECT or
@@ -341,12 +353,7 @@ def upgrade_0002(op: Any) -> None:
     op.execute(f"GRANT SELECT ON {', '.join(LOOKUP_TABLES)} TO {lookup_role}")
     for table in LOOKUP_TABLES:
         op.execute(f"ALTER POLICY lookup_read ON {table} TO {lookup_role}")
-    is_super = bind.execute(
-        sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-    ).scalar_one()
-    if not is_super:  # ALTER ... OWNER TO needs membership of the new owner
-        owner = bind.execute(sa.text("SELECT current_user")).scalar_one()
-        op.execute(f'GRANT {lookup_role} TO "{owner}"')
+    _may_hand_to(op, lookup_role)
     for signature in LOOKUP_FUNCTIONS:
         op.execute(f"ALTER FUNCTION {signature} OWNER TO {lookup_role}")
         op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
@@ -365,3 +372,90 @@ def upgrade_0002(op: Any) -> None:
         for kind in ("TABLES", "SEQUENCES", "FUNCTIONS"):
             op.execute(f"REVOKE ALL ON ALL {kind} IN SCHEMA {q_schema} FROM {shared}")
         op.execute(_SHARED_ROLES_CHECK)
+
+
+_API_KEY_0004 = """
+    RETURNS TABLE (key_id varchar, tenant_id varchar, principal varchar,
+                   key_role varchar, member_role varchar, expires_at varchar,
+                   revoked_at varchar, tenant_name varchar, display_name varchar,
+                   tier varchar, tenant_created_at varchar, member_expires_at varchar)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+        SELECT k.id, k.tenant_id, k.principal, k.role, m.role, k.expires_at,
+               k.revoked_at, t.name, t.display_name, t.tier, t.created_at, m.expires_at
+        FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+        LEFT JOIN members m ON m.tenant_id = k.tenant_id AND m.name = k.principal
+        WHERE k.key_hash = p_hash
+    $$"""
+
+
+def upgrade_0004(op: Any) -> None:
+    """Apply the PostgreSQL part of revision 0004 (called by 0004_membership_expiry): the
+    key lookup also returns the membership's end (``member_expires_at``). Its return type
+    changes, so it is dropped and created again with 0002's owner and grants."""
+    bind = op.get_bind()
+    schema = bind.execute(sa.text("SELECT current_schema()")).scalar_one()
+    q_schema = '"' + schema.replace('"', '""') + '"'
+    database = bind.execute(sa.text("SELECT current_database()")).scalar_one()
+    app_role, lookup_role = deployment_roles(database)
+    signature = "coditect_api_key(p_hash text)"
+    op.execute(f"DROP FUNCTION {signature}")
+    op.execute(f"CREATE FUNCTION {signature} {_API_KEY_0004.format(schema=q_schema)}")
+    op.execute(f"ALTER FUNCTION {signature} OWNER TO {lookup_role}")
+    op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {app_role}")
+
+
+#: the tables revision 0005 adds (row-level security, read-write for the app role)
+WEBHOOK_TABLES = ("webhook_subscriptions", "webhook_deliveries")
+_WEBHOOK_DUE = """
+    RETURNS TABLE (tenant_id varchar)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+        SELECT DISTINCT d.tenant_id FROM webhook_deliveries d
+        WHERE d.state = 'pending' AND d.next_attempt_at <= p_now
+        LIMIT p_limit
+    $$"""
+
+
+def upgrade_0005(op: Any) -> None:
+    """Apply the PostgreSQL part of revision 0005 (called by 0005_webhooks): row-level
+    security and the app role's grants on the webhook tables, and the worker's lookup of
+    the tenants with deliveries due (``coditect_webhook_due``), owned by the lookup role
+    as 0002 left the other lookups."""
+    bind = op.get_bind()
+    schema = bind.execute(sa.text("SELECT current_schema()")).scalar_one()
+    q_schema = '"' + schema.replace('"', '""') + '"'
+    database = bind.execute(sa.text("SELECT current_database()")).scalar_one()
+    app_role, lookup_role = deployment_roles(database)
+    for table in WEBHOOK_TABLES:
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+        op.execute(
+            f"CREATE POLICY tenant_isolation ON {table} USING ({POLICY}) WITH CHECK ({POLICY})"
+        )
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(WEBHOOK_TABLES)} TO {app_role}")
+    # the lookup role sees which tenants have deliveries due (tenant ids, nothing else)
+    op.execute(
+        f"GRANT SELECT (tenant_id, state, next_attempt_at) ON webhook_deliveries TO {lookup_role}"
+    )
+    op.execute(
+        f"CREATE POLICY lookup_read ON webhook_deliveries FOR SELECT TO {lookup_role} USING (true)"
+    )
+    signature = "coditect_webhook_due(p_now text, p_limit integer)"
+    op.execute(f"CREATE FUNCTION {signature} {_WEBHOOK_DUE.format(schema=q_schema)}")
+    _may_hand_to(op, lookup_role)
+    op.execute(f"ALTER FUNCTION {signature} OWNER TO {lookup_role}")
+    op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {app_role}")
+
+
+def upgrade_0006(op: Any) -> None:
+    """Apply the PostgreSQL part of revision 0006 (called by 0006_feature_flags): row-level
+    security on ``feature_flags`` as on every tenant table, and the app role's grants."""
+    database = op.get_bind().execute(sa.text("SELECT current_database()")).scalar_one()
+    app_role, _lookup = deployment_roles(database)
+    op.execute("ALTER TABLE feature_flags ENABLE ROW LEVEL SECURITY")
+    op.execute("ALTER TABLE feature_flags FORCE ROW LEVEL SECURITY")
+    op.execute(
+        f"CREATE POLICY tenant_isolation ON feature_flags USING ({POLICY}) WITH CHECK ({POLICY})"
+    )
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON feature_flags TO {app_role}")

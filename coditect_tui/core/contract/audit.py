@@ -22,6 +22,11 @@ from coditect_tui.core.models import (
     VerifyReport,
 )
 
+#: Events a read-only backend still records with ``record_event`` when their action is
+#: read: the run of a custom command that changes nothing (every run is audited, and
+#: the append changes none of the tenant's data, as an auditor's recorded reads do).
+READ_ONLY_RECORDS = frozenset({"repos.command"})
+
 
 class AuditApi(ABC):
     """The tenant's audit chain: query, export, verify, record, import."""
@@ -102,6 +107,8 @@ class AuditApi(ABC):
 
         Raises:
             InvalidInput: ``name`` does not start with ``<resource>.``.
+            ReadOnly: a read-only backend, unless ``action`` is read and ``name`` is one
+                of :data:`READ_ONLY_RECORDS`.
         """
 
     @reads

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from coditect_tui.core.contract.abilities import BackendBase
 from coditect_tui.core.contract.audit import AuditApi
+from coditect_tui.core.contract.export import ExportApi
+from coditect_tui.core.contract.flags import FlagsApi
 from coditect_tui.core.contract.kinds import classify
 from coditect_tui.core.contract.members import MembersApi
 from coditect_tui.core.contract.memory import MemoryApi
@@ -11,16 +13,20 @@ from coditect_tui.core.contract.projects import ProjectsApi
 from coditect_tui.core.contract.sessions import SessionsApi
 from coditect_tui.core.contract.status import StatusApi
 from coditect_tui.core.contract.tenants import TenantsApi
+from coditect_tui.core.contract.webhooks import WebhooksApi
 
 #: The resource interfaces, in the order ``Backend`` composes them.
 RESOURCE_INTERFACES: tuple[type, ...] = (
     TenantsApi,
     MembersApi,
+    FlagsApi,
     ProjectsApi,
     SessionsApi,
     MemoryApi,
     StatusApi,
     AuditApi,
+    ExportApi,
+    WebhooksApi,
 )
 
 
@@ -28,11 +34,14 @@ class Backend(
     BackendBase,
     TenantsApi,
     MembersApi,
+    FlagsApi,
     ProjectsApi,
     SessionsApi,
     MemoryApi,
     StatusApi,
     AuditApi,
+    ExportApi,
+    WebhooksApi,
 ):
     """Storage for one principal in one tenant (see coditect_tui.core.backend for the rules).
 

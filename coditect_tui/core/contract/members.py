@@ -25,15 +25,26 @@ class MembersApi(ABC):
 
     @mutates
     @abstractmethod
-    async def add_member(self, name: str, role: str) -> Member:
+    async def add_member(
+        self, name: str, role: str, *, expires_at: datetime | None = None
+    ) -> Member:
         """Add a principal to the open tenant.
 
         Needs members.create, and members.admin for the roles owner and admin.
 
+        Args:
+            name: the principal.
+            role: their role.
+            expires_at: when the grant ends (aware); required for a role with
+                ``requires_grant_expiry`` (auditor), optional for the others. From then on
+                every call of that principal in this tenant is refused, and its keys stop
+                working.
+
         Raises:
             Conflict: already a member.
             QuotaExceeded: the tier's member quota is reached.
-            InvalidInput: unknown role.
+            InvalidInput: unknown role; an expiry missing where the role requires one, not
+                in the future, or more than ten years away.
         """
 
     @mutates
@@ -46,8 +57,33 @@ class MembersApi(ABC):
 
         Raises:
             NotFound: not a member.
-            InvalidInput: unknown role.
+            InvalidInput: unknown role, or a role requiring an expiry for a member whose
+                grant has none (set one first with ``set_member_expiry``).
             Conflict: it would leave the tenant without an owner.
+        """
+
+    @mutates
+    @abstractmethod
+    async def set_member_expiry(self, name: str, expires_at: datetime | None) -> Member:
+        """Extend or shorten a member's grant (one ``members.expiry`` audit event with the
+        old and the new end).
+
+        Needs members.update (owners and admins), and members.admin when the member is an
+        owner or admin. Nobody changes their own grant.
+
+        Args:
+            name: the member.
+            expires_at: the new end (aware, in the future); None for no end, refused for a
+                role with ``requires_grant_expiry``.
+
+        Returns:
+            The member with the new end.
+
+        Raises:
+            NotFound: not a member.
+            PermissionDenied: not an owner or admin, or the caller's own grant.
+            InvalidInput: no end for a role that requires one; an end not in the future or
+                more than ten years away.
         """
 
     @mutates

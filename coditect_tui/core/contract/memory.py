@@ -9,6 +9,7 @@ from collections.abc import AsyncGenerator
 
 from coditect_tui.core.contract.kinds import mutates, reads
 from coditect_tui.core.models import (
+    MemoryCount,
     MemoryEntry,
     MemoryEntrySpec,
     MemoryFilter,
@@ -69,6 +70,19 @@ class MemoryApi(ABC):
         self, filter: MemoryFilter | None = None, *, cursor: str | None = None, limit: int = 100
     ) -> Page[MemoryEntry]:
         """Entries, newest timestamp first (undated last). Needs memory.read."""
+
+    @reads
+    @abstractmethod
+    async def count_memory_entries(self, filter: MemoryFilter | None = None) -> MemoryCount:
+        """How many entries match, for a list's "N entries". Needs memory.read.
+
+        Args:
+            filter: as for :meth:`list_memory_entries`.
+
+        Returns:
+            The exact number of entries (``total_exact`` False only where counting was
+            cut short).
+        """
 
     @reads
     @abstractmethod

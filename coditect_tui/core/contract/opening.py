@@ -6,7 +6,9 @@ The factory finds openers through entry points (pyproject ``[project.entry-point
   ``remote``), called with a tenant profile;
 * ``coditect.stores``: a :class:`StoreOpener` (``sql``) that opens a store database named
   by a path or URL for an administrator (``coditect keys create --db``, portfolios);
-* ``coditect.server``: a :class:`ServerLauncher` (``serve``) for ``coditect serve``.
+* ``coditect.server``: a :class:`ServerLauncher` (``serve``) for ``coditect serve``;
+* ``coditect.migrators``: a ``StoreMigrator`` (``sql``, ``core/contract/migration.py``)
+  for ``coditect migrate``.
 """
 
 from __future__ import annotations
@@ -115,7 +117,17 @@ class ServerLauncher(Protocol):
         ...
 
     def serve(
-        self, db: str, *, host: str, port: int, workers: int, pool_size: int, log_level: str
+        self,
+        db: str,
+        *,
+        host: str,
+        port: int,
+        workers: int,
+        pool_size: int,
+        log_level: str,
+        access_log: bool = True,
+        metrics: bool = True,
+        webhook_allow: tuple[str, ...] = (),
     ) -> None:
         """Serve until interrupted (SIGINT/SIGTERM).
 
@@ -126,5 +138,9 @@ class ServerLauncher(Protocol):
             workers: worker processes.
             pool_size: database connections per worker.
             log_level: uvicorn's log level.
+            access_log: write one JSON line per request to stderr (docs/server.md).
+            metrics: serve ``/metrics`` (docs/server.md).
+            webhook_allow: networks (CIDR) webhooks may reach although private,
+                loopback or link-local (docs/security.md).
         """
         ...

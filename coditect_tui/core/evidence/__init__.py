@@ -52,8 +52,20 @@ from coditect_tui.core.evidence.manifest import (
     PackWindow,
     read_manifest,
 )
-from coditect_tui.core.evidence.verify import verify_evidence_pack
-from coditect_tui.core.evidence.write import check_target, write_evidence_pack
+from coditect_tui.core.evidence.verify import (
+    check_chain,
+    check_files,
+    check_sums,
+    file_digest,
+    verify_evidence_pack,
+)
+from coditect_tui.core.evidence.write import (
+    ChainEnds,
+    check_target,
+    new_staging,
+    seal_pack,
+    write_evidence_pack,
+)
 
 __all__ = [
     "FEATURE",
@@ -65,6 +77,7 @@ __all__ = [
     "PACK_FORMATS",
     "PROGRESS_EVERY",
     "SUMS_NAME",
+    "ChainEnds",
     "PackActor",
     "PackApp",
     "PackChain",
@@ -76,10 +89,16 @@ __all__ = [
     "PackResult",
     "PackTenant",
     "PackWindow",
+    "check_chain",
+    "check_files",
+    "check_sums",
     "check_target",
+    "file_digest",
     "md_cell",
+    "new_staging",
     "parse_formats",
     "read_manifest",
+    "seal_pack",
     "verify_evidence_pack",
     "write_evidence_pack",
 ]

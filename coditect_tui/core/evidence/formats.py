@@ -21,7 +21,7 @@ from coditect_tui.core.safe_text import safe_text
 from coditect_tui.core.wording import plural
 
 
-class _Sink:
+class HashingSink:
     """A binary file that hashes and counts what is written (``write`` takes text too)."""
 
     def __init__(self, path: Path) -> None:
@@ -73,7 +73,7 @@ def md_cell(value: object) -> str:
 class _Writer:
     """Writes events in one format to one sink."""
 
-    def __init__(self, fmt: PackFormat, sink: _Sink) -> None:
+    def __init__(self, fmt: PackFormat, sink: HashingSink) -> None:
         self.format = fmt
         self.sink = sink
         self.rows = 0

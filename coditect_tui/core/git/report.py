@@ -107,7 +107,8 @@ def to_json(document: Any) -> str:
     return safe_json(document, indent=True)
 
 
-def _csv_cell(value: object) -> object:
+def csv_cell(value: object) -> object:
+    """A CSV cell: text through ``safe_text``, a leading formula character defused."""
     if isinstance(value, str):
         text = safe_text(value)
         if text[:1] in ("=", "+", "-", "@"):
@@ -158,7 +159,7 @@ def csv_text(statuses: Sequence[RepoStatus]) -> str:
             "warnings": "; ".join(health.warnings) if health else None,
             "error": s.error,
         }
-        writer.writerow([_csv_cell(row[c]) for c in CSV_COLUMNS])
+        writer.writerow([csv_cell(row[c]) for c in CSV_COLUMNS])
     return buffer.getvalue()
 
 

@@ -13,26 +13,82 @@ Each operation of a checkpoint audit log (``{"timestamp", "repo", "operation", "
 * ``source``: the log file's path relative to its MEMORY-CONTEXT folder.
 
 The same file always gives the same events, and the store skips events it already holds,
-so importing again adds nothing.
+so importing again adds nothing. Either a MEMORY-CONTEXT folder (every ``audit-logs``
+folder in it) or one ``audit-logs`` folder (its own logs; ``source`` is still relative to
+the MEMORY-CONTEXT folder holding it) can be imported: see :func:`audit_sources`.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from coditect_tui.core.backend import Backend
+from coditect_tui.core.errors import InvalidInput
 from coditect_tui.core.memory.documents import parse_audit_log
 from coditect_tui.core.memory.names import parse_name
-from coditect_tui.core.memory.roots import walk_files
+from coditect_tui.core.memory.roots import discover_roots, walk_files
 from coditect_tui.core.models import AuditEventSpec, Outcome
 from coditect_tui.core.wording import plural
 
 ACTOR = "coditect-checkpoint"
+#: The folder CODITECT's checkpoint script writes its audit logs to.
+AUDIT_DIR = "audit-logs"
 _ACTION = re.compile(r"[^a-z0-9_-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditSource:
+    """Where audit logs are imported from.
+
+    Attributes:
+        root: the MEMORY-CONTEXT folder (each event's ``source`` is relative to it).
+        folder: where the logs are read: ``root`` itself (all its ``audit-logs``
+            folders) or one ``audit-logs`` folder in it.
+    """
+
+    root: Path
+    folder: Path
+
+
+def audit_sources(
+    paths: Iterable[Path], *, max_depth: int = 6, designated: Iterable[Path] = ()
+) -> list[AuditSource]:
+    """What to import for the folders a user named.
+
+    Args:
+        paths: MEMORY-CONTEXT folders, their ``audit-logs`` folders, workspace roots or
+            project folders (searched as ``roots.discover_roots`` does).
+        max_depth: folder levels searched below each path.
+        designated: MEMORY-CONTEXT folders the configuration names.
+
+    Returns:
+        One source per ``audit-logs`` folder given and per MEMORY-CONTEXT folder found.
+
+    Raises:
+        InvalidInput: a path is missing or not a folder, or nothing to import was found.
+    """
+    paths = list(paths)
+    sources: list[AuditSource] = []
+    others: list[Path] = []
+    for given in paths:
+        path = Path(given).expanduser()
+        if path.name == AUDIT_DIR and path.is_dir():
+            folder = path.resolve()
+            sources.append(AuditSource(folder.parent, folder))
+        else:
+            others.append(path)
+    if others or not sources:
+        found = discover_roots(others, max_depth=max_depth, designated=designated)
+        if not found and not sources:
+            shown = ", ".join(str(p) for p in paths) or "the given paths"
+            raise InvalidInput(f"no MEMORY-CONTEXT or {AUDIT_DIR} folder found under {shown}")
+        sources += [AuditSource(root, root) for root in found]
+    return list(dict.fromkeys(sources))
 
 
 @dataclass(slots=True)
@@ -114,19 +170,20 @@ def read_audit_log_events(path: Path, root: Path) -> AuditLogEvents:
     return result
 
 
-def audit_log_files(root: Path) -> list[Path]:
+def audit_log_files(root: Path, below: Path | None = None) -> list[Path]:
     """The checkpoint audit logs of a MEMORY-CONTEXT folder.
 
     Args:
         root: the MEMORY-CONTEXT folder.
+        below: only this folder of it (one ``audit-logs`` folder).
 
     Returns:
         Every ``.json`` file in an ``audit-logs`` folder below it, sorted.
     """
     return sorted(
         f.path
-        for f in walk_files(root).files
-        if f.path.suffix.lower() == ".json" and f.path.parent.name == "audit-logs"
+        for f in walk_files(root, below=below).files
+        if f.path.suffix.lower() == ".json" and f.path.parent.name == AUDIT_DIR
     )
 
 
@@ -140,12 +197,12 @@ class ImportReport:
     problems: list[str] = field(default_factory=list)
 
 
-async def import_audit_logs(backend: Backend, roots: list[Path]) -> ImportReport:
+async def import_audit_logs(backend: Backend, roots: Sequence[Path | AuditSource]) -> ImportReport:
     """Import every audit log of these MEMORY-CONTEXT folders (idempotent).
 
     Args:
         backend: the open backend (needs audit.admin).
-        roots: MEMORY-CONTEXT folders.
+        roots: MEMORY-CONTEXT folders, or sources from :func:`audit_sources`.
 
     Returns:
         Counts and problems; ``appended`` is 0 when everything was imported before.
@@ -154,9 +211,11 @@ async def import_audit_logs(backend: Backend, roots: list[Path]) -> ImportReport
         ReadOnly, PermissionDenied: the backend refuses the import.
     """
     report = ImportReport()
-    for root in roots:
-        for path in audit_log_files(root):
-            found = read_audit_log_events(path, root)
+    for given in roots:
+        source = given if isinstance(given, AuditSource) else AuditSource(given, given)
+        below = None if source.folder == source.root else source.folder
+        for path in audit_log_files(source.root, below):
+            found = read_audit_log_events(path, source.root)
             report.files += 1
             report.events_read += len(found.events)
             report.problems += found.problems

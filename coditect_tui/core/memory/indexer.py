@@ -44,6 +44,7 @@ from coditect_tui.core.memory.roots import (
     discover_roots,
     is_ignored_name,
     path_key,
+    project_folders,
     walk_files,
 )
 from coditect_tui.core.memory.textio import DEFAULT_INDEX_CAP, read_raw
@@ -209,8 +210,9 @@ class MemoryIndexer:
         *,
         max_depth: int = 6,
         cap: int = DEFAULT_INDEX_CAP,
+        designated: Iterable[Path] = (),
     ) -> MemoryIndexer:
-        """An indexer for every MEMORY-CONTEXT folder at or below ``paths``.
+        """An indexer for every designated MEMORY-CONTEXT folder at or below ``paths``.
 
         Each folder is attached to the registered project containing it.
 
@@ -219,6 +221,7 @@ class MemoryIndexer:
             paths: workspace roots, project folders or MEMORY-CONTEXT folders.
             max_depth: folder levels searched below each path.
             cap: bytes of one file that are parsed and indexed.
+            designated: the MEMORY-CONTEXT folders the configuration names.
 
         Returns:
             The indexer.
@@ -228,11 +231,17 @@ class MemoryIndexer:
                 was found.
         """
         paths = list(paths)
-        found = discover_roots(paths, max_depth=max_depth)
+        projects = await load_projects(backend)
+        found = discover_roots(
+            paths,
+            max_depth=max_depth,
+            designated=designated,
+            project_dirs=project_folders(projects),
+        )
         if not found:
             shown = ", ".join(str(p) for p in paths) or "the given paths"
             raise InvalidInput(f"no MEMORY-CONTEXT folder found under {shown}")
-        roots = assign_projects(found, await load_projects(backend))
+        roots = assign_projects(found, projects)
         return cls(backend, roots, cap=cap)
 
     @property
@@ -438,14 +447,27 @@ class MemoryIndexer:
         vanished = {known[k].sha256: k for k in gone if known[k].sha256}
         total = len(candidates)
         done = 0
-        for start in range(0, total, BATCH):
-            examined = await asyncio.to_thread(
-                self._examine, candidates[start : start + BATCH], known
-            )
-            await self._store_batch(examined, known, vanished, report)
-            done += len(examined)
-            if progress is not None:
-                progress(done, total)
+        batches = [candidates[start : start + BATCH] for start in range(0, total, BATCH)]
+
+        def examine(batch: list[tuple[FileStat, MemoryRoot]]) -> asyncio.Future[list[_Examined]]:
+            rows = {stat.key: known[stat.key] for stat, _root in batch if stat.key in known}
+            return asyncio.ensure_future(asyncio.to_thread(self._examine, batch, rows))
+
+        # Pipelined: the next batch is read and parsed in a thread while this one is
+        # stored (SQLite's FTS5 insert releases the GIL, so the two overlap).
+        pending = examine(batches[0]) if batches else None
+        try:
+            for index in range(len(batches)):
+                assert pending is not None
+                examined = await pending
+                pending = examine(batches[index + 1]) if index + 1 < len(batches) else None
+                await self._store_batch(examined, known, vanished, report)
+                done += len(examined)
+                if progress is not None:
+                    progress(done, total)
+        finally:
+            if pending is not None:  # a failed store: let the reading thread finish
+                await asyncio.gather(pending, return_exceptions=True)
         renamed_from = {old for old, _new in report.renamed}
         for key in gone:
             row = known.get(key)

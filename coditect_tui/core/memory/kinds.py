@@ -9,17 +9,20 @@ other               binary content (NUL bytes)
 audit-log           ``.json`` in ``audit-logs/``, or named ``<ISO>Z-checkpoint-audit-…``
 setup-log           ``SESSION-YYYYMMDD-HHMMSS.json``
 export-json         ``.json`` in ``exports/`` or shaped like one (metadata + conversation)
+jsonl-dump          ``.jsonl`` (one JSON object a line: CODITECT's message stores)
 note                ``.md`` in ``notes/`` (written by this application)
-checkpoint          ``.md`` starting ``# CODITECT Checkpoint``, or ISO-named in
-                    ``checkpoints/``
+checkpoint          ``.md`` starting ``# CODITECT Checkpoint``, or dated (ISO or
+                    ``YYYY-MM-DD-…``) in ``checkpoints/``
 session             ``.md`` starting ``# Session Export``, or ISO-named in ``sessions/``
 session-template    ``.md`` starting ``# Session:``, or date-named in ``sessions/``
 summary             ``SESSION-SUMMARY-<date>.md``, ``<date>-…SUMMARY….md`` or a
                     ``# Session … Summary`` heading
 export-placeholder  text with ``# CODITECT Conversation Export`` and ``Status: PENDING``
 transcript          text that looks like a Claude Code conversation (its banner, ``⏺``
-                    / ``⎿`` markers), ``<date>-EXPORT-CONTEXT-….txt``, or an ISO-named
-                    ``.txt``
+                    / ``●`` / ``⎿`` markers); a ``.txt`` session export: named
+                    the word ``EXPORT`` in a dated name (``<date>-EXPORT-….txt``), or
+                    ISO-named, or
+                    in ``sessions/`` or ``exports/``
 other               anything else
 ==================  =============================================================
 """
@@ -35,10 +38,19 @@ from coditect_tui.core.models import MemoryKind
 _SETUP = re.compile(r"^SESSION-\d{8}-\d{6}\.json$", re.IGNORECASE)
 _SUMMARY_OLD = re.compile(r"^SESSION-SUMMARY-\d{4}-?\d{2}-?\d{2}", re.IGNORECASE)
 _SUMMARY_DATED = re.compile(r"^\d{4}-\d{2}-\d{2}-.*SUMMARY", re.IGNORECASE)
-_EXPORT_CONTEXT = re.compile(r"^\d{4}-\d{2}-\d{2}-EXPORT-CONTEXT-", re.IGNORECASE)
+#: A ``.txt`` session export's name: the word EXPORT (in capitals, as CODITECT writes it)
+#: in its description (``2025-09-03-EXPORT-….txt``, ``2025-11-10-EXPORT-CONTEXT-….txt``,
+#: ``20250928T035716-2025-09-27-EXPORT-direct.txt``), or ``export-context-`` in any case.
+_EXPORT_WORD = re.compile(r"(?:^|-)EXPORT(?:-|$)")
+#: Dated name patterns (see ``names.parse_name``).
+_ISO_NAMED = ("iso", "iso-compact", "iso-basic")
+_DATED = (*_ISO_NAMED, "compact", "date")
+_TXT_EXPORT_FOLDERS = ("sessions", "exports")
 _SUMMARY_HEADING = re.compile(r"^#\s+Session\b.*\bSummary\b", re.IGNORECASE | re.MULTILINE)
 _TEXT_SUFFIXES = (".txt", ".log", "")
-_TRANSCRIPT_MARKERS = ("⏺", "⎿")
+#: Line starts of Claude Code's transcripts: tool and answer bullets (``●`` before
+#: v2.0.10 or so, ``⏺`` after), tool output.
+_TRANSCRIPT_MARKERS = ("⏺", "●", "⎿")
 
 
 def first_heading(text: str) -> str | None:
@@ -63,7 +75,7 @@ def looks_like_transcript(text: str) -> bool:
         text: the start of a file.
 
     Returns:
-        True for the Claude Code banner or at least two ``⏺``/``⎿`` marker lines.
+        True for the Claude Code banner or at least two ``⏺``/``●``/``⎿`` marker lines.
     """
     head = text[:20_000]
     if "Claude Code v" in head[:2000]:
@@ -90,7 +102,8 @@ def classify(rel: PurePosixPath, name: NameInfo, head: str, *, binary: bool = Fa
     suffix = rel.suffix.lower()
     folder = rel.parent.name.lower()
     heading = (first_heading(head) or "") if suffix == ".md" else ""
-    iso_named = name.pattern in ("iso", "iso-compact")
+    iso_named = name.pattern in _ISO_NAMED
+    dated = name.pattern in _DATED
     if suffix == ".json":
         if folder == "audit-logs" or (
             iso_named and name.description.startswith("checkpoint-audit-")
@@ -104,10 +117,12 @@ def classify(rel: PurePosixPath, name: NameInfo, head: str, *, binary: bool = Fa
         ):
             return "export-json"
         return "other"
+    if suffix == ".jsonl":
+        return "jsonl-dump"
     if suffix == ".md":
         if folder == "notes":
             return "note"
-        if heading.startswith("CODITECT Checkpoint") or (folder == "checkpoints" and iso_named):
+        if heading.startswith("CODITECT Checkpoint") or (folder == "checkpoints" and dated):
             return "checkpoint"
         if heading.startswith("Session Export") or (folder == "sessions" and iso_named):
             return "session"
@@ -124,8 +139,13 @@ def classify(rel: PurePosixPath, name: NameInfo, head: str, *, binary: bool = Fa
         start = head[:2000]
         if "# CODITECT Conversation Export" in start and "PENDING" in start:
             return "export-placeholder"
-        if looks_like_transcript(head) or _EXPORT_CONTEXT.match(filename):
+        if looks_like_transcript(head):
             return "transcript"
-        if suffix == ".txt" and iso_named and head.strip():
+        if dated and (
+            _EXPORT_WORD.search(name.description)
+            or name.description.lower().startswith("export-context-")
+        ):
+            return "transcript"
+        if suffix == ".txt" and head.strip() and (iso_named or folder in _TXT_EXPORT_FOLDERS):
             return "transcript"
     return "other"

@@ -16,7 +16,7 @@ from datetime import timedelta
 from coditect_tui.core.backend import Backend
 from coditect_tui.core.memory.names import parse_name
 from coditect_tui.core.memory.query import to_fts5
-from coditect_tui.core.memory.readers import CHECKPOINT_TAG
+from coditect_tui.core.memory.ranking import CHECKPOINT_TAG
 from coditect_tui.core.models import GitSession, MemoryEntry, MemoryFilter
 
 _KIND_ORDER = {

@@ -5,15 +5,21 @@ turned into ``-``:
 
 * ``2025-11-22T04-15-36Z-Phase-0.5-Hooks-....md`` (checkpoints, transcripts, exports,
   audit logs): ISO date-time, ``-`` instead of ``:`` and a ``Z``;
+* ``2025-11-16T1523-RESTORE-CONTEXT.txt``, ``2025-11-16T1930UTC-….txt``: compact time of
+  day, with or without a zone (``Z``, ``UTC``, ``-UTC``, ``_UTC``);
+* ``20250928T035716-….txt``: ISO 8601 basic format, with or without a zone;
 * ``2025-11-22-Phase-0.5-....md`` (session templates, older exports): a date only;
 * ``SESSION-20251115-145715.json`` (set-up logs): compact local date-time, no zone;
 * ``SESSION-SUMMARY-2025-11-15.md`` (older summaries): the date at the end.
 
 The value is always kept exactly as written (``raw``); the datetime is the clock time as
-written, labelled UTC, and anything uncertain about it is said in ``note`` rather than
-"corrected" by inventing a time zone. In particular ``session_export.py`` names its files
-with ``datetime.now().strftime('%Y-%m-%dT%H-%M-%SZ')``: local time with a ``Z``. The
-reader (not this module) decides when that applies, and passes ``z_is_local``.
+written, labelled UTC, and ``utc`` says whether the name itself says UTC (``Z`` or
+``UTC``). Anything uncertain is said in ``note`` rather than "corrected" by inventing a
+time zone. In particular ``session_export.py`` names its files with
+``datetime.now().strftime('%Y-%m-%dT%H-%M-%SZ')``: local time with a ``Z``. The reader
+(not this module) decides when that applies, and passes ``z_is_local``; which time an
+entry finally gets (the name's or its body's) is decided in
+:mod:`coditect_tui.core.memory.timing`.
 """
 
 from __future__ import annotations
@@ -25,8 +31,10 @@ from typing import Literal
 
 Precision = Literal["second", "minute", "day"]
 
-#: Prefix of files copied out of an exports folder with their path flattened.
-FLATTENED_PREFIX = "MEMORY-CONTEXT-exports--"
+#: Prefix of files copied out of a folder with their path flattened, dropped before parsing:
+#: ``MEMORY-CONTEXT-<folder path with '-'>--`` (``MEMORY-CONTEXT-exports--``,
+#: ``MEMORY-CONTEXT-test-dataset-exports--``).
+_FLATTENED = re.compile(r"^MEMORY-CONTEXT-.*?--(?=\d{4})")
 
 NOTE_Z_LOCAL = (
     "local time of the machine that wrote it, labelled 'Z' by CODITECT's "
@@ -39,13 +47,19 @@ NOTE_DATE_ONLY = "date only: the name has no time of day"
 NOTE_INSIDE = "date found inside the name, not at its start"
 NOTE_INVALID = "the name looks dated but the date is not a real calendar date"
 
+#: A zone the name states: ``Z`` or ``UTC`` (also ``-UTC``, ``_UTC``, any case), as a
+#: word of its own (``…36Zebra`` states none).
+_ZONE = r"(?:(?P<z>Z|[-_]?(?i:utc))(?![A-Za-z0-9]))?"
 _ISO = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})T(?P<h>\d{2})[-:](?P<m>\d{2})[-:](?P<s>\d{2})"
-    r"(?:\.\d+)?(?P<z>Z?)"
+    r"(?:\.\d+)?" + _ZONE
 )
 _ISO_COMPACT = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})T(?P<h>\d{2})(?P<m>\d{2})(?P<s>\d{2})?"
-    r"(?P<z>Z?)"
+    r"(?P<date>\d{4}-\d{2}-\d{2})T(?P<h>\d{2})(?P<m>\d{2})(?P<s>\d{2})?" + _ZONE
+)
+#: ISO 8601 basic format: ``20250928T035716`` (with an optional zone).
+_ISO_BASIC = re.compile(
+    r"(?P<y>\d{4})(?P<mo>\d{2})(?P<d>\d{2})T(?P<h>\d{2})(?P<m>\d{2})(?P<s>\d{2})" + _ZONE
 )
 _COMPACT = re.compile(
     r"(?P<y>\d{4})(?P<mo>\d{2})(?P<d>\d{2})-(?P<h>\d{2})(?P<m>\d{2})"
@@ -66,8 +80,10 @@ class NameInfo:
         note: what is uncertain about ``timestamp`` (None when the name is plain UTC).
         description: the rest of the stem (without timestamp and separators).
         precision: how precise the timestamp is.
-        pattern: which naming scheme matched ("iso", "iso-compact", "compact", "date",
-            "inside" or "none").
+        pattern: which naming scheme matched ("iso", "iso-compact", "iso-basic",
+            "compact", "date", "inside" or "none").
+        zone: the zone the name states, as written (``Z``, ``UTC``, ``-UTC``, ``_UTC``),
+            or None when it states none.
     """
 
     raw: str | None
@@ -76,6 +92,12 @@ class NameInfo:
     description: str
     precision: Precision | None
     pattern: str
+    zone: str | None = None
+
+    @property
+    def says_utc(self) -> bool:
+        """Whether the name states UTC (``Z`` or ``UTC``), whoever wrote it."""
+        return self.zone is not None
 
 
 def _moment(date: str, h: str = "0", m: str = "0", s: str | None = "0") -> datetime | None:
@@ -92,7 +114,7 @@ def _strip_stem(name: str) -> str:
         if stem.lower().endswith(suffix):
             stem = stem[: -len(suffix)]
             break
-    return stem.removeprefix(FLATTENED_PREFIX)
+    return _FLATTENED.sub("", stem, count=1)
 
 
 def parse_name(name: str, *, z_is_local: bool = False) -> NameInfo:
@@ -107,20 +129,23 @@ def parse_name(name: str, *, z_is_local: bool = False) -> NameInfo:
         The parsed name; ``timestamp`` is None when the name holds no usable date.
     """
     stem = _strip_stem(name)
-    for pattern, regex in (("iso", _ISO), ("iso-compact", _ISO_COMPACT)):
+    for pattern, regex in (("iso", _ISO), ("iso-compact", _ISO_COMPACT), ("iso-basic", _ISO_BASIC)):
         match = regex.match(stem)
         if match:
-            moment = _moment(match["date"], match["h"], match["m"], match["s"])
+            found = match.groupdict()
+            day = found.get("date") or f"{found['y']}-{found['mo']}-{found['d']}"
+            moment = _moment(day, match["h"], match["m"], match["s"])
             rest = _SEP.sub("", stem[match.end() :])
+            zone = match["z"] or None
             if moment is None:
-                return NameInfo(match.group(0), None, NOTE_INVALID, rest, None, pattern)
+                return NameInfo(match.group(0), None, NOTE_INVALID, rest, None, pattern, zone)
             note = None
-            if not match["z"]:
+            if not zone:
                 note = NOTE_NO_ZONE
-            elif z_is_local:
+            elif z_is_local and zone == "Z":
                 note = NOTE_Z_LOCAL
             precision: Precision = "second" if match["s"] else "minute"
-            return NameInfo(match.group(0), moment, note, rest, precision, pattern)
+            return NameInfo(match.group(0), moment, note, rest, precision, pattern, zone)
     session = re.match(r"SESSION-(?=\d{8}-\d{6})", stem)
     compact = _COMPACT.match(stem, session.end() if session else 0)
     if compact:

@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 from typing import TypeVar
 
-from coditect_tui.core.memory.readers import CHECKPOINT_TAG
 from coditect_tui.core.models import SearchHit
 
 T = TypeVar("T", bound=SearchHit)
+
+#: Tag prefix linking a checkpoint with its sessions, exports and transcripts (written by
+#: the readers; defined here so the stores' search needs no reader).
+CHECKPOINT_TAG = "checkpoint:"
 
 #: BM25 weight of each FTS5 column (title, headings, body).
 FIELD_WEIGHTS: tuple[float, float, float] = (8.0, 3.0, 1.0)
@@ -33,6 +36,7 @@ KIND_PRIOR: dict[str, float] = {
     "other": 0.8,
     "transcript": 0.6,
     "export-json": 0.5,
+    "jsonl-dump": 0.4,
     "audit-log": 0.4,
     "setup-log": 0.4,
     "export-placeholder": 0.3,
@@ -40,7 +44,10 @@ KIND_PRIOR: dict[str, float] = {
 
 #: Most characters of headings indexed per entry.
 MAX_HEADINGS_CHARS = 4000
-_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+#: A heading line, matched from the newline before it (the body gets one in front): a
+#: literal first character lets the regex engine skip to newlines instead of trying
+#: ``^`` at every position.
+_HEADING = re.compile(r"\n {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 
 
 def headings(body: str) -> str:
@@ -55,7 +62,7 @@ def headings(body: str) -> str:
     """
     found: list[str] = []
     size = 0
-    for match in _HEADING.finditer(body):
+    for match in _HEADING.finditer("\n" + body):
         text = match.group(1)
         size += len(text) + 1
         if size > MAX_HEADINGS_CHARS:

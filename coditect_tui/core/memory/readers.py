@@ -6,7 +6,8 @@ the problems named in ``notes``. Only an unreadable file (``OSError``) is raised
 caller can keep the previous index entry.
 
 How each kind gets its title, timestamp, tags and links is documented in docs/memory.md.
-Timestamps always come from the file name (see :mod:`coditect_tui.core.memory.names`).
+Timestamps come from the file name (:mod:`coditect_tui.core.memory.names`) unless the name
+does not say UTC and the body holds a zoned time (:mod:`coditect_tui.core.memory.timing`).
 """
 
 from __future__ import annotations
@@ -25,15 +26,13 @@ from coditect_tui.core.memory.documents import (
     parse_export,
     parse_setup_log,
 )
+from coditect_tui.core.memory.jsonl import render_jsonl
 from coditect_tui.core.memory.kinds import classify, first_heading
-from coditect_tui.core.memory.names import (
-    NOTE_Z_LOCAL,
-    NameInfo,
-    description_title,
-    parse_name,
-)
+from coditect_tui.core.memory.names import NameInfo, description_title, parse_name
+from coditect_tui.core.memory.ranking import CHECKPOINT_TAG
 from coditect_tui.core.memory.roots import path_key
 from coditect_tui.core.memory.textio import DEFAULT_INDEX_CAP, RawFile, decode_text, read_raw
+from coditect_tui.core.memory.timing import parse_zoned, resolve_time
 from coditect_tui.core.models import MemoryEntrySpec, MemoryKind
 from coditect_tui.core.safe_text import fs_text
 
@@ -41,8 +40,6 @@ from coditect_tui.core.safe_text import fs_text
 MAX_TITLE = 300
 #: Most tags kept per entry.
 MAX_TAGS = 40
-#: Tag prefix linking a checkpoint with its sessions, exports and transcripts.
-CHECKPOINT_TAG = "checkpoint:"
 
 Document = ExportDocument | AuditLogDocument | SetupLogDocument
 
@@ -87,8 +84,10 @@ class ParsedFile:
         kind: see :mod:`coditect_tui.core.memory.kinds`.
         title: a one-line title.
         timestamp_raw: the timestamp text exactly as in the name.
-        timestamp: the clock time as written, labelled UTC.
-        timestamp_note: what is uncertain about the timestamp.
+        timestamp: UTC (the name's when it says UTC, else the body's zoned time), or
+            the name's clock time labelled UTC when nothing better is known.
+        timestamp_note: what is uncertain or was decided about the timestamp; starts
+            with ``timing.TIME_DISAGREES`` when name and body disagree.
         tags: lower-case tags; ``checkpoint:<ISO>`` links related files.
         size: bytes on disk.
         mtime: modification time read.
@@ -162,7 +161,8 @@ class _Draft:
     repository: str | None = None
     body: str | None = None
     notes: list[str] = field(default_factory=list)
-    note_extra: str | None = None
+    body_time: datetime | None = None
+    body_label: str = "Timestamp"
 
 
 def _references(text: str) -> list[str]:
@@ -189,6 +189,7 @@ def _read_checkpoint(draft: _Draft) -> None:
     title = heading.split(":", 1)[1] if heading.startswith("CODITECT Checkpoint:") else ""
     draft.title = title.strip() or draft.title
     draft.checkpoint_ref = _own_checkpoint_ref(draft.info)
+    draft.body_time = parse_zoned(_field(draft.text, "Timestamp"))
 
 
 def _checkpoint_from_name(name: str, draft: _Draft) -> None:
@@ -214,9 +215,7 @@ def _read_session(draft: _Draft) -> None:
     export_time = _field(draft.text, "Export Time") or ""
     zoned = bool(_ZONE.search(export_time))
     draft.info = parse_name(draft.name, z_is_local=not zoned)
-    stamp = _field(draft.text, "Timestamp")
-    if not zoned and draft.info.note == NOTE_Z_LOCAL and stamp:
-        draft.note_extra = f"its checkpoint's time is {stamp} (UTC)"
+    draft.body_time = parse_zoned(_field(draft.text, "Timestamp"))
 
 
 def _read_template(draft: _Draft) -> None:
@@ -251,8 +250,8 @@ def _read_export_json(draft: _Draft) -> None:
         draft.title = _STAMP_ARTIFACT.sub("", doc.objectives).strip()
     zoned = bool(_ZONE.search(doc.export_time))
     draft.info = parse_name(draft.name, z_is_local=not zoned)
-    if not zoned and draft.info.note == NOTE_Z_LOCAL and doc.timestamp:
-        draft.note_extra = f"its checkpoint's time is {doc.timestamp} (UTC)"
+    draft.body_time = parse_zoned(doc.timestamp)
+    draft.body_label = "metadata.timestamp"
     draft.body = doc.index_text()
 
 
@@ -260,11 +259,24 @@ def _read_placeholder(draft: _Draft) -> None:
     for line in draft.text.splitlines()[:10]:
         if line.startswith("# Description:"):
             draft.title = line.split(":", 1)[1].strip() or draft.title
+        elif line.startswith("# Timestamp:"):
+            draft.body_time = parse_zoned(line)
     draft.checkpoint_ref = _own_checkpoint_ref(draft.info)
 
 
 def _read_transcript(draft: _Draft) -> None:
     draft.checkpoint_ref = _own_checkpoint_ref(draft.info)
+
+
+def _read_jsonl(draft: _Draft) -> None:
+    dump = render_jsonl(draft.text)
+    draft.body = dump.text
+    draft.notes += dump.problems
+    # first_seen is when export-dedup first saw a message, not when the conversation
+    # took place: it dates only a store whose name holds no date
+    if draft.info.timestamp is None:
+        draft.body_time = parse_zoned(dump.first_time)
+        draft.body_label = dump.time_key or "first_seen"
 
 
 def _read_audit_log(draft: _Draft) -> None:
@@ -301,6 +313,7 @@ _READERS = {
     "transcript": _read_transcript,
     "audit-log": _read_audit_log,
     "setup-log": _read_setup_log,
+    "jsonl-dump": _read_jsonl,
     "summary": _read_heading_title,
     "note": lambda d: _read_heading_title(d, "Note:"),
 }
@@ -308,9 +321,15 @@ _READERS = {
 
 def _fallback_title(rel: PurePosixPath, info: NameInfo, kind: MemoryKind) -> str:
     description = info.description
-    prefix = {"audit-log": "checkpoint-audit-", "transcript": "EXPORT-CONTEXT-"}.get(kind)
-    if prefix and description.startswith(prefix):
-        description = description[len(prefix) :]
+    prefixes = {
+        "audit-log": ("checkpoint-audit-",),
+        "transcript": ("EXPORT-CONTEXT-", "EXPORT-"),
+        "jsonl-dump": ("EXPORT-CONTEXT-", "EXPORT-"),
+    }.get(kind, ())
+    for prefix in prefixes:
+        if description.startswith(prefix):
+            description = description[len(prefix) :]
+            break
     return description_title(description) or rel.name
 
 
@@ -356,14 +375,14 @@ def parse_raw(path: Path, root: Path, raw: RawFile, *, cap: int = DEFAULT_INDEX_
     draft = _Draft(title=_fallback_title(rel, info, kind), name=name, info=info, text=text)
     if decoded.note:
         draft.notes.append(decoded.note)
-    if raw.truncated and kind in ("export-json", "audit-log", "setup-log"):
+    if raw.truncated and kind in ("export-json", "audit-log", "setup-log", "jsonl-dump"):
         draft.notes.append(f"only the first {cap:,} bytes were read: the JSON is cut")
     if kind == "other":
         heading = first_heading(text) if rel.suffix.lower() == ".md" else None
         draft.title = heading or name
     else:
         _READERS[kind](draft)
-    if kind not in ("export-json", "audit-log", "setup-log"):
+    if kind not in ("export-json", "audit-log", "setup-log", "jsonl-dump"):
         draft.links = draft.links + [r for r in _references(text) if r not in draft.links]
     body = draft.body if draft.body is not None else text
     if raw.truncated:
@@ -375,9 +394,7 @@ def parse_raw(path: Path, root: Path, raw: RawFile, *, cap: int = DEFAULT_INDEX_
     tags = list(draft.tags)
     if draft.checkpoint_ref:
         tags.append(CHECKPOINT_TAG + draft.checkpoint_ref)
-    note = draft.info.note
-    if note and draft.note_extra:
-        note = f"{note}; {draft.note_extra}"
+    when = resolve_time(draft.info, draft.body_time, draft.body_label)
     own = rel.as_posix()
     return ParsedFile(
         path=path,
@@ -386,8 +403,8 @@ def parse_raw(path: Path, root: Path, raw: RawFile, *, cap: int = DEFAULT_INDEX_
         kind=kind,
         title=_cut(draft.title or name),
         timestamp_raw=draft.info.raw,
-        timestamp=draft.info.timestamp,
-        timestamp_note=note,
+        timestamp=when.timestamp,
+        timestamp_note=when.note,
         tags=_tags(tags),
         size=raw.size,
         mtime=raw.mtime,

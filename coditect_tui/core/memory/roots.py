@@ -1,12 +1,20 @@
 """Where MEMORY-CONTEXT folders are, which project each belongs to, and what files they hold.
 
-* A **root** is a folder named ``MEMORY-CONTEXT`` (any case), or a folder with no ``.git``
-  that holds at least two of CODITECT's standard sub-folders (``checkpoints``,
-  ``sessions``, ``exports``, ``audit-logs``), such as a copy of one.
-* ``discover_roots`` takes workspace roots, project folders or MEMORY-CONTEXT folders and
-  finds every root below them (symbolic links are never followed, so ``.coditect`` links
-  to a submodule do not index the same files twice; ``.git``, ``node_modules`` and other
-  build folders are skipped).
+Only the MEMORY-CONTEXT folders the workspace designates are indexed (docs/memory.md,
+"Which folders are indexed"):
+
+* a folder named exactly ``MEMORY-CONTEXT`` (the case CODITECT's scripts write) directly
+  in a given workspace root or project folder, in a registered project's folder, or at
+  the top of a repository below them (a folder holding ``.git``: a repo or a submodule);
+* a folder given itself that is named ``MEMORY-CONTEXT``, or that holds no ``.git`` and
+  at least two of CODITECT's standard sub-folders (``checkpoints``, ``sessions``,
+  ``exports``, ``audit-logs``), such as a copy of one;
+* the folders the tenant's configuration names (``memory_folders``), whatever their name.
+
+So ``docs/memory-context/`` or ``docs/MEMORY-CONTEXT/`` inside a repository is not indexed.
+``discover_roots`` never follows symbolic links (so ``.coditect`` links to a submodule do
+not index the same files twice) and skips ``.git``, ``node_modules`` and other build
+folders.
 * A root belongs to the registered project whose folder is the nearest one containing it
   (a workspace-level MEMORY-CONTEXT outside every project has no project).
 * Index keys are absolute paths as text; bytes of a file name that are not UTF-8 are
@@ -76,16 +84,16 @@ def is_ignored_name(name: str) -> bool:
 
 
 def is_memory_root(path: Path) -> bool:
-    """Whether a folder is a MEMORY-CONTEXT root (see the module docstring).
+    """Whether a folder given by itself is a MEMORY-CONTEXT root (see the module docstring).
 
     Args:
         path: a folder.
 
     Returns:
-        True when it is named MEMORY-CONTEXT, or holds no ``.git`` and at least two of
-        the standard sub-folders.
+        True when it is named exactly MEMORY-CONTEXT, or holds no ``.git`` and at least
+        two of the standard sub-folders.
     """
-    if path.name.upper() == MEMORY_DIR:
+    if path.name == MEMORY_DIR:
         return True
     try:
         names = {entry.name for entry in os.scandir(path) if entry.is_dir(follow_symlinks=False)}
@@ -125,12 +133,36 @@ class MemoryRoot:
         return key.startswith(self.key + os.sep)
 
 
-def discover_roots(paths: Iterable[Path], *, max_depth: int = 6) -> list[Path]:
-    """Every MEMORY-CONTEXT root at or below ``paths``.
+def _folder(given: Path) -> Path:
+    path = Path(given).expanduser()
+    if not path.exists():
+        raise InvalidInput(f"{path}: no such folder")
+    if not path.is_dir():
+        raise InvalidInput(f"{path}: not a folder")
+    return path.resolve()
+
+
+def _repo_top(folder: str | Path) -> bool:
+    """Whether a folder is the top of a repository (holds ``.git``, a folder or a file)."""
+    return os.path.lexists(os.path.join(folder, ".git"))
+
+
+def discover_roots(
+    paths: Iterable[Path],
+    *,
+    max_depth: int = 6,
+    designated: Iterable[Path] = (),
+    project_dirs: Iterable[Path] = (),
+) -> list[Path]:
+    """Every designated MEMORY-CONTEXT root at or below ``paths`` (module docstring).
 
     Args:
         paths: workspace roots, project folders or MEMORY-CONTEXT folders.
-        max_depth: how many folder levels below each path are searched.
+        max_depth: how many folder levels below each path are searched for repositories.
+        designated: folders the configuration names as MEMORY-CONTEXT folders (taken
+            as they are, whatever their name).
+        project_dirs: registered project folders (resolved): their MEMORY-CONTEXT
+            counts even where they are not repositories.
 
     Returns:
         Resolved roots, sorted, without duplicates (a root is never searched inside).
@@ -139,13 +171,11 @@ def discover_roots(paths: Iterable[Path], *, max_depth: int = 6) -> list[Path]:
         InvalidInput: a path does not exist or is not a folder.
     """
     found: dict[Path, None] = {}
+    projects = {Path(p) for p in project_dirs}
+    for named in designated:
+        found.setdefault(_folder(named), None)
     for given in paths:
-        path = Path(given).expanduser()
-        if not path.exists():
-            raise InvalidInput(f"{path}: no such folder")
-        if not path.is_dir():
-            raise InvalidInput(f"{path}: not a folder")
-        path = path.resolve()
+        path = _folder(given)
         if is_memory_root(path):
             found.setdefault(path, None)
             continue
@@ -165,14 +195,38 @@ def discover_roots(paths: Iterable[Path], *, max_depth: int = 6) -> list[Path]:
                     ):
                         continue
                     child = Path(entry.path)
-                    if entry.name.upper() == MEMORY_DIR:
-                        found.setdefault(child, None)
+                    if entry.name == MEMORY_DIR:
+                        if folder == path or folder in projects or _repo_top(folder):
+                            found.setdefault(child, None)
                     elif not entry.name.startswith("."):
                         below.append(child)
             level = below
             if not level:
                 break
     return sorted(found)
+
+
+def _located(projects: Sequence[Project]) -> list[tuple[Path, Project]]:
+    located: list[tuple[Path, Project]] = []
+    for project in projects:
+        if project.path:
+            try:
+                located.append((Path(project.path).expanduser().resolve(), project))
+            except (OSError, RuntimeError):
+                continue
+    return located
+
+
+def project_folders(projects: Sequence[Project]) -> list[Path]:
+    """The resolved folders of registered projects (for ``discover_roots``).
+
+    Args:
+        projects: the tenant's projects (those without a path are left out).
+
+    Returns:
+        Their folders, resolved.
+    """
+    return [folder for folder, _project in _located(projects)]
 
 
 def assign_projects(roots: Sequence[Path], projects: Sequence[Project]) -> list[MemoryRoot]:
@@ -185,13 +239,7 @@ def assign_projects(roots: Sequence[Path], projects: Sequence[Project]) -> list[
     Returns:
         One :class:`MemoryRoot` per root, in the same order.
     """
-    located: list[tuple[Path, Project]] = []
-    for project in projects:
-        if project.path:
-            try:
-                located.append((Path(project.path).expanduser().resolve(), project))
-            except (OSError, RuntimeError):
-                continue
+    located = _located(projects)
     result: list[MemoryRoot] = []
     for root in roots:
         owner = root.parent

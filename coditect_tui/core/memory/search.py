@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from coditect_tui.core.backend import Backend
 from coditect_tui.core.memory.query import to_fts5
+from coditect_tui.core.memory.snippet import MATCH_END, MATCH_START
 from coditect_tui.core.models import MemoryFilter, MemorySearchResult, SearchHit
+from coditect_tui.core.wording import plural_of
 
-#: Snippet match markers (see ``SearchHit``).
-MATCH_START = "\x02"
-MATCH_END = "\x03"
+__all__ = ["MATCH_END", "MATCH_START", "count_text", "search", "search_result"]
 
 
 async def search(
@@ -47,19 +47,21 @@ async def search_result(
     return await backend.search_memory_result(to_fts5(query), filter, limit=limit)
 
 
-def count_text(shown: int, total: int, *, exact: bool = True) -> str:
-    """How many hits a search has, as a person reads it.
+def count_text(shown: int, total: int, *, exact: bool = True, noun: str = "hit") -> str:
+    """How many hits a search (or entries a list) has, as a person reads it.
 
     Args:
         shown: hits listed.
-        total: hits in all (``MemorySearchResult.total``).
+        total: hits in all (``MemorySearchResult.total``, ``MemoryCount.total``).
         exact: False when ``total`` is only a lower bound (counting was cut short).
+        noun: what is counted, singular ("hit", "entry").
 
     Returns:
         ``"1 hit"``, ``"12 hits"``, ``"200 of 1,613 hits"``, or ``"200 of at least
-        500 hits (counting stopped early)"``.
+        500 hits (counting stopped early)"``; with ``noun="entry"``, ``"200 of 1,613
+        entries"``.
     """
-    noun = "hit" if total == 1 and exact else "hits"
+    noun = noun if total == 1 and exact else plural_of(noun)
     amount = f"{total:,}" if exact else f"at least {total:,}"
     suffix = "" if exact else " (counting stopped early)"
     if shown < total or not exact:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Iterable
 
 #: The FTS5 tokenizer of the memory index (the migration 0003 creates it with this).
@@ -79,3 +80,9 @@ def stems(words: Iterable[str]) -> dict[str, str]:
 def stem(word: str) -> str:
     """The stem of one token (see :func:`stems`)."""
     return _STEMMER.stems((word,))[word]
+
+
+def fold(text: str) -> str:
+    """``text`` without diacritics (as FTS5's ``remove_diacritics 2`` indexes it)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

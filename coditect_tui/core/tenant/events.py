@@ -64,6 +64,15 @@ class MemoryChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class MemoryIndexing:
+    """The memory indexer's progress: ``done`` of the ``total`` changed files are
+    indexed (the last event of a run has ``done == total``; MemoryChanged follows)."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
 class AuditAppended:
     """New audit events exist (an action of ours, or a teammate's on a live server)."""
 
@@ -96,6 +105,7 @@ SessionEvent = (
     | ConnectionChanged
     | ReposRegistered
     | MemoryChanged
+    | MemoryIndexing
     | AuditAppended
     | DemoWorkspace
     | Notice

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from coditect_tui.core.errors import CoditectError
 from coditect_tui.core.git.watch import end_watches
-from coditect_tui.core.tenant.events import Notice
+from coditect_tui.core.tenant.events import MemoryIndexing, Notice
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
@@ -47,7 +47,7 @@ async def _new_folder(places: list[Path], stop: asyncio.Event, ready: asyncio.Ev
         return False
 
     def wanted(change: Change, path: str) -> bool:
-        return change == Change.added and Path(path).name.upper() == MEMORY_DIR
+        return change == Change.added and Path(path).name == MEMORY_DIR
 
     gate = WatchGate(ready.set, stop)
     async for _changes in awatch(
@@ -83,12 +83,15 @@ async def follow_memory(
         while True:
             places = _places(session)
             paths = list(session.profile.roots()) + places
+            named = session.profile.memory_folder_paths()
             restart = asyncio.Event()
             index_ready = asyncio.Event()
             watch_task: asyncio.Task[None] | None = None
-            if await asyncio.to_thread(discover_roots, paths):
-                indexer = await MemoryIndexer.for_paths(backend, paths)
-                report = await indexer.index()
+            if await asyncio.to_thread(discover_roots, paths, designated=named):
+                indexer = await MemoryIndexer.for_paths(backend, paths, designated=named)
+                report = await indexer.index(
+                    progress=lambda done, total: session.emit(MemoryIndexing(done, total))
+                )
                 if report.changed:
                     changed()
 

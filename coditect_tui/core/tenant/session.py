@@ -19,6 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from coditect_tui.core.errors import CoditectError
+from coditect_tui.core.plugins import events as plugin_events
+from coditect_tui.core.plugins import hub as plugin_hub
+
+# The backend contract (pydantic models) and the memory follower are imported when the
+# backend opens, after the statuses are live: the first read never waits for them.
 from coditect_tui.core.tenant.events import (
     AuditAppended,
     BackendOpened,
@@ -32,8 +37,6 @@ from coditect_tui.core.tenant.events import (
     StatusesLive,
     TreeDiscovered,
 )
-from coditect_tui.core.tenant.memory_follow import follow_memory
-from coditect_tui.core.tenant.observed import ObservedBackend
 from coditect_tui.core.workspace_view import RepoView, WorkspaceView, apply_status
 
 if TYPE_CHECKING:
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
     from coditect_tui.core.git.watch import RepoWatcher
     from coditect_tui.core.models import GitSession, Principal, Tenant
     from coditect_tui.core.settings import TenantProfile
+    from coditect_tui.core.tenant.prefetch import StatusPrefetch
     from coditect_tui.core.views import ResolvedView
 
 Subscriber = Callable[[SessionEvent], None]
@@ -70,6 +74,9 @@ class TenantSession:
         config_hint: where the user adds workspace roots (said when there are none).
         opener: opens the backend (tests inject one; default: the backend factory).
         watch: keep statuses and memory live after the first read.
+        prefetch: the first discovery and status read, started before the session (see
+            :mod:`~coditect_tui.core.tenant.prefetch`); taken over: the session uses it
+            if it read this tenant's roots, and closes it either way.
     """
 
     def __init__(
@@ -83,8 +90,10 @@ class TenantSession:
         config_hint: str = "the config file",
         opener: Opener | None = None,
         watch: bool = True,
+        prefetch: StatusPrefetch | None = None,
     ) -> None:
         self.profile = profile
+        self._prefetch = prefetch
         self.read_only = read_only
         self.demo_allowed = demo_allowed
         self.quiet_repos = quiet_repos
@@ -177,6 +186,8 @@ class TenantSession:
                     and self.has("memory")
                     and self._may_create("MEMORY")
                 ):
+                    from coditect_tui.core.tenant.memory_follow import follow_memory
+
                     self._spawn(
                         follow_memory(self, self.backend, self._memory_changed, self.memory_ready),
                         "memory",
@@ -186,6 +197,8 @@ class TenantSession:
                 raw = self._raw_backend
                 if raw is not None and raw.supports_live_events:
                     self._spawn(self._follow_events(raw), "events")
+            if not self._closed:
+                plugin_hub.emit("tenant_opened", self._opened_payload)
         finally:
             self._open_task = None
             self.opened.set()
@@ -198,13 +211,19 @@ class TenantSession:
         profile = self.profile
         chosen = default_roots(profile, allow_demo=self.demo_allowed)
         roots = [await self._demo_root()] if chosen.demo else chosen.roots
-        try:
-            tree = await asyncio.to_thread(discover, roots, tenant=profile.name)
-        except DiscoveryError as exc:
-            self.emit(Notice(str(exc), "error", timeout=10))
-            tree = await asyncio.to_thread(
-                discover, [r for r in roots if r.is_dir()], tenant=profile.name
-            )
+        prefetch = self._prefetch
+        tree = None
+        if prefetch is not None and not chosen.demo and prefetch.matches(profile.name, roots):
+            tree = await prefetch.tree()
+        if tree is None:
+            await self._drop_prefetch()
+            try:
+                tree = await asyncio.to_thread(discover, roots, tenant=profile.name)
+            except DiscoveryError as exc:
+                self.emit(Notice(str(exc), "error", timeout=10))
+                tree = await asyncio.to_thread(
+                    discover, [r for r in roots if r.is_dir()], tenant=profile.name
+                )
         if not self.quiet_repos:
             for warning in tree.warnings[:5]:
                 self.emit(Notice(str(warning), "warning"))
@@ -233,8 +252,14 @@ class TenantSession:
         from coditect_tui.core.demo import DemoError, build_demo, demo_root, is_built
 
         fresh = not is_built()  # a half-built folder is rebuilt: news to the user as well
+
+        async def record() -> Backend:  # the build's own connection, closed by the build
+            return await self._opener(self.profile, False)
+
         try:
-            root = await asyncio.to_thread(build_demo)
+            # its sessions go in the store as `coditect session` records them (not when
+            # read-only: nothing is written then, and they are in git alone)
+            root = await asyncio.to_thread(build_demo, record=None if self.read_only else record)
         except DemoError as exc:
             self.emit(Notice(str(exc), "error", timeout=15))
             return demo_root()
@@ -258,7 +283,10 @@ class TenantSession:
 
         assert self.tree is not None and self.view is not None
         self.runner = GitRunner()
-        statuses = await read_many(self.runner, self.tree.targets())
+        statuses = await self._prefetch.statuses() if self._prefetch is not None else None
+        await self._drop_prefetch()
+        if statuses is None:
+            statuses = await read_many(self.runner, self.tree.targets())
         self.statuses = {s.path: s for s in statuses}
         for repo in self.view.repos():
             status = self.statuses.get(repo.path)
@@ -269,6 +297,15 @@ class TenantSession:
             save_cache(self.view, paint_key(self.profile))
         self.live.set()
         self.emit(StatusesLive(self.view))
+        # let the screen draw them before the backend opens (its import alone is long)
+        await asyncio.sleep(0)
+
+    async def _drop_prefetch(self) -> None:
+        """Close the prefetch handed over (used, not this tenant's, or stopped)."""
+        prefetch = self._prefetch
+        if prefetch is not None:
+            await asyncio.to_thread(prefetch.close)  # idempotent: close() may repeat it
+            self._prefetch = None
 
     async def _open_backend(self) -> None:
         self.emit(ConnectionChanged("opening"))
@@ -289,6 +326,8 @@ class TenantSession:
             return
         self.principal = me
         self.read_only = self.read_only or me.read_only
+        from coditect_tui.core.tenant.observed import ObservedBackend
+
         self.backend = cast("Backend", ObservedBackend(raw, self._wrote))
         raw.on_state = self._connection_changed
         self.emit(BackendOpened(me, self.read_only))
@@ -400,6 +439,8 @@ class TenantSession:
             return
         apply_status(repo, status)
         self.emit(RepoStatusChanged(repo))
+        if plugin_hub.wants("repo_status_changed"):
+            plugin_hub.emit("repo_status_changed", self._status_payload(repo, status))
 
     async def reread(self, path: str) -> RepoStatus | None:
         """Read one repo's status now (after an action changed it) and announce it."""
@@ -410,6 +451,33 @@ class TenantSession:
         status = await read_status(self.runner, Path(path))
         self.status_changed(status)
         return status
+
+    def _opened_payload(self) -> plugin_events.TenantOpened:
+        me = self.principal
+        return plugin_events.TenantOpened(
+            tenant=self.name,
+            principal=me.name if me else None,
+            role=self.role(),
+            read_only=self.read_only,
+            backend=self.profile.backend.kind,
+            repos=sum(1 for _ in self.view.repos()) if self.view else 0,
+        )
+
+    def _status_payload(
+        self, repo: RepoView, status: RepoStatus
+    ) -> plugin_events.RepoStatusChanged:
+        return plugin_events.RepoStatusChanged(
+            tenant=self.name,
+            repo=status.path,
+            name=repo.name,
+            project=repo.project,
+            branch=status.branch,
+            state=status.state,
+            ahead=status.ahead,
+            behind=status.behind,
+            dirty=status.dirty,
+            error=status.error,
+        )
 
     def _memory_changed(self) -> None:
         self.emit(MemoryChanged())
@@ -512,8 +580,15 @@ class TenantSession:
         page = await self.backend.list_sessions(project_id=record.project_id, limit=limit)
         return list(page.items)
 
-    async def repo_of_session(self, session_key: str) -> str | None:
+    async def repo_of_session(self, session_key: str, near: str | None = None) -> str | None:
         """The path of the repo a stored git session ran in (None: not in this tenant).
+
+        A key is the second the session started, so sessions started together in several
+        repos share it: the one whose repo holds ``near`` is taken first.
+
+        Args:
+            session_key: the session's ``YYYYMMDD-HHMMSS``.
+            near: a path that tells the repo (the session export naming the key).
 
         Raises:
             CoditectError: the backend refused or failed.
@@ -521,14 +596,22 @@ class TenantSession:
         if self.backend is None:
             return None
         by_id = {repo_id: path for path, repo_id in self.repo_ids.items()}
+        found: list[str] = []
         cursor: str | None = None
         while True:
             page = await self.backend.list_sessions(cursor=cursor, limit=500)
-            for session in page.items:
-                if session.session_key == session_key and session.repo_id in by_id:
-                    return by_id[session.repo_id]
+            found += [
+                by_id[s.repo_id]
+                for s in page.items
+                if s.session_key == session_key and s.repo_id in by_id
+            ]
             if (cursor := page.next_cursor) is None:
-                return None
+                break
+        if near is not None:
+            holders = [p for p in found if Path(near).is_relative_to(p)]
+            if holders:
+                return max(holders, key=len)  # a submodule's, not its master's
+        return found[0] if found else None
 
     def role(self) -> str:
         """The principal's role (the profile's until the backend said)."""
@@ -593,6 +676,7 @@ class TenantSession:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        await self._drop_prefetch()
         if self.watcher is not None:
             await self.watcher.close()
             self.watcher = None

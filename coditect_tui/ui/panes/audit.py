@@ -16,6 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.widgets import ProgressBar, Static
 
 from coditect_tui.core.errors import CoditectError
@@ -65,7 +66,7 @@ class AuditPane(TenantPane, Vertical):
     DEFAULT_CSS = """
     AuditPane #audit-filter { height: 1; padding: 0 1; color: $text-muted; }
     AuditPane #audit-header { height: 1; padding: 0 0; text-style: bold; }
-    AuditPane #audit-status { height: 1; padding: 0 1; }
+    AuditPane #audit-status { height: auto; max-height: 3; padding: 0 1; }
     AuditPane ProgressBar { height: 1; display: none; padding: 0 1; }
     AuditPane.verifying ProgressBar { display: block; }
     """
@@ -121,9 +122,14 @@ class AuditPane(TenantPane, Vertical):
         """Focus the rows."""
         self.query_one(AuditTable).focus()
 
-    def _status(self, text: str, *, bold: bool = False) -> None:
-        self.query_one("#audit-status", Static).update(
-            Text(text, style="bold" if bold else "", no_wrap=True, overflow="ellipsis")
+    def _status(self, text: str, *, bold: bool = False, wrap: bool = False) -> None:
+        """One line (cut at the pane's width), or up to three with ``wrap`` (a reason)."""
+        try:
+            status = self.query_one("#audit-status", Static)
+        except NoMatches:
+            return  # a load that ends while the app closes: its pane is gone
+        status.update(
+            Text(text, style="bold" if bold else "", no_wrap=not wrap, overflow="ellipsis")
         )
 
     # -- loading --------------------------------------------------------------------------
@@ -148,7 +154,7 @@ class AuditPane(TenantPane, Vertical):
         if self.backend is None:
             table.reset(total=0, positional=True)
             if note := unreachable(self.session):
-                self._status(note)
+                self._status(note, wrap=True)  # the reason is the point: all of it
             return
         if self.session is not None and not self.session.has("audit"):
             table.reset(total=0, positional=True)

@@ -10,6 +10,8 @@ the history of a repo again only after it changed. Nothing polls.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
@@ -34,13 +36,14 @@ from coditect_tui.core.tenant.events import (
     SessionEvent,
     StatusesLive,
 )
-from coditect_tui.core.wording import plural
+from coditect_tui.core.wording import plural, plural_of
 from coditect_tui.ui.tenant_link import JumpTo, TenantPane, unreachable
 
 if TYPE_CHECKING:
     from coditect_tui.core.dashboard import CommitHistory, Dashboard
     from coditect_tui.core.portfolio import Portfolio
     from coditect_tui.core.tenant.session import TenantSession
+    from coditect_tui.core.timesheet import TimeRow
     from coditect_tui.core.views import AdvisorView, ResolvedView
 
 #: The colour stripe of a portfolio row (stripe_of() gives 0..5); the letter in front of
@@ -76,17 +79,21 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+#: The KPI labels that are nouns (the others are adjectives: "2 dirty").
+_NOUNS = ("repo", "session")
+
+
 def kpi_table(kpis: Any) -> Table:
     """The KPI cards as a compact 3-column grid (label and number, no colour needed)."""
     cells = [
-        ("repos", kpis.repos),
+        ("repo", kpis.repos),
         ("dirty", kpis.dirty),
         ("ahead", kpis.ahead),
         ("behind", kpis.behind),
         ("detached", kpis.detached),
         ("conflicted", kpis.conflicted),
         ("errored", kpis.errored),
-        ("sessions", kpis.active_sessions),
+        ("session", kpis.active_sessions),
         ("avg health", kpis.average_health),
     ]
     table = Table.grid(expand=True, padding=(0, 1))
@@ -96,10 +103,31 @@ def kpi_table(kpis: Any) -> Table:
         row = []
         for label, value in cells[start : start + 3]:
             cell = Text(f"{_fmt(value):>5} ", style="bold")
+            if label in _NOUNS and value != 1:  # "1 session", "0 sessions"
+                label = plural_of(label)
             cell.append(label, style="dim")
             row.append(cell)
         table.add_row(*row)
     return table
+
+
+#: Days of the dashboard's time section (``coditect report time`` for any period).
+TIME_DAYS = 7
+
+
+def time_text(rows: Sequence[TimeRow]) -> Text:
+    """The time section: active hours, sessions and commits per person, last 7 days."""
+    out = Text(f"\nTime, last {plural(TIME_DAYS, 'day')}", style="bold")
+    out.append("  (coditect report time)\n", style="dim")
+    if not rows:
+        out.append("  no session activity\n", style="dim")
+    for row in rows[:8]:
+        hours = row.active_seconds / 3600
+        out.append(f"  {safe_text(row.person, max_length=24):<24} {hours:5.1f} h  ")
+        out.append(f"{plural(row.sessions, 'session')} · {plural(row.commits, 'commit')}\n")
+    if len(rows) > 8:
+        out.append(f"  and {len(rows) - 8:,} more\n", style="dim")
+    return out
 
 
 def distribution_text(bands: Any) -> Text:
@@ -136,7 +164,10 @@ class DashboardPane(TenantPane, VerticalScroll):
     """See the module docstring. Enter on a "needs attention" row asks the app to jump
     there."""
 
-    BINDINGS = [Binding("v", "next_view", "Next view", id="dashboard.view")]
+    BINDINGS = [
+        Binding("v", "next_view", "Next view", id="dashboard.view"),
+        Binding("g", "app.dashboard_group", "Group", id="dashboard.group", show=False),
+    ]
     DEFAULT_CSS = """
     DashboardPane { padding: 0 1; }
     DashboardPane #dash-attention { height: auto; max-height: 12; border: none; }
@@ -148,7 +179,13 @@ class DashboardPane(TenantPane, VerticalScroll):
         self.views: list[ResolvedView] = []
         self.current = 0
         self.dashboard: Dashboard | None = None
+        #: The time section's rows (None: not shown, or not readable by this principal).
+        self.time_rows: list[TimeRow] | None = None
         self._history: CommitHistory | None = None
+        self.group: str | None = None  # show only this group's repos (set_group)
+        self._groups_of: Callable[[str], frozenset[str]] | None = None
+        self._group_tenant: str | None = None
+        self._group_repos = 0
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Dashboard: reading statuses…", style="dim"), id="dash-head")
@@ -162,7 +199,10 @@ class DashboardPane(TenantPane, VerticalScroll):
     def session_bound(self, session: TenantSession | None) -> None:
         """Drop the previous tenant's figures; take the new principal's views."""
         self.dashboard = None
+        self.time_rows = None
         self._history = None
+        if session is not None and session.name != self._group_tenant:
+            self.group = None  # another tenant's groups are not this one's
         self.set_views(session.views() if session is not None else [])
         if self.is_mounted:
             self._clear("Dashboard: reading statuses…")
@@ -199,6 +239,17 @@ class DashboardPane(TenantPane, VerticalScroll):
         elif session is not None and session.backend is not None and session.statuses:
             self._load(session)
 
+    def set_group(self, group: str | None, groups_of: Callable[[str], frozenset[str]]) -> None:
+        """Show the figures of ``group``'s repos only (None: every repo).
+
+        Args:
+            group: a group name, or None for the whole tenant.
+            groups_of: a repo path's groups (``GroupIndex.groups_of``).
+        """
+        self.group, self._groups_of = group, groups_of
+        self._group_tenant = self.session.name if self.session is not None else None
+        self.reload()
+
     @work(exclusive=True, group="dashboard")
     async def _load(self, session: TenantSession) -> None:
         from coditect_tui.core.dashboard import CommitHistory, load_dashboard
@@ -209,16 +260,46 @@ class DashboardPane(TenantPane, VerticalScroll):
         except CoditectError:
             options = None
         self._history = self._history or CommitHistory()
+        repos = list(session.statuses.values())
+        group, groups_of = self.group, self._groups_of
+        if group is not None and groups_of is not None:
+            repos = [status for status in repos if group in groups_of(status.path)]
+        self._group_repos = len(repos)
         dashboard = await load_dashboard(
-            list(session.statuses.values()),
-            backend=session.backend,
+            repos,
+            # a group's figures are its repos' own: the tenant-wide snapshots and session
+            # count are left out rather than mixed in
+            backend=session.backend if group is None else None,
             runner=session.runner,
             history=self._history,
             options=options,
         )
+        time_rows = None
+        view = self.view
+        if group is None and session.backend is not None and view and "time" in view.sections:
+            time_rows = await self._time(session)
         if session is self.session:
-            self.dashboard = dashboard
+            self.dashboard, self.time_rows = dashboard, time_rows
             self._draw()
+
+    async def _time(self, session: TenantSession) -> list[TimeRow] | None:
+        """The last 7 days' timesheet per person (None when it cannot be read)."""
+        from datetime import datetime, timedelta
+
+        from coditect_tui.core.timesheet import build_timesheet, read_timesheet_inputs
+
+        assert session.backend is not None
+        until = datetime.now().astimezone()
+        since = until - timedelta(days=TIME_DAYS)
+        try:
+            sessions, events = await read_timesheet_inputs(
+                session.backend, since=since, until=until
+            )
+        except CoditectError:
+            return None  # a role without sessions.read: the section says nothing
+        return build_timesheet(
+            session.name, sessions, events, since=since, until=until, tz=until.tzinfo or UTC
+        )
 
     def _draw(self) -> None:
         from coditect_tui.core.views import advisor_view
@@ -263,6 +344,9 @@ class DashboardPane(TenantPane, VerticalScroll):
         title = view.title if view else "Dashboard"
         others = f"  (v: {len(self.views)} views)" if len(self.views) > 1 else ""
         head = Text(title, style="bold")
+        if self.group is not None and (view is None or view.kind != "portfolio"):
+            head.append(" · group ", style="bold")
+            head.append(safe_text(self.group, max_length=30), style="bold")
         head.append(f"  {note}{others}", style="dim")
         self.query_one("#dash-head", Static).update(head)
 
@@ -286,6 +370,8 @@ class DashboardPane(TenantPane, VerticalScroll):
             )
             for stale in dashboard.stale[:8]:
                 body.append(f"  {safe_text(stale.name, max_length=30)}  {stale.days} d\n")
+        if "time" in sections and self.time_rows is not None:
+            body.append_text(time_text(self.time_rows))
         if "attention" in sections or not sections:
             body.append(
                 f"\nNeeds attention ({len(dashboard.attention)}), enter jumps\n", style="bold"
@@ -304,7 +390,13 @@ class DashboardPane(TenantPane, VerticalScroll):
                 options.add_option(Option(line, id=item.path))
         else:
             options.display = False
-        self._notes(dashboard.notes)
+        group_note = (
+            f"Group {self.group}: its {plural(self._group_repos, 'repo')} "
+            "only; the tenant's session count and snapshots are not shown (g: another group)"
+            if self.group is not None
+            else None
+        )
+        self._notes((*dashboard.notes, *([group_note] if group_note else [])))
 
     def show_advisor(self, view: AdvisorView) -> None:
         """The aggregate view: counts and trends only (the model holds no names)."""

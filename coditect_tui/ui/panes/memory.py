@@ -11,6 +11,7 @@ visible lines, and shows export JSON as metadata, objectives, decisions and file
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,11 +25,13 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from coditect_tui.core.errors import CoditectError
+from coditect_tui.core.memory.timing import disagrees
 from coditect_tui.core.safe_text import safe_text
 from coditect_tui.core.tenant.events import (
     BackendOpened,
     ConnectionChanged,
     MemoryChanged,
+    MemoryIndexing,
     SessionEvent,
 )
 from coditect_tui.core.wording import plural
@@ -163,6 +166,9 @@ class MemoryPane(TenantPane, Vertical):
     MemoryPane.previewing #memory-preview { display: block; }
     """
 
+    #: Seconds the typing must pause before the search runs (no query per key).
+    SEARCH_PAUSE = 0.15
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.backend: Backend | None = None
@@ -171,14 +177,21 @@ class MemoryPane(TenantPane, Vertical):
         self.entries: list[MemoryEntry] = []
         self.hits: list[SearchHit] = []
         self.hit_total: tuple[int, bool] = (0, True)  # (total, exact) of the search
+        self.entry_total: tuple[int, bool] | None = None  # (total, exact) of the list
         self.next_cursor: str | None = None
-        self.query_text = ""
         self.only_ids: list[str] | None = None
         self.project: tuple[str, str] | None = None  # (id, name) when scoped to one
         self.previewing: MemoryEntry | None = None
         self.repo: RepoView | None = None  # the repo selected in the tree
+        self.indexing: tuple[int, int] | None = None  # (done, total) while files are indexed
         self._search_timer: Any = None
         self._open_top = False  # enter in the search box: open the top hit once loaded
+        #: Set once the list shows the answer to what the search box holds now (cleared
+        #: by every key, set when that text's search or listing is shown): what a test
+        #: or a caller awaits instead of a delay.
+        self.results_ready = asyncio.Event()
+        #: The search text whose answer the list shows (None before the first one).
+        self.shown_for: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder='/ search: words "a phrase" prefix* OR -word', id="memory-search")
@@ -190,12 +203,40 @@ class MemoryPane(TenantPane, Vertical):
     def on_mount(self) -> None:
         self.reload()
 
+    @property
+    def query_text(self) -> str:
+        """What the search box holds (its value is the only record of the search)."""
+        return self.query_one("#memory-search", Input).value.strip()
+
+    async def answered(self) -> str:
+        """Wait until the list shows the answer to what the search box holds now.
+
+        The readiness signal of the pane (tests and callers await it, never a delay): a
+        change of the box not yet handled (its ``Changed`` message is on the way) does
+        not count as answered.
+
+        Returns:
+            The search text answered ("" for the listing).
+        """
+        while True:
+            await self.results_ready.wait()
+            if self.shown_for == self.query_text:
+                return self.shown_for
+            self.results_ready.clear()  # the box changed: its Changed message follows
+
+    def _shown(self, query: str) -> None:
+        """The list now shows the answer to ``query``: ready if the box still says so."""
+        self.shown_for = query
+        if query == self.query_text and self._search_timer is None:
+            self.results_ready.set()
+
     # -- data -----------------------------------------------------------------------------
 
     def session_bound(self, session: TenantSession | None) -> None:
         """Forget the previous tenant's entries, scope and preview; list the new one's."""
         self.backend = session.backend if session is not None else None
         self.repo = None
+        self.indexing = None
         self.project = None
         self.only_ids = None
         if self.is_mounted:
@@ -211,8 +252,12 @@ class MemoryPane(TenantPane, Vertical):
             self.reload()
         elif isinstance(event, MemoryChanged) and self.only_ids is None and not self.previewing:
             self.reload()
+        elif isinstance(event, MemoryIndexing):
+            self.indexing = (event.done, event.total) if event.done < event.total else None
+            if self.is_mounted:
+                self._show_filters()
         elif isinstance(event, ConnectionChanged) and self.backend is None:
-            self._show_empty_state()  # the store did not open: say why
+            self._show_filters()  # the store did not open: say why (and no "0 entries")
 
     def select(self, repo: RepoView) -> None:
         """The repo selected in the tree (notes go into its project's MEMORY-CONTEXT)."""
@@ -239,10 +284,18 @@ class MemoryPane(TenantPane, Vertical):
         if self.project:
             when += f" · {safe_text(self.project[1], max_length=20)}"
         scope = " · linked to the git session" if self.only_ids is not None else ""
-        if self.query_text:
+        if self.indexing is not None:
+            done, total = self.indexing
+            scope += f" · indexing {done:,} of {plural(total, 'file', grouped=True)}"
+        if self.backend is None and unreachable(self.session):
+            count = "index not open"  # not "0 entries": the index could not be read
+        elif self.query_text:
             count = count_text(len(self.hits), self.hit_total[0], exact=self.hit_total[1])
+        elif self.next_cursor and self.entry_total is not None:
+            total, exact = self.entry_total
+            count = count_text(len(self.entries), total, exact=exact, noun="entry")
         elif self.next_cursor:
-            count = f"{len(self.entries):,}+ entries"  # another page follows: many
+            count = plural(len(self.entries), "entry", grouped=True) + " loaded, counting…"
         else:
             count = plural(len(self.entries), "entry")
         self.query_one("#memory-filters", Static).update(
@@ -278,18 +331,22 @@ class MemoryPane(TenantPane, Vertical):
 
     def reload(self) -> None:
         """Re-run the current listing or search."""
+        if self._search_timer is not None:  # this is the search the pause was waiting for
+            self._search_timer.stop()
+            self._search_timer = None
+        self.results_ready.clear()
         self.entries, self.hits, self.next_cursor = [], [], None
         self.query_one(OptionList).clear_options()
         if self.backend is None:
             self._open_top = False
             self._show_filters()
+            self._shown(self.query_text)
             return
         self._load(self.query_text, more=False)
 
     def show_only(self, entries: list[MemoryEntry]) -> None:
         """Show exactly ``entries`` (e.g. those of a git session)."""
         self.only_ids = [e.id for e in entries]
-        self.query_text = ""
         self.query_one(Input).value = ""
         self.entries, self.hits, self.next_cursor = list(entries), [], None
         options = self.query_one(OptionList)
@@ -309,35 +366,48 @@ class MemoryPane(TenantPane, Vertical):
             self.query_one("#memory-filters", Static).update(
                 Text(f"Memory is not included in this tenant's tier ({self.session.tier}).")
             )
+            self._shown(query)
             return
         options = self.query_one(OptionList)
         try:
             if query:
                 result = await search_result(backend, query, self.current_filter(), limit=PAGE)
                 if query != self.query_text:
-                    return
+                    return  # typed on meanwhile: this answer is for an older text
                 hits = self.hits = result.hits
                 self.hit_total = (result.total, result.total_exact)
                 options.clear_options()
                 options.add_options([Option(hit_lines(h), id=h.entry.id) for h in hits])
             else:
+                flt = self.current_filter()
                 page = await backend.list_memory_entries(
-                    self.current_filter(), cursor=self.next_cursor if more else None, limit=PAGE
+                    flt, cursor=self.next_cursor if more else None, limit=PAGE
                 )
+                if self.query_text:
+                    return  # a search was typed meanwhile: the listing is not its answer
                 if not more:
+                    # the exact total, when one page does not hold them all
+                    self.entry_total = None
+                    if page.next_cursor:
+                        counted = await backend.count_memory_entries(flt)
+                        self.entry_total = (counted.total, counted.total_exact)
                     options.clear_options()
                     self.entries = []
                 self.entries += page.items
                 self.next_cursor = page.next_cursor
                 options.add_options([Option(entry_line(e), id=e.id) for e in page.items])
         except CoditectError as exc:
-            self.query_one("#memory-filters", Static).update(
-                Text(f"! {safe_text(exc)}", style="bold")
-            )
+            if query == self.query_text:  # (a malformed query: the answer is why)
+                self.query_one("#memory-filters", Static).update(
+                    Text(f"! {safe_text(exc)}", style="bold")
+                )
+                self._shown(query)
             return
         if options.highlighted is None and options.option_count:
             options.highlighted = 0
         self._show_filters()
+        if not more:
+            self._shown(query)
         if self._open_top:
             self._open_top = False
             self._open_top_hit()
@@ -346,12 +416,14 @@ class MemoryPane(TenantPane, Vertical):
 
     @on(Input.Changed, "#memory-search")
     def _typed(self, event: Input.Changed) -> None:
-        self.query_text = event.value.strip()
+        """Every key: the shown answer is stale, a search in flight is cancelled, and the
+        search for the box's text starts once the typing pauses (no query per key)."""
+        self.results_ready.clear()
+        self.workers.cancel_group(self, "memory-load")
         self.only_ids = None
         if self._search_timer is not None:
             self._search_timer.stop()
-        # search as you type, once the typing pauses (no query per keystroke)
-        self._search_timer = self.set_timer(0.15, self.reload)
+        self._search_timer = self.set_timer(self.SEARCH_PAUSE, self.reload)
 
     @on(Input.Submitted, "#memory-search")
     def _submitted(self) -> None:
@@ -412,6 +484,10 @@ class MemoryPane(TenantPane, Vertical):
         header.append(
             f"\n{entry.kind} · {safe_text(entry.timestamp_raw or 'undated')}", style="dim"
         )
+        if entry.timestamp and entry.timestamp_note:
+            header.append(f"\ntime {entry.timestamp:%Y-%m-%d %H:%M:%S} UTC", style="dim")
+        if disagrees(entry.timestamp_note):
+            header.append("\n! name and body disagree on the time", style="bold yellow")
         if entry.timestamp_note:
             header.append(f"\n{safe_text(entry.timestamp_note)}", style="dim italic")
         header.append(f"\n{safe_text(entry.path)}\n", style="dim")
@@ -544,13 +620,9 @@ class MemoryPane(TenantPane, Vertical):
         self.app.notify(f"Note written: {safe_text(written.path)}")
         session.memory_changed()
 
-    @work(group="memory-jump", exclusive=True)
-    async def _jump_to_session(self, session_key: str) -> None:
-        session = self.session
-        if session is None:
-            return
+    async def _find_session(self, session: TenantSession, session_key: str, near: str) -> None:
         try:
-            path = await session.repo_of_session(session_key)
+            path = await session.repo_of_session(session_key, near)
         except CoditectError as exc:
             self.app.report(exc, "Git session")  # type: ignore[attr-defined]
             return
@@ -593,17 +665,28 @@ class MemoryPane(TenantPane, Vertical):
 
     def action_to_session(self) -> None:
         """From a session export, jump to its git session (by the key it names)."""
-        import re
-
         entry = self.previewing or self._highlighted()
-        if entry is None:
+        if entry is not None:
+            self._to_session_of(entry)
+
+    @work(group="memory-jump", exclusive=True)
+    async def _to_session_of(self, entry: MemoryEntry) -> None:
+        from coditect_tui.core.memory.lookup import git_session_key
+
+        session = self.session
+        if session is None or session.backend is None:
             return
-        for source in (entry.title, entry.path, " ".join(entry.tags)):
-            match = re.search(r"\b(\d{8}-\d{6})\b", source)
-            if match:
-                self._jump_to_session(match.group(1))
-                return
-        self.app.notify("This entry names no git session.", severity="warning")
+        try:
+            key = await git_session_key(session.backend, entry)
+        except CoditectError as exc:
+            self.app.report(exc, "Git session")  # type: ignore[attr-defined]
+            return
+        if session is not self.session:
+            return
+        if key is None:
+            self.app.notify("This entry names no git session.", severity="warning")
+            return
+        await self._find_session(session, key, entry.path)
 
     def _highlighted(self) -> MemoryEntry | None:
         options = self.query_one(OptionList)
@@ -614,8 +697,6 @@ class MemoryPane(TenantPane, Vertical):
 
 async def _load_export(path: Path) -> Any:
     """The structured export when the file is on this machine, else None."""
-    import asyncio
-
     import orjson
 
     from coditect_tui.core.memory.documents import parse_export

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from coditect_tui.core.safe_text import safe_text
+from coditect_tui.core.selection import Selection
 from coditect_tui.core.tenant.events import (
     RepoStatusChanged,
     SessionEvent,
@@ -23,7 +24,8 @@ from coditect_tui.core.tenant.events import (
 )
 from coditect_tui.core.workspace_view import ProjectView, RepoView, WorkspaceView
 from coditect_tui.ui.fit import fit_keeping_end
-from coditect_tui.ui.glyphs import badges, repo_label
+from coditect_tui.ui.glyphs import MARK, badges, repo_label
+from coditect_tui.ui.selection_actions import mark_range
 from coditect_tui.ui.tenant_link import TenantPane
 
 if TYPE_CHECKING:
@@ -74,10 +76,18 @@ def tree_is_cached(view: WorkspaceView) -> bool:
 class ProjectTree(TenantPane, Tree[NodeData]):
     """The tree of the open tenant; updates one node at a time as statuses change."""
 
+    names_repos = True
+
     BINDINGS = [
         Binding("right,l", "expand_node", "Expand", show=False, id="tree.expand"),
         Binding("left,h", "collapse_node", "Collapse", show=False, id="tree.collapse"),
+        Binding("space", "mark", "Mark", show=False, id="selection.mark"),
+        Binding("shift+up", "extend(-1)", "Mark up", show=False, id="selection.range_up"),
+        Binding("shift+down", "extend(1)", "Mark down", show=False, id="selection.range_down"),
     ]
+
+    class Marked(Message):
+        """The marks changed (the app redraws the count and the repos view)."""
 
     class RepoHighlighted(Message):
         """The cursor moved onto a repo (the detail pane follows it)."""
@@ -87,7 +97,7 @@ class ProjectTree(TenantPane, Tree[NodeData]):
             self.repo = repo
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("workspace", id=id)
+        super().__init__(Text("workspace"), id=id)  # a str would be parsed as markup
         self.show_root = True
         self.guide_depth = 2
         self._repo_nodes: dict[str, TreeNode[NodeData]] = {}
@@ -97,6 +107,16 @@ class ProjectTree(TenantPane, Tree[NodeData]):
         self._restore_due = False  # _keep is still to be given back to a rebuilt tree
         self._by_key: dict[str, TreeNode[NodeData]] = {}  # every node by node_key
         self._rest: tuple[WorkspaceView, int] | None = None  # see show(first=...)
+        self.group: str | None = None  # the group the tree is filtered by (set_group)
+        self._groups_of: Callable[[str], frozenset[str]] | None = None
+        self._shown: set[str] | None = None  # with a group: the repos kept, and ancestors
+        self._cached = False
+        self._group_tenant: str | None = None  # whose group it is (another tenant: cleared)
+        self._root_title = "workspace"
+        self.heading = Text("Projects")  # the border title, as text
+        self._own_selection = Selection()  # used only outside the app (tests)
+        self._anchor: int | None = None  # the line a shift+arrow range started on
+        self._range: list[str] = []  # what that range marked (shrinking it unmarks them)
 
     def session_bound(self, session: TenantSession | None) -> None:
         """Show the new tenant's name only, until its tree is discovered (a refresh of
@@ -104,6 +124,9 @@ class ProjectTree(TenantPane, Tree[NodeData]):
         self._remember()
         if session is not None and self._keep is not None and self._keep.tenant != session.name:
             self._keep = None  # another tenant: nothing of this one is remembered
+        if session is not None and session.name != self._group_tenant and self.group:
+            self.group = None  # another tenant's groups are not this one's
+            self._title()
         self.view = None
         self.clear()
         self.cursor_line = -1
@@ -136,12 +159,14 @@ class ProjectTree(TenantPane, Tree[NodeData]):
         if self._keep is not None and self._keep.tenant != view.tenant:
             self._keep = None
         self.view = view
+        self._root_title = title
         self.clear()
         self.cursor_line = -1  # the old line number would land on another node
         self._repo_nodes.clear()
         self.root.set_label(Text(safe_text(title), style="bold"))
         self.root.data = None
         self._by_key = {node_key(self.root): self.root}
+        self._shown = self._kept(view)
         now = view.projects if first is None else view.projects[:first]
         for project in now:
             self._add_project(project)
@@ -172,9 +197,44 @@ class ProjectTree(TenantPane, Tree[NodeData]):
         if self._keep is not None and key in self._keep.expanded:
             node.expand()
 
+    def set_group(self, group: str | None, groups_of: Callable[[str], frozenset[str]]) -> None:
+        """Show only the repos of ``group`` (None: every repo) and their parents; the
+        title names the group. The tree is rebuilt, keeping expansion and cursor.
+
+        Args:
+            group: a group name, or None to clear the filter.
+            groups_of: a repo path's groups (``GroupIndex.groups_of``).
+        """
+        self.group, self._groups_of = group, groups_of
+        self._group_tenant = self.session.name if self.session is not None else None
+        self._title()
+        if self.view is not None:
+            self.show(self.view, self._root_title)
+
+    def _kept(self, view: WorkspaceView) -> set[str] | None:
+        """With a group: the paths of its repos and of every repo above one of them."""
+        if self.group is None or self._groups_of is None:
+            return None
+        parents = {repo.path: repo.parent for repo in view.repos()}
+        kept: set[str] = set()
+        for repo in view.repos():
+            if self.group in self._groups_of(repo.path):
+                path: str | None = repo.path
+                while path is not None and path not in kept:
+                    kept.add(path)
+                    path = parents.get(path)
+        return kept
+
     def _add_project(self, project: ProjectView) -> None:
         if not project.repos:
             return
+        if self._shown is not None:
+            repos = [r for r in project.repos if r.path in self._shown]
+            if not repos or repos[0] is not project.repos[0]:
+                return
+            project = ProjectView(
+                name=project.name, path=project.path, kind=project.kind, repos=repos
+            )
         root, rest = project.repos[0], project.repos[1:]
         node = self.root.add(
             repo_label(root, name=project.name), data=root, allow_expand=bool(rest)
@@ -229,7 +289,17 @@ class ProjectTree(TenantPane, Tree[NodeData]):
 
     def set_cached(self, cached: bool) -> None:
         """Mark the tree as coming from the last exit's cache, or fresh."""
-        self.border_title = "Projects (cached)" if cached else "Projects"
+        self._cached = cached
+        self._title()
+
+    def _title(self) -> None:
+        """``Projects``, ``(cached)`` while so, and the group it is filtered by."""
+        title = Text("Projects (cached)" if self._cached else "Projects")
+        if self.group is not None:
+            title.append(" · group ")
+            title.append(safe_text(self.group, max_length=30), style="bold")
+        self.heading = title
+        self.border_title = title
 
     def add_rest(self) -> None:
         """Add the projects a ``show(..., first=N)`` left out (once; nothing if the view
@@ -268,6 +338,8 @@ class ProjectTree(TenantPane, Tree[NodeData]):
         label = super().render_label(node, base_style, style)
         if not isinstance(node.data, RepoView):
             return label
+        if node.data.path in self.selection:  # a glyph, not only a style: reads without colour
+            label = Text.assemble(Text(f"{MARK} ", style="bold"), label)
         depth, parent = 0, node.parent
         while parent is not None:
             depth, parent = depth + 1, parent.parent
@@ -277,6 +349,63 @@ class ProjectTree(TenantPane, Tree[NodeData]):
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
         if isinstance(event.node.data, RepoView):
             self.post_message(self.RepoHighlighted(event.node.data))
+
+    @property
+    def selection(self) -> Selection:
+        """The marked repos: the app's selection (shared with the repos view)."""
+        selection = getattr(self.app, "selection", None) if self.is_attached else None
+        return selection if isinstance(selection, Selection) else self._own_selection
+
+    def refresh_marks(self, paths: Iterable[str]) -> None:
+        """Redraw the repos at ``paths`` (their mark changed)."""
+        for path in paths:
+            node = self._repo_nodes.get(path)
+            if node is not None:
+                node.refresh()
+
+    def action_mark(self) -> None:
+        """space: mark or unmark the repo under the cursor and move down (on a project
+        category or the root: expand or collapse it, as Textual's tree does)."""
+        node = self.cursor_node
+        if node is None:
+            return
+        self._anchor, self._range = None, []
+        if not isinstance(node.data, RepoView):
+            node.toggle()
+            return
+        self.selection.toggle(node.data.path)
+        self.refresh_marks([node.data.path])
+        self.action_cursor_down()
+        self.post_message(self.Marked())
+
+    def action_extend(self, step: int) -> None:
+        """shift+↑/↓: mark every repo from the line the range started on to the cursor;
+        moving back over it unmarks what this range marked."""
+        if self.cursor_line < 0:
+            return
+        if self._anchor is None:
+            self._anchor, self._range = self.cursor_line, []
+        if step < 0:
+            super().action_cursor_up()
+        else:
+            super().action_cursor_down()
+        low, high = sorted((self._anchor, self.cursor_line))
+        wanted: list[str] = []
+        for line in range(low, high + 1):
+            node = self.get_node_at_line(line)
+            if node is not None and isinstance(node.data, RepoView):
+                wanted.append(node.data.path)
+        self._range, changed = mark_range(self.selection, wanted, self._range)
+        self.refresh_marks(changed)
+        self.post_message(self.Marked())
+
+    def action_cursor_up(self) -> None:
+        self._anchor, self._range = None, []
+        super().action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        self._anchor, self._range = None, []
+        super().action_cursor_down()
 
     def action_expand_node(self) -> None:
         if self.cursor_node is not None:

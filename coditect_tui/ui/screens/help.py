@@ -26,11 +26,15 @@ WHERE = {
     "dashboard": "Dashboard pane",
     "memory": "Memory pane",
     "audit": "Audit pane",
+    "repos": "Repos pane",
+    "selection": "tree and Repos pane",
     "switcher": "tenant switcher",
     "dialog": "session dialogs",
     "audit_filter": "audit filter",
     "audit_detail": "audit event",
     "help": "this help",
+    "bulk": "bulk results",
+    "bulk_output": "bulk output",
 }
 #: The packages whose widgets and screens declare bindings.
 PACKAGES = ("panes", "widgets", "screens")

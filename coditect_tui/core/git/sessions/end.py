@@ -11,6 +11,8 @@ from coditect_tui.core.git.sessions.errors import ConfirmationRequired, SessionE
 from coditect_tui.core.git.sessions.remote import RemoteFlow
 from coditect_tui.core.git.sessions.results import ActionResult
 from coditect_tui.core.git.sessions.state import SessionState, clear_session, read_session
+from coditect_tui.core.plugins import hub as plugin_hub
+from coditect_tui.core.plugins.events import SessionEnded
 from coditect_tui.core.safe_text import safe_text
 from coditect_tui.core.wording import plural
 
@@ -168,6 +170,17 @@ class EndFlow(RemoteFlow):
                 "summary": summary,
             }
             await self._audit("end", "ok", details)
+            plugin_hub.emit(
+                "session_ended",
+                lambda: SessionEnded(
+                    str(self.repo),
+                    self.repo_id,
+                    current.session_id,
+                    current.branch,
+                    int(summary["commits"]),
+                    merged,
+                ),
+            )
             message = (
                 f"session {safe_text(current.session_id)} ended: {summary['duration']}, "
                 f"{plural(summary['commits'], 'commit')}, "

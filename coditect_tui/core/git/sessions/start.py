@@ -13,6 +13,8 @@ from coditect_tui.core.git.sessions.state import (
     read_session,
     write_session,
 )
+from coditect_tui.core.plugins import hub as plugin_hub
+from coditect_tui.core.plugins.events import SessionStarted
 from coditect_tui.core.safe_text import safe_text
 
 
@@ -87,6 +89,12 @@ class StartFlow(SessionsBase):
                 "session_record": record,
             }
             await self._audit("start", "ok", details, create=True)
+            plugin_hub.emit(
+                "session_started",
+                lambda: SessionStarted(
+                    str(self.repo), self.repo_id, state.session_id, branch, description
+                ),
+            )
             return ActionResult(
                 "start",
                 True,

@@ -1,0 +1,118 @@
+"""The tenant export of the store: every kind of record, or one person's (subject access)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, or_, select, text
+
+from coditect_store.audit import _event
+from coditect_store.base import StoreBase
+from coditect_store.memory import _entry
+from coditect_store.rows import to_model
+from coditect_store.schema import (
+    audit_events,
+    git_sessions,
+    members,
+    memory_entries,
+    memory_fts_pg,
+    projects,
+    repos,
+    status_snapshots,
+)
+from coditect_store.sessions import _session
+from coditect_store.status import _snapshot
+from coditect_tui.core.backend import ExportKind, TenantRecord
+from coditect_tui.core.errors import InvalidInput
+from coditect_tui.core.models import Action, Member, Project, Repo, Resource
+
+_BATCH = 1_000
+#: What the export needs beyond audit.export (checked together, before any row is read).
+_NEEDED = (
+    (Resource.MEMORY, Action.EXPORT),
+    (Resource.PROJECTS, Action.READ),
+    (Resource.REPOS, Action.READ),
+    (Resource.SESSIONS, Action.READ),
+    (Resource.STATUS, Action.READ),
+    (Resource.MEMBERS, Action.READ),
+)
+
+
+def _sources() -> list[tuple[ExportKind, Table, str, Callable[[Any], Any]]]:
+    """(kind, table, keyset column, row -> model), in the order of EXPORT_KINDS."""
+    return [
+        ("members", members, "name", lambda r: to_model(Member, r)),
+        ("projects", projects, "id", lambda r: to_model(Project, r)),
+        ("repos", repos, "id", lambda r: to_model(Repo, r)),
+        ("sessions", git_sessions, "id", _session),
+        ("memory", memory_entries, "id", _entry),
+        ("status", status_snapshots, "id", _snapshot),
+        ("audit", audit_events, "seq", _event),
+    ]
+
+
+def _person_filter(table: Table, person: str) -> ColumnElement[bool]:
+    if table is members:
+        return members.c.name == person
+    if table is audit_events:
+        return or_(audit_events.c.actor == person, audit_events.c.resource_id == person)
+    return table.c.created_by == person
+
+
+class ExportMixin(StoreBase):
+    """The tenant export (``Backend.export_tenant``)."""
+
+    async def _bodies(self, conn: Any, rows: Sequence[Any]) -> dict[str, str]:
+        """The indexed text of the memory entries ``rows`` (one statement)."""
+        ids = [row.id for row in rows]
+        if not ids:
+            return {}
+        if self._pg:
+            f = memory_fts_pg.c
+            stmt = select(f.entry_id, f.body).where(f.tenant_id == self._tid, f.entry_id.in_(ids))
+        else:
+            stmt = (
+                select(memory_entries.c.id, text("memory_fts.body"))
+                .select_from(memory_entries)
+                .join(text("memory_fts"), text("memory_fts.rowid = memory_entries.rowid"))
+                .where(memory_entries.c.tenant_id == self._tid, memory_entries.c.id.in_(ids))
+            )
+        return {entry_id: body or "" for entry_id, body in (await conn.execute(stmt)).all()}
+
+    async def export_tenant(self, person: str | None = None) -> AsyncGenerator[TenantRecord, None]:
+        if person is not None and not person.strip():
+            raise InvalidInput("person must not be empty")
+        async with self._op(
+            Resource.AUDIT,
+            Action.EXPORT,
+            method="export_tenant",
+            audit_only=True,
+            denied_as="audit.tenant_export",
+        ) as op:
+            for resource, action in _NEEDED:
+                self._authorize(resource, action)
+            op.record(
+                "audit.tenant_export", person, person=person, scope="person" if person else "all"
+            )
+        for kind, table, key, convert in _sources():
+            column = table.c[key]
+            after: Any = None
+            while True:
+                stmt = select(table).where(table.c.tenant_id == self._tid)
+                if person is not None:
+                    stmt = stmt.where(_person_filter(table, person))
+                if after is not None:
+                    stmt = stmt.where(column > after)
+                stmt = stmt.order_by(column).limit(_BATCH)
+                async with self._tx(write=False, read_only=True) as conn:
+                    rows = (await conn.execute(stmt)).all()
+                    bodies = await self._bodies(conn, rows) if table is memory_entries else {}
+                for row in rows:
+                    item = convert(row).model_dump(mode="json")
+                    if table is memory_entries:
+                        item["body"] = bodies.get(row.id, "")
+                    yield TenantRecord(kind=kind, item=item)
+                if len(rows) < _BATCH:
+                    break
+                after = getattr(rows[-1], key)

@@ -1,0 +1,245 @@
+"""A search hit's snippet: a few words of its body around the query's matches.
+
+SQLite's ``snippet()`` and PostgreSQL's ``ts_headline()`` re-tokenise the whole body of
+every hit and score every fragment against every match, which for a word found hundreds of
+times in a long file costs milliseconds per hit. This finds candidate words with one
+regular-expression scan (C speed), confirms each by its stem exactly as the index matches
+it, and tokenises only the few words around the best cluster of matches. Both backends use
+it, so a hit's snippet reads the same on both. When it confirms no match in the body (the
+query matched the title or headings only, or a word it cannot confirm), it returns None and
+the store asks its engine instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from coditect_tui.core.errors import InvalidInput
+from coditect_tui.core.memory.query import parse_query
+from coditect_tui.core.memory.stem import fold, stems
+
+#: Snippet match markers (as ``SearchHit.snippet`` carries them).
+MATCH_START = "\x02"
+MATCH_END = "\x03"
+ELLIPSIS = "…"
+#: Words in a snippet (as the stores asked their engines for).
+WORDS = 16
+#: Matches looked at per body: the best cluster is nearly always among the first.
+_MAX_MATCHES = 24
+#: Candidate words stemmed per body (a short common prefix can start many words).
+_MAX_CANDIDATES = 40
+#: Words shown before a snippet's first match.
+_CONTEXT_WORDS = 2
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    """One word of a query term: its stem, and whether it matches as a prefix."""
+
+    stem: str
+    text: str  # as typed (folded, lower case): a prefix matches words that start with it
+    prefix: bool
+    term: int  # which term (word or phrase) it belongs to
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    start: int
+    end: int
+    token: _Token
+
+
+class Snippets:
+    """Snippets for the hits of one query.
+
+    Args:
+        query: the query in the user syntax or as FTS5 text (the store's translated
+            text parses to the same terms).
+    """
+
+    def __init__(self, query: str) -> None:
+        try:
+            terms = parse_query(query).terms()
+        except InvalidInput:
+            terms = []
+        self._tokens: list[_Token] = []
+        for number, term in enumerate(terms):
+            words = term.tokens()
+            for place, word in enumerate(words):
+                last = place == len(words) - 1
+                prefix = last and (term.prefix or term.partial)
+                self._tokens.append(_Token(fold(word), fold(word), prefix, number))
+        stemmed = stems(t.text for t in self._tokens)
+        self._tokens = [_Token(stemmed[t.text], t.text, t.prefix, t.term) for t in self._tokens]
+        self._terms: list[list[_Token]] = [[] for _ in terms]  # each term's words
+        for token in self._tokens:
+            self._terms[token.term].append(token)
+        # a word whose stem is S starts with S less its last letter (Porter rewrites
+        # endings only: happy -> happi, hoping -> hope), so this finds every candidate
+        self._heads = sorted({_head(_common(t.stem, t.text)) for t in self._tokens})
+        # a word that starts with a head is found by any shorter head it starts with too
+        self._heads = [
+            h for h in self._heads if not any(o != h and h.startswith(o) for o in self._heads)
+        ]
+        self._candidates = (
+            re.compile(
+                r"(?<![^\W_])(?:" + "|".join(map(re.escape, self._heads)) + r")[^\W_]*",
+                re.IGNORECASE,
+            )
+            if self._heads
+            else None
+        )
+
+    def of(self, body: str) -> str | None:
+        """The snippet of ``body``: about :data:`WORDS` words with the matches marked.
+
+        Returns:
+            The snippet (``…`` where the body goes on before or after it), or None when
+            no match of the query is confirmed in ``body``.
+        """
+        matches = self._matches(body)
+        if not matches:
+            return None
+        start, end = self._window(body, matches)
+        marked = [ELLIPSIS] if _WORD.search(body, 0, start) else []
+        at = start
+        for match in matches:
+            if match.start >= start and match.end <= end:
+                marked += [_plain(body[at : match.start]), MATCH_START]
+                marked += [_plain(body[match.start : match.end]), MATCH_END]
+                at = match.end
+        marked.append(_plain(body[at:end]))
+        if _WORD.search(body, end):
+            marked.append(ELLIPSIS)
+        return "".join(marked)
+
+    def _matches(self, body: str) -> list[_Match]:
+        """Confirmed matches, in order; a phrase's words only where the whole phrase is."""
+        candidates = self._candidate_words(body)
+        stemmed = stems(word for _, _, word in candidates)
+
+        def fits(index: int, token: _Token) -> bool:
+            word = candidates[index][2]
+            return stemmed[word] == token.stem or (
+                token.prefix
+                and (stemmed[word].startswith(token.stem) or word.startswith(token.text))
+            )
+
+        def next_to(index: int) -> bool:  # no other word between it and the one before
+            return not _WORD.search(body, candidates[index - 1][1], candidates[index][0])
+
+        found: list[_Match] = []
+        taken = -1  # the last candidate a phrase took
+        for index, (start, end, _) in enumerate(candidates):
+            if index <= taken:
+                continue
+            for term in self._terms:
+                if len(term) == 1:
+                    if fits(index, term[0]):
+                        found.append(_Match(start, end, term[0]))
+                        break
+                    continue
+                last = index + len(term) - 1
+                if last < len(candidates) and all(
+                    fits(index + place, token) and (place == 0 or next_to(index + place))
+                    for place, token in enumerate(term)
+                ):
+                    found += [
+                        _Match(candidates[index + place][0], candidates[index + place][1], token)
+                        for place, token in enumerate(term)
+                    ]
+                    taken = last
+                    break
+            if len(found) >= _MAX_MATCHES:
+                break
+        return found
+
+    def _candidate_words(self, body: str) -> list[tuple[int, int, str]]:
+        """(start, end, folded lower-case word) of the first words that start with a head."""
+        if self._candidates is None:
+            return []
+        lowered = body.lower()
+        found: list[tuple[int, int, str]] = []
+        if len(lowered) != len(body):  # lower-casing moved offsets: the slower scan
+            for candidate in self._candidates.finditer(body):
+                found.append((candidate.start(), candidate.end(), fold(candidate.group().lower())))
+                if len(found) >= _MAX_CANDIDATES:
+                    break
+            return found
+        for head in self._heads:  # str.find runs at memory speed, a regex scan does not
+            at = lowered.find(head)
+            count = 0
+            while at >= 0 and count < _MAX_CANDIDATES:
+                if at == 0 or not lowered[at - 1].isalnum():
+                    word = _WORD.match(lowered, at)
+                    assert word is not None  # a head is letters and digits
+                    text = word.group()
+                    found.append((at, word.end(), text if text.isascii() else fold(text)))
+                    count += 1
+                at = lowered.find(head, at + 1)
+        found.sort()
+        return found
+
+    def _window(self, body: str, matches: list[_Match]) -> tuple[int, int]:
+        """The span of :data:`WORDS` words holding the most different terms (the first
+        such span), with two words before its first match as context."""
+        every = len({m.token.term for m in matches})
+        best: tuple[int, int, int] = (0, 0, 0)  # (terms, first match, end of its last)
+        for number, anchor in enumerate(matches):
+            end = _words_from(body, anchor.start, WORDS)
+            terms: set[int] = set()
+            last = anchor.end
+            for match in matches[number:]:
+                if match.end > end:
+                    break
+                terms.add(match.token.term)
+                last = match.end
+            if len(terms) > best[0]:
+                best = (len(terms), anchor.start, last)
+            if best[0] == every:
+                break
+        _, first, last = best
+        # a few words of context before the first match, no more: a list row is narrow
+        # and cuts the snippet's end, so the matches must come early
+        used = len(_WORD.findall(body, first, last))
+        start = _back(body, first, min(_CONTEXT_WORDS, (WORDS - used) // 2))
+        return start, _words_from(body, start, WORDS)
+
+
+def _plain(text: str) -> str:
+    """``text`` without the marker characters (a body holding them cannot fake a match)."""
+    return text.replace(MATCH_START, "").replace(MATCH_END, "")
+
+
+def _common(a: str, b: str) -> str:
+    """The longest common start of ``a`` and ``b``."""
+    size = 0
+    while size < min(len(a), len(b)) and a[size] == b[size]:
+        size += 1
+    return a[:size] or a
+
+
+def _head(stemmed: str) -> str:
+    return stemmed[: max(min(3, len(stemmed)), len(stemmed) - 1)]
+
+
+def _words_from(body: str, start: int, count: int) -> int:
+    """Where the ``count``-th word from ``start`` ends (or the last one before that)."""
+    end = start
+    for number, word in enumerate(_WORD.finditer(body, start), 1):
+        end = word.end()
+        if number == count:
+            break
+    return end
+
+
+def _back(body: str, start: int, count: int) -> int:
+    """Where the word ``count`` words before the one at ``start`` begins."""
+    if count <= 0:
+        return start
+    before = list(_WORD.finditer(body, max(0, start - 40 * count), start))
+    if not before:
+        return start
+    return before[-min(count, len(before))].start()

@@ -1,0 +1,188 @@
+"""Indexing in batches: a constant number of statements per batch, the same index as
+entry-by-entry upserts (rows, bodies, search answers, audit events), and the reading of
+the next batch overlapping the storing of this one."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from coditect_store.store import SqlStore
+from coditect_tui.core.memory import indexer as indexer_module
+from coditect_tui.core.memory.indexer import MemoryIndexer
+from coditect_tui.core.memory.readers import read_memory_file
+from coditect_tui.core.memory.roots import MemoryRoot, walk_files
+from coditect_tui.core.memory.search import search_result
+from coditect_tui.core.models import MemoryEntrySpec
+from tests.memory.conftest import open_store
+from tests.support.memory_corpus import generate_corpus
+
+
+@contextmanager
+def statements(store: SqlStore) -> Iterator[list[str]]:
+    """The SQL statements the store sends while the block runs (an executemany is one)."""
+    sent: list[str] = []
+    engine = store._engine  # the store's own engine: what it sends
+    assert engine is not None
+
+    def seen(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        sent.append(sql)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+
+
+def _specs(count: int, tag: str) -> list[MemoryEntrySpec]:
+    return [
+        MemoryEntrySpec(
+            path=f"/w/MEMORY-CONTEXT/{i}.md",
+            kind="note",
+            title=f"note {i} {tag}",
+            body=f"# Heading {i}\n\nbody {tag} {i}",
+            size=10,
+        )
+        for i in range(count)
+    ]
+
+
+async def test_a_batch_costs_the_same_statements_whatever_its_size(tmp_path: Path) -> None:
+    store = await open_store(tmp_path / "s.db")
+    try:
+        counts = []
+        for size, tag in ((8, "a"), (64, "b")):  # new entries (different paths per round)
+            specs = [s.model_copy(update={"path": f"{s.path}.{tag}"}) for s in _specs(size, tag)]
+            with statements(store) as sent:
+                await store.upsert_memory_entries(specs)
+            counts.append(len(sent))
+        with statements(store) as sent:  # 64 changed entries
+            await store.upsert_memory_entries(
+                [s.model_copy(update={"path": f"{s.path}.b"}) for s in _specs(64, "c")]
+            )
+        counts.append(len(sent))
+        assert counts[0] == counts[1], counts
+        assert max(counts) <= 12, counts
+        assert len((await store.list_memory_entries(limit=1000)).items) == 72
+        assert len(await store.search_memory("c", limit=1000)) == 64
+    finally:
+        await store.close()
+
+
+async def _snapshot(store: SqlStore, queries: list[str]) -> dict[str, Any]:
+    """What a user can see of an index: entries, bodies, search answers, audit actions."""
+    entries = (await store.list_memory_entries(limit=1000)).items
+    rows = {
+        e.path: (
+            e.kind,
+            e.title,
+            e.timestamp,
+            e.timestamp_raw,
+            e.timestamp_note,
+            tuple(e.tags),
+            e.size,
+            e.mtime,
+            e.sha256,
+            e.project_id,
+            await store.get_memory_body(e.id),
+        )
+        for e in entries
+    }
+    answers = {}
+    for query in queries:
+        result = await search_result(store, query, limit=1000)
+        # ties in score are ordered by id, random per store: compare ranks, not order
+        answers[query] = (
+            result.total,
+            sorted((h.entry.path, round(h.rank, 9), h.snippet) for h in result.hits),
+        )
+    actions = Counter(e.action for e in (await store.query_audit(limit=1000)).items)
+    return {"rows": rows, "answers": answers, "actions": actions}
+
+
+async def test_batched_index_equals_entry_by_entry_upserts(tmp_path: Path) -> None:
+    corpus = generate_corpus(tmp_path / "MEMORY-CONTEXT", 300, seed=5, avg_bytes=600)
+    root = corpus.root.resolve()
+    queries = [*corpus.vocabulary[:8], *corpus.vocabulary[200:206], '"quantum ledger"', "zephyrix*"]
+    queries += ["checkpoint -session", "hooks OR dedup", "sub"]
+    batched = await open_store(tmp_path / "batched.db")
+    single = await open_store(tmp_path / "single.db")
+
+    async def one_by_one() -> None:
+        """The reference: every file read and upserted on its own, gone ones deleted."""
+        files = {f.key: f for f in walk_files(root).files}
+        for entry in (await single.list_memory_entries(limit=1000)).items:
+            if entry.path not in files:
+                await single.delete_memory_entry(entry.id)
+        known = {e.path: e.sha256 for e in (await single.list_memory_entries(limit=1000)).items}
+        for key, file in files.items():
+            parsed = read_memory_file(Path(file.path), root)
+            if known.get(key) != parsed.sha256:
+                await single.upsert_memory_entry(parsed.to_spec(None))
+
+    try:
+        indexer = MemoryIndexer(batched, [MemoryRoot(root)])
+        report = await indexer.index()
+        assert len(report.added) == 300 and not report.errors
+        await one_by_one()
+        assert await _snapshot(batched, queries) == await _snapshot(single, queries)
+        # then some files change and some go: the batch updates what it must
+        changed = sorted(root.rglob("*.md"))[:40]
+        for number, path in enumerate(changed):
+            path.write_text(path.read_text(encoding="utf-8") + f"\nedited {number} quokka\n")
+        for path in sorted(root.rglob("*.json"))[:5]:
+            path.unlink()
+        report = await indexer.index()
+        assert len(report.updated) == 40 and len(report.deleted) == 5, report.summary()
+        await one_by_one()
+        after = await _snapshot(batched, [*queries, "quokka"])
+        assert after == await _snapshot(single, [*queries, "quokka"])
+        assert after["answers"]["quokka"][0] == 40
+    finally:
+        await batched.close()
+        await single.close()
+
+
+async def test_the_next_batch_is_read_while_this_one_is_stored(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Reading and parsing (a worker thread) overlaps the store's writes: the second
+    batch is read before the first one's upsert returns."""
+    corpus = generate_corpus(tmp_path / "MEMORY-CONTEXT", 40, seed=2, avg_bytes=300)
+    monkeypatch.setattr(indexer_module, "BATCH", 10)
+    store = await open_store(tmp_path / "s.db")
+    read_batches: list[int] = []
+    second_read = threading.Event()
+    real_examine = MemoryIndexer._examine
+
+    def examine(self: MemoryIndexer, batch: Any, known: Any) -> Any:
+        result = real_examine(self, batch, known)
+        read_batches.append(len(batch))
+        if len(read_batches) == 2:
+            second_read.set()
+        return result
+
+    real_upsert = store.upsert_memory_entries
+    overlapped: list[bool] = []
+
+    async def upsert(specs: list[MemoryEntrySpec]) -> Any:
+        if not overlapped:  # the first batch: is the second read meanwhile?
+            overlapped.append(await asyncio.to_thread(second_read.wait, 10))
+        return await real_upsert(specs)
+
+    monkeypatch.setattr(MemoryIndexer, "_examine", examine)
+    monkeypatch.setattr(store, "upsert_memory_entries", upsert)
+    try:
+        report = await MemoryIndexer(store, [MemoryRoot(corpus.root.resolve())]).index()
+        assert len(report.added) == 40 and not report.errors
+        assert overlapped == [True] and read_batches == [10, 10, 10, 10]
+    finally:
+        await store.close()
