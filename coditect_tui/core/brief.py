@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -79,24 +80,35 @@ def load_seen(tenant: str, principal: str) -> SeenState | None:
         return None
 
 
-async def _count_since(backend: Backend, since: datetime) -> dict[str, int | str]:
-    counts: dict[str, int | str] = {}
-    try:
-        sessions = await backend.list_sessions(limit=_PAGE)
-        counts["sessions"] = sum(s.started_at >= since for s in sessions.items)
-    except BackendError:
-        counts["sessions"] = "?"
-    try:
-        entries = await backend.list_memory_entries(limit=_PAGE)
-        counts["memory"] = sum(e.indexed_at >= since for e in entries.items)
-    except BackendError:
-        counts["memory"] = "?"
-    try:
-        events = await backend.query_audit(AuditFilter(since=since), limit=_PAGE)
-        counts["audit"] = len(events.items) if events.next_cursor is None else f"{_PAGE}+"
-    except BackendError:
+async def _count_since(
+    backend: Backend, since: datetime, may_read: Callable[[str], bool]
+) -> dict[str, int | str]:
+    # What the role may not read is not asked (the backend would record each refusal):
+    # sessions and memory are then left out, the audit log says so.
+    counts: dict[str, int | str] = {"sessions": 0, "memory": 0}
+    if may_read("SESSIONS"):
+        counts["sessions"] = await _newer(backend.list_sessions(limit=_PAGE), "started_at", since)
+    if may_read("MEMORY"):
+        entries = backend.list_memory_entries(limit=_PAGE)
+        counts["memory"] = await _newer(entries, "indexed_at", since)
+    if not may_read("AUDIT"):
         counts["audit"] = "not visible to your role"
+    else:
+        try:
+            events = await backend.query_audit(AuditFilter(since=since), limit=_PAGE)
+            counts["audit"] = len(events.items) if events.next_cursor is None else f"{_PAGE}+"
+        except BackendError:
+            counts["audit"] = "not visible to your role"
     return counts
+
+
+async def _newer(page: Awaitable[Any], stamp: str, since: datetime) -> int | str:
+    """How many items of ``page`` have ``stamp`` at or after ``since`` ("?" on an error)."""
+    try:
+        items = (await page).items
+    except BackendError:
+        return "?"
+    return sum(getattr(item, stamp) >= since for item in items)
 
 
 def _names(paths: list[str], seen: dict[str, dict[str, Any]], view: WorkspaceView) -> str:
@@ -108,13 +120,20 @@ def _names(paths: list[str], seen: dict[str, dict[str, Any]], view: WorkspaceVie
     return ", ".join(names) + more
 
 
-async def compute_brief(backend: Backend, view: WorkspaceView, seen: SeenState | None) -> Brief:
+async def compute_brief(
+    backend: Backend,
+    view: WorkspaceView,
+    seen: SeenState | None,
+    may_read: Callable[[str], bool] = lambda resource: True,
+) -> Brief:
     """Compare the tenant now with the principal's last visit.
 
     Args:
         backend: the tenant's backend (sessions, memory and audit counts).
         view: the workspace with fresh statuses.
         seen: the saved state (None on a first visit).
+        may_read: whether the principal may read a resource (a name of ``Resource``);
+            what it may not is not asked.
 
     Returns:
         The brief; ``moved`` maps repo path -> (old HEAD, new HEAD) so a caller with the
@@ -158,7 +177,7 @@ async def compute_brief(backend: Backend, view: WorkspaceView, seen: SeenState |
         brief.lines.append(f"Fell behind upstream: {_names(turned_behind, seen.repos, view)}")
     if added:
         brief.lines.append(f"New repos: {_names(added, seen.repos, view)}")
-    counts = await _count_since(backend, seen.seen_at)
+    counts = await _count_since(backend, seen.seen_at, may_read)
     for key, label in (
         ("sessions", "New git sessions"),
         ("memory", "New memory entries"),

@@ -193,7 +193,7 @@ def build_timesheet(
 
 
 async def read_timesheet_inputs(
-    backend: Backend, *, since: datetime, until: datetime
+    backend: Backend, *, since: datetime, until: datetime, audit: bool = True
 ) -> tuple[list[GitSession], list[AuditEvent] | None]:
     """Every session record, and the ``sessions.*`` audit events of [since, until).
 
@@ -201,6 +201,8 @@ async def read_timesheet_inputs(
         backend: the tenant's backend (read-only is enough).
         since: the period's start.
         until: the period's end.
+        audit: False when the caller knows the audit log may not be read: it is not
+            asked (the backend would record the refusal), and events are None.
 
     Returns:
         (sessions, events); events is None when the principal may not read the audit log.
@@ -219,7 +221,7 @@ async def read_timesheet_inputs(
         cursor = page.next_cursor
         if cursor is None:
             break
-    events: list[AuditEvent] | None = []
+    events: list[AuditEvent] | None = [] if audit else None
     wanted = AuditFilter(resource_type="sessions", since=since, until=until)
     cursor = None
     try:

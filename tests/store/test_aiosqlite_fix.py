@@ -62,3 +62,62 @@ async def test_a_normal_close_still_ends_the_worker(tmp_path: Path) -> None:
     if aiosqlite_fix.applies():  # a second stop queues nothing: the first one's future
         second = conn.stop()
         assert second is None or second.done()
+
+
+async def test_a_task_cancelled_mid_statement_in_a_write_leaves_no_lock(tmp_path: Path) -> None:
+    """A worker cancelled while a SELECT of its write transaction is still pending: the
+    connection is closed by SQLAlchemy's terminate path, and the next writer must get the
+    write lock at once (unguarded, the closed connection lives on as a zombie holding it,
+    and every other writer fails with "database is locked" after the busy timeout)."""
+    import sqlite3
+    import threading
+
+    from sqlalchemy import event, text
+
+    from coditect_store.engine import make_sqlite_engine
+
+    path = tmp_path / "lock.db"
+    engine = make_sqlite_engine(path, read_only=False)
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(value: int) -> int:
+        entered.set()
+        release.wait()
+        return value
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _with_hold(dbapi_connection: object, _record: object) -> None:
+        async def install(conn: aiosqlite.Connection) -> None:
+            await conn.create_function("hold", 1, hold)
+
+        dbapi_connection.run_async(install)  # type: ignore[attr-defined]
+
+    cursors: list[object] = []  # what a traceback kept by a failed worker would still hold
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _keep(_conn: object, cursor: object, *_args: object) -> None:
+        cursors.append(cursor)
+
+    async def write() -> None:
+        async with engine.connect() as conn:
+            await conn.execution_options(coditect_write=True)
+            async with conn.begin():
+                await conn.execute(text("SELECT hold(1) UNION ALL SELECT 2"))
+
+    try:
+        task = asyncio.create_task(write())
+        await asyncio.to_thread(entered.wait)  # the SELECT runs on the worker thread
+        task.cancel()
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # raises "database is locked" if still held
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+    finally:
+        release.set()
+        await engine.dispose()
+    assert cursors  # the statement did run through the engine

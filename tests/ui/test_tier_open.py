@@ -10,6 +10,7 @@ import pytest
 
 from coditect_tui.core.models import AuditFilter
 from coditect_tui.ui.app import CoditectApp
+from coditect_tui.ui.panes.dashboard import DashboardPane
 from tests.ui.conftest import screen_text, settle
 
 AppFactory = Callable[..., CoditectApp]
@@ -34,4 +35,28 @@ async def test_opening_a_narrow_tier_shows_no_error(make_app: AppFactory, tier: 
             return
         assert app.session.backend is not None
         denied = (await app.session.backend.query_audit(AuditFilter(outcome="denied"))).items
+        assert [(e.action, e.details) for e in denied] == []
+
+
+@pytest.mark.parametrize("role", ["editor", "consultant"])
+async def test_the_dashboard_asks_nothing_a_role_may_not_read(
+    make_app: AppFactory, role: str
+) -> None:
+    """The dashboard's time section needs the audit log; a role without it is not asked on
+    every reload (the backend records each refusal as a denial in the tenant's log)."""
+    app = make_app(role=role)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert app.session is not None
+        await app.session.live.wait()
+        await pilot.press("2")
+        await settle(app, pilot)
+        app.query_one(DashboardPane).reload()
+        await settle(app, pilot)
+        assert app.session.may("READ", "SESSIONS") and not app.session.may("READ", "AUDIT")
+    owner = make_app()
+    async with owner.run_test(size=(100, 30)) as pilot:
+        await settle(owner, pilot)
+        assert owner.session is not None and owner.session.backend is not None
+        denied = (await owner.session.backend.query_audit(AuditFilter(outcome="denied"))).items
         assert [(e.action, e.details) for e in denied] == []

@@ -365,9 +365,23 @@ class TenantSession:
         self.emit(ReposRegistered())
 
     def _may_create(self, *resources: str) -> bool:
-        """Whether the principal's role may create every one of ``resources`` (names of
-        ``Resource``): a viewer only reads the ids and does not index memory (arriving
-        must not attempt a write the backend refuses)."""
+        """Whether the principal's role may create every one of ``resources``: a viewer
+        only reads the ids and does not index memory (arriving must not attempt a write
+        the backend refuses)."""
+        return self.may("CREATE", *resources)
+
+    def may(self, action: str, *resources: str) -> bool:
+        """Whether the principal's role and the tenant's tier allow ``action`` on every
+        one of ``resources``, as the backend will decide it: what it would refuse is not
+        asked (a refusal is recorded in the audit log as a denial).
+
+        Args:
+            action: a name of ``Action`` (e.g. ``"READ"``).
+            resources: names of ``Resource`` (e.g. ``"AUDIT"``).
+
+        Returns:
+            False when any of them would be refused, or no principal is known yet.
+        """
         from coditect_tui.core.models import Action, Resource
         from coditect_tui.core.policy import shipped_policy
 
@@ -381,7 +395,7 @@ class TenantSession:
                     principal=me.name,
                     tier=self.tier,
                     resource=Resource[name],
-                    action=Action.CREATE,
+                    action=Action[action],
                     read_only=self.read_only,
                 )
         except CoditectError:
@@ -646,7 +660,9 @@ class TenantSession:
             return None
         profile = self.profile
         seen = load_seen(profile.name, profile.principal_name())
-        brief: Brief = await compute_brief(self.backend, self.view, seen)
+        brief: Brief = await compute_brief(
+            self.backend, self.view, seen, lambda resource: self.may("READ", resource)
+        )
         if brief.moved and self.runner is not None:
             total = 0
             for path, (old, new) in brief.moved.items():

@@ -162,6 +162,11 @@ class AuditPane(TenantPane, Vertical):
                 f"The audit log is not included in this tenant's tier ({self.session.tier})."
             )
             return
+        if self.session is not None and not self.session.may("READ", "AUDIT"):
+            table.reset(total=0, positional=True)  # not asked: a refusal is itself recorded
+            role = self.session.principal.role if self.session.principal else "?"
+            self._status(f"The audit log is not visible to your role ({role}).")
+            return
         try:
             page = await self.backend.query_audit(flt, limit=BLOCK)
         except CoditectError as exc:

@@ -289,11 +289,13 @@ class DashboardPane(TenantPane, VerticalScroll):
         from coditect_tui.core.timesheet import build_timesheet, read_timesheet_inputs
 
         assert session.backend is not None
+        if not session.may("READ", "SESSIONS"):
+            return None  # not asked: the refusal would be recorded on every reload
         until = datetime.now().astimezone()
         since = until - timedelta(days=TIME_DAYS)
         try:
             sessions, events = await read_timesheet_inputs(
-                session.backend, since=since, until=until
+                session.backend, since=since, until=until, audit=session.may("READ", "AUDIT")
             )
         except CoditectError:
             return None  # a role without sessions.read: the section says nothing
