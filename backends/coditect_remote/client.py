@@ -82,6 +82,7 @@ from coditect_tui.core.models import (
     StatusSnapshot,
     StatusSnapshotSpec,
     Tenant,
+    Usage,
     VerifyReport,
 )
 from coditect_tui.core.settings import TenantProfile
@@ -492,6 +493,12 @@ class RemoteBackend(Backend):
 
     async def remove_member(self, name: str) -> None:
         await self._send("DELETE", f"/members/{_seg(name)}", write=True)
+
+    # -- usage ----------------------------------------------------------------------------
+
+    async def usage(self) -> Usage:
+        found: Usage = await self._call(Usage, "GET", "/usage")
+        return found
 
     # -- feature flags --------------------------------------------------------------------
 

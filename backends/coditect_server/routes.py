@@ -80,6 +80,7 @@ from coditect_tui.core.models import (
     StatusSnapshot,
     StatusSnapshotSpec,
     Tenant,
+    Usage,
     VerifyReport,
 )
 from coditect_tui.core.webhooks import NewWebhook, WebhookDelivery, WebhookInfo, WebhookSpec
@@ -447,6 +448,15 @@ async def set_member_expiry(
 async def remove_member(name: str, request: Request, c: Caller = Auth) -> Response:
     """Remove a member and revoke their keys in this tenant."""
     return await write(c, request, lambda: c.store.remove_member(name), status=204)
+
+
+# -- usage -----------------------------------------------------------------------------------
+
+
+@router.get("/usage", response_model=Usage, operation_id="usage")
+async def usage(c: Caller = Auth) -> Response:
+    """What the tenant holds against its tier's quotas (owners and admins)."""
+    return ok(await run(c.store.usage()))
 
 
 # -- feature flags ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from coditect_store.memory import MemoryMixin
 from coditect_store.projects import ProjectsMixin
 from coditect_store.sessions import SessionsMixin
 from coditect_store.status import StatusMixin
+from coditect_store.usage import UsageMixin
 from coditect_store.webhooks import WebhooksMixin
 from coditect_tui.core.backend import Backend
 
@@ -27,6 +28,7 @@ class SqlStore(
     AuditMixin,
     ExportMixin,
     WebhooksMixin,
+    UsageMixin,
     Backend,
 ):
     """The local store: one SQLite file (WAL), opened for one principal in one tenant.

@@ -27,6 +27,7 @@ COMMAND_NAMES = (
     "keys",
     "members",
     "flags",
+    "usage",
     "webhooks",
     "bulk",
     "groups",

@@ -166,6 +166,25 @@ class NewApiKey(Model):
     secret: str
 
 
+class Usage(Model):
+    """What a tenant holds, against its tier's quotas (None: the tier sets no limit).
+
+    ``memory_bytes`` is the size of the indexed memory documents (their files' sizes),
+    the tenant's share of the store that grows with use.
+    """
+
+    tier: str
+    projects: int
+    projects_quota: int | None = None
+    members: int
+    members_quota: int | None = None
+    repos: int
+    sessions: int
+    memory_documents: int
+    memory_bytes: int
+    audit_events: int
+
+
 ProjectKind = Literal["master", "standalone", "group"]
 
 

@@ -68,3 +68,13 @@ def head_label(status: _Head) -> str:
         sha = (status.head_oid or "")[:7]
         return f"HEAD detached at {sha}" if sha else "HEAD detached"
     return status.branch or "no branch"
+
+
+def byte_size(count: int) -> str:
+    """``count`` bytes for people: "812 B", "4.2 KiB", "1.5 MiB", "2.0 GiB"."""
+    size = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{count} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")

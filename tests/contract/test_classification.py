@@ -122,6 +122,7 @@ def _read_calls(ids: dict[str, str]) -> dict[str, Callable[[Backend], Awaitable[
         ),
         "list_webhooks": lambda b: b.list_webhooks(),
         "list_webhook_deliveries": lambda b: b.list_webhook_deliveries(),
+        "usage": lambda b: b.usage(),
     }
 
 

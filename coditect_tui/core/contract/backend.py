@@ -13,6 +13,7 @@ from coditect_tui.core.contract.projects import ProjectsApi
 from coditect_tui.core.contract.sessions import SessionsApi
 from coditect_tui.core.contract.status import StatusApi
 from coditect_tui.core.contract.tenants import TenantsApi
+from coditect_tui.core.contract.usage import UsageApi
 from coditect_tui.core.contract.webhooks import WebhooksApi
 
 #: The resource interfaces, in the order ``Backend`` composes them.
@@ -27,6 +28,7 @@ RESOURCE_INTERFACES: tuple[type, ...] = (
     AuditApi,
     ExportApi,
     WebhooksApi,
+    UsageApi,
 )
 
 
@@ -42,6 +44,7 @@ class Backend(
     AuditApi,
     ExportApi,
     WebhooksApi,
+    UsageApi,
 ):
     """Storage for one principal in one tenant (see coditect_tui.core.backend for the rules).
 

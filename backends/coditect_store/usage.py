@@ -1,0 +1,69 @@
+"""The tenant's usage against its tier's quotas (counts over the tenant's rows)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Table, func, select
+
+from coditect_store.base import StoreBase
+from coditect_store.schema import (
+    audit_heads,
+    git_sessions,
+    members,
+    memory_entries,
+    projects,
+    repos,
+)
+from coditect_tui.core.errors import PermissionDenied
+from coditect_tui.core.models import Action, Resource, Usage
+
+
+def _quota(limit: int) -> int | None:
+    return None if limit == -1 else limit
+
+
+class UsageMixin(StoreBase):
+    """What the tenant holds."""
+
+    async def usage(self) -> Usage:
+        async with self._op(
+            Resource.MEMBERS, Action.READ, method="usage", denied_as="members.usage"
+        ) as op:
+            # an administrator's view (those who may change the membership), and still
+            # a read: a read-only owner sees it
+            if self._policy.scope(self._role, Resource.MEMBERS, Action.UPDATE) is None:
+                raise PermissionDenied(
+                    f"role {self._role!r} may not read the tenant's usage (owners and admins)"
+                )
+            conn = op.conn
+
+            async def count(table: Table) -> int:
+                query = select(func.count()).select_from(table)
+                return int(
+                    (await conn.execute(query.where(table.c.tenant_id == self._tid))).scalar_one()
+                )
+
+            memory = (
+                await conn.execute(
+                    select(func.count(), func.coalesce(func.sum(memory_entries.c.size), 0)).where(
+                        memory_entries.c.tenant_id == self._tid
+                    )
+                )
+            ).one()
+            head = (
+                await conn.execute(
+                    select(audit_heads.c.seq).where(audit_heads.c.tenant_id == self._tid)
+                )
+            ).scalar()
+            quotas = self._policy.tier(self._tenant.tier).quotas
+            return Usage(
+                tier=self._tenant.tier,
+                projects=await count(projects),
+                projects_quota=_quota(quotas.projects),
+                members=await count(members),
+                members_quota=_quota(quotas.members),
+                repos=await count(repos),
+                sessions=await count(git_sessions),
+                memory_documents=int(memory[0]),
+                memory_bytes=int(memory[1]),
+                audit_events=int(head or 0),
+            )
