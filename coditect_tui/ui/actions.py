@@ -32,6 +32,7 @@ CHANGES: dict[str, Change] = {
     "audit.export": Change("export evidence packs", "audit", "export", "evidence_packs"),
     "group.add": Change("change groups"),
     "group.remove": Change("change groups"),
+    "tenant.admin": Change("administer members and keys", "members", "update"),
 }
 
 
@@ -87,6 +88,7 @@ ACTIONS: tuple[AppAction, ...] = (
     AppAction("group_add", "plus", "Add to group", "group.add", show=False),
     AppAction("group_remove", "minus", "Remove from group", "group.remove", show=False),
     AppAction("bulk", "B", "Bulk git", "repos.bulk", show=False),
+    AppAction("admin", "A", "Administration", "tenant.admin", show=False),
     AppAction(
         "select_by_filter", "asterisk", "Select by filter", "selection.by_filter", show=False
     ),

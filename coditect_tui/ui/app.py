@@ -294,6 +294,18 @@ class CoditectApp(
         refused = {row[2] for row in rows if self.refusal(row[2])}
         self.push_screen(HelpScreen(rows, refused))
 
+    def action_admin(self) -> None:
+        """Members, API keys, usage and feature flags (owners and admins)."""
+        from coditect_tui.ui.screens.admin import AdminScreen
+
+        if self.refuse("tenant.admin"):
+            return
+        session = self.session
+        if session is None or session.backend is None:
+            self.notify("The tenant is still opening; try again in a moment.")
+            return
+        self.push_screen(AdminScreen(session))
+
     def action_refresh(self) -> None:
         """Re-discover and re-read everything of the open tenant (a new session)."""
         self.start_tenant(brief=False)

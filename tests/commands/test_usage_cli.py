@@ -36,5 +36,5 @@ def test_usage_text_json_and_refusal(capsys: pytest.CaptureFixture[str], tmp_pat
     viewer = tmp_path / "vic.yaml"
     viewer.write_text(as_vic.replace("role: owner", "role: viewer"))
     code, out, err = _run(capsys, "usage", "--config", str(viewer))
-    assert code != 0 and out == "" and "Traceback" not in err
+    assert code == 1 and out == "" and "Traceback" not in err
     assert err.strip().count("\n") == 0 and "may not read the tenant's usage" in err

@@ -33,6 +33,7 @@ WHERE = {
     "audit_filter": "audit filter",
     "audit_detail": "audit event",
     "help": "this help",
+    "admin": "administration",
     "bulk": "bulk results",
     "bulk_output": "bulk output",
 }

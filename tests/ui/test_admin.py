@@ -1,0 +1,139 @@
+"""The administration screen: an owner adds a member, changes their role and grant,
+creates and revokes a key (its secret shown once) and removes the member, each through
+the backend and audited; usage shows the tenant's real counts; a role that may not
+administer is told so at once, and the backend refuses it anyway."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from textual.widgets import DataTable, Input
+
+from coditect_tui.core.models import AuditFilter
+from coditect_tui.ui.app import CoditectApp
+from coditect_tui.ui.screens.admin import AdminScreen
+from tests.ui.conftest import opened, screen_text, settle
+
+AppFactory = Callable[..., CoditectApp]
+
+
+async def _type(pilot: object, text: str) -> None:
+    await pilot.press(*text, "enter")  # type: ignore[attr-defined]
+
+
+def _rows(app: CoditectApp, table_id: str) -> list[list[str]]:
+    table = app.screen.query_one(f"#{table_id}", DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_an_owner_manages_members_and_keys(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await opened(app, pilot)
+        assert app.session is not None and app.session.backend is not None
+        backend = app.session.backend
+        await pilot.press("A")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AdminScreen)
+        assert [row[:2] for row in _rows(app, "admin-members")] == [["alice", "owner"]]
+        # add bob as an editor, then make him a viewer with a grant that ends
+        await pilot.press("a")
+        await _type(pilot, "bob")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # the second role offered
+        await settle(app, pilot)
+        roles = {m.name: m.role for m in await backend.list_members()}
+        assert set(roles) == {"alice", "bob"}
+        assert [row[:2] for row in _rows(app, "admin-members")][1][0] == "bob"
+        app.screen.query_one("#admin-members", DataTable).move_cursor(row=1)
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("enter")  # the first role offered: viewer
+        await settle(app, pilot)
+        assert {m.name: m.role for m in await backend.list_members()}["bob"] == "viewer"
+        ends = (date.today() + timedelta(days=60)).isoformat()  # within the ten-year bound
+        await pilot.press("e")
+        await _type(pilot, ends)
+        await settle(app, pilot)
+        bob = next(m for m in await backend.list_members() if m.name == "bob")
+        assert bob.expires_at is not None and bob.expires_at.date().isoformat() == ends
+        assert _rows(app, "admin-members")[1][2] == ends
+        # a bad date: one line, nothing changed
+        await pilot.press("e")
+        await _type(pilot, "next week")
+        await settle(app, pilot)
+        assert "not a date of the form YYYY-MM-DD" in screen_text(app)
+        # a new key: its secret is shown once, in the dialog, and listed by prefix only
+        app.screen.query_one("#admin-tabs").active = "keys"  # type: ignore[attr-defined]
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        shown = app.screen.query_one(Input).value
+        keys = await backend.list_api_keys()
+        assert len(keys) == 1 and shown.startswith(keys[0].prefix) and len(shown) > 20
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AdminScreen)
+        assert shown not in screen_text(app)
+        await pilot.press("x")
+        await _type(pilot, "revoke")
+        await settle(app, pilot)
+        assert (await backend.list_api_keys())[0].revoked_at is not None
+        assert _rows(app, "admin-keys")[0][-1] == "revoked"
+        # usage: the tenant's own counts
+        app.screen.query_one("#admin-tabs").active = "usage"  # type: ignore[attr-defined]
+        await settle(app, pilot)
+        usage = await backend.usage()
+        text = screen_text(app)
+        assert f"Members            {usage.members}" in text
+        assert f"Repos              {usage.repos:,}" in text
+        # remove bob: the name must be typed
+        app.screen.query_one("#admin-tabs").active = "members"  # type: ignore[attr-defined]
+        await settle(app, pilot)
+        app.screen.query_one("#admin-members", DataTable).move_cursor(row=1)
+        await pilot.press("x")
+        await _type(pilot, "bo")
+        await pilot.pause()
+        assert {m.name for m in await backend.list_members()} == {"alice", "bob"}
+        await pilot.press("backspace", "backspace", *"bob", "enter")
+        await settle(app, pilot)
+        assert {m.name for m in await backend.list_members()} == {"alice"}
+        events = (await backend.query_audit(AuditFilter(resource_type="members"))).items
+        actions = [e.action for e in events]
+        for done in ("members.create", "members.update", "members.expiry", "members.delete"):
+            assert done in actions, actions
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, AdminScreen)
+
+
+async def test_a_role_that_may_not_administer_is_told_at_once(make_app: AppFactory) -> None:
+    app = make_app(role="editor")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await opened(app, pilot)
+        await pilot.press("A")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, AdminScreen)
+        notes = [str(n.message) for n in app._notifications]
+        assert any("you can't administer members and keys" in n for n in notes), notes
+    owner = make_app()
+    async with owner.run_test(size=(100, 30)) as pilot:
+        await settle(owner, pilot)
+        assert owner.session is not None and owner.session.backend is not None
+        denied = await owner.session.backend.query_audit(AuditFilter(outcome="denied"))
+        assert [e.action for e in denied.items] == ["members.admin"]
+
+
+async def test_hostile_member_names_are_shown_as_text(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await opened(app, pilot)
+        assert app.session is not None and app.session.backend is not None
+        await app.session.backend.add_member("[@click=app.quit]x", "viewer")
+        await pilot.press("A")
+        await settle(app, pilot)
+        assert "[@click=app.quit]x" in screen_text(app)
+        await pilot.click("#admin-members", offset=(3, 2))
+        await settle(app, pilot)
+        assert app.is_running and isinstance(app.screen, AdminScreen)
