@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from textual.widgets import DataTable, Input
 
 from coditect_tui.core.models import AuditFilter
+from coditect_tui.core.webhooks import WebhookSpec
 from coditect_tui.ui.app import CoditectApp
 from coditect_tui.ui.screens.admin import AdminScreen
 from tests.ui.conftest import opened, screen_text, settle
@@ -137,3 +138,26 @@ async def test_hostile_member_names_are_shown_as_text(make_app: AppFactory) -> N
         await pilot.click("#admin-members", offset=(3, 2))
         await settle(app, pilot)
         assert app.is_running and isinstance(app.screen, AdminScreen)
+
+
+async def test_webhooks_are_listed_and_removed(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await opened(app, pilot)
+        assert app.session is not None and app.session.backend is not None
+        backend = app.session.backend
+        await backend.add_webhook(
+            WebhookSpec(url="https://hooks.example.com/[b]in", events=["members.*"])
+        )
+        await pilot.press("A")
+        await settle(app, pilot)
+        app.screen.query_one("#admin-tabs").active = "hooks"  # type: ignore[attr-defined]
+        await settle(app, pilot)
+        assert _rows(app, "admin-hooks") == [
+            ["https://hooks.example.com/[b]in", "members.*", "on", "0", date.today().isoformat()]
+        ]
+        await pilot.press("x")
+        await _type(pilot, "remove")
+        await settle(app, pilot)
+        assert await backend.list_webhooks() == []
+        assert _rows(app, "admin-hooks") == []

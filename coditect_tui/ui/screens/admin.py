@@ -1,4 +1,5 @@
-"""The administration screen (owners and admins): members, API keys, usage, feature flags.
+"""The administration screen (owners and admins): members, API keys, usage, feature flags,
+webhooks.
 
 It loads its own data from the tenant session's backend; every change goes through the
 backend, which refuses anyone else (and records the refusal) whatever this screen shows.
@@ -31,12 +32,14 @@ HINTS = {
     "keys": "n new key  x revoke",
     "usage": "",
     "flags": "x clear override",
+    "hooks": "x remove webhook",
 }
 #: Each table's columns.
 COLUMNS = {
     "admin-members": ("Member", "Role", "Expires", "Since"),
     "admin-keys": ("Key", "Principal", "Role", "Created", "Expires", "State"),
     "admin-flags": ("Feature", "For", "State", "By", "When"),
+    "admin-hooks": ("URL", "Events", "State", "Failures", "Created"),
 }
 #: The actions each tab offers (others are not run there).
 TAB_ACTIONS = {
@@ -44,6 +47,7 @@ TAB_ACTIONS = {
     "keys": {"new_key", "remove"},
     "usage": set(),
     "flags": {"remove"},
+    "hooks": {"remove"},
 }
 
 
@@ -101,6 +105,8 @@ class AdminScreen(ModalScreen[None]):
                     yield Static(id="admin-usage")
                 with TabPane("Flags", id="flags"):
                     yield DataTable(id="admin-flags", cursor_type="row", zebra_stripes=True)
+                with TabPane("Webhooks", id="hooks"):
+                    yield DataTable(id="admin-hooks", cursor_type="row", zebra_stripes=True)
             yield Static(id="admin-status")
             yield Static(id="admin-hint")
 
@@ -221,8 +227,34 @@ class AdminScreen(ModalScreen[None]):
             )
         except CoditectError as exc:
             failures.append(f"flags: {safe_text(exc)}")
+        await self._load_hooks(failures)
         if failures:
             self._status("! " + "; ".join(failures), error=True)
+
+    async def _load_hooks(self, failures: list[str]) -> None:
+        if not self.session.may("READ", "WEBHOOKS"):
+            return  # not asked: the tier or the role has no webhooks
+        try:
+            hooks = await self.backend.list_webhooks()
+        except CoditectError as exc:
+            failures.append(f"webhooks: {safe_text(exc)}")
+            return
+        self._fill(
+            "admin-hooks",
+            [
+                (
+                    (h.id, None),
+                    _cells(
+                        h.url,
+                        ", ".join(h.events),
+                        "on" if h.enabled else f"off: {h.disabled_reason or 'disabled'}",
+                        str(h.failures),
+                        _day(h.created_at),
+                    ),
+                )
+                for h in hooks
+            ],
+        )
 
     async def _load_usage(self, failures: list[str]) -> None:
         from coditect_tui.core.usage_report import usage_lines
@@ -289,7 +321,12 @@ class AdminScreen(ModalScreen[None]):
     def action_remove(self) -> None:
         from coditect_tui.ui.screens.dialogs import TypedConfirmation
 
-        table = {"members": "admin-members", "keys": "admin-keys", "flags": "admin-flags"}
+        table = {
+            "members": "admin-members",
+            "keys": "admin-keys",
+            "flags": "admin-flags",
+            "hooks": "admin-hooks",
+        }
         selected = self._selected(table[self.tab])
         if selected is None:
             return
@@ -297,8 +334,9 @@ class AdminScreen(ModalScreen[None]):
             "members": ("Remove member", "Their API keys in this tenant are revoked too."),
             "keys": ("Revoke API key", "Programs using it stop working at once."),
             "flags": ("Clear override", "The tier and flags.yaml decide again."),
+            "hooks": ("Remove webhook", "Its queued and logged deliveries are deleted."),
         }[self.tab]
-        expected = selected[0] if self.tab != "keys" else "revoke"
+        expected = {"keys": "revoke", "hooks": "remove"}.get(self.tab, selected[0])
         tab = self.tab
 
         def confirmed(ok: bool | None) -> None:
@@ -333,6 +371,9 @@ class AdminScreen(ModalScreen[None]):
             elif kind == "remove-flags":
                 await backend.clear_flag(name, stakeholder=value)
                 done = f"Cleared the override of {name}."
+            elif kind == "remove-hooks":
+                await backend.remove_webhook(name)
+                done = "Removed the webhook."
             else:
                 new = await backend.create_api_key()
                 self._show_secret(new.info.prefix, new.secret)
