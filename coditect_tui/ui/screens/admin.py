@@ -117,6 +117,8 @@ class AdminScreen(ModalScreen[None]):
         )
         for table_id, labels in COLUMNS.items():
             self.query_one(f"#{table_id}", DataTable).add_columns(*labels)
+        if not self.session.may("READ", "WEBHOOKS"):
+            self.query_one(TabbedContent).hide_tab("hooks")
         self._hint()
         self.reload()
 
