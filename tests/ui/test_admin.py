@@ -47,6 +47,8 @@ async def test_an_owner_manages_members_and_keys(make_app: AppFactory) -> None:
         roles = {m.name: m.role for m in await backend.list_members()}
         assert set(roles) == {"alice", "bob"}
         assert [row[:2] for row in _rows(app, "admin-members")][1][0] == "bob"
+        # the last recorded action: alice just added bob; bob has done nothing yet
+        assert [row[4] for row in _rows(app, "admin-members")] == [date.today().isoformat(), "—"]
         app.screen.query_one("#admin-members", DataTable).move_cursor(row=1)
         await pilot.press("r")
         await pilot.pause()

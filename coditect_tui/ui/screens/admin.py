@@ -36,7 +36,7 @@ HINTS = {
 }
 #: Each table's columns.
 COLUMNS = {
-    "admin-members": ("Member", "Role", "Expires", "Since"),
+    "admin-members": ("Member", "Role", "Expires", "Since", "Last action"),
     "admin-keys": ("Key", "Principal", "Role", "Created", "Expires", "State"),
     "admin-flags": ("Feature", "For", "State", "By", "When"),
     "admin-hooks": ("URL", "Events", "State", "Failures", "Created"),
@@ -175,12 +175,19 @@ class AdminScreen(ModalScreen[None]):
         backend, failures = self.backend, []
         try:
             members = await backend.list_members()
+            seen = await self._last_seen([m.name for m in members])
             self._fill(
                 "admin-members",
                 [
                     (
                         (m.name, None),
-                        _cells(m.name, m.role, _day(m.expires_at), _day(m.created_at)),
+                        _cells(
+                            m.name,
+                            m.role,
+                            _day(m.expires_at),
+                            _day(m.created_at),
+                            seen.get(m.name, "—"),
+                        ),
                     )
                     for m in members
                 ],
@@ -232,6 +239,20 @@ class AdminScreen(ModalScreen[None]):
         await self._load_hooks(failures)
         if failures:
             self._status("! " + "; ".join(failures), error=True)
+
+    async def _last_seen(self, names: list[str]) -> dict[str, str]:
+        """Each member's last recorded action (the newest audit event they made), by day;
+        reads are not recorded, so a member who only reads is not "seen"."""
+        from coditect_tui.core.models import AuditFilter
+
+        if not self.session.may("READ", "AUDIT"):
+            return {}
+        seen: dict[str, str] = {}
+        for name in names:  # one indexed lookup each (tenant, actor, seq)
+            page = await self.backend.query_audit(AuditFilter(actor=name), limit=1)
+            if page.items:
+                seen[name] = _day(datetime.fromisoformat(page.items[0].ts))
+        return seen
 
     async def _load_hooks(self, failures: list[str]) -> None:
         if not self.session.may("READ", "WEBHOOKS"):
