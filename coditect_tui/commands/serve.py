@@ -6,17 +6,8 @@ import argparse
 from typing import Any
 
 from coditect_tui.commands.context import AddCommon, CliContext
+from coditect_tui.commands.listen import check_can_listen, port
 from coditect_tui.core.wording import plural
-
-
-def _port(value: str) -> int:
-    try:
-        port = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port {port} is outside 0..65535")
-    return port
 
 
 def _positive(value: str) -> int:
@@ -57,7 +48,7 @@ def register(sub: Any, add_common: AddCommon) -> None:
         "(default: $CODITECT_DB, else the local store file)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
-    parser.add_argument("--port", type=_port, default=8765, help="port (default %(default)s)")
+    parser.add_argument("--port", type=port, default=8765, help="port (default %(default)s)")
     parser.add_argument(
         "--workers", type=_positive, default=1, help="worker processes (default %(default)s)"
     )
@@ -106,7 +97,6 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Check the database, then hand over to uvicorn until interrupted."""
     import asyncio
     import os
-    import socket
 
     from coditect_tui.core.errors import ConfigError
     from coditect_tui.core.extras import SERVER_MODULES, require_extra
@@ -129,11 +119,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
 
     launcher = server_launcher()
     asyncio.run(launcher.check(db, migrate_url=args.migrate_url))
-    try:
-        with socket.create_server((args.host, args.port), reuse_port=False):
-            pass
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    check_can_listen(args.host, args.port)
 
     from coditect_tui.core.plugins.hub import SERVER_ENV
 

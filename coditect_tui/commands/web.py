@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from coditect_tui.commands.context import AddCommon, CliContext
-from coditect_tui.commands.serve import _port
+from coditect_tui.commands.listen import check_can_listen, port
 
 #: What ``coditect web`` imports from the web extra.
 WEB_MODULES = ("textual_serve",)
@@ -42,7 +42,7 @@ def register(sub: Any, add_common: AddCommon) -> None:
         help="address to bind (default %(default)s; any other address is reachable "
         "without a login and prints a warning)",
     )
-    parser.add_argument("--port", type=_port, default=8000, help="port (default %(default)s)")
+    parser.add_argument("--port", type=port, default=8000, help="port (default %(default)s)")
     parser.add_argument(
         "--public-url",
         metavar="URL",
@@ -80,20 +80,14 @@ def app_command(args: argparse.Namespace, ctx: CliContext) -> str:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Check the extra, the configuration and the address, then serve until interrupted."""
-    import socket
 
-    from coditect_tui.core.errors import ConfigError
     from coditect_tui.core.extras import require_extra
 
     require_extra("coditect web", WEB_MODULES, WEB_EXTRA)
     ctx.profile()  # a bad config or an unknown tenant fails here, in one line
     if not is_loopback(args.host):
         print(NO_LOGIN_WARNING.format(host=args.host, port=args.port), file=sys.stderr)
-    try:
-        with socket.create_server((args.host, args.port), reuse_port=False):
-            pass
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    check_can_listen(args.host, args.port)
 
     from pathlib import Path
 
