@@ -332,7 +332,10 @@ class CoditectApp(
         profile = session.profile if session is not None else self.profile
         role = principal.role if principal else profile.role if profile else self.boot.role
         tier = profile.tier if profile is not None else "internal"
-        return refusal(change, role=role, tier=tier, read_only=self._read_only_reason(principal))
+        subject = session.subject if session is not None else None
+        return refusal(
+            change, role=role, tier=subject or tier, read_only=self._read_only_reason(principal)
+        )
 
     def _read_only_reason(self, principal: object) -> str | None:
         """Why the session is read-only apart from the role: the user asked (flag,

@@ -60,3 +60,28 @@ async def test_the_dashboard_asks_nothing_a_role_may_not_read(
         assert owner.session is not None and owner.session.backend is not None
         denied = (await owner.session.backend.query_audit(AuditFilter(outcome="denied"))).items
         assert [(e.action, e.details) for e in denied] == []
+
+
+async def test_a_feature_switched_off_by_a_stored_flag_is_not_started(
+    make_app: AppFactory,
+) -> None:
+    """The app decides features as the backend does, stored overrides included: memory
+    switched off for the tenant is not indexed, and its pane says so instead of asking."""
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert app.session is not None and app.session.backend is not None
+        await app.session.live.wait()
+        await app.session.backend.set_flag("memory", False)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert app.session is not None and app.session.backend is not None
+        await app.session.live.wait()
+        await app.session.memory_ready.wait()
+        assert not app.session.has("memory") and app.session.has("dashboard")
+        await pilot.press("4")
+        await settle(app, pilot)
+        assert "not included in this tenant's tier" in screen_text(app)
+        denied = (await app.session.backend.query_audit(AuditFilter(outcome="denied"))).items
+        assert [(e.action, e.details) for e in denied] == []

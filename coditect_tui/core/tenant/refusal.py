@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from coditect_tui.core.flags import FeatureSubject
     from coditect_tui.core.policy import Policy
 
 
@@ -46,7 +47,7 @@ def refusal(
     change: Change,
     *,
     role: str,
-    tier: str,
+    tier: str | FeatureSubject,
     read_only: str | None = None,
     policy: Policy | None = None,
 ) -> str | None:
@@ -55,7 +56,8 @@ def refusal(
     Args:
         change: what the user asked for.
         role: the principal's role in the open tenant (the backend's ``whoami``).
-        tier: the tenant's tier.
+        tier: the tenant's tier, or the subject features are decided for (the tier with
+            the tenant's stored overrides).
         read_only: why the session is read-only whatever the role (e.g. ``--read-only``),
             or None.
         policy: the roles and tiers (default: the shipped ones).
@@ -90,6 +92,10 @@ def refusal(
     except PermissionDenied:
         if needs and not policy.has_feature(tier, needs):
             names = " or ".join(sorted(needs)).replace("_", " ")
-            return f"Not in this tenant's tier: you can't {change.phrase} ({tier} has no {names})."
+            tier_name = tier if isinstance(tier, str) else tier.tier
+            return (
+                f"Not in this tenant's tier: you can't {change.phrase} "
+                f"({tier_name} has no {names})."
+            )
         return f"Not allowed: you can't {change.phrase} in this tenant ({role} role)."
     return None

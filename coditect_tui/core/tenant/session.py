@@ -42,6 +42,7 @@ from coditect_tui.core.workspace_view import RepoView, WorkspaceView, apply_stat
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
     from coditect_tui.core.brief import Brief
+    from coditect_tui.core.flags import FeatureSubject
     from coditect_tui.core.git.discovery import WorkspaceTree
     from coditect_tui.core.git.runner import GitRunner
     from coditect_tui.core.git.status import RepoStatus
@@ -109,6 +110,9 @@ class TenantSession:
         self.backend: Backend | None = None
         self._raw_backend: Backend | None = None
         self.principal: Principal | None = None
+        #: who features are decided for, with the tenant's stored overrides (None: not
+        #: read, the configured tier decides)
+        self.subject: FeatureSubject | None = None
         #: Why the backend could not be opened (None: it opened, or is opening).
         self.backend_error: str | None = None
         self.runner: GitRunner | None = None
@@ -326,6 +330,7 @@ class TenantSession:
             return
         self.principal = me
         self.read_only = self.read_only or me.read_only
+        self.subject = await _feature_subject(raw, me.name)
         from coditect_tui.core.tenant.observed import ObservedBackend
 
         self.backend = cast("Backend", ObservedBackend(raw, self._wrote))
@@ -339,11 +344,12 @@ class TenantSession:
         return self.profile.tier
 
     def has(self, feature: str) -> bool:
-        """Whether the tenant's tier (tiers.yaml) includes ``feature``: what the tier does
-        not include is not started, rather than started and refused by the backend."""
+        """Whether ``feature`` is on for this tenant and principal (the tier, flags.yaml
+        and the tenant's stored overrides, decided as the backend decides): what is off is
+        not started, rather than started and refused by the backend."""
         from coditect_tui.core.policy import shipped_policy
 
-        return shipped_policy().has_feature(self.tier, feature)
+        return shipped_policy().has_feature(self.subject or self.tier, feature)
 
     async def _register(self) -> None:
         from coditect_tui.core.git.discovery import register_tree
@@ -393,7 +399,7 @@ class TenantSession:
                 shipped_policy().authorize(
                     role=me.role,
                     principal=me.name,
-                    tier=self.tier,
+                    tier=self.subject or self.tier,
                     resource=Resource[name],
                     action=Action[action],
                     read_only=self.read_only,
@@ -709,3 +715,16 @@ class TenantSession:
         if self.runner is not None:
             runner, self.runner = self.runner, None
             await asyncio.to_thread(runner.close)
+
+
+async def _feature_subject(backend: Backend, principal: str) -> FeatureSubject | None:
+    """Who features are decided for, with the tenant's stored tier and overrides, as the
+    backend decides them (None when they cannot be read: the configured tier decides)."""
+    from coditect_tui.core.flags import FeatureSubject
+
+    try:
+        tenant = await backend.get_tenant()
+        flags = await backend.list_flags()
+    except CoditectError:
+        return None
+    return FeatureSubject(tenant.tier, tenant.id, tenant.name, principal, tuple(flags))
