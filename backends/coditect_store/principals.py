@@ -235,11 +235,14 @@ async def resolve_principal_pg(
         tenant_row = (await conn.execute(PG_TENANT_BY_NAME, {"name": tenant_name})).first()
         member = None
         if tenant_row is not None:
-            await conn.execute(_PG_SET_TENANT, {"tid": tenant_row.id})
+            tid = tenant_row.id
+            await conn.execute(_PG_SET_TENANT, {"tid": tid})
+            # the whole row (with its lifecycle state, 0007), now visible under RLS
+            tenant_row = (await conn.execute(select(tenants).where(tenants.c.id == tid))).first()
             member = (
                 await conn.execute(
                     select(members.c.role, members.c.expires_at).where(
-                        members.c.tenant_id == tenant_row.id, members.c.name == principal
+                        members.c.tenant_id == tid, members.c.name == principal
                     )
                 )
             ).first()
