@@ -946,6 +946,7 @@ async def events(
     ``change`` events (resource, action, id) for the resources the role may read."""
     from coditect_server import events as ev
 
+    await c.store.require_active("audit.read", method="events")
     # an auditor's subscription is itself audited
     await c.store.record_read(Resource.AUDIT, "events")
     if last_event_id is not None and last_event_id.strip().isdigit():

@@ -670,11 +670,32 @@ class StoreBase:
             True when tiers.yaml switches the operation's feature on and roles.yaml grants
             it (own or tenant scope); nothing is audited.
         """
+        if self._state in ("suspended", "archived") or (
+            self._state == "offboarded" and action is not Action.READ
+        ):
+            return False
         try:
             self._policy.check_tier(self._subject, resource, action)
         except PermissionDenied:
             return False
         return self._policy.scope(self._role, resource, action) is not None
+
+    async def require_active(self, name: str, *, method: str) -> None:
+        """The tenant lifecycle decision for work outside the contract methods (the
+        server's live event stream): a refusal is audited as ``denied``.
+
+        Args:
+            name: the audit event name of the refusal (``<resource type>.<verb>``).
+            method: what was refused (recorded in the event's details).
+
+        Raises:
+            PermissionDenied: the tenant is suspended or archived.
+        """
+        try:
+            await self._check_state(method, write=False)
+        except PermissionDenied as exc:
+            await self._record_denial(name, self._tenant.name, method, exc)
+            raise
 
     async def require_feature(self, feature: str, name: str, *, method: str) -> None:
         """The tier decision for what is not one (resource, action) pair of the matrix

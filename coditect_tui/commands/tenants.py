@@ -63,8 +63,8 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         description="Create tenant NAME, active, in tier --tier (tiers.yaml: its quotas "
         "apply from its first call) with --owner as its owner.",
     )
-    create.add_argument("--tier", required=True, help="a tier of tiers.yaml")
-    create.add_argument("--owner", required=True, metavar="PRINCIPAL", help="its first owner")
+    create.add_argument("--tier", help="a tier of tiers.yaml (required)")
+    create.add_argument("--owner", metavar="PRINCIPAL", help="its first owner (required)")
     create.add_argument("--display-name", metavar="TEXT", help="shown in headers")
     for verb, help_text in _VERB_HELP.items():
         action(verb, run_state, ("text", "json"), help=help_text, description=help_text + ".")
@@ -83,6 +83,10 @@ def _show(args: argparse.Namespace, ctx: CliContext, call: Callable[[Backend], A
 
 def run_create(args: argparse.Namespace, ctx: CliContext) -> int:
     """Create the tenant and print it."""
+    from coditect_tui.core.errors import InvalidInput
+
+    if not args.tier or not args.owner:
+        raise InvalidInput("tenants create: --tier and --owner are required")
     return _show(
         args,
         ctx,

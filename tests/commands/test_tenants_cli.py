@@ -73,6 +73,9 @@ def test_lifecycle_through_the_cli(capsys: pytest.CaptureFixture[str], tmp_path:
     _one_line_error(*_run(capsys, "tenants", "resume", "globex", "--config", config))
     _one_line_error(*_run(capsys, "tenants", "suspend", "nobody", "--config", config))
     _one_line_error(*_run(capsys, *_create("initech", "gold", "ian"), "--config", config))
+    code, out, err = _run(capsys, "tenants", "create", "initech", "--config", config)
+    _one_line_error(code, out, err)
+    assert "--tier and --owner are required" in err
 
 
 def test_not_a_platform_admin_is_refused_and_audited(
