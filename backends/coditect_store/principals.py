@@ -160,10 +160,11 @@ async def _provision(
 ) -> list[tuple[str, Any]]:
     """Create the missing tenant and/or membership inside ``conn``'s write transaction, and
     audit both (the creator of a new tenant is its owner). A ``new_tenant_only`` provision
-    adds nobody to a tenant that exists (it may have appeared since the first lookup).
+    adds nobody to a tenant that exists (it may have appeared since the first lookup), and
+    no provision adds anybody to a tenant that is not active.
     Returns what to announce to plugins once the transaction commits."""
-    if tenant_row is not None and provision.new_tenant_only:
-        return []
+    if tenant_row is not None and (provision.new_tenant_only or tenant_row.state != "active"):
+        return []  # nobody joins a suspended, offboarded or archived tenant by opening it
     now = utcnow()
     events: list[PendingEvent] = []
     if tenant_row is None:

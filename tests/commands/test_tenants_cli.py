@@ -49,6 +49,7 @@ def _one_line_error(code: int, out: str, err: str) -> None:
 
 
 def test_lifecycle_through_the_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Create, suspend (the owner's export still works), resume, offboard, archive."""
     config = _config(tmp_path, admin=True)
     for argv in (("tenants",), ("tenants", "list")):
         code, out, err = _run(capsys, *argv, "--config", config)
@@ -57,8 +58,8 @@ def test_lifecycle_through_the_cli(capsys: pytest.CaptureFixture[str], tmp_path:
             ["*", "t1"],
             ["globex", "globex"],
         ]
-    code, out, err = _run(capsys, *_create("globex", "vendor", "gina"), "--config", config)
-    assert (code, out.strip()) == (0, "tenant globex: active (tier vendor)"), err
+    code, out, err = _run(capsys, *_create("globex", "customer_team", "gina"), "--config", config)
+    assert (code, out.strip()) == (0, "tenant globex: active (tier customer_team)"), err
     code, out, err = _run(capsys, "tenants", "suspend", "globex", "--json", "--config", config)
     assert code == 0, err
     assert (json.loads(out)["name"], json.loads(out)["state"]) == ("globex", "suspended")
@@ -66,9 +67,16 @@ def test_lifecycle_through_the_cli(capsys: pytest.CaptureFixture[str], tmp_path:
     code, out, err = _run(capsys, "members", "list", "--tenant", "globex", "--config", config)
     _one_line_error(code, out, err)
     assert "'globex' is suspended" in err
+    # but its owner's data export works
+    target = tmp_path / "export"
+    code, out, err = _run(
+        capsys, "tenant", "export", str(target), "--unsigned", "--tenant", "globex",
+        "--config", config,
+    )  # fmt: skip
+    assert code == 0 and "tenant globex" in out, err
     for verb, state in (("resume", "active"), ("offboard", "offboarded"), ("archive", "archived")):
         code, out, err = _run(capsys, "tenants", verb, "globex", "--config", config)
-        assert (code, out.strip()) == (0, f"tenant globex: {state} (tier vendor)"), err
+        assert (code, out.strip()) == (0, f"tenant globex: {state} (tier customer_team)"), err
     # bad input: one line, no traceback
     _one_line_error(*_run(capsys, "tenants", "resume", "globex", "--config", config))
     _one_line_error(*_run(capsys, "tenants", "suspend", "nobody", "--config", config))

@@ -179,3 +179,15 @@ async def test_offboarded_is_read_only_then_archived_refuses_all(harness: Harnes
             await fresh.close()
     finally:
         await admin.close()
+
+
+async def test_nobody_joins_a_suspended_tenant_by_opening_it(harness: Harness) -> None:
+    """Every harness provisions through the store, as a profile's first open does."""
+    admin = await _admin(harness)
+    try:
+        await admin.create_tenant("globex", tier="internal", owner="gina")
+        await admin.set_tenant_state("globex", "suspended")
+    finally:
+        await admin.close()
+    with pytest.raises(PermissionDenied, match="not a member"):
+        await harness.open("globex", "mallory", "owner")
