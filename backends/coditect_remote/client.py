@@ -82,6 +82,7 @@ from coditect_tui.core.models import (
     StatusSnapshot,
     StatusSnapshotSpec,
     Tenant,
+    TenantState,
     Usage,
     VerifyReport,
 )
@@ -499,6 +500,21 @@ class RemoteBackend(Backend):
     async def usage(self) -> Usage:
         found: Usage = await self._call(Usage, "GET", "/usage")
         return found
+
+    # -- tenant lifecycle (platform administrators) ----------------------------------------
+
+    async def create_tenant(
+        self, name: str, *, tier: str, owner: str, display_name: str | None = None
+    ) -> Tenant:
+        body = {"name": name, "tier": tier, "owner": owner, "display_name": display_name}
+        tenant: Tenant = await self._call(Tenant, "POST", "/tenants", json=body, write=True)
+        return tenant
+
+    async def set_tenant_state(self, name: str, state: TenantState) -> Tenant:
+        tenant: Tenant = await self._call(
+            Tenant, "PUT", f"/tenants/{_seg(name)}/state", json={"state": state}, write=True
+        )
+        return tenant
 
     # -- feature flags --------------------------------------------------------------------
 

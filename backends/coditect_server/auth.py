@@ -58,7 +58,7 @@ _SQLITE_KEY = text(
     "SELECT k.id AS key_id, k.tenant_id, k.principal, k.role AS key_role, "
     "m.role AS member_role, k.expires_at, k.revoked_at, t.name AS tenant_name, "
     "t.display_name, t.tier, t.created_at AS tenant_created_at, "
-    "m.expires_at AS member_expires_at "
+    "m.expires_at AS member_expires_at, t.state AS tenant_state "
     "FROM api_keys k JOIN tenants t ON t.id = k.tenant_id "
     "LEFT JOIN members m ON m.tenant_id = k.tenant_id AND m.name = k.principal "
     "WHERE k.key_hash = :h"
@@ -121,6 +121,7 @@ async def authenticate(state: ServerState, authorization: str | None) -> Identit
         display_name=row.display_name,
         tier=row.tier,
         created_at=parse_ts(row.tenant_created_at),
+        state=row.tenant_state,
     )
     identity = Identity(tenant, row.principal, row.key_role, row.key_id, expires_at, grant_ends)
     if state.hub.listening:

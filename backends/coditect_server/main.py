@@ -43,6 +43,22 @@ POOL_ENV = "CODITECT_SERVE_POOL"
 ACCESS_LOG_ENV = "CODITECT_SERVE_ACCESS_LOG"
 METRICS_ENV = "CODITECT_SERVE_METRICS"
 METRICS_TOKEN_ENV = "CODITECT_METRICS_TOKEN"
+#: the platform administrators, ``tenant/principal`` separated by commas (ServerConfig)
+PLATFORM_ADMINS_ENV = "CODITECT_PLATFORM_ADMINS"
+
+
+def platform_admins_from_env(value: str | None) -> frozenset[str]:
+    """The ``tenant/principal`` entries of ``$CODITECT_PLATFORM_ADMINS``.
+
+    Raises:
+        RuntimeError: an entry is not ``tenant/principal``.
+    """
+    entries = frozenset(e.strip() for e in (value or "").split(",") if e.strip())
+    for entry in entries:
+        tenant, _, principal = entry.partition("/")
+        if not tenant or not principal:
+            raise RuntimeError(f"{PLATFORM_ADMINS_ENV}: {entry!r} is not tenant/principal")
+    return entries
 
 
 def app_from_env() -> FastAPI:
@@ -66,6 +82,7 @@ def app_from_env() -> FastAPI:
             webhook_allow_networks=hooks.allow_networks,
             webhook_lease=hooks.lease,
             webhook_poll_interval=hooks.poll_interval,
+            platform_admins=platform_admins_from_env(os.environ.get(PLATFORM_ADMINS_ENV)),
         )
     )
 

@@ -44,7 +44,9 @@ from coditect_server.schemas import (
     Recorded,
     RecordEvent,
     RoleChange,
+    StateChange,
     TenantExport,
+    TenantSpec,
     VerifyLine,
     VerifyRequest,
 )
@@ -272,6 +274,8 @@ async def caller(request: Request) -> Caller:
         location=state.location,
         grant_expires_at=identity.grant_expires_at,
         clock=state.now,
+        platform_admin=f"{identity.tenant.name}/{identity.principal}"
+        in state.config.platform_admins,
     )
     await apply_flags(state, store)
     await guards.check_remote_api(store, request.method, scope["path"])
@@ -406,6 +410,35 @@ async def list_tenants(c: Caller = Auth) -> Response:
     so nothing of other tenants is ever listed (the store's own ``list_tenants`` matches
     by name, which is right only for a local profile)."""
     return ok(await run(c.store.list_key_tenants()))
+
+
+@router.post("/tenants", response_model=Tenant, status_code=201, operation_id="create_tenant")
+async def create_tenant(spec: TenantSpec, request: Request, c: Caller = Auth) -> Response:
+    """Create a tenant in a tier with its first owner (platform administrators only;
+    audited in the new tenant; a refusal is audited in the caller's)."""
+    return await write(
+        c,
+        request,
+        lambda: c.store.create_tenant(
+            spec.name, tier=spec.tier, owner=spec.owner, display_name=spec.display_name
+        ),
+        status=201,
+    )
+
+
+@router.put("/tenants/{name}/state", response_model=Tenant, operation_id="set_tenant_state")
+async def set_tenant_state(
+    name: str, change: StateChange, request: Request, c: Caller = Auth
+) -> Response:
+    """Suspend, resume, offboard or archive another tenant (platform administrators
+    only; audited in that tenant). Its next request meets the new state."""
+
+    async def work() -> Tenant:
+        tenant = await c.store.set_tenant_state(name, change.state)
+        c.state.invalidate_tenant(tenant.id)  # this replica at once; others by NOTIFY
+        return tenant
+
+    return await write(c, request, work)
 
 
 # -- members and keys --------------------------------------------------------------------
@@ -923,6 +956,7 @@ async def events(
     ``change`` events (resource, action, id) for the resources the role may read."""
     from coditect_server import events as ev
 
+    await c.store.require_active("audit.read", method="events")
     # an auditor's subscription is itself audited
     await c.store.record_read(Resource.AUDIT, "events")
     if last_event_id is not None and last_event_id.strip().isdigit():

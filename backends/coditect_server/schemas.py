@@ -16,6 +16,7 @@ from coditect_tui.core.models import (
     MemoryFilter,
     Outcome,
     Resource,
+    TenantState,
     VerifyReport,
     date_time_text,
 )
@@ -46,6 +47,23 @@ class ExpiryChange(BaseModel):
 
     model_config = _Strict
     expires_at: _Moment | None = Field(description="in the future, or null")
+
+
+class TenantSpec(BaseModel):
+    """A tenant to create (a platform administrator's)."""
+
+    model_config = _Strict
+    name: str = Field(min_length=1, max_length=100)
+    tier: str = Field(min_length=1, max_length=50, description="a tier of tiers.yaml")
+    owner: str = Field(min_length=1, max_length=limits.NAME, description="its first owner")
+    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class StateChange(BaseModel):
+    """A tenant's new lifecycle state (a platform administrator's)."""
+
+    model_config = _Strict
+    state: TenantState
 
 
 class FlagChange(BaseModel):

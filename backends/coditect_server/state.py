@@ -72,6 +72,9 @@ class ServerConfig:
         webhook_batch: deliveries claimed per tenant and round (sent concurrently).
         webhook_max_attempts: attempts before a delivery is given up (state failed).
         webhook_disable_after: failed attempts in a row that disable a subscription.
+        platform_admins: the platform administrators, as ``tenant/principal`` (an API
+            key's tenant and principal): they alone may create tenants and change their
+            lifecycle state (docs/security.md, "Tenant lifecycle").
     """
 
     db: str
@@ -97,6 +100,7 @@ class ServerConfig:
     webhook_batch: int = 50
     webhook_max_attempts: int = MAX_ATTEMPTS
     webhook_disable_after: int = DISABLE_AFTER
+    platform_admins: frozenset[str] = frozenset()
 
 
 def sqlite_path(db: str) -> Path:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -39,7 +39,7 @@ from coditect_store.plugin_events import (
     stamp,
 )
 from coditect_store.principals import Provision, resolve_principal, resolve_principal_pg
-from coditect_store.schema import audit_events, audit_heads, feature_flags, members
+from coditect_store.schema import audit_events, audit_heads, feature_flags, members, tenants
 from coditect_tui.core.audit_chain import AuditNotice
 from coditect_tui.core.backend import MUTATING_METHODS, READ_METHODS
 from coditect_tui.core.errors import (
@@ -56,7 +56,11 @@ from coditect_tui.core.grants import expired_message, grant_check
 from coditect_tui.core.models import Action, Resource, Scope, Tenant, utcnow
 from coditect_tui.core.policy import Policy, shipped_policy
 
-__all__ = ["Op", "PendingEvent", "Provision", "StoreBase"]
+__all__ = ["STATE_RECHECK", "Op", "PendingEvent", "Provision", "StoreBase"]
+
+#: How old a long-lived (local) handle's copy of its tenant's lifecycle state may get
+#: before a call reads it again; a refusal always reads it again first.
+STATE_RECHECK = timedelta(seconds=30)
 
 
 class StoreBase:
@@ -78,6 +82,7 @@ class StoreBase:
         grant_expires_at: datetime | None = None,
         clock: Callable[[], datetime] = utcnow,
         flags: Sequence[FeatureFlag] = (),
+        platform_admin: bool = False,
     ) -> None:
         self._engine = engine
         self._owns_engine = owns_engine
@@ -96,6 +101,11 @@ class StoreBase:
         #: per open transaction (by its connection's id): what to tell plugins on commit
         self._to_announce: dict[int, list[tuple[str, Any]]] = {}
         self._set_flags(flags)
+        #: may create tenants and change their state (docs/security.md, "Tenant lifecycle")
+        self._platform_admin = platform_admin
+        #: the tenant's lifecycle state as last read, and when (``_check_state``)
+        self._state: str = tenant.state
+        self._state_read_at = clock()
 
     def _set_flags(self, flags: Sequence[FeatureFlag]) -> None:
         """Take ``flags`` (the tenant's stored overrides) into every later decision."""
@@ -158,6 +168,7 @@ class StoreBase:
         provision: Provision | None = None,
         policy: Policy | None = None,
         clock: Callable[[], datetime] = utcnow,
+        platform_admin: bool = False,
     ) -> Any:
         """Open the SQLite store at ``path`` for ``principal`` in ``tenant``.
 
@@ -165,7 +176,8 @@ class StoreBase:
         read-only. With ``provision``, a missing tenant or membership is created and the
         principal acts in ``provision.role``; without it both must exist already.
         ``clock`` (aware UTC "now") decides whether the membership has expired, on
-        opening and on every call.
+        opening and on every call. ``platform_admin``: the principal may create tenants
+        and change their state (the deployment designates it: docs/security.md).
 
         Raises:
             BackendUnavailable: not a SQLite file, a newer schema, an unwritable location,
@@ -205,6 +217,7 @@ class StoreBase:
             location=str(path),
             grant_expires_at=resolved.expires_at,
             clock=clock,
+            platform_admin=platform_admin,
         )
         return await handle._opened()
 
@@ -220,6 +233,7 @@ class StoreBase:
         policy: Policy | None = None,
         pooled: bool = False,
         clock: Callable[[], datetime] = utcnow,
+        platform_admin: bool = False,
     ) -> Any:
         """Open the store in the PostgreSQL database at ``url`` for ``principal`` in ``tenant``.
 
@@ -227,7 +241,7 @@ class StoreBase:
         the head revision already (``coditect serve --migrate-url`` or
         :func:`coditect_store.migrate.upgrade_postgres` run it as the owner). With
         ``provision``, a missing tenant or membership is created as for SQLite; ``clock``
-        decides expiry as for SQLite.
+        decides expiry and ``platform_admin`` designates as for SQLite.
 
         Raises:
             BackendUnavailable: unreachable, not migrated, or a newer schema.
@@ -260,6 +274,7 @@ class StoreBase:
             location=redact_url(url),
             grant_expires_at=resolved.expires_at,
             clock=clock,
+            platform_admin=platform_admin,
         )
         return await handle._opened()
 
@@ -288,6 +303,7 @@ class StoreBase:
         grant_expires_at: datetime | None = None,
         clock: Callable[[], datetime] = utcnow,
         flags: Sequence[FeatureFlag] = (),
+        platform_admin: bool = False,
     ) -> Any:
         """A handle on a shared engine for an already authenticated principal (the server).
 
@@ -305,6 +321,8 @@ class StoreBase:
             clock: aware UTC "now", against which that end is checked on every call.
             flags: the tenant's stored feature flag overrides (``stored_flags``, as the
                 caller last read them).
+            platform_admin: the principal may create tenants and change their state
+                (the server's ``platform_admins`` setting).
         """
         return cls(
             engine,
@@ -318,6 +336,7 @@ class StoreBase:
             grant_expires_at=grant_expires_at,
             clock=clock,
             flags=flags,
+            platform_admin=platform_admin,
         )
 
     async def close(self) -> None:
@@ -335,9 +354,12 @@ class StoreBase:
     # -- transactions ----------------------------------------------------------------
 
     @asynccontextmanager
-    async def _tx(self, *, write: bool, read_only: bool = False) -> AsyncIterator[AsyncConnection]:
+    async def _tx(
+        self, *, write: bool, read_only: bool = False, tenant_id: str | None = None
+    ) -> AsyncIterator[AsyncConnection]:
         """A transaction (``BEGIN IMMEDIATE`` when ``write``; on PostgreSQL ``BEGIN READ
-        ONLY`` when ``read_only``); driver errors become typed."""
+        ONLY`` when ``read_only``) in this handle's tenant, or in ``tenant_id`` (a platform
+        administrator's lifecycle change); driver errors become typed."""
         assert self._engine is not None
         try:
             async with self._engine.connect() as conn:
@@ -347,7 +369,7 @@ class StoreBase:
                     # the tenant lives only as long as this transaction, and a tenant's writes
                     # and audit appends are serialised as BEGIN IMMEDIATE does on SQLite.
                     await conn.execution_options(
-                        coditect_tenant=self._tid,
+                        coditect_tenant=tenant_id or self._tid,
                         coditect_write=write,
                         coditect_read_only=read_only and not write,
                     )
@@ -450,6 +472,8 @@ class StoreBase:
             raise AssertionError(f"{method!r} is not a method of the Backend contract")
         try:
             await self._check_grant()
+            if self._state != "active" or self._state_stale():
+                await self._check_state(method, write=write)
             if write and self._read_only:
                 raise ReadOnly(f"read-only: {method} is refused")
             if action is None:  # an upsert: the tier first, the role after the lookup
@@ -514,6 +538,50 @@ class StoreBase:
                 expired_message(self._principal, self._tenant.name, row.expires_at)
             )
 
+    def _state_stale(self) -> bool:
+        """Whether a long-lived handle should read its tenant's state again (a handle of
+        the server lives one request, and is given the state its key lookup read)."""
+        return self._owns_engine and self._clock() - self._state_read_at > STATE_RECHECK
+
+    async def _read_state(self) -> str:
+        """Read the tenant's lifecycle state again (unaudited) and keep it."""
+        async with self._tx(write=False) as conn:
+            state = (
+                await conn.execute(select(tenants.c.state).where(tenants.c.id == self._tid))
+            ).scalar()
+        self._state = str(state or "active")
+        self._state_read_at = self._clock()
+        self._tenant = self._tenant.model_copy(update={"state": self._state})
+        return self._state
+
+    async def _check_state(self, method: str, *, write: bool) -> None:
+        """Refuse what the tenant's lifecycle state forbids (docs/security.md, "Tenant
+        lifecycle"): a suspended or archived tenant refuses everything but its owner's
+        data export; an offboarded one every change.
+
+        The state is read again when it is stale or about to refuse (it may have been
+        resumed since).
+
+        Raises:
+            PermissionDenied: suspended or archived (``ReadOnly``: a change while
+                offboarded).
+        """
+        if self._state_stale() or self._state != "active":
+            await self._read_state()
+        state, name = self._state, self._tenant.name
+        if state == "active":
+            return
+        if method == "export_tenant" and self._role == "owner":
+            return
+        if state == "offboarded":
+            if write:
+                raise ReadOnly(f"tenant {name!r} is offboarded (read-only): {method} is refused")
+            return
+        raise PermissionDenied(
+            f"tenant {name!r} is {state}: {method} is refused (only its owner's data "
+            "export is allowed)"
+        )
+
     async def _record_denial(
         self, name: str, target: str | None, method: str, exc: PermissionDenied
     ) -> None:
@@ -538,6 +606,8 @@ class StoreBase:
         (``feature``) when given, and an auditor's call is recorded like every read."""
         try:
             await self._check_grant()
+            if method == "list_tenants":  # whoami and get_tenant answer in every state
+                await self._check_state(method, write=False)
         except PermissionDenied as exc:
             await self._record_denial("tenants.read", self._tenant.name, method, exc)
             raise
@@ -600,11 +670,32 @@ class StoreBase:
             True when tiers.yaml switches the operation's feature on and roles.yaml grants
             it (own or tenant scope); nothing is audited.
         """
+        if self._state in ("suspended", "archived") or (
+            self._state == "offboarded" and action is not Action.READ
+        ):
+            return False
         try:
             self._policy.check_tier(self._subject, resource, action)
         except PermissionDenied:
             return False
         return self._policy.scope(self._role, resource, action) is not None
+
+    async def require_active(self, name: str, *, method: str) -> None:
+        """The tenant lifecycle decision for work outside the contract methods (the
+        server's live event stream): a refusal is audited as ``denied``.
+
+        Args:
+            name: the audit event name of the refusal (``<resource type>.<verb>``).
+            method: what was refused (recorded in the event's details).
+
+        Raises:
+            PermissionDenied: the tenant is suspended or archived.
+        """
+        try:
+            await self._check_state(method, write=False)
+        except PermissionDenied as exc:
+            await self._record_denial(name, self._tenant.name, method, exc)
+            raise
 
     async def require_feature(self, feature: str, name: str, *, method: str) -> None:
         """The tier decision for what is not one (resource, action) pair of the matrix

@@ -56,7 +56,7 @@ class MembersMixin(StoreBase):
                 rows = (
                     await conn.execute(
                         text(
-                            "SELECT id, name, display_name, tier, created_at FROM "
+                            "SELECT id, name, display_name, tier, created_at, state FROM "
                             "coditect_principal_tenants(:p)"
                         ),
                         {"p": self._principal},

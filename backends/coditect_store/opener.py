@@ -57,6 +57,7 @@ async def open_local(
         read_only=read_only,
         policy=policy,
         provision=Provision(display_name=profile.title, tier=profile.tier, role=profile.role),
+        platform_admin=profile.platform_admin,
     )
     return store
 

@@ -160,10 +160,11 @@ async def _provision(
 ) -> list[tuple[str, Any]]:
     """Create the missing tenant and/or membership inside ``conn``'s write transaction, and
     audit both (the creator of a new tenant is its owner). A ``new_tenant_only`` provision
-    adds nobody to a tenant that exists (it may have appeared since the first lookup).
+    adds nobody to a tenant that exists (it may have appeared since the first lookup), and
+    no provision adds anybody to a tenant that is not active.
     Returns what to announce to plugins once the transaction commits."""
-    if tenant_row is not None and provision.new_tenant_only:
-        return []
+    if tenant_row is not None and (provision.new_tenant_only or tenant_row.state != "active"):
+        return []  # nobody joins a suspended, offboarded or archived tenant by opening it
     now = utcnow()
     events: list[PendingEvent] = []
     if tenant_row is None:
@@ -235,11 +236,14 @@ async def resolve_principal_pg(
         tenant_row = (await conn.execute(PG_TENANT_BY_NAME, {"name": tenant_name})).first()
         member = None
         if tenant_row is not None:
-            await conn.execute(_PG_SET_TENANT, {"tid": tenant_row.id})
+            tid = tenant_row.id
+            await conn.execute(_PG_SET_TENANT, {"tid": tid})
+            # the whole row (with its lifecycle state, 0007), now visible under RLS
+            tenant_row = (await conn.execute(select(tenants).where(tenants.c.id == tid))).first()
             member = (
                 await conn.execute(
                     select(members.c.role, members.c.expires_at).where(
-                        members.c.tenant_id == tenant_row.id, members.c.name == principal
+                        members.c.tenant_id == tid, members.c.name == principal
                     )
                 )
             ).first()

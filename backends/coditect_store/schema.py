@@ -68,6 +68,8 @@ tenants = Table(
     Column("display_name", String(200), nullable=False),
     Column("tier", String(50), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # the lifecycle state (migration 0007): active | suspended | offboarded | archived
+    Column("state", String(20), nullable=False, server_default="active"),
 )
 
 members = Table(

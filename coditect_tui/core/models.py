@@ -112,14 +112,25 @@ class Page(Model, Generic[T]):
     next_cursor: str | None = None
 
 
+#: A tenant's lifecycle state (docs/security.md, "Tenant lifecycle"): ``active``;
+#: ``suspended`` (everything refused but the owner's data export; can resume);
+#: ``offboarded`` (read-only for everyone); ``archived`` (as suspended, for good).
+TenantState = Literal["active", "suspended", "offboarded", "archived"]
+TENANT_STATES: tuple[TenantState, ...] = ("active", "suspended", "offboarded", "archived")
+
+
 class Tenant(Model):
-    """A tenant: the unit of isolation. Every stored row belongs to exactly one."""
+    """A tenant: the unit of isolation. Every stored row belongs to exactly one.
+
+    ``state`` is its lifecycle state (:data:`TenantState`).
+    """
 
     id: str
     name: str
     display_name: str
     tier: str
     created_at: datetime
+    state: TenantState = "active"
 
 
 class Principal(Model):

@@ -77,6 +77,11 @@ class TenantProfile(BaseModel):
     principal: str | None = None
     role: str = "owner"
     tier: str = "internal"
+    platform_admin: bool = Field(
+        default=False,
+        description="local profiles: the principal may create tenants in the store and "
+        "change their lifecycle state (a server designates its own: docs/security.md)",
+    )
     theme: str | None = None
     workspace_roots: list[str] = Field(default_factory=list)
     memory_folders: list[str] = Field(

@@ -9,6 +9,7 @@ import pytest
 
 from coditect_tui.core.backend import Backend
 from tests.contract.harness import (
+    PLATFORM_ADMIN,
     Harness,
     PostgresStoreHarness,
     RemoteAsgiHarness,
@@ -40,7 +41,11 @@ def contract_server(
     contract_pg: PgDatabase, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
     """A real `coditect serve` (uvicorn) on 127.0.0.1 over the session's database."""
-    server = ServerProcess(contract_pg.app_url, tmp_path_factory.mktemp("server"))
+    server = ServerProcess(
+        contract_pg.app_url,
+        tmp_path_factory.mktemp("server"),
+        env={"CODITECT_PLATFORM_ADMINS": PLATFORM_ADMIN},
+    )
     try:
         yield server
     finally:

@@ -65,9 +65,13 @@ class Harness(Protocol):
         read_only: bool = False,
         tier: str = "internal",
         clock: Clock | None = None,
+        platform_admin: bool = False,
     ) -> Backend:
         """A backend for ``principal`` acting as ``role`` in ``tenant``; ``clock`` (aware UTC
-        "now") is what expiry is checked against (the store's, or the server's)."""
+        "now") is what expiry is checked against (the store's, or the server's);
+        ``platform_admin``: designated a platform administrator as the deployment does
+        (the store's opening flag, the server's ``platform_admins``; the real server of
+        remote-pg designates ``ops/root`` only)."""
         ...
 
     def snapshot(self) -> dict[str, list[tuple[object, ...]]]:
@@ -161,6 +165,7 @@ class SqliteHarness:
         read_only: bool = False,
         tier: str = "internal",
         clock: Clock | None = None,
+        platform_admin: bool = False,
     ) -> Backend:
         provision = Provision(display_name=tenant.title(), tier=tier, role=role)
         if read_only:
@@ -175,6 +180,7 @@ class SqliteHarness:
             read_only=read_only,
             provision=provision,
             clock=clock or utcnow,
+            platform_admin=platform_admin,
         )
 
     def _connect(self) -> sqlite3.Connection:
@@ -218,6 +224,7 @@ class PostgresStoreHarness:
         read_only: bool = False,
         tier: str = "internal",
         clock: Clock | None = None,
+        platform_admin: bool = False,
     ) -> Backend:
         provision = Provision(display_name=tenant.title(), tier=tier, role=role)
         if read_only:
@@ -232,6 +239,7 @@ class PostgresStoreHarness:
             read_only=read_only,
             provision=provision,
             clock=clock or utcnow,
+            platform_admin=platform_admin,
         )
 
     def snapshot(self) -> dict[str, list[tuple[object, ...]]]:
@@ -262,12 +270,20 @@ def pg_snapshot(db: PgDatabase) -> dict[str, list[tuple[object, ...]]]:
     return run_sync(work)
 
 
+#: the platform administrator the real server of the remote-pg harness designates
+PLATFORM_ADMIN = "ops/root"
+
+
 async def in_process_remote(
-    db: str, token: str, read_only: bool, clock: Clock | None
+    db: str, token: str, read_only: bool, clock: Clock | None, platform_admin: str | None = None
 ) -> RemoteBackend:
     """The remote backend over an in-process ASGI app on ``db`` (its own server state,
-    stopped when the backend closes), whose clock is ``clock``."""
-    state = ServerState(ServerConfig(db=db, pool_size=2), clock=clock or utcnow)
+    stopped when the backend closes), whose clock is ``clock``, with ``platform_admin``
+    (``tenant/principal``) as its platform administrator."""
+    admins = frozenset({platform_admin} if platform_admin else ())
+    state = ServerState(
+        ServerConfig(db=db, pool_size=2, platform_admins=admins), clock=clock or utcnow
+    )
     await state.start()
     return RemoteBackend(
         "http://contract.test",
@@ -300,6 +316,7 @@ class RemoteAsgiHarness:
         read_only: bool = False,
         tier: str = "internal",
         clock: Clock | None = None,
+        platform_admin: bool = False,
     ) -> Backend:
         setup = await SqlStore.open_sqlite(
             self.path,
@@ -309,7 +326,8 @@ class RemoteAsgiHarness:
         )
         await setup.close()
         token = sqlite_key(self.path, tenant, principal, role)
-        return await in_process_remote(str(self.path), token, read_only, clock)
+        admin = f"{tenant}/{principal}" if platform_admin else None
+        return await in_process_remote(str(self.path), token, read_only, clock, admin)
 
     def snapshot(self) -> dict[str, list[tuple[object, ...]]]:
         return self._sqlite.snapshot()
@@ -337,6 +355,7 @@ class RemotePostgresHarness:
         read_only: bool = False,
         tier: str = "internal",
         clock: Clock | None = None,
+        platform_admin: bool = False,
     ) -> Backend:
         setup = await SqlStore.open_postgres(
             self.db.app_url,
@@ -346,6 +365,8 @@ class RemotePostgresHarness:
         )
         await setup.close()
         token = await postgres_key(self.db, tenant, principal, role)
+        if platform_admin and f"{tenant}/{principal}" != PLATFORM_ADMIN:
+            raise AssertionError(f"the server designates {PLATFORM_ADMIN} only")
         if clock is not None:  # the real server's clock cannot be moved: one in-process
             return await in_process_remote(self.db.app_url, token, read_only, clock)
         return RemoteBackend(self.server_url, token, read_only=read_only)

@@ -46,6 +46,8 @@ def _calls(ids: dict[str, str]) -> dict[str, Callable[[Backend], Awaitable[Any]]
         "set_member_role": lambda b: b.set_member_role("vic", "editor"),
         "set_member_expiry": lambda b: b.set_member_expiry("vic", utcnow() + timedelta(days=2)),
         "remove_member": lambda b: b.remove_member("vic"),
+        "create_tenant": lambda b: b.create_tenant("initech", tier="internal", owner="ian"),
+        "set_tenant_state": lambda b: b.set_tenant_state("initech", "suspended"),
         "set_flag": lambda b: b.set_flag("memory", False),
         "clear_flag": lambda b: b.clear_flag("memory"),
         "create_api_key": lambda b: b.create_api_key(),

@@ -98,6 +98,7 @@ ID_ROUTES: list[tuple[str, str, Any]] = [
     ("PUT", "/api/v1/flags/{feature}", {"enabled": True, "stakeholder": "{name}"}),
     ("DELETE", "/api/v1/flags/{feature}", None),
     ("DELETE", "/api/v1/webhooks/{webhook_id}", None),
+    ("PUT", "/api/v1/tenants/{name}/state", {"state": "suspended"}),
 ]
 
 #: Routes that take another object's id in the body.

@@ -53,6 +53,7 @@ async def test_0003_rebuilds_every_tenants_tsvectors_as_stems() -> None:
                 await owner.execute("DROP INDEX ix_memory_sha256")
                 await owner.execute("ALTER TABLE members DROP COLUMN expires_at")  # 0004's
                 await owner.execute("DROP TABLE feature_flags")  # 0006's
+                await owner.execute("ALTER TABLE tenants DROP COLUMN state")  # 0007
                 await owner.execute("DROP TABLE webhook_deliveries, webhook_subscriptions")
                 await owner.execute("DROP FUNCTION coditect_webhook_due(text, integer)")  # 0005
                 await owner.execute("UPDATE alembic_version SET version_num = '0002'")

@@ -459,3 +459,55 @@ def upgrade_0006(op: Any) -> None:
         f"CREATE POLICY tenant_isolation ON feature_flags USING ({POLICY}) WITH CHECK ({POLICY})"
     )
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON feature_flags TO {app_role}")
+
+
+_API_KEY_0007 = """
+    RETURNS TABLE (key_id varchar, tenant_id varchar, principal varchar,
+                   key_role varchar, member_role varchar, expires_at varchar,
+                   revoked_at varchar, tenant_name varchar, display_name varchar,
+                   tier varchar, tenant_created_at varchar, member_expires_at varchar,
+                   tenant_state varchar)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+        SELECT k.id, k.tenant_id, k.principal, k.role, m.role, k.expires_at,
+               k.revoked_at, t.name, t.display_name, t.tier, t.created_at, m.expires_at,
+               t.state
+        FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+        LEFT JOIN members m ON m.tenant_id = k.tenant_id AND m.name = k.principal
+        WHERE k.key_hash = p_hash
+    $$"""
+
+
+_PRINCIPAL_TENANTS_0007 = """
+    RETURNS TABLE (id varchar, name varchar, display_name varchar, tier varchar,
+                   created_at varchar, state varchar)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+        SELECT t.id, t.name, t.display_name, t.tier, t.created_at, t.state
+        FROM tenants t JOIN members m ON m.tenant_id = t.id
+        WHERE m.name = p_principal AND EXISTS (
+            SELECT 1 FROM members me WHERE me.name = p_principal
+            AND me.tenant_id = NULLIF(current_setting('app.tenant_id', true), ''))
+        ORDER BY t.name
+    $$"""
+
+
+def upgrade_0007(op: Any) -> None:
+    """Apply the PostgreSQL part of revision 0007 (called by 0007_tenant_lifecycle): the
+    app role may update ``tenants.state`` (under row-level security, so only the tenant
+    set for the transaction), and the key lookup and ``coditect_principal_tenants`` also
+    return the tenant's state."""
+    bind = op.get_bind()
+    schema = bind.execute(sa.text("SELECT current_schema()")).scalar_one()
+    q_schema = '"' + schema.replace('"', '""') + '"'
+    database = bind.execute(sa.text("SELECT current_database()")).scalar_one()
+    app_role, lookup_role = deployment_roles(database)
+    op.execute(f"GRANT UPDATE (state) ON tenants TO {app_role}")
+    _may_hand_to(op, lookup_role)
+    for signature, body in (
+        ("coditect_api_key(p_hash text)", _API_KEY_0007),
+        ("coditect_principal_tenants(p_principal text)", _PRINCIPAL_TENANTS_0007),
+    ):
+        op.execute(f"DROP FUNCTION {signature}")
+        op.execute(f"CREATE FUNCTION {signature} {body.format(schema=q_schema)}")
+        op.execute(f"ALTER FUNCTION {signature} OWNER TO {lookup_role}")
+        op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
+        op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {app_role}")
