@@ -30,6 +30,11 @@ from coditect_tui.core.errors import BackendError
 #: ``scope["state"]`` (``request.state`` for the routes).
 IDENTITY = "coditect_identity"
 API_PREFIX = "/api/v1/"
+#: The one /api/v1 route without a key: accepting an invitation (its token is the
+#: credential). The failed-authentication limit still applies: a refused token spends an
+#: attempt of the address through the callable left at ``JOIN_FAILED``.
+JOIN_PATH = "/api/v1/join"
+JOIN_FAILED = "coditect_join_failed"
 #: Addresses remembered at most; beyond, the ones whose budget is whole are forgotten
 #: first, then the least recently failed.
 MAX_ADDRESSES = 65_536
@@ -150,6 +155,15 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
+def _read_only(scope: Scope) -> bool:
+    """Whether the request asks to act read-only (``X-Coditect-Read-Only``): a join sent
+    so is authenticated like any request, and refused as the caller's (routes.py)."""
+    for name, value in scope["headers"]:
+        if name == b"x-coditect-read-only":
+            return value.strip().lower() in (b"1", b"true", b"yes", b"on")
+    return False
+
+
 def _authorization(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"authorization":
@@ -213,6 +227,10 @@ class Gate:
                 headers=close,
             )
             await response(scope, receive, send)
+            return
+        if scope["path"] == JOIN_PATH and not _read_only(scope):
+            scope.setdefault("state", {})[JOIN_FAILED] = lambda: self.limiter.failed(address)
+            await self.app(scope, receive, send)
             return
         try:
             identity = await authenticate(self.state, _authorization(scope))
