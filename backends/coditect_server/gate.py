@@ -24,6 +24,7 @@ from coditect_server import problems
 from coditect_server.auth import Unauthorized, authenticate
 from coditect_server.metrics import FAILED_AUTH
 from coditect_server.state import ServerState
+from coditect_tui.core import api_keys as keyfmt
 from coditect_tui.core.errors import BackendError
 
 #: Where the gate leaves the request's :class:`~coditect_server.auth.Identity` in
@@ -38,6 +39,7 @@ JOIN_FAILED = "coditect_join_failed"
 #: Addresses remembered at most; beyond, the ones whose budget is whole are forgotten
 #: first, then the least recently failed.
 MAX_ADDRESSES = 65_536
+_TRUE = (b"1", b"true", b"yes", b"on")
 
 
 def unauthorized(detail: str, *, close: bool = False) -> Response:
@@ -155,13 +157,15 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def _read_only(scope: Scope) -> bool:
-    """Whether the request asks to act read-only (``X-Coditect-Read-Only``): a join sent
-    so is authenticated like any request, and refused as the caller's (routes.py)."""
+def _keyed(scope: Scope) -> bool:
+    """Whether a join names its caller: an API key (of the key format) or a read-only
+    request (``X-Coditect-Read-Only``). Such a join is authenticated like any request,
+    and refused as the caller's when the caller is read-only (routes.py)."""
     for name, value in scope["headers"]:
-        if name == b"x-coditect-read-only":
-            return value.strip().lower() in (b"1", b"true", b"yes", b"on")
-    return False
+        if name == b"x-coditect-read-only" and value.strip().lower() in _TRUE:
+            return True
+    _scheme, _, credential = (_authorization(scope) or "").partition(" ")
+    return keyfmt.is_well_formed(credential.strip())
 
 
 def _authorization(scope: Scope) -> str | None:
@@ -228,7 +232,7 @@ class Gate:
             )
             await response(scope, receive, send)
             return
-        if scope["path"] == JOIN_PATH and not _read_only(scope):
+        if scope["path"] == JOIN_PATH and not _keyed(scope):
             scope.setdefault("state", {})[JOIN_FAILED] = lambda: self.limiter.failed(address)
             await self.app(scope, receive, send)
             return

@@ -520,9 +520,11 @@ async def accept_invitation(body: JoinRequest, request: Request) -> Response:
     limit of the address."""
     state = _state(request)
     if request.scope.get("state", {}).get(IDENTITY) is not None:
-        # a read-only client (the gate authenticated it): refused and audited as its own
+        # a caller with a key (the gate authenticated it): a read-only one is refused,
+        # and audited, as itself; any other joins like a caller without a key
         c = await caller(request)
-        return ok(await run(c.store.accept_invitation(body.token)), 201)
+        if c.store.read_only:
+            return ok(await run(c.store.accept_invitation(body.token)), 201)
     failed: Callable[[], None] = request.scope.get("state", {}).get(JOIN_FAILED, lambda: None)
     found = await find_invitation(state.db, body.token)
     if found is None:

@@ -98,7 +98,7 @@ def _register_invitations(
         "token stays valid for --valid days (default 7, at most 90).",
     )
     invite.add_argument("name")
-    invite.add_argument("--role", required=True, metavar="ROLE", help="the role")
+    invite.add_argument("--role", metavar="ROLE", help="the role (required)")
     invite.add_argument(
         "--expires",
         metavar="DATE|DURATION",
@@ -261,6 +261,8 @@ def run_invite(args: argparse.Namespace, ctx: CliContext) -> int:
     from coditect_tui.core.safe_text import safe_text
     from coditect_tui.core.settings import RemoteBackendConfig
 
+    if args.role is None:
+        raise InvalidInput("members invite: a role is required (NAME --role ROLE)")
     if not 0 < args.valid <= 3660:
         raise InvalidInput(f"--valid {args.valid:g}: give a number of days above 0")
     expires = parse_expiry(args.expires, utcnow()) if args.expires is not None else None
