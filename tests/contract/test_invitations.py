@@ -4,6 +4,7 @@ expires (an injected clock, nothing waits); every step is audited."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ import pytest
 
 from coditect_tui.core.backend import Backend
 from coditect_tui.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from coditect_tui.core.invitations import INVALID_TOKEN, token_hash
+from coditect_tui.core.invitations import INVALID_TOKEN, Joined, token_hash
 from coditect_tui.core.models import AuditFilter, utcnow
 from tests.contract.harness import FakeClock, Harness
 
@@ -128,3 +129,21 @@ async def test_who_may_invite_and_to_which_role(harness: Harness, owner: Backend
     ]
     assert ("some-viewer", "x-viewer") in refusals
     assert ("adam", "x-admin") in refusals and ("adam", "x-owner") in refusals
+
+
+async def test_two_joins_at_once_make_one_member(harness: Harness, owner: Backend) -> None:
+    new = await owner.create_invitation("vera", "viewer")
+    other = await harness.open("acme", "olivia", "owner")
+    try:
+        results = await asyncio.gather(
+            owner.accept_invitation(new.token),
+            other.accept_invitation(new.token),
+            return_exceptions=True,
+        )
+    finally:
+        await other.close()
+    joined = [r for r in results if isinstance(r, Joined)]
+    refused = [r for r in results if isinstance(r, PermissionDenied)]
+    assert len(joined) == 1 and len(refused) == 1, results
+    keys = [k for k in await owner.list_api_keys() if k.principal == "vera"]
+    assert [k.id for k in keys] == [joined[0].key.info.id]

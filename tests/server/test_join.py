@@ -52,6 +52,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "joiner"
 
 
+def _stored(db: Path) -> str:
+    """Every byte of the server's SQLite files (the database, its WAL), as text."""
+    return "".join(p.read_bytes().decode("latin-1") for p in db.parent.glob(db.name + "*"))
+
+
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
@@ -75,7 +80,7 @@ def test_invite_join_and_use_the_profile(
     url, db = live
     argv = _invite(capsys, owner_config, "nina", "--role", "editor", "--valid", "2")
     assert argv[1] == url and argv[2].startswith("cdt_inv_")
-    assert argv[2] not in db.read_bytes().decode("latin-1")  # only its hash is stored
+    assert argv[2] not in _stored(db)  # only its hash is stored
     code, out, _ = _run(capsys, "members", "invites", "--json", "--config", owner_config)
     assert code == 0 and [(i["name"], i["role"]) for i in json.loads(out)] == [("nina", "editor")]
 
@@ -146,3 +151,19 @@ def test_join_refusals_spend_the_failed_authentication_budget(tmp_path: Path) ->
         ]
     assert [a.status_code for a in answers] == [403, 403, 403, 429]
     assert {a.json()["detail"] for a in answers[:3]} == {INVALID_TOKEN}
+
+
+def test_a_replayed_invitation_never_shows_the_token_again(
+    live: tuple[str, Path], owner_config: str
+) -> None:
+    url, db = live
+    key = (Path(owner_config).parent / "owner.key").read_text().strip()
+    headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "invite-once"}
+    body = {"name": "nina", "role": "viewer"}
+    with httpx.Client(base_url=url) as client:
+        first = client.post("/api/v1/invitations", json=body, headers=headers)
+        again = client.post("/api/v1/invitations", json=body, headers=headers)
+    assert first.status_code == 201 and again.status_code == 409
+    token = first.json()["token"]
+    assert first.json()["info"]["id"] in again.json()["detail"]
+    assert token not in again.text and token not in _stored(db)
