@@ -141,12 +141,10 @@ def document_auth(schema: dict[str, Any]) -> None:
     for path, operations in schema.get("paths", {}).items():
         if not path.startswith(router.prefix + "/"):
             continue
-        if path == JOIN_PATH:  # the token in the body is the credential
-            for operation in operations.values():
-                operation["security"] = []
-            continue
+        # a join needs no key (the token in its body is the credential): optional
+        security = [{}, {"ApiKey": []}] if path == JOIN_PATH else [{"ApiKey": []}]
         for operation in operations.values():
-            operation["security"] = [{"ApiKey": []}]
+            operation["security"] = security
             operation.setdefault("parameters", []).append(dict(header))
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from coditect_tui.core import api_keys
 from coditect_tui.core.errors import InvalidInput
 from coditect_tui.core.models import Model, NewApiKey, Tenant
+from coditect_tui.core.wording import plural
 
 TOKEN_PREFIX = "cdt_inv_"
 #: how long an invitation may be accepted, unless the inviter says otherwise
@@ -48,7 +49,9 @@ def check_validity(valid_for: timedelta) -> None:
     if valid_for <= timedelta(0):
         raise InvalidInput("an invitation must stay valid for some time")
     if valid_for > MAX_VALIDITY:
-        raise InvalidInput(f"an invitation stays valid for at most {MAX_VALIDITY.days} days")
+        raise InvalidInput(
+            f"an invitation stays valid for at most {plural(MAX_VALIDITY.days, 'day')}"
+        )
 
 
 class Invitation(Model):
