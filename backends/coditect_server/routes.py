@@ -142,7 +142,9 @@ def document_auth(schema: dict[str, Any]) -> None:
         if not path.startswith(router.prefix + "/"):
             continue
         # a join needs no key (the token in its body is the credential): optional
-        security = [{}, {"ApiKey": []}] if path == JOIN_PATH else [{"ApiKey": []}]
+        security: list[dict[str, list[str]]] = [{"ApiKey": []}]
+        if path == JOIN_PATH:
+            security = [{}, *security]
         for operation in operations.values():
             operation["security"] = security
             operation.setdefault("parameters", []).append(dict(header))

@@ -231,11 +231,7 @@ def run_remove(args: argparse.Namespace, ctx: CliContext) -> int:
         await backend.remove_member(args.name)
 
     ctx.run(work)
-    if args.format == "json":
-        print_json({"removed": args.name})
-    else:
-        print(f"removed {safe_text(args.name)}")
-    return 0
+    return _done(args.format, "removed", args.name, f"removed {safe_text(args.name)}")
 
 
 def _invitation_line(item: Invitation) -> str:
@@ -308,8 +304,13 @@ def run_uninvite(args: argparse.Namespace, ctx: CliContext) -> int:
         await backend.revoke_invitation(args.id)
 
     ctx.run(work)
-    if args.format == "json":
-        print_json({"revoked": args.id})
+    return _done(args.format, "revoked", args.id, f"revoked invitation {args.id}")
+
+
+def _done(fmt: str, key: str, value: str, line: str) -> int:
+    """Print the outcome of a removal: ``{key: value}`` as JSON, or ``line``."""
+    if fmt == "json":
+        print_json({key: value})
     else:
-        print(f"revoked invitation {args.id}")
+        print(line)
     return 0
