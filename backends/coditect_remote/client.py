@@ -33,7 +33,7 @@ import contextlib
 import random
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -53,6 +53,7 @@ from coditect_tui.core.errors import (
     RateLimited,
 )
 from coditect_tui.core.flags import FeatureFlag
+from coditect_tui.core.invitations import DEFAULT_VALIDITY, Invitation, Joined, NewInvitation
 from coditect_tui.core.models import (
     Action,
     ApiKeyInfo,
@@ -563,6 +564,43 @@ class RemoteBackend(Backend):
             ApiKeyInfo, "POST", f"/api-keys/{_seg(key_id)}/revoke", write=True
         )
         return info
+
+    # -- invitations ------------------------------------------------------------------------
+
+    async def create_invitation(
+        self,
+        name: str,
+        role: str,
+        *,
+        expires_at: datetime | None = None,
+        valid_for: timedelta = DEFAULT_VALIDITY,
+    ) -> NewInvitation:
+        body: dict[str, Any] = {
+            "name": name,
+            "role": role,
+            "valid_days": valid_for.total_seconds() / 86400,
+        }
+        if expires_at is not None:
+            body["expires_at"] = expires_at.isoformat()
+        new: NewInvitation = await self._call(
+            NewInvitation, "POST", "/invitations", json=body, write=True
+        )
+        return new
+
+    async def list_invitations(self) -> list[Invitation]:
+        pending: list[Invitation] = await self._call(list[Invitation], "GET", "/invitations")
+        return pending
+
+    async def revoke_invitation(self, invitation_id: str) -> None:
+        await self._send("DELETE", f"/invitations/{_seg(invitation_id)}", write=True)
+
+    async def accept_invitation(self, token: str) -> Joined:
+        # POST /join takes no key: the token is the credential (this handle's key is
+        # ignored by the server, unless the handle is read-only: then it is refused)
+        joined: Joined = await self._call(
+            Joined, "POST", "/join", json={"token": token}, write=True
+        )
+        return joined
 
     # -- webhooks ---------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from sqlalchemy import Row, text
 from sqlalchemy.exc import DBAPIError
 
 from coditect_server.state import ServerState
+from coditect_store.rows import lookup_tenant
 from coditect_store.schema import parse_ts
 from coditect_tui.core import api_keys as keyfmt
 from coditect_tui.core.errors import BackendUnavailable, ConfigError
@@ -115,14 +116,7 @@ async def authenticate(state: ServerState, authorization: str | None) -> Identit
         _refuse_expired(row.principal, row.tenant_name, grant_ends)
     if grant_ends is not None and (expires_at is None or grant_ends < expires_at):
         expires_at = grant_ends  # the credential ends with the membership
-    tenant = Tenant(
-        id=row.tenant_id,
-        name=row.tenant_name,
-        display_name=row.display_name,
-        tier=row.tier,
-        created_at=parse_ts(row.tenant_created_at),
-        state=row.tenant_state,
-    )
+    tenant = lookup_tenant(row)
     identity = Identity(tenant, row.principal, row.key_role, row.key_id, expires_at, grant_ends)
     if state.hub.listening:
         if len(state.key_cache) >= KEY_CACHE_SIZE:

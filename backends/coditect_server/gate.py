@@ -24,15 +24,22 @@ from coditect_server import problems
 from coditect_server.auth import Unauthorized, authenticate
 from coditect_server.metrics import FAILED_AUTH
 from coditect_server.state import ServerState
+from coditect_tui.core import api_keys as keyfmt
 from coditect_tui.core.errors import BackendError
 
 #: Where the gate leaves the request's :class:`~coditect_server.auth.Identity` in
 #: ``scope["state"]`` (``request.state`` for the routes).
 IDENTITY = "coditect_identity"
 API_PREFIX = "/api/v1/"
+#: The one /api/v1 route without a key: accepting an invitation (its token is the
+#: credential). The failed-authentication limit still applies: a refused token spends an
+#: attempt of the address through the callable left at ``JOIN_FAILED``.
+JOIN_PATH = "/api/v1/join"
+JOIN_FAILED = "coditect_join_failed"
 #: Addresses remembered at most; beyond, the ones whose budget is whole are forgotten
 #: first, then the least recently failed.
 MAX_ADDRESSES = 65_536
+_TRUE = (b"1", b"true", b"yes", b"on")
 
 
 def unauthorized(detail: str, *, close: bool = False) -> Response:
@@ -150,6 +157,17 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
+def _keyed(scope: Scope) -> bool:
+    """Whether a join names its caller: an API key (of the key format) or a read-only
+    request (``X-Coditect-Read-Only``). Such a join is authenticated like any request,
+    and refused as the caller's when the caller is read-only (routes.py)."""
+    for name, value in scope["headers"]:
+        if name == b"x-coditect-read-only" and value.strip().lower() in _TRUE:
+            return True
+    _scheme, _, credential = (_authorization(scope) or "").partition(" ")
+    return keyfmt.is_well_formed(credential.strip())
+
+
 def _authorization(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"authorization":
@@ -213,6 +231,10 @@ class Gate:
                 headers=close,
             )
             await response(scope, receive, send)
+            return
+        if scope["path"] == JOIN_PATH and not _keyed(scope):
+            scope.setdefault("state", {})[JOIN_FAILED] = lambda: self.limiter.failed(address)
+            await self.app(scope, receive, send)
             return
         try:
             identity = await authenticate(self.state, _authorization(scope))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -22,7 +23,7 @@ from starlette.responses import Response
 from coditect_server import guards
 from coditect_server.auth import Identity, Unauthorized
 from coditect_server.flagcache import apply_flags
-from coditect_server.gate import IDENTITY
+from coditect_server.gate import IDENTITY, JOIN_FAILED, JOIN_PATH
 from coditect_server.outbound import Refused, check_destination
 from coditect_server.problems import ERROR_RESPONSES, MEDIA_TYPE, problem_body
 from coditect_server.schemas import (
@@ -35,6 +36,8 @@ from coditect_server.schemas import (
     FlagChange,
     Imported,
     ImportRequest,
+    InvitationSpec,
+    JoinRequest,
     MemberSpec,
     MemoryBody,
     MemoryExport,
@@ -51,11 +54,13 @@ from coditect_server.schemas import (
     VerifyRequest,
 )
 from coditect_server.state import ServerState
+from coditect_store.invitations import find_invitation
 from coditect_store.store import SqlStore
 from coditect_tui.core import limits
 from coditect_tui.core.backend import TenantRecord
-from coditect_tui.core.errors import BackendError, InvalidInput
+from coditect_tui.core.errors import BackendError, InvalidInput, PermissionDenied
 from coditect_tui.core.flags import FeatureFlag
+from coditect_tui.core.invitations import INVALID_TOKEN, Invitation, Joined, NewInvitation
 from coditect_tui.core.models import (
     Action,
     ApiKeyInfo,
@@ -100,7 +105,7 @@ router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES, max_body_size=BO
 READ_ONLY_HEADER = "X-Coditect-Read-Only"
 _TRUE = {"1", "true", "yes", "on"}
 NDJSON = "application/x-ndjson"
-_ACCESS_PATHS = ("/api/v1/members", "/api/v1/api-keys", "/api/v1/flags")
+_ACCESS_PATHS = ("/api/v1/members", "/api/v1/api-keys", "/api/v1/flags", "/api/v1/invitations")
 #: The security scheme every /api/v1 operation names in the OpenAPI document.
 SECURITY_SCHEME = {
     "type": "http",
@@ -139,8 +144,12 @@ def document_auth(schema: dict[str, Any]) -> None:
     for path, operations in schema.get("paths", {}).items():
         if not path.startswith(router.prefix + "/"):
             continue
+        # a join needs no key (the token in its body is the credential): optional
+        security: list[dict[str, list[str]]] = [{"ApiKey": []}]
+        if path == JOIN_PATH:
+            security = [{}, *security]
         for operation in operations.values():
-            operation["security"] = [{"ApiKey": []}]
+            operation["security"] = security
             operation.setdefault("parameters", []).append(dict(header))
 
 
@@ -490,6 +499,97 @@ async def remove_member(name: str, request: Request, c: Caller = Auth) -> Respon
 async def usage(c: Caller = Auth) -> Response:
     """What the tenant holds against its tier's quotas (owners and admins)."""
     return ok(await run(c.store.usage()))
+
+
+# -- invitations -----------------------------------------------------------------------------
+
+
+def _token_shown_once(new: NewInvitation) -> tuple[int, bytes]:
+    """The replay of an invitation: 409 naming it, never its token (not kept)."""
+    detail = (
+        f"invitation {new.info.id} was created by the first request with this "
+        f"Idempotency-Key; its token was shown once and is not kept: revoke it "
+        f"(DELETE /api/v1/invitations/{new.info.id}) and invite again"
+    )
+    return 409, problem_body(409, "conflict", detail)
+
+
+@router.post(
+    "/invitations",
+    response_model=NewInvitation,
+    status_code=201,
+    operation_id="create_invitation",
+)
+async def create_invitation(spec: InvitationSpec, request: Request, c: Caller = Auth) -> Response:
+    """Invite a principal (owners and admins, never above their own role; audited). The
+    token is in this response only."""
+    return await write(
+        c,
+        request,
+        lambda: c.store.create_invitation(
+            spec.name,
+            spec.role,
+            expires_at=spec.expires_at,
+            valid_for=timedelta(days=spec.valid_days),
+        ),
+        status=201,
+        replay_as=_token_shown_once,
+    )
+
+
+@router.get("/invitations", response_model=list[Invitation], operation_id="list_invitations")
+async def list_invitations(c: Caller = Auth) -> Response:
+    """Pending invitations, newest first (those who may invite)."""
+    return ok(await run(c.store.list_invitations()))
+
+
+@router.delete("/invitations/{invitation_id}", status_code=204, operation_id="revoke_invitation")
+async def revoke_invitation(invitation_id: str, request: Request, c: Caller = Auth) -> Response:
+    """Revoke a pending invitation (audited)."""
+    return await write(c, request, lambda: c.store.revoke_invitation(invitation_id), status=204)
+
+
+@router.post(
+    "/join",
+    response_model=Joined,
+    status_code=201,
+    operation_id="accept_invitation",
+    max_body_size=4096,
+)
+async def accept_invitation(body: JoinRequest, request: Request) -> Response:
+    """Accept an invitation: no API key, the token is the credential. Answers the tenant,
+    the membership and its first API key (shown once). An unknown, used, revoked or
+    expired token gets one answer (403) and spends an attempt of the failed-authentication
+    limit of the address."""
+    state = _state(request)
+    if request.scope.get("state", {}).get(IDENTITY) is not None:
+        # a caller with a key (the gate authenticated it): a read-only one is refused,
+        # and audited, as itself; any other joins like a caller without a key
+        c = await caller(request)
+        if c.store.read_only:
+            return ok(await run(c.store.accept_invitation(body.token)), 201)
+    failed: Callable[[], None] = request.scope.get("state", {}).get(JOIN_FAILED, lambda: None)
+    found = await find_invitation(state.db, body.token)
+    if found is None:
+        failed()
+        raise PermissionDenied(INVALID_TOKEN)
+    tenant, name, role = found
+    store = SqlStore.bind(
+        state.db,
+        tenant=tenant,
+        principal=name,
+        role=role,
+        policy=state.policy,
+        location=state.location,
+        clock=state.now,
+    )
+    try:
+        joined = await run(store.accept_invitation(body.token))
+    except PermissionDenied:
+        failed()
+        raise
+    state.invalidate_tenant(tenant.id)
+    return ok(joined, 201)
 
 
 # -- feature flags ---------------------------------------------------------------------------

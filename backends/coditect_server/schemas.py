@@ -42,6 +42,32 @@ class MemberSpec(BaseModel):
     )
 
 
+class InvitationSpec(BaseModel):
+    """A principal to invite into the tenant."""
+
+    model_config = _Strict
+    name: str = Field(min_length=1, max_length=limits.NAME)
+    role: str = Field(min_length=1, max_length=limits.ROLE)
+    expires_at: _Moment | None = Field(
+        default=None,
+        description="when the membership ends (required for auditors; not before the "
+        "invitation's end)",
+    )
+    valid_days: float = Field(
+        default=7,
+        gt=0,
+        le=3660,
+        description="how long the token may be accepted, in days (at most 90)",
+    )
+
+
+class JoinRequest(BaseModel):
+    """An invitation's token (the only credential of ``POST /api/v1/join``)."""
+
+    model_config = _Strict
+    token: str = Field(min_length=1, max_length=200)
+
+
 class ExpiryChange(BaseModel):
     """A member's new grant end (null: no end, refused where the role requires one)."""
 

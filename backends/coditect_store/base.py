@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -824,6 +824,35 @@ class StoreBase:
                 plugin_events(self._tenant.name, self._principal, events, links)
             )
         return links
+
+    async def _check_not_member(
+        self, conn: AsyncConnection, name: str, *, quota: bool = False
+    ) -> None:
+        """Refuse to add ``name`` when already a member (or, with ``quota``, when the
+        tier's member quota is reached).
+
+        Raises:
+            Conflict: already a member.
+            QuotaExceeded: ``quota`` and the tenant has as many members as its tier allows.
+        """
+        exists = (
+            await conn.execute(
+                select(members.c.name).where(
+                    members.c.tenant_id == self._tid, members.c.name == name
+                )
+            )
+        ).first()
+        if exists:
+            raise Conflict(f"{name!r} is already a member")
+        if quota:
+            count = (
+                await conn.execute(
+                    select(func.count())
+                    .select_from(members)
+                    .where(members.c.tenant_id == self._tid)
+                )
+            ).scalar_one()
+            self._policy.check_quota(self._tenant.tier, "members", count)
 
     async def _one(self, conn: Any, stmt: Any, what: str) -> Any:
         row = (await conn.execute(stmt)).first()

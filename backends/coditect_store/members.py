@@ -112,23 +112,7 @@ class MembersMixin(StoreBase):
         async with self._op(MB, Action.CREATE, method="add_member", target=name) as op:
             if role in PRIVILEGED_ROLES:
                 op.authorize(Action.ADMIN)
-            exists = (
-                await op.conn.execute(
-                    select(members.c.name).where(
-                        members.c.tenant_id == self._tid, members.c.name == name
-                    )
-                )
-            ).first()
-            if exists:
-                raise Conflict(f"{name!r} is already a member")
-            count = (
-                await op.conn.execute(
-                    select(func.count())
-                    .select_from(members)
-                    .where(members.c.tenant_id == self._tid)
-                )
-            ).scalar_one()
-            self._policy.check_quota(self._tenant.tier, "members", count)
+            await self._check_not_member(op.conn, name, quota=True)
             now = utcnow()
             await op.conn.execute(
                 members.insert().values(

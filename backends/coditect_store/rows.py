@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from coditect_tui.core.models import Tenant
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -38,3 +40,19 @@ def to_models(model: type[M], rows: Sequence[Any]) -> list[M]:
     columns = list(rows[0].keys())  # driver records (pg_read.py)
     pick = operator.itemgetter(*(columns.index(name) for name in names))
     return [validate(dict(zip(names, pick(row), strict=True))) for row in rows]
+
+
+def lookup_tenant(row: Any) -> Tenant:
+    """The tenant of a lookup row made before any tenant is set (an API key's or an
+    invitation's): columns ``tenant_id``, ``tenant_name``, ``display_name``, ``tier``,
+    ``tenant_created_at`` (canonical text) and ``tenant_state``."""
+    from coditect_store.schema import parse_ts
+
+    return Tenant(
+        id=row.tenant_id,
+        name=row.tenant_name,
+        display_name=row.display_name,
+        tier=row.tier,
+        created_at=parse_ts(row.tenant_created_at),
+        state=row.tenant_state,
+    )

@@ -221,6 +221,24 @@ feature_flags = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
 )
 
+# one-time invitations (migration 0008): only the token's sha256 is stored
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    _tenant(),
+    Column("name", String(lim.NAME), nullable=False),
+    Column("role", String(lim.ROLE), nullable=False),
+    Column("expires_at", UTCDateTime()),  # the membership's end
+    Column("valid_until", UTCDateTime(), nullable=False),
+    Column("prefix", String(40), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_by", String(lim.NAME), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime()),
+    Column("revoked_at", UTCDateTime()),
+)
+
 webhook_subscriptions = Table(
     "webhook_subscriptions",
     metadata,
@@ -321,4 +339,5 @@ PG_TENANT_TABLES = (
     "feature_flags",
     "webhook_subscriptions",
     "webhook_deliveries",
+    "invitations",
 )

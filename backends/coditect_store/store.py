@@ -7,6 +7,7 @@ from coditect_store.base import Provision
 from coditect_store.export import ExportMixin
 from coditect_store.flags import FlagsMixin
 from coditect_store.grants import GrantsMixin
+from coditect_store.invitations import InvitationsMixin
 from coditect_store.lifecycle import LifecycleMixin
 from coditect_store.members import MembersMixin
 from coditect_store.memory import MemoryMixin
@@ -22,6 +23,7 @@ class SqlStore(
     MembersMixin,
     LifecycleMixin,
     GrantsMixin,
+    InvitationsMixin,
     FlagsMixin,
     ProjectsMixin,
     SessionsMixin,

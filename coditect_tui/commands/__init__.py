@@ -26,6 +26,7 @@ COMMAND_NAMES = (
     "migrate",
     "keys",
     "members",
+    "join",
     "flags",
     "usage",
     "webhooks",

@@ -1,5 +1,5 @@
-"""``coditect members list|add|set-role|extend|remove``: who may act in the tenant, as
-what, and until when."""
+"""``coditect members list|add|set-role|extend|remove|invite|invites|uninvite``: who may
+act in the tenant, as what, and until when."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from coditect_tui.commands.output import add_format_options, print_items, print_
 
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
+    from coditect_tui.core.invitations import Invitation, NewInvitation
     from coditect_tui.core.models import Member
 
 
@@ -82,6 +83,51 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     add_format_options(remove, ("text", "json"))
     add_common(remove)
     remove.set_defaults(handler=run_remove)
+    _register_invitations(actions, add_common)
+
+
+def _register_invitations(
+    actions: Any, add_common: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    invite = actions.add_parser(
+        "invite",
+        help="invite a person (prints the one line they run: coditect join URL TOKEN)",
+        description="Make a one-time invitation (owners and admins, never above your own "
+        "role; audited). Nothing is mailed: the line printed is shown once, to copy to "
+        "the person. The membership may end (--expires, required for auditors); the "
+        "token stays valid for --valid days (default 7, at most 90).",
+    )
+    invite.add_argument("name")
+    invite.add_argument("--role", metavar="ROLE", help="the role (required)")
+    invite.add_argument(
+        "--expires",
+        metavar="DATE|DURATION",
+        help="when the membership ends: a date, a date-time, or a duration (30d, 2w)",
+    )
+    invite.add_argument(
+        "--valid", type=float, default=7.0, metavar="DAYS", help="days the token may be used"
+    )
+    invite.add_argument("--url", help="the tenant API's address to print (default: the profile's)")
+    add_format_options(invite, ("text", "json"))
+    add_common(invite)
+    invite.set_defaults(handler=run_invite)
+
+    invites = actions.add_parser(
+        "invites", help="list pending invitations", description="Pending invitations."
+    )
+    add_format_options(invites, ("table", "json"))
+    add_common(invites)
+    invites.set_defaults(handler=run_invites)
+
+    uninvite = actions.add_parser(
+        "uninvite",
+        help="revoke a pending invitation",
+        description="Revoke a pending invitation by its id (coditect members invites).",
+    )
+    uninvite.add_argument("id")
+    add_format_options(uninvite, ("text", "json"))
+    add_common(uninvite)
+    uninvite.set_defaults(handler=run_uninvite)
 
 
 def _line(member: Member) -> str:
@@ -185,8 +231,86 @@ def run_remove(args: argparse.Namespace, ctx: CliContext) -> int:
         await backend.remove_member(args.name)
 
     ctx.run(work)
+    return _done(args.format, "removed", args.name, f"removed {safe_text(args.name)}")
+
+
+def _invitation_line(item: Invitation) -> str:
+    from coditect_tui.core.grants import show_moment
+    from coditect_tui.core.safe_text import safe_text
+
+    line = (
+        f"{item.id}  {safe_text(item.name):<24} {item.role:<12} {item.prefix}…  "
+        f"valid until {show_moment(item.valid_until)}"
+    )
+    if item.expires_at is not None:
+        line += f", membership until {show_moment(item.expires_at)}"
+    return line
+
+
+def run_invite(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Make an invitation and print the line to copy."""
+    from datetime import timedelta
+
+    from coditect_tui.core.errors import InvalidInput
+    from coditect_tui.core.grants import parse_expiry
+    from coditect_tui.core.models import utcnow
+    from coditect_tui.core.safe_text import safe_text
+    from coditect_tui.core.settings import RemoteBackendConfig
+
+    if args.role is None:
+        raise InvalidInput("members invite: a role is required (NAME --role ROLE)")
+    if not 0 < args.valid <= 3660:
+        raise InvalidInput(f"--valid {args.valid:g}: give a number of days above 0")
+    expires = parse_expiry(args.expires, utcnow()) if args.expires is not None else None
+    backend_config = ctx.profile().backend
+    url = args.url or (
+        backend_config.url if isinstance(backend_config, RemoteBackendConfig) else None
+    )
+
+    async def work(backend: Backend) -> NewInvitation:
+        return await backend.create_invitation(
+            args.name, args.role, expires_at=expires, valid_for=timedelta(days=args.valid)
+        )
+
+    new = ctx.run(work)
+    command = f"coditect join {url or '<tenant API URL>'} {new.token}"
     if args.format == "json":
-        print_json({"removed": args.name})
+        print_json({**new.info.model_dump(mode="json"), "token": new.token, "join": command})
+        return 0
+    print(_invitation_line(new.info))
+    if url is None:
+        print("this tenant is local: the invited person joins through its tenant API (--url)")
+    print(f"give {safe_text(args.name)} this line (shown once):")
+    print(command)
+    return 0
+
+
+def run_invites(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Print the pending invitations."""
+
+    async def work(backend: Backend) -> list[Invitation]:
+        return await backend.list_invitations()
+
+    print_items(
+        ctx.run(work), fmt=args.format, line=_invitation_line, empty="no pending invitations"
+    )
+    return 0
+
+
+def run_uninvite(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Revoke a pending invitation."""
+
+    async def work(backend: Backend) -> None:
+        await backend.revoke_invitation(args.id)
+
+    ctx.run(work)
+    return _done(args.format, "revoked", args.id, f"revoked invitation {args.id}")
+
+
+def _done(fmt: str, key: str, value: str, line: str) -> int:
+    """Print the outcome of a removal: ``{key: value}`` as JSON, or ``line``."""
+    if fmt == "json":
+        print_json({key: value})
     else:
-        print(f"removed {safe_text(args.name)}")
+        print(line)
     return 0

@@ -98,6 +98,7 @@ def _read_calls(ids: dict[str, str]) -> dict[str, Callable[[Backend], Awaitable[
         "list_tenants": lambda b: b.list_tenants(),
         "list_members": lambda b: b.list_members(),
         "list_flags": lambda b: b.list_flags(),
+        "list_invitations": lambda b: b.list_invitations(),
         "list_api_keys": lambda b: b.list_api_keys(),
         "list_projects": lambda b: b.list_projects(),
         "get_project": lambda b: b.get_project(ids["project"]),
@@ -180,7 +181,10 @@ class _Recorder:
 async def test_remote_client_sends_changes_as_changes() -> None:
     """No read goes out as a change; every mutating method is either a keyed change
     (retried at most once on the server) or a GET, which is safe to repeat."""
-    ids = {k: "x" for k in ("project", "repo", "session", "memory", "key", "webhook")}
+    ids = {
+        k: "x"
+        for k in ("project", "repo", "session", "memory", "key", "webhook", "invitation", "token")
+    }
     calls = {**mutating_calls(ids), **_read_calls(ids)}
     assert set(calls) == MUTATING_METHODS | READ_METHODS
     recorder = _Recorder()

@@ -50,6 +50,9 @@ def _calls(ids: dict[str, str]) -> dict[str, Callable[[Backend], Awaitable[Any]]
         "set_tenant_state": lambda b: b.set_tenant_state("initech", "suspended"),
         "set_flag": lambda b: b.set_flag("memory", False),
         "clear_flag": lambda b: b.clear_flag("memory"),
+        "create_invitation": lambda b: b.create_invitation("ivy", "viewer"),
+        "revoke_invitation": lambda b: b.revoke_invitation(ids["invitation"]),
+        "accept_invitation": lambda b: b.accept_invitation(ids["token"]),
         "create_api_key": lambda b: b.create_api_key(),
         "revoke_api_key": lambda b: b.revoke_api_key(ids["key"]),
         "upsert_project": lambda b: b.upsert_project(ProjectSpec(name="p", description="x")),
@@ -111,6 +114,7 @@ async def test_read_only_refuses_every_mutation(harness: Harness, role: str) -> 
     )
     key = await owner.create_api_key()
     hook = await owner.add_webhook(QUIET_WEBHOOK)
+    invitation = await owner.create_invitation("ivan", "viewer")
     await owner.add_member("vic", "viewer")
     await owner.record_status(StatusSnapshotSpec(summary={"repos": 1}))
     ids = {
@@ -120,6 +124,8 @@ async def test_read_only_refuses_every_mutation(harness: Harness, role: str) -> 
         "memory": memory.id,
         "key": key.info.id,
         "webhook": hook.info.id,
+        "invitation": invitation.info.id,
+        "token": invitation.token,
     }
     read_only = await harness.open("acme", "rita", role, read_only=True)
     assert (await read_only.whoami()).read_only

@@ -67,7 +67,11 @@ async def _victim(client: httpx.AsyncClient, key: str) -> dict[str, str]:
             headers=h,
         )
     ).json()["info"]
+    invitation = (
+        await client.post("/api/v1/invitations", json={"name": "ivy", "role": "viewer"}, headers=h)
+    ).json()["info"]
     return {
+        "invitation_id": invitation["id"],
         "project_id": project["id"],
         "repo_id": repo["id"],
         "session_id": session["id"],
@@ -99,6 +103,7 @@ ID_ROUTES: list[tuple[str, str, Any]] = [
     ("DELETE", "/api/v1/flags/{feature}", None),
     ("DELETE", "/api/v1/webhooks/{webhook_id}", None),
     ("PUT", "/api/v1/tenants/{name}/state", {"state": "suspended"}),
+    ("DELETE", "/api/v1/invitations/{invitation_id}", None),
 ]
 
 #: Routes that take another object's id in the body.

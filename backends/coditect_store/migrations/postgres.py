@@ -511,3 +511,41 @@ def upgrade_0007(op: Any) -> None:
         op.execute(f"ALTER FUNCTION {signature} OWNER TO {lookup_role}")
         op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
         op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {app_role}")
+
+
+_INVITATION = """
+    RETURNS TABLE (tenant_id varchar, tenant_name varchar, display_name varchar,
+                   tier varchar, tenant_created_at varchar, name varchar, role varchar,
+                   tenant_state varchar)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+        SELECT i.tenant_id, t.name, t.display_name, t.tier, t.created_at, i.name, i.role,
+               t.state
+        FROM invitations i JOIN tenants t ON t.id = i.tenant_id
+        WHERE i.token_hash = p_hash
+    $$"""
+
+
+def upgrade_0008(op: Any) -> None:
+    """Apply the PostgreSQL part of revision 0008 (called by 0008_invitations): row-level
+    security and the app role's grants on ``invitations``, and the lookup of a token's
+    tenant and its state before any tenant is set (``coditect_invitation``, owned by the
+    lookup role as 0002 left the other lookups; it reads only what it returns)."""
+    bind = op.get_bind()
+    schema = bind.execute(sa.text("SELECT current_schema()")).scalar_one()
+    q_schema = '"' + schema.replace('"', '""') + '"'
+    database = bind.execute(sa.text("SELECT current_database()")).scalar_one()
+    app_role, lookup_role = deployment_roles(database)
+    op.execute("ALTER TABLE invitations ENABLE ROW LEVEL SECURITY")
+    op.execute("ALTER TABLE invitations FORCE ROW LEVEL SECURITY")
+    op.execute(
+        f"CREATE POLICY tenant_isolation ON invitations USING ({POLICY}) WITH CHECK ({POLICY})"
+    )
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON invitations TO {app_role}")
+    op.execute(f"GRANT SELECT (tenant_id, name, role, token_hash) ON invitations TO {lookup_role}")
+    op.execute(f"CREATE POLICY lookup_read ON invitations FOR SELECT TO {lookup_role} USING (true)")
+    signature = "coditect_invitation(p_hash text)"
+    op.execute(f"CREATE FUNCTION {signature} {_INVITATION.format(schema=q_schema)}")
+    _may_hand_to(op, lookup_role)
+    op.execute(f"ALTER FUNCTION {signature} OWNER TO {lookup_role}")
+    op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {app_role}")

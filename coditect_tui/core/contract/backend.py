@@ -6,6 +6,7 @@ from coditect_tui.core.contract.abilities import BackendBase
 from coditect_tui.core.contract.audit import AuditApi
 from coditect_tui.core.contract.export import ExportApi
 from coditect_tui.core.contract.flags import FlagsApi
+from coditect_tui.core.contract.invitations import InvitationsApi
 from coditect_tui.core.contract.kinds import classify
 from coditect_tui.core.contract.members import MembersApi
 from coditect_tui.core.contract.memory import MemoryApi
@@ -20,6 +21,7 @@ from coditect_tui.core.contract.webhooks import WebhooksApi
 RESOURCE_INTERFACES: tuple[type, ...] = (
     TenantsApi,
     MembersApi,
+    InvitationsApi,
     FlagsApi,
     ProjectsApi,
     SessionsApi,
@@ -36,6 +38,7 @@ class Backend(
     BackendBase,
     TenantsApi,
     MembersApi,
+    InvitationsApi,
     FlagsApi,
     ProjectsApi,
     SessionsApi,

@@ -36,6 +36,7 @@ BUILTIN_KEYS: dict[str, str] = {
     "group.add": "plus",
     "group.remove": "minus",
     "repos.bulk": "B",
+    "tenant.admin": "A",
     "selection.by_filter": "asterisk",
     "selection.clear": "escape",
     "app.quit": "q",
