@@ -102,6 +102,9 @@ async def authenticate(state: ServerState, authorization: str | None) -> Identit
         return identity
     if not keyfmt.is_well_formed(credential):
         raise Unauthorized("not a CODITECT API key (bad format or checksum)")
+    # a change (revocation, role, tenant state) dropped while this lookup ran may predate
+    # what it read: the answer is then used for this request but not cached
+    generation = state.invalidations
     row = await _key_row(state, digest)
     if row is None:
         raise Unauthorized("unknown API key")
@@ -118,7 +121,7 @@ async def authenticate(state: ServerState, authorization: str | None) -> Identit
         expires_at = grant_ends  # the credential ends with the membership
     tenant = lookup_tenant(row)
     identity = Identity(tenant, row.principal, row.key_role, row.key_id, expires_at, grant_ends)
-    if state.hub.listening:
+    if state.hub.listening and generation == state.invalidations:
         if len(state.key_cache) >= KEY_CACHE_SIZE:
             state.key_cache.clear()
         state.key_cache[digest] = (identity, time.monotonic())
