@@ -26,8 +26,11 @@ EXIT_CODES = (
 
 
 def escape(text: str) -> str:
-    """``text`` safe as roff text: backslashes and hyphens escaped, no control lines."""
+    """``text`` safe as roff text: backslashes and hyphens escaped, no control lines, and
+    anything beyond ASCII as a named Unicode character (``…`` is ``\\[u2026]``): troff
+    reads its input as Latin-1 and warns about the bytes of UTF-8."""
     text = text.replace("\\", "\\e").replace("-", "\\-")
+    text = "".join(c if c.isascii() else f"\\[u{ord(c):04X}]" for c in text)
     return "\\&" + text if text.startswith((".", "'")) else text
 
 
