@@ -346,7 +346,7 @@ def main() -> None:
         o32 / off32 >= 0.95,
     )
     line(
-        "same, server CPU per request, off / on",
+        "same, server CPU per request, on vs off (ratio off / on)",
         f"{on_cpu * 1e3:.3f} vs {off_cpu * 1e3:.3f} ms",
         off_cpu / on_cpu,
         ">= 0.95",

@@ -137,8 +137,9 @@ def _line(member: Member) -> str:
     since = format_ts(member.created_at)[:10]
     line = f"{safe_text(member.name):<24} {member.role:<12} since {since}"
     if member.expires_at is not None:
-        from coditect_tui.core.grants import show_moment, time_left
+        from coditect_tui.core.grants import show_moment
         from coditect_tui.core.models import utcnow
+        from coditect_tui.core.wording import time_left
 
         left = time_left(member.expires_at, utcnow())
         line += f"  until {show_moment(member.expires_at)} ({left})"

@@ -1,8 +1,8 @@
 """Time-limited grants: when a membership ends, and how that is read, checked and shown.
 
-UI-free helpers shared by the store (enforcement), the CLI (``--expires``, ``--until``,
-``--by``) and the header (time left). Every moment is an aware UTC datetime; "now" is
-always passed in, so callers (and tests) decide the clock.
+UI-free helpers shared by the store (enforcement) and the CLI (``--expires``, ``--until``,
+``--by``). Every moment is an aware UTC datetime; "now" is always passed in, so callers
+(and tests) decide the clock. The header's "time left" is ``wording.time_left``.
 """
 
 from __future__ import annotations
@@ -119,19 +119,3 @@ def parse_expiry(text: str, now: datetime) -> datetime:
     if value[:1].isdigit() and _DURATION.fullmatch(value.lower().replace(" ", "")):
         return now + parse_duration(value)
     return parse_moment(value)
-
-
-def time_left(expires_at: datetime, now: datetime) -> str:
-    """What remains of a grant, in its two largest units: ``3d 4h``, ``4h 10m``, ``10m``,
-    ``<1m``; ``expired`` once it has ended."""
-    seconds = int((expires_at - now).total_seconds())
-    if seconds <= 0:
-        return "expired"
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m" if minutes else "<1m"

@@ -7,6 +7,7 @@ names what HEAD is on as ``git status`` does ("HEAD detached at 1a2b3c4").
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 #: Nouns whose plural is not the noun plus "s" or "es".
@@ -78,3 +79,19 @@ def byte_size(count: int) -> str:
             return f"{count} B" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     raise AssertionError("unreachable")
+
+
+def time_left(expires_at: datetime, now: datetime) -> str:
+    """What remains of a grant, in its two largest units: ``3d 4h``, ``4h 10m``, ``10m``,
+    ``<1m``; ``expired`` once it has ended."""
+    seconds = int((expires_at - now).total_seconds())
+    if seconds <= 0:
+        return "expired"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m" if minutes else "<1m"

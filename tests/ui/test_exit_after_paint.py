@@ -56,6 +56,22 @@ def test_exit_after_paint_without_and_with_the_cache(tmp_path: Path, with_roots:
         assert "Traceback" not in done.stderr + done.stdout
 
 
+def test_the_start_path_imports_neither_pydantic_nor_the_store() -> None:
+    """The first frame from the paint cache needs neither pydantic (settings, the
+    contract's models) nor SQLAlchemy (the store): they load after it, in the session's
+    thread. A module-level import added on the start path (the header once pulled in the
+    policy and its models: 0.1 s and 12 MiB before the first frame) fails this."""
+    code = (
+        "import sys, coditect_tui.ui.run, coditect_tui.ui.app, coditect_tui.ui.startup; "
+        "print(sorted(m for m in ('pydantic', 'sqlalchemy', 'yaml', "
+        "'coditect_tui.core.models') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
+
+
 async def test_a_cached_start_exits_on_the_first_frame_and_it_shows_the_workspace(
     tmp_path: Path, workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,9 +12,9 @@ from coditect_tui.core.grants import (
     grant_check,
     parse_duration,
     parse_expiry,
-    time_left,
 )
 from coditect_tui.core.policy import shipped_policy
+from coditect_tui.core.wording import time_left
 
 NOW = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)
 

@@ -4,17 +4,16 @@ ends), READ-ONLY badge, backend and connection state."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from coditect_tui.core.grants import time_left
-from coditect_tui.core.models import utcnow
 from coditect_tui.core.safe_text import safe_text
 from coditect_tui.core.tenant import events as ev
+from coditect_tui.core.wording import time_left
 from coditect_tui.ui.tenant_link import TenantPane
 
 if TYPE_CHECKING:
@@ -55,7 +54,7 @@ class TenantHeader(TenantPane, Widget):
     #: when the principal's grant in this tenant ends (whoami); None: it does not
     expires_at: reactive[datetime | None] = reactive(None)
     #: "now" for the time left (tests move it)
-    clock: Callable[[], datetime] = staticmethod(utcnow)
+    clock: Callable[[], datetime] = staticmethod(lambda: datetime.now(UTC))
     _tick: Timer | None = None
 
     def watch_read_only(self, value: bool) -> None:
