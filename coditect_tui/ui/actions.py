@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
+from coditect_tui.core.custom_commands.keys import BUILTIN_KEYS
 from coditect_tui.core.tenant.refusal import Change
 
 #: The keys that ask for a change, by binding id ("memory.export": the session export
@@ -38,10 +39,11 @@ CHANGES: dict[str, Change] = {
 
 @dataclass(frozen=True)
 class AppAction:
-    """One action of the app."""
+    """One action of the app; its default key is ``BUILTIN_KEYS[binding_id]`` (core keeps
+    that table so the config's validation can refuse a custom command's key that would
+    shadow it)."""
 
     action: str
-    key: str
     description: str
     binding_id: str
     show: bool = True
@@ -51,6 +53,11 @@ class AppAction:
     def name(self) -> str:
         """The action's method name (without arguments)."""
         return self.action.split("(", 1)[0]
+
+    @property
+    def key(self) -> str:
+        """The default key."""
+        return BUILTIN_KEYS[self.binding_id]
 
     @property
     def mutating(self) -> bool:
@@ -63,35 +70,33 @@ class AppAction:
 
 
 ACTIONS: tuple[AppAction, ...] = (
-    AppAction("help", "question_mark", "Help", "app.help"),
-    AppAction("switch_tenant", "ctrl+t", "Tenant", "app.switch_tenant"),
-    AppAction("refresh", "r", "Refresh", "app.refresh", show=False),
-    AppAction("session_start", "s", "Start", "session.start"),
-    AppAction("session_commit", "c", "Commit", "session.commit"),
-    AppAction("session_push", "p", "Push", "session.push"),
-    AppAction("session_sync", "y", "Sync", "session.sync", show=False),
-    AppAction("session_pr", "P", "Pull request", "session.pr", show=False),
-    AppAction("session_end", "x", "End", "session.end"),
-    AppAction("fetch", "f", "Fetch", "repo.fetch", show=False),
-    AppAction("session_memory", "m", "Session memory", "session.memory", show=False),
-    AppAction("open_editor", "e", "Editor", "repo.editor", show=False),
-    AppAction("open_shell", "o", "Shell", "repo.shell", show=False),
-    AppAction("show_tab('repo')", "1", "Repo", "pane.repo", show=False),
-    AppAction("show_tab('dashboard')", "2", "Dashboard", "pane.dashboard", show=False),
-    AppAction("show_tab('sessions')", "3", "Git sessions", "pane.sessions", show=False),
-    AppAction("show_tab('memory')", "4", "Memory", "pane.memory", show=False),
-    AppAction("show_tab('audit')", "5", "Audit", "pane.audit", show=False),
-    AppAction("show_tab('repos')", "6", "Repos", "pane.repos", show=False),
-    AppAction("focus_tree", "t", "Tree", "app.focus_tree", show=False),
-    AppAction("search_memory", "slash", "Search memory", "app.search_memory", show=False),
-    AppAction("group_filter", "g", "Group filter", "group.filter", show=False),
-    AppAction("group_add", "plus", "Add to group", "group.add", show=False),
-    AppAction("group_remove", "minus", "Remove from group", "group.remove", show=False),
-    AppAction("bulk", "B", "Bulk git", "repos.bulk", show=False),
-    AppAction("admin", "A", "Administration", "tenant.admin", show=False),
-    AppAction(
-        "select_by_filter", "asterisk", "Select by filter", "selection.by_filter", show=False
-    ),
-    AppAction("clear_selection", "escape", "Clear selection", "selection.clear", show=False),
-    AppAction("quit", "q", "Quit", "app.quit"),
+    AppAction("help", "Help", "app.help"),
+    AppAction("switch_tenant", "Tenant", "app.switch_tenant"),
+    AppAction("refresh", "Refresh", "app.refresh", show=False),
+    AppAction("session_start", "Start", "session.start"),
+    AppAction("session_commit", "Commit", "session.commit"),
+    AppAction("session_push", "Push", "session.push"),
+    AppAction("session_sync", "Sync", "session.sync", show=False),
+    AppAction("session_pr", "Pull request", "session.pr", show=False),
+    AppAction("session_end", "End", "session.end"),
+    AppAction("fetch", "Fetch", "repo.fetch", show=False),
+    AppAction("session_memory", "Session memory", "session.memory", show=False),
+    AppAction("open_editor", "Editor", "repo.editor", show=False),
+    AppAction("open_shell", "Shell", "repo.shell", show=False),
+    AppAction("show_tab('repo')", "Repo", "pane.repo", show=False),
+    AppAction("show_tab('dashboard')", "Dashboard", "pane.dashboard", show=False),
+    AppAction("show_tab('sessions')", "Git sessions", "pane.sessions", show=False),
+    AppAction("show_tab('memory')", "Memory", "pane.memory", show=False),
+    AppAction("show_tab('audit')", "Audit", "pane.audit", show=False),
+    AppAction("show_tab('repos')", "Repos", "pane.repos", show=False),
+    AppAction("focus_tree", "Tree", "app.focus_tree", show=False),
+    AppAction("search_memory", "Search memory", "app.search_memory", show=False),
+    AppAction("group_filter", "Group filter", "group.filter", show=False),
+    AppAction("group_add", "Add to group", "group.add", show=False),
+    AppAction("group_remove", "Remove from group", "group.remove", show=False),
+    AppAction("bulk", "Bulk git", "repos.bulk", show=False),
+    AppAction("admin", "Administration", "tenant.admin", show=False),
+    AppAction("select_by_filter", "Select by filter", "selection.by_filter", show=False),
+    AppAction("clear_selection", "Clear selection", "selection.clear", show=False),
+    AppAction("quit", "Quit", "app.quit"),
 )

@@ -179,5 +179,5 @@ async def test_scope_selection_runs_in_every_marked_repo(config: Path, tmp_path:
     assert not [p for p in tmp_path.rglob("pwned")]
 
 
-def test_the_builtin_key_table_is_the_apps() -> None:
+def test_every_builtin_key_belongs_to_an_action_of_the_app() -> None:
     assert {a.binding_id: a.key for a in ACTIONS} == BUILTIN_KEYS

@@ -1,15 +1,15 @@
 """The keys the app binds itself, so a custom command's key cannot shadow one.
 
-The app's table of actions is UI code (``ui/actions.py``); the config is validated in
-core, which imports no UI. So the default keys are listed here by binding id, and
-``tests/ui/test_custom_command_keys.py`` fails when the two tables differ.
+The config is validated in core, which imports no UI, so the default key of every
+app-level action lives here by binding id; the app's table of actions
+(``ui/actions.py``) takes its keys from it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-#: Binding id -> default key of every app-level action (``ui/actions.py``).
+#: Binding id -> default key of every app-level action (``ui/actions.py`` reads it).
 BUILTIN_KEYS: dict[str, str] = {
     "app.help": "question_mark",
     "app.switch_tenant": "ctrl+t",
