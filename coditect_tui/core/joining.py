@@ -15,7 +15,13 @@ from typing import Any
 from coditect_tui.core.errors import ConfigError, Conflict, InvalidInput
 from coditect_tui.core.invitations import Joined
 from coditect_tui.core.paths import data_dir, make_private_dir, replacing_private
-from coditect_tui.core.settings import TenantProfile
+from coditect_tui.core.settings import TenantProfile, default_settings
+
+#: what of the default settings a config written by the first join holds
+FIRST_CONFIG_FIELDS: dict[str, Any] = {
+    "default_tenant": True,
+    "tenants": {"__all__": {"name", "display_name"}},
+}
 
 #: the profile entry the token file of a joined profile is named after
 TOKENS_DIR = "tokens"
@@ -106,6 +112,11 @@ def write_joined(
     """Write the API key to ``token_file`` (0600) and add (or, with ``force``, replace)
     the profile ``entry`` in ``config``.
 
+    The user's file keeps its comments and layout: the profile is added as text at the
+    end of the ``tenants`` list (:func:`edited_text`); only a file that cannot be edited
+    so (a flow-style list, say) is rewritten whole. Without a config, the new file holds
+    the tenant a first run opens (still the default) beside the joined one.
+
     Args:
         config: the user's config file (created when missing).
         entry: the profile (:func:`profile_entry`).
@@ -121,12 +132,18 @@ def write_joined(
     from coditect_tui.core.settings import load_settings
     from coditect_tui.core.yamlio import dump_yaml
 
+    existed = config.exists()
+    text = config.read_text(encoding="utf-8") if existed else ""
     data = _read(config)
     name = entry["name"]
     if name in _profiles(data) and not force:
         raise Conflict(f"profile {name!r} already exists in {config} (--force replaces it)")
+    if not existed:
+        # the tenant a first run without a config opens stays, and stays the default
+        data = default_settings().model_dump(mode="json", include=FIRST_CONFIG_FIELDS)
     tenants = [t for t in (data.get("tenants") or []) if not _named(t, name)]
     data["tenants"] = [*tenants, entry]
+    new_text = edited_text(text, entry, data) or dump_yaml(data)
     make_private_dir(token_file.parent)
     make_private_dir(config.parent)
     old_key = token_file.read_bytes() if token_file.exists() else None
@@ -134,7 +151,7 @@ def write_joined(
         staged.write_text(secret + "\n", encoding="utf-8")
     try:
         with replacing_private(config) as staged:
-            staged.write_text(dump_yaml(data), encoding="utf-8")
+            staged.write_text(new_text, encoding="utf-8")
             load_settings(staged, env={})  # the file we write must be one we accept
     except BaseException:
         if old_key is None:
@@ -144,6 +161,71 @@ def write_joined(
                 staged.write_bytes(old_key)
         raise
     os.chmod(token_file, 0o600)
+
+
+def edited_text(text: str, entry: dict[str, Any], expected: dict[str, Any]) -> str | None:
+    """``text`` (a config) with the profile ``entry`` added at the end of its block-style
+    ``tenants`` list, any profile of the same name taken out, every other line as it was.
+
+    Args:
+        text: the config file's text ("" for none).
+        entry: the profile to add.
+        expected: what the edited text must load as.
+
+    Returns:
+        The edited text, or None when it cannot be edited line by line into ``expected``
+        (the caller then writes ``expected`` whole).
+    """
+    import yaml
+
+    from coditect_tui.core.yamlio import dump_yaml
+
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    try:
+        root = yaml.compose("".join(lines), Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    if root is None:
+        return None
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    tenants = next((v for k, v in root.value if k.value == "tenants"), None)
+    item = dump_yaml([entry])
+    if tenants is None:
+        lines.append("tenants:\n" + item)
+    elif isinstance(tenants, yaml.SequenceNode) and not tenants.flow_style and tenants.value:
+        first = tenants.value[0].start_mark
+        dash = lines[first.line].rfind("-", 0, first.column)
+        if dash < 0:
+            return None
+        pad = " " * dash
+        spans = []  # (first line, line after) of every item
+        for index, node in enumerate(tenants.value):
+            start = node.start_mark.line
+            if index + 1 < len(tenants.value):
+                end = tenants.value[index + 1].start_mark.line
+            else:
+                end = node.end_mark.line + (1 if node.end_mark.column else 0)
+            spans.append((start, end, node))
+        at = spans[-1][1]
+        insert = [pad + line + "\n" for line in item.splitlines()]
+        lines[at:at] = insert
+        for start, end, node in reversed(spans):
+            if isinstance(node, yaml.MappingNode) and any(
+                k.value == "name" and v.value == entry["name"] for k, v in node.value
+            ):
+                del lines[start:end]
+    else:
+        return None
+    edited = "".join(lines)
+    try:
+        if yaml.safe_load(edited) != expected:
+            return None
+    except yaml.YAMLError:
+        return None
+    return edited
 
 
 def _named(item: Any, name: str) -> bool:

@@ -91,13 +91,14 @@ def test_invite_join_and_use_the_profile(
     key_file = home / "data" / "coditect" / "tokens" / "acme.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
-    profile = yaml.safe_load(config.read_text())["tenants"][0]
+    personal, profile = yaml.safe_load(config.read_text())["tenants"]
+    assert personal == {"name": "personal", "display_name": "Personal"}  # a first run's, kept
     assert profile["backend"] == {"kind": "remote", "url": url, "token_file": str(key_file)}
     assert (profile["name"], profile["principal"], profile["role"]) == ("acme", "nina", "editor")
     assert key_file.read_text().startswith("cdt_usr_")
 
     # the written profile works: a command run with it (the default config) succeeds
-    code, out, err = _run(capsys, "members", "list", "--json")
+    code, out, err = _run(capsys, "members", "list", "--json", "--tenant", "acme")
     assert code == 0, err
     assert {m["name"]: m["role"] for m in json.loads(out)} == {"owner": "owner", "nina": "editor"}
     code, out, _ = _run(capsys, "members", "invites", "--config", owner_config)
@@ -124,7 +125,7 @@ def test_an_existing_profile_is_kept_without_force(
     assert code == 0, err
     assert "profile acme-otto" in out
     assert config.read_bytes() != before and key_file.read_bytes() == key_before
-    profiles = yaml.safe_load(config.read_text())["tenants"]
+    profiles = yaml.safe_load(config.read_text())["tenants"][1:]  # after "personal"
     assert [(p["name"], p["principal"]) for p in profiles] == [
         ("acme", "nina"),
         ("acme-otto", "otto"),
@@ -135,7 +136,7 @@ def test_an_existing_profile_is_kept_without_force(
     assert code != 0 and "already exists" in err
     code, _, err = _run(capsys, *third, "--force")
     assert code == 0, err
-    profiles = yaml.safe_load(config.read_text())["tenants"]
+    profiles = yaml.safe_load(config.read_text())["tenants"][1:]  # after "personal"
     assert [(p["name"], p["principal"]) for p in profiles] == [
         ("acme-otto", "otto"),
         ("acme", "pia"),
