@@ -16,16 +16,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from coditect_store.chain import EVENTS_CHANNEL
 from coditect_store.engine import asyncpg_url
+from coditect_tui.core.errors import PermissionDenied
 from coditect_tui.core.models import Action, Resource
 
 if TYPE_CHECKING:
+    from coditect_server.auth import Identity
     from coditect_server.state import ServerState
     from coditect_store.store import SqlStore
     from coditect_tui.core.audit_chain import AuditNotice
@@ -161,30 +163,79 @@ def _visible(store: SqlStore, row: AuditNotice) -> tuple[str, dict[str, Any]] | 
     }
 
 
+def subscriber_check(
+    state: ServerState, store: SqlStore, identity: Identity, authorization: str | None
+) -> Callable[[], Awaitable[bool]]:
+    """What a live stream asks before going on: the request's credential still
+    authenticates as the same principal and role (not revoked, expired or changed) and
+    the tenant is still active, read afresh (a refusal is audited like the opening's).
+
+    Args:
+        state: the server.
+        store: the subscriber's handle.
+        identity: who opened the stream.
+        authorization: the request's ``Authorization`` header.
+    """
+    from coditect_server.auth import Unauthorized, authenticate
+
+    async def still_allowed() -> bool:
+        try:
+            now = await authenticate(state, authorization)
+            if (now.principal, now.role, now.tenant.id) != (
+                identity.principal,
+                identity.role,
+                identity.tenant.id,
+            ):
+                return False
+            await store.require_active("audit.read", method="events", fresh=True)
+        except (Unauthorized, PermissionDenied):
+            return False
+        return True
+
+    return still_allowed
+
+
 async def head_seq(store: SqlStore) -> int:
     """The tenant's newest audit seq (0 for an empty chain)."""
     return await store.audit_head_seq()
 
 
 async def stream(
-    state: ServerState, store: SqlStore, last_seq: int, *, max_events: int | None = None
+    state: ServerState,
+    store: SqlStore,
+    last_seq: int,
+    *,
+    max_events: int | None = None,
+    still_allowed: Callable[[], Awaitable[bool]] | None = None,
 ) -> AsyncIterator[bytes]:
-    """SSE frames of ``store``'s tenant from ``last_seq`` on, until the client leaves or
-    the subscriber's grant ends (a reconnect is then refused like any request).
+    """SSE frames of ``store``'s tenant from ``last_seq`` on, until the client leaves,
+    the subscriber's grant ends, or ``still_allowed`` says no (a reconnect is then
+    refused like any request).
 
     Args:
-        state: the server (hub, heartbeat, poll interval).
+        state: the server (hub, heartbeat, poll interval, recheck interval).
         store: a handle of the subscriber (its tenant and role decide what it sees).
         last_seq: send events after this seq (``Last-Event-ID`` resumes a stream).
         max_events: stop after this many events (for tests and tools); None: never.
+        still_allowed: asked again whenever a change is announced (``invalidations``)
+            and every ``stream_recheck`` seconds: whether the key, role and tenant state
+            still allow the stream (``subscriber_check``).
     """
     wake = state.hub.subscribe(store.tenant_id)
     sent = 0
     loop = asyncio.get_running_loop()
-    quiet_since = loop.time()
+    quiet_since = checked_at = loop.time()
+    seen = state.invalidations
     try:
         yield b"retry: 2000\n\n"
         while not store.grant_ended():
+            if still_allowed is not None and (
+                seen != state.invalidations
+                or loop.time() - checked_at >= state.config.stream_recheck
+            ):
+                seen, checked_at = state.invalidations, loop.time()
+                if not await still_allowed():
+                    return
             wake.clear()  # before reading: a commit after the read wakes the wait below
             rows = await store.audit_notices_since(last_seq, limit=_BATCH)
             for row in rows:

@@ -1064,7 +1064,15 @@ async def events(
     else:
         last = await ev.head_seq(c.store)
     return StreamingResponse(
-        ev.stream(c.state, c.store, last, max_events=max_events),
+        ev.stream(
+            c.state,
+            c.store,
+            last,
+            max_events=max_events,
+            still_allowed=ev.subscriber_check(
+                c.state, c.store, c.identity, request.headers.get("authorization")
+            ),
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -48,6 +48,8 @@ class ServerConfig:
         policy: roles and tiers (default: the shipped ones).
         heartbeat: seconds between SSE keep-alive comments.
         poll_interval: seconds between event polls on SQLite (no LISTEN/NOTIFY there).
+        stream_recheck: seconds between a live stream's checks of its credential, role
+            and tenant state (SQLite announces no changes made by other processes).
         auth_failure_burst: failed authentications a client address may make at once.
         auth_failures_per_minute: and per minute, sustained (see gate.py).
         api_v1_deprecation: the announced end of /api/v1: Deprecation and Sunset headers
@@ -83,6 +85,9 @@ class ServerConfig:
     policy: Policy = field(default_factory=shipped_policy)
     heartbeat: float = 15.0
     poll_interval: float = 1.0
+    #: seconds between a live stream's checks that its key, role and tenant still allow it
+    #: (also at once when a change is announced: a revocation, a role or a tenant state)
+    stream_recheck: float = 5.0
     auth_failure_burst: int = 20
     auth_failures_per_minute: float = 20.0
     api_v1_deprecation: ApiDeprecation | None = None

@@ -680,18 +680,22 @@ class StoreBase:
             return False
         return self._policy.scope(self._role, resource, action) is not None
 
-    async def require_active(self, name: str, *, method: str) -> None:
+    async def require_active(self, name: str, *, method: str, fresh: bool = False) -> None:
         """The tenant lifecycle decision for work outside the contract methods (the
         server's live event stream): a refusal is audited as ``denied``.
 
         Args:
             name: the audit event name of the refusal (``<resource type>.<verb>``).
             method: what was refused (recorded in the event's details).
+            fresh: read the tenant's state now, not a copy (a long-lived stream
+                checking again that it may go on).
 
         Raises:
             PermissionDenied: the tenant is suspended or archived.
         """
         try:
+            if fresh:
+                await self._read_state()
             await self._check_state(method, write=False)
         except PermissionDenied as exc:
             await self._record_denial(name, self._tenant.name, method, exc)
