@@ -207,6 +207,8 @@ class CoditectApp(
             self.read_only_flag = True  # the backend's word: a read-only key or role
             self._read_only_from_backend = True
             self.refresh_bindings()
+        elif isinstance(event, ev.TenantLifecycle):
+            self.refresh_bindings()  # a suspended or offboarded tenant takes no change
         elif isinstance(event, ev.TreeDiscovered) and self.exit_after_paint and not self._painted:
             self._painted = True
             self.call_after_refresh(self.exit)
@@ -350,6 +352,9 @@ class CoditectApp(
             return "started with --read-only"
         if getattr(principal, "read_only", False):
             return "the backend's key is read-only"
+        state = self.session.tenant_state if self.session is not None else None
+        if state not in (None, "active"):
+            return f"the tenant is {state}"
         return None
 
     def refuse(self, binding_id: str) -> bool:

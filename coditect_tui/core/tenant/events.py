@@ -97,6 +97,15 @@ class Notice:
     timeout: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TenantLifecycle:
+    """The tenant is not active: ``suspended`` or ``archived`` (the backend refuses all
+    but its owners' data export, so the session does not use it) or ``offboarded``
+    (read-only)."""
+
+    state: str
+
+
 SessionEvent = (
     TreeDiscovered
     | StatusesLive
@@ -108,5 +117,6 @@ SessionEvent = (
     | MemoryIndexing
     | AuditAppended
     | DemoWorkspace
+    | TenantLifecycle
     | Notice
 )

@@ -35,6 +35,7 @@ from coditect_tui.core.tenant.events import (
     RepoStatusChanged,
     SessionEvent,
     StatusesLive,
+    TenantLifecycle,
     TreeDiscovered,
 )
 from coditect_tui.core.workspace_view import RepoView, WorkspaceView, apply_status
@@ -113,6 +114,8 @@ class TenantSession:
         #: who features are decided for, with the tenant's stored overrides (None: not
         #: read, the configured tier decides)
         self.subject: FeatureSubject | None = None
+        #: the tenant's lifecycle state as the backend reported it (None: not known)
+        self.tenant_state: str | None = None
         #: Why the backend could not be opened (None: it opened, or is opening).
         self.backend_error: str | None = None
         self.runner: GitRunner | None = None
@@ -330,7 +333,27 @@ class TenantSession:
             return
         self.principal = me
         self.read_only = self.read_only or me.read_only
-        self.subject = await _feature_subject(raw, me.name)
+        state, self.subject = await _feature_subject(raw, me.name)
+        self.tenant_state = state
+        if state in ("suspended", "archived"):
+            # every call would be refused (and each refusal audited): say it once
+            self.backend_error = f"tenant {self.profile.name!r} is {state}"
+            self.emit(TenantLifecycle(state))
+            self.emit(ConnectionChanged("unavailable", self.backend_error))
+            self.emit(
+                Notice(
+                    f"Tenant {self.profile.name!r} is {state}: everything is refused but "
+                    "its owners' data export (coditect tenant export DIR). A platform "
+                    "administrator can resume a suspended tenant.",
+                    "error",
+                    title="Tenant " + state,
+                    timeout=30,
+                )
+            )
+            return
+        if state == "offboarded":
+            self.read_only = True  # the backend refuses every change
+            self.emit(TenantLifecycle(state))
         from coditect_tui.core.tenant.observed import ObservedBackend
 
         self.backend = cast("Backend", ObservedBackend(raw, self._wrote))
@@ -717,14 +740,24 @@ class TenantSession:
             await asyncio.to_thread(runner.close)
 
 
-async def _feature_subject(backend: Backend, principal: str) -> FeatureSubject | None:
-    """Who features are decided for, with the tenant's stored tier and overrides, as the
-    backend decides them (None when they cannot be read: the configured tier decides)."""
+async def _feature_subject(
+    backend: Backend, principal: str
+) -> tuple[str | None, FeatureSubject | None]:
+    """The tenant's lifecycle state, and who features are decided for, with the tenant's
+    stored tier and overrides, as the backend decides them (None when they cannot be
+    read: the configured tier decides; a suspended tenant refuses the overrides)."""
     from coditect_tui.core.flags import FeatureSubject
 
     try:
         tenant = await backend.get_tenant()
+    except CoditectError:
+        return None, None
+    if tenant.state in ("suspended", "archived"):
+        return tenant.state, None  # asking more would be refused, and each refusal audited
+    try:
         flags = await backend.list_flags()
     except CoditectError:
-        return None
-    return FeatureSubject(tenant.tier, tenant.id, tenant.name, principal, tuple(flags))
+        return tenant.state, None
+    return tenant.state, FeatureSubject(
+        tenant.tier, tenant.id, tenant.name, principal, tuple(flags)
+    )

@@ -50,6 +50,8 @@ class TenantHeader(TenantPane, Widget):
     backend: reactive[str] = reactive("")
     connection: reactive[str] = reactive("opening")
     note: reactive[str] = reactive("")
+    #: the tenant's lifecycle state when it is not active ("suspended", "offboarded", …)
+    lifecycle: reactive[str] = reactive("")
     selected: reactive[int] = reactive(0)  # repos marked (the app's selection)
     #: when the principal's grant in this tenant ends (whoami); None: it does not
     expires_at: reactive[datetime | None] = reactive(None)
@@ -83,6 +85,7 @@ class TenantHeader(TenantPane, Widget):
 
     def session_bound(self, session: TenantSession | None) -> None:
         self.connection, self.note, self.expires_at = "opening", "", None
+        self.lifecycle = ""
 
     def session_event(self, event: ev.SessionEvent) -> None:
         if isinstance(event, ev.ConnectionChanged):
@@ -90,6 +93,8 @@ class TenantHeader(TenantPane, Widget):
         elif isinstance(event, ev.BackendOpened):
             self.role, self.read_only = event.principal.role, event.read_only
             self.expires_at = event.principal.expires_at
+        elif isinstance(event, ev.TenantLifecycle):
+            self.lifecycle = event.state
         elif isinstance(event, ev.DemoWorkspace):
             self.note = "DEMO workspace"
 
@@ -106,7 +111,10 @@ class TenantHeader(TenantPane, Widget):
             if self.expires_at is not None:
                 left = time_left(self.expires_at, self.clock())
                 text.append(f" · {left}" if left == "expired" else f" · {left} left", style="bold")
-        if self.read_only:
+        if self.lifecycle:
+            text.append(" │ ")
+            text.append(safe_text(self.lifecycle).upper(), style="bold reverse")
+        if self.read_only and self.lifecycle not in ("suspended", "archived"):
             text.append(" │ ")
             text.append("READ-ONLY", style="bold reverse")
         if self.backend:
