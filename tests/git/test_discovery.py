@@ -204,6 +204,8 @@ def test_coditect_symlink_convention(tmp_path: Path) -> None:
         ({"uncommitted": 3}, 85, [], ["3 uncommitted changes"]),
         ({"uncommitted": 9}, 80, ["9 uncommitted changes"], []),
         ({"unpushed": 2}, 90, [], ["2 unpushed commits"]),
+        ({"unpushed": 1}, 95, [], ["1 unpushed commit"]),
+        ({"uncommitted": 1}, 95, [], ["1 uncommitted change"]),
         ({"unpushed": 7}, 80, [], ["7 unpushed commits"]),
         ({"behind": 4}, 90, [], ["Behind remote by 4 commits"]),
         (

@@ -187,10 +187,10 @@ def score(
     warnings: list[str] = []
     if uncommitted > 0:
         points -= min(uncommitted * 5, 20)
-        (issues if uncommitted > 5 else warnings).append(f"{uncommitted} uncommitted changes")
+        (issues if uncommitted > 5 else warnings).append(plural(uncommitted, "uncommitted change"))
     if unpushed > 0:
         points -= min(unpushed * 5, 20)
-        warnings.append(f"{unpushed} unpushed commits")
+        warnings.append(plural(unpushed, "unpushed commit"))
     if behind > 0:
         points -= 10
         warnings.append(f"Behind remote by {plural(behind, 'commit')}")

@@ -274,9 +274,9 @@ class TenantSession:
         if fresh:
             self.emit(
                 Notice(
-                    "This is a DEMO workspace of real git repos. To use your own: quit "
-                    "and run `coditect init FOLDER...`, or add workspace_roots to "
-                    f"{self.config_hint}. The demo lives in {root}",
+                    "A DEMO workspace of real git repos. To use your own, quit and run "
+                    "`coditect init FOLDER...` (or add workspace_roots to the config: "
+                    f"{self.config_hint}). The demo is in: {root}",
                     title="Demo workspace",
                     timeout=30,
                 )
