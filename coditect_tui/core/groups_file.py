@@ -22,12 +22,12 @@ from typing import Any
 
 from coditect_tui.core.errors import ConfigError
 from coditect_tui.core.groups import check_groups
+from coditect_tui.core.yaml_edit import LineEditor
 from coditect_tui.core.yamlio import Loc, LocatedYaml, dump_yaml, load_yaml, scalar
 
 Groups = dict[str, list[str]]
 _ITEM = re.compile(r"^[ \t]*-[ \t]+[^\s#\[{]")
 _BARE_KEY = re.compile(r"^[ \t]*(?:-[ \t]+)?[^\s#:]+[ \t]*:[ \t]*(?:#.*)?$")
-_COMMENT_OR_BLANK = re.compile(r"^[ \t]*(?:#.*)?$")
 
 
 def _block(indent: int, groups: Groups) -> list[str]:
@@ -42,45 +42,7 @@ def _block(indent: int, groups: Groups) -> list[str]:
     return lines
 
 
-class _Editor:
-    """Line edits of one file, applied bottom-up so earlier line numbers stay valid."""
-
-    def __init__(self, text: str, doc: LocatedYaml) -> None:
-        self.lines = text.splitlines(keepends=True)
-        if self.lines and not self.lines[-1].endswith("\n"):
-            self.lines[-1] += "\n"
-        self.doc = doc
-        self.edits: list[tuple[int, int, list[str]]] = []  # [start, end) 0-based, new lines
-
-    def line(self, loc: Loc) -> int:
-        """0-based index of ``loc``'s line."""
-        return self.doc.lines[loc] - 1
-
-    def span_end(self, loc: Loc) -> int:
-        """0-based end (exclusive) of ``loc``'s lines: up to the next key or item that is
-        not inside it, without the blank and comment lines just before that one."""
-        start = self.doc.lines[loc]
-        after = [
-            line
-            for other, line in self.doc.lines.items()
-            if line > start and other[: len(loc)] != loc
-        ]
-        end = min(after) - 1 if after else len(self.lines)
-        while end > start and _COMMENT_OR_BLANK.match(self.lines[end - 1]):
-            end -= 1
-        return end
-
-    def replace(self, start: int, end: int, new: list[str]) -> None:
-        self.edits.append((start, end, new))
-
-    def text(self) -> str:
-        out = list(self.lines)
-        for start, end, new in sorted(self.edits, key=lambda e: (e[0], e[1]), reverse=True):
-            out[start:end] = new
-        return "".join(out)
-
-
-def _is_block_list(ed: _Editor, loc: Loc, count: int) -> bool:
+def _is_block_list(ed: LineEditor, loc: Loc, count: int) -> bool:
     """Whether group ``loc`` is ``name:`` on its own line with one-line ``- item``s."""
     if not _BARE_KEY.match(ed.lines[ed.line(loc)]):
         return False
@@ -93,7 +55,7 @@ def _is_block_list(ed: _Editor, loc: Loc, count: int) -> bool:
     return True
 
 
-def _edit_group(ed: _Editor, loc: Loc, old: list[str], new: list[str], indent: int) -> None:
+def _edit_group(ed: LineEditor, loc: Loc, old: list[str], new: list[str], indent: int) -> None:
     """Change group ``loc`` from ``old`` to ``new`` entries."""
     key_line = ed.line(loc)
     if old and new and _is_block_list(ed, loc, len(old)):
@@ -118,7 +80,7 @@ def _edit_group(ed: _Editor, loc: Loc, old: list[str], new: list[str], indent: i
 def _edit(text: str, doc: LocatedYaml, index: int, old: Groups, new: Groups) -> str | None:
     """The file's text with tenant ``index``'s groups changed from ``old`` to ``new``, or
     None when the layout is not the block style edited in place."""
-    ed = _Editor(text, doc)
+    ed = LineEditor(text, doc)
     tenant: Loc = ("tenants", index)
     keys = [loc for loc in doc.lines if len(loc) == 3 and loc[:2] == tenant]
     if not keys or tenant not in doc.columns:

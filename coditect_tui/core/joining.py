@@ -112,9 +112,10 @@ def write_joined(
     """Write the API key to ``token_file`` (0600) and add (or, with ``force``, replace)
     the profile ``entry`` in ``config``.
 
-    The user's file keeps its comments and layout: the profile is added as text at the
-    end of the ``tenants`` list (:func:`edited_text`); only a file that cannot be edited
-    so (a flow-style list, say) is rewritten whole. Without a config, the new file holds
+    The user's file keeps its comments and layout: the profile is added as text after
+    the last item of the ``tenants`` list (:func:`edited_text`); a file that cannot be
+    edited so (a flow-style list, say), or whose edit would not load as meant, is
+    written whole. Without a config, the new file holds
     the tenant a first run opens (still the default) beside the joined one.
 
     Args:
@@ -130,10 +131,9 @@ def write_joined(
         OSError: a file cannot be written (neither is then changed).
     """
     from coditect_tui.core.settings import load_settings
-    from coditect_tui.core.yamlio import dump_yaml
+    from coditect_tui.core.yamlio import dump_yaml, load_yaml
 
     existed = config.exists()
-    text = config.read_text(encoding="utf-8") if existed else ""
     data = _read(config)
     name = entry["name"]
     if name in _profiles(data) and not force:
@@ -143,7 +143,7 @@ def write_joined(
         data = default_settings().model_dump(mode="json", include=FIRST_CONFIG_FIELDS)
     tenants = [t for t in (data.get("tenants") or []) if not _named(t, name)]
     data["tenants"] = [*tenants, entry]
-    new_text = edited_text(text, entry, data) or dump_yaml(data)
+    edited = edited_text(config, entry) if existed else None
     make_private_dir(token_file.parent)
     make_private_dir(config.parent)
     old_key = token_file.read_bytes() if token_file.exists() else None
@@ -151,7 +151,9 @@ def write_joined(
         staged.write_text(secret + "\n", encoding="utf-8")
     try:
         with replacing_private(config) as staged:
-            staged.write_text(new_text, encoding="utf-8")
+            staged.write_text(edited or dump_yaml(data), encoding="utf-8")
+            if edited is not None and load_yaml(staged).data != data:
+                staged.write_text(dump_yaml(data), encoding="utf-8")  # not as meant: whole
             load_settings(staged, env={})  # the file we write must be one we accept
     except BaseException:
         if old_key is None:
@@ -163,69 +165,47 @@ def write_joined(
     os.chmod(token_file, 0o600)
 
 
-def edited_text(text: str, entry: dict[str, Any], expected: dict[str, Any]) -> str | None:
-    """``text`` (a config) with the profile ``entry`` added at the end of its block-style
-    ``tenants`` list, any profile of the same name taken out, every other line as it was.
+def edited_text(config: Path, entry: dict[str, Any]) -> str | None:
+    """The text of ``config`` with the profile ``entry`` added after the last item of its
+    block-style ``tenants`` list, any profile of the same name taken out, every other
+    line as it was (the caller checks the result loads as intended).
 
     Args:
-        text: the config file's text ("" for none).
+        config: the user's config file (it exists).
         entry: the profile to add.
-        expected: what the edited text must load as.
 
     Returns:
-        The edited text, or None when it cannot be edited line by line into ``expected``
-        (the caller then writes ``expected`` whole).
+        The edited text, or None when it cannot be edited line by line (a flow-style
+        list, say): the caller then writes the file whole.
+
+    Raises:
+        ConfigError: the file cannot be read or parsed.
     """
-    import yaml
+    from coditect_tui.core.yaml_edit import LineEditor
+    from coditect_tui.core.yamlio import dump_yaml, load_yaml
 
-    from coditect_tui.core.yamlio import dump_yaml
-
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
-    try:
-        root = yaml.compose("".join(lines), Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+    doc = load_yaml(config)
+    if not isinstance(doc.data, dict):
         return None
-    if root is None:
+    ed = LineEditor(config.read_text(encoding="utf-8"), doc)
+    item = dump_yaml([entry]).splitlines(keepends=True)
+    tenants = doc.data.get("tenants")
+    if "tenants" not in doc.data:
+        ed.replace(len(ed.lines), len(ed.lines), ["tenants:\n", *item])
+        return ed.text()
+    if not isinstance(tenants, list) or not tenants:
         return None
-    if not isinstance(root, yaml.MappingNode):
-        return None
-    tenants = next((v for k, v in root.value if k.value == "tenants"), None)
-    item = dump_yaml([entry])
-    if tenants is None:
-        lines.append("tenants:\n" + item)
-    elif isinstance(tenants, yaml.SequenceNode) and not tenants.flow_style and tenants.value:
-        first = tenants.value[0].start_mark
-        dash = lines[first.line].rfind("-", 0, first.column)
-        if dash < 0:
-            return None
-        pad = " " * dash
-        spans = []  # (first line, line after) of every item
-        for index, node in enumerate(tenants.value):
-            start = node.start_mark.line
-            if index + 1 < len(tenants.value):
-                end = tenants.value[index + 1].start_mark.line
-            else:
-                end = node.end_mark.line + (1 if node.end_mark.column else 0)
-            spans.append((start, end, node))
-        at = spans[-1][1]
-        insert = [pad + line + "\n" for line in item.splitlines()]
-        lines[at:at] = insert
-        for start, end, node in reversed(spans):
-            if isinstance(node, yaml.MappingNode) and any(
-                k.value == "name" and v.value == entry["name"] for k, v in node.value
-            ):
-                del lines[start:end]
-    else:
-        return None
-    edited = "".join(lines)
-    try:
-        if yaml.safe_load(edited) != expected:
-            return None
-    except yaml.YAMLError:
-        return None
-    return edited
+    first = ed.lines[ed.line(("tenants", 0))]
+    dash = first.rfind("-", 0, doc.columns[("tenants", 0)])
+    if dash < 0 or first[:dash].strip():
+        return None  # not "  - key: ..." (flow style, or the item below its dash)
+    end = ed.span_end(("tenants", len(tenants) - 1))
+    ed.replace(end, end, [" " * dash + line for line in item])
+    for index, profile in enumerate(tenants):
+        if _named(profile, entry["name"]):
+            loc = ("tenants", index)
+            ed.replace(ed.line(loc), ed.span_end(loc), [])
+    return ed.text()
 
 
 def _named(item: Any, name: str) -> bool:
