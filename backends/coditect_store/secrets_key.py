@@ -230,14 +230,14 @@ def _create(path: Path) -> None:
 S = webhook_subscriptions.c
 
 
-async def sealing_keyring(conn: AsyncConnection, tenant_id: str | None = None) -> Keyring:
+async def sealing_keyring(conn: AsyncConnection) -> Keyring:
     """The keyring to seal with; the key file is made when there is none, unless a
     stored secret is sealed already (with the key that went missing: a new key would
     not open it, so it is refused as lost).
 
     Args:
-        conn: a connection that sees the subscriptions (the tenant's, or every one).
-        tenant_id: look at this tenant's subscriptions only (None: every one).
+        conn: a connection; the subscriptions it sees are looked at (every tenant's on
+            SQLite, its tenant's on PostgreSQL under row-level security).
 
     Raises:
         SecretsKeyError: the key file is missing while secrets are sealed, or it cannot
@@ -246,8 +246,6 @@ async def sealing_keyring(conn: AsyncConnection, tenant_id: str | None = None) -
     path = key_path()
     if not os.path.lexists(path):
         query = select(S.id).where(S.secret.startswith(PREFIX)).limit(1)
-        if tenant_id is not None:
-            query = query.where(S.tenant_id == tenant_id)
         if (await conn.execute(query)).first() is not None:
             raise SecretsKeyError(
                 path,

@@ -50,7 +50,9 @@ class WebhooksMixin(StoreBase):
                 enabled=True,
             )
             # sealed with the key file's key, bound to this row (secrets_key.py)
-            ring = await sealing_keyring(op.conn, self._tid)
+            # every subscription the handle sees: the whole file on SQLite, the tenant's
+            # rows on PostgreSQL (row-level security)
+            ring = await sealing_keyring(op.conn)
             sealed = ring.seal(secret, self._tid, info.id)
             await op.conn.execute(
                 webhook_subscriptions.insert().values(
