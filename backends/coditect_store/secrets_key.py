@@ -299,10 +299,17 @@ async def reseal_secrets(conn: AsyncConnection, *, plaintext_only: bool = False)
             "restore the key that sealed them as a line of the file, or remove those "
             f"subscriptions; nothing was re-sealed ({_HELP})",
         )
+    # on SQLite the plain values' bytes would stay in the freed space of their pages
+    sqlite = conn.dialect.name == "sqlite" and bool(changes)
+    if sqlite:
+        was = (await conn.exec_driver_sql("PRAGMA secure_delete")).scalar()
+        await conn.exec_driver_sql("PRAGMA secure_delete = ON")
     for row_id, sealed in changes:
         await conn.execute(
             update(webhook_subscriptions).where(S.id == row_id).values(secret=sealed)
         )
+    if sqlite:
+        await conn.exec_driver_sql(f"PRAGMA secure_delete = {int(bool(was))}")
     return len(changes)
 
 
