@@ -11,7 +11,8 @@ no plugins).
 clients may read it), ``CODITECT_SERVE_WEBHOOK_ALLOW`` (comma-separated networks webhooks
 may reach although private or loopback), ``CODITECT_SERVE_WEBHOOK_LEASE`` and
 ``CODITECT_SERVE_WEBHOOK_POLL`` (seconds: how long a claimed delivery stays claimed, and
-between looks at an empty outbox).
+between looks at an empty outbox). The store reads ``CODITECT_SECRETS_KEY_FILE`` (the key
+that seals webhook secrets; ``coditect_store.secrets_key``).
 
 With several workers, the metrics of all of them are added up through
 ``$PROMETHEUS_MULTIPROC_DIR``: :func:`serve` sets it to a fresh directory of its own

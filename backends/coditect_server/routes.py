@@ -8,6 +8,7 @@ nothing a request carries can name another tenant. Writes honour ``Idempotency-K
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,7 +25,7 @@ from coditect_server import guards
 from coditect_server.auth import Identity, Unauthorized
 from coditect_server.flagcache import apply_flags
 from coditect_server.gate import IDENTITY, JOIN_FAILED, JOIN_PATH
-from coditect_server.outbound import Refused, check_destination
+from coditect_server.outbound import Refused
 from coditect_server.problems import ERROR_RESPONSES, MEDIA_TYPE, problem_body
 from coditect_server.schemas import (
     CURSOR_PATTERN,
@@ -55,10 +56,16 @@ from coditect_server.schemas import (
 )
 from coditect_server.state import ServerState
 from coditect_store.invitations import find_invitation
+from coditect_store.secrets_key import SecretsKeyError
 from coditect_store.store import SqlStore
 from coditect_tui.core import limits
 from coditect_tui.core.backend import TenantRecord
-from coditect_tui.core.errors import BackendError, InvalidInput, PermissionDenied
+from coditect_tui.core.errors import (
+    BackendError,
+    BackendUnavailable,
+    InvalidInput,
+    PermissionDenied,
+)
 from coditect_tui.core.flags import FeatureFlag
 from coditect_tui.core.invitations import INVALID_TOKEN, Invitation, Joined, NewInvitation
 from coditect_tui.core.models import (
@@ -101,6 +108,7 @@ MEMORY_BODY_LIMIT = 16 * 1024 * 1024
 #: Memory batches and audit imports.
 BULK_BODY_LIMIT = 64 * 1024 * 1024
 
+log = logging.getLogger("coditect.webhooks")
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES, max_body_size=BODY_LIMIT)
 READ_ONLY_HEADER = "X-Coditect-Read-Only"
 _TRUE = {"1", "true", "yes", "on"}
@@ -1097,10 +1105,14 @@ async def _add_webhook(c: Caller, spec: WebhookSpec) -> NewWebhook:
     # names for them.
     if not c.store.read_only and c.store.may(Resource.WEBHOOKS, Action.CREATE):
         try:
-            await check_destination(spec.url, c.state.webhooks.networks)
+            await c.state.webhooks.check(spec.url)
         except Refused as exc:
             raise InvalidInput(f"url: {exc}") from None
-    return await c.store.add_webhook(spec)
+    try:
+        return await c.store.add_webhook(spec)
+    except SecretsKeyError as exc:  # the operator's log names the key file, the caller not
+        log.error("webhook secrets cannot be sealed: %s", exc)
+        raise BackendUnavailable(f"webhook secrets cannot be sealed: {exc.reason}") from None
 
 
 @router.post("/webhooks", response_model=NewWebhook, status_code=201, operation_id="add_webhook")

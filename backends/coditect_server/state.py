@@ -26,6 +26,7 @@ from coditect_store.engine import (
     redact_url,
 )
 from coditect_store.schema import server_metadata
+from coditect_store.secrets_key import reseal_secrets
 from coditect_tui.core.errors import BackendUnavailable
 from coditect_tui.core.models import utcnow
 from coditect_tui.core.policy import Policy, shipped_policy
@@ -71,6 +72,8 @@ class ServerConfig:
         webhook_lease: seconds a claimed delivery stays claimed; a worker that dies
             leaves it due again after that.
         webhook_timeout: seconds one delivery attempt may take.
+        webhook_ca_file: a PEM file of the CAs receivers' certificates are verified
+            against (None: the default bundle, certifi's).
         webhook_batch: deliveries claimed per tenant and round (sent concurrently).
         webhook_max_attempts: attempts before a delivery is given up (state failed).
         webhook_disable_after: failed attempts in a row that disable a subscription.
@@ -102,6 +105,7 @@ class ServerConfig:
     webhook_poll_interval: float = 1.0
     webhook_lease: float = 60.0
     webhook_timeout: float = 10.0
+    webhook_ca_file: str | None = None
     webhook_batch: int = 50
     webhook_max_attempts: int = MAX_ATTEMPTS
     webhook_disable_after: int = DISABLE_AFTER
@@ -222,6 +226,9 @@ class ServerState:
                     await conn.execution_options(coditect_write=True)
                     async with conn.begin():
                         await conn.run_sync(server_metadata.create_all)
+                        # an older version's plain-text webhook secrets (PostgreSQL: by
+                        # coditect migrate, which sees every tenant's rows)
+                        await reseal_secrets(conn, plaintext_only=True)
             except BaseException:
                 await engine.dispose()
                 raise

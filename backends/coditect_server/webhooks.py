@@ -9,6 +9,11 @@ exponential backoff and jitter (``retry_delay``) until ``webhook_max_attempts``;
 Delivery is at least once: a worker that dies after the receiver answered but before the
 round's outcomes were stored sends them again after the lease, with the same
 ``webhook-id``.
+
+Each connection goes to an address checked when it was opened (``outbound.PinnedTransport``),
+and each secret is opened with the server's secrets key just before it signs
+(``coditect_store.secrets_key``); a secret that does not open is one line on the
+delivery log and the server's log, and nothing is sent.
 """
 
 from __future__ import annotations
@@ -17,14 +22,24 @@ import asyncio
 import contextlib
 import logging
 import random
+import ssl
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import httpx
 from sqlalchemy.exc import DBAPIError
 
-from coditect_server.outbound import IPNetwork, Refused, check_destination, parse_networks
+from coditect_server.outbound import (
+    IPNetwork,
+    PinnedTransport,
+    Refused,
+    Resolver,
+    check_destination,
+    parse_networks,
+    system_resolver,
+)
 from coditect_store.outbox import Claimed, Outcome, Settled, claim, due_tenants, settle
+from coditect_store.secrets_key import SecretsKeyError, open_secret
 from coditect_tui import __version__
 from coditect_tui.core.errors import BackendError
 from coditect_tui.core.webhooks import retry_delay, sign
@@ -43,13 +58,29 @@ class WebhookWorker:
     Args:
         state: the server's state (engine, config, clock, metrics).
         rng: the jitter's random source (a seeded one in tests).
+        resolver: how destination names are resolved (default: the system's).
     """
 
-    def __init__(self, state: ServerState, *, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        state: ServerState,
+        *,
+        rng: random.Random | None = None,
+        resolver: Resolver = system_resolver,
+    ) -> None:
         self._state = state
         config = state.config
         self._networks = parse_networks(config.webhook_allow_networks)
+        self._resolver = resolver
+        #: the receivers' certificates are verified against this (True: certifi's bundle)
+        self._verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=config.webhook_ca_file)
+            if config.webhook_ca_file
+            else True
+        )
         self._rng = rng or random.Random()
+        #: subscriptions whose secret did not open, already logged by this worker
+        self._key_errors: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
         self._wake = asyncio.Event()
@@ -61,6 +92,15 @@ class WebhookWorker:
         """The networks webhooks may reach although not public."""
         return self._networks
 
+    async def check(self, url: str) -> None:
+        """Refuse ``url`` unless its host resolves to allowed addresses only (at
+        subscription time; every connection checks again).
+
+        Raises:
+            Refused: it does not resolve, or resolves to an address not allowed.
+        """
+        await check_destination(url, self._networks, self._resolver)
+
     def start(self) -> None:
         """Start the delivery loop (idempotent)."""
         if self._task is None:
@@ -70,6 +110,9 @@ class WebhookWorker:
         """The worker's HTTP client (opened on first use; :meth:`stop` closes it)."""
         if self._client is None:
             self._client = httpx.AsyncClient(
+                transport=PinnedTransport(
+                    self._networks, resolver=self._resolver, verify=self._verify
+                ),
                 follow_redirects=False,
                 timeout=self._state.config.webhook_timeout,
                 headers={"user-agent": f"coditect-webhooks/{__version__}"},
@@ -156,21 +199,27 @@ class WebhookWorker:
         return len(items)
 
     async def send(self, item: Claimed) -> Outcome:
-        """POST one delivery (after checking where its URL resolves to now).
+        """POST one delivery (a new connection goes only where its URL resolves to now,
+        once checked).
 
         Returns:
             The outcome: 2xx is a success; anything else, a refusal of the destination or
-            a transport error is a failure with a one-line reason.
+            a transport error is a failure with a one-line reason. A secret the server's
+            key does not open is not an attempt (``attempted`` false).
         """
         client = self._http()
         try:
-            await check_destination(item.url, self._networks)
-        except Refused as exc:
-            return Outcome(False, None, f"refused: {exc}")
+            secret = open_secret(item.secret, item.tenant_id, item.subscription_id)
+        except SecretsKeyError as exc:
+            if item.subscription_id not in self._key_errors:
+                self._key_errors.add(item.subscription_id)
+                log.error("webhook %s: not sent: %s", item.subscription_id, exc)
+            # the tenant's log line without the server's paths; the server's log has them
+            return Outcome(False, None, f"not sent: {exc.reason}", attempted=False)
         body = item.payload.encode()
         stamp = int(self._state.now().timestamp())
         try:
-            signature = sign(item.secret, item.id, stamp, body)
+            signature = sign(secret, item.id, stamp, body)
         except ValueError as exc:
             return Outcome(False, None, f"cannot sign: {exc}")
         headers = {
@@ -188,6 +237,8 @@ class WebhookWorker:
                 await response.aclose()
         except TimeoutError:
             return Outcome(False, None, "timed out")
+        except Refused as exc:  # raised by the connect: where the name resolves to now
+            return Outcome(False, None, f"refused: {exc}")
         except Exception as exc:  # whatever ends one attempt is that attempt's failure
             return Outcome(False, None, f"{type(exc).__name__}: {exc}"[:300])
         if 200 <= response.status_code < 300:
@@ -197,6 +248,8 @@ class WebhookWorker:
 
     def _retry_at(self, item: Claimed, outcome: Outcome) -> datetime | None:
         """When to try a failed delivery again (None: never, after the last attempt)."""
+        if not outcome.attempted:
+            return self._state.now() + timedelta(seconds=retry_delay(1, self._rng.random()))
         if outcome.ok or item.attempts + 1 >= self._state.config.webhook_max_attempts:
             return None
         wait = retry_delay(item.attempts + 1, self._rng.random())

@@ -3,7 +3,9 @@
 For deployment jobs: the same Alembic revisions the store applies when it opens a SQLite
 file, and ``coditect serve --migrate-url`` applies to PostgreSQL, but each revision is
 committed on its own and reported, a dry run lists them without changing anything, and a
-database at head is left alone (the entry point ``coditect.migrators: sql``).
+database at head is left alone (the entry point ``coditect.migrators: sql``). At the
+head, webhook secrets not sealed with the secrets key's sealing key are sealed
+(``secrets_key.reseal_secrets``: an older version's plain ones, or after a rotation).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from coditect_store.engine import (
     prepare_sqlite_file,
     redact_url,
 )
+from coditect_store.secrets_key import reseal_secrets
 from coditect_tui.core.contract.migration import MigrationResult, MigrationStep
 from coditect_tui.core.errors import BackendError, BackendUnavailable
 
@@ -97,23 +100,25 @@ async def migrate_sqlite(
     check_sqlite_file(path)
     before = migrate.preflight(path)
     pending = steps_after(before)
-    if dry_run or not pending:
+    if dry_run:
         return MigrationResult(where, before, before, migrate.HEAD, pending)
     prepare_sqlite_file(path, create=True)
-    backup = str(migrate.backup_sqlite(path, before)) if before is not None else None
+    backup = str(migrate.backup_sqlite(path, before)) if before is not None and pending else None
     engine: AsyncEngine = make_sqlite_engine(path, read_only=False)
     try:
         async with engine.connect() as conn:
             await conn.execution_options(coditect_write=True)
             done = await _apply(conn, pending, on_step)
             after = await _revision(conn, where)
+            async with conn.begin():
+                sealed = await reseal_secrets(conn)
     except BackendError:
         raise
     except (OperationalError, DBAPIError) as exc:
         raise BackendUnavailable(f"{where}: migration failed: {orig_message(exc)}") from None
     finally:
         await engine.dispose()
-    return MigrationResult(where, before, after, migrate.HEAD, done, backup)
+    return MigrationResult(where, before, after, migrate.HEAD, done, backup, sealed)
 
 
 async def migrate_postgres(
@@ -132,7 +137,8 @@ async def migrate_postgres(
                 return MigrationResult(where, before, before, migrate.HEAD, pending)
             done = await _apply(conn, pending, on_step)
             after = await _revision(conn, where)
-        return MigrationResult(where, before, after, migrate.HEAD, done)
+            sealed = await _reseal_postgres(conn)
+        return MigrationResult(where, before, after, migrate.HEAD, done, sealed=sealed)
     except BackendError:
         raise
     except DBAPIError as exc:
@@ -141,6 +147,17 @@ async def migrate_postgres(
         raise BackendUnavailable(f"{where}: cannot connect: {exc}") from None
     finally:
         await engine.dispose()
+
+
+async def _reseal_postgres(conn: AsyncConnection) -> int:
+    """``reseal_secrets`` as the schema's owner: row-level security is forced on the
+    owner too, so it is lifted for this one transaction (and back before its commit;
+    a failure rolls both back)."""
+    async with conn.begin():
+        await conn.execute(text("ALTER TABLE webhook_subscriptions NO FORCE ROW LEVEL SECURITY"))
+        sealed = await reseal_secrets(conn)
+        await conn.execute(text("ALTER TABLE webhook_subscriptions FORCE ROW LEVEL SECURITY"))
+    return sealed
 
 
 async def migrate_database(

@@ -110,6 +110,7 @@ class Claimed:
     tenant_id: str
     subscription_id: str
     url: str
+    #: the subscription's secret as stored: sealed (``secrets_key.open_secret`` opens it)
     secret: str
     payload: str
     attempts: int
@@ -125,11 +126,15 @@ class Outcome:
         ok: the receiver answered 2xx.
         status: its HTTP status (None: no answer).
         error: why it failed, one line (None on success).
+        attempted: False when nothing was sent because of the server itself (its
+            secrets key does not open the subscription's secret): the delivery stays
+            pending without counting an attempt or a failure of the subscription.
     """
 
     ok: bool
     status: int | None
     error: str | None
+    attempted: bool = True
 
 
 def _tenant_tx(engine: AsyncEngine, tenant_id: str) -> Any:
@@ -237,7 +242,8 @@ async def settle(
     A subscription with a success in the round starts counting failures afresh (from the
     failures that followed it is not knowable: the attempts ran concurrently); otherwise
     its failures in a row grow by the round's failures, and reaching ``disable_after``
-    disables it with the reason.
+    disables it with the reason. A delivery the server did not send (``attempted`` false)
+    stays pending until its ``retry_at`` with its error, and counts for nothing.
 
     Args:
         engine: the server's engine.
@@ -275,6 +281,17 @@ async def settle(
             for attempt in attempts:
                 if attempt.outcome.ok:
                     continue
+                if not attempt.outcome.attempted:  # the server's fault: wait, count nothing
+                    await conn.execute(
+                        update(webhook_deliveries)
+                        .where(D.id == attempt.item.id)
+                        .values(
+                            last_status=None,
+                            last_error=(attempt.outcome.error or "")[:500],
+                            next_attempt_at=format_ts(attempt.retry_at or now),
+                        )
+                    )
+                    continue
                 retry_at = attempt.retry_at
                 await conn.execute(
                     update(webhook_deliveries)
@@ -287,7 +304,10 @@ async def settle(
                         next_attempt_at=format_ts(retry_at) if retry_at is not None else None,
                     )
                 )
-            for sub_id, mine in by_sub.items():
+            for sub_id, all_mine in by_sub.items():
+                mine = [a for a in all_mine if a.outcome.attempted]
+                if not mine:
+                    continue
                 failed = [a for a in mine if not a.outcome.ok]
                 if len(failed) < len(mine):
                     await conn.execute(

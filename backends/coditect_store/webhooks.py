@@ -10,6 +10,7 @@ from sqlalchemy import select
 from coditect_store.base import StoreBase
 from coditect_store.rows import new_id
 from coditect_store.schema import webhook_deliveries, webhook_subscriptions
+from coditect_store.secrets_key import sealing_keyring
 from coditect_tui.core.errors import InvalidInput
 from coditect_tui.core.models import Action, Resource, utcnow
 from coditect_tui.core.webhooks import (
@@ -48,10 +49,15 @@ class WebhooksMixin(StoreBase):
                 created_at=utcnow(),
                 enabled=True,
             )
+            # sealed with the key file's key, bound to this row (secrets_key.py)
+            # every subscription the handle sees: the whole file on SQLite, the tenant's
+            # rows on PostgreSQL (row-level security)
+            ring = await sealing_keyring(op.conn)
+            sealed = ring.seal(secret, self._tid, info.id)
             await op.conn.execute(
                 webhook_subscriptions.insert().values(
                     tenant_id=self._tid,
-                    secret=secret,
+                    secret=sealed,
                     **info.model_dump(exclude={"events"}),
                     events=orjson.dumps(spec.events).decode(),
                 )

@@ -107,4 +107,6 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         for step in result.steps:
             print(_step_line(step, "would apply"))
     print(_summary(result, args.dry_run))
+    if result.sealed:
+        print(f"sealed {result.sealed} webhook secret(s) with the secrets key")
     return 0

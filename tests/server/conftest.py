@@ -44,6 +44,17 @@ def pg_db() -> Iterator[PgDatabase]:
         run_sync(lambda: drop_database(db))
 
 
+@pytest.fixture
+def own_db() -> Iterator[PgDatabase]:
+    """A database of this test alone: no other test's worker sends its outbox, and its
+    migrations see no other test's rows."""
+    db = run_sync(create_database)
+    try:
+        yield db
+    finally:
+        run_sync(lambda: drop_database(db))
+
+
 @pytest.fixture(scope="session")
 def pg_server(
     pg_db: PgDatabase, tmp_path_factory: pytest.TempPathFactory

@@ -4,11 +4,13 @@ It runs an HTTP server in a thread of the test process. Every request is checked
 the subscription's secret; deliveries are kept by ``webhook-id`` (duplicates are counted,
 not kept twice, as a receiver de-duplicating at-least-once deliveries does). A test can
 make it answer with a status of its choosing, or hold requests after the first few
-(readiness signal :attr:`holding`) until :meth:`release`.
+(readiness signal :attr:`holding`) until :meth:`release`. With an SSL context it speaks
+HTTPS, and records the server name (SNI) each client asked for.
 """
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -23,8 +25,12 @@ from coditect_tui.core.webhooks import verify
 class Receiver:
     """Collects deliveries; ``close()`` stops the server thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.secret = ""
+        #: the Host header of each request
+        self.hosts: list[str] = []
+        #: the server name each TLS client sent (SNI)
+        self.server_names: list[str | None] = []
         #: seconds a signature's timestamp may be off (a test's server clock may run ahead)
         self.tolerance = 300
         #: webhook-id -> the decoded body of its first arrival
@@ -52,7 +58,12 @@ class Receiver:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+        self.port = self._server.server_address[1]
+        if tls is not None:
+            tls.sni_callback = lambda _sock, name, _ctx: self.server_names.append(name)
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}/hook"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
@@ -70,6 +81,7 @@ class Receiver:
         )
         with self._changed:
             self.requests += 1
+            self.hosts.append(headers.get("host", ""))
             number = self.requests
             if not ok:
                 self.bad_signatures += 1

@@ -7,15 +7,12 @@ runs with row-level security and ``FOR UPDATE SKIP LOCKED``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from coditect_remote.client import RemoteBackend
 from coditect_tui.core.models import AuditFilter, ProjectSpec
 from coditect_tui.core.webhooks import WebhookSpec
-from tests.pg import PgDatabase, ServerProcess, create_database, drop_database, run_sync
+from tests.pg import PgDatabase, ServerProcess
 from tests.server.conftest import make_tenant
 from tests.server.receiver import Receiver
 
@@ -26,16 +23,6 @@ SERVE_ARGS = ("--webhook-allow-network", "127.0.0.1/32")
 SERVE_ENV = {"CODITECT_SERVE_WEBHOOK_LEASE": LEASE, "CODITECT_SERVE_WEBHOOK_POLL": "0.05"}
 #: generous: a busy CI machine restarts a server in a few seconds
 TIMEOUT = 90.0
-
-
-@pytest.fixture
-def own_db() -> Iterator[PgDatabase]:
-    """A database of this test alone: no other server's worker sends its outbox."""
-    db = run_sync(create_database)
-    try:
-        yield db
-    finally:
-        run_sync(lambda: drop_database(db))
 
 
 def _serve(db: PgDatabase, workdir: Path) -> ServerProcess:

@@ -9,69 +9,31 @@ receiver is real (an HTTP server on 127.0.0.1 verifying signatures).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import random
 import re
+import ssl
 import threading
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
-from coditect_remote.client import RemoteBackend
-from coditect_server.app import create_app
+from coditect_server.outbound import IPAddress
 from coditect_server.state import ServerConfig, ServerState
 from coditect_server.webhooks import WebhookWorker
 from coditect_tui.core.errors import InvalidInput
 from coditect_tui.core.models import ProjectSpec, utcnow
 from coditect_tui.core.webhooks import MAX_ATTEMPTS, WebhookSpec, retry_delay, sign
-from tests.contract.harness import FakeClock
-from tests.server.conftest import make_tenant
 from tests.server.receiver import Receiver
-
-
-@dataclass
-class Rig:
-    """A server state on SQLite, an owner's client of it, its clock and the receiver."""
-
-    state: ServerState
-    client: RemoteBackend
-    clock: FakeClock
-    receiver: Receiver
-    rng_seed: int = 7
-
-
-async def _rig(tmp_path: Path, receiver: Receiver, *, allow: tuple[str, ...]) -> Rig:
-    db = str(tmp_path / "server.db")
-    tenant = await make_tenant(db, "acme", {})
-    # events are stamped by the real clock: the worker's starts a minute after them
-    clock = FakeClock(utcnow() + timedelta(minutes=1))
-    config = ServerConfig(
-        db=db,
-        webhooks=False,  # rounds are driven by the test
-        webhook_allow_networks=allow,
-        webhook_disable_after=3,
-        webhook_max_attempts=10,
-    )
-    state = ServerState(config, clock=clock)
-    state.webhooks = WebhookWorker(state, rng=random.Random(7))
-    await state.start()
-    client = RemoteBackend(
-        "http://hooks.test",
-        tenant.keys["owner"],
-        retries=0,
-        transport=httpx.ASGITransport(app=create_app(state=state)),
-        on_close=state.stop,
-    )
-    return Rig(state, client, clock, receiver)
+from tests.server.webhook_rig import Rig, deliver_one, make_rig
 
 
 @pytest.fixture
 async def rig(tmp_path: Path, receiver: Receiver) -> AsyncIterator[Rig]:
-    made = await _rig(tmp_path, receiver, allow=("127.0.0.1/32",))
+    made = await make_rig(tmp_path, receiver, allow=("127.0.0.1/32",))
     try:
         yield made
     finally:
@@ -195,7 +157,7 @@ REFUSED = (
 async def test_private_destinations_are_refused_without_an_allowance(
     tmp_path: Path, receiver: Receiver
 ) -> None:
-    rig = await _rig(tmp_path, receiver, allow=())
+    rig = await make_rig(tmp_path, receiver, allow=())
     try:
         for url in REFUSED:
             with pytest.raises(InvalidInput, match="loopback"):
@@ -210,7 +172,7 @@ async def test_the_destination_is_checked_again_before_each_attempt(
 ) -> None:
     """Allowed when subscribed, not when sent (what a DNS rebinding amounts to): the
     attempt is refused and nothing reaches the address."""
-    rig = await _rig(tmp_path, receiver, allow=("127.0.0.1/32",))
+    rig = await make_rig(tmp_path, receiver, allow=("127.0.0.1/32",))
     try:
         new = await rig.client.add_webhook(WebhookSpec(url=receiver.url, events=["projects.*"]))
         receiver.secret = new.secret
@@ -228,3 +190,166 @@ async def test_the_destination_is_checked_again_before_each_attempt(
         assert receiver.requests == 0
     finally:
         await rig.client.close()
+
+
+class Answers:
+    """A resolver (the worker's seam) answering ``first`` for the first ``times`` lookups
+    and ``later`` for every one after: a name re-pointed between two lookups."""
+
+    def __init__(self, first: str, later: str, *, times: int) -> None:
+        self.first, self.later, self.times = first, later, times
+        self.lookups: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list[IPAddress]:
+        self.lookups.append(host)
+        answer = self.first if len(self.lookups) <= self.times else self.later
+        return [ipaddress.ip_address(answer)]
+
+
+async def test_the_connection_goes_to_the_checked_address_not_a_second_answer(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """DNS rebinding between the check and the connect: the name's first answers are
+    allowed (127.0.0.2, where nothing listens), any later one is the receiver on
+    127.0.0.1, which is not allowed. The subscription resolves once, the delivery once,
+    and connects to what that lookup checked: the receiver is never reached. (Resolving
+    again to connect, as httpx does by itself, would reach it: ``localhost`` is the
+    receiver's address to the system's resolver.)"""
+    answers = Answers("127.0.0.2", "127.0.0.1", times=2)
+    rig = await make_rig(tmp_path, receiver, allow=("127.0.0.2/32",), resolver=answers)
+    try:
+        _, delivery = await deliver_one(rig, f"http://localhost:{receiver.port}/hook")
+        assert receiver.requests == 0
+        assert answers.lookups == ["localhost", "localhost"]  # subscribing, connecting
+        assert delivery.state == "pending" and delivery.last_status is None
+        assert delivery.last_error is not None and "ConnectError" in delivery.last_error
+        # the next attempt resolves again, meets the receiver's address and refuses it
+        rig.clock.advance(timedelta(hours=1))
+        assert await rig.state.webhooks.run_once() == 1
+        (delivery,) = await rig.client.list_webhook_deliveries()
+        assert delivery.last_error is not None and delivery.last_error.startswith("refused:")
+        assert receiver.requests == 0
+    finally:
+        await rig.client.close()
+
+
+async def test_a_name_is_delivered_to_its_checked_address_with_its_host_header(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """A name only the worker's resolver knows reaches the allowed receiver, the Host
+    header still the name, and the signature verifies."""
+    answers = Answers("127.0.0.1", "127.0.0.1", times=1)
+    rig = await make_rig(tmp_path, receiver, allow=("127.0.0.1/32",), resolver=answers)
+    try:
+        url = f"http://receiver.hooks.test:{receiver.port}/hook"
+        _, delivery = await deliver_one(rig, url)
+        assert delivery.state == "delivered", delivery.last_error
+        assert list(receiver.deliveries) == [delivery.id] and receiver.bad_signatures == 0
+        assert receiver.hosts == [f"receiver.hooks.test:{receiver.port}"]
+    finally:
+        await rig.client.close()
+
+
+def _tls_files(folder: Path, name: str) -> tuple[Path, Path, Path]:
+    """A test CA (PEM), and a certificate it signed for ``name`` with its key (PEM)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = utcnow()
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "coditect test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_file, cert_file, key_file = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return ca_file, cert_file, key_file
+
+
+async def test_tls_verifies_the_certificate_of_the_name_not_the_address(tmp_path: Path) -> None:
+    """Over HTTPS the pinned connection still sends the name as SNI and verifies the
+    receiver's certificate for the name: a certificate for hooks.test (from a test CA the
+    worker trusts) is accepted for hooks.test, and refused for another name that
+    resolves to the same address."""
+    ca_file, cert_file, key_file = _tls_files(tmp_path, "hooks.test")
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert_file, key_file)
+    receiver = Receiver(tls)
+    answers = Answers("127.0.0.1", "127.0.0.1", times=1)
+    try:
+        rig = await make_rig(
+            tmp_path, receiver, allow=("127.0.0.1/32",), resolver=answers, ca_file=str(ca_file)
+        )
+        try:
+            good, delivery = await deliver_one(rig, f"https://hooks.test:{receiver.port}/hook")
+            assert delivery.state == "delivered", delivery.last_error
+            assert list(receiver.deliveries) == [delivery.id] and receiver.bad_signatures == 0
+            assert receiver.server_names == ["hooks.test"]
+            assert receiver.hosts == [f"hooks.test:{receiver.port}"]
+
+            await rig.client.remove_webhook(good.info.id)
+            url = f"https://other.test:{receiver.port}/hook"
+            _, delivery = await deliver_one(rig, url, "p2")
+            assert delivery.state == "pending" and delivery.last_status is None
+            assert delivery.last_error is not None
+            assert "CERTIFICATE_VERIFY_FAILED" in delivery.last_error
+            assert receiver.requests == 1  # the second never got past the handshake
+        finally:
+            await rig.client.close()
+    finally:
+        receiver.close()

@@ -32,6 +32,8 @@ class MigrationResult:
         head: the newest revision this version knows.
         steps: the revisions applied (on a dry run: that would be applied), in order.
         backup: the copy of a SQLite file taken before its first step, if any.
+        sealed: webhook secrets this run sealed with the secrets key (stored in plain
+            text by an older version, or sealed with an older key of the key file).
     """
 
     location: str
@@ -40,6 +42,7 @@ class MigrationResult:
     head: str
     steps: tuple[MigrationStep, ...]
     backup: str | None = None
+    sealed: int = 0
 
 
 class StoreMigrator(Protocol):
@@ -56,7 +59,9 @@ class StoreMigrator(Protocol):
 
         Each revision is applied and committed on its own, under the database's migration
         lock, and ``on_step`` is called after each commit; so a run that fails part-way
-        leaves the database at the last revision reported.
+        leaves the database at the last revision reported. Then, at the head, every
+        webhook secret not sealed with the secrets key's sealing key is sealed with it
+        (docs/security.md, "Webhooks").
 
         Args:
             db: a SQLite file path (created when missing), or a ``postgresql://`` URL of
