@@ -14,14 +14,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from coditect_tui.core.errors import BackendError
+from coditect_tui.core.errors import BackendError, ConfigError
 from coditect_tui.core.models import ApiCalls, ApiCallsDay, Usage
 
 if TYPE_CHECKING:
@@ -31,6 +32,28 @@ log = logging.getLogger("coditect.server")
 
 #: Seconds between flushes, unless the server's config says otherwise.
 FLUSH_INTERVAL = 15.0
+#: ``coditect serve``'s workers read the interval from here (unset: FLUSH_INTERVAL).
+FLUSH_ENV = "CODITECT_SERVE_API_CALLS_FLUSH"
+_MAX_INTERVAL = 3600.0
+
+
+def interval_from_env(environ: Mapping[str, str] | None = None) -> float:
+    """The flush interval ``$CODITECT_SERVE_API_CALLS_FLUSH`` sets (seconds).
+
+    Raises:
+        ConfigError: not a number of seconds above 0 and at most an hour.
+    """
+    value = (os.environ if environ is None else environ).get(FLUSH_ENV, "").strip()
+    if not value:
+        return FLUSH_INTERVAL
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= _MAX_INTERVAL:  # also refuses nan
+        raise ConfigError(f"{FLUSH_ENV}: {value!r} is not a number of seconds in (0, 3600]")
+    return seconds
+
 
 _UPSERT = text(
     "INSERT INTO api_calls (tenant_id, day, calls) VALUES (:tid, :day, :n) "

@@ -5,15 +5,19 @@ usage shows the days against the tier's rate limit."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from coditect_server.app import create_app
 from coditect_server.state import ServerConfig, ServerState
+from coditect_tui.cli import main
 from tests.contract.harness import FakeClock
 from tests.pg import ServerProcess
 from tests.server.conftest import make_tenant
@@ -84,21 +88,37 @@ async def test_counted_per_tenant_and_utc_day_and_flushed_in_batches(tmp_path: P
 
 
 async def test_two_workers_add_up_and_a_graceful_stop_loses_nothing(tmp_path: Path) -> None:
-    """A real ``coditect serve --workers 2`` (uvicorn): each request on a new connection,
-    so both workers may answer; each adds its own count when it stops."""
+    """A real ``coditect serve --workers 2`` (uvicorn) flushing every 0.1 s: each
+    request on a new connection, so both workers may answer; the periodic flushes bring
+    the count to the database while it serves, and each worker adds the rest when it
+    stops."""
     db = tmp_path / "served.db"
     acme = await make_tenant(str(db), "acme", {})
-    server = ServerProcess(str(db), tmp_path, workers=2)
-    try:
-        for _ in range(20):
+    server = ServerProcess(
+        str(db), tmp_path, workers=2, env={"CODITECT_SERVE_API_CALLS_FLUSH": "0.1"}
+    )
+
+    async def requests(n: int) -> None:
+        for _ in range(n):
             async with httpx.AsyncClient(base_url=server.url) as client:
                 me = await client.get(
                     "/api/v1/whoami", headers={"Authorization": f"Bearer {acme.keys['owner']}"}
                 )
                 assert me.status_code == 200
+
+    def stored() -> int:
+        return sum(calls for name, _day, calls in _rows(db) if name == "acme")
+
+    try:
+        await requests(20)
+        deadline = time.monotonic() + 60  # readiness: the flushes that are due, not a pause
+        while stored() < 20:
+            assert time.monotonic() < deadline, f"flushed {stored()} of 20"
+            await asyncio.sleep(0.05)
+        await requests(5)
     finally:
         server.stop()
-    assert sum(calls for name, _day, calls in _rows(db) if name == "acme") == 20
+    assert stored() == 25
 
 
 async def test_a_flush_the_database_refuses_keeps_its_counts(tmp_path: Path) -> None:
@@ -122,3 +142,14 @@ async def test_a_flush_the_database_refuses_keeps_its_counts(tmp_path: Path) -> 
     finally:
         state.engine = engine
         await state.stop()
+
+
+def test_serve_refuses_a_bad_flush_interval(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODITECT_SERVE_API_CALLS_FLUSH", "soon")
+    code = main(["serve", "--db", str(tmp_path / "s.db")])
+    _out, err = capsys.readouterr()
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "CODITECT_SERVE_API_CALLS_FLUSH: 'soon' is not a number of seconds" in err
+    assert "Traceback" not in err
