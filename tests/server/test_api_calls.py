@@ -17,10 +17,11 @@ import pytest
 
 from coditect_server.app import create_app
 from coditect_server.state import ServerConfig, ServerState
+from coditect_store.store import SqlStore
 from coditect_tui.cli import main
 from tests.contract.harness import FakeClock
-from tests.pg import ServerProcess
-from tests.server.conftest import make_tenant
+from tests.pg import PgDatabase, ServerProcess
+from tests.server.conftest import make_tenant, unique
 
 
 def _rows(db: Path) -> list[tuple[str, str, int]]:
@@ -153,3 +154,46 @@ def test_serve_refuses_a_bad_flush_interval(
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert "CODITECT_SERVE_API_CALLS_FLUSH: 'soon' is not a number of seconds" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_the_flush_adds_under_row_level_security(pg_db: PgDatabase) -> None:
+    """The app role adds each tenant's counts in a transaction confined to that tenant;
+    a store opened on the database (as the app role) reads only its own tenant's."""
+    acme, globex = unique("acme"), unique("globex")
+    await make_tenant(pg_db.app_url, acme, {})
+    await make_tenant(pg_db.app_url, globex, {})
+    ids = {r[0]: r[1] for r in await pg_db.fetch("SELECT name, id FROM tenants")}
+    clock = FakeClock(datetime(2026, 12, 2, 12, 0, tzinfo=UTC))
+    state = ServerState(
+        ServerConfig(db=pg_db.app_url, pool_size=2, api_calls_flush=0, webhooks=False),
+        clock=clock,
+    )
+    await state.start()
+    try:
+        for _ in range(3):
+            state.api_calls.count(ids[acme])
+        state.api_calls.count(ids[globex])
+        await state.api_calls.flush()
+        state.api_calls.count(ids[acme])
+        await state.api_calls.flush()  # adds to the day's row
+    finally:
+        await state.stop()
+    rows = await pg_db.fetch(
+        "SELECT tenant_id, day, calls FROM api_calls WHERE tenant_id = ANY($1) ORDER BY calls",
+        [ids[acme], ids[globex]],
+    )
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (ids[globex], "2026-12-02", 1),
+        (ids[acme], "2026-12-02", 4),
+    ]
+    store = await SqlStore.open_postgres(pg_db.app_url, tenant=acme, principal="owner", clock=clock)
+    try:
+        usage = await store.usage()
+    finally:
+        await store.close()
+    assert usage.api_calls is not None  # acme's counts only
+    assert [(d.day.isoformat(), d.calls) for d in usage.api_calls.days][-2:] == [
+        ("2026-12-01", 0),
+        ("2026-12-02", 4),
+    ]
