@@ -248,6 +248,7 @@ class Gate:
                 response.headers["Connection"] = "close"
             await response(scope, receive, send)
             return
+        self.state.api_calls.count(identity.tenant.id)  # in memory: no write per request
         scope.setdefault("state", {})[IDENTITY] = identity
         declared = _content_length(scope)
         if declared is not None and self.smallest is not None and declared > self.smallest:

@@ -17,19 +17,20 @@ async def check(db: str, *, migrate_url: str | None = None) -> None:
     Raises:
         BackendUnavailable: unreachable, not migrated, a newer schema, or (PostgreSQL) an
             app role that owns tables or bypasses row-level security.
-        ConfigError: a bad ``/api/v1`` deprecation or webhook setting (the workers read
-            them too).
+        ConfigError: a bad ``/api/v1`` deprecation, webhook or API call flush setting
+            (the workers read them too).
         SecretsKeyError: the webhook secrets key file is there but unusable (open to
             others, or not a key).
     """
     import os
 
-    from coditect_server import deprecation, outbound
+    from coditect_server import api_calls, deprecation, outbound
     from coditect_server.state import ServerConfig, ServerState
     from coditect_store import migrate, secrets_key
 
     deprecation.from_env()
     outbound.webhook_env()
+    api_calls.interval_from_env()
     if os.path.lexists(secrets_key.key_path()):
         secrets_key.load_keyring()
 

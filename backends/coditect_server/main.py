@@ -11,8 +11,10 @@ no plugins).
 clients may read it), ``CODITECT_SERVE_WEBHOOK_ALLOW`` (comma-separated networks webhooks
 may reach although private or loopback), ``CODITECT_SERVE_WEBHOOK_LEASE`` and
 ``CODITECT_SERVE_WEBHOOK_POLL`` (seconds: how long a claimed delivery stays claimed, and
-between looks at an empty outbox). The store reads ``CODITECT_SECRETS_KEY_FILE`` (the key
-that seals webhook secrets; ``coditect_store.secrets_key``).
+between looks at an empty outbox), ``CODITECT_SERVE_API_CALLS_FLUSH`` (seconds between
+additions of the API call counts to the database; api_calls.py). The store reads
+``CODITECT_SECRETS_KEY_FILE`` (the key that seals webhook secrets;
+``coditect_store.secrets_key``).
 
 With several workers, the metrics of all of them are added up through
 ``$PROMETHEUS_MULTIPROC_DIR``: :func:`serve` sets it to a fresh directory of its own
@@ -32,7 +34,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from coditect_server import deprecation, outbound
+from coditect_server import api_calls, deprecation, outbound
 from coditect_server.app import create_app
 from coditect_server.gc_tuning import tune_for_serving
 from coditect_server.metrics import MULTIPROC_ENV, forget_worker
@@ -84,6 +86,7 @@ def app_from_env() -> FastAPI:
             webhook_lease=hooks.lease,
             webhook_poll_interval=hooks.poll_interval,
             platform_admins=platform_admins_from_env(os.environ.get(PLATFORM_ADMINS_ENV)),
+            api_calls_flush=api_calls.interval_from_env(),
         )
     )
 

@@ -505,8 +505,9 @@ async def remove_member(name: str, request: Request, c: Caller = Auth) -> Respon
 
 @router.get("/usage", response_model=Usage, operation_id="usage")
 async def usage(c: Caller = Auth) -> Response:
-    """What the tenant holds against its tier's quotas (owners and admins)."""
-    return ok(await run(c.store.usage()))
+    """What the tenant holds against its tier's quotas (owners and admins), with the API
+    calls of the last seven UTC days (this process's unflushed ones added)."""
+    return ok(await c.state.api_calls.usage(lambda: run(c.store.usage()), c.identity.tenant.id))
 
 
 # -- invitations -----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from coditect_server.api_calls import FLUSH_INTERVAL, ApiCallCounter
 from coditect_server.deprecation import ApiDeprecation
 from coditect_server.metrics import NullMetrics
 from coditect_store import migrate
@@ -80,6 +81,8 @@ class ServerConfig:
         platform_admins: the platform administrators, as ``tenant/principal`` (an API
             key's tenant and principal): they alone may create tenants and change their
             lifecycle state (docs/security.md, "Tenant lifecycle").
+        api_calls_flush: seconds between additions of this process's API call counts to
+            the database (api_calls.py; 0: only when the process stops).
     """
 
     db: str
@@ -110,6 +113,7 @@ class ServerConfig:
     webhook_max_attempts: int = MAX_ATTEMPTS
     webhook_disable_after: int = DISABLE_AFTER
     platform_admins: frozenset[str] = frozenset()
+    api_calls_flush: float = FLUSH_INTERVAL
 
 
 def sqlite_path(db: str) -> Path:
@@ -145,6 +149,8 @@ class ServerState:
 
         #: the one webhook delivery worker of this process (started with the state)
         self.webhooks = WebhookWorker(self)
+        #: this process's count of authenticated API requests (flushed while started)
+        self.api_calls = ApiCallCounter(self, interval=config.api_calls_flush)
         #: the app's metrics (create_app sets them; off until then)
         self.metrics: NullMetrics = NullMetrics()
         #: sha256 of an API key -> (its identity, monotonic time it was read). Used only
@@ -237,11 +243,16 @@ class ServerState:
         await self.hub.start()
         if self.config.webhooks:
             self.webhooks.start()
+        self.api_calls.start()
 
     async def stop(self) -> None:
-        """Stop the webhook worker and the listener, close every connection. Never raises."""
+        """Stop the webhook worker and the listener, flush the API call counts, close every
+        connection. Never raises."""
         with contextlib.suppress(Exception):
             await self.webhooks.stop()
+        if self.engine is not None:
+            with contextlib.suppress(Exception):
+                await self.api_calls.stop()
         with contextlib.suppress(Exception):
             await self.hub.stop()
         if self.engine is not None:

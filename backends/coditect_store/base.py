@@ -83,10 +83,13 @@ class StoreBase:
         clock: Callable[[], datetime] = utcnow,
         flags: Sequence[FeatureFlag] = (),
         platform_admin: bool = False,
+        serves_api: bool = False,
     ) -> None:
         self._engine = engine
         self._owns_engine = owns_engine
         self._pg = engine is not None and engine.dialect.name == "postgresql"
+        #: the database is a tenant API server's: it counts API calls (``api_calls``)
+        self._serves_api = serves_api or self._pg
         self._tenant = tenant
         self._tid = tenant.id
         self._principal = principal
@@ -337,6 +340,7 @@ class StoreBase:
             clock=clock,
             flags=flags,
             platform_admin=platform_admin,
+            serves_api=True,
         )
 
     async def close(self) -> None:

@@ -23,20 +23,21 @@ from coditect_store.schema import (
 )
 from coditect_store.sessions import _session
 from coditect_store.status import _snapshot
-from coditect_tui.core.backend import ExportKind, TenantRecord
-from coditect_tui.core.errors import InvalidInput
-from coditect_tui.core.models import Action, Member, Project, Repo, Resource
+from coditect_tui.core.backend import OMITTED, ExportKind, ExportOmission, TenantRecord
+from coditect_tui.core.errors import InvalidInput, PermissionDenied
+from coditect_tui.core.models import Action, Member, Project, Repo, Resource, Scope
 
 _BATCH = 1_000
-#: What the export needs beyond audit.export (checked together, before any row is read).
-_NEEDED = (
-    (Resource.MEMORY, Action.EXPORT),
-    (Resource.PROJECTS, Action.READ),
-    (Resource.REPOS, Action.READ),
-    (Resource.SESSIONS, Action.READ),
-    (Resource.STATUS, Action.READ),
-    (Resource.MEMBERS, Action.READ),
-)
+#: What each kind needs beyond audit.export (the export's own right): a kind the tier or
+#: the role does not allow is left out and named (decided before any row is read).
+_NEEDS: dict[ExportKind, tuple[Resource, Action]] = {
+    "members": (Resource.MEMBERS, Action.READ),
+    "projects": (Resource.PROJECTS, Action.READ),
+    "repos": (Resource.REPOS, Action.READ),
+    "sessions": (Resource.SESSIONS, Action.READ),
+    "memory": (Resource.MEMORY, Action.EXPORT),
+    "status": (Resource.STATUS, Action.READ),
+}
 
 
 def _sources() -> list[tuple[ExportKind, Table, str, Callable[[Any], Any]]]:
@@ -80,6 +81,21 @@ class ExportMixin(StoreBase):
             )
         return {entry_id: body or "" for entry_id, body in (await conn.execute(stmt)).all()}
 
+    def _omission(self, kind: ExportKind) -> ExportOmission | Scope | None:
+        """Why ``kind`` is left out (the tier decides first, then the role), or the
+        role's scope when it may read the kind (None: no rule for the kind)."""
+        needs = _NEEDS.get(kind)
+        if needs is None:
+            return None
+        try:
+            self._policy.check_tier(self._subject, *needs)
+        except PermissionDenied as exc:
+            return ExportOmission(kind=kind, reason="tier", detail=str(exc))
+        try:
+            return self._authorize(*needs)
+        except PermissionDenied as exc:
+            return ExportOmission(kind=kind, reason="role", detail=str(exc))
+
     async def export_tenant(self, person: str | None = None) -> AsyncGenerator[TenantRecord, None]:
         if person is not None and not person.strip():
             raise InvalidInput("person must not be empty")
@@ -90,18 +106,29 @@ class ExportMixin(StoreBase):
             audit_only=True,
             denied_as="audit.tenant_export",
         ) as op:
-            for resource, action in _NEEDED:
-                self._authorize(resource, action)
+            decided = {kind: self._omission(kind) for kind in _NEEDS}
+            omitted = [o for o in decided.values() if isinstance(o, ExportOmission)]
             op.record(
-                "audit.tenant_export", person, person=person, scope="person" if person else "all"
+                "audit.tenant_export",
+                person,
+                person=person,
+                scope="person" if person else "all",
+                omitted={o.kind: o.reason for o in omitted},
             )
+        for omission in omitted:
+            yield TenantRecord(kind=OMITTED, item=omission.model_dump(mode="json"))
         for kind, table, key, convert in _sources():
+            rule = decided.get(kind)
+            if isinstance(rule, ExportOmission):
+                continue
             column = table.c[key]
             after: Any = None
             while True:
                 stmt = select(table).where(table.c.tenant_id == self._tid)
                 if person is not None:
                     stmt = stmt.where(_person_filter(table, person))
+                if rule is Scope.OWN:  # the role reads only its own rows of the kind
+                    stmt = stmt.where(_person_filter(table, self._principal))
                 if after is not None:
                     stmt = stmt.where(column > after)
                 stmt = stmt.order_by(column).limit(_BATCH)

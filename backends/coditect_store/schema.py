@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -312,6 +313,16 @@ api_rate_buckets = Table(
     Column("allowed", Boolean, nullable=False),
 )
 
+# authenticated API requests per tenant and UTC day (coditect_server/api_calls.py adds
+# each process's counts; on PostgreSQL migration 0009 creates it)
+api_calls = Table(
+    "api_calls",
+    server_metadata,
+    Column("tenant_id", String(36), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    Column("calls", BigInteger, nullable=False),
+)
+
 #: PostgreSQL's full-text index of memory bodies (SQLite uses the FTS5 table memory_fts).
 memory_fts_pg = Table(
     "memory_fts",
@@ -340,4 +351,5 @@ PG_TENANT_TABLES = (
     "webhook_subscriptions",
     "webhook_deliveries",
     "invitations",
+    "api_calls",
 )

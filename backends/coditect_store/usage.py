@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
+from typing import Any
+
 from sqlalchemy import Table, func, select
 
 from coditect_store.base import StoreBase
 from coditect_store.schema import (
+    api_calls,
     audit_heads,
     git_sessions,
     members,
@@ -14,7 +18,14 @@ from coditect_store.schema import (
     repos,
 )
 from coditect_tui.core.errors import PermissionDenied
-from coditect_tui.core.models import Action, Resource, Usage
+from coditect_tui.core.models import (
+    API_CALL_DAYS,
+    Action,
+    ApiCalls,
+    ApiCallsDay,
+    Resource,
+    Usage,
+)
 
 
 def _quota(limit: int) -> int | None:
@@ -54,7 +65,8 @@ class UsageMixin(StoreBase):
                     select(audit_heads.c.seq).where(audit_heads.c.tenant_id == self._tid)
                 )
             ).scalar()
-            quotas = self._policy.tier(self._tenant.tier).quotas
+            tier = self._policy.tier(self._tenant.tier)
+            quotas = tier.quotas
             return Usage(
                 tier=self._tenant.tier,
                 projects=await count(projects),
@@ -66,4 +78,22 @@ class UsageMixin(StoreBase):
                 memory_documents=int(memory[0]),
                 memory_bytes=int(memory[1]),
                 audit_events=int(head or 0),
+                api_calls=await self._api_calls(conn, tier.rate_limits.requests_per_minute)
+                if self._serves_api
+                else None,
             )
+
+    async def _api_calls(self, conn: Any, per_minute: int) -> ApiCalls:
+        """The last API_CALL_DAYS UTC days of the server's flushed counts."""
+        today = self._clock().astimezone(UTC).date()
+        days = [today - timedelta(days=n) for n in range(API_CALL_DAYS - 1, -1, -1)]
+        rows = await conn.execute(
+            select(api_calls.c.day, api_calls.c.calls).where(
+                api_calls.c.tenant_id == self._tid, api_calls.c.day >= days[0].isoformat()
+            )
+        )
+        counted = {day: int(calls) for day, calls in rows.all()}
+        return ApiCalls(
+            days=[ApiCallsDay(day=d, calls=counted.get(d.isoformat(), 0)) for d in days],
+            per_minute_limit=_quota(per_minute),
+        )

@@ -36,7 +36,8 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         description="Write members, projects, repos, sessions, memory entries, status "
         "snapshots and audit events as JSON Lines, with manifest.json, SHA256SUMS, a "
         "signed checkpoint of the audit chain and a signature of SHA256SUMS, atomically "
-        "into DIR (new or empty). Needs audit and memory export rights; audited.",
+        "into DIR (new or empty). Needs audit export rights; a kind the tier or the role "
+        "may not read is left out and named, with the reason, in manifest.json. Audited.",
     )
     export.add_argument("dir", metavar="DIR", help="the new (or empty) folder to write")
     export.add_argument(
@@ -104,9 +105,11 @@ def run_export(args: argparse.Namespace, ctx: CliContext) -> int:
     counts = ", ".join(f"{kind} {n}" for kind, n in manifest.counts.items())
     whose = f"person {safe_text(args.person)} of " if args.person else ""
     signed = f"signed with key {manifest.signature.key_id}" if manifest.signature else "unsigned"
+    left_out = ", ".join(f"{o.kind} ({o.reason})" for o in manifest.omitted)
     print(
         f"tenant export: {whose}tenant {safe_text(manifest.tenant.name)} -> "
         f"{safe_text(result.path)}: {counts}; {signed}"
+        + (f"; left out (see manifest.json): {left_out}" if left_out else "")
     )
     return 0
 

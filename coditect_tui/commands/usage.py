@@ -20,7 +20,9 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
         "usage",
         help="what the tenant holds against its tier's quotas",
         description="Projects and members against the tier's quotas, repos, git sessions, "
-        "memory documents and their size, audit events. Owners and admins.",
+        "memory documents and their size, audit events, and (over the tenant API) the API "
+        "calls of today against the tier's rate limit and of the last seven days. Owners "
+        "and admins.",
     )
     add_format_options(parser, ("text", "json"))
     add_common(parser)

@@ -48,8 +48,10 @@ from coditect_tui.core.contract.backend import (
 )
 from coditect_tui.core.contract.export import (
     EXPORT_KINDS,
+    OMITTED,
     ExportApi,
     ExportKind,
+    ExportOmission,
     TenantRecord,
 )
 from coditect_tui.core.contract.flags import FlagsApi
@@ -65,6 +67,7 @@ from coditect_tui.core.contract.types import ProgressCallback
 __all__ = [
     "EXPORT_KINDS",
     "MUTATING_METHODS",
+    "OMITTED",
     "READ_METHODS",
     "RESOURCE_INTERFACES",
     "AuditApi",
@@ -72,6 +75,7 @@ __all__ = [
     "BackendBase",
     "ExportApi",
     "ExportKind",
+    "ExportOmission",
     "FlagsApi",
     "MembersApi",
     "MemoryApi",

@@ -8,7 +8,7 @@ except the audit event's ``ts``, which is the exact canonical text that is hashe
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
@@ -177,11 +177,40 @@ class NewApiKey(Model):
     secret: str
 
 
+#: How many UTC days of API calls ``Usage.api_calls`` holds (today and the days before).
+API_CALL_DAYS = 7
+
+
+class ApiCallsDay(Model):
+    """The tenant API's authenticated requests of one UTC day."""
+
+    day: date
+    calls: int
+
+
+class ApiCalls(Model):
+    """Authenticated requests to the tenant API, per UTC day, as the server counted them.
+
+    The server counts in memory and adds its counts to the database every few seconds
+    (docs/server.md, "API calls per day"): the days are complete up to the last flush of
+    every server process, and the answering process adds its own unflushed calls.
+
+    Attributes:
+        days: the last :data:`API_CALL_DAYS` UTC days, oldest first, today last (0 for a
+            day without calls).
+        per_minute_limit: the tier's ``rate_limits.requests_per_minute`` (None: unlimited).
+    """
+
+    days: list[ApiCallsDay]
+    per_minute_limit: int | None = None
+
+
 class Usage(Model):
     """What a tenant holds, against its tier's quotas (None: the tier sets no limit).
 
     ``memory_bytes`` is the size of the indexed memory documents (their files' sizes),
-    the tenant's share of the store that grows with use.
+    the tenant's share of the store that grows with use. ``api_calls`` is None where
+    there is no API to count (a local store).
     """
 
     tier: str
@@ -194,6 +223,7 @@ class Usage(Model):
     memory_documents: int
     memory_bytes: int
     audit_events: int
+    api_calls: ApiCalls | None = None
 
 
 ProjectKind = Literal["master", "standalone", "group"]

@@ -150,3 +150,47 @@ async def test_the_export_folder_verifies_on_every_backend(owner: Backend, tmp_p
     assert check.ok and check.signed, check.problems
     assert result.manifest.counts["projects"] == 1
     assert b"\x1b" not in (result.path / "projects.jsonl").read_bytes()
+
+
+_LEFT_OUT_BY_TIER = ["projects", "repos", "sessions", "memory", "status"]
+
+
+async def test_the_tier_decides_what_is_exported_and_names_what_it_left_out(
+    harness: Harness,
+) -> None:
+    """An owner in the auditor tier (audit, no projects, memory or dashboard): members
+    and the audit records are exported, the other kinds are named first, with the
+    tier as the reason, and the export's event says so."""
+    owner = await harness.open("acme", "olivia", "owner", tier="auditor")
+    try:
+        records = await _drain(owner)
+        event = (await owner.query_audit(AuditFilter(action="audit.tenant_export"))).items[0]
+    finally:
+        await owner.close()
+    omitted = [r.item for r in records if r.kind == "omitted"]
+    assert [(o["kind"], o["reason"]) for o in omitted] == [(k, "tier") for k in _LEFT_OUT_BY_TIER]
+    assert all("tier 'auditor' does not include" in o["detail"] for o in omitted), omitted
+    kinds = [r.kind for r in records]
+    assert kinds[: len(omitted)] == ["omitted"] * len(omitted)  # named before the data
+    assert set(kinds) == {"omitted", "members", "audit"}
+    assert event.details["omitted"] == dict.fromkeys(_LEFT_OUT_BY_TIER, "tier")
+
+
+async def test_a_feature_flag_leaves_memory_out_for_one_member(harness: Harness) -> None:
+    owner = await harness.open("acme", "olivia", "owner")
+    await owner.add_member("adam", "admin")
+    await owner.set_flag("memory", False, stakeholder="adam")
+    await owner.upsert_memory_entry(MemoryEntrySpec(path="o.md", kind="note", title="o"))
+    admin = await harness.open("acme", "adam", "admin")  # a local handle reads flags on open
+    try:
+        mine = await _drain(admin)
+        everything = await _drain(owner)
+    finally:
+        await owner.close()
+        await admin.close()
+    omitted = [r.item for r in mine if r.kind == "omitted"]
+    assert [(o["kind"], o["reason"]) for o in omitted] == [("memory", "tier")]
+    assert "stakeholder override" in omitted[0]["detail"]
+    assert "memory" not in {r.kind for r in mine}
+    assert "omitted" not in {r.kind for r in everything}
+    assert [r.item["path"] for r in everything if r.kind == "memory"] == ["o.md"]

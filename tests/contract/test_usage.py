@@ -3,11 +3,20 @@ and admins only (anyone else is refused below the UI, and the refusal is audited
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from coditect_tui.core.backend import Backend
 from coditect_tui.core.errors import PermissionDenied
-from coditect_tui.core.models import AuditFilter, MemoryEntrySpec, ProjectSpec, RepoSpec
+from coditect_tui.core.models import (
+    API_CALL_DAYS,
+    AuditFilter,
+    MemoryEntrySpec,
+    ProjectSpec,
+    RepoSpec,
+    Usage,
+)
 from tests.contract.harness import Harness
 
 
@@ -62,3 +71,32 @@ async def test_usage_is_refused_to_everyone_but_owners_and_admins(
         await other.close()
     denied = (await owner.query_audit(AuditFilter(outcome="denied", actor="max"))).items
     assert [(e.action, e.details.get("method")) for e in denied] == [("members.usage", "usage")]
+
+
+def _calls(usage: Usage) -> int:
+    assert usage.api_calls is not None
+    return sum(d.calls for d in usage.api_calls.days)
+
+
+async def test_api_calls_per_day_where_there_is_an_api(harness: Harness) -> None:
+    """The server counts every authenticated request of the tenant (this usage call
+    included); a local store says it has no API; a store opened on a server's
+    PostgreSQL database reads the counts the servers flushed (none here)."""
+    owner = await harness.open("acme", "olivia", "owner", tier="customer_team")
+    try:
+        before = await owner.usage()
+        for _ in range(3):
+            await owner.list_projects()
+        after = await owner.usage()
+    finally:
+        await owner.close()
+    if harness.name == "sqlite":
+        assert before.api_calls is None and after.api_calls is None
+        return
+    assert after.api_calls is not None
+    days = [d.day for d in after.api_calls.days]
+    assert len(days) == API_CALL_DAYS
+    assert all((b - a).days == 1 for a, b in itertools.pairwise(days))
+    assert after.api_calls.per_minute_limit == 300  # customer_team's requests_per_minute
+    expected = 0 if harness.name == "postgres-store" else 4  # three lists, then usage
+    assert _calls(after) - _calls(before) == expected

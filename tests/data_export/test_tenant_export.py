@@ -345,3 +345,79 @@ async def _add_member(name: str, role: str, db: Path) -> None:
         await owner.add_member(name, role)
     finally:
         await owner.close()
+
+
+_EXPORTER = """
+  exporter:
+    description: Exports the membership and the audit log, reads nothing else.
+    permissions:
+      members: {read: tenant}
+      audit: {read: tenant, export: tenant}
+"""
+
+
+async def test_what_the_role_may_not_read_is_left_out_named_and_signed(
+    tmp_path: Path, key: Any
+) -> None:
+    from coditect_tui.core.paths import shipped_config_dir
+    from coditect_tui.core.policy import Policy
+
+    config = tmp_path / "policy"
+    config.mkdir()
+    shipped = shipped_config_dir()
+    (config / "roles.yaml").write_text((shipped / "roles.yaml").read_text() + _EXPORTER)
+    (config / "tiers.yaml").write_text((shipped / "tiers.yaml").read_text())
+    policy = Policy.load(config)
+    db = tmp_path / "r.db"
+    await _seed(db)
+    owner = await _open(db, "olivia", policy=policy)
+    try:
+        await owner.add_member("eve", "exporter")
+    finally:
+        await owner.close()
+    eve = await _open(db, "eve", "exporter", policy=policy)
+    try:
+        result = await write_tenant_export(eve, tmp_path / "export", key=key)
+    finally:
+        await eve.close()
+    manifest = result.manifest
+    left_out = ["projects", "repos", "sessions", "memory", "status"]
+    assert [(o.kind, o.reason) for o in manifest.omitted] == [(k, "role") for k in left_out]
+    assert "role 'exporter' may not read projects" in manifest.omitted[0].detail
+    assert sorted(p.name for p in result.path.glob("*.jsonl")) == ["audit.jsonl", "members.jsonl"]
+    assert set(manifest.counts) == {"members", "audit"} and manifest.counts["members"] == 3
+    check = verify_tenant_export(result.path, public=key.public_key())
+    assert check.ok and check.signed, check.problems
+    # what was left out is part of the signed manifest: dropping a line is caught
+    path = result.path / MANIFEST_NAME
+    data = json.loads(path.read_text())
+    data["omitted"] = data["omitted"][1:]
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    tampered = verify_tenant_export(result.path, public=key.public_key())
+    assert not tampered.ok
+    assert any("does not list one file per exported kind" in p for p in tampered.problems)
+
+
+def test_cli_exports_what_the_tier_allows(tmp_path: Path) -> None:
+    """The auditor tier has no projects, memory or dashboard: the export holds members
+    and audit records, says what it left out, and verifies."""
+    db = tmp_path / "auditor.db"
+    config = Path(_config(tmp_path, db))
+    config.write_text(config.read_text().replace("tier: internal", "tier: auditor"))
+    out = tmp_path / "export"
+    done = run_cli("tenant", "export", str(out), "--unsigned", "--config", str(config))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith(
+        "left out (see manifest.json): projects (tier), repos (tier), sessions (tier), "
+        "memory (tier), status (tier)"
+    ), done.stdout
+    manifest = json.loads((out / MANIFEST_NAME).read_text())
+    assert [o["kind"] for o in manifest["omitted"]] == [
+        "projects",
+        "repos",
+        "sessions",
+        "memory",
+        "status",
+    ]
+    ok = run_cli("tenant", "verify", str(out), "--allow-unsigned", "--config", str(config))
+    assert ok.returncode == 0 and ok.stdout.startswith("ok: "), ok.stderr

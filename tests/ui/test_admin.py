@@ -1,14 +1,17 @@
 """The administration screen: an owner adds a member, changes their role and grant,
-creates and revokes a key (its secret shown once) and removes the member, each through
-the backend and audited; usage shows the tenant's real counts; a role that may not
-administer is told so at once, and the backend refuses it anyway."""
+creates and revokes a key (its secret shown once) and removes the member, invites and
+withdraws an invitation (its join line shown once), sets and clears a feature flag, each
+through the backend and audited; usage shows the tenant's real counts (and that a local
+store has no API to count); a role that may not administer is told so at once, and the
+backend refuses it anyway. The screen at 80x24 and 120x40 is a snapshot."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from textual.widgets import DataTable, Input
+import pytest
+from textual.widgets import DataTable, Input, OptionList
 
 from coditect_tui.core.models import AuditFilter
 from coditect_tui.core.webhooks import WebhookSpec
@@ -91,6 +94,7 @@ async def test_an_owner_manages_members_and_keys(make_app: AppFactory) -> None:
         text = screen_text(app)
         assert f"Members            {usage.members}" in text
         assert f"Repos              {usage.repos:,}" in text
+        assert usage.api_calls is None and "API calls          no API: local store" in text
         # remove bob: the name must be typed
         app.screen.query_one("#admin-tabs").active = "members"  # type: ignore[attr-defined]
         await settle(app, pilot)
@@ -163,3 +167,132 @@ async def test_webhooks_are_listed_and_removed(make_app: AppFactory) -> None:
         await settle(app, pilot)
         assert await backend.list_webhooks() == []
         assert _rows(app, "admin-hooks") == []
+
+
+async def _admin_tab(app: CoditectApp, pilot: object, tab: str) -> None:
+    await pilot.press("A")  # type: ignore[attr-defined]
+    await settle(app, pilot)
+    assert isinstance(app.screen, AdminScreen)
+    app.screen.query_one("#admin-tabs").active = tab  # type: ignore[attr-defined]
+    await settle(app, pilot)
+
+
+async def _invite(app: CoditectApp, pilot: object, name: str, ends: str) -> None:
+    """Invite ``name`` as a viewer (the first role offered) until ``ends``."""
+    await pilot.press("i")  # type: ignore[attr-defined]
+    await _type(pilot, name)
+    await pilot.pause()  # type: ignore[attr-defined]
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    await _type(pilot, ends)
+    await settle(app, pilot)
+
+
+async def test_an_owner_invites_and_withdraws_an_invitation(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await opened(app, pilot)
+        assert app.session is not None and app.session.backend is not None
+        backend = app.session.backend
+        await _admin_tab(app, pilot, "invites")
+        ends = (date.today() + timedelta(days=60)).isoformat()
+        await _invite(app, pilot, "[b]dana", ends)
+        # the join line is shown once, to copy; only the token's prefix is kept
+        shown = app.screen.query_one(Input).value
+        (pending,) = await backend.list_invitations()
+        assert (pending.name, pending.role, pending.created_by) == ("[b]dana", "viewer", "alice")
+        assert pending.expires_at is not None and pending.expires_at.date().isoformat() == ends
+        assert shown.startswith("coditect join <tenant API URL> cdt_inv_")
+        token = shown.split()[-1]
+        assert token.startswith(pending.prefix) and len(token) > 40
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AdminScreen) and token not in screen_text(app)
+        today = date.today().isoformat()
+        valid = pending.valid_until.astimezone().date().isoformat()
+        assert _rows(app, "admin-invites") == [["[b]dana", "viewer", ends, valid, "alice", today]]
+        # the same name again: the backend's refusal in one line, nothing more stored
+        await _invite(app, pilot, "[b]dana", "")
+        assert "already has a pending invitation" in screen_text(app)
+        assert len(await backend.list_invitations()) == 1
+        # withdraw it: "withdraw" must be typed
+        await pilot.press("x")
+        await _type(pilot, "withdraw")
+        await settle(app, pilot)
+        assert await backend.list_invitations() == []
+        assert _rows(app, "admin-invites") == []
+        events = (await backend.query_audit(AuditFilter(resource_type="members"))).items
+        actions = [e.action for e in events]
+        assert "members.invite" in actions and "members.invite_revoke" in actions
+
+
+async def _choose(app: CoditectApp, pilot: object, option: str) -> None:
+    """Pick ``option`` in the choice dialog on top."""
+    options = app.screen.query_one(OptionList)
+    ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+    options.highlighted = ids.index(option)
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await settle(app, pilot)
+
+
+async def _set_flag(app: CoditectApp, pilot: object, feature: str, state: str, who: str) -> None:
+    await pilot.press("s")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    await _choose(app, pilot, feature)
+    await _choose(app, pilot, state)
+    await _type(pilot, who)
+    await settle(app, pilot)
+
+
+async def test_an_owner_sets_and_clears_a_feature_flag(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await opened(app, pilot)
+        assert app.session is not None and app.session.backend is not None
+        backend = app.session.backend
+        await backend.add_member("bob", "editor")
+        await _admin_tab(app, pilot, "flags")
+        # a member who does not exist: the backend's refusal in one line, nothing stored
+        await _set_flag(app, pilot, "memory", "off", "ghost")
+        assert "member 'ghost' not found" in screen_text(app)
+        assert await backend.list_flags() == []
+        # memory off for bob
+        await _set_flag(app, pilot, "memory", "off", "bob")
+        flags = await backend.list_flags()
+        assert [(f.feature, f.stakeholder, f.enabled) for f in flags] == [("memory", "bob", False)]
+        today = date.today().isoformat()
+        assert _rows(app, "admin-flags") == [["memory", "bob", "off", "alice", today]]
+        # the whole tenant: the prompt offers the selected row's member; emptied, the tenant
+        await pilot.press("s")
+        await pilot.pause()
+        await _choose(app, pilot, "memory")  # the selected row's feature, offered first
+        await _choose(app, pilot, "on")
+        assert app.screen.query_one(Input).value == "bob"
+        await pilot.press("ctrl+u")  # clear the line
+        await pilot.press("enter")
+        await settle(app, pilot)
+        flags = await backend.list_flags()
+        assert [(f.stakeholder, f.enabled) for f in flags] == [(None, True), ("bob", False)]
+        # clear bob's: the feature must be typed
+        app.screen.query_one("#admin-flags", DataTable).move_cursor(row=1)
+        await pilot.press("x")
+        await _type(pilot, "memory")
+        await settle(app, pilot)
+        assert [f.stakeholder for f in await backend.list_flags()] == [None]
+        events = (await backend.query_audit(AuditFilter(resource_type="members"))).items
+        actions = [e.action for e in events]
+        assert actions.count("members.flag_set") == 2 and "members.flag_clear" in actions
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_admin_screen_snapshot(
+    snap_compare: Callable[..., bool], make_app: AppFactory, size: tuple[int, int]
+) -> None:
+    """The Usage tab (its counts are the demo's; the other tabs show today's dates)."""
+    app = make_app()
+
+    async def run_before(pilot: object) -> None:
+        await opened(app, pilot)
+        await _admin_tab(app, pilot, "usage")
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -448,16 +448,20 @@ def upgrade_0005(op: Any) -> None:
     op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {app_role}")
 
 
+def _isolate(op: Any, table: str) -> None:
+    """Row-level security on a tenant table, as 0001 set it on every one: FORCE, and the
+    ``tenant_isolation`` policy (the transaction's tenant only)."""
+    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({POLICY}) WITH CHECK ({POLICY})")
+
+
 def upgrade_0006(op: Any) -> None:
     """Apply the PostgreSQL part of revision 0006 (called by 0006_feature_flags): row-level
     security on ``feature_flags`` as on every tenant table, and the app role's grants."""
     database = op.get_bind().execute(sa.text("SELECT current_database()")).scalar_one()
     app_role, _lookup = deployment_roles(database)
-    op.execute("ALTER TABLE feature_flags ENABLE ROW LEVEL SECURITY")
-    op.execute("ALTER TABLE feature_flags FORCE ROW LEVEL SECURITY")
-    op.execute(
-        f"CREATE POLICY tenant_isolation ON feature_flags USING ({POLICY}) WITH CHECK ({POLICY})"
-    )
+    _isolate(op, "feature_flags")
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON feature_flags TO {app_role}")
 
 
@@ -535,11 +539,7 @@ def upgrade_0008(op: Any) -> None:
     q_schema = '"' + schema.replace('"', '""') + '"'
     database = bind.execute(sa.text("SELECT current_database()")).scalar_one()
     app_role, lookup_role = deployment_roles(database)
-    op.execute("ALTER TABLE invitations ENABLE ROW LEVEL SECURITY")
-    op.execute("ALTER TABLE invitations FORCE ROW LEVEL SECURITY")
-    op.execute(
-        f"CREATE POLICY tenant_isolation ON invitations USING ({POLICY}) WITH CHECK ({POLICY})"
-    )
+    _isolate(op, "invitations")
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON invitations TO {app_role}")
     op.execute(f"GRANT SELECT (tenant_id, name, role, token_hash) ON invitations TO {lookup_role}")
     op.execute(f"CREATE POLICY lookup_read ON invitations FOR SELECT TO {lookup_role} USING (true)")
@@ -549,3 +549,13 @@ def upgrade_0008(op: Any) -> None:
     op.execute(f"ALTER FUNCTION {signature} OWNER TO {lookup_role}")
     op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {app_role}")
+
+
+def upgrade_0009(op: Any) -> None:
+    """Apply the PostgreSQL part of revision 0009 (called by 0009_api_calls): row-level
+    security on ``api_calls`` and the app role's grants (it adds to counts, never deletes
+    them)."""
+    database = op.get_bind().execute(sa.text("SELECT current_database()")).scalar_one()
+    app_role, _lookup = deployment_roles(database)
+    _isolate(op, "api_calls")
+    op.execute(f"GRANT SELECT, INSERT, UPDATE ON api_calls TO {app_role}")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-from coditect_tui.core.backend import EXPORT_KINDS, ExportKind
+from coditect_tui.core.backend import EXPORT_KINDS, ExportKind, ExportOmission
 from coditect_tui.core.evidence import PackActor, PackApp, PackChain, PackFile, PackTenant
 from coditect_tui.core.models import Model
 
@@ -39,9 +39,11 @@ class ExportManifest(Model):
 
     Attributes:
         person: the subject of a subject access export (None: the whole tenant).
-        counts: records per kind.
+        counts: records per exported kind.
         chain: where the exported audit records sit in the tenant's hash chain.
-        files: one JSON Lines file per kind (``format`` is always jsonl).
+        files: one JSON Lines file per exported kind (``format`` is always jsonl).
+        omitted: the kinds left out (no file, no count), and why: the tier or the role
+            of the exporter does not allow reading them.
     """
 
     kind: Literal["coditect-tenant-export"]
@@ -55,6 +57,7 @@ class ExportManifest(Model):
     chain: PackChain
     files: list[PackFile]
     signature: ExportSignature | None
+    omitted: list[ExportOmission] = []
 
 
 @dataclass(frozen=True, slots=True)

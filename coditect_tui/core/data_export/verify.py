@@ -120,8 +120,14 @@ def verify_tenant_export(
         problems.append(
             f"{MANIFEST_NAME}: format_version {manifest.format_version} is not {MANIFEST_VERSION}"
         )
-    if {f.name for f in manifest.files} != set(FILE_NAMES.values()):
-        problems.append(f"{MANIFEST_NAME}: does not list one file per kind")
+    left_out = [o.kind for o in manifest.omitted]
+    if len(set(left_out)) != len(left_out) or "audit" in left_out:
+        problems.append(f"{MANIFEST_NAME}: omitted names a kind twice, or the audit records")
+    exported = {name for kind, name in FILE_NAMES.items() if kind not in left_out}
+    if {f.name for f in manifest.files} != exported:
+        problems.append(f"{MANIFEST_NAME}: does not list one file per exported kind")
+    if set(manifest.counts) & set(left_out):
+        problems.append(f"{MANIFEST_NAME}: counts a kind it says was left out")
     for entry in manifest.files:
         kind = entry.name.removesuffix(".jsonl")
         if manifest.counts.get(kind) != entry.rows:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, cast
 
 import orjson
 
-from coditect_tui.core.backend import EXPORT_KINDS, ExportKind, TenantRecord
+from coditect_tui.core.backend import OMITTED, ExportKind, ExportOmission, TenantRecord
 from coditect_tui.core.checkpoints import key_id, sign_checkpoint
 from coditect_tui.core.data_export.manifest import (
     CHECKPOINT_NAME,
@@ -24,6 +24,7 @@ from coditect_tui.core.data_export.manifest import (
     ExportSignature,
 )
 from coditect_tui.core.data_export.signing import sign_sums
+from coditect_tui.core.errors import BackendUnavailable
 from coditect_tui.core.evidence import (
     ChainEnds,
     PackActor,
@@ -67,7 +68,9 @@ async def write_tenant_export(
 ) -> ExportResult:
     """Export everything of the open tenant (or of ``person``) into the folder ``target``.
 
-    One JSON Lines file per kind (``safe_json``, sorted keys), manifest.json,
+    One JSON Lines file per kind the caller may read (``safe_json``, sorted keys; the
+    kinds the tier or the role leave out are named in the manifest's ``omitted``),
+    manifest.json,
     SHA256SUMS and, with a ``key``, the signed checkpoint of the exported audit chain's
     last row (listed in SHA256SUMS) and SHA256SUMS.sig. Built in a hidden sibling folder
     and renamed into place: ``target`` holds nothing or a whole export.
@@ -98,18 +101,29 @@ async def write_tenant_export(
     stream = cast(AsyncGenerator[TenantRecord, None], backend.export_tenant(person))
     staging: Path | None = None
     sinks: dict[ExportKind, HashingSink] = {}
-    counts: dict[str, int] = dict.fromkeys(EXPORT_KINDS, 0)
+    counts: dict[str, int] = {}
+    omitted: list[ExportOmission] = []
     ends = ChainEnds()
     try:
         async with contextlib.aclosing(stream):
-            first = await anext(stream, None)  # the refusal or the audited start, first
+            record = await anext(stream, None)  # the refusal or the audited start, first
             staging = new_staging(target)
-            for kind in EXPORT_KINDS:
-                sinks[kind] = HashingSink(staging / FILE_NAMES[kind])
-            record = first
+            while record is not None and record.kind == OMITTED:  # named before the data
+                omitted.append(ExportOmission.model_validate(record.item))
+                record = await anext(stream, None)
+            left_out = {o.kind for o in omitted}
+            for kind, name in FILE_NAMES.items():
+                if kind not in left_out:
+                    sinks[kind] = HashingSink(staging / name)
+                    counts[kind] = 0
             while record is not None:
+                sink = sinks.get(record.kind) if record.kind != OMITTED else None
+                if sink is None:
+                    raise BackendUnavailable(
+                        f"the export sent a {record.kind!r} record where it was not expected"
+                    )
                 line = safe_json(record.item, sort_keys=True)
-                sinks[record.kind].write_bytes(line.encode() + b"\n")
+                sink.write_bytes(line.encode() + b"\n")
                 counts[record.kind] += 1
                 if record.kind == "audit":
                     ends.add(AuditEvent.model_validate(record.item))
@@ -155,6 +169,7 @@ async def write_tenant_export(
             chain=ends.chain(),
             files=files,
             signature=signature,
+            omitted=omitted,
         )
         manifest_bytes = (
             orjson.dumps(manifest.model_dump(mode="json"), option=orjson.OPT_INDENT_2) + b"\n"
