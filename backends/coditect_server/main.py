@@ -39,6 +39,7 @@ from coditect_server.app import create_app
 from coditect_server.gc_tuning import tune_for_serving
 from coditect_server.metrics import MULTIPROC_ENV, forget_worker
 from coditect_server.state import ServerConfig
+from coditect_tui.core.errors import ConfigError
 from coditect_tui.core.plugins.hub import settings_from_env
 
 DB_ENV = "CODITECT_SERVE_DB"
@@ -54,13 +55,13 @@ def platform_admins_from_env(value: str | None) -> frozenset[str]:
     """The ``tenant/principal`` entries of ``$CODITECT_PLATFORM_ADMINS``.
 
     Raises:
-        RuntimeError: an entry is not ``tenant/principal``.
+        ConfigError: an entry is not ``tenant/principal``.
     """
     entries = frozenset(e.strip() for e in (value or "").split(",") if e.strip())
     for entry in entries:
         tenant, _, principal = entry.partition("/")
         if not tenant or not principal:
-            raise RuntimeError(f"{PLATFORM_ADMINS_ENV}: {entry!r} is not tenant/principal")
+            raise ConfigError(f"{PLATFORM_ADMINS_ENV}: {entry!r} is not tenant/principal")
     return entries
 
 

@@ -31,6 +31,13 @@ def _network(value: str) -> str:
         ) from None
 
 
+def _tenant_principal(value: str) -> str:
+    tenant, _, principal = value.strip().partition("/")
+    if not tenant or not principal or "," in value:
+        raise argparse.ArgumentTypeError(f"{value!r} is not TENANT/PRINCIPAL (e.g. ops/root)")
+    return f"{tenant}/{principal}"
+
+
 def register(sub: Any, add_common: AddCommon) -> None:
     """Add ``serve`` (without ``--read-only``: read-only is each client's choice)."""
     parser = sub.add_parser(
@@ -79,15 +86,24 @@ def register(sub: Any, add_common: AddCommon) -> None:
         action="store_false",
         help="serve no /metrics and count nothing for it (docs/server.md)",
     )
+    repeatable = {"action": "append", "default": []}
     parser.add_argument(
         "--webhook-allow-network",
         dest="webhook_allow",
         metavar="CIDR",
         type=_network,
-        action="append",
-        default=[],
         help="let webhooks reach this private, loopback or link-local network "
         "(repeatable; default: public addresses only; docs/security.md)",
+        **repeatable,
+    )
+    parser.add_argument(
+        "--platform-admin",
+        dest="platform_admins",
+        metavar="TENANT/PRINCIPAL",
+        type=_tenant_principal,
+        help="this principal of this tenant may create tenants and change their state "
+        "(repeatable; beside $CODITECT_PLATFORM_ADMINS; docs/security.md)",
+        **repeatable,
     )
     add_common(parser, only=("--config", "--tenant"))
     parser.set_defaults(handler=run, plugin_host=False)  # each worker runs its own
@@ -140,5 +156,6 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         access_log=args.access_log,
         metrics=args.metrics,
         webhook_allow=tuple(args.webhook_allow),
+        platform_admins=tuple(args.platform_admins),
     )
     return 0

@@ -4,6 +4,7 @@ and the remote profile's token sources."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import uuid
 from collections.abc import Iterator
@@ -213,6 +214,31 @@ def test_serve_refuses_bad_input_in_one_line(
         port = busy.getsockname()[1]
         code, _, err = _run(capsys, "serve", "--db", str(tmp_path / "s.db"), "--port", str(port))
     assert code == 2 and f"cannot listen on 127.0.0.1:{port}" in err
+    with pytest.raises(SystemExit) as refused:  # argparse: usage and one line, exit 2
+        main(["serve", "--db", str(tmp_path / "s.db"), "--platform-admin", "root"])
+    assert refused.value.code == 2 and "is not TENANT/PRINCIPAL" in capsys.readouterr().err
+    os.environ["CODITECT_PLATFORM_ADMINS"] = "root"  # the check comes before any serving
+    try:
+        code, out, err = _run(capsys, "serve", "--db", str(tmp_path / "s.db"))
+    finally:
+        del os.environ["CODITECT_PLATFORM_ADMINS"]
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "tenant/principal" in err
+    assert "serving" not in out and "internal error" not in err
+
+
+async def test_serve_names_its_platform_administrators(tmp_path: Path) -> None:
+    db = tmp_path / "served.db"
+    ops = await make_tenant(str(db), "ops", {})
+    root = {"Authorization": f"Bearer {ops.keys['owner']}"}
+    globex = {"name": "globex", "tier": "vendor", "owner": "gina"}
+    for args, status in (((), 403), (("--platform-admin", "ops/owner"), 201)):
+        server = ServerProcess(str(db), tmp_path, args=args)
+        try:
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                created = await client.post("/api/v1/tenants", json=globex, headers=root)
+            assert created.status_code == status, created.text
+        finally:
+            server.stop()
 
 
 async def test_serve_with_two_workers(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 from coditect_server.app import create_app
 from coditect_server.main import platform_admins_from_env
 from coditect_server.state import ServerConfig, ServerState
+from coditect_tui.core.errors import ConfigError
 from tests.server.conftest import make_tenant
 
 
@@ -66,5 +67,5 @@ async def test_suspended_tenant_over_http(client: tuple[str, httpx.AsyncClient])
 
 def test_platform_admins_setting_is_tenant_slash_principal() -> None:
     assert platform_admins_from_env("ops/root,ops/ana") == {"ops/root", "ops/ana"}
-    with pytest.raises(RuntimeError, match="tenant/principal"):
+    with pytest.raises(ConfigError, match="tenant/principal"):
         platform_admins_from_env("root")

@@ -113,6 +113,7 @@ class ServerLauncher(Protocol):
 
         Raises:
             BackendUnavailable: unreachable, not migrated, or an unsafe database role.
+            ConfigError: a server setting in the environment is invalid.
         """
         ...
 
@@ -128,6 +129,7 @@ class ServerLauncher(Protocol):
         access_log: bool = True,
         metrics: bool = True,
         webhook_allow: tuple[str, ...] = (),
+        platform_admins: tuple[str, ...] = (),
     ) -> None:
         """Serve until interrupted (SIGINT/SIGTERM).
 
@@ -142,5 +144,7 @@ class ServerLauncher(Protocol):
             metrics: serve ``/metrics`` (docs/server.md).
             webhook_allow: networks (CIDR) webhooks may reach although private,
                 loopback or link-local (docs/security.md).
+            platform_admins: ``tenant/principal`` entries who create tenants and
+                change their state, beside ``$CODITECT_PLATFORM_ADMINS``.
         """
         ...
