@@ -302,6 +302,7 @@ async def run(args: argparse.Namespace, work: Path) -> None:
                 f"  {kind:<7} n={len(values):3d} p50 {statistics.median(values) * 1000:7.2f} ms"
                 f"  p95 {pct(values, 0.95) * 1000:7.2f} ms  max {max(values) * 1000:7.2f} ms"
             )
+        await approximation(store, queries)
 
         changed = next(root.glob("checkpoints/*.md"))
         walks = []
@@ -339,6 +340,44 @@ async def run(args: argparse.Namespace, work: Path) -> None:
         await store.close()
 
     await relevance(work)
+
+
+async def approximation(store: SqlStore, queries: list[BenchQuery], top: int = 10) -> None:
+    """How far the approximate top-k (only the first ``store.scored_matches`` matches in
+    static-rank order are scored) is from scoring every match, on the same store: the
+    share of the exact top ``top`` it finds, and the sum of its top ``top`` scores
+    against the exact sum (BM25's IDF is computed over every row either way, so a hit's
+    score is the same number in both)."""
+    budget = store.scored_matches
+    overlaps: list[float] = []
+    recalls: list[float] = []
+    slower: list[float] = []
+    for query in queries:
+        store.scored_matches = budget
+        fast = (await search_result(store, query.text, limit=50)).hits[:top]
+        store.scored_matches = None
+        started = time.perf_counter()
+        exact = (await search_result(store, query.text, limit=50)).hits[:top]
+        slower.append(time.perf_counter() - started)
+        if [h.entry.id for h in fast] == [h.entry.id for h in exact]:
+            continue
+        ids = {h.entry.id for h in exact}
+        overlaps.append(sum(h.entry.id in ids for h in fast) / max(1, len(exact)))
+        best = sum(h.rank for h in exact)
+        recalls.append(sum(h.rank for h in fast) / best if best else 1.0)
+    store.scored_matches = budget
+    print(
+        f"approx       {len(overlaps)} of {len(queries)} queries' top {top} differ from scoring "
+        f"every match (exact p50 {statistics.median(slower) * 1000:.1f} ms, p95 "
+        f"{pct(slower, 0.95) * 1000:.1f} ms)"
+        + (
+            f"; there: top-{top} overlap median {statistics.median(overlaps):.2f} min "
+            f"{min(overlaps):.2f}, score sum vs exact median {statistics.median(recalls):.3f} "
+            f"min {min(recalls):.3f}"
+            if overlaps
+            else ""
+        )
+    )
 
 
 async def relevance(work: Path) -> None:

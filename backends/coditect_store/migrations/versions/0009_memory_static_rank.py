@@ -1,0 +1,77 @@
+"""Memory index in static-rank order (SQLite): each FTS5 row re-keyed by its entry.
+
+An entry's FTS5 rowid was its ``memory_entries`` rowid; it becomes
+``coditect_store.memory.fts_rowid``: the kind's tier, then the day of the entry's time,
+then that rowid in the low bits. FTS5 reads a match in rowid order for free, so a search
+can score the first matches by static rank instead of every match. The table is rebuilt
+in the migration's transaction (every entry re-indexed, or the store left as it was); an
+index row without its entry is dropped. PostgreSQL: nothing to do.
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-04
+"""
+
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+_BATCH = 500
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        _sqlite()
+
+
+def _sqlite() -> None:
+    from sqlalchemy import text
+
+    from coditect_store.memory import fts_rowid
+    from coditect_store.schema import parse_ts
+    from coditect_tui.core.memory.stem import FTS5_TOKENIZER
+
+    conn = op.get_bind()
+    conn.execute(
+        text(
+            "CREATE VIRTUAL TABLE memory_fts_0009 USING fts5(title, headings, body, "
+            f"tokenize = '{FTS5_TOKENIZER}')"
+        )
+    )
+    last = -1
+    while True:
+        rows = conn.execute(
+            text(
+                "SELECT f.rowid, e.kind, e.timestamp, f.title, f.headings, f.body "
+                "FROM memory_fts f JOIN memory_entries e ON e.rowid = f.rowid "
+                "WHERE f.rowid > :last ORDER BY f.rowid LIMIT :n"
+            ),
+            {"last": last, "n": _BATCH},
+        ).all()
+        if not rows:
+            break
+        conn.execute(
+            text(
+                "INSERT INTO memory_fts_0009(rowid, title, headings, body) "
+                "VALUES (:rid, :title, :headings, :body)"
+            ),
+            [
+                {
+                    "rid": fts_rowid(r[1], parse_ts(r[2]) if r[2] else None, r[0]),
+                    "title": r[3],
+                    "headings": r[4],
+                    "body": r[5],
+                }
+                for r in rows
+            ],
+        )
+        last = rows[-1][0]
+    conn.execute(text("DROP TABLE memory_fts"))
+    conn.execute(text("ALTER TABLE memory_fts_0009 RENAME TO memory_fts"))
+
+
+def downgrade() -> None:
+    raise RuntimeError("downgrades are not supported: restore the backup taken before upgrade")
