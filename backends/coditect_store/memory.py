@@ -61,10 +61,12 @@ _ROWID: ColumnClause[int] = literal_column("memory_entries.rowid")
 _FTS = table("memory_fts", column("rowid"))  # the FTS5 virtual table (made by the migration)
 _FTS_ROWID: ColumnClause[int] = literal_column("memory_fts.rowid")
 
-#: An entry's FTS5 rowid puts the index in static-rank order: its kind's tier (a higher
-#: prior, a higher tier), then the day of its time (undated: 0), then the entry's own
-#: rowid in the low bits (the join reads it back). FTS5 walks a match in rowid order for
-#: free, so the best matches by static rank come first without scoring every match.
+#: An entry's FTS5 rowid puts the index in static-rank order, best first: its kind's
+#: tier (a higher prior, a higher tier), then the newest day of its time (undated last),
+#: then the entry's own rowid in the low bits (the join reads it back). FTS5 walks a
+#: match in rowid order for free, so the best matches by static rank come first without
+#: scoring every match. Ascending, FTS5's own order: SQLite 3.40's FTS5 returns wrong
+#: rows for some NOT and phrase queries read ``ORDER BY rowid DESC``.
 #: Frozen: a row's key is recomputed to find it again, so changing a tier needs a
 #: migration that re-keys the index (as 0009 does).
 KIND_TIER: dict[str, int] = {
@@ -82,8 +84,10 @@ KIND_TIER: dict[str, int] = {
     "export-placeholder": 1,
 }
 _DEFAULT_TIER = 6  # a kind not listed: prior 1.0, as session-template
+_TOP_TIER = 15
 _ROWID_BITS = 40
 _DAY_BITS = 18
+_LAST_DAY = (1 << _DAY_BITS) - 1
 _ROWID_MASK = (1 << _ROWID_BITS) - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: The FTS5 rowid joined back to its entry's rowid.
@@ -126,7 +130,8 @@ def _unfiltered(flt: MemoryFilter | None) -> bool:
 
 
 def fts_rowid(kind: str, timestamp: datetime | None, rowid: int) -> int:
-    """The FTS5 rowid of an entry (SQLite): static rank in the high bits, see ``KIND_TIER``.
+    """The FTS5 rowid of an entry (SQLite): its static rank in the high bits, the better
+    the smaller (see ``KIND_TIER``).
 
     Args:
         kind: the entry's kind.
@@ -135,11 +140,11 @@ def fts_rowid(kind: str, timestamp: datetime | None, rowid: int) -> int:
     """
     if rowid > _ROWID_MASK:
         raise ValueError(f"memory entry rowid {rowid} is beyond the index's key")
-    day = 0
+    age = _LAST_DAY  # undated: after every dated entry of its tier
     if timestamp is not None:
-        day = min(max((timestamp - _EPOCH).days + 1, 1), (1 << _DAY_BITS) - 1)
-    tier = KIND_TIER.get(kind, _DEFAULT_TIER)
-    return (tier << (_ROWID_BITS + _DAY_BITS)) | (day << _ROWID_BITS) | rowid
+        age = _LAST_DAY - min(max((timestamp - _EPOCH).days + 1, 1), _LAST_DAY)
+    rank = _TOP_TIER - KIND_TIER.get(kind, _DEFAULT_TIER)
+    return (rank << (_ROWID_BITS + _DAY_BITS)) | (age << _ROWID_BITS) | rowid
 
 
 def _pg_query() -> Any:
@@ -540,12 +545,15 @@ class MemoryMixin(StoreBase):
         async with self._op(
             MEM, Action.READ, method="search_memory", read_details={"query": query}
         ) as op:
+            shared = None if self._pg else await self._shared_contents(op.conn)
             try:
-                ranked, total = await self._ranked(op.conn, match, filter, limit, count=count)
+                ranked, total = await self._ranked(
+                    op.conn, match, filter, limit, count=count, shared=shared
+                )
                 snippets = await self._snippets(op.conn, query, match, ranked)
             except refused as exc:
                 raise InvalidInput(f"search query: {_fts_message(exc)}") from None
-            copies = await self._copies(op.conn, filter, ranked)
+            copies = await self._copies(op.conn, filter, ranked, shared)
         hits = []
         for r in ranked:
             others = [path for entry_id, path in copies.get(r.sha256 or "", []) if entry_id != r.id]
@@ -561,7 +569,14 @@ class MemoryMixin(StoreBase):
         return MemorySearchResult(hits=group_sessions(hits), total=total)
 
     async def _ranked(
-        self, conn: Any, match: str, flt: MemoryFilter | None, limit: int, *, count: bool
+        self,
+        conn: Any,
+        match: str,
+        flt: MemoryFilter | None,
+        limit: int,
+        *,
+        count: bool,
+        shared: tuple[frozenset[int], bool] | None,
     ) -> tuple[list[Any], int]:
         """The page of hits, best first, one per content, and how many contents match.
 
@@ -600,7 +615,7 @@ class MemoryMixin(StoreBase):
         if every_match or not count:
             total = len(seen)
         else:
-            total = await self._count_contents(conn, match, flt)
+            total = await self._count_contents(conn, match, flt, shared)
         m = memory_entries.c
         full = {
             row.id: row
@@ -651,7 +666,7 @@ class MemoryMixin(StoreBase):
             m.timestamp.label("ts"),
         )
         if scored is not None:
-            inner = inner.order_by(_FTS_ROWID.desc()).limit(scored)
+            inner = inner.order_by(_FTS_ROWID).limit(scored)
         s = inner.subquery("scored").c
         return (
             select(s.id, s.rid, s.content, s.score, func.count().over().label("scored"))
@@ -659,7 +674,13 @@ class MemoryMixin(StoreBase):
             .limit(want)
         )
 
-    async def _count_contents(self, conn: Any, match: str, flt: MemoryFilter | None) -> int:
+    async def _count_contents(
+        self,
+        conn: Any,
+        match: str,
+        flt: MemoryFilter | None,
+        shared: tuple[frozenset[int], bool] | None,
+    ) -> int:
         """How many distinct contents ``match`` finds (identical files count once).
 
         Nothing is scored. On SQLite, only the entries whose content another entry shares
@@ -668,18 +689,18 @@ class MemoryMixin(StoreBase):
         counts the match alone, without reading an entry.
         """
         m = memory_entries.c
-        if self._pg:
+        if shared is None:  # PostgreSQL
             stmt = self._matching(flt, func.count(func.distinct(func.coalesce(m.sha256, m.id))))
             return int((await conn.execute(stmt, {"q": match})).scalar_one())
-        shared, alone = await self._shared_contents(conn)
-        if not shared and alone and _unfiltered(flt):
+        rowids, alone = shared
+        if not rowids and alone and _unfiltered(flt):
             found = await conn.execute(_FTS_COUNT, {"q": match})
             return int(found.scalar_one())
-        if not shared:
+        if not rowids:
             stmt = self._matching(flt, func.count())
             return int((await conn.execute(stmt, {"q": match})).scalar_one())
-        if len(shared) <= _IN_CHUNK:
-            copy = case((_ROWID.in_(sorted(shared)), m.sha256))
+        if len(rowids) <= _IN_CHUNK:
+            copy = case((_ROWID.in_(sorted(rowids)), m.sha256))
         else:
             copy = case((m.sha256.in_(self._shared_hashes()), m.sha256))
         inner = self._matching(flt, copy.label("copy")).subquery()
@@ -769,9 +790,16 @@ class MemoryMixin(StoreBase):
         return snippets
 
     async def _copies(
-        self, conn: Any, flt: MemoryFilter | None, rows: Sequence[Any]
+        self,
+        conn: Any,
+        flt: MemoryFilter | None,
+        rows: Sequence[_Ranked],
+        shared: tuple[frozenset[int], bool] | None,
     ) -> dict[str, list[tuple[str, str]]]:
-        """Per content hash of the hits: every (id, path) with that content (filtered)."""
+        """Per content hash of the hits: every (id, path) with that content (filtered).
+        On SQLite, nothing to look up when no hit's content is shared."""
+        if shared is not None and not any(int(r.rid) & _ROWID_MASK in shared[0] for r in rows):
+            return {}
         shas = sorted({r.sha256 for r in rows if r.sha256})
         if not shas:
             return {}

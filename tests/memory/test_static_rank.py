@@ -41,13 +41,15 @@ def test_tiers_follow_the_kind_priors() -> None:
 
 
 def test_the_key_orders_by_tier_then_day_and_keeps_the_rowid() -> None:
+    # the better by static rank, the smaller the key
     old_checkpoint = fts_rowid("checkpoint", T0 - timedelta(days=3000), 7)
     new_transcript = fts_rowid("transcript", T0 + timedelta(days=3000), 5)
-    assert old_checkpoint > new_transcript  # the tier first
-    assert fts_rowid("note", T0, 1) > fts_rowid("note", T0 - timedelta(days=1), 99)
-    assert fts_rowid("note", T0 - timedelta(days=20000), 1) > fts_rowid("note", None, 2)
+    assert old_checkpoint < new_transcript  # the tier first
+    assert fts_rowid("note", T0, 99) < fts_rowid("note", T0 - timedelta(days=1), 1)
+    assert fts_rowid("note", T0 - timedelta(days=20000), 2) < fts_rowid("note", None, 1)
     assert fts_rowid("note", T0, 123_456) & ((1 << 40) - 1) == 123_456
-    assert fts_rowid("note", datetime(9999, 1, 1, tzinfo=UTC), 1) < 1 << 63
+    assert fts_rowid("checkpoint", datetime(9999, 1, 1, tzinfo=UTC), 1) > 0
+    assert fts_rowid("export-placeholder", None, (1 << 40) - 1) < 1 << 63
 
 
 async def test_many_matches_score_the_first_by_static_rank_and_count_them_all(
@@ -100,10 +102,12 @@ async def test_an_update_that_changes_the_key_leaves_one_index_row(
     assert await store.get_memory_body(moved.id) == "gamma words"
     conn = sqlite3.connect(tmp_path / "s.db")
     try:
-        keys = [r[0] for r in conn.execute("SELECT rowid FROM memory_fts")]
+        keys = conn.execute(
+            "SELECT f.rowid, e.rowid FROM memory_fts f, memory_entries e"
+        ).fetchall()
     finally:
         conn.close()
-    assert len(keys) == 1 and keys[0] >> 58 == KIND_TIER["transcript"]
+    assert [key for key, _ in keys] == [fts_rowid("transcript", None, keys[0][1])]
     await store.delete_memory_entry(moved.id)
     assert await store.search_memory("gamma ") == []
 
