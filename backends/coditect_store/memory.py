@@ -324,22 +324,29 @@ class MemoryMixin(StoreBase):
                         select(m.path, _ROWID).where(m.id.in_(new_ids[start : start + _IN_CHUNK]))
                     )
                     rids.update((path, rid) for path, rid in rows)
+            # in rowid order: FTS5 writes its pending terms out as a new segment whenever
+            # a rowid is lower than the one before, and a batch's keys are in any order
             if existing:
                 await op.conn.exec_driver_sql(
                     "DELETE FROM memory_fts WHERE rowid = ?",
-                    [(fts_rowid(row.kind, row.timestamp, row.rid),) for row in existing.values()],
+                    sorted(
+                        (fts_rowid(row.kind, row.timestamp, row.rid),) for row in existing.values()
+                    ),
                 )
             await op.conn.exec_driver_sql(
                 "INSERT INTO memory_fts(rowid, title, headings, body) VALUES (?, ?, ?, ?)",
-                [
+                sorted(
                     (
-                        fts_rowid(spec.kind, spec.timestamp, rids[spec.path]),
-                        spec.title,
-                        headings(spec.body),
-                        spec.body,
-                    )
-                    for spec in specs
-                ],
+                        (
+                            fts_rowid(spec.kind, spec.timestamp, rids[spec.path]),
+                            spec.title,
+                            headings(spec.body),
+                            spec.body,
+                        )
+                        for spec in specs
+                    ),
+                    key=lambda values: values[0],
+                ),
             )
         return [
             _stored(spec, entry_id, row.created_by if row else self._principal, now)

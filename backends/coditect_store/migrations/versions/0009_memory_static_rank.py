@@ -28,7 +28,7 @@ def upgrade() -> None:
 
 
 def _sqlite() -> None:
-    from sqlalchemy import text
+    from sqlalchemy import bindparam, text
 
     from coditect_store.memory import fts_rowid
     from coditect_store.schema import parse_ts
@@ -41,34 +41,33 @@ def _sqlite() -> None:
             f"tokenize = '{FTS5_TOKENIZER}')"
         )
     )
-    last = -1
-    while True:
-        rows = conn.execute(
+    # the new keys first (no text read): the rows are then copied in new-key order, as
+    # FTS5 writes its pending terms out as a segment whenever a rowid goes backwards
+    keys = sorted(
+        (fts_rowid(kind, parse_ts(ts) if ts else None, old), old)
+        for old, kind, ts in conn.execute(
             text(
-                "SELECT f.rowid, e.kind, e.timestamp, f.title, f.headings, f.body "
-                "FROM memory_fts f JOIN memory_entries e ON e.rowid = f.rowid "
-                "WHERE f.rowid > :last ORDER BY f.rowid LIMIT :n"
-            ),
-            {"last": last, "n": _BATCH},
-        ).all()
-        if not rows:
-            break
+                "SELECT f.rowid, e.kind, e.timestamp FROM memory_fts f "
+                "JOIN memory_entries e ON e.rowid = f.rowid"
+            )
+        )
+    )
+    read = text(
+        "SELECT rowid, title, headings, body FROM memory_fts WHERE rowid IN :olds"
+    ).bindparams(bindparam("olds", expanding=True))
+    for start in range(0, len(keys), _BATCH):
+        batch = keys[start : start + _BATCH]
+        rows = {r[0]: r for r in conn.execute(read, {"olds": [old for _, old in batch]})}
         conn.execute(
             text(
                 "INSERT INTO memory_fts_0009(rowid, title, headings, body) "
                 "VALUES (:rid, :title, :headings, :body)"
             ),
             [
-                {
-                    "rid": fts_rowid(r[1], parse_ts(r[2]) if r[2] else None, r[0]),
-                    "title": r[3],
-                    "headings": r[4],
-                    "body": r[5],
-                }
-                for r in rows
+                {"rid": new, "title": rows[old][1], "headings": rows[old][2], "body": rows[old][3]}
+                for new, old in batch
             ],
         )
-        last = rows[-1][0]
     conn.execute(text("DROP TABLE memory_fts"))
     conn.execute(text("ALTER TABLE memory_fts_0009 RENAME TO memory_fts"))
 
