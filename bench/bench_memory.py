@@ -22,6 +22,10 @@ figure with its ratio to an anchor measured in the same run:
                 with snippets and the exact total): p50 and p95 (target p95
                 <= 20 ms), vs `rg -l` over the same files for the same terms in the same
                 run: the median of the per-query ratios rg / index (target >= 10x)
+  approx      - the same queries with every match scored (the store's scored_matches set
+                to None): how many queries' top 10 differ from the approximate top-k, how
+                much of the exact top 10 it finds there, and its top 10's score sum against
+                the exact one (docs/memory.md, "Top-k")
   reindex     - after one file changed: a full incremental pass (stat every file, read
                 the changed one, upsert it) and the watcher's path (index_paths of the one
                 file), target <= 50 ms, vs the floor of a pass (walking and stat-ing every
