@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -219,6 +220,11 @@ class MemoryMixin(StoreBase):
     scored_matches: int | None = SCORED_MATCHES
     #: (the tenant's audit head, rowids of its entries sharing content): see _shared_contents
     _shared_cache: tuple[int | None, frozenset[int]] | None = None
+
+    @cached_property
+    def _unfiltered_candidates(self) -> dict[tuple[int, int | None], Any]:
+        """The ranked statements without a filter, by (candidates, scored matches)."""
+        return {}
 
     async def upsert_memory_entry(self, spec: MemoryEntrySpec) -> MemoryEntry:
         async with self._op(MEM, None, method="upsert_memory_entry", target=spec.path) as op:
@@ -602,7 +608,13 @@ class MemoryMixin(StoreBase):
         want = limit + _CANDIDATE_SLACK
         scored = None if self._pg else self.scored_matches
         while True:
-            stmt = self._candidates(flt, want, scored)
+            if _unfiltered(flt):  # the common case: built once per store and size
+                stmt = self._unfiltered_candidates.get((want, scored))
+                if stmt is None:
+                    stmt = self._candidates(None, want, scored)
+                    self._unfiltered_candidates[(want, scored)] = stmt
+            else:
+                stmt = self._candidates(flt, want, scored)
             rows = (await conn.execute(stmt, {"q": match})).all()
             page: list[Any] = []
             seen: set[str] = set()
