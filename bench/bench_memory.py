@@ -22,6 +22,10 @@ figure with its ratio to an anchor measured in the same run:
                 with snippets and the exact total): p50 and p95 (target p95
                 <= 20 ms), vs `rg -l` over the same files for the same terms in the same
                 run: the median of the per-query ratios rg / index (target >= 10x)
+  approx      - the same queries with every match scored (the store's scored_matches set
+                to None): how many queries' top 10 differ from the approximate top-k, how
+                much of the exact top 10 it finds there, and its top 10's score sum against
+                the exact one (docs/memory.md, "Top-k")
   reindex     - after one file changed: a full incremental pass (stat every file, read
                 the changed one, upsert it) and the watcher's path (index_paths of the one
                 file), target <= 50 ms, vs the floor of a pass (walking and stat-ing every
@@ -302,6 +306,7 @@ async def run(args: argparse.Namespace, work: Path) -> None:
                 f"  {kind:<7} n={len(values):3d} p50 {statistics.median(values) * 1000:7.2f} ms"
                 f"  p95 {pct(values, 0.95) * 1000:7.2f} ms  max {max(values) * 1000:7.2f} ms"
             )
+        await approximation(store, queries)
 
         changed = next(root.glob("checkpoints/*.md"))
         walks = []
@@ -339,6 +344,44 @@ async def run(args: argparse.Namespace, work: Path) -> None:
         await store.close()
 
     await relevance(work)
+
+
+async def approximation(store: SqlStore, queries: list[BenchQuery], top: int = 10) -> None:
+    """How far the approximate top-k (only the first ``store.scored_matches`` matches in
+    static-rank order are scored) is from scoring every match, on the same store: the
+    share of the exact top ``top`` it finds, and the sum of its top ``top`` scores
+    against the exact sum (BM25's IDF is computed over every row either way, so a hit's
+    score is the same number in both)."""
+    budget = store.scored_matches
+    overlaps: list[float] = []
+    recalls: list[float] = []
+    slower: list[float] = []
+    for query in queries:
+        store.scored_matches = budget
+        fast = (await search_result(store, query.text, limit=50)).hits[:top]
+        store.scored_matches = None
+        started = time.perf_counter()
+        exact = (await search_result(store, query.text, limit=50)).hits[:top]
+        slower.append(time.perf_counter() - started)
+        if [h.entry.id for h in fast] == [h.entry.id for h in exact]:
+            continue
+        ids = {h.entry.id for h in exact}
+        overlaps.append(sum(h.entry.id in ids for h in fast) / max(1, len(exact)))
+        best = sum(h.rank for h in exact)
+        recalls.append(sum(h.rank for h in fast) / best if best else 1.0)
+    store.scored_matches = budget
+    print(
+        f"approx       {len(overlaps)} of {len(queries)} queries' top {top} differ from scoring "
+        f"every match (exact p50 {statistics.median(slower) * 1000:.1f} ms, p95 "
+        f"{pct(slower, 0.95) * 1000:.1f} ms)"
+        + (
+            f"; there: top-{top} overlap median {statistics.median(overlaps):.2f} min "
+            f"{min(overlaps):.2f}, score sum vs exact median {statistics.median(recalls):.3f} "
+            f"min {min(recalls):.3f}"
+            if overlaps
+            else ""
+        )
+    )
 
 
 async def relevance(work: Path) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, or_, select, text
+from sqlalchemy import ColumnElement, Table, bindparam, or_, select, text
 
 from coditect_store.audit import _event
 from coditect_store.base import StoreBase
-from coditect_store.memory import _entry
+from coditect_store.memory import _entry, fts_rowid
 from coditect_store.rows import to_model
 from coditect_store.schema import (
     audit_events,
@@ -72,14 +72,21 @@ class ExportMixin(StoreBase):
         if self._pg:
             f = memory_fts_pg.c
             stmt = select(f.entry_id, f.body).where(f.tenant_id == self._tid, f.entry_id.in_(ids))
-        else:
-            stmt = (
-                select(memory_entries.c.id, text("memory_fts.body"))
-                .select_from(memory_entries)
-                .join(text("memory_fts"), text("memory_fts.rowid = memory_entries.rowid"))
-                .where(memory_entries.c.tenant_id == self._tid, memory_entries.c.id.in_(ids))
+            return {entry_id: body or "" for entry_id, body in (await conn.execute(stmt)).all()}
+        m = memory_entries.c
+        keys = await conn.execute(
+            select(m.id, m.kind, m.timestamp, text("memory_entries.rowid")).where(
+                m.tenant_id == self._tid, m.id.in_(ids)
             )
-        return {entry_id: body or "" for entry_id, body in (await conn.execute(stmt)).all()}
+        )
+        by_rid = {fts_rowid(kind, ts, rowid): entry_id for entry_id, kind, ts, rowid in keys}
+        found = await conn.execute(
+            text("SELECT rowid, body FROM memory_fts WHERE rowid IN :rids").bindparams(
+                bindparam("rids", expanding=True)
+            ),
+            {"rids": list(by_rid)},
+        )
+        return {by_rid[rid]: body or "" for rid, body in found.all()}
 
     def _omission(self, kind: ExportKind) -> ExportOmission | Scope | None:
         """Why ``kind`` is left out (the tier decides first, then the role), or the

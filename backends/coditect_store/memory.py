@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -58,6 +60,42 @@ from coditect_tui.core.models import (
 MEM = Resource.MEMORY
 _ROWID: ColumnClause[int] = literal_column("memory_entries.rowid")
 _FTS = table("memory_fts", column("rowid"))  # the FTS5 virtual table (made by the migration)
+_FTS_ROWID: ColumnClause[int] = literal_column("memory_fts.rowid")
+
+#: An entry's FTS5 rowid puts the index in static-rank order, best first: its kind's
+#: tier (a higher prior, a higher tier), then the newest day of its time (undated last),
+#: then the entry's own rowid in the low bits (the join reads it back). FTS5 walks a
+#: match in rowid order for free, so the best matches by static rank come first without
+#: scoring every match. Ascending, FTS5's own order: SQLite 3.40's FTS5 returns wrong
+#: rows for some NOT and phrase queries read ``ORDER BY rowid DESC``.
+#: Frozen: a row's key is recomputed to find it again, so changing a tier needs a
+#: migration that re-keys the index (as 0010 does).
+KIND_TIER: dict[str, int] = {
+    "checkpoint": 9,
+    "summary": 9,
+    "note": 8,
+    "session": 7,
+    "session-template": 6,
+    "other": 5,
+    "transcript": 4,
+    "export-json": 3,
+    "jsonl-dump": 2,
+    "audit-log": 2,
+    "setup-log": 2,
+    "export-placeholder": 1,
+}
+_DEFAULT_TIER = 6  # a kind not listed: prior 1.0, as session-template
+_TOP_TIER = 15
+_ROWID_BITS = 40
+_DAY_BITS = 18
+_LAST_DAY = (1 << _DAY_BITS) - 1
+_ROWID_MASK = (1 << _ROWID_BITS) - 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: The FTS5 rowid joined back to its entry's rowid.
+_JOIN_ROWID: ColumnClause[int] = literal_column(f"(memory_fts.rowid & {_ROWID_MASK})")
+#: Matches scored by BM25 at most: a query matching more scores only the first this many
+#: in static-rank order (docs/memory.md, "Ranking"), and grows it when copies crowd.
+SCORED_MATCHES = 1000
 _EXPORT_BATCH = 500
 _MAX_DUPLICATE_PATHS = 20
 #: Candidates taken beyond a page, so that copies of one content seldom cost a second query.
@@ -66,6 +104,48 @@ _CANDIDATE_SLACK = 20
 _IN_CHUNK = 500
 #: The engine's snippet, where :class:`Snippets` confirms no match in a body.
 _FTS_SNIPPET = f"snippet(memory_fts, 2, char(2), char(3), '…', {SNIPPET_WORDS})"
+
+
+#: Every index row that ``:q`` matches (an index holding one tenant's entries only).
+_FTS_COUNT = text("SELECT count(*) FROM memory_fts WHERE memory_fts MATCH :q")
+#: The tenant's audit head (it moves with every change of its memory entries), and
+#: whether another tenant has memory entries (both ranges of the tenant index).
+_SHARED_KEY = text(
+    "SELECT (SELECT seq FROM audit_heads WHERE tenant_id = :t), "
+    "EXISTS (SELECT 1 FROM memory_entries WHERE tenant_id < :t) "
+    "OR EXISTS (SELECT 1 FROM memory_entries WHERE tenant_id > :t)"
+)
+
+
+def _unfiltered(flt: MemoryFilter | None) -> bool:
+    """Whether ``flt`` keeps every entry (as ``_filtered`` reads it)."""
+    return flt is None or (
+        flt.kinds is None
+        and flt.project_id is None
+        and flt.since is None
+        and flt.until is None
+        and flt.path_prefix is None
+        and flt.id_prefix is None
+        and not flt.tags
+    )
+
+
+def fts_rowid(kind: str, timestamp: datetime | None, rowid: int) -> int:
+    """The FTS5 rowid of an entry (SQLite): its static rank in the high bits, the better
+    the smaller (see ``KIND_TIER``).
+
+    Args:
+        kind: the entry's kind.
+        timestamp: its time (None: undated, last in its tier).
+        rowid: its ``memory_entries`` rowid.
+    """
+    if rowid > _ROWID_MASK:
+        raise ValueError(f"memory entry rowid {rowid} is beyond the index's key")
+    age = _LAST_DAY  # undated: after every dated entry of its tier
+    if timestamp is not None:
+        age = _LAST_DAY - min(max((timestamp - _EPOCH).days + 1, 1), _LAST_DAY)
+    rank = _TOP_TIER - KIND_TIER.get(kind, _DEFAULT_TIER)
+    return (rank << (_ROWID_BITS + _DAY_BITS)) | (age << _ROWID_BITS) | rowid
 
 
 def _pg_query() -> Any:
@@ -134,6 +214,17 @@ def _filtered(stmt: Any, tenant_id: str, flt: MemoryFilter | None) -> Any:
 
 class MemoryMixin(StoreBase):
     """The memory index. Order of lists: newest timestamp first, undated entries last."""
+
+    #: SQLite: most matches a search scores (:data:`SCORED_MATCHES`); None scores every
+    #: match (exact ranking, as on PostgreSQL; the bench compares the two).
+    scored_matches: int | None = SCORED_MATCHES
+    #: (the tenant's audit head, rowids of its entries sharing content): see _shared_contents
+    _shared_cache: tuple[int | None, frozenset[int]] | None = None
+
+    @cached_property
+    def _unfiltered_candidates(self) -> dict[tuple[int, int | None], Any]:
+        """The ranked statements without a filter, by (candidates, scored matches)."""
+        return {}
 
     async def upsert_memory_entry(self, spec: MemoryEntrySpec) -> MemoryEntry:
         async with self._op(MEM, None, method="upsert_memory_entry", target=spec.path) as op:
@@ -239,14 +330,29 @@ class MemoryMixin(StoreBase):
                         select(m.path, _ROWID).where(m.id.in_(new_ids[start : start + _IN_CHUNK]))
                     )
                     rids.update((path, rid) for path, rid in rows)
+            # in rowid order: FTS5 writes its pending terms out as a new segment whenever
+            # a rowid is lower than the one before, and a batch's keys are in any order
             if existing:
                 await op.conn.exec_driver_sql(
                     "DELETE FROM memory_fts WHERE rowid = ?",
-                    [(row.rid,) for row in existing.values()],
+                    sorted(
+                        (fts_rowid(row.kind, row.timestamp, row.rid),) for row in existing.values()
+                    ),
                 )
             await op.conn.exec_driver_sql(
                 "INSERT INTO memory_fts(rowid, title, headings, body) VALUES (?, ?, ?, ?)",
-                [(rids[spec.path], spec.title, headings(spec.body), spec.body) for spec in specs],
+                sorted(
+                    (
+                        (
+                            fts_rowid(spec.kind, spec.timestamp, rids[spec.path]),
+                            spec.title,
+                            headings(spec.body),
+                            spec.body,
+                        )
+                        for spec in specs
+                    ),
+                    key=lambda values: values[0],
+                ),
             )
         return [
             _stored(spec, entry_id, row.created_by if row else self._principal, now)
@@ -307,7 +413,8 @@ class MemoryMixin(StoreBase):
             if not self._pg:
                 rid = row.rid
                 await op.conn.execute(
-                    text("DELETE FROM memory_fts WHERE rowid = :rid"), {"rid": rid}
+                    text("DELETE FROM memory_fts WHERE rowid = :rid"),
+                    {"rid": fts_rowid(row.kind, row.timestamp, rid)},
                 )
             op.record("memory.update", entry_id, path=spec.path, kind=spec.kind, sha256=spec.sha256)
         heads = headings(spec.body)
@@ -319,12 +426,18 @@ class MemoryMixin(StoreBase):
                 _PG_FTS_UPSERT, {"id": entry_id, "tid": self._tid, "body": spec.body, "tsv": tsv}
             )
         else:
+            assert rid is not None  # found or made above
             await op.conn.execute(
                 text(
                     "INSERT INTO memory_fts(rowid, title, headings, body) "
                     "VALUES (:rid, :title, :headings, :body)"
                 ),
-                {"rid": rid, "title": spec.title, "headings": heads, "body": spec.body},
+                {
+                    "rid": fts_rowid(spec.kind, spec.timestamp, rid),
+                    "title": spec.title,
+                    "headings": heads,
+                    "body": spec.body,
+                },
             )
         return _stored(spec, entry_id, row.created_by if row is not None else self._principal, now)
 
@@ -358,18 +471,17 @@ class MemoryMixin(StoreBase):
                 if found is None:
                     raise NotFound("memory entry not found")
                 return found.body or ""
-            rid = (
-                await self._one(
-                    op.conn,
-                    select(_ROWID).where(
-                        memory_entries.c.tenant_id == self._tid, memory_entries.c.id == entry_id
-                    ),
-                    "memory entry",
-                )
-            )[0]
+            found = await self._one(
+                op.conn,
+                select(memory_entries.c.kind, memory_entries.c.timestamp, _ROWID).where(
+                    memory_entries.c.tenant_id == self._tid, memory_entries.c.id == entry_id
+                ),
+                "memory entry",
+            )
             body = (
                 await op.conn.execute(
-                    text("SELECT body FROM memory_fts WHERE rowid = :r"), {"r": rid}
+                    text("SELECT body FROM memory_fts WHERE rowid = :r"),
+                    {"r": fts_rowid(found[0], found[1], found[2])},
                 )
             ).scalar()
         return body or ""
@@ -446,12 +558,15 @@ class MemoryMixin(StoreBase):
         async with self._op(
             MEM, Action.READ, method="search_memory", read_details={"query": query}
         ) as op:
+            shared = None if self._pg else await self._shared_contents(op.conn)
             try:
-                ranked, total = await self._ranked(op.conn, match, filter, limit, count=count)
+                ranked, total = await self._ranked(
+                    op.conn, match, filter, limit, count=count, shared=shared
+                )
                 snippets = await self._snippets(op.conn, query, match, ranked)
             except refused as exc:
                 raise InvalidInput(f"search query: {_fts_message(exc)}") from None
-            copies = await self._copies(op.conn, filter, ranked)
+            copies = await self._copies(op.conn, filter, ranked, shared)
         hits = []
         for r in ranked:
             others = [path for entry_id, path in copies.get(r.sha256 or "", []) if entry_id != r.id]
@@ -467,22 +582,40 @@ class MemoryMixin(StoreBase):
         return MemorySearchResult(hits=group_sessions(hits), total=total)
 
     async def _ranked(
-        self, conn: Any, match: str, flt: MemoryFilter | None, limit: int, *, count: bool
+        self,
+        conn: Any,
+        match: str,
+        flt: MemoryFilter | None,
+        limit: int,
+        *,
+        count: bool,
+        shared: tuple[frozenset[int], bool] | None,
     ) -> tuple[list[Any], int]:
         """The page of hits, best first, one per content, and how many contents match.
 
         The best ``limit`` plus some are taken by score (a bounded sort, not a sort of
         every match); identical content (same SHA-256) keeps its best-ranked entry. When
-        copies crowd the page, more candidates are taken. The total is counted apart,
-        and only when the candidates were not already every match.
+        copies crowd the page, more candidates are taken. On SQLite only the first
+        :data:`SCORED_MATCHES` matches in static-rank order (kind tier, then newest day)
+        are scored when there are more (an approximate top-k; PostgreSQL scores every
+        match). The total is counted apart, exactly, and only when the candidates were
+        not already every match.
 
         Returns:
             The page's rows (every entry column, ``rid`` and ``score``) and the number of
             distinct contents that match.
         """
         want = limit + _CANDIDATE_SLACK
+        scored = None if self._pg else self.scored_matches
         while True:
-            rows = (await conn.execute(self._candidates(flt, want), {"q": match})).all()
+            if _unfiltered(flt):  # the common case: built once per store and size
+                stmt = self._unfiltered_candidates.get((want, scored))
+                if stmt is None:
+                    stmt = self._candidates(None, want, scored)
+                    self._unfiltered_candidates[(want, scored)] = stmt
+            else:
+                stmt = self._candidates(flt, want, scored)
+            rows = (await conn.execute(stmt, {"q": match})).all()
             page: list[Any] = []
             seen: set[str] = set()
             for row in rows:
@@ -490,14 +623,18 @@ class MemoryMixin(StoreBase):
                     seen.add(row.content)
                     if len(page) < limit:
                         page.append(row)
-            every_match = len(rows) < want
+            # every match was scored, and every scored one is in ``rows``
+            whole = scored is None or not rows or rows[0].scored < scored
+            every_match = whole and len(rows) < want
             if len(page) == limit or every_match:
                 break
             want *= 4
+            if scored is not None:
+                scored *= 4
         if every_match or not count:
             total = len(seen)
         else:
-            total = await self._count_contents(conn, match, flt)
+            total = await self._count_contents(conn, match, flt, shared)
         m = memory_entries.c
         full = {
             row.id: row
@@ -516,7 +653,7 @@ class MemoryMixin(StoreBase):
             source = memory_fts_pg.join(memory_entries, m.id == f.entry_id)
             match = f.tsv.op("@@")(_pg_query())
         else:
-            source = _FTS.join(memory_entries, literal_column("memory_fts.rowid") == _ROWID)
+            source = _FTS.join(memory_entries, _JOIN_ROWID == _ROWID)
             match = text("memory_fts MATCH :q")
         return _filtered(select(*columns).select_from(source), self._tid, flt).where(match)
 
@@ -533,27 +670,92 @@ class MemoryMixin(StoreBase):
             score = literal_column(f"bm25(memory_fts, {bm25})") * prior
         return self._matching(flt, *columns, score.label("score"))
 
-    def _candidates(self, flt: MemoryFilter | None, want: int) -> Any:
-        """The best ``want`` matches: ``id``, ``rid`` (FTS rowid), ``content``, ``score``."""
+    def _candidates(self, flt: MemoryFilter | None, want: int, scored: int | None) -> Any:
+        """The best ``want`` matches: ``id``, ``rid`` (FTS rowid), ``content``, ``score``,
+        and ``scored``: how many matches were scored (every one, or with ``scored`` given,
+        the first that many in static-rank order: FTS5 reads a match in rowid order and
+        stops there, so the others are never scored)."""
         m = memory_entries.c
-        rid: Any = m.id if self._pg else _ROWID
-        scored = self._scored(
-            flt, m.id, rid.label("rid"), func.coalesce(m.sha256, m.id).label("content")
-        ).subquery("scored")
-        s = scored.c
-        # the timestamp joins back for the tie-break only on the bounded page
+        rid: Any = m.id if self._pg else _FTS_ROWID
+        inner = self._scored(
+            flt,
+            m.id,
+            rid.label("rid"),
+            func.coalesce(m.sha256, m.id).label("content"),
+            m.timestamp.label("ts"),
+        )
+        if scored is not None:
+            inner = inner.order_by(_FTS_ROWID).limit(scored)
+        s = inner.subquery("scored").c
         return (
-            select(s.id, s.rid, s.content, s.score)
-            .join(memory_entries, m.id == s.id)
-            .order_by(s.score, m.timestamp.desc().nulls_last(), s.id)
+            select(s.id, s.rid, s.content, s.score, func.count().over().label("scored"))
+            .order_by(s.score, s.ts.desc().nulls_last(), s.id)
             .limit(want)
         )
 
-    async def _count_contents(self, conn: Any, match: str, flt: MemoryFilter | None) -> int:
-        """How many distinct contents ``match`` finds (identical files count once)."""
+    async def _count_contents(
+        self,
+        conn: Any,
+        match: str,
+        flt: MemoryFilter | None,
+        shared: tuple[frozenset[int], bool] | None,
+    ) -> int:
+        """How many distinct contents ``match`` finds (identical files count once).
+
+        Nothing is scored. On SQLite, only the entries whose content another entry shares
+        go through ``DISTINCT``; and when the tenant has none, no filter applies and no
+        other tenant has entries, every index row is a content of its own, so the index
+        counts the match alone, without reading an entry.
+        """
         m = memory_entries.c
-        stmt = self._matching(flt, func.count(func.distinct(func.coalesce(m.sha256, m.id))))
+        if shared is None:  # PostgreSQL
+            stmt = self._matching(flt, func.count(func.distinct(func.coalesce(m.sha256, m.id))))
+            return int((await conn.execute(stmt, {"q": match})).scalar_one())
+        rowids, alone = shared
+        if not rowids and alone and _unfiltered(flt):
+            found = await conn.execute(_FTS_COUNT, {"q": match})
+            return int(found.scalar_one())
+        if not rowids:
+            stmt = self._matching(flt, func.count())
+            return int((await conn.execute(stmt, {"q": match})).scalar_one())
+        if len(rowids) <= _IN_CHUNK:
+            copy = case((_ROWID.in_(sorted(rowids)), m.sha256))
+        else:
+            copy = case((m.sha256.in_(self._shared_hashes()), m.sha256))
+        inner = self._matching(flt, copy.label("copy")).subquery()
+        stmt = select(
+            func.count() - func.count(inner.c.copy) + func.count(func.distinct(inner.c.copy))
+        )
         return int((await conn.execute(stmt, {"q": match})).scalar_one())
+
+    def _shared_hashes(self) -> Any:
+        """The content hashes that two or more of this tenant's entries have (a query)."""
+        other = memory_entries.alias("other")
+        return (
+            select(other.c.sha256)
+            .where(other.c.tenant_id == self._tid, other.c.sha256.isnot(None))
+            .group_by(other.c.sha256)
+            .having(func.count() > 1)
+        )
+
+    async def _shared_contents(self, conn: Any) -> tuple[frozenset[int], bool]:
+        """The rowids of this tenant's entries whose content another of its entries has,
+        and whether this tenant's are the only memory entries in the store.
+
+        The rowids are kept while the tenant's audit chain does not move: every change
+        of its memory entries appends an audit event in the same transaction.
+        """
+        head, others = (await conn.execute(_SHARED_KEY, {"t": self._tid})).one()
+        cached = self._shared_cache
+        if cached is not None and cached[0] == head:
+            return cached[1], not others
+        m = memory_entries.c
+        found = await conn.execute(
+            select(_ROWID).where(m.tenant_id == self._tid, m.sha256.in_(self._shared_hashes()))
+        )
+        shared = frozenset(int(rowid) for (rowid,) in found)
+        self._shared_cache = (head, shared)
+        return shared, not others
 
     async def _snippets(
         self, conn: Any, query: str, match: str, ranked: Sequence[_Ranked]
@@ -585,12 +787,11 @@ class MemoryMixin(StoreBase):
                 found = await conn.execute(stmt, {"q": match, "opts": _HEADLINE})
                 snippets.update({entry_id: snip or "" for entry_id, snip in found})
             return snippets
-        fts_rowid: ColumnClause[int] = literal_column("memory_fts.rowid")
         by_rid = {r.rid: r.id for r in ranked}
         bodies = (
-            select(fts_rowid, literal_column("memory_fts.body"))
+            select(_FTS_ROWID, literal_column("memory_fts.body"))
             .select_from(_FTS)
-            .where(fts_rowid.in_(list(by_rid)))
+            .where(_FTS_ROWID.in_(list(by_rid)))
         )
         for rowid, body in await conn.execute(bodies):
             made = maker.of(body or "")
@@ -599,18 +800,25 @@ class MemoryMixin(StoreBase):
         rest = [r.rid for r in ranked if r.id not in snippets]
         if rest:
             stmt = (
-                select(fts_rowid, literal_column(_FTS_SNIPPET))
+                select(_FTS_ROWID, literal_column(_FTS_SNIPPET))
                 .select_from(_FTS)
-                .where(text("memory_fts MATCH :q"), fts_rowid.in_(rest))
+                .where(text("memory_fts MATCH :q"), _FTS_ROWID.in_(rest))
             )
             found = await conn.execute(stmt, {"q": match})
             snippets.update({by_rid[rowid]: snip or "" for rowid, snip in found})
         return snippets
 
     async def _copies(
-        self, conn: Any, flt: MemoryFilter | None, rows: Sequence[Any]
+        self,
+        conn: Any,
+        flt: MemoryFilter | None,
+        rows: Sequence[_Ranked],
+        shared: tuple[frozenset[int], bool] | None,
     ) -> dict[str, list[tuple[str, str]]]:
-        """Per content hash of the hits: every (id, path) with that content (filtered)."""
+        """Per content hash of the hits: every (id, path) with that content (filtered).
+        On SQLite, nothing to look up when no hit's content is shared."""
+        if shared is not None and not any(int(r.rid) & _ROWID_MASK in shared[0] for r in rows):
+            return {}
         shas = sorted({r.sha256 for r in rows if r.sha256})
         if not shas:
             return {}
@@ -643,7 +851,8 @@ class MemoryMixin(StoreBase):
                 )
                 op.authorize(Action.DELETE, owner=row.created_by)
                 await op.conn.execute(
-                    text("DELETE FROM memory_fts WHERE rowid = :rid"), {"rid": row.rid}
+                    text("DELETE FROM memory_fts WHERE rowid = :rid"),
+                    {"rid": fts_rowid(row.kind, row.timestamp, row.rid)},
                 )
             await op.conn.execute(memory_entries.delete().where(m.id == entry_id))
             op.record("memory.delete", entry_id, path=row.path)

@@ -1,5 +1,6 @@
 """A store whose memory index was built by schema 0002 (FTS5 without stemming, two
-columns) is re-indexed by migration 0003 on open: every entry kept, now found by stem."""
+columns) is re-indexed by migration 0003 on open: every entry kept, now found by stem;
+then re-keyed in static-rank order by 0010."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from coditect_store import migrate
+from coditect_store.memory import fts_rowid
 from coditect_tui.core.models import MemoryEntrySpec
 from tests.store.helpers import copy_tables, open_store, raw
 from tests.store.test_schema_upgrade import migrate_to
@@ -50,9 +52,10 @@ def old_memory_store(path: Path) -> None:
         conn.execute("ATTACH DATABASE ? AS src", (str(scratch),))
         conn.execute("BEGIN")
         copy_tables(conn)
+        # schema 0002 keyed an index row by its entry's rowid (0010 re-keys it)
         conn.execute(
             "INSERT INTO main.memory_fts(rowid, title, body) "
-            "SELECT rowid, title, body FROM src.memory_fts"
+            f"SELECT rowid & {(1 << 40) - 1}, title, body FROM src.memory_fts"
         )
         conn.execute("COMMIT")
         conn.execute("DETACH DATABASE src")
@@ -95,6 +98,16 @@ def test_the_old_index_is_rebuilt_on_open_without_losing_entries(tmp_path: Path)
     assert (version, count) == (migrate.HEAD, ENTRIES)
     assert "porter" in sql and "headings" in sql
     assert list(tmp_path.glob("store.db.bak-0002-*"))  # the backup taken first
+    conn = raw(path)
+    try:  # 0010: every row keyed by static rank (an undated checkpoint), its entry's below
+        keys = conn.execute(
+            "SELECT f.rowid, e.rowid FROM memory_fts f JOIN memory_entries e "
+            f"ON e.rowid = f.rowid & {(1 << 40) - 1}"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert len(keys) == ENTRIES
+    assert all(key == fts_rowid("checkpoint", None, rowid) for key, rowid in keys)
 
 
 def test_a_failed_rebuild_leaves_the_old_store_as_it_was(

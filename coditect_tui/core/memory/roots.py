@@ -27,6 +27,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from coditect_tui.core.errors import InvalidInput
 from coditect_tui.core.models import Project
@@ -253,9 +254,9 @@ def assign_projects(roots: Sequence[Path], projects: Sequence[Project]) -> list[
     return result
 
 
-@dataclass(frozen=True, slots=True)
-class FileStat:
-    """A file found in a root, with what the change check needs.
+class FileStat(NamedTuple):
+    """A file found in a root, with what the change check needs (a tuple: a walk makes
+    one per file, and a frozen dataclass costs several times as much to build).
 
     Attributes:
         location: the file's path as text (as the OS gave it).

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from coditect_tui.core.errors import InvalidInput
 from coditect_tui.core.memory.query import parse_query
@@ -227,12 +228,14 @@ def _head(stemmed: str) -> str:
 
 def _words_from(body: str, start: int, count: int) -> int:
     """Where the ``count``-th word from ``start`` ends (or the last one before that)."""
-    end = start
-    for number, word in enumerate(_WORD.finditer(body, start), 1):
-        end = word.end()
-        if number == count:
-            break
-    return end
+    found = _words_pattern(count).match(body, start)
+    return found.end() if found else start
+
+
+@cache
+def _words_pattern(count: int) -> re.Pattern[str]:
+    """Up to ``count`` words, each after what separates it (one match, not a loop)."""
+    return re.compile(r"(?:[\W_]*[^\W_]+){1," + str(count) + "}")
 
 
 def _back(body: str, start: int, count: int) -> int:
