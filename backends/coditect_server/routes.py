@@ -32,6 +32,7 @@ from coditect_server.schemas import (
     AuditExport,
     AuditQuery,
     Deleted,
+    ErasureRequest,
     ExpiryChange,
     FlagChange,
     Imported,
@@ -67,6 +68,7 @@ from coditect_tui.core.models import (
     AuditEvent,
     AuditHead,
     DateTimeText,
+    Erasure,
     GitSession,
     GitSessionSpec,
     GitSessionUpdate,
@@ -490,6 +492,17 @@ async def set_member_expiry(
 async def remove_member(name: str, request: Request, c: Caller = Auth) -> Response:
     """Remove a member and revoke their keys in this tenant."""
     return await write(c, request, lambda: c.store.remove_member(name), status=204)
+
+
+@router.post("/members/{name:path}/erase", response_model=Erasure, operation_id="erase_principal")
+async def erase_principal(
+    name: str, change: ErasureRequest, request: Request, c: Caller = Auth
+) -> Response:
+    """Erase a person's personal data; the audit chain still verifies (owners and admins;
+    audited as ``members.erase``, naming only the pseudonymous id)."""
+    return await write(
+        c, request, lambda: c.store.erase_principal(name, keep_chained=change.keep_chained)
+    )
 
 
 # -- usage -----------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ async def test_0003_rebuilds_every_tenants_tsvectors_as_stems() -> None:
                 await owner.execute("DROP FUNCTION coditect_webhook_due(text, integer)")  # 0005
                 await owner.execute("DROP TABLE invitations")  # 0008's
                 await owner.execute("DROP FUNCTION coditect_invitation(text)")
+                await owner.execute("DROP TABLE principals")  # 0009's
                 await owner.execute("UPDATE alembic_version SET version_num = '0002'")
         finally:
             await owner.close()

@@ -451,14 +451,18 @@ def upgrade_0005(op: Any) -> None:
 def upgrade_0006(op: Any) -> None:
     """Apply the PostgreSQL part of revision 0006 (called by 0006_feature_flags): row-level
     security on ``feature_flags`` as on every tenant table, and the app role's grants."""
+    _tenant_table(op, "feature_flags")
+
+
+def _tenant_table(op: Any, table: str) -> None:
+    """Row-level security on the new tenant table ``table`` (FORCE, ``tenant_isolation``)
+    and the app role's grants on it."""
     database = op.get_bind().execute(sa.text("SELECT current_database()")).scalar_one()
     app_role, _lookup = deployment_roles(database)
-    op.execute("ALTER TABLE feature_flags ENABLE ROW LEVEL SECURITY")
-    op.execute("ALTER TABLE feature_flags FORCE ROW LEVEL SECURITY")
-    op.execute(
-        f"CREATE POLICY tenant_isolation ON feature_flags USING ({POLICY}) WITH CHECK ({POLICY})"
-    )
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON feature_flags TO {app_role}")
+    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({POLICY}) WITH CHECK ({POLICY})")
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {app_role}")
 
 
 _API_KEY_0007 = """
@@ -549,3 +553,9 @@ def upgrade_0008(op: Any) -> None:
     op.execute(f"ALTER FUNCTION {signature} OWNER TO {lookup_role}")
     op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {app_role}")
+
+
+def upgrade_0009(op: Any) -> None:
+    """Apply the PostgreSQL part of revision 0009 (called by 0009_principals): row-level
+    security on ``principals`` as on every tenant table, and the app role's grants."""
+    _tenant_table(op, "principals")
