@@ -501,8 +501,8 @@ class RemoteBackend(Backend):
         done: Erasure = await self._call(
             Erasure,
             "POST",
-            f"/members/{_seg(name)}/erase",
-            json={"keep_chained": keep_chained},
+            "/erasures",
+            json={"name": name, "keep_chained": keep_chained},
             write=True,
         )
         return done

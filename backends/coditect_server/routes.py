@@ -107,7 +107,13 @@ router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES, max_body_size=BO
 READ_ONLY_HEADER = "X-Coditect-Read-Only"
 _TRUE = {"1", "true", "yes", "on"}
 NDJSON = "application/x-ndjson"
-_ACCESS_PATHS = ("/api/v1/members", "/api/v1/api-keys", "/api/v1/flags", "/api/v1/invitations")
+_ACCESS_PATHS = (
+    "/api/v1/members",
+    "/api/v1/api-keys",
+    "/api/v1/flags",
+    "/api/v1/invitations",
+    "/api/v1/erasures",
+)
 #: The security scheme every /api/v1 operation names in the OpenAPI document.
 SECURITY_SCHEME = {
     "type": "http",
@@ -494,14 +500,15 @@ async def remove_member(name: str, request: Request, c: Caller = Auth) -> Respon
     return await write(c, request, lambda: c.store.remove_member(name), status=204)
 
 
-@router.post("/members/{name:path}/erase", response_model=Erasure, operation_id="erase_principal")
-async def erase_principal(
-    name: str, change: ErasureRequest, request: Request, c: Caller = Auth
-) -> Response:
+@router.post("/erasures", response_model=Erasure, operation_id="erase_principal")
+async def erase_principal(change: ErasureRequest, request: Request, c: Caller = Auth) -> Response:
     """Erase a person's personal data; the audit chain still verifies (owners and admins;
-    audited as ``members.erase``, naming only the pseudonymous id)."""
+    audited as ``members.erase``, naming only the pseudonymous id). The name travels in
+    the body, so no access log or proxy keeps it."""
     return await write(
-        c, request, lambda: c.store.erase_principal(name, keep_chained=change.keep_chained)
+        c,
+        request,
+        lambda: c.store.erase_principal(change.name, keep_chained=change.keep_chained),
     )
 
 

@@ -118,6 +118,7 @@ class ErasureRequest(BaseModel):
     """How to erase a person (docs/security.md, "Erasure")."""
 
     model_config = _Strict
+    name: str = Field(min_length=1, max_length=limits.NAME, description="the person")
     keep_chained: StrictBool = Field(
         default=False,
         description="erase even though audit events hold the name inside the hash chain",

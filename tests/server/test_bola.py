@@ -99,7 +99,6 @@ ID_ROUTES: list[tuple[str, str, Any]] = [
     ("PUT", "/api/v1/members/{name}", {"role": "viewer"}),
     ("PATCH", "/api/v1/members/{name}", {"expires_at": "2030-01-01T00:00:00Z"}),
     ("DELETE", "/api/v1/members/{name}", None),
-    ("POST", "/api/v1/members/{name}/erase", {"keep_chained": True}),
     ("PUT", "/api/v1/flags/{feature}", {"enabled": True, "stakeholder": "{name}"}),
     ("DELETE", "/api/v1/flags/{feature}", None),
     ("DELETE", "/api/v1/webhooks/{webhook_id}", None),
@@ -109,6 +108,7 @@ ID_ROUTES: list[tuple[str, str, Any]] = [
 
 #: Routes that take another object's id in the body.
 BODY_ROUTES: list[tuple[str, str, Any]] = [
+    ("POST", "/api/v1/erasures", {"name": "{name}", "keep_chained": True}),
     ("PUT", "/api/v1/repos", {"project_id": "{project_id}", "path": "/x", "name": "x"}),
     (
         "PUT",

@@ -1,5 +1,5 @@
 """Erasure on the server: on a real uvicorn over PostgreSQL a non-admin's
-``POST /members/{name}/erase`` is refused (403) whatever its body, an owner's erases, the
+``POST /erasures`` is refused (403) whatever its body, an owner's erases, the
 erased person's key stops working (401), and the audit log names them only as an erased
 principal while ``audit verify`` still passes."""
 
@@ -21,16 +21,16 @@ async def test_only_an_admin_erases_and_the_key_stops(pg_server: ServerProcess) 
     owner = {"Authorization": f"Bearer {tenant.keys['owner']}"}
     editor = {"Authorization": f"Bearer {tenant.keys['ed']}"}
     zelda = {"Authorization": f"Bearer {tenant.keys[ZELDA]}"}
-    path = f"/api/v1/members/{ZELDA}/erase"
+    path = "/api/v1/erasures"
     async with httpx.AsyncClient(base_url=pg_server.url, timeout=10) as client:
         made = await client.put("/api/v1/projects", json={"name": "atlas"}, headers=zelda)
         assert made.status_code in (200, 201), made.text
-        for body in ({}, {"keep_chained": True}):
+        for body in ({"name": ZELDA}, {"name": ZELDA, "keep_chained": True}):
             refused = await client.post(path, json=body, headers=editor)
             assert refused.status_code == 403, refused.text
         assert (await client.get("/api/v1/whoami", headers=zelda)).status_code == 200
 
-        done = await client.post(path, json={}, headers=owner)
+        done = await client.post(path, json={"name": ZELDA}, headers=owner)
         assert done.status_code == 200, done.text
         pid = done.json()["principal_id"]
         assert done.json()["keys_revoked"] == 1 and done.json()["chained_events"] == 0
