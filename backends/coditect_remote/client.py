@@ -61,6 +61,7 @@ from coditect_tui.core.models import (
     AuditEventSpec,
     AuditFilter,
     AuditHead,
+    Erasure,
     GitSession,
     GitSessionSpec,
     GitSessionUpdate,
@@ -495,6 +496,16 @@ class RemoteBackend(Backend):
 
     async def remove_member(self, name: str) -> None:
         await self._send("DELETE", f"/members/{_seg(name)}", write=True)
+
+    async def erase_principal(self, name: str, *, keep_chained: bool = False) -> Erasure:
+        done: Erasure = await self._call(
+            Erasure,
+            "POST",
+            "/erasures",
+            json={"name": name, "keep_chained": keep_chained},
+            write=True,
+        )
+        return done
 
     # -- usage ----------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from coditect_server.schemas import (
     AuditExport,
     AuditQuery,
     Deleted,
+    ErasureRequest,
     ExpiryChange,
     FlagChange,
     Imported,
@@ -74,6 +75,7 @@ from coditect_tui.core.models import (
     AuditEvent,
     AuditHead,
     DateTimeText,
+    Erasure,
     GitSession,
     GitSessionSpec,
     GitSessionUpdate,
@@ -113,7 +115,13 @@ router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES, max_body_size=BO
 READ_ONLY_HEADER = "X-Coditect-Read-Only"
 _TRUE = {"1", "true", "yes", "on"}
 NDJSON = "application/x-ndjson"
-_ACCESS_PATHS = ("/api/v1/members", "/api/v1/api-keys", "/api/v1/flags", "/api/v1/invitations")
+_ACCESS_PATHS = (
+    "/api/v1/members",
+    "/api/v1/api-keys",
+    "/api/v1/flags",
+    "/api/v1/invitations",
+    "/api/v1/erasures",
+)
 #: The security scheme every /api/v1 operation names in the OpenAPI document.
 SECURITY_SCHEME = {
     "type": "http",
@@ -498,6 +506,18 @@ async def set_member_expiry(
 async def remove_member(name: str, request: Request, c: Caller = Auth) -> Response:
     """Remove a member and revoke their keys in this tenant."""
     return await write(c, request, lambda: c.store.remove_member(name), status=204)
+
+
+@router.post("/erasures", response_model=Erasure, operation_id="erase_principal")
+async def erase_principal(change: ErasureRequest, request: Request, c: Caller = Auth) -> Response:
+    """Erase a person's personal data; the audit chain still verifies (owners and admins;
+    audited as ``members.erase``, naming only the pseudonymous id). The name travels in
+    the body, so no access log or proxy keeps it."""
+    return await write(
+        c,
+        request,
+        lambda: c.store.erase_principal(change.name, keep_chained=change.keep_chained),
+    )
 
 
 # -- usage -----------------------------------------------------------------------------------

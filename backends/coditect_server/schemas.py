@@ -114,6 +114,17 @@ class RoleChange(BaseModel):
     role: str = Field(min_length=1, max_length=limits.ROLE)
 
 
+class ErasureRequest(BaseModel):
+    """How to erase a person (docs/security.md, "Erasure")."""
+
+    model_config = _Strict
+    name: str = Field(min_length=1, max_length=limits.NAME, description="the person")
+    keep_chained: StrictBool = Field(
+        default=False,
+        description="erase even though audit events hold the name inside the hash chain",
+    )
+
+
 class ApiKeyRequest(BaseModel):
     """A key to create (defaults: the caller, the caller's role, no expiry)."""
 

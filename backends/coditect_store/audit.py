@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, select, text
+from sqlalchemy import ColumnElement, Select, select, text
 
 from coditect_store import cursors
 from coditect_store.base import StoreBase
 from coditect_store.chain import PendingEvent
+from coditect_store.pseudonyms import with_names
 from coditect_store.rows import to_model
-from coditect_store.schema import audit_events, audit_heads
+from coditect_store.schema import audit_events, audit_heads, principals
 from coditect_tui.core.audit_chain import (
     CHAIN_COLUMNS,
     GENESIS_HASH,
@@ -43,8 +45,9 @@ from coditect_tui.core.models import (
 A = Resource.AUDIT
 _VERIFY_BATCH = 20_000
 _EXPORT_BATCH = 1_000
+_TEXT_IDS = 50  # principals whose name a text filter may stand for
 _SELECT_CHAIN = ", ".join(CHAIN_COLUMNS)
-_EVENT_COLUMNS = [audit_events.c[name] for name in AuditEvent.model_fields]
+_EVENT_COLUMNS = [audit_events.c[name] for name in AuditEvent.model_fields if name != "names"]
 _VERIFY_PG = text(
     f"SELECT {_SELECT_CHAIN} FROM audit_events WHERE tenant_id = :tid AND "
     f"seq > :last AND seq <= :upto ORDER BY seq LIMIT {_VERIFY_BATCH}"
@@ -58,22 +61,59 @@ _HEAD_AND_END = text(
 
 
 def _event(row: Any) -> AuditEvent:
-    return to_model(AuditEvent, row, details=orjson.loads(row.details))
+    return to_model(AuditEvent, row, details=orjson.loads(row.details), names={})
 
 
-def _where(stmt: Select[Any], tenant_id: str, flt: AuditFilter | None) -> Select[Any]:
+@dataclass(frozen=True)
+class _Ids:
+    """The pseudonymous ids a filter's names stand for (schema 0011): events written
+    since name people by id, older ones by name, so a filter by name matches both."""
+
+    actor: tuple[str, ...] = ()
+    resource_id: tuple[str, ...] = ()
+    text: tuple[str, ...] = ()
+
+
+async def _filter_ids(conn: Any, tenant_id: str, flt: AuditFilter | None) -> _Ids:
+    """The ids of the names ``flt`` filters by (one query or none)."""
+    if flt is None or (flt.actor is None and flt.resource_id is None and not flt.text):
+        return _Ids()
+    p = principals.c
+    exact = [v for v in (flt.actor, flt.resource_id) if v is not None]
+    cond: ColumnElement[bool] = p.name.in_(exact)
+    if flt.text:
+        cond = cond | p.name.icontains(flt.text, autoescape=True)
+    rows = (
+        await conn.execute(
+            select(p.name, p.id).where(p.tenant_id == tenant_id, cond).limit(_TEXT_IDS)
+        )
+    ).all()
+
+    def of(name: str | None) -> tuple[str, ...]:
+        return tuple(pid for n, pid in rows if n == name)
+
+    text_ids = tuple(pid for n, pid in rows if flt.text and flt.text.lower() in n.lower())
+    return _Ids(actor=of(flt.actor), resource_id=of(flt.resource_id), text=text_ids)
+
+
+_NO_IDS = _Ids()
+
+
+def _where(
+    stmt: Select[Any], tenant_id: str, flt: AuditFilter | None, ids: _Ids = _NO_IDS
+) -> Select[Any]:
     a = audit_events.c
     stmt = stmt.where(a.tenant_id == tenant_id)
     if flt is None:
         return stmt
     if flt.actor is not None:
-        stmt = stmt.where(a.actor == flt.actor)
+        stmt = stmt.where(a.actor.in_((flt.actor, *ids.actor)))
     if flt.action is not None:
         stmt = stmt.where(a.action == flt.action)
     if flt.resource_type is not None:
         stmt = stmt.where(a.resource_type == flt.resource_type)
     if flt.resource_id is not None:
-        stmt = stmt.where(a.resource_id == flt.resource_id)
+        stmt = stmt.where(a.resource_id.in_((flt.resource_id, *ids.resource_id)))
     if flt.outcome is not None:
         stmt = stmt.where(a.outcome == flt.outcome)
     if flt.min_seq is not None:
@@ -101,12 +141,25 @@ def _where(stmt: Select[Any], tenant_id: str, flt: AuditFilter | None) -> Select
     if flt.until is not None:
         stmt = stmt.where(ts < format_ts(flt.until))
     if flt.text:
-        stmt = stmt.where(
+        found = (
             a.action.icontains(flt.text, autoescape=True)
             | a.resource_id.icontains(flt.text, autoescape=True)
             | a.details.icontains(flt.text, autoescape=True)
         )
+        for pid in ids.text:  # a person's name finds the events naming them by id
+            found = found | (a.actor == pid) | a.resource_id.contains(pid)
+            found = found | a.details.contains(pid)
+        stmt = stmt.where(found)
     return stmt
+
+
+def _filter_names(flt: AuditFilter | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """How a filter recorded in an event names people: (its actor, a principal; its
+    resource id and text, which may be one)."""
+    if flt is None:
+        return (), ()
+    maybe = tuple(v for v in (flt.resource_id, flt.text) if v)
+    return ((flt.actor,) if flt.actor else ()), maybe
 
 
 def import_key(spec: AuditEventSpec, ts: str, details: str) -> str:
@@ -146,7 +199,15 @@ class AuditMixin(StoreBase):
         after = cursors.decode(kind, cursor, 1)
         limit = cursors.clamp(limit)
         details = {"filter": filter.model_dump(mode="json", exclude_none=True)} if filter else {}
-        async with self._op(A, Action.READ, method="query_audit", read_details=details) as op:
+        names, maybe = _filter_names(filter)
+        async with self._op(
+            A,
+            Action.READ,
+            method="query_audit",
+            read_details=details,
+            names=names,
+            known_names=maybe,
+        ) as op:
             page = await self._audit_page(op.conn, filter, after, limit, ascending)
         return page
 
@@ -159,12 +220,13 @@ class AuditMixin(StoreBase):
         ascending: bool,
     ) -> Page[AuditEvent]:
         seq = audit_events.c.seq
-        stmt = _where(select(*_EVENT_COLUMNS), self._tid, flt)
+        ids = await _filter_ids(conn, self._tid, flt)
+        stmt = _where(select(*_EVENT_COLUMNS), self._tid, flt, ids)
         if after:
             stmt = stmt.where(seq > after[0] if ascending else seq < after[0])
         stmt = stmt.order_by(seq.asc() if ascending else seq.desc()).limit(limit + 1)
         rows = (await conn.execute(stmt)).all()
-        items = [_event(r) for r in rows[:limit]]
+        items = await with_names(conn, self._tid, [_event(r) for r in rows[:limit]])
         kind = "audit-asc" if ascending else "audit"
         more = len(rows) > limit
         return Page(
@@ -174,10 +236,13 @@ class AuditMixin(StoreBase):
     async def export_audit(
         self, filter: AuditFilter | None = None
     ) -> AsyncGenerator[AuditEvent, None]:
+        names, maybe = _filter_names(filter)
         async with self._op(A, Action.EXPORT, method="export_audit", audit_only=True) as op:
             op.record(
                 "audit.export",
                 None,
+                names=names,
+                known_names=maybe,
                 filter=filter.model_dump(mode="json", exclude_none=True) if filter else {},
             )
         after: list[Any] | None = None

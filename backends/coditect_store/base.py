@@ -458,6 +458,8 @@ class StoreBase:
         read_details: dict[str, Any] | None = None,
         denied_as: str | None = None,
         prepared_only: bool = False,
+        names: Sequence[str] = (),
+        known_names: Sequence[str] = (),
     ) -> AsyncIterator[Op]:
         """Run one authorized operation of the contract method ``method``.
 
@@ -470,6 +472,8 @@ class StoreBase:
         short transaction first. Denials are recorded too (as ``denied_as`` when given,
         else ``<resource>.<action>``). A read whose statements are all prepared
         (``Op.rows``/``Op.one``) passes ``prepared_only`` to run them on the driver.
+        ``names``: principals that ``target`` or the details name (their ids are recorded);
+        ``known_names``: texts of the details recorded as an id when they name a principal.
         """
         write = method in MUTATING_METHODS
         if not write and method not in READ_METHODS:
@@ -491,6 +495,8 @@ class StoreBase:
                             resource.value,
                             target,
                             details={"method": method, **(read_details or {})},
+                            names=tuple(names),
+                            known_names=tuple(known_names),
                         )
                     ]
                 )
@@ -509,7 +515,7 @@ class StoreBase:
         except PermissionDenied as exc:
             verb = action.value if action is not None else method
             name = denied_as or f"{resource.value}.{verb}"
-            await self._record_denial(name, target, method, exc)
+            await self._record_denial(name, target, method, exc, names=names)
             raise
 
     async def _check_grant(self) -> None:
@@ -587,9 +593,16 @@ class StoreBase:
         )
 
     async def _record_denial(
-        self, name: str, target: str | None, method: str, exc: PermissionDenied
+        self,
+        name: str,
+        target: str | None,
+        method: str,
+        exc: PermissionDenied,
+        *,
+        names: Sequence[str] = (),
     ) -> None:
-        """Audit a refusal as the ``denied`` event ``name`` (``<resource type>.<verb>``)."""
+        """Audit a refusal as the ``denied`` event ``name`` (``<resource type>.<verb>``);
+        ``names``: principals the target or the reason names."""
         # The denial itself stands; an unwritable log must not mask it.
         with contextlib.suppress(BackendError):
             await self.append_events(
@@ -600,6 +613,7 @@ class StoreBase:
                         target,
                         outcome="denied",
                         details={"method": method, "reason": str(exc)},
+                        names=tuple(names),
                     )
                 ]
             )
@@ -861,6 +875,16 @@ class StoreBase:
                 )
             ).scalar_one()
             self._policy.check_quota(self._tenant.tier, "members", count)
+
+    async def _owners(self, conn: AsyncConnection) -> int:
+        """How many owners the tenant has."""
+        return (
+            await conn.execute(
+                select(func.count())
+                .select_from(members)
+                .where(members.c.tenant_id == self._tid, members.c.role == "owner")
+            )
+        ).scalar_one()
 
     async def _one(self, conn: Any, stmt: Any, what: str) -> Any:
         row = (await conn.execute(stmt)).first()

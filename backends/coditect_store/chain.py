@@ -16,6 +16,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from coditect_store.outbox import enqueue_deliveries
+from coditect_store.pseudonyms import find_ids, ids_of
 from coditect_store.schema import audit_events, audit_heads
 from coditect_tui.core.audit_chain import (
     GENESIS_HASH,
@@ -24,6 +25,7 @@ from coditect_tui.core.audit_chain import (
     link_hash,
 )
 from coditect_tui.core.models import format_ts, utcnow
+from coditect_tui.core.pseudonyms import scrub, scrub_id
 
 
 @dataclass
@@ -41,6 +43,14 @@ class PendingEvent:
     source: str = ""
     import_key: str | None = None
     details_text: str | None = None  # canonical details, when the caller already has them
+    #: principals the event names besides its actor (schema 0011): each is written as its
+    #: pseudonymous id wherever it stands in ``resource_id`` and ``details``
+    names: tuple[str, ...] = ()
+    #: texts that are written as an id only when they are a principal's name already (a
+    #: filter's value: a resource id or a search text may name a person, or not)
+    known_names: tuple[str, ...] = ()
+    #: the actor and resource id as the chain holds them (set when linked)
+    chained: tuple[str, str | None] | None = None
 
 
 #: The channel audit appends are announced on (PostgreSQL LISTEN/NOTIFY).
@@ -128,12 +138,37 @@ async def link_events(
     ).first()
     seq, prev = (head[0], head[1]) if head else (0, GENESIS_HASH)
     now = format_ts(utcnow())
+    # nothing personal is hashed: every principal the events name becomes its id (an
+    # imported event is another system's record and is kept as that system wrote it)
+    ids = await ids_of(
+        conn,
+        tenant_id,
+        {ev.actor or principal for ev in events if ev.import_key is None}
+        | {n for ev in events for n in ev.names if n},
+    )
+    maybe = {n for ev in events for n in ev.known_names if n and n not in ids}
+    if maybe:
+        ids.update(await find_ids(conn, tenant_id, maybe))
     rows: list[tuple[Any, ...]] = []
     links: list[tuple[int, str]] = []
     for ev in events:
         seq += 1
-        details = ev.details_text or canonical_details(ev.details)
-        actor = ev.actor or principal
+        if ev.import_key is not None:
+            actor, resource_id = ev.actor or principal, ev.resource_id
+            details = ev.details_text or canonical_details(ev.details)
+        else:
+            name = ev.actor or principal
+            actor = ids[name]
+            named = {n: ids[n] for n in (*ev.names, *ev.known_names) if n in ids}
+            # the actor's name in its own event: as the resource id (a provisioned
+            # membership) or quoted in a message (a refusal's reason)
+            resource_id = scrub_id(ev.resource_id, named)
+            if resource_id == name:
+                resource_id = actor
+            details = ev.details_text or canonical_details(
+                scrub(scrub(ev.details, named), {name: actor}, whole=False)
+            )
+        ev.chained = (actor, resource_id)
         role = ev.role or role
         ts = ev.ts or now
         digest = link_hash(
@@ -146,7 +181,7 @@ async def link_events(
                 role,
                 ev.action,
                 ev.resource_type,
-                ev.resource_id,
+                resource_id,
                 ev.outcome,
                 details,
                 ev.source,
@@ -161,7 +196,7 @@ async def link_events(
                 role,
                 ev.action,
                 ev.resource_type,
-                ev.resource_id,
+                resource_id,
                 ev.outcome,
                 details,
                 ev.source,
@@ -188,7 +223,7 @@ async def link_events(
         )
     else:
         await conn.execute(audit_heads.insert().values(tenant_id=tenant_id, seq=seq, hash=prev))
-    queued = await enqueue_deliveries(conn, tenant_id, rows, now)
+    queued = await enqueue_deliveries(conn, tenant_id, rows, now, {v: k for k, v in ids.items()})
     if conn.dialect.name == "postgresql":
         # Delivered on commit only (and dropped on rollback): every replica's LISTEN
         # connection fans it out to that tenant's event streams.

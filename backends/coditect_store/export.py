@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, or_, select, text
 from coditect_store.audit import _event
 from coditect_store.base import StoreBase
 from coditect_store.memory import _entry, fts_rowid
+from coditect_store.pseudonyms import find_ids, with_names
 from coditect_store.rows import to_model
 from coditect_store.schema import (
     audit_events,
@@ -53,11 +54,13 @@ def _sources() -> list[tuple[ExportKind, Table, str, Callable[[Any], Any]]]:
     ]
 
 
-def _person_filter(table: Table, person: str) -> ColumnElement[bool]:
+def _person_filter(table: Table, person: str, ids: Sequence[str]) -> ColumnElement[bool]:
     if table is members:
         return members.c.name == person
-    if table is audit_events:
-        return or_(audit_events.c.actor == person, audit_events.c.resource_id == person)
+    if table is audit_events:  # by name before schema 0011, by pseudonymous id since
+        return or_(
+            audit_events.c.actor.in_((person, *ids)), audit_events.c.resource_id.in_((person, *ids))
+        )
     return table.c.created_by == person
 
 
@@ -118,12 +121,18 @@ class ExportMixin(StoreBase):
             op.record(
                 "audit.tenant_export",
                 person,
+                names=(person,) if person else (),
                 person=person,
                 scope="person" if person else "all",
                 omitted={o.kind: o.reason for o in omitted},
             )
         for omission in omitted:
             yield TenantRecord(kind=OMITTED, item=omission.model_dump(mode="json"))
+        wanted = [n for n in (person, self._principal) if n is not None]
+        async with self._tx(write=False, read_only=True) as conn:
+            found = await find_ids(conn, self._tid, wanted)
+        ids = [found[person]] if person is not None and person in found else []
+        own = [found[self._principal]] if self._principal in found else []
         for kind, table, key, convert in _sources():
             rule = decided.get(kind)
             if isinstance(rule, ExportOmission):
@@ -133,17 +142,20 @@ class ExportMixin(StoreBase):
             while True:
                 stmt = select(table).where(table.c.tenant_id == self._tid)
                 if person is not None:
-                    stmt = stmt.where(_person_filter(table, person))
+                    stmt = stmt.where(_person_filter(table, person, ids))
                 if rule is Scope.OWN:  # the role reads only its own rows of the kind
-                    stmt = stmt.where(_person_filter(table, self._principal))
+                    stmt = stmt.where(_person_filter(table, self._principal, own))
                 if after is not None:
                     stmt = stmt.where(column > after)
                 stmt = stmt.order_by(column).limit(_BATCH)
                 async with self._tx(write=False, read_only=True) as conn:
                     rows = (await conn.execute(stmt)).all()
                     bodies = await self._bodies(conn, rows) if table is memory_entries else {}
-                for row in rows:
-                    item = convert(row).model_dump(mode="json")
+                    models = [convert(row) for row in rows]
+                    if table is audit_events:
+                        models = await with_names(conn, self._tid, models)
+                for row, model in zip(rows, models, strict=True):
+                    item = model.model_dump(mode="json")
                     if table is memory_entries:
                         item["body"] = bodies.get(row.id, "")
                     yield TenantRecord(kind=kind, item=item)

@@ -52,7 +52,8 @@ class FlagsMixin(StoreBase):
     ) -> FeatureFlag:
         target = _target(feature, stakeholder)
         check_flag_feature(feature)
-        async with self._op(MB, Action.UPDATE, method="set_flag", target=target) as op:
+        who = (stakeholder,) if stakeholder else ()
+        async with self._op(MB, Action.UPDATE, method="set_flag", target=target, names=who) as op:
             await self._check_stakeholder(op, stakeholder)
             key = (
                 (feature_flags.c.tenant_id == self._tid)
@@ -81,6 +82,7 @@ class FlagsMixin(StoreBase):
             op.record(
                 "members.flag_set",
                 target,
+                names=who,
                 feature=feature,
                 stakeholder=stakeholder,
                 enabled=enabled,
@@ -91,7 +93,8 @@ class FlagsMixin(StoreBase):
 
     async def clear_flag(self, feature: str, *, stakeholder: str | None = None) -> None:
         target = _target(feature, stakeholder)
-        async with self._op(MB, Action.UPDATE, method="clear_flag", target=target) as op:
+        who = (stakeholder,) if stakeholder else ()
+        async with self._op(MB, Action.UPDATE, method="clear_flag", target=target, names=who) as op:
             await self._check_stakeholder(op, stakeholder, must_exist=False)
             key = (
                 (feature_flags.c.tenant_id == self._tid)
@@ -105,6 +108,7 @@ class FlagsMixin(StoreBase):
             op.record(
                 "members.flag_clear",
                 target,
+                names=who,
                 feature=feature,
                 stakeholder=stakeholder,
                 old_enabled=bool(old.enabled),

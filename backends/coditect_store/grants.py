@@ -27,7 +27,11 @@ class GrantsMixin(StoreBase):
 
     async def set_member_expiry(self, name: str, expires_at: datetime | None) -> Member:
         async with self._op(
-            Resource.MEMBERS, Action.UPDATE, method="set_member_expiry", target=name
+            Resource.MEMBERS,
+            Action.UPDATE,
+            method="set_member_expiry",
+            target=name,
+            names=(name,),
         ) as op:
             if name == self._principal:
                 raise PermissionDenied("nobody changes their own grant: ask another admin")
@@ -47,6 +51,7 @@ class GrantsMixin(StoreBase):
             op.record(
                 "members.expiry",
                 name,
+                names=(name,),
                 role=row.role,
                 old_expires_at=_ts(row.expires_at),
                 expires_at=_ts(expires_at),

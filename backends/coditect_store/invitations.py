@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from coditect_store.base import StoreBase
 from coditect_store.chain import PendingEvent
 from coditect_store.db_errors import map_db_error
+from coditect_store.members import check_member_name
 from coditect_store.rows import lookup_tenant, new_id, to_model
 from coditect_store.schema import api_keys, invitations, members
 from coditect_tui.core import api_keys as keyfmt
@@ -75,8 +76,7 @@ class InvitationsMixin(StoreBase):
             self._policy.role(role)
         except ConfigError as exc:
             raise InvalidInput(str(exc)) from None
-        if not name.strip():
-            raise InvalidInput("member name must not be empty")
+        check_member_name(name)
         inv.check_validity(valid_for)
         now = self._clock()
         check_grant_expiry(self._policy, role, expires_at, now)
@@ -87,7 +87,12 @@ class InvitationsMixin(StoreBase):
                 "or move the expiry later"
             )
         async with self._op(
-            MB, Action.CREATE, method="create_invitation", target=name, denied_as="members.invite"
+            MB,
+            Action.CREATE,
+            method="create_invitation",
+            target=name,
+            denied_as="members.invite",
+            names=(name,),
         ) as op:
             if role in PRIVILEGED_ROLES:
                 op.authorize(Action.ADMIN)
@@ -124,6 +129,7 @@ class InvitationsMixin(StoreBase):
             op.record(
                 "members.invite",
                 info.id,
+                names=(name,),
                 name=name,
                 role=role,
                 prefix=info.prefix,
@@ -174,7 +180,13 @@ class InvitationsMixin(StoreBase):
                 .where(invitations.c.id == invitation_id)
                 .values(revoked_at=self._clock())
             )
-            op.record("members.invite_revoke", invitation_id, name=row.name, role=row.role)
+            op.record(
+                "members.invite_revoke",
+                invitation_id,
+                names=(row.name,),
+                name=row.name,
+                role=row.role,
+            )
 
     async def accept_invitation(self, token: str) -> Joined:
         digest = inv.token_hash(token)
@@ -279,6 +291,7 @@ class InvitationsMixin(StoreBase):
                         "invited_by": row.created_by,
                         "expires_at": _ts(row.expires_at),
                     },
+                    names=(row.created_by,),
                     **who,
                 ),
                 PendingEvent(
@@ -286,6 +299,7 @@ class InvitationsMixin(StoreBase):
                     "api_keys",
                     info.id,
                     details={"principal": row.name, "role": row.role, "prefix": info.prefix},
+                    names=(row.name,),
                     **who,
                 ),
             ],

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from coditect_store.base import StoreBase
+from coditect_store.pseudonyms import find_ids
 from coditect_store.rows import new_id, to_model, to_models
 from coditect_store.schema import api_keys, feature_flags, members, tenants
 from coditect_tui.core import api_keys as keyfmt
@@ -27,9 +28,23 @@ from coditect_tui.core.models import (
     utcnow,
 )
 from coditect_tui.core.policy import PORTFOLIO, PRIVILEGED_ROLES
+from coditect_tui.core.pseudonyms import is_pseudonym
 
 MB = Resource.MEMBERS
 K = Resource.API_KEYS
+
+
+def check_member_name(name: str) -> None:
+    """Refuse a name no member may have: empty, or shaped like a pseudonymous id (the
+    audit log's readers would take it for one).
+
+    Raises:
+        InvalidInput: such a name.
+    """
+    if not name.strip():
+        raise InvalidInput("member name must not be empty")
+    if is_pseudonym(name):
+        raise InvalidInput(f"{name!r} is shaped like a pseudonymous principal id: choose another")
 
 
 class MembersMixin(StoreBase):
@@ -37,12 +52,15 @@ class MembersMixin(StoreBase):
 
     async def whoami(self) -> Principal:
         await self._tenant_read("whoami")
+        async with self._tx(write=False) as conn:
+            ids = await find_ids(conn, self._tid, [self._principal])
         return Principal(
             name=self._principal,
             role=self._role,
             tenant=self._tenant.name,
             read_only=self._read_only,
             expires_at=self._grant_ends,
+            id=ids.get(self._principal),
         )
 
     async def get_tenant(self) -> Tenant:
@@ -106,10 +124,11 @@ class MembersMixin(StoreBase):
         self, name: str, role: str, *, expires_at: datetime | None = None
     ) -> Member:
         self._check_role_name(role)
-        if not name.strip():
-            raise InvalidInput("member name must not be empty")
+        check_member_name(name)
         check_grant_expiry(self._policy, role, expires_at, self._clock())
-        async with self._op(MB, Action.CREATE, method="add_member", target=name) as op:
+        async with self._op(
+            MB, Action.CREATE, method="add_member", target=name, names=(name,)
+        ) as op:
             if role in PRIVILEGED_ROLES:
                 op.authorize(Action.ADMIN)
             await self._check_not_member(op.conn, name, quota=True)
@@ -120,9 +139,15 @@ class MembersMixin(StoreBase):
                 )
             )
             if expires_at is None:
-                op.record("members.create", name, role=role)
+                op.record("members.create", name, names=(name,), role=role)
             else:
-                op.record("members.create", name, role=role, expires_at=format_ts(expires_at))
+                op.record(
+                    "members.create",
+                    name,
+                    names=(name,),
+                    role=role,
+                    expires_at=format_ts(expires_at),
+                )
         return Member(name=name, role=role, created_at=now, expires_at=expires_at)
 
     async def _member_row(self, conn: AsyncConnection, name: str) -> Any:
@@ -132,18 +157,11 @@ class MembersMixin(StoreBase):
             f"member {name!r}",
         )
 
-    async def _owners(self, conn: AsyncConnection) -> int:
-        return (
-            await conn.execute(
-                select(func.count())
-                .select_from(members)
-                .where(members.c.tenant_id == self._tid, members.c.role == "owner")
-            )
-        ).scalar_one()
-
     async def set_member_role(self, name: str, role: str) -> Member:
         self._check_role_name(role)
-        async with self._op(MB, Action.UPDATE, method="set_member_role", target=name) as op:
+        async with self._op(
+            MB, Action.UPDATE, method="set_member_role", target=name, names=(name,)
+        ) as op:
             row = await self._member_row(op.conn, name)
             old = row.role
             if old in PRIVILEGED_ROLES or role in PRIVILEGED_ROLES:
@@ -159,11 +177,13 @@ class MembersMixin(StoreBase):
                 .where(members.c.tenant_id == self._tid, members.c.name == name)
                 .values(role=role)
             )
-            op.record("members.update", name, old_role=old, role=role)
+            op.record("members.update", name, names=(name,), old_role=old, role=role)
         return Member(name=name, role=role, created_at=row.created_at, expires_at=row.expires_at)
 
     async def remove_member(self, name: str) -> None:
-        async with self._op(MB, Action.DELETE, method="remove_member", target=name) as op:
+        async with self._op(
+            MB, Action.DELETE, method="remove_member", target=name, names=(name,)
+        ) as op:
             row = await self._member_row(op.conn, name)
             if row.role in PRIVILEGED_ROLES:
                 op.authorize(Action.ADMIN)
@@ -187,10 +207,11 @@ class MembersMixin(StoreBase):
                     feature_flags.c.tenant_id == self._tid, feature_flags.c.stakeholder == name
                 )
             )
-            cleared = {"flags_cleared": flags.rowcount} if flags.rowcount else {}
+            cleared: dict[str, Any] = {"flags_cleared": flags.rowcount} if flags.rowcount else {}
             op.record(
                 "members.delete",
                 name,
+                names=(name,),
                 role=row.role,
                 keys_revoked=revoked.rowcount or 0,
                 **cleared,
@@ -211,7 +232,9 @@ class MembersMixin(StoreBase):
         now = utcnow()
         if expires_at is not None and expires_at <= now:
             raise InvalidInput("the expiry is in the past")
-        async with self._op(K, Action.CREATE, method="create_api_key", target=target) as op:
+        async with self._op(
+            K, Action.CREATE, method="create_api_key", target=target, names=(target,)
+        ) as op:
             if target != self._principal:
                 op.authorize(Action.ADMIN)
             member = await self._member_row(op.conn, target)
@@ -242,6 +265,7 @@ class MembersMixin(StoreBase):
             op.record(
                 "api_keys.create",
                 key_id,
+                names=(target,),
                 principal=target,
                 role=key_role,
                 prefix=info.prefix,
@@ -271,7 +295,9 @@ class MembersMixin(StoreBase):
                 await op.conn.execute(
                     api_keys.update().where(api_keys.c.id == key_id).values(revoked_at=utcnow())
                 )
-                op.record("api_keys.delete", key_id, principal=row.principal)
+                op.record(
+                    "api_keys.delete", key_id, names=(row.principal,), principal=row.principal
+                )
             result = await self._one(
                 op.conn, select(api_keys).where(api_keys.c.id == key_id), "API key"
             )

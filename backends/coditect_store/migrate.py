@@ -37,6 +37,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0008",
     "0009",
     "0010",
+    "0011",
 )
 HEAD = KNOWN_REVISIONS[-1]
 

@@ -60,6 +60,28 @@ class Op:
         self.scope = self.store._authorize(self.resource, action, owner=owner)
         return self.scope
 
-    def record(self, action: str, resource_id: str | None, **details: Any) -> None:
-        """Add the audit event of this operation (written in the same transaction)."""
-        self.events.append(PendingEvent(action, self.resource.value, resource_id, details=details))
+    def record(
+        self,
+        action: str,
+        resource_id: str | None,
+        *,
+        names: Sequence[str] = (),
+        known_names: Sequence[str] = (),
+        **details: Any,
+    ) -> None:
+        """Add the audit event of this operation (written in the same transaction).
+
+        ``names``: the principals the event names besides the actor (as the resource id
+        or in a detail); the chain holds their pseudonymous ids instead. ``known_names``:
+        texts written as an id only when they are a principal's name already.
+        """
+        self.events.append(
+            PendingEvent(
+                action,
+                self.resource.value,
+                resource_id,
+                details=details,
+                names=tuple(names),
+                known_names=tuple(known_names),
+            )
+        )

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from coditect_store.schema import webhook_deliveries, webhook_subscriptions
 from coditect_tui.core.models import format_ts
+from coditect_tui.core.pseudonyms import mentioned
 from coditect_tui.core.webhooks import matches
 
 D = webhook_deliveries.c
@@ -37,7 +38,11 @@ def new_delivery_id() -> str:
 
 
 async def enqueue_deliveries(
-    conn: AsyncConnection, tenant_id: str, rows: Sequence[tuple[Any, ...]], now: str
+    conn: AsyncConnection,
+    tenant_id: str,
+    rows: Sequence[tuple[Any, ...]],
+    now: str,
+    names: dict[str, str] | None = None,
 ) -> int:
     """Queue a delivery of each appended event to each enabled subscription it matches.
 
@@ -46,6 +51,8 @@ async def enqueue_deliveries(
         tenant_id: the tenant.
         rows: the appended audit rows (``chain.AUDIT_COLUMNS`` order).
         now: canonical "now" (the rows are due at once).
+        names: principal id -> name of the principals the rows name; a payload carries
+            those of its event as ``data.names`` (erasing the person purges the payload).
 
     Returns:
         How many deliveries were queued.
@@ -79,6 +86,11 @@ async def enqueue_deliveries(
                     "outcome": row[8],
                     "details": orjson.Fragment(row[9]),
                     "hash": row[13],
+                    "names": {
+                        pid: names[pid]
+                        for pid in sorted(mentioned([row[3], row[7], row[9]]))
+                        if names and pid in names
+                    },
                 },
             }
         ).decode()

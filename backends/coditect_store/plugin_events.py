@@ -39,7 +39,9 @@ def plugin_events(
     """(hook, payload) for each linked event, and for each project it created."""
     found: list[tuple[str, Any]] = []
     for event, (seq, _hash) in zip(events, links, strict=True):
-        actor = event.actor or principal
+        # what the chain holds: principals by pseudonymous id (a plugin that keeps a copy
+        # keeps nothing personal)
+        actor, resource_id = event.chained or (event.actor or principal, event.resource_id)
         found.append(
             (
                 "audit_appended",
@@ -50,7 +52,7 @@ def plugin_events(
                     actor=actor,
                     action=event.action,
                     resource_type=event.resource_type,
-                    resource_id=event.resource_id,
+                    resource_id=resource_id,
                     outcome=event.outcome,
                 ),
             )

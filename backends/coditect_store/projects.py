@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, or_, select
 
 from coditect_store import cursors
@@ -105,7 +107,11 @@ class ProjectsMixin(StoreBase):
                     )
                 )
             ).first()
-            values = {"path": spec.path, "kind": spec.kind, "description": spec.description}
+            values: dict[str, Any] = {
+                "path": spec.path,
+                "kind": spec.kind,
+                "description": spec.description,
+            }
             if row is None:
                 op.authorize(Action.CREATE)
                 count = (

@@ -240,6 +240,18 @@ invitations = Table(
     Column("revoked_at", UTCDateTime()),
 )
 
+# pseudonymous principal ids (migration 0011): what audit events name people by; the
+# name is kept here only, and is gone (NULL, erased_at set) once the person is erased
+principals = Table(
+    "principals",
+    metadata,
+    Column("tenant_id", String(36), ForeignKey("tenants.id"), primary_key=True),
+    Column("id", String(20), primary_key=True),
+    Column("name", String(lim.NAME)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("erased_at", UTCDateTime()),
+)
+
 webhook_subscriptions = Table(
     "webhook_subscriptions",
     metadata,
@@ -281,8 +293,9 @@ webhook_deliveries = Table(
 )
 
 #: Tables whose rows a read-only handle may still write: its own access records (and
-#: the webhook deliveries queued with them, in the same transaction).
-AUDIT_TABLES = frozenset({"audit_events", "audit_heads", "webhook_deliveries"})
+#: the webhook deliveries queued with them, in the same transaction, and the pseudonymous
+#: id of a principal the chain names for the first time).
+AUDIT_TABLES = frozenset({"audit_events", "audit_heads", "webhook_deliveries", "principals"})
 
 # -- tables of the tenant API server ---------------------------------------------------
 # On PostgreSQL, migration 0001 creates them (with row-level security like every tenant
@@ -352,4 +365,5 @@ PG_TENANT_TABLES = (
     "webhook_deliveries",
     "invitations",
     "api_calls",
+    "principals",
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from coditect_store.audit import AuditMixin
 from coditect_store.base import Provision
+from coditect_store.erasure import ErasureMixin
 from coditect_store.export import ExportMixin
 from coditect_store.flags import FlagsMixin
 from coditect_store.grants import GrantsMixin
@@ -21,6 +22,7 @@ from coditect_tui.core.backend import Backend
 
 class SqlStore(
     MembersMixin,
+    ErasureMixin,
     LifecycleMixin,
     GrantsMixin,
     InvitationsMixin,

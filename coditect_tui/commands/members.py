@@ -1,5 +1,5 @@
-"""``coditect members list|add|set-role|extend|remove|invite|invites|uninvite``: who may
-act in the tenant, as what, and until when."""
+"""``coditect members list|add|set-role|extend|remove|erase|invite|invites|uninvite``:
+who may act in the tenant, as what, and until when."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from coditect_tui.commands.output import add_format_options, print_items, print_
 if TYPE_CHECKING:
     from coditect_tui.core.backend import Backend
     from coditect_tui.core.invitations import Invitation, NewInvitation
-    from coditect_tui.core.models import Member
+    from coditect_tui.core.models import Erasure, Member
 
 
 def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -83,6 +83,28 @@ def register(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) ->
     add_format_options(remove, ("text", "json"))
     add_common(remove)
     remove.set_defaults(handler=run_remove)
+
+    erase = actions.add_parser(
+        "erase",
+        help="erase a person's personal data (the audit log still verifies)",
+        description="Erase a member or former member (owners and admins; audited as "
+        "members.erase): removes the membership, revokes their keys, deletes pending "
+        "invitations for them, empties their git sessions' descriptions, deletes the "
+        "memory entries they indexed, purges webhook payloads naming them and forgets "
+        "the name; the audit log names them as 'erased principal #<id>' from then on. "
+        "Refused when audit events written before pseudonymous ids (schema 0011) hold "
+        "the name inside the hash chain, unless --keep-chained (docs/security.md).",
+    )
+    erase.add_argument("name")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erase.add_argument(
+        "--keep-chained",
+        action="store_true",
+        help="erase the rest even though audit events still hold the name in the chain",
+    )
+    add_format_options(erase, ("text", "json"))
+    add_common(erase)
+    erase.set_defaults(handler=run_erase)
     _register_invitations(actions, add_common)
 
 
@@ -233,6 +255,54 @@ def run_remove(args: argparse.Namespace, ctx: CliContext) -> int:
 
     ctx.run(work)
     return _done(args.format, "removed", args.name, f"removed {safe_text(args.name)}")
+
+
+def run_erase(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Erase a person after a typed confirmation (or ``--yes``)."""
+    import sys
+
+    from coditect_tui.core.errors import InvalidInput
+    from coditect_tui.core.safe_text import safe_text
+
+    name = safe_text(args.name)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise InvalidInput(f"members erase {name}: confirm on a terminal, or add --yes")
+        print(
+            f"Erase {name}'s personal data from this tenant for good? Type the name to confirm: ",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+        if input().strip() != args.name:
+            raise InvalidInput(f"not confirmed: nothing of {name} was erased")
+
+    async def work(backend: Backend) -> Erasure:
+        return await backend.erase_principal(args.name, keep_chained=args.keep_chained)
+
+    done = ctx.run(work)
+    if args.format == "json":
+        print_json(done.model_dump(mode="json"))
+        return 0
+    print(f"erased {name}: the audit log now shows erased principal #{done.principal_id}")
+    print(
+        f"  keys revoked {done.keys_revoked}, invitations deleted "
+        f"{done.invitations_deleted}, rows rewritten {done.rows_rewritten}, sessions "
+        f"cleared {done.sessions_cleared}, memory entries deleted {done.memory_deleted}, "
+        f"webhook payloads purged {done.deliveries_purged}"
+    )
+    if done.chained_events:
+        print(
+            f"  {done.chained_events} audit events still hold the name inside the hash "
+            "chain (written before pseudonymous ids); they cannot change without breaking "
+            "`audit verify` (docs/security.md, Erasure)"
+        )
+    if not done.compacted:
+        print(
+            "  the store was not compacted (PostgreSQL: VACUUM is the operator's; SQLite: "
+            "another process held the file): its free space may hold copies until then"
+        )
+    return 0
 
 
 def _invitation_line(item: Invitation) -> str:

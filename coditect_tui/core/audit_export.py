@@ -28,6 +28,7 @@ CSV_COLUMNS = (
     "details",
     "prev_hash",
     "hash",
+    "names",
 )
 
 
@@ -38,7 +39,8 @@ def _csv_safe(value: str) -> str:
 
 def csv_row(event: AuditEvent) -> list[str]:
     """One CSV row: text cells through ``safe_text``, details as ``safe_json`` (compact,
-    sorted keys), formula-like cells defused."""
+    sorted keys), formula-like cells defused. The cells are the chain's own (principals
+    by pseudonymous id); ``names`` says who each id is, or that they were erased."""
     return [
         str(event.seq),
         safe_text(event.ts),
@@ -52,6 +54,7 @@ def csv_row(event: AuditEvent) -> list[str]:
         _csv_safe(safe_json(event.details, sort_keys=True)),
         safe_text(event.prev_hash),
         safe_text(event.hash),
+        _csv_safe(safe_json(event.names, sort_keys=True)),
     ]
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
-from coditect_tui.core import limits
+from coditect_tui.core import limits, pseudonyms
 from coditect_tui.core.permissions import Action as Action  # re-exported: the contract names
 from coditect_tui.core.permissions import Resource as Resource
 from coditect_tui.core.permissions import Scope as Scope
@@ -137,7 +137,8 @@ class Principal(Model):
     """Who is acting: a name, the role they hold in the open tenant, and read-only state.
 
     ``expires_at`` is when their membership (grant) in the open tenant ends; None for a
-    grant without end.
+    grant without end. ``id`` is the pseudonymous id audit events name them by (schema
+    0011; None until the chain first names them).
     """
 
     name: str
@@ -145,6 +146,7 @@ class Principal(Model):
     tenant: str
     read_only: bool = False
     expires_at: datetime | None = None
+    id: str | None = None
 
 
 class Member(Model):
@@ -155,6 +157,43 @@ class Member(Model):
     role: str
     created_at: datetime
     expires_at: datetime | None = None
+
+
+class Erasure(Model):
+    """What erasing a principal did (``Backend.erase_principal``; docs/security.md,
+    "Erasure").
+
+    Attributes:
+        principal_id: the pseudonymous id the audit log keeps naming them by; exports
+            show it as ``erased principal #<id>``.
+        was_member: a membership was removed.
+        keys_revoked: API keys revoked (every key of theirs now names the id).
+        invitations_deleted: pending invitations for them deleted.
+        rows_rewritten: rows whose author or holder (``created_by``, a key's or an
+            invitation's principal, ``updated_by``) now names the id instead.
+        sessions_cleared: git sessions of theirs whose description and summary were
+            emptied.
+        memory_deleted: memory entries they indexed, deleted with their indexed text.
+        deliveries_purged: webhook deliveries and stored replies whose payload named them.
+        chained_events: audit events whose hashed fields still hold the name (written
+            before pseudonymous ids, schema 0011, or naming them in free text): they
+            cannot change without breaking ``audit verify``.
+        compacted: the SQLite file was rewritten (secure delete, VACUUM, WAL truncated),
+            so no freed page, freelist page or WAL frame still holds what was erased;
+            False on PostgreSQL (its VACUUM is the operator's) or when another process
+            kept the WAL from being truncated.
+    """
+
+    principal_id: str
+    was_member: bool
+    keys_revoked: int
+    invitations_deleted: int
+    rows_rewritten: int
+    sessions_cleared: int
+    memory_deleted: int
+    deliveries_purged: int
+    chained_events: int
+    compacted: bool
 
 
 class ApiKeyInfo(Model):
@@ -484,6 +523,13 @@ class AuditEvent(Model):
     source: str
     prev_hash: str
     hash: str
+    #: what to show for each pseudonymous principal id the event mentions (schema 0011):
+    #: the name, or ``erased principal #<id>``; beside the chain, never hashed
+    names: dict[str, str] = Field(default_factory=dict)
+
+    def shown(self, value: str | None) -> str:
+        """``value`` (a field of this event) with principal ids replaced by ``names``."""
+        return pseudonyms.shown(value or "", self.names)
 
 
 class AuditFilter(Model):

@@ -1,5 +1,6 @@
-"""``coditect members add --expires`` / ``members extend`` / ``members list`` on a local
-store: grants that end, moved and shown; bad input refused in one line."""
+"""``coditect members add --expires`` / ``members extend`` / ``members list`` / ``members
+erase`` on a local store: grants that end, moved and shown; erasure confirmed, reported
+and shown in the audit log; bad input refused in one line."""
 
 from __future__ import annotations
 
@@ -81,7 +82,8 @@ def test_add_extend_and_list(capsys: pytest.CaptureFixture[str], config: str) ->
     code, out, err = _run(capsys, "audit", "export", "--format", "jsonl", "--config", config)
     assert code == 0, err
     moves = [e for e in map(json.loads, out.splitlines()) if e["action"] == "members.expiry"]
-    assert [(e["resource_id"], e["details"]["expires_at"] is None) for e in moves] == [
+    # the member by pseudonymous id in the chain, by name beside it
+    assert [(e["names"][e["resource_id"]], e["details"]["expires_at"] is None) for e in moves] == [
         ("alma", False),
         ("alma", False),
         ("vic", True),
@@ -110,3 +112,35 @@ def test_bad_input_is_one_line(
     assert code != 0 and out == ""
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "alma" not in _members(capsys, config)
+
+
+def test_erase_asks_then_erases(
+    capsys: pytest.CaptureFixture[str], config: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _run(capsys, "members", "add", "zelda", "--role", "editor", "--config", config)[0] == 0
+    assert _run(capsys, "members", "add", "ivy", "--role", "viewer", "--config", config)[0] == 0
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    code, out, err = _run(capsys, "members", "erase", "zelda", "--config", config)
+    assert code != 0 and out == "" and len(err.strip().splitlines()) == 1
+    assert "--yes" in err and "Traceback" not in err
+
+    code, out, err = _run(capsys, "members", "erase", "zelda", "--yes", "--config", config)
+    assert code == 0, err
+    first = out.splitlines()[0]
+    assert first.startswith("erased zelda: the audit log now shows erased principal #p_")
+    code, out, err = _run(capsys, "members", "erase", "ivy", "--yes", "--json", "--config", config)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["was_member"] and report["chained_events"] == 0 and report["compacted"]
+    code, out, err = _run(capsys, "members", "list", "--json", "--config", config)
+    assert {m["name"] for m in json.loads(out)}.isdisjoint({"zelda", "ivy"})
+
+    code, out, err = _run(capsys, "audit", "export", "--format", "jsonl", "--config", config)
+    assert code == 0, err
+    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    erased = f"erased principal #{report['principal_id']}"
+    assert any(erased in e["names"].values() for e in events)
+    assert "zelda" not in out and "ivy" not in out
+    # erased already: nothing left of her
+    code, out, err = _run(capsys, "members", "erase", "zelda", "--yes", "--config", config)
+    assert code != 0 and "not known" in err and len(err.strip().splitlines()) == 1

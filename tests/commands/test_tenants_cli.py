@@ -101,4 +101,6 @@ def test_not_a_platform_admin_is_refused_and_audited(
         finally:
             await store.close()
 
-    assert [(e.action, e.actor) for e in asyncio.run(denied())] == [("tenants.create", "alice")]
+    assert [(e.action, e.shown(e.actor)) for e in asyncio.run(denied())] == [
+        ("tenants.create", "alice")
+    ]

@@ -54,7 +54,7 @@ async def test_the_tier_decides_git_sessions(harness: Harness, tmp_path: Path) -
         with pytest.raises(PermissionDenied, match="git_sessions"):
             await GitSessions(_work_tree(tmp_path), backend=owner).preflight("start")
         denied = await _events(owner, outcome="denied")
-        assert [(e.action, e.actor) for e in denied] == [("sessions.start", "olivia")]
+        assert [(e.action, e.shown(e.actor)) for e in denied] == [("sessions.start", "olivia")]
     finally:
         await owner.close()
 

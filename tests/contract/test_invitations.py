@@ -19,7 +19,7 @@ from tests.contract.harness import FakeClock, Harness
 
 async def _actions(owner: Backend, action: str) -> list[tuple[str, str | None, str]]:
     events = (await owner.query_audit(AuditFilter(action=action), ascending=True)).items
-    return [(e.actor, e.resource_id, e.outcome) for e in events]
+    return [(e.shown(e.actor), e.shown(e.resource_id) or None, e.outcome) for e in events]
 
 
 async def test_an_invitation_makes_a_member_with_a_key(harness: Harness, owner: Backend) -> None:

@@ -26,7 +26,8 @@ from coditect_tui.core.models import (
 )
 from tests.contract.harness import QUIET_WEBHOOK, Harness
 
-AUDIT_TABLES = {"audit_events", "audit_heads"}
+#: the audit tables, and the pseudonymous ids of principals the chain names first
+AUDIT_TABLES = {"audit_events", "audit_heads", "principals"}
 
 
 def test_every_backend_method_is_classified() -> None:
@@ -46,6 +47,7 @@ def _calls(ids: dict[str, str]) -> dict[str, Callable[[Backend], Awaitable[Any]]
         "set_member_role": lambda b: b.set_member_role("vic", "editor"),
         "set_member_expiry": lambda b: b.set_member_expiry("vic", utcnow() + timedelta(days=2)),
         "remove_member": lambda b: b.remove_member("vic"),
+        "erase_principal": lambda b: b.erase_principal("vic"),
         "create_tenant": lambda b: b.create_tenant("initech", tier="internal", owner="ian"),
         "set_tenant_state": lambda b: b.set_tenant_state("initech", "suspended"),
         "set_flag": lambda b: b.set_flag("memory", False),
@@ -164,7 +166,9 @@ async def test_auditor_reads_are_audited(harness: Harness) -> None:
         if e.action != "members.create"
     ]  # the harness's provisioning of alma
     assert [e.action for e in reads] == ["projects.read", "audit.read", "audit.export"]
-    assert reads[1].details["filter"] == {"actor": "olivia"}
+    # the filter's name is recorded as olivia's pseudonymous id (shown as her name)
+    (named,) = reads[1].details["filter"].values()
+    assert list(reads[1].details["filter"]) == ["actor"] and reads[1].shown(named) == "olivia"
     await owner.close()
 
 

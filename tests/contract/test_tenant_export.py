@@ -101,10 +101,13 @@ async def test_person_export_holds_only_their_data(harness: Harness) -> None:
     assert [(m["path"], m["body"]) for m in by_kind["memory"]] == [("e.md", "ed's words")]
     assert "repos" not in by_kind and "sessions" not in by_kind and "status" not in by_kind
     assert by_kind["audit"]
-    assert all(e["actor"] == "ed" or e["resource_id"] == "ed" for e in by_kind["audit"])
+    shown = [
+        (e["names"].get(e["actor"]), e["names"].get(e["resource_id"])) for e in by_kind["audit"]
+    ]
+    assert all("ed" in who for who in shown)
     # olivia's addition of ed names ed, and the export itself names ed
-    assert any(e["actor"] == "olivia" for e in by_kind["audit"])
-    assert event.resource_id == "ed" and event.details["person"] == "ed"
+    assert any(actor == "olivia" for actor, _ in shown)
+    assert event.shown(event.resource_id) == "ed" and event.shown(event.details["person"]) == "ed"
 
 
 @pytest.mark.parametrize("role", ["editor", "viewer", "consultant", "support"])

@@ -30,7 +30,7 @@ async def _admin(harness: Harness) -> Backend:
 
 async def _events(backend: Backend, text: str) -> list[tuple[str, str, str]]:
     page = await backend.query_audit(AuditFilter(text=text), ascending=True)
-    return [(e.action, e.actor, e.outcome) for e in page.items]
+    return [(e.action, e.shown(e.actor), e.outcome) for e in page.items]
 
 
 async def _export_kinds(backend: Backend) -> set[str]:

@@ -164,7 +164,9 @@ async def test_subject_access_holds_only_that_person(owner: SqlStore, tmp_path: 
     assert (counts["members"], counts["projects"], counts["memory"]) == (1, 1, 1)
     assert counts["repos"] == counts["sessions"] == counts["status"] == 0
     events = [json.loads(line) for line in (tmp_path / "ed" / "audit.jsonl").open()]
-    assert events and all("ed" in (e["actor"], e["resource_id"]) for e in events)
+    assert events and all(
+        "ed" in (e["names"].get(e["actor"]), e["names"].get(e["resource_id"])) for e in events
+    )
     assert not result.manifest.chain.contiguous
     check = verify_tenant_export(tmp_path / "ed", allow_unsigned=True)
     assert check.ok and check.rows_checked == len(events), check.problems

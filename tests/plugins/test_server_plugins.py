@@ -58,14 +58,16 @@ def test_the_server_tells_plugins_of_projects_and_audit_events(
     finally:
         server.stop()
     assert server.thread is not None and not server.thread.is_alive()
-    made_seqs = sorted(e["seq"] for e in audit if e["action"] == "projects.create")
+    creations = [e for e in audit if e["action"] == "projects.create"]
+    assert {e["names"][e["actor"]] for e in creations} == {"owner"}  # the chain holds its id
+    pairs = sorted((e["seq"], e["actor"]) for e in creations)
     assert [(h, type(e).__name__) for h, e in support.RECORDED] == [
         ("audit_appended", "AuditAppended"),
         ("project_created", "ProjectCreated"),
     ] * 2
     told = [e for h, e in support.RECORDED if h == "audit_appended"]
     assert [(e.tenant, e.seq, e.action, e.actor) for e in told] == [
-        ("acme", seq, "projects.create", "owner") for seq in made_seqs
+        ("acme", seq, "projects.create", actor) for seq, actor in pairs
     ]
     created = support.RECORDED[1][1]
     assert (created.tenant, created.name, created.project_id) == (

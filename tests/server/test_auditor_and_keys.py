@@ -27,6 +27,7 @@ BODIES: dict[str, tuple[dict[str, str], Any]] = {
     "set_member_role": ({"name": "owner"}, {"role": "viewer"}),
     "set_member_expiry": ({"name": "owner"}, {"expires_at": "2999-01-01T00:00:00Z"}),
     "remove_member": ({"name": "owner"}, None),
+    "erase_principal": ({}, {"name": "owner", "keep_chained": False}),
     "create_tenant": ({}, {"name": "t2", "tier": "internal", "owner": "x"}),
     "set_tenant_state": ({"name": "owner"}, {"state": "suspended"}),
     "set_flag": ({"feature": "memory"}, {"enabled": False}),

@@ -108,6 +108,7 @@ ID_ROUTES: list[tuple[str, str, Any]] = [
 
 #: Routes that take another object's id in the body.
 BODY_ROUTES: list[tuple[str, str, Any]] = [
+    ("POST", "/api/v1/erasures", {"name": "{name}", "keep_chained": True}),
     ("PUT", "/api/v1/repos", {"project_id": "{project_id}", "path": "/x", "name": "x"}),
     (
         "PUT",

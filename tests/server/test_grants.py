@@ -104,7 +104,7 @@ async def test_keys_of_an_expired_membership_stop_working(
                 headers=owner,
             )
         ).json()["items"]
-        assert [(e["actor"], e["resource_id"], e["outcome"]) for e in events] == [
-            ("owner", "alma", "ok")
-        ]
+        assert [
+            (e["names"][e["actor"]], e["names"][e["resource_id"]], e["outcome"]) for e in events
+        ] == [("owner", "alma", "ok")]
         assert events[0]["details"]["old_expires_at"] == format_ts(ended)

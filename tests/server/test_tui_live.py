@@ -84,7 +84,11 @@ async def test_teammate_action_and_offline_recovery(
 
         def shows_teammate() -> bool:
             top = table.event_at(0)
-            return top is not None and top.actor == "bob" and top.action == "projects.create"
+            return (
+                top is not None
+                and top.shown(top.actor) == "bob"
+                and top.action == "projects.create"
+            )
 
         await _until(pilot, app, shows_teammate)
         # the server goes away: the header says so; it comes back: recovered by itself

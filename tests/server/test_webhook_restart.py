@@ -75,4 +75,4 @@ async def test_kill_mid_delivery_then_restart_delivers_every_event(
     assert sorted(d.event_seq for d in log) == sorted(receiver.seqs())
     for delivery in receiver.deliveries.values():
         assert delivery["type"] == "projects.create"
-        assert delivery["data"]["actor"] == "owner"
+        assert delivery["data"]["names"][delivery["data"]["actor"]] == "owner"

@@ -59,6 +59,7 @@ async def test_0003_rebuilds_every_tenants_tsvectors_as_stems() -> None:
                 await owner.execute("DROP TABLE invitations")  # 0008's
                 await owner.execute("DROP TABLE api_calls")  # 0009's
                 await owner.execute("DROP FUNCTION coditect_invitation(text)")
+                await owner.execute("DROP TABLE principals")  # 0011's
                 await owner.execute("UPDATE alembic_version SET version_num = '0002'")
         finally:
             await owner.close()

@@ -459,10 +459,16 @@ def _isolate(op: Any, table: str) -> None:
 def upgrade_0006(op: Any) -> None:
     """Apply the PostgreSQL part of revision 0006 (called by 0006_feature_flags): row-level
     security on ``feature_flags`` as on every tenant table, and the app role's grants."""
+    _tenant_table(op, "feature_flags")
+
+
+def _tenant_table(op: Any, table: str) -> None:
+    """Row-level security on the new tenant table ``table`` (FORCE, ``tenant_isolation``)
+    and the app role's grants on it."""
     database = op.get_bind().execute(sa.text("SELECT current_database()")).scalar_one()
     app_role, _lookup = deployment_roles(database)
-    _isolate(op, "feature_flags")
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON feature_flags TO {app_role}")
+    _isolate(op, table)
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {app_role}")
 
 
 _API_KEY_0007 = """
@@ -559,3 +565,9 @@ def upgrade_0009(op: Any) -> None:
     app_role, _lookup = deployment_roles(database)
     _isolate(op, "api_calls")
     op.execute(f"GRANT SELECT, INSERT, UPDATE ON api_calls TO {app_role}")
+
+
+def upgrade_0011(op: Any) -> None:
+    """Apply the PostgreSQL part of revision 0011 (called by 0011_principals): row-level
+    security on ``principals`` as on every tenant table, and the app role's grants."""
+    _tenant_table(op, "principals")

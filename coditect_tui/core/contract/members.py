@@ -10,6 +10,7 @@ from datetime import datetime
 from coditect_tui.core.contract.kinds import mutates, reads
 from coditect_tui.core.models import (
     ApiKeyInfo,
+    Erasure,
     Member,
     NewApiKey,
 )
@@ -96,6 +97,38 @@ class MembersApi(ABC):
         Raises:
             NotFound: not a member.
             Conflict: it would leave the tenant without an owner.
+        """
+
+    @mutates
+    @abstractmethod
+    async def erase_principal(self, name: str, *, keep_chained: bool = False) -> Erasure:
+        """Erase a person's personal data from the tenant while the audit chain still
+        verifies (docs/security.md, "Erasure").
+
+        Removes the membership, revokes their keys, deletes pending invitations for them,
+        rewrites every stored author column that holds the name to their pseudonymous
+        id, empties the free text of their git sessions, deletes the memory entries they
+        indexed, purges webhook payloads that name them, forgets the name (the id stays,
+        shown as ``erased principal #<id>``) and appends ``members.erase`` naming only
+        the id. A SQLite store is then rewritten so no stale page or WAL frame holds it.
+
+        Needs members.delete, and members.admin for an owner or admin; nobody erases
+        themselves. A former member may be erased too.
+
+        Args:
+            name: the person's principal name.
+            keep_chained: erase even though audit events still hold the name inside the
+                hash chain (``Erasure.chained_events``); without it such a person is
+                refused with ``Conflict`` and nothing changes.
+
+        Returns:
+            What was done.
+
+        Raises:
+            NotFound: the tenant knows nothing of ``name``.
+            Conflict: the tenant would be left without an owner, or events hold the name
+                inside the chain and ``keep_chained`` is False.
+            PermissionDenied: not allowed (audited), or the caller's own name.
         """
 
     @mutates

@@ -98,12 +98,14 @@ class _Writer:
         elif self.format == "jsonl":
             self.sink.write_bytes(jsonl_line(event).encode() + b"\n")
         else:
-            details = orjson.dumps(event.details, option=orjson.OPT_SORT_KEYS).decode()
-            resource = event.resource_type + (f":{event.resource_id}" if event.resource_id else "")
+            details = event.shown(orjson.dumps(event.details, option=orjson.OPT_SORT_KEYS).decode())
+            resource = event.resource_type + (
+                f":{event.shown(event.resource_id)}" if event.resource_id else ""
+            )
             cells = (
                 str(event.seq),
                 event.ts,
-                md_cell(event.actor),
+                md_cell(event.shown(event.actor)),
                 md_cell(event.role),
                 md_cell(event.action),
                 md_cell(resource),

@@ -559,12 +559,13 @@ class TenantSession:
 
     async def _follow_events(self, backend: Backend) -> None:
         """A teammate's action reaches this session (our own and reads are ignored)."""
-        me = self.principal.name if self.principal else None
+        # events name people by pseudonymous id since schema 0011, by name before
+        me = {self.principal.name, self.principal.id} - {None} if self.principal else set()
         try:
             async for event in backend.events():
                 data = event.get("data") or {}
                 action = str(data.get("action", ""))
-                if data.get("actor") == me or action.endswith((".read", ".export", ".status")):
+                if data.get("actor") in me or action.endswith((".read", ".export", ".status")):
                     continue
                 resource = str(data.get("resource_type", "")) or None
                 self.emit(AuditAppended(resource))

@@ -60,21 +60,22 @@ def header_text(width: int) -> str:
 
 def row_text(event: AuditEvent, width: int) -> str:
     """One event as a fixed-layout line (untrusted fields through safe_text)."""
-    resource = safe_text(event.resource_id or "")
+    resource = safe_text(event.shown(event.resource_id))
+    actor = event.shown(event.actor)
     if width < NARROW:
         if len(resource) > SHORT_ID:  # like a short commit id; the detail has it whole
             resource = resource[:SHORT_ID] + "…"
         line = (
             f"{event.seq:>7} {event.ts[5:10]} {event.ts[11:16]} "
             f"{OUTCOME_GLYPH.get(event.outcome, '?')} "
-            f"{safe_text(event.actor, max_length=9):<9} "
+            f"{safe_text(actor, max_length=9):<9} "
             f"{safe_text(event.action)} {resource}"
         )
     else:
         line = (
             f"{event.seq:>8} {event.ts[5:10]} {event.ts[11:19]} "
             f"{OUTCOME.get(event.outcome, event.outcome):<4} "
-            f"{safe_text(event.actor, max_length=14):<14} "
+            f"{safe_text(actor, max_length=14):<14} "
             f"{safe_text(event.action, max_length=26):<26} {resource}"
         )
     if len(line) > width > 1:  # cut where it shows: an id cut silently reads as whole

@@ -20,10 +20,10 @@ def render_event(event: AuditEvent) -> Text:
     for label, value in (
         ("seq", event.seq),
         ("time (UTC)", event.ts),
-        ("actor", event.actor),
+        ("actor", event.shown(event.actor)),
         ("role", event.role),
         ("action", event.action),
-        ("resource", f"{event.resource_type} {event.resource_id or ''}"),
+        ("resource", f"{event.resource_type} {event.shown(event.resource_id)}"),
         ("outcome", event.outcome),
         ("source", event.source or "-"),
     ):
@@ -31,7 +31,10 @@ def render_event(event: AuditEvent) -> Text:
         out.append(safe_text(value) + "\n")
     out.append("\ndetails\n", style="bold")
     pretty = orjson.dumps(event.details, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
-    out.append(safe_text(pretty.decode(), keep_newlines=True) + "\n")
+    out.append(safe_text(event.shown(pretty.decode()), keep_newlines=True) + "\n")
+    for pid, name in sorted(event.names.items()):  # the ids the chain holds
+        out.append(f"{pid:<16}", style="dim")
+        out.append(safe_text(name) + "\n")
     out.append("\nprev_hash   ", style="bold")
     out.append(event.prev_hash + "\n", style="dim")
     out.append("hash        ", style="bold")
