@@ -108,5 +108,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             print(_step_line(step, "would apply"))
     print(_summary(result, args.dry_run))
     if result.sealed:
-        print(f"sealed {result.sealed} webhook secret(s) with the secrets key")
+        from coditect_tui.core.wording import plural
+
+        print(f"sealed {plural(result.sealed, 'webhook secret')} with the secrets key")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from coditect_tui.core.models import ApiCalls, Usage
 from coditect_tui.core.sparkline import sparkline
-from coditect_tui.core.wording import byte_size
+from coditect_tui.core.wording import byte_size, plural
 
 #: What the API call lines say where there is no API to count.
 NO_API = "no API: local store"
@@ -23,7 +23,8 @@ def api_call_lines(calls: ApiCalls | None) -> list[str]:
     first = calls.days[0].day.isoformat() if calls.days else ""
     return [
         f"{'API calls today':<18} {today:,}{against}",
-        f"{f'API calls {len(calls.days)} days':<18} {total:,}  {spark}  (since {first}, UTC)",
+        f"{'API calls ' + plural(len(calls.days), 'day'):<18} {total:,}  {spark}  "
+        f"(since {first}, UTC)",
     ]
 
 
