@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from coditect_store.base import StoreBase
+from coditect_store.memory import fts_rowid
 from coditect_store.pseudonyms import find_ids, ids_of
 from coditect_store.schema import (
     api_keys,
@@ -204,14 +205,14 @@ class ErasureMixin(StoreBase):
         """Delete the memory entries ``name`` indexed, with their indexed text."""
         m = memory_entries.c
         mine = (m.tenant_id == self._tid) & (m.created_by == name)
-        if not self._pg:  # FTS5 rows by rowid (on PostgreSQL they go with the entry)
-            await conn.execute(
-                text(
-                    "DELETE FROM memory_fts WHERE rowid IN (SELECT rowid FROM memory_entries "
-                    "WHERE tenant_id = :tid AND created_by = :name)"
-                ),
-                {"tid": self._tid, "name": name},
+        if not self._pg:  # FTS5 rows by their static-rank key (on PostgreSQL they go
+            # with the entry)
+            rows = await conn.execute(
+                select(m.kind, m.timestamp, text("memory_entries.rowid")).where(mine)
             )
+            keys = [fts_rowid(kind, ts, rowid) for kind, ts, rowid in rows.all()]
+            for key in keys:
+                await conn.execute(text("DELETE FROM memory_fts WHERE rowid = :rid"), {"rid": key})
         return (await conn.execute(memory_entries.delete().where(mine))).rowcount or 0
 
     async def _purge_replies(self, conn: AsyncConnection, name: str) -> int:
