@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -65,7 +65,10 @@ class TextPrompt(ModalScreen[str | None]):
 
 
 class ChoiceDialog(ModalScreen[str | None]):
-    """Pick one of a few options (ids), escape cancels."""
+    """Pick one of a few options (ids), escape cancels. Typing moves the highlight to the
+    first option whose label starts with what was typed (so typing a role's name and
+    enter picks that role, not the highlighted first one); backspace takes a letter back.
+    """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     DEFAULT_CSS = _CSS.format(name="ChoiceDialog")
@@ -75,11 +78,29 @@ class ChoiceDialog(ModalScreen[str | None]):
         self.title_text = title
         self.prompt = prompt
         self.choices = choices
+        self._typed = ""
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(self.prompt))
             yield OptionList(*[Option(Text(label), id=key) for key, label in self.choices])
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key == "backspace":
+            typed = self._typed[:-1]
+        elif event.character is not None and event.character.isprintable():
+            typed = self._typed + event.character.lower()
+        else:
+            return
+        labels = [label.lower() for _key, label in self.choices]
+        match = next((i for i, label in enumerate(labels) if label.startswith(typed)), None)
+        if match is None and event.character is not None:  # start again from this letter
+            typed = event.character.lower()
+            match = next((i for i, label in enumerate(labels) if label.startswith(typed)), None)
+        self._typed = typed if match is not None else ""
+        if match is not None:
+            self.query_one(OptionList).highlighted = match
+        event.stop()
 
     def on_mount(self) -> None:
         self.query_one(Vertical).border_title = Text(safe_text(self.title_text))
