@@ -314,10 +314,18 @@ class ProjectTree(TenantPane, Tree[NodeData]):
         state, due, self._restore_due = self._keep, self._restore_due, False
         if state is None or not due or self.view is None:
             return
+        self._tree_lines  # noqa: B018 (lay out every line now: the scroll's range follows)
         self.scroll_to(y=state.scroll_y, animate=False, immediate=True)
         node = self._by_key.get(state.cursor) if state.cursor is not None else None
         if node is not None and self.cursor_node in (None, self.root):
             self.move_cursor(node)
+        if self.scroll_y < state.scroll_y:
+            # the range was still the old layout's (a scrollbar came or went): once more
+            self.call_after_refresh(self._scroll_back, state)
+
+    def _scroll_back(self, state: TreeState) -> None:
+        if self._keep is state and self.view is not None:
+            self.scroll_to(y=state.scroll_y, animate=False, immediate=True)
 
     def select_path(self, path: str) -> bool:
         """Move the cursor to the repo at ``path`` (expanding its ancestors)."""
