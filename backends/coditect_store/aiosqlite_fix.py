@@ -12,6 +12,8 @@ worker was cancelled by its next reload in the middle of recording an audit even
 fix: every close and every forced stop rolls back any open transaction first, on the
 connection's own worker thread, queued just before the close.
 
+A close also waits for the worker thread to end, so nothing outlives its owner.
+
 **The shutdown hang.**
 
 When a task is cancelled in the middle of a query, SQLAlchemy terminates the connection:
@@ -35,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import threading
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -71,6 +74,23 @@ def _queue_rollback(conn: Any) -> None:
         conn._tx.put_nowait((None, lambda: _rollback_quietly(raw)))
 
 
+def _join_worker(conn: Any) -> None:
+    """Wait for ``conn``'s worker thread to end after a completed close.
+
+    The worker resolves the close's future just before it leaves its loop, so without
+    this the thread can still be alive when the caller goes on (a command that counts
+    its threads on exit saw it now and then). The wait is the worker's last few
+    bytecodes; the timeout only guards against a worker that never got the stop.
+    """
+    thread = getattr(conn, "_thread", None)
+    if (
+        isinstance(thread, threading.Thread)
+        and thread.ident is not None
+        and thread is not threading.current_thread()
+    ):
+        thread.join(timeout=1.0)
+
+
 def install() -> None:
     """Roll back before every close and stop, and (on versions in ``AFFECTED``) make
     ``aiosqlite.Connection.stop`` idempotent. Once per process; safe to repeat."""
@@ -81,6 +101,7 @@ def install() -> None:
         async def close_rolled_back(self: Any) -> None:
             _queue_rollback(self)
             await original_close(self)
+            _join_worker(self)
 
         connection_class.close = close_rolled_back
         setattr(connection_class, _ROLLBACK_ATTR, True)

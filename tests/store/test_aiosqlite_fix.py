@@ -121,3 +121,14 @@ async def test_a_task_cancelled_mid_statement_in_a_write_leaves_no_lock(tmp_path
         release.set()
         await engine.dispose()
     assert cursors  # the statement did run through the engine
+
+
+async def test_a_close_returns_after_its_worker_thread_has_ended(tmp_path: Path) -> None:
+    """The worker resolves the close before it leaves its loop; a close that returned
+    while the thread lived on showed as a leftover thread in a command's own count."""
+    aiosqlite_fix.install()
+    for attempt in range(50):
+        conn = await aiosqlite.connect(tmp_path / f"{attempt}.db")
+        await conn.execute("SELECT 1")
+        await conn.close()
+        assert not conn._thread.is_alive(), f"worker still running after close {attempt}"
