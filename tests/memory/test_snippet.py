@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from coditect_tui.core.memory.snippet import Snippets
 
 
@@ -41,3 +45,30 @@ def test_the_window_takes_the_span_with_the_most_terms_and_two_words_before() ->
 
 def test_marker_characters_in_a_body_cannot_fake_a_match() -> None:
     assert Snippets("real").of("a real \x02fake\x03 one") == "a \x02real\x03 fake one"
+
+
+def test_reading_a_body_in_parts_gives_the_snippet_of_the_whole_body(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snippet is decided on the body's start when it cannot change: the same text,
+    to the character, as from the whole body, at every part size, for words, prefixes,
+    phrases, AND, OR and NOT, with matches far apart and across the parts' ends. (A
+    first try that stopped once every term was matched anywhere in the part read gave
+    another window for 'push infra' and other context words for 'dedup OR hooks'.)"""
+    from coditect_tui.core.memory import snippet
+    from tests.support.memory_corpus import generate_corpus
+
+    corpus = generate_corpus(tmp_path / "MEMORY-CONTEXT", 60, seed=5, avg_bytes=6000)
+    bodies = [p.read_text(encoding="utf-8") for p in sorted(corpus.root.rglob("*.md"))]
+    bodies.append("alpha " + "filler " * 300 + "one two alpha beta gamma " + "tail " * 30)
+    bodies.append("gamma " + "x " * 600 + "alpha " + "y " * 8 + "gamma beta")
+    queries = ["alpha gamma", "alpha OR gamma", '"alpha beta"', "alph*", "gamma -zzz"]
+    queries += [*corpus.vocabulary[:6], f"{corpus.vocabulary[0]} {corpus.vocabulary[300]}"]
+    queries += [f"{corpus.vocabulary[2]} OR {corpus.vocabulary[500]}", "check*", "sess*"]
+    monkeypatch.setattr(snippet, "FIRST_SPAN", 10**9)
+    whole = {(q, i): snippet.Snippets(q).of(b) for q in queries for i, b in enumerate(bodies)}
+    assert sum(made is not None for made in whole.values()) > len(whole) // 3
+    for span in (1, 7, 40, 300, 512):
+        monkeypatch.setattr(snippet, "FIRST_SPAN", span)
+        for (query, index), expected in whole.items():
+            assert snippet.Snippets(query).of(bodies[index]) == expected, (span, query, index)

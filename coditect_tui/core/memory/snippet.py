@@ -32,7 +32,11 @@ _MAX_MATCHES = 24
 _MAX_CANDIDATES = 40
 #: Words shown before a snippet's first match.
 _CONTEXT_WORDS = 2
+#: Characters of a body looked at first; a snippet decided there is the one the whole
+#: body gives (see ``Snippets.of``), else four times as many are looked at.
+FIRST_SPAN = 512
 _WORD = re.compile(r"[^\W_]+")
+_NOT_WORD = re.compile(r"[\W_]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +100,32 @@ class Snippets:
     def of(self, body: str) -> str | None:
         """The snippet of ``body``: about :data:`WORDS` words with the matches marked.
 
+        The body is read from its start, :data:`FIRST_SPAN` characters first and four
+        times as many each time after, until the snippet cannot change: every term of
+        the query is in the window, and the words the window was chosen from end inside
+        what was read. (Candidates and
+        matches are taken in body order, so those of the part read are the whole
+        body's first ones.) A long body whose match comes early costs no more than a
+        short one.
+
         Returns:
             The snippet (``…`` where the body goes on before or after it), or None when
             no match of the query is confirmed in ``body``.
         """
-        matches = self._matches(body)
-        if not matches:
-            return None
-        start, end = self._window(body, matches)
+        span = FIRST_SPAN
+        while True:
+            read = _word_boundary(body, span)
+            matches = self._matches(body, read)
+            whole = read == len(body)
+            if not matches:
+                if whole:
+                    return None
+                span *= 4
+                continue
+            start, end, held, reach = self._window(body, matches)
+            if whole or (reach <= read and held == len(self._terms)):
+                break
+            span *= 4
         marked = [ELLIPSIS] if _WORD.search(body, 0, start) else []
         at = start
         for match in matches:
@@ -116,9 +138,10 @@ class Snippets:
             marked.append(ELLIPSIS)
         return "".join(marked)
 
-    def _matches(self, body: str) -> list[_Match]:
-        """Confirmed matches, in order; a phrase's words only where the whole phrase is."""
-        candidates = self._candidate_words(body)
+    def _matches(self, body: str, read: int) -> list[_Match]:
+        """Confirmed matches in ``body[:read]``, in order; a phrase's words only where the
+        whole phrase is."""
+        candidates = self._candidate_words(body, read)
         stemmed = stems(word for _, _, word in candidates)
 
         def fits(index: int, token: _Token) -> bool:
@@ -157,14 +180,15 @@ class Snippets:
                 break
         return found
 
-    def _candidate_words(self, body: str) -> list[tuple[int, int, str]]:
-        """(start, end, folded lower-case word) of the first words that start with a head."""
+    def _candidate_words(self, body: str, read: int) -> list[tuple[int, int, str]]:
+        """(start, end, folded lower-case word) of the first words of ``body[:read]``
+        that start with a head (``read`` is at a word's end or the body's)."""
         if self._candidates is None:
             return []
-        lowered = body.lower()
+        lowered = body[:read].lower()
         found: list[tuple[int, int, str]] = []
-        if len(lowered) != len(body):  # lower-casing moved offsets: the slower scan
-            for candidate in self._candidates.finditer(body):
+        if len(lowered) != read:  # lower-casing moved offsets: the slower scan
+            for candidate in self._candidates.finditer(body, 0, read):
                 found.append((candidate.start(), candidate.end(), fold(candidate.group().lower())))
                 if len(found) >= _MAX_CANDIDATES:
                     break
@@ -183,11 +207,17 @@ class Snippets:
         found.sort()
         return found
 
-    def _window(self, body: str, matches: list[_Match]) -> tuple[int, int]:
+    def _window(self, body: str, matches: list[_Match]) -> tuple[int, int, int, int]:
         """The span of :data:`WORDS` words holding the most different terms (the first
-        such span), with two words before its first match as context."""
+        such span), with two words before its first match as context.
+
+        Returns:
+            Its start and end, how many terms it holds, and where the words counted from
+            its first match end (every match looked at lies before that).
+        """
         every = len({m.token.term for m in matches})
-        best: tuple[int, int, int] = (0, 0, 0)  # (terms, first match, end of its last)
+        # (terms, first match, end of its last, end of the words counted from the first)
+        best: tuple[int, int, int, int] = (0, 0, 0, 0)
         for number, anchor in enumerate(matches):
             end = _words_from(body, anchor.start, WORDS)
             terms: set[int] = set()
@@ -198,15 +228,23 @@ class Snippets:
                 terms.add(match.token.term)
                 last = match.end
             if len(terms) > best[0]:
-                best = (len(terms), anchor.start, last)
+                best = (len(terms), anchor.start, last, end)
             if best[0] == every:
                 break
-        _, first, last = best
+        held, first, last, reach = best
         # a few words of context before the first match, no more: a list row is narrow
         # and cuts the snippet's end, so the matches must come early
         used = len(_WORD.findall(body, first, last))
         start = _back(body, first, min(_CONTEXT_WORDS, (WORDS - used) // 2))
-        return start, _words_from(body, start, WORDS)
+        return start, _words_from(body, start, WORDS), held, reach
+
+
+def _word_boundary(body: str, at: int) -> int:
+    """The first place at or after ``at`` that is not inside a word (or the body's end)."""
+    if at >= len(body):
+        return len(body)
+    found = _NOT_WORD.search(body, at)
+    return found.start() if found else len(body)
 
 
 def _plain(text: str) -> str:
