@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -309,8 +310,21 @@ class MemoryMixin(StoreBase):
                         "memory.index_truncated", entry_id, path=spec.path, size=len(spec.body)
                     )
                 fts.append({"id": entry_id, "tid": self._tid, "body": spec.body, "tsv": tsv})
-        if inserts:
+        if inserts and self._pg:
             await op.conn.execute(memory_entries.insert(), inserts)
+        elif inserts:
+            # on the driver, as the audit chain's insert: SQLAlchemy's per-row parameter
+            # processing costs more than SQLite's insert, on the event loop's thread
+            stamp = format_ts(now)
+            await op.conn.exec_driver_sql(
+                _ENTRY_INSERT,
+                [
+                    _ENTRY_ROW(
+                        values | {"timestamp": _ts_text(values["timestamp"]), "indexed_at": stamp}
+                    )
+                    for values in inserts
+                ],
+            )
         if updates:
             names = [name for name in updates[0] if name != "b_id"]
             await op.conn.execute(
@@ -875,6 +889,20 @@ class MemoryMixin(StoreBase):
             if page.next_cursor is None:
                 return
             after = cursors.decode("memory", page.next_cursor, 3)
+
+
+#: The driver-level insert of a ``memory_entries`` row (SQLite), and the row's values
+#: from a dict of its columns (the times as ``UTCDateTime`` binds them: canonical text).
+_ENTRY_COLUMNS = tuple(column.name for column in memory_entries.columns)
+_ENTRY_INSERT = (
+    f"INSERT INTO memory_entries ({', '.join(_ENTRY_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_ENTRY_COLUMNS))})"
+)
+_ENTRY_ROW = itemgetter(*_ENTRY_COLUMNS)
+
+
+def _ts_text(moment: datetime | None) -> str | None:
+    return None if moment is None else format_ts(moment)
 
 
 _PG_FTS_UPSERT = text(

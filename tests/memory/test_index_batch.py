@@ -5,6 +5,8 @@ the next batch overlapping the storing of this one."""
 from __future__ import annotations
 
 import asyncio
+import re
+import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -14,11 +16,13 @@ from typing import Any
 
 from sqlalchemy import event
 
+from coditect_store.memory import fts_rowid
+from coditect_store.schema import parse_ts
 from coditect_store.store import SqlStore
 from coditect_tui.core.memory import indexer as indexer_module
 from coditect_tui.core.memory.indexer import MemoryIndexer
 from coditect_tui.core.memory.readers import read_memory_file
-from coditect_tui.core.memory.roots import MemoryRoot, walk_files
+from coditect_tui.core.memory.roots import FileStat, MemoryRoot, walk_files
 from coditect_tui.core.memory.search import search_result
 from coditect_tui.core.models import MemoryEntrySpec
 from tests.memory.conftest import open_store
@@ -75,6 +79,38 @@ async def test_a_batch_costs_the_same_statements_whatever_its_size(tmp_path: Pat
         assert len(await store.search_memory("c", limit=1000)) == 64
     finally:
         await store.close()
+
+
+def _stored_rows(db: Path) -> dict[str, Any]:
+    """What the database file holds of an index, as stored: every column of the entries
+    (their ids and indexing times aside), each one's index row (keyed by its static rank)
+    and the details of the audit events."""
+    conn = sqlite3.connect(db)
+    try:
+        entries = conn.execute("SELECT rowid, * FROM memory_entries ORDER BY path").fetchall()
+        names = [d[0] for d in conn.execute("SELECT * FROM memory_entries").description]
+        fts = {
+            rowid: rest
+            for rowid, *rest in conn.execute("SELECT rowid, title, headings, body FROM memory_fts")
+        }
+        (tenant,) = conn.execute("SELECT id FROM tenants").fetchone()
+        events = conn.execute(
+            "SELECT action, resource_type, outcome, details FROM audit_events "
+            "WHERE action LIKE 'memory.%'"
+        ).fetchall()
+    finally:
+        conn.close()
+    rows = {}
+    for rowid, *values in entries:
+        row = dict(zip(names, values, strict=True))
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", row.pop("indexed_at"))
+        row.pop("id")
+        assert row.pop("tenant_id") == tenant
+        moment = parse_ts(row["timestamp"]) if row["timestamp"] is not None else None
+        row["index row"] = fts.pop(fts_rowid(row["kind"], moment, rowid))
+        rows[row["path"]] = row
+    assert not fts  # no index row without its entry
+    return {"rows": rows, "events": sorted(events)}
 
 
 async def _snapshot(store: SqlStore, queries: list[str]) -> dict[str, Any]:
@@ -134,6 +170,7 @@ async def test_batched_index_equals_entry_by_entry_upserts(tmp_path: Path) -> No
         assert len(report.added) == 300 and not report.errors
         await one_by_one()
         assert await _snapshot(batched, queries) == await _snapshot(single, queries)
+        assert _stored_rows(tmp_path / "batched.db") == _stored_rows(tmp_path / "single.db")
         # then some files change and some go: the batch updates what it must
         changed = sorted(root.rglob("*.md"))[:40]
         for number, path in enumerate(changed):
@@ -146,9 +183,57 @@ async def test_batched_index_equals_entry_by_entry_upserts(tmp_path: Path) -> No
         after = await _snapshot(batched, [*queries, "quokka"])
         assert after == await _snapshot(single, [*queries, "quokka"])
         assert after["answers"]["quokka"][0] == 40
+        assert _stored_rows(tmp_path / "batched.db") == _stored_rows(tmp_path / "single.db")
     finally:
         await batched.close()
         await single.close()
+
+
+def test_batches_are_bounded_by_files_and_by_bytes(monkeypatch: Any) -> None:
+    """A batch ends at ``BATCH`` files or before ``BATCH_BYTES`` (a file counted up to the
+    index cap); a file larger than that makes a batch of its own."""
+    monkeypatch.setattr(indexer_module, "BATCH", 3)
+    monkeypatch.setattr(indexer_module, "BATCH_BYTES", 100)
+    root = MemoryRoot(Path("/w/MEMORY-CONTEXT"))
+    sizes = [10, 10, 10, 10, 60, 50, 500, 10, 2000, 0]
+    candidates = [
+        (FileStat(f"/w/MEMORY-CONTEXT/{n}.md", f"/w/MEMORY-CONTEXT/{n}.md", 0.0, size), root)
+        for n, size in enumerate(sizes)
+    ]
+    batches = indexer_module._batches(candidates, 1000)
+    assert [[stat.size for stat, _root in batch] for batch in batches] == [
+        [10, 10, 10],
+        [10, 60],
+        [50],
+        [500],
+        [10],
+        [2000],
+        [0],
+    ]
+    assert [c for batch in batches for c in batch] == candidates
+
+
+async def test_a_cold_index_stores_hundreds_of_files_per_transaction(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Each backend call is one transaction, and each commit writes the full-text index's
+    pending terms out as a segment of its own: a cold index stores 500 files a call."""
+    corpus = generate_corpus(tmp_path / "MEMORY-CONTEXT", 1200, seed=4, avg_bytes=200)
+    store = await open_store(tmp_path / "s.db")
+    sizes: list[int] = []
+    real_upsert = store.upsert_memory_entries
+
+    async def upsert(specs: list[MemoryEntrySpec]) -> Any:
+        sizes.append(len(specs))
+        return await real_upsert(specs)
+
+    monkeypatch.setattr(store, "upsert_memory_entries", upsert)
+    try:
+        report = await MemoryIndexer(store, [MemoryRoot(corpus.root.resolve())]).index()
+        assert len(report.added) == 1200 and not report.errors
+        assert sizes == [500, 500, 200]
+    finally:
+        await store.close()
 
 
 async def test_the_next_batch_is_read_while_this_one_is_stored(

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coditect_tui.core.backend import Backend
+from coditect_tui.core.batches import cut
 from coditect_tui.core.errors import (
     BackendUnavailable,
     InvalidInput,
@@ -48,12 +49,18 @@ from coditect_tui.core.memory.roots import (
     walk_files,
 )
 from coditect_tui.core.memory.textio import DEFAULT_INDEX_CAP, read_raw
-from coditect_tui.core.models import MemoryEntry, Project
+from coditect_tui.core.models import MemoryEntry, MemoryEntrySpec, Project
 from coditect_tui.core.safe_text import is_utf8_name
 from coditect_tui.core.wording import plural
 
-#: Files read and parsed per worker-thread hop.
-BATCH = 64
+#: Most files read and parsed per worker-thread hop, and stored per backend call (one
+#: transaction). Large batches matter: every commit writes the full-text index's pending
+#: terms out as a new segment, and merging many small segments costs more than the
+#: inserts (docs/benchmarks.md, "Cold index").
+BATCH = 500
+#: Most bytes of files (each counted up to the index cap) in one batch, so that a batch of
+#: large files holds only so much text in memory.
+BATCH_BYTES = 8 * 1024 * 1024
 #: Called with (files done, files to do) while changed files are indexed.
 Progress = Callable[[int, int], None]
 
@@ -139,6 +146,7 @@ class _Examined:
     stat: FileStat
     root: MemoryRoot
     parsed: ParsedFile | None = None
+    spec: MemoryEntrySpec | None = None
     touched: tuple[float, int] | None = None
     error: str | None = None
 
@@ -174,6 +182,14 @@ def _first_bad_name(path: Path | str) -> str:
             prefix = ancestor
             break
     return os.fspath(prefix)
+
+
+def _batches(
+    candidates: list[tuple[FileStat, MemoryRoot]], cap: int
+) -> list[list[tuple[FileStat, MemoryRoot]]]:
+    """``candidates`` cut into batches of at most ``BATCH`` files and ``BATCH_BYTES``
+    bytes (a file counted up to ``cap``; a larger file makes a batch of its own)."""
+    return cut(candidates, BATCH_BYTES, lambda c: min(max(c[0].size, 0), cap), most=BATCH)
 
 
 def _nest_free(roots: Sequence[MemoryRoot]) -> list[MemoryRoot]:
@@ -428,6 +444,7 @@ class MemoryIndexer:
                 item.touched = (raw.mtime, raw.size)
             else:
                 item.parsed = parse_raw(stat.path, root.path, raw, cap=self.cap)
+                item.spec = item.parsed.to_spec(root.project_id)
             results.append(item)
         return results
 
@@ -440,14 +457,14 @@ class MemoryIndexer:
     ) -> None:
         known = await self._known()
         for stat, _root in candidates:
-            if not is_utf8_name(stat.path):
+            if not is_utf8_name(stat.location):
                 name = _first_bad_name(stat.path)
                 if name not in report.escaped:
                     report.escaped.append(name)
         vanished = {known[k].sha256: k for k in gone if known[k].sha256}
         total = len(candidates)
         done = 0
-        batches = [candidates[start : start + BATCH] for start in range(0, total, BATCH)]
+        batches = _batches(candidates, self.cap)
 
         def examine(batch: list[tuple[FileStat, MemoryRoot]]) -> asyncio.Future[list[_Examined]]:
             rows = {stat.key: known[stat.key] for stat, _root in batch if stat.key in known}
@@ -499,11 +516,7 @@ class MemoryIndexer:
         if len(parsed) > 1:
             try:
                 entries = await self.backend.upsert_memory_entries(
-                    [
-                        item.parsed.to_spec(item.root.project_id)
-                        for item in parsed
-                        if item.parsed is not None
-                    ]
+                    [item.spec for item in parsed if item.spec is not None]
                 )
             except (ReadOnly, BackendUnavailable):
                 raise
@@ -557,11 +570,11 @@ class MemoryIndexer:
             row.mtime, row.size = item.touched
             report.touched += 1
             return
-        parsed = item.parsed
-        assert parsed is not None
+        spec = item.spec
+        assert spec is not None
         is_new = key not in known
         try:
-            entry = await self.backend.upsert_memory_entry(parsed.to_spec(item.root.project_id))
+            entry = await self.backend.upsert_memory_entry(spec)
         except (ReadOnly, BackendUnavailable):
             raise
         except PermissionDenied:
