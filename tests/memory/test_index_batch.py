@@ -5,15 +5,19 @@ the next batch overlapping the storing of this one."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 import re
 import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from coditect_store.memory import fts_rowid
@@ -144,7 +148,15 @@ async def _snapshot(store: SqlStore, queries: list[str]) -> dict[str, Any]:
     return {"rows": rows, "answers": answers, "actions": actions}
 
 
-async def test_batched_index_equals_entry_by_entry_upserts(tmp_path: Path) -> None:
+@pytest.mark.parametrize("reader", ["thread", "process"])
+async def test_batched_index_equals_entry_by_entry_upserts(
+    tmp_path: Path, monkeypatch: Any, reader: str
+) -> None:
+    """The same index, whether the files are read and parsed in a thread or (a large
+    run) in a process of their own."""
+    if reader == "process":  # the first batch is read in a thread, the others not
+        monkeypatch.setattr(indexer_module, "PROCESS_FILES", 1)
+        monkeypatch.setattr(indexer_module, "BATCH", 64)
     corpus = generate_corpus(tmp_path / "MEMORY-CONTEXT", 300, seed=5, avg_bytes=600)
     root = corpus.root.resolve()
     queries = [*corpus.vocabulary[:8], *corpus.vocabulary[200:206], '"quantum ledger"', "zephyrix*"]
@@ -232,6 +244,71 @@ async def test_a_cold_index_stores_hundreds_of_files_per_transaction(
         report = await MemoryIndexer(store, [MemoryRoot(corpus.root.resolve())]).index()
         assert len(report.added) == 1200 and not report.errors
         assert sizes == [500, 500, 200]
+    finally:
+        await store.close()
+
+
+async def test_a_large_run_reads_in_a_process_that_ends_with_it(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """From PROCESS_FILES files on, reading and parsing run in a process of their own
+    (parsing holds the GIL, which the store's threads would wait for); it is gone once
+    the run returns."""
+    corpus = generate_corpus(tmp_path / "MEMORY-CONTEXT", 30, seed=6, avg_bytes=300)
+    monkeypatch.setattr(indexer_module, "PROCESS_FILES", 30)
+    monkeypatch.setattr(indexer_module, "BATCH", 10)
+    in_thread: list[int] = []
+    real_examine = MemoryIndexer._examine
+
+    def examine(self: MemoryIndexer, batch: Any, known: Any) -> Any:
+        in_thread.append(len(batch))
+        return real_examine(self, batch, known)
+
+    monkeypatch.setattr(MemoryIndexer, "_examine", examine)
+    readers: list[int] = []
+    real_pool = indexer_module._reader_pool
+
+    def pool(files: int) -> Any:
+        made = real_pool(files)
+        readers.append(files if made is not None else 0)
+        return made
+
+    monkeypatch.setattr(indexer_module, "_reader_pool", pool)
+    store = await open_store(tmp_path / "s.db")
+    try:
+        indexer = MemoryIndexer(store, [MemoryRoot(corpus.root.resolve())])
+        report = await indexer.index()
+        assert len(report.added) == 30 and not report.errors
+        # the first batch in a thread while the process starts, the other two in it
+        assert readers == [30] and in_thread == [10]
+        assert not multiprocessing.active_children()
+        assert len(await store.search_memory("zephyrix*", limit=100)) > 0
+        path = next(corpus.root.resolve().rglob("*.md"))
+        path.write_text(path.read_text(encoding="utf-8") + "\nedited\n", encoding="utf-8")
+        assert (await indexer.index()).updated == [str(path)]
+        assert readers == [30, 0] and in_thread == [10, 1]  # one file: in a thread
+    finally:
+        await store.close()
+
+
+async def test_a_reading_process_that_cannot_start_leaves_the_reading_to_a_thread(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    corpus = generate_corpus(tmp_path / "MEMORY-CONTEXT", 30, seed=6, avg_bytes=300)
+    monkeypatch.setattr(indexer_module, "BATCH", 10)
+
+    def broken(_files: int) -> ProcessPoolExecutor:
+        # a process that exits at once: its pool is broken for every batch
+        return ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=os._exit, initargs=(3,)
+        )
+
+    monkeypatch.setattr(indexer_module, "_reader_pool", broken)
+    store = await open_store(tmp_path / "s.db")
+    try:
+        report = await MemoryIndexer(store, [MemoryRoot(corpus.root.resolve())]).index()
+        assert len(report.added) == 30 and not report.errors, report.summary()
+        assert not multiprocessing.active_children()
     finally:
         await store.close()
 

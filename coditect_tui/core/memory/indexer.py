@@ -21,9 +21,12 @@ after a change only stats files; :meth:`MemoryIndexer.watch` re-indexes only the
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +64,8 @@ BATCH = 500
 #: Most bytes of files (each counted up to the index cap) in one batch, so that a batch of
 #: large files holds only so much text in memory.
 BATCH_BYTES = 8 * 1024 * 1024
+#: Files to read from which a run reads and parses them in a process of its own.
+PROCESS_FILES = 2000
 #: Called with (files done, files to do) while changed files are indexed.
 Progress = Callable[[int, int], None]
 
@@ -184,12 +189,52 @@ def _first_bad_name(path: Path | str) -> str:
     return os.fspath(prefix)
 
 
+def _reader_pool(files: int) -> ProcessPoolExecutor | None:
+    """A process, started, to read and parse ``files`` files in from ``PROCESS_FILES`` on
+    (None: fewer, or no process can be made here; then a thread reads them)."""
+    if files < PROCESS_FILES:
+        return None
+    # spawn: forking a process that runs threads (the event loop's, SQLite's) is unsafe
+    pool = None
+    try:
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        pool.submit(int)  # started now, while the first batch is read in a thread
+    except (OSError, ImportError, NotImplementedError):
+        if pool is not None:
+            pool.shutdown(wait=False)
+        return None
+    return pool
+
+
 def _batches(
     candidates: list[tuple[FileStat, MemoryRoot]], cap: int
 ) -> list[list[tuple[FileStat, MemoryRoot]]]:
     """``candidates`` cut into batches of at most ``BATCH`` files and ``BATCH_BYTES``
     bytes (a file counted up to ``cap``; a larger file makes a batch of its own)."""
     return cut(candidates, BATCH_BYTES, lambda c: min(max(c[0].size, 0), cap), most=BATCH)
+
+
+def _examine(
+    cap: int, batch: list[tuple[FileStat, MemoryRoot]], known: dict[str, IndexedFile]
+) -> list[_Examined]:
+    """Read, hash and (when changed) parse files, in a worker thread or process."""
+    results: list[_Examined] = []
+    for stat, root in batch:
+        item = _Examined(stat, root)
+        try:
+            raw = read_raw(stat.path, cap)
+        except OSError as exc:
+            item.error = f"cannot read: {exc.strerror or exc}"
+            results.append(item)
+            continue
+        row = known.get(stat.key)
+        if row is not None and row.sha256 == raw.sha256:
+            item.touched = (raw.mtime, raw.size)
+        else:
+            item.parsed = parse_raw(stat.path, root.path, raw, cap=cap)
+            item.spec = item.parsed.to_spec(root.project_id)
+        results.append(item)
+    return results
 
 
 def _nest_free(roots: Sequence[MemoryRoot]) -> list[MemoryRoot]:
@@ -430,23 +475,7 @@ class MemoryIndexer:
         self, batch: list[tuple[FileStat, MemoryRoot]], known: dict[str, IndexedFile]
     ) -> list[_Examined]:
         """Read, hash and (when changed) parse files. Runs in a worker thread."""
-        results: list[_Examined] = []
-        for stat, root in batch:
-            item = _Examined(stat, root)
-            try:
-                raw = read_raw(stat.path, self.cap)
-            except OSError as exc:
-                item.error = f"cannot read: {exc.strerror or exc}"
-                results.append(item)
-                continue
-            row = known.get(stat.key)
-            if row is not None and row.sha256 == raw.sha256:
-                item.touched = (raw.mtime, raw.size)
-            else:
-                item.parsed = parse_raw(stat.path, root.path, raw, cap=self.cap)
-                item.spec = item.parsed.to_spec(root.project_id)
-            results.append(item)
-        return results
+        return _examine(self.cap, batch, known)
 
     async def _apply(
         self,
@@ -466,12 +495,24 @@ class MemoryIndexer:
         done = 0
         batches = _batches(candidates, self.cap)
 
-        def examine(batch: list[tuple[FileStat, MemoryRoot]]) -> asyncio.Future[list[_Examined]]:
-            rows = {stat.key: known[stat.key] for stat, _root in batch if stat.key in known}
-            return asyncio.ensure_future(asyncio.to_thread(self._examine, batch, rows))
+        pool = _reader_pool(total)
+        loop = asyncio.get_running_loop()
 
-        # Pipelined: the next batch is read and parsed in a thread while this one is
-        # stored (SQLite's FTS5 insert releases the GIL, so the two overlap).
+        async def read(batch: list[tuple[FileStat, MemoryRoot]]) -> list[_Examined]:
+            rows = {stat.key: known[stat.key] for stat, _root in batch if stat.key in known}
+            if pool is not None and batch is not batches[0]:
+                try:
+                    return await loop.run_in_executor(pool, _examine, self.cap, batch, rows)
+                except BrokenProcessPool:
+                    pass  # the process could not start or died: read in a thread
+            return await asyncio.to_thread(self._examine, batch, rows)
+
+        def examine(batch: list[tuple[FileStat, MemoryRoot]]) -> asyncio.Future[list[_Examined]]:
+            return asyncio.ensure_future(read(batch))
+
+        # Pipelined: the next batch is read and parsed while this one is stored (SQLite's
+        # FTS5 insert releases the GIL, so the two overlap); in a process of its own for a
+        # large run, as parsing holds the GIL that the store's threads then wait for.
         pending = examine(batches[0]) if batches else None
         try:
             for index in range(len(batches)):
@@ -483,8 +524,10 @@ class MemoryIndexer:
                 if progress is not None:
                     progress(done, total)
         finally:
-            if pending is not None:  # a failed store: let the reading thread finish
+            if pending is not None:  # a failed store: let the reading finish
                 await asyncio.gather(pending, return_exceptions=True)
+            if pool is not None:
+                await asyncio.to_thread(pool.shutdown, cancel_futures=True)
         renamed_from = {old for old, _new in report.renamed}
         for key in gone:
             row = known.get(key)
