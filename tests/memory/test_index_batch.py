@@ -8,6 +8,7 @@ import asyncio
 import multiprocessing
 import os
 import re
+import signal
 import sqlite3
 import threading
 from collections import Counter
@@ -289,6 +290,17 @@ async def test_a_large_run_reads_in_a_process_that_ends_with_it(
         assert readers == [30, 0] and in_thread == [10, 1]  # one file: in a thread
     finally:
         await store.close()
+
+
+def test_the_reading_process_leaves_ctrl_c_to_the_app() -> None:
+    """Ctrl+C reaches every process of the terminal's group: the reading process ignores
+    it (no traceback of its own), the app's run ends and shuts it down."""
+    pool = indexer_module._reader_pool(indexer_module.PROCESS_FILES)
+    assert pool is not None
+    try:
+        assert pool.submit(signal.getsignal, signal.SIGINT).result(60) == signal.SIG_IGN
+    finally:
+        pool.shutdown()
 
 
 async def test_a_reading_process_that_cannot_start_leaves_the_reading_to_a_thread(

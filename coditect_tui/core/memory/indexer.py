@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -197,7 +198,13 @@ def _reader_pool(files: int) -> ProcessPoolExecutor | None:
     # spawn: forking a process that runs threads (the event loop's, SQLite's) is unsafe
     pool = None
     try:
-        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(
+            1,
+            mp_context=multiprocessing.get_context("spawn"),
+            # Ctrl+C is the parent's to handle: the run ends and shuts the process down
+            initializer=signal.signal,
+            initargs=(signal.SIGINT, signal.SIG_IGN),
+        )
         pool.submit(int)  # started now, while the first batch is read in a thread
     except (OSError, ImportError, NotImplementedError):
         if pool is not None:
