@@ -149,6 +149,35 @@ async def _snapshot(store: SqlStore, queries: list[str]) -> dict[str, Any]:
     return {"rows": rows, "answers": answers, "actions": actions}
 
 
+def _read_in_a_process(monkeypatch: Any, files: int) -> tuple[list[int], list[int]]:
+    """Runs of ``files`` files or more read in a process, whose start the first batch
+    (read in a thread) waits for, so that the later ones go to it. Returns the files of
+    each run that made a process (0: none), and the files of each batch read in a
+    thread."""
+    monkeypatch.setattr(indexer_module, "PROCESS_FILES", files)
+    pools: list[Any] = []
+    runs: list[int] = []
+    in_thread: list[int] = []
+    real_pool = indexer_module._reader_pool
+    real_examine = MemoryIndexer._examine
+
+    def pool(count: int) -> Any:
+        made = real_pool(count)
+        runs.append(count if made is not None else 0)
+        pools.append(made)
+        return made
+
+    def examine(self: MemoryIndexer, batch: Any, known: Any) -> Any:
+        if pools[-1] is not None and not in_thread:
+            pools[-1].submit(int).result(60)  # the process is up
+        in_thread.append(len(batch))
+        return real_examine(self, batch, known)
+
+    monkeypatch.setattr(indexer_module, "_reader_pool", pool)
+    monkeypatch.setattr(MemoryIndexer, "_examine", examine)
+    return runs, in_thread
+
+
 @pytest.mark.parametrize("reader", ["thread", "process"])
 async def test_batched_index_equals_entry_by_entry_upserts(
     tmp_path: Path, monkeypatch: Any, reader: str
@@ -156,8 +185,8 @@ async def test_batched_index_equals_entry_by_entry_upserts(
     """The same index, whether the files are read and parsed in a thread or (a large
     run) in a process of their own."""
     if reader == "process":  # the first batch is read in a thread, the others not
-        monkeypatch.setattr(indexer_module, "PROCESS_FILES", 1)
         monkeypatch.setattr(indexer_module, "BATCH", 64)
+        runs, in_thread = _read_in_a_process(monkeypatch, 1)
     corpus = generate_corpus(tmp_path / "MEMORY-CONTEXT", 300, seed=5, avg_bytes=600)
     root = corpus.root.resolve()
     queries = [*corpus.vocabulary[:8], *corpus.vocabulary[200:206], '"quantum ledger"', "zephyrix*"]
@@ -181,6 +210,8 @@ async def test_batched_index_equals_entry_by_entry_upserts(
         indexer = MemoryIndexer(batched, [MemoryRoot(root)])
         report = await indexer.index()
         assert len(report.added) == 300 and not report.errors
+        if reader == "process":
+            assert runs == [300] and in_thread == [64]
         await one_by_one()
         assert await _snapshot(batched, queries) == await _snapshot(single, queries)
         assert _stored_rows(tmp_path / "batched.db") == _stored_rows(tmp_path / "single.db")
@@ -256,25 +287,8 @@ async def test_a_large_run_reads_in_a_process_that_ends_with_it(
     (parsing holds the GIL, which the store's threads would wait for); it is gone once
     the run returns."""
     corpus = generate_corpus(tmp_path / "MEMORY-CONTEXT", 30, seed=6, avg_bytes=300)
-    monkeypatch.setattr(indexer_module, "PROCESS_FILES", 30)
     monkeypatch.setattr(indexer_module, "BATCH", 10)
-    in_thread: list[int] = []
-    real_examine = MemoryIndexer._examine
-
-    def examine(self: MemoryIndexer, batch: Any, known: Any) -> Any:
-        in_thread.append(len(batch))
-        return real_examine(self, batch, known)
-
-    monkeypatch.setattr(MemoryIndexer, "_examine", examine)
-    readers: list[int] = []
-    real_pool = indexer_module._reader_pool
-
-    def pool(files: int) -> Any:
-        made = real_pool(files)
-        readers.append(files if made is not None else 0)
-        return made
-
-    monkeypatch.setattr(indexer_module, "_reader_pool", pool)
+    readers, in_thread = _read_in_a_process(monkeypatch, 30)
     store = await open_store(tmp_path / "s.db")
     try:
         indexer = MemoryIndexer(store, [MemoryRoot(corpus.root.resolve())])

@@ -21,12 +21,13 @@ after a change only stats files; :meth:`MemoryIndexer.watch` re-indexes only the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import signal
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,26 +192,21 @@ def _first_bad_name(path: Path | str) -> str:
 
 
 def _reader_pool(files: int) -> ProcessPoolExecutor | None:
-    """A process, started, to read and parse ``files`` files in from ``PROCESS_FILES`` on
-    (None: fewer, or no process can be made here; then a thread reads them)."""
+    """A process to read and parse ``files`` files in from ``PROCESS_FILES`` on (None:
+    fewer, or no process can be made here; then a thread reads them)."""
     if files < PROCESS_FILES:
         return None
-    # spawn: forking a process that runs threads (the event loop's, SQLite's) is unsafe
-    pool = None
     try:
-        pool = ProcessPoolExecutor(
+        # spawn: forking a process that runs threads (the event loop's, SQLite's) is unsafe
+        return ProcessPoolExecutor(
             1,
             mp_context=multiprocessing.get_context("spawn"),
             # Ctrl+C is the parent's to handle: the run ends and shuts the process down
             initializer=signal.signal,
             initargs=(signal.SIGINT, signal.SIG_IGN),
         )
-        pool.submit(int)  # started now, while the first batch is read in a thread
     except (OSError, ImportError, NotImplementedError):
-        if pool is not None:
-            pool.shutdown(wait=False)
         return None
-    return pool
 
 
 def _batches(
@@ -503,11 +499,16 @@ class MemoryIndexer:
         batches = _batches(candidates, self.cap)
 
         pool = _reader_pool(total)
+        started: Future[int] | None = None
+        if pool is not None:
+            with contextlib.suppress(OSError, BrokenProcessPool):  # else threads read all
+                started = pool.submit(int)  # starts the process (spawn: ~0.3 s)
         loop = asyncio.get_running_loop()
 
         async def read(batch: list[tuple[FileStat, MemoryRoot]]) -> list[_Examined]:
             rows = {stat.key: known[stat.key] for stat, _root in batch if stat.key in known}
-            if pool is not None and batch is not batches[0]:
+            # threads read until the process is up
+            if pool is not None and started is not None and started.done():
                 try:
                     return await loop.run_in_executor(pool, _examine, self.cap, batch, rows)
                 except BrokenProcessPool:
