@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -274,12 +275,15 @@ class MemoryMixin(StoreBase):
                 op.authorize(Action.CREATE)
             else:
                 op.authorize(Action.UPDATE, owner=row.created_by)
+        # PostgreSQL: the tsvectors are tokenised and stemmed in Python, milliseconds an
+        # entry; in a worker thread, so that the event loop (a server's) goes on meanwhile
+        vectors = await asyncio.to_thread(_tsvectors, specs) if self._pg else []
         now = utcnow()
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         ids: list[str] = []
         fts: list[dict[str, Any]] = []  # PostgreSQL's index rows
-        for spec in specs:
+        for index, spec in enumerate(specs):
             values = spec.model_dump(exclude={"path", "body"})
             values["tags"] = orjson.dumps(values["tags"]).decode()
             row = existing.get(spec.path)
@@ -304,7 +308,7 @@ class MemoryMixin(StoreBase):
                 )
             ids.append(entry_id)
             if self._pg:
-                tsv, cut = tsvector_text(spec.title, headings(spec.body), spec.body)
+                tsv, cut = vectors[index]
                 if cut:  # searchable up to the limit, and the audit log says so
                     op.record(
                         "memory.index_truncated", entry_id, path=spec.path, size=len(spec.body)
@@ -920,6 +924,11 @@ _MAX_POS = 16383
 _MAX_POSITIONS = 256
 _MAX_LEXEME_BYTES = 2000
 _MAX_TSVECTOR_BYTES = (1 << 20) - 1
+
+
+def _tsvectors(specs: Sequence[MemoryEntrySpec]) -> list[tuple[str, bool]]:
+    """``tsvector_text`` of each spec."""
+    return [tsvector_text(spec.title, headings(spec.body), spec.body) for spec in specs]
 
 
 def tsvector_text(title: str, heads: str, body: str) -> tuple[str, bool]:
