@@ -58,15 +58,16 @@ from coditect_tui.core.models import MemoryEntry, MemoryEntrySpec, Project
 from coditect_tui.core.safe_text import is_utf8_name
 from coditect_tui.core.wording import plural
 
-#: Most files read and parsed per worker-thread hop, and stored per backend call (one
-#: transaction). Large batches matter: every commit writes the full-text index's pending
-#: terms out as a new segment, and merging many small segments costs more than the
-#: inserts (docs/benchmarks.md, "Cold index").
+#: Most files read and parsed per hop to the reading thread or process, and stored per
+#: backend call (one transaction). Large batches matter: every commit writes the full-text
+#: index's pending terms out as a new segment, and merging many small segments costs more
+#: than the inserts (docs/benchmarks.md, "Cold index").
 BATCH = 500
 #: Most bytes of files (each counted up to the index cap) in one batch, so that a batch of
 #: large files holds only so much text in memory.
 BATCH_BYTES = 8 * 1024 * 1024
-#: Files to read from which a run reads and parses them in a process of its own.
+#: A run with at least this many files to read reads and parses them in a process of its
+#: own (docs/memory.md, "Incremental indexing").
 PROCESS_FILES = 2000
 #: Called with (files done, files to do) while changed files are indexed.
 Progress = Callable[[int, int], None]
