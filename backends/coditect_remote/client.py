@@ -42,6 +42,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from coditect_tui import __version__
 from coditect_tui.core.backend import Backend, ProgressCallback, TenantRecord
+from coditect_tui.core.batches import cut
 from coditect_tui.core.errors import (
     ERRORS_BY_CODE,
     BackendError,
@@ -130,19 +131,7 @@ def _parts(items: list[Any], budget: int) -> list[list[Any]]:
     larger item goes alone)."""
     import orjson
 
-    parts: list[list[Any]] = []
-    current: list[Any] = []
-    used = 0
-    for item in items:
-        size = len(orjson.dumps(item)) + 1
-        if current and used + size > budget:
-            parts.append(current)
-            current, used = [], 0
-        current.append(item)
-        used += size
-    if current:
-        parts.append(current)
-    return parts
+    return cut(items, budget, lambda item: len(orjson.dumps(item)) + 1)
 
 
 class RemoteBackend(Backend):

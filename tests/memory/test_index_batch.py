@@ -5,20 +5,29 @@ the next batch overlapping the storing of this one."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
+import re
+import signal
+import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
+from coditect_store.memory import fts_rowid
+from coditect_store.schema import parse_ts
 from coditect_store.store import SqlStore
 from coditect_tui.core.memory import indexer as indexer_module
 from coditect_tui.core.memory.indexer import MemoryIndexer
 from coditect_tui.core.memory.readers import read_memory_file
-from coditect_tui.core.memory.roots import MemoryRoot, walk_files
+from coditect_tui.core.memory.roots import FileStat, MemoryRoot, walk_files
 from coditect_tui.core.memory.search import search_result
 from coditect_tui.core.models import MemoryEntrySpec
 from tests.memory.conftest import open_store
@@ -77,6 +86,38 @@ async def test_a_batch_costs_the_same_statements_whatever_its_size(tmp_path: Pat
         await store.close()
 
 
+def _stored_rows(db: Path) -> dict[str, Any]:
+    """What the database file holds of an index, as stored: every column of the entries
+    (their ids and indexing times aside), each one's index row (keyed by its static rank)
+    and the details of the audit events."""
+    conn = sqlite3.connect(db)
+    try:
+        entries = conn.execute("SELECT rowid, * FROM memory_entries ORDER BY path").fetchall()
+        names = [d[0] for d in conn.execute("SELECT * FROM memory_entries").description]
+        fts = {
+            rowid: rest
+            for rowid, *rest in conn.execute("SELECT rowid, title, headings, body FROM memory_fts")
+        }
+        (tenant,) = conn.execute("SELECT id FROM tenants").fetchone()
+        events = conn.execute(
+            "SELECT action, resource_type, outcome, details FROM audit_events "
+            "WHERE action LIKE 'memory.%'"
+        ).fetchall()
+    finally:
+        conn.close()
+    rows = {}
+    for rowid, *values in entries:
+        row = dict(zip(names, values, strict=True))
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", row.pop("indexed_at"))
+        row.pop("id")
+        assert row.pop("tenant_id") == tenant
+        moment = parse_ts(row["timestamp"]) if row["timestamp"] is not None else None
+        row["index row"] = fts.pop(fts_rowid(row["kind"], moment, rowid))
+        rows[row["path"]] = row
+    assert not fts  # no index row without its entry
+    return {"rows": rows, "events": sorted(events)}
+
+
 async def _snapshot(store: SqlStore, queries: list[str]) -> dict[str, Any]:
     """What a user can see of an index: entries, bodies, search answers, audit actions."""
     entries = (await store.list_memory_entries(limit=1000)).items
@@ -108,7 +149,44 @@ async def _snapshot(store: SqlStore, queries: list[str]) -> dict[str, Any]:
     return {"rows": rows, "answers": answers, "actions": actions}
 
 
-async def test_batched_index_equals_entry_by_entry_upserts(tmp_path: Path) -> None:
+def _read_in_a_process(monkeypatch: Any, files: int) -> tuple[list[int], list[int]]:
+    """Runs of ``files`` files or more read in a process, whose start the first batch
+    (read in a thread) waits for, so that the later ones go to it. Returns the files of
+    each run that made a process (0: none), and the files of each batch read in a
+    thread."""
+    monkeypatch.setattr(indexer_module, "PROCESS_FILES", files)
+    pools: list[Any] = []
+    runs: list[int] = []
+    in_thread: list[int] = []
+    real_pool = indexer_module._reader_pool
+    real_examine = MemoryIndexer._examine
+
+    def pool(count: int) -> Any:
+        made = real_pool(count)
+        runs.append(count if made is not None else 0)
+        pools.append(made)
+        return made
+
+    def examine(self: MemoryIndexer, batch: Any, known: Any) -> Any:
+        if pools[-1] is not None and not in_thread:
+            pools[-1].submit(int).result(60)  # the process is up
+        in_thread.append(len(batch))
+        return real_examine(self, batch, known)
+
+    monkeypatch.setattr(indexer_module, "_reader_pool", pool)
+    monkeypatch.setattr(MemoryIndexer, "_examine", examine)
+    return runs, in_thread
+
+
+@pytest.mark.parametrize("reader", ["thread", "process"])
+async def test_batched_index_equals_entry_by_entry_upserts(
+    tmp_path: Path, monkeypatch: Any, reader: str
+) -> None:
+    """The same index, whether the files are read and parsed in a thread or (a large
+    run) in a process of their own."""
+    if reader == "process":  # the first batch is read in a thread, the others not
+        monkeypatch.setattr(indexer_module, "BATCH", 64)
+        runs, in_thread = _read_in_a_process(monkeypatch, 1)
     corpus = generate_corpus(tmp_path / "MEMORY-CONTEXT", 300, seed=5, avg_bytes=600)
     root = corpus.root.resolve()
     queries = [*corpus.vocabulary[:8], *corpus.vocabulary[200:206], '"quantum ledger"', "zephyrix*"]
@@ -132,8 +210,11 @@ async def test_batched_index_equals_entry_by_entry_upserts(tmp_path: Path) -> No
         indexer = MemoryIndexer(batched, [MemoryRoot(root)])
         report = await indexer.index()
         assert len(report.added) == 300 and not report.errors
+        if reader == "process":
+            assert runs == [300] and in_thread == [64]
         await one_by_one()
         assert await _snapshot(batched, queries) == await _snapshot(single, queries)
+        assert _stored_rows(tmp_path / "batched.db") == _stored_rows(tmp_path / "single.db")
         # then some files change and some go: the batch updates what it must
         changed = sorted(root.rglob("*.md"))[:40]
         for number, path in enumerate(changed):
@@ -146,9 +227,116 @@ async def test_batched_index_equals_entry_by_entry_upserts(tmp_path: Path) -> No
         after = await _snapshot(batched, [*queries, "quokka"])
         assert after == await _snapshot(single, [*queries, "quokka"])
         assert after["answers"]["quokka"][0] == 40
+        assert _stored_rows(tmp_path / "batched.db") == _stored_rows(tmp_path / "single.db")
     finally:
         await batched.close()
         await single.close()
+
+
+def test_batches_are_bounded_by_files_and_by_bytes(monkeypatch: Any) -> None:
+    """A batch ends at ``BATCH`` files or before ``BATCH_BYTES`` (a file counted up to the
+    index cap); a file larger than that makes a batch of its own."""
+    monkeypatch.setattr(indexer_module, "BATCH", 3)
+    monkeypatch.setattr(indexer_module, "BATCH_BYTES", 100)
+    root = MemoryRoot(Path("/w/MEMORY-CONTEXT"))
+    sizes = [10, 10, 10, 10, 60, 50, 500, 10, 2000, 0]
+    candidates = [
+        (FileStat(f"/w/MEMORY-CONTEXT/{n}.md", f"/w/MEMORY-CONTEXT/{n}.md", 0.0, size), root)
+        for n, size in enumerate(sizes)
+    ]
+    batches = indexer_module._batches(candidates, 1000)
+    assert [[stat.size for stat, _root in batch] for batch in batches] == [
+        [10, 10, 10],
+        [10, 60],
+        [50],
+        [500],
+        [10],
+        [2000],
+        [0],
+    ]
+    assert [c for batch in batches for c in batch] == candidates
+
+
+async def test_a_cold_index_stores_hundreds_of_files_per_transaction(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Each backend call is one transaction, and each commit writes the full-text index's
+    pending terms out as a segment of its own: a cold index stores 500 files a call."""
+    corpus = generate_corpus(tmp_path / "MEMORY-CONTEXT", 1200, seed=4, avg_bytes=200)
+    store = await open_store(tmp_path / "s.db")
+    sizes: list[int] = []
+    real_upsert = store.upsert_memory_entries
+
+    async def upsert(specs: list[MemoryEntrySpec]) -> Any:
+        sizes.append(len(specs))
+        return await real_upsert(specs)
+
+    monkeypatch.setattr(store, "upsert_memory_entries", upsert)
+    try:
+        report = await MemoryIndexer(store, [MemoryRoot(corpus.root.resolve())]).index()
+        assert len(report.added) == 1200 and not report.errors
+        assert sizes == [500, 500, 200]
+    finally:
+        await store.close()
+
+
+async def test_a_large_run_reads_in_a_process_that_ends_with_it(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """From PROCESS_FILES files on, reading and parsing run in a process of their own
+    (parsing holds the GIL, which the store's threads would wait for); it is gone once
+    the run returns."""
+    corpus = generate_corpus(tmp_path / "MEMORY-CONTEXT", 30, seed=6, avg_bytes=300)
+    monkeypatch.setattr(indexer_module, "BATCH", 10)
+    readers, in_thread = _read_in_a_process(monkeypatch, 30)
+    store = await open_store(tmp_path / "s.db")
+    try:
+        indexer = MemoryIndexer(store, [MemoryRoot(corpus.root.resolve())])
+        report = await indexer.index()
+        assert len(report.added) == 30 and not report.errors
+        # the first batch in a thread while the process starts, the other two in it
+        assert readers == [30] and in_thread == [10]
+        assert not multiprocessing.active_children()
+        assert len(await store.search_memory("zephyrix*", limit=100)) > 0
+        path = next(corpus.root.resolve().rglob("*.md"))
+        path.write_text(path.read_text(encoding="utf-8") + "\nedited\n", encoding="utf-8")
+        assert (await indexer.index()).updated == [str(path)]
+        assert readers == [30, 0] and in_thread == [10, 1]  # one file: in a thread
+    finally:
+        await store.close()
+
+
+def test_the_reading_process_leaves_ctrl_c_to_the_app() -> None:
+    """Ctrl+C reaches every process of the terminal's group: the reading process ignores
+    it (no traceback of its own), the app's run ends and shuts it down."""
+    pool = indexer_module._reader_pool(indexer_module.PROCESS_FILES)
+    assert pool is not None
+    try:
+        assert pool.submit(signal.getsignal, signal.SIGINT).result(60) == signal.SIG_IGN
+    finally:
+        pool.shutdown()
+
+
+async def test_a_reading_process_that_cannot_start_leaves_the_reading_to_a_thread(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    corpus = generate_corpus(tmp_path / "MEMORY-CONTEXT", 30, seed=6, avg_bytes=300)
+    monkeypatch.setattr(indexer_module, "BATCH", 10)
+
+    def broken(_files: int) -> ProcessPoolExecutor:
+        # a process that exits at once: its pool is broken for every batch
+        return ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=os._exit, initargs=(3,)
+        )
+
+    monkeypatch.setattr(indexer_module, "_reader_pool", broken)
+    store = await open_store(tmp_path / "s.db")
+    try:
+        report = await MemoryIndexer(store, [MemoryRoot(corpus.root.resolve())]).index()
+        assert len(report.added) == 30 and not report.errors, report.summary()
+        assert not multiprocessing.active_children()
+    finally:
+        await store.close()
 
 
 async def test_the_next_batch_is_read_while_this_one_is_stored(

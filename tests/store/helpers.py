@@ -21,6 +21,16 @@ async def open_store(path: Path, **kwargs: object) -> SqlStore:
     return await SqlStore.open_sqlite(path, **options)  # type: ignore[arg-type]
 
 
+async def open_pg_store(app_url: str, tenant: str) -> SqlStore:
+    """The owner 'olivia' of ``tenant`` on PostgreSQL (provisioned on first use)."""
+    return await SqlStore.open_postgres(
+        app_url,
+        tenant=tenant,
+        principal="olivia",
+        provision=Provision(display_name=tenant, tier="internal", role="owner"),
+    )
+
+
 def make_store(path: Path, projects: int) -> int:
     """A store whose chain holds 2 provisioning events plus one per project; its head seq."""
 

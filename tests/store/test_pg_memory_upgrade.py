@@ -7,28 +7,18 @@ import asyncpg
 import pytest
 
 from coditect_store import migrate
-from coditect_store.base import Provision
-from coditect_store.store import SqlStore
 from coditect_tui.core.models import MemoryEntrySpec
-from tests.pg import PgDatabase, create_database, drop_database
+from tests.pg import create_database, drop_database
+from tests.store.helpers import open_pg_store
 
 pytestmark = pytest.mark.postgres
-
-
-async def _store(db: PgDatabase, tenant: str) -> SqlStore:
-    return await SqlStore.open_postgres(
-        db.app_url,
-        tenant=tenant,
-        principal="olivia",
-        provision=Provision(display_name=tenant, tier="internal", role="owner"),
-    )
 
 
 async def test_0003_rebuilds_every_tenants_tsvectors_as_stems() -> None:
     db = await create_database()
     try:
         for tenant in ("acme", "globex"):
-            store = await _store(db, tenant)
+            store = await open_pg_store(db.app_url, tenant)
             try:
                 await store.upsert_memory_entries(
                     [
@@ -65,7 +55,7 @@ async def test_0003_rebuilds_every_tenants_tsvectors_as_stems() -> None:
             await owner.close()
         assert await migrate.upgrade_postgres(db.owner_url) == "0002"
         for tenant in ("acme", "globex"):
-            store = await _store(db, tenant)
+            store = await open_pg_store(db.app_url, tenant)
             try:
                 result = await store.search_memory_result("hook ")
                 assert result.total == 3  # "hook" finds "hooks": the stems are back

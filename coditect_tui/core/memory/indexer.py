@@ -21,13 +21,19 @@ after a change only stats files; :meth:`MemoryIndexer.watch` re-indexes only the
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import multiprocessing
 import os
+import signal
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from coditect_tui.core.backend import Backend
+from coditect_tui.core.batches import cut
 from coditect_tui.core.errors import (
     BackendUnavailable,
     InvalidInput,
@@ -48,12 +54,21 @@ from coditect_tui.core.memory.roots import (
     walk_files,
 )
 from coditect_tui.core.memory.textio import DEFAULT_INDEX_CAP, read_raw
-from coditect_tui.core.models import MemoryEntry, Project
+from coditect_tui.core.models import MemoryEntry, MemoryEntrySpec, Project
 from coditect_tui.core.safe_text import is_utf8_name
 from coditect_tui.core.wording import plural
 
-#: Files read and parsed per worker-thread hop.
-BATCH = 64
+#: Most files read and parsed per hop to the reading thread or process, and stored per
+#: backend call (one transaction). Large batches matter: every commit writes the full-text
+#: index's pending terms out as a new segment, and merging many small segments costs more
+#: than the inserts (docs/benchmarks.md, "Cold index").
+BATCH = 500
+#: Most bytes of files (each counted up to the index cap) in one batch, so that a batch of
+#: large files holds only so much text in memory.
+BATCH_BYTES = 8 * 1024 * 1024
+#: A run with at least this many files to read reads and parses them in a process of its
+#: own (docs/memory.md, "Incremental indexing").
+PROCESS_FILES = 2000
 #: Called with (files done, files to do) while changed files are indexed.
 Progress = Callable[[int, int], None]
 
@@ -139,6 +154,7 @@ class _Examined:
     stat: FileStat
     root: MemoryRoot
     parsed: ParsedFile | None = None
+    spec: MemoryEntrySpec | None = None
     touched: tuple[float, int] | None = None
     error: str | None = None
 
@@ -174,6 +190,55 @@ def _first_bad_name(path: Path | str) -> str:
             prefix = ancestor
             break
     return os.fspath(prefix)
+
+
+def _reader_pool(files: int) -> ProcessPoolExecutor | None:
+    """A process to read and parse ``files`` files in from ``PROCESS_FILES`` on (None:
+    fewer, or no process can be made here; then a thread reads them)."""
+    if files < PROCESS_FILES:
+        return None
+    try:
+        # spawn: forking a process that runs threads (the event loop's, SQLite's) is unsafe
+        return ProcessPoolExecutor(
+            1,
+            mp_context=multiprocessing.get_context("spawn"),
+            # Ctrl+C is the parent's to handle: the run ends and shuts the process down
+            initializer=signal.signal,
+            initargs=(signal.SIGINT, signal.SIG_IGN),
+        )
+    except (OSError, ImportError, NotImplementedError):
+        return None
+
+
+def _batches(
+    candidates: list[tuple[FileStat, MemoryRoot]], cap: int
+) -> list[list[tuple[FileStat, MemoryRoot]]]:
+    """``candidates`` cut into batches of at most ``BATCH`` files and ``BATCH_BYTES``
+    bytes (a file counted up to ``cap``; a larger file makes a batch of its own)."""
+    return cut(candidates, BATCH_BYTES, lambda c: min(max(c[0].size, 0), cap), most=BATCH)
+
+
+def _examine(
+    cap: int, batch: list[tuple[FileStat, MemoryRoot]], known: dict[str, IndexedFile]
+) -> list[_Examined]:
+    """Read, hash and (when changed) parse files, in a worker thread or process."""
+    results: list[_Examined] = []
+    for stat, root in batch:
+        item = _Examined(stat, root)
+        try:
+            raw = read_raw(stat.path, cap)
+        except OSError as exc:
+            item.error = f"cannot read: {exc.strerror or exc}"
+            results.append(item)
+            continue
+        row = known.get(stat.key)
+        if row is not None and row.sha256 == raw.sha256:
+            item.touched = (raw.mtime, raw.size)
+        else:
+            item.parsed = parse_raw(stat.path, root.path, raw, cap=cap)
+            item.spec = item.parsed.to_spec(root.project_id)
+        results.append(item)
+    return results
 
 
 def _nest_free(roots: Sequence[MemoryRoot]) -> list[MemoryRoot]:
@@ -414,22 +479,7 @@ class MemoryIndexer:
         self, batch: list[tuple[FileStat, MemoryRoot]], known: dict[str, IndexedFile]
     ) -> list[_Examined]:
         """Read, hash and (when changed) parse files. Runs in a worker thread."""
-        results: list[_Examined] = []
-        for stat, root in batch:
-            item = _Examined(stat, root)
-            try:
-                raw = read_raw(stat.path, self.cap)
-            except OSError as exc:
-                item.error = f"cannot read: {exc.strerror or exc}"
-                results.append(item)
-                continue
-            row = known.get(stat.key)
-            if row is not None and row.sha256 == raw.sha256:
-                item.touched = (raw.mtime, raw.size)
-            else:
-                item.parsed = parse_raw(stat.path, root.path, raw, cap=self.cap)
-            results.append(item)
-        return results
+        return _examine(self.cap, batch, known)
 
     async def _apply(
         self,
@@ -440,21 +490,38 @@ class MemoryIndexer:
     ) -> None:
         known = await self._known()
         for stat, _root in candidates:
-            if not is_utf8_name(stat.path):
+            if not is_utf8_name(stat.location):
                 name = _first_bad_name(stat.path)
                 if name not in report.escaped:
                     report.escaped.append(name)
         vanished = {known[k].sha256: k for k in gone if known[k].sha256}
         total = len(candidates)
         done = 0
-        batches = [candidates[start : start + BATCH] for start in range(0, total, BATCH)]
+        batches = _batches(candidates, self.cap)
+
+        pool = _reader_pool(total)
+        started: Future[int] | None = None
+        if pool is not None:
+            with contextlib.suppress(OSError, BrokenProcessPool):  # else threads read all
+                started = pool.submit(int)  # starts the process (spawn: ~0.3 s)
+        loop = asyncio.get_running_loop()
+
+        async def read(batch: list[tuple[FileStat, MemoryRoot]]) -> list[_Examined]:
+            rows = {stat.key: known[stat.key] for stat, _root in batch if stat.key in known}
+            # threads read until the process is up
+            if pool is not None and started is not None and started.done():
+                try:
+                    return await loop.run_in_executor(pool, _examine, self.cap, batch, rows)
+                except BrokenProcessPool:
+                    pass  # the process could not start or died: read in a thread
+            return await asyncio.to_thread(self._examine, batch, rows)
 
         def examine(batch: list[tuple[FileStat, MemoryRoot]]) -> asyncio.Future[list[_Examined]]:
-            rows = {stat.key: known[stat.key] for stat, _root in batch if stat.key in known}
-            return asyncio.ensure_future(asyncio.to_thread(self._examine, batch, rows))
+            return asyncio.ensure_future(read(batch))
 
-        # Pipelined: the next batch is read and parsed in a thread while this one is
-        # stored (SQLite's FTS5 insert releases the GIL, so the two overlap).
+        # Pipelined: the next batch is read and parsed while this one is stored (SQLite's
+        # FTS5 insert releases the GIL, so the two overlap); in a process of its own for a
+        # large run, as parsing holds the GIL that the store's threads then wait for.
         pending = examine(batches[0]) if batches else None
         try:
             for index in range(len(batches)):
@@ -466,8 +533,10 @@ class MemoryIndexer:
                 if progress is not None:
                     progress(done, total)
         finally:
-            if pending is not None:  # a failed store: let the reading thread finish
+            if pending is not None:  # a failed store: let the reading finish
                 await asyncio.gather(pending, return_exceptions=True)
+            if pool is not None:
+                await asyncio.to_thread(pool.shutdown, cancel_futures=True)
         renamed_from = {old for old, _new in report.renamed}
         for key in gone:
             row = known.get(key)
@@ -499,11 +568,7 @@ class MemoryIndexer:
         if len(parsed) > 1:
             try:
                 entries = await self.backend.upsert_memory_entries(
-                    [
-                        item.parsed.to_spec(item.root.project_id)
-                        for item in parsed
-                        if item.parsed is not None
-                    ]
+                    [item.spec for item in parsed if item.spec is not None]
                 )
             except (ReadOnly, BackendUnavailable):
                 raise
@@ -557,11 +622,11 @@ class MemoryIndexer:
             row.mtime, row.size = item.touched
             report.touched += 1
             return
-        parsed = item.parsed
-        assert parsed is not None
+        spec = item.spec
+        assert spec is not None
         is_new = key not in known
         try:
-            entry = await self.backend.upsert_memory_entry(parsed.to_spec(item.root.project_id))
+            entry = await self.backend.upsert_memory_entry(spec)
         except (ReadOnly, BackendUnavailable):
             raise
         except PermissionDenied:
