@@ -7,7 +7,6 @@ import sqlite3
 from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
 from operator import itemgetter
 from typing import Any
 
