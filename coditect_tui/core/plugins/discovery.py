@@ -50,12 +50,53 @@ def any_installed(group: str = PLUGINS_GROUP) -> bool:
     """Whether any package declares a plugin (metadata only: no settings, no import), so
     a command with no plugin installed never loads the configuration for them.
 
+    The installed distributions' ``entry_points.txt`` files are read directly where
+    :mod:`importlib.metadata` would find them (it imports the e-mail parser and reads
+    every distribution's metadata, a large share of a short command's start-up); where
+    that is not certain (a zip on the path, a finder of its own), it is asked.
+
     Args:
         group: the entry point group (tests may use another).
     """
+    found = _declared_on_path(group)
+    if found is not None:
+        return found
     from importlib.metadata import entry_points
 
     return bool(entry_points(group=group))
+
+
+def _declared_on_path(group: str) -> bool | None:
+    """Whether a distribution in a folder of ``sys.path`` declares an entry point in
+    ``group``; None when other places could hold distributions too."""
+    import importlib.machinery
+    import os
+    import sys
+
+    for finder in sys.meta_path:
+        if finder is not importlib.machinery.PathFinder and hasattr(finder, "find_distributions"):
+            return None
+    header = f"[{group}]"
+    for entry in sys.path:
+        folder = entry or "."
+        if not os.path.isdir(folder):
+            if os.path.exists(folder):  # a zip: importlib.metadata reads inside it
+                return None
+            continue
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if not name.endswith((".dist-info", ".egg-info")):
+                continue
+            try:
+                with open(os.path.join(folder, name, "entry_points.txt"), encoding="utf-8") as f:
+                    if any(line.strip() == header for line in f):
+                        return True
+            except (OSError, UnicodeDecodeError):
+                continue
+    return False
 
 
 def discover(settings: PluginSettings, *, group: str = PLUGINS_GROUP) -> list[PluginEntry]:
