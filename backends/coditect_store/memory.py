@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from operator import itemgetter
 from typing import Any
 
@@ -30,10 +30,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from coditect_store import cursors
 from coditect_store.base import StoreBase
-from coditect_store.driver_sqlite import Compiled, all_rows, in_list, mapped_rows, on_driver
 from coditect_store.op import Op
 from coditect_store.rows import new_id, to_model
-from coditect_store.schema import UTCDateTime, memory_entries, memory_fts_pg, parse_ts, projects
+from coditect_store.schema import memory_entries, memory_fts_pg, projects
 from coditect_tui.core.errors import InvalidInput, NotFound
 from coditect_tui.core.memory.query import parse_query, to_fts5, tokenize
 from coditect_tui.core.memory.ranking import (
@@ -107,6 +106,17 @@ _CANDIDATE_SLACK = 20
 _IN_CHUNK = 500
 #: The engine's snippet, where :class:`Snippets` confirms no match in a body.
 _FTS_SNIPPET = f"snippet(memory_fts, 2, char(2), char(3), '…', {SNIPPET_WORDS})"
+
+
+#: Every index row that ``:q`` matches (an index holding one tenant's entries only).
+_FTS_COUNT = text("SELECT count(*) FROM memory_fts WHERE memory_fts MATCH :q")
+#: The tenant's audit head (it moves with every change of its memory entries), and
+#: whether another tenant has memory entries (both ranges of the tenant index).
+_SHARED_KEY = text(
+    "SELECT (SELECT seq FROM audit_heads WHERE tenant_id = :t), "
+    "EXISTS (SELECT 1 FROM memory_entries WHERE tenant_id < :t) "
+    "OR EXISTS (SELECT 1 FROM memory_entries WHERE tenant_id > :t)"
+)
 
 
 def _unfiltered(flt: MemoryFilter | None) -> bool:
@@ -204,119 +214,19 @@ def _filtered(stmt: Any, tenant_id: str, flt: MemoryFilter | None) -> Any:
     return stmt
 
 
-#: The tenant's audit head (it moves with every change of its memory entries), and
-#: whether another tenant has memory entries (both ranges of the tenant index).
-_SHARED_KEY_SQL = (
-    "SELECT (SELECT seq FROM audit_heads WHERE tenant_id = ?), "
-    "EXISTS (SELECT 1 FROM memory_entries WHERE tenant_id < ?) "
-    "OR EXISTS (SELECT 1 FROM memory_entries WHERE tenant_id > ?)"
-)
-#: Every index row that a match finds (an index holding one tenant's entries only).
-_FTS_COUNT_SQL = "SELECT count(*) FROM memory_fts WHERE memory_fts MATCH ?"
-#: Entries by id (every column; an ``IN`` list follows).
-_ENTRIES_SQL = (
-    "SELECT "
-    + ", ".join(f"memory_entries.{c.name}" for c in memory_entries.c)
-    + " FROM memory_entries WHERE memory_entries.id IN "
-)
-#: Bodies by FTS rowid (an ``IN`` list follows).
-_BODIES_SQL = "SELECT rowid, body FROM memory_fts WHERE rowid IN "
-_TIME_COLUMNS = tuple(c.name for c in memory_entries.c if isinstance(c.type, UTCDateTime))
-
-
-class _Row(dict[str, Any]):
-    """An entry read on the driver: by column name, as a mapping and as attributes (as a
-    SQLAlchemy row reads), its times as aware datetimes."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    @classmethod
-    def of(cls, row: dict[str, Any]) -> _Row:
-        """The entry of one driver row."""
-        for name in _TIME_COLUMNS:
-            if row[name] is not None:
-                row[name] = parse_ts(row[name])
-        return cls(row)
-
-
-@dataclass(frozen=True, slots=True)
-class _Page:
-    """Candidates read once: the page, one per content, and whether that is the answer.
-
-    Attributes:
-        page: the first ``limit`` candidate rows of distinct content, best first.
-        seen: every content among the candidates.
-        every_match: the candidates were every match (so ``seen`` counts them all).
-        done: no need to read more candidates.
-    """
-
-    page: list[Any]
-    seen: set[str]
-    every_match: bool
-    done: bool
-
-    @classmethod
-    def of(cls, rows: Sequence[Any], limit: int, want: int, scored: int | None) -> _Page:
-        """Take the page from candidate rows (``id``, ``rid``, ``content``, ``score``,
-        ``scored``, by position) read with ``want`` and ``scored``."""
-        page: list[Any] = []
-        seen: set[str] = set()
-        for row in rows:
-            if row[2] not in seen:
-                seen.add(row[2])
-                if len(page) < limit:
-                    page.append(row)
-        # every match was scored, and every scored one is in ``rows``
-        whole = scored is None or not rows or rows[0][4] < scored
-        every_match = whole and len(rows) < want
-        return cls(page, seen, every_match, len(page) == limit or every_match)
-
-
-@dataclass(frozen=True, slots=True)
-class _Found:
-    """What the SQLite search read on the driver."""
-
-    ranked: list[_Ranked]
-    total: int
-    bodies: dict[int, str]
-    #: per content hash of the hits: every (id, path) with that content (filtered)
-    copies: dict[str, list[tuple[str, str]]]
-    shared_cache: tuple[int | None, frozenset[int]]
-
-
-def _by_content(rows: Any) -> dict[str, list[tuple[str, str]]]:
-    """(sha256, id, path) rows as (id, path) lists by content hash."""
-    copies: dict[str, list[tuple[str, str]]] = {}
-    for sha, entry_id, path in rows:
-        copies.setdefault(sha, []).append((entry_id, path))
-    return copies
-
-
-@dataclass(slots=True)
-class _Statements:
-    """The SQLite search's statements compiled for one tenant."""
-
-    shared_rowids: Compiled
-    #: the candidates without a filter, by (candidates, scored matches)
-    candidates: dict[tuple[int, int | None], Compiled]
-
-
 class MemoryMixin(StoreBase):
     """The memory index. Order of lists: newest timestamp first, undated entries last."""
 
     #: SQLite: most matches a search scores (:data:`SCORED_MATCHES`); None scores every
     #: match (exact ranking, as on PostgreSQL; the bench compares the two).
     scored_matches: int | None = SCORED_MATCHES
-    #: (the tenant's audit head, rowids of its entries sharing content), kept while the
-    #: head does not move: every change of its memory entries appends an audit event in
-    #: the same transaction
+    #: (the tenant's audit head, rowids of its entries sharing content): see _shared_contents
     _shared_cache: tuple[int | None, frozenset[int]] | None = None
-    #: SQLite: the search's statements compiled for this handle's tenant
-    _compiled_search: _Statements | None = None
+
+    @cached_property
+    def _unfiltered_candidates(self) -> dict[tuple[int, int | None], Any]:
+        """The ranked statements without a filter, by (candidates, scored matches)."""
+        return {}
 
     async def upsert_memory_entry(self, spec: MemoryEntrySpec) -> MemoryEntry:
         async with self._op(MEM, None, method="upsert_memory_entry", target=spec.path) as op:
@@ -658,7 +568,7 @@ class MemoryMixin(StoreBase):
         match = pg_tsquery(query) if self._pg else to_fts5(query)
         limit = cursors.clamp(limit)
         # named: mypy rejects a starred tuple display in ``except`` (python/mypy#21092)
-        refused: tuple[type[Exception], ...] = (OperationalError, sqlite3.OperationalError)
+        refused: tuple[type[Exception], ...] = (OperationalError,)
         if self._pg:
             from coditect_store.pg_read import STATEMENT_ERRORS
 
@@ -666,23 +576,15 @@ class MemoryMixin(StoreBase):
         async with self._op(
             MEM, Action.READ, method="search_memory", read_details={"query": query}
         ) as op:
-            found: _Found | None = None
-            bodies: dict[int, str] | None = None
+            shared = None if self._pg else await self._shared_contents(op.conn)
             try:
-                if self._pg:
-                    ranked, total = await self._ranked(op.conn, match, filter, limit, count=count)
-                else:
-                    found = await on_driver(
-                        op.conn, self._sqlite_search(op.conn.dialect, match, filter, limit, count)
-                    )
-                    ranked, total, bodies = found.ranked, found.total, found.bodies
-                    self._shared_cache = found.shared_cache
-                snippets = await self._snippets(op.conn, query, match, ranked, bodies)
+                ranked, total = await self._ranked(
+                    op.conn, match, filter, limit, count=count, shared=shared
+                )
+                snippets = await self._snippets(op.conn, query, match, ranked)
             except refused as exc:
                 raise InvalidInput(f"search query: {_fts_message(exc)}") from None
-            copies = (
-                found.copies if found is not None else await self._copies(op.conn, filter, ranked)
-            )
+            copies = await self._copies(op.conn, filter, ranked, shared)
         hits = []
         for r in ranked:
             others = [path for entry_id, path in copies.get(r.sha256 or "", []) if entry_id != r.id]
@@ -698,146 +600,67 @@ class MemoryMixin(StoreBase):
         return MemorySearchResult(hits=group_sessions(hits), total=total)
 
     async def _ranked(
-        self, conn: Any, match: str, flt: MemoryFilter | None, limit: int, *, count: bool
-    ) -> tuple[list[_Ranked], int]:
-        """PostgreSQL: the page of hits, best first, one per content, and how many
-        contents match (every match is scored; SQLite: :meth:`_sqlite_search`).
+        self,
+        conn: Any,
+        match: str,
+        flt: MemoryFilter | None,
+        limit: int,
+        *,
+        count: bool,
+        shared: tuple[frozenset[int], bool] | None,
+    ) -> tuple[list[Any], int]:
+        """The page of hits, best first, one per content, and how many contents match.
 
         The best ``limit`` plus some are taken by score (a bounded sort, not a sort of
         every match); identical content (same SHA-256) keeps its best-ranked entry. When
-        copies crowd the page, more candidates are taken. The total is counted apart,
-        exactly, and only when the candidates were not already every match.
+        copies crowd the page, more candidates are taken. On SQLite only the first
+        :data:`SCORED_MATCHES` matches in static-rank order (kind tier, then newest day)
+        are scored when there are more (an approximate top-k; PostgreSQL scores every
+        match). The total is counted apart, exactly, and only when the candidates were
+        not already every match.
 
         Returns:
             The page's rows (every entry column, ``rid`` and ``score``) and the number of
             distinct contents that match.
         """
         want = limit + _CANDIDATE_SLACK
+        scored = None if self._pg else self.scored_matches
         while True:
-            rows = (await conn.execute(self._candidates(flt, want, None), {"q": match})).all()
-            taken = _Page.of(rows, limit, want, None)
-            if taken.done:
+            if _unfiltered(flt):  # the common case: built once per store and size
+                stmt = self._unfiltered_candidates.get((want, scored))
+                if stmt is None:
+                    stmt = self._candidates(None, want, scored)
+                    self._unfiltered_candidates[(want, scored)] = stmt
+            else:
+                stmt = self._candidates(flt, want, scored)
+            rows = (await conn.execute(stmt, {"q": match})).all()
+            page: list[Any] = []
+            seen: set[str] = set()
+            for row in rows:
+                if row.content not in seen:
+                    seen.add(row.content)
+                    if len(page) < limit:
+                        page.append(row)
+            # every match was scored, and every scored one is in ``rows``
+            whole = scored is None or not rows or rows[0].scored < scored
+            every_match = whole and len(rows) < want
+            if len(page) == limit or every_match:
                 break
             want *= 4
-        if taken.every_match or not count:
-            total = len(taken.seen)
+            if scored is not None:
+                scored *= 4
+        if every_match or not count:
+            total = len(seen)
         else:
-            m = memory_entries.c
-            stmt = self._matching(flt, func.count(func.distinct(func.coalesce(m.sha256, m.id))))
-            total = int((await conn.execute(stmt, {"q": match})).scalar_one())
-        ids = [r[0] for r in taken.page]
-        rows = await conn.execute(select(memory_entries).where(memory_entries.c.id.in_(ids)))
-        full = {row.id: row for row in rows}
-        return [_Ranked(full[r[0]], r[1], r[3]) for r in taken.page if r[0] in full], total
-
-    def _sqlite_search(
-        self, dialect: Any, match: str, flt: MemoryFilter | None, limit: int, count: bool
-    ) -> Callable[[sqlite3.Connection], _Found]:
-        """SQLite: the reads of one search, as a function for the driver's thread
-        (:func:`~coditect_store.driver_sqlite.on_driver`): the tenant's shared contents,
-        the page of hits (best first, one per content), how many contents match, and the
-        page's bodies.
-
-        Only the first :attr:`scored_matches` matches in static-rank order (kind tier,
-        then newest day) are scored by BM25 when there are more (an approximate top-k,
-        docs/memory.md "Ranking"); the candidates grow when copies crowd the page. The
-        total is counted apart, exactly, only when the candidates were not every match.
-        """
-        tid = self._tid
-        cached = self._shared_cache
-        unfiltered = _unfiltered(flt)
-        statements = self._sqlite_statements(dialect)
-
-        def candidates(want: int, scored: int | None) -> tuple[str, tuple[Any, ...]]:
-            if unfiltered:
-                compiled = statements.candidates.get((want, scored))
-                if compiled is None:
-                    compiled = Compiled(self._candidates(None, want, scored), dialect)
-                    statements.candidates[(want, scored)] = compiled
-            else:
-                compiled = Compiled(self._candidates(flt, want, scored), dialect)
-            return compiled.sql(q=match)
-
-        def work(db: sqlite3.Connection) -> _Found:
-            head, others = db.execute(_SHARED_KEY_SQL, (tid, tid, tid)).fetchone()
-            if cached is not None and cached[0] == head:
-                rowids = cached[1]
-            else:
-                sql, args = statements.shared_rowids.sql()
-                rowids = frozenset(int(rowid) for (rowid,) in db.execute(sql, args))
-            want, scored = limit + _CANDIDATE_SLACK, self.scored_matches
-            while True:
-                taken = _Page.of(
-                    db.execute(*candidates(want, scored)).fetchall(), limit, want, scored
-                )
-                if taken.done:
-                    break
-                want *= 4
-                if scored is not None:
-                    scored *= 4
-            if taken.every_match or not count:
-                total = len(taken.seen)
-            else:
-                total = self._sqlite_count(db, dialect, match, flt, rowids, not others)
-            ids = [r[0] for r in taken.page]
-            rows = mapped_rows(db, _ENTRIES_SQL + in_list(len(ids)), ids) if ids else []
-            full = {row["id"]: _Row.of(row) for row in rows}
-            ranked = [_Ranked(full[r[0]], r[1], r[3]) for r in taken.page if r[0] in full]
-            rids = [r.rid for r in ranked]
-            bodies = dict(all_rows(db, _BODIES_SQL + in_list(len(rids)), rids)) if rids else {}
-            copies: dict[str, list[tuple[str, str]]] = {}
-            if any(int(r.rid) & _ROWID_MASK in rowids for r in ranked):  # a content shared
-                stmt = self._copies_of(flt, ranked)
-                if stmt is not None:
-                    copies = _by_content(db.execute(*Compiled(stmt, dialect).sql()).fetchall())
-            return _Found(ranked, total, bodies, copies, (head, rowids))
-
-        return work
-
-    def _sqlite_count(
-        self,
-        db: sqlite3.Connection,
-        dialect: Any,
-        match: str,
-        flt: MemoryFilter | None,
-        rowids: frozenset[int],
-        alone: bool,
-    ) -> int:
-        """SQLite: how many distinct contents ``match`` finds (identical files count once;
-        on the driver's thread).
-
-        Nothing is scored. Only the entries whose content another entry shares go through
-        ``DISTINCT``; and when the tenant has none, no filter applies and no other tenant
-        has entries, every index row is a content of its own, so the index counts the
-        match alone, without reading an entry.
-        """
+            total = await self._count_contents(conn, match, flt, shared)
         m = memory_entries.c
-        if not rowids and alone and _unfiltered(flt):
-            return int(db.execute(_FTS_COUNT_SQL, (match,)).fetchone()[0])
-        if not rowids:
-            stmt = self._matching(flt, func.count())
-            return int(db.execute(*Compiled(stmt, dialect).sql(q=match)).fetchone()[0])
-        values: dict[str, Any] = {"q": match}
-        if len(rowids) <= _IN_CHUNK:
-            copy = case((_ROWID.in_(bindparam("rowids", expanding=True)), m.sha256))
-            values["rowids"] = sorted(rowids)
-        else:
-            copy = case((m.sha256.in_(self._shared_hashes()), m.sha256))
-        inner = self._matching(flt, copy.label("copy")).subquery()
-        stmt = select(
-            func.count() - func.count(inner.c.copy) + func.count(func.distinct(inner.c.copy))
-        )
-        return int(db.execute(*Compiled(stmt, dialect).sql(**values)).fetchone()[0])
-
-    def _sqlite_statements(self, dialect: Any) -> _Statements:
-        """The search's statements compiled for this store's tenant (built once)."""
-        if self._compiled_search is None:
-            m = memory_entries.c
-            shared = select(_ROWID).where(
-                m.tenant_id == self._tid, m.sha256.in_(self._shared_hashes())
+        full = {
+            row.id: row
+            for row in await conn.execute(
+                select(memory_entries).where(m.id.in_([r.id for r in page]))
             )
-            self._compiled_search = _Statements(Compiled(shared, dialect), {})
-        return self._compiled_search
+        }
+        return [_Ranked(full[r.id], r.rid, r.score) for r in page if r.id in full], total
 
     def _matching(self, flt: MemoryFilter | None, *columns: Any) -> Any:
         """``columns`` of every entry of the tenant (through ``flt``) that ``:q`` matches."""
@@ -888,6 +711,41 @@ class MemoryMixin(StoreBase):
             .limit(want)
         )
 
+    async def _count_contents(
+        self,
+        conn: Any,
+        match: str,
+        flt: MemoryFilter | None,
+        shared: tuple[frozenset[int], bool] | None,
+    ) -> int:
+        """How many distinct contents ``match`` finds (identical files count once).
+
+        Nothing is scored. On SQLite, only the entries whose content another entry shares
+        go through ``DISTINCT``; and when the tenant has none, no filter applies and no
+        other tenant has entries, every index row is a content of its own, so the index
+        counts the match alone, without reading an entry.
+        """
+        m = memory_entries.c
+        if shared is None:  # PostgreSQL
+            stmt = self._matching(flt, func.count(func.distinct(func.coalesce(m.sha256, m.id))))
+            return int((await conn.execute(stmt, {"q": match})).scalar_one())
+        rowids, alone = shared
+        if not rowids and alone and _unfiltered(flt):
+            found = await conn.execute(_FTS_COUNT, {"q": match})
+            return int(found.scalar_one())
+        if not rowids:
+            stmt = self._matching(flt, func.count())
+            return int((await conn.execute(stmt, {"q": match})).scalar_one())
+        if len(rowids) <= _IN_CHUNK:
+            copy = case((_ROWID.in_(sorted(rowids)), m.sha256))
+        else:
+            copy = case((m.sha256.in_(self._shared_hashes()), m.sha256))
+        inner = self._matching(flt, copy.label("copy")).subquery()
+        stmt = select(
+            func.count() - func.count(inner.c.copy) + func.count(func.distinct(inner.c.copy))
+        )
+        return int((await conn.execute(stmt, {"q": match})).scalar_one())
+
     def _shared_hashes(self) -> Any:
         """The content hashes that two or more of this tenant's entries have (a query)."""
         other = memory_entries.alias("other")
@@ -898,19 +756,32 @@ class MemoryMixin(StoreBase):
             .having(func.count() > 1)
         )
 
+    async def _shared_contents(self, conn: Any) -> tuple[frozenset[int], bool]:
+        """The rowids of this tenant's entries whose content another of its entries has,
+        and whether this tenant's are the only memory entries in the store.
+
+        The rowids are kept while the tenant's audit chain does not move: every change
+        of its memory entries appends an audit event in the same transaction.
+        """
+        head, others = (await conn.execute(_SHARED_KEY, {"t": self._tid})).one()
+        cached = self._shared_cache
+        if cached is not None and cached[0] == head:
+            return cached[1], not others
+        m = memory_entries.c
+        found = await conn.execute(
+            select(_ROWID).where(m.tenant_id == self._tid, m.sha256.in_(self._shared_hashes()))
+        )
+        shared = frozenset(int(rowid) for (rowid,) in found)
+        self._shared_cache = (head, shared)
+        return shared, not others
+
     async def _snippets(
-        self,
-        conn: Any,
-        query: str,
-        match: str,
-        ranked: Sequence[_Ranked],
-        bodies: dict[int, str] | None,
+        self, conn: Any, query: str, match: str, ranked: Sequence[_Ranked]
     ) -> dict[str, str]:
         """The highlighted snippet of each hit's body (computed for the page only).
 
-        :mod:`coditect_tui.core.memory.snippet` makes them from the bodies (on SQLite,
-        ``bodies`` by FTS rowid, read with the page); the engine's own (``snippet()``,
-        ``ts_headline()``) only for a body where that confirms no match.
+        :mod:`coditect_tui.core.memory.snippet` makes them from the bodies; the engine's
+        own (``snippet()``, ``ts_headline()``) only for a body where that confirms no match.
         """
         if not ranked:
             return {}
@@ -918,8 +789,8 @@ class MemoryMixin(StoreBase):
         snippets: dict[str, str] = {}
         if self._pg:
             f = memory_fts_pg.c
-            read = select(f.entry_id, f.body).where(f.entry_id.in_([r.id for r in ranked]))
-            for entry_id, body in await conn.execute(read):
+            bodies = select(f.entry_id, f.body).where(f.entry_id.in_([r.id for r in ranked]))
+            for entry_id, body in await conn.execute(bodies):
                 made = maker.of(body or "")
                 if made is not None:
                     snippets[entry_id] = made
@@ -935,7 +806,12 @@ class MemoryMixin(StoreBase):
                 snippets.update({entry_id: snip or "" for entry_id, snip in found})
             return snippets
         by_rid = {r.rid: r.id for r in ranked}
-        for rowid, body in (bodies or {}).items():
+        bodies = (
+            select(_FTS_ROWID, literal_column("memory_fts.body"))
+            .select_from(_FTS)
+            .where(_FTS_ROWID.in_(list(by_rid)))
+        )
+        for rowid, body in await conn.execute(bodies):
             made = maker.of(body or "")
             if made is not None:
                 snippets[by_rid[rowid]] = made
@@ -951,22 +827,25 @@ class MemoryMixin(StoreBase):
         return snippets
 
     async def _copies(
-        self, conn: Any, flt: MemoryFilter | None, rows: Sequence[_Ranked]
+        self,
+        conn: Any,
+        flt: MemoryFilter | None,
+        rows: Sequence[_Ranked],
+        shared: tuple[frozenset[int], bool] | None,
     ) -> dict[str, list[tuple[str, str]]]:
-        """PostgreSQL: per content hash of the hits, every (id, path) with that content
-        (filtered)."""
-        stmt = self._copies_of(flt, rows)
-        return _by_content(await conn.execute(stmt)) if stmt is not None else {}
-
-    def _copies_of(self, flt: MemoryFilter | None, rows: Sequence[_Ranked]) -> Any:
-        """The statement of every (sha256, id, path) sharing a hit's content (filtered),
-        by path; None when no hit has a content hash."""
+        """Per content hash of the hits: every (id, path) with that content (filtered).
+        On SQLite, nothing to look up when no hit's content is shared."""
+        if shared is not None and not any(int(r.rid) & _ROWID_MASK in shared[0] for r in rows):
+            return {}
         shas = sorted({r.sha256 for r in rows if r.sha256})
         if not shas:
-            return None
+            return {}
         m = memory_entries.c
         stmt = _filtered(select(m.sha256, m.id, m.path), self._tid, flt).where(m.sha256.in_(shas))
-        return stmt.order_by(m.path)
+        copies: dict[str, list[tuple[str, str]]] = {}
+        for sha, entry_id, path in await conn.execute(stmt.order_by(m.path)):
+            copies.setdefault(sha, []).append((entry_id, path))
+        return copies
 
     async def delete_memory_entry(self, entry_id: str) -> None:
         m = memory_entries.c
