@@ -103,10 +103,9 @@ class Snippets:
         The body is read from its start, :data:`FIRST_SPAN` characters first and four
         times as many each time after, until the snippet cannot change: every term of
         the query is in the window, and the words the window was chosen from end inside
-        what was read. (Candidates and
-        matches are taken in body order, so those of the part read are the whole
-        body's first ones.) A long body whose match comes early costs no more than a
-        short one.
+        what was read. (Candidates and matches are taken in body order, so those of the
+        part read are the whole body's first ones.) A long body whose match comes early
+        costs no more than a short one.
 
         Returns:
             The snippet (``…`` where the body goes on before or after it), or None when
