@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from operator import itemgetter
 from typing import Any
@@ -26,23 +27,26 @@ from sqlalchemy import (
     text,
     tuple_,
 )
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from coditect_store import cursors
 from coditect_store.base import StoreBase
+from coditect_store.db_errors import map_db_error
+from coditect_store.driver_sqlite import on_driver
+from coditect_store.fts_key import ROWID_MASK, fts_rowid
+from coditect_store.fts_search import CANDIDATE_SLACK, Found, Plan
+from coditect_store.fts_search import read as read_search
 from coditect_store.op import Op
 from coditect_store.rows import new_id, to_model
 from coditect_store.schema import memory_entries, memory_fts_pg, projects
 from coditect_tui.core.errors import InvalidInput, NotFound
 from coditect_tui.core.memory.query import parse_query, to_fts5, tokenize
 from coditect_tui.core.memory.ranking import (
-    FIELD_WEIGHTS,
     KIND_PRIOR,
     PG_RANK_WEIGHTS,
     group_sessions,
     headings,
 )
-from coditect_tui.core.memory.snippet import WORDS as SNIPPET_WORDS
 from coditect_tui.core.memory.snippet import Snippets
 from coditect_tui.core.memory.stem import fold, stems
 from coditect_tui.core.models import (
@@ -64,59 +68,17 @@ _ROWID: ColumnClause[int] = literal_column("memory_entries.rowid")
 _FTS = table("memory_fts", column("rowid"))  # the FTS5 virtual table (made by the migration)
 _FTS_ROWID: ColumnClause[int] = literal_column("memory_fts.rowid")
 
-#: An entry's FTS5 rowid puts the index in static-rank order, best first: its kind's
-#: tier (a higher prior, a higher tier), then the newest day of its time (undated last),
-#: then the entry's own rowid in the low bits (the join reads it back). FTS5 walks a
-#: match in rowid order for free, so the best matches by static rank come first without
-#: scoring every match. Ascending, FTS5's own order: SQLite 3.40's FTS5 returns wrong
-#: rows for some NOT and phrase queries read ``ORDER BY rowid DESC``.
-#: Frozen: a row's key is recomputed to find it again, so changing a tier needs a
-#: migration that re-keys the index (as 0010 does).
-KIND_TIER: dict[str, int] = {
-    "checkpoint": 9,
-    "summary": 9,
-    "note": 8,
-    "session": 7,
-    "session-template": 6,
-    "other": 5,
-    "transcript": 4,
-    "export-json": 3,
-    "jsonl-dump": 2,
-    "audit-log": 2,
-    "setup-log": 2,
-    "export-placeholder": 1,
-}
-_DEFAULT_TIER = 6  # a kind not listed: prior 1.0, as session-template
-_TOP_TIER = 15
-_ROWID_BITS = 40
-_DAY_BITS = 18
-_LAST_DAY = (1 << _DAY_BITS) - 1
-_ROWID_MASK = (1 << _ROWID_BITS) - 1
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: The FTS5 rowid joined back to its entry's rowid.
-_JOIN_ROWID: ColumnClause[int] = literal_column(f"(memory_fts.rowid & {_ROWID_MASK})")
+_JOIN_ROWID: ColumnClause[int] = literal_column(f"(memory_fts.rowid & {ROWID_MASK})")
 #: Matches scored by BM25 at most: a query matching more scores only the first this many
 #: in static-rank order (docs/memory.md, "Ranking"), and grows it when copies crowd.
 SCORED_MATCHES = 1000
 _EXPORT_BATCH = 500
 _MAX_DUPLICATE_PATHS = 20
 #: Candidates taken beyond a page, so that copies of one content seldom cost a second query.
-_CANDIDATE_SLACK = 20
+_CANDIDATE_SLACK = CANDIDATE_SLACK
 #: Values in one ``IN (...)`` list (well below SQLite's bound-parameter limit).
 _IN_CHUNK = 500
-#: The engine's snippet, where :class:`Snippets` confirms no match in a body.
-_FTS_SNIPPET = f"snippet(memory_fts, 2, char(2), char(3), '…', {SNIPPET_WORDS})"
-
-
-#: Every index row that ``:q`` matches (an index holding one tenant's entries only).
-_FTS_COUNT = text("SELECT count(*) FROM memory_fts WHERE memory_fts MATCH :q")
-#: The tenant's audit head (it moves with every change of its memory entries), and
-#: whether another tenant has memory entries (both ranges of the tenant index).
-_SHARED_KEY = text(
-    "SELECT (SELECT seq FROM audit_heads WHERE tenant_id = :t), "
-    "EXISTS (SELECT 1 FROM memory_entries WHERE tenant_id < :t) "
-    "OR EXISTS (SELECT 1 FROM memory_entries WHERE tenant_id > :t)"
-)
 
 
 def _unfiltered(flt: MemoryFilter | None) -> bool:
@@ -132,24 +94,6 @@ def _unfiltered(flt: MemoryFilter | None) -> bool:
     )
 
 
-def fts_rowid(kind: str, timestamp: datetime | None, rowid: int) -> int:
-    """The FTS5 rowid of an entry (SQLite): its static rank in the high bits, the better
-    the smaller (see ``KIND_TIER``).
-
-    Args:
-        kind: the entry's kind.
-        timestamp: its time (None: undated, last in its tier).
-        rowid: its ``memory_entries`` rowid.
-    """
-    if rowid > _ROWID_MASK:
-        raise ValueError(f"memory entry rowid {rowid} is beyond the index's key")
-    age = _LAST_DAY  # undated: after every dated entry of its tier
-    if timestamp is not None:
-        age = _LAST_DAY - min(max((timestamp - _EPOCH).days + 1, 1), _LAST_DAY)
-    rank = _TOP_TIER - KIND_TIER.get(kind, _DEFAULT_TIER)
-    return (rank << (_ROWID_BITS + _DAY_BITS)) | (age << _ROWID_BITS) | rowid
-
-
 def _pg_query() -> Any:
     """The PostgreSQL text query of the parameter ``q`` (tsquery text: ``pg_tsquery``).
     Built on use: SQLAlchemy types ``to_tsquery`` only once its PostgreSQL dialect is
@@ -159,10 +103,9 @@ def _pg_query() -> Any:
 
 @dataclass(frozen=True)
 class _Ranked:
-    """One hit of a page: its entry's row, its FTS rowid (SQLite) and its score."""
+    """One hit of a page (PostgreSQL): its entry's row and its score."""
 
     row: Any
-    rid: Any
     score: float
 
     @property
@@ -220,12 +163,13 @@ class MemoryMixin(StoreBase):
     #: SQLite: most matches a search scores (:data:`SCORED_MATCHES`); None scores every
     #: match (exact ranking, as on PostgreSQL; the bench compares the two).
     scored_matches: int | None = SCORED_MATCHES
-    #: (the tenant's audit head, rowids of its entries sharing content): see _shared_contents
+    #: SQLite: (the tenant's audit head, rowids of its entries sharing content), kept
+    #: while the head does not move (fts_search.read)
     _shared_cache: tuple[int | None, frozenset[int]] | None = None
 
     @cached_property
-    def _unfiltered_candidates(self) -> dict[tuple[int, int | None], Any]:
-        """The ranked statements without a filter, by (candidates, scored matches)."""
+    def _unfiltered_candidates(self) -> dict[int, Any]:
+        """PostgreSQL: the ranked statements without a filter, by candidates taken."""
         return {}
 
     async def upsert_memory_entry(self, spec: MemoryEntrySpec) -> MemoryEntry:
@@ -567,72 +511,106 @@ class MemoryMixin(StoreBase):
         # InvalidInput with a clear message for malformed input
         match = pg_tsquery(query) if self._pg else to_fts5(query)
         limit = cursors.clamp(limit)
-        # named: mypy rejects a starred tuple display in ``except`` (python/mypy#21092)
-        refused: tuple[type[Exception], ...] = (OperationalError,)
-        if self._pg:
-            from coditect_store.pg_read import STATEMENT_ERRORS
-
-            refused = (DBAPIError, *STATEMENT_ERRORS)
         async with self._op(
             MEM, Action.READ, method="search_memory", read_details={"query": query}
         ) as op:
-            shared = None if self._pg else await self._shared_contents(op.conn)
-            try:
-                ranked, total = await self._ranked(
-                    op.conn, match, filter, limit, count=count, shared=shared
+            if not self._pg:
+                found = await self._search_on_driver(op.conn, query, match, filter, limit, count)
+                ranked, total, snippets, copies = (
+                    found.hits,
+                    found.total,
+                    found.snippets,
+                    found.copies,
                 )
-                snippets = await self._snippets(op.conn, query, match, ranked)
-            except refused as exc:
-                raise InvalidInput(f"search query: {_fts_message(exc)}") from None
-            copies = await self._copies(op.conn, filter, ranked, shared)
+            else:
+                from coditect_store.pg_read import STATEMENT_ERRORS
+
+                # named: mypy rejects a starred tuple display in ``except`` (python/mypy#21092)
+                refused: tuple[type[Exception], ...] = (DBAPIError, *STATEMENT_ERRORS)
+                try:
+                    rows, total = await self._ranked(op.conn, match, filter, limit, count=count)
+                    snippets = await self._snippets(op.conn, query, match, rows)
+                except refused as exc:
+                    raise InvalidInput(f"search query: {_fts_message(exc)}") from None
+                copies = await self._copies(op.conn, filter, rows)
+                ranked = [(_entry(r.row), float(r.score)) for r in rows]
         hits = []
-        for r in ranked:
-            others = [path for entry_id, path in copies.get(r.sha256 or "", []) if entry_id != r.id]
+        for entry, score in ranked:
+            same = copies.get(entry.sha256 or "", [])
+            others = [path for entry_id, path in same if entry_id != entry.id]
             hits.append(
                 SearchHit(
-                    entry=_entry(r.row),
-                    rank=float(r.score),
-                    snippet=snippets.get(r.id, ""),
+                    entry=entry,
+                    rank=score,
+                    snippet=snippets.get(entry.id, ""),
                     duplicate_count=len(others),
                     duplicates=others[:_MAX_DUPLICATE_PATHS],
                 )
             )
         return MemorySearchResult(hits=group_sessions(hits), total=total)
 
-    async def _ranked(
+    async def _search_on_driver(
         self,
         conn: Any,
+        query: str,
         match: str,
         flt: MemoryFilter | None,
         limit: int,
-        *,
         count: bool,
-        shared: tuple[frozenset[int], bool] | None,
+    ) -> Found:
+        """SQLite: the search's reads in one visit of the driver's thread (fts_search.py).
+
+        Raises:
+            InvalidInput: FTS5 refuses the query.
+            BackendError: the store's own trouble (busy, unreachable).
+        """
+        plan = Plan(
+            tenant_id=self._tid,
+            query=query,
+            match=match,
+            flt=None if _unfiltered(flt) else flt,
+            limit=limit,
+            scored=self.scored_matches,
+            count=count,
+            shared=self._shared_cache,
+        )
+        try:
+            found = await on_driver(conn, lambda db: read_search(db, plan))
+        except sqlite3.OperationalError as exc:
+            lowered = str(exc).lower()
+            if "locked" in lowered or "busy" in lowered:
+                raise map_db_error(exc) from None
+            raise InvalidInput(f"search query: {_fts_message(exc)}") from None
+        except sqlite3.Error as exc:
+            raise map_db_error(exc) from None
+        self._shared_cache = found.shared
+        return found
+
+    async def _ranked(
+        self, conn: Any, match: str, flt: MemoryFilter | None, limit: int, *, count: bool
     ) -> tuple[list[Any], int]:
-        """The page of hits, best first, one per content, and how many contents match.
+        """PostgreSQL: the page of hits, best first, one per content, and how many
+        contents match.
 
         The best ``limit`` plus some are taken by score (a bounded sort, not a sort of
         every match); identical content (same SHA-256) keeps its best-ranked entry. When
-        copies crowd the page, more candidates are taken. On SQLite only the first
-        :data:`SCORED_MATCHES` matches in static-rank order (kind tier, then newest day)
-        are scored when there are more (an approximate top-k; PostgreSQL scores every
-        match). The total is counted apart, exactly, and only when the candidates were
-        not already every match.
+        copies crowd the page, more candidates are taken. Every match is scored (SQLite
+        scores only the first :data:`SCORED_MATCHES`: fts_search.py). The total is counted
+        apart, exactly, and only when the candidates were not already every match.
 
         Returns:
             The page's rows (every entry column, ``rid`` and ``score``) and the number of
             distinct contents that match.
         """
         want = limit + _CANDIDATE_SLACK
-        scored = None if self._pg else self.scored_matches
         while True:
             if _unfiltered(flt):  # the common case: built once per store and size
-                stmt = self._unfiltered_candidates.get((want, scored))
+                stmt = self._unfiltered_candidates.get(want)
                 if stmt is None:
-                    stmt = self._candidates(None, want, scored)
-                    self._unfiltered_candidates[(want, scored)] = stmt
+                    stmt = self._candidates(None, want)
+                    self._unfiltered_candidates[want] = stmt
             else:
-                stmt = self._candidates(flt, want, scored)
+                stmt = self._candidates(flt, want)
             rows = (await conn.execute(stmt, {"q": match})).all()
             page: list[Any] = []
             seen: set[str] = set()
@@ -641,18 +619,16 @@ class MemoryMixin(StoreBase):
                     seen.add(row.content)
                     if len(page) < limit:
                         page.append(row)
-            # every match was scored, and every scored one is in ``rows``
-            whole = scored is None or not rows or rows[0].scored < scored
-            every_match = whole and len(rows) < want
+            every_match = len(rows) < want
             if len(page) == limit or every_match:
                 break
             want *= 4
-            if scored is not None:
-                scored *= 4
         if every_match or not count:
             total = len(seen)
         else:
-            total = await self._count_contents(conn, match, flt, shared)
+            m = memory_entries.c
+            stmt = self._matching(flt, func.count(func.distinct(func.coalesce(m.sha256, m.id))))
+            total = int((await conn.execute(stmt, {"q": match})).scalar_one())
         m = memory_entries.c
         full = {
             row.id: row
@@ -660,183 +636,76 @@ class MemoryMixin(StoreBase):
                 select(memory_entries).where(m.id.in_([r.id for r in page]))
             )
         }
-        return [_Ranked(full[r.id], r.rid, r.score) for r in page if r.id in full], total
+        return [_Ranked(full[r.id], r.score) for r in page if r.id in full], total
 
     def _matching(self, flt: MemoryFilter | None, *columns: Any) -> Any:
-        """``columns`` of every entry of the tenant (through ``flt``) that ``:q`` matches."""
+        """PostgreSQL: ``columns`` of every entry of the tenant (through ``flt``) that
+        ``:q`` matches."""
         m = memory_entries.c
-        match: Any
-        if self._pg:
-            f = memory_fts_pg.c
-            source = memory_fts_pg.join(memory_entries, m.id == f.entry_id)
-            match = f.tsv.op("@@")(_pg_query())
-        else:
-            source = _FTS.join(memory_entries, _JOIN_ROWID == _ROWID)
-            match = text("memory_fts MATCH :q")
+        f = memory_fts_pg.c
+        source = memory_fts_pg.join(memory_entries, m.id == f.entry_id)
+        match = f.tsv.op("@@")(_pg_query())
         return _filtered(select(*columns).select_from(source), self._tid, flt).where(match)
 
-    def _scored(self, flt: MemoryFilter | None, *columns: Any) -> Any:
-        """``columns`` and ``score`` (lower is better) of every entry ``:q`` matches."""
-        prior = case(KIND_PRIOR, value=memory_entries.c.kind, else_=1.0)
-        if self._pg:
-            weights: ColumnClause[Any] = literal_column(
-                "'{" + ",".join(str(w) for w in PG_RANK_WEIGHTS) + "}'::float4[]"
-            )
-            score = -func.ts_rank(weights, memory_fts_pg.c.tsv, _pg_query(), 1) * prior
-        else:
-            bm25 = ", ".join(str(w) for w in FIELD_WEIGHTS)
-            score = literal_column(f"bm25(memory_fts, {bm25})") * prior
-        return self._matching(flt, *columns, score.label("score"))
-
-    def _candidates(self, flt: MemoryFilter | None, want: int, scored: int | None) -> Any:
-        """The best ``want`` matches: ``id``, ``rid`` (FTS rowid), ``content``, ``score``,
-        and ``scored``: how many matches were scored (every one, or with ``scored`` given,
-        the first that many in static-rank order: FTS5 reads a match in rowid order and
-        stops there, so the others are never scored)."""
+    def _candidates(self, flt: MemoryFilter | None, want: int) -> Any:
+        """PostgreSQL: the best ``want`` matches: ``id``, ``content`` and ``score`` (lower
+        is better)."""
         m = memory_entries.c
-        rid: Any = m.id if self._pg else _FTS_ROWID
-        inner = self._scored(
+        prior = case(KIND_PRIOR, value=m.kind, else_=1.0)
+        weights: ColumnClause[Any] = literal_column(
+            "'{" + ",".join(str(w) for w in PG_RANK_WEIGHTS) + "}'::float4[]"
+        )
+        score = -func.ts_rank(weights, memory_fts_pg.c.tsv, _pg_query(), 1) * prior
+        inner = self._matching(
             flt,
             m.id,
-            rid.label("rid"),
             func.coalesce(m.sha256, m.id).label("content"),
             m.timestamp.label("ts"),
-        )
-        if scored is not None:
-            inner = inner.order_by(_FTS_ROWID).limit(scored)
-        s = inner.subquery("scored").c
+            score.label("score"),
+        ).subquery("scored")
+        s = inner.c
         return (
-            select(s.id, s.rid, s.content, s.score, func.count().over().label("scored"))
+            select(s.id, s.content, s.score)
             .order_by(s.score, s.ts.desc().nulls_last(), s.id)
             .limit(want)
         )
 
-    async def _count_contents(
-        self,
-        conn: Any,
-        match: str,
-        flt: MemoryFilter | None,
-        shared: tuple[frozenset[int], bool] | None,
-    ) -> int:
-        """How many distinct contents ``match`` finds (identical files count once).
-
-        Nothing is scored. On SQLite, only the entries whose content another entry shares
-        go through ``DISTINCT``; and when the tenant has none, no filter applies and no
-        other tenant has entries, every index row is a content of its own, so the index
-        counts the match alone, without reading an entry.
-        """
-        m = memory_entries.c
-        if shared is None:  # PostgreSQL
-            stmt = self._matching(flt, func.count(func.distinct(func.coalesce(m.sha256, m.id))))
-            return int((await conn.execute(stmt, {"q": match})).scalar_one())
-        rowids, alone = shared
-        if not rowids and alone and _unfiltered(flt):
-            found = await conn.execute(_FTS_COUNT, {"q": match})
-            return int(found.scalar_one())
-        if not rowids:
-            stmt = self._matching(flt, func.count())
-            return int((await conn.execute(stmt, {"q": match})).scalar_one())
-        if len(rowids) <= _IN_CHUNK:
-            copy = case((_ROWID.in_(sorted(rowids)), m.sha256))
-        else:
-            copy = case((m.sha256.in_(self._shared_hashes()), m.sha256))
-        inner = self._matching(flt, copy.label("copy")).subquery()
-        stmt = select(
-            func.count() - func.count(inner.c.copy) + func.count(func.distinct(inner.c.copy))
-        )
-        return int((await conn.execute(stmt, {"q": match})).scalar_one())
-
-    def _shared_hashes(self) -> Any:
-        """The content hashes that two or more of this tenant's entries have (a query)."""
-        other = memory_entries.alias("other")
-        return (
-            select(other.c.sha256)
-            .where(other.c.tenant_id == self._tid, other.c.sha256.isnot(None))
-            .group_by(other.c.sha256)
-            .having(func.count() > 1)
-        )
-
-    async def _shared_contents(self, conn: Any) -> tuple[frozenset[int], bool]:
-        """The rowids of this tenant's entries whose content another of its entries has,
-        and whether this tenant's are the only memory entries in the store.
-
-        The rowids are kept while the tenant's audit chain does not move: every change
-        of its memory entries appends an audit event in the same transaction.
-        """
-        head, others = (await conn.execute(_SHARED_KEY, {"t": self._tid})).one()
-        cached = self._shared_cache
-        if cached is not None and cached[0] == head:
-            return cached[1], not others
-        m = memory_entries.c
-        found = await conn.execute(
-            select(_ROWID).where(m.tenant_id == self._tid, m.sha256.in_(self._shared_hashes()))
-        )
-        shared = frozenset(int(rowid) for (rowid,) in found)
-        self._shared_cache = (head, shared)
-        return shared, not others
-
     async def _snippets(
         self, conn: Any, query: str, match: str, ranked: Sequence[_Ranked]
     ) -> dict[str, str]:
-        """The highlighted snippet of each hit's body (computed for the page only).
+        """PostgreSQL: the highlighted snippet of each hit's body (computed for the page
+        only).
 
         :mod:`coditect_tui.core.memory.snippet` makes them from the bodies; the engine's
-        own (``snippet()``, ``ts_headline()``) only for a body where that confirms no match.
+        own (``ts_headline()``) only for a body where that confirms no match.
         """
         if not ranked:
             return {}
         maker = Snippets(query)
         snippets: dict[str, str] = {}
-        if self._pg:
-            f = memory_fts_pg.c
-            bodies = select(f.entry_id, f.body).where(f.entry_id.in_([r.id for r in ranked]))
-            for entry_id, body in await conn.execute(bodies):
-                made = maker.of(body or "")
-                if made is not None:
-                    snippets[entry_id] = made
-            rest = [r.id for r in ranked if r.id not in snippets]
-            if rest:
-                stmt = select(
-                    f.entry_id,
-                    func.ts_headline(
-                        literal_column("'simple'"), f.body, _pg_query(), bindparam("opts")
-                    ),
-                ).where(f.entry_id.in_(rest))
-                found = await conn.execute(stmt, {"q": match, "opts": _HEADLINE})
-                snippets.update({entry_id: snip or "" for entry_id, snip in found})
-            return snippets
-        by_rid = {r.rid: r.id for r in ranked}
-        bodies = (
-            select(_FTS_ROWID, literal_column("memory_fts.body"))
-            .select_from(_FTS)
-            .where(_FTS_ROWID.in_(list(by_rid)))
-        )
-        for rowid, body in await conn.execute(bodies):
+        f = memory_fts_pg.c
+        bodies = select(f.entry_id, f.body).where(f.entry_id.in_([r.id for r in ranked]))
+        for entry_id, body in await conn.execute(bodies):
             made = maker.of(body or "")
             if made is not None:
-                snippets[by_rid[rowid]] = made
-        rest = [r.rid for r in ranked if r.id not in snippets]
+                snippets[entry_id] = made
+        rest = [r.id for r in ranked if r.id not in snippets]
         if rest:
-            stmt = (
-                select(_FTS_ROWID, literal_column(_FTS_SNIPPET))
-                .select_from(_FTS)
-                .where(text("memory_fts MATCH :q"), _FTS_ROWID.in_(rest))
-            )
-            found = await conn.execute(stmt, {"q": match})
-            snippets.update({by_rid[rowid]: snip or "" for rowid, snip in found})
+            stmt = select(
+                f.entry_id,
+                func.ts_headline(
+                    literal_column("'simple'"), f.body, _pg_query(), bindparam("opts")
+                ),
+            ).where(f.entry_id.in_(rest))
+            found = await conn.execute(stmt, {"q": match, "opts": _HEADLINE})
+            snippets.update({entry_id: snip or "" for entry_id, snip in found})
         return snippets
 
     async def _copies(
-        self,
-        conn: Any,
-        flt: MemoryFilter | None,
-        rows: Sequence[_Ranked],
-        shared: tuple[frozenset[int], bool] | None,
+        self, conn: Any, flt: MemoryFilter | None, rows: Sequence[_Ranked]
     ) -> dict[str, list[tuple[str, str]]]:
-        """Per content hash of the hits: every (id, path) with that content (filtered).
-        On SQLite, nothing to look up when no hit's content is shared."""
-        if shared is not None and not any(int(r.rid) & _ROWID_MASK in shared[0] for r in rows):
-            return {}
+        """PostgreSQL: per content hash of the hits, every (id, path) with that content
+        (filtered)."""
         shas = sorted({r.sha256 for r in rows if r.sha256})
         if not shas:
             return {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from coditect_tui.core.backend import Backend
-from coditect_tui.core.models import MemoryEntrySpec, MemoryFilter, MemoryKind
+from coditect_tui.core.models import MemoryEntrySpec, MemoryFilter, MemoryKind, ProjectSpec
 
 T0 = datetime(2025, 11, 22, 4, 15, 36, tzinfo=UTC)
 
@@ -227,3 +227,48 @@ async def test_a_batch_of_new_and_changed_entries_replaces_the_old_text(owner: B
         ("memory.create", again[1].id),
         ("memory.update", first[3].id),
     ]
+
+
+async def test_a_search_keeps_what_the_same_filter_lists(owner: Backend) -> None:
+    """Every entry holds the word searched: for each filter, the search finds exactly the
+    entries the listing gives (kinds, project, time window, literal path and id
+    prefixes, tags), and its total counts them."""
+    project = await owner.upsert_project(ProjectSpec(name="filtered", path="/w/f", kind="master"))
+    kinds: list[MemoryKind] = ["note", "checkpoint", "session"]
+    names = ["a_b/1.md", "aXb/2.md", "100%/3.md", "1000/4.md", "a_b/5.md", "x/6.md", "x/7.md"]
+    specs = [
+        MemoryEntrySpec(
+            path=f"MEMORY-CONTEXT/{name}",
+            kind=kinds[i % 3],
+            title=name,
+            body=f"filtered entry {i}",
+            project_id=project.id if i % 2 else None,
+            timestamp=None if i == 6 else T0 + timedelta(days=i),
+            tags=[["plan"], ['say "hi"'], ["plan", "x%y"], []][i % 4],
+            size=10,
+        )
+        for i, name in enumerate(names)
+    ]
+    entries = await owner.upsert_memory_entries(specs)
+    filters = [
+        MemoryFilter(kinds=["checkpoint"]),
+        MemoryFilter(kinds=["note", "session"]),
+        MemoryFilter(kinds=[]),
+        MemoryFilter(project_id=project.id),
+        MemoryFilter(since=T0 + timedelta(days=2)),
+        MemoryFilter(until=T0 + timedelta(days=2)),
+        MemoryFilter(since=T0 + timedelta(days=1), until=T0 + timedelta(days=4)),
+        MemoryFilter(path_prefix="MEMORY-CONTEXT/a_b/"),
+        MemoryFilter(path_prefix="MEMORY-CONTEXT/100%"),
+        MemoryFilter(path_prefix="memory-context/x/"),
+        MemoryFilter(id_prefix=entries[3].id[:6]),
+        MemoryFilter(tags=["plan"]),
+        MemoryFilter(tags=['say "hi"', "x%y"]),
+        MemoryFilter(tags=["x"]),
+        MemoryFilter(kinds=["note", "checkpoint"], project_id=project.id, tags=["plan"]),
+    ]
+    for flt in filters:
+        listed = {e.id for e in (await owner.list_memory_entries(flt)).items}
+        result = await owner.search_memory_result("filtered", flt)
+        assert {h.entry.id for h in result.hits} == listed, flt
+        assert result.total == len(listed), flt

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import get_args
 
-from coditect_store.memory import KIND_TIER, fts_rowid
+from coditect_store.fts_key import KIND_TIER, fts_rowid
 from coditect_store.store import SqlStore
 from coditect_tui.core.memory.ranking import KIND_PRIOR
 from coditect_tui.core.models import MemoryEntrySpec, MemoryFilter, MemoryKind

@@ -1,0 +1,68 @@
+"""Reads that run on the SQLite driver's own thread, in one visit.
+
+Through SQLAlchemy's asyncio layer every statement on aiosqlite is a round trip to the
+connection's worker thread, and its rows go through result processing: for a read made
+of several statements (a memory search reads five or six) those round trips cost as much
+as the SQL. :func:`on_driver` runs one plain function on the worker thread instead,
+against the ``sqlite3`` connection of the transaction the caller holds. The statements
+it runs are SQL text written for SQLite (as ``prepared.py``'s are for both engines).
+
+Only reads run here: the caller's transaction (begun by SQLAlchemy) is the one they read
+in, and nothing here commits or writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+T = TypeVar("T")
+
+
+def reachable(driver: Any) -> bool:
+    """Whether ``driver`` (an aiosqlite connection) has the internals :func:`on_driver`
+    uses: its ``_execute`` (queue a function for the worker thread) and ``_connection``."""
+    return callable(getattr(driver, "_execute", None)) and isinstance(
+        getattr(driver, "_connection", None), sqlite3.Connection
+    )
+
+
+def in_list(count: int) -> str:
+    """``(?, ?, …)`` for ``count`` values.
+
+    Raises:
+        ValueError: ``count`` is below 1 (``IN ()`` is not SQL).
+    """
+    if count < 1:
+        raise ValueError("an IN list needs at least one value")
+    return "(" + ", ".join("?" * count) + ")"
+
+
+async def on_driver(conn: AsyncConnection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``work`` on ``conn``'s aiosqlite worker thread with its ``sqlite3`` connection,
+    inside the transaction ``conn`` holds.
+
+    aiosqlite has no public call for this: its ``_execute`` and ``_connection`` are used,
+    as in every release pyproject allows (tests/store/test_driver_sqlite.py checks them).
+
+    Args:
+        conn: a connection of a SQLite engine (aiosqlite), checked out and in a
+            transaction for as long as this runs.
+        work: reads only; it runs on another thread, so it must not touch the event loop.
+
+    Returns:
+        What ``work`` returns.
+
+    Raises:
+        sqlite3.Error: what the statements raise.
+        RuntimeError: the driver is not an aiosqlite connection this can reach.
+    """
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    if not reachable(driver):
+        raise RuntimeError(f"cannot reach the sqlite3 connection of {type(driver).__name__}")
+    result: T = await driver._execute(work, driver._connection)
+    return result
