@@ -56,6 +56,7 @@ def test_reading_a_body_in_parts_gives_the_snippet_of_the_whole_body(
     first try that stopped once every term was matched anywhere in the part read gave
     another window for 'push infra' and other context words for 'dedup OR hooks'.)"""
     from coditect_tui.core.memory import snippet
+    from coditect_tui.core.memory.query import to_fts5
     from tests.support.memory_corpus import generate_corpus
 
     corpus = generate_corpus(tmp_path / "MEMORY-CONTEXT", 60, seed=5, avg_bytes=6000)
@@ -65,6 +66,10 @@ def test_reading_a_body_in_parts_gives_the_snippet_of_the_whole_body(
     queries = ["alpha gamma", "alpha OR gamma", '"alpha beta"', "alph*", "gamma -zzz"]
     queries += [*corpus.vocabulary[:6], f"{corpus.vocabulary[0]} {corpus.vocabulary[300]}"]
     queries += [f"{corpus.vocabulary[2]} OR {corpus.vocabulary[500]}", "check*", "sess*"]
+    # as the store gets them: a partial last word OR'ed with its stem; words absent
+    # from most bodies (the window cannot hold them: the body's words decide)
+    queries += [to_fts5(q) for q in ("push infra", "export uxpre", "commit", "hooks OR zzzq")]
+    queries += [f"{corpus.vocabulary[3]} OR zzzq", "zzzq OR qqqz", "alpha (zzzq OR gamma)"]
     monkeypatch.setattr(snippet, "FIRST_SPAN", 10**9)
     whole = {(q, i): snippet.Snippets(q).of(b) for q in queries for i, b in enumerate(bodies)}
     assert sum(made is not None for made in whole.values()) > len(whole) // 3

@@ -435,6 +435,14 @@ class SearchQuery:
         """The words and phrases that must or may match (for highlighting), in order."""
         return _terms(self.node)
 
+    def term_groups(self) -> list[list[Term]]:
+        """:meth:`terms` grouped by what a match needs: one group per part of the
+        top-level AND, whose terms are alternatives (the options of an OR, or a partial
+        word and its stem); a query without a top-level AND is one group."""
+        if isinstance(self.node, AllOf):
+            return [found for item in self.node.must if (found := _terms(item))]
+        return [_terms(self.node)]
+
 
 def parse_query(text: str) -> SearchQuery:
     """Parse and check a query typed by a user.

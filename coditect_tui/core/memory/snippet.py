@@ -66,21 +66,34 @@ class Snippets:
 
     def __init__(self, query: str) -> None:
         try:
-            terms = parse_query(query).terms()
+            groups = parse_query(query).term_groups()
         except InvalidInput:
-            terms = []
-        self._tokens: list[_Token] = []
-        for number, term in enumerate(terms):
-            words = term.tokens()
-            for place, word in enumerate(words):
-                last = place == len(words) - 1
-                prefix = last and (term.prefix or term.partial)
-                self._tokens.append(_Token(fold(word), fold(word), prefix, number))
-        stemmed = stems(t.text for t in self._tokens)
-        self._tokens = [_Token(stemmed[t.text], t.text, t.prefix, t.term) for t in self._tokens]
-        self._terms: list[list[_Token]] = [[] for _ in terms]  # each term's words
-        for token in self._tokens:
-            self._terms[token.term].append(token)
+            groups = []
+        #: what a match needs: a window holding one term of each group is the best one
+        self._groups = len(groups)
+        self._terms: list[list[_Token]] = []  # each term's words (a phrase has several)
+        for number, group in enumerate(groups):
+            for term in group:
+                words = [fold(word) for word in term.tokens()]
+                prefix = term.prefix or term.partial  # on the last word
+                self._terms.append(
+                    [
+                        _Token(w, w, prefix and i == len(words) - 1, number)
+                        for i, w in enumerate(words)
+                    ]
+                )
+        stemmed = stems(t.text for term in self._terms for t in term)
+        self._terms = [
+            [_Token(stemmed[t.text], t.text, t.prefix, t.term) for t in term]
+            for term in self._terms
+        ]
+        self._tokens = [token for term in self._terms for token in term]
+        # a group can be matched in a body only where each word of one of its terms
+        # has its head (see the candidates below); each group's terms' heads
+        self._group_heads: list[list[set[str]]] = [[] for _ in groups]
+        for tokens in self._terms:
+            heads = {_head(_common(t.stem, t.text)) for t in tokens}
+            self._group_heads[tokens[0].term].append(heads)
         # a word whose stem is S starts with S less its last letter (Porter rewrites
         # endings only: happy -> happi, hoping -> hope), so this finds every candidate
         self._heads = sorted({_head(_common(t.stem, t.text)) for t in self._tokens})
@@ -101,17 +114,19 @@ class Snippets:
         """The snippet of ``body``: about :data:`WORDS` words with the matches marked.
 
         The body is read from its start, :data:`FIRST_SPAN` characters first and four
-        times as many each time after, until the snippet cannot change: every term of
-        the query is in the window, and the words the window was chosen from end inside
-        what was read. (Candidates and matches are taken in body order, so those of the
-        part read are the whole body's first ones.) A long body whose match comes early
-        costs no more than a short one.
+        times as many each time after, until the snippet cannot change: the window
+        holds a term of every group of the query (``SearchQuery.term_groups``: the parts
+        of its AND), or of every group whose words occur in the body at all, and the
+        words the window was chosen from end inside what was read. (Candidates and
+        matches are taken in body order, so those of the part read are the whole body's
+        first ones.) A long body whose match comes early costs no more than a short one.
 
         Returns:
             The snippet (``…`` where the body goes on before or after it), or None when
             no match of the query is confirmed in ``body``.
         """
         span = FIRST_SPAN
+        possible: int | None = None  # groups that can match in the body, found when needed
         while True:
             read = _word_boundary(body, span)
             matches = self._matches(body, read)
@@ -119,11 +134,20 @@ class Snippets:
             if not matches:
                 if whole:
                     return None
+                if possible is None:
+                    possible = self._possible(body)
+                if possible == 0:  # no term's words in the body: the match is elsewhere
+                    return None
                 span *= 4
                 continue
             start, end, held, reach = self._window(body, matches)
-            if whole or (reach <= read and held == len(self._terms)):
+            if whole or (reach <= read and held == self._groups):
                 break
+            if reach <= read:
+                if possible is None:
+                    possible = self._possible(body)
+                if held == possible:
+                    break
             span *= 4
         marked = [ELLIPSIS] if _WORD.search(body, 0, start) else []
         at = start
@@ -136,6 +160,19 @@ class Snippets:
         if _WORD.search(body, end):
             marked.append(ELLIPSIS)
         return "".join(marked)
+
+    def _possible(self, body: str) -> int:
+        """How many groups could match in ``body``: those with a term each of whose words'
+        heads occurs in it (case folded). No window holds more, so a window holding
+        that many is the whole body's best (its matches being the body's first).
+        Lower-casing that moves offsets (rare letters) counts every group."""
+        lowered = body.lower()
+        if len(lowered) != len(body):
+            return self._groups
+        return sum(
+            any(all(head in lowered for head in heads) for heads in group)
+            for group in self._group_heads
+        )
 
     def _matches(self, body: str, read: int) -> list[_Match]:
         """Confirmed matches in ``body[:read]``, in order; a phrase's words only where the
