@@ -77,3 +77,12 @@ def test_reading_a_body_in_parts_gives_the_snippet_of_the_whole_body(
         monkeypatch.setattr(snippet, "FIRST_SPAN", span)
         for (query, index), expected in whole.items():
             assert snippet.Snippets(query).of(bodies[index]) == expected, (span, query, index)
+
+
+def test_a_phrase_after_many_of_its_common_word_is_still_found() -> None:
+    """The later words of a phrase are taken where they follow its first: 60 'checkpoint'
+    before 'litur checkpoint' do not use up the candidates (the engine was asked before)."""
+    body = "checkpoint, " * 60 + "then litur checkpoints. " + "checkpoint " * 5
+    made = Snippets('"litur checkpoint"').of(body)
+    assert made is not None and "\x02litur\x03 \x02checkpoints\x03" in made
+    assert made.count("\x02") == 2

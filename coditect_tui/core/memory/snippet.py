@@ -109,6 +109,20 @@ class Snippets:
             if self._heads
             else None
         )
+        # scanned word by word: the heads of every term's first word; the later words
+        # of a phrase are taken only where they follow it (a common word there would
+        # use up its candidates before the phrase, and the phrase go unconfirmed)
+        firsts = {_head(_common(term[0].stem, term[0].text)) for term in self._terms}
+        self._scan_heads = [
+            h for h in sorted(firsts) if not any(o != h and h.startswith(o) for o in firsts)
+        ]
+        self._phrases = [
+            re.compile(
+                r"[\W_]+".join(re.escape(_head(_common(t.stem, t.text))) + r"[^\W_]*" for t in term)
+            )
+            for term in self._terms
+            if len(term) > 1
+        ]
 
     def of(self, body: str) -> str | None:
         """The snippet of ``body``: about :data:`WORDS` words with the matches marked.
@@ -126,29 +140,33 @@ class Snippets:
             no match of the query is confirmed in ``body``.
         """
         span = FIRST_SPAN
-        possible: int | None = None  # groups that can match in the body, found when needed
+        # once the start did not decide: the body lower-cased (None where that moves
+        # offsets) and how many groups can match in it
+        lowered: str | None = None
+        possible: int | None = None
         while True:
             read = _word_boundary(body, span)
-            matches = self._matches(body, read)
+            matches = self._matches(body, read, lowered)
             whole = read == len(body)
-            if not matches:
-                if whole:
-                    return None
-                if possible is None:
-                    possible = self._possible(body)
-                if possible == 0:  # no term's words in the body: the match is elsewhere
-                    return None
-                span *= 4
-                continue
-            start, end, held, reach = self._window(body, matches)
-            if whole or (reach <= read and held == self._groups):
-                break
-            if reach <= read:
-                if possible is None:
-                    possible = self._possible(body)
-                if held == possible:
+            if matches:
+                start, end, held, reach = self._window(body, matches)
+                if whole or (reach <= read and held == self._groups):
                     break
+                if reach > read:
+                    span *= 4
+                    continue
+            elif whole:
+                return None
+            if possible is None:
+                lowered, possible = self._possible(body)
+                if possible == 0:  # none of the query's words in the body: the match is
+                    return None  # in the title or headings
+            if matches and held == possible:
+                break
             span *= 4
+            if not matches and lowered is not None:
+                # the first candidate is far in: read up to it at once
+                span = max(span, self._first_head(lowered) + FIRST_SPAN)
         marked = [ELLIPSIS] if _WORD.search(body, 0, start) else []
         at = start
         for match in matches:
@@ -161,23 +179,28 @@ class Snippets:
             marked.append(ELLIPSIS)
         return "".join(marked)
 
-    def _possible(self, body: str) -> int:
-        """How many groups could match in ``body``: those with a term each of whose words'
-        heads occurs in it (case folded). No window holds more, so a window holding
-        that many is the whole body's best (its matches being the body's first).
-        Lower-casing that moves offsets (rare letters) counts every group."""
+    def _possible(self, body: str) -> tuple[str | None, int]:
+        """``body`` lower-cased, and how many groups could match in it: those with a term
+        each of whose words' heads occurs in it. No window holds more, so a window
+        holding that many is the whole body's best (its matches being the body's first).
+        Where lower-casing moves offsets (rare letters): None, and every group."""
         lowered = body.lower()
         if len(lowered) != len(body):
-            return self._groups
-        return sum(
+            return None, self._groups
+        return lowered, sum(
             any(all(head in lowered for head in heads) for heads in group)
             for group in self._group_heads
         )
 
-    def _matches(self, body: str, read: int) -> list[_Match]:
+    def _first_head(self, lowered: str) -> int:
+        """Where the first head occurs in ``lowered`` (0 when none does)."""
+        found = [at for head in self._heads if (at := lowered.find(head)) >= 0]
+        return min(found, default=0)
+
+    def _matches(self, body: str, read: int, lowered: str | None) -> list[_Match]:
         """Confirmed matches in ``body[:read]``, in order; a phrase's words only where the
-        whole phrase is."""
-        candidates = self._candidate_words(body, read)
+        whole phrase is (``lowered``: the whole body lower-cased, when known)."""
+        candidates = self._candidate_words(body, read, lowered)
         stemmed = stems(word for _, _, word in candidates)
 
         def fits(index: int, token: _Token) -> bool:
@@ -216,21 +239,28 @@ class Snippets:
                 break
         return found
 
-    def _candidate_words(self, body: str, read: int) -> list[tuple[int, int, str]]:
+    def _candidate_words(
+        self, body: str, read: int, lowered: str | None
+    ) -> list[tuple[int, int, str]]:
         """(start, end, folded lower-case word) of the first words of ``body[:read]``
-        that start with a head (``read`` is at a word's end or the body's)."""
+        that start with a head (``read`` is at a word's end or the body's; ``lowered``:
+        the whole body lower-cased, when known)."""
         if self._candidates is None:
             return []
-        lowered = body[:read].lower()
         found: list[tuple[int, int, str]] = []
-        if len(lowered) != read:  # lower-casing moved offsets: the slower scan
+        if lowered is None:
+            lowered = body[:read].lower()
+            moved = len(lowered) != read
+        else:
+            moved = False  # _possible gives only a body whose offsets stay
+        if moved:  # lower-casing moved offsets: the slower scan
             for candidate in self._candidates.finditer(body, 0, read):
                 found.append((candidate.start(), candidate.end(), fold(candidate.group().lower())))
                 if len(found) >= _MAX_CANDIDATES:
                     break
             return found
-        for head in self._heads:  # str.find runs at memory speed, a regex scan does not
-            at = lowered.find(head)
+        for head in self._scan_heads:  # str.find runs at memory speed, a regex scan not
+            at = lowered.find(head, 0, read)
             count = 0
             while at >= 0 and count < _MAX_CANDIDATES:
                 if at == 0 or not lowered[at - 1].isalnum():
@@ -239,7 +269,20 @@ class Snippets:
                     text = word.group()
                     found.append((at, word.end(), text if text.isascii() else fold(text)))
                     count += 1
-                at = lowered.find(head, at + 1)
+                at = lowered.find(head, at + 1, read)
+        for phrase in self._phrases:  # its words where they stand together
+            count = 0
+            for shape in phrase.finditer(lowered, 0, read):
+                if shape.start() and lowered[shape.start() - 1].isalnum():
+                    continue  # not at a word's start
+                for word in _WORD.finditer(lowered, shape.start(), shape.end()):
+                    text = word.group()
+                    found.append((word.start(), word.end(), text if text.isascii() else fold(text)))
+                count += 1
+                if count >= _MAX_CANDIDATES:
+                    break
+        if self._phrases:
+            found = list(set(found))  # a phrase's first word is also scanned
         found.sort()
         return found
 
