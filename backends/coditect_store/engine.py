@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from coditect_store import aiosqlite_fix
+from coditect_store.driver_sqlite import reachable
 from coditect_store.schema import AUDIT_TABLES
 from coditect_tui.core.errors import BackendUnavailable
 from coditect_tui.core.paths import create_private_file, make_private_dir, tighten
@@ -146,7 +148,17 @@ def make_sqlite_engine(path: Path, *, read_only: bool) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get("coditect_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        adapter = conn.connection.dbapi_connection
+        if not reachable(getattr(adapter, "_connection", None)):
+            conn.exec_driver_sql(begin)
+            return
+        # one visit of aiosqlite's thread (a statement through SQLAlchemy takes three:
+        # open a cursor, execute, close it); errors wrapped as SQLAlchemy wraps them
+        try:
+            adapter.run_async(lambda driver: driver._execute(driver._connection.execute, begin))
+        except sqlite3.Error as exc:
+            raise OperationalError(begin, (), exc) from exc
 
     return engine
 
