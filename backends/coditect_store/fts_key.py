@@ -32,7 +32,14 @@ _ROWID_BITS = 40
 _DAY_BITS = 18
 _LAST_DAY = (1 << _DAY_BITS) - 1
 ROWID_MASK = (1 << _ROWID_BITS) - 1
+#: The key shifted right by this is its kind's rank (``rank_of``).
+RANK_SHIFT = _ROWID_BITS + _DAY_BITS
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def rank_of(kind: str) -> int:
+    """The rank in the high bits of the key of an entry of ``kind`` (lower is better)."""
+    return _TOP_TIER - KIND_TIER.get(kind, _DEFAULT_TIER)
 
 
 def fts_rowid(kind: str, timestamp: datetime | None, rowid: int) -> int:
@@ -52,5 +59,4 @@ def fts_rowid(kind: str, timestamp: datetime | None, rowid: int) -> int:
     age = _LAST_DAY  # undated: after every dated entry of its tier
     if timestamp is not None:
         age = _LAST_DAY - min(max((timestamp - _EPOCH).days + 1, 1), _LAST_DAY)
-    rank = _TOP_TIER - KIND_TIER.get(kind, _DEFAULT_TIER)
-    return (rank << (_ROWID_BITS + _DAY_BITS)) | (age << _ROWID_BITS) | rowid
+    return (rank_of(kind) << RANK_SHIFT) | (age << _ROWID_BITS) | rowid

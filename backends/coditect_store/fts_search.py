@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from coditect_store.driver_sqlite import in_list
-from coditect_store.fts_key import ROWID_MASK
+from coditect_store.fts_key import RANK_SHIFT, ROWID_MASK, rank_of
 from coditect_store.schema import parse_ts
 from coditect_tui.core.memory.ranking import FIELD_WEIGHTS, KIND_PRIOR
 from coditect_tui.core.memory.snippet import WORDS as SNIPPET_WORDS
@@ -39,7 +39,36 @@ _PRIOR = (
     + " ".join(f"WHEN '{kind}' THEN {float(prior)!r}" for kind, prior in KIND_PRIOR.items())
     + " ELSE 1.0 END"
 )
-_SCORE = f"bm25(memory_fts, {', '.join(repr(float(w)) for w in FIELD_WEIGHTS)}) * {_PRIOR}"
+_BM25 = f"bm25(memory_fts, {', '.join(repr(float(w)) for w in FIELD_WEIGHTS)})"
+_SCORE = f"{_BM25} * {_PRIOR}"
+
+
+def _rank_prior() -> str:
+    """The kind's prior read off an index key's rank (the kinds of one rank share their
+    prior, and a kind not listed has prior 1.0 as in ``_PRIOR``)."""
+    by_rank: dict[int, float] = {}
+    for kind, prior in KIND_PRIOR.items():
+        if by_rank.setdefault(rank_of(kind), float(prior)) != float(prior):
+            raise AssertionError(f"kinds of one rank with different priors: {kind}")
+    if by_rank.setdefault(rank_of(""), 1.0) != 1.0:
+        raise AssertionError("a kind not listed must have prior 1.0 in its rank")
+    cases = " ".join(f"WHEN {rank} THEN {prior!r}" for rank, prior in sorted(by_rank.items()))
+    return f"CASE (memory_fts.rowid >> {RANK_SHIFT}) {cases} ELSE 1.0 END"
+
+
+#: The page when the index holds only this tenant's entries and no filter applies: the
+#: matches are scored without reading their entries (the prior comes from the key), and
+#: only those that can make the page (every tie of the last one included) are joined to
+#: their entries for the full order. Values: match, scored, want - 1, want.
+_PAGE_ALONE = (
+    f"WITH s AS MATERIALIZED (SELECT rowid AS rid, {_BM25} * {_rank_prior()} AS score "
+    "FROM memory_fts WHERE memory_fts MATCH ? ORDER BY rowid LIMIT ?), "
+    "cut AS (SELECT coalesce((SELECT score FROM s ORDER BY score LIMIT 1 OFFSET ?), 1e308) AS at) "
+    "SELECT m.id, s.rid, coalesce(m.sha256, m.id), s.score, (SELECT count(*) FROM s) "
+    f"FROM s JOIN memory_entries AS m ON m.rowid = (s.rid & {ROWID_MASK}) "
+    "WHERE s.score <= (SELECT at FROM cut) ORDER BY s.score, m.timestamp DESC NULLS LAST, m.id "
+    "LIMIT ?"
+)
 #: Every entry of the tenant that the match finds (values: tenant, match); a filter's
 #: clauses follow.
 _MATCHING = (
@@ -178,7 +207,7 @@ def read(db: sqlite3.Connection, plan: Plan) -> Found:
         shared = plan.shared[1]
     else:
         shared = frozenset(rowid for (rowid,) in db.execute(_SHARED_ROWIDS, (tid, tid)))
-    page, rids, seen, every_match = _page(db, plan, where, args)
+    page, rids, seen, every_match = _page(db, plan, where, args, alone=not others)
     if every_match or not plan.count:
         total = len(seen)
     elif not shared and not others and not where:
@@ -195,25 +224,30 @@ def read(db: sqlite3.Connection, plan: Plan) -> Found:
 
 
 def _page(
-    db: sqlite3.Connection, plan: Plan, where: str, args: list[Any]
+    db: sqlite3.Connection, plan: Plan, where: str, args: list[Any], *, alone: bool
 ) -> tuple[list[tuple[str, float]], dict[str, int], set[str], bool]:
     """The page's (id, score), best first and one per content; each candidate's FTS rowid;
     the contents seen; and whether the candidates were every match.
 
     The best ``limit`` plus some are taken by score; when copies crowd the page, more.
     Only the first ``scored`` matches in static-rank order are scored (FTS5 reads a match
-    in rowid order and stops there)."""
+    in rowid order and stops there). ``alone``: no other tenant has entries in the store."""
     want = plan.limit + CANDIDATE_SLACK
     scored = plan.scored
     while True:
-        sql = (
-            "SELECT id, rid, content, score, count(*) OVER () FROM ("
-            "SELECT m.id AS id, memory_fts.rowid AS rid, coalesce(m.sha256, m.id) AS content, "
-            f"m.timestamp AS ts, {_SCORE} AS score {_MATCHING}{where} "
-            "ORDER BY memory_fts.rowid LIMIT ?) ORDER BY score, ts DESC NULLS LAST, id LIMIT ?"
-        )
-        values = (plan.tenant_id, plan.match, *args, -1 if scored is None else scored, want)
-        rows = db.execute(sql, values).fetchall()
+        limit = -1 if scored is None else scored
+        if alone and not where:
+            rows = db.execute(_PAGE_ALONE, (plan.match, limit, want - 1, want)).fetchall()
+        else:
+            sql = (
+                "SELECT id, rid, content, score, count(*) OVER () FROM ("
+                "SELECT m.id AS id, memory_fts.rowid AS rid, "
+                "coalesce(m.sha256, m.id) AS content, "
+                f"m.timestamp AS ts, {_SCORE} AS score {_MATCHING}{where} "
+                "ORDER BY memory_fts.rowid LIMIT ?) ORDER BY score, ts DESC NULLS LAST, id LIMIT ?"
+            )
+            values = (plan.tenant_id, plan.match, *args, limit, want)
+            rows = db.execute(sql, values).fetchall()
         page: list[tuple[str, float]] = []
         rids: dict[str, int] = {}
         seen: set[str] = set()

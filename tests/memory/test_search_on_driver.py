@@ -13,6 +13,7 @@ import pytest
 from coditect_store.driver_sqlite import in_list, on_driver, reachable
 from coditect_store.store import SqlStore
 from coditect_tui.core.errors import InvalidInput
+from coditect_tui.core.memory.query import to_fts5
 from coditect_tui.core.models import MemoryEntrySpec, MemoryFilter
 
 T0 = datetime(2025, 11, 1, tzinfo=UTC)
@@ -85,3 +86,50 @@ async def test_the_installed_aiosqlite_is_reachable_on_its_thread(store: SqlStor
     with pytest.raises(ValueError):
         in_list(0)
     assert in_list(3) == "(?, ?, ?)"
+
+
+async def test_a_page_scored_without_reading_entries_is_the_page_read_with_them(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alone in the index and unfiltered, a search scores its matches without reading
+    their entries (the kind's prior comes from the key) and joins only those that can
+    make the page; otherwise it reads every scored match's entry (the tenant and the
+    filter apply before the cut). Same hits, order, scores and totals, ties and copies
+    included, with every match scored and with only some."""
+    from coditect_store import fts_search
+
+    kinds = ["checkpoint", "summary", "note", "session", "transcript", "jsonl-dump", "other"]
+    specs = [
+        _spec(f"e{i:02d}.md", f"hooks {'rebase ' * (i % 4)}entry", kind=kinds[i % 7], days=i % 5)
+        for i in range(40)
+    ]
+    # copies of one content in three kinds, and exact ties: one body under many names
+    specs += [_spec(f"c{i}.md", "hooks copied here", kind=kinds[i], sha="c" * 64) for i in range(3)]
+    specs += [_spec(f"t{i}.md", "hooks tied body", kind="note", days=2) for i in range(6)]
+    await store.upsert_memory_entries(specs)
+    queries = ["hook", "hooks rebase", "rebas", '"tied body"', "hooks -rebase", "entry OR copied"]
+
+    async def answers() -> list[Any]:
+        found = []
+        for query in queries:
+            for scored in (None, 7):
+                store.scored_matches = scored
+                result = await store.search_memory_result(to_fts5(query), limit=10)
+                hits = [(h.entry.path, h.rank, h.duplicate_count) for h in result.hits]
+                found.append((hits, result.total))
+        return found
+
+    alone = await answers()
+    paged = fts_search._page
+    joined = 0
+
+    def read_entries(*args: Any, **kwargs: Any) -> Any:
+        nonlocal joined
+        joined += 1
+        return paged(*args, **{**kwargs, "alone": False})
+
+    monkeypatch.setattr(fts_search, "_page", read_entries)
+    assert await answers() == alone
+    assert joined == len(alone)
+    assert any(len(hits) == 10 for hits, _ in alone)
+    assert any(len({rank for _, rank, _ in hits}) < len(hits) for hits, _ in alone)  # ties
