@@ -20,6 +20,7 @@ from typing import Any, cast
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from coditect_store import migrate
 from coditect_store.chain import PendingEvent, link_events
@@ -398,16 +399,32 @@ class StoreBase:
 
     @asynccontextmanager
     async def _read_tx(
-        self, *, prepared_only: bool = False
+        self, *, prepared_only: bool = False, sqlite_driver: bool = False
     ) -> AsyncIterator[tuple[AsyncConnection, Any]]:
         """A read transaction and, on PostgreSQL with ``prepared_only``, its asyncpg
         connection (else None); driver errors become typed.
 
         On PostgreSQL it is READ ONLY (pg_read.py). With ``prepared_only`` it is begun and
         ended on the driver and only prepared statements may run in it (``Op.rows``): the
-        hot reads skip SQLAlchemy's transaction handling altogether.
+        hot reads skip SQLAlchemy's transaction handling altogether. On SQLite with
+        ``sqlite_driver``, nothing is begun here: the pooled aiosqlite connection is
+        checked out raw, and the read is one function run on its thread in a transaction
+        of its own (``Op.read_on_driver``).
         """
         if not self._pg:
+            if sqlite_driver:
+                assert self._engine is not None
+                try:
+                    fairy = await self._engine.raw_connection()
+                except (OperationalError, DBAPIError) as exc:
+                    raise map_db_error(exc) from None
+                except OSError as exc:
+                    raise BackendUnavailable(f"the database cannot be reached: {exc}") from None
+                try:
+                    yield cast(AsyncConnection, None), fairy.dbapi_connection
+                finally:
+                    await greenlet_spawn(fairy.close)
+                return
             async with self._tx(write=False) as conn:
                 yield conn, None
             return
@@ -458,6 +475,7 @@ class StoreBase:
         read_details: dict[str, Any] | None = None,
         denied_as: str | None = None,
         prepared_only: bool = False,
+        sqlite_driver: bool = False,
         names: Sequence[str] = (),
         known_names: Sequence[str] = (),
     ) -> AsyncIterator[Op]:
@@ -471,7 +489,9 @@ class StoreBase:
         transaction without being a mutation. An auditor's read is recorded in its own
         short transaction first. Denials are recorded too (as ``denied_as`` when given,
         else ``<resource>.<action>``). A read whose statements are all prepared
-        (``Op.rows``/``Op.one``) passes ``prepared_only`` to run them on the driver.
+        (``Op.rows``/``Op.one``) passes ``prepared_only`` to run them on the driver; one
+        made of a single function run on SQLite's driver passes ``sqlite_driver``
+        (``Op.read_on_driver``).
         ``names``: principals that ``target`` or the details name (their ids are recorded);
         ``known_names``: texts of the details recorded as an id when they name a principal.
         """
@@ -507,7 +527,9 @@ class StoreBase:
                     if op.events:
                         await self._link(conn, op.events)
             else:
-                async with self._read_tx(prepared_only=prepared_only) as (conn, driver):
+                async with self._read_tx(
+                    prepared_only=prepared_only, sqlite_driver=sqlite_driver
+                ) as (conn, driver):
                     op = Op(self, conn, resource, scope, driver=driver)
                     yield op
                     if op.events:

@@ -17,8 +17,6 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 T = TypeVar("T")
 
 
@@ -41,16 +39,17 @@ def in_list(count: int) -> str:
     return "(" + ", ".join("?" * count) + ")"
 
 
-async def on_driver(conn: AsyncConnection, work: Callable[[sqlite3.Connection], T]) -> T:
-    """Run ``work`` on ``conn``'s aiosqlite worker thread with its ``sqlite3`` connection,
-    inside the transaction ``conn`` holds.
+async def read_on_driver(adapter: Any, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``work`` on the aiosqlite worker thread of ``adapter`` with its ``sqlite3``
+    connection, in a read transaction begun and ended in the same visit.
 
     aiosqlite has no public call for this: its ``_execute`` and ``_connection`` are used,
-    as in every release pyproject allows (tests/store/test_driver_sqlite.py checks them).
+    as in every release pyproject allows (tests/memory/test_search_on_driver.py checks
+    them).
 
     Args:
-        conn: a connection of a SQLite engine (aiosqlite), checked out and in a
-            transaction for as long as this runs.
+        adapter: SQLAlchemy's adapter of a pooled aiosqlite connection, checked out raw
+            with no transaction open (``StoreBase._read_tx(sqlite_driver=True)``).
         work: reads only; it runs on another thread, so it must not touch the event loop.
 
     Returns:
@@ -60,9 +59,18 @@ async def on_driver(conn: AsyncConnection, work: Callable[[sqlite3.Connection], 
         sqlite3.Error: what the statements raise.
         RuntimeError: the driver is not an aiosqlite connection this can reach.
     """
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
+    driver: Any = getattr(adapter, "_connection", None)
     if not reachable(driver):
         raise RuntimeError(f"cannot reach the sqlite3 connection of {type(driver).__name__}")
-    result: T = await driver._execute(work, driver._connection)
+
+    def in_transaction(db: sqlite3.Connection) -> T:
+        db.execute("BEGIN")
+        try:
+            return work(db)
+        finally:
+            # a read: COMMIT and ROLLBACK both end it; the connection goes back clean
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+
+    result: T = await driver._execute(in_transaction, driver._connection)
     return result

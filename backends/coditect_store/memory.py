@@ -32,7 +32,6 @@ from sqlalchemy.exc import DBAPIError
 from coditect_store import cursors
 from coditect_store.base import StoreBase
 from coditect_store.db_errors import map_db_error
-from coditect_store.driver_sqlite import on_driver
 from coditect_store.fts_key import ROWID_MASK, fts_rowid
 from coditect_store.fts_search import CANDIDATE_SLACK, Found, Plan
 from coditect_store.fts_search import read as read_search
@@ -512,10 +511,14 @@ class MemoryMixin(StoreBase):
         match = pg_tsquery(query) if self._pg else to_fts5(query)
         limit = cursors.clamp(limit)
         async with self._op(
-            MEM, Action.READ, method="search_memory", read_details={"query": query}
+            MEM,
+            Action.READ,
+            method="search_memory",
+            read_details={"query": query},
+            sqlite_driver=not self._pg,
         ) as op:
             if not self._pg:
-                found = await self._search_on_driver(op.conn, query, match, filter, limit, count)
+                found = await self._search_on_driver(op, query, match, filter, limit, count)
                 ranked, total, snippets, copies = (
                     found.hits,
                     found.total,
@@ -551,7 +554,7 @@ class MemoryMixin(StoreBase):
 
     async def _search_on_driver(
         self,
-        conn: Any,
+        op: Op,
         query: str,
         match: str,
         flt: MemoryFilter | None,
@@ -575,7 +578,7 @@ class MemoryMixin(StoreBase):
             shared=self._shared_cache,
         )
         try:
-            found = await on_driver(conn, lambda db: read_search(db, plan))
+            found = await op.read_on_driver(lambda db: read_search(db, plan))
         except sqlite3.OperationalError as exc:
             lowered = str(exc).lower()
             if "locked" in lowered or "busy" in lowered:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -15,6 +16,8 @@ from coditect_tui.core.models import Action, Resource, Scope
 
 if TYPE_CHECKING:
     from coditect_store.base import StoreBase
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -29,8 +32,20 @@ class Op:
     events: list[PendingEvent] = field(default_factory=list)
     #: On PostgreSQL, the asyncpg connection of a ``prepared_only`` read, whose
     #: transaction is begun on the driver: then ``conn`` is None and only ``rows``/``one``
-    #: may run (pg_read.py).
+    #: may run (pg_read.py). On SQLite, the driver connection of a ``sqlite_driver``
+    #: read: then ``conn`` is None and only ``read_on_driver`` may run.
     driver: Any = None
+
+    async def read_on_driver(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """SQLite, in a ``sqlite_driver`` read: run ``work`` on the driver's thread in a
+        read transaction begun and ended there, all in one visit (driver_sqlite.py).
+
+        Raises:
+            sqlite3.Error: what the statements raise.
+        """
+        from coditect_store.driver_sqlite import read_on_driver
+
+        return await read_on_driver(self.driver, work)
 
     async def rows(self, stmt: Prepared, **params: Any) -> Sequence[Any]:
         """All rows of a prepared read statement in this transaction (on PostgreSQL run on
