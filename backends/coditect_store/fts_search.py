@@ -56,19 +56,6 @@ def _rank_prior() -> str:
     return f"CASE (memory_fts.rowid >> {RANK_SHIFT}) {cases} ELSE 1.0 END"
 
 
-#: The page when the index holds only this tenant's entries and no filter applies: the
-#: matches are scored without reading their entries (the prior comes from the key), and
-#: only those that can make the page (every tie of the last one included) are joined to
-#: their entries for the full order. Values: match, scored, want - 1, want.
-_PAGE_ALONE = (
-    f"WITH s AS MATERIALIZED (SELECT rowid AS rid, {_BM25} * {_rank_prior()} AS score "
-    "FROM memory_fts WHERE memory_fts MATCH ? ORDER BY rowid LIMIT ?), "
-    "cut AS (SELECT coalesce((SELECT score FROM s ORDER BY score LIMIT 1 OFFSET ?), 1e308) AS at) "
-    "SELECT m.id, s.rid, coalesce(m.sha256, m.id), s.score, (SELECT count(*) FROM s) "
-    f"FROM s JOIN memory_entries AS m ON m.rowid = (s.rid & {ROWID_MASK}) "
-    "WHERE s.score <= (SELECT at FROM cut) ORDER BY s.score, m.timestamp DESC NULLS LAST, m.id "
-    "LIMIT ?"
-)
 #: Every entry of the tenant that the match finds (values: tenant, match); a filter's
 #: clauses follow.
 _MATCHING = (
@@ -92,6 +79,35 @@ _COLUMNS = (
     "created_by",
     "indexed_at",
 )
+#: The scored matches when the index holds only this tenant's entries and no filter
+#: applies: scored without reading their entries (the prior comes from the key's rank).
+#: Values: match, scored.
+_SCORED_ALONE = (
+    f"SELECT rowid AS rid, {_BM25} * {_rank_prior()} AS score "
+    "FROM memory_fts WHERE memory_fts MATCH ? ORDER BY rowid LIMIT ?"
+)
+
+
+def _page_sql(scored: str) -> str:
+    """The page statement over ``scored`` (rows ``rid``, ``score``: the scored matches,
+    the first so many in static-rank order): only the matches that can make the page,
+    every tie of the last included, are joined to their entries for the full order.
+    Values: those of ``scored``, then want - 1, want. Columns: content, rid, score, how
+    many matches were scored, then :data:`_COLUMNS`."""
+    columns = ", ".join(f"m.{name}" for name in _COLUMNS)
+    return (
+        f"WITH s AS MATERIALIZED ({scored}), "
+        "cut AS (SELECT coalesce((SELECT score FROM s ORDER BY score LIMIT 1 OFFSET ?), 1e308) "
+        "AS at) "
+        f"SELECT coalesce(m.sha256, m.id), s.rid, s.score, (SELECT count(*) FROM s), {columns} "
+        f"FROM s JOIN memory_entries AS m ON m.rowid = (s.rid & {ROWID_MASK}) "
+        "WHERE s.score <= (SELECT at FROM cut) "
+        "ORDER BY s.score, m.timestamp DESC NULLS LAST, m.id LIMIT ?"
+    )
+
+
+_PAGE_ALONE = _page_sql(_SCORED_ALONE)
+
 _SHARED_KEY = (
     "SELECT (SELECT seq FROM audit_heads WHERE tenant_id = ?1), "
     "EXISTS (SELECT 1 FROM memory_entries WHERE tenant_id < ?1) "
@@ -207,15 +223,13 @@ def read(db: sqlite3.Connection, plan: Plan) -> Found:
         shared = plan.shared[1]
     else:
         shared = frozenset(rowid for (rowid,) in db.execute(_SHARED_ROWIDS, (tid, tid)))
-    page, rids, seen, every_match = _page(db, plan, where, args, alone=not others)
+    hits, rids, seen, every_match = _page(db, plan, where, args, alone=not others)
     if every_match or not plan.count:
         total = len(seen)
     elif not shared and not others and not where:
         total = db.execute(_FTS_COUNT, (plan.match,)).fetchone()[0]
     else:
         total = _count(db, plan, where, args, shared)
-    entries = _entries(db, tid, [entry_id for entry_id, _ in page])
-    hits = [(entries[entry_id], score) for entry_id, score in page if entry_id in entries]
     snippets = _snippets(db, plan, {rids[entry.id]: entry.id for entry, _ in hits})
     copies: dict[str, list[tuple[str, str]]] = {}
     if any(rids[entry.id] & ROWID_MASK in shared for entry, _ in hits):
@@ -225,40 +239,37 @@ def read(db: sqlite3.Connection, plan: Plan) -> Found:
 
 def _page(
     db: sqlite3.Connection, plan: Plan, where: str, args: list[Any], *, alone: bool
-) -> tuple[list[tuple[str, float]], dict[str, int], set[str], bool]:
-    """The page's (id, score), best first and one per content; each candidate's FTS rowid;
-    the contents seen; and whether the candidates were every match.
+) -> tuple[list[tuple[MemoryEntry, float]], dict[str, int], set[str], bool]:
+    """The page's entries and scores, best first and one per content; each candidate's
+    FTS rowid; the contents seen; and whether the candidates were every match.
 
     The best ``limit`` plus some are taken by score; when copies crowd the page, more.
     Only the first ``scored`` matches in static-rank order are scored (FTS5 reads a match
     in rowid order and stops there). ``alone``: no other tenant has entries in the store."""
     want = plan.limit + CANDIDATE_SLACK
     scored = plan.scored
+    if alone and not where:
+        sql, first = _PAGE_ALONE, (plan.match,)
+    else:
+        sql = _page_sql(
+            f"SELECT memory_fts.rowid AS rid, {_SCORE} AS score {_MATCHING}{where} "
+            "ORDER BY memory_fts.rowid LIMIT ?"
+        )
+        first = (plan.tenant_id, plan.match, *args)
     while True:
         limit = -1 if scored is None else scored
-        if alone and not where:
-            rows = db.execute(_PAGE_ALONE, (plan.match, limit, want - 1, want)).fetchall()
-        else:
-            sql = (
-                "SELECT id, rid, content, score, count(*) OVER () FROM ("
-                "SELECT m.id AS id, memory_fts.rowid AS rid, "
-                "coalesce(m.sha256, m.id) AS content, "
-                f"m.timestamp AS ts, {_SCORE} AS score {_MATCHING}{where} "
-                "ORDER BY memory_fts.rowid LIMIT ?) ORDER BY score, ts DESC NULLS LAST, id LIMIT ?"
-            )
-            values = (plan.tenant_id, plan.match, *args, limit, want)
-            rows = db.execute(sql, values).fetchall()
-        page: list[tuple[str, float]] = []
+        rows = db.execute(sql, (*first, limit, want - 1, want)).fetchall()
+        page: list[tuple[MemoryEntry, float]] = []
         rids: dict[str, int] = {}
         seen: set[str] = set()
-        for entry_id, rid, content, score, _ in rows:
-            rids[entry_id] = rid
+        for content, rid, score, _, *entry in rows:
+            rids[entry[0]] = rid
             if content not in seen:
                 seen.add(content)
                 if len(page) < plan.limit:
-                    page.append((entry_id, score))
+                    page.append((_entry(entry), score))
         # every match was scored, and every scored one is in ``rows``
-        whole = scored is None or not rows or rows[0][4] < scored
+        whole = scored is None or not rows or rows[0][3] < scored
         every_match = whole and len(rows) < want
         if len(page) == plan.limit or every_match:
             return page, rids, seen, every_match
@@ -288,26 +299,17 @@ def _count(
     return int(db.execute(sql, values).fetchone()[0])
 
 
-def _entries(db: sqlite3.Connection, tenant_id: str, ids: Sequence[str]) -> dict[str, MemoryEntry]:
-    """The page's entries by id."""
-    if not ids:
-        return {}
-    # by primary key; the unary + keeps the planner off the tenant's indexes, which
-    # without statistics (a new store) it took, reading every entry of the tenant
-    sql = (
-        f"SELECT {', '.join(_COLUMNS)} FROM memory_entries "
-        f"WHERE id IN {in_list(len(ids))} AND +tenant_id = ?"
-    )
-    validate = MemoryEntry.__pydantic_validator__.validate_python
-    found: dict[str, MemoryEntry] = {}
-    for row in db.execute(sql, (*ids, tenant_id)):
-        values = dict(zip(_COLUMNS, row, strict=True))
-        values["tags"] = orjson.loads(values["tags"])
-        values["indexed_at"] = parse_ts(values["indexed_at"])
-        if values["timestamp"] is not None:
-            values["timestamp"] = parse_ts(values["timestamp"])
-        found[values["id"]] = validate(values)
-    return found
+_VALIDATE = MemoryEntry.__pydantic_validator__.validate_python
+
+
+def _entry(row: Sequence[Any]) -> MemoryEntry:
+    """The entry of a row of :data:`_COLUMNS` (times and tags as the store keeps them)."""
+    values = dict(zip(_COLUMNS, row, strict=True))
+    values["tags"] = orjson.loads(values["tags"])
+    values["indexed_at"] = parse_ts(values["indexed_at"])
+    if values["timestamp"] is not None:
+        values["timestamp"] = parse_ts(values["timestamp"])
+    return _VALIDATE(values)
 
 
 def _snippets(db: sqlite3.Connection, plan: Plan, by_rid: dict[int, str]) -> dict[str, str]:
