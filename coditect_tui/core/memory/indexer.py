@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import multiprocessing
 import os
 import signal
+import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -198,16 +200,64 @@ def _reader_pool(files: int) -> ProcessPoolExecutor | None:
     if files < PROCESS_FILES:
         return None
     try:
-        # spawn: forking a process that runs threads (the event loop's, SQLite's) is unsafe
-        return ProcessPoolExecutor(
-            1,
-            mp_context=multiprocessing.get_context("spawn"),
-            # Ctrl+C is the parent's to handle: the run ends and shuts the process down
-            initializer=signal.signal,
-            initargs=(signal.SIGINT, signal.SIG_IGN),
-        )
-    except (OSError, ImportError, NotImplementedError):
+        with _spawnable():
+            # spawn: forking a process that runs threads (the event loop's, SQLite's) is
+            # unsafe
+            return ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"), initializer=_reader_start
+            )
+    except (OSError, ImportError, NotImplementedError, ValueError, RuntimeError):
         return None
+
+
+def _start_reader(pool: ProcessPoolExecutor) -> Future[int] | None:
+    """Start ``pool``'s process (spawn: ~0.3 s); None when it cannot start here."""
+    try:
+        with _spawnable():
+            return pool.submit(int)
+    except (OSError, ValueError, RuntimeError, BrokenProcessPool):
+        return None
+
+
+def _reader_start() -> None:
+    """The reading process's start. Ctrl+C is the parent's to handle (the run ends and
+    shuts the process down), and nothing of the process reaches the terminal: in the app
+    the terminal is the screen (its standard streams go to the null device)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for stream in (0, 1, 2):
+            os.dup2(null, stream)
+    finally:
+        os.close(null)
+
+
+@contextlib.contextmanager
+def _spawnable() -> Iterator[None]:
+    """``sys.stderr`` as multiprocessing can pass it to the processes it starts.
+
+    Its helper process is given ``sys.stderr.fileno()``; an app that captures the stream
+    (Textual's capture answers -1) made every start fail with "bad value(s) in
+    fds_to_keep", and the app's memory index stopped. For the start, such a stream is
+    swapped for one without a descriptor (then none is passed), and what was written to
+    it meanwhile goes on to the app's.
+    """
+    captured = sys.stderr
+    try:
+        usable = captured is None or captured.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = True  # no descriptor at all: multiprocessing passes none
+    if usable:
+        yield
+        return
+    held = io.StringIO()
+    sys.stderr = held
+    try:
+        yield
+    finally:
+        sys.stderr = captured
+        if held.getvalue():
+            captured.write(held.getvalue())
 
 
 def _batches(
@@ -500,10 +550,7 @@ class MemoryIndexer:
         batches = _batches(candidates, self.cap)
 
         pool = _reader_pool(total)
-        started: Future[int] | None = None
-        if pool is not None:
-            with contextlib.suppress(OSError, BrokenProcessPool):  # else threads read all
-                started = pool.submit(int)  # starts the process (spawn: ~0.3 s)
+        started = _start_reader(pool) if pool is not None else None  # else threads read all
         loop = asyncio.get_running_loop()
 
         async def read(batch: list[tuple[FileStat, MemoryRoot]]) -> list[_Examined]:
