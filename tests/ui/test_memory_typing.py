@@ -158,6 +158,6 @@ async def test_indexing_reports_progress_to_the_session_and_the_pane(
         status = app.query_one("#memory-filters", Static)
         assert "indexing" not in str(status.render())
         pane.session_event(MemoryIndexing(640, 10_000))
-        assert str(status.render()).endswith(" · indexing 640 of 10,000 files")
+        assert " entries · indexing 640 of 10,000 files · " in str(status.render())
         pane.session_event(MemoryIndexing(10_000, 10_000))
         assert "indexing" not in str(status.render())

@@ -284,9 +284,10 @@ class MemoryPane(TenantPane, Vertical):
         if self.project:
             when += f" · {safe_text(self.project[1], max_length=20)}"
         scope = " · linked to the git session" if self.only_ids is not None else ""
+        progress = ""  # next to the count: at 80 columns the line's end is cut
         if self.indexing is not None:
             done, total = self.indexing
-            scope += f" · indexing {done:,} of {plural(total, 'file', grouped=True)}"
+            progress = f" · indexing {done:,} of {plural(total, 'file', grouped=True)}"
         if self.backend is None and unreachable(self.session):
             count = "index not open"  # not "0 entries": the index could not be read
         elif self.query_text:
@@ -300,7 +301,7 @@ class MemoryPane(TenantPane, Vertical):
             count = plural(len(self.entries), "entry")
         self.query_one("#memory-filters", Static).update(
             Text(
-                f"{count} · {kind} · {when}{scope}",  # the footer shows k, w, a and /
+                f"{count}{progress} · {kind} · {when}{scope}",  # the footer shows k, w, a, /
                 no_wrap=True,
                 overflow="ellipsis",
             )
