@@ -9,8 +9,10 @@ shell switches tenants, and ends benchmark runs (``--exit-after-paint``).
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -47,6 +49,17 @@ TABS = tuple(pane[0] for pane in PANES)
 #: At most this many projects in the tree's first frame, and no more than the screen has
 #: rows (each project is at least one row); the rest are added right after that frame.
 FIRST_PAINT_PROJECTS = 120
+
+
+@cache
+def _freeze_start_heap() -> None:
+    """Take the start-up heap (Textual, the store, the models: most of what the app
+    holds) out of the collector's full passes, which walked it while the event loop
+    waited: the longest stalls of a cold memory index. Once a process (tests start many
+    apps in one); not collected first, which would hold the first frames."""
+    gc.freeze()
+
+
 #: How each pane that is not shown at start is made (mounted after the first paint).
 #: Their modules are imported then too: the first frame does not pay for them.
 HIDDEN_PANES: dict[str, Callable[[], Widget]] = {
@@ -260,6 +273,7 @@ class PaintFirstApp(App[None]):
                 container = self.query_one(f"#{tab}", Container)
                 if not container.children:
                     container.mount(make())
+        _freeze_start_heap()
         self.start_tenant(brief=False)
 
     def _aggregate_layout(self, aggregate: bool = True) -> None:
