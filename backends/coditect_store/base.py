@@ -420,10 +420,18 @@ class StoreBase:
                     raise map_db_error(exc) from None
                 except OSError as exc:
                     raise BackendUnavailable(f"the database cannot be reached: {exc}") from None
+                adapter: Any = fairy.dbapi_connection
+                clean = False
                 try:
-                    yield cast(AsyncConnection, None), fairy.dbapi_connection
+                    yield cast(AsyncConnection, None), adapter
+                    # the read's visit began and ended its transaction and is over: the
+                    # pool's rollback on return (one more visit) has nothing to do
+                    clean = not adapter._connection._connection.in_transaction
                 finally:
-                    await greenlet_spawn(fairy.close)
+                    if clean:
+                        await greenlet_spawn(fairy._checkin, transaction_was_reset=True)
+                    else:
+                        await greenlet_spawn(fairy.close)
                 return
             async with self._tx(write=False) as conn:
                 yield conn, None

@@ -36,12 +36,13 @@ def _spec(name: str, body: str, *, kind: Any = "note", days: int = 0, sha: str =
     )
 
 
-async def test_a_search_visits_the_driver_thread_twice_not_once_a_statement(
+async def test_a_search_visits_the_driver_thread_once_not_once_a_statement(
     store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Copies (the shared-content count), a filter and a prefix: the answer is whole,
-    and aiosqlite's worker thread is visited twice: the search in its own transaction,
-    and the pool's reset (the statements through SQLAlchemy took 25)."""
+    and aiosqlite's worker thread is visited once: the search in its own transaction,
+    which leaves the pool's rollback on return nothing to do (the statements through
+    SQLAlchemy took 25 visits)."""
     await store.upsert_memory_entries(
         [_spec(f"cp{i}.md", f"hooks and checks {i}", kind="checkpoint", days=i) for i in range(6)]
         + [_spec(f"copy{i}.md", "hooks copied", sha="c" * 64) for i in range(3)]
@@ -60,12 +61,12 @@ async def test_a_search_visits_the_driver_thread_twice_not_once_a_statement(
     copied = [h for h in result.hits if h.entry.path.startswith("/m/copy")]
     assert len(copied) == 1 and copied[0].duplicate_count == 2
     assert all("\x02" in h.snippet for h in result.hits)
-    assert visits == 2, visits  # the search, and the pool's reset of the connection
+    assert visits == 1, visits  # the search, in a transaction of its own
     visits = 0
     recent = MemoryFilter(kinds=["checkpoint"], since=T0 + timedelta(days=3))
     found = await store.search_memory_result("chec*", recent)
     assert sorted(h.entry.path for h in found.hits) == ["/m/cp3.md", "/m/cp4.md", "/m/cp5.md"]
-    assert found.total == 3 and visits == 2, visits
+    assert found.total == 3 and visits == 1, visits
 
 
 async def test_a_query_fts5_refuses_is_one_line_of_invalid_input(store: SqlStore) -> None:
