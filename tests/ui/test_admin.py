@@ -7,6 +7,7 @@ backend refuses it anyway. The screen at 80x24 and 120x40 is a snapshot."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -31,15 +32,28 @@ def _rows(app: CoditectApp, table_id: str) -> list[list[str]]:
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
 
 
+async def _open_admin(app: CoditectApp, pilot: object) -> AdminScreen:
+    """Press A and wait for the screen's first load (not for a number of frames: under
+    load its mount can come after the workers were looked at)."""
+    await pilot.press("A")  # type: ignore[attr-defined]
+    for _ in range(500):
+        if isinstance(app.screen, AdminScreen):
+            break
+        await pilot.pause()  # type: ignore[attr-defined]
+    screen = app.screen
+    assert isinstance(screen, AdminScreen)
+    await asyncio.wait_for(screen.loaded.wait(), 60)
+    await settle(app, pilot)
+    return screen
+
+
 async def test_an_owner_manages_members_and_keys(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await opened(app, pilot)
         assert app.session is not None and app.session.backend is not None
         backend = app.session.backend
-        await pilot.press("A")
-        await settle(app, pilot)
-        assert isinstance(app.screen, AdminScreen)
+        await _open_admin(app, pilot)
         assert [row[:2] for row in _rows(app, "admin-members")] == [["alice", "owner"]]
         # add bob as an editor, then make him a viewer with a grant that ends
         await pilot.press("a")
@@ -138,8 +152,7 @@ async def test_hostile_member_names_are_shown_as_text(make_app: AppFactory) -> N
         await opened(app, pilot)
         assert app.session is not None and app.session.backend is not None
         await app.session.backend.add_member("[@click=app.quit]x", "viewer")
-        await pilot.press("A")
-        await settle(app, pilot)
+        await _open_admin(app, pilot)
         assert "[@click=app.quit]x" in screen_text(app)
         await pilot.click("#admin-members", offset=(3, 2))
         await settle(app, pilot)
@@ -155,8 +168,7 @@ async def test_webhooks_are_listed_and_removed(make_app: AppFactory) -> None:
         await backend.add_webhook(
             WebhookSpec(url="https://hooks.example.com/[b]in", events=["members.*"])
         )
-        await pilot.press("A")
-        await settle(app, pilot)
+        await _open_admin(app, pilot)
         app.screen.query_one("#admin-tabs").active = "hooks"  # type: ignore[attr-defined]
         await settle(app, pilot)
         assert _rows(app, "admin-hooks") == [
@@ -170,10 +182,8 @@ async def test_webhooks_are_listed_and_removed(make_app: AppFactory) -> None:
 
 
 async def _admin_tab(app: CoditectApp, pilot: object, tab: str) -> None:
-    await pilot.press("A")  # type: ignore[attr-defined]
-    await settle(app, pilot)
-    assert isinstance(app.screen, AdminScreen)
-    app.screen.query_one("#admin-tabs").active = tab  # type: ignore[attr-defined]
+    screen = await _open_admin(app, pilot)
+    screen.query_one("#admin-tabs").active = tab  # type: ignore[attr-defined]
     await settle(app, pilot)
 
 

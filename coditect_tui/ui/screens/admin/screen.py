@@ -9,6 +9,7 @@ kept nowhere. Each tab's rows and actions live in their own module (see the pack
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -102,6 +103,8 @@ class AdminScreen(MembersTab, InvitesTab, FlagsTab, ModalScreen[None]):
         self.session = session
         #: the rows' keys, per table (a member's name, a key's id, a flag's target)
         self._keys: dict[str, list[tuple[str, str | None]]] = {}
+        #: set once every tab shows what the last load read (tests await it)
+        self.loaded = asyncio.Event()
 
     @property
     def backend(self) -> Backend:
@@ -189,6 +192,7 @@ class AdminScreen(MembersTab, InvitesTab, FlagsTab, ModalScreen[None]):
 
     @work(exclusive=True, group="admin-load")
     async def _load(self) -> None:
+        self.loaded.clear()
         backend, failures = self.backend, []
         tables: list[tuple[str, str, Callable[[], Awaitable[list[Row]]]]] = [
             ("members", "admin-members", lambda: member_rows(self.session, backend)),
@@ -209,6 +213,7 @@ class AdminScreen(MembersTab, InvitesTab, FlagsTab, ModalScreen[None]):
             failures.append(f"usage: {safe_text(exc)}")
         if failures:
             self._status("! " + "; ".join(failures), error=True)
+        self.loaded.set()
 
     # -- changes ----------------------------------------------------------------------------
 
