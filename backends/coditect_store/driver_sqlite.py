@@ -3,12 +3,11 @@
 Through SQLAlchemy's asyncio layer every statement on aiosqlite is a round trip to the
 connection's worker thread, and its rows go through result processing: for a read made
 of several statements (a memory search reads five or six) those round trips cost as much
-as the SQL. :func:`on_driver` runs one plain function on the worker thread instead,
-against the ``sqlite3`` connection of the transaction the caller holds. The statements
-it runs are SQL text written for SQLite (as ``prepared.py``'s are for both engines).
-
-Only reads run here: the caller's transaction (begun by SQLAlchemy) is the one they read
-in, and nothing here commits or writes.
+as the SQL. :func:`read_on_driver` runs one plain function on the worker thread instead,
+against its ``sqlite3`` connection, in a read transaction it begins and ends in the same
+visit (through SQLAlchemy a transaction is three more visits: begin, commit, and the
+pool's reset). The statements it runs are SQL text written for SQLite (as
+``prepared.py``'s are for both engines). Only reads run here.
 """
 
 from __future__ import annotations
@@ -21,8 +20,9 @@ T = TypeVar("T")
 
 
 def reachable(driver: Any) -> bool:
-    """Whether ``driver`` (an aiosqlite connection) has the internals :func:`on_driver`
-    uses: its ``_execute`` (queue a function for the worker thread) and ``_connection``."""
+    """Whether ``driver`` (an aiosqlite connection) has the internals
+    :func:`read_on_driver` and the engine's BEGIN use: its ``_execute`` (queue a
+    function for the worker thread) and ``_connection``."""
     return callable(getattr(driver, "_execute", None)) and isinstance(
         getattr(driver, "_connection", None), sqlite3.Connection
     )

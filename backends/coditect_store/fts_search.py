@@ -1,12 +1,13 @@
 """The memory search on SQLite: every read of one search in one visit of the driver's thread.
 
-A search reads the tenant's shared contents, the ranked candidates, the count, the page's
-entries, their bodies (for snippets) and their copies. Run through SQLAlchemy each is a
-round trip to aiosqlite's worker thread plus result processing, which together cost more
-than the SQL; here :func:`read` runs them all in one plain function on that thread
-(``driver_sqlite.on_driver``), with the statements written out for SQLite below. The
-ranking, the approximate top-k and the counting rules are docs/memory.md's; PostgreSQL
-runs the same rules through SQLAlchemy in ``memory.py``.
+A search reads the tenant's audit head and shared contents, the ranked page with its
+entries, the count, the page's bodies (for snippets) and their copies. Run through
+SQLAlchemy each was a round trip to aiosqlite's worker thread plus result processing,
+which together cost more than the SQL; here :func:`read` runs them all in one plain
+function on that thread, in a read transaction of its own (``Op.read_on_driver``), with
+the statements written out for SQLite below. The ranking, the approximate top-k and the
+counting rules are docs/memory.md's; PostgreSQL runs the same rules through SQLAlchemy in
+``memory.py``.
 """
 
 from __future__ import annotations
@@ -108,6 +109,8 @@ def _page_sql(scored: str) -> str:
 
 _PAGE_ALONE = _page_sql(_SCORED_ALONE)
 
+#: The tenant's audit head (it moves with every change of its memory entries), and
+#: whether another tenant has memory entries (both ranges of the tenant index).
 _SHARED_KEY = (
     "SELECT (SELECT seq FROM audit_heads WHERE tenant_id = ?1), "
     "EXISTS (SELECT 1 FROM memory_entries WHERE tenant_id < ?1) "
@@ -118,10 +121,12 @@ _SHARED_HASHES = (
     "SELECT o.sha256 FROM memory_entries AS o WHERE o.tenant_id = ? AND o.sha256 IS NOT NULL "
     "GROUP BY o.sha256 HAVING count(*) > 1"
 )
+#: The rowids of the tenant's entries whose content another of its entries has.
 _SHARED_ROWIDS = (
     "SELECT m.rowid FROM memory_entries AS m "
     f"WHERE m.tenant_id = ? AND m.sha256 IN ({_SHARED_HASHES})"
 )
+#: Every index row the match finds (the index holding one tenant's entries only).
 _FTS_COUNT = "SELECT count(*) FROM memory_fts WHERE memory_fts MATCH ?"
 #: The engine's snippet, where :class:`Snippets` confirms no match in a body.
 _FTS_SNIPPET = f"snippet(memory_fts, 2, char(2), char(3), '…', {SNIPPET_WORDS})"
