@@ -26,9 +26,6 @@ from coditect_tui.core.paths import create_private_file, make_private_dir, tight
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 BUSY_TIMEOUT_MS = 30_000
-#: Bytes of the store file each connection reads through a memory map instead of read
-#: calls (``PRAGMA mmap_size``; docs/architecture.md, "The local store's file").
-MMAP_BYTES = 256 << 20
 
 _WRITE_ACTIONS = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
 _DDL_ACTIONS = {
@@ -140,7 +137,6 @@ def make_sqlite_engine(path: Path, *, read_only: bool) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         cursor.close()
         if read_only:
 

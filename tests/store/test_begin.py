@@ -1,6 +1,5 @@
-"""The local store's connections: a transaction begins in one visit of aiosqlite's thread;
-a write that cannot get the lock in time is still one clean "busy" error, and reads go
-on beside it; every connection reads the file through a memory map."""
+"""Transactions on the local store begin in one visit of aiosqlite's thread; a write that
+cannot get the lock in time is still one clean "busy" error, and reads go on beside it."""
 
 from __future__ import annotations
 
@@ -57,14 +56,3 @@ async def test_a_read_visits_the_driver_thread_once_to_begin(
     begins = [owner for owner, args in visits if args == ("BEGIN",)]
     # on the connection itself: no cursor opened and closed around it
     assert begins and all(owner is sqlite3.Connection for owner in begins), visits
-
-
-async def test_every_connection_reads_the_file_through_a_memory_map(tmp_path: Path) -> None:
-    store = await open_store(tmp_path / "s.db")
-    try:
-        assert store._engine is not None
-        async with store._engine.connect() as conn:
-            size = (await conn.exec_driver_sql("PRAGMA mmap_size")).scalar_one()
-    finally:
-        await store.close()
-    assert size == engine.MMAP_BYTES > 0
