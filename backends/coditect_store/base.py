@@ -25,6 +25,7 @@ from sqlalchemy.util import greenlet_spawn
 from coditect_store import migrate
 from coditect_store.chain import PendingEvent, link_events
 from coditect_store.db_errors import map_db_error, orig_message
+from coditect_store.driver_sqlite import in_transaction
 from coditect_store.engine import (
     check_sqlite_file,
     make_postgres_engine,
@@ -426,7 +427,7 @@ class StoreBase:
                     yield cast(AsyncConnection, None), adapter
                     # the read's visit began and ended its transaction and is over: the
                     # pool's rollback on return (one more visit) has nothing to do
-                    clean = not adapter._connection._connection.in_transaction
+                    clean = not in_transaction(adapter)
                 finally:
                     if clean:
                         await greenlet_spawn(fairy._checkin, transaction_was_reset=True)

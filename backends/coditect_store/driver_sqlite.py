@@ -17,6 +17,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+#: Values in one ``IN (...)`` list (well below SQLite's bound-parameter limit).
+IN_CHUNK = 500
 
 
 def reachable(driver: Any) -> bool:
@@ -39,13 +41,19 @@ def in_list(count: int) -> str:
     return "(" + ", ".join("?" * count) + ")"
 
 
+def in_transaction(adapter: Any) -> bool:
+    """Whether the ``sqlite3`` connection behind ``adapter`` has a transaction open (read
+    on the event loop: only while nothing runs on its thread)."""
+    return bool(adapter._connection._connection.in_transaction)
+
+
 async def read_on_driver(adapter: Any, work: Callable[[sqlite3.Connection], T]) -> T:
     """Run ``work`` on the aiosqlite worker thread of ``adapter`` with its ``sqlite3``
     connection, in a read transaction begun and ended in the same visit.
 
-    aiosqlite has no public call for this: its ``_execute`` and ``_connection`` are used,
-    as in every release pyproject allows (tests/memory/test_search_on_driver.py checks
-    them).
+    aiosqlite has no public call for this: its ``_execute`` and ``_connection`` are used
+    (here, in :func:`in_transaction` and for the BEGIN in engine.py), as in every release
+    pyproject allows (tests/memory/test_search_on_driver.py checks them).
 
     Args:
         adapter: SQLAlchemy's adapter of a pooled aiosqlite connection, checked out raw
@@ -63,7 +71,7 @@ async def read_on_driver(adapter: Any, work: Callable[[sqlite3.Connection], T]) 
     if not reachable(driver):
         raise RuntimeError(f"cannot reach the sqlite3 connection of {type(driver).__name__}")
 
-    def in_transaction(db: sqlite3.Connection) -> T:
+    def in_a_read(db: sqlite3.Connection) -> T:
         db.execute("BEGIN")
         try:
             return work(db)
@@ -72,5 +80,5 @@ async def read_on_driver(adapter: Any, work: Callable[[sqlite3.Connection], T]) 
             if db.in_transaction:
                 db.execute("ROLLBACK")
 
-    result: T = await driver._execute(in_transaction, driver._connection)
+    result: T = await driver._execute(in_a_read, driver._connection)
     return result

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from coditect_store.driver_sqlite import in_list
+from coditect_store.driver_sqlite import IN_CHUNK, in_list
 from coditect_store.fts_key import RANK_SHIFT, ROWID_MASK, rank_of
 from coditect_store.schema import parse_ts
 from coditect_tui.core.memory.ranking import FIELD_WEIGHTS, KIND_PRIOR
@@ -30,8 +30,6 @@ from coditect_tui.core.models import MemoryEntry, MemoryFilter, format_ts
 
 #: Candidates taken beyond a page, so that copies of one content seldom cost a second query.
 CANDIDATE_SLACK = 20
-#: Values in one ``IN (...)`` list (well below SQLite's bound-parameter limit).
-_IN_CHUNK = 500
 
 if not all(re.fullmatch(r"[a-z-]+", kind) for kind in KIND_PRIOR):
     raise AssertionError("a kind's name is written into the SQL: letters and dashes only")
@@ -63,23 +61,8 @@ _MATCHING = (
     f"FROM memory_fts JOIN memory_entries AS m ON (memory_fts.rowid & {ROWID_MASK}) = m.rowid "
     "WHERE m.tenant_id = ? AND memory_fts MATCH ?"
 )
-#: The entry columns of a hit (MemoryEntry's fields).
-_COLUMNS = (
-    "id",
-    "path",
-    "kind",
-    "title",
-    "project_id",
-    "timestamp_raw",
-    "timestamp",
-    "timestamp_note",
-    "tags",
-    "size",
-    "mtime",
-    "sha256",
-    "created_by",
-    "indexed_at",
-)
+#: The entry columns of a hit (MemoryEntry's fields, as ``rows.to_models`` reads them).
+_COLUMNS = tuple(MemoryEntry.model_fields)
 #: The scored matches when the index holds only this tenant's entries and no filter
 #: applies: scored without reading their entries (the prior comes from the key's rank).
 #: Values: match, scored.
@@ -291,7 +274,7 @@ def _count(
     values: list[Any] = [plan.tenant_id, plan.match, *args]
     if not shared:
         return int(db.execute(f"SELECT count(*) {_MATCHING}{where}", values).fetchone()[0])
-    if len(shared) <= _IN_CHUNK:
+    if len(shared) <= IN_CHUNK:
         copy = f"CASE WHEN m.rowid IN {in_list(len(shared))} THEN m.sha256 END"
         values = [*sorted(shared), *values]
     else:

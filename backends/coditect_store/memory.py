@@ -17,13 +17,11 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    column,
     false,
     func,
     literal_column,
     or_,
     select,
-    table,
     text,
     tuple_,
 )
@@ -32,7 +30,8 @@ from sqlalchemy.exc import DBAPIError
 from coditect_store import cursors
 from coditect_store.base import StoreBase
 from coditect_store.db_errors import map_db_error
-from coditect_store.fts_key import ROWID_MASK, fts_rowid
+from coditect_store.driver_sqlite import IN_CHUNK
+from coditect_store.fts_key import fts_rowid
 from coditect_store.fts_search import CANDIDATE_SLACK, Found, Plan
 from coditect_store.fts_search import read as read_search
 from coditect_store.op import Op
@@ -64,20 +63,11 @@ from coditect_tui.core.models import (
 
 MEM = Resource.MEMORY
 _ROWID: ColumnClause[int] = literal_column("memory_entries.rowid")
-_FTS = table("memory_fts", column("rowid"))  # the FTS5 virtual table (made by the migration)
-_FTS_ROWID: ColumnClause[int] = literal_column("memory_fts.rowid")
-
-#: The FTS5 rowid joined back to its entry's rowid.
-_JOIN_ROWID: ColumnClause[int] = literal_column(f"(memory_fts.rowid & {ROWID_MASK})")
 #: Matches scored by BM25 at most: a query matching more scores only the first this many
 #: in static-rank order (docs/memory.md, "Ranking"), and grows it when copies crowd.
 SCORED_MATCHES = 1000
 _EXPORT_BATCH = 500
 _MAX_DUPLICATE_PATHS = 20
-#: Candidates taken beyond a page, so that copies of one content seldom cost a second query.
-_CANDIDATE_SLACK = CANDIDATE_SLACK
-#: Values in one ``IN (...)`` list (well below SQLite's bound-parameter limit).
-_IN_CHUNK = 500
 
 
 def _unfiltered(flt: MemoryFilter | None) -> bool:
@@ -205,10 +195,10 @@ class MemoryMixin(StoreBase):
         existing: dict[str, Any] = {}
         columns = [memory_entries] if self._pg else [memory_entries, _ROWID.label("rid")]
         paths = [spec.path for spec in specs]
-        for start in range(0, len(paths), _IN_CHUNK):
+        for start in range(0, len(paths), IN_CHUNK):
             rows = await op.conn.execute(
                 select(*columns).where(
-                    m.tenant_id == self._tid, m.path.in_(paths[start : start + _IN_CHUNK])
+                    m.tenant_id == self._tid, m.path.in_(paths[start : start + IN_CHUNK])
                 )
             )
             existing.update((row.path, row) for row in rows)
@@ -286,9 +276,9 @@ class MemoryMixin(StoreBase):
             rids = {path: row.rid for path, row in existing.items()}
             if inserts:
                 new_ids = [values["id"] for values in inserts]
-                for start in range(0, len(new_ids), _IN_CHUNK):
+                for start in range(0, len(new_ids), IN_CHUNK):
                     rows = await op.conn.execute(
-                        select(m.path, _ROWID).where(m.id.in_(new_ids[start : start + _IN_CHUNK]))
+                        select(m.path, _ROWID).where(m.id.in_(new_ids[start : start + IN_CHUNK]))
                     )
                     rids.update((path, rid) for path, rid in rows)
             # in rowid order: FTS5 writes its pending terms out as a new segment whenever
@@ -602,10 +592,10 @@ class MemoryMixin(StoreBase):
         apart, exactly, and only when the candidates were not already every match.
 
         Returns:
-            The page's rows (every entry column, ``rid`` and ``score``) and the number of
+            The page's rows (every entry column and ``score``) and the number of
             distinct contents that match.
         """
-        want = limit + _CANDIDATE_SLACK
+        want = limit + CANDIDATE_SLACK
         while True:
             if _unfiltered(flt):  # the common case: built once per store and size
                 stmt = self._unfiltered_candidates.get(want)
