@@ -46,7 +46,14 @@ class _Token:
     stem: str
     text: str  # as typed (folded, lower case): a prefix matches words that start with it
     prefix: bool
-    term: int  # which term (word or phrase) it belongs to
+    term: int  # which group of the query's terms it belongs to
+
+    @property
+    def head(self) -> str:
+        """What every word it matches starts with: a word whose stem is S starts with S
+        less its last letter (Porter rewrites endings only: happy -> happi, hoping ->
+        hope), and a prefix match starts with what was typed."""
+        return _head(_common(self.stem, self.text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,15 +99,9 @@ class Snippets:
         # has its head (see the candidates below); each group's terms' heads
         self._group_heads: list[list[set[str]]] = [[] for _ in groups]
         for tokens in self._terms:
-            heads = {_head(_common(t.stem, t.text)) for t in tokens}
-            self._group_heads[tokens[0].term].append(heads)
-        # a word whose stem is S starts with S less its last letter (Porter rewrites
-        # endings only: happy -> happi, hoping -> hope), so this finds every candidate
-        self._heads = sorted({_head(_common(t.stem, t.text)) for t in self._tokens})
-        # a word that starts with a head is found by any shorter head it starts with too
-        self._heads = [
-            h for h in self._heads if not any(o != h and h.startswith(o) for o in self._heads)
-        ]
+            self._group_heads[tokens[0].term].append({t.head for t in tokens})
+        # every candidate word starts with its token's head
+        self._heads = _shortest({t.head for t in self._tokens})
         self._candidates = (
             re.compile(
                 r"(?<![^\W_])(?:" + "|".join(map(re.escape, self._heads)) + r")[^\W_]*",
@@ -112,14 +113,9 @@ class Snippets:
         # scanned word by word: the heads of every term's first word; the later words
         # of a phrase are taken only where they follow it (a common word there would
         # use up its candidates before the phrase, and the phrase go unconfirmed)
-        firsts = {_head(_common(term[0].stem, term[0].text)) for term in self._terms}
-        self._scan_heads = [
-            h for h in sorted(firsts) if not any(o != h and h.startswith(o) for o in firsts)
-        ]
+        self._scan_heads = _shortest({term[0].head for term in self._terms})
         self._phrases = [
-            re.compile(
-                r"[\W_]+".join(re.escape(_head(_common(t.stem, t.text))) + r"[^\W_]*" for t in term)
-            )
+            re.compile(r"[\W_]+".join(re.escape(t.head) + r"[^\W_]*" for t in term))
             for term in self._terms
             if len(term) > 1
         ]
@@ -266,8 +262,7 @@ class Snippets:
                 if at == 0 or not lowered[at - 1].isalnum():
                     word = _WORD.match(lowered, at)
                     assert word is not None  # a head is letters and digits
-                    text = word.group()
-                    found.append((at, word.end(), text if text.isascii() else fold(text)))
+                    found.append(_candidate(word))
                     count += 1
                 at = lowered.find(head, at + 1, read)
         for phrase in self._phrases:  # its words where they stand together
@@ -275,9 +270,7 @@ class Snippets:
             for shape in phrase.finditer(lowered, 0, read):
                 if shape.start() and lowered[shape.start() - 1].isalnum():
                     continue  # not at a word's start
-                for word in _WORD.finditer(lowered, shape.start(), shape.end()):
-                    text = word.group()
-                    found.append((word.start(), word.end(), text if text.isascii() else fold(text)))
+                found += map(_candidate, _WORD.finditer(lowered, shape.start(), shape.end()))
                 count += 1
                 if count >= _MAX_CANDIDATES:
                     break
@@ -316,6 +309,18 @@ class Snippets:
         used = len(_WORD.findall(body, first, last))
         start = _back(body, first, min(_CONTEXT_WORDS, (WORDS - used) // 2))
         return start, _words_from(body, start, WORDS), held, reach
+
+
+def _shortest(heads: set[str]) -> list[str]:
+    """``heads`` without those that start with another (a word that starts with a head is
+    found by any shorter head it starts with too), sorted."""
+    return sorted(h for h in heads if not any(o != h and h.startswith(o) for o in heads))
+
+
+def _candidate(word: re.Match[str]) -> tuple[int, int, str]:
+    """(start, end, folded lower-case text) of a word found in the lower-cased body."""
+    text = word.group()
+    return word.start(), word.end(), text if text.isascii() else fold(text)
 
 
 def _word_boundary(body: str, at: int) -> int:
