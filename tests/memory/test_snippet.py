@@ -63,6 +63,11 @@ def test_reading_a_body_in_parts_gives_the_snippet_of_the_whole_body(
     bodies = [p.read_text(encoding="utf-8") for p in sorted(corpus.root.rglob("*.md"))]
     bodies.append("alpha " + "filler " * 300 + "one two alpha beta gamma " + "tail " * 30)
     bodies.append("gamma " + "x " * 600 + "alpha " + "y " * 8 + "gamma beta")
+    # non-ASCII bodies are lower-cased only as far as they are read: a match far in, a
+    # letter whose lower case is longer (offsets move) far in, a final sigma at a part's end
+    bodies.append("Überblick " * 400 + "Alpha café BETA gamma " + "naïve " * 50)
+    bodies.append("déjà vu " * 300 + "İzmir alpha beta " + "x " * 20 + "gamma alpha")
+    bodies.append("ΛΟΓΟΣ'Α ΟΔΟΣ " * 200 + "alpha beta ΣΟΦΙΑ gamma" + " ΟΔΟΣ" * 30)
     queries = ["alpha gamma", "alpha OR gamma", '"alpha beta"', "alph*", "gamma -zzz"]
     queries += [*corpus.vocabulary[:6], f"{corpus.vocabulary[0]} {corpus.vocabulary[300]}"]
     queries += [f"{corpus.vocabulary[2]} OR {corpus.vocabulary[500]}", "check*", "sess*"]

@@ -130,19 +130,22 @@ class Snippets:
         words the window was chosen from end inside what was read. (Candidates and
         matches are taken in body order, so those of the part read are the whole body's
         first ones.) A long body whose match comes early costs no more than a short one.
+        Where nothing matched in the part read, reading goes on to the next place a word
+        of the query could start; the body is lower-cased only as far as it is read.
 
         Returns:
             The snippet (``…`` where the body goes on before or after it), or None when
             no match of the query is confirmed in ``body``.
         """
         span = FIRST_SPAN
-        # once the start did not decide: the body lower-cased (None where that moves
-        # offsets) and how many groups can match in it
-        lowered: str | None = None
+        # body[:len(low)] lower-cased, extended as more is read (None once lower-casing
+        # moved offsets: rare letters); how many groups can match (several groups only)
+        low: str | None = ""
         possible: int | None = None
         while True:
             read = _word_boundary(body, span)
-            matches = self._matches(body, read, lowered)
+            low = _lower_to(body, low, read)
+            matches = self._matches(body, read, low)
             whole = read == len(body)
             if matches:
                 start, end, held, reach = self._window(body, matches)
@@ -153,16 +156,21 @@ class Snippets:
                     continue
             elif whole:
                 return None
-            if possible is None:
-                lowered, possible = self._possible(body)
-                if possible == 0:  # none of the query's words in the body: the match is
-                    return None  # in the title or headings
-            if matches and held == possible:
-                break
+            if self._groups > 1:
+                if possible is None:
+                    low = _lower_to(body, low, len(body))
+                    possible = self._possible(low)
+                    if possible == 0:  # none of the query's words in the body: the match
+                        return None  # is in the title or headings
+                if matches and held == possible:
+                    break
             span *= 4
-            if not matches and lowered is not None:
-                # the first candidate is far in: read up to it at once
-                span = max(span, self._first_head(lowered) + FIRST_SPAN)
+            if not matches and low is not None:
+                # no candidate before the next head: read up to it at once
+                low, at = self._next_head(body, low, read)
+                if at < 0 and not self._phrases:  # no word in the rest can match (a
+                    return None  # phrase begun before ``read`` may go on past it)
+                span = max(span, at + FIRST_SPAN)
         marked = [ELLIPSIS] if _WORD.search(body, 0, start) else []
         at = start
         for match in matches:
@@ -175,27 +183,42 @@ class Snippets:
             marked.append(ELLIPSIS)
         return "".join(marked)
 
-    def _possible(self, body: str) -> tuple[str | None, int]:
-        """``body`` lower-cased, and how many groups could match in it: those with a term
-        each of whose words' heads occurs in it. No window holds more, so a window
-        holding that many is the whole body's best (its matches being the body's first).
-        Where lower-casing moves offsets (rare letters): None, and every group."""
-        lowered = body.lower()
-        if len(lowered) != len(body):
-            return None, self._groups
-        return lowered, sum(
+    def _possible(self, lowered: str | None) -> int:
+        """How many groups could match in the body ``lowered`` (lower-cased whole; None
+        where that moves offsets: every group): those with a term each of whose words'
+        heads occurs in it. No window holds more, so a window holding that many is the
+        whole body's best (its matches being the body's first)."""
+        if lowered is None:
+            return self._groups
+        return sum(
             any(all(head in lowered for head in heads) for heads in group)
             for group in self._group_heads
         )
 
-    def _first_head(self, lowered: str) -> int:
-        """Where the first head occurs in ``lowered`` (0 when none does)."""
-        found = [at for head in self._heads if (at := lowered.find(head)) >= 0]
-        return min(found, default=0)
+    def _next_head(self, body: str, low: str, at: int) -> tuple[str | None, int]:
+        """Where the first head of a term's first word occurs at or after ``at`` (a word's
+        edge), lower-casing ``body`` further (twice as far each time) until one does.
+
+        Returns:
+            ``low`` extended, and the head's place: -1 when none occurs up to the body's
+            end; ``at`` itself with None when lower-casing moved offsets (read on there
+            with the slower scan).
+        """
+        while True:
+            found = [p for head in self._scan_heads if (p := low.find(head, at)) >= 0]
+            if found:
+                return low, min(found)
+            if len(low) == len(body):
+                return low, -1
+            at = len(low)  # at a word's edge: no head runs across it
+            extended = _lower_to(body, low, _word_boundary(body, 2 * at + 1))
+            if extended is None:
+                return None, at
+            low = extended
 
     def _matches(self, body: str, read: int, lowered: str | None) -> list[_Match]:
         """Confirmed matches in ``body[:read]``, in order; a phrase's words only where the
-        whole phrase is (``lowered``: the whole body lower-cased, when known)."""
+        whole phrase is (``lowered``: as :meth:`_candidate_words` takes it)."""
         candidates = self._candidate_words(body, read, lowered)
         stemmed = stems(word for _, _, word in candidates)
 
@@ -240,16 +263,11 @@ class Snippets:
     ) -> list[tuple[int, int, str]]:
         """(start, end, folded lower-case word) of the first words of ``body[:read]``
         that start with a head (``read`` is at a word's end or the body's; ``lowered``:
-        the whole body lower-cased, when known)."""
+        at least ``body[:read]`` lower-cased, None where that moves offsets)."""
         if self._candidates is None:
             return []
         found: list[tuple[int, int, str]] = []
-        if lowered is None:
-            lowered = body[:read].lower()
-            moved = len(lowered) != read
-        else:
-            moved = False  # _possible gives only a body whose offsets stay
-        if moved:  # lower-casing moved offsets: the slower scan
+        if lowered is None:  # lower-casing moved offsets: the slower scan
             for candidate in self._candidates.finditer(body, 0, read):
                 found.append((candidate.start(), candidate.end(), fold(candidate.group().lower())))
                 if len(found) >= _MAX_CANDIDATES:
@@ -321,6 +339,23 @@ def _candidate(word: re.Match[str]) -> tuple[int, int, str]:
     """(start, end, folded lower-case text) of a word found in the lower-cased body."""
     text = word.group()
     return word.start(), word.end(), text if text.isascii() else fold(text)
+
+
+def _lower_to(body: str, low: str | None, upto: int) -> str | None:
+    """``body`` lower-cased at least up to ``upto``, by extending ``low`` (``body`` up to its
+    length lower-cased, None once lower-casing moved offsets); None where the part added
+    changes length. Lower-casing non-ASCII text costs ~10 times ASCII's, so a body is
+    lower-cased only as far as it is read. A capital sigma lower-cases by its neighbours
+    (a word's final sigma): then the whole body is lower-cased at once, as it would be
+    read whole."""
+    if low is None or upto <= len(low):
+        return low
+    part = body[len(low) : upto]
+    if not part.isascii() and "\u03a3" in part:
+        whole = body.lower()
+        return whole if len(whole) == len(body) else None
+    lowered = part.lower()
+    return low + lowered if len(lowered) == len(part) else None
 
 
 def _word_boundary(body: str, at: int) -> int:
