@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from coditect_tui.core.errors import InvalidInput
 from coditect_tui.core.memory.query import parse_query
@@ -56,8 +57,7 @@ class _Token:
         return _head(_common(self.stem, self.text))
 
 
-@dataclass(frozen=True, slots=True)
-class _Match:
+class _Match(NamedTuple):
     start: int
     end: int
     token: _Token
@@ -140,8 +140,13 @@ class Snippets:
         span = FIRST_SPAN
         # body[:len(low)] lower-cased, extended as more is read (None once lower-casing
         # moved offsets: rare letters); how many groups can match (several groups only)
-        low: str | None = ""
+        low = _lower_to(body, "", _word_boundary(body, span))
         possible: int | None = None
+        if low is not None:  # start at the first head (a body's start is often headers)
+            low, at = self._next_head(body, low, 0)
+            if at < 0:  # none of the query's words in the body: the match is in the
+                return None  # title or headings
+            span = max(span, at + FIRST_SPAN)
         while True:
             read = _word_boundary(body, span)
             low = _lower_to(body, low, read)

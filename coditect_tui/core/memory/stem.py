@@ -39,9 +39,16 @@ class _Stemmer:
 
     def stems(self, words: Iterable[str]) -> dict[str, str]:
         """The stem of each word (a word FTS5 makes no token of is its own stem)."""
-        wanted = set(words)
         cache = self._cache
-        missing = [w for w in wanted if w not in cache]
+        known: dict[str, str] = {}
+        missing: dict[str, None] = {}  # in first-seen order
+        for word in words:  # one pass: a snippet asks for a few words many times a search
+            if word not in known:
+                found_stem = cache.get(word)
+                if found_stem is None:
+                    missing[word] = None
+                else:
+                    known[word] = found_stem
         if missing:
             with self._lock:
                 conn = self._connection()
@@ -58,8 +65,8 @@ class _Stemmer:
                 if len(cache) + len(missing) > _CACHE_MAX:
                     cache.clear()
                 for index, word in enumerate(missing, 1):
-                    cache[word] = found.get(index, word)
-        return {w: cache.get(w, w) for w in wanted}
+                    cache[word] = known[word] = found.get(index, word)
+        return known
 
 
 _STEMMER = _Stemmer()
