@@ -21,7 +21,9 @@ median wall time of:
 * ``gita fetch`` (every repo registered with ``gita add``; its own config folder);
 * the same two loops with ``git -C REPO rev-parse HEAD``;
 * ``coditect run --json -- git rev-parse HEAD``;
-* the CLI's import floor (``python -c "import coditect_tui.cli"``).
+* the CLI's import floor (``python -c "import coditect_tui.cli"``);
+* the engine alone, in this process (``BulkRun`` with a stand-in backend): what the
+  commands add to it is the fixed cost of a tenant command.
 
 Each figure is printed with its ratio to both loops, plus the machine, git version and
 load average (the figures move with the load of a shared machine).
@@ -108,6 +110,35 @@ def coditect(env: dict[str, str], *argv: str) -> Callable[[], None]:
     return run
 
 
+class _StandIn:
+    """A backend that allows and records everything at no cost (the engine's own time)."""
+
+    async def authorize_event(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    async def record_event(self, *args: object, **kwargs: object) -> int:
+        return 1
+
+
+def engine(repos: list[Path], *argv: str) -> Callable[[], None]:
+    """The bulk engine alone, in this process: ``BulkRun`` over ``repos`` with the
+    command's default jobs and a stand-in backend (no settings, store or discovery)."""
+    import asyncio
+
+    from coditect_tui.core.bulk import BulkAction, BulkRun, BulkTarget
+    from coditect_tui.core.git.status import RepoStatus
+
+    targets = [BulkTarget.of(RepoStatus(path=str(r), name=r.name)) for r in repos]
+
+    def run() -> None:
+        action = BulkAction.run(list(argv)) if argv else BulkAction.fetch()
+        report = asyncio.run(BulkRun(action, targets).execute(_StandIn()))  # type: ignore[arg-type]
+        if report.failed:
+            sys.exit(f"bench: the engine's {action.describe()} failed: {report.summary()}")
+
+    return run
+
+
 def gita(repos: list[Path], folder: Path) -> tuple[Callable[[], None] | None, str]:
     """(``gita fetch`` over ``repos``, its version) or (None, why it is skipped)."""
     venv = folder / "gita-venv"
@@ -159,6 +190,7 @@ def main() -> int:
                 repos, fetch_jobs, "fetch", setsid=True
             ),
             "coditect fetch --json": coditect(env, "fetch", "--json"),
+            "engine alone: BulkRun fetch in process": engine(repos),
         }
         gita_note = "skipped (--no-gita)"
         if not args.no_gita:
@@ -173,6 +205,7 @@ def main() -> int:
             "coditect run --json -- git rev-parse HEAD": coditect(
                 env, "run", "--json", "--", "git", "rev-parse", "HEAD"
             ),
+            "engine alone: BulkRun run in process": engine(repos, "git", "rev-parse", "HEAD"),
             "CLI import floor": cli_floor,
         }
         medians = interleaved_medians({**fetch_cases, **run_cases}, args.runs)
