@@ -209,11 +209,12 @@ class Policy:
             ConfigError: a file is missing or invalid (file:line and key in the message).
         """
         base = config_dir or shipped_config_dir()
-        roles = validate(load_yaml(base / "roles.yaml"), RolesFile).roles
-        tiers = validate(load_yaml(base / "tiers.yaml"), TiersFile).tiers
+        shipped = config_dir is None
+        roles = validate(load_yaml(base / "roles.yaml", shipped=shipped), RolesFile).roles
+        tiers = validate(load_yaml(base / "tiers.yaml", shipped=shipped), TiersFile).tiers
         flags: dict[str, FlagRule] = {}
-        if (base / "flags.yaml").exists() or config_dir is None:
-            doc = load_yaml(base / "flags.yaml")
+        if (base / "flags.yaml").exists() or shipped:
+            doc = load_yaml(base / "flags.yaml", shipped=shipped)
             parsed = validate(doc, FlagsFile)
             check_flags_file(doc, parsed, KNOWN_FEATURES, set(tiers))
             flags = parsed.flags

@@ -135,3 +135,41 @@ def test_every_yaml_read_goes_through_the_one_loader() -> None:
                 if any(name == "yaml" or name.startswith(("yaml.", "ruamel")) for name in names):
                     importers.append(source.relative_to(REPO_ROOT).as_posix())
     assert importers == ["coditect_tui/core/yamlio.py"]
+
+
+def test_the_shipped_files_read_by_libyaml_are_what_the_bounded_loader_reads() -> None:
+    """The shipped policy is composed by libyaml's C parser (every command reads it):
+    the same data and the same line of every key as the bounded loader gives."""
+    from coditect_tui.core.paths import shipped_config_dir
+
+    if getattr(yaml, "CSafeLoader", None) is None:
+        pytest.skip("PyYAML was built without libyaml: shipped files use the bounded loader")
+    for name in ("roles.yaml", "tiers.yaml", "flags.yaml", "views.yaml"):
+        path = shipped_config_dir() / name
+        fast, bounded = load_yaml(path, shipped=True), load_yaml(path)
+        assert fast.data == bounded.data and fast.data, name
+        assert fast.lines == bounded.lines and fast.columns == bounded.columns, name
+
+
+def test_only_the_shipped_policy_goes_through_the_unbounded_parser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libyaml's recursion has no depth bound of ours: a policy folder of the user's is
+    read by the bounded loader, the shipped one by the C parser."""
+    from coditect_tui.core.paths import shipped_config_dir
+    from coditect_tui.core.policy import Policy
+
+    used: list[str] = []
+
+    class Spy(yaml.SafeLoader):  # stands in for CSafeLoader, noting what it reads
+        def __init__(self, stream: str) -> None:
+            used.append(stream)
+            super().__init__(stream)
+
+    monkeypatch.setattr(yaml, "CSafeLoader", Spy, raising=False)
+    for name in ("roles.yaml", "tiers.yaml", "flags.yaml"):
+        (tmp_path / name).write_text((shipped_config_dir() / name).read_text())
+    Policy.load(tmp_path)
+    assert used == []
+    Policy.load()
+    assert len(used) == 3
