@@ -145,6 +145,14 @@ async def test_every_sample_previews_and_project_scope(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await _indexed(app, pilot, 9)
+        # the list's kind column: a kind too long for it is cut with an ellipsis (a cut
+        # without one read as another kind: "session-te"), the others whole
+        app.action_show_tab("memory")
+        await settle(app, pilot)
+        listed = "\n".join(screen_lines(app))
+        assert "session-te…" in listed and "export-pla…" in listed, listed
+        assert "export-json " in listed and "transcript " in listed, listed
+        assert "session-te " not in listed and "export-pla " not in listed, listed
         kinds = set()
         for entry in list(pane.entries):
             pane.open_preview(entry)

@@ -65,12 +65,16 @@ WINDOWS: tuple[tuple[str, int | None], ...] = (
     ("last year", 365),
 )
 MARKDOWN_KINDS = {"checkpoint", "session", "session-template", "summary", "note"}
+#: The kind column of the list: every kind whole but the two longest (``session-template``,
+#: ``export-placeholder``), which are cut with an ellipsis, so a cut never reads as a kind.
+KIND_WIDTH = 11
 
 
 def entry_line(entry: MemoryEntry) -> Text:
     """``kind  YYYY-MM-DD HH:MM  title`` for the list (plain text, never markup)."""
     when = entry.timestamp.strftime("%Y-%m-%d %H:%M") if entry.timestamp else "undated"
-    line = Text(f"{entry.kind[:10]:<10} ", style="dim", no_wrap=True, overflow="ellipsis")
+    kind = entry.kind if len(entry.kind) <= KIND_WIDTH else entry.kind[: KIND_WIDTH - 1] + "…"
+    line = Text(f"{kind:<{KIND_WIDTH}} ", style="dim", no_wrap=True, overflow="ellipsis")
     line.append(f"{when}  ", style="dim")
     line.append(safe_text(entry.title, max_length=120))
     return line
