@@ -181,14 +181,17 @@ def load_yaml(path: Path, *, shipped: bool = False) -> LocatedYaml:
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", path=shown) from None
     fast = getattr(yaml, "CSafeLoader", None) if shipped else None
-    loader: Any = fast(text) if fast is not None else _BoundedLoader(text)
+    loader: Any = None
     walk = _Walk(shown)
     try:
+        # the reader checks the characters as it is made: a control character is a
+        # YAMLError here too
+        loader = fast(text) if fast is not None else _BoundedLoader(text)
         node = loader.get_single_node()
         if node is not None:
             walk.lines[()] = node.start_mark.line + 1
             walk.walk(node, ())  # before construction, which flattens merge keys in place
-        # built from the bounded nodes: an alias stays one shared object
+        # built from the walked nodes: an alias stays one shared object
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -197,10 +200,15 @@ def load_yaml(path: Path, *, shipped: bool = False) -> LocatedYaml:
         raise ConfigError(
             f"{kind}: {problem}", path=shown, line=mark.line + 1 if mark else None
         ) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        line = text.count("\n", 0, exc.position) + 1
+        first = str(exc).splitlines()[0]
+        raise ConfigError(f"YAML error: {first}", path=shown, line=line) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML error: {exc}", path=shown) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return LocatedYaml(data, walk.lines, shown, walk.columns)
 
 

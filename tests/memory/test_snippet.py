@@ -75,10 +75,17 @@ def test_reading_a_body_in_parts_gives_the_snippet_of_the_whole_body(
     # from most bodies (the window cannot hold them: the body's words decide)
     queries += [to_fts5(q) for q in ("push infra", "export uxpre", "commit", "hooks OR zzzq")]
     queries += [f"{corpus.vocabulary[3]} OR zzzq", "zzzq OR qqqz", "alpha (zzzq OR gamma)"]
+    # a phrase the part ends inside: its first word is not a match of another term, and
+    # does not move the window (found by a randomized comparison in review)
+    bodies.append("gamma" + " q" * 14 + " alpha beta")
+    bodies.append("alpha beta" + " q" * 18 + " alpha beta" + " q" * 14 + " alpha beta")
+    queries += ['"alpha beta" OR gamma', '"alpha beta" alpha']
+    # "İ" anywhere: the whole body is scanned the slower way, so every part is too
+    bodies.append("beta " * 40 + "alpha beta " + "x " * 300 + "İ")
     monkeypatch.setattr(snippet, "FIRST_SPAN", 10**9)
     whole = {(q, i): snippet.Snippets(q).of(b) for q in queries for i, b in enumerate(bodies)}
     assert sum(made is not None for made in whole.values()) > len(whole) // 3
-    for span in (1, 7, 40, 300, 512):
+    for span in (1, 7, 9, 22, 38, 40, 300, 512):
         monkeypatch.setattr(snippet, "FIRST_SPAN", span)
         for (query, index), expected in whole.items():
             assert snippet.Snippets(query).of(bodies[index]) == expected, (span, query, index)
@@ -91,3 +98,11 @@ def test_a_phrase_after_many_of_its_common_word_is_still_found() -> None:
     made = Snippets('"litur checkpoint"').of(body)
     assert made is not None and "\x02litur\x03 \x02checkpoints\x03" in made
     assert made.count("\x02") == 2
+
+
+def test_words_no_index_token_is_made_of_never_break_a_snippet() -> None:
+    """A lone combining mark folds to nothing, and a private-use letter is no word
+    character to Python's regex: the snippet is made of the rest, or left to the engine."""
+    assert Snippets("alpha \u0301").of("- alpha") == "\x02alpha\x03"
+    assert Snippets("\u0301").of("") is None
+    assert Snippets("\ue000abc").of("x \ue000abc y") is None

@@ -61,6 +61,15 @@ def test_deep_nesting_config_is_refused_in_one_line(tmp_path: Path) -> None:
     assert "RecursionError" not in err
 
 
+def test_a_control_character_is_refused_in_one_line_with_its_line(tmp_path: Path) -> None:
+    """PyYAML's reader refuses it as the loader is made: that was an internal error
+    (exit 70) before the loader was made inside the error handling."""
+    config = tmp_path / "config.yaml"
+    config.write_text("default_tenant: a\n# fine\nx: a\x01b\n")
+    err = _one_line_exit_2(config, "--config", str(config), "tenants")
+    assert f"{config}:3: YAML error: unacceptable character #x0001" in err
+
+
 def test_views_bomb_is_refused_in_one_line(tmp_path: Path) -> None:
     views = tmp_path / "views.yaml"
     views.write_text(billion_laughs())

@@ -81,7 +81,11 @@ class Snippets:
         self._terms: list[list[_Token]] = []  # each term's words (a phrase has several)
         for number, group in enumerate(groups):
             for term in group:
-                words = [fold(word) for word in term.tokens()]
+                # a word that folds to nothing (a lone combining mark) is no token of
+                # the index either
+                words = [w for w in (fold(word) for word in term.tokens()) if w]
+                if not words:
+                    continue
                 prefix = term.prefix or term.partial  # on the last word
                 self._terms.append(
                     [
@@ -119,6 +123,9 @@ class Snippets:
             for term in self._terms
             if len(term) > 1
         ]
+        #: words of the longest phrase (1: none): a phrase the part read ends inside
+        #: begins in the last ``_longest - 1`` words of that part
+        self._longest = max((len(term) for term in self._terms), default=1)
 
     def of(self, body: str) -> str | None:
         """The snippet of ``body``: about :data:`WORDS` words with the matches marked.
@@ -127,11 +134,15 @@ class Snippets:
         times as many each time after, until the snippet cannot change: the window
         holds a term of every group of the query (``SearchQuery.term_groups``: the parts
         of its AND), or of every group whose words occur in the body at all, and the
-        words the window was chosen from end inside what was read. (Candidates and
-        matches are taken in body order, so those of the part read are the whole body's
-        first ones.) A long body whose match comes early costs no more than a short one.
-        Where nothing matched in the part read, reading goes on to the next place a word
-        of the query could start; the body is lower-cased only as far as it is read.
+        words the window was chosen from end inside what was read — before its last
+        words, where the query has a phrase (a phrase the part ends inside would make
+        them its words, not matches of another term). (Candidates and matches are taken
+        in body order, so those of the part read are the whole body's first ones.) A
+        long body whose match comes early costs no more than a short one. Where nothing
+        matched in the part read, reading goes on to the next place a word of the query
+        could start; the body is lower-cased only as far as it is read, and one holding
+        ``İ`` (the letter whose lower case is two characters) is scanned the slower way
+        throughout, as it is read whole.
 
         Returns:
             The snippet (``…`` where the body goes on before or after it), or None when
@@ -140,12 +151,15 @@ class Snippets:
         span = FIRST_SPAN
         # body[:len(low)] lower-cased, extended as more is read (None once lower-casing
         # moved offsets: rare letters); how many groups can match (several groups only)
-        low = _lower_to(body, "", _word_boundary(body, span))
+        # the only letter whose lower case is longer (offsets move): the whole body is
+        # then scanned the slower way, as it would be read whole
+        moved = "\u0130" in body
+        low = None if moved else _lower_to(body, "", _word_boundary(body, span))
         possible: int | None = None
         if low is not None:  # start at the first head (a body's start is often headers)
             low, at = self._next_head(body, low, 0)
-            if at < 0:  # none of the query's words in the body: the match is in the
-                return None  # title or headings
+            if at < 0:  # none of the query's words in the body: no match in it
+                return None
             span = max(span, at + FIRST_SPAN)
         while True:
             read = _word_boundary(body, span)
@@ -154,9 +168,14 @@ class Snippets:
             whole = read == len(body)
             if matches:
                 start, end, held, reach = self._window(body, matches)
-                if whole or (reach <= read and held == self._groups):
+                if whole:
                     break
-                if reach > read:
+                # matches in the last words read may belong to a phrase going on after
+                # them: the window is decided only where it ends before those words
+                decided = _words_back(body, read, self._longest - 1)
+                if reach <= decided and held == self._groups:
+                    break
+                if reach > decided:
                     span *= 4
                     continue
             elif whole:
@@ -165,8 +184,8 @@ class Snippets:
                 if possible is None:
                     low = _lower_to(body, low, len(body))
                     possible = self._possible(low)
-                    if possible == 0:  # none of the query's words in the body: the match
-                        return None  # is in the title or headings
+                    if possible == 0:  # no group's words all in the body: no match in it
+                        return None
                 if matches and held == possible:
                     break
             span *= 4
@@ -206,8 +225,8 @@ class Snippets:
 
         Returns:
             ``low`` extended, and the head's place: -1 when none occurs up to the body's
-            end; ``at`` itself with None when lower-casing moved offsets (read on there
-            with the slower scan).
+            end; with None (lower-casing moved offsets), how far the lower-cased part
+            reached (no head before it; read on from there with the slower scan).
         """
         while True:
             found = [p for head in self._scan_heads if (p := low.find(head, at)) >= 0]
@@ -283,10 +302,11 @@ class Snippets:
             count = 0
             while at >= 0 and count < _MAX_CANDIDATES:
                 if at == 0 or not lowered[at - 1].isalnum():
+                    # None: a head of characters no word is made of here (private use)
                     word = _WORD.match(lowered, at)
-                    assert word is not None  # a head is letters and digits
-                    found.append(_candidate(word))
-                    count += 1
+                    if word is not None:
+                        found.append(_candidate(word))
+                        count += 1
                 at = lowered.find(head, at + 1, read)
         for phrase in self._phrases:  # its words where they stand together
             count = 0
@@ -398,6 +418,21 @@ def _words_from(body: str, start: int, count: int) -> int:
 def _words_pattern(count: int) -> re.Pattern[str]:
     """Up to ``count`` words, each after what separates it (one match, not a loop)."""
     return re.compile(r"(?:[\W_]*[^\W_]+){1," + str(count) + "}")
+
+
+def _words_back(body: str, at: int, count: int) -> int:
+    """Where the ``count``-th word before ``at`` (not inside a word) begins: ``at`` for
+    none, 0 when fewer words come before it. However far back that is."""
+    if count <= 0:
+        return at
+    reach = 64 * count
+    while True:
+        low = max(0, at - reach)
+        starts = [word.start() for word in _WORD.finditer(body, low, at)]
+        # more than ``count``: the first one found may begin before ``low``
+        if len(starts) > count or low == 0:
+            return starts[-count] if len(starts) >= count else 0
+        reach *= 4
 
 
 def _back(body: str, start: int, count: int) -> int:
