@@ -312,6 +312,7 @@ def _action(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Select, confirm (main-branch pushes), authorize, run, print, exit 0/1."""
     import asyncio
+    import signal
 
     from coditect_tui.commands.output import print_json
     from coditect_tui.core.bulk import BulkReport, BulkRun, main_branch_pushes
@@ -336,11 +337,22 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
                 mains = main_branch_pushes(targets)
                 confirmed = confirm_main_pushes(mains, args.yes_main_branch)
                 runner.confirmed_main = confirmed
+            # Ctrl-C while the processes run comes through the loop's wake-up pipe: the
+            # kernel may hand SIGINT to any thread (a worker waiting on git, the store
+            # driver's), where the interpreter only notes it, and the loop, asleep until
+            # a process ends, would not see it. (Not before: a prompt above must still
+            # be stopped by Ctrl-C.)
+            task = asyncio.current_task()
+            assert task is not None
+            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, task.cancel)
             return await runner.execute(backend)
         finally:
             await backend.close()
 
-    report = asyncio.run(work())
+    try:
+        report = asyncio.run(work())
+    except asyncio.CancelledError:  # Ctrl-C (the handler above): audited, nothing left
+        raise KeyboardInterrupt from None  # running
     if args.format == "json":
         print_json(report.to_dict())
     else:

@@ -170,6 +170,57 @@ def test_ctrl_c_stops_the_run_and_audits_it(workspace: Path) -> None:
     ]
 
 
+def _tgkill(pid: int, tid: int, sig: int) -> None:
+    """Send ``sig`` to one thread of another process (no Python call does that)."""
+    import ctypes
+
+    number = {"x86_64": 234, "aarch64": 131}.get(os.uname().machine)
+    if number is None:
+        pytest.skip(f"tgkill's system call number on {os.uname().machine} is not known here")
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall(number, pid, tid, sig) != 0:
+        raise OSError(ctypes.get_errno(), "tgkill")
+
+
+def test_ctrl_c_taken_by_a_worker_thread_still_stops_the_run(workspace: Path) -> None:
+    """The kernel may hand a process's SIGINT to any of its threads. Taken by one that
+    is not the main one, it only noted the signal, and the event loop slept on while the
+    process ran: the command hung (a CI run waited 60 s). Sent here to each other thread."""
+    for name in ("api", "web"):
+        os.mkfifo(workspace / "work" / name / "ready")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "coditect_tui", "run", "--jobs", "1", "--repo", "api", "web",
+         "--", "sh", "-c", "echo $$ > ready; exec sleep 600"],
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    with open(workspace / "work" / "api" / "ready") as fifo:
+        pid = int(fifo.read())
+    others = [int(t) for t in os.listdir(f"/proc/{proc.pid}/task") if int(t) != proc.pid]
+    assert others  # the worker waiting on the process, the store driver's thread
+    _tgkill(proc.pid, others[0], signal.SIGINT)
+    try:
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    assert proc.returncode == 130 and err.strip() == "coditect: interrupted", (out, err)
+    assert not _alive(pid)
+    (event,) = _audit(workspace / "cli.db", action="repos.run")
+    assert event.details["cancelled"] is True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def test_progress_line_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
     from coditect_tui.commands.bulk import _Progress
     from coditect_tui.core.bulk import BulkTarget, ProgressEvent, RepoResult
