@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from coditect_tui.commands.context import CliContext
 from coditect_tui.commands.output import add_format_options
@@ -21,9 +21,12 @@ from coditect_tui.commands.output import add_format_options
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from coditect_tui.core.bulk import BulkReport, BulkTarget, ProgressEvent
+    from coditect_tui.core.backend import Backend
+    from coditect_tui.core.bulk import BulkReport, BulkRun, BulkTarget, ProgressEvent
     from coditect_tui.core.bulk.plan import MainPush
     from coditect_tui.core.selection import GroupsOf, SelectionFilter
+
+T = TypeVar("T")
 
 #: The sub-commands this module registers (the CLI imports it for any of them).
 COMMANDS = ("fetch", "pull", "push", "switch", "run")
@@ -309,11 +312,44 @@ def _action(args: argparse.Namespace) -> Any:
     return getattr(BulkAction, command)()
 
 
-def run(args: argparse.Namespace, ctx: CliContext) -> int:
-    """Select, confirm (main-branch pushes), authorize, run, print, exit 0/1."""
+async def execute_interruptibly(runner: BulkRun, backend: Backend) -> BulkReport:
+    """``runner.execute(backend)`` with Ctrl-C taken through the event loop's wake-up pipe.
+
+    The kernel may hand SIGINT to any thread (a worker waiting on a process, the store
+    driver's); there the interpreter only notes it, and the loop, asleep until a process
+    ends, would not see it. A loop's own signal handler is woken wherever it lands. It is
+    installed only for the run: a prompt before it must still be stopped by Ctrl-C.
+    Run it under :func:`run_interruptibly`.
+
+    Raises:
+        asyncio.CancelledError: Ctrl-C (the processes stopped, the run audited).
+    """
     import asyncio
     import signal
 
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, task.cancel)
+    try:
+        return await runner.execute(backend)
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+def run_interruptibly(work: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(work)``, a Ctrl-C that cancelled it raised as KeyboardInterrupt (the
+    CLI's "interrupted", exit 130)."""
+    import asyncio
+
+    try:
+        return asyncio.run(work)
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Select, confirm (main-branch pushes), authorize, run, print, exit 0/1."""
     from coditect_tui.commands.output import print_json
     from coditect_tui.core.bulk import BulkReport, BulkRun, main_branch_pushes
     from coditect_tui.core.safe_text import safe_text
@@ -337,22 +373,11 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
                 mains = main_branch_pushes(targets)
                 confirmed = confirm_main_pushes(mains, args.yes_main_branch)
                 runner.confirmed_main = confirmed
-            # Ctrl-C while the processes run comes through the loop's wake-up pipe: the
-            # kernel may hand SIGINT to any thread (a worker waiting on git, the store
-            # driver's), where the interpreter only notes it, and the loop, asleep until
-            # a process ends, would not see it. (Not before: a prompt above must still
-            # be stopped by Ctrl-C.)
-            task = asyncio.current_task()
-            assert task is not None
-            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, task.cancel)
-            return await runner.execute(backend)
+            return await execute_interruptibly(runner, backend)
         finally:
             await backend.close()
 
-    try:
-        report = asyncio.run(work())
-    except asyncio.CancelledError:  # Ctrl-C (the handler above): audited, nothing left
-        raise KeyboardInterrupt from None  # running
+    report = run_interruptibly(work())
     if args.format == "json":
         print_json(report.to_dict())
     else:

@@ -121,8 +121,7 @@ def _confirm(command: CustomCommand, count: int, assume_yes: bool) -> bool:
 
 def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
     """Authorize, run, audit, print; exit 1 when any repo failed."""
-    import asyncio
-
+    from coditect_tui.commands.bulk import execute_interruptibly, run_interruptibly
     from coditect_tui.core.custom_commands.run import bulk_run
     from coditect_tui.core.custom_commands.spec import by_name
     from coditect_tui.core.custom_commands.targets import targets_for
@@ -142,11 +141,11 @@ def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
             await runner.authorize(backend)  # refused before anyone is asked anything
             if command.confirm and not _confirm(command, len(targets), args.yes):
                 return None
-            return await runner.execute(backend)
+            return await execute_interruptibly(runner, backend)
         finally:
             await backend.close()
 
-    report = asyncio.run(main())
+    report = run_interruptibly(main())
     if report is None:
         return 2
     _print(report, args.format, command)
