@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -54,7 +55,7 @@ async def test_list_search_filter_and_previews(make_app: AppFactory, with_memory
         assert not app.query_one("#memory-empty", Static).display
         await pilot.press("slash")
         await pilot.press(*"hooks")
-        await pilot.pause(0.4)
+        await asyncio.wait_for(pane.answered(), 60)
         await settle(app, pilot)
         lines = _options(app)
         assert len(lines) == 4 and all("«Hooks»" in line or "«hooks»" in line for line in lines)
@@ -90,7 +91,7 @@ async def test_bad_query_says_why(make_app: AppFactory, with_memory: Path) -> No
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await _indexed(app, pilot, 9)
         await pilot.press("slash", *'"unbalanced')
-        await pilot.pause(0.4)
+        await asyncio.wait_for(pane.answered(), 60)
         await settle(app, pilot)
         status = str(pane.query_one("#memory-filters", Static).render())
         assert status.startswith("! ") and "quote" in status
@@ -131,9 +132,9 @@ def test_memory_search_snapshot(
     app = make_app()
 
     async def run_before(pilot: object) -> None:
-        await _indexed(app, pilot, 9)
+        pane = await _indexed(app, pilot, 9)
         await pilot.press("slash", *"submodule")  # type: ignore[attr-defined]
-        await pilot.pause(0.4)  # type: ignore[attr-defined]
+        await asyncio.wait_for(pane.answered(), 60)
         await settle(app, pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
@@ -206,14 +207,14 @@ async def test_an_empty_index_says_what_fills_it(make_app: AppFactory, workspace
         await settle(app, pilot)
         assert "these filters" in str(hint.render())
         await pilot.press("slash", *"nothing")
-        await pilot.pause(0.4)
+        await asyncio.wait_for(pane.answered(), 60)
         await settle(app, pilot)
         assert "Nothing matches" in str(hint.render())
 
 
 async def _search(app: CoditectApp, pilot: object, words: str) -> list[Text]:
     await pilot.press("slash", *words)  # type: ignore[attr-defined]
-    await pilot.pause(0.4)  # type: ignore[attr-defined]
+    await asyncio.wait_for(app.query_one(MemoryPane).answered(), 60)
     await settle(app, pilot)
     options = app.query_one("#memory-list", OptionList)
     prompts = [options.get_option_at_index(i).prompt for i in range(options.option_count)]
