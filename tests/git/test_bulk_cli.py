@@ -144,7 +144,9 @@ def test_read_only_is_refused_before_anything_runs(
     assert _audit(workspace / "cli.db", action="repos.switch") == []
 
 
-def test_ctrl_c_stops_the_run_and_audits_it(workspace: Path) -> None:
+def _sleeping_run(workspace: Path) -> tuple[subprocess.Popen[str], int]:
+    """``coditect run`` one repo at a time over api and web, each a 600 s sleep; returns
+    once the first is running, with the pid of that sleep."""
     for name in ("api", "web"):
         os.mkfifo(workspace / "work" / name / "ready")
     proc = subprocess.Popen(
@@ -156,7 +158,11 @@ def test_ctrl_c_stops_the_run_and_audits_it(workspace: Path) -> None:
         text=True,
     )  # fmt: skip
     with open(workspace / "work" / "api" / "ready") as fifo:  # the first one is running
-        pid = int(fifo.read())
+        return proc, int(fifo.read())
+
+
+def test_ctrl_c_stops_the_run_and_audits_it(workspace: Path) -> None:
+    proc, pid = _sleeping_run(workspace)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and err.strip() == "coditect: interrupted", (out, err)
@@ -185,19 +191,8 @@ def _tgkill(pid: int, tid: int, sig: int) -> None:
 def test_ctrl_c_taken_by_a_worker_thread_still_stops_the_run(workspace: Path) -> None:
     """The kernel may hand a process's SIGINT to any of its threads. Taken by one that
     is not the main one, it only noted the signal, and the event loop slept on while the
-    process ran: the command hung (a CI run waited 60 s). Sent here to each other thread."""
-    for name in ("api", "web"):
-        os.mkfifo(workspace / "work" / name / "ready")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "coditect_tui", "run", "--jobs", "1", "--repo", "api", "web",
-         "--", "sh", "-c", "echo $$ > ready; exec sleep 600"],
-        env=os.environ.copy(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    with open(workspace / "work" / "api" / "ready") as fifo:
-        pid = int(fifo.read())
+    process ran: the command hung (a CI run waited 60 s). Sent here to another thread."""
+    proc, pid = _sleeping_run(workspace)
     others = [int(t) for t in os.listdir(f"/proc/{proc.pid}/task") if int(t) != proc.pid]
     assert others  # the worker waiting on the process, the store driver's thread
     _tgkill(proc.pid, others[0], signal.SIGINT)

@@ -106,3 +106,14 @@ def test_words_no_index_token_is_made_of_never_break_a_snippet() -> None:
     assert Snippets("alpha \u0301").of("- alpha") == "\x02alpha\x03"
     assert Snippets("\u0301").of("") is None
     assert Snippets("\ue000abc").of("x \ue000abc y") is None
+
+
+def test_only_one_letter_changes_length_when_lower_cased() -> None:
+    """A body is lower-cased in parts, offsets kept, unless it holds MOVES_OFFSETS: that
+    is right only while it is the one letter whose lower case is longer."""
+    from coditect_tui.core.memory.snippet import MOVES_OFFSETS
+
+    longer = [
+        chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF and len(chr(c).lower()) != 1
+    ]
+    assert longer == [MOVES_OFFSETS]

@@ -37,6 +37,9 @@ _CONTEXT_WORDS = 2
 #: body gives (see ``Snippets.of``), else four times as many are looked at.
 FIRST_SPAN = 512
 _WORD = re.compile(r"[^\W_]+")
+#: The one letter whose lower case is longer than itself ("İ" -> "i̇"): a body holding it
+#: is scanned without lower-casing (tests/memory/test_snippet.py checks it is the only one).
+MOVES_OFFSETS = "\u0130"
 _NOT_WORD = re.compile(r"[\W_]")
 
 
@@ -149,13 +152,11 @@ class Snippets:
             no match of the query is confirmed in ``body``.
         """
         span = FIRST_SPAN
-        # body[:len(low)] lower-cased, extended as more is read (None once lower-casing
-        # moved offsets: rare letters); how many groups can match (several groups only)
-        # the only letter whose lower case is longer (offsets move): the whole body is
-        # then scanned the slower way, as it would be read whole
-        moved = "\u0130" in body
-        low = None if moved else _lower_to(body, "", _word_boundary(body, span))
-        possible: int | None = None
+        # body[:len(low)] lower-cased, extended as more is read; None for a body holding
+        # the one letter whose lower case is longer (offsets move): it is scanned the
+        # slower way throughout, as it would be read whole
+        low = None if MOVES_OFFSETS in body else _lower_to(body, "", _word_boundary(body, span))
+        possible: int | None = None  # how many groups can match (several groups only)
         if low is not None:  # start at the first head (a body's start is often headers)
             low, at = self._next_head(body, low, 0)
             if at < 0:  # none of the query's words in the body: no match in it
@@ -163,7 +164,8 @@ class Snippets:
             span = max(span, at + FIRST_SPAN)
         while True:
             read = _word_boundary(body, span)
-            low = _lower_to(body, low, read)
+            if low is not None:
+                low = _lower_to(body, low, read)
             matches = self._matches(body, read, low)
             whole = read == len(body)
             if matches:
@@ -182,7 +184,8 @@ class Snippets:
                 return None
             if self._groups > 1:
                 if possible is None:
-                    low = _lower_to(body, low, len(body))
+                    if low is not None:
+                        low = _lower_to(body, low, len(body))
                     possible = self._possible(low)
                     if possible == 0:  # no group's words all in the body: no match in it
                         return None
@@ -219,14 +222,12 @@ class Snippets:
             for group in self._group_heads
         )
 
-    def _next_head(self, body: str, low: str, at: int) -> tuple[str | None, int]:
+    def _next_head(self, body: str, low: str, at: int) -> tuple[str, int]:
         """Where the first head of a term's first word occurs at or after ``at`` (a word's
         edge), lower-casing ``body`` further (twice as far each time) until one does.
 
         Returns:
-            ``low`` extended, and the head's place: -1 when none occurs up to the body's
-            end; with None (lower-casing moved offsets), how far the lower-cased part
-            reached (no head before it; read on from there with the slower scan).
+            ``low`` extended, and the head's place (-1 when none occurs up to the end).
         """
         while True:
             found = [p for head in self._scan_heads if (p := low.find(head, at)) >= 0]
@@ -235,10 +236,7 @@ class Snippets:
             if len(low) == len(body):
                 return low, -1
             at = len(low)  # at a word's edge: no head runs across it
-            extended = _lower_to(body, low, _word_boundary(body, 2 * at + 1))
-            if extended is None:
-                return None, at
-            low = extended
+            low = _lower_to(body, low, _word_boundary(body, 2 * at + 1))
 
     def _matches(self, body: str, read: int, lowered: str | None) -> list[_Match]:
         """Confirmed matches in ``body[:read]``, in order; a phrase's words only where the
@@ -366,21 +364,19 @@ def _candidate(word: re.Match[str]) -> tuple[int, int, str]:
     return word.start(), word.end(), text if text.isascii() else fold(text)
 
 
-def _lower_to(body: str, low: str | None, upto: int) -> str | None:
+def _lower_to(body: str, low: str, upto: int) -> str:
     """``body`` lower-cased at least up to ``upto``, by extending ``low`` (``body`` up to its
-    length lower-cased, None once lower-casing moved offsets); None where the part added
-    changes length. Lower-casing non-ASCII text costs ~10 times ASCII's, so a body is
+    length lower-cased; a body without :data:`MOVES_OFFSETS`, so every letter keeps its
+    length). Lower-casing non-ASCII text costs ~10 times ASCII's, so a body is
     lower-cased only as far as it is read. A capital sigma lower-cases by its neighbours
     (a word's final sigma): then the whole body is lower-cased at once, as it would be
     read whole."""
-    if low is None or upto <= len(low):
+    if upto <= len(low):
         return low
     part = body[len(low) : upto]
     if not part.isascii() and "\u03a3" in part:
-        whole = body.lower()
-        return whole if len(whole) == len(body) else None
-    lowered = part.lower()
-    return low + lowered if len(lowered) == len(part) else None
+        return body.lower()
+    return low + part.lower()
 
 
 def _word_boundary(body: str, at: int) -> int:
